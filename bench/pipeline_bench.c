@@ -1,0 +1,37 @@
+/* pipeline_bench.c: the reference workload (the demo pipeline) run once, compiled with
+ * fathom (pipeline_on, BASIC session) or without (pipeline_off, FATHOM_DISABLE). Prints
+ * "wall_ns zones checksum" for bench/run.sh to interleave and compare. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "pipeline_work.h"
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  long n = argc > 1 ? atol(argv[1]) : 250000;
+#ifndef FATHOM_DISABLE
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = FATHOM_LEVEL_BASIC;
+  if (fathom_session_begin("pipeline_bench", &c) != 0) return 1;
+#endif
+  uint64_t t0 = now_ns();
+  double sum = pw_run_pipeline(n);
+  uint64_t t1 = now_ns();
+  unsigned long long zones = 0;
+#ifndef FATHOM_DISABLE
+  fathom_profile *p = NULL;
+  fathom_session_end(&p);
+  if (!p) return 1;
+  zones = p->meta.n_zones;
+  fathom_profile_free(p);
+#endif
+  printf("%llu %llu %.9g\n", (unsigned long long)(t1 - t0), zones, sum);
+  return 0;
+}

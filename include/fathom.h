@@ -1,0 +1,455 @@
+/* fathom.h: the whole public C API of the fathom profiling library.
+ *
+ * Invariant: every macro in this header compiles to nothing when FATHOM_DISABLE is
+ * defined, and every function is safe to call with fathom inactive (it then does
+ * nothing and returns FATHOM_E_STATE or an empty result). Nothing here ever aborts
+ * the program being profiled.
+ *
+ * Usable from C11 and C++11. See docs/api.md for the full reference. */
+#ifndef FATHOM_H
+#define FATHOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FATHOM_BUILDING) && defined(__GNUC__)
+#define FATHOM_EXTERN __attribute__((visibility("default")))
+#else
+#define FATHOM_EXTERN
+#endif
+
+#define FATHOM_VERSION_MAJOR 0
+#define FATHOM_VERSION_MINOR 1
+#define FATHOM_VERSION_PATCH 0
+#define FATHOM_VERSION_STRING "0.1.0"
+
+/* Version of the JSON profile schema this library writes and reads (docs/json-schema.md). */
+#define FATHOM_SCHEMA_VERSION 1
+
+/* ---------------------------------------------------------------------------------------
+ * Errors: functions return 0 or a negative FATHOM_E_* code. Codes are never renumbered. */
+#define FATHOM_ERRNO_MAP(XX)                                                          \
+  XX(INVAL, -1, "invalid argument")                                                   \
+  XX(NOMEM, -2, "out of memory")                                                      \
+  XX(STATE, -3, "no profiling session is active (or one is already active)")         \
+  XX(WRONG_THREAD, -4, "zone ended on a thread other than the one that began it")    \
+  XX(ENDED, -5, "zone already ended (or its handle is stale or null)")               \
+  XX(UNBALANCED, -6, "zones nested inside were still open and were closed with it")  \
+  XX(IO, -7, "input/output error")                                                    \
+  XX(FORMAT, -8, "malformed or truncated profile file")                               \
+  XX(VERSION, -9, "unsupported profile schema version")                               \
+  XX(NOTFOUND, -10, "not found")                                                      \
+  XX(LIMIT, -11, "a configured limit was reached; the event was counted as dropped")  \
+  XX(NOTSUP, -12, "not supported here")
+
+typedef enum fathom_errno {
+  FATHOM_OK = 0,
+#define FATHOM_XX_(name, code, msg) FATHOM_E_##name = (code),
+  FATHOM_ERRNO_MAP(FATHOM_XX_)
+#undef FATHOM_XX_
+} fathom_errno;
+
+/* Message for a code; never NULL ("unknown error" for codes not in the table). */
+FATHOM_EXTERN const char *fathom_strerror(int err);
+
+/* ---------------------------------------------------------------------------------------
+ * Levels and configuration. */
+typedef enum fathom_level {
+  FATHOM_LEVEL_DISABLED = 0,      /* nothing recorded, zones cost one predictable branch */
+  FATHOM_LEVEL_BASIC = 1,         /* wall time per zone; budget < 1 % overhead */
+  FATHOM_LEVEL_DETAILED = 2,      /* + per-zone resource deltas (probes); budget < 5 % */
+  FATHOM_LEVEL_COMPREHENSIVE = 3  /* + hardware counters, FLOPs; budget < 10 % */
+} fathom_level;
+
+/* "disabled", "basic", "detailed", "comprehensive". */
+FATHOM_EXTERN const char *fathom_level_name(fathom_level level);
+/* Parses a level name (case-insensitive) or digit 0-3. Returns 0 or FATHOM_E_INVAL. */
+FATHOM_EXTERN int fathom_level_parse(const char *s, fathom_level *out);
+
+typedef struct fathom_config {
+  fathom_level level;            /* default BASIC */
+  int timeline;                  /* 1: record begin/end events for the Chrome trace */
+  uint32_t max_nodes_per_thread; /* call-tree node cap per thread (default 16384) */
+  uint32_t max_depth;            /* zone stack depth cap per thread (default 256) */
+  uint32_t ring_events;          /* timeline ring capacity per thread, events (default 65536) */
+  uint64_t max_trace_events;     /* timeline events kept per session (default 4 M) */
+  double max_overhead_percent;   /* budget; 0 = the level's default (1, 5, 10) */
+  const char *out_path;          /* write the profile here at session end; format from the
+                                    extension (.json .csv .txt .trace.json) or NULL */
+  const char *trace_path;        /* write the Chrome trace here at session end, or NULL */
+  int report_to_stderr;          /* 1: print the text report to stderr at session end */
+  const char *components;        /* comma list: only zones of these components are
+                                    recorded (NULL = all) */
+} fathom_config;
+
+/* Fills defaults. Never fails. */
+FATHOM_EXTERN void fathom_config_init(fathom_config *cfg);
+/* Overrides fields from the environment (FATHOM_LEVEL, FATHOM_TIMELINE, FATHOM_OUT,
+ * FATHOM_TRACE, FATHOM_REPORT, FATHOM_MAX_NODES, FATHOM_MAX_DEPTH, FATHOM_RING,
+ * FATHOM_COMPONENTS, FATHOM_MAX_OVERHEAD). Returns 0, or FATHOM_E_INVAL when a variable
+ * could not be parsed (a message naming it goes to stderr, the field keeps its value).
+ * String fields point into the environment. */
+FATHOM_EXTERN int fathom_config_from_env(fathom_config *cfg);
+
+/* ---------------------------------------------------------------------------------------
+ * Sessions. One session is active at a time per process. */
+
+/* Begins a session named `name` (NULL: the program name). cfg NULL means defaults plus the
+ * environment. Returns 0, FATHOM_E_STATE if one is active, FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg);
+
+typedef struct fathom_profile fathom_profile;
+
+/* Ends the active session: builds the profile model from every thread's data (threads that
+ * exited included), writes cfg.out_path / cfg.trace_path if set and prints the report if
+ * asked. If out is non-NULL, *out receives the model (caller frees it with
+ * fathom_profile_free); otherwise it is freed. Returns 0, FATHOM_E_STATE, or the first
+ * write error (the model is still returned). */
+FATHOM_EXTERN int fathom_session_end(fathom_profile **out);
+
+typedef struct fathom_session_info {
+  int active;
+  uint64_t id;               /* unique per process run: pid and start time mixed */
+  char name[128];
+  uint64_t start_unix_ns;    /* wall-clock time the session began */
+  uint64_t duration_ns;      /* so far, or total once ended */
+  fathom_level level;
+} fathom_session_info;
+/* Fills info about the active (or last ended) session. Returns 0 or FATHOM_E_STATE. */
+FATHOM_EXTERN int fathom_session_info_get(fathom_session_info *info);
+
+/* Pauses (0) or resumes (1) recording within the active session. */
+FATHOM_EXTERN void fathom_set_enabled(int enabled);
+/* Clears every zone, counter and event recorded so far; the session goes on. */
+FATHOM_EXTERN int fathom_reset(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Zones. A call site has one static descriptor; the library fills the private fields. */
+typedef struct fathom_site {
+  const char *name;       /* zone name; never NULL once registered */
+  const char *component;  /* group ("data", "training"); NULL = "default" */
+  const char *tags;       /* comma-separated tags, or NULL */
+  const char *file;
+  const char *func;
+  int line;
+  /* private */
+  volatile int state_;    /* 0 unregistered, 1 recorded, 2 muted by a filter */
+  uint32_t id_;
+} fathom_site;
+
+/* Handle of an open zone: a value, 16 bytes, valid only on the thread that began it. */
+typedef struct fathom_zone {
+  void *t_;
+  uint64_t tag_;
+} fathom_zone;
+
+/* Begins a zone at a static call site. Never fails: with fathom inactive, the site muted,
+ * a cap reached, it returns a null handle (ending it is a no-op returning FATHOM_E_ENDED). */
+FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *site);
+/* Begins a zone by name (copied and interned; ~50 ns slower than a static site). NULL or
+ * empty name: the name "(null)" / "(empty)" is used and the misuse counted. */
+FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *component);
+
+/* Ends a zone. Returns 0; FATHOM_E_ENDED for a null, stale or already-ended handle (nothing
+ * recorded); FATHOM_E_WRONG_THREAD if called on another thread (nothing recorded, the zone
+ * stays open on its thread); FATHOM_E_UNBALANCED if zones begun inside it were still open:
+ * they are closed at the same instant (recorded) and counted as misuse. */
+FATHOM_EXTERN int fathom_zone_end(fathom_zone z);
+
+/* A custom numeric metric attached at the end of a zone (seed: end_operation(op, k=v)). */
+typedef struct fathom_metric {
+  const char *name;
+  double value;
+} fathom_metric;
+/* Ends a zone and adds each metric to that zone's per-path metric statistics (count, sum,
+ * min, max). Same returns as fathom_zone_end; metrics with NULL names are skipped. */
+FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n);
+
+/* For the cleanup attribute of the scoped macros. */
+FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z);
+
+/* Private: nonzero while a session records (read by the macros, written by the library). */
+FATHOM_EXTERN extern uint32_t fathom_recording_;
+
+/* Named timers (seed: start_timer / stop_timer). start begins a zone named `name`;
+ * stop ends the innermost open zone of that name on this thread and returns its duration
+ * in ns, or a negative FATHOM_E_* code (FATHOM_E_NOTFOUND when none is open). Zones opened
+ * after it and still open are closed with it (FATHOM_E_UNBALANCED is counted, not returned). */
+FATHOM_EXTERN int fathom_timer_start(const char *name);
+FATHOM_EXTERN int64_t fathom_timer_stop(const char *name);
+
+/* Records an externally measured duration as one completed call of a zone nested in the
+ * current zone (asynchronous operations, replayed measurements). */
+FATHOM_EXTERN int fathom_zone_record(fathom_site *site, uint64_t duration_ns);
+
+/* Per-site filter evaluated once when a site is first seen (seed: profile_if_enabled).
+ * Return nonzero to record the site. NULL removes it. Sites seen before the call keep
+ * their decision until fathom_reset or the next session. */
+typedef int (*fathom_site_filter)(const fathom_site *site, void *user);
+FATHOM_EXTERN void fathom_set_site_filter(fathom_site_filter fn, void *user);
+
+/* ---------------------------------------------------------------------------------------
+ * Counters, gauges, recorded sizes. Thread-safe; names are interned on first use. */
+FATHOM_EXTERN int fathom_counter_add(const char *name, int64_t delta);
+FATHOM_EXTERN int fathom_gauge_set(const char *name, double value);
+/* seed: record_memory(name, bytes): a sample of a size; count/total/min/max/last kept. */
+FATHOM_EXTERN int fathom_record_size(const char *name, uint64_t bytes);
+
+/* ---------------------------------------------------------------------------------------
+ * The profile model: what every output is a view of. Read-only for users. */
+typedef struct fathom_hist {
+  /* Log-linear histogram of durations in ns, sparse. Bucket b covers:
+   *   b < 64:            [b, b+1)
+   *   b >= 64: k = b/64 (block), s = b%64, w = 2^(k-1):  [(64+s)*w, (64+s+1)*w)
+   * so every bucket is at most 1/64 of its lower bound wide and its midpoint is within
+   * 0.78 % of any value in it. Values at or above 2^44 ns land in the last bucket. */
+  uint32_t n;          /* non-empty buckets */
+  uint32_t *bucket;    /* ascending bucket indices */
+  uint64_t *count;
+} fathom_hist;
+
+#define FATHOM_HIST_BUCKETS (40 * 64)
+
+typedef struct fathom_stats {
+  uint64_t count;
+  uint64_t total_ns;    /* inclusive; for zones rolled up across paths, recursion counted once */
+  uint64_t self_ns;     /* total minus time in child zones */
+  uint64_t min_ns, max_ns;
+  double mean_ns;       /* mean duration of one call */
+  double stddev_ns;     /* sample standard deviation of one call's duration */
+  double p50_ns, p90_ns, p95_ns, p99_ns, p999_ns;
+} fathom_stats;
+
+typedef struct fathom_metric_stats {
+  char *name;
+  uint64_t count;
+  double sum, min, max;
+} fathom_metric_stats;
+
+typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
+
+typedef struct fathom_zone_info {  /* one per distinct (name, component) */
+  char *name, *component, *tags, *file, *func;
+  int line;
+  fathom_zone_kind kind;
+  fathom_stats stats;    /* rolled up across every path and thread */
+  fathom_hist hist;
+} fathom_zone_info;
+
+#define FATHOM_NONE UINT32_MAX
+
+typedef struct fathom_node {  /* one call path on one thread */
+  uint32_t zone;          /* index into zones */
+  uint32_t parent;        /* index into nodes, FATHOM_NONE for a thread's top level */
+  uint32_t thread;        /* index into threads */
+  uint32_t depth;         /* 1 for top-level zones */
+  fathom_stats stats;
+  fathom_hist hist;
+  uint32_t n_metrics;
+  fathom_metric_stats *metrics;
+} fathom_node;
+
+typedef struct fathom_thread_info {
+  uint64_t tid;           /* kernel thread id */
+  char *name;             /* pthread name at registration, or "" */
+  int exited;             /* the thread ended before the profile was built */
+  uint32_t n_open;        /* zones still open when the profile was built */
+  uint64_t n_zones;       /* zones recorded */
+  uint64_t n_dropped;     /* zones not recorded because a cap was reached */
+} fathom_thread_info;
+
+typedef enum fathom_metric_kind {
+  FATHOM_METRIC_COUNTER = 0,
+  FATHOM_METRIC_GAUGE = 1,
+  FATHOM_METRIC_SIZE = 2
+} fathom_metric_kind;
+
+typedef struct fathom_counter_info {
+  char *name;
+  fathom_metric_kind kind;
+  uint64_t n_updates;
+  double value;           /* counter: sum; gauge: last value set; size: last sample */
+  double total;           /* counter: sum; gauge and size: sum of samples */
+  double min, max;
+} fathom_counter_info;
+
+typedef struct fathom_event {   /* timeline: one completed zone */
+  uint32_t thread, zone;
+  uint32_t depth;
+  uint64_t ts_ns;         /* begin, ns since session start */
+  uint64_t dur_ns;
+} fathom_event;
+
+typedef struct fathom_counter_event {   /* timeline: one counter or gauge update */
+  uint32_t counter;
+  uint32_t thread;
+  uint64_t ts_ns;
+  double value;           /* the counter's running total or the gauge's new value */
+} fathom_counter_event;
+
+typedef struct fathom_meta {
+  int schema_version;
+  char *fathom_version;
+  char *session_name;
+  uint64_t session_id;
+  uint64_t start_unix_ns, duration_ns;
+  int64_t pid;
+  char *program;          /* executable path */
+  char *host, *os, *kernel, *arch, *cpu_model;
+  uint32_t n_cpus;
+  fathom_level level;
+  char *clock_source;     /* "tsc" or "clock_monotonic" */
+  double clock_resolution_ns;
+  double clock_read_ns;   /* measured cost of one timer read */
+  double tsc_hz;          /* 0 when not the TSC */
+  double zone_cost_ns;    /* measured cost of one zone (begin+end) at this level */
+  double overhead_ns;     /* zones recorded x zone_cost_ns */
+  double overhead_pct;    /* overhead_ns over the process CPU time of the session */
+  double cpu_time_ns;     /* process CPU time during the session */
+  uint64_t n_zones;       /* zone calls recorded, all threads */
+  uint64_t dropped_zones; /* not recorded: node cap or depth cap */
+  uint64_t dropped_events;/* timeline events lost to full rings or the event cap */
+  uint64_t dropped_hist;  /* samples counted in stats but left out of histograms (cap) */
+  uint64_t misuse;        /* API misuse events (wrong thread, double end, unbalanced, NULL) */
+  uint64_t fathom_bytes;  /* memory fathom held for this session */
+} fathom_meta;
+
+struct fathom_profile {
+  fathom_meta meta;
+  uint32_t n_zones;   fathom_zone_info *zones;
+  uint32_t n_nodes;   fathom_node *nodes;        /* parents always precede children */
+  uint32_t n_threads; fathom_thread_info *threads;
+  uint32_t n_counters; fathom_counter_info *counters;
+  int timeline;       /* 1 if a timeline was recorded */
+  uint64_t n_events;  fathom_event *events;      /* sorted by ts_ns */
+  uint64_t n_counter_events; fathom_counter_event *counter_events;
+};
+
+FATHOM_EXTERN void fathom_profile_free(fathom_profile *p);
+
+/* A live snapshot of the active session's model; caller frees. NULL if none active or out
+ * of memory. Other threads keep recording while it is taken (figures may lag by a call). */
+FATHOM_EXTERN fathom_profile *fathom_snapshot(void);
+
+/* Percentile q in [0,100] from a histogram: the midpoint of the bucket holding the
+ * nearest-rank sample, clamped to [min_ns, max_ns]. 0 for an empty histogram. */
+FATHOM_EXTERN double fathom_hist_percentile(const fathom_hist *h, double q, uint64_t min_ns,
+                                            uint64_t max_ns);
+
+/* ---------------------------------------------------------------------------------------
+ * Reading while the program runs. */
+
+/* Statistics of zone `name` (every component, path and thread rolled up). Returns 0,
+ * FATHOM_E_NOTFOUND, FATHOM_E_STATE. */
+FATHOM_EXTERN int fathom_zone_stats(const char *name, fathom_stats *out);
+
+typedef struct fathom_breakdown {
+  const char *name;       /* valid until the next call of fathom_timing_breakdown */
+  double total_s;
+  double percent;         /* of the sum of top-level zone time */
+  uint64_t count;
+} fathom_breakdown;
+/* seed: get_timing_breakdown(). Fills up to cap entries sorted by total time, returns how
+ * many zones there are (may exceed cap), or a negative code. */
+FATHOM_EXTERN int fathom_timing_breakdown(fathom_breakdown *out, size_t cap);
+
+/* Value of a counter/gauge/size by name. Returns 0, FATHOM_E_NOTFOUND, FATHOM_E_STATE. */
+FATHOM_EXTERN int fathom_counter_get(const char *name, double *value);
+
+typedef struct fathom_status {
+  int active, enabled;
+  fathom_level level;
+  uint32_t n_threads;     /* threads that recorded in this session */
+  uint32_t n_sites;       /* distinct zones */
+  uint64_t n_nodes;
+  uint64_t n_zones;
+  uint64_t fathom_bytes;  /* memory fathom holds */
+  uint64_t dropped_zones, dropped_events, misuse;
+} fathom_status;
+FATHOM_EXTERN int fathom_status_get(fathom_status *st);
+
+/* ---------------------------------------------------------------------------------------
+ * Views of a model. Writers write atomically: a temporary file renamed into place, so a
+ * failed write leaves no partial file. Return 0 or a negative code. */
+typedef enum fathom_format {
+  FATHOM_FORMAT_TEXT = 0,
+  FATHOM_FORMAT_JSON = 1,
+  FATHOM_FORMAT_CSV = 2,
+  FATHOM_FORMAT_CHROME = 3
+} fathom_format;
+/* "text", "json", "csv", "chrome". Returns 0 or FATHOM_E_INVAL. */
+FATHOM_EXTERN int fathom_format_parse(const char *s, fathom_format *out);
+/* Writes to a stream (color: 1 to use ANSI colour in the text view). */
+FATHOM_EXTERN int fathom_profile_write(const fathom_profile *p, fathom_format fmt, FILE *f,
+                                       int color);
+/* Writes to a file atomically; path "-" writes to stdout. */
+FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt,
+                                      const char *path);
+
+/* ---------------------------------------------------------------------------------------
+ * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */
+#define FATHOM_CAT2_(a, b) a##b
+#define FATHOM_CAT_(a, b) FATHOM_CAT2_(a, b)
+#define FATHOM_UNIQ_(p) FATHOM_CAT_(p, __LINE__)
+
+#if defined(FATHOM_DISABLE)
+
+#define FATHOM_ZONE(name, component)
+#define FATHOM_ZONE_TAGS(name, component, tags)
+#define FATHOM_FUNC(component)
+#define FATHOM_ZONE_IF(cond, name, component)
+#define FATHOM_TIMER(name)
+#define FATHOM_SITE(var, name, component, tags)
+#define FATHOM_COUNTER_ADD(name, delta) do { } while (0)
+#define FATHOM_GAUGE_SET(name, value) do { } while (0)
+#define FATHOM_RECORD_SIZE(name, bytes) do { } while (0)
+
+#else
+
+/* Declares a static call-site descriptor named var. */
+#define FATHOM_SITE(var, name_, component_, tags_)                                       \
+  static fathom_site var = {(name_), (component_), (tags_), __FILE__, __func__, __LINE__, 0, 0}
+
+/* The recording check is inline, so a zone costs one load and branch while fathom is off. */
+#define FATHOM_ZONE_IMPL_(cond, name_, component_, tags_)                                \
+  FATHOM_SITE(FATHOM_UNIQ_(fathom_site_), name_, component_, tags_);                      \
+  fathom_zone FATHOM_UNIQ_(fathom_zone_) __attribute__((cleanup(fathom_zone_cleanup_),   \
+                                                       unused)) =                         \
+      (__atomic_load_n(&fathom_recording_, __ATOMIC_RELAXED) && (cond))                   \
+          ? fathom_zone_begin_site(&FATHOM_UNIQ_(fathom_site_))                          \
+          : fathom_zone_null_()
+
+/* A zone from here to the end of the enclosing block. */
+#define FATHOM_ZONE(name, component) FATHOM_ZONE_IMPL_(1, name, component, NULL)
+#define FATHOM_ZONE_TAGS(name, component, tags) FATHOM_ZONE_IMPL_(1, name, component, tags)
+/* A zone named after the current function. */
+#define FATHOM_FUNC(component) FATHOM_ZONE_IMPL_(1, __func__, component, NULL)
+/* A zone recorded only when cond (evaluated each time) is true. */
+#define FATHOM_ZONE_IF(cond, name, component) FATHOM_ZONE_IMPL_(cond, name, component, NULL)
+/* A scoped timer (seed: with profiler.timer(name)). */
+#define FATHOM_TIMER(name) FATHOM_ZONE_IMPL_(1, name, NULL, NULL)
+
+#define FATHOM_COUNTER_ADD(name, delta) do { (void)fathom_counter_add((name), (delta)); } while (0)
+#define FATHOM_GAUGE_SET(name, value) do { (void)fathom_gauge_set((name), (value)); } while (0)
+#define FATHOM_RECORD_SIZE(name, bytes) do { (void)fathom_record_size((name), (bytes)); } while (0)
+
+#endif /* FATHOM_DISABLE */
+
+static inline fathom_zone fathom_zone_null_(void) {
+  fathom_zone z = {0, 0};
+  return z;
+}
+
+static inline void fathom_zone_cleanup_(fathom_zone *z) {
+  if (z->t_) (void)fathom_zone_end(*z);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FATHOM_H */

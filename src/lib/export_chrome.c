@@ -1,0 +1,325 @@
+/* export_chrome.c: the Chrome Trace Event view (chrome://tracing, Perfetto, speedscope).
+ *
+ * Invariant: the output is one valid JSON object whatever the model holds (names are
+ * escaped, invalid UTF-8 becomes U+FFFD, non-finite numbers become null), and "X" events
+ * are written in an order where every enclosing zone comes before the zones inside it:
+ * by begin time, then thread, then depth, then longest first. Times are microseconds written as exact
+ * decimals of the model's nanoseconds ("1.500" is 1500 ns).
+ *
+ * Without a recorded timeline (p->timeline == 0) there are no real begin times, so each
+ * thread's call tree is laid out as an aggregate flame chart: siblings back to back from
+ * ts 0, longest first, each as long as its total time over all calls; otherData says
+ * "synthesized": true. */
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* Decodes one UTF-8 sequence at s; returns its length, or 0 if it is invalid. */
+static size_t fz_utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  size_t n;
+  unsigned cp;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+  else return 0;
+  for (size_t k = 1; k < n; k++) {
+    if ((s[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  return n;
+}
+
+static void fz_json_str(FILE *f, const char *str) {
+  const unsigned char *s = (const unsigned char *)(str ? str : "");
+  fputc('"', f);
+  while (*s) {
+    unsigned c = *s;
+    if (c == '"' || c == '\\') {
+      fputc('\\', f);
+      fputc((int)c, f);
+      s++;
+    } else if (c < 0x20 || c == 0x7F) {
+      switch (c) {
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default: fprintf(f, "\\u%04x", c); break;
+      }
+      s++;
+    } else {
+      size_t n = fz_utf8_len(s);
+      if (n == 0) {
+        fputs("\\ufffd", f);
+        s++;
+      } else {
+        fwrite(s, 1, n, f);
+        s += n;
+      }
+    }
+  }
+  fputc('"', f);
+}
+
+/* Shortest of %.15g / %.17g that reads back as the same double; null when not finite. */
+static void fz_json_num(FILE *f, double v) {
+  char b[40];
+  if (!isfinite(v)) {
+    fputs("null", f);
+    return;
+  }
+  snprintf(b, sizeof b, "%.15g", v);
+  if (strtod(b, NULL) != v) snprintf(b, sizeof b, "%.17g", v);
+  fputs(b, f);
+}
+
+/* Microseconds from ns, exact: "12.345". */
+static void fz_json_us(FILE *f, uint64_t ns) {
+  fprintf(f, "%llu.%03llu", (unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
+}
+
+static uint64_t fz_tid(const fathom_profile *p, uint32_t thread) {
+  return thread < p->n_threads ? p->threads[thread].tid : thread;
+}
+
+static const char *fz_zone_name(const fathom_profile *p, uint32_t z) {
+  return z < p->n_zones && p->zones[z].name ? p->zones[z].name : "?";
+}
+
+static const char *fz_zone_cat(const fathom_profile *p, uint32_t z) {
+  const char *c = z < p->n_zones ? p->zones[z].component : NULL;
+  return c && *c ? c : "default";
+}
+
+/* One "X" event as the writer sorts it. */
+typedef struct fz_xev {
+  uint64_t ts, dur;
+  uint32_t depth, thread, zone, node;   /* node: FATHOM_NONE for recorded events */
+} fz_xev;
+
+static int fz_xev_cmp(const void *a, const void *b) {
+  const fz_xev *x = a, *y = b;
+  if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+  if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
+  if (x->depth != y->depth) return x->depth < y->depth ? -1 : 1;
+  if (x->dur != y->dur) return x->dur > y->dur ? -1 : 1;
+  return x->zone < y->zone ? -1 : x->zone > y->zone;
+}
+
+static void fz_xev_write(FILE *f, const fathom_profile *p, const fz_xev *e, int *first) {
+  fputs(*first ? "\n" : ",\n", f);
+  *first = 0;
+  fputs("{\"ph\":\"X\",\"name\":", f);
+  fz_json_str(f, fz_zone_name(p, e->zone));
+  fputs(",\"cat\":", f);
+  fz_json_str(f, fz_zone_cat(p, e->zone));
+  fprintf(f, ",\"pid\":%lld,\"tid\":%llu,\"ts\":", (long long)p->meta.pid,
+          (unsigned long long)fz_tid(p, e->thread));
+  fz_json_us(f, e->ts);
+  fputs(",\"dur\":", f);
+  fz_json_us(f, e->dur);
+  fprintf(f, ",\"args\":{\"depth\":%u", e->depth);
+  if (e->node != FATHOM_NONE) {
+    const fathom_stats *s = &p->nodes[e->node].stats;
+    fprintf(f, ",\"calls\":%llu,\"self_ns\":%llu", (unsigned long long)s->count,
+            (unsigned long long)s->self_ns);
+  }
+  fputs("}}", f);
+}
+
+/* Sort record for the synthesized layout: children grouped under their parent, longest
+ * first; top-level nodes grouped per thread. */
+typedef struct fz_lay {
+  uint64_t group;   /* 0..n_threads-1 for top level, n_threads + parent otherwise */
+  uint64_t total;
+  uint32_t node;
+} fz_lay;
+
+static int fz_lay_cmp(const void *a, const void *b) {
+  const fz_lay *x = a, *y = b;
+  if (x->group != y->group) return x->group < y->group ? -1 : 1;
+  if (x->total != y->total) return x->total > y->total ? -1 : 1;
+  return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Fills ev[] (n_nodes entries) with the aggregate flame-chart layout. Groups are sorted by
+ * parent index and parents precede children, so a parent is placed before its children. */
+static int fz_synth_layout(const fathom_profile *p, fz_xev *ev) {
+  uint32_t n = p->n_nodes, nt = p->n_threads;
+  fz_lay *l = malloc((size_t)n * sizeof *l);
+  uint64_t *cursor = malloc(((size_t)n + nt + 1) * sizeof *cursor);   /* next free ts */
+  if (!l || !cursor) {
+    free(l);
+    free(cursor);
+    return FATHOM_E_NOMEM;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    uint32_t th = nd->thread < nt ? nd->thread : nt;   /* unknown threads share a row */
+    l[i].group = nd->parent == FATHOM_NONE ? th : (uint64_t)nt + 1 + nd->parent;
+    l[i].total = nd->stats.total_ns;
+    l[i].node = i;
+  }
+  qsort(l, n, sizeof *l, fz_lay_cmp);
+  memset(cursor, 0, ((size_t)n + nt + 1) * sizeof *cursor);
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = l[k].node;
+    const fathom_node *nd = &p->nodes[i];
+    fz_xev *e = &ev[i];
+    e->thread = nd->thread;
+    e->zone = nd->zone;
+    e->depth = nd->depth;
+    e->node = i;
+    e->dur = nd->stats.total_ns;
+    if (nd->parent == FATHOM_NONE) {
+      e->ts = cursor[n + l[k].group];
+    } else {
+      /* clamp into the parent so nesting holds even if children add up to more */
+      const fz_xev *pe = &ev[nd->parent];
+      uint64_t end = pe->ts + pe->dur;
+      e->ts = cursor[nd->parent];
+      if (e->ts > end) e->ts = end;
+      if (e->dur > end - e->ts) e->dur = end - e->ts;
+    }
+    if (nd->parent == FATHOM_NONE) cursor[n + l[k].group] = e->ts + e->dur;
+    else cursor[nd->parent] = e->ts + e->dur;
+    cursor[i] = e->ts;
+  }
+  free(l);
+  free(cursor);
+  return 0;
+}
+
+static void fz_write_meta_events(FILE *f, const fathom_profile *p, int *first) {
+  long long pid = (long long)p->meta.pid;
+  fputs(*first ? "\n" : ",\n", f);
+  *first = 0;
+  fprintf(f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%lld,\"tid\":0,\"args\":{\"name\":",
+          pid);
+  fz_json_str(f, p->meta.session_name && *p->meta.session_name ? p->meta.session_name
+                                                                 : "fathom");
+  fputs("}}", f);
+  for (uint32_t t = 0; t < p->n_threads; t++) {
+    const fathom_thread_info *th = &p->threads[t];
+    char fallback[48];
+    const char *nm = th->name;
+    if (!nm || !*nm) {
+      snprintf(fallback, sizeof fallback, "thread %llu", (unsigned long long)th->tid);
+      nm = fallback;
+    }
+    fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%lld,\"tid\":%llu,"
+               "\"args\":{\"name\":", pid, (unsigned long long)th->tid);
+    fz_json_str(f, nm);
+    fputs("}}", f);
+    fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%lld,\"tid\":%llu,"
+               "\"args\":{\"sort_index\":%u}}", pid, (unsigned long long)th->tid, t);
+  }
+}
+
+static void fz_write_counter_events(FILE *f, const fathom_profile *p, int *first) {
+  for (uint64_t k = 0; k < p->n_counter_events; k++) {
+    const fathom_counter_event *c = &p->counter_events[k];
+    if (c->counter >= p->n_counters || !isfinite(c->value)) continue;
+    fputs(*first ? "\n" : ",\n", f);
+    *first = 0;
+    fputs("{\"ph\":\"C\",\"name\":", f);
+    fz_json_str(f, p->counters[c->counter].name);
+    fprintf(f, ",\"pid\":%lld,\"tid\":%llu,\"ts\":", (long long)p->meta.pid,
+            (unsigned long long)fz_tid(p, c->thread));
+    fz_json_us(f, c->ts_ns);
+    fputs(",\"args\":{\"value\":", f);
+    fz_json_num(f, c->value);
+    fputs("}}", f);
+  }
+}
+
+static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesized) {
+  const fathom_meta *m = &p->meta;
+  fputs("\"otherData\":{\"synthesized\":", f);
+  fputs(synthesized ? "true" : "false", f);
+  fprintf(f, ",\"schema_version\":%d,\"fathom_version\":", m->schema_version);
+  fz_json_str(f, m->fathom_version ? m->fathom_version : FATHOM_VERSION_STRING);
+  fputs(",\"session_name\":", f);
+  fz_json_str(f, m->session_name);
+  fprintf(f, ",\"session_id\":\"%016llx\",\"start_unix_ns\":%llu,\"duration_ns\":%llu,"
+             "\"pid\":%lld,\"program\":",
+          (unsigned long long)m->session_id, (unsigned long long)m->start_unix_ns,
+          (unsigned long long)m->duration_ns, (long long)m->pid);
+  fz_json_str(f, m->program);
+  const char *const keys[] = {"host", "os", "kernel", "arch", "cpu_model", "clock_source"};
+  const char *const vals[] = {m->host, m->os, m->kernel, m->arch, m->cpu_model, m->clock_source};
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    fprintf(f, ",\"%s\":", keys[k]);
+    fz_json_str(f, vals[k]);
+  }
+  fprintf(f, ",\"n_cpus\":%u,\"level\":", m->n_cpus);
+  fz_json_str(f, fathom_level_name(m->level));
+  fputs(",\"clock_resolution_ns\":", f);
+  fz_json_num(f, m->clock_resolution_ns);
+  fputs(",\"clock_read_ns\":", f);
+  fz_json_num(f, m->clock_read_ns);
+  fputs(",\"zone_cost_ns\":", f);
+  fz_json_num(f, m->zone_cost_ns);
+  fputs(",\"overhead_pct\":", f);
+  fz_json_num(f, m->overhead_pct);
+  fprintf(f, ",\"n_zones\":%llu,\"dropped_zones\":%llu,\"dropped_events\":%llu,\"misuse\":%llu}",
+          (unsigned long long)m->n_zones, (unsigned long long)m->dropped_zones,
+          (unsigned long long)m->dropped_events, (unsigned long long)m->misuse);
+}
+
+static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
+  int synthesized = !p->timeline;
+  uint64_t n = synthesized ? p->n_nodes : p->n_events;
+  fz_xev *ev = NULL;
+  if (n) {
+    ev = malloc((size_t)n * sizeof *ev);
+    if (!ev) return FATHOM_E_NOMEM;
+  }
+  if (synthesized) {
+    for (uint32_t i = 0; i < p->n_nodes; i++) {
+      if (p->nodes[i].parent != FATHOM_NONE && p->nodes[i].parent >= i) {
+        free(ev);
+        return FATHOM_E_FORMAT;   /* parents must precede children */
+      }
+    }
+    if (n && fz_synth_layout(p, ev)) {
+      free(ev);
+      return FATHOM_E_NOMEM;
+    }
+  } else {
+    for (uint64_t k = 0; k < n; k++) {
+      const fathom_event *e = &p->events[k];
+      ev[k] = (fz_xev){e->ts_ns, e->dur_ns, e->depth, e->thread, e->zone, FATHOM_NONE};
+    }
+  }
+  if (n) qsort(ev, (size_t)n, sizeof *ev, fz_xev_cmp);
+  int first = 1;
+  fputs("{\"traceEvents\":[", f);
+  fz_write_meta_events(f, p, &first);
+  for (uint64_t k = 0; k < n; k++) fz_xev_write(f, p, &ev[k], &first);
+  fz_write_counter_events(f, p, &first);
+  fputs("\n],\n\"displayTimeUnit\":\"ns\",\n", f);
+  fz_write_other_data(f, p, synthesized);
+  fputs("}\n", f);
+  free(ev);
+  return ferror(f) ? FATHOM_E_IO : 0;
+}
+
+int fz_write_chrome(const fathom_profile *p, FILE *f) {
+  if (!p || !f) return FATHOM_E_INVAL;
+  /* numbers must read "0.5" whatever LC_NUMERIC the host program set */
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  locale_t prev = c ? uselocale(c) : (locale_t)0;
+  int rc = fz_write_chrome_c(p, f);
+  if (c) {
+    uselocale(prev);
+    freelocale(c);
+  }
+  return rc;
+}

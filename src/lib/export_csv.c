@@ -1,0 +1,103 @@
+/* export_csv.c: the CSV view: one row per call path merged across threads (RFC 4180).
+ *
+ * Invariant: the output is exactly one header row plus one row per merged path, in the
+ * call tree's depth-first order (children by descending total), every row with the same
+ * 17 fields, CRLF line ends, and any field holding a comma, quote, CR or LF quoted with
+ * inner quotes doubled; so any RFC 4180 reader gets the table back unchanged. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+static const char *const fz_csv_header =
+    "path,zone,component,depth,threads,calls,total_ns,self_ns,mean_ns,stddev_ns,min_ns,"
+    "max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns\r\n";
+
+static void fz_csv_field(FILE *f, const char *s) {
+  if (!s) s = "";
+  if (strpbrk(s, ",\"\r\n") == NULL) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+/* Length of the "a/b/c" string of path i, without the terminator. */
+static size_t fz_csv_path_len(const fathom_profile *p, const fz_path *paths, uint32_t i) {
+  size_t len = 0;
+  for (uint32_t k = i; k != FATHOM_NONE; k = paths[k].parent) {
+    const char *nm = p->zones[paths[k].zone].name;
+    len += (nm ? strlen(nm) : 0) + (paths[k].parent != FATHOM_NONE);
+  }
+  return len;
+}
+
+static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const char *path) {
+  const fathom_zone_info *z = &p->zones[e->zone];
+  const fathom_stats *s = &e->stats;
+  fz_csv_field(f, path);
+  fputc(',', f);
+  fz_csv_field(f, z->name);
+  fputc(',', f);
+  fz_csv_field(f, z->component && *z->component ? z->component : "default");
+  fprintf(f, ",%u,%u,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f\r\n", e->depth,
+          e->n_threads, (unsigned long long)s->count, (unsigned long long)s->total_ns,
+          (unsigned long long)s->self_ns, s->mean_ns, s->stddev_ns,
+          (unsigned long long)s->min_ns, (unsigned long long)s->max_ns, s->p50_ns, s->p90_ns,
+          s->p95_ns, s->p99_ns, s->p999_ns);
+}
+
+static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
+  fz_path *paths = NULL;
+  uint32_t n = 0, top = FATHOM_NONE;
+  int rc = fz_paths_build(p, &paths, &n, &top);
+  if (rc) return rc;
+  fputs(fz_csv_header, f);
+  char *buf = NULL;
+  size_t cap = 0;
+  /* depth-first preorder through the links, no stack: down, else across, else up */
+  uint32_t i = top;
+  while (i != FATHOM_NONE && rc == 0) {
+    size_t need = fz_csv_path_len(p, paths, i) + 1;
+    if (need > cap) {
+      char *nb = realloc(buf, need);
+      if (!nb) {
+        rc = FATHOM_E_NOMEM;
+        break;
+      }
+      buf = nb;
+      cap = need;
+    }
+    fz_path_string(p, paths, i, buf, need);
+    fz_csv_row(f, p, &paths[i], buf);
+    if (paths[i].first_child != FATHOM_NONE) {
+      i = paths[i].first_child;
+      continue;
+    }
+    while (i != FATHOM_NONE && paths[i].next_sibling == FATHOM_NONE) i = paths[i].parent;
+    if (i != FATHOM_NONE) i = paths[i].next_sibling;
+  }
+  free(buf);
+  fz_paths_free(paths, n);
+  if (rc == 0 && ferror(f)) rc = FATHOM_E_IO;
+  return rc;
+}
+
+int fz_write_csv(const fathom_profile *p, FILE *f) {
+  if (!p || !f) return FATHOM_E_INVAL;
+  /* a decimal comma would split fields: numbers in the "C" locale, whatever the host set */
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  locale_t prev = c ? uselocale(c) : (locale_t)0;
+  int rc = fz_write_csv_c(p, f);
+  if (c) {
+    uselocale(prev);
+    freelocale(c);
+  }
+  return rc;
+}

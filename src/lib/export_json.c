@@ -1,0 +1,361 @@
+/* export_json.c: the JSON view, the canonical lossless saved form of a whole profile model
+ * (layout documented in docs/json-schema.md; read back by src/load/json_load.c).
+ *
+ * Invariant: the output is always valid JSON (RFC 8259) whatever the model holds: strings are
+ * escaped and invalid UTF-8 is replaced by U+FFFD, non-finite doubles never appear as numbers
+ * (NaN is null, +-Inf the strings "Infinity"/"-Infinity"), uint64 values above INT64_MAX are
+ * decimal strings (jansson and most parsers stop at int64), and every other number is written
+ * exactly: integers in decimal, doubles with the fewest digits that read back bit-identical. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+
+/* ---- scalars ------------------------------------------------------------------------ */
+
+static void put_s(FILE *f, const char *s) { fputs(s, f); }
+
+static void put_u64(FILE *f, uint64_t v) {
+  char buf[24];
+  char *e = buf + sizeof buf, *p = e;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  fwrite(p, 1, (size_t)(e - p), f);
+}
+
+/* An unsigned value: a JSON integer, or a decimal string above INT64_MAX. */
+static void put_u(FILE *f, uint64_t v) {
+  if (v > (uint64_t)INT64_MAX) {
+    fputc('"', f);
+    put_u64(f, v);
+    fputc('"', f);
+  } else {
+    put_u64(f, v);
+  }
+}
+
+static void put_i64(FILE *f, int64_t v) {
+  if (v < 0) {
+    fputc('-', f);
+    put_u64(f, (uint64_t)0 - (uint64_t)v);
+  } else {
+    put_u64(f, (uint64_t)v);
+  }
+}
+
+/* Index into another table; FATHOM_NONE is null. */
+static void put_index(FILE *f, uint32_t v) {
+  if (v == FATHOM_NONE) put_s(f, "null");
+  else put_u64(f, v);
+}
+
+/* Copies a printf'd number, turning the locale's decimal point (whatever it is) into '.'. */
+static void put_number_text(FILE *f, const char *s) {
+  char out[64];
+  size_t n = 0;
+  for (; *s && n < sizeof out - 1; s++) {
+    char c = *s;
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+      out[n++] = c;
+    } else if (n == 0 || out[n - 1] != '.') {
+      out[n++] = '.';
+    }
+  }
+  fwrite(out, 1, n, f);
+}
+
+/* A double that reads back bit-identical: the shortest of %.15g / %.16g / %.17g that
+ * round-trips (%.17g always does), so 0.1 stays "0.1". */
+static void put_double(FILE *f, double v) {
+  if (isnan(v)) {
+    put_s(f, "null");
+    return;
+  }
+  if (isinf(v)) {
+    put_s(f, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
+  if (v == 0) {
+    put_s(f, signbit(v) ? "-0.0" : "0");
+    return;
+  }
+  char buf[48];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (prec == 17 || strtod(buf, NULL) == v) break;
+  }
+  put_number_text(f, buf);
+}
+
+static void put_bool(FILE *f, int v) { put_s(f, v ? "true" : "false"); }
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not valid: overlong forms,
+ * surrogates (U+D800-U+DFFF), values above U+10FFFF and truncated sequences are invalid. */
+static size_t utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    if (s[1] < lo || s[1] > hi) return 0;
+    return (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (s[1] < lo || s[1] > hi) return 0;
+    if ((s[2] & 0xC0) != 0x80) return 0;
+    return (s[3] & 0xC0) == 0x80 ? 4 : 0;
+  }
+  return 0;
+}
+
+/* A string per RFC 8259: '"' and '\\' escaped, control characters as \u00XX, each byte that
+ * does not start a valid UTF-8 sequence replaced by U+FFFD. NULL is null. The checks above
+ * stop at the terminating NUL because it is never a continuation byte. */
+static void put_str(FILE *f, const char *str) {
+  static const char hex[] = "0123456789abcdef";
+  if (!str) {
+    put_s(f, "null");
+    return;
+  }
+  const unsigned char *s = (const unsigned char *)str;
+  fputc('"', f);
+  while (*s) {
+    const unsigned char *run = s;
+    size_t k;
+    while (*s >= 0x20 && *s != '"' && *s != '\\' && (k = utf8_len(s)) != 0) s += k;
+    if (s > run) fwrite(run, 1, (size_t)(s - run), f);
+    if (!*s) break;
+    if (*s == '"' || *s == '\\') {
+      fputc('\\', f);
+      fputc(*s, f);
+    } else if (*s < 0x20) {
+      char esc[6] = {'\\', 'u', '0', '0', hex[*s >> 4], hex[*s & 15]};
+      fwrite(esc, 1, sizeof esc, f);
+    } else {
+      put_s(f, "\xEF\xBF\xBD");  /* U+FFFD REPLACEMENT CHARACTER */
+    }
+    s++;
+  }
+  fputc('"', f);
+}
+
+/* ",\"key\":" (first member of an object: no comma). Keys are plain ASCII literals. */
+static void key(FILE *f, const char *k, int first) {
+  if (!first) fputc(',', f);
+  fputc('"', f);
+  put_s(f, k);
+  put_s(f, "\":");
+}
+
+/* ---- composite values -------------------------------------------------------------- */
+
+static void put_stats(FILE *f, const fathom_stats *st) {
+  key(f, "count", 1);      put_u(f, st->count);
+  key(f, "total_ns", 0);   put_u(f, st->total_ns);
+  key(f, "self_ns", 0);    put_u(f, st->self_ns);
+  key(f, "min_ns", 0);     put_u(f, st->min_ns);
+  key(f, "max_ns", 0);     put_u(f, st->max_ns);
+  key(f, "mean_ns", 0);    put_double(f, st->mean_ns);
+  key(f, "stddev_ns", 0);  put_double(f, st->stddev_ns);
+  key(f, "p50_ns", 0);     put_double(f, st->p50_ns);
+  key(f, "p90_ns", 0);     put_double(f, st->p90_ns);
+  key(f, "p95_ns", 0);     put_double(f, st->p95_ns);
+  key(f, "p99_ns", 0);     put_double(f, st->p99_ns);
+  key(f, "p999_ns", 0);    put_double(f, st->p999_ns);
+}
+
+static void put_hist(FILE *f, const fathom_hist *h) {
+  put_s(f, "{\"bucket\":[");
+  for (uint32_t i = 0; i < h->n; i++) {
+    if (i) fputc(',', f);
+    put_u64(f, h->bucket[i]);
+  }
+  put_s(f, "],\"count\":[");
+  for (uint32_t i = 0; i < h->n; i++) {
+    if (i) fputc(',', f);
+    put_u(f, h->count[i]);
+  }
+  put_s(f, "]}");
+}
+
+/* Derived, ignored by the loader: the start time as "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
+static void put_start_utc(FILE *f, uint64_t unix_ns) {
+  time_t secs = (time_t)(unix_ns / 1000000000u);
+  struct tm tm;
+  char date[40];
+  if (!gmtime_r(&secs, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm)) {
+    put_s(f, "null");
+    return;
+  }
+  char frac[16];
+  snprintf(frac, sizeof frac, ".%09uZ", (unsigned)(unix_ns % 1000000000u));
+  fputc('"', f);
+  put_s(f, date);
+  put_s(f, frac);
+  fputc('"', f);
+}
+
+static void put_meta(FILE *f, const fathom_meta *m) {
+  put_s(f, "{");
+  key(f, "fathom_version", 1);      put_str(f, m->fathom_version);
+  key(f, "session_name", 0);        put_str(f, m->session_name);
+  key(f, "session_id", 0);          put_u(f, m->session_id);
+  key(f, "start_unix_ns", 0);       put_u(f, m->start_unix_ns);
+  key(f, "start_utc", 0);           put_start_utc(f, m->start_unix_ns);
+  key(f, "duration_ns", 0);         put_u(f, m->duration_ns);
+  key(f, "pid", 0);                 put_i64(f, m->pid);
+  key(f, "program", 0);             put_str(f, m->program);
+  key(f, "host", 0);                put_str(f, m->host);
+  key(f, "os", 0);                  put_str(f, m->os);
+  key(f, "kernel", 0);              put_str(f, m->kernel);
+  key(f, "arch", 0);                put_str(f, m->arch);
+  key(f, "cpu_model", 0);           put_str(f, m->cpu_model);
+  key(f, "n_cpus", 0);              put_u64(f, m->n_cpus);
+  key(f, "level", 0);
+  if ((unsigned)m->level <= FATHOM_LEVEL_COMPREHENSIVE) put_str(f, fathom_level_name(m->level));
+  else put_i64(f, (int64_t)m->level);  /* not a level: the loader refuses it */
+  key(f, "clock_source", 0);        put_str(f, m->clock_source);
+  key(f, "clock_resolution_ns", 0); put_double(f, m->clock_resolution_ns);
+  key(f, "clock_read_ns", 0);       put_double(f, m->clock_read_ns);
+  key(f, "tsc_hz", 0);              put_double(f, m->tsc_hz);
+  key(f, "zone_cost_ns", 0);        put_double(f, m->zone_cost_ns);
+  key(f, "overhead_ns", 0);         put_double(f, m->overhead_ns);
+  key(f, "overhead_pct", 0);        put_double(f, m->overhead_pct);
+  key(f, "cpu_time_ns", 0);         put_double(f, m->cpu_time_ns);
+  key(f, "n_zones", 0);             put_u(f, m->n_zones);
+  key(f, "dropped_zones", 0);       put_u(f, m->dropped_zones);
+  key(f, "dropped_events", 0);      put_u(f, m->dropped_events);
+  key(f, "misuse", 0);              put_u(f, m->misuse);
+  key(f, "fathom_bytes", 0);        put_u(f, m->fathom_bytes);
+  put_s(f, "}");
+}
+
+static void put_zone(FILE *f, const fathom_zone_info *z) {
+  put_s(f, "{");
+  key(f, "name", 1);       put_str(f, z->name);
+  key(f, "component", 0);  put_str(f, z->component);
+  key(f, "tags", 0);       put_str(f, z->tags);
+  key(f, "file", 0);       put_str(f, z->file);
+  key(f, "func", 0);       put_str(f, z->func);
+  key(f, "line", 0);       put_i64(f, z->line);
+  key(f, "kind", 0);
+  if (z->kind == FATHOM_ZONE_KIND_ZONE) put_str(f, "zone");
+  else if (z->kind == FATHOM_ZONE_KIND_FUNCTION) put_str(f, "function");
+  else put_i64(f, (int64_t)z->kind);
+  key(f, "stats", 0);      put_s(f, "{"); put_stats(f, &z->stats); put_s(f, "}");
+  key(f, "hist", 0);       put_hist(f, &z->hist);
+  put_s(f, "}");
+}
+
+static void put_node(FILE *f, const fathom_node *nd) {
+  put_s(f, "{");
+  key(f, "zone", 1);    put_u64(f, nd->zone);
+  key(f, "parent", 0);  put_index(f, nd->parent);
+  key(f, "thread", 0);  put_u64(f, nd->thread);
+  key(f, "depth", 0);   put_u64(f, nd->depth);
+  key(f, "stats", 0);   put_s(f, "{"); put_stats(f, &nd->stats); put_s(f, "}");
+  key(f, "hist", 0);    put_hist(f, &nd->hist);
+  key(f, "metrics", 0); put_s(f, "[");
+  for (uint32_t k = 0; k < nd->n_metrics; k++) {
+    const fathom_metric_stats *ms = &nd->metrics[k];
+    put_s(f, k ? ",{" : "{");
+    key(f, "name", 1);  put_str(f, ms->name);
+    key(f, "count", 0); put_u(f, ms->count);
+    key(f, "sum", 0);   put_double(f, ms->sum);
+    key(f, "min", 0);   put_double(f, ms->min);
+    key(f, "max", 0);   put_double(f, ms->max);
+    put_s(f, "}");
+  }
+  put_s(f, "]}");
+}
+
+static void put_thread(FILE *f, const fathom_thread_info *t) {
+  put_s(f, "{");
+  key(f, "tid", 1);       put_u(f, t->tid);
+  key(f, "name", 0);      put_str(f, t->name);
+  key(f, "exited", 0);    put_bool(f, t->exited);
+  key(f, "n_open", 0);    put_u64(f, t->n_open);
+  key(f, "n_zones", 0);   put_u(f, t->n_zones);
+  key(f, "n_dropped", 0); put_u(f, t->n_dropped);
+  put_s(f, "}");
+}
+
+static void put_counter(FILE *f, const fathom_counter_info *c) {
+  static const char *const kinds[] = {"counter", "gauge", "size"};
+  put_s(f, "{");
+  key(f, "name", 1);
+  put_str(f, c->name);
+  key(f, "kind", 0);
+  if ((unsigned)c->kind <= FATHOM_METRIC_SIZE) put_str(f, kinds[c->kind]);
+  else put_i64(f, (int64_t)c->kind);
+  key(f, "n_updates", 0); put_u(f, c->n_updates);
+  key(f, "value", 0);     put_double(f, c->value);
+  key(f, "total", 0);     put_double(f, c->total);
+  key(f, "min", 0);       put_double(f, c->min);
+  key(f, "max", 0);       put_double(f, c->max);
+  put_s(f, "}");
+}
+
+/* One element per line inside big arrays, so files diff and grep line by line. */
+static void sep(FILE *f, uint64_t i) { put_s(f, i ? ",\n" : "\n"); }
+
+int fz_write_json(const fathom_profile *p, FILE *f) {
+  if (!p || !f) return FATHOM_E_INVAL;
+  put_s(f, "{\"format\":\"fathom-profile\",\"schema_version\":");
+  put_u64(f, FATHOM_SCHEMA_VERSION);
+  put_s(f, ",\n\"meta\":");
+  put_meta(f, &p->meta);
+
+  put_s(f, ",\n\"zones\":[");
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    sep(f, i);
+    put_zone(f, &p->zones[i]);
+  }
+  put_s(f, "],\n\"nodes\":[");
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    sep(f, i);
+    put_node(f, &p->nodes[i]);
+  }
+  put_s(f, "],\n\"threads\":[");
+  for (uint32_t i = 0; i < p->n_threads; i++) {
+    sep(f, i);
+    put_thread(f, &p->threads[i]);
+  }
+  put_s(f, "],\n\"counters\":[");
+  for (uint32_t i = 0; i < p->n_counters; i++) {
+    sep(f, i);
+    put_counter(f, &p->counters[i]);
+  }
+
+  put_s(f, "],\n\"timeline\":{\"recorded\":");
+  put_bool(f, p->timeline);
+  put_s(f, ",\"events\":[");
+  for (uint64_t i = 0; i < p->n_events; i++) {
+    const fathom_event *e = &p->events[i];
+    sep(f, i);
+    fputc('[', f);
+    put_u64(f, e->thread);   fputc(',', f);
+    put_u64(f, e->zone);     fputc(',', f);
+    put_u64(f, e->depth);    fputc(',', f);
+    put_u(f, e->ts_ns);      fputc(',', f);
+    put_u(f, e->dur_ns);     fputc(']', f);
+  }
+  put_s(f, "],\n\"counter_events\":[");
+  for (uint64_t i = 0; i < p->n_counter_events; i++) {
+    const fathom_counter_event *e = &p->counter_events[i];
+    sep(f, i);
+    fputc('[', f);
+    put_u64(f, e->counter);  fputc(',', f);
+    put_index(f, e->thread); fputc(',', f);
+    put_u(f, e->ts_ns);      fputc(',', f);
+    put_double(f, e->value); fputc(']', f);
+  }
+  put_s(f, "]}}\n");
+  if (fflush(f) != 0 || ferror(f)) return FATHOM_E_IO;
+  return 0;
+}

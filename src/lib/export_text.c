@@ -1,0 +1,667 @@
+/* export_text.c: the human-readable report: session header, clock and overhead, component
+ * breakdown, top operations and their latency percentiles, the merged call tree, custom
+ * metrics, counters and threads, in aligned columns with auto-scaled units.
+ *
+ * Invariant: every byte of the report comes from the model (never from recorder state),
+ * ANSI escapes appear only when `color` is nonzero, and names are printed with control
+ * characters replaced by '?', so a hostile zone name can never inject escapes or break
+ * the layout. Long sections are capped, and say how much they left out. */
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+
+#define FZ_TOP_OPS 20        /* rows in the operations tables */
+#define FZ_TREE_LINES 60     /* rows in the call tree */
+#define FZ_TREE_DEPTH 10     /* deepest level shown in the call tree */
+#define FZ_MAX_ROWS 40       /* rows in the metrics, counters and threads tables */
+#define FZ_NAME_W 56         /* widest name column, in characters */
+#define FZ_TAB_COLS 12
+
+typedef struct fz_tx {
+  FILE *f;
+  int color;
+} fz_tx;
+
+/* ---- colours: only through these, so color=0 output has no escapes at all ---- */
+static void fz_on(const fz_tx *tx, const char *code) {
+  if (tx->color) fprintf(tx->f, "\033[%sm", code);
+}
+static void fz_off(const fz_tx *tx) {
+  if (tx->color) fputs("\033[0m", tx->f);
+}
+
+/* ---- formatting of figures ---- */
+static void fz_fmt_count(char *b, size_t cap, uint64_t v) {
+  char raw[24], out[32];
+  int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && (n - i) % 3 == 0) out[o++] = ',';
+    out[o++] = raw[i];
+  }
+  out[o] = 0;
+  snprintf(b, cap, "%s", out);
+}
+
+static void fz_fmt_dur(char *b, size_t cap, double ns) {
+  if (!isfinite(ns) || ns < 0) snprintf(b, cap, "-");
+  else if (ns < 999.95) {
+    if (ns == floor(ns)) snprintf(b, cap, "%.0f ns", ns);
+    else snprintf(b, cap, "%.1f ns", ns);
+  } else if (ns < 999995.0) snprintf(b, cap, "%.2f \xc2\xb5s", ns / 1e3);
+  else if (ns < 999995000.0) snprintf(b, cap, "%.2f ms", ns / 1e6);
+  else if (ns < 1e12) snprintf(b, cap, "%.3f s", ns / 1e9);
+  else snprintf(b, cap, "%.0f s", ns / 1e9);
+}
+
+static void fz_fmt_bytes(char *b, size_t cap, double v) {
+  static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (!isfinite(v)) {
+    snprintf(b, cap, "-");
+    return;
+  }
+  double a = fabs(v);
+  if (a < 1024) {
+    snprintf(b, cap, "%.0f B", v);
+    return;
+  }
+  int u = 0;
+  a /= 1024;
+  while (a >= 1024 && u < 4) {
+    a /= 1024;
+    u++;
+  }
+  snprintf(b, cap, "%s%.*f %s", v < 0 ? "-" : "", a < 10 ? 2 : 1, a, unit[u]);
+}
+
+/* A plain number: integral values with separators, others with 4 significant digits. */
+static void fz_fmt_num(char *b, size_t cap, double v) {
+  if (!isfinite(v)) snprintf(b, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+  else if (v == floor(v) && fabs(v) < 1e18) {
+    char t[32];   /* 2^64 with separators: 26 characters */
+    fz_fmt_count(t, sizeof t, (uint64_t)fabs(v));
+    snprintf(b, cap, "%s%s", v < 0 ? "-" : "", t);
+  } else snprintf(b, cap, "%.4g", v);
+}
+
+static void fz_fmt_pct(char *b, size_t cap, double part, double whole) {
+  if (whole <= 0 || !isfinite(part)) snprintf(b, cap, "-");
+  else snprintf(b, cap, "%.1f%%", 100.0 * part / whole);
+}
+
+/* Characters on screen: UTF-8 continuation bytes take no column. */
+static size_t fz_dwidth(const char *s) {
+  size_t w = 0;
+  for (; *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
+  return w;
+}
+
+/* Copies src with controls replaced by '?', at most maxw columns (then ending "..."). */
+static void fz_clean(char *dst, size_t cap, const char *src, size_t maxw) {
+  size_t o = 0, w = 0, total = fz_dwidth(src ? src : "");
+  if (!src) src = "";
+  size_t limit = total > maxw && maxw > 3 ? maxw - 3 : maxw;
+  for (const unsigned char *s = (const unsigned char *)src; *s && o + 4 < cap; s++) {
+    int cont = (*s & 0xC0) == 0x80;
+    if (!cont && w >= limit) break;
+    dst[o++] = *s < 0x20 || *s == 0x7F ? '?' : (char)*s;
+    w += !cont;
+  }
+  if (total > maxw && o + 4 <= cap) {
+    memcpy(dst + o, "...", 3);
+    o += 3;
+  }
+  dst[o] = 0;
+}
+
+/* ---- tables: cells are formatted first, then printed with computed widths ---- */
+typedef struct fz_tab {
+  int nc;
+  const char *head[FZ_TAB_COLS];
+  const char *align;   /* 'l' or 'r' per column */
+  size_t w[FZ_TAB_COLS];
+  char **cell;
+  size_t nrows, cap;
+  int nomem;
+} fz_tab;
+
+static void fz_tab_init(fz_tab *t, const char *const *head, const char *align) {
+  memset(t, 0, sizeof *t);
+  t->nc = (int)strlen(align);
+  t->align = align;
+  for (int c = 0; c < t->nc; c++) {
+    t->head[c] = head[c];
+    t->w[c] = fz_dwidth(head[c]);
+  }
+}
+
+static void fz_tab_row(fz_tab *t, const char *const *cells) {
+  if (t->nomem) return;
+  if (t->nrows == t->cap) {
+    size_t nc = t->cap ? t->cap * 2 : 16;
+    char **g = realloc(t->cell, nc * (size_t)t->nc * sizeof *g);
+    if (!g) {
+      t->nomem = 1;
+      return;
+    }
+    t->cell = g;
+    t->cap = nc;
+  }
+  char **row = t->cell + t->nrows * (size_t)t->nc;
+  for (int c = 0; c < t->nc; c++) {
+    row[c] = strdup(cells[c]);
+    if (!row[c]) {
+      while (c-- > 0) free(row[c]);
+      t->nomem = 1;
+      return;
+    }
+    size_t w = fz_dwidth(row[c]);
+    if (w > t->w[c]) t->w[c] = w;
+  }
+  t->nrows++;
+}
+
+static void fz_pad(FILE *f, size_t n) {
+  while (n--) fputc(' ', f);
+}
+
+static void fz_tab_line(const fz_tx *tx, const fz_tab *t, const char *const *cells) {
+  fputs("  ", tx->f);
+  for (int c = 0; c < t->nc; c++) {
+    size_t w = fz_dwidth(cells[c]), pad = t->w[c] > w ? t->w[c] - w : 0;
+    if (c) fputs("  ", tx->f);
+    if (t->align[c] == 'r') fz_pad(tx->f, pad);
+    fputs(cells[c], tx->f);
+    if (t->align[c] == 'l' && c + 1 < t->nc) fz_pad(tx->f, pad);
+  }
+  fputc('\n', tx->f);
+}
+
+static int fz_tab_print(const fz_tx *tx, fz_tab *t) {
+  if (!t->nomem) {
+    size_t total = 0;
+    for (int c = 0; c < t->nc; c++) total += t->w[c] + (c ? 2 : 0);
+    fz_on(tx, "1");
+    fz_tab_line(tx, t, t->head);
+    fz_off(tx);
+    fputs("  ", tx->f);
+    for (size_t k = 0; k < total; k++) fputc('-', tx->f);
+    fputc('\n', tx->f);
+    for (size_t r = 0; r < t->nrows; r++)
+      fz_tab_line(tx, t, (const char *const *)(t->cell + r * (size_t)t->nc));
+  }
+  for (size_t k = 0; k < t->nrows * (size_t)t->nc; k++) free(t->cell[k]);
+  free(t->cell);
+  int rc = t->nomem ? FATHOM_E_NOMEM : 0;
+  memset(t, 0, sizeof *t);
+  return rc;
+}
+
+static void fz_section(const fz_tx *tx, const char *title) {
+  fputc('\n', tx->f);
+  fz_on(tx, "1;36");
+  fputs(title, tx->f);
+  fz_off(tx);
+  fputc('\n', tx->f);
+}
+
+static void fz_more(const fz_tx *tx, uint64_t n, const char *what) {
+  if (!n) return;
+  char c[40];
+  fz_fmt_count(c, sizeof c, n);
+  fz_on(tx, "2");
+  fprintf(tx->f, "  ... %s more %s\n", c, what);
+  fz_off(tx);
+}
+
+static const char *fz_comp(const fathom_zone_info *z) {
+  return z->component && *z->component ? z->component : "default";
+}
+
+/* ---- header ---- */
+static void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn) {
+  fz_on(tx, "1");
+  fprintf(tx->f, "  %-13s", key);
+  fz_off(tx);
+  if (warn) fz_on(tx, "33");
+  fputs(val, tx->f);
+  if (warn) fz_off(tx);
+  fputc('\n', tx->f);
+}
+
+static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, uint64_t top_ns) {
+  const fathom_meta *m = &p->meta;
+  char v[512], a[64], b[64], c[64], name[160];
+  fz_on(tx, "1");
+  fputs("fathom performance report\n=========================", tx->f);
+  fz_off(tx);
+  fputc('\n', tx->f);
+  fz_clean(name, sizeof name, m->session_name && *m->session_name ? m->session_name : "(unnamed)",
+           100);
+  snprintf(v, sizeof v, "%s  (id %016llx)", name, (unsigned long long)m->session_id);
+  fz_kv(tx, "Session:", v, 0);
+  if (m->start_unix_ns) {
+    time_t t = (time_t)(m->start_unix_ns / 1000000000u);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) && strftime(a, sizeof a, "%Y-%m-%d %H:%M:%S UTC", &tm))
+      fz_kv(tx, "Started:", a, 0);
+  }
+  fz_fmt_dur(v, sizeof v, (double)m->duration_ns);
+  fz_kv(tx, "Duration:", v, 0);
+  fz_kv(tx, "Level:", fathom_level_name(m->level), 0);
+  if ((m->program && *m->program) || (m->host && *m->host)) {
+    char prog[200], host[80];
+    fz_clean(prog, sizeof prog, m->program && *m->program ? m->program : "?", 120);
+    fz_clean(host, sizeof host, m->host && *m->host ? m->host : "?", 60);
+    snprintf(v, sizeof v, "%s (pid %lld) on %s, %u CPUs", prog, (long long)m->pid, host,
+             m->n_cpus);
+    fz_kv(tx, "Program:", v, 0);
+  }
+  fz_fmt_count(a, sizeof a, calls);
+  snprintf(v, sizeof v, "%s zone calls", a);
+  fz_kv(tx, "Operations:", v, 0);
+  fz_fmt_dur(a, sizeof a, (double)top_ns);
+  snprintf(v, sizeof v, "%s in top-level zones, all threads", a);
+  fz_kv(tx, "Total time:", v, 0);
+  fz_fmt_count(a, sizeof a, p->n_threads);
+  fz_kv(tx, "Threads:", a, 0);
+  fz_clean(name, sizeof name, m->clock_source && *m->clock_source ? m->clock_source : "unknown",
+           40);
+  fz_fmt_dur(a, sizeof a, m->clock_resolution_ns);
+  fz_fmt_dur(b, sizeof b, m->clock_read_ns);
+  snprintf(v, sizeof v, "%s, resolution %s, read cost %s", name, a, b);
+  fz_kv(tx, "Clock:", v, 0);
+  /* fathom's own cost; a model without overhead_ns gets calls x zone cost */
+  double over = m->overhead_ns > 0 ? m->overhead_ns : (double)calls * m->zone_cost_ns;
+  fz_fmt_dur(a, sizeof a, m->zone_cost_ns);
+  fz_fmt_dur(b, sizeof b, over);
+  if (isfinite(m->overhead_pct)) snprintf(c, sizeof c, "%.3f%%", m->overhead_pct);
+  else snprintf(c, sizeof c, "-");
+  if (m->cpu_time_ns > 0) {
+    char cpu[64];
+    fz_fmt_dur(cpu, sizeof cpu, m->cpu_time_ns);
+    snprintf(v, sizeof v, "%s per zone, %s in all = %s of %s CPU time", a, b, c, cpu);
+  } else {
+    snprintf(v, sizeof v, "%s per zone, %s in all = %s of CPU time", a, b, c);
+  }
+  fz_kv(tx, "Overhead:", v, 0);
+  if (m->fathom_bytes) {
+    fz_fmt_bytes(a, sizeof a, (double)m->fathom_bytes);
+    snprintf(v, sizeof v, "%s held by fathom", a);
+    fz_kv(tx, "Memory:", v, 0);
+  }
+  fz_fmt_count(a, sizeof a, m->dropped_zones);
+  fz_fmt_count(b, sizeof b, m->dropped_events);
+  snprintf(v, sizeof v, "%s zones, %s events", a, b);
+  fz_kv(tx, "Dropped:", v, m->dropped_zones || m->dropped_events);
+  fz_fmt_count(a, sizeof a, m->misuse);
+  snprintf(v, sizeof v, "%s API misuse events", a);
+  fz_kv(tx, "Misuse:", v, m->misuse != 0);
+}
+
+/* ---- component breakdown ---- */
+typedef struct fz_comp_row {
+  const char *name;
+  uint64_t ops, entries, incl, self;
+} fz_comp_row;
+
+static int fz_zone_by_comp(const void *a, const void *b) {
+  const fathom_zone_info *x = *(const fathom_zone_info *const *)a;
+  const fathom_zone_info *y = *(const fathom_zone_info *const *)b;
+  return strcmp(fz_comp(x), fz_comp(y));
+}
+
+static int fz_comp_by_time(const void *a, const void *b) {
+  const fz_comp_row *x = a, *y = b;
+  if (x->incl != y->incl) return x->incl > y->incl ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static int fz_components(const fz_tx *tx, const fathom_profile *p, const fz_path *paths,
+                         uint32_t top, uint64_t top_ns) {
+  uint32_t nz = p->n_zones;
+  const fathom_zone_info **byc = malloc((size_t)nz * sizeof *byc);
+  uint32_t *cid = malloc((size_t)nz * sizeof *cid);
+  fz_comp_row *rows = calloc(nz, sizeof *rows);
+  uint32_t *open = calloc(nz, sizeof *open);
+  int rc = FATHOM_E_NOMEM;
+  if (!byc || !cid || !rows || !open) goto out;
+  for (uint32_t z = 0; z < nz; z++) byc[z] = &p->zones[z];
+  qsort(byc, nz, sizeof *byc, fz_zone_by_comp);
+  uint32_t nc = 0;
+  for (uint32_t k = 0; k < nz; k++) {
+    if (k == 0 || strcmp(fz_comp(byc[k]), fz_comp(byc[k - 1])) != 0) rows[nc++].name = fz_comp(byc[k]);
+    cid[byc[k] - p->zones] = nc - 1;
+  }
+  /* depth-first with enter/leave: a path counts toward its component's inclusive time only
+   * when no ancestor path belongs to the same component */
+  for (uint32_t i = top; i != FATHOM_NONE;) {
+    uint32_t c = cid[paths[i].zone];
+    rows[c].ops += paths[i].stats.count;
+    rows[c].self += paths[i].stats.self_ns;
+    if (open[c]++ == 0) {
+      rows[c].incl += paths[i].stats.total_ns;
+      rows[c].entries += paths[i].stats.count;
+    }
+    if (paths[i].first_child != FATHOM_NONE) {
+      i = paths[i].first_child;
+      continue;
+    }
+    for (;;) {
+      open[cid[paths[i].zone]]--;
+      if (paths[i].next_sibling != FATHOM_NONE) {
+        i = paths[i].next_sibling;
+        break;
+      }
+      i = paths[i].parent;
+      if (i == FATHOM_NONE) break;
+    }
+  }
+  qsort(rows, nc, sizeof *rows, fz_comp_by_time);
+  fz_section(tx, "Component breakdown");
+  fputs("  total: time inside the component's outermost zones (its nested zones counted once);\n"
+        "  self: time in its zones minus their child zones; avg: total per outermost call\n",
+        tx->f);
+  static const char *const head[] = {"component", "ops", "total", "% time", "self", "avg"};
+  fz_tab t;
+  fz_tab_init(&t, head, "lrrrrr");
+  for (uint32_t k = 0; k < nc && k < FZ_MAX_ROWS; k++) {
+    char nm[256], ops[40], tot[40], pct[40], self[40], avg[40];
+    fz_clean(nm, sizeof nm, rows[k].name, FZ_NAME_W);
+    fz_fmt_count(ops, sizeof ops, rows[k].ops);
+    fz_fmt_dur(tot, sizeof tot, (double)rows[k].incl);
+    fz_fmt_pct(pct, sizeof pct, (double)rows[k].incl, (double)top_ns);
+    fz_fmt_dur(self, sizeof self, (double)rows[k].self);
+    fz_fmt_dur(avg, sizeof avg, rows[k].entries ? (double)rows[k].incl / (double)rows[k].entries : 0);
+    const char *cells[] = {nm, ops, tot, pct, self, avg};
+    fz_tab_row(&t, cells);
+  }
+  rc = fz_tab_print(tx, &t);
+  if (nc > FZ_MAX_ROWS) fz_more(tx, nc - FZ_MAX_ROWS, "components");
+out:
+  free(byc);
+  free(cid);
+  free(rows);
+  free(open);
+  return rc;
+}
+
+/* ---- top operations ---- */
+typedef struct fz_zref {
+  uint64_t total;
+  const char *name;
+  uint32_t zone;
+} fz_zref;
+
+static int fz_zref_cmp(const void *a, const void *b) {
+  const fz_zref *x = a, *y = b;
+  if (x->total != y->total) return x->total > y->total ? -1 : 1;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->zone < y->zone ? -1 : x->zone > y->zone);
+}
+
+static int fz_operations(const fz_tx *tx, const fathom_profile *p, uint64_t top_ns) {
+  uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
+  fz_zref *zr = malloc((size_t)nz * sizeof *zr);
+  uint32_t *ord = malloc((size_t)nz * sizeof *ord);
+  if (!zr || !ord) {
+    free(zr);
+    free(ord);
+    return FATHOM_E_NOMEM;
+  }
+  for (uint32_t z = 0; z < nz; z++)
+    zr[z] = (fz_zref){p->zones[z].stats.total_ns, p->zones[z].name ? p->zones[z].name : "", z};
+  qsort(zr, nz, sizeof *zr, fz_zref_cmp);
+  for (uint32_t z = 0; z < nz; z++) ord[z] = zr[z].zone;
+  free(zr);
+
+  fz_section(tx, "Top operations by total time");
+  static const char *const h1[] = {"operation", "component", "calls", "total", "% time", "self",
+                                   "avg"};
+  fz_tab t;
+  fz_tab_init(&t, h1, "llrrrrr");
+  for (uint32_t k = 0; k < shown; k++) {
+    const fathom_zone_info *z = &p->zones[ord[k]];
+    char nm[256], cp[256], calls[40], tot[40], pct[40], self[40], avg[40];
+    fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
+    fz_clean(cp, sizeof cp, fz_comp(z), 24);
+    fz_fmt_count(calls, sizeof calls, z->stats.count);
+    fz_fmt_dur(tot, sizeof tot, (double)z->stats.total_ns);
+    fz_fmt_pct(pct, sizeof pct, (double)z->stats.total_ns, (double)top_ns);
+    fz_fmt_dur(self, sizeof self, (double)z->stats.self_ns);
+    fz_fmt_dur(avg, sizeof avg, z->stats.mean_ns);
+    const char *cells[] = {nm, cp, calls, tot, pct, self, avg};
+    fz_tab_row(&t, cells);
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_more(tx, nz - shown, "operations");
+
+  fz_section(tx, "Latency per call (same operations)");
+  static const char *const h2[] = {"operation", "p50", "p90", "p99", "p99.9", "min", "max",
+                                   "stddev"};
+  fz_tab_init(&t, h2, "lrrrrrrr");
+  for (uint32_t k = 0; k < shown; k++) {
+    const fathom_stats *s = &p->zones[ord[k]].stats;
+    char nm[256], v[7][40];
+    fz_clean(nm, sizeof nm, p->zones[ord[k]].name, FZ_NAME_W);
+    double fig[7] = {s->p50_ns, s->p90_ns, s->p99_ns, s->p999_ns, (double)s->min_ns,
+                     (double)s->max_ns, s->stddev_ns};
+    for (int c = 0; c < 7; c++) fz_fmt_dur(v[c], sizeof v[c], fig[c]);
+    const char *cells[] = {nm, v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    fz_tab_row(&t, cells);
+  }
+  int rc2 = fz_tab_print(tx, &t);
+  free(ord);
+  return rc ? rc : rc2;
+}
+
+/* ---- call tree ---- */
+static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n,
+                   uint32_t top, uint64_t top_ns) {
+  uint32_t *size = malloc((size_t)n * sizeof *size);   /* paths in each subtree */
+  if (!size) return FATHOM_E_NOMEM;
+  for (uint32_t i = 0; i < n; i++) size[i] = 1;
+  for (uint32_t i = n; i-- > 0;)
+    if (paths[i].parent != FATHOM_NONE) size[paths[i].parent] += size[i];
+
+  fz_section(tx, "Call tree (merged across threads)");
+  static const char *const head[] = {"path", "calls", "inclusive", "self", "% parent",
+                                     "threads"};
+  fz_tab t;
+  fz_tab_init(&t, head, "lrrrrr");
+  uint32_t lines = 0, accounted = 0;
+  for (uint32_t i = top; i != FATHOM_NONE && lines < FZ_TREE_LINES;) {
+    const fz_path *e = &paths[i];
+    char nm[320], calls[40], inc[40], self[40], pct[40], thr[40];
+    size_t ind = 2 * (size_t)(e->depth - 1);
+    if (ind > 2 * FZ_TREE_DEPTH) ind = 2 * FZ_TREE_DEPTH;
+    memset(nm, ' ', ind);
+    fz_clean(nm + ind, sizeof nm - ind, p->zones[e->zone].name, FZ_NAME_W - ind / 2);
+    fz_fmt_count(calls, sizeof calls, e->stats.count);
+    fz_fmt_dur(inc, sizeof inc, (double)e->stats.total_ns);
+    fz_fmt_dur(self, sizeof self, (double)e->stats.self_ns);
+    fz_fmt_pct(pct, sizeof pct, (double)e->stats.total_ns,
+               e->parent == FATHOM_NONE ? (double)top_ns : (double)paths[e->parent].stats.total_ns);
+    fz_fmt_count(thr, sizeof thr, e->n_threads);
+    const char *cells[] = {nm, calls, inc, self, pct, thr};
+    fz_tab_row(&t, cells);
+    lines++;
+    accounted++;
+    int descend = e->first_child != FATHOM_NONE;
+    if (descend && e->depth >= FZ_TREE_DEPTH) {   /* fold what is below */
+      char more[80], cnt[40];
+      fz_fmt_count(cnt, sizeof cnt, size[i] - 1);
+      snprintf(more, sizeof more, "%*s... %s deeper paths", (int)ind + 2, "", cnt);
+      const char *mc[] = {more, "", "", "", "", ""};
+      fz_tab_row(&t, mc);
+      lines++;
+      accounted += size[i] - 1;
+      descend = 0;
+    }
+    if (descend) {
+      i = e->first_child;
+      continue;
+    }
+    while (i != FATHOM_NONE && paths[i].next_sibling == FATHOM_NONE) i = paths[i].parent;
+    if (i != FATHOM_NONE) i = paths[i].next_sibling;
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_more(tx, n - accounted, "paths (line limit)");
+  free(size);
+  return rc;
+}
+
+/* ---- custom metrics attached at zone end, rolled up per (zone, metric) ---- */
+typedef struct fz_mref {
+  uint32_t zone;
+  const fathom_metric_stats *m;
+} fz_mref;
+
+static int fz_mref_cmp(const void *a, const void *b) {
+  const fz_mref *x = a, *y = b;
+  if (x->zone != y->zone) return x->zone < y->zone ? -1 : 1;
+  return strcmp(x->m->name ? x->m->name : "", y->m->name ? y->m->name : "");
+}
+
+static int fz_metrics(const fz_tx *tx, const fathom_profile *p) {
+  size_t nm = 0, k = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) nm += p->nodes[i].n_metrics;
+  if (nm == 0) return 0;
+  fz_mref *r = malloc(nm * sizeof *r);
+  if (!r) return FATHOM_E_NOMEM;
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    for (uint32_t j = 0; j < p->nodes[i].n_metrics; j++)
+      r[k++] = (fz_mref){p->nodes[i].zone, &p->nodes[i].metrics[j]};
+  qsort(r, nm, sizeof *r, fz_mref_cmp);
+  fz_section(tx, "Zone metrics");
+  static const char *const head[] = {"operation", "metric", "count", "sum", "mean", "min", "max"};
+  fz_tab t;
+  fz_tab_init(&t, head, "llrrrrr");
+  size_t rows = 0, groups = 0;
+  for (size_t a = 0; a < nm;) {
+    size_t b = a + 1;
+    while (b < nm && fz_mref_cmp(&r[a], &r[b]) == 0) b++;
+    groups++;
+    if (rows < FZ_MAX_ROWS) {
+      uint64_t cnt = 0;
+      double sum = 0, mn = INFINITY, mx = -INFINITY;
+      for (size_t q = a; q < b; q++) {
+        cnt += r[q].m->count;
+        sum += r[q].m->sum;
+        if (r[q].m->count && r[q].m->min < mn) mn = r[q].m->min;
+        if (r[q].m->count && r[q].m->max > mx) mx = r[q].m->max;
+      }
+      char zn[256], mname[256], c[40], s[40], mean[40], lo[40], hi[40];
+      fz_clean(zn, sizeof zn, p->zones[r[a].zone].name, FZ_NAME_W);
+      fz_clean(mname, sizeof mname, r[a].m->name, 32);
+      fz_fmt_count(c, sizeof c, cnt);
+      fz_fmt_num(s, sizeof s, sum);
+      fz_fmt_num(mean, sizeof mean, cnt ? sum / (double)cnt : 0);
+      fz_fmt_num(lo, sizeof lo, cnt ? mn : 0);
+      fz_fmt_num(hi, sizeof hi, cnt ? mx : 0);
+      const char *cells[] = {zn, mname, c, s, mean, lo, hi};
+      fz_tab_row(&t, cells);
+      rows++;
+    }
+    a = b;
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_more(tx, groups - rows, "metrics");
+  free(r);
+  return rc;
+}
+
+/* ---- counters, gauges, sizes ---- */
+static int fz_counters(const fz_tx *tx, const fathom_profile *p) {
+  if (p->n_counters == 0) return 0;
+  static const char *const kinds[] = {"counter", "gauge", "size"};
+  fz_section(tx, "Counters, gauges and sizes");
+  static const char *const head[] = {"name", "kind", "updates", "value", "total", "min", "max"};
+  fz_tab t;
+  fz_tab_init(&t, head, "llrrrrr");
+  uint32_t shown = p->n_counters < FZ_MAX_ROWS ? p->n_counters : FZ_MAX_ROWS;
+  for (uint32_t k = 0; k < shown; k++) {
+    const fathom_counter_info *c = &p->counters[k];
+    char nm[256], up[40], v[4][40];
+    fz_clean(nm, sizeof nm, c->name, FZ_NAME_W);
+    fz_fmt_count(up, sizeof up, c->n_updates);
+    double fig[4] = {c->value, c->total, c->min, c->max};
+    for (int q = 0; q < 4; q++) {
+      if (c->kind == FATHOM_METRIC_SIZE) fz_fmt_bytes(v[q], sizeof v[q], fig[q]);
+      else fz_fmt_num(v[q], sizeof v[q], fig[q]);
+    }
+    const char *kind = (unsigned)c->kind <= FATHOM_METRIC_SIZE ? kinds[c->kind] : "?";
+    const char *cells[] = {nm, kind, up, v[0], v[1], v[2], v[3]};
+    fz_tab_row(&t, cells);
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_more(tx, p->n_counters - shown, "counters");
+  return rc;
+}
+
+static int fz_threads(const fz_tx *tx, const fathom_profile *p) {
+  if (p->n_threads == 0) return 0;
+  fz_section(tx, "Threads");
+  static const char *const head[] = {"tid", "name", "zones", "dropped", "exited", "open zones"};
+  fz_tab t;
+  fz_tab_init(&t, head, "rlrrlr");
+  uint32_t shown = p->n_threads < FZ_MAX_ROWS ? p->n_threads : FZ_MAX_ROWS;
+  for (uint32_t k = 0; k < shown; k++) {
+    const fathom_thread_info *th = &p->threads[k];
+    char tid[32], nm[128], z[40], d[40], o[40];
+    snprintf(tid, sizeof tid, "%llu", (unsigned long long)th->tid);
+    fz_clean(nm, sizeof nm, th->name && *th->name ? th->name : "-", 32);
+    fz_fmt_count(z, sizeof z, th->n_zones);
+    fz_fmt_count(d, sizeof d, th->n_dropped);
+    fz_fmt_count(o, sizeof o, th->n_open);
+    const char *cells[] = {tid, nm, z, d, th->exited ? "yes" : "no", o};
+    fz_tab_row(&t, cells);
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_more(tx, p->n_threads - shown, "threads");
+  return rc;
+}
+
+static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
+  fz_tx tx = {f, color};
+  fz_path *paths = NULL;
+  uint32_t n = 0, top = FATHOM_NONE;
+  int rc = fz_paths_build(p, &paths, &n, &top);
+  if (rc) return rc;
+  uint64_t calls = 0, top_ns = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    calls += p->nodes[i].stats.count;
+    if (p->nodes[i].parent == FATHOM_NONE) top_ns += p->nodes[i].stats.total_ns;
+  }
+  fz_header(&tx, p, calls, top_ns);
+  if (n == 0) {
+    fz_section(&tx, "Operations");
+    fputs("  No zones were recorded.\n", f);
+  } else {
+    rc = fz_components(&tx, p, paths, top, top_ns);
+    if (!rc) rc = fz_operations(&tx, p, top_ns);
+    if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
+    if (!rc) rc = fz_metrics(&tx, p);
+  }
+  if (!rc) rc = fz_counters(&tx, p);
+  if (!rc) rc = fz_threads(&tx, p);
+  fz_paths_free(paths, n);
+  if (!rc && ferror(f)) rc = FATHOM_E_IO;
+  return rc;
+}
+
+int fz_write_text(const fathom_profile *p, FILE *f, int color) {
+  if (!p || !f) return FATHOM_E_INVAL;
+  /* one number format everywhere ("1.50 ms"), matching the thousands separators used */
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  locale_t prev = c ? uselocale(c) : (locale_t)0;
+  int rc = fz_write_text_c(p, f, color);
+  if (c) {
+    uselocale(prev);
+    freelocale(c);
+  }
+  return rc;
+}

@@ -1,0 +1,201 @@
+/* record.h: the per-thread recorder: call-tree nodes with in-place statistics and
+ * histograms, the zone stack, the thread registry and the session state.
+ *
+ * Invariant: only a thread's owner writes its fz_thread and nodes, with relaxed atomic
+ * stores; readers (snapshots, live status) load with relaxed/acquire atomics and may see a
+ * zone's fields one call apart, never freed memory: node and block memory lives until the
+ * thread's data is recycled by its owner or freed at process exit. New nodes are linked into
+ * their parent's child list with a release store after being fully initialised. */
+#ifndef FATHOM_RECORD_H
+#define FATHOM_RECORD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "clock.h"
+#include "fathom.h"
+#include "model.h"
+#include "timeline.h"
+
+#pragma GCC visibility push(hidden)
+
+#define FZ_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FZ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define FZ_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define FZ_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define FZ_LDA(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define FZ_STR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+#define FZ_NODE_MUTED 1u   /* excluded function or filtered site: enter/exit only */
+#define FZ_NODE_FUNC 2u    /* key is a function address (-finstrument-functions) */
+
+typedef struct fz_mrec {       /* custom metric stats on one node */
+  struct fz_mrec *next;
+  const char *name;            /* interned */
+  uint64_t count;
+  uint64_t sum_bits, min_bits, max_bits;   /* doubles, stored as bits for atomic access */
+} fz_mrec;
+
+typedef struct fz_node fz_node;
+struct fz_node {
+  const void *key;             /* fathom_site* or function address */
+  fathom_site *site;
+  fz_node *parent;
+  fz_node *first_child;        /* release-published */
+  fz_node *next_sibling;       /* written before the node is published */
+  fz_node *cache;              /* last child matched (owner only) */
+  uint64_t count, total_ns, min_ns, max_ns;
+  uint64_t k;                  /* shift for the variance sums: the first duration */
+  int64_t s1;                  /* sum of (d - k) */
+  uint64_t s2_bits;            /* double: sum of (d - k)^2 */
+  fz_mrec *metrics;            /* release-published list */
+  uint32_t depth, flags;
+  uint32_t site_id;
+  uint64_t *blk[FZ_HIST_BLOCKS]; /* 64 counts each, allocated on first use */
+};
+
+typedef struct fz_entry {      /* one open zone */
+  fz_node *node;
+  uint64_t t0;                 /* ticks at begin */
+  uint64_t serial;             /* matches the handle's tag */
+} fz_entry;
+
+typedef struct fz_chunk {      /* node/block memory, freed only when the thread is freed */
+  struct fz_chunk *next;
+  size_t used, cap;
+  _Alignas(64) unsigned char mem[];
+} fz_chunk;
+
+typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
+typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
+
+typedef struct fz_thread {
+  /* hot */
+  uint32_t gen;                /* session generation the data belongs to */
+  uint32_t depth;              /* open zones (stack[0] is the root sentinel) */
+  uint32_t max_depth;          /* copy of the session's cap, next to depth */
+  uint64_t serial;
+  fz_entry *stack;             /* max_depth + 1 entries */
+  fz_ring *ring;               /* non-NULL when the timeline is on */
+  /* cold */
+  fz_node root;
+  fz_chunk *chunks;            /* node and block memory */
+  uint64_t n_nodes, n_blocks;
+  uint64_t dropped_zones, dropped_hist, misuse;
+  uint64_t bytes;              /* memory held */
+  fz_mshard *mshard;
+  uint64_t tid;
+  char name[32];
+  int exited;
+  int hidden;                  /* fathom's own calibration thread: not reported */
+  uint32_t index;              /* registration order within the process */
+  struct fz_thread *next;      /* registry list (under fz_g.lock) */
+} fz_thread;
+
+/* 0 while not recording; else the session generation. Exported to the macros under the
+ * name fathom_recording_ (an alias), read inside the library through this hidden name. */
+extern uint32_t fz_rec_gen;
+typedef struct fz_global {
+  uint32_t session_gen;        /* generation of the active session even while paused */
+  int active, enabled;
+  fathom_config cfg;
+  char session_name[128];
+  uint64_t session_id;
+  uint64_t start_unix_ns, start_ticks, end_ticks;
+  uint64_t cpu_at_start_ns, cpu_at_end_ns;
+  uint64_t misuse_at_start;
+  int autostarted, forked_child;
+  pthread_mutex_t lock;        /* registry, sites, session changes */
+  fz_thread *threads;
+  uint32_t n_threads_ever;
+  fathom_site_filter filter;
+  void *filter_user;
+  char **components;           /* parsed cfg.components, NULL-terminated */
+  double zone_cost_ns;         /* measured at session begin */
+  uint64_t ended_duration_ns;  /* for session_info after end */
+} fz_global;
+
+extern fz_global fz_g;
+
+extern __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec")));
+const char *fz_intern_locked(const char *s);   /* caller holds fz_g.lock */
+void fz_misuse_count(void);
+uint64_t fz_misuse_global(void);
+char **fz_split_list(const char *s);
+
+/* Thread state of the caller for the current generation, creating or recycling it.
+ * NULL if no session is recording or memory is exhausted. */
+fz_thread *fz_thread_get(void);
+/* Slow path of zone begin: find or create the child of parent for key. NULL when a cap is
+ * reached (counted) or the site is muted. */
+fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
+                       uint32_t flags);
+/* Allocates a histogram block for node n (NULL at the cap, counted). */
+uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk);
+/* Register a static site (assign id, apply filters). Returns its state (1 or 2). */
+int fz_site_register(fathom_site *s);
+/* Interned site for a dynamic (name, component); NULL on NOMEM. */
+fathom_site *fz_site_intern(const char *name, const char *component);
+/* Site for a function address (cyg); name resolved lazily by fz_site_resolve. */
+fathom_site *fz_site_for_function(const void *fn);
+/* Interned copy of a string (lives until exit). */
+const char *fz_intern(const char *s);
+
+static inline fz_thread *fz_thread_get_fast(void) {
+  fz_thread *t = fz_tls;
+  if (FZ_LIKELY(t && t->gen == FZ_LD(fz_rec_gen))) return t;
+  return fz_thread_get();
+}
+
+/* ---- internal API between the library's files ---- */
+fz_thread *fz_thread_current(void);
+void fz_threads_reap(void);                 /* record.c; caller holds fz_g.lock */
+void fz_threads_after_fork(void);
+void fz_cyg_reset(void);
+void fz_sites_refilter(void);               /* sites.c; caller holds fz_g.lock */
+void fz_sites_set_excludes(const char *list);
+fathom_site *fz_site_by_id(uint32_t id);    /* caller holds fz_g.lock */
+uint32_t fz_site_count(void);
+int fz_ring_attach(fz_thread *t);           /* timeline.c; caller holds fz_g.lock */
+void fz_ring_detach(fz_thread *t);
+void fz_mshard_reset(fz_thread *t);         /* metrics.c */
+void fz_mshard_free(fz_thread *t);
+uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap);
+uint32_t fz_metrics_count(void);
+const char *fz_metric_name(uint32_t id);
+uint64_t fz_process_cpu_ns(void);           /* session.c */
+double fz_measure_zone_cost(void);          /* calib.c */
+fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
+
+/* Records one completed zone of duration d_ns on node n (owner thread). */
+static inline void fz_node_record(fz_thread *t, fz_node *n, uint64_t d) {
+  uint64_t c = n->count;
+  if (FZ_UNLIKELY(c == 0)) FZ_ST(n->k, d);
+  FZ_ST(n->count, c + 1);
+  FZ_ST(n->total_ns, n->total_ns + d);
+  if (d < n->min_ns) FZ_ST(n->min_ns, d);
+  if (d > n->max_ns) FZ_ST(n->max_ns, d);
+  int64_t dd = (int64_t)(d - n->k);
+  FZ_ST(n->s1, n->s1 + dd);
+  double s2;
+  uint64_t bits = n->s2_bits;
+  memcpy(&s2, &bits, sizeof s2);
+  s2 += (double)dd * (double)dd;
+  memcpy(&bits, &s2, sizeof s2);
+  FZ_ST(n->s2_bits, bits);
+  uint32_t b = fz_hist_bucket_of(d);
+  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
+  if (FZ_UNLIKELY(!blk)) {
+    blk = fz_block_alloc(t, n, b / FZ_HIST_SUB);
+    if (!blk) return;
+  }
+  uint64_t *slot = &blk[b % FZ_HIST_SUB];
+  FZ_ST(*slot, *slot + 1);
+}
+
+
+#pragma GCC visibility pop
+
+#endif

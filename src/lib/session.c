@@ -1,0 +1,494 @@
+/* session.c: session begin/end, configuration (struct and environment), outputs written at
+ * the end, live reads (status, zone stats, breakdown, counters), reset, and the
+ * environment-driven auto-start (FATHOM=1) with its exit hook and fork handling.
+ *
+ * Invariant: fz_rec_gen is nonzero exactly while a session records; every transition happens
+ * under fz_g.lock, and lock order is always timeline drain lock -> fz_g.lock. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record.h"
+
+
+uint64_t fz_process_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
+  memset(c, 0, sizeof *c);
+  c->level = FATHOM_LEVEL_BASIC;
+  c->max_nodes_per_thread = 16384;
+  c->max_depth = 256;
+  c->ring_events = 65536;
+  c->max_trace_events = (uint64_t)4 << 20;
+}
+
+static int env_u64(const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (errno || *end || x < lo || x > hi) {
+    fprintf(stderr, "fathom: %s=%s: expected an integer in [%llu, %llu]; ignored\n", var, v,
+            (unsigned long long)lo, (unsigned long long)hi);
+    return FATHOM_E_INVAL;
+  }
+  *out = x;
+  return 0;
+}
+
+static int env_bool(const char *var, int *out) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
+    *out = 1;
+  } else if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+             !strcasecmp(v, "off")) {
+    *out = 0;
+  } else {
+    fprintf(stderr, "fathom: %s=%s: expected 0 or 1; ignored\n", var, v);
+    return FATHOM_E_INVAL;
+  }
+  return 0;
+}
+
+FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
+  int rc = 0;
+  const char *v = getenv("FATHOM_LEVEL");
+  if (v && *v && fathom_level_parse(v, &c->level) != 0) {
+    fprintf(stderr, "fathom: FATHOM_LEVEL=%s: expected disabled, basic, detailed or comprehensive; ignored\n", v);
+    rc = FATHOM_E_INVAL;
+  }
+  uint64_t x;
+  if (env_bool("FATHOM_TIMELINE", &c->timeline)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_REPORT", &c->report_to_stderr)) rc = FATHOM_E_INVAL;
+  x = c->max_nodes_per_thread;
+  if (env_u64("FATHOM_MAX_NODES", &x, 16, 1u << 26)) rc = FATHOM_E_INVAL;
+  c->max_nodes_per_thread = (uint32_t)x;
+  x = c->max_depth;
+  if (env_u64("FATHOM_MAX_DEPTH", &x, 4, 4096)) rc = FATHOM_E_INVAL;
+  c->max_depth = (uint32_t)x;
+  x = c->ring_events;
+  if (env_u64("FATHOM_RING", &x, 64, 1u << 24)) rc = FATHOM_E_INVAL;
+  c->ring_events = (uint32_t)x;
+  x = c->max_trace_events;
+  if (env_u64("FATHOM_MAX_EVENTS", &x, 0, (uint64_t)1 << 32)) rc = FATHOM_E_INVAL;
+  c->max_trace_events = x;
+  if ((v = getenv("FATHOM_OUT")) && *v) c->out_path = v;
+  if ((v = getenv("FATHOM_TRACE")) && *v) {
+    c->trace_path = v;
+    c->timeline = 1;
+  }
+  if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
+  if ((v = getenv("FATHOM_MAX_OVERHEAD")) && *v) {
+    char *end;
+    double d = strtod(v, &end);
+    if (*end || d < 0 || d > 100) {
+      fprintf(stderr, "fathom: FATHOM_MAX_OVERHEAD=%s: expected a percentage; ignored\n", v);
+      rc = FATHOM_E_INVAL;
+    } else {
+      c->max_overhead_percent = d;
+    }
+  }
+  return rc;
+}
+
+static void sanitize(fathom_config *c) {
+  if ((unsigned)c->level > FATHOM_LEVEL_COMPREHENSIVE) c->level = FATHOM_LEVEL_BASIC;
+  if (c->max_nodes_per_thread < 16) c->max_nodes_per_thread = 16;
+  if (c->max_depth < 4) c->max_depth = 4;
+  if (c->max_depth > 4096) c->max_depth = 4096;
+  if (c->ring_events < 64) c->ring_events = 64;
+  if (c->ring_events > (1u << 24)) c->ring_events = 1u << 24;
+  if (c->max_overhead_percent <= 0) {
+    static const double def[] = {0, 1, 5, 10};
+    c->max_overhead_percent = def[c->level];
+  }
+}
+
+static char *owned_out, *owned_trace, *owned_components;
+static uint32_t gen_counter;
+
+FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+  fz_clock_init();
+  fathom_config c;
+  if (cfg) {
+    c = *cfg;
+  } else {
+    fathom_config_init(&c);
+    fathom_config_from_env(&c);
+  }
+  sanitize(&c);
+  pthread_mutex_lock(&fz_g.lock);
+  if (fz_g.active) {
+    pthread_mutex_unlock(&fz_g.lock);
+    return FATHOM_E_STATE;
+  }
+  fz_threads_reap();
+  /* the config's strings are the caller's: keep copies for the session's life */
+  free(owned_out);
+  free(owned_trace);
+  free(owned_components);
+  owned_out = fz_strdup(c.out_path);
+  owned_trace = fz_strdup(c.trace_path);
+  owned_components = fz_strdup(c.components);
+  c.out_path = owned_out;
+  c.trace_path = owned_trace;
+  c.components = owned_components;
+  fz_g.cfg = c;
+  free(fz_g.components);
+  fz_g.components = fz_split_list(c.components);
+  fz_sites_set_excludes(getenv("FATHOM_EXCLUDE"));
+  fz_sites_refilter();
+  if (!name || !*name) {
+    static char exe[256];
+    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[r > 0 ? r : 0] = 0;
+    const char *b = strrchr(exe, '/');
+    name = b ? b + 1 : (*exe ? exe : "session");
+  }
+  size_t nl = strlen(name);
+  if (nl >= sizeof fz_g.session_name) nl = sizeof fz_g.session_name - 1;
+  memcpy(fz_g.session_name, name, nl);
+  fz_g.session_name[nl] = 0;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  fz_g.start_unix_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+  fz_g.session_id = ((uint64_t)getpid() << 40) ^ (fz_g.start_unix_ns & ((1ull << 40) - 1));
+  if (++gen_counter == 0) gen_counter = 1;
+  fz_g.session_gen = gen_counter;
+  fz_g.active = 1;
+  fz_g.enabled = 1;
+  fz_g.forked_child = 0;
+  fz_g.misuse_at_start = fz_misuse_global();
+  pthread_mutex_unlock(&fz_g.lock);
+  if (c.timeline) fz_timeline_start();
+  pthread_mutex_lock(&fz_g.lock);
+  FZ_STR(fz_rec_gen, c.level == FATHOM_LEVEL_DISABLED ? 0 : fz_g.session_gen);
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_g.zone_cost_ns = c.level == FATHOM_LEVEL_DISABLED ? 0 : fz_measure_zone_cost();
+  pthread_mutex_lock(&fz_g.lock);
+  fz_g.cpu_at_start_ns = fz_process_cpu_ns();
+  fz_g.start_ticks = fz_ticks();
+  pthread_mutex_unlock(&fz_g.lock);
+  return 0;
+}
+
+static int format_for_path(const char *path, fathom_format *f) {
+  size_t n = strlen(path);
+#define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
+  if (ENDS(".trace.json") || ENDS("trace.json")) *f = FATHOM_FORMAT_CHROME;
+  else if (ENDS(".json")) *f = FATHOM_FORMAT_JSON;
+  else if (ENDS(".csv")) *f = FATHOM_FORMAT_CSV;
+  else *f = FATHOM_FORMAT_TEXT;
+#undef ENDS
+  return 0;
+}
+
+/* Expands "%p" to the pid; a forked child without "%p" gets ".<pid>" appended. */
+static void out_name(const char *path, char *buf, size_t cap) {
+  size_t k = 0;
+  int had = 0;
+  for (const char *p = path; *p && k + 24 < cap; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      k += (size_t)snprintf(buf + k, cap - k, "%ld", (long)getpid());
+      p++;
+      had = 1;
+    } else {
+      buf[k++] = *p;
+    }
+  }
+  buf[k] = 0;
+  if (!had && fz_g.forked_child) snprintf(buf + k, cap - k, ".%ld", (long)getpid());
+}
+
+static int write_outputs(const fathom_profile *p, const fathom_config *c) {
+  int rc = 0;
+  char path[4096];
+  if (c->out_path) {
+    fathom_format f;
+    format_for_path(c->out_path, &f);
+    out_name(c->out_path, path, sizeof path);
+    int r = fathom_profile_save(p, f, path);
+    if (r) {
+      fprintf(stderr, "fathom: cannot write the profile to %s: %s\n", path, fathom_strerror(r));
+      rc = r;
+    }
+  }
+  if (c->trace_path) {
+    out_name(c->trace_path, path, sizeof path);
+    int r = fathom_profile_save(p, FATHOM_FORMAT_CHROME, path);
+    if (r) {
+      fprintf(stderr, "fathom: cannot write the trace to %s: %s\n", path, fathom_strerror(r));
+      if (!rc) rc = r;
+    }
+  }
+  if (c->report_to_stderr) {
+    const char *nc = getenv("NO_COLOR");
+    int color = isatty(2) && !(nc && *nc);
+    fathom_profile_write(p, FATHOM_FORMAT_TEXT, stderr, color);
+  }
+  return rc;
+}
+
+FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
+  int saved = errno;
+  if (out) *out = NULL;
+  pthread_mutex_lock(&fz_g.lock);
+  if (!fz_g.active) {
+    pthread_mutex_unlock(&fz_g.lock);
+    return FATHOM_E_STATE;
+  }
+  fz_g.end_ticks = fz_ticks();
+  fz_g.cpu_at_end_ns = fz_process_cpu_ns();
+  uint32_t g = fz_g.session_gen;
+  FZ_STR(fz_rec_gen, 0);
+  fz_g.active = 0;
+  fz_g.ended_duration_ns = fz_ticks_to_ns(fz_g.end_ticks - fz_g.start_ticks);
+  fathom_config c = fz_g.cfg;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (c.timeline) fz_timeline_stop();
+  fz_timeline_lock();
+  pthread_mutex_lock(&fz_g.lock);
+  fathom_profile *p = fz_build_profile(g, 1);
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_timeline_unlock();
+  if (!p) {
+    fprintf(stderr, "fathom: out of memory building the profile\n");
+    errno = saved;
+    return FATHOM_E_NOMEM;
+  }
+  int rc = write_outputs(p, &c);
+  if (out)
+    *out = p;
+  else
+    fathom_profile_free(p);
+  errno = saved;
+  return rc;
+}
+
+FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
+  int saved = errno;
+  fz_timeline_lock();
+  pthread_mutex_lock(&fz_g.lock);
+  fathom_profile *p = NULL;
+  if (fz_g.active) {
+    pthread_mutex_unlock(&fz_g.lock);
+    fz_timeline_unlock();
+    if (fz_g.cfg.timeline) fz_timeline_drain();
+    fz_timeline_lock();
+    pthread_mutex_lock(&fz_g.lock);
+    if (fz_g.active) p = fz_build_profile(fz_g.session_gen, 0);
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_timeline_unlock();
+  errno = saved;
+  return p;
+}
+
+FATHOM_EXTERN int fathom_session_info_get(fathom_session_info *info) {
+  if (!info) return FATHOM_E_INVAL;
+  memset(info, 0, sizeof *info);
+  pthread_mutex_lock(&fz_g.lock);
+  int rc = 0;
+  if (!fz_g.session_gen) {
+    rc = FATHOM_E_STATE;
+  } else {
+    info->active = fz_g.active;
+    info->id = fz_g.session_id;
+    snprintf(info->name, sizeof info->name, "%s", fz_g.session_name);
+    info->start_unix_ns = fz_g.start_unix_ns;
+    info->duration_ns = fz_g.active ? fz_ticks_to_ns(fz_ticks() - fz_g.start_ticks)
+                                    : fz_g.ended_duration_ns;
+    info->level = fz_g.cfg.level;
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+  return rc;
+}
+
+FATHOM_EXTERN void fathom_set_enabled(int enabled) {
+  pthread_mutex_lock(&fz_g.lock);
+  if (fz_g.active && fz_g.cfg.level != FATHOM_LEVEL_DISABLED) {
+    fz_g.enabled = enabled != 0;
+    FZ_STR(fz_rec_gen, enabled ? fz_g.session_gen : 0);
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+}
+
+FATHOM_EXTERN int fathom_reset(void) {
+  fz_timeline_lock();
+  pthread_mutex_lock(&fz_g.lock);
+  int rc = 0;
+  if (!fz_g.active) {
+    rc = FATHOM_E_STATE;
+  } else {
+    if (++gen_counter == 0) gen_counter = 1;
+    fz_g.session_gen = gen_counter;
+    if (fz_g.enabled && fz_g.cfg.level != FATHOM_LEVEL_DISABLED) FZ_STR(fz_rec_gen, fz_g.session_gen);
+    fz_sites_refilter();
+    fz_g.misuse_at_start = fz_misuse_global();
+    fz_g.start_ticks = fz_ticks();
+    fz_g.cpu_at_start_ns = fz_process_cpu_ns();
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    fz_g.start_unix_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_timeline_unlock();
+  if (!rc && fz_g.cfg.timeline) {
+    fz_timeline_stop();
+    fz_timeline_start();
+  }
+  return rc;
+}
+
+FATHOM_EXTERN int fathom_status_get(fathom_status *st) {
+  if (!st) return FATHOM_E_INVAL;
+  memset(st, 0, sizeof *st);
+  pthread_mutex_lock(&fz_g.lock);
+  st->active = fz_g.active;
+  st->enabled = fz_g.active && fz_g.enabled;
+  st->level = fz_g.cfg.level;
+  uint32_t g = fz_g.session_gen;
+  st->n_sites = fz_site_count();
+  st->misuse = fz_misuse_global() - fz_g.misuse_at_start;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) {
+    st->fathom_bytes += FZ_LD(t->bytes);
+    if (FZ_LD(t->gen) != g || t->hidden || !fz_g.active) continue;
+    st->n_threads++;
+    st->n_nodes += FZ_LD(t->n_nodes);
+    st->dropped_zones += FZ_LD(t->dropped_zones);
+    st->misuse += FZ_LD(t->misuse);
+  }
+  st->dropped_events = fz_g.active && fz_g.cfg.timeline ? fz_timeline_dropped() : 0;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (st->active) { /* zone count needs the trees: a snapshot */
+    fathom_profile *p = fathom_snapshot();
+    if (p) {
+      st->n_zones = p->meta.n_zones;
+      fathom_profile_free(p);
+    }
+  }
+  return st->active ? 0 : FATHOM_E_STATE;
+}
+
+FATHOM_EXTERN int fathom_zone_stats(const char *name, fathom_stats *out) {
+  if (!name || !out) return FATHOM_E_INVAL;
+  fathom_profile *p = fathom_snapshot();
+  if (!p) return FATHOM_E_STATE;
+  int found = 0;
+  fathom_stats acc;
+  fathom_hist h = {0, NULL, NULL};
+  memset(&acc, 0, sizeof acc);
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    if (strcmp(p->zones[i].name, name) != 0) continue;
+    found = 1;
+    fz_stats_merge(&acc, &p->zones[i].stats);
+    fz_hist_merge(&h, &p->zones[i].hist);
+  }
+  fz_stats_set_percentiles(&acc, &h);
+  fz_hist_free(&h);
+  fathom_profile_free(p);
+  if (!found) return FATHOM_E_NOTFOUND;
+  *out = acc;
+  return 0;
+}
+
+static int cmp_breakdown(const void *a, const void *b) {
+  const fathom_breakdown *x = a, *y = b;
+  return x->total_s < y->total_s ? 1 : x->total_s > y->total_s ? -1 : 0;
+}
+
+FATHOM_EXTERN int fathom_timing_breakdown(fathom_breakdown *out, size_t cap) {
+  static __thread char *names;   /* storage for the returned names, per thread */
+  fathom_profile *p = fathom_snapshot();
+  if (!p) return FATHOM_E_STATE;
+  double top = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    if (p->nodes[i].parent == FATHOM_NONE) top += (double)p->nodes[i].stats.total_ns;
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < p->n_zones; i++) bytes += strlen(p->zones[i].name) + 1;
+  fathom_breakdown *all = calloc(p->n_zones ? p->n_zones : 1, sizeof *all);
+  char *buf = malloc(bytes ? bytes : 1);
+  if (!all || !buf) {
+    free(all);
+    free(buf);
+    fathom_profile_free(p);
+    return FATHOM_E_NOMEM;
+  }
+  char *w = buf;
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    size_t l = strlen(p->zones[i].name) + 1;
+    memcpy(w, p->zones[i].name, l);
+    all[i].name = w;
+    w += l;
+    all[i].total_s = (double)p->zones[i].stats.total_ns / 1e9;
+    all[i].count = p->zones[i].stats.count;
+    all[i].percent = top > 0 ? 100.0 * (double)p->zones[i].stats.total_ns / top : 0;
+  }
+  qsort(all, p->n_zones, sizeof *all, cmp_breakdown);
+  int n = (int)p->n_zones;
+  if (out) memcpy(out, all, (cap < p->n_zones ? cap : p->n_zones) * sizeof *all);
+  free(all);
+  free(names);
+  names = buf;
+  fathom_profile_free(p);
+  return n;
+}
+
+FATHOM_EXTERN int fathom_counter_get(const char *name, double *value) {
+  if (!name || !value) return FATHOM_E_INVAL;
+  fathom_profile *p = fathom_snapshot();
+  if (!p) return FATHOM_E_STATE;
+  int rc = FATHOM_E_NOTFOUND;
+  for (uint32_t i = 0; i < p->n_counters; i++)
+    if (strcmp(p->counters[i].name, name) == 0 && p->counters[i].n_updates) {
+      *value = p->counters[i].value;
+      rc = 0;
+    }
+  fathom_profile_free(p);
+  return rc;
+}
+
+/* ---- auto-start from the environment ---------------------------------------------- */
+
+static void at_exit(void) {
+  if (fz_g.autostarted && fz_g.active) fathom_session_end(NULL);
+}
+
+static void atfork_prepare(void) {
+  fz_timeline_lock();
+  pthread_mutex_lock(&fz_g.lock);
+}
+static void atfork_parent(void) {
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_timeline_unlock();
+}
+static void atfork_child(void) {
+  fz_threads_after_fork();
+  fz_timeline_after_fork();
+  fz_g.forked_child = 1;
+}
+
+__attribute__((constructor)) static void fz_autostart(void) {
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");
+  int want = (on && *on && strcmp(on, "0") != 0) || (out && *out);
+  if (on && strcmp(on, "0") == 0) want = 0;
+  if (!want) return;
+  fathom_config c;
+  fathom_config_init(&c);
+  fathom_config_from_env(&c);
+  if (!c.out_path && !getenv("FATHOM_REPORT")) c.report_to_stderr = 1;
+  if (fathom_session_begin(NULL, &c) == 0) {
+    fz_g.autostarted = 1;
+    atexit(at_exit);
+  }
+}

@@ -1,0 +1,462 @@
+/* snapshot.c: builds the profile model from the recorder: threads' call trees merged into
+ * model nodes, zones rolled up, counters summed, the timeline read back, metadata filled.
+ *
+ * Invariant: runs under fz_g.lock; reads recorder memory only through relaxed/acquire loads
+ * (owners may be recording), so a live model may lag a call behind but is always
+ * structurally valid: parents precede children, every index is in range. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "record.h"
+
+
+typedef struct kv { uint64_t key; uint32_t val; } kv;
+typedef struct kmap { kv *e; size_t cap, n; } kmap;
+
+static uint64_t mix(uint64_t x) {
+  x ^= x >> 31; x *= 0x7fb5d329728ea185ull; x ^= x >> 27; x *= 0x81dadef4bc2dd44dull;
+  return x ^ (x >> 33);
+}
+static int kmap_put(kmap *m, uint64_t key, uint32_t val) {
+  if ((m->n + 1) * 2 > m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    kv *e = malloc(cap * sizeof *e);
+    if (!e) return -1;
+    for (size_t i = 0; i < cap; i++) e[i].val = FATHOM_NONE;
+    for (size_t i = 0; i < m->cap; i++) {
+      if (m->e[i].val == FATHOM_NONE) continue;
+      size_t j = mix(m->e[i].key) & (cap - 1);
+      while (e[j].val != FATHOM_NONE) j = (j + 1) & (cap - 1);
+      e[j] = m->e[i];
+    }
+    free(m->e);
+    m->e = e;
+    m->cap = cap;
+  }
+  size_t j = mix(key) & (m->cap - 1);
+  while (m->e[j].val != FATHOM_NONE && m->e[j].key != key) j = (j + 1) & (m->cap - 1);
+  if (m->e[j].val == FATHOM_NONE) m->n++;
+  m->e[j] = (kv){key, val};
+  return 0;
+}
+static uint32_t kmap_get(const kmap *m, uint64_t key) {
+  if (!m->cap) return FATHOM_NONE;
+  size_t j = mix(key) & (m->cap - 1);
+  while (m->e[j].val != FATHOM_NONE) {
+    if (m->e[j].key == key) return m->e[j].val;
+    j = (j + 1) & (m->cap - 1);
+  }
+  return FATHOM_NONE;
+}
+
+typedef struct build {
+  fathom_profile *p;
+  uint32_t cap_zones, cap_nodes;
+  uint32_t *site_zone;     /* site id -> zone index */
+  uint32_t n_site_zone;
+  kmap zone_by_name;       /* hash(name, component) -> zone (collisions checked) */
+  kmap child;              /* (model parent, zone) -> model node */
+  uint32_t *thread_of;     /* fz_thread index -> model thread */
+  uint32_t n_thread_of;
+  int oom;
+} build;
+
+static uint64_t hash_nc(const char *n, const char *c) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *n; n++) h = (h ^ (unsigned char)*n) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+  return h;
+}
+
+static uint32_t zone_for_site(build *b, fathom_site *s) {
+  if (s->id_ < b->n_site_zone && b->site_zone[s->id_] != FATHOM_NONE) return b->site_zone[s->id_];
+  uint64_t h = hash_nc(s->name, s->component);
+  uint32_t z = FATHOM_NONE;
+  for (uint64_t k = h;; k++) { /* probe past hash collisions of different names */
+    uint32_t cand = kmap_get(&b->zone_by_name, k);
+    if (cand == FATHOM_NONE) break;
+    fathom_zone_info *zi = &b->p->zones[cand];
+    if (strcmp(zi->name, s->name) == 0 && strcmp(zi->component, s->component) == 0) {
+      z = cand;
+      break;
+    }
+    h = k + 1;
+  }
+  if (z == FATHOM_NONE) {
+    fathom_profile *p = b->p;
+    if (p->n_zones == b->cap_zones) {
+      uint32_t cap = b->cap_zones ? b->cap_zones * 2 : 64;
+      fathom_zone_info *nz = realloc(p->zones, cap * sizeof *nz);
+      if (!nz) { b->oom = 1; return FATHOM_NONE; }
+      p->zones = nz;
+      b->cap_zones = cap;
+    }
+    z = p->n_zones++;
+    fathom_zone_info *zi = &p->zones[z];
+    memset(zi, 0, sizeof *zi);
+    zi->name = fz_strdup_or_empty(s->name);
+    zi->component = fz_strdup_or_empty(s->component);
+    zi->tags = fz_strdup_or_empty(s->tags);
+    zi->file = fz_strdup_or_empty(s->file);
+    zi->func = fz_strdup_or_empty(s->func);
+    zi->line = s->line;
+    zi->kind = strcmp(s->component, "functions") == 0 && s->line == 0 ? FATHOM_ZONE_KIND_FUNCTION
+                                                                      : FATHOM_ZONE_KIND_ZONE;
+    if (!zi->name || !zi->component || !zi->tags || !zi->file || !zi->func) b->oom = 1;
+    if (kmap_put(&b->zone_by_name, h, z)) b->oom = 1;
+  }
+  if (s->id_ < b->n_site_zone) b->site_zone[s->id_] = z;
+  return z;
+}
+
+static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
+
+/* Statistics of one recorder node (count, total, min, max, mean, stddev) and its hist. */
+static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense, int *oom) {
+  memset(st, 0, sizeof *st);
+  uint64_t c = FZ_LD(n->count);
+  st->count = c;
+  st->total_ns = FZ_LD(n->total_ns);
+  if (c) {
+    st->min_ns = FZ_LD(n->min_ns);
+    st->max_ns = FZ_LD(n->max_ns);
+    if (st->min_ns > st->max_ns) st->min_ns = st->max_ns;
+    double k = (double)FZ_LD(n->k), s1 = (double)FZ_LD(n->s1), s2 = bits_d(FZ_LD(n->s2_bits));
+    st->mean_ns = k + s1 / (double)c;
+    double m2 = s2 - s1 * s1 / (double)c;
+    st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) : 0.0;
+  }
+  memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
+  for (uint32_t bk = 0; bk < FZ_HIST_BLOCKS; bk++) {
+    uint64_t *blk = FZ_LDA(n->blk[bk]);
+    if (!blk) continue;
+    for (uint32_t i = 0; i < FZ_HIST_SUB; i++) dense[bk * FZ_HIST_SUB + i] = FZ_LD(blk[i]);
+  }
+  if (fz_hist_from_dense(h, dense)) *oom = 1;
+}
+
+static uint32_t add_node(build *b, uint32_t parent, uint32_t zone, uint32_t thread) {
+  /* top-level paths are per thread; below, the parent already is */
+  uint64_t key = parent == FATHOM_NONE ? (1ull << 63) | ((uint64_t)thread << 32) | zone
+                                       : ((uint64_t)parent << 32) | zone;
+  uint32_t idx = kmap_get(&b->child, key);
+  if (idx != FATHOM_NONE) return idx;
+  fathom_profile *p = b->p;
+  if (p->n_nodes == b->cap_nodes) {
+    uint32_t cap = b->cap_nodes ? b->cap_nodes * 2 : 256;
+    fathom_node *nn = realloc(p->nodes, cap * sizeof *nn);
+    if (!nn) { b->oom = 1; return FATHOM_NONE; }
+    p->nodes = nn;
+    b->cap_nodes = cap;
+  }
+  idx = p->n_nodes++;
+  fathom_node *m = &p->nodes[idx];
+  memset(m, 0, sizeof *m);
+  m->zone = zone;
+  m->parent = parent;
+  m->thread = thread;
+  m->depth = parent == FATHOM_NONE ? 1 : p->nodes[parent].depth + 1;
+  if (kmap_put(&b->child, key, idx)) b->oom = 1;
+  return idx;
+}
+
+static void add_metrics(build *b, fathom_node *m, const fz_node *n) {
+  for (fz_mrec *r = FZ_LDA(n->metrics); r; r = r->next) {
+    uint64_t cnt = FZ_LD(r->count);
+    if (!cnt) continue;
+    fathom_metric_stats *ms = NULL;
+    for (uint32_t i = 0; i < m->n_metrics; i++)
+      if (strcmp(m->metrics[i].name, r->name) == 0) ms = &m->metrics[i];
+    double sum = bits_d(FZ_LD(r->sum_bits)), mn = bits_d(FZ_LD(r->min_bits)),
+           mx = bits_d(FZ_LD(r->max_bits));
+    if (!ms) {
+      fathom_metric_stats *v = realloc(m->metrics, (m->n_metrics + 1) * sizeof *v);
+      if (!v) { b->oom = 1; return; }
+      m->metrics = v;
+      ms = &v[m->n_metrics++];
+      memset(ms, 0, sizeof *ms);
+      ms->name = strdup(r->name);
+      if (!ms->name) b->oom = 1;
+      ms->min = mn;
+      ms->max = mx;
+    }
+    ms->count += cnt;
+    ms->sum += sum;
+    if (mn < ms->min) ms->min = mn;
+    if (mx > ms->max) ms->max = mx;
+  }
+}
+
+/* Breadth-first over one thread's tree so model parents precede children. */
+static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *dense) {
+  size_t cap = 256, head = 0, tail = 0;
+  struct qe { const fz_node *n; uint32_t parent; } *q = malloc(cap * sizeof *q);
+  if (!q) { b->oom = 1; return; }
+  for (fz_node *c = FZ_LDA(t->root.first_child); c; c = c->next_sibling) {
+    if (tail == cap) break;
+    q[tail++] = (struct qe){c, FATHOM_NONE};
+  }
+  while (head < tail && !b->oom) {
+    struct qe e = q[head++];
+    const fz_node *n = e.n;
+    if (n->flags & FZ_NODE_MUTED) continue;
+    uint32_t zone = zone_for_site(b, n->site);
+    if (zone == FATHOM_NONE) break;
+    uint32_t mi = add_node(b, e.parent, zone, mthread);
+    if (mi == FATHOM_NONE) break;
+    fathom_stats st;
+    fathom_hist h;
+    node_stats(n, &st, &h, dense, &b->oom);
+    fathom_node *m = &b->p->nodes[mi];
+    fz_stats_merge(&m->stats, &st);
+    if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
+    fz_hist_free(&h);
+    add_metrics(b, m, n);
+    for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling) {
+      if (tail == cap) {
+        if (head > 0) { /* compact */
+          memmove(q, q + head, (tail - head) * sizeof *q);
+          tail -= head;
+          head = 0;
+        }
+        if (tail == cap) {
+          void *nq = realloc(q, cap * 2 * sizeof *q);
+          if (!nq) { b->oom = 1; break; }
+          q = nq;
+          cap *= 2;
+        }
+      }
+      q[tail++] = (struct qe){c, mi};
+    }
+  }
+  free(q);
+}
+
+static char *read_cpu_model(void) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[512], *r = NULL;
+  if (!f) return fz_strdup_or_empty("");
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0) {
+      char *c = strchr(line, ':');
+      if (!c) continue;
+      c++;
+      while (*c == ' ' || *c == '\t') c++;
+      c[strcspn(c, "\n")] = 0;
+      r = strdup(c);
+      break;
+    }
+  }
+  fclose(f);
+  return r ? r : fz_strdup_or_empty("");
+}
+
+static void fill_meta(build *b, uint32_t g, int final) {
+  fathom_meta *m = &b->p->meta;
+  m->schema_version = FATHOM_SCHEMA_VERSION;
+  m->fathom_version = strdup(FATHOM_VERSION_STRING);
+  m->session_name = strdup(fz_g.session_name);
+  m->session_id = fz_g.session_id;
+  m->start_unix_ns = fz_g.start_unix_ns;
+  uint64_t end = final ? fz_g.end_ticks : fz_ticks();
+  m->duration_ns = fz_ticks_to_ns(end - fz_g.start_ticks);
+  m->pid = (int64_t)getpid();
+  char exe[1024];
+  ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[r > 0 ? r : 0] = 0;
+  m->program = strdup(exe);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  m->host = strdup(host);
+  struct utsname u;
+  if (uname(&u) != 0) memset(&u, 0, sizeof u);
+  m->os = strdup(u.sysname);
+  m->kernel = strdup(u.release);
+  m->arch = strdup(u.machine);
+  m->cpu_model = read_cpu_model();
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  m->n_cpus = nc > 0 ? (uint32_t)nc : 1;
+  m->level = fz_g.cfg.level;
+  m->clock_source = strdup(fz_clk.source);
+  m->clock_resolution_ns = fz_clk.resolution_ns;
+  m->clock_read_ns = fz_clk.read_ns;
+  m->tsc_hz = fz_clk.hz;
+  m->zone_cost_ns = fz_g.zone_cost_ns;
+  uint64_t cpu_end = final ? fz_g.cpu_at_end_ns : fz_process_cpu_ns();
+  m->cpu_time_ns = cpu_end > fz_g.cpu_at_start_ns ? (double)(cpu_end - fz_g.cpu_at_start_ns) : 0;
+  uint64_t misuse = fz_misuse_global() - fz_g.misuse_at_start;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) {
+    if (FZ_LD(t->gen) != g || t->hidden) continue;
+    m->dropped_zones += FZ_LD(t->dropped_zones);
+    m->dropped_hist += FZ_LD(t->dropped_hist);
+    misuse += FZ_LD(t->misuse);
+    m->fathom_bytes += FZ_LD(t->bytes);
+  }
+  m->misuse = misuse;
+  m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() : 0;
+  for (uint32_t i = 0; i < b->p->n_nodes; i++) m->n_zones += b->p->nodes[i].stats.count;
+  m->overhead_ns = (double)m->n_zones * m->zone_cost_ns;
+  m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / m->cpu_time_ns : 0;
+  if (!m->fathom_version || !m->session_name || !m->program || !m->host || !m->os ||
+      !m->kernel || !m->arch || !m->clock_source)
+    b->oom = 1;
+}
+
+/* self time and zone roll-ups */
+static void finish_nodes(build *b) {
+  fathom_profile *p = b->p;
+  uint64_t *child_sum = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *child_sum);
+  if (!child_sum) { b->oom = 1; return; }
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    if (p->nodes[i].parent != FATHOM_NONE) child_sum[p->nodes[i].parent] += p->nodes[i].stats.total_ns;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    fathom_node *n = &p->nodes[i];
+    n->stats.self_ns = n->stats.total_ns > child_sum[i] ? n->stats.total_ns - child_sum[i] : 0;
+    fz_stats_set_percentiles(&n->stats, &n->hist);
+    /* recursion: an ancestor of the same zone already counts this time */
+    int nested = 0;
+    for (uint32_t a = n->parent; a != FATHOM_NONE; a = p->nodes[a].parent)
+      if (p->nodes[a].zone == n->zone) { nested = 1; break; }
+    fathom_stats st = n->stats;
+    if (nested) st.total_ns = 0;
+    fathom_zone_info *z = &p->zones[n->zone];
+    fz_stats_merge(&z->stats, &st);
+    if (fz_hist_merge(&z->hist, &n->hist)) b->oom = 1;
+  }
+  for (uint32_t i = 0; i < p->n_zones; i++) fz_stats_set_percentiles(&p->zones[i].stats, &p->zones[i].hist);
+  free(child_sum);
+}
+
+typedef struct tl_ctx { build *b; uint64_t cap_ev, cap_cev; uint64_t start; } tl_ctx;
+
+static void on_event(void *vctx, uint32_t thread, const fz_tev *ev) {
+  tl_ctx *c = vctx;
+  build *b = c->b;
+  fathom_profile *p = b->p;
+  if (b->oom || thread >= b->n_thread_of || b->thread_of[thread] == FATHOM_NONE) return;
+  uint64_t ts = ev->t0 > c->start ? fz_ticks_to_ns(ev->t0 - c->start) : 0;
+  if (ev->id & FZ_TEV_COUNTER) {
+    uint32_t id = ev->id & ~FZ_TEV_COUNTER;
+    if (id >= p->n_counters) return;
+    if (p->n_counter_events == c->cap_cev) {
+      uint64_t cap = c->cap_cev ? c->cap_cev * 2 : 1024;
+      void *nv = realloc(p->counter_events, cap * sizeof *p->counter_events);
+      if (!nv) { b->oom = 1; return; }
+      p->counter_events = nv;
+      c->cap_cev = cap;
+    }
+    fathom_counter_event *ce = &p->counter_events[p->n_counter_events++];
+    ce->counter = id;
+    ce->thread = b->thread_of[thread];
+    ce->ts_ns = ts;
+    memcpy(&ce->value, &ev->t1, 8);
+    return;
+  }
+  fathom_site *s = fz_site_by_id(ev->id);
+  if (!s) return;
+  uint32_t z = zone_for_site(b, s);
+  if (z == FATHOM_NONE) return;
+  if (p->n_events == c->cap_ev) {
+    uint64_t cap = c->cap_ev ? c->cap_ev * 2 : 4096;
+    void *nv = realloc(p->events, cap * sizeof *p->events);
+    if (!nv) { b->oom = 1; return; }
+    p->events = nv;
+    c->cap_ev = cap;
+  }
+  fathom_event *e = &p->events[p->n_events++];
+  e->thread = b->thread_of[thread];
+  e->zone = z;
+  e->depth = ev->depth;
+  e->ts_ns = ts;
+  e->dur_ns = ev->t1 > ev->t0 ? fz_ticks_to_ns(ev->t1 - ev->t0) : 0;
+}
+
+static int cmp_event(const void *x, const void *y) {
+  const fathom_event *a = x, *b = y;
+  if (a->ts_ns != b->ts_ns) return a->ts_ns < b->ts_ns ? -1 : 1;
+  if (a->thread != b->thread) return a->thread < b->thread ? -1 : 1;
+  return a->depth < b->depth ? -1 : a->depth > b->depth;
+}
+static int cmp_cevent(const void *x, const void *y) {
+  const fathom_counter_event *a = x, *b = y;
+  return a->ts_ns < b->ts_ns ? -1 : a->ts_ns > b->ts_ns;
+}
+
+/* Builds the model of generation g (caller holds fz_timeline_lock() then fz_g.lock). NULL when out of memory. */
+fathom_profile *fz_build_profile(uint32_t g, int final) {
+  int saved = errno;
+  build b;
+  memset(&b, 0, sizeof b);
+  b.p = calloc(1, sizeof *b.p);
+  b.n_site_zone = fz_site_count();
+  b.site_zone = malloc((b.n_site_zone ? b.n_site_zone : 1) * sizeof *b.site_zone);
+  b.n_thread_of = fz_g.n_threads_ever;
+  b.thread_of = malloc((b.n_thread_of ? b.n_thread_of : 1) * sizeof *b.thread_of);
+  uint64_t *dense = malloc(FATHOM_HIST_BUCKETS * sizeof *dense);
+  if (!b.p || !b.site_zone || !b.thread_of || !dense) b.oom = 1;
+  if (!b.oom) {
+    for (uint32_t i = 0; i < b.n_site_zone; i++) b.site_zone[i] = FATHOM_NONE;
+    for (uint32_t i = 0; i < b.n_thread_of; i++) b.thread_of[i] = FATHOM_NONE;
+    fathom_profile *p = b.p;
+    uint32_t nt = 0;
+    for (fz_thread *t = fz_g.threads; t; t = t->next)
+      if (FZ_LD(t->gen) == g && !t->hidden) nt++;
+    p->threads = calloc(nt ? nt : 1, sizeof *p->threads);
+    if (!p->threads) b.oom = 1;
+    /* registry is newest-first: emit in registration order */
+    for (uint32_t want = 0; !b.oom && want < fz_g.n_threads_ever; want++) {
+      for (fz_thread *t = fz_g.threads; t; t = t->next) {
+        if (t->index != want || FZ_LD(t->gen) != g || t->hidden) continue;
+        uint32_t mt = p->n_threads++;
+        b.thread_of[t->index] = mt;
+        fathom_thread_info *ti = &p->threads[mt];
+        ti->tid = t->tid;
+        ti->name = strdup(t->name);
+        if (!ti->name) b.oom = 1;
+        ti->exited = FZ_LD(t->exited);
+        ti->n_open = FZ_LD(t->depth);
+        ti->n_dropped = FZ_LD(t->dropped_zones);
+        uint32_t before = p->n_nodes;
+        add_thread_tree(&b, t, mt, dense);
+        for (uint32_t i = before; i < p->n_nodes; i++) ti->n_zones += p->nodes[i].stats.count;
+      }
+    }
+    /* counters */
+    uint32_t nm = fz_metrics_count();
+    p->counters = calloc(nm ? nm : 1, sizeof *p->counters);
+    if (!p->counters) b.oom = 1;
+    if (!b.oom) {
+      p->n_counters = fz_metrics_collect(g, p->counters, nm);
+      for (uint32_t i = 0; i < p->n_counters; i++) {
+        p->counters[i].name = strdup(fz_metric_name(i));
+        if (!p->counters[i].name) b.oom = 1;
+      }
+    }
+    if (!b.oom) finish_nodes(&b);
+    if (!b.oom && fz_g.cfg.timeline) {
+      p->timeline = 1;
+      tl_ctx c = {&b, 0, 0, fz_g.start_ticks};
+      fz_timeline_read(on_event, &c);   /* the caller holds the drain lock too */
+      qsort(p->events, p->n_events, sizeof *p->events, cmp_event);
+      qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);
+    }
+    if (!b.oom) fill_meta(&b, g, final);
+  }
+  free(b.site_zone);
+  free(b.thread_of);
+  free(b.zone_by_name.e);
+  free(b.child.e);
+  free(dense);
+  errno = saved;
+  if (b.oom) {
+    fathom_profile_free(b.p);
+    return NULL;
+  }
+  return b.p;
+}

@@ -1,0 +1,24 @@
+/* fathom_load.h: loading a saved JSON profile back into the model (uses jansson).
+ * Invariant: on any failure *out is left NULL and nothing is leaked; a loaded model passes
+ * the same structural checks the library's own models satisfy (indices in range, parents
+ * before children, histogram buckets ascending and in range). */
+#ifndef FATHOM_LOAD_H
+#define FATHOM_LOAD_H
+
+#include <stddef.h>
+#include "fathom.h"
+
+/* Files larger than this are refused with FATHOM_E_LIMIT (a profile is a summary; 1 GiB). */
+#define FATHOM_LOAD_MAX_BYTES ((size_t)1 << 30)
+
+/* Loads the profile at path ("-" = standard input). Returns 0 and *out (free with
+ * fathom_profile_free), or a negative code with a one-line message in err:
+ * FATHOM_E_IO cannot open or read; FATHOM_E_FORMAT not JSON, truncated, a missing or
+ * ill-typed field, an index out of range; FATHOM_E_VERSION schema_version not supported;
+ * FATHOM_E_LIMIT too large; FATHOM_E_NOMEM. */
+int fathom_profile_load(const char *path, fathom_profile **out, char *err, size_t errlen);
+/* The same from memory. */
+int fathom_profile_load_buffer(const char *buf, size_t len, fathom_profile **out, char *err,
+                               size_t errlen);
+
+#endif

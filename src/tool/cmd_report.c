@@ -1,0 +1,87 @@
+/* cmd_report.c: `fathom report FILE.json`: render a saved profile in any view format.
+ * Invariant: options and operands are all checked before the file is loaded, and the file
+ * is fully loaded before a byte of output is written, so every usage or input error leaves
+ * stdout empty and no output file behind. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "io.h"
+#include "opts.h"
+#include "tool.h"
+
+#define CMD "report"
+
+void cmd_report_help(FILE *f) {
+  fputs("Usage: fathom report FILE.json [options]\n"
+        "\n"
+        "Render a saved profile (the JSON a fathom session wrote) as a report.\n"
+        "FILE may be '-' to read the profile from standard input.\n"
+        "\n"
+        "Options:\n"
+        "      --format FMT    output format: text (default), json, csv or chrome\n"
+        "                      (chrome: a trace for chrome://tracing or Perfetto)\n"
+        "  -o, --output OUT    write to OUT instead of standard output; OUT is replaced\n"
+        "                      atomically, or left untouched if anything fails ('-' = stdout)\n"
+        "      --color WHEN    colour the text view: auto (default: only on a terminal and\n"
+        "                      when NO_COLOR is unset or empty), always or never\n"
+        "  -h, --help          show this help and exit\n"
+        "\n"
+        "Exit status: 0 success, 1 the output could not be written, 2 usage error or\n"
+        "a missing, unreadable or invalid FILE.\n"
+        "\n"
+        "Examples:\n"
+        "  fathom report run.json\n"
+        "  fathom report run.json --format csv -o run.csv\n"
+        "  fathom report run.json --format=chrome -o run.trace.json\n",
+        f);
+}
+
+int cmd_report(int argc, char **argv) {
+  enum { OPT_FORMAT = 256, OPT_COLOR };
+  static const struct option longopts[] = {
+      {"format", required_argument, NULL, OPT_FORMAT},
+      {"output", required_argument, NULL, 'o'},
+      {"color", required_argument, NULL, OPT_COLOR},
+      {"colour", required_argument, NULL, OPT_COLOR},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  fathom_format fmt = FATHOM_FORMAT_TEXT;
+  tool_color color = TOOL_COLOR_AUTO;
+  const char *out_path = NULL;
+
+  opts_reset();
+  int c;
+  while ((c = opts_next(CMD, argc, argv, ":o:h", longopts)) != -1) {
+    switch (c) {
+      case OPT_FORMAT:
+        if (opts_format(CMD, optarg, &fmt)) return TOOL_EXIT_USAGE;
+        break;
+      case OPT_COLOR:
+        if (opts_color(CMD, optarg, &color)) return TOOL_EXIT_USAGE;
+        break;
+      case 'o':
+        if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
+        out_path = optarg;
+        break;
+      case 'h':
+        cmd_report_help(stdout);
+        return TOOL_EXIT_OK;
+      default:   /* '?': opts_next has reported it */
+        return TOOL_EXIT_USAGE;
+    }
+  }
+  int n = argc - optind;
+  if (n < 1) return tool_usage(CMD, CMD, "missing FILE.json (the saved profile to render)");
+  if (n > 1) return tool_usage(CMD, CMD, "too many arguments ('%s' after '%s')",
+                               argv[optind + 1], argv[optind]);
+  const char *in_path = argv[optind];
+  if (!*in_path) return tool_usage(CMD, CMD, "empty FILE name");
+
+  fathom_profile *p = NULL;
+  int rc = io_load(in_path, &p);
+  if (rc) return rc;
+  rc = io_save(p, fmt, out_path, color);
+  fathom_profile_free(p);
+  return rc;
+}

@@ -1,0 +1,43 @@
+/* tool.h: what the parts of the `fathom` command share: the subcommand table, exit codes
+ * and the one-line error reporting every command uses.
+ *
+ * Invariant: a command reports a failure with exactly one line on stderr, "fathom: <what>:
+ * <why>", plus at most one hint line for usage errors, and returns one of the TOOL_EXIT_*
+ * codes; it writes nothing to stdout before it knows its input is good. */
+#ifndef FATHOM_TOOL_H
+#define FATHOM_TOOL_H
+
+#include <stdio.h>
+
+#define TOOL_NAME "fathom"
+
+enum {
+  TOOL_EXIT_OK = 0,      /* success */
+  TOOL_EXIT_OUTPUT = 1,  /* the output could not be written */
+  TOOL_EXIT_USAGE = 2    /* usage error, or an input that is missing, unreadable or invalid */
+};
+
+/* One subcommand. run gets argv[0] = the command's name and returns a TOOL_EXIT_* code;
+ * help prints the command's full help to f. */
+typedef struct tool_cmd {
+  const char *name;
+  const char *summary;   /* one line for the command list */
+  int (*run)(int argc, char **argv);
+  void (*help)(FILE *f);
+} tool_cmd;
+
+/* The table (main.c), in the order `fathom --help` lists it. NULL for an unknown name. */
+const tool_cmd *tool_cmd_find(const char *name);
+
+/* "fathom: <what>: <why>\n" on stderr; <why> is printf-formatted. Never fails visibly. */
+void tool_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* tool_error, then "Try 'fathom[ cmd] --help'." (cmd NULL: the top level). Returns
+ * TOOL_EXIT_USAGE so callers can `return tool_usage(...)`. */
+int tool_usage(const char *cmd, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Commands (one file each). */
+int cmd_report(int argc, char **argv);      /* cmd_report.c */
+void cmd_report_help(FILE *f);
+
+#endif

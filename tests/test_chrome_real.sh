@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test_chrome_real.sh: feeds fathom's Chrome traces to a real external importer, speedscope
+# (npm package, pinned), and checks what it reads back: frames, nesting, times, threads.
+#
+# Invariant: this test never passes without having run the importer. If npm or the package
+# is unavailable it says so and fails (exit 1); it does not skip.
+#
+# How: speedscope ships only its built web app. Its bundle defines the importer module
+# behind a lazy promise that the app's own loadFileFromBase64 path awaits; we evaluate the
+# bundle in a node vm context with the few browser globals it touches at load time, expose
+# that promise, and call importProfileGroupFromText(name, text): the same function the app
+# runs when a file is dropped on it. The app's UI rendering then fails for lack of a DOM;
+# that error is expected and ignored, anything the importer logs as a warning is a failure.
+set -euo pipefail
+
+SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
+BUILD=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
+TMP=${FATHOM_TEST_TMP:-$BUILD/test-tmp}/chrome_real
+SPEEDSCOPE_VERSION=1.25.0
+mkdir -p "$TMP"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# ---- the importer -------------------------------------------------------------------------
+command -v node >/dev/null || fail "node is not installed: this test needs node and npm (apt-get install nodejs npm)"
+have_version() {
+  node -e 'const v=require(process.argv[1]).version; process.exit(v===process.argv[2]?0:1)' \
+    "$BUILD/node_modules/speedscope/package.json" "$SPEEDSCOPE_VERSION" 2>/dev/null
+}
+if ! have_version; then
+  command -v npm >/dev/null || fail "npm is not installed: cannot install speedscope@$SPEEDSCOPE_VERSION"
+  echo "installing speedscope@$SPEEDSCOPE_VERSION into $BUILD/node_modules"
+  # bounded: an unreachable registry must fail this test well inside ctest's timeout
+  if ! timeout 240 npm install --prefix "$BUILD" --no-save --no-audit --no-fund \
+      --loglevel=error --fetch-retries=1 --fetch-timeout=60000 \
+      "speedscope@$SPEEDSCOPE_VERSION" >"$TMP/npm.log" 2>&1; then
+    cat "$TMP/npm.log" >&2
+    fail "could not install speedscope@$SPEEDSCOPE_VERSION from the npm registry (offline?)"
+  fi
+  have_version || fail "speedscope@$SPEEDSCOPE_VERSION not found in $BUILD/node_modules after npm install"
+fi
+
+# ---- the generator, linked like the library was built -----------------------------------------
+LIB=$BUILD/libfathom.a
+[ -f "$LIB" ] || fail "$LIB not built"
+SAN=$(sed -n 's/^FATHOM_SANITIZE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+FLAGS=()
+case "$SAN" in
+  address) FLAGS=(-fsanitize=address,undefined) ;;
+  thread) FLAGS=(-fsanitize=thread) ;;
+esac
+cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/chrome_gen.c" "$LIB" \
+  -lpthread -ldl -lm -o "$TMP/chrome_gen" || fail "could not build tests/chrome_gen.c"
+
+"$TMP/chrome_gen" timeline "$TMP/timeline.json" || fail "chrome_gen timeline failed"
+"$TMP/chrome_gen" synth "$TMP/synth.json" || fail "chrome_gen synth failed"
+
+# ---- the driver -----------------------------------------------------------------------
+cat >"$TMP/drive.cjs" <<'EOF'
+// Imports a trace with speedscope's own importer and compares what it reads with `expect`.
+const fs = require('fs'), vm = require('vm'), path = require('path');
+const [dir, tracePath, expectJson] = process.argv.slice(2);
+const expect = JSON.parse(expectJson);
+const die = msg => { console.error('FAIL: ' + msg); process.exit(1); };
+
+const bundle = fs.readdirSync(dir).find(n => /^speedscope-.*\.js$/.test(n));
+if (!bundle) die('no speedscope bundle in ' + dir);
+let src = fs.readFileSync(path.join(dir, bundle), 'utf8');
+// `async function X(t,e){return(await P).importProfileGroupFromText(t,e)}`: P is the
+// importer module's promise; expose it right after its definition `var P=Promise...;`.
+const use = /async function [\w$]+\([\w$]+,[\w$]+\)\{return\(await ([\w$]+)\)\.importProfileGroupFromText\(/.exec(src);
+if (!use) die('speedscope bundle: importer entry point not found');
+const def = new RegExp('var ' + use[1].replace(/\$/g, '\\$') + '=Promise\\.resolve\\(\\)\\.then\\([^;]*\\);').exec(src);
+if (!def) die('speedscope bundle: importer promise not found');
+const at = def.index + def[0].length;
+src = src.slice(0, at) + 'globalThis.__fathomImporter=' + use[1] + ';' + src.slice(at);
+
+const warnings = [];
+const ctx = {
+  console: { log() {}, info() {}, debug() {}, assert() {}, time() {}, timeEnd() {},
+             warn: (...a) => warnings.push(a.join(' ')), error: (...a) => warnings.push(a.join(' ')) },
+  location: { hash: '', search: '', href: 'file:///speedscope/index.html', protocol: 'file:' },
+  navigator: { userAgent: 'node', platform: 'Linux' },
+  TextDecoder, TextEncoder, atob, btoa, setTimeout, clearTimeout, URL,
+};
+ctx.window = ctx; ctx.self = ctx; ctx.globalThis = ctx;
+vm.createContext(ctx);
+try { vm.runInContext(src, ctx, { filename: bundle }); }
+catch (e) { if (!ctx.__fathomImporter) die('speedscope bundle failed before its importer loaded: ' + e.message); }
+// (the UI's first render needs a DOM and throws here; the importer does not)
+
+(async () => {
+  const text = fs.readFileSync(tracePath, 'utf8');
+  const json = JSON.parse(text);   // plain JSON validity first
+  const xs = json.traceEvents.filter(e => e.ph === 'X');
+  if (xs.length !== expect.x_events) die(`X events: ${xs.length}, want ${expect.x_events}`);
+  if (json.otherData.synthesized !== expect.synthesized) die('otherData.synthesized: ' + json.otherData.synthesized);
+
+  const imp = await ctx.__fathomImporter;
+  const group = await imp.importProfileGroupFromText(path.basename(tracePath), text);
+  if (!group || !group.profiles) die('speedscope could not import the trace');
+  if (warnings.length) die('speedscope warned while importing:\n  ' + warnings.join('\n  '));
+  const profiles = group.profiles;
+  if (profiles.length !== Object.keys(expect.threads).length)
+    die(`profiles: ${profiles.length} (${profiles.map(p => p.getName()).join(', ')}), want ${Object.keys(expect.threads).length}`);
+  let calls = 0;
+  for (const [label, want] of Object.entries(expect.threads)) {
+    const prof = profiles.find(p => p.getName().includes(label));
+    if (!prof) die(`no profile named like "${label}" among: ${profiles.map(p => p.getName()).join(', ')}`);
+    if (prof.getWeightUnit() !== 'microseconds') die(`${label}: weight unit ${prof.getWeightUnit()}`);
+    // speedscope names an X frame "name {args json}"; strip the args to get the zone name
+    const got = [], open = [];
+    prof.forEachCall(
+      (node, t) => { open.push(got.length); got.push([node.frame.name.replace(/ \{"depth".*$/, ''), t, null, open.length]); },
+      (node, t) => { got[open.pop()][2] = t; });
+    // times are relative to the profile's first event; compare shapes after the same shift
+    const t0 = Math.min(...want.map(w => w[1]));
+    const norm = want.map(w => [w[0], w[1] - t0, w[2] - t0, w[3]]);
+    const show = a => a.map(c => `${c[0]}@${c[1]}-${c[2]}/d${c[3]}`).join(' ');
+    const near = (a, b) => Math.abs(a - b) < 1e-6;
+    const g0 = got.length ? got[0][1] : 0;
+    const same = got.length === norm.length && got.every((c, i) =>
+      c[0] === norm[i][0] && near(c[1] - g0, norm[i][1]) && near(c[2] - g0, norm[i][2]) && c[3] === norm[i][3]);
+    if (!same) die(`${label}: speedscope read\n  ${show(got.map(c => [c[0], c[1] - g0, c[2] - g0, c[3]]))}\nwant\n  ${show(norm)}`);
+    const span = Math.max(...norm.map(w => w[2]));
+    if (!near(prof.getTotalWeight(), span)) die(`${label}: total weight ${prof.getTotalWeight()}, want ${span}`);
+    calls += got.length;
+  }
+  if (calls !== expect.x_events) die(`calls read ${calls}, X events ${expect.x_events}`);
+  console.log(`ok: speedscope ${require(path.join(dir, '../../package.json')).version} imported ` +
+              `${profiles.length} threads, ${calls} calls from ${path.basename(tracePath)}`);
+})().catch(e => die(e.stack || String(e)));
+EOF
+
+DIST="$BUILD/node_modules/speedscope/dist/release"
+# [zone name, begin us, end us, depth] per thread, in the order of a depth-first walk.
+# Mirrors tests/chrome_gen.c.
+node "$TMP/drive.cjs" "$DIST" "$TMP/timeline.json" '{
+  "synthesized": false, "x_events": 7,
+  "threads": {
+    "main (tid 101)": [["main_loop",0,10,1],["load",0,3,2],["parse \"json\"",0.2,1.2,3],
+                       ["compute",3,8.5,2],["compute",9.2,9.9,2]],
+    "worker (tid 102)": [["compute",0.5,2.5,1],["décode",0.6,1.1,2]]
+  }}' || fail "speedscope import of the recorded timeline"
+
+node "$TMP/drive.cjs" "$DIST" "$TMP/synth.json" '{
+  "synthesized": true, "x_events": 6,
+  "threads": {
+    "main (tid 101)": [["main_loop",0,10,1],["compute",0,6.2,2],["load",6.2,9.2,2],
+                       ["parse \"json\"",6.2,7.2,3]],
+    "worker (tid 102)": [["compute",0,2,1],["décode",0,0.5,2]]
+  }}' || fail "speedscope import of the synthesized flame chart"
+
+echo "chrome_real: 2 passed, 0 failed"
