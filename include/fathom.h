@@ -206,8 +206,9 @@ typedef struct fathom_hist {
   /* Log-linear histogram of durations in ns, sparse. Bucket b covers:
    *   b < 64:            [b, b+1)
    *   b >= 64: k = b/64 (block), s = b%64, w = 2^(k-1):  [(64+s)*w, (64+s+1)*w)
+   * (so values below 128 ns are exact)
    * so every bucket is at most 1/64 of its lower bound wide and its midpoint is within
-   * 0.78 % of any value in it. Values at or above 2^44 ns land in the last bucket. */
+   * 0.78 % of any value in it. Values at or above 2^45 ns land in the last bucket. */
   uint32_t n;          /* non-empty buckets */
   uint32_t *bucket;    /* ascending bucket indices */
   uint64_t *count;

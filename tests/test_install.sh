@@ -162,7 +162,7 @@ if check "C consumer: static link with pkg-config --cflags --libs --static" \
   check "C consumer (static) does not need libfathom.so" static_only "$work/consumer/pc_static"
   check "C consumer (static) runs" runs_ok "$work/consumer/pc_static"
 fi
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2046
 if check "C consumer: shared link with pkg-config --cflags --libs" \
      "$cc" -std=c11 -Wall -Wextra -Werror $san_flags $cflags "$work/consumer/consumer.c" \
      -o "$work/consumer/pc_shared" $(pkg-config --libs fathom); then

@@ -90,7 +90,7 @@ static void set_stats(fathom_stats *st, uint64_t seed, double d) {
 #define FFFD "\xEF\xBF\xBD"
 static const char *const bad_raw[] = {
     "overlong \xC0\xAF slash", "surrogate \xED\xA0\x80!", "too big \xF4\x90\x80\x80",
-    "lone \xFF\xFE bytes", "cut \xE2\x82", "cut mid \xE2\x82" "A"};
+    "lone \xFF\xFE bytes", "cut \xE2\x82", "cut mid \342\202A"};
 static const char *const bad_fixed[] = {
     "overlong " FFFD FFFD " slash", "surrogate " FFFD FFFD FFFD "!",
     "too big " FFFD FFFD FFFD FFFD, "lone " FFFD FFFD " bytes", "cut " FFFD FFFD,

@@ -47,8 +47,14 @@ static inline uint64_t fz_counter(void) {
 #endif
 }
 
+uint64_t fz_mono_ns_cold(void);   /* fz_mono_ns, out of line: keeps callers frameless */
+
 static inline uint64_t fz_ticks(void) {
-  return __builtin_expect(fz_clk.use_counter, 1) ? fz_counter() : fz_mono_ns();
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+  return __builtin_expect(fz_clk.use_counter, 1) ? fz_counter() : fz_mono_ns_cold();
+#else
+  return fz_mono_ns();
+#endif
 }
 
 static inline uint64_t fz_ticks_to_ns(uint64_t ticks) {

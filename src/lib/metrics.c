@@ -62,9 +62,10 @@ static int metric_id(const char *name, fathom_metric_kind kind) {
 
 static fz_mval *shard_val(fz_thread *t, int id) {
   if (!t->mshard) {
-    t->mshard = calloc(1, sizeof *t->mshard);
-    if (!t->mshard) return NULL;
-    FZ_ST(t->bytes, t->bytes + sizeof *t->mshard);
+    fz_mshard *ms = calloc(1, sizeof *ms);
+    if (!ms) return NULL;
+    FZ_STR(t->mshard, ms);
+    FZ_ST(t->bytes, t->bytes + sizeof *ms);
   }
   fz_mval **ch = &t->mshard->chunk[id / SHARD_CHUNK];
   if (!*ch) {
@@ -139,9 +140,10 @@ uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap) 
   if (!last_t) return 0;
   for (uint32_t i = 0; i < n; i++) out[i].kind = defs[i].kind;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
-    if (FZ_LD(t->gen) != g || !t->mshard) continue;
+    fz_mshard *ms = FZ_LDA(t->mshard);
+    if (FZ_LD(t->gen) != g || !ms) continue;
     for (uint32_t i = 0; i < n; i++) {
-      fz_mval *ch = FZ_LDA(t->mshard->chunk[i / SHARD_CHUNK]);
+      fz_mval *ch = FZ_LDA(ms->chunk[i / SHARD_CHUNK]);
       if (!ch) continue;
       fz_mval *m = &ch[i % SHARD_CHUNK];
       uint64_t cnt = FZ_LD(m->n);

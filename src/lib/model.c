@@ -116,7 +116,9 @@ double fathom_hist_percentile(const fathom_hist *h, double q, uint64_t min_ns, u
   if (q < 0) q = 0;
   if (q > 100) q = 100;
   /* nearest rank: the smallest sample with at least q% of samples at or below it */
-  uint64_t rank = (uint64_t)ceil(q / 100.0 * (double)total);
+  /* q% of total, with a relative tolerance so 99.9% of 1000 is 999, not 999.0000000001 */
+  double x = q / 100.0 * (double)total;
+  uint64_t rank = (uint64_t)ceil(x - 1e-9 * (x > 1 ? x : 1));
   if (rank < 1) rank = 1;
   uint64_t seen = 0;
   double v = fz_hist_bucket_mid(h->bucket[h->n - 1]);

@@ -15,12 +15,14 @@
 #define FZ_HIST_BLOCKS 40     /* blocks: 0 = [0,64), k>=1 = [2^(k+5), 2^(k+6)) */
 #define FZ_HIST_MAX_NS ((uint64_t)1 << (FZ_HIST_BLOCKS + 5))
 
+/* How it works: with m the top bit of (ns | 64) and sh = m - 6, ns >> sh has 7 significant
+ * bits; below 128 that is ns itself (exact buckets), above it lies in [64, 128), i.e. 64
+ * sub-buckets of width 2^sh. b = 64 * sh + (ns >> sh) numbers the buckets of every block
+ * consecutively with no branch; values past the last block are clamped into it. */
 static inline uint32_t fz_hist_bucket_of(uint64_t ns) {
-  if (ns < FZ_HIST_SUB) return (uint32_t)ns;
-  if (ns >= FZ_HIST_MAX_NS) return FATHOM_HIST_BUCKETS - 1;
-  unsigned e = 63u - (unsigned)__builtin_clzll(ns);          /* >= 6 */
-  unsigned k = e - 5u;                                       /* block >= 1 */
-  return k * FZ_HIST_SUB + (uint32_t)((ns >> (k - 1u)) & (FZ_HIST_SUB - 1));
+  unsigned sh = 57u - (unsigned)__builtin_clzll(ns | 64);
+  uint64_t b = (uint64_t)sh * FZ_HIST_SUB + (ns >> sh);
+  return b < FATHOM_HIST_BUCKETS ? (uint32_t)b : FATHOM_HIST_BUCKETS - 1;
 }
 /* Lowest value in bucket b, and its width. */
 uint64_t fz_hist_bucket_lo(uint32_t b);

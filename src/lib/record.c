@@ -14,8 +14,7 @@
 #include "record.h"
 
 fz_global fz_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
-uint32_t fz_rec_gen;
-FATHOM_EXTERN extern uint32_t fathom_recording_ __attribute__((alias("fz_rec_gen")));
+FATHOM_EXTERN uint32_t fathom_recording_;
 
 __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
@@ -72,10 +71,23 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
   n->flags = flags;
 }
 
+static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *key) {
+  uint64_t h = ((uint64_t)(uintptr_t)parent ^ ((uint64_t)(uintptr_t)key << 7)) * 0x9e3779b97f4a7c15ull;
+  return &t->dcache[h >> (64 - 8)];
+}
+
+/* How it works: the parent's one-entry cache (last child begun) serves a parent with one
+ * child; siblings that alternate (a loop calling A then B) find each other here in the
+ * thread's direct-mapped (parent, key) cache; only a miss there walks the child list. */
 COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
                             uint32_t flags) {
+  fz_dslot *ds = dslot(t, parent, key);
+  if (ds->parent == parent && ds->key == key) return parent->cache = ds->child;
   for (fz_node *c = parent->first_child; c; c = c->next_sibling)
-    if (c->key == key) return parent->cache = c;
+    if (c->key == key) {
+      *ds = (fz_dslot){parent, key, c};
+      return parent->cache = c;
+    }
   if (t->n_nodes >= fz_g.cfg.max_nodes_per_thread) {
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return NULL;
@@ -92,6 +104,7 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);
   FZ_ST(t->n_nodes, t->n_nodes + 1);
+  *ds = (fz_dslot){parent, key, n};
   return parent->cache = n;
 }
 
@@ -113,6 +126,23 @@ COLD uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk) {
   return b;
 }
 
+COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
+  if (fz_node_record(n, d) == 0) return;
+  uint32_t b = fz_hist_bucket_of(d);
+  if (fz_block_alloc(t, n, b / FZ_HIST_SUB)) {
+    fz_node_record(n, d);
+    return;
+  }
+  /* at the block cap: everything but the histogram */
+  FZ_ST(n->count, n->count + 1);
+  FZ_ST(n->total_ns, n->total_ns + d);
+  if (d < n->min_ns) FZ_ST(n->min_ns, d);
+  if (d > n->max_ns) FZ_ST(n->max_ns, d);
+  unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
+  FZ_ST(n->sq_lo, (uint64_t)sq);
+  FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
+}
+
 /* ---- threads --------------------------------------------------------------------- */
 
 static void on_thread_exit(void *arg) {
@@ -124,39 +154,34 @@ static void on_thread_exit(void *arg) {
 static void make_exit_key(void) { (void)pthread_key_create(&exit_key, on_thread_exit); }
 
 /* Resets t to generation g, keeping the zones still open on its stack (re-created as a
- * path in the fresh tree, times preserved) so handles taken before stay valid. */
-static int thread_recycle(fz_thread *t, uint32_t g) {
-  uint32_t depth = t->depth;
-  const void *keys[depth + 1];
-  fathom_site *sites[depth + 1];
-  uint32_t flags[depth + 1];
-  for (uint32_t i = 1; i <= depth; i++) {
-    keys[i] = t->stack[i].node->key;
-    sites[i] = t->stack[i].node->site;
-    flags[i] = t->stack[i].node->flags;
-  }
-  fz_ring *ring = t->ring;
+ * path in the fresh tree, begin times preserved) so handles taken before stay valid. */
+static void thread_recycle(fz_thread *t, uint32_t g) {
+  uint32_t depth = fz_depth(t);
+  typedef struct saved_open { const void *key; fathom_site *site; uint32_t flags; } saved_open;
+  saved_open *keep = depth ? malloc(depth * sizeof *keep) : NULL;
+  if (!keep) depth = 0; /* out of memory: the open zones are dropped */
+  for (uint32_t i = 1; i <= depth; i++)
+    keep[i - 1] = (saved_open){t->stack[i].node->key, t->stack[i].node->site, t->stack[i].node->flags};
   chunks_free(t);
-  memset(&t->root, 0, sizeof t->root);
+  memset(t->dcache, 0, sizeof t->dcache);
   node_init(&t->root, NULL, NULL, NULL, 0);
   t->stack[0].node = &t->root;
   t->n_nodes = t->n_blocks = 0;
   t->dropped_zones = t->dropped_hist = t->misuse = 0;
-  FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1));
-  t->ring = ring;
-  t->max_depth = fz_g.cfg.max_depth;
-  for (uint32_t i = 1; i <= depth; i++) {
-    fz_node *n = fz_child_slow(t, t->stack[i - 1].node, keys[i], sites[i], flags[i]);
-    if (!n) { /* cap too small to keep the open path: drop the open zones */
-      t->depth = i - 1;
-      break;
-    }
+  FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1) +
+                      (t->ring ? (t->ring->mask + 1) * sizeof(fz_tev) : 0));
+  uint32_t kept = 0;
+  for (uint32_t i = 1; i <= depth && i <= fz_g.cfg.max_depth; i++) {
+    fz_node *n = fz_child_slow(t, t->stack[i - 1].node, keep[i - 1].key, keep[i - 1].site,
+                               keep[i - 1].flags);
+    if (!n) break; /* cap too small to keep the whole open path */
     t->stack[i].node = n;
+    kept = i;
   }
+  free(keep);
+  FZ_ST(t->top, t->stack + kept);
   FZ_STR(t->gen, g);
-  return 0;
 }
-
 
 COLD fz_thread *fz_thread_get(void) {
   int saved = errno;
@@ -172,8 +197,8 @@ COLD fz_thread *fz_thread_get(void) {
     if (fz_g.n_threads_ever >= MAX_THREADS) goto fail;
     t = calloc(1, sizeof *t);
     if (!t) goto fail;
-    uint32_t cap = fz_g.cfg.max_depth + 1;
-    t->stack = calloc(cap, sizeof *t->stack);
+    /* the stack is sized once, for the largest cap a session may set */
+    t->stack = calloc(4096 + 1, sizeof *t->stack);
     if (!t->stack) {
       free(t);
       t = NULL;
@@ -186,7 +211,7 @@ COLD fz_thread *fz_thread_get(void) {
     t->index = fz_g.n_threads_ever++;
     node_init(&t->root, NULL, NULL, NULL, 0);
     t->stack[0].node = &t->root;
-    t->gen = 0;
+    t->top = t->stack;
     t->next = fz_g.threads;
     fz_g.threads = t;
     pthread_once(&exit_key_once, make_exit_key);
@@ -194,10 +219,15 @@ COLD fz_thread *fz_thread_get(void) {
     fz_tls = t;
   }
   if (t->gen != g) {
+    t->last = t->stack + fz_g.cfg.max_depth;
+    uint64_t want = 1;
+    while (want < fz_g.cfg.ring_events) want <<= 1;
+    if (t->ring && (!fz_g.cfg.timeline || t->ring->mask + 1 != want)) fz_ring_detach(t);
+    if (fz_g.cfg.timeline && !t->ring && !t->hidden) fz_ring_attach(t);
+    /* zones left open by an earlier session are dropped; across fathom_reset they stay */
+    if (t->gen < fz_g.session_first_gen) FZ_ST(t->top, t->stack);
     thread_recycle(t, g);
     fz_mshard_reset(t);
-    if (fz_g.cfg.timeline && !t->ring && !t->hidden) fz_ring_attach(t);
-    if (!fz_g.cfg.timeline && t->ring) fz_ring_detach(t);
   }
   pthread_mutex_unlock(&fz_g.lock);
   errno = saved;
@@ -235,27 +265,40 @@ void fz_threads_after_fork(void) {
   if (fz_tls) fz_tls->tid = (uint64_t)syscall(SYS_gettid);
 }
 
-/* ---- the hot path ---------------------------------------------------------------- */
+/* ---- the hot path ----------------------------------------------------------------
+ * How it works: each thread has a stack of open zones (node, begin ticks); a handle is the
+ * address of its entry plus its begin ticks. Begin finds the child node through the
+ * parent's one-entry cache and pushes; end checks that the handle is the top entry of the
+ * calling thread (same address, same begin ticks), records the duration on the node in
+ * place, and pops. Anything else takes a cold path. */
 
-static inline fz_node *child_of(fz_thread *t, fz_node *parent, const void *key,
+__attribute__((always_inline)) static inline fz_node *child_of(fz_thread *t, fz_node *parent, const void *key,
                                 fathom_site *site, uint32_t flags) {
   fz_node *c = parent->cache;
   if (FZ_LIKELY(c && c->key == key)) return c;
   return fz_child_slow(t, parent, key, site, flags);
 }
 
-#define TAG(serial, depth) (((serial) << 16) | (depth))
-#define TAG_DEPTH(tag) ((uint32_t)((tag)&0xffff))
-#define TAG_SERIAL(tag) ((tag) >> 16)
-
-static inline fathom_zone push(fz_thread *t, uint32_t d, fz_node *c) {
-  fz_entry *e = &t->stack[++d];
-  uint64_t serial = ++t->serial;
+/* push with CLOCK_MONOTONIC: out of line so the counter path below needs no frame */
+static COLD fathom_zone push_mono(fz_thread *t, fz_entry *e, fz_node *c) {
+  e++;
   e->node = c;
-  e->serial = serial;
-  FZ_ST(t->depth, d);
-  fathom_zone z = {t, TAG(serial, (uint64_t)d)};
-  e->t0 = fz_ticks();
+  FZ_ST(t->top, e);
+  uint64_t t0 = fz_mono_ns();
+  e->t0 = t0;
+  fathom_zone z = {e, t0};
+  return z;
+}
+
+__attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_entry *e,
+                                                               fz_node *c) {
+  if (FZ_UNLIKELY(!fz_clk.use_counter)) return push_mono(t, e, c);
+  e++;
+  e->node = c;
+  FZ_ST(t->top, e);
+  uint64_t t0 = fz_counter();
+  e->t0 = t0;
+  fathom_zone z = {e, t0};
   return z;
 }
 
@@ -263,87 +306,120 @@ static inline fathom_zone push(fz_thread *t, uint32_t d, fz_node *c) {
  * unregistered or muted site, a child not in the parent's cache, the depth cap. */
 static COLD fathom_zone begin_slow(fathom_site *s) {
   fathom_zone z = {0, 0};
-  uint32_t g = FZ_LD(fz_rec_gen);
-  if (!g) return z;
+  if (!FZ_LD(fz_rec_gen)) return z;
   fz_thread *t = fz_thread_get_fast();
   if (!t) return z;
   if (!s) {
     FZ_ST(t->misuse, t->misuse + 1);
     return z;
   }
-  if (FZ_LD(s->state_) != 1 && fz_site_register(s) != 1) return z;
-  uint32_t d = t->depth;
-  fz_node *c = child_of(t, t->stack[d].node, s, s, 0);
-  if (!c) return z;
-  if (d >= t->max_depth) {
+  if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return z;
+  fz_entry *e = t->top;
+  if (e >= t->last) { /* before the lookup: no node is made for a dropped zone */
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return z;
   }
-  return push(t, d, c);
+  fz_node *c = child_of(t, e->node, s, s, 0);
+  if (!c) return z;
+  return push(t, e, c);
 }
 
 FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
   fz_thread *t = fz_tls;
-  uint32_t g = FZ_LD(fz_rec_gen);
-  if (FZ_UNLIKELY(!g || !t || t->gen != g || !s || FZ_LD(s->state_) != 1)) return begin_slow(s);
-  uint32_t d = t->depth;
-  fz_node *c = t->stack[d].node->cache;
-  if (FZ_UNLIKELY(!c || c->key != s || d >= t->max_depth)) return begin_slow(s);
-  return push(t, d, c);
+  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen) || !s || FZ_LDA(s->state_) != 1))
+    return begin_slow(s);
+  fz_entry *e = t->top;
+  fz_node *c = e->node->cache;
+  if (FZ_UNLIKELY(!c || c->key != s || e >= t->last)) return begin_slow(s);
+  return push(t, e, c);
 }
 
-/* Closes entry d of t at time t1 (must be the top of the stack). Returns duration ns. */
-static inline uint64_t close_top(fz_thread *t, uint32_t d, uint64_t t1) {
-  fz_entry *e = &t->stack[d];
+/* Closes the top entry e of t at time t1, the general way. Returns the duration in ns. */
+static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
   fz_node *n = e->node;
   uint64_t ns = fz_ticks_to_ns(t1 - e->t0);
-  if (FZ_LIKELY(!(n->flags & FZ_NODE_MUTED))) {
-    fz_node_record(t, n, ns);
-    if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, d);
+  if (!(n->flags & FZ_NODE_MUTED)) {
+    fz_node_record_cold(t, n, ns);
+    if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
   }
-  FZ_ST(t->depth, d - 1);
+  FZ_ST(t->top, e - 1);
   return ns;
 }
 
-/* Ends handle z at t1 when it is not the top of its stack (or is invalid). */
-static COLD int end_slow(fz_thread *t, uint64_t tag, uint64_t t1, uint64_t *ns) {
-  uint32_t d = TAG_DEPTH(tag);
-  if (d == 0 || d > t->depth || t->stack[d].serial != TAG_SERIAL(tag)) {
-    FZ_ST(t->misuse, t->misuse + 1);
-    return FATHOM_E_ENDED;
-  }
-  while (t->depth > d) { /* zones begun inside and still open: close them now */
-    close_top(t, t->depth, t1);
-    FZ_ST(t->misuse, t->misuse + 1);
-  }
-  uint64_t v = close_top(t, d, t1);
-  if (ns) *ns = v;
-  return FATHOM_E_UNBALANCED;
+/* The fast close of a zone's top entry (zones' nodes are never muted). Returns 0, or -1
+ * with nothing done when the general close is needed. */
+__attribute__((always_inline)) static inline int close_top_fast(fz_thread *t, fz_entry *e,
+                                                                uint64_t t1, uint64_t *ns) {
+  fz_node *n = e->node;
+  uint64_t d = fz_ticks_to_ns(t1 - e->t0);
+  if (FZ_UNLIKELY(fz_node_record(n, d))) return -1;
+  if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
+  FZ_ST(t->top, e - 1);
+  if (ns) *ns = d;
+  return 0;
 }
 
-static inline int zone_end_at(fathom_zone z, uint64_t t1, uint64_t *ns) {
-  fz_thread *t = z.t_;
-  if (FZ_UNLIKELY(!t)) return FATHOM_E_ENDED;
-  if (FZ_UNLIKELY(t != fz_tls)) {
-    fz_thread *me = fz_tls;
-    if (me)
-      FZ_ST(me->misuse, me->misuse + 1);
-    else
-      fz_misuse_count();
-    return FATHOM_E_WRONG_THREAD;
-  }
-  uint32_t d = TAG_DEPTH(z.tag_);
-  if (FZ_UNLIKELY(d != t->depth || t->stack[d].serial != TAG_SERIAL(z.tag_)))
-    return end_slow(t, z.tag_, t1, ns);
-  uint64_t v = close_top(t, d, t1);
+static COLD int close_top_cold(fz_thread *t, fz_entry *e, uint64_t t1, uint64_t *ns) {
+  uint64_t v = close_top(t, e, t1);
   if (ns) *ns = v;
   return 0;
 }
 
-FATHOM_EXTERN int fathom_zone_end(fathom_zone z) { return zone_end_at(z, fz_ticks(), NULL); }
+static int owned_by_other_thread(const fz_entry *e, uint64_t t0) {
+  int found = 0;
+  pthread_mutex_lock(&fz_g.lock);
+  for (fz_thread *o = fz_g.threads; o && !found; o = o->next)
+    if (o != fz_tls && e > o->stack && e <= FZ_LD(o->top) && e->t0 == t0) found = 1;
+  pthread_mutex_unlock(&fz_g.lock);
+  return found;
+}
+
+/* Ends handle (e, t0) at t1 when it is not the calling thread's top entry. */
+static COLD int end_slow(fz_entry *e, uint64_t t0, uint64_t t1, uint64_t *ns) {
+  if (!e) return FATHOM_E_ENDED;
+  fz_thread *t = fz_tls;
+  if (!t || e <= t->stack || e > t->last) { /* not an entry of this thread's stack */
+    int saved = errno;
+    int other = owned_by_other_thread(e, t0);
+    errno = saved;
+    if (t)
+      FZ_ST(t->misuse, t->misuse + 1);
+    else
+      fz_misuse_count();
+    return other ? FATHOM_E_WRONG_THREAD : FATHOM_E_ENDED;
+  }
+  if (e > t->top || e->t0 != t0) {
+    FZ_ST(t->misuse, t->misuse + 1);
+    return FATHOM_E_ENDED;
+  }
+  while (t->top > e) { /* zones begun inside and still open: close them now */
+    close_top(t, t->top, t1);
+    FZ_ST(t->misuse, t->misuse + 1);
+  }
+  uint64_t v = close_top(t, e, t1);
+  if (ns) *ns = v;
+  return FATHOM_E_UNBALANCED;
+}
+
+__attribute__((always_inline)) static inline int zone_end_at(fathom_zone z, uint64_t t1,
+                                                             uint64_t *ns) {
+  fz_entry *e = z.t_;
+  fz_thread *t = fz_tls;
+  /* a NULL handle never equals t->top, which always points into the stack */
+  if (FZ_UNLIKELY(!t || t->top != e || e->t0 != z.tag_)) return end_slow(e, z.tag_, t1, ns);
+  if (FZ_UNLIKELY(close_top_fast(t, e, t1, ns))) return close_top_cold(t, e, t1, ns);
+  return 0;
+}
+
+static COLD int end_mono(fathom_zone z) { return zone_end_at(z, fz_mono_ns(), NULL); }
+
+FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
+  if (FZ_UNLIKELY(!fz_clk.use_counter)) return end_mono(z);
+  return zone_end_at(z, fz_counter(), NULL);
+}
 
 FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
-  if (z->t_) (void)zone_end_at(*z, fz_ticks(), NULL);
+  if (z->t_) (void)fathom_zone_end(*z);
 }
 
 /* ---- manual zones, metrics, timers ------------------------------------------------ */
@@ -358,7 +434,7 @@ static fathom_site *site_by_name(const char *name, const char *comp) {
   uintptr_t h = ((uintptr_t)name >> 3) ^ ((uintptr_t)comp >> 5);
   name_cache *c = &ncache[h % 64];
   if (c->site && c->name == name && c->comp == comp && strcmp(c->site->name, name) == 0 &&
-      strcmp(c->site->component, comp ? comp : "default") == 0)
+      strcmp(c->site->component, comp && *comp ? comp : "default") == 0)
     return c->site;
   fathom_site *s = fz_site_intern(name, comp);
   if (s) {
@@ -373,8 +449,8 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *compon
   fathom_zone z = {0, 0};
   if (FZ_UNLIKELY(!FZ_LD(fz_rec_gen))) return z;
   if (!name || !*name) {
-    fz_thread *t = fz_tls;
-    if (t && t->gen == fz_rec_gen)
+    fz_thread *t = fz_thread_get_fast();
+    if (t)
       FZ_ST(t->misuse, t->misuse + 1);
     else
       fz_misuse_count();
@@ -402,7 +478,7 @@ static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
     m->next = n->metrics;
     FZ_STR(n->metrics, m);
   }
-  /* stored through relaxed atomics as 64-bit patterns for concurrent readers */
+  /* doubles stored as 64-bit patterns through relaxed atomics for concurrent readers */
   double sum, mn, mx;
   memcpy(&sum, &m->sum_bits, 8);
   memcpy(&mn, &m->min_bits, 8);
@@ -422,14 +498,11 @@ static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
 
 FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n) {
   uint64_t t1 = fz_ticks();
-  fz_thread *t = z.t_;
-  if (t && t == fz_tls && m) {
-    uint32_t d = TAG_DEPTH(z.tag_);
-    if (d >= 1 && d <= t->depth && t->stack[d].serial == TAG_SERIAL(z.tag_)) {
-      fz_node *node = t->stack[d].node;
-      for (size_t i = 0; i < n; i++)
-        if (m[i].name) add_metric(t, node, m[i].name, m[i].value);
-    }
+  fz_entry *e = z.t_;
+  fz_thread *t = fz_tls;
+  if (t && m && e && e > t->stack && e <= t->top && e->t0 == z.tag_) {
+    for (size_t i = 0; i < n; i++)
+      if (m[i].name) add_metric(t, e->node, m[i].name, m[i].value);
   }
   return zone_end_at(z, t1, NULL);
 }
@@ -444,12 +517,13 @@ FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
   uint64_t t1 = fz_ticks();
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   fz_thread *t = fz_tls;
-  if (!t || t->gen != fz_rec_gen) return FATHOM_E_NOTFOUND;
+  if (!t || t->gen != FZ_LD(fz_rec_gen)) return FATHOM_E_NOTFOUND;
   if (!name) name = "(null)";
-  for (uint32_t d = t->depth; d >= 1; d--) {
-    fathom_site *s = t->stack[d].node->site;
-    if (s && strcmp(s->name, name) == 0) {
-      fathom_zone z = {t, TAG(t->stack[d].serial, (uint64_t)d)};
+  else if (!*name) name = "(empty)";
+  for (fz_entry *e = t->top; e > t->stack; e--) {
+    fathom_site *s = e->node->site;
+    if (s && !(e->node->flags & FZ_NODE_FUNC) && strcmp(s->name, name) == 0) {
+      fathom_zone z = {e, e->t0};
       uint64_t ns = 0;
       int rc = zone_end_at(z, t1, &ns);
       return rc == 0 || rc == FATHOM_E_UNBALANCED ? (int64_t)ns : rc;
@@ -460,17 +534,14 @@ FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
 }
 
 FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
-  uint32_t g = FZ_LD(fz_rec_gen);
-  if (!g) return FATHOM_E_STATE;
+  if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   if (!s) return FATHOM_E_INVAL;
-  fz_thread *t = fz_tls;
-  if (!t || t->gen != g) {
-    if (!(t = fz_thread_get())) return FATHOM_E_NOMEM;
-  }
-  if (FZ_LD(s->state_) != 1 && fz_site_register(s) != 1) return 0;
-  fz_node *c = child_of(t, t->stack[t->depth].node, s, s, 0);
+  fz_thread *t = fz_thread_get_fast();
+  if (!t) return FATHOM_E_NOMEM;
+  if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return 0;
+  fz_node *c = child_of(t, t->top->node, s, s, 0);
   if (!c) return FATHOM_E_LIMIT;
-  fz_node_record(t, c, duration_ns);
+  fz_node_record_cold(t, c, duration_ns);
   return 0;
 }
 
@@ -483,62 +554,58 @@ __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_en
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_exit(
     void *fn, void *call_site);
 
+static COLD fz_node *cyg_child_slow(fz_thread *t, fz_node *parent, void *fn) {
+  fathom_site *s = fz_site_for_function(fn);
+  if (!s) return NULL;
+  return fz_child_slow(t, parent, fn, s, FZ_NODE_FUNC | (FZ_LDA(s->state_) == 2 ? FZ_NODE_MUTED : 0));
+}
+
 void __cyg_profile_func_enter(void *fn, void *call_site) {
   (void)call_site;
-  uint32_t g = FZ_LD(fz_rec_gen);
-  if (FZ_UNLIKELY(!g)) return;
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->gen != g)) {
-    if (!(t = fz_thread_get())) return;
+  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen))) {
+    if (!FZ_LD(fz_rec_gen) || !(t = fz_thread_get())) return;
   }
-  if (FZ_UNLIKELY(cyg_overflow)) {
+  if (FZ_UNLIKELY(cyg_overflow)) { /* inside a dropped call: every nested call is dropped */
     cyg_overflow++;
+    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return;
   }
-  uint32_t d = t->depth;
-  fz_node *parent = t->stack[d].node;
-  fz_node *c = parent->cache;
-  if (FZ_UNLIKELY(!c || c->key != fn)) {
-    fathom_site *s = fz_site_for_function(fn);
-    c = s ? fz_child_slow(t, parent, fn, s,
-                          FZ_NODE_FUNC | (FZ_LD(s->state_) == 2 ? FZ_NODE_MUTED : 0))
-          : NULL;
+  fz_entry *e = t->top;
+  fz_node *c = e->node->cache;
+  if (FZ_UNLIKELY(e >= t->last || !c || c->key != fn)) {
+    c = e < t->last ? cyg_child_slow(t, e->node, fn) : NULL;
+    if (!c) { /* depth cap, node cap (already counted by fz_child_slow) or no memory */
+      if (e >= t->last) FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+      cyg_overflow = 1;
+      return;
+    }
   }
-  if (FZ_UNLIKELY(!c || d >= t->max_depth)) {
-    if (c) FZ_ST(t->dropped_zones, t->dropped_zones + 1);
-    cyg_overflow = 1;
-    return;
-  }
-  fz_entry *e = &t->stack[++d];
-  e->node = c;
-  e->serial = ++t->serial;
-  FZ_ST(t->depth, d);
-  e->t0 = fz_ticks();
+  push(t, e, c);
 }
 
 void __cyg_profile_func_exit(void *fn, void *call_site) {
   (void)call_site;
-  uint64_t t1 = fz_ticks();
+  uint64_t t1 = FZ_LIKELY(fz_clk.use_counter) ? fz_counter() : fz_mono_ns_cold();
   fz_thread *t = fz_tls;
   if (FZ_UNLIKELY(!t)) return;
   if (FZ_UNLIKELY(cyg_overflow)) {
     cyg_overflow--;
     return;
   }
-  uint32_t d = t->depth;
-  if (FZ_UNLIKELY(d == 0)) return;
-  if (FZ_UNLIKELY(t->stack[d].node->key != fn)) {
+  fz_entry *e = t->top;
+  if (FZ_UNLIKELY(e == t->stack)) return;
+  if (FZ_UNLIKELY(e->node->key != fn)) {
     /* exits skipped (longjmp, exceptions through uninstrumented frames): find the frame */
-    uint32_t k = d;
-    while (k >= 1 && t->stack[k].node->key != fn) k--;
-    if (k == 0) return;
-    while (t->depth > k) close_top(t, t->depth, t1);
-    d = k;
+    fz_entry *k = e;
+    while (k > t->stack && k->node->key != fn) k--;
+    if (k == t->stack) return;
+    while (t->top > k) close_top(t, t->top, t1);
+    e = k;
   }
-  close_top(t, d, t1);
+  if (FZ_UNLIKELY((e->node->flags & FZ_NODE_MUTED) || close_top_fast(t, e, t1, NULL)))
+    close_top(t, e, t1);
 }
-
-/* ---- status helpers ---------------------------------------------------------------- */
 
 /* Drops the caller's cyg overflow (test seam for a fresh start). */
 void fz_cyg_reset(void) { cyg_overflow = 0; }

@@ -47,20 +47,24 @@ struct fz_node {
   fz_node *next_sibling;       /* written before the node is published */
   fz_node *cache;              /* last child matched (owner only) */
   uint64_t count, total_ns, min_ns, max_ns;
-  uint64_t k;                  /* shift for the variance sums: the first duration */
-  int64_t s1;                  /* sum of (d - k) */
-  uint64_t s2_bits;            /* double: sum of (d - k)^2 */
+  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations, 128 bits */
   fz_mrec *metrics;            /* release-published list */
   uint32_t depth, flags;
   uint32_t site_id;
   uint64_t *blk[FZ_HIST_BLOCKS]; /* 64 counts each, allocated on first use */
 };
 
-typedef struct fz_entry {      /* one open zone */
+typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
   fz_node *node;
-  uint64_t t0;                 /* ticks at begin */
-  uint64_t serial;             /* matches the handle's tag */
+  uint64_t t0;                 /* ticks at begin: also tells a live handle from a stale one */
 } fz_entry;
+
+#define FZ_DCACHE 256             /* per-thread (parent, key) -> child cache entries */
+typedef struct fz_dslot {
+  const fz_node *parent;
+  const void *key;
+  fz_node *child;
+} fz_dslot;
 
 typedef struct fz_chunk {      /* node/block memory, freed only when the thread is freed */
   struct fz_chunk *next;
@@ -73,10 +77,10 @@ typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
 
 typedef struct fz_thread {
   /* hot */
-  uint32_t gen;                /* session generation the data belongs to */
-  uint32_t depth;              /* open zones (stack[0] is the root sentinel) */
-  uint32_t max_depth;          /* copy of the session's cap, next to depth */
-  uint64_t serial;
+  uint32_t gen;                /* session generation the data belongs to (never 0 once set) */
+  uint32_t pad_;
+  fz_entry *top;               /* innermost open zone; stack[0] is the root sentinel */
+  fz_entry *last;              /* stack + max_depth: the deepest usable entry */
   fz_entry *stack;             /* max_depth + 1 entries */
   fz_ring *ring;               /* non-NULL when the timeline is on */
   /* cold */
@@ -86,6 +90,7 @@ typedef struct fz_thread {
   uint64_t dropped_zones, dropped_hist, misuse;
   uint64_t bytes;              /* memory held */
   fz_mshard *mshard;
+  fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
   uint64_t tid;
   char name[32];
   int exited;
@@ -94,11 +99,13 @@ typedef struct fz_thread {
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
 } fz_thread;
 
-/* 0 while not recording; else the session generation. Exported to the macros under the
- * name fathom_recording_ (an alias), read inside the library through this hidden name. */
-extern uint32_t fz_rec_gen;
+/* 0 while not recording; else the session generation. This is the exported
+ * fathom_recording_ the macros read: the library must use that very symbol (through the GOT
+ * when shared), because a program linked to libfathom.so may hold a copy-relocated copy. */
+#define fz_rec_gen fathom_recording_
 typedef struct fz_global {
   uint32_t session_gen;        /* generation of the active session even while paused */
+  uint32_t session_first_gen;  /* generation the session began with (resets raise session_gen) */
   int active, enabled;
   fathom_config cfg;
   char session_name[128];
@@ -169,32 +176,32 @@ uint64_t fz_process_cpu_ns(void);           /* session.c */
 double fz_measure_zone_cost(void);          /* calib.c */
 fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
 
-/* Records one completed zone of duration d_ns on node n (owner thread). */
-static inline void fz_node_record(fz_thread *t, fz_node *n, uint64_t d) {
-  uint64_t c = n->count;
-  if (FZ_UNLIKELY(c == 0)) FZ_ST(n->k, d);
-  FZ_ST(n->count, c + 1);
+static inline uint32_t fz_depth(fz_thread *t) {
+  return (uint32_t)(FZ_LD(t->top) - t->stack);
+}
+
+/* Records one completed zone of duration d ns on node n (owner thread). Returns 0, or -1
+ * with nothing recorded when the histogram block for d does not exist yet: the caller then
+ * takes its cold path, fz_node_record_cold, so this one makes no call. */
+__attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint64_t d) {
+  uint32_t b = fz_hist_bucket_of(d);
+  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
+  if (FZ_UNLIKELY(!blk)) return -1;
+  FZ_ST(n->count, n->count + 1);
   FZ_ST(n->total_ns, n->total_ns + d);
   if (d < n->min_ns) FZ_ST(n->min_ns, d);
   if (d > n->max_ns) FZ_ST(n->max_ns, d);
-  int64_t dd = (int64_t)(d - n->k);
-  FZ_ST(n->s1, n->s1 + dd);
-  double s2;
-  uint64_t bits = n->s2_bits;
-  memcpy(&s2, &bits, sizeof s2);
-  s2 += (double)dd * (double)dd;
-  memcpy(&bits, &s2, sizeof s2);
-  FZ_ST(n->s2_bits, bits);
-  uint32_t b = fz_hist_bucket_of(d);
-  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
-  if (FZ_UNLIKELY(!blk)) {
-    blk = fz_block_alloc(t, n, b / FZ_HIST_SUB);
-    if (!blk) return;
-  }
+  unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
+  FZ_ST(n->sq_lo, (uint64_t)sq);
+  FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
   uint64_t *slot = &blk[b % FZ_HIST_SUB];
   FZ_ST(*slot, *slot + 1);
+  return 0;
 }
 
+/* Allocates the missing block (or counts the sample as left out of the histogram at the
+ * cap) and records. */
+void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
 
 #pragma GCC visibility pop
 

@@ -164,6 +164,7 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   fz_g.session_id = ((uint64_t)getpid() << 40) ^ (fz_g.start_unix_ns & ((1ull << 40) - 1));
   if (++gen_counter == 0) gen_counter = 1;
   fz_g.session_gen = gen_counter;
+  fz_g.session_first_gen = gen_counter;
   fz_g.active = 1;
   fz_g.enabled = 1;
   fz_g.forked_child = 0;
@@ -357,7 +358,6 @@ FATHOM_EXTERN int fathom_status_get(fathom_status *st) {
   st->enabled = fz_g.active && fz_g.enabled;
   st->level = fz_g.cfg.level;
   uint32_t g = fz_g.session_gen;
-  st->n_sites = fz_site_count();
   st->misuse = fz_misuse_global() - fz_g.misuse_at_start;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     st->fathom_bytes += FZ_LD(t->bytes);
@@ -373,6 +373,7 @@ FATHOM_EXTERN int fathom_status_get(fathom_status *st) {
     fathom_profile *p = fathom_snapshot();
     if (p) {
       st->n_zones = p->meta.n_zones;
+      st->n_sites = p->n_zones; /* distinct zones recorded in this session */
       fathom_profile_free(p);
     }
   }

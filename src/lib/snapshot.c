@@ -127,9 +127,12 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     st->min_ns = FZ_LD(n->min_ns);
     st->max_ns = FZ_LD(n->max_ns);
     if (st->min_ns > st->max_ns) st->min_ns = st->max_ns;
-    double k = (double)FZ_LD(n->k), s1 = (double)FZ_LD(n->s1), s2 = bits_d(FZ_LD(n->s2_bits));
-    st->mean_ns = k + s1 / (double)c;
-    double m2 = s2 - s1 * s1 / (double)c;
+    /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers, remainder kept */
+    unsigned __int128 sq = (unsigned __int128)FZ_LD(n->sq_hi) << 64 | FZ_LD(n->sq_lo);
+    unsigned __int128 tot2 = (unsigned __int128)st->total_ns * st->total_ns;
+    unsigned __int128 q = tot2 / c, rem = tot2 % c;
+    st->mean_ns = (double)st->total_ns / (double)c;
+    double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
     st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) : 0.0;
   }
   memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
@@ -205,19 +208,21 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
   while (head < tail && !b->oom) {
     struct qe e = q[head++];
     const fz_node *n = e.n;
-    if (n->flags & FZ_NODE_MUTED) continue;
-    uint32_t zone = zone_for_site(b, n->site);
-    if (zone == FATHOM_NONE) break;
-    uint32_t mi = add_node(b, e.parent, zone, mthread);
-    if (mi == FATHOM_NONE) break;
-    fathom_stats st;
-    fathom_hist h;
-    node_stats(n, &st, &h, dense, &b->oom);
-    fathom_node *m = &b->p->nodes[mi];
-    fz_stats_merge(&m->stats, &st);
-    if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
-    fz_hist_free(&h);
-    add_metrics(b, m, n);
+    uint32_t mi = e.parent; /* an excluded (muted) function: its callees go to its caller */
+    if (!(n->flags & FZ_NODE_MUTED)) {
+      uint32_t zone = zone_for_site(b, n->site);
+      if (zone == FATHOM_NONE) break;
+      mi = add_node(b, e.parent, zone, mthread);
+      if (mi == FATHOM_NONE) break;
+      fathom_stats st;
+      fathom_hist h;
+      node_stats(n, &st, &h, dense, &b->oom);
+      fathom_node *m = &b->p->nodes[mi];
+      fz_stats_merge(&m->stats, &st);
+      if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
+      fz_hist_free(&h);
+      add_metrics(b, m, n);
+    }
     for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling) {
       if (tail == cap) {
         if (head > 0) { /* compact */
@@ -420,7 +425,7 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
         ti->name = strdup(t->name);
         if (!ti->name) b.oom = 1;
         ti->exited = FZ_LD(t->exited);
-        ti->n_open = FZ_LD(t->depth);
+        ti->n_open = fz_depth(t);
         ti->n_dropped = FZ_LD(t->dropped_zones);
         uint32_t before = p->n_nodes;
         add_thread_tree(&b, t, mt, dense);
@@ -443,8 +448,9 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};
       fz_timeline_read(on_event, &c);   /* the caller holds the drain lock too */
-      qsort(p->events, p->n_events, sizeof *p->events, cmp_event);
-      qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);
+      if (p->n_events) qsort(p->events, p->n_events, sizeof *p->events, cmp_event);
+      if (p->n_counter_events)
+        qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);
     }
     if (!b.oom) fill_meta(&b, g, final);
   }

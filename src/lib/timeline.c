@@ -210,4 +210,13 @@ void fz_timeline_after_fork(void) {
   pthread_mutex_init(&drain_lock, NULL);
   pthread_mutex_init(&stop_mx, NULL);
   flusher_on = 0;
+  if (spill) {
+    /* The inherited FILE shares the parent's file and offset, and its buffer holds the
+     * parent's unwritten events: close the descriptor first so the flush inside fclose
+     * fails instead of writing them twice, then start a file of the child's own. */
+    close(fileno(spill));
+    fclose(spill);
+    spill = tmpfile();
+    n_spilled = n_over = n_dropped_reaped = 0;
+  }
 }

@@ -116,7 +116,7 @@ static int to_u64(ld *c, const json_t *v, const jp *at, uint64_t *out) {
 }
 
 static int to_u32(ld *c, const json_t *v, const jp *at, uint32_t *out) {
-  uint64_t x;
+  uint64_t x = 0;
   int rc = to_u64(c, v, at, &x);
   if (rc) return rc;
   if (x > UINT32_MAX)
@@ -135,7 +135,7 @@ static int to_index(ld *c, const json_t *v, const jp *at, uint64_t n, const char
   if (!json_is_integer(v) && !json_is_string(v))
     return fail(c, FATHOM_E_FORMAT, at, "expected an index into %s%s, got %s", table,
                 nullable ? " or null" : "", type_name(v));
-  uint64_t x;
+  uint64_t x = 0;
   int rc = to_u64(c, v, at, &x);
   if (rc) return rc;
   if (x >= n)
@@ -153,7 +153,7 @@ static int to_i64(ld *c, const json_t *v, const jp *at, int64_t *out) {
 }
 
 static int to_int(ld *c, const json_t *v, const jp *at, int *out) {
-  int64_t x;
+  int64_t x = 0;
   int rc = to_i64(c, v, at, &x);
   if (rc) return rc;
   if (x < INT_MIN || x > INT_MAX)
@@ -594,11 +594,13 @@ static int load_root(ld *c, const json_t *root, fathom_profile **out) {
                 type_name(root));
   int rc = get(c, root, NULL, "format", &v, &kp);
   if (rc) return fail(c, rc, &kp, "missing (not a fathom profile)");
-  if (!json_is_string(v) || strcmp(json_string_value(v), "fathom-profile") != 0)
-    return fail(c, FATHOM_E_FORMAT, &kp, "%s%.40s%s is not \"fathom-profile\" "
-                "(not a fathom profile)", json_is_string(v) ? "\"" : "",
-                json_is_string(v) ? json_string_value(v) : type_name(v),
-                json_is_string(v) ? "\"" : "");
+  if (!json_is_string(v))
+    return fail(c, FATHOM_E_FORMAT, &kp,
+                "expected \"fathom-profile\", got %s (not a fathom profile)", type_name(v));
+  if (strcmp(json_string_value(v), "fathom-profile") != 0)
+    return fail(c, FATHOM_E_FORMAT, &kp,
+                "\"%.40s\" is not \"fathom-profile\" (not a fathom profile)",
+                json_string_value(v));
   int64_t version = 0;
   rc = m_i64(c, root, NULL, "schema_version", &version);
   if (rc) return rc;
