@@ -433,7 +433,9 @@ static void test_empty_profile(void **state) {
   free(s);
   s = render(p, FATHOM_FORMAT_CSV, 0);
   assert_string_equal(s, "path,zone,component,depth,threads,calls,total_ns,self_ns,mean_ns,"
-                         "stddev_ns,min_ns,max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns\r\n");
+                         "stddev_ns,min_ns,max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns,"
+                         "clock_source,clock_resolution_ns,clock_read_ns,zone_cost_ns,"
+                         "overhead_pct,dropped_zones,dropped_events,dropped_hist,misuse\r\n");
   free(s);
   s = render(p, FATHOM_FORMAT_CHROME, 0);
   json_error_t err;
@@ -524,9 +526,13 @@ static void test_csv(void **state) {
   char ***rows;
   size_t nr = parse_csv(s, &rows);
   assert_int_equal(nr, 1 + 6);   /* header + main, main/work, main/io, io, q, q/nl */
-  for (size_t r = 0; r < nr; r++) assert_int_equal(nfields(rows[r]), 17);
+  for (size_t r = 0; r < nr; r++) assert_int_equal(nfields(rows[r]), 26);
   assert_string_equal(rows[0][0], "path");
   assert_string_equal(rows[0][16], "p999_ns");
+  assert_string_equal(rows[0][17], "clock_source");
+  assert_string_equal(rows[0][25], "misuse");
+  for (size_t r = 1; r < nr; r++) /* profile-wide columns are the same on every row */
+    for (int c = 17; c < 26; c++) assert_string_equal(rows[r][c], rows[1][c]);
   int seen = 0;
   for (size_t r = 1; r < nr; r++) {
     if (strcmp(rows[r][0], "main/work") == 0) {

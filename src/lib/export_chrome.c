@@ -268,9 +268,12 @@ static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesize
   fz_json_num(f, m->zone_cost_ns);
   fputs(",\"overhead_pct\":", f);
   fz_json_num(f, m->overhead_pct);
-  fprintf(f, ",\"n_zones\":%llu,\"dropped_zones\":%llu,\"dropped_events\":%llu,\"misuse\":%llu}",
+  fprintf(f,
+          ",\"n_zones\":%llu,\"dropped_zones\":%llu,\"dropped_events\":%llu,"
+          "\"dropped_hist\":%llu,\"misuse\":%llu}",
           (unsigned long long)m->n_zones, (unsigned long long)m->dropped_zones,
-          (unsigned long long)m->dropped_events, (unsigned long long)m->misuse);
+          (unsigned long long)m->dropped_events, (unsigned long long)m->dropped_hist,
+          (unsigned long long)m->misuse);
 }
 
 static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {

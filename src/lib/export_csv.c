@@ -2,7 +2,8 @@
  *
  * Invariant: the output is exactly one header row plus one row per merged path, in the
  * call tree's depth-first order (children by descending total), every row with the same
- * 17 fields, CRLF line ends, and any field holding a comma, quote, CR or LF quoted with
+ * 26 fields (17 statistics, then 9 profile-wide columns, identical on every row: the clock,
+ * fathom's measured cost and what was dropped, so the CSV alone tells how far to trust it), CRLF line ends, and any field holding a comma, quote, CR or LF quoted with
  * inner quotes doubled; so any RFC 4180 reader gets the table back unchanged. */
 #include <locale.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 static const char *const fz_csv_header =
     "path,zone,component,depth,threads,calls,total_ns,self_ns,mean_ns,stddev_ns,min_ns,"
-    "max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns\r\n";
+    "max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns,clock_source,clock_resolution_ns,"
+    "clock_read_ns,zone_cost_ns,overhead_pct,dropped_zones,dropped_events,dropped_hist,"
+    "misuse\r\n";
 
 static void fz_csv_field(FILE *f, const char *s) {
   if (!s) s = "";
@@ -46,11 +49,17 @@ static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const
   fz_csv_field(f, z->name);
   fputc(',', f);
   fz_csv_field(f, z->component && *z->component ? z->component : "default");
-  fprintf(f, ",%u,%u,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f\r\n", e->depth,
+  fprintf(f, ",%u,%u,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f,", e->depth,
           e->n_threads, (unsigned long long)s->count, (unsigned long long)s->total_ns,
           (unsigned long long)s->self_ns, s->mean_ns, s->stddev_ns,
           (unsigned long long)s->min_ns, (unsigned long long)s->max_ns, s->p50_ns, s->p90_ns,
           s->p95_ns, s->p99_ns, s->p999_ns);
+  const fathom_meta *m = &p->meta;
+  fz_csv_field(f, m->clock_source);
+  fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%llu,%llu,%llu,%llu\r\n", m->clock_resolution_ns,
+          m->clock_read_ns, m->zone_cost_ns, m->overhead_pct,
+          (unsigned long long)m->dropped_zones, (unsigned long long)m->dropped_events,
+          (unsigned long long)m->dropped_hist, (unsigned long long)m->misuse);
 }
 
 static int fz_write_csv_c(const fathom_profile *p, FILE *f) {

@@ -324,13 +324,23 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
   return push(t, e, c);
 }
 
+/* The parent's last child was another one (siblings alternating): the thread's
+ * (parent, key) cache usually has it. Not cold: loops alternate all the time. */
+static __attribute__((noinline)) fathom_zone begin_sibling(fz_thread *t, fz_entry *e,
+                                                           fathom_site *s) {
+  fz_dslot *ds = dslot(t, e->node, s);
+  if (FZ_UNLIKELY(e >= t->last || ds->parent != e->node || ds->key != s)) return begin_slow(s);
+  e->node->cache = ds->child;
+  return push(t, e, ds->child);
+}
+
 FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
   fz_thread *t = fz_tls;
   if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen) || !s || FZ_LDA(s->state_) != 1))
     return begin_slow(s);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(!c || c->key != s || e >= t->last)) return begin_slow(s);
+  if (FZ_UNLIKELY(!c || c->key != s || e >= t->last)) return begin_sibling(t, e, s);
   return push(t, e, c);
 }
 

@@ -40,14 +40,16 @@ typedef struct fz_mrec {       /* custom metric stats on one node */
 
 typedef struct fz_node fz_node;
 struct fz_node {
-  const void *key;             /* fathom_site* or function address */
+  /* first cache line: everything a zone's begin reads and its end writes but the histogram */
+  _Alignas(64) const void *key; /* fathom_site* or function address */
+  fz_node *cache;              /* last child matched (owner only) */
+  uint64_t count, total_ns, min_ns, max_ns;
+  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations, 128 bits */
+  /* cold: the tree and identity */
   fathom_site *site;
   fz_node *parent;
   fz_node *first_child;        /* release-published */
   fz_node *next_sibling;       /* written before the node is published */
-  fz_node *cache;              /* last child matched (owner only) */
-  uint64_t count, total_ns, min_ns, max_ns;
-  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations, 128 bits */
   fz_mrec *metrics;            /* release-published list */
   uint32_t depth, flags;
   uint32_t site_id;
