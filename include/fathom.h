@@ -71,8 +71,14 @@ FATHOM_EXTERN const char *fathom_level_name(fathom_level level);
 /* Parses a level name (case-insensitive) or digit 0-3. Returns 0 or FATHOM_E_INVAL. */
 FATHOM_EXTERN int fathom_level_parse(const char *s, fathom_level *out);
 
+/* The timer. AUTO: the invariant TSC (x86-64) or virtual counter (arm64) when the CPU has
+ * one, else CLOCK_MONOTONIC. MONOTONIC: always CLOCK_MONOTONIC (slower reads, histograms in
+ * exact nanoseconds). */
+typedef enum fathom_clock { FATHOM_CLOCK_AUTO = 0, FATHOM_CLOCK_MONOTONIC = 1 } fathom_clock;
+
 typedef struct fathom_config {
   fathom_level level;            /* default BASIC */
+  fathom_clock clock;            /* default AUTO */
   int timeline;                  /* 1: record begin/end events for the Chrome trace */
   uint32_t max_nodes_per_thread; /* call-tree node cap per thread (default 16384) */
   uint32_t max_depth;            /* zone stack depth cap per thread (default 256) */
@@ -203,15 +209,18 @@ FATHOM_EXTERN int fathom_record_size(const char *name, uint64_t bytes);
 /* ---------------------------------------------------------------------------------------
  * The profile model: what every output is a view of. Read-only for users. */
 typedef struct fathom_hist {
-  /* Log-linear histogram of durations in ns, sparse. Bucket b covers:
+  /* Log-linear histogram of durations, sparse, counted in units of unit_ns nanoseconds (the
+   * recorder counts timer ticks, so nothing is converted on the hot path; 0 means 1 ns).
+   * Bucket b covers, in units:
    *   b < 64:            [b, b+1)
    *   b >= 64: k = b/64 (block), s = b%64, w = 2^(k-1):  [(64+s)*w, (64+s+1)*w)
-   * (so values below 128 ns are exact)
+   * (so values below 128 units are exact)
    * so every bucket is at most 1/64 of its lower bound wide and its midpoint is within
-   * 0.78 % of any value in it. Values at or above 2^45 ns land in the last bucket. */
+   * 0.78 % of any value in it. Values at or above 2^45 units land in the last bucket. */
   uint32_t n;          /* non-empty buckets */
   uint32_t *bucket;    /* ascending bucket indices */
   uint64_t *count;
+  double unit_ns;      /* ns per unit; 0 or 1 for nanoseconds */
 } fathom_hist;
 
 #define FATHOM_HIST_BUCKETS (40 * 64)
@@ -337,8 +346,8 @@ FATHOM_EXTERN void fathom_profile_free(fathom_profile *p);
  * of memory. Other threads keep recording while it is taken (figures may lag by a call). */
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void);
 
-/* Percentile q in [0,100] from a histogram: the midpoint of the bucket holding the
- * nearest-rank sample, clamped to [min_ns, max_ns]. 0 for an empty histogram. */
+/* Percentile q in [0,100] from a histogram, in ns: the midpoint of the bucket holding the
+ * nearest-rank sample times unit_ns, clamped to [min_ns, max_ns]. 0 for an empty one. */
 FATHOM_EXTERN double fathom_hist_percentile(const fathom_hist *h, double q, uint64_t min_ns,
                                             uint64_t max_ns);
 

@@ -143,6 +143,7 @@ static fathom_profile *build_model(int fixed) {
     const uint32_t b2[] = {70};
     const uint64_t c2[] = {7};
     set_hist(&p->zones[2].hist, 1, b2, c2);
+    p->zones[2].hist.unit_ns = 0.43478301889745646; /* timer ticks, as the recorder writes */
   }
 
   /* nodes: thread 0: 0 > 1 > 2, 5; thread 1: 3 > 4 */
@@ -279,6 +280,7 @@ static int stats_diff(const fathom_stats *a, const fathom_stats *b, const char *
 static int hist_diff(const fathom_hist *a, const fathom_hist *b, const char *w, char *why,
                      size_t cap) {
   U(w, ->n);
+  D(w, ->unit_ns);
   for (uint32_t i = 0; i < a->n; i++) {
     char at[96];
     snprintf(at, sizeof at, "%s[%u]", w, i);

@@ -47,6 +47,8 @@ static void run_thread(void *(*fn)(void *)) {
 static fathom_config cfg0(void) {
   fathom_config c;
   fathom_config_init(&c);
+  /* exact values fed through fathom_zone_record: ns must not round to timer ticks */
+  c.clock = FATHOM_CLOCK_MONOTONIC;
   return c;
 }
 static void begin(void) {

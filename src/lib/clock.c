@@ -81,5 +81,37 @@ static void calibrate(void) {
 
 __attribute__((noinline, cold)) uint64_t fz_mono_ns_cold(void) { return fz_mono_ns(); }
 
+static fz_clock calibrated; /* what calibrate() found; fz_clk is the session's choice */
+
+static void calibrate_once(void) {
+  calibrate();
+  calibrated = fz_clk;
+}
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-void fz_clock_init(void) { pthread_once(&once, calibrate); }
+void fz_clock_init(void) { pthread_once(&once, calibrate_once); }
+
+void fz_clock_select(int monotonic) {
+  fz_clock_init();
+  fz_clock c = calibrated;
+  if (monotonic || !c.use_counter) {
+    struct timespec res;
+    c.use_counter = 0;
+    c.mult = (uint64_t)1 << 32;
+    c.hz = 0;
+    c.source = "clock_monotonic";
+    c.resolution_ns = clock_getres(CLOCK_MONOTONIC, &res) == 0
+                          ? (double)res.tv_sec * 1e9 + (double)res.tv_nsec : 1;
+    /* cost of one read: measured */
+    enum { N = 20000 };
+    uint64_t a = fz_mono_ns(), sink = 0;
+    for (int i = 0; i < N; i++) sink += fz_mono_ns();
+    c.read_ns = (double)(fz_mono_ns() - a) / N + (double)(sink & 0) ;
+  }
+  __atomic_store_n(&fz_clk.use_counter, c.use_counter, __ATOMIC_RELAXED);
+  __atomic_store_n(&fz_clk.mult, c.mult, __ATOMIC_RELAXED);
+  fz_clk.hz = c.hz;
+  fz_clk.read_ns = c.read_ns;
+  fz_clk.resolution_ns = c.resolution_ns;
+  fz_clk.source = c.source;
+}

@@ -26,6 +26,16 @@ extern fz_clock fz_clk;
 
 /* Calibrates once per process (thread-safe; later calls return at once). */
 void fz_clock_init(void);
+/* Chooses the session's source: the calibrated counter if there is one and monotonic is 0,
+ * else CLOCK_MONOTONIC (1 tick = 1 ns). Call between sessions. */
+void fz_clock_select(int monotonic);
+/* ns per tick (1.0 for CLOCK_MONOTONIC). */
+static inline double fz_ns_per_tick(void) { return (double)fz_clk.mult / 4294967296.0; }
+/* ns -> ticks, rounded (exact for CLOCK_MONOTONIC). */
+static inline uint64_t fz_ns_to_ticks(uint64_t ns) {
+  if (fz_clk.mult == ((uint64_t)1 << 32)) return ns;
+  return (uint64_t)((double)ns / fz_ns_per_tick() + 0.5);
+}
 
 static inline uint64_t fz_mono_ns(void) {
   struct timespec ts;
@@ -51,7 +61,9 @@ uint64_t fz_mono_ns_cold(void);   /* fz_mono_ns, out of line: keeps callers fram
 
 static inline uint64_t fz_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
-  return __builtin_expect(fz_clk.use_counter, 1) ? fz_counter() : fz_mono_ns_cold();
+  return __builtin_expect(__atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED), 1)
+             ? fz_counter()
+             : fz_mono_ns_cold();
 #else
   return fz_mono_ns();
 #endif

@@ -170,7 +170,13 @@ static void put_stats(FILE *f, const fathom_stats *st) {
 }
 
 static void put_hist(FILE *f, const fathom_hist *h) {
-  put_s(f, "{\"bucket\":[");
+  put_s(f, "{");
+  if (h->unit_ns != 0 && h->unit_ns != 1) { /* absent: buckets count nanoseconds */
+    put_s(f, "\"unit_ns\":");
+    put_double(f, h->unit_ns);
+    put_s(f, ",");
+  }
+  put_s(f, "\"bucket\":[");
   for (uint32_t i = 0; i < h->n; i++) {
     if (i) fputc(',', f);
     put_u64(f, h->bucket[i]);

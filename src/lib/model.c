@@ -42,6 +42,7 @@ uint64_t fz_hist_total(const fathom_hist *h) {
 }
 
 int fz_hist_copy(fathom_hist *dst, const fathom_hist *src) {
+  dst->unit_ns = src->unit_ns;
   dst->n = 0;
   dst->bucket = NULL;
   dst->count = NULL;
@@ -58,8 +59,35 @@ int fz_hist_copy(fathom_hist *dst, const fathom_hist *src) {
   return 0;
 }
 
+static double unit_of(const fathom_hist *h) { return h->unit_ns > 0 ? h->unit_ns : 1.0; }
+
+/* src re-expressed in dst's unit: each bucket's midpoint moved to the bucket holding it
+ * (adds at most one bucket's half-width of error; only profiles of different clocks mix). */
+static int hist_rebin(fathom_hist *out, const fathom_hist *src, double unit) {
+  uint64_t *dense = calloc(FATHOM_HIST_BUCKETS, sizeof *dense);
+  if (!dense) return FATHOM_E_NOMEM;
+  double f = unit_of(src) / unit;
+  for (uint32_t i = 0; i < src->n; i++) {
+    double v = fz_hist_bucket_mid(src->bucket[i]) * f;
+    dense[fz_hist_bucket_of(v < 0 ? 0 : v >= 1.8e19 ? UINT64_MAX : (uint64_t)(v + 0.5))] +=
+        src->count[i];
+  }
+  int rc = fz_hist_from_dense(out, dense);
+  out->unit_ns = unit;
+  free(dense);
+  return rc;
+}
+
 int fz_hist_merge(fathom_hist *dst, const fathom_hist *src) {
   if (src->n == 0) return 0;
+  if (dst->n == 0) dst->unit_ns = src->unit_ns;
+  if (unit_of(dst) != unit_of(src)) {
+    fathom_hist tmp;
+    if (hist_rebin(&tmp, src, unit_of(dst))) return FATHOM_E_NOMEM;
+    int rc = fz_hist_merge(dst, &tmp);
+    fz_hist_free(&tmp);
+    return rc;
+  }
   uint32_t cap = dst->n + src->n;
   uint32_t *b = malloc(cap * sizeof *b);
   uint64_t *c = malloc(cap * sizeof *c);
@@ -91,6 +119,7 @@ int fz_hist_merge(fathom_hist *dst, const fathom_hist *src) {
 
 int fz_hist_from_dense(fathom_hist *dst, const uint64_t *dense) {
   uint32_t n = 0;
+  dst->unit_ns = 0;
   dst->n = 0;
   dst->bucket = NULL;
   dst->count = NULL;
@@ -129,6 +158,7 @@ double fathom_hist_percentile(const fathom_hist *h, double q, uint64_t min_ns, u
       break;
     }
   }
+  v *= unit_of(h);
   if (v < (double)min_ns) v = (double)min_ns;
   if (max_ns && v > (double)max_ns) v = (double)max_ns;
   return v;

@@ -66,7 +66,7 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
   n->key = key;
   n->site = site;
   n->parent = parent;
-  n->min_ns = UINT64_MAX;
+  n->min = UINT64_MAX;
   n->depth = parent ? parent->depth + 1 : 0;
   n->flags = flags;
 }
@@ -135,9 +135,9 @@ COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
   }
   /* at the block cap: everything but the histogram */
   FZ_ST(n->count, n->count + 1);
-  FZ_ST(n->total_ns, n->total_ns + d);
-  if (d < n->min_ns) FZ_ST(n->min_ns, d);
-  if (d > n->max_ns) FZ_ST(n->max_ns, d);
+  FZ_ST(n->total, n->total + d);
+  if (d < n->min) FZ_ST(n->min, d);
+  if (d > n->max) FZ_ST(n->max, d);
   unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
   FZ_ST(n->sq_lo, (uint64_t)sq);
   FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
@@ -292,7 +292,7 @@ static COLD fathom_zone push_mono(fz_thread *t, fz_entry *e, fz_node *c) {
 
 __attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_entry *e,
                                                                fz_node *c) {
-  if (FZ_UNLIKELY(!fz_clk.use_counter)) return push_mono(t, e, c);
+  if (FZ_UNLIKELY(!FZ_LD(fz_clk.use_counter))) return push_mono(t, e, c);
   e++;
   e->node = c;
   FZ_ST(t->top, e);
@@ -347,25 +347,26 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
 /* Closes the top entry e of t at time t1, the general way. Returns the duration in ns. */
 static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
   fz_node *n = e->node;
-  uint64_t ns = fz_ticks_to_ns(t1 - e->t0);
+  uint64_t d = t1 - e->t0, ns = fz_ticks_to_ns(d);
   if (!(n->flags & FZ_NODE_MUTED)) {
-    fz_node_record_cold(t, n, ns);
+    fz_node_record_cold(t, n, d);
     if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
   }
   FZ_ST(t->top, e - 1);
   return ns;
 }
 
-/* The fast close of a zone's top entry (zones' nodes are never muted). Returns 0, or -1
- * with nothing done when the general close is needed. */
+/* The fast close of a zone's top entry (zones' nodes are never muted): the duration is
+ * recorded in ticks, converted only when a model is built. Returns 0, or -1 with nothing
+ * done when the general close is needed. */
 __attribute__((always_inline)) static inline int close_top_fast(fz_thread *t, fz_entry *e,
                                                                 uint64_t t1, uint64_t *ns) {
   fz_node *n = e->node;
-  uint64_t d = fz_ticks_to_ns(t1 - e->t0);
+  uint64_t d = t1 - e->t0;
   if (FZ_UNLIKELY(fz_node_record(n, d))) return -1;
   if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
   FZ_ST(t->top, e - 1);
-  if (ns) *ns = d;
+  if (ns) *ns = fz_ticks_to_ns(d);
   return 0;
 }
 
@@ -424,7 +425,7 @@ __attribute__((always_inline)) static inline int zone_end_at(fathom_zone z, uint
 static COLD int end_mono(fathom_zone z) { return zone_end_at(z, fz_mono_ns(), NULL); }
 
 FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
-  if (FZ_UNLIKELY(!fz_clk.use_counter)) return end_mono(z);
+  if (FZ_UNLIKELY(!FZ_LD(fz_clk.use_counter))) return end_mono(z);
   return zone_end_at(z, fz_counter(), NULL);
 }
 
@@ -551,7 +552,7 @@ FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
   if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return 0;
   fz_node *c = child_of(t, t->top->node, s, s, 0);
   if (!c) return FATHOM_E_LIMIT;
-  fz_node_record_cold(t, c, duration_ns);
+  fz_node_record_cold(t, c, fz_ns_to_ticks(duration_ns));
   return 0;
 }
 
@@ -596,7 +597,7 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
 
 void __cyg_profile_func_exit(void *fn, void *call_site) {
   (void)call_site;
-  uint64_t t1 = FZ_LIKELY(fz_clk.use_counter) ? fz_counter() : fz_mono_ns_cold();
+  uint64_t t1 = FZ_LIKELY(FZ_LD(fz_clk.use_counter)) ? fz_counter() : fz_mono_ns_cold();
   fz_thread *t = fz_tls;
   if (FZ_UNLIKELY(!t)) return;
   if (FZ_UNLIKELY(cyg_overflow)) {

@@ -43,8 +43,8 @@ struct fz_node {
   /* first cache line: everything a zone's begin reads and its end writes but the histogram */
   _Alignas(64) const void *key; /* fathom_site* or function address */
   fz_node *cache;              /* last child matched (owner only) */
-  uint64_t count, total_ns, min_ns, max_ns;
-  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations, 128 bits */
+  uint64_t count, total, min, max;  /* durations in timer ticks */
+  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations (ticks^2), 128 bits */
   /* cold: the tree and identity */
   fathom_site *site;
   fz_node *parent;
@@ -182,7 +182,7 @@ static inline uint32_t fz_depth(fz_thread *t) {
   return (uint32_t)(FZ_LD(t->top) - t->stack);
 }
 
-/* Records one completed zone of duration d ns on node n (owner thread). Returns 0, or -1
+/* Records one completed zone of duration d ticks on node n (owner thread). Returns 0, or -1
  * with nothing recorded when the histogram block for d does not exist yet: the caller then
  * takes its cold path, fz_node_record_cold, so this one makes no call. */
 __attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint64_t d) {
@@ -190,9 +190,9 @@ __attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint
   uint64_t *blk = n->blk[b / FZ_HIST_SUB];
   if (FZ_UNLIKELY(!blk)) return -1;
   FZ_ST(n->count, n->count + 1);
-  FZ_ST(n->total_ns, n->total_ns + d);
-  if (d < n->min_ns) FZ_ST(n->min_ns, d);
-  if (d > n->max_ns) FZ_ST(n->max_ns, d);
+  FZ_ST(n->total, n->total + d);
+  if (d < n->min) FZ_ST(n->min, d);
+  if (d > n->max) FZ_ST(n->max, d);
   unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
   FZ_ST(n->sq_lo, (uint64_t)sq);
   FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));

@@ -87,6 +87,16 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
     c->timeline = 1;
   }
   if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
+  if ((v = getenv("FATHOM_CLOCK")) && *v) {
+    if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
+      c->clock = FATHOM_CLOCK_AUTO;
+    } else if (!strcasecmp(v, "monotonic")) {
+      c->clock = FATHOM_CLOCK_MONOTONIC;
+    } else {
+      fprintf(stderr, "fathom: FATHOM_CLOCK=%s: expected auto or monotonic; ignored\n", v);
+      rc = FATHOM_E_INVAL;
+    }
+  }
   if ((v = getenv("FATHOM_MAX_OVERHEAD")) && *v) {
     char *end;
     double d = strtod(v, &end);
@@ -102,6 +112,7 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
 
 static void sanitize(fathom_config *c) {
   if ((unsigned)c->level > FATHOM_LEVEL_COMPREHENSIVE) c->level = FATHOM_LEVEL_BASIC;
+  if ((unsigned)c->clock > FATHOM_CLOCK_MONOTONIC) c->clock = FATHOM_CLOCK_AUTO;
   if (c->max_nodes_per_thread < 16) c->max_nodes_per_thread = 16;
   if (c->max_depth < 4) c->max_depth = 4;
   if (c->max_depth > 4096) c->max_depth = 4096;
@@ -132,6 +143,7 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
     return FATHOM_E_STATE;
   }
   fz_threads_reap();
+  fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
   /* the config's strings are the caller's: keep copies for the session's life */
   free(owned_out);
   free(owned_trace);
@@ -386,7 +398,7 @@ FATHOM_EXTERN int fathom_zone_stats(const char *name, fathom_stats *out) {
   if (!p) return FATHOM_E_STATE;
   int found = 0;
   fathom_stats acc;
-  fathom_hist h = {0, NULL, NULL};
+  fathom_hist h = {0, NULL, NULL, 0};
   memset(&acc, 0, sizeof acc);
   for (uint32_t i = 0; i < p->n_zones; i++) {
     if (strcmp(p->zones[i].name, name) != 0) continue;

@@ -117,23 +117,27 @@ static uint32_t zone_for_site(build *b, fathom_site *s) {
 
 static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 
-/* Statistics of one recorder node (count, total, min, max, mean, stddev) and its hist. */
+/* Statistics of one recorder node in ns (count, total, min, max, mean, stddev) and its
+ * histogram (left in ticks, with unit_ns = ns per tick). */
 static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense, int *oom) {
   memset(st, 0, sizeof *st);
   uint64_t c = FZ_LD(n->count);
+  uint64_t total = FZ_LD(n->total);
+  double tick = fz_ns_per_tick();
   st->count = c;
-  st->total_ns = FZ_LD(n->total_ns);
+  st->total_ns = fz_ticks_to_ns(total);
   if (c) {
-    st->min_ns = FZ_LD(n->min_ns);
-    st->max_ns = FZ_LD(n->max_ns);
-    if (st->min_ns > st->max_ns) st->min_ns = st->max_ns;
-    /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers, remainder kept */
+    uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
+    if (mn > mx) mn = mx;
+    st->min_ns = fz_ticks_to_ns(mn);
+    st->max_ns = fz_ticks_to_ns(mx);
+    /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers (ticks), remainder kept */
     unsigned __int128 sq = (unsigned __int128)FZ_LD(n->sq_hi) << 64 | FZ_LD(n->sq_lo);
-    unsigned __int128 tot2 = (unsigned __int128)st->total_ns * st->total_ns;
+    unsigned __int128 tot2 = (unsigned __int128)total * total;
     unsigned __int128 q = tot2 / c, rem = tot2 % c;
     st->mean_ns = (double)st->total_ns / (double)c;
     double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
-    st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) : 0.0;
+    st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) * tick : 0.0;
   }
   memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
   for (uint32_t bk = 0; bk < FZ_HIST_BLOCKS; bk++) {
@@ -142,6 +146,7 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     for (uint32_t i = 0; i < FZ_HIST_SUB; i++) dense[bk * FZ_HIST_SUB + i] = FZ_LD(blk[i]);
   }
   if (fz_hist_from_dense(h, dense)) *oom = 1;
+  h->unit_ns = tick;
 }
 
 static uint32_t add_node(build *b, uint32_t parent, uint32_t zone, uint32_t thread) {

@@ -291,7 +291,8 @@ static int load_stats(ld *c, const json_t *obj, const jp *at, fathom_stats *st) 
   return rc;
 }
 
-/* {"bucket":[...],"count":[...]}: same lengths, buckets strictly ascending and in range. */
+/* {"unit_ns":u,"bucket":[...],"count":[...]}: unit optional (ns), finite and > 0; same
+ * lengths, buckets strictly ascending and in range. */
 static int load_hist(ld *c, const json_t *obj, const jp *at, fathom_hist *h) {
   json_t *hv, *bv, *cv;
   jp hp, bp, cp;
@@ -299,6 +300,14 @@ static int load_hist(ld *c, const json_t *obj, const jp *at, fathom_hist *h) {
   if (!rc) rc = m_typed(c, hv, &hp, "bucket", JSON_ARRAY, &bv, &bp);
   if (!rc) rc = m_typed(c, hv, &hp, "count", JSON_ARRAY, &cv, &cp);
   if (rc) return rc;
+  json_t *uv = json_object_get(hv, "unit_ns");
+  if (uv) {
+    jp up = {&hp, "unit_ns", 0};
+    rc = to_double(c, uv, &up, &h->unit_ns);
+    if (rc) return rc;
+    if (!(h->unit_ns > 0) || !isfinite(h->unit_ns))
+      return fail(c, FATHOM_E_FORMAT, &up, "must be a positive number of nanoseconds");
+  }
   size_t n = json_array_size(bv);
   if (json_array_size(cv) != n)
     return fail(c, FATHOM_E_FORMAT, &hp, "%zu buckets but %zu counts", n,
