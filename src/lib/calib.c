@@ -8,7 +8,7 @@
 
 #include "record.h"
 
-__thread int fz_calibrating;
+__thread int fz_calibrating __attribute__((tls_model("initial-exec")));
 
 static void *calib_main(void *arg) {
   fz_calibrating = 1;

@@ -48,7 +48,7 @@ static int find_or_add(const char *name, fathom_metric_kind kind) {
 }
 
 typedef struct mcache { const char *ptr; int id; fathom_metric_kind kind; } mcache;
-static __thread mcache mc[64];
+static __thread mcache mc[64]; /* default TLS model: 1.5 KB would strain static TLS on dlopen */
 
 static int metric_id(const char *name, fathom_metric_kind kind) {
   mcache *c = &mc[((uintptr_t)name >> 3) % 64];
@@ -109,7 +109,9 @@ static int update(const char *name, fathom_metric_kind kind, int64_t ival, doubl
   fz_mval *m = shard_val(t, id);
   errno = saved;
   if (!m) return FATHOM_E_NOMEM;
-  uint64_t now = fz_ticks();
+  /* gauges and sizes keep the last value across threads by time; counters only need a time
+   * for the timeline */
+  uint64_t now = kind != FATHOM_METRIC_COUNTER || t->ring ? fz_ticks() : 0;
   double sum = bits_d(m->sum_bits) + v;
   if (m->n == 0 || v < bits_d(m->min_bits)) FZ_ST(m->min_bits, d_bits(v));
   if (m->n == 0 || v > bits_d(m->max_bits)) FZ_ST(m->max_bits, d_bits(v));

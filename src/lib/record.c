@@ -206,7 +206,7 @@ COLD fz_thread *fz_thread_get(void) {
     }
     t->tid = (uint64_t)syscall(SYS_gettid);
     pthread_getname_np(pthread_self(), t->name, sizeof t->name);
-    extern __thread int fz_calibrating;
+    extern __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
     t->hidden = fz_calibrating;
     t->index = fz_g.n_threads_ever++;
     node_init(&t->root, NULL, NULL, NULL, 0);
@@ -439,7 +439,7 @@ typedef struct name_cache {
   const char *name, *comp;
   fathom_site *site;
 } name_cache;
-static __thread name_cache ncache[64];
+static __thread name_cache ncache[64]; /* default TLS model: see metrics.c */
 
 static fathom_site *site_by_name(const char *name, const char *comp) {
   uintptr_t h = ((uintptr_t)name >> 3) ^ ((uintptr_t)comp >> 5);
@@ -558,7 +558,7 @@ FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
 
 /* ---- -finstrument-functions ------------------------------------------------------- */
 
-static __thread uint32_t cyg_overflow;
+static __thread uint32_t cyg_overflow __attribute__((tls_model("initial-exec")));
 
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_enter(
     void *fn, void *call_site);

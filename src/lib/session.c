@@ -420,7 +420,7 @@ static int cmp_breakdown(const void *a, const void *b) {
 }
 
 FATHOM_EXTERN int fathom_timing_breakdown(fathom_breakdown *out, size_t cap) {
-  static __thread char *names;   /* storage for the returned names, per thread */
+  static __thread char *names __attribute__((tls_model("initial-exec"))); /* returned names */
   fathom_profile *p = fathom_snapshot();
   if (!p) return FATHOM_E_STATE;
   double top = 0;
