@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "fathom.h"
@@ -262,10 +263,22 @@ static int child_main(void) {
   return 0;
 }
 
+/* The child killed by a signal: records zones, sends itself SIGTERM, and waits to die. The
+ * library must write the profile before the signal ends the program. */
+static int child_sigterm_main(void) {
+  for (int i = 0; i < 4; i++) {
+    FATHOM_ZONE("before_signal", "env");
+  }
+  kill(getpid(), SIGTERM);
+  for (int i = 0; i < 500; i++) usleep(10000); /* 5 s at most, then a distinct exit code */
+  return 3;
+}
+
 /* Runs this program as a child with the FATHOM_* variables in `env` (NULL-terminated
  * "NAME=value" list) replacing the parent's; stderr into err. Returns the child's pid and
  * its wait status in *status. */
-static pid_t run_child(const char *const *env, int *status, char *err, size_t cap) {
+static pid_t run_child_mode(const char *mode, const char *const *env, int *status, char *err,
+                            size_t cap) {
   char errpath[600];
   tmp_path(errpath, sizeof errpath, "child-stderr.txt");
   size_t n = 0;
@@ -283,7 +296,7 @@ static pid_t run_child(const char *const *env, int *status, char *err, size_t ca
   if (pid == 0) {
     int fd = open(errpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
     if (fd >= 0) dup2(fd, 2);
-    char *const argv[] = {(char *)"test_env", (char *)"--child", NULL};
+    char *const argv[] = {(char *)"test_env", (char *)(uintptr_t)mode, NULL};
     execve("/proc/self/exe", argv, (char *const *)envp);
     _exit(127);
   }
@@ -294,6 +307,10 @@ static pid_t run_child(const char *const *env, int *status, char *err, size_t ca
   free(s);
   unlink(errpath);
   return pid;
+}
+
+static pid_t run_child(const char *const *env, int *status, char *err, size_t cap) {
+  return run_child_mode("--child", env, status, err, cap);
 }
 
 static void expect_exit0(int status, const char *err) {
@@ -311,6 +328,26 @@ static void check_csv_row(const char *csv, const char *path, const char *calls) 
   for (int f = 0; f < 5 && r; f++) r = strchr(r, ',') ? strchr(r, ',') + 1 : NULL;
   if (!r || strncmp(r, calls, strlen(calls)) != 0 || r[strlen(calls)] != ',')
     fail_msg("CSV row '%s': calls is not %s:\n%s", path, calls, csv);
+}
+
+/* A program ended by SIGTERM still writes its profile, and still dies of SIGTERM. */
+static void test_autostart_signal(void **state) {
+  (void)state;
+  make_tmpdir();
+  char out[600], env_out[700], err[4096];
+  tmp_path(out, sizeof out, "signal.csv");
+  unlink(out);
+  snprintf(env_out, sizeof env_out, "FATHOM_OUT=%s", out);
+  const char *env[] = {"FATHOM=1", env_out, NULL};
+  int status;
+  run_child_mode("--child-sigterm", env, &status, err, sizeof err);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+    fail_msg("child should die of SIGTERM: wait status 0x%x, stderr: %s", status, err);
+  char *csv = slurp(out);
+  if (!csv) fail_msg("no profile written to %s before the signal; stderr: %s", out, err);
+  check_csv_row(csv, "before_signal", "4");
+  free(csv);
+  unlink(out);
 }
 
 static void test_autostart_csv(void **state) {
@@ -424,11 +461,12 @@ static int cleanup(void **state) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--child") == 0) return child_main();
+  if (argc > 1 && strcmp(argv[1], "--child-sigterm") == 0) return child_sigterm_main();
   const struct CMUnitTest tests[] = {
       T(test_config_defaults_untouched), T(test_config_level),     T(test_config_bools),
       T(test_config_numbers),            T(test_config_strings),   T(test_session_from_env),
       T(test_autostart_csv),             T(test_autostart_disabled), T(test_autostart_pid),
-      T(test_autostart_unwritable),
+      T(test_autostart_unwritable),      T(test_autostart_signal),
   };
   make_tmpdir();
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
