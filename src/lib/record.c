@@ -133,14 +133,7 @@ COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
     fz_node_record(n, d);
     return;
   }
-  /* at the block cap: everything but the histogram */
-  FZ_ST(n->count, n->count + 1);
-  FZ_ST(n->total, n->total + d);
-  if (d < n->min) FZ_ST(n->min, d);
-  if (d > n->max) FZ_ST(n->max, d);
-  unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
-  FZ_ST(n->sq_lo, (uint64_t)sq);
-  FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
+  fz_node_add(n, d); /* at the block cap: everything but the histogram */
 }
 
 /* ---- threads --------------------------------------------------------------------- */
@@ -279,27 +272,27 @@ __attribute__((always_inline)) static inline fz_node *child_of(fz_thread *t, fz_
   return fz_child_slow(t, parent, key, site, flags);
 }
 
-/* push with CLOCK_MONOTONIC: out of line so the counter path below needs no frame */
-static COLD fathom_zone push_mono(fz_thread *t, fz_entry *e, fz_node *c) {
+/* Pushes child c above entry e; the clock is read last, so the bookkeeping is not timed. */
+__attribute__((always_inline)) static inline fathom_zone push_with(fz_thread *t, fz_entry *e,
+                                                                    fz_node *c, int mono) {
   e++;
   e->node = c;
   FZ_ST(t->top, e);
-  uint64_t t0 = fz_mono_ns();
+  uint64_t t0 = mono ? fz_mono_ns() : fz_counter();
   e->t0 = t0;
   fathom_zone z = {e, t0};
   return z;
 }
 
+/* CLOCK_MONOTONIC: out of line, so the counter path needs no stack frame */
+static COLD fathom_zone push_mono(fz_thread *t, fz_entry *e, fz_node *c) {
+  return push_with(t, e, c, 1);
+}
+
 __attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_entry *e,
                                                                fz_node *c) {
   if (FZ_UNLIKELY(!FZ_LD(fz_clk.use_counter))) return push_mono(t, e, c);
-  e++;
-  e->node = c;
-  FZ_ST(t->top, e);
-  uint64_t t0 = fz_counter();
-  e->t0 = t0;
-  fathom_zone z = {e, t0};
-  return z;
+  return push_with(t, e, c, 0);
 }
 
 /* Everything the fast path does not handle: no thread state yet, a new session, an

@@ -185,10 +185,8 @@ static inline uint32_t fz_depth(fz_thread *t) {
 /* Records one completed zone of duration d ticks on node n (owner thread). Returns 0, or -1
  * with nothing recorded when the histogram block for d does not exist yet: the caller then
  * takes its cold path, fz_node_record_cold, so this one makes no call. */
-__attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint64_t d) {
-  uint32_t b = fz_hist_bucket_of(d);
-  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
-  if (FZ_UNLIKELY(!blk)) return -1;
+/* Everything but the histogram. */
+__attribute__((always_inline)) static inline void fz_node_add(fz_node *n, uint64_t d) {
   FZ_ST(n->count, n->count + 1);
   FZ_ST(n->total, n->total + d);
   if (d < n->min) FZ_ST(n->min, d);
@@ -196,6 +194,13 @@ __attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint
   unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
   FZ_ST(n->sq_lo, (uint64_t)sq);
   FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
+}
+
+__attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint64_t d) {
+  uint32_t b = fz_hist_bucket_of(d);
+  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
+  if (FZ_UNLIKELY(!blk)) return -1;
+  fz_node_add(n, d);
   uint64_t *slot = &blk[b % FZ_HIST_SUB];
   FZ_ST(*slot, *slot + 1);
   return 0;

@@ -142,6 +142,39 @@ int fz_site_register(fathom_site *s) {
   return st;
 }
 
+static char **excludes; /* FATHOM_EXCLUDE patterns */
+
+static int excluded(const char *name, const char *module) {
+  if (!excludes) return 0;
+  const char *base = strrchr(module, '/');
+  base = base ? base + 1 : module;
+  for (char **p = excludes; *p; p++)
+    if (fnmatch(*p, name, 0) == 0 || (*module && fnmatch(*p, base, 0) == 0)) return 1;
+  return 0;
+}
+
+/* A new heap site (caller holds the lock; strings already interned), registered and
+ * entered in table t under key (a, b) with hash h. NULL when out of memory. */
+static fathom_site *new_site_locked(htab *t, uint64_t h, const void *a, const void *b,
+                                    const char *name, const char *comp, const char *file,
+                                    int extra_muted) {
+  fathom_site *s = name && comp && file ? calloc(1, sizeof *s) : NULL;
+  if (!s) return NULL;
+  s->name = name;
+  s->component = comp;
+  s->file = file;
+  s->func = t == &funcs ? name : "";
+  if (add_site_locked(s) != 0) {
+    free(s);
+    return NULL;
+  }
+  hent *e = ht_find(t, h, a, b, t == &named ? eq_named : eq_ptr);
+  *e = (hent){h, a, b, s};
+  t->n++;
+  FZ_STR(s->state_, !extra_muted && site_allowed(s) ? 1 : 2);
+  return s;
+}
+
 fathom_site *fz_site_intern(const char *name, const char *comp) {
   int saved = errno;
   if (!comp || !*comp) comp = "default";
@@ -153,37 +186,11 @@ fathom_site *fz_site_intern(const char *name, const char *comp) {
     s = e->v;
   } else if (named.n < MAX_DYNAMIC_SITES && ht_grow(&named) == 0) {
     const char *in = fz_intern_locked(name), *ic = fz_intern_locked(comp);
-    s = in && ic ? calloc(1, sizeof *s) : NULL;
-    if (s) {
-      s->name = in;
-      s->component = ic;
-      s->file = "";
-      s->func = "";
-      if (add_site_locked(s) == 0) {
-        e = ht_find(&named, h, in, ic, eq_named);
-        *e = (hent){h, in, ic, s};
-        named.n++;
-        FZ_STR(s->state_, site_allowed(s) ? 1 : 2);
-      } else {
-        free(s);
-        s = NULL;
-      }
-    }
+    s = new_site_locked(&named, h, in, ic, in, ic, "", 0);
   }
   pthread_mutex_unlock(&fz_g.lock);
   errno = saved;
   return s;
-}
-
-static char **excludes; /* FATHOM_EXCLUDE patterns */
-
-static int excluded(const char *name, const char *module) {
-  if (!excludes) return 0;
-  const char *base = strrchr(module, '/');
-  base = base ? base + 1 : module;
-  for (char **p = excludes; *p; p++)
-    if (fnmatch(*p, name, 0) == 0 || (*module && fnmatch(*p, base, 0) == 0)) return 1;
-  return 0;
 }
 
 fathom_site *fz_site_for_function(const void *fn) {
@@ -206,22 +213,7 @@ fathom_site *fz_site_for_function(const void *fn) {
     s = e->v;
   } else if (ht_grow(&funcs) == 0) {
     const char *in = fz_intern_locked(name), *im = fz_intern_locked(module);
-    s = in && im ? calloc(1, sizeof *s) : NULL;
-    if (s) {
-      s->name = in;
-      s->component = "functions";
-      s->file = im;
-      s->func = in;
-      if (add_site_locked(s) == 0) {
-        e = ht_find(&funcs, h, fn, NULL, eq_ptr);
-        *e = (hent){h, fn, NULL, s};
-        funcs.n++;
-        FZ_STR(s->state_, !excluded(in, im) && site_allowed(s) ? 1 : 2);
-      } else {
-        free(s);
-        s = NULL;
-      }
-    }
+    s = new_site_locked(&funcs, h, fn, NULL, in, "functions", im, in && im && excluded(in, im));
   }
   pthread_mutex_unlock(&fz_g.lock);
   errno = saved;
