@@ -73,6 +73,8 @@ have_lib cmocka libcmocka-dev || need libcmocka-dev "cmocka (unit tests)"
 if [[ $want_tests == 1 ]]; then
   have_cmd node || need nodejs "node (JavaScript-based test checks)"
   have_cmd npm || need npm "npm (test tooling)"
+  [[ -f /usr/share/i18n/locales/de_DE ]] && have_cmd localedef ||
+    need locales "locale sources (the tests compile a decimal-comma locale with localedef)"
 fi
 
 if ! have_cmd ninja; then

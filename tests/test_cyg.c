@@ -17,6 +17,9 @@
 #include <string.h>
 
 #include "fathom.h"
+/* cleanup() also drops the exclusion list a test may have set */
+#define TESTUTIL_CLEANUP_FIRST() unsetenv("FATHOM_EXCLUDE")
+#include "testutil.h"
 
 #define NOINSTR __attribute__((no_instrument_function))
 #define PROFILED __attribute__((noinline, noclone))
@@ -54,26 +57,6 @@ NOINSTR static void begin(uint32_t max_depth) {
   if (max_depth) c.max_depth = max_depth;
   assert_int_equal(fathom_session_begin("cyg", &c), 0);
 }
-static fathom_profile *held[8]; /* freed by the teardown when an assertion fails */
-NOINSTR static fathom_profile *hold(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (!held[i]) return held[i] = p;
-  return p;
-}
-NOINSTR static void release(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (held[i] == p) held[i] = NULL;
-  fathom_profile_free(p);
-}
-NOINSTR static fathom_profile *end(void) {
-  fathom_profile *p = NULL;
-  assert_int_equal(fathom_session_end(&p), 0);
-  assert_non_null(p);
-  return hold(p);
-}
-NOINSTR static uint32_t zidx(const fathom_profile *p, const char *name) {
-  for (uint32_t i = 0; i < p->n_zones; i++)
-    if (strcmp(p->zones[i].name, name) == 0) return i;
-  return FATHOM_NONE;
-}
 /* The function zone `name`, checked to be a function zone. */
 NOINSTR static const fathom_zone_info *fzone(const fathom_profile *p, const char *name) {
   uint32_t i = zidx(p, name);
@@ -86,11 +69,6 @@ NOINSTR static const fathom_zone_info *fzone(const fathom_profile *p, const char
   assert_int_equal(p->zones[i].kind, FATHOM_ZONE_KIND_FUNCTION);
   assert_string_equal(p->zones[i].component, "functions");
   return &p->zones[i];
-}
-NOINSTR static uint32_t n_nodes_of(const fathom_profile *p, const char *name) {
-  uint32_t z = zidx(p, name), n = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++) n += p->nodes[i].zone == z;
-  return n;
 }
 /* The only node of zone `name`. */
 NOINSTR static uint32_t node1(const fathom_profile *p, const char *name) {
@@ -251,15 +229,6 @@ static void test_depth_cap_nodes(void **state) {
                (unsigned long long)p->nodes[i].stats.count);
   release(p);
 }
-
-NOINSTR static int cleanup(void **state) {
-  (void)state;
-  unsetenv("FATHOM_EXCLUDE");
-  (void)fathom_session_end(NULL);
-  for (int i = 0; i < 8; i++) release(held[i]);
-  return 0;
-}
-#define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

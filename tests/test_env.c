@@ -296,8 +296,10 @@ static pid_t run_child_mode(const char *mode, const char *const *env, int *statu
   if (pid == 0) {
     int fd = open(errpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
     if (fd >= 0) dup2(fd, 2);
-    char *const argv[] = {(char *)"test_env", (char *)(uintptr_t)mode, NULL};
-    execve("/proc/self/exe", argv, (char *const *)envp);
+    char arg0[] = "test_env", arg1[32];
+    snprintf(arg1, sizeof arg1, "%s", mode);
+    char *const argv[] = {arg0, arg1, NULL};
+    execve("/proc/self/exe", argv, (char *const *)(uintptr_t)envp);
     _exit(127);
   }
   free(envp);

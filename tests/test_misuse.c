@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fathom.h"
+#include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -36,38 +37,6 @@ static void begin_timeline(int timeline) {
   assert_int_equal(fathom_session_begin("misuse", &c), 0);
 }
 static void begin(void) { begin_timeline(0); }
-static fathom_profile *held[8]; /* freed by the teardown when an assertion fails */
-static fathom_profile *hold(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (!held[i]) return held[i] = p;
-  return p;
-}
-static void release(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (held[i] == p) held[i] = NULL;
-  fathom_profile_free(p);
-}
-static fathom_profile *end(void) {
-  fathom_profile *p = NULL;
-  assert_int_equal(fathom_session_end(&p), 0);
-  assert_non_null(p);
-  return hold(p);
-}
-static uint32_t zidx(const fathom_profile *p, const char *name) {
-  for (uint32_t i = 0; i < p->n_zones; i++)
-    if (strcmp(p->zones[i].name, name) == 0) return i;
-  return FATHOM_NONE;
-}
-static const fathom_zone_info *zone(const fathom_profile *p, const char *name) {
-  uint32_t i = zidx(p, name);
-  if (i == FATHOM_NONE) fail_msg("zone '%s' is not in the model", name);
-  return &p->zones[i];
-}
-static uint32_t node_of(const fathom_profile *p, const char *name, uint32_t parent) {
-  uint32_t z = zidx(p, name);
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    if (p->nodes[i].zone == z && p->nodes[i].parent == parent) return i;
-  fail_msg("no node of zone '%s' under node %u", name, parent);
-  return FATHOM_NONE;
-}
 /* Calls of every zone called `name`, whatever its component. */
 static uint64_t calls_named(const fathom_profile *p, const char *name) {
   uint64_t n = 0;
@@ -166,7 +135,7 @@ static void test_double_end_and_null(void **state) {
   assert_int_equal(fathom_zone_end(again), 0); /* the newer zone was not disturbed */
   fathom_profile *p = end();
   assert_int_equal(zone(p, "dbl")->stats.count, 1);
-  assert_int_equal(p->nodes[node_of(p, "dbl", FATHOM_NONE)].n_metrics, 0);
+  assert_int_equal(p->nodes[node_under(p, "dbl", FATHOM_NONE)].n_metrics, 0);
   assert_int_equal(zone(p, "dbl2")->stats.count, 1);
   assert_int_equal(p->meta.n_zones, 2);
   assert_int_equal(p->meta.misuse, 3); /* the three ends of an ended zone */
@@ -236,13 +205,13 @@ static void test_unbalanced(void **state) {
   assert_int_equal(fathom_zone_end(after), 0);
   uint64_t m_before_end = misuse_now();
   fathom_profile *p = end();
-  uint32_t o = node_of(p, "ub_outer", FATHOM_NONE), i = node_of(p, "ub_inner", o);
+  uint32_t o = node_under(p, "ub_outer", FATHOM_NONE), i = node_under(p, "ub_inner", o);
   assert_int_equal(p->nodes[o].stats.count, 1);
   assert_int_equal(p->nodes[i].stats.count, 1); /* recorded, nested in its parent */
   assert_in_range(p->nodes[i].stats.total_ns, 0, p->nodes[o].stats.total_ns);
-  uint32_t na = node_of(p, "ub_a", FATHOM_NONE), nb = node_of(p, "ub_b", na);
-  node_of(p, "ub_c", nb);
-  node_of(p, "ub_t2", node_of(p, "ub_t1", FATHOM_NONE));
+  uint32_t na = node_under(p, "ub_a", FATHOM_NONE), nb = node_under(p, "ub_b", na);
+  node_under(p, "ub_c", nb);
+  node_under(p, "ub_t2", node_under(p, "ub_t1", FATHOM_NONE));
   assert_int_equal(zone(p, "ub_after")->stats.count, 1);
   assert_int_equal(p->meta.n_zones, 8);
   assert_int_equal(p->meta.misuse, m_before_end);
@@ -319,8 +288,8 @@ static void test_stale_handle_next_session(void **state) {
       fail_msg("zone '%s' of the new session is nested under '%s' (depth %u)",
                p->zones[p->nodes[i].zone].name, p->zones[p->nodes[p->nodes[i].parent].zone].name,
                p->nodes[i].depth);
-  node_of(p, "new_zone", FATHOM_NONE);
-  node_of(p, "new_zone2", FATHOM_NONE);
+  node_under(p, "new_zone", FATHOM_NONE);
+  node_under(p, "new_zone2", FATHOM_NONE);
   for (uint32_t i = 0; i < p->n_nodes; i++) /* nothing longer than the session itself */
     assert_in_range(p->nodes[i].stats.total_ns, 0, p->meta.duration_ns);
   assert_int_equal(p->threads[0].n_open, 0);
@@ -441,14 +410,6 @@ static void test_fork(void **state) {
              (unsigned long long)p->n_events);
   release(p);
 }
-
-static int cleanup(void **state) {
-  (void)state;
-  (void)fathom_session_end(NULL);
-  for (int i = 0; i < 8; i++) release(held[i]);
-  return 0;
-}
-#define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

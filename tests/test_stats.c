@@ -20,6 +20,7 @@
 
 #include "fathom.h"
 #include "model.h"
+#include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -79,22 +80,6 @@ static void begin(void) {
   c.clock = FATHOM_CLOCK_MONOTONIC;
   assert_int_equal(fathom_session_begin("stats", &c), 0);
 }
-static fathom_profile *held[8]; /* freed by the teardown when an assertion fails */
-static fathom_profile *hold(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (!held[i]) return held[i] = p;
-  return p;
-}
-static void release(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (held[i] == p) held[i] = NULL;
-  fathom_profile_free(p);
-}
-static fathom_profile *end(void) {
-  fathom_profile *p = NULL;
-  assert_int_equal(fathom_session_end(&p), 0);
-  assert_non_null(p);
-  return hold(p);
-}
-
 static const fathom_zone_info *find_zone(const fathom_profile *p, const char *name,
                                          const char *comp, uint32_t *idx) {
   for (uint32_t i = 0; i < p->n_zones; i++)
@@ -347,13 +332,13 @@ static void test_bucket_layout(void **state) {
 
 static void test_percentile_direct(void **state) {
   (void)state;
-  fathom_hist empty = {0, NULL, NULL};
+  fathom_hist empty = {0, NULL, NULL, 0};
   assert_true(fathom_hist_percentile(&empty, 50, 0, 100) == 0.0);
   assert_true(fathom_hist_percentile(NULL, 50, 0, 100) == 0.0);
 
   uint32_t b1[] = {3, 7, 100};
   uint64_t c1[] = {1, 1, 2};
-  fathom_hist h1 = {3, b1, c1};
+  fathom_hist h1 = {3, b1, c1, 0};
   assert_close(fathom_hist_percentile(&h1, 0, 0, 1000), 3, 0, 0, "q0");
   assert_close(fathom_hist_percentile(&h1, 25, 0, 1000), 3, 0, 0, "q25");
   assert_close(fathom_hist_percentile(&h1, 25.01, 0, 1000), 7, 0, 0, "q25.01");
@@ -370,7 +355,7 @@ static void test_percentile_direct(void **state) {
   /* a wide bucket reports its midpoint */
   uint32_t b = fz_hist_bucket_of(1000000);
   uint64_t c = 4;
-  fathom_hist h2 = {1, &b, &c};
+  fathom_hist h2 = {1, &b, &c, 0};
   double mid = fz_hist_bucket_mid(b);
   assert_close(fathom_hist_percentile(&h2, 50, 0, UINT64_MAX), mid, 0, 0, "mid");
   assert_close(fathom_hist_percentile(&h2, 50, 1000000, 1000000), 1000000, 0, 0, "min=max");
@@ -378,11 +363,11 @@ static void test_percentile_direct(void **state) {
   /* nearest rank with 1000 samples: rank(99.9) = 999 exactly; rank(50) = 500 */
   uint32_t b3[] = {10, 50};
   uint64_t c3[] = {999, 1};
-  fathom_hist h3 = {2, b3, c3};
+  fathom_hist h3 = {2, b3, c3, 0};
   assert_close(fathom_hist_percentile(&h3, 99.9, 0, 100), 10, 0, 0, "p99.9 of 999x10 + 1x50");
   assert_close(fathom_hist_percentile(&h3, 100, 0, 100), 50, 0, 0, "p100");
   uint64_t c4[] = {500, 500};
-  fathom_hist h4 = {2, b3, c4};
+  fathom_hist h4 = {2, b3, c4, 0};
   assert_close(fathom_hist_percentile(&h4, 50, 0, 100), 10, 0, 0, "p50 of 500/500");
   assert_close(fathom_hist_percentile(&h4, 50.1, 0, 100), 50, 0, 0, "p50.1 of 500/500");
   /* every q for every sample count up to 300 against the integer nearest rank */
@@ -390,9 +375,9 @@ static void test_percentile_direct(void **state) {
     uint32_t bk[2] = {1, 2};
     for (uint64_t k = 0; k <= n; k++) { /* k samples of 1, n - k of 2 */
       uint64_t cnt[2] = {k, n - k};
-      fathom_hist h = {2, bk, cnt};
-      if (k == 0) h = (fathom_hist){1, &bk[1], &cnt[1]};
-      if (k == n) h = (fathom_hist){1, &bk[0], &cnt[0]};
+      fathom_hist h = {2, bk, cnt, 0};
+      if (k == 0) h = (fathom_hist){1, &bk[1], &cnt[1], 0};
+      if (k == n) h = (fathom_hist){1, &bk[0], &cnt[0], 0};
       static const unsigned qs[] = {500, 900, 950, 990, 999};
       for (int i = 0; i < 5; i++) {
         uint64_t rank = (qs[i] * n + 999) / 1000;
@@ -554,15 +539,6 @@ static void test_merge_recorded(void **state) {
   free(e.sorted);
   release(p);
 }
-
-/* After a failed assertion: end the session, free the profiles still held. */
-static int cleanup(void **state) {
-  (void)state;
-  (void)fathom_session_end(NULL);
-  for (int i = 0; i < 8; i++) release(held[i]);
-  return 0;
-}
-#define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fathom.h"
+#include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -37,16 +38,6 @@ static void begin(const char *name) {
   assert_int_equal(fathom_session_begin(name, &c), 0);
 }
 
-static uint32_t zidx(const fathom_profile *p, const char *name) {
-  for (uint32_t i = 0; i < p->n_zones; i++)
-    if (strcmp(p->zones[i].name, name) == 0) return i;
-  return FATHOM_NONE;
-}
-static const fathom_zone_info *zone(const fathom_profile *p, const char *name) {
-  uint32_t i = zidx(p, name);
-  if (i == FATHOM_NONE) fail_msg("zone '%s' is not in the model", name);
-  return &p->zones[i];
-}
 static const fathom_counter_info *counter(const fathom_profile *p, const char *name) {
   for (uint32_t i = 0; i < p->n_counters; i++)
     if (strcmp(p->counters[i].name, name) == 0) return &p->counters[i];
@@ -484,13 +475,6 @@ static void test_first_use_publication(void **state) {
   assert_int_equal((uint64_t)counter(p, "pub.count")->value, 1);
   fathom_profile_free(p);
 }
-
-static int cleanup(void **state) {
-  (void)state;
-  (void)fathom_session_end(NULL);
-  return 0;
-}
-#define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -19,6 +19,17 @@
 
 #include "fathom.h"
 
+/* end() also checks the model; cleanup() also clears the site filter and re-enables
+ * recording before it ends a session a failed test left active. */
+static void check_model(const fathom_profile *p);
+#define TESTUTIL_END_CHECK(p) check_model(p)
+#define TESTUTIL_CLEANUP_FIRST()        \
+  do {                                  \
+    fathom_set_site_filter(NULL, NULL); \
+    fathom_set_enabled(1);              \
+  } while (0)
+#include "testutil.h"
+
 /* ---- helpers ---------------------------------------------------------------------- */
 
 static void check_dbl(double got, double want, const char *what, const char *file, int line) {
@@ -54,47 +65,6 @@ static fathom_config cfg0(void) {
 static void begin(void) {
   fathom_config c = cfg0();
   begin_cfg("tree", &c);
-}
-static fathom_profile *held[8]; /* freed by the teardown when an assertion fails */
-static fathom_profile *hold(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (!held[i]) return held[i] = p;
-  return p;
-}
-static void release(fathom_profile *p) {
-  for (int i = 0; i < 8; i++) if (held[i] == p) held[i] = NULL;
-  fathom_profile_free(p);
-}
-static void check_model(const fathom_profile *p);
-static fathom_profile *end(void) {
-  fathom_profile *p = NULL;
-  assert_int_equal(fathom_session_end(&p), 0);
-  assert_non_null(p);
-  check_model(p);
-  return hold(p);
-}
-
-static uint32_t zidx(const fathom_profile *p, const char *name) {
-  for (uint32_t i = 0; i < p->n_zones; i++)
-    if (strcmp(p->zones[i].name, name) == 0) return i;
-  return FATHOM_NONE;
-}
-static const fathom_zone_info *zone(const fathom_profile *p, const char *name) {
-  uint32_t i = zidx(p, name);
-  if (i == FATHOM_NONE) fail_msg("zone '%s' is not in the model", name);
-  return &p->zones[i];
-}
-static uint32_t n_nodes_of(const fathom_profile *p, const char *name) {
-  uint32_t z = zidx(p, name), n = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++) n += p->nodes[i].zone == z;
-  return n;
-}
-/* The node of zone `name` whose parent is node `parent` (FATHOM_NONE: top level). */
-static uint32_t node_under(const fathom_profile *p, const char *name, uint32_t parent) {
-  uint32_t z = zidx(p, name);
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    if (p->nodes[i].zone == z && p->nodes[i].parent == parent) return i;
-  fail_msg("no node of zone '%s' under node %u", name, parent);
-  return FATHOM_NONE;
 }
 static void check_st(const fathom_stats *s, uint64_t count, uint64_t total, uint64_t mn,
                      uint64_t mx) {
@@ -778,17 +748,6 @@ static void test_timeline_tiny_ring(void **state) {
   release(end());
   check_tiny_ring(1);
 }
-
-/* After a failed assertion the session may still be active: end it for the next test. */
-static int cleanup(void **state) {
-  (void)state;
-  fathom_set_site_filter(NULL, NULL);
-  fathom_set_enabled(1);
-  (void)fathom_session_end(NULL);
-  for (int i = 0; i < 8; i++) release(held[i]);
-  return 0;
-}
-#define T(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
