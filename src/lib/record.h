@@ -74,6 +74,12 @@ typedef struct fz_chunk {      /* node/block memory, freed only when the thread 
   _Alignas(64) unsigned char mem[];
 } fz_chunk;
 
+#define FZ_PEND 32                /* completed zones whose histogram slot is still to add */
+typedef struct fz_pend {
+  fz_node *node;
+  uint64_t d;                  /* duration, ticks */
+} fz_pend;
+
 typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
 typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
 
@@ -85,6 +91,8 @@ typedef struct fz_thread {
   fz_entry *last;              /* stack + max_depth: the deepest usable entry */
   fz_entry *stack;             /* max_depth + 1 entries */
   fz_ring *ring;               /* non-NULL when the timeline is on */
+  uint32_t n_pend;             /* entries of pend not yet in the histograms (release-stored) */
+  fz_pend pend[FZ_PEND];
   /* cold */
   fz_node root;
   fz_chunk *chunks;            /* node and block memory */
@@ -209,6 +217,9 @@ __attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint
 /* Allocates the missing block (or counts the sample as left out of the histogram at the
  * cap) and records. */
 void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
+
+/* Adds every pending histogram sample of t and empties the batch (owner thread). */
+void fz_pend_flush(fz_thread *t);
 
 #pragma GCC visibility pop
 

@@ -119,7 +119,8 @@ static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 
 /* Statistics of one recorder node in ns (count, total, min, max, mean, stddev) and its
  * histogram (left in ticks, with unit_ns = ns per tick). */
-static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense, int *oom) {
+static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense,
+                       const fz_pend *pend, uint32_t n_pend, int *oom) {
   memset(st, 0, sizeof *st);
   uint64_t c = FZ_LD(n->count);
   uint64_t total = FZ_LD(n->total);
@@ -145,6 +146,8 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     if (!blk) continue;
     for (uint32_t i = 0; i < FZ_HIST_SUB; i++) dense[bk * FZ_HIST_SUB + i] = FZ_LD(blk[i]);
   }
+  for (uint32_t i = 0; i < n_pend; i++) /* samples still in the thread's batch */
+    if (pend[i].node == n) dense[fz_hist_bucket_of(pend[i].d)]++;
   if (fz_hist_from_dense(h, dense)) *oom = 1;
   h->unit_ns = tick;
 }
@@ -203,6 +206,15 @@ static void add_metrics(build *b, fathom_node *m, const fz_node *n) {
 
 /* Breadth-first over one thread's tree so model parents precede children. */
 static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *dense) {
+  /* the thread's pending histogram samples (its owner may be flushing: a live snapshot can
+   * count a few of them twice or not at all; a finished thread's are exact) */
+  fz_pend pend[FZ_PEND];
+  uint32_t n_pend = FZ_LDA(t->n_pend);
+  if (n_pend > FZ_PEND) n_pend = FZ_PEND;
+  for (uint32_t i = 0; i < n_pend; i++) {
+    pend[i].node = FZ_LD(t->pend[i].node);
+    pend[i].d = FZ_LD(t->pend[i].d);
+  }
   size_t cap = 256, head = 0, tail = 0;
   struct qe { const fz_node *n; uint32_t parent; } *q = malloc(cap * sizeof *q);
   if (!q) { b->oom = 1; return; }
@@ -221,7 +233,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       if (mi == FATHOM_NONE) break;
       fathom_stats st;
       fathom_hist h;
-      node_stats(n, &st, &h, dense, &b->oom);
+      node_stats(n, &st, &h, dense, pend, n_pend, &b->oom);
       fathom_node *m = &b->p->nodes[mi];
       fz_stats_merge(&m->stats, &st);
       if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
