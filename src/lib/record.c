@@ -78,16 +78,26 @@ static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *k
 
 /* How it works: the parent's one-entry cache (last child begun) serves a parent with one
  * child; siblings that alternate (a loop calling A then B) find each other here in the
- * thread's direct-mapped (parent, key) cache; only a miss there walks the child list. */
-COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
-                            uint32_t flags) {
+ * thread's direct-mapped (parent, key) cache; only a miss there walks the child list.
+ * Muted nodes (excluded functions) are never cached, so a cache hit is always recorded. */
+static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
   fz_dslot *ds = dslot(t, parent, key);
   if (ds->parent == parent && ds->key == key) return parent->cache = ds->child;
   for (fz_node *c = parent->first_child; c; c = c->next_sibling)
     if (c->key == key) {
+      if (c->flags & FZ_NODE_MUTED) return c;
       *ds = (fz_dslot){parent, key, c};
       return parent->cache = c;
     }
+  return NULL;
+}
+
+/* The child of parent for key, created (with site and flags) if it is new. NULL at the
+ * node cap (counted) or out of memory. */
+COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
+                            uint32_t flags) {
+  fz_node *found = child_find(t, parent, key);
+  if (found) return found;
   if (t->n_nodes >= fz_g.cfg.max_nodes_per_thread) {
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return NULL;
@@ -104,7 +114,8 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);
   FZ_ST(t->n_nodes, t->n_nodes + 1);
-  *ds = (fz_dslot){parent, key, n};
+  if (flags & FZ_NODE_MUTED) return n;
+  *dslot(t, parent, key) = (fz_dslot){parent, key, n};
   return parent->cache = n;
 }
 
@@ -577,67 +588,93 @@ FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
 
 /* ---- -finstrument-functions ------------------------------------------------------- */
 
-static __thread uint32_t cyg_overflow __attribute__((tls_model("initial-exec")));
-
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_enter(
     void *fn, void *call_site);
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_exit(
     void *fn, void *call_site);
 
-static COLD fz_node *cyg_child_slow(fz_thread *t, fz_node *parent, void *fn) {
-  fathom_site *s = fz_site_for_function(fn);
-  if (!s) return NULL;
-  return fz_child_slow(t, parent, fn, s, FZ_NODE_FUNC | (FZ_LDA(s->state_) == 2 ? FZ_NODE_MUTED : 0));
+/* Everything the fast enter does not handle: a new thread or session, a dropped caller, the
+ * depth cap, a callee not in the parent's cache (found by key first; the function's site,
+ * which takes the registry lock, is looked up only to create a node). */
+static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
+  if (!t || t->gen != FZ_LD(fz_rec_gen)) {
+    if (!FZ_LD(fz_rec_gen) || !(t = fz_thread_get())) return;
+  }
+  if (t->cyg_overflow) { /* inside a dropped call: every nested call is dropped */
+    t->cyg_overflow++;
+    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+    return;
+  }
+  fz_entry *e = t->top;
+  if (e >= t->last) {
+    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+    t->cyg_overflow = 1;
+    return;
+  }
+  fz_node *c = child_find(t, e->node, fn);
+  if (!c) {
+    fathom_site *s = fz_site_for_function(fn);
+    c = s ? fz_child_slow(t, e->node, fn, s,
+                          FZ_NODE_FUNC | (FZ_LDA(s->state_) == 2 ? FZ_NODE_MUTED : 0))
+          : NULL;
+  }
+  if (!c) { /* node cap (counted by fz_child_slow) or no memory */
+    t->cyg_overflow = 1;
+    return;
+  }
+  if (c->flags & FZ_NODE_MUTED) { /* excluded: a frame that keeps the stack, records nothing */
+    e++;
+    e->node = c;
+    e->t0 = 0;
+    FZ_ST(t->top, e);
+    return;
+  }
+  push(t, e, c);
 }
 
 void __cyg_profile_func_enter(void *fn, void *call_site) {
   (void)call_site;
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen))) {
-    if (!FZ_LD(fz_rec_gen) || !(t = fz_thread_get())) return;
-  }
-  if (FZ_UNLIKELY(cyg_overflow)) { /* inside a dropped call: every nested call is dropped */
-    cyg_overflow++;
-    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
-    return;
-  }
+  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen) || t->cyg_overflow))
+    return cyg_enter_slow(t, fn);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(e >= t->last || !c || c->key != fn)) {
-    c = e < t->last ? cyg_child_slow(t, e->node, fn) : NULL;
-    if (!c) { /* depth cap, node cap (already counted by fz_child_slow) or no memory */
-      if (e >= t->last) FZ_ST(t->dropped_zones, t->dropped_zones + 1);
-      cyg_overflow = 1;
-      return;
-    }
-  }
+  if (FZ_UNLIKELY(!c || c->key != fn || e >= t->last)) return cyg_enter_slow(t, fn);
   push(t, e, c);
 }
 
-void __cyg_profile_func_exit(void *fn, void *call_site) {
-  (void)call_site;
-  uint64_t t1 = FZ_LIKELY(FZ_LD(fz_clk.use_counter)) ? fz_counter() : fz_mono_ns_cold();
-  fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t)) return;
-  if (FZ_UNLIKELY(cyg_overflow)) {
-    cyg_overflow--;
+/* Exits the fast path does not handle: a dropped call, an excluded function's frame, or
+ * exits that were skipped (longjmp, exceptions through uninstrumented frames). */
+static COLD void cyg_exit_slow(fz_thread *t, void *fn, uint64_t t1) {
+  if (!t) return;
+  if (t->cyg_overflow) {
+    t->cyg_overflow--;
     return;
   }
   fz_entry *e = t->top;
-  if (FZ_UNLIKELY(e == t->stack)) return;
-  if (FZ_UNLIKELY(e->node->key != fn)) {
-    /* exits skipped (longjmp, exceptions through uninstrumented frames): find the frame */
+  if (e == t->stack) return;
+  if (e->node->key != fn) { /* find the frame, closing the ones above it */
     fz_entry *k = e;
     while (k > t->stack && k->node->key != fn) k--;
     if (k == t->stack) return;
     while (t->top > k) close_top(t, t->top, t1);
     e = k;
   }
-  if (FZ_UNLIKELY(e->node->flags & FZ_NODE_MUTED))
-    close_top(t, e, t1);
-  else if (FZ_UNLIKELY(close_top_fast(t, e, t1, NULL)))
-    fz_pend_flush(t);
+  close_top(t, e, t1);
+}
+
+void __cyg_profile_func_exit(void *fn, void *call_site) {
+  (void)call_site;
+  uint64_t t1 = FZ_LIKELY(FZ_LD(fz_clk.use_counter)) ? fz_counter() : fz_mono_ns_cold();
+  fz_thread *t = fz_tls;
+  if (FZ_UNLIKELY(!t || t->cyg_overflow)) return cyg_exit_slow(t, fn, t1);
+  fz_entry *e = t->top;
+  if (FZ_UNLIKELY(e == t->stack || e->node->key != fn || e->t0 == 0))
+    return cyg_exit_slow(t, fn, t1);
+  if (FZ_UNLIKELY(close_top_fast(t, e, t1, NULL))) fz_pend_flush(t);
 }
 
 /* Drops the caller's cyg overflow (test seam for a fresh start). */
-void fz_cyg_reset(void) { cyg_overflow = 0; }
+void fz_cyg_reset(void) {
+  if (fz_tls) fz_tls->cyg_overflow = 0;
+}

@@ -58,7 +58,8 @@ struct fz_node {
 
 typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
   fz_node *node;
-  uint64_t t0;                 /* ticks at begin: also tells a live handle from a stale one */
+  uint64_t t0;                 /* ticks at begin: also tells a live handle from a stale one;
+                                  0 marks an excluded function's frame (not recorded) */
 } fz_entry;
 
 #define FZ_DCACHE 256             /* per-thread (parent, key) -> child cache entries */
@@ -86,7 +87,7 @@ typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
 typedef struct fz_thread {
   /* hot */
   uint32_t gen;                /* session generation the data belongs to (never 0 once set) */
-  uint32_t pad_;
+  uint32_t cyg_overflow;       /* -finstrument-functions calls nested in a dropped one */
   fz_entry *top;               /* innermost open zone; stack[0] is the root sentinel */
   fz_entry *last;              /* stack + max_depth: the deepest usable entry */
   fz_entry *stack;             /* max_depth + 1 entries */
