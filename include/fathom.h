@@ -430,7 +430,8 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
   FATHOM_SITE(FATHOM_UNIQ_(fathom_site_), name_, component_, tags_);                      \
   fathom_zone FATHOM_UNIQ_(fathom_zone_) __attribute__((cleanup(fathom_zone_cleanup_),   \
                                                        unused)) =                         \
-      (__atomic_load_n(&fathom_recording_, __ATOMIC_RELAXED) && (cond))                   \
+      (__builtin_expect(__atomic_load_n(&fathom_recording_, __ATOMIC_RELAXED) != 0, 0) &&  \
+       (cond))                                                                            \
           ? fathom_zone_begin_site(&FATHOM_UNIQ_(fathom_site_))                          \
           : fathom_zone_null_()
 
