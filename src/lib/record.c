@@ -25,8 +25,6 @@ static uint64_t misuse_global;   /* misuse with no thread state to charge it to 
 #define CHUNK_BYTES ((size_t)256 * 1024)
 #define MAX_THREADS 4096
 
-fz_thread *fz_thread_current(void) { return fz_tls; }
-
 void fz_misuse_count(void) { __atomic_fetch_add(&misuse_global, 1, __ATOMIC_RELAXED); }
 uint64_t fz_misuse_global(void) { return FZ_LD(misuse_global); }
 
@@ -672,9 +670,4 @@ void __cyg_profile_func_exit(void *fn, void *call_site) {
   if (FZ_UNLIKELY(e == t->stack || e->node->key != fn || e->t0 == 0))
     return cyg_exit_slow(t, fn, t1);
   if (FZ_UNLIKELY(close_top_fast(t, e, t1, NULL))) fz_pend_flush(t);
-}
-
-/* Drops the caller's cyg overflow (test seam for a fresh start). */
-void fz_cyg_reset(void) {
-  if (fz_tls) fz_tls->cyg_overflow = 0;
 }

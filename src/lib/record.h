@@ -168,10 +168,8 @@ static inline fz_thread *fz_thread_get_fast(void) {
 }
 
 /* ---- internal API between the library's files ---- */
-fz_thread *fz_thread_current(void);
 void fz_threads_reap(void);                 /* record.c; caller holds fz_g.lock */
 void fz_threads_after_fork(void);
-void fz_cyg_reset(void);
 void fz_sites_refilter(void);               /* sites.c; caller holds fz_g.lock */
 void fz_sites_set_excludes(const char *list);
 fathom_site *fz_site_by_id(uint32_t id);    /* caller holds fz_g.lock */

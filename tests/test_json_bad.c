@@ -1,0 +1,192 @@
+/* test_json_bad.c: the JSON loader on input it must refuse: every truncation point, 47
+ * malformed, ill-typed or out-of-range documents, unreadable paths; each with the right code
+ * and a one-line message.
+ *
+ * Invariant: every load that fails leaves *out NULL and a non-empty message, and no input,
+ * however broken, crashes or leaks (run under ASan too). */
+#include "json_fixture.h"
+
+/* ---- refused input ------------------------------------------------------------------ */
+
+static void check_truncations(const char *path, size_t step) {
+  size_t len;
+  char *buf = slurp(path, &len), err[512];
+  size_t last = (size_t)(strrchr(buf, '}') - buf);
+  for (size_t n = 0; n <= last; n += step) {
+    load_fails(buf, n, FATHOM_E_FORMAT, err, sizeof err);
+    if (n) assert_non_null(strstr(err, "truncated or malformed JSON at line "));
+  }
+  /* the complete document loads; trailing whitespace is fine */
+  fathom_profile *q = NULL;
+  assert_int_equal(fathom_profile_load_buffer(buf, last + 1, &q, err, sizeof err), 0);
+  fathom_profile_free(q);
+  /* truncated files through the file path: the message names the file */
+  const char *cut = tmp_path("cut.json");
+  for (size_t n = 1; n < last; n += last / 7 + 1) {
+    put_file(cut, buf, n);
+    load_path_fails(cut, FATHOM_E_FORMAT, err, sizeof err);
+  }
+  free(buf);
+}
+
+static void test_truncated(void **state) {
+  (void)state;
+  fathom_profile *p = build_model(0);
+  const char *path = tmp_path("trunc.json");
+  write_json(p, path);
+  check_truncations(path, 1);  /* every offset */
+  fathom_profile_free(p);
+  p = build_big(3000);
+  write_json(p, path);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  check_truncations(path, (size_t)st.st_size / 250 + 1);  /* sampled */
+  fathom_profile_free(p);
+}
+
+
+typedef struct bad_case {
+  const char *from, *to;
+  int code;
+  const char *msg;  /* expected substring of the message */
+} bad_case;
+
+static void test_bad_documents(void **state) {
+  (void)state;
+  enum { F = FATHOM_E_FORMAT, V = FATHOM_E_VERSION };
+  static const bad_case cases[] = {
+      {"\"schema_version\":1", "\"schema_version\":7", V,
+       "schema version 7 is not supported (this fathom reads 1)"},
+      {"\"schema_version\":1", "\"schema_version\":\"1\"", F,
+       "schema_version: expected an integer, got a string"},
+      {"\"schema_version\":1,", "", F, "schema_version: missing"},
+      {"\"format\":\"fathom-profile\"", "\"format\":\"x\"", F, "format: \"x\" is not \"fathom-"},
+      {"\"format\":\"fathom-profile\",", "", F, "format: missing"},
+      {"\"format\":\"fathom-profile\",", "\"format\":\"fathom-profile\",\"format\":1,", F,
+       "duplicate"},
+      {"\"n_cpus\":4294967295", "\"n_cpus\":4294967296", F,
+       "meta.n_cpus: 4294967296 does not fit in 32 bits"},
+      {"\"n_cpus\":4294967295", "\"n_cpus\":1.5", F,
+       "meta.n_cpus: expected an unsigned integer, got a real number"},
+      {"\"host\":", "\"hostname\":", F, "meta.host: missing"},
+      {"\"level\":\"comprehensive\"", "\"level\":\"x\"", F, "meta.level: unknown value \"x\""},
+      {"\"level\":\"comprehensive\"", "\"level\":4", F, "meta.level: 4 is out of range"},
+      {"\"pid\":-9223372036854775808", "\"pid\":true", F, "meta.pid: expected an integer"},
+      {"\"zones\":[", "\"zones\":{\"a\":[", F, "malformed"},
+      {"\"zones\":[", "\"zones\":7,\"x\":[", F, "zones: expected an array, got an integer"},
+      {"\"name\":\"load \\\"data\\\"\"", "\"name\":null", F,
+       "zones[0].name: expected a string, got null"},
+      {"\"line\":2147483647", "\"line\":2147483648", F,
+       "zones[0].line: 2147483648 does not fit in an int"},
+      {"\"kind\":\"function\"", "\"kind\":\"method\"", F, "zones[3].kind: unknown value"},
+      {"\"bucket\":[0,1,63", "\"bucket\":[0,64,63", F,
+       "zones[0].hist.bucket[2]: bucket 63 does not follow bucket 64"},
+      {"\"bucket\":[0,1,63", "\"bucket\":[0,1,1", F, "bucket[2]: bucket 1 does not follow"},
+      {",2559]", ",2560]", F, "zones[0].hist.bucket[5]: bucket 2560 out of range"},
+      {",2559]", "]", F, "zones[0].hist: 5 buckets but 6 counts"},
+      {"\"18446744073709551615\",42", "\"18446744073709551616\",42", F,
+       "zones[0].hist.count[4]: 18446744073709551616 does not fit in 64 bits"},
+      {"\"18446744073709551615\",42", "\"1x\",42", F, "count[4]: \"1x\" is not an unsigned"},
+      {"\"18446744073709551615\",42", "18446744073709551615,42", F, "too big integer"},
+      {"\"count\":[1,2,", "\"count\":[-1,2,", F, "zones[0].hist.count[0]: -1 is negative"},
+      {"{\"zone\":1,\"parent\":0,", "{\"zone\":1,\"parent\":40,", F,
+       "nodes[1].parent: index 40 out of range (6 nodes)"},
+      {"{\"zone\":1,\"parent\":0,", "{\"zone\":1,\"parent\":2,", F,
+       "nodes[1].parent: node 2 does not precede its child"},
+      {"{\"zone\":1,\"parent\":0,", "{\"zone\":9,\"parent\":0,", F,
+       "nodes[1].zone: index 9 out of range (4 zones)"},
+      {"\"parent\":0,\"thread\":0,\"depth\":2", "\"parent\":0,\"thread\":0,\"depth\":3", F,
+       "nodes[1]: depth 3 but its parent node 0 has depth 1"},
+      {"\"parent\":0,\"thread\":0,", "\"parent\":0,\"thread\":1,", F,
+       "nodes[1]: thread 1 but its parent node 0 is on thread 0"},
+      {"\"parent\":null,\"thread\":0,\"depth\":1", "\"parent\":null,\"thread\":0,\"depth\":0", F,
+       "nodes[0]: depth 0 for a top-level node"},
+      {"[{\"name\":\"rows\"", "[{\"nom\":\"rows\"", F, "nodes[1].metrics[0].name: missing"},
+      {"\"metrics\":[]", "\"metrics\":[1]", F, "nodes[0].metrics[0]: expected an object"},
+      {"\"exited\":false", "\"exited\":0", F, "threads[0].exited: expected true or false"},
+      {"\"kind\":\"gauge\"", "\"kind\":\"dial\"", F, "counters[1].kind"},
+      {"\"value\":-5", "\"value\":\"-5\"", F, "counters[0].value: expected a number, got a"},
+      {"\"recorded\":true", "\"recorded\":\"yes\"", F, "timeline.recorded: expected true"},
+      {"[0,0,1,0,100]", "[2,0,1,0,100]", F,
+       "timeline.events[0][0]: index 2 out of range (2 threads)"},
+      {"[0,0,1,0,100]", "[0,0,1,0]", F,
+       "timeline.events[0]: expected 5 values [thread,zone,depth,ts_ns,dur_ns], got 4"},
+      {"[0,0,1,0,100]", "[0,0,1,11,100]", F,
+       "timeline.events[1][3]: ts_ns 10 is before the previous event's 11"},
+      {"[0,0,1,0,100]", "{}", F, "timeline.events[0]: expected an array [thread,"},
+      {"[1,null,6,null]", "[3,null,6,null]", F,
+       "timeline.counter_events[1][0]: index 3 out of range (3 counters)"},
+      {"[1,null,6,null]", "[1,null,6,\"Inf\"]", F, "counter_events[1][3]: expected a number"},
+      {"\"main\"", "\"ma\xFFin\"", F, "malformed JSON"},
+      {"\"main\"", "\"ma\\u0000in\"", F, "malformed JSON"},
+      {"\"counter_events\":", "\"counter_events\":[],\"counter_events\":", F, "duplicate"},
+      {"]}}\n", "]}}\nx", F, "malformed JSON"},
+  };
+  fathom_profile *p = build_model(0);
+  const char *path = tmp_path("base.json");
+  write_json(p, path);
+  fathom_profile_free(p);
+  size_t len;
+  char *base = slurp(path, &len), err[512];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *doc = mutate(base, cases[i].from, cases[i].to);
+    load_fails(doc, strlen(doc), cases[i].code, err, sizeof err);
+    if (!strstr(err, cases[i].msg))
+      fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err, cases[i].msg);
+    free(doc);
+  }
+  /* not profiles at all */
+  static const char *const junk[] = {"", " ", "null", "[1,2]", "{}", "not json", "{\"a\":",
+                                     "\xEF\xBB\xBF{}", "{\"format\":\"fathom-profile\"}"};
+  for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
+    load_fails(junk[i], strlen(junk[i]), FATHOM_E_FORMAT, err, sizeof err);
+  /* a file name prefixes the message */
+  char *doc = mutate(base, "\"schema_version\":1", "\"schema_version\":7");
+  const char *vpath = tmp_path("v7.json");
+  put_file(vpath, doc, strlen(doc));
+  load_path_fails(vpath, FATHOM_E_VERSION, err, sizeof err);
+  char want[PATH_MAX + 100];
+  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1)",
+           vpath);
+  assert_string_equal(err, want);
+  /* tiny or absent message buffers are fine */
+  load_path_fails(vpath, FATHOM_E_VERSION, err, 1);
+  assert_int_equal(err[0], 0);
+  load_path_fails(vpath, FATHOM_E_VERSION, NULL, 0);
+  assert_int_equal(fathom_profile_load_buffer(doc, strlen(doc), NULL, err, sizeof err),
+                   FATHOM_E_INVAL);
+  free(doc);
+  free(base);
+}
+
+static void test_io_errors(void **state) {
+  (void)state;
+  char err[512];
+  load_path_fails(tmp_path("does-not-exist.json"), FATHOM_E_IO, err, sizeof err);
+  assert_non_null(strstr(err, strerror(ENOENT)));
+  load_path_fails(tmp_path(""), FATHOM_E_IO, err, sizeof err);  /* a directory */
+  assert_non_null(strstr(err, strerror(EISDIR)));
+  put_file(tmp_path("zero.json"), "", 0);
+  load_path_fails(tmp_path("zero.json"), FATHOM_E_FORMAT, err, sizeof err);
+  /* bigger than the limit (sparse, nothing is read) */
+  const char *huge = tmp_path("huge.json");
+  int fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd >= 0);
+  if (ftruncate(fd, (off_t)FATHOM_LOAD_MAX_BYTES + 1) == 0) {
+    load_path_fails(huge, FATHOM_E_LIMIT, err, sizeof err);
+    assert_non_null(strstr(err, "limit"));
+  }
+  close(fd);
+  unlink(huge);
+  load_path_fails(NULL, FATHOM_E_INVAL, err, sizeof err);
+}
+
+/* Removes what the tests wrote. */
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_bad_documents),
+      cmocka_unit_test(test_io_errors),
+  };
+  return cmocka_run_group_tests_name("json_bad", tests, NULL, cleanup_tmp);
+}
