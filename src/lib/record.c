@@ -1,10 +1,11 @@
 /* record.c: the zone hot path and its slow paths: thread registration and recycling, child
- * lookup and node creation, histogram blocks, misuse handling, named timers.
+ * lookup and node creation, histogram blocks and batches, misuse handling, named timers,
+ * the -finstrument-functions hooks.
  *
- * Invariant: the hot path (fathom_zone_begin_site / fathom_zone_end with matching depth and
- * serial) takes no lock and allocates nothing once a call path has been seen; every
- * departure from it (new path, new thread, new session, misuse) goes through a function
- * marked cold that preserves errno. */
+ * Invariant: the hot path (fathom_zone_begin_site, and fathom_zone_end of the calling
+ * thread's top entry) takes no lock and allocates nothing once a call path has been seen;
+ * every departure from it (new path, new thread, new session, misuse) goes through an
+ * out-of-line function that preserves errno. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
