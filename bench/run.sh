@@ -23,11 +23,16 @@ for i in $(seq 1 "$RUNS"); do
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
 m_on=$(median "${on[@]}"); m_off=$(median "${off[@]}")
-awk -v on="$m_on" -v off="$m_off" -v z="$zones" 'BEGIN{
+# the overhead is the median of the per-pair ratios (each run with fathom against the run
+# without it just before): drift on a shared machine cancels within a pair
+ratios=()
+for i in "${!on[@]}"; do ratios+=("$(awk -v a="${on[$i]}" -v b="${off[$i]}" 'BEGIN{printf "%.6f", (a-b)/b*100}')"); done
+m_pct=$(median "${ratios[@]}")
+awk -v on="$m_on" -v off="$m_off" -v z="$zones" -v pct="$m_pct" 'BEGIN{
   printf "BENCH pipeline_wall_off_ms %.3f ms\n", off/1e6;
   printf "BENCH pipeline_wall_on_ms %.3f ms\n", on/1e6;
   printf "BENCH pipeline_zones_per_s %.3f M/s\n", z/(on/1e9)/1e6;
-  printf "BENCH basic_overhead_pct %.3f %%\n", (on-off)/off*100 }'
+  printf "BENCH basic_overhead_pct %.3f %%\n", pct }'
 # the reference workload must run >= 1 s at >= 1 M zones/s to count
 if ! awk -v on="$m_on" -v z="$zones" 'BEGIN{exit !(on >= 1e9 && z/(on/1e9) >= 1e6)}'; then
   echo "BENCH-FAIL basic_overhead_pct: the workload ran $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s with $zones zones (needs >= 1 s and >= 1 M zones/s; raise PIPELINE_RECORDS)"

@@ -283,9 +283,10 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
   if (m->cpu_time_ns > 0) {
     char cpu[64];
     fz_fmt_dur(cpu, sizeof cpu, m->cpu_time_ns);
-    snprintf(v, sizeof v, "%s per zone, %s in all = %s of %s CPU time", a, b, c, cpu);
+    snprintf(v, sizeof v, "%s per zone, %s in all = %s of %s CPU time (at least)", a, b, c,
+             cpu);
   } else {
-    snprintf(v, sizeof v, "%s per zone, %s in all = %s of CPU time", a, b, c);
+    snprintf(v, sizeof v, "%s per zone, %s in all = %s of CPU time (at least)", a, b, c);
   }
   fz_kv(tx, "Overhead:", v, 0);
   if (m->fathom_bytes) {
