@@ -3,7 +3,8 @@
  * How it works: the counter is used only when the CPU says it is invariant (x86: CPUID
  * 0x80000007 EDX bit 8; arm64: the architected virtual counter always is). Over a >= 10 ms
  * window we read (mono, ticks) pairs at both ends, each pair taken as the tightest of a few
- * tries, and derive mult = 2^32 * ns / ticks. The per-read cost is the mean of 100 k reads. */
+ * tries, and derive mult = 2^32 * ns / ticks. Each source's per-read cost is the mean of
+ * 100 k reads, measured once; a session only selects one of the two. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,11 @@
 #include <cpuid.h>
 #endif
 
-fz_clock fz_clk = {0, (uint64_t)1 << 32, 0, 0, 1, "clock_monotonic", 0, 0};
+fz_clock fz_clk = {0, (uint64_t)1 << 32, 0, 0, 1, "clock_monotonic"};
+
+/* What calibrate() found, once per process: the counter (when invariant) and
+ * CLOCK_MONOTONIC, each with its measured read cost; fz_clk is the session's choice. */
+static fz_clock counter_clk, mono_clk;
 
 static int counter_invariant(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -43,10 +48,21 @@ static void anchor(uint64_t *mono, uint64_t *ticks) {
   }
 }
 
+/* Mean cost of one read of the source c describes, over 100 k reads. */
+static double read_cost(const fz_clock *c) {
+  enum { N = 100000 };
+  volatile uint64_t sink = 0;
+  uint64_t a = fz_mono_ns();
+  for (int i = 0; i < N; i++) sink += c->use_counter ? fz_counter() : fz_mono_ns();
+  return (double)(fz_mono_ns() - a) / N;
+}
+
 static void calibrate(void) {
   struct timespec res;
+  mono_clk = (fz_clock){0, (uint64_t)1 << 32, 0, 0, 1, "clock_monotonic"};
   if (clock_getres(CLOCK_MONOTONIC, &res) == 0)
-    fz_clk.resolution_ns = (double)res.tv_sec * 1e9 + (double)res.tv_nsec;
+    mono_clk.resolution_ns = (double)res.tv_sec * 1e9 + (double)res.tv_nsec;
+  mono_clk.read_ns = read_cost(&mono_clk);
   if (counter_invariant()) {
     uint64_t m0, t0, m1, t1;
     anchor(&m0, &t0);
@@ -55,63 +71,33 @@ static void calibrate(void) {
     } while (m1 - m0 < 10000000u);
     if (t1 > t0) {
       double ns_per_tick = (double)(m1 - m0) / (double)(t1 - t0);
-      fz_clk.mult = (uint64_t)(ns_per_tick * 4294967296.0 + 0.5);
-      fz_clk.hz = 1e9 / ns_per_tick;
-      fz_clk.use_counter = 1;
-      fz_clk.resolution_ns = ns_per_tick;
+      counter_clk.mult = (uint64_t)(ns_per_tick * 4294967296.0 + 0.5);
+      counter_clk.hz = 1e9 / ns_per_tick;
+      counter_clk.use_counter = 1;
+      counter_clk.resolution_ns = ns_per_tick;
 #if defined(__aarch64__)
-      fz_clk.source = "cntvct";
+      counter_clk.source = "cntvct";
 #else
-      fz_clk.source = "tsc";
+      counter_clk.source = "tsc";
 #endif
-      fz_clk.anchor_mono_ns = m0;
-      fz_clk.anchor_ticks = t0;
+      counter_clk.read_ns = read_cost(&counter_clk);
     }
   }
-  if (!fz_clk.use_counter) fz_clk.anchor_ticks = fz_clk.anchor_mono_ns = fz_mono_ns();
-  /* cost of one read */
-  enum { N = 100000 };
-  volatile uint64_t sink = 0;
-  uint64_t a = fz_mono_ns();
-  for (int i = 0; i < N; i++) sink += fz_ticks();
-  uint64_t b = fz_mono_ns();
-  (void)sink;
-  fz_clk.read_ns = (double)(b - a) / N;
+  fz_clk = counter_clk.use_counter ? counter_clk : mono_clk;
 }
 
 __attribute__((noinline, cold)) uint64_t fz_mono_ns_cold(void) { return fz_mono_ns(); }
 
-static fz_clock calibrated; /* what calibrate() found; fz_clk is the session's choice */
-
-static void calibrate_once(void) {
-  calibrate();
-  calibrated = fz_clk;
-}
-
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-void fz_clock_init(void) { pthread_once(&once, calibrate_once); }
+void fz_clock_init(void) { pthread_once(&once, calibrate); }
 
 void fz_clock_select(int monotonic) {
   fz_clock_init();
-  fz_clock c = calibrated;
-  if (monotonic || !c.use_counter) {
-    struct timespec res;
-    c.use_counter = 0;
-    c.mult = (uint64_t)1 << 32;
-    c.hz = 0;
-    c.source = "clock_monotonic";
-    c.resolution_ns = clock_getres(CLOCK_MONOTONIC, &res) == 0
-                          ? (double)res.tv_sec * 1e9 + (double)res.tv_nsec : 1;
-    /* cost of one read: measured */
-    enum { N = 20000 };
-    uint64_t a = fz_mono_ns(), sink = 0;
-    for (int i = 0; i < N; i++) sink += fz_mono_ns();
-    c.read_ns = (double)(fz_mono_ns() - a) / N + (double)(sink & 0) ;
-  }
-  __atomic_store_n(&fz_clk.use_counter, c.use_counter, __ATOMIC_RELAXED);
-  __atomic_store_n(&fz_clk.mult, c.mult, __ATOMIC_RELAXED);
-  fz_clk.hz = c.hz;
-  fz_clk.read_ns = c.read_ns;
-  fz_clk.resolution_ns = c.resolution_ns;
-  fz_clk.source = c.source;
+  const fz_clock *c = monotonic || !counter_clk.use_counter ? &mono_clk : &counter_clk;
+  __atomic_store_n(&fz_clk.use_counter, c->use_counter, __ATOMIC_RELAXED);
+  __atomic_store_n(&fz_clk.mult, c->mult, __ATOMIC_RELAXED);
+  fz_clk.hz = c->hz;
+  fz_clk.read_ns = c->read_ns;
+  fz_clk.resolution_ns = c->resolution_ns;
+  fz_clk.source = c->source;
 }

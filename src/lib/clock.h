@@ -18,8 +18,6 @@ typedef struct fz_clock {
   double read_ns;         /* measured cost of one fz_ticks() */
   double resolution_ns;
   const char *source;     /* "tsc", "cntvct", "clock_monotonic" */
-  uint64_t anchor_ticks;  /* ticks and CLOCK_MONOTONIC ns at calibration */
-  uint64_t anchor_mono_ns;
 } fz_clock;
 
 extern fz_clock fz_clk;

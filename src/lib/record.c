@@ -159,13 +159,8 @@ void fz_pend_flush(fz_thread *t) {
 }
 
 COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
-  if (fz_node_record(n, d) == 0) return;
-  uint32_t b = fz_hist_bucket_of(d);
-  if (fz_block_alloc(t, n, b / FZ_HIST_SUB)) {
-    fz_node_record(n, d);
-    return;
-  }
-  fz_node_add(n, d); /* at the block cap: everything but the histogram */
+  fz_node_add(n, d);
+  hist_add(t, n, d);
 }
 
 /* ---- threads --------------------------------------------------------------------- */

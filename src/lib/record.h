@@ -189,10 +189,9 @@ static inline uint32_t fz_depth(fz_thread *t) {
   return (uint32_t)(FZ_LD(t->top) - t->stack);
 }
 
-/* Records one completed zone of duration d ticks on node n (owner thread). Returns 0, or -1
- * with nothing recorded when the histogram block for d does not exist yet: the caller then
- * takes its cold path, fz_node_record_cold, so this one makes no call. */
-/* Everything but the histogram. */
+
+/* Count, total, min, max and the sum of squares of one zone of d ticks, in place (owner
+ * thread); everything but the histogram. */
 __attribute__((always_inline)) static inline void fz_node_add(fz_node *n, uint64_t d) {
   FZ_ST(n->count, n->count + 1);
   FZ_ST(n->total, n->total + d);
@@ -203,18 +202,9 @@ __attribute__((always_inline)) static inline void fz_node_add(fz_node *n, uint64
   FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
 }
 
-__attribute__((always_inline)) static inline int fz_node_record(fz_node *n, uint64_t d) {
-  uint32_t b = fz_hist_bucket_of(d);
-  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
-  if (FZ_UNLIKELY(!blk)) return -1;
-  fz_node_add(n, d);
-  uint64_t *slot = &blk[b % FZ_HIST_SUB];
-  FZ_ST(*slot, *slot + 1);
-  return 0;
-}
-
-/* Allocates the missing block (or counts the sample as left out of the histogram at the
- * cap) and records. */
+/* Records one completed zone of duration d ticks on node n (owner thread) at once,
+ * histogram included (allocating its block; at the cap the sample is counted in
+ * dropped_hist and kept out of the histogram only). Zone ends batch the histogram instead. */
 void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
 
 /* Adds every pending histogram sample of t and empties the batch (owner thread). */
