@@ -29,7 +29,7 @@ extern "C" {
 #define FATHOM_VERSION_STRING "0.1.0"
 
 /* Version of the JSON profile schema this library writes and reads (docs/json-schema.md). */
-#define FATHOM_SCHEMA_VERSION 1
+#define FATHOM_SCHEMA_VERSION 2
 
 /* ---------------------------------------------------------------------------------------
  * Errors: functions return 0 or a negative FATHOM_E_* code. Codes are never renumbered. */
@@ -91,6 +91,19 @@ typedef struct fathom_config {
   int report_to_stderr;          /* 1: print the text report to stderr at session end */
   const char *components;        /* comma list: only zones of these components are
                                     recorded (NULL = all) */
+  /* resources (issue 3) */
+  int monitor;                   /* background monitor: -1 auto (on at DETAILED and above),
+                                    0 off, 1 on */
+  double monitor_interval_s;     /* sampling interval, default 0.5, at least 0.01 */
+  int governor;                  /* 1 (default): hold max_overhead_percent by thinning what
+                                    is measured; 0: never thin */
+  uint32_t sample_every;         /* DETAILED probes: after the first 8 calls of a call path,
+                                    1 call in N is probed (default 16; the governor raises
+                                    it per path) */
+  int alloc_track;               /* allocation tracking when fathom's allocator hooks are
+                                    linked: -1 auto (on at DETAILED and above), 0 off, 1 on */
+  double carbon_g_per_kwh;       /* grid carbon intensity, default 475 (world average,
+                                    IEA 2019); FATHOM_CARBON_INTENSITY */
 } fathom_config;
 
 /* Fills defaults. Never fails. */
@@ -207,6 +220,25 @@ FATHOM_EXTERN int fathom_gauge_set(const char *name, double value);
 FATHOM_EXTERN int fathom_record_size(const char *name, uint64_t bytes);
 
 /* ---------------------------------------------------------------------------------------
+ * Resources in zones (DETAILED and above). */
+
+/* Adds n floating-point operations to the innermost open zone of the calling thread (seed:
+ * FLOPs per operation). FLOP/s = flops / the zone's total time. Returns 0, FATHOM_E_STATE
+ * (no session), FATHOM_E_NOTFOUND (no open zone: added to the thread's top level). */
+FATHOM_EXTERN int fathom_flops_add(double n);
+
+/* Takes a labelled snapshot of live heap memory by zone (seed: take_snapshot(label)); kept
+ * in the session (at most 256; the oldest beyond that are dropped and counted) and saved in
+ * the profile. Needs allocation tracking. Returns 0, FATHOM_E_STATE, FATHOM_E_NOTSUP
+ * (allocation tracking not active), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_mem_snapshot(const char *label);
+
+/* Live-leak check (seed: detect_memory_leaks(threshold_mb)): the number of zones whose live
+ * heap bytes (allocated inside them and not freed) are at or above threshold_bytes now, or a
+ * negative code. */
+FATHOM_EXTERN int fathom_leak_check(uint64_t threshold_bytes);
+
+/* ---------------------------------------------------------------------------------------
  * The profile model: what every output is a view of. Read-only for users. */
 typedef struct fathom_hist {
   /* Log-linear histogram of durations, sparse, counted in units of unit_ns nanoseconds (the
@@ -227,6 +259,9 @@ typedef struct fathom_hist {
 
 typedef struct fathom_stats {
   uint64_t count;
+  uint64_t timed;       /* calls whose duration was measured: count unless the governor
+                           sampled timing; min/max/mean/stddev/percentiles describe these and
+                           total_ns is their sum scaled by count/timed */
   uint64_t total_ns;    /* inclusive; for zones rolled up across paths, recursion counted once */
   uint64_t self_ns;     /* total minus time in child zones */
   uint64_t min_ns, max_ns;
@@ -241,6 +276,53 @@ typedef struct fathom_metric_stats {
   double sum, min, max;
 } fathom_metric_stats;
 
+/* Per-zone resource measurements. Indices into fathom_res.sum; never renumbered. */
+typedef enum fathom_res_id {
+  FATHOM_RES_CPU_USER_NS = 0,  /* thread CPU time in user mode */
+  FATHOM_RES_CPU_SYS_NS,       /* thread CPU time in the kernel */
+  FATHOM_RES_CTX_VOL,          /* voluntary context switches (waits) */
+  FATHOM_RES_CTX_INVOL,        /* involuntary context switches (preemption) */
+  FATHOM_RES_MINFLT,           /* minor page faults */
+  FATHOM_RES_MAJFLT,           /* major page faults */
+  FATHOM_RES_READ_BYTES,       /* bytes read through system calls (rchar) */
+  FATHOM_RES_WRITE_BYTES,      /* bytes written through system calls (wchar) */
+  FATHOM_RES_DISK_READ_BYTES,  /* bytes the storage layer read for the thread */
+  FATHOM_RES_DISK_WRITE_BYTES, /* bytes the thread caused to be written to storage */
+  FATHOM_RES_RSS_DELTA_BYTES,  /* process RSS change (signed) */
+  FATHOM_RES_INSTRUCTIONS,     /* hardware counters (COMPREHENSIVE) */
+  FATHOM_RES_CYCLES,
+  FATHOM_RES_CACHE_REFS,
+  FATHOM_RES_CACHE_MISSES,
+  FATHOM_RES_BRANCH_MISSES,
+  FATHOM_RES_FP_OPS,           /* hardware floating-point operations, where counted */
+  FATHOM_RES_N
+} fathom_res_id;
+/* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
+ * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops"; NULL out of range. */
+FATHOM_EXTERN const char *fathom_res_name(int id);
+
+typedef struct fathom_res {
+  uint64_t samples;          /* calls the probes measured (0: none) */
+  uint32_t sample_every;     /* probing interval in force at the end: 1 call in N */
+  uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
+  double sum[FATHOM_RES_N];  /* sums over the probed calls, nested zones included; the
+                                estimate for all calls is sum * count / samples */
+} fathom_res;
+
+typedef struct fathom_alloc {
+  uint64_t alloc_count, alloc_bytes;   /* heap allocations made (realloc counts as one) */
+  uint64_t free_count, free_bytes;     /* of those, freed since (by any thread) */
+  uint64_t live_count, live_bytes;     /* of those, still live when the model was built */
+  double growth_bytes_per_call;        /* trend of retained bytes per call (least squares
+                                          over sampled calls); 0 when none or not measured */
+} fathom_alloc;
+
+/* Governor decisions on a zone (bits of fathom_zone_info.gov / fathom_node.gov). */
+#define FATHOM_GOV_PROBES_THINNED 1u  /* probe sampling interval raised */
+#define FATHOM_GOV_DOWNGRADED 2u      /* probes stopped: recorded at BASIC */
+#define FATHOM_GOV_TIME_SAMPLED 4u    /* only 1 call in time_every timed; the rest counted */
+
 typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
 
 typedef struct fathom_zone_info {  /* one per distinct (name, component) */
@@ -249,6 +331,12 @@ typedef struct fathom_zone_info {  /* one per distinct (name, component) */
   fathom_zone_kind kind;
   fathom_stats stats;    /* rolled up across every path and thread */
   fathom_hist hist;
+  fathom_res res;        /* rolled up like total_ns (recursion counted once) */
+  fathom_alloc alloc;    /* inclusive (nested zones' allocations included) */
+  fathom_alloc alloc_self; /* made by the zone's own code */
+  double flops;          /* inclusive: declared (fathom_flops_add) plus hardware-counted */
+  uint32_t gov;          /* FATHOM_GOV_* bits set on any of its paths */
+  uint32_t time_every;   /* largest timing interval on any path (1: every call timed) */
 } fathom_zone_info;
 
 #define FATHOM_NONE UINT32_MAX
@@ -262,6 +350,13 @@ typedef struct fathom_node {  /* one call path on one thread */
   fathom_hist hist;
   uint32_t n_metrics;
   fathom_metric_stats *metrics;
+  fathom_res res;
+  fathom_alloc alloc;      /* inclusive */
+  fathom_alloc alloc_self; /* this path's own code: leaks are grouped by these */
+  double flops;            /* inclusive */
+  double flops_self;
+  uint32_t gov;            /* FATHOM_GOV_* */
+  uint32_t time_every;     /* 1: every call timed */
 } fathom_node;
 
 typedef struct fathom_thread_info {
@@ -327,7 +422,92 @@ typedef struct fathom_meta {
   uint64_t dropped_hist;  /* samples counted in stats but left out of histograms (cap) */
   uint64_t misuse;        /* API misuse events (wrong thread, double end, unbalanced, NULL) */
   uint64_t fathom_bytes;  /* memory fathom held for this session */
+  /* schema 2 */
+  double overhead_budget_pct; /* the level's budget (max_overhead_percent) */
+  int governor;           /* 1: the governor was on */
+  double probe_cost_ns;   /* measured cost of one probed call (begin + end probes) */
+  double monitor_cpu_ns;  /* CPU time of fathom's background thread */
+  uint32_t sample_every;  /* initial probing interval */
+  int alloc_tracking;     /* 1: allocations were tracked */
+  uint64_t dropped_snapshots; /* memory snapshots beyond the cap */
 } fathom_meta;
+
+/* Whether a probe worked on this machine. */
+typedef struct fathom_probe_info {
+  char *name;             /* "rusage", "thread_io", "rss", "perf_hw", "perf_fp", "alloc",
+                             "monitor", "nvml", "rapl", "net" */
+  int available;
+  char *detail;           /* what it measures, or why it is not available */
+} fathom_probe_info;
+
+/* Background monitor time series: row i is (ts_ns[i], v[i*n_cols .. +n_cols)). Columns are
+ * named with their unit (docs/json-schema.md lists them): "cpu_user_pct", "cpu_sys_pct",
+ * "rss_bytes", "vm_bytes", "threads", "read_bytes", "write_bytes", "disk_read_bytes",
+ * "disk_write_bytes", "ctx_vol", "ctx_invol", "minflt", "majflt", "sys_mem_used_pct",
+ * "net_rx_bytes", "net_tx_bytes", "cpu_energy_j", then per GPU k "gpu<k>_mem_used_bytes",
+ * "gpu<k>_util_pct", "gpu<k>_power_w", "gpu<k>_temp_c", "gpu<k>_energy_j". Cumulative
+ * quantities are totals since the session began; NaN where a value was not available. */
+typedef struct fathom_series {
+  uint32_t n_cols;
+  char **cols;
+  uint64_t n;
+  uint64_t *ts_ns;        /* ns since session start */
+  double *v;
+  double interval_s;      /* interval in force at the end (doubled when the cap was hit) */
+} fathom_series;
+
+typedef struct fathom_gpu_info {
+  uint32_t index;
+  char *name;
+  double mem_total_bytes;
+  double mem_peak_bytes;      /* device memory used, peak over the samples */
+  double proc_mem_peak_bytes; /* this process's use, NaN when the driver does not say */
+  double util_mean_pct, util_max_pct;
+  double power_mean_w;
+  double temp_max_c;
+  double energy_j;
+} fathom_gpu_info;
+
+/* Whole-session resource summary (seed: initial/peak/final RAM, utilization, I/O, energy).
+ * NaN means not measured/not available. */
+typedef struct fathom_resources {
+  int monitored;                 /* 1 if the background monitor ran */
+  uint64_t n_samples;
+  double wall_s, cpu_user_s, cpu_sys_s;
+  double cpu_pct_mean, cpu_pct_max;  /* process CPU, 100 = one core busy */
+  double rss_initial_bytes, rss_peak_bytes, rss_final_bytes;
+  double vm_peak_bytes;
+  double sys_mem_total_bytes, sys_mem_used_pct_max;
+  uint32_t threads_max;
+  double read_bytes, write_bytes, disk_read_bytes, disk_write_bytes;
+  double net_rx_bytes, net_tx_bytes;  /* host-wide (every process) */
+  double ctx_vol, ctx_invol, minflt, majflt;
+  double gpu_mem_peak_bytes, gpu_util_mean_pct, gpu_util_max_pct;
+  double cpu_energy_j, gpu_energy_j, energy_j;
+  double carbon_g_per_kwh, carbon_g;
+  double flops, flops_per_s;     /* declared + counted, over the session's wall time */
+  uint64_t leaked_bytes, leaked_count; /* heap still live at the end, from tracked zones */
+} fathom_resources;
+
+/* A labelled live-heap snapshot (fathom_mem_snapshot), by zone. */
+typedef struct fathom_mem_snapshot {
+  char *label;
+  uint64_t ts_ns;            /* since session start */
+  double rss_bytes;
+  uint64_t live_count, live_bytes;  /* all tracked heap */
+  uint32_t n;                /* zones with live memory */
+  uint32_t *zone;            /* index into zones */
+  uint64_t *zone_live_count, *zone_live_bytes;  /* self: allocated by that zone's code */
+} fathom_mem_snapshot;
+
+/* One governor decision. */
+typedef struct fathom_gov_action {
+  uint64_t ts_ns;            /* since session start */
+  uint32_t zone;             /* index into zones, FATHOM_NONE for the whole session */
+  uint32_t gov;              /* the FATHOM_GOV_* bit it set */
+  uint32_t value;            /* new sample_every / time_every */
+  double overhead_pct;       /* overhead measured when it decided */
+} fathom_gov_action;
 
 struct fathom_profile {
   fathom_meta meta;
@@ -338,7 +518,25 @@ struct fathom_profile {
   int timeline;       /* 1 if a timeline was recorded */
   uint64_t n_events;  fathom_event *events;      /* sorted by ts_ns */
   uint64_t n_counter_events; fathom_counter_event *counter_events;
+  /* schema 2 */
+  fathom_resources res;
+  uint32_t n_probes;  fathom_probe_info *probes;
+  uint32_t n_gpus;    fathom_gpu_info *gpus;
+  fathom_series series;
+  uint32_t n_mem_snapshots; fathom_mem_snapshot *mem_snapshots;
+  uint32_t n_gov_actions;   fathom_gov_action *gov_actions;
 };
+
+/* Growth between two memory snapshots of a profile, by zone (seed: snapshot.compare_to). */
+typedef struct fathom_mem_delta {
+  uint32_t zone;
+  int64_t bytes, count;      /* b - a */
+} fathom_mem_delta;
+/* Fills up to cap deltas sorted by growth (largest first; zones with no change left out).
+ * Returns how many zones changed (may exceed cap), FATHOM_E_NOTFOUND for an unknown label. */
+FATHOM_EXTERN int fathom_mem_snapshot_diff(const fathom_profile *p, const char *label_a,
+                                           const char *label_b, fathom_mem_delta *out,
+                                           size_t cap);
 
 FATHOM_EXTERN void fathom_profile_free(fathom_profile *p);
 
@@ -418,6 +616,7 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #define FATHOM_COUNTER_ADD(name, delta) do { } while (0)
 #define FATHOM_GAUGE_SET(name, value) do { } while (0)
 #define FATHOM_RECORD_SIZE(name, bytes) do { } while (0)
+#define FATHOM_FLOPS(n) do { } while (0)
 
 #else
 
@@ -448,6 +647,7 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #define FATHOM_COUNTER_ADD(name, delta) do { (void)fathom_counter_add((name), (delta)); } while (0)
 #define FATHOM_GAUGE_SET(name, value) do { (void)fathom_gauge_set((name), (value)); } while (0)
 #define FATHOM_RECORD_SIZE(name, bytes) do { (void)fathom_record_size((name), (bytes)); } while (0)
+#define FATHOM_FLOPS(n) do { (void)fathom_flops_add(n); } while (0)
 
 #endif /* FATHOM_DISABLE */
 

@@ -53,6 +53,7 @@ struct fz_node {
   fz_mrec *metrics;            /* release-published list */
   uint32_t depth, flags;
   uint32_t site_id;
+  uint32_t acell;              /* allocation cell (alloc.c), 0 until the path allocates */
   uint64_t *blk[FZ_HIST_BLOCKS]; /* 64 counts each, allocated on first use */
 };
 

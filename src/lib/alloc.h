@@ -1,0 +1,50 @@
+/* alloc.h: heap allocation tracking. alloc.c keeps per-call-path allocation cells and the
+ * live-memory snapshots; hooks/alloc_hooks.c (built into libfathom.so only) interposes
+ * malloc, calloc, realloc, reallocarray, free, posix_memalign, aligned_alloc, memalign,
+ * valloc, pvalloc and malloc_usable_size (C++ new/delete reach them through malloc/free).
+ *
+ * Invariant: the hooks never fail an allocation that libc would have served, preserve errno,
+ * never recurse into themselves, work before main and after the session ends, and take no
+ * lock on the common path. */
+#ifndef FATHOM_ALLOC_H
+#define FATHOM_ALLOC_H
+
+#include <stdint.h>
+
+#include "fathom.h"
+
+#pragma GCC visibility push(hidden)
+
+/* 1 while the calling thread must not have its allocations attributed (fathom's own
+ * allocations: snapshots, node chunks, interning). Nests. */
+void fz_alloc_pause(void);
+void fz_alloc_resume(void);
+
+/* Session control (called by session.c under fz_g.lock): tracking starts for generation
+ * gen when on != 0; 0 stops attribution (hooks then only pass through). */
+void fz_alloc_session(uint32_t gen, int on);
+/* 1 if the hooks are the process's malloc (libfathom.so loaded and not overridden, e.g. by
+ * a sanitizer runtime); else 0 with a reason in *why (static string). */
+int fz_alloc_available(const char **why);
+
+/* Allocation statistics of cell id (fz_node.acell) of generation gen into *out
+ * (growth_bytes_per_call left 0). Returns 0, or -1 for an unknown cell. */
+int fz_alloc_cell_read(uint32_t id, uint32_t gen, fathom_alloc *out);
+/* Totals of every cell of generation gen still live (leaked_bytes/count for the summary). */
+void fz_alloc_live_total(uint32_t gen, uint64_t *count, uint64_t *bytes);
+
+/* Bytes currently live from cell id (allocated there, not freed); 0 for none. Owner thread
+ * of the cell's node, cheap (for the growth trend at probed zone ends). */
+int64_t fz_alloc_cell_live(uint32_t id);
+
+/* Memory snapshots (fathom_mem_snapshot, fathom_leak_check are defined in alloc.c; they walk
+ * the threads' call trees under fz_g.lock and sum live bytes of each node's cell by site).
+ * collect appends the session's snapshots to p->mem_snapshots, mapping site ids to zone
+ * indices with zone_of (FATHOM_NONE: left out), and sets p->meta.dropped_snapshots. */
+int fz_alloc_snapshots_collect(fathom_profile *p, uint32_t (*zone_of)(void *ctx, uint32_t site_id),
+                               void *ctx);
+/* Forgets the snapshots (session begin, fathom_reset). */
+void fz_alloc_snapshots_clear(void);
+
+#pragma GCC visibility pop
+#endif
