@@ -498,7 +498,7 @@ typedef struct fathom_mem_snapshot {
   uint32_t n;                /* zones with live memory */
   uint32_t *zone;            /* index into zones */
   uint64_t *zone_live_count, *zone_live_bytes;  /* self: allocated by that zone's code */
-} fathom_mem_snapshot;
+} fathom_mem_snapshot_info;
 
 /* One governor decision. */
 typedef struct fathom_gov_action {
@@ -523,7 +523,7 @@ struct fathom_profile {
   uint32_t n_probes;  fathom_probe_info *probes;
   uint32_t n_gpus;    fathom_gpu_info *gpus;
   fathom_series series;
-  uint32_t n_mem_snapshots; fathom_mem_snapshot *mem_snapshots;
+  uint32_t n_mem_snapshots; fathom_mem_snapshot_info *mem_snapshots;
   uint32_t n_gov_actions;   fathom_gov_action *gov_actions;
 };
 
