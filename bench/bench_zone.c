@@ -60,6 +60,8 @@ static fathom_config cfg_for(fathom_level level, int timeline) {
   c.timeline = timeline;
   c.max_trace_events = (uint64_t)64 << 20;
   c.ring_events = 1u << 18;
+  c.governor = 0; /* the raw cost of each level: nothing thinned */
+  c.monitor = 0;
   return c;
 }
 
@@ -147,6 +149,29 @@ int main(int argc, char **argv) {
     bench_check(0, "zone_timeline_ns", "no profile");
   }
   fathom_profile_free(p);
+
+  /* DETAILED and COMPREHENSIVE at the default sampling (first 8 calls of a path, then 1 in
+   * 16, probed): the mean cost per zone, probes amortised; and the special path unprobed */
+  static const struct { fathom_level level; uint32_t every; const char *name; } lv[] = {
+      {FATHOM_LEVEL_DETAILED, 16, "zone_detailed_ns"},
+      {FATHOM_LEVEL_COMPREHENSIVE, 16, "zone_comprehensive_ns"},
+      {FATHOM_LEVEL_DETAILED, 1u << 20, "zone_detailed_unprobed_ns"}};
+  for (size_t k = 0; k < sizeof lv / sizeof lv[0]; k++) {
+    c = cfg_for(lv[k].level, 0);
+    c.sample_every = lv[k].every;
+    fathom_session_begin("bench_level", &c);
+    double per = time_zones(n / 4);
+    fathom_session_end(&p);
+    uint64_t samples = 0;
+    for (uint32_t i = 0; p && i < p->n_zones; i++)
+      if (strcmp(p->zones[i].name, "bench_zone") == 0) samples = p->zones[i].res.samples;
+    bench_check(p && zone_count(p, "bench_zone") == (uint64_t)(n / 4) * REPEATS, lv[k].name,
+                "profile does not hold every zone");
+    bench_check(lv[k].every > 16 || samples >= 8, lv[k].name, "no call was probed");
+    bench_print(lv[k].name, per, "ns");
+    if (k == 0 && p) bench_print("probe_cost_ns", p->meta.probe_cost_ns, "ns");
+    fathom_profile_free(p);
+  }
 
   c = cfg_for(FATHOM_LEVEL_BASIC, 0);
   fathom_session_begin("bench_counter", &c);

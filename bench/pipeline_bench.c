@@ -1,5 +1,5 @@
 /* pipeline_bench.c: the reference workload (the demo pipeline) run once, compiled with
- * fathom (pipeline_on, BASIC session) or without (pipeline_off, FATHOM_DISABLE). Prints
+ * fathom (pipeline_on: a session at PIPELINE_LEVEL, default BASIC, governor per PIPELINE_GOVERNOR) or without (pipeline_off, FATHOM_DISABLE). Prints
  * "wall_ns zones checksum" for bench/run.sh to interleave and compare. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +16,13 @@ static uint64_t now_ns(void) {
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 250000;
 #ifndef FATHOM_DISABLE
+  /* PIPELINE_LEVEL (default basic) and PIPELINE_GOVERNOR (default 1) choose the variant */
   fathom_config c;
   fathom_config_init(&c);
   c.level = FATHOM_LEVEL_BASIC;
+  const char *lv = getenv("PIPELINE_LEVEL"), *gv = getenv("PIPELINE_GOVERNOR");
+  if (lv && fathom_level_parse(lv, &c.level) != 0) return 2;
+  if (gv) c.governor = atoi(gv) != 0;
   if (fathom_session_begin("pipeline_bench", &c) != 0) return 1;
 #endif
   uint64_t t0 = now_ns();

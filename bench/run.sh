@@ -1,41 +1,74 @@
 #!/usr/bin/env bash
 # run.sh: runs every benchmark and prints one "BENCH <name> <value> <unit>" line per figure.
 # Exits non-zero if any benchmark's self-check failed. Usage: bench/run.sh BUILD_DIR
+# Overheads are medians of per-pair ratios: each run with fathom against the run without it
+# just before, so drift on a shared machine cancels within a pair.
 set -u
 B=${1:-build}
 fail=0
 echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -sr)"
 "$B/bench_zone" || fail=1
 "$B/bench_cyg" || fail=1
+[[ -x "$B/bench_probe" ]] && { "$B/bench_probe" || fail=1; }
 
-# basic_overhead_pct: the demo pipeline with and without fathom, interleaved runs
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.6f", (a-b)/b*100}'; }
+same() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-9*(a<0?-a:a))}'; }
+
+# The reference workload (the demo pipeline) with and without fathom, at a level and governor.
+# pipeline NAME LEVEL GOVERNOR
 N=${PIPELINE_RECORDS:-400000}
-RUNS=${PIPELINE_RUNS:-9}
-on=(); off=(); zones=0; ref=""
-for i in $(seq 1 "$RUNS"); do
-  read -r t_off z_off s_off < <("$B/pipeline_off" "$N") || fail=1
-  read -r t_on z_on s_on < <("$B/pipeline_on" "$N") || fail=1
-  off+=("$t_off"); on+=("$t_on"); zones=$z_on
-  # the result must not depend on profiling (sums of doubles: relative 1e-9)
-  if ! awk -v a="$s_off" -v b="$s_on" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-9*(a<0?-a:a))}'; then
-    echo "BENCH-FAIL basic_overhead_pct: checksums differ ($s_off vs $s_on)"; fail=1
+RUNS=${PIPELINE_RUNS:-7}
+pipeline() {
+  local name=$1 level=$2 gov=$3 ratios=() on=() zones=0 i t_off z_off s_off t_on z_on s_on
+  for i in $(seq 1 "$RUNS"); do
+    read -r t_off z_off s_off < <("$B/pipeline_off" "$N") || fail=1
+    read -r t_on z_on s_on < <(PIPELINE_LEVEL=$level PIPELINE_GOVERNOR=$gov "$B/pipeline_on" "$N") || fail=1
+    if ! same "$s_off" "$s_on"; then echo "BENCH-FAIL $name: checksums differ ($s_off vs $s_on)"; fail=1; fi
+    ratios+=("$(pct "$t_on" "$t_off")"); on+=("$t_on"); zones=$z_on
+  done
+  local m_on; m_on=$(median "${on[@]}")
+  if [[ $name == basic_overhead_pct ]]; then
+    awk -v on="$m_on" -v z="$zones" 'BEGIN{printf "BENCH pipeline_wall_on_ms %.3f ms\nBENCH pipeline_zones_per_s %.3f M/s\n", on/1e6, z/(on/1e9)/1e6}'
   fi
+  echo "BENCH $name $(median "${ratios[@]}") %"
+  # the reference workload must run >= 1 s at >= 1 M zones/s to count
+  if ! awk -v on="$m_on" -v z="$zones" 'BEGIN{exit !(on >= 1e9 && z/(on/1e9) >= 1e6)}'; then
+    echo "BENCH-FAIL $name: the workload ran $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s with $zones zones (needs >= 1 s and >= 1 M zones/s; raise PIPELINE_RECORDS)"
+    fail=1
+  fi
+}
+pipeline basic_overhead_pct basic 1
+pipeline basic_ungoverned_overhead_pct basic 0
+pipeline detailed_overhead_pct detailed 1
+pipeline comprehensive_overhead_pct comprehensive 1
+
+# storm_overhead_pct: >= 10 M zones/s at DETAILED, governor on
+ratios=(); rates=()
+for i in $(seq 1 "${STORM_RUNS:-5}"); do
+  read -r t_off z_off s_off < <("$B/bench_storm" off) || fail=1
+  read -r t_on z_on s_on < <("$B/bench_storm" on) || fail=1
+  if ! same "$s_off" "$s_on"; then echo "BENCH-FAIL storm_overhead_pct: checksums differ"; fail=1; fi
+  ratios+=("$(pct "$t_on" "$t_off")"); rates+=("$(awk -v z="$z_on" -v t="$t_on" 'BEGIN{printf "%.3f", z/(t/1e9)/1e6}')")
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-m_on=$(median "${on[@]}"); m_off=$(median "${off[@]}")
-# the overhead is the median of the per-pair ratios (each run with fathom against the run
-# without it just before): drift on a shared machine cancels within a pair
-ratios=()
-for i in "${!on[@]}"; do ratios+=("$(awk -v a="${on[$i]}" -v b="${off[$i]}" 'BEGIN{printf "%.6f", (a-b)/b*100}')"); done
-m_pct=$(median "${ratios[@]}")
-awk -v on="$m_on" -v off="$m_off" -v z="$zones" -v pct="$m_pct" 'BEGIN{
-  printf "BENCH pipeline_wall_off_ms %.3f ms\n", off/1e6;
-  printf "BENCH pipeline_wall_on_ms %.3f ms\n", on/1e6;
-  printf "BENCH pipeline_zones_per_s %.3f M/s\n", z/(on/1e9)/1e6;
-  printf "BENCH basic_overhead_pct %.3f %%\n", pct }'
-# the reference workload must run >= 1 s at >= 1 M zones/s to count
-if ! awk -v on="$m_on" -v z="$zones" 'BEGIN{exit !(on >= 1e9 && z/(on/1e9) >= 1e6)}'; then
-  echo "BENCH-FAIL basic_overhead_pct: the workload ran $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s with $zones zones (needs >= 1 s and >= 1 M zones/s; raise PIPELINE_RECORDS)"
-  fail=1
+echo "BENCH storm_zones_per_s $(median "${rates[@]}") M/s"
+echo "BENCH storm_overhead_pct $(median "${ratios[@]}") %"
+if ! awk -v r="$(median "${rates[@]}")" 'BEGIN{exit !(r >= 10)}'; then
+  echo "BENCH-FAIL storm_overhead_pct: under 10 M zones/s"; fail=1
 fi
+
+# alloc_slowdown: a malloc-heavy program (no fathom calls) run plain and with libfathom.so
+# preloaded at DETAILED (allocation tracking on), interleaved
+if [[ -x "$B/bench_alloc" && -e "$B/libfathom.so" ]]; then
+  ratios=()
+  for i in $(seq 1 "${ALLOC_RUNS:-5}"); do
+    a=$("$B/bench_alloc" | awk '/^BENCH_ALLOC_SECONDS/{print $2}')
+    b=$(LD_PRELOAD="$B/libfathom.so" FATHOM=1 FATHOM_LEVEL=detailed FATHOM_OUT=/dev/null FATHOM_REPORT=0 \
+        "$B/bench_alloc" | awk '/^BENCH_ALLOC_SECONDS/{print $2}')
+    if [[ -z $a || -z $b ]]; then echo "BENCH-FAIL alloc_slowdown: a run failed"; fail=1; break; fi
+    ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.4f", b/a}')")
+  done
+  [[ ${#ratios[@]} -gt 0 ]] && echo "BENCH alloc_slowdown $(median "${ratios[@]}") x"
+fi
+[[ -x "$B/bench_monitor" ]] && { "$B/bench_monitor" || fail=1; }
 exit $fail

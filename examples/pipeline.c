@@ -22,7 +22,9 @@ int main(int argc, char **argv) {
   }
   fathom_config cfg;
   fathom_config_init(&cfg);
-  cfg.timeline = 1; /* for trace.json */
+  cfg.timeline = 1;                     /* for trace.json */
+  cfg.level = FATHOM_LEVEL_DETAILED;    /* resources per zone; FATHOM_LEVEL overrides */
+  cfg.monitor_interval_s = 0.05;        /* a short run: sample often */
   fathom_config_from_env(&cfg);
   if (fathom_session_begin("demo_pipeline", &cfg) != 0) {
     fprintf(stderr, "demo_pipeline: cannot begin a fathom session\n");

@@ -166,6 +166,7 @@ static double pw_dense(const pw_run *r, const float *x) {
     for (int d = 0; d < PW_DIM; d++) acc += r->w[o][d] * x[d];
     s += acc > 0 ? acc : 0.01f * acc; /* leaky ReLU */
   }
+  FATHOM_FLOPS(2.0 * PW_DIM * PW_DIM + PW_DIM); /* multiply-adds, then the activation */
   return s;
 }
 

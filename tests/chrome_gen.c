@@ -5,7 +5,11 @@
  * malloc'd strings so fathom_profile_free owns and frees it, exactly like a loaded one. The
  * figures below are mirrored in test_chrome_real.sh's expectations; change both together.
  *
+ * Both traces carry a monitor series (CPU, RSS, two GPUs, a NaN), so the importer also meets
+ * the "C" counter tracks it must pass over.
+ *
  * usage: chrome_gen timeline|synth OUT.json */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +106,28 @@ int main(int argc, char **argv) {
     p->counter_events[0] = (fathom_counter_event){0, 0, 3100, 1};
     p->counter_events[1] = (fathom_counter_event){0, 0, 9900, 2};
   }
+  /* the monitor's series: 3 rows x 5 columns; expected counter events (test_chrome_real.sh):
+   * cpu 3, memory 3, gpu0 util 2 (one NaN), gpu1 util 3, gpu1 memory 3 = 14 */
+  static const char *const cols[] = {"cpu_user_pct", "rss_bytes", "gpu0_util_pct",
+                                     "gpu1_util_pct", "gpu1_mem_used_bytes"};
+  fathom_series *se = &p->series;
+  se->interval_s = 0.001;
+  se->n_cols = 5;
+  se->cols = zalloc(5, sizeof *se->cols);
+  for (int k = 0; k < 5; k++) se->cols[k] = dup(cols[k]);
+  se->n = 3;
+  se->ts_ns = zalloc(3, sizeof *se->ts_ns);
+  se->v = zalloc(15, sizeof *se->v);
+  static const uint64_t ts[] = {1000, 5000, 9000};
+  const double v[] = {50, 1048576, 10, 20, 4096, 99.5, 2097152, NAN, 30, 8192,
+                      100, 3145728, 90, 40, 16384};
+  memcpy(se->ts_ns, ts, sizeof ts);
+  memcpy(se->v, v, sizeof v);
+  p->n_gpus = 2;
+  p->gpus = zalloc(2, sizeof *p->gpus);
+  p->gpus[0] = (fathom_gpu_info){0, dup("stand-in 0"), 1e9, 0, NAN, 50, 90, NAN, NAN, NAN};
+  p->gpus[1] = (fathom_gpu_info){1, dup("stand-in 1"), 1e9, 16384, 16384, 30, 40, NAN, NAN, NAN};
+
   int rc = fathom_profile_save(p, FATHOM_FORMAT_CHROME, argv[2]);
   fathom_profile_free(p);
   if (rc) {

@@ -86,8 +86,134 @@ static void set_hist(fathom_hist *h, uint32_t n, const uint32_t *b, const uint64
 }
 
 static void set_stats(fathom_stats *st, uint64_t seed, double d) {
-  *st = (fathom_stats){seed, seed * 3, seed * 2, seed / 2, seed * 3, d, d / 3, d * 0.5, d + 0.1,
-                       d * 1.5, 1234.5, d * 7};
+  *st = (fathom_stats){.count = seed, .timed = seed - seed / 4, .total_ns = seed * 3,
+                       .self_ns = seed * 2, .min_ns = seed / 2, .max_ns = seed * 3, .mean_ns = d,
+                       .stddev_ns = d / 3, .p50_ns = d * 0.5, .p90_ns = d + 0.1,
+                       .p95_ns = d * 1.5, .p99_ns = 1234.5, .p999_ns = d * 7};
+}
+
+static void set_res(fathom_res *r, uint64_t samples, uint32_t every, uint32_t mask, double base) {
+  *r = (fathom_res){.samples = samples, .sample_every = every, .mask = mask};
+  for (int k = 0; k < FATHOM_RES_N; k++)
+    if (mask & (1u << k)) r->sum[k] = base * (k + 1) + 0.5;
+}
+
+/* The schema-2 parts of build_model: resources of zones and nodes, the session's resource
+ * summary, probes, two GPUs, a series of four columns, two memory snapshots, governor
+ * actions; with NaN, infinities, -0.0, uint64 extremes and every governor form. */
+static void build_model_res(fathom_profile *p, const char *const *bad) {
+  fathom_meta *m = &p->meta;
+  m->dropped_hist = 77;
+  m->overhead_budget_pct = 5.0;
+  m->governor = 1;
+  m->probe_cost_ns = 812.5;
+  m->monitor_cpu_ns = 1.5e7;
+  m->sample_every = 16;
+  m->alloc_tracking = 1;
+  m->dropped_snapshots = UINT64_MAX;
+
+  fathom_zone_info *z = p->zones;
+  set_res(&z[0].res, 412, 16, (1u << FATHOM_RES_CPU_USER_NS) | (1u << FATHOM_RES_CPU_SYS_NS) |
+                                  (1u << FATHOM_RES_READ_BYTES) | (1u << FATHOM_RES_FP_OPS),
+          1e6);
+  z[0].res.sum[FATHOM_RES_CPU_SYS_NS] = NAN;
+  z[0].res.sum[FATHOM_RES_READ_BYTES] = -0.0;
+  z[0].alloc = (fathom_alloc){100, 1048576, 90, 943718, 10, 104858, 12.25};
+  z[0].alloc_self = (fathom_alloc){UINT64_MAX, (uint64_t)INT64_MAX + 1, 0, 0, 1, 2, -0.0};
+  z[0].flops = 1e12;
+  z[0].gov = FATHOM_GOV_PROBES_THINNED | FATHOM_GOV_TIME_SAMPLED;
+  z[0].time_every = 8;
+  z[1].time_every = 1;                  /* everything empty: no member written */
+  set_res(&z[2].res, 0, 7, 0, 0);       /* only an interval */
+  z[2].gov = 8 | FATHOM_GOV_DOWNGRADED; /* a bit without a name: written as a number */
+  z[2].flops = NAN;
+  z[2].time_every = UINT32_MAX;
+  set_res(&z[3].res, UINT64_MAX, UINT32_MAX, (1u << FATHOM_RES_N) - 1, -3.0);
+  z[3].res.sum[FATHOM_RES_RSS_DELTA_BYTES] = -INFINITY;
+  z[3].gov = FATHOM_GOV_DOWNGRADED;
+  z[3].time_every = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    fathom_node *nd = &p->nodes[i];
+    nd->time_every = i == 5 ? 4 : 1;
+    if (i % 2 == 0) set_res(&nd->res, i + 1, 16, (1u << FATHOM_RES_CYCLES) | 1u, 100.0 * i);
+    if (i == 1) nd->alloc = (fathom_alloc){3, 300, 1, 100, 2, 200, 66.5};
+    if (i == 1) nd->alloc_self = (fathom_alloc){2, 200, 0, 0, 2, 200, INFINITY};
+    if (i == 2) nd->flops = 2.5e9, nd->flops_self = 2.5e9;
+    if (i == 4) nd->flops_self = -0.0;
+    if (i == 5) nd->gov = FATHOM_GOV_TIME_SAMPLED;
+  }
+
+  fathom_resources *r = &p->res;
+  *r = (fathom_resources){.monitored = 1, .n_samples = 91, .wall_s = 45.2, .cpu_user_s = 38.0,
+                          .cpu_sys_s = 2.125, .cpu_pct_mean = 88.5, .cpu_pct_max = 190.0,
+                          .rss_initial_bytes = 1.1e9, .rss_peak_bytes = 2.4e9,
+                          .rss_final_bytes = 2.3e9, .vm_peak_bytes = 5e9,
+                          .sys_mem_total_bytes = 16e9, .sys_mem_used_pct_max = 45.5,
+                          .threads_max = UINT32_MAX, .read_bytes = 1.2e9, .write_bytes = 3e8,
+                          .disk_read_bytes = 1e9, .disk_write_bytes = 2e8, .net_rx_bytes = NAN,
+                          .net_tx_bytes = NAN, .ctx_vol = 1234, .ctx_invol = 56,
+                          .minflt = 12345, .majflt = 3, .gpu_mem_peak_bytes = 3.1e9,
+                          .gpu_util_mean_pct = 78.0, .gpu_util_max_pct = 99.0,
+                          .cpu_energy_j = 120.0, .gpu_energy_j = INFINITY, .energy_j = -0.0,
+                          .carbon_g_per_kwh = 475, .carbon_g = 1.0 / 3.0, .flops = 1.2e12,
+                          .flops_per_s = 2.65e10, .leaked_bytes = UINT64_MAX,
+                          .leaked_count = 340};
+
+  p->n_probes = 3;
+  p->probes = xcalloc(3, sizeof *p->probes);
+  p->probes[0] = (fathom_probe_info){xstrdup("rusage"), 1, xstrdup("thread CPU time, switches")};
+  p->probes[1] = (fathom_probe_info){xstrdup("perf_hw"), 0,
+                                     xstrdup("perf_event_open: \"No such file\"\n")};
+  p->probes[2] = (fathom_probe_info){xstrdup("nvml"), 1, xstrdup(bad[4])};
+
+  p->n_gpus = 2;
+  p->gpus = xcalloc(2, sizeof *p->gpus);
+  p->gpus[0] = (fathom_gpu_info){0, xstrdup("NVIDIA H100 80GB HBM3"), 8.5e10, 3.1e9, NAN, 78.0,
+                                 99.0, 350.5, 71.0, 1e4};
+  p->gpus[1] = (fathom_gpu_info){UINT32_MAX, NULL, 0, -0.0, 1.5e9, NAN, INFINITY, 0, 0, 0};
+
+  static const char *const cols[] = {"cpu_user_pct", "rss_bytes", "gpu0_util_pct",
+                                     "gpu1_util_pct"};
+  fathom_series *se = &p->series;
+  se->interval_s = 0.5;
+  se->n_cols = 4;
+  se->cols = xcalloc(4, sizeof *se->cols);
+  for (int k = 0; k < 4; k++) se->cols[k] = xstrdup(cols[k]);
+  se->n = 3;
+  se->ts_ns = xcalloc(3, sizeof *se->ts_ns);
+  se->v = xcalloc(12, sizeof *se->v);
+  static const uint64_t ts[] = {0, 500000000, 500000000};
+  static const double v[] = {12.5, 1.1e9, NAN, 0, 99.75, 2.4e9, 78, -0.0,
+                             INFINITY, 2.3e9, 99, 1e-300};
+  memcpy(se->ts_ns, ts, sizeof ts);
+  memcpy(se->v, v, sizeof v);
+
+  p->n_mem_snapshots = 2;
+  p->mem_snapshots = xcalloc(2, sizeof *p->mem_snapshots);
+  fathom_mem_snapshot_info *a = &p->mem_snapshots[0], *b = &p->mem_snapshots[1];
+  *a = (fathom_mem_snapshot_info){xstrdup("start"), 1000, 1.1e9, 10, 4096, 2, NULL, NULL, NULL};
+  a->zone = xcalloc(2, sizeof *a->zone);
+  a->zone_live_count = xcalloc(2, sizeof *a->zone_live_count);
+  a->zone_live_bytes = xcalloc(2, sizeof *a->zone_live_bytes);
+  a->zone[0] = 0, a->zone_live_count[0] = 4, a->zone_live_bytes[0] = 1024;
+  a->zone[1] = 3, a->zone_live_count[1] = 6, a->zone_live_bytes[1] = 3072;
+  *b = (fathom_mem_snapshot_info){xstrdup("after \"epoch\""), UINT64_MAX, NAN, UINT64_MAX, 0, 3,
+                                  NULL, NULL, NULL};
+  b->zone = xcalloc(3, sizeof *b->zone);
+  b->zone_live_count = xcalloc(3, sizeof *b->zone_live_count);
+  b->zone_live_bytes = xcalloc(3, sizeof *b->zone_live_bytes);
+  static const uint32_t bz[] = {2, 0, 3};
+  static const uint64_t bc[] = {1, 40, UINT64_MAX}, bb[] = {512, 1024 * 1024, 0};
+  memcpy(b->zone, bz, sizeof bz);
+  memcpy(b->zone_live_count, bc, sizeof bc);
+  memcpy(b->zone_live_bytes, bb, sizeof bb);
+
+  p->n_gov_actions = 3;
+  p->gov_actions = xcalloc(3, sizeof *p->gov_actions);
+  p->gov_actions[0] = (fathom_gov_action){100000000, 0, FATHOM_GOV_PROBES_THINNED, 32, 5.5};
+  p->gov_actions[1] = (fathom_gov_action){200000000, FATHOM_NONE, FATHOM_GOV_TIME_SAMPLED, 8,
+                                          NAN};
+  p->gov_actions[2] = (fathom_gov_action){UINT64_MAX, 3, FATHOM_GOV_DOWNGRADED, 0, -0.0};
 }
 
 /* Strings with bytes that are not UTF-8, and what the writer turns them into: each
@@ -204,6 +330,7 @@ static fathom_profile *build_model(int fixed) {
   const fathom_counter_event cev[] = {
       {0, 0, 5, -5.0}, {1, FATHOM_NONE, 6, NAN}, {2, 1, UINT64_MAX, 4096.000000000001}};
   memcpy(p->counter_events, cev, sizeof cev);
+  build_model_res(p, bad);
   return p;
 }
 
@@ -240,7 +367,9 @@ static fathom_profile *build_big(uint32_t n) {
       c[k] = (r >> (k * 3)) % 5000 + 1;
     }
     set_hist(&nd->hist, nb, b, c);
+    nd->time_every = 1;
   }
+  for (uint32_t i = 0; i < 50; i++) p->zones[i].time_every = 1;
   return p;
 }
 
@@ -279,6 +408,96 @@ static int stats_diff(const fathom_stats *a, const fathom_stats *b, const char *
   U(w, ->count); U(w, ->total_ns); U(w, ->self_ns); U(w, ->min_ns); U(w, ->max_ns);
   D(w, ->mean_ns); D(w, ->stddev_ns); D(w, ->p50_ns); D(w, ->p90_ns); D(w, ->p95_ns);
   D(w, ->p99_ns); D(w, ->p999_ns);
+  return 0;
+}
+
+static int res_diff(const fathom_res *a, const fathom_res *b, const char *w, char *why,
+                    size_t cap) {
+  U(w, ->samples); U(w, ->sample_every); U(w, ->mask);
+  for (int k = 0; k < FATHOM_RES_N; k++) D(w, ->sum[k]);
+  return 0;
+}
+
+static int alloc_diff(const fathom_alloc *a, const fathom_alloc *b, const char *w, char *why,
+                      size_t cap) {
+  U(w, ->alloc_count); U(w, ->alloc_bytes); U(w, ->free_count); U(w, ->free_bytes);
+  U(w, ->live_count); U(w, ->live_bytes); D(w, ->growth_bytes_per_call);
+  return 0;
+}
+
+/* The schema-2 parts of two models. */
+static int profile_differs2(const fathom_profile *a, const fathom_profile *b, char *why,
+                            size_t cap) {
+  char w[128];
+  const char *m = "meta";
+  U(m, ->meta.dropped_hist); D(m, ->meta.overhead_budget_pct); I(m, ->meta.governor);
+  D(m, ->meta.probe_cost_ns); D(m, ->meta.monitor_cpu_ns); U(m, ->meta.sample_every);
+  I(m, ->meta.alloc_tracking); U(m, ->meta.dropped_snapshots);
+  for (uint32_t i = 0; i < a->n_zones; i++) {
+    snprintf(w, sizeof w, "zones[%u]", i);
+    U(w, ->zones[i].stats.timed); D(w, ->zones[i].flops); U(w, ->zones[i].gov);
+    U(w, ->zones[i].time_every);
+    if (res_diff(&a->zones[i].res, &b->zones[i].res, w, why, cap)) return 1;
+    if (alloc_diff(&a->zones[i].alloc, &b->zones[i].alloc, w, why, cap)) return 1;
+    if (alloc_diff(&a->zones[i].alloc_self, &b->zones[i].alloc_self, w, why, cap)) return 1;
+  }
+  for (uint32_t i = 0; i < a->n_nodes; i++) {
+    snprintf(w, sizeof w, "nodes[%u]", i);
+    U(w, ->nodes[i].stats.timed); D(w, ->nodes[i].flops); D(w, ->nodes[i].flops_self);
+    U(w, ->nodes[i].gov); U(w, ->nodes[i].time_every);
+    if (res_diff(&a->nodes[i].res, &b->nodes[i].res, w, why, cap)) return 1;
+    if (alloc_diff(&a->nodes[i].alloc, &b->nodes[i].alloc, w, why, cap)) return 1;
+    if (alloc_diff(&a->nodes[i].alloc_self, &b->nodes[i].alloc_self, w, why, cap)) return 1;
+  }
+  const char *r = "res";
+  I(r, ->res.monitored); U(r, ->res.n_samples); D(r, ->res.wall_s); D(r, ->res.cpu_user_s);
+  D(r, ->res.cpu_sys_s); D(r, ->res.cpu_pct_mean); D(r, ->res.cpu_pct_max);
+  D(r, ->res.rss_initial_bytes); D(r, ->res.rss_peak_bytes); D(r, ->res.rss_final_bytes);
+  D(r, ->res.vm_peak_bytes); D(r, ->res.sys_mem_total_bytes); D(r, ->res.sys_mem_used_pct_max);
+  U(r, ->res.threads_max); D(r, ->res.read_bytes); D(r, ->res.write_bytes);
+  D(r, ->res.disk_read_bytes); D(r, ->res.disk_write_bytes); D(r, ->res.net_rx_bytes);
+  D(r, ->res.net_tx_bytes); D(r, ->res.ctx_vol); D(r, ->res.ctx_invol); D(r, ->res.minflt);
+  D(r, ->res.majflt); D(r, ->res.gpu_mem_peak_bytes); D(r, ->res.gpu_util_mean_pct);
+  D(r, ->res.gpu_util_max_pct); D(r, ->res.cpu_energy_j); D(r, ->res.gpu_energy_j);
+  D(r, ->res.energy_j); D(r, ->res.carbon_g_per_kwh); D(r, ->res.carbon_g); D(r, ->res.flops);
+  D(r, ->res.flops_per_s); U(r, ->res.leaked_bytes); U(r, ->res.leaked_count);
+  U("", ->n_probes); U("", ->n_gpus); U("", ->n_mem_snapshots); U("", ->n_gov_actions);
+  U("", ->series.n_cols); U("", ->series.n); D("", ->series.interval_s);
+  for (uint32_t i = 0; i < a->n_probes; i++) {
+    snprintf(w, sizeof w, "probes[%u]", i);
+    S(w, ->probes[i].name); I(w, ->probes[i].available); S(w, ->probes[i].detail);
+  }
+  for (uint32_t i = 0; i < a->n_gpus; i++) {
+    snprintf(w, sizeof w, "gpus[%u]", i);
+    U(w, ->gpus[i].index); S(w, ->gpus[i].name); D(w, ->gpus[i].mem_total_bytes);
+    D(w, ->gpus[i].mem_peak_bytes); D(w, ->gpus[i].proc_mem_peak_bytes);
+    D(w, ->gpus[i].util_mean_pct); D(w, ->gpus[i].util_max_pct); D(w, ->gpus[i].power_mean_w);
+    D(w, ->gpus[i].temp_max_c); D(w, ->gpus[i].energy_j);
+  }
+  for (uint32_t k = 0; k < a->series.n_cols; k++) {
+    snprintf(w, sizeof w, "series.cols[%u]", k);
+    S(w, ->series.cols[k]);
+  }
+  for (uint64_t i = 0; i < a->series.n; i++) {
+    snprintf(w, sizeof w, "series.rows[%llu]", (unsigned long long)i);
+    U(w, ->series.ts_ns[i]);
+    for (uint64_t k = 0; k < a->series.n_cols; k++) D(w, ->series.v[i * a->series.n_cols + k]);
+  }
+  for (uint32_t i = 0; i < a->n_mem_snapshots; i++) {
+    snprintf(w, sizeof w, "mem_snapshots[%u]", i);
+    S(w, ->mem_snapshots[i].label); U(w, ->mem_snapshots[i].ts_ns);
+    D(w, ->mem_snapshots[i].rss_bytes); U(w, ->mem_snapshots[i].live_count);
+    U(w, ->mem_snapshots[i].live_bytes); U(w, ->mem_snapshots[i].n);
+    for (uint32_t k = 0; k < a->mem_snapshots[i].n; k++) {
+      U(w, ->mem_snapshots[i].zone[k]); U(w, ->mem_snapshots[i].zone_live_count[k]);
+      U(w, ->mem_snapshots[i].zone_live_bytes[k]);
+    }
+  }
+  for (uint32_t i = 0; i < a->n_gov_actions; i++) {
+    snprintf(w, sizeof w, "gov_actions[%u]", i);
+    U(w, ->gov_actions[i].ts_ns); U(w, ->gov_actions[i].zone); U(w, ->gov_actions[i].gov);
+    U(w, ->gov_actions[i].value); D(w, ->gov_actions[i].overhead_pct);
+  }
   return 0;
 }
 
@@ -356,7 +575,7 @@ static int profile_differs(const fathom_profile *a, const fathom_profile *b, cha
     U(w, ->counter_events[i].counter); U(w, ->counter_events[i].thread);
     U(w, ->counter_events[i].ts_ns); D(w, ->counter_events[i].value);
   }
-  return 0;
+  return profile_differs2(a, b, why, cap);
 }
 
 static void assert_same(const fathom_profile *want, const fathom_profile *got) {

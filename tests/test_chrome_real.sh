@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_chrome_real.sh: feeds fathom's Chrome traces to a real external importer, speedscope
-# (npm package, pinned), and checks what it reads back: frames, nesting, times, threads.
+# (npm package, pinned), and checks what it reads back: frames, nesting, times, threads; the
+# traces also carry the monitor's "C" counter tracks, which must not disturb the import.
 #
 # Invariant: this test never passes without having run the importer. If npm or the package
 # is unavailable it says so and fails (exit 1); it does not skip.
@@ -95,6 +96,17 @@ catch (e) { if (!ctx.__fathomImporter) die('speedscope bundle failed before its 
   const xs = json.traceEvents.filter(e => e.ph === 'X');
   if (xs.length !== expect.x_events) die(`X events: ${xs.length}, want ${expect.x_events}`);
   if (json.otherData.synthesized !== expect.synthesized) die('otherData.synthesized: ' + json.otherData.synthesized);
+  // the monitor's counter tracks: per track, how many samples and the first sample's args
+  const cs = json.traceEvents.filter(e => e.ph === 'C');
+  for (const [track, want] of Object.entries(expect.counters || {})) {
+    const got = cs.filter(e => e.name === track);
+    if (got.length !== want.n) die(`counter track "${track}": ${got.length} events, want ${want.n}`);
+    if (JSON.stringify(got[0].args) !== JSON.stringify(want.first))
+      die(`counter track "${track}": first args ${JSON.stringify(got[0].args)}, want ${JSON.stringify(want.first)}`);
+    if (Math.abs(got[0].ts - want.ts) > 1e-9) die(`counter track "${track}": first ts ${got[0].ts}, want ${want.ts}`);
+  }
+  if (expect.counters && cs.some(e => Object.values(e.args).some(v => typeof v !== 'number')))
+    die('a counter event has a value that is not a number');
 
   const imp = await ctx.__fathomImporter;
   const group = await imp.importProfileGroupFromText(path.basename(tracePath), text);
@@ -137,6 +149,11 @@ DIST="$BUILD/node_modules/speedscope/dist/release"
 # Mirrors tests/chrome_gen.c.
 node "$TMP/drive.cjs" "$DIST" "$TMP/timeline.json" '{
   "synthesized": false, "x_events": 7,
+  "counters": {"cpu": {"n": 3, "ts": 1, "first": {"user_pct": 50}},
+               "memory": {"n": 3, "ts": 1, "first": {"rss_bytes": 1048576}},
+               "gpu0 util": {"n": 2, "ts": 1, "first": {"util_pct": 10}},
+               "gpu1 util": {"n": 3, "ts": 1, "first": {"util_pct": 20}},
+               "gpu1 memory": {"n": 3, "ts": 1, "first": {"mem_used_bytes": 4096}}},
   "threads": {
     "main (tid 101)": [["main_loop",0,10,1],["load",0,3,2],["parse \"json\"",0.2,1.2,3],
                        ["compute",3,8.5,2],["compute",9.2,9.9,2]],
@@ -145,6 +162,8 @@ node "$TMP/drive.cjs" "$DIST" "$TMP/timeline.json" '{
 
 node "$TMP/drive.cjs" "$DIST" "$TMP/synth.json" '{
   "synthesized": true, "x_events": 6,
+  "counters": {"cpu": {"n": 3, "ts": 1, "first": {"user_pct": 50}},
+               "gpu0 util": {"n": 2, "ts": 1, "first": {"util_pct": 10}}},
   "threads": {
     "main (tid 101)": [["main_loop",0,10,1],["compute",0,6.2,2],["load",6.2,9.2,2],
                        ["parse \"json\"",6.2,7.2,3]],

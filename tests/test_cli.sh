@@ -1,5 +1,6 @@
 # test_cli.sh: the `fathom` command: help, version, every usage and input error, and rendering a
-# real profile (made by tests/cli_gen.c) in every format, to stdout and with -o.
+# real profile (made by tests/cli_gen.c) in every format, to stdout and with -o; profiles with
+# every schema-2 resource section (hand-built and recorded at DETAILED); a schema-1 file.
 # Invariant: every failing command must exit 2 (1 for output errors), print exactly one line on
 # stderr (plus the hint for usage errors), nothing on stdout, and leave no output or temp file.
 set -u
@@ -308,6 +309,75 @@ if ((have_profile)); then
     echo "note: script(1) unavailable; terminal colour cases skipped"
   fi
 fi
+
+# ---- schema 2: resource sections, from a hand-built model and a DETAILED recording -----------
+# check_rich NAME FILE: every format renders; the json view reloads to the same text and
+# re-saves byte for byte; every CSV record has the header's field count
+check_rich() {
+  local name=$1 file=$2 fmt
+  mkdir -p "$T/$name"
+  for fmt in text json csv chrome; do
+    run report "$file" --format "$fmt" -o "$T/$name/out.$fmt"
+    assert_eq "$name $fmt: exit 0" "0" "$RC"
+    assert_eq "$name $fmt: stderr empty" "" "$ERR"
+  done
+  run report "$T/$name/out.json"
+  assert_same_file "$name: json view re-loads to the same text" "$T/$name/out.text" "$T/stdout"
+  run report "$T/$name/out.json" --format json
+  assert_same_file "$name: json view re-saves identically" "$T/$name/out.json" "$T/stdout"
+  local counts
+  counts=$(awk -F, '{ print NF }' "$T/$name/out.csv" | sort -u | tr '\n' ' ')
+  assert_eq "$name: csv records all have 64 fields" "64 " "$counts"
+  assert_no_match "$name: no colour in a file" "$ESC" "$(cat "$T/$name/out.text")"
+}
+if ((have_profile)) && "$T/gen" --model "$T/model.json" 2>"$T/gen.err"; then
+  pass=$((pass + 1))
+  check_rich model "$T/model.json"
+  text=$(cat "$T/model/out.text")
+  for want in 'Summary: +Peak RAM: 190\.7 MiB, Wall Time: 4\.000 s' 'Resources \(whole session' \
+    'memory +peak RAM' 'GPUs' 'Probes not available' 'perf_hw +not supported here' \
+    'Resources per operation' '1 in 16, 20 of 100' 'Memory still live at the end' \
+    'Memory snapshots' 'before -> after +load_batch +\+5\.00 KiB' 'Overhead governor' \
+    'probe interval raised to +32'; do
+    assert_match "model text: $want" "$want" "$text"
+  done
+  assert_match "model chrome: counter tracks" '"ph":"C","name":"gpu0 util"' "$(cat "$T/model/out.chrome")"
+  assert_match "model json: schema 2" '"schema_version":2' "$(head -n 1 "$T/model/out.json")"
+elif ((have_profile)); then
+  bad "generator writes a model" "$(head -n 5 "$T/gen.err")"
+fi
+if ((have_profile)) && "$T/gen" --detailed "$T/detailed.json" 2>"$T/gen.err"; then
+  pass=$((pass + 1))
+  check_rich detailed "$T/detailed.json"
+  assert_match "detailed text: level" 'Level: +detailed' "$(cat "$T/detailed/out.text")"
+  assert_match "detailed text: a zone" 'train_step' "$(cat "$T/detailed/out.text")"
+elif ((have_profile)); then
+  bad "generator records at DETAILED" "$(head -n 5 "$T/gen.err")"
+fi
+
+# ---- schema 1 files still load (a file fathom 0.1 wrote) ------------------------------------
+cat >"$T/v1.json" <<'EOF'
+{"format":"fathom-profile","schema_version":1,
+"meta":{"fathom_version":"0.1.0","session_name":"old","session_id":7,"start_unix_ns":0,"start_utc":null,"duration_ns":2000,"pid":1,"program":null,"host":null,"os":null,"kernel":null,"arch":null,"cpu_model":null,"n_cpus":1,"level":"basic","clock_source":"tsc","clock_resolution_ns":1,"clock_read_ns":5,"tsc_hz":0,"zone_cost_ns":20,"overhead_ns":20,"overhead_pct":1,"cpu_time_ns":2000,"n_zones":1,"dropped_zones":0,"dropped_events":0,"misuse":0,"fathom_bytes":0},
+"zones":[
+{"name":"old_zone","component":null,"tags":null,"file":null,"func":null,"line":0,"kind":"zone","stats":{"count":1,"total_ns":1000,"self_ns":1000,"min_ns":1000,"max_ns":1000,"mean_ns":1000,"stddev_ns":0,"p50_ns":1000,"p90_ns":1000,"p95_ns":1000,"p99_ns":1000,"p999_ns":1000},"hist":{"bucket":[],"count":[]}}],
+"nodes":[
+{"zone":0,"parent":null,"thread":0,"depth":1,"stats":{"count":1,"total_ns":1000,"self_ns":1000,"min_ns":1000,"max_ns":1000,"mean_ns":1000,"stddev_ns":0,"p50_ns":1000,"p90_ns":1000,"p95_ns":1000,"p99_ns":1000,"p999_ns":1000},"hist":{"bucket":[],"count":[]},"metrics":[]}],
+"threads":[
+{"tid":1,"name":"main","exited":false,"n_open":0,"n_zones":1,"n_dropped":0}],
+"counters":[],
+"timeline":{"recorded":false,"events":[],"counter_events":[]}}
+EOF
+for fmt in text json csv chrome; do
+  run report "$T/v1.json" --format "$fmt"
+  assert_eq "schema 1 $fmt: exit 0" "0" "$RC"
+  assert_eq "schema 1 $fmt: stderr empty" "" "$ERR"
+  assert_match "schema 1 $fmt: the zone" 'old_zone' "$OUT"
+done
+run report "$T/v1.json" --format json
+assert_match "schema 1 re-saved as schema 2" '"schema_version":2' "$OUT"
+run report "$T/v1.json"
+assert_no_match "schema 1 text: no resource sections" 'Resources|Governor|Probes' "$OUT"
 
 left=$(find "$T" -name '*.tmp.*')
 assert_eq "no temp file left anywhere" "" "$left"

@@ -55,6 +55,7 @@ NOINSTR static void begin(uint32_t max_depth) {
   fathom_config c;
   fathom_config_init(&c);
   if (max_depth) c.max_depth = max_depth;
+  test_level(&c);
   assert_int_equal(fathom_session_begin("cyg", &c), 0);
 }
 /* The function zone `name`, checked to be a function zone. */

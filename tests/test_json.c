@@ -162,13 +162,210 @@ static void test_other_writers(void **state) {
   fathom_profile_free(p);
 }
 
+/* ---- schema 1 ------------------------------------------------------------------------- */
+
+/* The example of docs/json-schema.md as schema 1 documented it (a file fathom 0.1 wrote). */
+static const char schema1_doc[] =
+    "{\"format\":\"fathom-profile\",\"schema_version\":1,\n"
+    "\"meta\":{\"fathom_version\":\"0.1.0\",\"session_name\":\"train\",\"session_id\":7451298"
+    "734512,\"start_unix_ns\":1732150000000000000,\"start_utc\":\"2024-11-21T00:46:40.0000000"
+    "00Z\",\"duration_ns\":2500000000,\"pid\":4242,\"program\":\"/usr/local/bin/train\",\"hos"
+    "t\":\"gpu-box-3\",\"os\":\"Linux\",\"kernel\":\"6.1.0-18-amd64\",\"arch\":\"x86_64\",\"c"
+    "pu_model\":\"AMD EPYC 7B13\",\"n_cpus\":2,\"level\":\"basic\",\"clock_source\":\"tsc\","
+    "\"clock_resolution_ns\":0.4,\"clock_read_ns\":6.5,\"tsc_hz\":2450000000,\"zone_cost_ns\""
+    ":21.5,\"overhead_ns\":64.5,\"overhead_pct\":2.58e-06,\"cpu_time_ns\":2500000000,\"n_zone"
+    "s\":3,\"dropped_zones\":0,\"dropped_events\":0,\"misuse\":0,\"fathom_bytes\":1048576},\n"
+    "\"zones\":[\n"
+    "{\"name\":\"epoch\",\"component\":\"training\",\"tags\":null,\"file\":\"train.c\",\"func"
+    "\":\"main\",\"line\":40,\"kind\":\"zone\",\"stats\":{\"count\":1,\"total_ns\":2000000000"
+    ",\"self_ns\":500000000,\"min_ns\":2000000000,\"max_ns\":2000000000,\"mean_ns\":200000000"
+    "0,\"stddev_ns\":0,\"p50_ns\":2000000000,\"p90_ns\":2000000000,\"p95_ns\":2000000000,\"p9"
+    "9_ns\":2000000000,\"p999_ns\":2000000000},\"hist\":{\"bucket\":[1655],\"count\":[1]}},\n"
+    "{\"name\":\"load_batch\",\"component\":\"data\",\"tags\":\"io\",\"file\":\"data.c\",\"fu"
+    "nc\":\"load_batch\",\"line\":88,\"kind\":\"function\",\"stats\":{\"count\":2,\"total_ns"
+    "\":1500000000,\"self_ns\":1500000000,\"min_ns\":700000000,\"max_ns\":800000000,\"mean_ns"
+    "\":750000000,\"stddev_ns\":70710678.11865476,\"p50_ns\":700000000,\"p90_ns\":800000000,"
+    "\"p95_ns\":800000000,\"p99_ns\":800000000,\"p999_ns\":800000000},\"hist\":{\"bucket\":[1"
+    "555,1567],\"count\":[1,1]}}],\n"
+    "\"nodes\":[\n"
+    "{\"zone\":0,\"parent\":null,\"thread\":0,\"depth\":1,\"stats\":{\"count\":1,\"total_ns\""
+    ":2000000000,\"self_ns\":500000000,\"min_ns\":2000000000,\"max_ns\":2000000000,\"mean_ns"
+    "\":2000000000,\"stddev_ns\":0,\"p50_ns\":2000000000,\"p90_ns\":2000000000,\"p95_ns\":200"
+    "0000000,\"p99_ns\":2000000000,\"p999_ns\":2000000000},\"hist\":{\"bucket\":[1655],\"coun"
+    "t\":[1]},\"metrics\":[]},\n"
+    "{\"zone\":1,\"parent\":0,\"thread\":0,\"depth\":2,\"stats\":{\"count\":2,\"total_ns\":15"
+    "00000000,\"self_ns\":1500000000,\"min_ns\":700000000,\"max_ns\":800000000,\"mean_ns\":75"
+    "0000000,\"stddev_ns\":70710678.11865476,\"p50_ns\":700000000,\"p90_ns\":800000000,\"p95_"
+    "ns\":800000000,\"p99_ns\":800000000,\"p999_ns\":800000000},\"hist\":{\"bucket\":[1555,15"
+    "67],\"count\":[1,1]},\"metrics\":[{\"name\":\"rows\",\"count\":2,\"sum\":2048,\"min\":10"
+    "24,\"max\":1024}]}],\n"
+    "\"threads\":[\n"
+    "{\"tid\":4242,\"name\":\"main\",\"exited\":false,\"n_open\":0,\"n_zones\":3,\"n_dropped"
+    "\":0}],\n"
+    "\"counters\":[\n"
+    "{\"name\":\"bytes_read\",\"kind\":\"counter\",\"n_updates\":2,\"value\":8192,\"total\":8"
+    "192,\"min\":4096,\"max\":4096}],\n"
+    "\"timeline\":{\"recorded\":true,\"events\":[\n"
+    "[0,0,1,1000,2000000000],\n"
+    "[0,1,2,2000,700000000],\n"
+    "[0,1,2,900000000,800000000]],\n"
+    "\"counter_events\":[\n"
+    "[0,0,700002000,4096],\n"
+    "[0,0,1700000000,8192]]}}\n";
+
+/* Every schema-2 field of a loaded schema-1 model holds its empty value. */
+static void check_schema1_defaults(const fathom_profile *q) {
+  assert_int_equal(q->meta.schema_version, 1);
+  assert_int_equal(q->meta.governor, 0);
+  assert_int_equal(q->meta.alloc_tracking, 0);
+  assert_int_equal(q->meta.sample_every, 0);
+  assert_int_equal(q->meta.dropped_snapshots, 0);
+  assert_true(q->meta.overhead_budget_pct == 0 && q->meta.probe_cost_ns == 0);
+  for (uint32_t i = 0; i < q->n_zones; i++) {
+    const fathom_zone_info *z = &q->zones[i];
+    assert_int_equal(z->stats.timed, z->stats.count);
+    assert_int_equal(z->time_every, 1);
+    assert_int_equal(z->gov, 0);
+    assert_true(z->res.samples == 0 && z->res.mask == 0 && z->alloc.alloc_count == 0);
+    assert_true(z->flops == 0);
+  }
+  for (uint32_t i = 0; i < q->n_nodes; i++) {
+    assert_int_equal(q->nodes[i].stats.timed, q->nodes[i].stats.count);
+    assert_int_equal(q->nodes[i].time_every, 1);
+    assert_true(q->nodes[i].res.mask == 0 && q->nodes[i].alloc_self.live_bytes == 0);
+  }
+  assert_int_equal(q->res.monitored, 0);
+  assert_true(isnan(q->res.wall_s) && isnan(q->res.rss_peak_bytes) && isnan(q->res.flops));
+  assert_true(isnan(q->res.carbon_g_per_kwh) && isnan(q->res.gpu_util_mean_pct));
+  assert_int_equal(q->res.leaked_bytes, 0);
+  assert_true(q->n_probes == 0 && q->probes == NULL && q->n_gpus == 0 && q->gpus == NULL);
+  assert_true(q->series.n == 0 && q->series.n_cols == 0 && q->series.cols == NULL);
+  assert_true(q->n_mem_snapshots == 0 && q->n_gov_actions == 0);
+}
+
+static void test_schema1_file(void **state) {
+  (void)state;
+  const char *path = tmp_path("v1.json");
+  put_file(path, schema1_doc, strlen(schema1_doc));
+  fathom_profile *q = load_ok(path);
+  check_schema1_defaults(q);
+  assert_int_equal(q->n_zones, 2);
+  assert_int_equal(q->n_nodes, 2);
+  assert_string_equal(q->zones[1].name, "load_batch");
+  assert_int_equal(q->zones[1].stats.count, 2);
+  assert_int_equal(q->nodes[1].stats.total_ns, 1500000000);
+  assert_int_equal(q->n_events, 3);
+  assert_string_equal(q->nodes[1].metrics[0].name, "rows");
+  /* saved again it becomes schema 2, and that loads back to the same model (but version) */
+  write_json(q, tmp_path("v1-as-v2.json"));
+  fathom_profile *r = load_ok(tmp_path("v1-as-v2.json"));
+  assert_int_equal(r->meta.schema_version, 2);
+  r->meta.schema_version = 1;
+  assert_same(q, r);
+  /* every view renders it */
+  char *buf = NULL;
+  size_t len = 0;
+  for (int fmt = 0; fmt < 4; fmt++) {
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(fathom_profile_write(q, (fathom_format)fmt, f, 0), 0);
+    fclose(f);
+    assert_true(len > 0);
+    free(buf);
+  }
+  fathom_profile_free(r);
+  fathom_profile_free(q);
+}
+
+/* The full model saved as schema 2, then every schema-2 member taken out and the version set
+ * to 1: loads as the model with the schema-2 fields at their empty values. A schema-1 file
+ * with schema-2 sections ignores them (unknown members), however odd they are. */
+static void test_schema1_from_model(void **state) {
+  (void)state;
+  fathom_profile *p = build_model(0), *want = build_model(1);
+  const char *path = tmp_path("strip.json");
+  write_json(p, path);
+  json_error_t je;
+  json_t *root = json_load_file(path, 0, &je);
+  assert_non_null(root);
+  json_object_set_new(root, "schema_version", json_integer(1));
+  static const char *const top[] = {"resources", "probes", "gpus", "series", "mem_snapshots",
+                                    "gov_actions"};
+  for (size_t k = 0; k < sizeof top / sizeof top[0]; k++) json_object_del(root, top[k]);
+  json_object_set_new(root, "series", json_string("ignored in schema 1"));
+  static const char *const meta2[] = {"overhead_budget_pct", "governor", "probe_cost_ns",
+                                      "monitor_cpu_ns", "sample_every", "alloc_tracking",
+                                      "dropped_snapshots"};
+  json_t *meta = json_object_get(root, "meta");
+  for (size_t k = 0; k < sizeof meta2 / sizeof meta2[0]; k++) json_object_del(meta, meta2[k]);
+  static const char *const member2[] = {"res", "alloc", "alloc_self", "flops", "flops_self",
+                                        "gov", "time_every"};
+  static const char *const tables[] = {"zones", "nodes"};
+  for (size_t t = 0; t < 2; t++) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(root, tables[t]), i, o) {
+      json_object_del(json_object_get(o, "stats"), "timed");
+      for (size_t k = 0; k < sizeof member2 / sizeof member2[0]; k++)
+        json_object_del(o, member2[k]);
+    }
+  }
+  /* odd values where schema 2 would look: ignored */
+  json_object_set_new(json_array_get(json_object_get(root, "zones"), 0), "res", json_true());
+  assert_int_equal(json_dump_file(root, path, JSON_COMPACT), 0);
+  json_decref(root);
+  fathom_profile *q = load_ok(path);
+  check_schema1_defaults(q);
+  /* want: the model with its schema-2 parts emptied (dropped_hist stays: it is read if there) */
+  want->meta.schema_version = 1;
+  want->meta.overhead_budget_pct = 0;
+  want->meta.governor = 0;
+  want->meta.probe_cost_ns = 0;
+  want->meta.monitor_cpu_ns = 0;
+  want->meta.sample_every = 0;
+  want->meta.alloc_tracking = 0;
+  want->meta.dropped_snapshots = 0;
+  for (uint32_t i = 0; i < want->n_zones; i++) {
+    fathom_zone_info *z = &want->zones[i];
+    memset(&z->res, 0, sizeof z->res);
+    memset(&z->alloc, 0, sizeof z->alloc);
+    memset(&z->alloc_self, 0, sizeof z->alloc_self);
+    z->flops = 0, z->gov = 0, z->time_every = 1, z->stats.timed = z->stats.count;
+  }
+  for (uint32_t i = 0; i < want->n_nodes; i++) {
+    fathom_node *nd = &want->nodes[i];
+    memset(&nd->res, 0, sizeof nd->res);
+    memset(&nd->alloc, 0, sizeof nd->alloc);
+    memset(&nd->alloc_self, 0, sizeof nd->alloc_self);
+    nd->flops = nd->flops_self = 0, nd->gov = 0, nd->time_every = 1;
+    nd->stats.timed = nd->stats.count;
+  }
+  for (uint32_t i = 0; i < want->n_probes; i++) free(want->probes[i].name), free(want->probes[i].detail);
+  for (uint32_t i = 0; i < want->n_gpus; i++) free(want->gpus[i].name);
+  for (uint32_t i = 0; i < want->series.n_cols; i++) free(want->series.cols[i]);
+  for (uint32_t i = 0; i < want->n_mem_snapshots; i++) {
+    fathom_mem_snapshot_info *ms = &want->mem_snapshots[i];
+    free(ms->label), free(ms->zone), free(ms->zone_live_count), free(ms->zone_live_bytes);
+  }
+  free(want->probes), free(want->gpus), free(want->series.cols), free(want->series.ts_ns);
+  free(want->series.v), free(want->mem_snapshots), free(want->gov_actions);
+  want->n_probes = want->n_gpus = want->n_mem_snapshots = want->n_gov_actions = 0;
+  want->probes = NULL, want->gpus = NULL, want->mem_snapshots = NULL, want->gov_actions = NULL;
+  memset(&want->series, 0, sizeof want->series);
+  want->res = q->res;   /* checked above: NaN figures, nothing monitored */
+  assert_same(want, q);
+  fathom_profile_free(q);
+  fathom_profile_free(want);
+  fathom_profile_free(p);
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip_full),  cmocka_unit_test(test_roundtrip_empty),
       cmocka_unit_test(test_roundtrip_big),   cmocka_unit_test(test_save_and_stream),
       cmocka_unit_test(test_save_failures),   cmocka_unit_test(test_other_writers),
-      cmocka_unit_test(test_comma_locale),
+      cmocka_unit_test(test_comma_locale),    cmocka_unit_test(test_schema1_file),
+      cmocka_unit_test(test_schema1_from_model),
   };
   return cmocka_run_group_tests_name("json", tests, NULL, cleanup_tmp);
 }

@@ -1,6 +1,6 @@
-/* test_json_bad.c: the JSON loader on input it must refuse: every truncation point, 47
- * malformed, ill-typed or out-of-range documents, unreadable paths; each with the right code
- * and a one-line message.
+/* test_json_bad.c: the JSON loader on input it must refuse: every truncation point, about a
+ * hundred malformed, ill-typed or out-of-range documents (schema 1 and 2 sections alike),
+ * unreadable paths; each with the right code and a one-line message.
  *
  * Invariant: every load that fails leaves *out NULL and a non-empty message, and no input,
  * however broken, crashes or leaks (run under ASan too). */
@@ -55,11 +55,15 @@ static void test_bad_documents(void **state) {
   (void)state;
   enum { F = FATHOM_E_FORMAT, V = FATHOM_E_VERSION };
   static const bad_case cases[] = {
-      {"\"schema_version\":1", "\"schema_version\":7", V,
-       "schema version 7 is not supported (this fathom reads 1)"},
-      {"\"schema_version\":1", "\"schema_version\":\"1\"", F,
+      {"\"schema_version\":2", "\"schema_version\":7", V,
+       "schema version 7 is not supported (this fathom reads 1 to 2)"},
+      {"\"schema_version\":2", "\"schema_version\":3", V,
+       "schema version 3 is not supported (this fathom reads 1 to 2)"},
+      {"\"schema_version\":2", "\"schema_version\":0", V, "schema version 0 is not supported"},
+      {"\"schema_version\":2", "\"schema_version\":-1", V, "schema version -1 is not"},
+      {"\"schema_version\":2", "\"schema_version\":\"1\"", F,
        "schema_version: expected an integer, got a string"},
-      {"\"schema_version\":1,", "", F, "schema_version: missing"},
+      {"\"schema_version\":2,", "", F, "schema_version: missing"},
       {"\"format\":\"fathom-profile\"", "\"format\":\"x\"", F, "format: \"x\" is not \"fathom-"},
       {"\"format\":\"fathom-profile\",", "", F, "format: missing"},
       {"\"format\":\"fathom-profile\",", "\"format\":\"fathom-profile\",\"format\":1,", F,
@@ -120,7 +124,103 @@ static void test_bad_documents(void **state) {
       {"\"main\"", "\"ma\xFFin\"", F, "malformed JSON"},
       {"\"main\"", "\"ma\\u0000in\"", F, "malformed JSON"},
       {"\"counter_events\":", "\"counter_events\":[],\"counter_events\":", F, "duplicate"},
-      {"]}}\n", "]}}\nx", F, "malformed JSON"},
+      {"]}\n", "]}\nx", F, "malformed JSON"},
+      /* schema 2: meta */
+      {"\"governor\":true", "\"governor\":1", F, "meta.governor: expected true or false"},
+      {"\"sample_every\":16,\"alloc_tracking\"", "\"sample_every\":-1,\"alloc_tracking\"", F,
+       "meta.sample_every: -1 is negative"},
+      {",\"dropped_snapshots\":\"18446744073709551615\"", "", F,
+       "meta.dropped_snapshots: missing"},
+      {"\"overhead_budget_pct\":5", "\"overhead_budget_pct\":\"5\"", F,
+       "meta.overhead_budget_pct: expected a number, got a string"},
+      {"\"timed\":750,", "", F, "zones[0].stats.timed: missing"},
+      /* zones' and nodes' resources */
+      {"\"res\":{\"samples\":412", "\"res\":{\"samples\":\"x\"", F,
+       "zones[0].res.samples: \"x\" is not an unsigned integer"},
+      {"\"cpu_user_ns\":1000000.5", "\"cpu_user_ns\":\"fast\"", F,
+       "zones[0].res.sum.cpu_user_ns: expected a number, got a string"},
+      {"\"sample_every\":7,\"sum\":{}", "\"sample_every\":7", F, "zones[2].res.sum: missing"},
+      {"\"res\":{\"samples\":0,", "\"res\":[0],\"x\":{\"samples\":0,", F,
+       "zones[2].res: expected an object, got an array"},
+      {"\"alloc\":{\"alloc_count\":100", "\"alloc\":{\"alloc_count\":-100", F,
+       "zones[0].alloc.alloc_count: -100 is negative"},
+      {",\"growth_bytes_per_call\":12.25", "", F,
+       "zones[0].alloc.growth_bytes_per_call: missing"},
+      {"\"alloc\":{\"alloc_count\":3,", "\"alloc\":7,\"x\":{\"alloc_count\":3,", F,
+       "nodes[1].alloc: expected an object, got an integer"},
+      {"\"gov\":[\"time_sampled\"]", "\"gov\":[\"time_warp\"]", F,
+       "nodes[5].gov[0]: unknown governor action \"time_warp\""},
+      {"\"gov\":[\"time_sampled\"]", "\"gov\":{\"a\":1}", F,
+       "nodes[5].gov: expected a list of governor actions, got an object"},
+      {"\"time_every\":4294967295", "\"time_every\":4294967296", F,
+       "zones[2].time_every: 4294967296 does not fit in 32 bits"},
+      {"\"flops\":2500000000,", "\"flops\":\"lots\",", F,
+       "nodes[2].flops: expected a number, got a string"},
+      /* the session's resources, probes, GPUs */
+      {"\"resources\":{\"monitored\"", "\"resources_x\":{\"monitored\"", F, "resources: missing"},
+      {"\"monitored\":true", "\"monitored\":\"yes\"", F,
+       "resources.monitored: expected true or false, got a string"},
+      {"\"n_samples\":91,", "", F, "resources.n_samples: missing"},
+      {"\"threads_max\":4294967295", "\"threads_max\":-1", F,
+       "resources.threads_max: -1 is negative"},
+      {"\"net_rx_bytes\":null", "\"net_rx_bytes\":[]", F,
+       "resources.net_rx_bytes: expected a number, got an array"},
+      {"{\"name\":\"rusage\",\"available\":true", "{\"name\":null,\"available\":true", F,
+       "probes[0].name: expected a string, got null"},
+      {"\"probes\":[\n{\"name\":\"rusage\"", "\"probes\":7,\"px\":[\n{\"name\":\"rusage\"", F,
+       "probes: expected an array, got an integer"},
+      {"\"available\":false", "\"available\":0", F, "probes[1].available: expected true or false"},
+      {"\"index\":0,\"name\":\"NVIDIA", "\"index\":-1,\"name\":\"NVIDIA", F,
+       "gpus[0].index: -1 is negative"},
+      {"\"util_max_pct\":\"Infinity\"", "\"util_max_pct\":\"lots\"", F,
+       "gpus[1].util_max_pct: expected a number, got a string"},
+      {"{\"index\":4294967295,", "[],{\"index\":4294967295,", F,
+       "gpus[1]: expected an object, got an array"},
+      /* the monitor's series */
+      {"[0,12.5,1100000000,null,0]", "[0,12.5,1100000000,null]", F,
+       "series.rows[0]: expected 5 values [ts_ns and 4 column values], got 4"},
+      {"[0,12.5,1100000000,null,0]", "[0,12.5,1100000000,null,0,1]", F,
+       "series.rows[0]: expected 5 values"},
+      {"[0,12.5,1100000000,null,0]", "{}", F, "series.rows[0]: expected an array"},
+      {"\"gpu1_util_pct\"]", "\"gpu0_util_pct\"]", F,
+       "series.columns[3]: column \"gpu0_util_pct\" repeats columns[2]"},
+      {"\"columns\":[\"cpu_user_pct\"", "\"columns\":[1", F,
+       "series.columns[0]: expected a string, got an integer"},
+      {"\"columns\":[\"cpu_user_pct\"", "\"columns\":[\"\"", F, "series.columns[0]: empty"},
+      {"[500000000,\"Infinity\"", "[400000000,\"Infinity\"", F,
+       "series.rows[2][0]: ts_ns 400000000 is before the previous row's 500000000"},
+      {"[0,12.5,", "[0,true,", F, "series.rows[0][1]: expected a number, got true"},
+      {"\"interval_s\":0.5,", "", F, "series.interval_s: missing"},
+      {"\"series\":{", "\"seriez\":{", F, "series: missing"},
+      {"\"rows\":[", "\"rows\":{\"a\":[", F, "malformed"},
+      /* memory snapshots */
+      {"\"zone_live_count\":[4,6]", "\"zone_live_count\":[4]", F,
+       "mem_snapshots[0].zone_live_count: 1 entries but zone has 2"},
+      {"\"zone_live_bytes\":[512,1048576,0]", "\"zone_live_bytes\":[512,1048576,0,1]", F,
+       "mem_snapshots[1].zone_live_bytes: 4 entries but zone has 3"},
+      {"\"zone\":[2,0,3]", "\"zone\":[2,0,4]", F,
+       "mem_snapshots[1].zone[2]: index 4 out of range (4 zones)"},
+      {"\"zone\":[2,0,3]", "\"zone\":[2,0,2]", F, "mem_snapshots[1].zone[2]: zone 2 is listed twice"},
+      {"\"zone\":[2,0,3]", "\"zone\":[2,0,null]", F, "mem_snapshots[1].zone[2]: expected an index"},
+      {"\"label\":\"start\"", "\"label\":5", F,
+       "mem_snapshots[0].label: expected a string or null, got an integer"},
+      {"\"zone\":[0,3]", "\"zone\":\"0,3\"", F,
+       "mem_snapshots[0].zone: expected an array, got a string"},
+      {"\"zone_live_bytes\":[1024,3072]", "\"zone_live_bytes\":[1024,-3072]", F,
+       "mem_snapshots[0].zone_live_bytes[1]: -3072 is negative"},
+      {"\"mem_snapshots\":[", "\"snapshots\":[", F, "mem_snapshots: missing"},
+      /* governor actions */
+      {"\"zone\":3,\"action\"", "\"zone\":4,\"action\"", F,
+       "gov_actions[2].zone: index 4 out of range (4 zones)"},
+      {"\"action\":\"probes_thinned\"", "\"action\":\"panic\"", F,
+       "gov_actions[0].action: unknown governor action \"panic\""},
+      {"\"action\":\"downgraded\"", "\"action\":3", F,
+       "gov_actions[2].action: 3 is not a governor action"},
+      {"\"value\":32", "\"value\":4294967296", F,
+       "gov_actions[0].value: 4294967296 does not fit in 32 bits"},
+      {"\"overhead_pct\":5.5", "\"overhead_pct\":{}", F,
+       "gov_actions[0].overhead_pct: expected a number, got an object"},
+      {"\"gov_actions\":[", "\"gov_acts\":[", F, "gov_actions: missing"},
   };
   fathom_profile *p = build_model(0);
   const char *path = tmp_path("base.json");
@@ -135,18 +235,24 @@ static void test_bad_documents(void **state) {
       fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err, cases[i].msg);
     free(doc);
   }
+  /* a schema-1 document is still checked as schema 1 */
+  char *v1 = mutate(base, "\"schema_version\":2", "\"schema_version\":1");
+  v1 = remutate(v1, "\"host\":", "\"hostname\":");
+  load_fails(v1, strlen(v1), FATHOM_E_FORMAT, err, sizeof err);
+  assert_non_null(strstr(err, "meta.host: missing"));
+  free(v1);
   /* not profiles at all */
   static const char *const junk[] = {"", " ", "null", "[1,2]", "{}", "not json", "{\"a\":",
                                      "\xEF\xBB\xBF{}", "{\"format\":\"fathom-profile\"}"};
   for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
     load_fails(junk[i], strlen(junk[i]), FATHOM_E_FORMAT, err, sizeof err);
   /* a file name prefixes the message */
-  char *doc = mutate(base, "\"schema_version\":1", "\"schema_version\":7");
+  char *doc = mutate(base, "\"schema_version\":2", "\"schema_version\":7");
   const char *vpath = tmp_path("v7.json");
   put_file(vpath, doc, strlen(doc));
   load_path_fails(vpath, FATHOM_E_VERSION, err, sizeof err);
   char want[PATH_MAX + 100];
-  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1)",
+  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1 to 2)",
            vpath);
   assert_string_equal(err, want);
   /* tiny or absent message buffers are fine */

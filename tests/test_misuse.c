@@ -34,6 +34,7 @@ static void begin_timeline(int timeline) {
   fathom_config c;
   fathom_config_init(&c);
   c.timeline = timeline;
+  test_level(&c);
   assert_int_equal(fathom_session_begin("misuse", &c), 0);
 }
 static void begin(void) { begin_timeline(0); }

@@ -35,6 +35,7 @@ static void sleep_ms(int ms) {
 static void begin(const char *name) {
   fathom_config c;
   fathom_config_init(&c);
+  test_level(&c);
   assert_int_equal(fathom_session_begin(name, &c), 0);
 }
 

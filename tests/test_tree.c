@@ -60,6 +60,7 @@ static fathom_config cfg0(void) {
   fathom_config_init(&c);
   /* exact values fed through fathom_zone_record: ns must not round to timer ticks */
   c.clock = FATHOM_CLOCK_MONOTONIC;
+  test_level(&c);
   return c;
 }
 static void begin(void) {
@@ -492,7 +493,7 @@ static void test_live_reads(void **state) {
   assert_int_equal(fathom_status_get(&st), 0);
   assert_int_equal(st.active, 1);
   assert_int_equal(st.enabled, 1);
-  assert_int_equal(st.level, FATHOM_LEVEL_BASIC);
+  assert_int_equal(st.level, cfg0().level);
   assert_int_equal(st.n_threads, 2);
   assert_int_equal(st.n_nodes, snap->n_nodes);
   assert_int_equal(st.n_zones, 5);

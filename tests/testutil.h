@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fathom.h"
@@ -73,6 +74,15 @@ TESTUTIL_FN uint32_t node_under(const fathom_profile *p, const char *name, uint3
     if (p->nodes[i].zone == z && p->nodes[i].parent == parent) return i;
   fail_msg("no node of zone '%s' under node %u", name, parent);
   return FATHOM_NONE;
+}
+
+/* ---- levels ------------------------------------------------------------------------ */
+
+/* The level a group runs at: FATHOM_TEST_LEVEL (ctest runs some groups a second time at
+ * DETAILED, so every API path is also checked on the sampled/probed recorder path). */
+TESTUTIL_FN void test_level(fathom_config *c) {
+  const char *v = getenv("FATHOM_TEST_LEVEL");
+  if (v && *v) assert_int_equal(fathom_level_parse(v, &c->level), 0);
 }
 
 /* ---- teardown ---------------------------------------------------------------------- */

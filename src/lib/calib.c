@@ -1,41 +1,85 @@
-/* calib.c: measures what one zone (begin + end, BASIC) costs on this machine, on a hidden
- * thread of fathom's own, so the model can report fathom's overhead: zones x cost.
+/* calib.c: measures what fathom's own work costs on this machine, so the model can report
+ * fathom's overhead and the governor can hold its budget: one zone (begin + end, BASIC), one
+ * counted-only call (time sampling), one probed call's probes.
  *
- * Invariant: the calibration thread's data never appears in a profile (it is marked hidden
- * at registration) and it exits before fathom_session_begin returns. */
+ * Invariant: the zone calibrations run on a hidden thread of fathom's own whose data never
+ * appears in a profile (marked hidden at registration) and which exits before
+ * fathom_session_begin returns; the probe calibration uses probes of its own, not a
+ * thread's. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include "alloc.h"
 #include "record.h"
 
 __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
 
-static void *calib_main(void *arg) {
-  fz_calibrating = 1;
-  static fathom_site site = {"fathom.calibration", "fathom", NULL, __FILE__, "calib_main", __LINE__, 0, 0};
+typedef struct calib_out { double zone_ns, untimed_ns; } calib_out;
+
+static double loop_cost(fathom_site *site) {
   double best = 0;
   for (int r = 0; r < 5; r++) {
     enum { N = 20000 };
     uint64_t a = fz_mono_ns();
     for (int i = 0; i < N; i++) {
-      fathom_zone z = fathom_zone_begin_site(&site);
+      fathom_zone z = fathom_zone_begin_site(site);
       fathom_zone_end(z);
     }
     double per = (double)(fz_mono_ns() - a) / N;
     if (r == 0 || per < best) best = per;
   }
-  *(double *)arg = best;
+  return best;
+}
+
+static void *calib_main(void *arg) {
+  calib_out *out = arg;
+  fz_calibrating = 1;
+  static fathom_site site = {"fathom.calibration", "fathom", NULL, __FILE__, "calib_main", __LINE__, 0, 0};
+  fathom_zone_end(fathom_zone_begin_site(&site));   /* creates the node */
+  fz_thread *t = fz_tls;
+  fz_node *n = t ? FZ_LDA(t->root.first_child) : NULL;
+  if (!n) return NULL;
+  FZ_ST(n->p_every, 0); /* the plain timed path, whatever the level */
+  FZ_ST(n->t_every, 1);
+  fz_node_update_special(n);
+  out->zone_ns = loop_cost(&site);
+  FZ_ST(n->t_every, 1u << 30); /* every call counted, none timed */
+  fz_node_update_special(n);
+  out->untimed_ns = loop_cost(&site);
   return NULL;
 }
 
-double fz_measure_zone_cost(void) {
-  double cost = 0;
+void fz_measure_zone_cost(double *zone_ns, double *untimed_ns) {
+  calib_out out = {0, 0};
   pthread_t th;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int ok = pthread_create(&th, NULL, calib_main, &cost) == 0;
+  int ok = pthread_create(&th, NULL, calib_main, &out) == 0;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (ok) pthread_join(th, NULL);
-  return cost;
+  *zone_ns = out.zone_ns;
+  *untimed_ns = out.untimed_ns;
+}
+
+double fz_measure_probe_cost(int level) {
+  int saved = errno;
+  fz_alloc_pause();
+  fz_probe_ctx *c = fz_probe_open(level);
+  double best = 0;
+  if (c) {
+    fz_pval v;
+    for (int r = 0; r < 5; r++) {
+      enum { N = 16 };
+      uint64_t a = fz_mono_ns();
+      for (int i = 0; i < N; i++) (void)fz_probe_read(c, &v);
+      double per = (double)(fz_mono_ns() - a) / N;
+      if (r == 0 || per < best) best = per;
+    }
+    fz_probe_close(c);
+  }
+  fz_alloc_resume();
+  errno = saved;
+  return 2 * best; /* a probed call reads at its begin and at its end */
 }

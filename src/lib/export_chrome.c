@@ -9,9 +9,15 @@
  * Without a recorded timeline (p->timeline == 0) there are no real begin times, so each
  * thread's call tree is laid out as an aggregate flame chart: siblings back to back from
  * ts 0, longest first, each as long as its total time over all calls; otherData says
- * "synthesized": true. */
+ * "synthesized": true.
+ *
+ * The monitor's time series become "C" counter tracks of the process (one event per sample
+ * and track, at µs since the session start): columns are grouped by unit into tracks such as
+ * "cpu" (user and system %, stacked), "memory" (RSS bytes) and one set per GPU; values that
+ * are not finite are left out of an event, and an event with none is not written. */
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +245,114 @@ static void fz_write_counter_events(FILE *f, const fathom_profile *p, int *first
   }
 }
 
+/* ---- monitor series as counter tracks ---- */
+
+/* Track and argument of a known monitor column; unknown columns get a track of their own. */
+static const struct {
+  const char *col, *track, *arg;
+} fz_track_map[] = {
+    {"cpu_user_pct", "cpu", "user_pct"},
+    {"cpu_sys_pct", "cpu", "sys_pct"},
+    {"rss_bytes", "memory", "rss_bytes"},
+    {"vm_bytes", "virtual memory", "vm_bytes"},
+    {"threads", "threads", "threads"},
+    {"read_bytes", "io (cumulative)", "read_bytes"},
+    {"write_bytes", "io (cumulative)", "write_bytes"},
+    {"disk_read_bytes", "storage (cumulative)", "read_bytes"},
+    {"disk_write_bytes", "storage (cumulative)", "write_bytes"},
+    {"ctx_vol", "context switches (cumulative)", "voluntary"},
+    {"ctx_invol", "context switches (cumulative)", "involuntary"},
+    {"minflt", "page faults (cumulative)", "minor"},
+    {"majflt", "page faults (cumulative)", "major"},
+    {"sys_mem_used_pct", "system memory", "used_pct"},
+    {"net_rx_bytes", "network (host, cumulative)", "rx_bytes"},
+    {"net_tx_bytes", "network (host, cumulative)", "tx_bytes"},
+    {"cpu_energy_j", "energy (cumulative)", "cpu_j"},
+};
+/* Per-GPU columns "gpu<k>_<what>": track "gpu<k> <track>", argument arg. */
+static const struct {
+  const char *what, *track, *arg;
+} fz_gpu_map[] = {
+    {"util_pct", "util", "util_pct"},
+    {"mem_used_bytes", "memory", "mem_used_bytes"},
+    {"power_w", "power", "power_w"},
+    {"temp_c", "temperature", "temp_c"},
+    {"energy_j", "energy (cumulative)", "energy_j"},
+};
+
+typedef struct fz_ctrack {
+  char track[96], arg[48];
+  uint32_t group;   /* index of the first column with the same track */
+} fz_ctrack;
+
+static void fz_track_of(const char *col, fz_ctrack *t) {
+  col = col ? col : "";
+  for (size_t k = 0; k < sizeof fz_track_map / sizeof fz_track_map[0]; k++) {
+    if (strcmp(col, fz_track_map[k].col) == 0) {
+      snprintf(t->track, sizeof t->track, "%s", fz_track_map[k].track);
+      snprintf(t->arg, sizeof t->arg, "%s", fz_track_map[k].arg);
+      return;
+    }
+  }
+  unsigned gpu;
+  int used = 0;
+  if (sscanf(col, "gpu%u_%n", &gpu, &used) == 1 && used > 0) {
+    for (size_t k = 0; k < sizeof fz_gpu_map / sizeof fz_gpu_map[0]; k++) {
+      if (strcmp(col + used, fz_gpu_map[k].what) == 0) {
+        snprintf(t->track, sizeof t->track, "gpu%u %s", gpu, fz_gpu_map[k].track);
+        snprintf(t->arg, sizeof t->arg, "%s", fz_gpu_map[k].arg);
+        return;
+      }
+    }
+  }
+  snprintf(t->track, sizeof t->track, "%.95s", col);
+  snprintf(t->arg, sizeof t->arg, "value");
+}
+
+static int fz_write_series(FILE *f, const fathom_profile *p, int *first) {
+  const fathom_series *se = &p->series;
+  if (se->n == 0 || se->n_cols == 0 || !se->cols || !se->v || !se->ts_ns) return 0;
+  fz_ctrack *t = calloc(se->n_cols, sizeof *t);
+  if (!t) return FATHOM_E_NOMEM;
+  for (uint32_t c = 0; c < se->n_cols; c++) {
+    fz_track_of(se->cols[c], &t[c]);
+    t[c].group = c;
+    for (uint32_t d = 0; d < c; d++) {
+      if (strcmp(t[d].track, t[c].track) == 0) {
+        t[c].group = t[d].group;
+        break;
+      }
+    }
+  }
+  long long pid = (long long)p->meta.pid;
+  for (uint64_t i = 0; i < se->n; i++) {
+    const double *row = se->v + i * se->n_cols;
+    for (uint32_t g = 0; g < se->n_cols; g++) {
+      if (t[g].group != g) continue;   /* one event per track: at its first column */
+      int args = 0;
+      for (uint32_t c = g; c < se->n_cols; c++) {
+        if (t[c].group != g || !isfinite(row[c])) continue;
+        if (!args) {
+          fputs(*first ? "\n" : ",\n", f);
+          *first = 0;
+          fputs("{\"ph\":\"C\",\"name\":", f);
+          fz_json_str(f, t[g].track);
+          fprintf(f, ",\"pid\":%lld,\"tid\":%lld,\"ts\":", pid, pid);
+          fz_json_us(f, se->ts_ns[i]);
+          fputs(",\"args\":{", f);
+        }
+        if (args++) fputc(',', f);
+        fz_json_str(f, t[c].arg);
+        fputc(':', f);
+        fz_json_num(f, row[c]);
+      }
+      if (args) fputs("}}", f);
+    }
+  }
+  free(t);
+  return 0;
+}
+
 static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesized) {
   const fathom_meta *m = &p->meta;
   fputs("\"otherData\":{\"synthesized\":", f);
@@ -270,10 +384,22 @@ static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesize
   fz_json_num(f, m->overhead_pct);
   fprintf(f,
           ",\"n_zones\":%llu,\"dropped_zones\":%llu,\"dropped_events\":%llu,"
-          "\"dropped_hist\":%llu,\"misuse\":%llu}",
+          "\"dropped_hist\":%llu,\"misuse\":%llu",
           (unsigned long long)m->n_zones, (unsigned long long)m->dropped_zones,
           (unsigned long long)m->dropped_events, (unsigned long long)m->dropped_hist,
           (unsigned long long)m->misuse);
+  fputs(",\"overhead_budget_pct\":", f);
+  fz_json_num(f, m->overhead_budget_pct);
+  fprintf(f, ",\"governor\":%s,\"probe_cost_ns\":", m->governor ? "true" : "false");
+  fz_json_num(f, m->probe_cost_ns);
+  fputs(",\"monitor_cpu_ns\":", f);
+  fz_json_num(f, m->monitor_cpu_ns);
+  fprintf(f, ",\"sample_every\":%u,\"alloc_tracking\":%s,\"dropped_snapshots\":%llu,"
+             "\"monitor_samples\":%llu,\"monitor_interval_s\":",
+          m->sample_every, m->alloc_tracking ? "true" : "false",
+          (unsigned long long)m->dropped_snapshots, (unsigned long long)p->series.n);
+  fz_json_num(f, p->series.interval_s);
+  fputs("}", f);
 }
 
 static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
@@ -307,6 +433,10 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
   fz_write_meta_events(f, p, &first);
   for (uint64_t k = 0; k < n; k++) fz_xev_write(f, p, &ev[k], &first);
   fz_write_counter_events(f, p, &first);
+  if (fz_write_series(f, p, &first)) {
+    free(ev);
+    return FATHOM_E_NOMEM;
+  }
   fputs("\n],\n\"displayTimeUnit\":\"ns\",\n", f);
   fz_write_other_data(f, p, synthesized);
   fputs("}\n", f);

@@ -2,10 +2,15 @@
  *
  * Invariant: the output is exactly one header row plus one row per merged path, in the
  * call tree's depth-first order (children by descending total), every row with the same
- * 26 fields (17 statistics, then 9 profile-wide columns, identical on every row: the clock,
- * fathom's measured cost and what was dropped, so the CSV alone tells how far to trust it), CRLF line ends, and any field holding a comma, quote, CR or LF quoted with
- * inner quotes doubled; so any RFC 4180 reader gets the table back unchanged. */
+ * 64 fields (17 statistics, 9 profile-wide columns identical on every row: the clock,
+ * fathom's measured cost and what was dropped, so the CSV alone tells how far to trust it;
+ * then 38 schema-2 columns of the path: timing sample, governor, probed resource sums,
+ * allocations, FLOPs), CRLF line ends, and any field holding a comma, quote, CR or LF quoted
+ * with inner quotes doubled; so any RFC 4180 reader gets the table back unchanged. A figure
+ * that was not measured (a probe that was not available, a NaN) is an empty field. */
 #include <locale.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +20,13 @@ static const char *const fz_csv_header =
     "path,zone,component,depth,threads,calls,total_ns,self_ns,mean_ns,stddev_ns,min_ns,"
     "max_ns,p50_ns,p90_ns,p95_ns,p99_ns,p999_ns,clock_source,clock_resolution_ns,"
     "clock_read_ns,zone_cost_ns,overhead_pct,dropped_zones,dropped_events,dropped_hist,"
-    "misuse\r\n";
+    "misuse,timed,time_every,gov,res_samples,res_sample_every,res_cpu_user_ns,res_cpu_sys_ns,"
+    "res_ctx_vol,res_ctx_invol,res_minflt,res_majflt,res_read_bytes,res_write_bytes,"
+    "res_disk_read_bytes,res_disk_write_bytes,res_rss_delta_bytes,res_instructions,"
+    "res_cycles,res_cache_refs,res_cache_misses,res_branch_misses,res_fp_ops,alloc_count,"
+    "alloc_bytes,free_count,free_bytes,live_count,live_bytes,growth_bytes_per_call,"
+    "self_alloc_count,self_alloc_bytes,self_free_count,self_free_bytes,self_live_count,"
+    "self_live_bytes,self_growth_bytes_per_call,flops,flops_self\r\n";
 
 static void fz_csv_field(FILE *f, const char *s) {
   if (!s) s = "";
@@ -41,7 +52,49 @@ static size_t fz_csv_path_len(const fathom_profile *p, const fz_path *paths, uin
   return len;
 }
 
-static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const char *path) {
+/* ",x" with the shortest digits that read back as x; ",": not finite (not measured). */
+static void fz_csv_double(FILE *f, double v) {
+  char b[48];
+  fputc(',', f);
+  if (!isfinite(v)) return;
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(b, sizeof b, "%.*g", prec, v);
+    if (prec == 17 || strtod(b, NULL) == v) break;
+  }
+  fputs(b, f);
+}
+
+static void fz_csv_alloc(FILE *f, const fathom_alloc *a) {
+  fprintf(f, ",%llu,%llu,%llu,%llu,%llu,%llu", (unsigned long long)a->alloc_count,
+          (unsigned long long)a->alloc_bytes, (unsigned long long)a->free_count,
+          (unsigned long long)a->free_bytes, (unsigned long long)a->live_count,
+          (unsigned long long)a->live_bytes);
+  fz_csv_double(f, a->growth_bytes_per_call);
+}
+
+/* The 38 schema-2 fields of a path, each preceded by its comma. */
+static void fz_csv_res(FILE *f, const fz_path_res *r) {
+  fprintf(f, ",%llu,%u,", (unsigned long long)r->timed, r->time_every);
+  const char *sep = "";
+  for (uint32_t bit = 1; bit; bit <<= 1) {   /* names joined by '|'; unnamed bits in hex */
+    if (!(r->gov & bit)) continue;
+    if (fz_gov_name(bit)) fprintf(f, "%s%s", sep, fz_gov_name(bit));
+    else fprintf(f, "%s0x%x", sep, bit);
+    sep = "|";
+  }
+  fprintf(f, ",%llu,%u", (unsigned long long)r->res.samples, r->res.sample_every);
+  for (int k = 0; k < FATHOM_RES_N; k++) {
+    if (r->res.mask & (1u << k)) fz_csv_double(f, r->res.sum[k]);
+    else fputc(',', f);
+  }
+  fz_csv_alloc(f, &r->alloc);
+  fz_csv_alloc(f, &r->alloc_self);
+  fz_csv_double(f, r->flops);
+  fz_csv_double(f, r->flops_self);
+}
+
+static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const fz_path_res *r,
+                       const char *path) {
   const fathom_zone_info *z = &p->zones[e->zone];
   const fathom_stats *s = &e->stats;
   fz_csv_field(f, path);
@@ -56,17 +109,25 @@ static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const
           s->p95_ns, s->p99_ns, s->p999_ns);
   const fathom_meta *m = &p->meta;
   fz_csv_field(f, m->clock_source);
-  fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%llu,%llu,%llu,%llu\r\n", m->clock_resolution_ns,
+  fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%llu,%llu,%llu,%llu", m->clock_resolution_ns,
           m->clock_read_ns, m->zone_cost_ns, m->overhead_pct,
           (unsigned long long)m->dropped_zones, (unsigned long long)m->dropped_events,
           (unsigned long long)m->dropped_hist, (unsigned long long)m->misuse);
+  fz_csv_res(f, r);
+  fputs("\r\n", f);
 }
 
 static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
   fz_path *paths = NULL;
   uint32_t n = 0, top = FATHOM_NONE;
+  fz_path_res *res = NULL;
   int rc = fz_paths_build(p, &paths, &n, &top);
   if (rc) return rc;
+  rc = fz_paths_res_build(p, paths, n, &res);
+  if (rc) {
+    fz_paths_free(paths, n);
+    return rc;
+  }
   fputs(fz_csv_header, f);
   char *buf = NULL;
   size_t cap = 0;
@@ -84,7 +145,7 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
       cap = need;
     }
     fz_path_string(p, paths, i, buf, need);
-    fz_csv_row(f, p, &paths[i], buf);
+    fz_csv_row(f, p, &paths[i], &res[i], buf);
     if (paths[i].first_child != FATHOM_NONE) {
       i = paths[i].first_child;
       continue;
@@ -93,6 +154,7 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
     if (i != FATHOM_NONE) i = paths[i].next_sibling;
   }
   free(buf);
+  free(res);
   fz_paths_free(paths, n);
   if (rc == 0 && ferror(f)) rc = FATHOM_E_IO;
   return rc;

@@ -5,7 +5,10 @@
  * escaped and invalid UTF-8 is replaced by U+FFFD, non-finite doubles never appear as numbers
  * (NaN is null, +-Inf the strings "Infinity"/"-Infinity"), uint64 values above INT64_MAX are
  * decimal strings (jansson and most parsers stop at int64), and every other number is written
- * exactly: integers in decimal, doubles with the fewest digits that read back bit-identical. */
+ * exactly: integers in decimal, doubles with the fewest digits that read back bit-identical.
+ * Schema-2 members of zones and nodes (res, alloc, flops, gov, time_every) are written only
+ * when they differ from the empty value the loader assumes for an absent member, so writing a
+ * loaded model gives back the same bytes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +159,7 @@ static void key(FILE *f, const char *k, int first) {
 
 static void put_stats(FILE *f, const fathom_stats *st) {
   key(f, "count", 1);      put_u(f, st->count);
+  key(f, "timed", 0);      put_u(f, st->timed);
   key(f, "total_ns", 0);   put_u(f, st->total_ns);
   key(f, "self_ns", 0);    put_u(f, st->self_ns);
   key(f, "min_ns", 0);     put_u(f, st->min_ns);
@@ -236,9 +240,113 @@ static void put_meta(FILE *f, const fathom_meta *m) {
   key(f, "n_zones", 0);             put_u(f, m->n_zones);
   key(f, "dropped_zones", 0);       put_u(f, m->dropped_zones);
   key(f, "dropped_events", 0);      put_u(f, m->dropped_events);
+  key(f, "dropped_hist", 0);        put_u(f, m->dropped_hist);
   key(f, "misuse", 0);              put_u(f, m->misuse);
   key(f, "fathom_bytes", 0);        put_u(f, m->fathom_bytes);
+  key(f, "overhead_budget_pct", 0); put_double(f, m->overhead_budget_pct);
+  key(f, "governor", 0);            put_bool(f, m->governor);
+  key(f, "probe_cost_ns", 0);       put_double(f, m->probe_cost_ns);
+  key(f, "monitor_cpu_ns", 0);      put_double(f, m->monitor_cpu_ns);
+  key(f, "sample_every", 0);        put_u64(f, m->sample_every);
+  key(f, "alloc_tracking", 0);      put_bool(f, m->alloc_tracking);
+  key(f, "dropped_snapshots", 0);   put_u(f, m->dropped_snapshots);
   put_s(f, "}");
+}
+
+/* ---- schema 2: resources of zones and nodes ------------------------------------------ */
+
+/* +0.0 exactly (a -0.0 must be written to come back). */
+static int pos_zero(double v) { return v == 0 && !signbit(v); }
+
+/* The sums of the measured probes, by name: {"cpu_user_ns":1.5e6,...}. A sum whose mask
+ * bit is clear was not measured and is not written. */
+static void put_res(FILE *f, const fathom_res *r) {
+  put_s(f, "{");
+  key(f, "samples", 1);      put_u(f, r->samples);
+  key(f, "sample_every", 0); put_u64(f, r->sample_every);
+  key(f, "sum", 0);          put_s(f, "{");
+  int first = 1;
+  for (int k = 0; k < FATHOM_RES_N; k++) {
+    if (!(r->mask & (1u << k))) continue;
+    key(f, fathom_res_name(k), first);
+    put_double(f, r->sum[k]);
+    first = 0;
+  }
+  put_s(f, "}}");
+}
+
+static int res_empty(const fathom_res *r) {
+  return r->samples == 0 && r->sample_every == 0 && (r->mask & ((1u << FATHOM_RES_N) - 1)) == 0;
+}
+
+static void put_alloc(FILE *f, const fathom_alloc *a) {
+  put_s(f, "{");
+  key(f, "alloc_count", 1);           put_u(f, a->alloc_count);
+  key(f, "alloc_bytes", 0);           put_u(f, a->alloc_bytes);
+  key(f, "free_count", 0);            put_u(f, a->free_count);
+  key(f, "free_bytes", 0);            put_u(f, a->free_bytes);
+  key(f, "live_count", 0);            put_u(f, a->live_count);
+  key(f, "live_bytes", 0);            put_u(f, a->live_bytes);
+  key(f, "growth_bytes_per_call", 0); put_double(f, a->growth_bytes_per_call);
+  put_s(f, "}");
+}
+
+static int alloc_empty(const fathom_alloc *a) {
+  return !a->alloc_count && !a->alloc_bytes && !a->free_count && !a->free_bytes &&
+         !a->live_count && !a->live_bytes && pos_zero(a->growth_bytes_per_call);
+}
+
+/* Governor bits: a list of names, or the integer when a bit has no name. */
+static void put_gov(FILE *f, uint32_t gov) {
+  if (gov & ~FZ_GOV_KNOWN) {
+    put_u64(f, gov);
+    return;
+  }
+  put_s(f, "[");
+  int first = 1;
+  for (uint32_t bit = 1; bit & FZ_GOV_KNOWN; bit <<= 1) {
+    if (!(gov & bit)) continue;
+    if (!first) fputc(',', f);
+    put_str(f, fz_gov_name(bit));
+    first = 0;
+  }
+  put_s(f, "]");
+}
+
+/* The schema-2 members of a zone or node, each left out when it holds its empty value (the
+ * loader's default), so a profile that measured nothing is no bigger than before.
+ * flops_self is NULL for zones. */
+static void put_resource_members(FILE *f, const fathom_res *r, const fathom_alloc *a,
+                                 const fathom_alloc *as, double flops, const double *flops_self,
+                                 uint32_t gov, uint32_t time_every) {
+  if (!res_empty(r)) {
+    key(f, "res", 0);
+    put_res(f, r);
+  }
+  if (!alloc_empty(a)) {
+    key(f, "alloc", 0);
+    put_alloc(f, a);
+  }
+  if (!alloc_empty(as)) {
+    key(f, "alloc_self", 0);
+    put_alloc(f, as);
+  }
+  if (!pos_zero(flops)) {
+    key(f, "flops", 0);
+    put_double(f, flops);
+  }
+  if (flops_self && !pos_zero(*flops_self)) {
+    key(f, "flops_self", 0);
+    put_double(f, *flops_self);
+  }
+  if (gov) {
+    key(f, "gov", 0);
+    put_gov(f, gov);
+  }
+  if (time_every != 1) {
+    key(f, "time_every", 0);
+    put_u64(f, time_every);
+  }
 }
 
 static void put_zone(FILE *f, const fathom_zone_info *z) {
@@ -255,6 +363,8 @@ static void put_zone(FILE *f, const fathom_zone_info *z) {
   else put_i64(f, (int64_t)z->kind);
   key(f, "stats", 0);      put_s(f, "{"); put_stats(f, &z->stats); put_s(f, "}");
   key(f, "hist", 0);       put_hist(f, &z->hist);
+  put_resource_members(f, &z->res, &z->alloc, &z->alloc_self, z->flops, NULL, z->gov,
+                       z->time_every);
   put_s(f, "}");
 }
 
@@ -277,7 +387,10 @@ static void put_node(FILE *f, const fathom_node *nd) {
     key(f, "max", 0);   put_double(f, ms->max);
     put_s(f, "}");
   }
-  put_s(f, "]}");
+  put_s(f, "]");
+  put_resource_members(f, &nd->res, &nd->alloc, &nd->alloc_self, nd->flops, &nd->flops_self,
+                       nd->gov, nd->time_every);
+  put_s(f, "}");
 }
 
 static void put_thread(FILE *f, const fathom_thread_info *t) {
@@ -309,6 +422,113 @@ static void put_counter(FILE *f, const fathom_counter_info *c) {
 
 /* One element per line inside big arrays, so files diff and grep line by line. */
 static void sep(FILE *f, uint64_t i) { put_s(f, i ? ",\n" : "\n"); }
+
+/* ---- schema 2: session-wide sections ------------------------------------------------- */
+
+static void put_resources(FILE *f, const fathom_resources *r) {
+  put_s(f, "{");
+  key(f, "monitored", 1);           put_bool(f, r->monitored);
+  key(f, "n_samples", 0);           put_u(f, r->n_samples);
+#define FZ_RD(name) key(f, #name, 0); put_double(f, r->name);
+  FZ_RD(wall_s) FZ_RD(cpu_user_s) FZ_RD(cpu_sys_s) FZ_RD(cpu_pct_mean) FZ_RD(cpu_pct_max)
+  FZ_RD(rss_initial_bytes) FZ_RD(rss_peak_bytes) FZ_RD(rss_final_bytes) FZ_RD(vm_peak_bytes)
+  FZ_RD(sys_mem_total_bytes) FZ_RD(sys_mem_used_pct_max)
+  key(f, "threads_max", 0);         put_u64(f, r->threads_max);
+  FZ_RD(read_bytes) FZ_RD(write_bytes) FZ_RD(disk_read_bytes) FZ_RD(disk_write_bytes)
+  FZ_RD(net_rx_bytes) FZ_RD(net_tx_bytes) FZ_RD(ctx_vol) FZ_RD(ctx_invol) FZ_RD(minflt)
+  FZ_RD(majflt) FZ_RD(gpu_mem_peak_bytes) FZ_RD(gpu_util_mean_pct) FZ_RD(gpu_util_max_pct)
+  FZ_RD(cpu_energy_j) FZ_RD(gpu_energy_j) FZ_RD(energy_j) FZ_RD(carbon_g_per_kwh)
+  FZ_RD(carbon_g) FZ_RD(flops) FZ_RD(flops_per_s)
+#undef FZ_RD
+  key(f, "leaked_bytes", 0);        put_u(f, r->leaked_bytes);
+  key(f, "leaked_count", 0);        put_u(f, r->leaked_count);
+  put_s(f, "}");
+}
+
+static void put_probe(FILE *f, const fathom_probe_info *pr) {
+  put_s(f, "{");
+  key(f, "name", 1);      put_str(f, pr->name);
+  key(f, "available", 0); put_bool(f, pr->available);
+  key(f, "detail", 0);    put_str(f, pr->detail);
+  put_s(f, "}");
+}
+
+static void put_gpu(FILE *f, const fathom_gpu_info *g) {
+  put_s(f, "{");
+  key(f, "index", 1);                put_u64(f, g->index);
+  key(f, "name", 0);                 put_str(f, g->name);
+  key(f, "mem_total_bytes", 0);      put_double(f, g->mem_total_bytes);
+  key(f, "mem_peak_bytes", 0);       put_double(f, g->mem_peak_bytes);
+  key(f, "proc_mem_peak_bytes", 0);  put_double(f, g->proc_mem_peak_bytes);
+  key(f, "util_mean_pct", 0);        put_double(f, g->util_mean_pct);
+  key(f, "util_max_pct", 0);         put_double(f, g->util_max_pct);
+  key(f, "power_mean_w", 0);         put_double(f, g->power_mean_w);
+  key(f, "temp_max_c", 0);           put_double(f, g->temp_max_c);
+  key(f, "energy_j", 0);             put_double(f, g->energy_j);
+  put_s(f, "}");
+}
+
+/* {"interval_s":x,"columns":[...],"rows":[[ts_ns,v0,v1,...],...]}, one row per line. */
+static void put_series(FILE *f, const fathom_series *se) {
+  put_s(f, "{");
+  key(f, "interval_s", 1);
+  put_double(f, se->interval_s);
+  key(f, "columns", 0);
+  put_s(f, "[");
+  for (uint32_t c = 0; c < se->n_cols; c++) {
+    if (c) fputc(',', f);
+    put_str(f, se->cols ? se->cols[c] : NULL);
+  }
+  put_s(f, "],\"rows\":[");
+  for (uint64_t i = 0; i < se->n; i++) {
+    sep(f, i);
+    fputc('[', f);
+    put_u(f, se->ts_ns[i]);
+    for (uint32_t c = 0; c < se->n_cols; c++) {
+      fputc(',', f);
+      put_double(f, se->v[i * se->n_cols + c]);
+    }
+    fputc(']', f);
+  }
+  put_s(f, "]}");
+}
+
+static void put_snapshot(FILE *f, const fathom_mem_snapshot_info *s) {
+  put_s(f, "{");
+  key(f, "label", 1);      put_str(f, s->label);
+  key(f, "ts_ns", 0);      put_u(f, s->ts_ns);
+  key(f, "rss_bytes", 0);  put_double(f, s->rss_bytes);
+  key(f, "live_count", 0); put_u(f, s->live_count);
+  key(f, "live_bytes", 0); put_u(f, s->live_bytes);
+  key(f, "zone", 0);       put_s(f, "[");
+  for (uint32_t k = 0; k < s->n; k++) {
+    if (k) fputc(',', f);
+    put_u64(f, s->zone[k]);
+  }
+  put_s(f, "],\"zone_live_count\":[");
+  for (uint32_t k = 0; k < s->n; k++) {
+    if (k) fputc(',', f);
+    put_u(f, s->zone_live_count[k]);
+  }
+  put_s(f, "],\"zone_live_bytes\":[");
+  for (uint32_t k = 0; k < s->n; k++) {
+    if (k) fputc(',', f);
+    put_u(f, s->zone_live_bytes[k]);
+  }
+  put_s(f, "]}");
+}
+
+static void put_gov_action(FILE *f, const fathom_gov_action *g) {
+  put_s(f, "{");
+  key(f, "ts_ns", 1);        put_u(f, g->ts_ns);
+  key(f, "zone", 0);         put_index(f, g->zone);
+  key(f, "action", 0);
+  if (fz_gov_name(g->gov)) put_str(f, fz_gov_name(g->gov));
+  else put_u64(f, g->gov);   /* not one known bit: the loader refuses it */
+  key(f, "value", 0);        put_u64(f, g->value);
+  key(f, "overhead_pct", 0); put_double(f, g->overhead_pct);
+  put_s(f, "}");
+}
 
 int fz_write_json(const fathom_profile *p, FILE *f) {
   if (!p || !f) return FATHOM_E_INVAL;
@@ -361,7 +581,31 @@ int fz_write_json(const fathom_profile *p, FILE *f) {
     put_u(f, e->ts_ns);      fputc(',', f);
     put_double(f, e->value); fputc(']', f);
   }
-  put_s(f, "]}}\n");
+  put_s(f, "]},\n\"resources\":");
+  put_resources(f, &p->res);
+  put_s(f, ",\n\"probes\":[");
+  for (uint32_t i = 0; i < p->n_probes; i++) {
+    sep(f, i);
+    put_probe(f, &p->probes[i]);
+  }
+  put_s(f, "],\n\"gpus\":[");
+  for (uint32_t i = 0; i < p->n_gpus; i++) {
+    sep(f, i);
+    put_gpu(f, &p->gpus[i]);
+  }
+  put_s(f, "],\n\"series\":");
+  put_series(f, &p->series);
+  put_s(f, ",\n\"mem_snapshots\":[");
+  for (uint32_t i = 0; i < p->n_mem_snapshots; i++) {
+    sep(f, i);
+    put_snapshot(f, &p->mem_snapshots[i]);
+  }
+  put_s(f, "],\n\"gov_actions\":[");
+  for (uint32_t i = 0; i < p->n_gov_actions; i++) {
+    sep(f, i);
+    put_gov_action(f, &p->gov_actions[i]);
+  }
+  put_s(f, "]}\n");
   if (fflush(f) != 0 || ferror(f)) return FATHOM_E_IO;
   return 0;
 }

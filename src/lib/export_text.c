@@ -1,6 +1,8 @@
-/* export_text.c: the human-readable report: session header, clock and overhead, component
- * breakdown, top operations and their latency percentiles, the merged call tree, custom
- * metrics, counters and threads, in aligned columns with auto-scaled units.
+/* export_text.c: the human-readable report: session header with its one-line summary, clock
+ * and overhead, component breakdown, top operations and their latency percentiles, the
+ * merged call tree, custom metrics, counters and threads, in aligned columns with
+ * auto-scaled units; and the order of every section (the resource sections are in
+ * export_text_res.c and export_text_mem.c).
  *
  * Invariant: every byte of the report comes from the model (never from recorder state),
  * ANSI escapes appear only when `color` is nonzero, and names are printed with control
@@ -12,226 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
-
-#define FZ_TOP_OPS 20        /* rows in the operations tables */
-#define FZ_TREE_LINES 60     /* rows in the call tree */
-#define FZ_TREE_DEPTH 10     /* deepest level shown in the call tree */
-#define FZ_MAX_ROWS 40       /* rows in the metrics, counters and threads tables */
-#define FZ_NAME_W 56         /* widest name column, in characters */
-#define FZ_TAB_COLS 12
-
-typedef struct fz_tx {
-  FILE *f;
-  int color;
-} fz_tx;
-
-/* ---- colours: only through these, so color=0 output has no escapes at all ---- */
-static void fz_on(const fz_tx *tx, const char *code) {
-  if (tx->color) fprintf(tx->f, "\033[%sm", code);
-}
-static void fz_off(const fz_tx *tx) {
-  if (tx->color) fputs("\033[0m", tx->f);
-}
-
-/* ---- formatting of figures ---- */
-static void fz_fmt_count(char *b, size_t cap, uint64_t v) {
-  char raw[24], out[32];
-  int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
-  for (int i = 0; i < n; i++) {
-    if (i > 0 && (n - i) % 3 == 0) out[o++] = ',';
-    out[o++] = raw[i];
-  }
-  out[o] = 0;
-  snprintf(b, cap, "%s", out);
-}
-
-static void fz_fmt_dur(char *b, size_t cap, double ns) {
-  if (!isfinite(ns) || ns < 0) snprintf(b, cap, "-");
-  else if (ns < 999.95) {
-    if (ns == floor(ns)) snprintf(b, cap, "%.0f ns", ns);
-    else snprintf(b, cap, "%.1f ns", ns);
-  } else if (ns < 999995.0) snprintf(b, cap, "%.2f \xc2\xb5s", ns / 1e3);
-  else if (ns < 999995000.0) snprintf(b, cap, "%.2f ms", ns / 1e6);
-  else if (ns < 1e12) snprintf(b, cap, "%.3f s", ns / 1e9);
-  else snprintf(b, cap, "%.0f s", ns / 1e9);
-}
-
-static void fz_fmt_bytes(char *b, size_t cap, double v) {
-  static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (!isfinite(v)) {
-    snprintf(b, cap, "-");
-    return;
-  }
-  double a = fabs(v);
-  if (a < 1024) {
-    snprintf(b, cap, "%.0f B", v);
-    return;
-  }
-  int u = 0;
-  a /= 1024;
-  while (a >= 1024 && u < 4) {
-    a /= 1024;
-    u++;
-  }
-  snprintf(b, cap, "%s%.*f %s", v < 0 ? "-" : "", a < 10 ? 2 : 1, a, unit[u]);
-}
-
-/* A plain number: integral values with separators, others with 4 significant digits. */
-static void fz_fmt_num(char *b, size_t cap, double v) {
-  if (!isfinite(v)) snprintf(b, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
-  else if (v == floor(v) && fabs(v) < 1e18) {
-    char t[32];   /* 2^64 with separators: 26 characters */
-    fz_fmt_count(t, sizeof t, (uint64_t)fabs(v));
-    snprintf(b, cap, "%s%s", v < 0 ? "-" : "", t);
-  } else snprintf(b, cap, "%.4g", v);
-}
-
-static void fz_fmt_pct(char *b, size_t cap, double part, double whole) {
-  if (whole <= 0 || !isfinite(part)) snprintf(b, cap, "-");
-  else snprintf(b, cap, "%.1f%%", 100.0 * part / whole);
-}
-
-/* Characters on screen: UTF-8 continuation bytes take no column. */
-static size_t fz_dwidth(const char *s) {
-  size_t w = 0;
-  for (; *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
-  return w;
-}
-
-/* Copies src with controls replaced by '?', at most maxw columns (then ending "..."). */
-static void fz_clean(char *dst, size_t cap, const char *src, size_t maxw) {
-  size_t o = 0, w = 0, total = fz_dwidth(src ? src : "");
-  if (!src) src = "";
-  size_t limit = total > maxw && maxw > 3 ? maxw - 3 : maxw;
-  for (const unsigned char *s = (const unsigned char *)src; *s && o + 4 < cap; s++) {
-    int cont = (*s & 0xC0) == 0x80;
-    if (!cont && w >= limit) break;
-    dst[o++] = *s < 0x20 || *s == 0x7F ? '?' : (char)*s;
-    w += !cont;
-  }
-  if (total > maxw && o + 4 <= cap) {
-    memcpy(dst + o, "...", 3);
-    o += 3;
-  }
-  dst[o] = 0;
-}
-
-/* ---- tables: cells are formatted first, then printed with computed widths ---- */
-typedef struct fz_tab {
-  int nc;
-  const char *head[FZ_TAB_COLS];
-  const char *align;   /* 'l' or 'r' per column */
-  size_t w[FZ_TAB_COLS];
-  char **cell;
-  size_t nrows, cap;
-  int nomem;
-} fz_tab;
-
-static void fz_tab_init(fz_tab *t, const char *const *head, const char *align) {
-  memset(t, 0, sizeof *t);
-  t->nc = (int)strlen(align);
-  t->align = align;
-  for (int c = 0; c < t->nc; c++) {
-    t->head[c] = head[c];
-    t->w[c] = fz_dwidth(head[c]);
-  }
-}
-
-static void fz_tab_row(fz_tab *t, const char *const *cells) {
-  if (t->nomem) return;
-  if (t->nrows == t->cap) {
-    size_t nc = t->cap ? t->cap * 2 : 16;
-    char **g = realloc(t->cell, nc * (size_t)t->nc * sizeof *g);
-    if (!g) {
-      t->nomem = 1;
-      return;
-    }
-    t->cell = g;
-    t->cap = nc;
-  }
-  char **row = t->cell + t->nrows * (size_t)t->nc;
-  for (int c = 0; c < t->nc; c++) {
-    row[c] = strdup(cells[c]);
-    if (!row[c]) {
-      while (c-- > 0) free(row[c]);
-      t->nomem = 1;
-      return;
-    }
-    size_t w = fz_dwidth(row[c]);
-    if (w > t->w[c]) t->w[c] = w;
-  }
-  t->nrows++;
-}
-
-static void fz_pad(FILE *f, size_t n) {
-  while (n--) fputc(' ', f);
-}
-
-static void fz_tab_line(const fz_tx *tx, const fz_tab *t, const char *const *cells) {
-  fputs("  ", tx->f);
-  for (int c = 0; c < t->nc; c++) {
-    size_t w = fz_dwidth(cells[c]), pad = t->w[c] > w ? t->w[c] - w : 0;
-    if (c) fputs("  ", tx->f);
-    if (t->align[c] == 'r') fz_pad(tx->f, pad);
-    fputs(cells[c], tx->f);
-    if (t->align[c] == 'l' && c + 1 < t->nc) fz_pad(tx->f, pad);
-  }
-  fputc('\n', tx->f);
-}
-
-static int fz_tab_print(const fz_tx *tx, fz_tab *t) {
-  if (!t->nomem) {
-    size_t total = 0;
-    for (int c = 0; c < t->nc; c++) total += t->w[c] + (c ? 2 : 0);
-    fz_on(tx, "1");
-    fz_tab_line(tx, t, t->head);
-    fz_off(tx);
-    fputs("  ", tx->f);
-    for (size_t k = 0; k < total; k++) fputc('-', tx->f);
-    fputc('\n', tx->f);
-    for (size_t r = 0; r < t->nrows; r++)
-      fz_tab_line(tx, t, (const char *const *)(t->cell + r * (size_t)t->nc));
-  }
-  for (size_t k = 0; k < t->nrows * (size_t)t->nc; k++) free(t->cell[k]);
-  free(t->cell);
-  int rc = t->nomem ? FATHOM_E_NOMEM : 0;
-  memset(t, 0, sizeof *t);
-  return rc;
-}
-
-static void fz_section(const fz_tx *tx, const char *title) {
-  fputc('\n', tx->f);
-  fz_on(tx, "1;36");
-  fputs(title, tx->f);
-  fz_off(tx);
-  fputc('\n', tx->f);
-}
-
-static void fz_more(const fz_tx *tx, uint64_t n, const char *what) {
-  if (!n) return;
-  char c[40];
-  fz_fmt_count(c, sizeof c, n);
-  fz_on(tx, "2");
-  fprintf(tx->f, "  ... %s more %s\n", c, what);
-  fz_off(tx);
-}
-
-static const char *fz_comp(const fathom_zone_info *z) {
-  return z->component && *z->component ? z->component : "default";
-}
+#include "export_text.h"
 
 /* ---- header ---- */
-static void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn) {
-  fz_on(tx, "1");
-  fprintf(tx->f, "  %-13s", key);
-  fz_off(tx);
-  if (warn) fz_on(tx, "33");
-  fputs(val, tx->f);
-  if (warn) fz_off(tx);
-  fputc('\n', tx->f);
-}
-
 static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, uint64_t top_ns) {
   const fathom_meta *m = &p->meta;
   char v[512], a[64], b[64], c[64], name[160];
@@ -260,6 +45,8 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
              m->n_cpus);
     fz_kv(tx, "Program:", v, 0);
   }
+  fz_text_summary(p, v, sizeof v);
+  if (v[0]) fz_kv(tx, "Summary:", v, 0);
   fz_fmt_count(a, sizeof a, calls);
   snprintf(v, sizeof v, "%s zone calls", a);
   fz_kv(tx, "Operations:", v, 0);
@@ -287,6 +74,10 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
              cpu);
   } else {
     snprintf(v, sizeof v, "%s per zone, %s in all = %s of CPU time (at least)", a, b, c);
+  }
+  if (isfinite(m->overhead_budget_pct) && m->overhead_budget_pct > 0) {
+    size_t len = strlen(v);
+    snprintf(v + len, sizeof v - len, "; budget %.4g%%", m->overhead_budget_pct);
   }
   fz_kv(tx, "Overhead:", v, 0);
   if (m->fathom_bytes) {
@@ -404,20 +195,28 @@ static int fz_zref_cmp(const void *a, const void *b) {
   return c ? c : (x->zone < y->zone ? -1 : x->zone > y->zone);
 }
 
-static int fz_operations(const fz_tx *tx, const fathom_profile *p, uint64_t top_ns) {
-  uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
-  fz_zref *zr = malloc((size_t)nz * sizeof *zr);
-  uint32_t *ord = malloc((size_t)nz * sizeof *ord);
+/* Zone indices by total time, largest first (ties by name, then index). NULL when out of
+ * memory (or no zones); the caller frees. */
+static uint32_t *fz_zones_by_time(const fathom_profile *p) {
+  uint32_t nz = p->n_zones;
+  fz_zref *zr = malloc((size_t)(nz ? nz : 1) * sizeof *zr);
+  uint32_t *ord = malloc((size_t)(nz ? nz : 1) * sizeof *ord);
   if (!zr || !ord) {
     free(zr);
     free(ord);
-    return FATHOM_E_NOMEM;
+    return NULL;
   }
   for (uint32_t z = 0; z < nz; z++)
     zr[z] = (fz_zref){p->zones[z].stats.total_ns, p->zones[z].name ? p->zones[z].name : "", z};
   qsort(zr, nz, sizeof *zr, fz_zref_cmp);
   for (uint32_t z = 0; z < nz; z++) ord[z] = zr[z].zone;
   free(zr);
+  return ord;
+}
+
+static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord,
+                         uint64_t top_ns) {
+  uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
 
   fz_section(tx, "Top operations by total time");
   static const char *const h1[] = {"operation", "component", "calls", "total", "% time", "self",
@@ -455,7 +254,6 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, uint64_t top_
     fz_tab_row(&t, cells);
   }
   int rc2 = fz_tab_print(tx, &t);
-  free(ord);
   return rc ? rc : rc2;
 }
 
@@ -637,18 +435,28 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     calls += p->nodes[i].stats.count;
     if (p->nodes[i].parent == FATHOM_NONE) top_ns += p->nodes[i].stats.total_ns;
   }
+  uint32_t *ord = fz_zones_by_time(p);
+  if (!ord) {
+    fz_paths_free(paths, n);
+    return FATHOM_E_NOMEM;
+  }
   fz_header(&tx, p, calls, top_ns);
-  if (n == 0) {
+  rc = fz_text_resources(&tx, p);
+  if (!rc && n == 0) {
     fz_section(&tx, "Operations");
     fputs("  No zones were recorded.\n", f);
-  } else {
+  } else if (!rc) {
     rc = fz_components(&tx, p, paths, top, top_ns);
-    if (!rc) rc = fz_operations(&tx, p, top_ns);
+    if (!rc) rc = fz_operations(&tx, p, ord, top_ns);
+    if (!rc) rc = fz_text_zone_res(&tx, p, ord, p->n_zones);
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
-    if (!rc) rc = fz_metrics(&tx, p);
   }
+  if (!rc) rc = fz_text_memory(&tx, p, paths, n);
+  if (!rc && n) rc = fz_metrics(&tx, p);
   if (!rc) rc = fz_counters(&tx, p);
   if (!rc) rc = fz_threads(&tx, p);
+  if (!rc) rc = fz_text_governor(&tx, p);
+  free(ord);
   fz_paths_free(paths, n);
   if (!rc && ferror(f)) rc = FATHOM_E_IO;
   return rc;

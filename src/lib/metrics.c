@@ -53,23 +53,27 @@ static __thread mcache mc[64]; /* default TLS model: 1.5 KB would strain static 
 static int metric_id(const char *name, fathom_metric_kind kind) {
   mcache *c = &mc[((uintptr_t)name >> 3) % 64];
   if (c->ptr == name && c->kind == kind && strcmp(defs[c->id].name, name) == 0) return c->id;
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   int id = find_or_add(name, kind);
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   if (id >= 0) *c = (mcache){name, id, kind};
   return id;
 }
 
 static fz_mval *shard_val(fz_thread *t, int id) {
   if (!t->mshard) {
+    fz_alloc_pause();
     fz_mshard *ms = calloc(1, sizeof *ms);
+    fz_alloc_resume();
     if (!ms) return NULL;
     FZ_STR(t->mshard, ms);
     FZ_ST(t->bytes, t->bytes + sizeof *ms);
   }
   fz_mval **ch = &t->mshard->chunk[id / SHARD_CHUNK];
   if (!*ch) {
+    fz_alloc_pause();
     fz_mval *c = calloc(SHARD_CHUNK, sizeof **ch);
+    fz_alloc_resume();
     if (!c) return NULL;
     FZ_STR(*ch, c);
     FZ_ST(t->bytes, t->bytes + SHARD_CHUNK * sizeof **ch);

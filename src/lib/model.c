@@ -1,5 +1,6 @@
 /* model.c: the profile model's shared helpers: histogram buckets, statistics merge,
- * percentiles, freeing, and the dispatch from a format to its view.
+ * percentiles, freeing, resource names, memory-snapshot differences, and the dispatch from a
+ * format to its view.
  *
  * Invariant: histograms are sparse with strictly ascending bucket indices; merging keeps
  * that order, so percentile scans are a single pass. */
@@ -172,10 +173,17 @@ void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h) {
   st->p999_ns = fathom_hist_percentile(h, 99.9, st->min_ns, st->max_ns);
 }
 
-/* How the merge works: each side is (n, mean, M2) with M2 = stddev^2 * (n - 1), the sum of
- * squared deviations. Combined: n = na + nb, delta = mean_b - mean_a,
- * mean = mean_a + delta * nb / n, M2 = M2a + M2b + delta^2 * na * nb / n. Exact in real
- * arithmetic and stable in floating point (no large sums of squares are subtracted). */
+/* Calls whose duration a stats record describes: `timed` when set (the governor sampled
+ * timing), else every call (hand-built models and schema-1 files leave it 0). */
+static uint64_t timed_of(const fathom_stats *st) {
+  return st->timed && st->timed <= st->count ? st->timed : st->count;
+}
+
+/* How the merge works: each side is (n, mean, M2) with n the calls that were timed and
+ * M2 = stddev^2 * (n - 1), the sum of squared deviations. Combined: n = na + nb,
+ * delta = mean_b - mean_a, mean = mean_a + delta * nb / n, M2 = M2a + M2b + delta^2 * na * nb / n.
+ * Exact in real arithmetic and stable in floating point (no large sums of squares are
+ * subtracted). `timed` stays 0 only while both sides leave it 0 (meaning: every call). */
 void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
   if (src->count == 0) {
     dst->total_ns += src->total_ns;
@@ -189,15 +197,26 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
     dst->self_ns += s;
     return;
   }
-  double na = (double)dst->count, nb = (double)src->count, n = na + nb;
+  uint64_t ta = timed_of(dst), tb = timed_of(src);
+  int keep_timed = dst->timed || src->timed;
+  dst->count += src->count;
+  dst->timed = keep_timed ? ta + tb : 0;
+  dst->total_ns += src->total_ns;
+  dst->self_ns += src->self_ns;
+  if (tb == 0) return;   /* nothing timed on that side: its mean and extremes mean nothing */
+  if (ta == 0) {
+    dst->min_ns = src->min_ns;
+    dst->max_ns = src->max_ns;
+    dst->mean_ns = src->mean_ns;
+    dst->stddev_ns = src->stddev_ns;
+    return;
+  }
+  double na = (double)ta, nb = (double)tb, n = na + nb;
   double m2a = dst->stddev_ns * dst->stddev_ns * (na - 1);
   double m2b = src->stddev_ns * src->stddev_ns * (nb - 1);
   double delta = src->mean_ns - dst->mean_ns;
   double mean = dst->mean_ns + delta * nb / n;
   double m2 = m2a + m2b + delta * delta * na * nb / n;
-  dst->count += src->count;
-  dst->total_ns += src->total_ns;
-  dst->self_ns += src->self_ns;
   if (src->min_ns < dst->min_ns) dst->min_ns = src->min_ns;
   if (src->max_ns > dst->max_ns) dst->max_ns = src->max_ns;
   dst->mean_ns = mean;
@@ -219,7 +238,7 @@ void fathom_profile_free(fathom_profile *p) {
   free(m->arch);
   free(m->cpu_model);
   free(m->clock_source);
-  for (uint32_t i = 0; i < p->n_zones; i++) {
+  for (uint32_t i = 0; i < p->n_zones && p->zones; i++) {
     fathom_zone_info *z = &p->zones[i];
     free(z->name);
     free(z->component);
@@ -229,20 +248,148 @@ void fathom_profile_free(fathom_profile *p) {
     fz_hist_free(&z->hist);
   }
   free(p->zones);
-  for (uint32_t i = 0; i < p->n_nodes; i++) {
+  for (uint32_t i = 0; i < p->n_nodes && p->nodes; i++) {
     fathom_node *nd = &p->nodes[i];
     fz_hist_free(&nd->hist);
-    for (uint32_t k = 0; k < nd->n_metrics; k++) free(nd->metrics[k].name);
+    for (uint32_t k = 0; k < nd->n_metrics && nd->metrics; k++) free(nd->metrics[k].name);
     free(nd->metrics);
   }
   free(p->nodes);
-  for (uint32_t i = 0; i < p->n_threads; i++) free(p->threads[i].name);
+  for (uint32_t i = 0; i < p->n_threads && p->threads; i++) free(p->threads[i].name);
   free(p->threads);
-  for (uint32_t i = 0; i < p->n_counters; i++) free(p->counters[i].name);
+  for (uint32_t i = 0; i < p->n_counters && p->counters; i++) free(p->counters[i].name);
   free(p->counters);
   free(p->events);
   free(p->counter_events);
+  /* schema 2 */
+  for (uint32_t i = 0; i < p->n_probes && p->probes; i++) {
+    free(p->probes[i].name);
+    free(p->probes[i].detail);
+  }
+  free(p->probes);
+  for (uint32_t i = 0; i < p->n_gpus && p->gpus; i++) free(p->gpus[i].name);
+  free(p->gpus);
+  for (uint32_t i = 0; i < p->series.n_cols && p->series.cols; i++) free(p->series.cols[i]);
+  free(p->series.cols);
+  free(p->series.ts_ns);
+  free(p->series.v);
+  for (uint32_t i = 0; i < p->n_mem_snapshots && p->mem_snapshots; i++) {
+    fathom_mem_snapshot_info *s = &p->mem_snapshots[i];
+    free(s->label);
+    free(s->zone);
+    free(s->zone_live_count);
+    free(s->zone_live_bytes);
+  }
+  free(p->mem_snapshots);
+  free(p->gov_actions);
   free(p);
+}
+
+static const char *const res_names[FATHOM_RES_N] = {
+    "cpu_user_ns",  "cpu_sys_ns",      "ctx_vol",          "ctx_invol",      "minflt",
+    "majflt",       "read_bytes",      "write_bytes",      "disk_read_bytes", "disk_write_bytes",
+    "rss_delta_bytes", "instructions", "cycles",           "cache_refs",     "cache_misses",
+    "branch_misses", "fp_ops"};
+
+const char *fathom_res_name(int id) {
+  return id >= 0 && id < FATHOM_RES_N ? res_names[id] : NULL;
+}
+
+int fz_res_parse(const char *name) {
+  for (int i = 0; name && i < FATHOM_RES_N; i++)
+    if (strcmp(name, res_names[i]) == 0) return i;
+  return -1;
+}
+
+const char *fz_gov_name(uint32_t bit) {
+  switch (bit) {
+    case FATHOM_GOV_PROBES_THINNED: return "probes_thinned";
+    case FATHOM_GOV_DOWNGRADED: return "downgraded";
+    case FATHOM_GOV_TIME_SAMPLED: return "time_sampled";
+    default: return NULL;
+  }
+}
+
+uint32_t fz_gov_parse(const char *name) {
+  for (uint32_t bit = 1; bit & FZ_GOV_KNOWN; bit <<= 1)
+    if (name && strcmp(name, fz_gov_name(bit)) == 0) return bit;
+  return 0;
+}
+
+/* ---- memory snapshots ---- */
+
+static int delta_cmp(const void *a, const void *b) {
+  const fathom_mem_delta *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return x->zone < y->zone ? -1 : x->zone > y->zone;
+}
+
+/* How it works: both snapshots are spread into one dense array per zone (bytes and count of
+ * b minus a; entries naming a zone out of range are ignored), then the changed zones are
+ * collected and sorted. Saturating conversion keeps values above INT64_MAX meaningful. */
+static int64_t to_i64(uint64_t v) { return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
+
+int fz_mem_diff_idx(const fathom_profile *p, uint32_t ia, uint32_t ib, fathom_mem_delta *out,
+                    size_t cap) {
+  if (!p || (!out && cap) || ia >= p->n_mem_snapshots || ib >= p->n_mem_snapshots)
+    return FATHOM_E_INVAL;
+  uint32_t nz = p->n_zones;
+  if (nz == 0) return 0;
+  int64_t *db = calloc(nz, sizeof *db), *dc = calloc(nz, sizeof *dc);
+  if (!db || !dc) {
+    free(db);
+    free(dc);
+    return FATHOM_E_NOMEM;
+  }
+  const fathom_mem_snapshot_info *sv[2] = {&p->mem_snapshots[ia], &p->mem_snapshots[ib]};
+  for (int side = 0; side < 2; side++) {
+    const fathom_mem_snapshot_info *s = sv[side];
+    for (uint32_t k = 0; k < s->n && s->zone; k++) {
+      uint32_t z = s->zone[k];
+      if (z >= nz) continue;
+      int64_t b = s->zone_live_bytes ? to_i64(s->zone_live_bytes[k]) : 0;
+      int64_t c = s->zone_live_count ? to_i64(s->zone_live_count[k]) : 0;
+      db[z] += side ? b : -b;
+      dc[z] += side ? c : -c;
+    }
+  }
+  uint32_t changed = 0;
+  for (uint32_t z = 0; z < nz; z++) changed += db[z] != 0 || dc[z] != 0;
+  int rc = (int)(changed > INT32_MAX ? INT32_MAX : changed);
+  if (cap && changed) {
+    fathom_mem_delta *all = malloc((size_t)changed * sizeof *all);
+    if (!all) {
+      rc = FATHOM_E_NOMEM;
+    } else {
+      uint32_t k = 0;
+      for (uint32_t z = 0; z < nz; z++)
+        if (db[z] != 0 || dc[z] != 0) all[k++] = (fathom_mem_delta){z, db[z], dc[z]};
+      qsort(all, changed, sizeof *all, delta_cmp);
+      memcpy(out, all, (cap < changed ? cap : changed) * sizeof *all);
+      free(all);
+    }
+  }
+  free(db);
+  free(dc);
+  return rc;
+}
+
+/* The most recent snapshot with that label (labels may repeat), or -1. */
+static int64_t snapshot_by_label(const fathom_profile *p, const char *label) {
+  for (uint32_t i = p->n_mem_snapshots; i-- > 0;) {
+    const char *l = p->mem_snapshots[i].label;
+    if (l && strcmp(l, label) == 0) return i;
+  }
+  return -1;
+}
+
+int fathom_mem_snapshot_diff(const fathom_profile *p, const char *label_a, const char *label_b,
+                             fathom_mem_delta *out, size_t cap) {
+  if (!p || !label_a || !label_b || (!out && cap)) return FATHOM_E_INVAL;
+  int64_t a = snapshot_by_label(p, label_a), b = snapshot_by_label(p, label_b);
+  if (a < 0 || b < 0) return FATHOM_E_NOTFOUND;
+  return fz_mem_diff_idx(p, (uint32_t)a, (uint32_t)b, out, cap);
 }
 
 static const char *const level_names[] = {"disabled", "basic", "detailed", "comprehensive"};

@@ -40,11 +40,25 @@ void fz_hist_free(fathom_hist *h);
 uint64_t fz_hist_total(const fathom_hist *h);
 
 /* Merges src into dst: count, total_ns, self_ns add; min/max; mean and stddev combined
- * exactly (Chan et al. pairwise update). Percentiles are NOT touched: recompute them from the
- * merged histogram with fz_stats_set_percentiles. */
+ * exactly (Chan et al. pairwise update), each side weighted by the calls it timed (`timed`,
+ * or `count` where timed is 0); `timed` adds up, and stays 0 while both sides leave it 0.
+ * Percentiles are NOT touched: recompute them from the merged histogram with
+ * fz_stats_set_percentiles. */
 void fz_stats_merge(fathom_stats *dst, const fathom_stats *src);
 /* Fills p50..p999 from h using min_ns/max_ns of st for clamping. */
 void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h);
+
+/* ---- resources (schema 2) ---- */
+/* Index of a fathom_res_name() name, or -1. */
+int fz_res_parse(const char *name);
+/* Name of one FATHOM_GOV_* bit ("probes_thinned", "downgraded", "time_sampled"), NULL for
+ * anything else; and the bit of a name, 0 if unknown. */
+const char *fz_gov_name(uint32_t bit);
+uint32_t fz_gov_parse(const char *name);
+#define FZ_GOV_KNOWN (FATHOM_GOV_PROBES_THINNED | FATHOM_GOV_DOWNGRADED | FATHOM_GOV_TIME_SAMPLED)
+/* fathom_mem_snapshot_diff between snapshots ia and ib (indices into p->mem_snapshots). */
+int fz_mem_diff_idx(const fathom_profile *p, uint32_t ia, uint32_t ib, fathom_mem_delta *out,
+                    size_t cap);
 
 /* ---- memory and strings ---- */
 char *fz_strdup(const char *s);            /* NULL -> NULL */
@@ -69,6 +83,22 @@ void fz_paths_free(fz_path *paths, uint32_t n);
 /* "a/b/c" path string for a path entry into buf (truncated with "..." if needed). */
 void fz_path_string(const fathom_profile *p, const fz_path *paths, uint32_t i, char *buf,
                     size_t cap);
+
+/* Schema-2 figures of the merged call paths, parallel to fz_path[] (export_pathres.c):
+ * res: samples and sums add, masks OR, sample_every is the largest; alloc and alloc_self:
+ * counts and bytes add, growth_bytes_per_call is the calls-weighted mean; flops add; gov ORs;
+ * time_every is the largest. */
+typedef struct fz_path_res {
+  fathom_res res;
+  fathom_alloc alloc, alloc_self;
+  double flops, flops_self;
+  uint32_t gov, time_every;
+  uint64_t timed;          /* calls timed (count where the nodes leave timed 0) */
+} fz_path_res;
+/* Builds (*out, n entries, freed with free()) for paths built by fz_paths_build from p.
+ * Returns 0, FATHOM_E_NOMEM, or FATHOM_E_FORMAT if paths do not match p's nodes. */
+int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
+                       fz_path_res **out);
 
 /* ---- atomic files: write to "<path>.tmp.<pid>", then rename ---- */
 typedef struct fz_afile {

@@ -33,6 +33,10 @@ int fz_monitor_collect(fathom_profile *p);
 uint64_t fz_monitor_cpu_ns(void);
 /* Latest sample of process RSS in bytes (NaN when none); cheap. */
 double fz_monitor_rss_now(void);
+/* Forgets the last run's data (series, summary, probe states), so a session that does not
+ * start the monitor reports it as off instead of the previous session's figures. No-op
+ * while the thread runs. */
+void fz_monitor_clear(void);
 /* In a forked child: the thread is gone; forget it (the child records no series). */
 void fz_monitor_after_fork_child(void);
 

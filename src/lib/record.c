@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "record.h"
 
 fz_global fz_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -31,12 +32,14 @@ uint64_t fz_misuse_global(void) { return FZ_LD(misuse_global); }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-static void *chunk_alloc(fz_thread *t, size_t size) {
+void *fz_chunk_alloc(fz_thread *t, size_t size) {
   size = (size + 63) & ~(size_t)63;
   fz_chunk *c = t->chunks;
   if (!c || c->used + size > c->cap) {
     size_t cap = size > CHUNK_BYTES ? size : CHUNK_BYTES;
+    fz_alloc_pause(); /* fathom's own memory is not the program's */
     c = malloc(sizeof *c + cap);
+    fz_alloc_resume();
     if (!c) return NULL;
     c->used = 0;
     c->cap = cap;
@@ -63,6 +66,7 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
                       uint32_t flags) {
   memset(n, 0, sizeof *n);
   n->key = key;
+  n->rkey = key;
   n->site = site;
   n->parent = parent;
   n->min = UINT64_MAX;
@@ -83,7 +87,7 @@ static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
   fz_dslot *ds = dslot(t, parent, key);
   if (ds->parent == parent && ds->key == key) return parent->cache = ds->child;
   for (fz_node *c = parent->first_child; c; c = c->next_sibling)
-    if (c->key == key) {
+    if (c->rkey == key) {
       if (c->flags & FZ_NODE_MUTED) return c;
       *ds = (fz_dslot){parent, key, c};
       return parent->cache = c;
@@ -102,7 +106,7 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
     return NULL;
   }
   int saved = errno;
-  fz_node *n = chunk_alloc(t, sizeof *n);
+  fz_node *n = fz_chunk_alloc(t, sizeof *n);
   errno = saved;
   if (!n) {
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
@@ -110,6 +114,7 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
   }
   node_init(n, key, site, parent, flags);
   n->site_id = site ? site->id_ : 0;
+  if (!(flags & FZ_NODE_MUTED)) fz_node_sampling_init(n);
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);
   FZ_ST(t->n_nodes, t->n_nodes + 1);
@@ -124,7 +129,7 @@ COLD uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk) {
     return NULL;
   }
   int saved = errno;
-  uint64_t *b = chunk_alloc(t, FZ_HIST_SUB * sizeof(uint64_t));
+  uint64_t *b = fz_chunk_alloc(t, FZ_HIST_SUB * sizeof(uint64_t));
   errno = saved;
   if (!b) {
     FZ_ST(t->dropped_hist, t->dropped_hist + 1);
@@ -167,6 +172,7 @@ COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
 
 static void on_thread_exit(void *arg) {
   fz_thread *t = arg;
+  fz_probe_thread_release(t);
   FZ_ST(t->exited, 1);
   fz_tls = NULL;
 }
@@ -181,7 +187,7 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
   saved_open *keep = depth ? malloc(depth * sizeof *keep) : NULL;
   if (!keep) depth = 0; /* out of memory: the open zones are dropped */
   for (uint32_t i = 1; i <= depth; i++)
-    keep[i - 1] = (saved_open){t->stack[i].node->key, t->stack[i].node->site, t->stack[i].node->flags};
+    keep[i - 1] = (saved_open){t->stack[i].node->rkey, t->stack[i].node->site, t->stack[i].node->flags};
   FZ_STR(t->n_pend, 0); /* the batch points into the nodes freed next (already reported) */
   chunks_free(t);
   memset(t->dcache, 0, sizeof t->dcache);
@@ -207,10 +213,10 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
 COLD fz_thread *fz_thread_get(void) {
   int saved = errno;
   fz_thread *t = fz_tls;
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   uint32_t g = fz_rec_gen;
   if (!g) {
-    pthread_mutex_unlock(&fz_g.lock);
+    fz_gunlock();
     errno = saved;
     return NULL;
   }
@@ -247,14 +253,16 @@ COLD fz_thread *fz_thread_get(void) {
     if (fz_g.cfg.timeline && !t->ring && !t->hidden) fz_ring_attach(t);
     /* zones left open by an earlier session are dropped; across fathom_reset they stay */
     if (t->gen < fz_g.session_first_gen) FZ_ST(t->top, t->stack);
+    if (t->probe_state && t->probe_level != (int)fz_g.cfg.level) fz_probe_thread_release(t);
+    FZ_ST(t->ptokens, fz_g.ptokens_per_tick);
     thread_recycle(t, g);
     fz_mshard_reset(t);
   }
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   errno = saved;
   return t;
 fail:
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   fz_misuse_count();
   errno = saved;
   return NULL;
@@ -270,6 +278,7 @@ void fz_threads_reap(void) {
       chunks_free(t);
       fz_ring_detach(t);
       fz_mshard_free(t);
+      free(t->pstack);
       free(t->stack);
       free(t);
     } else {
@@ -296,7 +305,7 @@ void fz_threads_after_fork(void) {
 __attribute__((always_inline)) static inline fz_node *child_of(fz_thread *t, fz_node *parent, const void *key,
                                 fathom_site *site, uint32_t flags) {
   fz_node *c = parent->cache;
-  if (FZ_LIKELY(c && c->key == key)) return c;
+  if (FZ_LIKELY(c && FZ_LD(c->key) == key)) return c;
   return fz_child_slow(t, parent, key, site, flags);
 }
 
@@ -342,6 +351,7 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
   }
   fz_node *c = child_of(t, e->node, s, s, 0);
   if (!c) return z;
+  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c);
   return push(t, e, c);
 }
 
@@ -349,10 +359,13 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
  * (parent, key) cache usually has it. Not cold: loops alternate all the time. */
 static __attribute__((noinline)) fathom_zone begin_sibling(fz_thread *t, fz_entry *e,
                                                            fathom_site *s) {
+  fz_node *c = e->node->cache;
+  if (c && FZ_LD(c->key) == FZ_KEY_SPECIAL(s) && e < t->last) return fz_begin_special(t, e, c);
   fz_dslot *ds = dslot(t, e->node, s);
   if (FZ_UNLIKELY(e >= t->last || ds->parent != e->node || ds->key != s)) return begin_slow(s);
-  e->node->cache = ds->child;
-  return push(t, e, ds->child);
+  c = e->node->cache = ds->child;
+  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c);
+  return push(t, e, c);
 }
 
 FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
@@ -361,12 +374,13 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
     return begin_slow(s);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(!c || c->key != s || e >= t->last)) return begin_sibling(t, e, s);
+  if (FZ_UNLIKELY(!c || FZ_LD(c->key) != s || e >= t->last)) return begin_sibling(t, e, s);
   return push(t, e, c);
 }
 
 /* Closes the top entry e of t at time t1, the general way. Returns the duration in ns. */
 static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
+  if (e->t0 & FZ_T0_SPECIAL) return fz_close_special(t, e, t1);
   fz_node *n = e->node;
   uint64_t d = t1 - e->t0, ns = fz_ticks_to_ns(d);
   if (!(n->flags & FZ_NODE_MUTED)) {
@@ -404,7 +418,8 @@ static int owned_by_other_thread(const fz_entry *e, uint64_t t0) {
   int found = 0;
   pthread_mutex_lock(&fz_g.lock);
   for (fz_thread *o = fz_g.threads; o && !found; o = o->next)
-    if (o != fz_tls && e > o->stack && e <= FZ_LD(o->top) && e->t0 == t0) found = 1;
+    if (o != fz_tls && e > o->stack && e <= FZ_LD(o->top) && (e->t0 & ~FZ_T0_SPECIAL) == t0)
+      found = 1;
   pthread_mutex_unlock(&fz_g.lock);
   return found;
 }
@@ -423,9 +438,15 @@ static COLD int end_slow(fz_entry *e, uint64_t t0, uint64_t t1, uint64_t *ns) {
       fz_misuse_count();
     return other ? FATHOM_E_WRONG_THREAD : FATHOM_E_ENDED;
   }
-  if (e > t->top || e->t0 != t0) {
+  uint64_t et0 = e->t0;
+  if (e > t->top || (et0 != t0 && (!(et0 & FZ_T0_SPECIAL) || (et0 & ~FZ_T0_SPECIAL) != t0))) {
     FZ_ST(t->misuse, t->misuse + 1);
     return FATHOM_E_ENDED;
+  }
+  if (e == t->top) { /* a special entry, balanced */
+    uint64_t v = close_top(t, e, t1);
+    if (ns) *ns = v;
+    return 0;
   }
   while (t->top > e) { /* zones begun inside and still open: close them now */
     close_top(t, t->top, t1);
@@ -446,11 +467,27 @@ __attribute__((always_inline)) static inline int zone_end_at(fathom_zone z, uint
   return 0;
 }
 
-static COLD int end_mono(fathom_zone z) { return zone_end_at(z, fz_mono_ns(), NULL); }
+/* Every end the fast one does not take: special entries (an untimed call reads no clock),
+ * CLOCK_MONOTONIC, misuse. */
+static COLD int end_other(fathom_zone z) {
+  fz_entry *e = z.t_;
+  fz_thread *t = fz_tls;
+  if (t && e && t->top == e && e->t0 == (z.tag_ | FZ_T0_SPECIAL) && (z.tag_ & FZ_T0_UNTIMED)) {
+    fz_close_special(t, e, 0);
+    return 0;
+  }
+  return zone_end_at(z, fz_ticks(), NULL);
+}
 
+/* The handle is checked before the clock is read, so a call that is counted but not timed
+ * (time sampling) costs no clock read at its end. */
 FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
-  if (FZ_UNLIKELY(!FZ_LD(fz_clk.use_counter))) return end_mono(z);
-  return zone_end_at(z, fz_counter(), NULL);
+  fz_entry *e = z.t_;
+  fz_thread *t = fz_tls;
+  if (FZ_UNLIKELY(!t || t->top != e || e->t0 != z.tag_ || !FZ_LD(fz_clk.use_counter)))
+    return end_other(z);
+  if (FZ_UNLIKELY(close_top_fast(t, e, fz_counter(), NULL))) return flush_ret0(t);
+  return 0;
 }
 
 FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
@@ -503,7 +540,7 @@ static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
     const char *in = fz_intern(name);
     if (!in) return;
     int saved = errno;
-    m = chunk_alloc(t, sizeof *m);
+    m = fz_chunk_alloc(t, sizeof *m);
     errno = saved;
     if (!m) return;
     memset(m, 0, sizeof *m);
@@ -535,7 +572,7 @@ FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m,
   uint64_t t1 = fz_ticks();
   fz_entry *e = z.t_;
   fz_thread *t = fz_tls;
-  if (t && m && e && e > t->stack && e <= t->top && e->t0 == z.tag_) {
+  if (t && m && e && e > t->stack && e <= t->top && (e->t0 & ~FZ_T0_SPECIAL) == z.tag_) {
     for (size_t i = 0; i < n; i++)
       if (m[i].name) add_metric(t, e->node, m[i].name, m[i].value);
   }
@@ -558,7 +595,7 @@ FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
   for (fz_entry *e = t->top; e > t->stack; e--) {
     fathom_site *s = e->node->site;
     if (s && !(e->node->flags & FZ_NODE_FUNC) && strcmp(s->name, name) == 0) {
-      fathom_zone z = {e, e->t0};
+      fathom_zone z = {e, e->t0 & ~FZ_T0_SPECIAL};
       uint64_t ns = 0;
       int rc = zone_end_at(z, t1, &ns);
       return rc == 0 || rc == FATHOM_E_UNBALANCED ? (int64_t)ns : rc;
@@ -616,6 +653,10 @@ static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
     t->cyg_overflow = 1;
     return;
   }
+  if (FZ_LD(c->key) != fn && !(c->flags & FZ_NODE_MUTED)) {
+    fz_begin_special(t, e, c);
+    return;
+  }
   if (c->flags & FZ_NODE_MUTED) { /* excluded: a frame that keeps the stack, records nothing */
     e++;
     e->node = c;
@@ -633,7 +674,7 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
     return cyg_enter_slow(t, fn);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(!c || c->key != fn || e >= t->last)) return cyg_enter_slow(t, fn);
+  if (FZ_UNLIKELY(!c || FZ_LD(c->key) != fn || e >= t->last)) return cyg_enter_slow(t, fn);
   push(t, e, c);
 }
 
@@ -647,9 +688,9 @@ static COLD void cyg_exit_slow(fz_thread *t, void *fn, uint64_t t1) {
   }
   fz_entry *e = t->top;
   if (e == t->stack) return;
-  if (e->node->key != fn) { /* find the frame, closing the ones above it */
+  if (e->node->rkey != fn) { /* find the frame, closing the ones above it */
     fz_entry *k = e;
-    while (k > t->stack && k->node->key != fn) k--;
+    while (k > t->stack && k->node->rkey != fn) k--;
     if (k == t->stack) return;
     while (t->top > k) close_top(t, t->top, t1);
     e = k;
@@ -663,7 +704,7 @@ void __cyg_profile_func_exit(void *fn, void *call_site) {
   fz_thread *t = fz_tls;
   if (FZ_UNLIKELY(!t || t->cyg_overflow)) return cyg_exit_slow(t, fn, t1);
   fz_entry *e = t->top;
-  if (FZ_UNLIKELY(e == t->stack || e->node->key != fn || e->t0 == 0))
+  if (FZ_UNLIKELY(e == t->stack || e->node->key != fn || (int64_t)e->t0 <= 0))
     return cyg_exit_slow(t, fn, t1);
   if (FZ_UNLIKELY(close_top_fast(t, e, t1, NULL))) fz_pend_flush(t);
 }

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "fathom.h"
 #include "model.h"
+#include "probe.h"
 #include "timeline.h"
 
 #pragma GCC visibility push(hidden)
@@ -54,6 +55,20 @@ struct fz_node {
   uint32_t depth, flags;
   uint32_t site_id;
   uint32_t acell;              /* allocation cell (alloc.c), 0 until the path allocates */
+  /* sampling (record_probe.c). While a node needs its begin to look at these (probes, or
+   * timing only 1 call in t_every), key holds FZ_KEY_SPECIAL(rkey), so the hot path's key
+   * compare misses and the special path takes the call; rkey is always the real key. */
+  const void *rkey;
+  uint64_t untimed;            /* calls counted but not timed */
+  uint32_t p_every, p_skip;    /* probe 1 call in p_every (0: never); owner's countdown */
+  uint32_t t_every, t_skip;    /* time 1 call in t_every (<= 1: every call); countdown */
+  uint32_t gov;                /* FATHOM_GOV_* bits the governor set */
+  uint32_t pmask;              /* probe values ever measured here */
+  uint64_t psamples;           /* probed calls */
+  int64_t psum[FATHOM_RES_N];  /* sums of the probed calls' deltas */
+  uint64_t flops_bits;         /* declared + counted FLOPs (a double's bits) */
+  struct fz_trend *trend;      /* live-bytes trend over probed calls (alloc tracking) */
+  uint64_t g_count, g_untimed, g_probes;  /* the governor's last readings (governor only) */
   uint64_t *blk[FZ_HIST_BLOCKS]; /* 64 counts each, allocated on first use */
 };
 
@@ -82,6 +97,25 @@ typedef struct fz_pend {
   uint64_t d;                  /* duration, ticks */
 } fz_pend;
 
+/* An entry whose t0 has FZ_T0_SPECIAL set was begun by the special path; its handle's tag is
+ * t0 without that bit, so the fast end's tag check fails and the special end takes it.
+ * FZ_T0_UNTIMED marks a call that was counted, not timed (t0 then is a sequence number). */
+#define FZ_T0_SPECIAL (1ull << 63)
+#define FZ_T0_UNTIMED (1ull << 62)
+#define FZ_KEY_SPECIAL(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 63)))
+
+#define FZ_TREND_PTS 16
+typedef struct fz_trend {      /* (calls, live bytes) points, decimated when full */
+  uint32_t n, stride, skip;
+  uint64_t calls[FZ_TREND_PTS];
+  int64_t live[FZ_TREND_PTS];
+} fz_trend;
+
+typedef struct fz_pframe {     /* probe values at a probed zone's begin */
+  uint32_t mask;
+  fz_pval v;
+} fz_pframe;
+
 typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
 typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
 
@@ -102,6 +136,12 @@ typedef struct fz_thread {
   uint64_t dropped_zones, dropped_hist, misuse;
   uint64_t bytes;              /* memory held */
   fz_mshard *mshard;
+  fz_probe_ctx *probe;         /* per-thread probes (probe.h), opened on first use */
+  int probe_state;             /* 0 not tried, 1 open, -1 could not open */
+  int probe_level;             /* level the probes were opened for */
+  fz_pframe *pstack;           /* one frame per stack entry, allocated on first probe */
+  int32_t ptokens;             /* probes left until the governor's next refill */
+  uint64_t seq;                /* untimed entries' sequence */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
   uint64_t tid;
   char name[32];
@@ -133,6 +173,11 @@ typedef struct fz_global {
   void *filter_user;
   char **components;           /* parsed cfg.components, NULL-terminated */
   double zone_cost_ns;         /* measured at session begin */
+  double untimed_cost_ns;      /* a counted-only call (time sampling) */
+  double probe_cost_ns;        /* a probed call's probes (begin + end) */
+  int32_t ptokens_per_tick;    /* probes each thread may make per governor tick */
+  uint64_t start_mono_ns;      /* CLOCK_MONOTONIC at session start (or last reset) */
+  int monitor_sampling;        /* the background monitor samples (not only the governor) */
   uint64_t ended_duration_ns;  /* for session_info after end */
 } fz_global;
 
@@ -151,6 +196,8 @@ fz_thread *fz_thread_get(void);
  * reached (counted) or the site is muted. */
 fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
                        uint32_t flags);
+/* Node/block memory of thread t (owner), freed with the thread's data. NULL on NOMEM. */
+void *fz_chunk_alloc(fz_thread *t, size_t size);
 /* Allocates a histogram block for node n (NULL at the cap, counted). */
 uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk);
 /* Register a static site (assign id, apply filters). Returns its state (1 or 2). */
@@ -161,6 +208,19 @@ fathom_site *fz_site_intern(const char *name, const char *component);
 fathom_site *fz_site_for_function(const void *fn);
 /* Interned copy of a string (lives until exit). */
 const char *fz_intern(const char *s);
+
+/* fz_g.lock for code that may allocate under it: fathom's own memory is never charged to
+ * the program's zones (alloc.h). */
+void fz_alloc_pause(void);
+void fz_alloc_resume(void);
+static inline void fz_glock(void) {
+  fz_alloc_pause();
+  pthread_mutex_lock(&fz_g.lock);
+}
+static inline void fz_gunlock(void) {
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_alloc_resume();
+}
 
 static inline fz_thread *fz_thread_get_fast(void) {
   fz_thread *t = fz_tls;
@@ -183,7 +243,9 @@ uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap);
 uint32_t fz_metrics_count(void);
 const char *fz_metric_name(uint32_t id);
 uint64_t fz_process_cpu_ns(void);           /* session.c */
-double fz_measure_zone_cost(void);          /* calib.c */
+/* calib.c: one BASIC zone's cost and a counted-only (untimed) call's, in ns */
+void fz_measure_zone_cost(double *zone_ns, double *untimed_ns);
+double fz_measure_probe_cost(int level);    /* begin + end probes of one call, ns */
 fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
 
 static inline uint32_t fz_depth(fz_thread *t) {
@@ -210,6 +272,19 @@ void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
 
 /* Adds every pending histogram sample of t and empties the batch (owner thread). */
 void fz_pend_flush(fz_thread *t);
+
+/* ---- record_probe.c: the special path (probes, time sampling) ---- */
+/* Sets a new node's sampling from the session's level. */
+void fz_node_sampling_init(fz_node *n);
+/* Begins a zone on special node c above entry e (e < t->last checked by the caller). */
+fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c);
+/* Closes special top entry e at t1 (ticks; ignored for an untimed entry). Returns the
+ * duration in ns (0 for an untimed entry). */
+uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1);
+/* The thread is exiting or its data is recycled: close its probes (owner thread). */
+void fz_probe_thread_release(fz_thread *t);
+/* Recomputes whether n is special after its sampling fields changed (relaxed stores). */
+void fz_node_update_special(fz_node *n);
 
 #pragma GCC visibility pop
 

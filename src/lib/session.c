@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "gov.h"
+#include "monitor.h"
 #include "record.h"
 
 
@@ -28,6 +31,25 @@ FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
   c->max_depth = 256;
   c->ring_events = 65536;
   c->max_trace_events = (uint64_t)4 << 20;
+  c->monitor = -1;
+  c->monitor_interval_s = 0.5;
+  c->governor = 1;
+  c->sample_every = 16;
+  c->alloc_track = -1;
+  c->carbon_g_per_kwh = 475;
+}
+
+static int env_double(const char *var, double *out, double lo, double hi) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  char *end;
+  double d = strtod(v, &end);
+  if (*end || !(d >= lo && d <= hi)) {
+    fprintf(stderr, "fathom: %s=%s: expected a number in [%g, %g]; ignored\n", var, v, lo, hi);
+    return FATHOM_E_INVAL;
+  }
+  *out = d;
+  return 0;
 }
 
 static int env_u64(const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
@@ -98,16 +120,15 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
       rc = FATHOM_E_INVAL;
     }
   }
-  if ((v = getenv("FATHOM_MAX_OVERHEAD")) && *v) {
-    char *end;
-    double d = strtod(v, &end);
-    if (*end || d < 0 || d > 100) {
-      fprintf(stderr, "fathom: FATHOM_MAX_OVERHEAD=%s: expected a percentage; ignored\n", v);
-      rc = FATHOM_E_INVAL;
-    } else {
-      c->max_overhead_percent = d;
-    }
-  }
+  if (env_double("FATHOM_MAX_OVERHEAD", &c->max_overhead_percent, 0, 100)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_MONITOR", &c->monitor)) rc = FATHOM_E_INVAL;
+  if (env_double("FATHOM_MONITOR_INTERVAL", &c->monitor_interval_s, 0.01, 86400)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_GOVERNOR", &c->governor)) rc = FATHOM_E_INVAL;
+  x = c->sample_every;
+  if (env_u64("FATHOM_SAMPLE_EVERY", &x, 1, 1u << 20)) rc = FATHOM_E_INVAL;
+  c->sample_every = (uint32_t)x;
+  if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
+  if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
   return rc;
 }
 
@@ -123,6 +144,14 @@ static void sanitize(fathom_config *c) {
     static const double def[] = {0, 1, 5, 10};
     c->max_overhead_percent = def[c->level];
   }
+  if (c->monitor_interval_s <= 0) c->monitor_interval_s = 0.5;
+  if (c->monitor_interval_s < 0.01) c->monitor_interval_s = 0.01;
+  if (c->sample_every == 0) c->sample_every = 16;
+  if (!(c->carbon_g_per_kwh >= 0)) c->carbon_g_per_kwh = 475;
+}
+
+static int alloc_wanted(const fathom_config *c) {
+  return c->alloc_track == 1 || (c->alloc_track == -1 && c->level >= FATHOM_LEVEL_DETAILED);
 }
 
 static char *owned_out, *owned_trace, *owned_components;
@@ -182,16 +211,36 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   fz_g.enabled = 1;
   fz_g.forked_child = 0;
   fz_g.misuse_at_start = fz_misuse_global();
+  /* a probed call's cost, measured on this thread with probes of its own */
+  fz_g.probe_cost_ns = c.level >= FATHOM_LEVEL_DETAILED ? fz_measure_probe_cost((int)c.level) : 0;
+  fz_g.ptokens_per_tick = INT32_MAX; /* until calibrated below */
+  fz_alloc_session(fz_g.session_gen, alloc_wanted(&c));
+  fz_alloc_snapshots_clear();
+  fz_gov_reset();
   pthread_mutex_unlock(&fz_g.lock);
   if (c.timeline) fz_timeline_start();
   pthread_mutex_lock(&fz_g.lock);
   FZ_STR(fz_rec_gen, c.level == FATHOM_LEVEL_DISABLED ? 0 : fz_g.session_gen);
   pthread_mutex_unlock(&fz_g.lock);
-  fz_g.zone_cost_ns = c.level == FATHOM_LEVEL_DISABLED ? 0 : fz_measure_zone_cost();
+  if (c.level != FATHOM_LEVEL_DISABLED)
+    fz_measure_zone_cost(&fz_g.zone_cost_ns, &fz_g.untimed_cost_ns);
+  else
+    fz_g.zone_cost_ns = fz_g.untimed_cost_ns = 0;
   pthread_mutex_lock(&fz_g.lock);
+  fz_g.ptokens_per_tick = fz_gov_probe_tokens();
+  for (fz_thread *t = fz_g.threads; t; t = t->next) FZ_ST(t->ptokens, fz_g.ptokens_per_tick);
   fz_g.cpu_at_start_ns = fz_process_cpu_ns();
   fz_g.start_ticks = fz_ticks();
+  fz_g.start_mono_ns = fz_mono_ns();
   pthread_mutex_unlock(&fz_g.lock);
+  int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
+  fz_g.monitor_sampling = 0;
+  if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor)) {
+    if (fz_monitor_start(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0)
+      fz_g.monitor_sampling = sample;
+  } else {
+    fz_monitor_clear(); /* no monitor this session: forget the last one's data */
+  }
   return 0;
 }
 
@@ -267,7 +316,9 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_g.active = 0;
   fz_g.ended_duration_ns = fz_ticks_to_ns(fz_g.end_ticks - fz_g.start_ticks);
   fathom_config c = fz_g.cfg;
+  fz_alloc_session(0, 0);
   pthread_mutex_unlock(&fz_g.lock);
+  fz_monitor_stop();
   if (c.timeline) fz_timeline_stop();
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
@@ -347,8 +398,12 @@ FATHOM_EXTERN int fathom_reset(void) {
     fz_g.session_gen = gen_counter;
     if (fz_g.enabled && fz_g.cfg.level != FATHOM_LEVEL_DISABLED) FZ_STR(fz_rec_gen, fz_g.session_gen);
     fz_sites_refilter();
+    fz_alloc_session(fz_g.session_gen, alloc_wanted(&fz_g.cfg));
+    fz_alloc_snapshots_clear();
+    fz_gov_reset();
     fz_g.misuse_at_start = fz_misuse_global();
     fz_g.start_ticks = fz_ticks();
+    fz_g.start_mono_ns = fz_mono_ns();
     fz_g.cpu_at_start_ns = fz_process_cpu_ns();
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -548,6 +603,7 @@ static void atfork_child(void) {
   unwatch_signals_in_child();
   fz_threads_after_fork();
   fz_timeline_after_fork();
+  fz_monitor_after_fork_child();
   fz_g.forked_child = 1;
 }
 

@@ -96,9 +96,9 @@ const char *fz_intern_locked(const char *s) {
 
 const char *fz_intern(const char *s) {
   int saved = errno;
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   const char *r = fz_intern_locked(s ? s : "(null)");
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   errno = saved;
   return r;
 }
@@ -130,14 +130,14 @@ static int add_site_locked(fathom_site *s) {
 
 int fz_site_register(fathom_site *s) {
   int saved = errno;
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   if (s->state_ == 0) {
     if (!s->name || !*s->name) s->name = s->name ? "(empty)" : "(null)";
     if (!s->component || !*s->component) s->component = "default";
     if (add_site_locked(s) == 0) FZ_STR(s->state_, site_allowed(s) ? 1 : 2);
   }
   int st = s->state_;
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   errno = saved;
   return st;
 }
@@ -179,7 +179,7 @@ fathom_site *fz_site_intern(const char *name, const char *comp) {
   int saved = errno;
   if (!comp || !*comp) comp = "default";
   fathom_site *s = NULL;
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   uint64_t h = hash_str(comp, hash_str(name, 0));
   hent *e = ht_find(&named, h, name, comp, eq_named);
   if (e && e->h) {
@@ -188,7 +188,7 @@ fathom_site *fz_site_intern(const char *name, const char *comp) {
     const char *in = fz_intern_locked(name), *ic = fz_intern_locked(comp);
     s = new_site_locked(&named, h, in, ic, in, ic, "", 0);
   }
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   errno = saved;
   return s;
 }
@@ -196,18 +196,20 @@ fathom_site *fz_site_intern(const char *name, const char *comp) {
 fathom_site *fz_site_for_function(const void *fn) {
   int saved = errno;
   uint64_t h = hash_ptr(fn);
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   hent *e = ht_find(&funcs, h, fn, NULL, eq_ptr);
   fathom_site *s = e && e->h ? e->v : NULL;
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   if (s) {
     errno = saved;
     return s;
   }
   /* resolve outside the lock: dladdr and ELF reads are slow */
   char name[512], module[512];
+  fz_alloc_pause();
   fz_symbolize(fn, name, sizeof name, module, sizeof module);
-  pthread_mutex_lock(&fz_g.lock);
+  fz_alloc_resume();
+  fz_glock();
   e = ht_find(&funcs, h, fn, NULL, eq_ptr);
   if (e && e->h) {
     s = e->v;
@@ -215,7 +217,7 @@ fathom_site *fz_site_for_function(const void *fn) {
     const char *in = fz_intern_locked(name), *im = fz_intern_locked(module);
     s = new_site_locked(&funcs, h, fn, NULL, in, "functions", im, in && im && excluded(in, im));
   }
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
   errno = saved;
   return s;
 }
@@ -257,8 +259,8 @@ fathom_site *fz_site_by_id(uint32_t id) { return id < n_sites ? sites[id] : NULL
 uint32_t fz_site_count(void) { return n_sites; }
 
 FATHOM_EXTERN void fathom_set_site_filter(fathom_site_filter fn, void *user) {
-  pthread_mutex_lock(&fz_g.lock);
+  fz_glock();
   fz_g.filter = fn;
   fz_g.filter_user = user;
-  pthread_mutex_unlock(&fz_g.lock);
+  fz_gunlock();
 }

@@ -12,6 +12,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "gov.h"
+#include "monitor.h"
 #include "record.h"
 
 
@@ -64,6 +67,8 @@ typedef struct build {
   uint32_t *thread_of;     /* fz_thread index -> model thread */
   uint32_t n_thread_of;
   int oom;
+  uint32_t gen;
+  double root_flops;       /* FLOPs declared outside any zone */
 } build;
 
 static uint64_t hash_nc(const char *n, const char *c) {
@@ -122,11 +127,14 @@ static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense,
                        const fz_pend *pend, uint32_t n_pend, int *oom) {
   memset(st, 0, sizeof *st);
-  uint64_t c = FZ_LD(n->count);
+  uint64_t c = FZ_LD(n->count), untimed = FZ_LD(n->untimed);
   uint64_t total = FZ_LD(n->total);
   double tick = fz_ns_per_tick();
-  st->count = c;
+  st->count = c + untimed;
+  st->timed = c;
   st->total_ns = fz_ticks_to_ns(total);
+  if (untimed && c) /* time sampling: the timed calls' total, scaled to every call */
+    st->total_ns = (uint64_t)((double)st->total_ns * (double)(c + untimed) / (double)c);
   if (c) {
     uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
     if (mn > mx) mn = mx;
@@ -136,7 +144,7 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     unsigned __int128 sq = (unsigned __int128)FZ_LD(n->sq_hi) << 64 | FZ_LD(n->sq_lo);
     unsigned __int128 tot2 = (unsigned __int128)total * total;
     unsigned __int128 q = tot2 / c, rem = tot2 % c;
-    st->mean_ns = (double)st->total_ns / (double)c;
+    st->mean_ns = (double)fz_ticks_to_ns(total) / (double)c;
     double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
     st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) * tick : 0.0;
   }
@@ -150,6 +158,62 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     if (pend[i].node == n) dense[fz_hist_bucket_of(pend[i].d)]++;
   if (fz_hist_from_dense(h, dense)) *oom = 1;
   h->unit_ns = tick;
+}
+
+/* Least-squares slope of live bytes over calls: the bytes a call leaves behind. */
+static double trend_slope(const fz_node *n) {
+  const fz_trend *tr = FZ_LDA(n->trend);
+  if (!tr) return 0;
+  uint32_t k = FZ_LDA(tr->n);
+  if (k < 4 || k > FZ_TREND_PTS) return 0;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    double x = (double)FZ_LD(tr->calls[i]), y = (double)FZ_LD(tr->live[i]);
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  double den = k * sxx - sx * sx;
+  return den > 0 ? (k * sxy - sx * sy) / den : 0;
+}
+
+static void alloc_add(fathom_alloc *d, const fathom_alloc *s) {
+  d->alloc_count += s->alloc_count;
+  d->alloc_bytes += s->alloc_bytes;
+  d->free_count += s->free_count;
+  d->free_bytes += s->free_bytes;
+  d->live_count += s->live_count;
+  d->live_bytes += s->live_bytes;
+  d->growth_bytes_per_call += s->growth_bytes_per_call;
+}
+
+static void res_add(fathom_res *d, const fathom_res *s) {
+  d->samples += s->samples;
+  if (s->sample_every > d->sample_every) d->sample_every = s->sample_every;
+  d->mask |= s->mask;
+  for (int i = 0; i < FATHOM_RES_N; i++) d->sum[i] += s->sum[i];
+}
+
+/* Probes, allocations, FLOPs and sampling of recorder node n, added to model node m. */
+static void add_extras(build *b, fathom_node *m, const fz_node *n) {
+  fathom_res r;
+  memset(&r, 0, sizeof r);
+  r.samples = FZ_LD(n->psamples);
+  r.sample_every = FZ_LD(n->p_every);
+  r.mask = FZ_LD(n->pmask);
+  for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]);
+  res_add(&m->res, &r);
+  uint32_t cell = FZ_LD(n->acell);
+  fathom_alloc a;
+  if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) {
+    a.growth_bytes_per_call = trend_slope(n);
+    alloc_add(&m->alloc_self, &a);
+  }
+  m->flops_self += bits_d(FZ_LD(n->flops_bits));
+  m->gov |= FZ_LD(n->gov);
+  uint32_t te = FZ_LD(n->t_every);
+  if (te > m->time_every) m->time_every = te;
 }
 
 static uint32_t add_node(build *b, uint32_t parent, uint32_t zone, uint32_t thread) {
@@ -215,6 +279,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     pend[i].node = FZ_LD(t->pend[i].node);
     pend[i].d = FZ_LD(t->pend[i].d);
   }
+  b->root_flops += bits_d(FZ_LD(t->root.flops_bits));
   size_t cap = 256, head = 0, tail = 0;
   struct qe { const fz_node *n; uint32_t parent; } *q = malloc(cap * sizeof *q);
   if (!q) { b->oom = 1; return; }
@@ -239,6 +304,11 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
       fz_hist_free(&h);
       add_metrics(b, m, n);
+      add_extras(b, m, n);
+    } else if (mi != FATHOM_NONE) { /* an excluded function's allocations: its caller's */
+      fathom_alloc a;
+      uint32_t cell = FZ_LD(n->acell);
+      if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) alloc_add(&b->p->nodes[mi].alloc_self, &a);
     }
     for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling) {
       if (tail == cap) {
@@ -322,8 +392,25 @@ static void fill_meta(build *b, uint32_t g, int final) {
   }
   m->misuse = misuse;
   m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() : 0;
-  for (uint32_t i = 0; i < b->p->n_nodes; i++) m->n_zones += b->p->nodes[i].stats.count;
-  m->overhead_ns = (double)m->n_zones * m->zone_cost_ns;
+  uint64_t timed = 0, probes = 0;
+  for (uint32_t i = 0; i < b->p->n_nodes; i++) {
+    m->n_zones += b->p->nodes[i].stats.count;
+    timed += b->p->nodes[i].stats.timed;
+    probes += b->p->nodes[i].res.samples;
+  }
+  m->overhead_budget_pct = fz_g.cfg.max_overhead_percent;
+  m->governor = fz_g.cfg.governor != 0;
+  m->probe_cost_ns = fz_g.probe_cost_ns;
+  m->monitor_cpu_ns = (double)fz_monitor_cpu_ns();
+  m->sample_every = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED ? fz_g.cfg.sample_every : 0;
+  const char *why;
+  m->alloc_tracking = fz_alloc_available(&why) && fz_g.cfg.level != FATHOM_LEVEL_DISABLED &&
+                      (fz_g.cfg.alloc_track == 1 ||
+                       (fz_g.cfg.alloc_track == -1 && fz_g.cfg.level >= FATHOM_LEVEL_DETAILED));
+  /* what fathom cost: timed calls, counted-only calls, probes, the monitor thread */
+  m->overhead_ns = (double)timed * m->zone_cost_ns +
+                   (double)(m->n_zones - timed) * fz_g.untimed_cost_ns +
+                   (double)probes * m->probe_cost_ns + m->monitor_cpu_ns;
   m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / m->cpu_time_ns : 0;
   if (!m->fathom_version || !m->session_name || !m->program || !m->host || !m->os ||
       !m->kernel || !m->arch || !m->clock_source)
@@ -337,6 +424,17 @@ static void finish_nodes(build *b) {
   if (!child_sum) { b->oom = 1; return; }
   for (uint32_t i = 0; i < p->n_nodes; i++)
     if (p->nodes[i].parent != FATHOM_NONE) child_sum[p->nodes[i].parent] += p->nodes[i].stats.total_ns;
+  for (uint32_t i = 0; i < p->n_nodes; i++) { /* inclusive = own + children's inclusive */
+    p->nodes[i].alloc = p->nodes[i].alloc_self;
+    p->nodes[i].flops = p->nodes[i].flops_self;
+    if (p->nodes[i].time_every == 0) p->nodes[i].time_every = 1;
+  }
+  for (uint32_t i = p->n_nodes; i-- > 0;) { /* children follow their parents */
+    uint32_t par = p->nodes[i].parent;
+    if (par == FATHOM_NONE) continue;
+    alloc_add(&p->nodes[par].alloc, &p->nodes[i].alloc);
+    p->nodes[par].flops += p->nodes[i].flops;
+  }
   for (uint32_t i = 0; i < p->n_nodes; i++) {
     fathom_node *n = &p->nodes[i];
     n->stats.self_ns = n->stats.total_ns > child_sum[i] ? n->stats.total_ns - child_sum[i] : 0;
@@ -349,9 +447,25 @@ static void finish_nodes(build *b) {
     if (nested) st.total_ns = 0;
     fathom_zone_info *z = &p->zones[n->zone];
     fz_stats_merge(&z->stats, &st);
+    alloc_add(&z->alloc_self, &n->alloc_self);
+    z->gov |= n->gov;
+    if (n->time_every > z->time_every) z->time_every = n->time_every;
+    if (!nested) {
+      res_add(&z->res, &n->res);
+      alloc_add(&z->alloc, &n->alloc);
+      z->flops += n->flops;
+    } else {
+      fathom_res r = n->res; /* the sampling figures still count; the sums are inside */
+      memset(r.sum, 0, sizeof r.sum);
+      r.samples = 0;
+      res_add(&z->res, &r);
+    }
     if (fz_hist_merge(&z->hist, &n->hist)) b->oom = 1;
   }
-  for (uint32_t i = 0; i < p->n_zones; i++) fz_stats_set_percentiles(&p->zones[i].stats, &p->zones[i].hist);
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    fz_stats_set_percentiles(&p->zones[i].stats, &p->zones[i].hist);
+    if (p->zones[i].time_every == 0) p->zones[i].time_every = 1;
+  }
   free(child_sum);
 }
 
@@ -410,11 +524,81 @@ static int cmp_cevent(const void *x, const void *y) {
   return a->ts_ns < b->ts_ns ? -1 : a->ts_ns > b->ts_ns;
 }
 
+static uint32_t zone_of_site(void *ctx, uint32_t id) {
+  fathom_site *s = fz_site_by_id(id);
+  return s ? zone_for_site(ctx, s) : FATHOM_NONE;
+}
+
+static void res_unmeasured(fathom_resources *r) {
+  const double nan = NAN;
+  memset(r, 0, sizeof *r);
+  double *f[] = {&r->wall_s, &r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct_mean, &r->cpu_pct_max,
+                 &r->rss_initial_bytes, &r->rss_peak_bytes, &r->rss_final_bytes, &r->vm_peak_bytes,
+                 &r->sys_mem_total_bytes, &r->sys_mem_used_pct_max, &r->read_bytes,
+                 &r->write_bytes, &r->disk_read_bytes, &r->disk_write_bytes, &r->net_rx_bytes,
+                 &r->net_tx_bytes, &r->ctx_vol, &r->ctx_invol, &r->minflt, &r->majflt,
+                 &r->gpu_mem_peak_bytes, &r->gpu_util_mean_pct, &r->gpu_util_max_pct,
+                 &r->cpu_energy_j, &r->gpu_energy_j, &r->energy_j, &r->carbon_g};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = nan;
+}
+
+static int probe_add(fathom_profile *p, const char *name, int avail, const char *detail) {
+  fathom_probe_info *v = realloc(p->probes, (p->n_probes + 1) * sizeof *v);
+  if (!v) return FATHOM_E_NOMEM;
+  p->probes = v;
+  v[p->n_probes].name = strdup(name);
+  v[p->n_probes].available = avail;
+  v[p->n_probes].detail = strdup(detail);
+  p->n_probes++;
+  return v[p->n_probes - 1].name && v[p->n_probes - 1].detail ? 0 : FATHOM_E_NOMEM;
+}
+
+/* The session-wide resources: summary, probes, monitor series, GPUs. */
+static void fill_resources(build *b) {
+  fathom_profile *p = b->p;
+  res_unmeasured(&p->res);
+  p->res.carbon_g_per_kwh = fz_g.cfg.carbon_g_per_kwh;
+  int level = (int)fz_g.cfg.level;
+  if (level >= FATHOM_LEVEL_DETAILED) {
+    fathom_probe_info info[8];
+    uint32_t k = fz_probe_describe(level, info, 8);
+    fathom_probe_info *v = realloc(p->probes, (p->n_probes + k) * sizeof *v);
+    if (!v) {
+      for (uint32_t i = 0; i < k; i++) { free(info[i].name); free(info[i].detail); }
+      b->oom = 1;
+      return;
+    }
+    p->probes = v;
+    memcpy(v + p->n_probes, info, k * sizeof *info);
+    p->n_probes += k;
+  }
+  const char *why = "";
+  int avail = fz_alloc_available(&why);
+  if (probe_add(p, "alloc", avail,
+                avail ? (p->meta.alloc_tracking ? "heap allocations by call path (malloc & co. interposed)"
+                                                : "hooks linked; tracking off at this level (FATHOM_ALLOC=1 turns it on)")
+                      : why))
+    b->oom = 1;
+  if (fz_monitor_collect(p)) b->oom = 1;
+  double wall_s = (double)p->meta.duration_ns / 1e9;
+  p->res.flops = b->root_flops;
+  for (uint32_t i = 0; i < p->n_nodes; i++) p->res.flops += p->nodes[i].flops_self;
+  p->res.flops_per_s = wall_s > 0 ? p->res.flops / wall_s : 0;
+  if (p->meta.alloc_tracking) {
+    uint64_t c = 0, by = 0;
+    fz_alloc_live_total(b->gen, &c, &by);
+    p->res.leaked_count = c;
+    p->res.leaked_bytes = by;
+  }
+}
+
 /* Builds the model of generation g (caller holds fz_timeline_lock() then fz_g.lock). NULL when out of memory. */
 fathom_profile *fz_build_profile(uint32_t g, int final) {
   int saved = errno;
+  fz_alloc_pause();
   build b;
   memset(&b, 0, sizeof b);
+  b.gen = g;
   b.p = calloc(1, sizeof *b.p);
   b.n_site_zone = fz_site_count();
   b.site_zone = malloc((b.n_site_zone ? b.n_site_zone : 1) * sizeof *b.site_zone);
@@ -460,6 +644,8 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
         if (!p->counters[i].name) b.oom = 1;
       }
     }
+    if (!b.oom && fz_alloc_snapshots_collect(p, zone_of_site, &b)) b.oom = 1;
+    if (!b.oom && fz_gov_collect(p, zone_of_site, &b)) b.oom = 1;
     if (!b.oom) finish_nodes(&b);
     if (!b.oom && fz_g.cfg.timeline) {
       p->timeline = 1;
@@ -470,16 +656,18 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
         qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);
     }
     if (!b.oom) fill_meta(&b, g, final);
+    if (!b.oom) fill_resources(&b);
   }
   free(b.site_zone);
   free(b.thread_of);
   free(b.zone_by_name.e);
   free(b.child.e);
   free(dense);
-  errno = saved;
   if (b.oom) {
     fathom_profile_free(b.p);
-    return NULL;
+    b.p = NULL;
   }
+  fz_alloc_resume();
+  errno = saved;
   return b.p;
 }

@@ -1,0 +1,77 @@
+/* export_text.h: what the text report's files share (export_text.c: header, time and call
+ * tree sections; export_text_res.c: resources, GPUs, probes, per-operation resources;
+ * export_text_mem.c: leaks, memory snapshots, the governor; export_text_fmt.c: figures and
+ * aligned tables).
+ *
+ * Invariant: sections read only the model; each prints nothing at all for data the profile
+ * does not hold, and returns 0 or FATHOM_E_NOMEM. */
+#ifndef FATHOM_EXPORT_TEXT_H
+#define FATHOM_EXPORT_TEXT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+#define FZ_TOP_OPS 20        /* rows in the operations tables */
+#define FZ_TREE_LINES 60     /* rows in the call tree */
+#define FZ_TREE_DEPTH 10     /* deepest level shown in the call tree */
+#define FZ_MAX_ROWS 40       /* rows in the metrics, counters and threads tables */
+#define FZ_NAME_W 56         /* widest name column, in characters */
+#define FZ_TAB_COLS 16
+
+typedef struct fz_tx {
+  FILE *f;
+  int color;
+} fz_tx;
+
+/* ---- colours: only through these, so color=0 output has no escapes at all ---- */
+void fz_on(const fz_tx *tx, const char *code);
+void fz_off(const fz_tx *tx);
+
+/* ---- figures ("-" when not finite) ---- */
+void fz_fmt_count(char *b, size_t cap, uint64_t v);         /* 1,234,567 */
+void fz_fmt_dur(char *b, size_t cap, double ns);            /* 12 ns, 1.50 µs, 3.20 ms, 2.500 s */
+void fz_fmt_bytes(char *b, size_t cap, double v);           /* 512 B, 1.50 KiB, 2.40 GiB */
+void fz_fmt_num(char *b, size_t cap, double v);             /* integral with separators, else %.4g */
+void fz_fmt_pct(char *b, size_t cap, double part, double whole);
+void fz_fmt_si(char *b, size_t cap, double v, const char *unit);  /* 26.5 GFLOP/s */
+size_t fz_dwidth(const char *s);
+/* src with controls replaced by '?', at most maxw columns (then ending "..."). */
+void fz_clean(char *dst, size_t cap, const char *src, size_t maxw);
+
+/* ---- tables: cells are formatted first, then printed with computed widths ---- */
+typedef struct fz_tab {
+  int nc;
+  const char *head[FZ_TAB_COLS];
+  const char *align;   /* 'l' or 'r' per column */
+  size_t w[FZ_TAB_COLS];
+  char **cell;
+  size_t nrows, cap;
+  int nomem;
+  int nohead;          /* 1: print the rows only (key-value lists) */
+} fz_tab;
+/* Columns from head[] and align ('l' or 'r' per column, its length the column count). */
+void fz_tab_init(fz_tab *t, const char *const *head, const char *align);
+void fz_tab_row(fz_tab *t, const char *const *cells);
+/* Prints (the head unless t->nohead) and frees the table. */
+int fz_tab_print(const fz_tx *tx, fz_tab *t);
+
+void fz_section(const fz_tx *tx, const char *title);
+void fz_more(const fz_tx *tx, uint64_t n, const char *what);
+void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn);
+const char *fz_comp(const fathom_zone_info *z);
+
+/* ---- resource sections (export_text_res.c, export_text_mem.c) ---- */
+/* The header's one-line summary of measured figures into buf ("" when none). */
+void fz_text_summary(const fathom_profile *p, char *buf, size_t cap);
+/* Whole-session resources by group (memory, timing, compute, system, energy), GPUs and the
+ * probes that were not available. */
+int fz_text_resources(const fz_tx *tx, const fathom_profile *p);
+/* Per-operation resources for zones in ord[0..n) (sorted by total time). */
+int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord, uint32_t n);
+/* Live memory at the end by call path, memory snapshots and their differences. */
+int fz_text_memory(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n);
+/* The overhead governor: budget, cost, what it thinned or downgraded. */
+int fz_text_governor(const fz_tx *tx, const fathom_profile *p);
+
+#endif

@@ -1,0 +1,95 @@
+/* json_ld.h: what the JSON loader's files share (json_load.c: entry points, schema-1 tables;
+ * json_res.c: schema-2 sections; json_conv.c: validated conversions of single values).
+ *
+ * Invariant: every jl_* function returns 0 or a negative FATHOM_E_* code, and on failure has
+ * written exactly one message naming the path of the offending value (jl_fail) and has left
+ * the model freeable by fathom_profile_free (tables are calloc'd and counted first). */
+#ifndef FATHOM_JSON_LD_H
+#define FATHOM_JSON_LD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fathom.h"
+
+/* Oldest schema version read (FATHOM_SCHEMA_VERSION is the newest, the one written). */
+#define FATHOM_LOAD_MIN_SCHEMA 1
+
+typedef struct jl_ctx {
+  char *err;
+  size_t errlen;
+  const char *name;  /* file name for messages, or NULL (buffer) */
+  int version;       /* schema version of the document being read */
+} jl_ctx;
+
+/* Where a value sits, built on the stack while descending and only formatted on error:
+ * a member (key set) or an array element (key NULL, idx). */
+typedef struct jp {
+  const struct jp *up;
+  const char *key;
+  uint64_t idx;
+} jp;
+
+/* Writes "<file>: <path>: <message>" into the context's buffer and returns code. */
+__attribute__((format(printf, 4, 5)))
+int jl_fail(jl_ctx *c, int code, const jp *at, const char *fmt, ...);
+int jl_nomem(jl_ctx *c);
+const char *jl_type_name(const json_t *v);
+/* calloc'd table of n elements (NULL when n is 0). */
+int jl_alloc_table(jl_ctx *c, void **dst, size_t n, size_t size);
+
+/* ---- one value ---- */
+int jl_want(jl_ctx *c, const json_t *v, const jp *at, json_type t, const char *what);
+/* Unsigned: a non-negative integer or a string of decimal digits. */
+int jl_u64(jl_ctx *c, const json_t *v, const jp *at, uint64_t *out);
+int jl_u32(jl_ctx *c, const json_t *v, const jp *at, uint32_t *out);
+/* An index into a table of n entries; nullable: null means FATHOM_NONE. */
+int jl_index(jl_ctx *c, const json_t *v, const jp *at, uint64_t n, const char *table,
+             int nullable, uint32_t *out);
+int jl_i64(jl_ctx *c, const json_t *v, const jp *at, int64_t *out);
+int jl_int(jl_ctx *c, const json_t *v, const jp *at, int *out);
+/* A number; null and "NaN" are NaN, "Infinity" and "-Infinity" the infinities. */
+int jl_double(jl_ctx *c, const json_t *v, const jp *at, double *out);
+int jl_bool(jl_ctx *c, const json_t *v, const jp *at, int *out);
+/* A string copied into *out; null gives NULL when nullable. */
+int jl_str(jl_ctx *c, const json_t *v, const jp *at, int nullable, char **out);
+/* One of names[0..n-1] (written form), or its number. */
+int jl_enum(jl_ctx *c, const json_t *v, const jp *at, const char *const *names, int n,
+            int *out);
+
+/* ---- members of an object (missing members are errors) ---- */
+int jl_get(jl_ctx *c, const json_t *obj, const jp *at, const char *key, json_t **v, jp *kp);
+int jl_m_u64(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint64_t *out);
+int jl_m_u32(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint32_t *out);
+int jl_m_i64(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int64_t *out);
+int jl_m_int(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int *out);
+int jl_m_dbl(jl_ctx *c, const json_t *obj, const jp *at, const char *key, double *out);
+int jl_m_bool(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int *out);
+int jl_m_str(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int nullable,
+             char **out);
+/* Member key that must be of type t (object or array). */
+int jl_m_typed(jl_ctx *c, const json_t *obj, const jp *at, const char *key, json_type t,
+               json_t **v, jp *kp);
+/* A table member: an array of at most max entries. */
+int jl_m_table(jl_ctx *c, const json_t *obj, const jp *at, const char *key, size_t max,
+               json_t **v, jp *kp, size_t *n);
+/* Element i of array arr (at tp) that must be an object. */
+int jl_element(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, json_t **v, jp *ip);
+/* Element i of array arr that must be an array of exactly n values (shape names them). */
+int jl_tuple(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, size_t n, const char *shape,
+             json_t **v, jp *ip);
+
+/* ---- schema 2 (json_res.c) ---- */
+/* The optional resource members of a zone (flops_self NULL) or node object o at ip: res,
+ * alloc, alloc_self, flops, flops_self, gov, time_every; absent ones get their empty value. */
+int jl_resource_members(jl_ctx *c, const json_t *o, const jp *ip, fathom_res *res,
+                        fathom_alloc *alloc, fathom_alloc *alloc_self, double *flops,
+                        double *flops_self, uint32_t *gov, uint32_t *time_every);
+/* The schema-2 members of meta (required from version 2; defaults for version 1). */
+int jl_meta2(jl_ctx *c, const json_t *meta, const jp *mp, fathom_meta *m);
+/* The session-wide sections: resources, probes, gpus, series, mem_snapshots, gov_actions
+ * (required from version 2; empty for version 1). Needs zones loaded. */
+int jl_sections2(jl_ctx *c, const json_t *root, fathom_profile *p);
+
+#endif

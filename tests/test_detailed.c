@@ -1,0 +1,271 @@
+/* test_detailed.c: the sampled recorder: DETAILED probes around sampled calls (exact sampling
+ * counts, CPU of sleeping vs spinning zones, bytes written), counted-only calls (time
+ * sampling) with nesting and misuse, the overhead governor thinning hot paths, FLOPs.
+ * Accuracy against ground truth; no timing asserted (CPU/wall bounds are generous ratios). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "gov.h"
+#include "record.h"
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) continue;
+}
+
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static volatile uint64_t sink;
+static void spin_cpu_ms(int ms) {
+  uint64_t end = thread_cpu_ns() + (uint64_t)ms * 1000000u;
+  while (thread_cpu_ns() < end)
+    for (int i = 0; i < 1000; i++) sink += (uint64_t)i * 7;
+}
+
+static void begin_at(fathom_level level, int governor) {
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = level;
+  c.governor = governor;
+  c.monitor = 0;
+  assert_int_equal(fathom_session_begin("detailed", &c), 0);
+}
+
+static int probe_available(const fathom_profile *p, const char *name) {
+  for (uint32_t i = 0; i < p->n_probes; i++)
+    if (strcmp(p->probes[i].name, name) == 0) return p->probes[i].available;
+  return -1;
+}
+
+/* The first 8 calls of a path and then 1 in sample_every are probed, exactly. */
+static void test_sampling_counts(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_DETAILED, 0);
+  for (int i = 0; i < 1000; i++) {
+    FATHOM_ZONE("sampled", "t");
+  }
+  fathom_profile *p = end();
+  const fathom_zone_info *z = zone(p, "sampled");
+  assert_int_equal(z->stats.count, 1000);
+  assert_int_equal(z->stats.timed, 1000);
+  assert_int_equal(z->res.sample_every, 16);
+  if (probe_available(p, "rusage") == 1) {
+    assert_int_equal(z->res.samples, 8 + (1000 - 8) / 16);
+    assert_true(z->res.mask & (1u << FATHOM_RES_CPU_USER_NS));
+  } else {
+    assert_int_equal(z->res.samples, 0);
+  }
+  assert_int_equal(p->meta.level, FATHOM_LEVEL_DETAILED);
+  assert_int_equal(p->meta.sample_every, 16);
+}
+
+/* A zone that sleeps shows CPU near 0; one that spins shows CPU near its wall time. */
+static void test_sleep_vs_spin(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_DETAILED, 0);
+  {
+    FATHOM_ZONE("sleeps", "t");
+    sleep_ms(40);
+  }
+  uint64_t c0 = thread_cpu_ns();
+  {
+    FATHOM_ZONE("spins", "t");
+    spin_cpu_ms(40);
+  }
+  double spin_cpu = (double)(thread_cpu_ns() - c0); /* the kernel's own figure, as reference */
+  fathom_profile *p = end();
+  if (probe_available(p, "rusage") != 1) return; /* the probe tests cover this path */
+  const fathom_zone_info *sl = zone(p, "sleeps"), *sp = zone(p, "spins");
+  assert_int_equal(sl->res.samples, 1);
+  assert_int_equal(sp->res.samples, 1);
+  double sl_cpu = sl->res.sum[FATHOM_RES_CPU_USER_NS] + sl->res.sum[FATHOM_RES_CPU_SYS_NS];
+  double sp_cpu = sp->res.sum[FATHOM_RES_CPU_USER_NS] + sp->res.sum[FATHOM_RES_CPU_SYS_NS];
+  assert_true(sl_cpu <= 0.25 * (double)sl->stats.total_ns);
+  assert_true(sp_cpu >= 0.5 * spin_cpu);         /* spinning: the zone's CPU is all there */
+  assert_true(sp_cpu <= (double)sp->stats.total_ns * 1.1 + 5e6);
+  assert_true(sl->res.sum[FATHOM_RES_CTX_VOL] >= 1);
+}
+
+/* Bytes written through write(2) inside a zone, exactly. */
+static void test_write_bytes(void **state) {
+  (void)state;
+  const char *dir = getenv("FATHOM_TEST_TMP");
+  char path[512];
+  snprintf(path, sizeof path, "%s/detailed-write.bin", dir ? dir : "/tmp");
+  if (dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  static char buf[65536];
+  memset(buf, 'x', sizeof buf);
+  begin_at(FATHOM_LEVEL_DETAILED, 0);
+  {
+    FATHOM_ZONE("writes", "io");
+    for (int i = 0; i < 4; i++) assert_int_equal(write(fd, buf, sizeof buf), (ssize_t)sizeof buf);
+    assert_int_equal(fsync(fd), 0);
+  }
+  fathom_profile *p = end();
+  close(fd);
+  unlink(path);
+  if (probe_available(p, "thread_io") != 1) return;
+  const fathom_zone_info *z = zone(p, "writes");
+  assert_true(z->res.mask & (1u << FATHOM_RES_WRITE_BYTES));
+  assert_true(z->res.sum[FATHOM_RES_WRITE_BYTES] == 4.0 * sizeof buf);
+}
+
+/* The calling thread's node for a top-level site (after its first call). */
+static fz_node *top_node(void) {
+  fz_thread *t = fz_tls;
+  assert_non_null(t);
+  fz_node *n = t->root.first_child;
+  assert_non_null(n);
+  return n;
+}
+
+static void force_time_every(fz_node *n, uint32_t every) {
+  n->t_every = every;
+  n->p_every = 0;
+  fz_node_update_special(n);
+}
+
+/* Counted-only calls: counts exact, 1 in N timed, nesting and misuse still right. */
+static void test_time_sampling(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_BASIC, 0);
+  static fathom_site outer = {"outer", "t", NULL, __FILE__, "f", 1, 0, 0};
+  static fathom_site inner = {"inner", "t", NULL, __FILE__, "f", 2, 0, 0};
+  fathom_zone_end(fathom_zone_begin_site(&outer));
+  force_time_every(top_node(), 4);
+  for (int i = 0; i < 100; i++) {
+    fathom_zone o = fathom_zone_begin_site(&outer);
+    fathom_zone in = fathom_zone_begin_site(&inner);
+    assert_int_equal(fathom_zone_end(in), 0);
+    assert_int_equal(fathom_zone_end(o), 0);
+  }
+  /* misuse on counted-only calls */
+  fathom_zone o = fathom_zone_begin_site(&outer);  /* call 102: counted only (t_skip 1) */
+  fathom_zone in = fathom_zone_begin_site(&inner);
+  assert_int_equal(fathom_zone_end(o), FATHOM_E_UNBALANCED);  /* closes inner with it */
+  assert_int_equal(fathom_zone_end(in), FATHOM_E_ENDED);
+  assert_int_equal(fathom_zone_end(o), FATHOM_E_ENDED);
+  fathom_profile *p = end();
+  const fathom_zone_info *zo = zone(p, "outer"), *zi = zone(p, "inner");
+  assert_int_equal(zo->stats.count, 102);
+  assert_int_equal(zo->stats.timed, 1 + 25);
+  assert_int_equal(zo->time_every, 4);
+  assert_int_equal(zi->stats.count, 101);
+  assert_int_equal(zi->stats.timed, 101);
+  uint32_t on = node_under(p, "outer", FATHOM_NONE);
+  uint32_t in_node = node_under(p, "inner", on);
+  assert_int_equal(p->nodes[in_node].stats.count, 101);
+  /* the total is the timed calls' total scaled to every call */
+  assert_true(zo->stats.total_ns >= zo->stats.min_ns * 102);
+}
+
+static void *other_thread_end(void *arg) {
+  *(int *)arg = fathom_zone_end(*(fathom_zone *)((int *)arg + 2));
+  return NULL;
+}
+
+/* A counted-only zone ended on another thread: refused, and still open on its own. */
+static void test_untimed_wrong_thread(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_BASIC, 0);
+  static fathom_site s = {"untimed", "t", NULL, __FILE__, "f", 3, 0, 0};
+  fathom_zone_end(fathom_zone_begin_site(&s));
+  force_time_every(top_node(), 1000);
+  struct { int rc; int pad; fathom_zone z; } arg = {0, 0, fathom_zone_begin_site(&s)};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, other_thread_end, &arg), 0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(arg.rc, FATHOM_E_WRONG_THREAD);
+  assert_int_equal(fathom_zone_end(arg.z), 0);
+  fathom_profile *p = end();
+  assert_int_equal(zone(p, "untimed")->stats.count, 2);
+  assert_int_equal(zone(p, "untimed")->stats.timed, 1);
+}
+
+/* Governor: a loop of nothing but tiny zones is far over any budget; ticks thin it. */
+static void governed(fathom_level level, uint32_t want_bit) {
+  begin_at(level, 1);
+  uint64_t calls = 0;
+  for (int round = 0; round < 40; round++) {
+    for (int i = 0; i < 100000; i++) {
+      FATHOM_ZONE("hot", "t");
+      calls++;
+    }
+    fz_gov_tick(fz_mono_ns());
+  }
+  fathom_profile *p = end();
+  const fathom_zone_info *z = zone(p, "hot");
+  assert_int_equal(z->stats.count, calls);
+  assert_true(z->gov & want_bit);
+  assert_true(p->n_gov_actions >= 1);
+  int found = 0;
+  for (uint32_t i = 0; i < p->n_gov_actions; i++) {
+    assert_true(p->gov_actions[i].zone < p->n_zones);
+    if (p->gov_actions[i].zone == zidx(p, "hot") && p->gov_actions[i].gov == want_bit) found = 1;
+    assert_true(p->gov_actions[i].overhead_pct > p->meta.overhead_budget_pct);
+  }
+  assert_true(found);
+  assert_int_equal(p->meta.governor, 1);
+  if (want_bit == FATHOM_GOV_TIME_SAMPLED) {
+    assert_true(z->time_every > 1);
+    assert_true(z->stats.timed < z->stats.count);
+  }
+}
+
+static void test_governor_basic(void **state) {
+  (void)state;
+  governed(FATHOM_LEVEL_BASIC, FATHOM_GOV_TIME_SAMPLED);
+}
+
+static void test_governor_detailed(void **state) {
+  (void)state;
+  governed(FATHOM_LEVEL_DETAILED, FATHOM_GOV_DOWNGRADED);
+}
+
+/* Declared FLOPs: per zone, inclusive in the parent, in the session total. */
+static void test_flops(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_BASIC, 0);
+  assert_int_equal(fathom_flops_add(5), FATHOM_E_NOTFOUND); /* no zone open: top level */
+  {
+    FATHOM_ZONE("layer", "compute");
+    for (int i = 0; i < 10; i++) {
+      FATHOM_ZONE("matmul", "compute");
+      assert_int_equal(fathom_flops_add(1e6), 0);
+    }
+    FATHOM_FLOPS(100);
+  }
+  fathom_profile *p = end();
+  assert_true(zone(p, "matmul")->flops == 1e7);
+  assert_true(zone(p, "layer")->flops == 1e7 + 100);
+  uint32_t l = node_under(p, "layer", FATHOM_NONE);
+  assert_true(p->nodes[l].flops_self == 100);
+  assert_true(p->res.flops == 1e7 + 105);
+  assert_true(p->res.flops_per_s > 0);
+  assert_int_equal(fathom_flops_add(1), FATHOM_E_STATE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_sampling_counts), T(test_sleep_vs_spin),     T(test_write_bytes),
+      T(test_time_sampling),   T(test_untimed_wrong_thread), T(test_governor_basic),
+      T(test_governor_detailed), T(test_flops),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
