@@ -1,6 +1,7 @@
 /* json_fixture.h: what the JSON test groups share: hand-built models covering every field
- * and edge value, a field-by-field comparison that names the first difference, and
- * temporary files under FATHOM_TEST_TMP.
+ * and edge value (schema 2's resources, GPUs, series, snapshots and governor actions too), a
+ * field-by-field comparison that names the first difference, and temporary files under
+ * FATHOM_TEST_TMP.
  *
  * Invariant: every helper fails the calling test (cmocka) rather than returning bad data. */
 #ifndef FATHOM_JSON_FIXTURE_H

@@ -238,6 +238,64 @@ static void test_governor_detailed(void **state) {
   governed(FATHOM_LEVEL_DETAILED, FATHOM_GOV_DOWNGRADED);
 }
 
+static uint64_t process_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((noinline)) static void work(long iters) {
+  for (long i = 0; i < iters; i++) sink += (uint64_t)i * 2654435761u;
+}
+
+/* one call site for every round (a site is a call path's identity) */
+__attribute__((noinline)) static void tiny_call(long iters) {
+  FATHOM_ZONE("tiny", "t");
+  work(iters);
+}
+
+/* Zones around ~20 x a zone's own cost of work are ~5 % overhead at BASIC: over a 2 %
+ * budget. Once the governor has thinned them, the overhead it would estimate for a further
+ * round (timed x zone cost + counted-only x their cost, over the process CPU) is under
+ * budget. The work is sized from the zone cost measured in this very build (sanitizers
+ * make zones dearer), so the ratio, not a timing, is what is checked. */
+static void test_governor_under_budget(void **state) {
+  (void)state;
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = FATHOM_LEVEL_BASIC;
+  c.monitor = 0;
+  c.max_overhead_percent = 2;
+  assert_int_equal(fathom_session_begin("budget", &c), 0);
+  /* iterations of work() per ns */
+  uint64_t c0 = thread_cpu_ns();
+  work(2000000);
+  double per_ns = 2000000.0 / (double)(thread_cpu_ns() - c0 + 1);
+  long iters = (long)(20.0 * fz_g.zone_cost_ns * per_ns) + 1;
+  for (int round = 0; round < 30; round++) {
+    for (int i = 0; i < 20000; i++) tiny_call(iters);
+    fz_gov_tick(fz_mono_ns());
+  }
+  fathom_profile *a = hold(fathom_snapshot());
+  uint64_t cpu0 = process_cpu_ns();
+  for (int i = 0; i < 40000; i++) tiny_call(iters);
+  uint64_t cpu1 = process_cpu_ns();
+  fathom_profile *b = end();
+  const fathom_zone_info *za = zone(a, "tiny"), *zb = zone(b, "tiny");
+  assert_true(zb->gov & FATHOM_GOV_TIME_SAMPLED);
+  assert_int_equal(zb->stats.count - za->stats.count, 40000);
+  double timed = (double)(zb->stats.timed - za->stats.timed);
+  double untimed = 40000 - timed;
+  double cost = timed * fz_g.zone_cost_ns + untimed * fz_g.untimed_cost_ns;
+  double pct = 100.0 * cost / (double)(cpu1 - cpu0);
+  print_message("governed: estimate %.3f %% of %.1f ns per call (budget 2 %%); 1 in %u timed; "
+                "counts %llu/%llu timed %llu/%llu\n", pct, (double)(cpu1 - cpu0) / 40000,
+                zb->time_every, (unsigned long long)za->stats.count,
+                (unsigned long long)zb->stats.count, (unsigned long long)za->stats.timed,
+                (unsigned long long)zb->stats.timed);
+  assert_true(pct < 2.0);
+}
+
 /* Declared FLOPs: per zone, inclusive in the parent, in the session total. */
 static void test_flops(void **state) {
   (void)state;
@@ -265,7 +323,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_sampling_counts), T(test_sleep_vs_spin),     T(test_write_bytes),
       T(test_time_sampling),   T(test_untimed_wrong_thread), T(test_governor_basic),
-      T(test_governor_detailed), T(test_flops),
+      T(test_governor_detailed), T(test_governor_under_budget), T(test_flops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_json.c: the JSON view and its loader, what must come back: lossless round trips of
- * hand-built models (every field compared), other writers' forms, a decimal-comma host
- * locale, streams and atomic saves (refused input is test_json_bad.c).
+ * hand-built models (every field compared, schema-2 resources included), other writers'
+ * forms, a decimal-comma host locale, streams and atomic saves, and schema-1 files loading
+ * with every schema-2 field empty (refused input is test_json_bad.c).
  *
  * Invariant: a model written and loaded back equals the original in every field. */
 #include "json_fixture.h"

@@ -351,7 +351,7 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
   }
   fz_node *c = child_of(t, e->node, s, s, 0);
   if (!c) return z;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c);
+  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c, 0);
   return push(t, e, c);
 }
 
@@ -360,11 +360,24 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
 static __attribute__((noinline)) fathom_zone begin_sibling(fz_thread *t, fz_entry *e,
                                                            fathom_site *s) {
   fz_node *c = e->node->cache;
-  if (c && FZ_LD(c->key) == FZ_KEY_SPECIAL(s) && e < t->last) return fz_begin_special(t, e, c);
+  if (c && FZ_LD(c->key) == FZ_KEY_SPECIAL(s) && e < t->last) {
+    uint32_t te = FZ_LD(c->t_every);
+    if (te > 1 && ++c->t_skip < te) { /* counted, not timed: the cheapest special case */
+      fz_entry *ne = e + 1;
+      uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
+      ne->node = c;
+      ne->t0 = tag | FZ_T0_SPECIAL;
+      FZ_ST(c->untimed, c->untimed + 1);
+      FZ_ST(t->top, ne);
+      return (fathom_zone){ne, tag};
+    }
+    if (te > 1) c->t_skip = 0;
+    return fz_begin_special(t, e, c, te > 1);
+  }
   fz_dslot *ds = dslot(t, e->node, s);
   if (FZ_UNLIKELY(e >= t->last || ds->parent != e->node || ds->key != s)) return begin_slow(s);
   c = e->node->cache = ds->child;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c);
+  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c, 0);
   return push(t, e, c);
 }
 
@@ -469,11 +482,11 @@ __attribute__((always_inline)) static inline int zone_end_at(fathom_zone z, uint
 
 /* Every end the fast one does not take: special entries (an untimed call reads no clock),
  * CLOCK_MONOTONIC, misuse. */
-static COLD int end_other(fathom_zone z) {
+static __attribute__((noinline)) int end_other(fathom_zone z) {
   fz_entry *e = z.t_;
   fz_thread *t = fz_tls;
   if (t && e && t->top == e && e->t0 == (z.tag_ | FZ_T0_SPECIAL) && (z.tag_ & FZ_T0_UNTIMED)) {
-    fz_close_special(t, e, 0);
+    FZ_ST(t->top, e - 1); /* counted at its begin; nothing else to record */
     return 0;
   }
   return zone_end_at(z, fz_ticks(), NULL);
@@ -654,7 +667,7 @@ static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
     return;
   }
   if (FZ_LD(c->key) != fn && !(c->flags & FZ_NODE_MUTED)) {
-    fz_begin_special(t, e, c);
+    fz_begin_special(t, e, c, 0);
     return;
   }
   if (c->flags & FZ_NODE_MUTED) { /* excluded: a frame that keeps the stack, records nothing */

@@ -276,8 +276,9 @@ void fz_pend_flush(fz_thread *t);
 /* ---- record_probe.c: the special path (probes, time sampling) ---- */
 /* Sets a new node's sampling from the session's level. */
 void fz_node_sampling_init(fz_node *n);
-/* Begins a zone on special node c above entry e (e < t->last checked by the caller). */
-fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c);
+/* Begins a zone on special node c above entry e (e < t->last checked by the caller).
+ * timed: the caller already decided this call is timed (time sampling's countdown done). */
+fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c, int timed);
 /* Closes special top entry e at t1 (ticks; ignored for an untimed entry). Returns the
  * duration in ns (0 for an untimed entry). */
 uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1);

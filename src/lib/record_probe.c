@@ -51,12 +51,12 @@ static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
   return t->probe_state > 0 ? &t->pstack[e - t->stack] : NULL;
 }
 
-fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
+fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c, int timed) {
   e->node->cache = c;
   fz_entry *ne = e + 1;
   ne->node = c;
   uint32_t te = FZ_LD(c->t_every);
-  if (te > 1 && ++c->t_skip < te) { /* counted, not timed */
+  if (!timed && te > 1 && ++c->t_skip < te) { /* counted, not timed */
     uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
     ne->t0 = tag | FZ_T0_SPECIAL;
     FZ_ST(c->untimed, c->untimed + 1);

@@ -63,7 +63,7 @@ static int load_hist(jl_ctx *c, const json_t *obj, const jp *at, fathom_hist *h)
   size_t n = json_array_size(bv);
   if (json_array_size(cv) != n)
     return jl_fail(c, FATHOM_E_FORMAT, &hp, "%zu buckets but %zu counts", n,
-                json_array_size(cv));
+                   json_array_size(cv));
   if (n > FATHOM_HIST_BUCKETS)
     return jl_fail(c, FATHOM_E_FORMAT, &bp, "%zu buckets, more than %d", n, FATHOM_HIST_BUCKETS);
   if (n == 0) return 0;
@@ -78,11 +78,11 @@ static int load_hist(jl_ctx *c, const json_t *obj, const jp *at, fathom_hist *h)
     if (rc) return rc;
     if (b >= FATHOM_HIST_BUCKETS)
       return jl_fail(c, FATHOM_E_FORMAT, &ip, "bucket %u out of range (0 to %d)", b,
-                  FATHOM_HIST_BUCKETS - 1);
+                     FATHOM_HIST_BUCKETS - 1);
     if (i > 0 && b <= h->bucket[i - 1])
       return jl_fail(c, FATHOM_E_FORMAT, &ip,
-                  "bucket %u does not follow bucket %u (buckets must be strictly ascending)",
-                  b, h->bucket[i - 1]);
+                     "bucket %u does not follow bucket %u (buckets must be strictly ascending)",
+                     b, h->bucket[i - 1]);
     h->bucket[i] = b;
     jp cq = {&cp, NULL, i};
     rc = jl_u64(c, json_array_get(cv, i), &cq, &h->count[i]);
@@ -244,20 +244,20 @@ static int load_node(jl_ctx *c, const json_t *o, const jp *ip, fathom_profile *p
   if (rc) return rc;
   if (nd->parent != FATHOM_NONE && nd->parent >= i)
     return jl_fail(c, FATHOM_E_FORMAT, &kp,
-                "node %u does not precede its child (parents must come first)", nd->parent);
+                   "node %u does not precede its child (parents must come first)", nd->parent);
   rc = jl_m_u32(c, o, ip, "depth", &nd->depth);
   if (rc) return rc;
   if (nd->parent == FATHOM_NONE && nd->depth != 1)
     return jl_fail(c, FATHOM_E_FORMAT, ip, "depth %u for a top-level node (expected 1)",
-                nd->depth);
+                   nd->depth);
   if (nd->parent != FATHOM_NONE) {
     const fathom_node *up = &p->nodes[nd->parent];
     if (nd->depth != up->depth + 1)
       return jl_fail(c, FATHOM_E_FORMAT, ip, "depth %u but its parent node %u has depth %u",
-                  nd->depth, nd->parent, up->depth);
+                     nd->depth, nd->parent, up->depth);
     if (nd->thread != up->thread)
       return jl_fail(c, FATHOM_E_FORMAT, ip, "thread %u but its parent node %u is on thread %u",
-                  nd->thread, nd->parent, up->thread);
+                     nd->thread, nd->parent, up->thread);
   }
   rc = load_stats(c, o, ip, &nd->stats);
   if (!rc) rc = load_hist(c, o, ip, &nd->hist);
@@ -309,8 +309,8 @@ static int load_timeline(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc) rc = jl_u64(c, json_array_get(e, 4), &xp[4], &ev->dur_ns);
     if (!rc && i > 0 && ev->ts_ns < ev[-1].ts_ns)
       rc = jl_fail(c, FATHOM_E_FORMAT, &xp[3],
-                "ts_ns %llu is before the previous event's %llu (events must be sorted)",
-                (unsigned long long)ev->ts_ns, (unsigned long long)ev[-1].ts_ns);
+                   "ts_ns %llu is before the previous event's %llu (events must be sorted)",
+                   (unsigned long long)ev->ts_ns, (unsigned long long)ev[-1].ts_ns);
   }
   if (!rc) rc = jl_m_table(c, tl, &lp, "counter_events", SIZE_MAX, &arr, &tp, &n);
   if (!rc) rc = jl_alloc_table(c, (void **)&p->counter_events, n, sizeof *p->counter_events);
@@ -337,23 +337,23 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   jp kp;
   if (!json_is_object(root))
     return jl_fail(c, FATHOM_E_FORMAT, NULL, "not a fathom profile (the top level is %s)",
-                jl_type_name(root));
+                   jl_type_name(root));
   int rc = jl_get(c, root, NULL, "format", &v, &kp);
   if (rc) return jl_fail(c, rc, &kp, "missing (not a fathom profile)");
   if (!json_is_string(v))
     return jl_fail(c, FATHOM_E_FORMAT, &kp,
-                "expected \"fathom-profile\", got %s (not a fathom profile)", jl_type_name(v));
+                   "expected \"fathom-profile\", got %s (not a fathom profile)", jl_type_name(v));
   if (strcmp(json_string_value(v), "fathom-profile") != 0)
     return jl_fail(c, FATHOM_E_FORMAT, &kp,
-                "\"%.40s\" is not \"fathom-profile\" (not a fathom profile)",
-                json_string_value(v));
+                   "\"%.40s\" is not \"fathom-profile\" (not a fathom profile)",
+                   json_string_value(v));
   int64_t version = 0;
   rc = jl_m_i64(c, root, NULL, "schema_version", &version);
   if (rc) return rc;
   if (version < FATHOM_LOAD_MIN_SCHEMA || version > FATHOM_SCHEMA_VERSION)
     return jl_fail(c, FATHOM_E_VERSION, NULL,
-                "schema version %lld is not supported (this fathom reads %d to %d)",
-                (long long)version, FATHOM_LOAD_MIN_SCHEMA, FATHOM_SCHEMA_VERSION);
+                   "schema version %lld is not supported (this fathom reads %d to %d)",
+                   (long long)version, FATHOM_LOAD_MIN_SCHEMA, FATHOM_SCHEMA_VERSION);
   c->version = (int)version;
 
   fathom_profile *p = calloc(1, sizeof *p);
@@ -379,14 +379,14 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
 static int load_mem(jl_ctx *c, const char *buf, size_t len, fathom_profile **out) {
   if (len > FATHOM_LOAD_MAX_BYTES)
     return jl_fail(c, FATHOM_E_LIMIT, NULL, "%zu bytes, more than the limit of %zu", len,
-                FATHOM_LOAD_MAX_BYTES);
+                   FATHOM_LOAD_MAX_BYTES);
   if (len == 0) return jl_fail(c, FATHOM_E_FORMAT, NULL, "empty (not a fathom profile)");
   json_error_t je;
   json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
   if (!root) {
     if (json_error_code(&je) == json_error_out_of_memory) return jl_nomem(c);
     return jl_fail(c, FATHOM_E_FORMAT, NULL, "truncated or malformed JSON at line %d column %d: %s",
-                je.line, je.column, je.text);
+                   je.line, je.column, je.text);
   }
   int rc = load_root(c, root, out);
   json_decref(root);
@@ -412,7 +412,7 @@ static int read_all(jl_ctx *c, FILE *fp, char **buf, size_t *len) {
   if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
     if ((uint64_t)st.st_size > FATHOM_LOAD_MAX_BYTES)
       return jl_fail(c, FATHOM_E_LIMIT, NULL, "%llu bytes, more than the limit of %zu",
-                  (unsigned long long)st.st_size, FATHOM_LOAD_MAX_BYTES);
+                     (unsigned long long)st.st_size, FATHOM_LOAD_MAX_BYTES);
     cap = (size_t)st.st_size + 1;  /* +1: the read that sees end of file */
   }
   char *b = malloc(cap);
@@ -422,7 +422,7 @@ static int read_all(jl_ctx *c, FILE *fp, char **buf, size_t *len) {
       if (cap > FATHOM_LOAD_MAX_BYTES) {
         free(b);
         return jl_fail(c, FATHOM_E_LIMIT, NULL, "more than the limit of %zu bytes",
-                    FATHOM_LOAD_MAX_BYTES);
+                       FATHOM_LOAD_MAX_BYTES);
       }
       size_t ncap = cap * 2 > FATHOM_LOAD_MAX_BYTES + 1 ? FATHOM_LOAD_MAX_BYTES + 1 : cap * 2;
       char *nb = realloc(b, ncap);
