@@ -259,7 +259,8 @@ typedef struct fathom_hist {
 
 typedef struct fathom_stats {
   uint64_t count;
-  uint64_t timed;       /* calls whose duration was measured: count unless the governor
+  uint64_t timed;       /* calls whose duration was measured (0 in hand-built models and
+                           schema-1 files: every call): count unless the governor
                            sampled timing; min/max/mean/stddev/percentiles describe these and
                            total_ns is their sum scaled by count/timed */
   uint64_t total_ns;    /* inclusive; for zones rolled up across paths, recursion counted once */
@@ -306,8 +307,10 @@ typedef struct fathom_res {
   uint64_t samples;          /* calls the probes measured (0: none) */
   uint32_t sample_every;     /* probing interval in force at the end: 1 call in N */
   uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
-  double sum[FATHOM_RES_N];  /* sums over the probed calls, nested zones included; the
-                                estimate for all calls is sum * count / samples */
+  double sum[FATHOM_RES_N];  /* sums over the probed calls, nested zones included (only
+                                where mask bit i is set); the estimate for all calls is
+                                sum * count / samples. CPU user + system is exact; their
+                                split is the kernel's tick sampling */
 } fathom_res;
 
 typedef struct fathom_alloc {
@@ -533,7 +536,8 @@ typedef struct fathom_mem_delta {
   int64_t bytes, count;      /* b - a */
 } fathom_mem_delta;
 /* Fills up to cap deltas sorted by growth (largest first; zones with no change left out).
- * Returns how many zones changed (may exceed cap), FATHOM_E_NOTFOUND for an unknown label. */
+ * Returns how many zones changed (may exceed cap), FATHOM_E_NOTFOUND for an unknown label,
+ * FATHOM_E_INVAL for NULL arguments. A label taken twice means its latest snapshot. */
 FATHOM_EXTERN int fathom_mem_snapshot_diff(const fathom_profile *p, const char *label_a,
                                            const char *label_b, fathom_mem_delta *out,
                                            size_t cap);
