@@ -296,11 +296,14 @@ typedef enum fathom_res_id {
   FATHOM_RES_CACHE_MISSES,
   FATHOM_RES_BRANCH_MISSES,
   FATHOM_RES_FP_OPS,           /* hardware floating-point operations, where counted */
+  FATHOM_RES_WALL_NS,          /* wall time of the probed calls (their CPU share is
+                                  CPU / this, not CPU / the zone's average) */
   FATHOM_RES_N
 } fathom_res_id;
 /* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
  * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
- * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops"; NULL out of range. */
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns"; NULL out of
+ * range. */
 FATHOM_EXTERN const char *fathom_res_name(int id);
 
 typedef struct fathom_res {

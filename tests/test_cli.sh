@@ -327,7 +327,7 @@ check_rich() {
   assert_same_file "$name: json view re-saves identically" "$T/$name/out.json" "$T/stdout"
   local counts
   counts=$(awk -F, '{ print NF }' "$T/$name/out.csv" | sort -u | tr '\n' ' ')
-  assert_eq "$name: csv records all have 64 fields" "64 " "$counts"
+  assert_eq "$name: csv records all have 65 fields" "65 " "$counts"
   assert_no_match "$name: no colour in a file" "$ESC" "$(cat "$T/$name/out.text")"
 }
 if ((have_profile)) && "$T/gen" --model "$T/model.json" 2>"$T/gen.err"; then

@@ -437,7 +437,7 @@ static void test_empty_profile(void **state) {
       "timed,time_every,gov,res_samples,res_sample_every,res_cpu_user_ns,res_cpu_sys_ns,res_ctx_vol,"
       "res_ctx_invol,res_minflt,res_majflt,res_read_bytes,res_write_bytes,res_disk_read_bytes,"
       "res_disk_write_bytes,res_rss_delta_bytes,res_instructions,res_cycles,res_cache_refs,"
-      "res_cache_misses,res_branch_misses,res_fp_ops,alloc_count,alloc_bytes,free_count,free_bytes,"
+      "res_cache_misses,res_branch_misses,res_fp_ops,res_wall_ns,alloc_count,alloc_bytes,free_count,free_bytes,"
       "live_count,live_bytes,growth_bytes_per_call,self_alloc_count,self_alloc_bytes,self_free_count,"
       "self_free_bytes,self_live_count,self_live_bytes,self_growth_bytes_per_call,flops,flops_self\r\n");
   assert_memory_equal(s, "path,zone,component,depth,threads,calls,total_ns,", 48);
@@ -554,7 +554,7 @@ static void test_csv(void **state) {
   char ***rows;
   size_t nr = parse_csv(s, &rows);
   assert_int_equal(nr, 1 + 6);   /* header + main, main/work, main/io, io, q, q/nl */
-  for (size_t r = 0; r < nr; r++) assert_int_equal(nfields(rows[r]), 64);
+  for (size_t r = 0; r < nr; r++) assert_int_equal(nfields(rows[r]), 65);
   assert_string_equal(rows[0][0], "path");
   assert_string_equal(rows[0][16], "p999_ns");
   assert_string_equal(rows[0][17], "clock_source");

@@ -23,7 +23,7 @@ static const char *const fz_csv_header =
     "misuse,timed,time_every,gov,res_samples,res_sample_every,res_cpu_user_ns,res_cpu_sys_ns,"
     "res_ctx_vol,res_ctx_invol,res_minflt,res_majflt,res_read_bytes,res_write_bytes,"
     "res_disk_read_bytes,res_disk_write_bytes,res_rss_delta_bytes,res_instructions,"
-    "res_cycles,res_cache_refs,res_cache_misses,res_branch_misses,res_fp_ops,alloc_count,"
+    "res_cycles,res_cache_refs,res_cache_misses,res_branch_misses,res_fp_ops,res_wall_ns,alloc_count,"
     "alloc_bytes,free_count,free_bytes,live_count,live_bytes,growth_bytes_per_call,"
     "self_alloc_count,self_alloc_bytes,self_free_count,self_free_bytes,self_live_count,"
     "self_live_bytes,self_growth_bytes_per_call,flops,flops_self\r\n";

@@ -409,9 +409,17 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col) {
       break;
     }
     case C_CPU: fz_fmt_dur(b, cap, cpu); break;
-    case C_CPUPCT: fz_fmt_pct(b, cap, cpu, (double)z->stats.total_ns); break;
+    case C_CPUPCT: /* over the probed calls' own wall time when it was measured */
+      if (r->mask >> FATHOM_RES_WALL_NS & 1)
+        fz_fmt_pct(b, cap, r->sum[FATHOM_RES_CPU_USER_NS] + r->sum[FATHOM_RES_CPU_SYS_NS],
+                   r->sum[FATHOM_RES_WALL_NS]);
+      else
+        fz_fmt_pct(b, cap, cpu, (double)z->stats.total_ns);
+      break;
     case C_WAIT: {
       double w = (double)z->stats.total_ns - cpu;
+      if (r->mask >> FATHOM_RES_WALL_NS & 1) /* probed calls: wall - CPU, scaled to all calls */
+        w = est(r, FATHOM_RES_WALL_NS, n) - cpu;
       fz_fmt_dur(b, cap, w > 0 ? w : 0);
       break;
     }

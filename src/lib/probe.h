@@ -30,6 +30,9 @@ void fz_probe_close(fz_probe_ctx *c);
 /* Reads the current cumulative values into *out; returns the mask of valid indices
  * (bit i = index i). Subtracting two reads gives a zone's delta. */
 uint32_t fz_probe_read(fz_probe_ctx *c, fz_pval *out);
+/* The same, ordered for a zone's begin (at_end 0: CPU and counters read last) or end
+ * (at_end 1: read first), so the probe's own cost stays outside the zone's figures. */
+uint32_t fz_probe_read_at(fz_probe_ctx *c, fz_pval *out, int at_end);
 /* Process-wide description of the probes a level uses: one fathom_probe_info per probe
  * ("rusage", "thread_io", "rss", and at COMPREHENSIVE "perf_hw", "perf_fp") with
  * availability and, when unavailable, the reason ("perf_event_open: No such file or

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -342,56 +343,87 @@ __attribute__((noinline, cold)) static void after_fork_reopen(fz_probe_ctx *c) {
   open_thread_files(c);
 }
 
-uint32_t fz_probe_read(fz_probe_ctx *c, fz_pval *out) {
+/* CPU time: getrusage's user/system figures only advance when the scheduler accounts the
+ * thread (ticks, switches), so a zone of a few µs often shows none. The total comes from
+ * CLOCK_THREAD_CPUTIME_ID, which brings the thread's runtime up to date; the system part is
+ * getrusage's (tick-sampled) and user is the rest, so user + system is exact. */
+static uint32_t read_rusage(fz_pval *out, int at_end) {
+  struct rusage ru;
+  struct timespec ts;
+  int clk = at_end ? clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) : 0; /* nearest the zone */
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  if (!at_end) clk = clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  int64_t sys = tv_ns(ru.ru_stime);
+  if (clk == 0) {
+    int64_t total = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    out->v[FATHOM_RES_CPU_USER_NS] = total - sys;
+  } else {
+    out->v[FATHOM_RES_CPU_USER_NS] = tv_ns(ru.ru_utime);
+  }
+  out->v[FATHOM_RES_CPU_SYS_NS] = sys;
+  out->v[FATHOM_RES_CTX_VOL] = ru.ru_nvcsw;
+  out->v[FATHOM_RES_CTX_INVOL] = ru.ru_nivcsw;
+  out->v[FATHOM_RES_MINFLT] = ru.ru_minflt;
+  out->v[FATHOM_RES_MAJFLT] = ru.ru_majflt;
+  return RUSAGE_MASK;
+}
+
+static uint32_t read_io(fz_probe_ctx *c, fz_pval *out) {
+  if (c->io.fd < 0) return 0;
+  uint32_t m = 0;
+  char buf[IO_BUF];
+  int64_t f[4];
+  uint64_t own = self_rchar;   /* the probes' reads so far: all counted in this rchar */
+  ssize_t n = reread(c->io.fd, buf, sizeof buf);
+  uint32_t fm = n > 0 ? fz_parse_proc_io(buf, (size_t)n, f) : 0;
+  if (fm & 1) {
+    f[0] -= (int64_t)own;
+    if (f[0] < 0) f[0] = 0;
+  }
+  for (int k = 0; k < 4; k++)
+    if (fm >> k & 1) {
+      out->v[io_slot[k]] = f[k];
+      m |= BIT(io_slot[k]);
+    }
+  return m;
+}
+
+static uint32_t read_rss(fz_pval *out) {
+  int sfd = __atomic_load_n(&statm_fd, __ATOMIC_ACQUIRE);
+  if (sfd < 0) return 0;
+  char buf[128];
+  int64_t pages;
+  ssize_t n = reread(sfd, buf, sizeof buf);
+  if (n <= 0 || !fz_parse_statm(buf, (size_t)n, &pages)) return 0;
+  out->v[FATHOM_RES_RSS_DELTA_BYTES] = pages * page_bytes;
+  return BIT(FATHOM_RES_RSS_DELTA_BYTES);
+}
+
+/* The counters a zone's figures depend on most (CPU time, hardware counters) are read
+ * nearest to the zone: last at its begin, first at its end, so the probe's own system calls
+ * stay out of the zone's CPU time and counts as far as possible. */
+uint32_t fz_probe_read_at(fz_probe_ctx *c, fz_pval *out, int at_end) {
   if (!c || !out) return 0;
   int saved = errno;
   uint32_t m = 0;
   memset(out, 0, sizeof *out);
   if (__builtin_expect(LD(fork_gen) != c->fork_gen, 0)) after_fork_reopen(c);
-
-  struct rusage ru;
-  if (getrusage(RUSAGE_THREAD, &ru) == 0) {
-    out->v[FATHOM_RES_CPU_USER_NS] = tv_ns(ru.ru_utime);
-    out->v[FATHOM_RES_CPU_SYS_NS] = tv_ns(ru.ru_stime);
-    out->v[FATHOM_RES_CTX_VOL] = ru.ru_nvcsw;
-    out->v[FATHOM_RES_CTX_INVOL] = ru.ru_nivcsw;
-    out->v[FATHOM_RES_MINFLT] = ru.ru_minflt;
-    out->v[FATHOM_RES_MAJFLT] = ru.ru_majflt;
-    m |= RUSAGE_MASK;
+  if (at_end) {
+    if (c->perf.n) m |= fz_perf_read(&c->perf, out->v);
+    m |= read_rusage(out, 1);
+    m |= read_rss(out);
+    m |= read_io(c, out);
+  } else {
+    m |= read_io(c, out);
+    m |= read_rss(out);
+    m |= read_rusage(out, 0);
+    if (c->perf.n) m |= fz_perf_read(&c->perf, out->v);
   }
-
-  if (c->io.fd >= 0) {
-    char buf[IO_BUF];
-    int64_t f[4];
-    uint64_t own = self_rchar;   /* the probes' reads so far: all counted in this rchar */
-    ssize_t n = reread(c->io.fd, buf, sizeof buf);
-    uint32_t fm = n > 0 ? fz_parse_proc_io(buf, (size_t)n, f) : 0;
-    if (fm & 1) {
-      f[0] -= (int64_t)own;
-      if (f[0] < 0) f[0] = 0;
-    }
-    for (int k = 0; k < 4; k++)
-      if (fm >> k & 1) {
-        out->v[io_slot[k]] = f[k];
-        m |= BIT(io_slot[k]);
-      }
-  }
-
-  int sfd = __atomic_load_n(&statm_fd, __ATOMIC_ACQUIRE);
-  if (sfd >= 0) {
-    char buf[128];
-    int64_t pages;
-    ssize_t n = reread(sfd, buf, sizeof buf);
-    if (n > 0 && fz_parse_statm(buf, (size_t)n, &pages)) {
-      out->v[FATHOM_RES_RSS_DELTA_BYTES] = pages * page_bytes;
-      m |= BIT(FATHOM_RES_RSS_DELTA_BYTES);
-    }
-  }
-
-  if (c->perf.n) m |= fz_perf_read(&c->perf, out->v);
   errno = saved;
   return m;
 }
+
+uint32_t fz_probe_read(fz_probe_ctx *c, fz_pval *out) { return fz_probe_read_at(c, out, 0); }
 
 /* ---- descriptions ------------------------------------------------------------------------- */
 

@@ -246,6 +246,7 @@ uint64_t fz_process_cpu_ns(void);           /* session.c */
 /* calib.c: one BASIC zone's cost and a counted-only (untimed) call's, in ns */
 void fz_measure_zone_cost(double *zone_ns, double *untimed_ns);
 double fz_measure_probe_cost(int level);    /* begin + end probes of one call, ns */
+extern double fz_probe_cpu_bias_ns;         /* CPU an empty probed call shows (calib.c) */
 fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
 
 static inline uint32_t fz_depth(fz_thread *t) {

@@ -71,7 +71,7 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c, int timed) {
     int32_t tk = FZ_LD(t->ptokens); /* refilled by the governor: a lost update is harmless */
     if ((tk > 0 || !fz_g.cfg.governor) && (f = frame_for(t, ne)) != NULL) {
       FZ_ST(t->ptokens, tk - 1);
-      f->mask = fz_probe_read(t->probe, &f->v);
+      f->mask = fz_probe_read_at(t->probe, &f->v, 0);
       if (!f->mask) f = NULL;
     }
   }
@@ -124,10 +124,17 @@ uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
   fz_pframe *f = t->pstack ? &t->pstack[e - t->stack] : NULL;
   if (f && t->probe) {
     fz_pval now;
-    uint32_t m = fz_probe_read(t->probe, &now) & f->mask;
+    uint32_t m = fz_probe_read_at(t->probe, &now, 1) & f->mask;
     if (m) {
+      if (m >> FATHOM_RES_CPU_USER_NS & 1) { /* the probes' own CPU is not the zone's */
+        int64_t du = now.v[FATHOM_RES_CPU_USER_NS] - f->v.v[FATHOM_RES_CPU_USER_NS];
+        int64_t bias = (int64_t)fz_probe_cpu_bias_ns;
+        now.v[FATHOM_RES_CPU_USER_NS] -= du > bias ? bias : du > 0 ? du : 0;
+      }
       for (int i = 0; i < FATHOM_RES_N; i++)
         if (m >> i & 1) FZ_ST(n->psum[i], n->psum[i] + (now.v[i] - f->v.v[i]));
+      FZ_ST(n->psum[FATHOM_RES_WALL_NS], n->psum[FATHOM_RES_WALL_NS] + (int64_t)fz_ticks_to_ns(d));
+      m |= 1u << FATHOM_RES_WALL_NS;
       FZ_ST(n->pmask, n->pmask | m);
       FZ_ST(n->psamples, n->psamples + 1);
     }
