@@ -17,7 +17,7 @@ same() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-9*(a<
 
 # The reference workload (the demo pipeline) with and without fathom, at a level and governor.
 # pipeline NAME LEVEL GOVERNOR
-N=${PIPELINE_RECORDS:-400000}
+N=${PIPELINE_RECORDS:-500000}
 RUNS=${PIPELINE_RUNS:-7}
 pipeline() {
   local name=$1 level=$2 gov=$3 ratios=() on=() zones=0 i t_off z_off s_off t_on z_on s_on
