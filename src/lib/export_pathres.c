@@ -22,23 +22,6 @@ static uint64_t pr_key(uint32_t parent, uint32_t zone) {
   return ((uint64_t)parent << 32) | zone;
 }
 
-static void alloc_add(fathom_alloc *d, const fathom_alloc *s) {
-  d->alloc_count += s->alloc_count;
-  d->alloc_bytes += s->alloc_bytes;
-  d->free_count += s->free_count;
-  d->free_bytes += s->free_bytes;
-  d->live_count += s->live_count;
-  d->live_bytes += s->live_bytes;
-}
-
-static void res_add(fathom_res *d, const fathom_res *s) {
-  d->samples += s->samples;
-  if (s->sample_every > d->sample_every) d->sample_every = s->sample_every;
-  d->mask |= s->mask;
-  for (int k = 0; k < FATHOM_RES_N; k++)
-    if (s->mask & (1u << k)) d->sum[k] += s->sum[k];
-}
-
 int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
                        fz_path_res **out) {
   *out = NULL;
@@ -76,9 +59,9 @@ int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n
     }
     uint32_t pi = map[i] = val[s];
     fz_path_res *e = &r[pi];
-    res_add(&e->res, &nd->res);
-    alloc_add(&e->alloc, &nd->alloc);
-    alloc_add(&e->alloc_self, &nd->alloc_self);
+    fz_res_add(&e->res, &nd->res);
+    fz_alloc_add(&e->alloc, &nd->alloc);
+    fz_alloc_add(&e->alloc_self, &nd->alloc_self);
     e->flops += nd->flops;
     e->flops_self += nd->flops_self;
     e->gov |= nd->gov;

@@ -455,3 +455,21 @@ int fathom_profile_save(const fathom_profile *p, fathom_format fmt, const char *
   }
   return fz_afile_commit(&a);
 }
+
+void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s) {
+  d->alloc_count += s->alloc_count;
+  d->alloc_bytes += s->alloc_bytes;
+  d->free_count += s->free_count;
+  d->free_bytes += s->free_bytes;
+  d->live_count += s->live_count;
+  d->live_bytes += s->live_bytes;
+  d->growth_bytes_per_call += s->growth_bytes_per_call;
+}
+
+void fz_res_add(fathom_res *d, const fathom_res *s) {
+  d->samples += s->samples;
+  if (s->sample_every > d->sample_every) d->sample_every = s->sample_every;
+  d->mask |= s->mask;
+  for (int k = 0; k < FATHOM_RES_N; k++)
+    if (s->mask & (1u << k)) d->sum[k] += s->sum[k];
+}

@@ -45,6 +45,9 @@ uint64_t fz_hist_total(const fathom_hist *h);
  * Percentiles are NOT touched: recompute them from the merged histogram with
  * fz_stats_set_percentiles. */
 void fz_stats_merge(fathom_stats *dst, const fathom_stats *src);
+/* Sums of allocation figures / probed resource figures (sampling interval: the larger). */
+void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s);
+void fz_res_add(fathom_res *d, const fathom_res *s);
 /* Fills p50..p999 from h using min_ns/max_ns of st for clamping. */
 void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h);
 

@@ -178,23 +178,6 @@ static double trend_slope(const fz_node *n) {
   return den > 0 ? (k * sxy - sx * sy) / den : 0;
 }
 
-static void alloc_add(fathom_alloc *d, const fathom_alloc *s) {
-  d->alloc_count += s->alloc_count;
-  d->alloc_bytes += s->alloc_bytes;
-  d->free_count += s->free_count;
-  d->free_bytes += s->free_bytes;
-  d->live_count += s->live_count;
-  d->live_bytes += s->live_bytes;
-  d->growth_bytes_per_call += s->growth_bytes_per_call;
-}
-
-static void res_add(fathom_res *d, const fathom_res *s) {
-  d->samples += s->samples;
-  if (s->sample_every > d->sample_every) d->sample_every = s->sample_every;
-  d->mask |= s->mask;
-  for (int i = 0; i < FATHOM_RES_N; i++) d->sum[i] += s->sum[i];
-}
-
 /* Probes, allocations, FLOPs and sampling of recorder node n, added to model node m. */
 static void add_extras(build *b, fathom_node *m, const fz_node *n) {
   fathom_res r;
@@ -203,12 +186,12 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n) {
   r.sample_every = FZ_LD(n->p_every);
   r.mask = FZ_LD(n->pmask);
   for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]);
-  res_add(&m->res, &r);
+  fz_res_add(&m->res, &r);
   uint32_t cell = FZ_LD(n->acell);
   fathom_alloc a;
   if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) {
     a.growth_bytes_per_call = trend_slope(n);
-    alloc_add(&m->alloc_self, &a);
+    fz_alloc_add(&m->alloc_self, &a);
   }
   m->flops_self += bits_d(FZ_LD(n->flops_bits));
   m->gov |= FZ_LD(n->gov);
@@ -308,7 +291,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     } else if (mi != FATHOM_NONE) { /* an excluded function's allocations: its caller's */
       fathom_alloc a;
       uint32_t cell = FZ_LD(n->acell);
-      if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) alloc_add(&b->p->nodes[mi].alloc_self, &a);
+      if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) fz_alloc_add(&b->p->nodes[mi].alloc_self, &a);
     }
     for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling) {
       if (tail == cap) {
@@ -432,7 +415,7 @@ static void finish_nodes(build *b) {
   for (uint32_t i = p->n_nodes; i-- > 0;) { /* children follow their parents */
     uint32_t par = p->nodes[i].parent;
     if (par == FATHOM_NONE) continue;
-    alloc_add(&p->nodes[par].alloc, &p->nodes[i].alloc);
+    fz_alloc_add(&p->nodes[par].alloc, &p->nodes[i].alloc);
     p->nodes[par].flops += p->nodes[i].flops;
   }
   for (uint32_t i = 0; i < p->n_nodes; i++) {
@@ -447,18 +430,18 @@ static void finish_nodes(build *b) {
     if (nested) st.total_ns = 0;
     fathom_zone_info *z = &p->zones[n->zone];
     fz_stats_merge(&z->stats, &st);
-    alloc_add(&z->alloc_self, &n->alloc_self);
+    fz_alloc_add(&z->alloc_self, &n->alloc_self);
     z->gov |= n->gov;
     if (n->time_every > z->time_every) z->time_every = n->time_every;
     if (!nested) {
-      res_add(&z->res, &n->res);
-      alloc_add(&z->alloc, &n->alloc);
+      fz_res_add(&z->res, &n->res);
+      fz_alloc_add(&z->alloc, &n->alloc);
       z->flops += n->flops;
     } else {
       fathom_res r = n->res; /* the sampling figures still count; the sums are inside */
       memset(r.sum, 0, sizeof r.sum);
       r.samples = 0;
-      res_add(&z->res, &r);
+      fz_res_add(&z->res, &r);
     }
     if (fz_hist_merge(&z->hist, &n->hist)) b->oom = 1;
   }
