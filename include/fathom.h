@@ -76,6 +76,8 @@ FATHOM_EXTERN int fathom_level_parse(const char *s, fathom_level *out);
  * exact nanoseconds). */
 typedef enum fathom_clock { FATHOM_CLOCK_AUTO = 0, FATHOM_CLOCK_MONOTONIC = 1 } fathom_clock;
 
+struct fathom_thresholds; /* bottleneck thresholds, defined with the findings below */
+
 typedef struct fathom_config {
   fathom_level level;            /* default BASIC */
   fathom_clock clock;            /* default AUTO */
@@ -104,6 +106,17 @@ typedef struct fathom_config {
                                     linked: -1 auto (on at DETAILED and above), 0 off, 1 on */
   double carbon_g_per_kwh;       /* grid carbon intensity, default 475 (world average,
                                     IEA 2019); FATHOM_CARBON_INTENSITY */
+  /* findings and live monitoring (issue 4) */
+  const struct fathom_thresholds *thresholds; /* bottleneck thresholds (NULL: defaults plus
+                                    the environment; see fathom_thresholds_init) */
+  const char *sla;               /* latency SLAs checked at session end, e.g.
+                                    "request:p95<=50ms;parse:p99<=2ms" (FATHOM_SLA) */
+  double throughput_window_s;    /* window of the windowed throughput, default 60 s
+                                    (FATHOM_THROUGHPUT_WINDOW) */
+  const char *listen;            /* live HTTP endpoint "127.0.0.1:PORT" or NULL (FATHOM_LISTEN) */
+  const char *autosave_path;     /* save the profile here periodically (FATHOM_AUTOSAVE) */
+  double autosave_interval_s;    /* every N seconds (default 60 when autosave_path is set) */
+  uint64_t autosave_every_ops;   /* and/or every N zone calls (0: not by count) */
 } fathom_config;
 
 /* Fills defaults. Never fails. */
@@ -515,6 +528,80 @@ typedef struct fathom_gov_action {
   double overhead_pct;       /* overhead measured when it decided */
 } fathom_gov_action;
 
+/* ---- Findings (issue 4): what the measurements mean, each with its evidence ---------- */
+typedef enum fathom_finding_class {
+  FATHOM_FIND_SLOW = 0,        /* time per call above the cpu_ms threshold (seed 001 "CPU") */
+  FATHOM_FIND_CPU_BOUND,       /* CPU time close to wall time */
+  FATHOM_FIND_WAITING,         /* wall time far above CPU time: I/O, locks, sleep */
+  FATHOM_FIND_IO_HEAVY,        /* bytes read/written per call above io_mb */
+  FATHOM_FIND_MEMORY_HEAVY,    /* bytes allocated / RSS growth per call above memory_mb */
+  FATHOM_FIND_GPU_MEMORY,      /* GPU memory above gpu_memory_mb */
+  FATHOM_FIND_ALLOC_CHURN,     /* many small allocations per call */
+  FATHOM_FIND_LEAK,            /* growth trend or live bytes at the end */
+  FATHOM_FIND_TAIL_LATENCY,    /* p99 far above p50 */
+  FATHOM_FIND_HOT_PATH,        /* large share of self time */
+  FATHOM_FIND_IMBALANCE,       /* the same zone on several threads with unequal time */
+  FATHOM_FIND_GPU_IDLE,        /* GPUs idle while the CPU is busy */
+  FATHOM_FIND_OVERHEAD,        /* fathom's own overhead is significant */
+  FATHOM_FIND_SLA,             /* a latency SLA was missed */
+  FATHOM_FIND_N
+} fathom_finding_class;
+/* "slow", "cpu_bound", "waiting", "io_heavy", "memory_heavy", "gpu_memory", "alloc_churn",
+ * "leak", "tail_latency", "hot_path", "imbalance", "gpu_idle", "overhead", "sla"; NULL out
+ * of range. */
+FATHOM_EXTERN const char *fathom_finding_class_name(int cls);
+
+typedef enum fathom_severity {
+  FATHOM_SEV_INFO = 0,
+  FATHOM_SEV_WARNING = 1,
+  FATHOM_SEV_CRITICAL = 2
+} fathom_severity;
+/* "info", "warning", "critical"; NULL out of range. */
+FATHOM_EXTERN const char *fathom_severity_name(int sev);
+
+/* One figure a finding rests on, e.g. {"cpu_share_pct", 97.1, "%"}. */
+typedef struct fathom_figure {
+  char *name;
+  double value;
+  char *unit;             /* "ns", "%", "bytes", "calls", "ratio", ... ("" if none) */
+} fathom_figure;
+
+typedef struct fathom_finding {
+  uint32_t rank;          /* 1 = most important */
+  fathom_finding_class cls;
+  fathom_severity severity;
+  double score;           /* what ranks it (higher first); documented per class */
+  uint32_t zone;          /* index into zones, FATHOM_NONE for the whole session */
+  uint32_t node;          /* index into nodes for one call path, FATHOM_NONE when it is about
+                             the zone rolled up (or the session) */
+  char *path;             /* "main;load;parse", the zone name, or "" for the session */
+  char *summary;          /* one sentence citing the figures */
+  uint32_t n_figures;     fathom_figure *figures;
+  uint32_t n_suggestions; char **suggestions;  /* concrete, phrased for C */
+} fathom_finding;
+
+/* A latency SLA checked against a zone's histogram (seed 002's check_sla). */
+typedef struct fathom_sla_result {
+  char *zone_name;        /* as given */
+  uint32_t zone;          /* index into zones, FATHOM_NONE when no such zone was recorded */
+  double percentile;      /* e.g. 95 */
+  double target_ns;
+  double actual_ns;       /* the zone's percentile (NaN when the zone has no calls) */
+  uint64_t count;         /* calls it rests on */
+  int met;                /* 1 met, 0 missed, -1 not measurable (no calls) */
+} fathom_sla_result;
+
+/* Throughput of one zone or counter (seed 002's get_throughput_stats). */
+typedef enum fathom_tput_kind { FATHOM_TPUT_ZONE = 0, FATHOM_TPUT_COUNTER = 1 } fathom_tput_kind;
+typedef struct fathom_throughput_info {
+  fathom_tput_kind kind;
+  uint32_t index;         /* into zones or counters */
+  double mean_per_s;      /* calls (zone) or counter units per second over the session */
+  double window_s;        /* the window the next two figures use */
+  double last_per_s;      /* over the last window_s seconds of the session */
+  double peak_per_s;      /* highest over any window_s-long window (NaN when not sampled) */
+} fathom_throughput_info;
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -531,6 +618,10 @@ struct fathom_profile {
   fathom_series series;
   uint32_t n_mem_snapshots; fathom_mem_snapshot_info *mem_snapshots;
   uint32_t n_gov_actions;   fathom_gov_action *gov_actions;
+  /* schema 3 (issue 4) */
+  uint32_t n_findings;   fathom_finding *findings;       /* sorted by rank */
+  uint32_t n_slas;       fathom_sla_result *slas;
+  uint32_t n_throughput; fathom_throughput_info *throughput;
 };
 
 /* Growth between two memory snapshots of a profile, by zone (seed: snapshot.compare_to). */
@@ -595,9 +686,13 @@ typedef enum fathom_format {
   FATHOM_FORMAT_TEXT = 0,
   FATHOM_FORMAT_JSON = 1,
   FATHOM_FORMAT_CSV = 2,
-  FATHOM_FORMAT_CHROME = 3
+  FATHOM_FORMAT_CHROME = 3,
+  FATHOM_FORMAT_HTML = 4,        /* self-contained HTML report (issue 4) */
+  FATHOM_FORMAT_FOLDED = 5,      /* folded stacks "a;b;c <self ns>" (flamegraph.pl) */
+  FATHOM_FORMAT_SPEEDSCOPE = 6   /* speedscope's JSON file format */
 } fathom_format;
-/* "text", "json", "csv", "chrome". Returns 0 or FATHOM_E_INVAL. */
+/* "text", "json", "csv", "chrome", "html", "folded", "speedscope". Returns 0 or
+ * FATHOM_E_INVAL. */
 FATHOM_EXTERN int fathom_format_parse(const char *s, fathom_format *out);
 /* Writes to a stream (color: 1 to use ANSI colour in the text view). */
 FATHOM_EXTERN int fathom_profile_write(const fathom_profile *p, fathom_format fmt, FILE *f,

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "bg.h"
 #include "gov.h"
 #include "mon_probes.h"
 #include "monitor.h"
@@ -327,10 +328,11 @@ static void *mon_main(void *arg) {
   if (sample) open_gpus();
   uint64_t now = mono_ns(), next_sample = sample ? now : UINT64_MAX, next_gov = now + GOV_TICK_NS;
   for (;;) {
-    int gov = fz_gov_wanted();
+    int gov_w = fz_gov_wanted(), bg_w = fz_bg_wanted(), gov = gov_w || bg_w;
     now = mono_ns();
     if (gov && now >= next_gov) {
-      fz_gov_tick(now);
+      if (gov_w) fz_gov_tick(now);
+      if (bg_w) fz_bg_tick(now); /* throughput, autosave, sinks (bg.h) */
       next_gov += GOV_TICK_NS;
       if (next_gov <= now) next_gov = now + GOV_TICK_NS;
     }
@@ -339,8 +341,7 @@ static void *mon_main(void *arg) {
       next_sample += ival;
       if (next_sample <= now) next_sample = now + ival;
     }
-    /* wake for the next sample; every 100 ms for the governor while it wants ticks (or, with
-     * no sampling, to notice when it starts wanting them) */
+    /* wake for the next sample, or every 100 ms for the governor and background tasks */
     uint64_t wake = next_sample;
     if ((gov || !sample) && next_gov < wake) wake = next_gov;
     uint64_t cpu = thread_cpu_ns();

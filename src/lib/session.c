@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "bg.h"
 #include "gov.h"
 #include "monitor.h"
 #include "record.h"
@@ -37,6 +38,7 @@ FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
   c->sample_every = 16;
   c->alloc_track = -1;
   c->carbon_g_per_kwh = 475;
+  c->throughput_window_s = 60;
 }
 
 static int env_double(const char *var, double *out, double lo, double hi) {
@@ -129,6 +131,17 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
   c->sample_every = (uint32_t)x;
   if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
   if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
+  /* issue 4: findings, live monitoring */
+  if ((v = getenv("FATHOM_SLA")) && *v) c->sla = v;
+  if (env_double("FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
+    rc = FATHOM_E_INVAL;
+  if ((v = getenv("FATHOM_LISTEN")) && *v) c->listen = v;
+  if ((v = getenv("FATHOM_AUTOSAVE")) && *v) c->autosave_path = v;
+  if (env_double("FATHOM_AUTOSAVE_INTERVAL", &c->autosave_interval_s, 0.01, 86400 * 365))
+    rc = FATHOM_E_INVAL;
+  x = c->autosave_every_ops;
+  if (env_u64("FATHOM_AUTOSAVE_OPS", &x, 0, UINT64_MAX)) rc = FATHOM_E_INVAL;
+  c->autosave_every_ops = x;
   return rc;
 }
 
@@ -148,6 +161,9 @@ static void sanitize(fathom_config *c) {
   if (c->monitor_interval_s < 0.01) c->monitor_interval_s = 0.01;
   if (c->sample_every == 0) c->sample_every = 16;
   if (!(c->carbon_g_per_kwh >= 0)) c->carbon_g_per_kwh = 475;
+  if (!(c->throughput_window_s > 0)) c->throughput_window_s = 60;
+  if (c->autosave_path && !(c->autosave_interval_s > 0) && c->autosave_every_ops == 0)
+    c->autosave_interval_s = 60;
 }
 
 static int alloc_wanted(const fathom_config *c) {
@@ -235,7 +251,7 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   pthread_mutex_unlock(&fz_g.lock);
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
-  if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor)) {
+  if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_bg_wanted())) {
     if (fz_monitor_start(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0)
       fz_g.monitor_sampling = sample;
   } else {
