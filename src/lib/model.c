@@ -421,9 +421,10 @@ const char *fathom_strerror(int err) {
 }
 
 int fathom_format_parse(const char *s, fathom_format *out) {
-  static const char *const names[] = {"text", "json", "csv", "chrome"};
+  static const char *const names[] = {"text", "json",   "csv",       "chrome",
+                                      "html", "folded", "speedscope"};
   if (!s || !out) return FATHOM_E_INVAL;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
     if (strcasecmp(s, names[i]) == 0) {
       *out = (fathom_format)i;
       return 0;
@@ -439,6 +440,9 @@ int fathom_profile_write(const fathom_profile *p, fathom_format fmt, FILE *f, in
     case FATHOM_FORMAT_JSON: return fz_write_json(p, f);
     case FATHOM_FORMAT_CSV: return fz_write_csv(p, f);
     case FATHOM_FORMAT_CHROME: return fz_write_chrome(p, f);
+    case FATHOM_FORMAT_HTML: return fz_write_html(p, f);
+    case FATHOM_FORMAT_FOLDED: return fz_write_folded(p, f);
+    case FATHOM_FORMAT_SPEEDSCOPE: return fz_write_speedscope(p, f);
   }
   return FATHOM_E_INVAL;
 }

@@ -121,5 +121,8 @@ int fz_write_text(const fathom_profile *p, FILE *f, int color);   /* export_text
 int fz_write_json(const fathom_profile *p, FILE *f);              /* export_json.c */
 int fz_write_csv(const fathom_profile *p, FILE *f);               /* export_csv.c */
 int fz_write_chrome(const fathom_profile *p, FILE *f);            /* export_chrome.c */
+int fz_write_html(const fathom_profile *p, FILE *f);              /* export_html.c */
+int fz_write_folded(const fathom_profile *p, FILE *f);            /* export_folded.c */
+int fz_write_speedscope(const fathom_profile *p, FILE *f);        /* export_speedscope.c */
 
 #endif

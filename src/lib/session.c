@@ -264,6 +264,9 @@ static int format_for_path(const char *path, fathom_format *f) {
   size_t n = strlen(path);
 #define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
   if (ENDS(".trace.json") || ENDS("trace.json")) *f = FATHOM_FORMAT_CHROME;
+  else if (ENDS(".speedscope.json")) *f = FATHOM_FORMAT_SPEEDSCOPE;
+  else if (ENDS(".html") || ENDS(".htm")) *f = FATHOM_FORMAT_HTML;
+  else if (ENDS(".folded")) *f = FATHOM_FORMAT_FOLDED;
   else if (ENDS(".json")) *f = FATHOM_FORMAT_JSON;
   else if (ENDS(".csv")) *f = FATHOM_FORMAT_CSV;
   else *f = FATHOM_FORMAT_TEXT;
