@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
   fathom_session_end(&p);
   if (!p) return 1;
   zones = p->meta.n_zones;
+  if (getenv("PIPELINE_REPORT")) fathom_profile_write(p, FATHOM_FORMAT_TEXT, stderr, 0);
   fathom_profile_free(p);
 #endif
   printf("%llu %llu %.9g\n", (unsigned long long)(t1 - t0), zones, sum);

@@ -19,13 +19,16 @@
 #include "monitor.h"
 #include "record.h"
 
-#define TICK_NS 100000000ull
+#define TICK_NS 100000000ull      /* the steady tick; probe allowances are per TICK_NS */
+#define EARLY_TICK_NS 10000000ull /* during the first EARLY_NS of a session */
+#define EARLY_NS 1000000000ull
 #define MAX_ACTIONS 1024
 #define MAX_T_EVERY (1u << 20)
 
 static struct {
   int enabled;                         /* the session wants ticks (atomic: read unlocked) */
   int primed;
+  uint64_t start_ns;                   /* CLOCK_MONOTONIC at the reset (atomic) */
   uint64_t last_cpu, last_mon;
   uint32_t n_acts;
   fathom_gov_action acts[MAX_ACTIONS]; /* zone holds the site id until collected */
@@ -36,12 +39,17 @@ typedef struct cand {
   double cost, dc, du, dp;
 } cand;
 
+uint64_t fz_gov_tick_ns(uint64_t now_ns) {
+  return now_ns < FZ_LD(G.start_ns) + EARLY_NS ? EARLY_TICK_NS : TICK_NS;
+}
+
 int fz_gov_wanted(void) { return FZ_LD(G.enabled) && FZ_LD(fz_rec_gen) != 0; }
 
 void fz_gov_reset(void) {
   /* baselines from now: nodes start at zero, so the first tick can already decide */
   FZ_ST(G.enabled, fz_g.cfg.governor && fz_g.cfg.level != FATHOM_LEVEL_DISABLED);
   G.primed = 1;
+  FZ_ST(G.start_ns, fz_mono_ns());
   G.last_cpu = fz_process_cpu_ns();
   G.last_mon = fz_monitor_cpu_ns();
   G.n_acts = 0;
@@ -77,7 +85,7 @@ static int cmp_cost(const void *a, const void *b) {
 }
 
 /* Every node of the session's threads, with its cost since the last tick. */
-static cand *gather(size_t *n_out, double *total) {
+static cand *gather(size_t *n_out, double *total, uint64_t tick_ns) {
   size_t cap = 1024, n = 0;
   cand *v = malloc(cap * sizeof *v);
   fz_node **stack = malloc(4096 * sizeof *stack);
@@ -87,7 +95,12 @@ static cand *gather(size_t *n_out, double *total) {
     return NULL;
   }
   uint32_t g = fz_g.session_gen;
+  /* the allowance until the next tick, in proportion to its length */
   int32_t tokens = fz_g.ptokens_per_tick;
+  if (tokens != INT32_MAX && tick_ns < TICK_NS) {
+    tokens = (int32_t)((double)tokens * (double)tick_ns / (double)TICK_NS);
+    if (tokens < 1) tokens = 1;
+  }
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (FZ_LD(t->gen) != g || t->hidden) continue;
     FZ_ST(t->ptokens, tokens);
@@ -129,7 +142,7 @@ void fz_gov_tick(uint64_t now) {
   uint64_t cpu = fz_process_cpu_ns(), mon = fz_monitor_cpu_ns();
   double total = 0;
   size_t n = 0;
-  cand *v = gather(&n, &total);
+  cand *v = gather(&n, &total, fz_gov_tick_ns(now));
   if (!G.primed || !v) { /* no baselines yet (or no memory): take them */
     G.primed = 1;
     G.last_cpu = cpu;

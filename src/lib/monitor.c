@@ -40,7 +40,6 @@ static const char *const gpu_field[6] = {"memory", "utilization", "power", "temp
                                          "energy counter", "processes"};
 #define MAX_COLS (N_BASE + GPU_COLS * FZ_MAX_GPUS)
 #define DEFAULT_ROWS 65536u
-#define GOV_TICK_NS 100000000ull
 #define NAN_ FZ_MON_NAN
 
 typedef struct gpu_acc {
@@ -326,15 +325,15 @@ static void *mon_main(void *arg) {
   uint64_t ival = M.interval_ns;
   pthread_mutex_unlock(&M.lock);
   if (sample) open_gpus();
-  uint64_t now = mono_ns(), next_sample = sample ? now : UINT64_MAX, next_gov = now + GOV_TICK_NS;
+  uint64_t now = mono_ns(), next_sample = sample ? now : UINT64_MAX, next_gov = now + fz_gov_tick_ns(now);
   for (;;) {
     int gov_w = fz_gov_wanted(), bg_w = fz_bg_wanted(), gov = gov_w || bg_w;
     now = mono_ns();
     if (gov && now >= next_gov) {
       if (gov_w) fz_gov_tick(now);
       if (bg_w) fz_bg_tick(now); /* throughput, autosave, sinks (bg.h) */
-      next_gov += GOV_TICK_NS;
-      if (next_gov <= now) next_gov = now + GOV_TICK_NS;
+      next_gov += fz_gov_tick_ns(now);
+      if (next_gov <= now) next_gov = now + fz_gov_tick_ns(now);
     }
     if (sample && now >= next_sample) {
       now = take_sample(&ival);
