@@ -77,4 +77,7 @@ if [[ -x "$B/bench_alloc" && -e "$B/libfathom.so" ]]; then
   [[ ${#ratios[@]} -gt 0 ]] && echo "BENCH alloc_slowdown $(median "${ratios[@]}") x"
 fi
 [[ -x "$B/bench_monitor" ]] && { "$B/bench_monitor" || fail=1; }
+# findings and views on a 100 000-node profile: analysis_ms, html_ms, html_bytes, folded_ms,
+# speedscope_ms (goals: analysis and HTML under 1 s, the HTML under 10 MB)
+[[ -x "$B/bench_html" ]] && { "$B/bench_html" || fail=1; }
 exit $fail

@@ -29,7 +29,7 @@ extern "C" {
 #define FATHOM_VERSION_STRING "0.1.0"
 
 /* Version of the JSON profile schema this library writes and reads (docs/json-schema.md). */
-#define FATHOM_SCHEMA_VERSION 2
+#define FATHOM_SCHEMA_VERSION 3
 
 /* ---------------------------------------------------------------------------------------
  * Errors: functions return 0 or a negative FATHOM_E_* code. Codes are never renumbered. */
@@ -117,6 +117,9 @@ typedef struct fathom_config {
   const char *autosave_path;     /* save the profile here periodically (FATHOM_AUTOSAVE) */
   double autosave_interval_s;    /* every N seconds (default 60 when autosave_path is set) */
   uint64_t autosave_every_ops;   /* and/or every N zone calls (0: not by count) */
+  const char *sink_path;         /* JSON-lines metrics stream appended at each sink flush
+                                    (FATHOM_SINK) or NULL */
+  double sink_interval_s;        /* sink flush interval, 0: 10 s (FATHOM_SINK_INTERVAL) */
 } fathom_config;
 
 /* Fills defaults. Never fails. */
@@ -602,6 +605,110 @@ typedef struct fathom_throughput_info {
   double peak_per_s;      /* highest over any window_s-long window (NaN when not sampled) */
 } fathom_throughput_info;
 
+/* Live windowed throughput (fathom_throughput). */
+typedef struct fathom_throughput_stats {
+  fathom_tput_kind kind;  /* what `name` matched: zones first, then counters */
+  double ops;             /* calls (zone, every component/path/thread) or counter units in
+                             the window (gauges: updates; sizes: bytes recorded) */
+  double window_s;        /* the span actually covered: at least the window asked for (up to
+                             one sampling period more) once the session is that old */
+  double ops_per_s;       /* ops / window_s */
+  double total;           /* since the session began (or the last fathom_reset) */
+} fathom_throughput_stats;
+/* ops/s of zone or counter `name` over about the last window_s seconds, from a reading now
+ * and the sampler's ring: every zone's calls and every counter's value are sampled each
+ * cfg.throughput_window_s / 60 seconds (at least 0.1 s) into a ring of 62 samples, for at
+ * most 256 zones and counters (the first seen). A window_s longer than the ring covers is
+ * answered over what it covers (window_s in *out says how long). Returns 0, FATHOM_E_INVAL
+ * (NULL, window_s not > 0), FATHOM_E_STATE (no session recording), FATHOM_E_NOTFOUND (no
+ * such zone or counter yet), FATHOM_E_LIMIT (it exists but is beyond the 256 series the
+ * sampler tracks), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_throughput(const char *name, double window_s,
+                                    fathom_throughput_stats *out);
+
+/* Thresholds of the bottleneck rules (docs/findings.md documents each rule). A threshold
+ * applies to one call unless said otherwise; MB means 10^6 bytes. */
+#define FATHOM_THRESHOLDS_MAX_COMPONENTS 16
+typedef struct fathom_component_thresholds {
+  char component[48];       /* compared case-insensitively with the zone's component */
+  double cpu_ms;            /* these four override the global ones; 0 = use the global */
+  double memory_mb;
+  double io_mb;
+  double gpu_memory_mb;
+} fathom_component_thresholds;
+
+typedef struct fathom_thresholds {
+  double cpu_ms;            /* slow: mean time per call above (100) */
+  double memory_mb;         /* memory_heavy: allocated or RSS growth per call above (100) */
+  double gpu_memory_mb;     /* gpu_memory: GPU memory in use above (500) */
+  double io_mb;             /* io_heavy: bytes read + written per call above (100) */
+  double min_share_pct;     /* time rules ignore zones under this share of the time (1) */
+  double classify_share_pct;/* cpu_bound / waiting: zones whose own time is at least this
+                               share of the time (5) */
+  double cpu_bound_pct;     /* cpu_bound: own CPU time / own wall time at least (90) */
+  double waiting_pct;       /* waiting: own CPU time / own wall time at most (50) */
+  double tail_ratio;        /* tail_latency: p99 / p50 at least (10) */
+  uint64_t tail_min_calls;  /* tail_latency: with at least this many calls (100) */
+  double tail_min_us;       /* tail_latency: and p99 at least this long (10 µs) */
+  double hot_path_pct;      /* hot_path: own (self) time share at least (20) */
+  double churn_allocs_per_call; /* alloc_churn: allocations per call at least (16) */
+  double churn_small_bytes; /* alloc_churn: mean allocation size at most (256) */
+  uint64_t churn_min_allocs;/* alloc_churn: and at least this many in all (10000) */
+  double leak_mb;           /* leak: live bytes at the end of a call path at least (1) */
+  double leak_growth_bytes; /* leak: or retained bytes growing by at least this per call,
+                               over at least tail_min_calls calls (64) */
+  double imbalance_ratio;   /* imbalance: slowest thread / fastest thread at least (1.5) */
+  double gpu_idle_pct;      /* gpu_idle: mean GPU utilization under (30) ... */
+  double cpu_busy_pct;      /* ... while the process CPU is above (80; 100 = one core) */
+  double overhead_pct;      /* overhead: fathom's overhead above this; 0 = the session's
+                               budget (meta.overhead_budget_pct) */
+  uint32_t n_components;    /* per-component overrides, seed 001's specialised ones first */
+  fathom_component_thresholds components[FATHOM_THRESHOLDS_MAX_COMPONENTS];
+} fathom_thresholds;
+
+/* Fills the defaults above, with the components "data", "load", "loading", "data_loading"
+ * at 500 ms and 50 MB of I/O per call, and "preprocess", "preprocessing" at 200 ms and
+ * 200 MB of memory per call. Never fails. */
+FATHOM_EXTERN void fathom_thresholds_init(fathom_thresholds *t);
+/* Parses "key=value,key=value" (',' or ';' between items) into t: a key is a field name
+ * above (cpu_ms, tail_ratio, ...) or COMPONENT.FIELD for an override (FIELD one of cpu_ms,
+ * memory_mb, io_mb, gpu_memory_mb), e.g. "tail_ratio=8,data.cpu_ms=400". Returns 0 or
+ * FATHOM_E_INVAL with a message in err (t keeps the items before the bad one). */
+FATHOM_EXTERN int fathom_thresholds_parse(fathom_thresholds *t, const char *spec, char *err,
+                                          size_t errlen);
+/* Overrides t from FATHOM_CPU_THRESHOLD_MS, FATHOM_MEMORY_THRESHOLD_MB,
+ * FATHOM_GPU_MEMORY_THRESHOLD_MB, FATHOM_IO_THRESHOLD_MB (positive numbers) and
+ * FATHOM_THRESHOLDS (the spec above). Returns 0, or FATHOM_E_INVAL when a variable could not
+ * be used (a line naming it goes to stderr, the values keep theirs). */
+FATHOM_EXTERN int fathom_thresholds_from_env(fathom_thresholds *t);
+
+/* Runs every rule on p and replaces p->findings with what they found, ranked (severity,
+ * then score, then class, zone, node: deterministic). Missed SLAs in p->slas become
+ * findings, so check SLAs first. t NULL: defaults plus the environment. Rules needing a
+ * figure the profile did not measure (BASIC level: no resources, no allocations) do not
+ * fire. At most 256 findings are kept (the best ranked). Returns 0, FATHOM_E_INVAL (p
+ * NULL), FATHOM_E_NOMEM (p->findings then empty). */
+FATHOM_EXTERN int fathom_analyze(fathom_profile *p, const fathom_thresholds *t);
+
+/* Checks the SLAs of spec against p and replaces p->slas. spec: "zone:pQ<=TARGET" items
+ * separated by ';', Q a percentile in (0, 100] ("p95", "p99.9"), TARGET a positive number
+ * with a unit ns, us, ms or s, e.g. "request:p95<=50ms;parse:p99<=2ms"; a zone name is
+ * matched across components. NULL or empty spec: no SLAs. Returns 0, FATHOM_E_INVAL for a
+ * bad spec (message in err, p untouched), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, char *err,
+                                           size_t errlen);
+/* Live SLA check (seed 002's check_sla): is the `percentile` of zone `zone` in the active
+ * session at most target_ms? Fills out if non-NULL (out->zone_name is NULL: the caller has
+ * the name). Returns 1 met, 0 missed, FATHOM_E_NOTFOUND (no calls of that zone yet),
+ * FATHOM_E_STATE (no session), FATHOM_E_INVAL (bad arguments). */
+FATHOM_EXTERN int fathom_check_sla(const char *zone, double percentile, double target_ms,
+                                   fathom_sla_result *out);
+/* The bottlenecks of the active session now (seed 001's get_bottlenecks_summary): a live
+ * snapshot with its SLAs (the session's FATHOM_SLA / cfg.sla) checked and its findings
+ * filled by fathom_analyze(t). Caller frees with fathom_profile_free. NULL when no session
+ * is active or out of memory. */
+FATHOM_EXTERN fathom_profile *fathom_bottlenecks_summary(const fathom_thresholds *t);
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -700,6 +807,86 @@ FATHOM_EXTERN int fathom_profile_write(const fathom_profile *p, fathom_format fm
 /* Writes to a file atomically; path "-" writes to stdout. */
 FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt,
                                       const char *path);
+
+/* ---------------------------------------------------------------------------------------
+ * Live monitoring, autosave and sinks (issue 4). See docs/live.md.
+ *
+ * The live HTTP endpoint (cfg.listen / FATHOM_LISTEN = "127.0.0.1:PORT"; port 0 picks a free
+ * one) serves, read-only, GET and HEAD of /metrics (Prometheus text format 0.0.4),
+ * /profile.json (a snapshot in the JSON schema) and / (a self-contained page that refreshes).
+ * It needs libmicrohttpd.so.12 at run time (loaded with dlopen; without it one line goes to
+ * stderr and the program runs on unharmed). It runs on its own thread, with signals blocked
+ * and its allocations never attributed to the program's zones. */
+typedef struct fathom_live_info {
+  int running;              /* 1 while the endpoint serves */
+  int port;                 /* the bound port (the one picked when 0 was asked), 0 if none */
+  char address[64];         /* the bound address, e.g. "127.0.0.1" or "::1" */
+  char url[112];            /* "http://127.0.0.1:PORT/" or "" */
+  char why[256];            /* why it is not running, "" if it is or was never asked for */
+  uint64_t n_requests;      /* requests answered this session */
+  uint64_t n_autosaves;     /* autosave files written this session */
+  uint64_t n_autosave_errors;
+  uint64_t n_sink_flushes;  /* flushes delivered to the sinks this session */
+} fathom_live_info;
+/* Fills info about the current (or last) session's endpoint, autosave and sinks. Returns 0
+ * or FATHOM_E_INVAL (NULL). */
+FATHOM_EXTERN int fathom_live_info_get(fathom_live_info *info);
+
+/* Writes the Prometheus text exposition (format 0.0.4) of a model: per zone (labels zone and
+ * component) calls, total and self seconds, a summary of call durations (quantiles 0.5, 0.9,
+ * 0.99), the longest call; counters, gauges and sizes (fathom_metric_total, _value,
+ * fathom_metric_size_bytes, label name); session figures (overhead, dropped zones and events,
+ * process RSS and CPU seconds). Metric names are fixed; every user string is an escaped label
+ * value, so the output always passes `promtool check metrics`. Returns 0, FATHOM_E_INVAL,
+ * FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_metrics_write(const fathom_profile *p, FILE *f);
+
+/* Sinks: at each flush (every cfg.sink_interval_s seconds on fathom's background thread, at
+ * fathom_sink_flush, and once at session end with final = 1) every sink receives the same
+ * compact metrics. Pointers in it are valid during the call only. */
+typedef struct fathom_sink_zone {
+  const char *name, *component;
+  uint64_t calls;
+  double total_s, self_s, mean_s;     /* inclusive total, self, mean per call */
+  double p50_s, p90_s, p99_s, max_s;  /* of call durations (0 when no call was timed) */
+} fathom_sink_zone;
+typedef struct fathom_sink_counter {
+  const char *name;
+  fathom_metric_kind kind;
+  uint64_t n_updates;
+  double value;           /* counter: sum; gauge: last set; size: last sample */
+} fathom_sink_counter;
+typedef struct fathom_sink_metrics {
+  uint64_t seq;           /* 1, 2, ... within the session */
+  int final;              /* 1 for the flush at session end */
+  uint64_t unix_ns;       /* wall-clock time of the flush */
+  double elapsed_s;       /* since the session began */
+  const char *session;    /* session name */
+  int64_t pid;
+  uint64_t zone_calls;    /* zone calls recorded so far, all threads */
+  uint64_t dropped_zones, dropped_events;
+  double cpu_s;           /* process CPU time in the session */
+  double rss_bytes;       /* current resident memory (NaN when unknown) */
+  double overhead_pct;    /* fathom's estimated overhead */
+  uint32_t n_zones;       const fathom_sink_zone *zones;       /* sorted by total_s, largest first */
+  uint32_t n_counters;    const fathom_sink_counter *counters;
+  const fathom_profile *profile;  /* the full model the figures come from */
+} fathom_sink_metrics;
+/* Called on fathom's background thread or on the thread ending the session or calling
+ * fathom_sink_flush; flushes never overlap. It may call any fathom function except
+ * fathom_session_end and fathom_sink_flush. */
+typedef void (*fathom_sink_fn)(const fathom_sink_metrics *m, void *user);
+/* Registers a sink (at most 16; the pair (fn, user) once). Sinks stay registered across
+ * sessions. Register before fathom_session_begin for periodic flushes to be ticked even when
+ * nothing else runs the background thread. Returns 0, FATHOM_E_INVAL (fn NULL),
+ * FATHOM_E_LIMIT (table full). */
+FATHOM_EXTERN int fathom_sink_add(fathom_sink_fn fn, void *user);
+/* Removes a sink; after it returns the sink is not running and will not be called.
+ * Returns 0 or FATHOM_E_NOTFOUND. Not from inside a sink. */
+FATHOM_EXTERN int fathom_sink_remove(fathom_sink_fn fn, void *user);
+/* Flushes now (a snapshot to every sink and the JSON-lines stream). Returns 0,
+ * FATHOM_E_STATE (no active session), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_sink_flush(void);
 
 /* ---------------------------------------------------------------------------------------
  * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */

@@ -342,7 +342,7 @@ if ((have_profile)) && "$T/gen" --model "$T/model.json" 2>"$T/gen.err"; then
     assert_match "model text: $want" "$want" "$text"
   done
   assert_match "model chrome: counter tracks" '"ph":"C","name":"gpu0 util"' "$(cat "$T/model/out.chrome")"
-  assert_match "model json: schema 2" '"schema_version":2' "$(head -n 1 "$T/model/out.json")"
+  assert_match "model json: schema 3" '"schema_version":3' "$(head -n 1 "$T/model/out.json")"
 elif ((have_profile)); then
   bad "generator writes a model" "$(head -n 5 "$T/gen.err")"
 fi
@@ -375,7 +375,7 @@ for fmt in text json csv chrome; do
   assert_match "schema 1 $fmt: the zone" 'old_zone' "$OUT"
 done
 run report "$T/v1.json" --format json
-assert_match "schema 1 re-saved as schema 2" '"schema_version":2' "$OUT"
+assert_match "schema 1 re-saved as schema 3" '"schema_version":3' "$OUT"
 run report "$T/v1.json"
 assert_no_match "schema 1 text: no resource sections" 'Resources|Governor|Probes' "$OUT"
 

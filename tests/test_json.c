@@ -257,10 +257,10 @@ static void test_schema1_file(void **state) {
   assert_int_equal(q->nodes[1].stats.total_ns, 1500000000);
   assert_int_equal(q->n_events, 3);
   assert_string_equal(q->nodes[1].metrics[0].name, "rows");
-  /* saved again it becomes schema 2, and that loads back to the same model (but version) */
+  /* saved again it becomes schema 3, and that loads back to the same model (but version) */
   write_json(q, tmp_path("v1-as-v2.json"));
   fathom_profile *r = load_ok(tmp_path("v1-as-v2.json"));
-  assert_int_equal(r->meta.schema_version, 2);
+  assert_int_equal(r->meta.schema_version, 3);
   r->meta.schema_version = 1;
   assert_same(q, r);
   /* every view renders it */

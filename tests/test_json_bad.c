@@ -55,15 +55,15 @@ static void test_bad_documents(void **state) {
   (void)state;
   enum { F = FATHOM_E_FORMAT, V = FATHOM_E_VERSION };
   static const bad_case cases[] = {
-      {"\"schema_version\":2", "\"schema_version\":7", V,
-       "schema version 7 is not supported (this fathom reads 1 to 2)"},
-      {"\"schema_version\":2", "\"schema_version\":3", V,
-       "schema version 3 is not supported (this fathom reads 1 to 2)"},
-      {"\"schema_version\":2", "\"schema_version\":0", V, "schema version 0 is not supported"},
-      {"\"schema_version\":2", "\"schema_version\":-1", V, "schema version -1 is not"},
-      {"\"schema_version\":2", "\"schema_version\":\"1\"", F,
+      {"\"schema_version\":3", "\"schema_version\":7", V,
+       "schema version 7 is not supported (this fathom reads 1 to 3)"},
+      {"\"schema_version\":3", "\"schema_version\":4", V,
+       "schema version 4 is not supported (this fathom reads 1 to 3)"},
+      {"\"schema_version\":3", "\"schema_version\":0", V, "schema version 0 is not supported"},
+      {"\"schema_version\":3", "\"schema_version\":-1", V, "schema version -1 is not"},
+      {"\"schema_version\":3", "\"schema_version\":\"1\"", F,
        "schema_version: expected an integer, got a string"},
-      {"\"schema_version\":2,", "", F, "schema_version: missing"},
+      {"\"schema_version\":3,", "", F, "schema_version: missing"},
       {"\"format\":\"fathom-profile\"", "\"format\":\"x\"", F, "format: \"x\" is not \"fathom-"},
       {"\"format\":\"fathom-profile\",", "", F, "format: missing"},
       {"\"format\":\"fathom-profile\",", "\"format\":\"fathom-profile\",\"format\":1,", F,
@@ -236,7 +236,7 @@ static void test_bad_documents(void **state) {
     free(doc);
   }
   /* a schema-1 document is still checked as schema 1 */
-  char *v1 = mutate(base, "\"schema_version\":2", "\"schema_version\":1");
+  char *v1 = mutate(base, "\"schema_version\":3", "\"schema_version\":1");
   v1 = remutate(v1, "\"host\":", "\"hostname\":");
   load_fails(v1, strlen(v1), FATHOM_E_FORMAT, err, sizeof err);
   assert_non_null(strstr(err, "meta.host: missing"));
@@ -247,12 +247,12 @@ static void test_bad_documents(void **state) {
   for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
     load_fails(junk[i], strlen(junk[i]), FATHOM_E_FORMAT, err, sizeof err);
   /* a file name prefixes the message */
-  char *doc = mutate(base, "\"schema_version\":2", "\"schema_version\":7");
+  char *doc = mutate(base, "\"schema_version\":3", "\"schema_version\":7");
   const char *vpath = tmp_path("v7.json");
   put_file(vpath, doc, strlen(doc));
   load_path_fails(vpath, FATHOM_E_VERSION, err, sizeof err);
   char want[PATH_MAX + 100];
-  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1 to 2)",
+  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1 to 3)",
            vpath);
   assert_string_equal(err, want);
   /* tiny or absent message buffers are fine */

@@ -530,6 +530,69 @@ static void put_gov_action(FILE *f, const fathom_gov_action *g) {
   put_s(f, "}");
 }
 
+/* ---- schema 3: findings, SLAs, throughput ----------------------------------------- */
+
+static void put_enum(FILE *f, const char *name, int v) {
+  if (name) put_str(f, name);
+  else put_i64(f, v);       /* not a known value: the loader refuses it */
+}
+
+static void put_finding(FILE *f, const fathom_finding *d) {
+  put_s(f, "{");
+  key(f, "rank", 1);        put_u64(f, d->rank);
+  key(f, "class", 0);       put_enum(f, fathom_finding_class_name((int)d->cls), (int)d->cls);
+  key(f, "severity", 0);    put_enum(f, fathom_severity_name((int)d->severity), (int)d->severity);
+  key(f, "score", 0);       put_double(f, d->score);
+  key(f, "zone", 0);        put_index(f, d->zone);
+  key(f, "node", 0);        put_index(f, d->node);
+  key(f, "path", 0);        put_str(f, d->path ? d->path : "");
+  key(f, "summary", 0);     put_str(f, d->summary ? d->summary : "");
+  key(f, "figures", 0);     put_s(f, "[");
+  for (uint32_t k = 0; k < d->n_figures; k++) {
+    const fathom_figure *g = &d->figures[k];
+    put_s(f, k ? ",{" : "{");
+    key(f, "name", 1);      put_str(f, g->name ? g->name : "");
+    key(f, "value", 0);     put_double(f, g->value);
+    key(f, "unit", 0);      put_str(f, g->unit ? g->unit : "");
+    put_s(f, "}");
+  }
+  put_s(f, "],\"suggestions\":[");
+  for (uint32_t k = 0; k < d->n_suggestions; k++) {
+    if (k) fputc(',', f);
+    put_str(f, d->suggestions[k] ? d->suggestions[k] : "");
+  }
+  put_s(f, "]}");
+}
+
+static void put_sla(FILE *f, const fathom_sla_result *s) {
+  put_s(f, "{");
+  key(f, "zone_name", 1);   put_str(f, s->zone_name ? s->zone_name : "");
+  key(f, "zone", 0);        put_index(f, s->zone);
+  key(f, "percentile", 0);  put_double(f, s->percentile);
+  key(f, "target_ns", 0);   put_double(f, s->target_ns);
+  key(f, "actual_ns", 0);   put_double(f, s->actual_ns);
+  key(f, "count", 0);       put_u(f, s->count);
+  key(f, "met", 0);
+  if (s->met == 1 || s->met == 0) put_bool(f, s->met);
+  else if (s->met == -1) put_s(f, "null");
+  else put_i64(f, s->met);  /* not a known value: the loader refuses it */
+  put_s(f, "}");
+}
+
+static void put_tput(FILE *f, const fathom_throughput_info *t) {
+  put_s(f, "{");
+  key(f, "kind", 1);
+  put_enum(f, t->kind == FATHOM_TPUT_ZONE ? "zone" : t->kind == FATHOM_TPUT_COUNTER ? "counter"
+                                                                                      : NULL,
+           (int)t->kind);
+  key(f, "index", 0);       put_u64(f, t->index);
+  key(f, "mean_per_s", 0);  put_double(f, t->mean_per_s);
+  key(f, "window_s", 0);    put_double(f, t->window_s);
+  key(f, "last_per_s", 0);  put_double(f, t->last_per_s);
+  key(f, "peak_per_s", 0);  put_double(f, t->peak_per_s);
+  put_s(f, "}");
+}
+
 int fz_write_json(const fathom_profile *p, FILE *f) {
   if (!p || !f) return FATHOM_E_INVAL;
   put_s(f, "{\"format\":\"fathom-profile\",\"schema_version\":");
@@ -604,6 +667,21 @@ int fz_write_json(const fathom_profile *p, FILE *f) {
   for (uint32_t i = 0; i < p->n_gov_actions; i++) {
     sep(f, i);
     put_gov_action(f, &p->gov_actions[i]);
+  }
+  put_s(f, "],\n\"findings\":[");
+  for (uint32_t i = 0; i < p->n_findings; i++) {
+    sep(f, i);
+    put_finding(f, &p->findings[i]);
+  }
+  put_s(f, "],\n\"slas\":[");
+  for (uint32_t i = 0; i < p->n_slas; i++) {
+    sep(f, i);
+    put_sla(f, &p->slas[i]);
+  }
+  put_s(f, "],\n\"throughput\":[");
+  for (uint32_t i = 0; i < p->n_throughput; i++) {
+    sep(f, i);
+    put_tput(f, &p->throughput[i]);
   }
   put_s(f, "]}\n");
   if (fflush(f) != 0 || ferror(f)) return FATHOM_E_IO;

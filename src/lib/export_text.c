@@ -441,7 +441,8 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     return FATHOM_E_NOMEM;
   }
   fz_header(&tx, p, calls, top_ns);
-  rc = fz_text_resources(&tx, p);
+  rc = fz_text_findings(&tx, p);
+  if (!rc) rc = fz_text_resources(&tx, p);
   if (!rc && n == 0) {
     fz_section(&tx, "Operations");
     fputs("  No zones were recorded.\n", f);
@@ -454,6 +455,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   if (!rc) rc = fz_text_memory(&tx, p, paths, n);
   if (!rc && n) rc = fz_metrics(&tx, p);
   if (!rc) rc = fz_counters(&tx, p);
+  if (!rc) rc = fz_text_throughput(&tx, p);
   if (!rc) rc = fz_threads(&tx, p);
   if (!rc) rc = fz_text_governor(&tx, p);
   free(ord);

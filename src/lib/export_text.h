@@ -73,5 +73,9 @@ int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *o
 int fz_text_memory(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n);
 /* The overhead governor: budget, cost, what it thinned or downgraded. */
 int fz_text_governor(const fz_tx *tx, const fathom_profile *p);
+/* Findings (ranked, with figures and suggestions) and SLA checks (export_text_find.c). */
+int fz_text_findings(const fz_tx *tx, const fathom_profile *p);
+/* Throughput of zones and counters: mean, last window, peak window. */
+int fz_text_throughput(const fz_tx *tx, const fathom_profile *p);
 
 #endif

@@ -282,6 +282,23 @@ void fathom_profile_free(fathom_profile *p) {
   }
   free(p->mem_snapshots);
   free(p->gov_actions);
+  /* schema 3 */
+  for (uint32_t i = 0; i < p->n_findings && p->findings; i++) {
+    fathom_finding *fd = &p->findings[i];
+    free(fd->path);
+    free(fd->summary);
+    for (uint32_t k = 0; k < fd->n_figures && fd->figures; k++) {
+      free(fd->figures[k].name);
+      free(fd->figures[k].unit);
+    }
+    free(fd->figures);
+    for (uint32_t k = 0; k < fd->n_suggestions && fd->suggestions; k++) free(fd->suggestions[k]);
+    free(fd->suggestions);
+  }
+  free(p->findings);
+  for (uint32_t i = 0; i < p->n_slas && p->slas; i++) free(p->slas[i].zone_name);
+  free(p->slas);
+  free(p->throughput);
   free(p);
 }
 

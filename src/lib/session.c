@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "analysis.h"
 #include "bg.h"
 #include "gov.h"
+#include "live.h"
 #include "monitor.h"
 #include "record.h"
+#include "tput.h"
 
 
 uint64_t fz_process_cpu_ns(void) {
@@ -142,6 +145,9 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
   x = c->autosave_every_ops;
   if (env_u64("FATHOM_AUTOSAVE_OPS", &x, 0, UINT64_MAX)) rc = FATHOM_E_INVAL;
   c->autosave_every_ops = x;
+  if ((v = getenv("FATHOM_SINK")) && *v) c->sink_path = v;
+  if (env_double("FATHOM_SINK_INTERVAL", &c->sink_interval_s, 0.1, 86400 * 365))
+    rc = FATHOM_E_INVAL;
   return rc;
 }
 
@@ -171,6 +177,8 @@ static int alloc_wanted(const fathom_config *c) {
 }
 
 static char *owned_out, *owned_trace, *owned_components;
+static char *owned_sla;               /* findings (issue 4): cfg.sla and cfg.thresholds */
+static fathom_thresholds owned_thr;
 static uint32_t gen_counter;
 
 FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
@@ -200,6 +208,14 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   c.out_path = owned_out;
   c.trace_path = owned_trace;
   c.components = owned_components;
+  char slaerr[256];
+  free(owned_sla);
+  owned_sla = c.sla && fz_sla_validate(c.sla, slaerr, sizeof slaerr) == 0 ? fz_strdup(c.sla) : NULL;
+  if (c.sla && !owned_sla && fz_sla_validate(c.sla, slaerr, sizeof slaerr) == FATHOM_E_INVAL)
+    fprintf(stderr, "fathom: FATHOM_SLA=%s: %s; no SLAs will be checked\n", c.sla, slaerr);
+  c.sla = owned_sla;
+  if (c.thresholds) owned_thr = *c.thresholds;
+  c.thresholds = c.thresholds ? &owned_thr : NULL;
   fz_g.cfg = c;
   free(fz_g.components);
   fz_g.components = fz_split_list(c.components);
@@ -251,6 +267,9 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   pthread_mutex_unlock(&fz_g.lock);
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
+  /* endpoint, autosave, sinks (live.h): their background tasks before the thread starts */
+  if (c.level != FATHOM_LEVEL_DISABLED) fz_live_session_begin(&c);
+  fz_tput_session_begin(&c);   /* windowed throughput: arms its background task */
   if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_bg_wanted())) {
     if (fz_monitor_start(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0)
       fz_g.monitor_sampling = sample;
@@ -338,6 +357,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_alloc_session(0, 0);
   pthread_mutex_unlock(&fz_g.lock);
   fz_monitor_stop();
+  fz_live_session_stop();   /* the endpoint's thread is joined before the model is built */
   if (c.timeline) fz_timeline_stop();
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
@@ -349,6 +369,9 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
     errno = saved;
     return FATHOM_E_NOMEM;
   }
+  fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
+  fz_session_findings(p, &c);  /* SLAs and findings (analysis_sla.c) before any output */
+  fz_live_session_end(p);   /* the last autosave and sink flush, with the final model */
   int rc = write_outputs(p, &c);
   if (out)
     *out = p;
@@ -623,6 +646,7 @@ static void atfork_child(void) {
   fz_threads_after_fork();
   fz_timeline_after_fork();
   fz_monitor_after_fork_child();
+  fz_live_after_fork_child();
   fz_g.forked_child = 1;
 }
 

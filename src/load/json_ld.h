@@ -92,4 +92,9 @@ int jl_meta2(jl_ctx *c, const json_t *meta, const jp *mp, fathom_meta *m);
  * (required from version 2; empty for version 1). Needs zones loaded. */
 int jl_sections2(jl_ctx *c, const json_t *root, fathom_profile *p);
 
+/* ---- schema 3 (json_find.c) ---- */
+/* findings, slas, throughput (required from version 3; empty before). Needs zones, nodes and
+ * counters loaded. */
+int jl_sections3(jl_ctx *c, const json_t *root, fathom_profile *p);
+
 #endif

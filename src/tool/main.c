@@ -16,6 +16,8 @@ static void cmd_help_help(FILE *f);
 static const tool_cmd commands[] = {
     {"report", "render a saved profile as text, JSON, CSV or a Chrome trace", cmd_report,
      cmd_report_help},
+    {"diff", "compare two saved profiles: changes beyond noise, a CI regression gate",
+     cmd_diff, cmd_diff_help},
     {"help", "show help for fathom or one of its commands", cmd_help, cmd_help_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

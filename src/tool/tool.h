@@ -39,5 +39,7 @@ int tool_usage(const char *cmd, const char *what, const char *fmt, ...)
 /* Commands (one file each). */
 int cmd_report(int argc, char **argv);      /* cmd_report.c */
 void cmd_report_help(FILE *f);
+int cmd_diff(int argc, char **argv);        /* cmd_diff.c (exit 3: regression gate) */
+void cmd_diff_help(FILE *f);
 
 #endif

@@ -1,0 +1,341 @@
+/* analysis.c: fathom_analyze: derives the per-zone figures every rule uses (the session's
+ * time, time shares, each zone's own CPU/wall/I/O estimated from its probed calls minus its
+ * children's), runs the rules, ranks what they found and stores it in the model; plus the
+ * builder the rules add findings with.
+ *
+ * Invariant: the result depends only on the model and the thresholds: the ranking is a
+ * total order (severity, score, class, zone, node, path), so two runs over the same profile
+ * give byte-identical findings. Numbers in summaries use the C locale whatever the
+ * program's locale is. */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+
+/* ---- the builder ------------------------------------------------------------------- */
+
+fathom_finding *fz_fa_new(fz_fa *fa, fathom_finding_class cls, fathom_severity sev,
+                          double score, uint32_t zone, uint32_t node, const char *path) {
+  if (fa->nomem || fa->n >= FZ_FIND_RAW_MAX) return NULL;
+  if (fa->n == fa->cap) {
+    uint32_t cap = fa->cap ? fa->cap * 2 : 32;
+    fathom_finding *v = realloc(fa->v, cap * sizeof *v);
+    if (!v) {
+      fa->nomem = 1;
+      return NULL;
+    }
+    fa->v = v;
+    fa->cap = cap;
+  }
+  fathom_finding *f = &fa->v[fa->n];
+  memset(f, 0, sizeof *f);
+  f->cls = cls;
+  f->severity = sev;
+  f->score = isfinite(score) ? score : 0;
+  f->zone = zone;
+  f->node = node;
+  f->path = fz_strdup_or_empty(path);
+  f->summary = fz_strdup_or_empty("");
+  if (!f->path || !f->summary) {
+    fz_finding_free(f);
+    fa->nomem = 1;
+    return NULL;
+  }
+  fa->n++;
+  return f;
+}
+
+void fz_fa_fig(fz_fa *fa, fathom_finding *f, const char *name, double v, const char *unit) {
+  if (!f) return;
+  fathom_figure *g = realloc(f->figures, (f->n_figures + 1) * sizeof *g);
+  if (!g) {
+    fa->nomem = 1;
+    return;
+  }
+  f->figures = g;
+  fathom_figure *x = &g[f->n_figures];
+  x->name = fz_strdup(name);
+  x->unit = fz_strdup_or_empty(unit);
+  x->value = v;
+  if (!x->name || !x->unit) {
+    free(x->name);
+    free(x->unit);
+    fa->nomem = 1;
+    return;
+  }
+  f->n_figures++;
+}
+
+static char *vfmt(const char *fmt, va_list ap) {
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  return fz_strdup(buf);
+}
+
+void fz_fa_sum(fz_fa *fa, fathom_finding *f, const char *fmt, ...) {
+  if (!f) return;
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = vfmt(fmt, ap);
+  va_end(ap);
+  if (!s) {
+    fa->nomem = 1;
+    return;
+  }
+  free(f->summary);
+  f->summary = s;
+}
+
+void fz_fa_sug(fz_fa *fa, fathom_finding *f, const char *fmt, ...) {
+  if (!f) return;
+  char **v = realloc(f->suggestions, (f->n_suggestions + 1) * sizeof *v);
+  if (!v) {
+    fa->nomem = 1;
+    return;
+  }
+  f->suggestions = v;
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = vfmt(fmt, ap);
+  va_end(ap);
+  if (!s) {
+    fa->nomem = 1;
+    return;
+  }
+  v[f->n_suggestions++] = s;
+}
+
+void fz_finding_free(fathom_finding *f) {
+  if (!f) return;
+  free(f->path);
+  free(f->summary);
+  for (uint32_t i = 0; i < f->n_figures && f->figures; i++) {
+    free(f->figures[i].name);
+    free(f->figures[i].unit);
+  }
+  free(f->figures);
+  for (uint32_t i = 0; i < f->n_suggestions && f->suggestions; i++) free(f->suggestions[i]);
+  free(f->suggestions);
+  memset(f, 0, sizeof *f);
+}
+
+void fz_findings_free(fathom_finding *v, uint32_t n) {
+  for (uint32_t i = 0; i < n && v; i++) fz_finding_free(&v[i]);
+  free(v);
+}
+
+void fz_slas_free(fathom_sla_result *v, uint32_t n) {
+  for (uint32_t i = 0; i < n && v; i++) free(v[i].zone_name);
+  free(v);
+}
+
+/* ---- derived figures ------------------------------------------------------------------ */
+
+enum { OWN_CPU, OWN_WALL, OWN_CTX, OWN_IO, OWN_RSS, OWN_INVOL, OWN_N };
+
+#define BIT(id) (1u << (id))
+
+/* Estimate over all calls of node nd of one own-figure (k), or NAN when not measured. */
+static double node_est(const fathom_node *nd, int k) {
+  const fathom_res *r = &nd->res;
+  if (!r->samples || !nd->stats.count) return NAN;
+  double s, scale = (double)nd->stats.count / (double)r->samples;
+  switch (k) {
+  case OWN_CPU:
+    if ((r->mask & (BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS))) !=
+        (BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS)))
+      return NAN;
+    s = r->sum[FATHOM_RES_CPU_USER_NS] + r->sum[FATHOM_RES_CPU_SYS_NS];
+    break;
+  case OWN_WALL:
+    if (!(r->mask & BIT(FATHOM_RES_WALL_NS))) return NAN;
+    s = r->sum[FATHOM_RES_WALL_NS];
+    break;
+  case OWN_CTX:
+    if (!(r->mask & BIT(FATHOM_RES_CTX_VOL))) return NAN;
+    s = r->sum[FATHOM_RES_CTX_VOL];
+    break;
+  case OWN_IO:
+    if ((r->mask & (BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES))) !=
+        (BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES)))
+      return NAN;
+    s = r->sum[FATHOM_RES_READ_BYTES] + r->sum[FATHOM_RES_WRITE_BYTES];
+    break;
+  case OWN_INVOL:
+    if (!(r->mask & BIT(FATHOM_RES_CTX_INVOL))) return NAN;
+    s = r->sum[FATHOM_RES_CTX_INVOL];
+    break;
+  default:
+    if (!(r->mask & BIT(FATHOM_RES_RSS_DELTA_BYTES))) return NAN;
+    s = r->sum[FATHOM_RES_RSS_DELTA_BYTES];
+    break;
+  }
+  return isfinite(s) ? s * scale : NAN;
+}
+
+/* How it works: a node's own figure is its estimate minus its children's estimates; a child
+ * that was not measured (downgraded by the governor, say) makes its parent's own figure
+ * unknown rather than wrong. A zone's own figure sums its nodes whose own figure is known. */
+static int derive(fz_actx *a) {
+  const fathom_profile *p = a->p;
+  double top = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    if (p->nodes[i].parent == FATHOM_NONE) top += (double)p->nodes[i].stats.total_ns;
+  if (!(top > 0)) top = (double)p->meta.duration_ns;
+  a->time_ns = top;
+  a->zx = calloc(p->n_zones ? p->n_zones : 1, sizeof *a->zx);
+  double *own = calloc((size_t)(p->n_nodes ? p->n_nodes : 1) * OWN_N, sizeof *own);
+  if (!a->zx || !own) {
+    free(own);
+    return FATHOM_E_NOMEM;
+  }
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    for (int k = 0; k < OWN_N; k++) own[(size_t)i * OWN_N + k] = node_est(&p->nodes[i], k);
+  unsigned char *inner = calloc(p->n_nodes ? p->n_nodes : 1, 1); /* 1: has children */
+  if (!inner) {
+    free(own);
+    return FATHOM_E_NOMEM;
+  }
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    if (nd->parent == FATHOM_NONE || nd->parent >= p->n_nodes || !nd->stats.count) continue;
+    inner[nd->parent] = 1;
+    for (int k = 0; k < OWN_N; k++) {
+      double e = node_est(nd, k);
+      double *po = &own[(size_t)nd->parent * OWN_N + k];
+      *po = isfinite(e) ? *po - e : NAN;
+    }
+  }
+  double sum[OWN_N * 2];
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    fz_zx *x = &a->zx[z];
+    const fathom_stats *st = &p->zones[z].stats;
+    x->share_pct = top > 0 ? 100.0 * (double)st->total_ns / top : 0;
+    x->self_share_pct = top > 0 ? 100.0 * (double)st->self_ns / top : 0;
+  }
+  /* per zone: own CPU/wall/ctx over nodes where all three are known; I/O and RSS apart */
+  double *acc = calloc((size_t)(p->n_zones ? p->n_zones : 1) * OWN_N * 2, sizeof *acc);
+  unsigned char *zinner = calloc(p->n_zones ? p->n_zones : 1, 1);
+  if (!acc || !zinner) {
+    free(acc);
+    free(zinner);
+    free(inner);
+    free(own);
+    return FATHOM_E_NOMEM;
+  }
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    uint32_t z = p->nodes[i].zone;
+    if (z >= p->n_zones) continue;
+    const double *o = &own[(size_t)i * OWN_N];
+    double *s = &acc[(size_t)z * OWN_N * 2];
+    if (isfinite(o[OWN_CPU]) && isfinite(o[OWN_WALL]) && isfinite(o[OWN_CTX])) {
+      s[OWN_CPU] += o[OWN_CPU];
+      s[OWN_WALL] += o[OWN_WALL];
+      s[OWN_CTX] += o[OWN_CTX];
+      if (isfinite(o[OWN_INVOL])) s[OWN_INVOL] += o[OWN_INVOL];
+      s[OWN_N + OWN_CPU] += 1;
+      zinner[z] |= inner[i];
+    }
+    if (isfinite(o[OWN_IO])) {
+      s[OWN_IO] += o[OWN_IO];
+      s[OWN_N + OWN_IO] += 1;
+    }
+    if (isfinite(o[OWN_RSS])) {
+      s[OWN_RSS] += o[OWN_RSS];
+      s[OWN_N + OWN_RSS] += 1;
+    }
+  }
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    fz_zx *x = &a->zx[z];
+    memcpy(sum, &acc[(size_t)z * OWN_N * 2], sizeof sum);
+    /* A leaf's CPU / wall is a ratio of sums over the same probed calls: sound even when
+     * the probed calls are few, so it is applied to the exact own time of the statistics.
+     * An inner zone's own figures are differences of estimates: trusted only when its wall
+     * estimate agrees with that exact own time (within 25 %). */
+    double self = (double)p->zones[z].stats.self_ns;
+    x->own_ok = sum[OWN_N + OWN_CPU] > 0 && sum[OWN_WALL] > 0 && self > 0 &&
+                sum[OWN_CPU] > -0.1 * sum[OWN_WALL] &&
+                (!zinner[z] || fabs(sum[OWN_WALL] - self) <= 0.25 * fmax(sum[OWN_WALL], self));
+    double ratio = x->own_ok ? fmin(1.0, fmax(0.0, sum[OWN_CPU] / sum[OWN_WALL])) : 0;
+    x->own_cpu_pct = 100 * ratio;
+    x->own_wall_ns = x->own_ok ? self : 0;
+    x->own_cpu_ns = x->own_ok ? fmin(fmax(sum[OWN_CPU], 0), self) : 0;
+    x->own_ctx_vol = fmax(sum[OWN_CTX], 0);
+    x->own_ctx_invol = fmax(sum[OWN_INVOL], 0);
+    x->io_ok = sum[OWN_N + OWN_IO] > 0;
+    x->own_io_bytes = fmax(sum[OWN_IO], 0);
+    x->rss_ok = sum[OWN_N + OWN_RSS] > 0;
+    x->own_rss_bytes = sum[OWN_RSS];
+  }
+  free(acc);
+  free(zinner);
+  free(inner);
+  free(own);
+  return 0;
+}
+
+/* ---- ranking ----------------------------------------------------------------------- */
+
+static int cmp_finding(const void *pa, const void *pb) {
+  const fathom_finding *x = pa, *y = pb;
+  if (x->severity != y->severity) return x->severity > y->severity ? -1 : 1;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  if (x->cls != y->cls) return x->cls < y->cls ? -1 : 1;
+  if (x->zone != y->zone) return x->zone < y->zone ? -1 : 1;
+  if (x->node != y->node) return x->node < y->node ? -1 : 1;
+  return strcmp(x->path, y->path);
+}
+
+static int analyze_c(fathom_profile *p, const fathom_thresholds *t) {
+  fz_fa fa = {0};
+  fz_actx a = {p, t, 0, NULL, &fa};
+  int rc = derive(&a);
+  if (!rc) {
+    fz_rules_zone(&a);
+    rc = fz_rules_session(&a);
+  }
+  free(a.zx);
+  if (!rc && fa.nomem) rc = FATHOM_E_NOMEM;
+  fz_findings_free(p->findings, p->n_findings);
+  p->findings = NULL;
+  p->n_findings = 0;
+  if (rc) {
+    fz_findings_free(fa.v, fa.n);
+    return rc;
+  }
+  if (fa.n) qsort(fa.v, fa.n, sizeof *fa.v, cmp_finding);
+  uint32_t keep = fa.n < FZ_FIND_MAX ? fa.n : FZ_FIND_MAX;
+  for (uint32_t i = keep; i < fa.n; i++) fz_finding_free(&fa.v[i]);
+  for (uint32_t i = 0; i < keep; i++) fa.v[i].rank = i + 1;
+  if (keep == 0) {
+    free(fa.v);
+    fa.v = NULL;
+  }
+  p->findings = fa.v;
+  p->n_findings = keep;
+  return 0;
+}
+
+FATHOM_EXTERN int fathom_analyze(fathom_profile *p, const fathom_thresholds *t) {
+  if (!p) return FATHOM_E_INVAL;
+  int saved = errno;
+  fathom_thresholds def;
+  if (!t) {
+    fathom_thresholds_init(&def);
+    fathom_thresholds_from_env(&def);
+    t = &def;
+  }
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  locale_t prev = c ? uselocale(c) : (locale_t)0;
+  int rc = analyze_c(p, t);
+  if (c) {
+    uselocale(prev);
+    freelocale(c);
+  }
+  errno = saved;
+  return rc;
+}

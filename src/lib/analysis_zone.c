@@ -1,0 +1,371 @@
+/* analysis_zone.c: the rules over zones rolled up (every path and thread): slow, cpu_bound,
+ * waiting, io_heavy, memory_heavy, alloc_churn, tail_latency, hot_path. docs/findings.md
+ * states each rule, its thresholds, severity and score.
+ *
+ * Invariant: a rule fires only on figures the profile measured: CPU/wall/I-O rules need
+ * probed calls (res.samples > 0 with the figure's mask bit), allocation rules need
+ * allocation tracking; nothing is guessed from what was not measured. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "export_text.h"
+
+#define MB 1e6
+
+static void dur(char *b, size_t cap, double ns) { fz_fmt_dur(b, cap, ns); }
+static void bytes(char *b, size_t cap, double v) { fz_fmt_bytes(b, cap, v); }
+
+static void count_s(char *b, size_t cap, double v) {
+  if (v >= 1e6) snprintf(b, cap, "%.1f M", v / 1e6);
+  else if (v >= 1e4) snprintf(b, cap, "%.1f k", v / 1e3);
+  else if (v == floor(v)) snprintf(b, cap, "%.0f", v);
+  else snprintf(b, cap, "%.1f", v);
+}
+
+static void comp_note(char *b, size_t cap, const fz_zthr *th) {
+  if (th->component) snprintf(b, cap, " for component %s", th->component);
+  else b[0] = 0;
+}
+
+/* ---- time ---------------------------------------------------------------------------- */
+
+static double own_cpu_pct(const fz_zx *x) { return x->own_cpu_pct; }
+
+/* 1 when the zone was off the CPU only because it was preempted: it (almost) never blocked
+ * (under 0.05 voluntary switches per call) and was switched out involuntarily. Such a zone
+ * wants the CPU: it is CPU-bound on a machine with more runnable threads than CPUs. */
+static int is_preempted(const fz_actx *a, uint32_t z) {
+  const fz_zx *x = &a->zx[z];
+  double calls = (double)a->p->zones[z].stats.count;
+  return x->own_ok && own_cpu_pct(x) < a->t->cpu_bound_pct && calls > 0 &&
+         x->own_ctx_vol / calls < 0.05 && x->own_ctx_invol > 0;
+}
+
+/* 1 when the zone's own time was measured and is mostly off the CPU, blocked. */
+static int is_waiting(const fz_actx *a, uint32_t z) {
+  const fz_zx *x = &a->zx[z];
+  return x->own_ok && own_cpu_pct(x) <= a->t->waiting_pct && !is_preempted(a, z);
+}
+
+static void rule_slow(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  fz_zthr th;
+  fz_thr_for(a->t, fz_comp(zi), &th);
+  double mean_ms = zi->stats.mean_ns / 1e6;
+  if (!(mean_ms > th.cpu_ms) || x->share_pct < a->t->min_share_pct) return;
+  /* a zone whose time is mostly in nested zones leaves the finding to them */
+  if ((double)zi->stats.self_ns < 0.5 * (double)zi->stats.total_ns) return;
+  double ratio = mean_ms / th.cpu_ms;
+  fathom_severity sev = x->share_pct >= 50 || ratio >= 10 ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_SLOW, sev, x->share_pct, z, FATHOM_NONE, zi->name);
+  if (!f) return;
+  char m[32], c[32], note[96];
+  dur(m, sizeof m, zi->stats.mean_ns);
+  count_s(c, sizeof c, (double)zi->stats.count);
+  comp_note(note, sizeof note, &th);
+  fz_fa_sum(a->fa, f, "%s per call over %s calls (%.1f%% of the time), above the %g ms threshold%s",
+            m, c, x->share_pct, th.cpu_ms, note);
+  fz_fa_fig(a->fa, f, "mean_ns", zi->stats.mean_ns, "ns");
+  fz_fa_fig(a->fa, f, "threshold_ms", th.cpu_ms, "ms");
+  fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
+  fz_fa_fig(a->fa, f, "total_ns", (double)zi->stats.total_ns, "ns");
+  fz_fa_fig(a->fa, f, "share_pct", x->share_pct, "%");
+  if (is_waiting(a, z))
+    fz_fa_sug(a->fa, f, "Its own time is mostly spent waiting (see its waiting finding): speed "
+              "up or overlap what it waits for rather than its code");
+  switch (fz_comp_kind(fz_comp(zi))) {
+  case 1:
+    fz_fa_sug(a->fa, f, "Prefetch: load the next batch on another thread while this one is "
+              "processed (double buffering through a bounded queue)");
+    fz_fa_sug(a->fa, f, "Read in large blocks (1 MiB or more) or mmap the input, and hint the "
+              "kernel with posix_fadvise(POSIX_FADV_SEQUENTIAL)");
+    fz_fa_sug(a->fa, f, "Cache decoded data (a binary file you can mmap) instead of parsing "
+              "text on every run");
+    break;
+  case 2:
+    fz_fa_sug(a->fa, f, "Preprocess in batches rather than record by record, reusing the "
+              "output buffers between batches");
+    fz_fa_sug(a->fa, f, "Vectorize the per-element transforms and hoist invariant work "
+              "(tables, constants) out of the loop");
+    fz_fa_sug(a->fa, f, "If the inputs do not change, preprocess once offline and store the "
+              "result");
+    break;
+  default:
+    fz_fa_sug(a->fa, f, "Cache results that repeat across calls (memoize by input key) "
+              "instead of recomputing them");
+    fz_fa_sug(a->fa, f, "Vectorize the inner loops: contiguous arrays, restrict pointers, "
+              "-O3 -march=native (check with -fopt-info-vec)");
+    fz_fa_sug(a->fa, f, "Split independent work across cores with a pthread pool");
+    break;
+  }
+  fz_fa_sug(a->fa, f, "Check the algorithm first: a lower complexity beats any tuning");
+}
+
+static void rule_cpu_bound(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  if (!x->own_ok) return;
+  double pct = own_cpu_pct(x);
+  /* share of the process's CPU time (of the session's time when that is unknown) */
+  double cpu_all = a->p->meta.cpu_time_ns;
+  double cshare = cpu_all > 0 ? fmin(100.0, 100.0 * x->own_cpu_ns / cpu_all) : x->self_share_pct;
+  int preempted = is_preempted(a, z);
+  if ((pct < a->t->cpu_bound_pct && !preempted) || cshare < a->t->classify_share_pct) return;
+  fathom_severity sev = cshare >= 25 ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_CPU_BOUND, sev, cshare, z, FATHOM_NONE,
+                                zi->name);
+  if (!f) return;
+  char c[32], w[32];
+  dur(c, sizeof c, x->own_cpu_ns);
+  dur(w, sizeof w, x->own_wall_ns);
+  if (preempted)
+    fz_fa_sum(a->fa, f, "never blocks but was preempted %.0f times (on the CPU %.0f%% of the "
+              "time in its probed calls); its own code used %s of CPU (%.1f%% of the "
+              "process's CPU time) in %s of own time", x->own_ctx_invol, pct, c, cshare, w);
+  else
+    fz_fa_sum(a->fa, f, "on the CPU %.0f%% of the time in its probed calls; its own code used "
+              "%s of CPU (%.1f%% of the process's CPU time) in %s of own time", pct, c, cshare, w);
+  fz_fa_fig(a->fa, f, "own_cpu_pct", pct, "%");
+  fz_fa_fig(a->fa, f, "own_cpu_ns", x->own_cpu_ns, "ns");
+  fz_fa_fig(a->fa, f, "own_wall_ns", x->own_wall_ns, "ns");
+  fz_fa_fig(a->fa, f, "cpu_share_pct", cshare, "%");
+  fz_fa_fig(a->fa, f, "ctx_invol", x->own_ctx_invol, "switches");
+  if (preempted)
+    fz_fa_sug(a->fa, f, "It was preempted: keep busy threads at or below the free cores (size "
+              "thread pools to them) and check what else runs on the machine");
+  fz_fa_sug(a->fa, f, "Compute-bound: find the hottest instructions with perf record -g and "
+            "perf annotate before changing code");
+  fz_fa_sug(a->fa, f, "Vectorize (SIMD) and keep the data contiguous for the cache; compile "
+            "with -O3 -march=native");
+  if (a->p->meta.n_cpus > 1)
+    fz_fa_sug(a->fa, f, "Parallelize across the %u CPUs with a thread pool if the work splits "
+              "into independent parts", a->p->meta.n_cpus);
+  fz_fa_sug(a->fa, f, "Hoist invariant work out of loops and avoid recomputing results "
+            "(memoize)");
+}
+
+static void rule_waiting(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  if (!x->own_ok || x->self_share_pct < a->t->classify_share_pct) return;
+  double pct = own_cpu_pct(x);
+  if (!is_waiting(a, z)) return;
+  double calls = (double)zi->stats.count;
+  double ctx = x->own_ctx_vol / calls, io = x->io_ok ? x->own_io_bytes / calls : NAN;
+  fathom_severity sev = x->self_share_pct >= 25 ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_WAITING, sev,
+                                x->self_share_pct * (1 - pct / 100), z, FATHOM_NONE, zi->name);
+  if (!f) return;
+  char c[32], w[32], b[32];
+  dur(c, sizeof c, x->own_cpu_ns);
+  dur(w, sizeof w, x->own_wall_ns);
+  fz_fa_sum(a->fa, f, "off the CPU %.0f%% of its own time (%s CPU of %s wall), %.1f voluntary "
+            "context switches per call; its own code is %.1f%% of the time", 100 - pct, c, w,
+            ctx, x->self_share_pct);
+  fz_fa_fig(a->fa, f, "own_cpu_pct", pct, "%");
+  fz_fa_fig(a->fa, f, "own_wait_ns", x->own_wall_ns - x->own_cpu_ns, "ns");
+  fz_fa_fig(a->fa, f, "ctx_vol_per_call", ctx, "switches");
+  if (isfinite(io)) fz_fa_fig(a->fa, f, "io_bytes_per_call", io, "bytes");
+  fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
+  if (isfinite(io) && io >= 65536) {
+    bytes(b, sizeof b, io);
+    fz_fa_sug(a->fa, f, "Blocking I/O (%s per call): overlap it with computation (a reader "
+              "thread feeding a bounded queue, or io_uring)", b);
+    fz_fa_sug(a->fa, f, "Read ahead: large blocks, posix_fadvise(POSIX_FADV_WILLNEED) or "
+              "readahead() on the next file");
+  } else if (ctx >= 0.05) {
+    fz_fa_sug(a->fa, f, "It blocks in the kernel (%.2f voluntary context switches per call): on "
+              "a lock, a condition variable, a sleep or small I/O", ctx);
+    fz_fa_sug(a->fa, f, "If it waits for another stage (a queue consumer waiting for its "
+              "producer), that stage is the bottleneck: speed it up or give it more threads");
+    fz_fa_sug(a->fa, f, "For locks: shorten critical sections, use finer-grained locks or "
+              "per-thread data, and pass work in bigger batches");
+  } else {
+    fz_fa_sug(a->fa, f, "Off the CPU without blocking: preempted (more runnable threads than "
+              "CPUs: see involuntary switches) or page faults (majflt)");
+  }
+}
+
+static void rule_tail(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fathom_stats *st = &zi->stats;
+  const fz_zx *x = &a->zx[z];
+  const fathom_thresholds *t = a->t;
+  if (st->count < t->tail_min_calls || !(st->p50_ns > 0) || x->share_pct < t->classify_share_pct)
+    return;
+  double ratio = st->p99_ns / st->p50_ns;
+  if (!(ratio >= t->tail_ratio) || st->p99_ns < t->tail_min_us * 1e3) return;
+  int waits = is_waiting(a, z);
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_TAIL_LATENCY,
+                                waits ? FATHOM_SEV_INFO : FATHOM_SEV_WARNING,
+                                x->share_pct * (1 - 1 / ratio), z, FATHOM_NONE, zi->name);
+  if (!f) return;
+  char p99[32], p50[32], mx[32], c[32];
+  dur(p99, sizeof p99, st->p99_ns);
+  dur(p50, sizeof p50, st->p50_ns);
+  dur(mx, sizeof mx, (double)st->max_ns);
+  count_s(c, sizeof c, (double)st->count);
+  fz_fa_sum(a->fa, f, "p99 %s is %.1fx the median %s over %s calls (max %s)", p99, ratio, p50, c,
+            mx);
+  fz_fa_fig(a->fa, f, "p50_ns", st->p50_ns, "ns");
+  fz_fa_fig(a->fa, f, "p99_ns", st->p99_ns, "ns");
+  fz_fa_fig(a->fa, f, "p99_p50_ratio", ratio, "ratio");
+  fz_fa_fig(a->fa, f, "calls", (double)st->count, "calls");
+  fz_fa_fig(a->fa, f, "max_ns", (double)st->max_ns, "ns");
+  if (waits)
+    fz_fa_sug(a->fa, f, "Its slow calls are waits (see its waiting finding): the tail is the "
+              "time spent blocked, set by what it waits for");
+  fz_fa_sug(a->fa, f, "Find what the slow calls do differently: lock contention, page faults, "
+            "an allocation or I/O on a rare path");
+  fz_fa_sug(a->fa, f, "Move rare expensive work (resizing, rehashing, flushing, logging) out of "
+            "the call or amortize it in the background");
+  fz_fa_sug(a->fa, f, "Pre-size containers and pre-fault memory used on this path (MAP_POPULATE, "
+            "mlock)");
+  if (a->p->timeline)
+    fz_fa_sug(a->fa, f, "The timeline (trace.json) shows when the slow calls happen and what "
+              "ran beside them");
+}
+
+static void rule_hot(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  if (x->self_share_pct < a->t->hot_path_pct) return;
+  fathom_severity sev = x->self_share_pct >= 50 ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_HOT_PATH, sev, x->self_share_pct, z,
+                                FATHOM_NONE, zi->name);
+  if (!f) return;
+  char s[32], all[32], c[32];
+  dur(s, sizeof s, (double)zi->stats.self_ns);
+  dur(all, sizeof all, a->time_ns);
+  count_s(c, sizeof c, (double)zi->stats.count);
+  fz_fa_sum(a->fa, f, "%.1f%% of all time is spent in its own code (%s of %s, %s calls)",
+            x->self_share_pct, s, all, c);
+  fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
+  fz_fa_fig(a->fa, f, "self_ns", (double)zi->stats.self_ns, "ns");
+  fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
+  if (is_waiting(a, z))
+    fz_fa_sug(a->fa, f, "Its own time is mostly waiting (see its waiting finding): make what it "
+              "waits for faster rather than its code");
+  else
+    fz_fa_sug(a->fa, f, "Optimize here first: a large share of all time is in its own code; "
+              "its cpu_bound finding (if any) says it computes");
+  fz_fa_sug(a->fa, f, "Run it less: batch calls, skip redundant ones, cache their results");
+  fz_fa_sug(a->fa, f, "Add nested zones inside it to see which part of its own code costs most");
+}
+
+/* ---- bytes ------------------------------------------------------------------------------ */
+
+static void rule_io(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  if (!x->io_ok || !zi->stats.count) return;
+  fz_zthr th;
+  fz_thr_for(a->t, fz_comp(zi), &th);
+  double per = x->own_io_bytes / (double)zi->stats.count, thr = th.io_mb * MB;
+  if (!(per > thr)) return;
+  fathom_severity sev = per >= 10 * thr ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_IO_HEAVY, sev, fz_excess_score(per, thr), z,
+                                FATHOM_NONE, zi->name);
+  if (!f) return;
+  char b[32], tot[32], note[96];
+  bytes(b, sizeof b, per);
+  bytes(tot, sizeof tot, x->own_io_bytes);
+  comp_note(note, sizeof note, &th);
+  fz_fa_sum(a->fa, f, "%s read and written per call by its own code (%s in all), above the %g MB "
+            "threshold%s", b, tot, th.io_mb, note);
+  fz_fa_fig(a->fa, f, "io_bytes_per_call", per, "bytes");
+  fz_fa_fig(a->fa, f, "io_bytes", x->own_io_bytes, "bytes");
+  fz_fa_fig(a->fa, f, "threshold_mb", th.io_mb, "MB");
+  fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
+  fz_fa_sug(a->fa, f, "Cache data read more than once in memory (or in a compact binary form) "
+            "instead of reading it again");
+  fz_fa_sug(a->fa, f, "mmap read-only inputs instead of read() copies; for streaming reads use "
+            "large blocks and posix_fadvise(POSIX_FADV_SEQUENTIAL)");
+  fz_fa_sug(a->fa, f, "Prefetch the next input on another thread (or readahead()) so I/O "
+            "overlaps computation");
+  fz_fa_sug(a->fa, f, "Batch small writes in a large buffer (setvbuf, writev); use O_DIRECT for "
+            "large files written once and not read back");
+}
+
+static void rule_memory(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fz_zx *x = &a->zx[z];
+  double calls = (double)zi->stats.count;
+  if (!calls) return;
+  double al = zi->alloc_self.alloc_count ? (double)zi->alloc_self.alloc_bytes / calls : NAN;
+  double rss = x->rss_ok ? x->own_rss_bytes / calls : NAN;
+  fz_zthr th;
+  fz_thr_for(a->t, fz_comp(zi), &th);
+  double thr = th.memory_mb * MB;
+  double v = fmax(isfinite(al) ? al : 0, isfinite(rss) ? rss : 0);
+  if (!(v > thr)) return;
+  fathom_severity sev = v >= 10 * thr ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_MEMORY_HEAVY, sev, fz_excess_score(v, thr), z,
+                                FATHOM_NONE, zi->name);
+  if (!f) return;
+  char b[32], r[32], note[96];
+  bytes(b, sizeof b, isfinite(al) ? al : 0);
+  if (isfinite(rss)) bytes(r, sizeof r, rss);
+  else snprintf(r, sizeof r, "-");
+  comp_note(note, sizeof note, &th);
+  fz_fa_sum(a->fa, f, "%s allocated per call by its own code, RSS growth %s per call; above the "
+            "%g MB threshold%s", b, r, th.memory_mb, note);
+  if (isfinite(al)) fz_fa_fig(a->fa, f, "alloc_bytes_per_call", al, "bytes");
+  if (isfinite(rss)) fz_fa_fig(a->fa, f, "rss_growth_per_call", rss, "bytes");
+  fz_fa_fig(a->fa, f, "threshold_mb", th.memory_mb, "MB");
+  fz_fa_fig(a->fa, f, "calls", calls, "calls");
+  fz_fa_sug(a->fa, f, "Reuse buffers across calls (allocate once and pass them in) instead of "
+            "allocating %s per call", b);
+  fz_fa_sug(a->fa, f, "Stream or process in smaller batches so the working set stays bounded");
+  fz_fa_sug(a->fa, f, "Use smaller representations (float for double, packed structs, bitsets) "
+            "and free large temporaries as soon as they are dead");
+}
+
+static void rule_churn(fz_actx *a, uint32_t z) {
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fathom_alloc *al = &zi->alloc_self;
+  const fathom_thresholds *t = a->t;
+  double calls = (double)zi->stats.count;
+  if (!calls || !al->alloc_count || al->alloc_count < t->churn_min_allocs) return;
+  double per = (double)al->alloc_count / calls;
+  double size = (double)al->alloc_bytes / (double)al->alloc_count;
+  if (per < t->churn_allocs_per_call || size > t->churn_small_bytes) return;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_ALLOC_CHURN, FATHOM_SEV_WARNING,
+                                fz_excess_score(per, t->churn_allocs_per_call), z,
+                                FATHOM_NONE, zi->name);
+  if (!f) return;
+  char n[32], s[32], all[32], c[32];
+  count_s(n, sizeof n, per);
+  bytes(s, sizeof s, size);
+  count_s(all, sizeof all, (double)al->alloc_count);
+  count_s(c, sizeof c, calls);
+  fz_fa_sum(a->fa, f, "%s allocations of %s on average per call (%s in all over %s calls)", n, s,
+            all, c);
+  fz_fa_fig(a->fa, f, "allocs_per_call", per, "allocations");
+  fz_fa_fig(a->fa, f, "mean_alloc_bytes", size, "bytes");
+  fz_fa_fig(a->fa, f, "allocs", (double)al->alloc_count, "allocations");
+  fz_fa_fig(a->fa, f, "calls", calls, "calls");
+  fz_fa_sug(a->fa, f, "%s allocations of %s per call: reuse a buffer or use an arena (a bump "
+            "allocator reset at the end of each call)", n, s);
+  fz_fa_sug(a->fa, f, "Keep fixed-size objects on a free list (an object pool) instead of "
+            "malloc/free for each");
+  fz_fa_sug(a->fa, f, "Allocate arrays of small items in one block (one malloc for n elements), "
+            "not one per element");
+}
+
+void fz_rules_zone(fz_actx *a) {
+  for (uint32_t z = 0; z < a->p->n_zones; z++) {
+    if (!a->p->zones[z].stats.count) continue;
+    rule_slow(a, z);
+    rule_cpu_bound(a, z);
+    rule_waiting(a, z);
+    rule_io(a, z);
+    rule_memory(a, z);
+    rule_churn(a, z);
+    rule_tail(a, z);
+    rule_hot(a, z);
+  }
+}

@@ -1,0 +1,157 @@
+/* fmt.js: figures for people (durations, bytes, counts, rates, percentages) and the DOM
+ * helpers every section uses.
+ *
+ * Invariant: profile text reaches the page only as text nodes (el() and txt() never parse
+ * markup), so names holding "<", "&" or quotes are shown as written. */
+
+var MU = '\u00b5';
+
+function isNum(v) { return typeof v === 'number' && isFinite(v); }
+
+function fmtDur(ns) {
+  if (!isNum(ns) || ns < 0) return '\u2013';
+  if (ns < 999.95) return (ns === Math.floor(ns) ? ns.toFixed(0) : ns.toFixed(1)) + ' ns';
+  if (ns < 999995) return (ns / 1e3).toFixed(2) + ' ' + MU + 's';
+  if (ns < 999995000) return (ns / 1e6).toFixed(2) + ' ms';
+  if (ns < 1e12) return (ns / 1e9).toFixed(3) + ' s';
+  return (ns / 1e9).toFixed(0) + ' s';
+}
+
+function fmtBytes(v) {
+  if (!isNum(v)) return '\u2013';
+  var a = Math.abs(v), units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'], u = 0;
+  if (a < 1024) return v.toFixed(0) + ' B';
+  a /= 1024;
+  while (a >= 1024 && u < units.length - 1) { a /= 1024; u++; }
+  return (v < 0 ? '-' : '') + a.toFixed(a < 10 ? 2 : 1) + ' ' + units[u];
+}
+
+function fmtCount(v) {
+  if (!isNum(v)) return '\u2013';
+  var s = Math.round(Math.abs(v)).toString(), out = '';
+  for (var i = 0; i < s.length; i++) {
+    if (i > 0 && (s.length - i) % 3 === 0) out += ',';
+    out += s[i];
+  }
+  return (v < 0 ? '-' : '') + out;
+}
+
+function fmtNum(v) {
+  if (!isNum(v)) return '\u2013';
+  if (v === Math.floor(v) && Math.abs(v) < 1e15) return fmtCount(v);
+  return Number(v.toPrecision(4)).toString();
+}
+
+function fmtPct(v) { return isNum(v) ? v.toFixed(v < 10 ? 2 : 1) + '%' : '\u2013'; }
+
+/* SI prefixes: "26.5 GFLOP/s". */
+function fmtSI(v, unit) {
+  if (!isNum(v)) return '\u2013';
+  if (v === 0) return ('0 ' + unit).trim();
+  var pre = ['', 'k', 'M', 'G', 'T', 'P', 'E'], i = 0, a = Math.abs(v);
+  while (a >= 1000 && i < pre.length - 1) { a /= 1000; i++; }
+  return (v < 0 ? '-' : '') + (a < 10 ? a.toFixed(2) : a < 100 ? a.toFixed(1) : a.toFixed(0)) +
+    ' ' + pre[i] + unit;
+}
+
+/* A figure by its unit, as findings and SLAs carry them. */
+function fmtUnit(v, unit) {
+  switch (unit) {
+    case 'ns': return fmtDur(v);
+    case 'bytes': return fmtBytes(v);
+    case '%': return fmtPct(v);
+    case 'calls': case 'count': return fmtCount(v);
+    case '': case undefined: case null: return fmtNum(v);
+    default: return fmtNum(v) + ' ' + unit;
+  }
+}
+
+function fmtTime(ns) {   /* a time since the session began */
+  return isNum(ns) ? (ns / 1e9).toFixed(ns < 1e10 ? 3 : 1) + ' s' : '\u2013';
+}
+
+/* ---- DOM ---- */
+
+function txt(s) { return document.createTextNode(s == null ? '' : String(s)); }
+
+/* el('td', {class: 'num', title: '...'}, child, ...): children are nodes or text. */
+function el(tag, attrs) {
+  var e = document.createElement(tag);
+  if (attrs) {
+    for (var k in attrs) {
+      if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] == null) continue;
+      if (k === 'class') e.className = attrs[k];
+      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+  }
+  for (var i = 2; i < arguments.length; i++) add(e, arguments[i]);
+  return e;
+}
+
+function add(e, c) {
+  if (c == null || c === false) return;
+  if (Array.isArray(c)) { for (var i = 0; i < c.length; i++) add(e, c[i]); return; }
+  e.appendChild(typeof c === 'object' ? c : txt(c));
+}
+
+var SVGNS = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs) {
+  var e = document.createElementNS(SVGNS, tag);
+  for (var k in attrs) if (attrs[k] != null) e.setAttribute(k, attrs[k]);
+  for (var i = 2; i < arguments.length; i++) {
+    var c = arguments[i];
+    if (c != null) e.appendChild(typeof c === 'object' ? c : txt(c));
+  }
+  return e;
+}
+
+/* A section with an anchor and a heading, appended to the page and the navigation. */
+function section(id, title, note) {
+  var s = el('section', {id: id}, el('h2', null, title));
+  if (note) s.appendChild(el('p', {class: 'note'}, note));
+  document.getElementById('app').appendChild(s);
+  var nav = document.getElementById('nav');
+  if (nav) nav.appendChild(el('a', {href: '#' + id}, title));
+  return s;
+}
+
+/* A simple table: head is a list of labels (a label ending in '>' is right-aligned, the
+ * '>' dropped); rows are lists of cells (text or nodes). */
+function table(head, rows, cls) {
+  var right = head.map(function (h) { return h.slice(-1) === '>'; });
+  var tr = el('tr');
+  head.forEach(function (h, i) { tr.appendChild(el('th', right[i] ? {class: 'num'} : null, right[i] ? h.slice(0, -1) : h)); });
+  var tb = el('tbody');
+  rows.forEach(function (r) {
+    var row = el('tr');
+    r.forEach(function (c, i) { row.appendChild(el('td', right[i] ? {class: 'num'} : null, c)); });
+    tb.appendChild(row);
+  });
+  return el('table', {class: cls || 'grid'}, el('thead', null, tr), tb);
+}
+
+/* Key-value list: pairs [key, value]; pairs with a null value are left out. */
+function kv(pairs) {
+  var dl = el('dl', {class: 'kv'});
+  pairs.forEach(function (p) {
+    if (p[1] == null || p[1] === '') return;
+    dl.appendChild(el('dt', null, p[0]));
+    dl.appendChild(el('dd', p[2] ? {class: p[2]} : null, p[1]));
+  });
+  return dl;
+}
+
+/* Stable colour of a name: warm hues for the flame graph, or hue range for charts. */
+function hashStr(s) {
+  var h = 2166136261;
+  for (var i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return h >>> 0;
+}
+
+var PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1',
+               '#ff9da7', '#9c755f', '#bab0ac'];
+
+function darkMode() {
+  return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches);
+}

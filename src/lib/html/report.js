@@ -1,0 +1,367 @@
+/* report.js: reads the data block, draws every section in order (summary, findings, SLAs,
+ * throughput, zones, flame graph, timeline, resources over time, counters, threads, notes,
+ * metadata) and honours the URL hash: #search=TEXT (flame graph search), #zoom=A;B;C or
+ * #zoom=NAME (flame graph zoom), #sort=COLUMN or #sort=-COLUMN (zone table), #filter=TEXT
+ * (zone table), #threads=1 (one flame tree per thread); parameters joined with '&'.
+ *
+ * Invariant: when drawing ends, <html> carries data-rendered="1"; any error on the way is
+ * recorded by the page's error hook in data-errors (see export_html.c), so a headless
+ * browser's DOM dump tells whether the page worked. */
+
+var ZONE_LIMIT = 500;   /* rows of the zone table shown at once */
+
+/* Zone rows (export_html_data.c): indices of the fields. */
+var Z = {name: 0, comp: 1, calls: 2, total: 3, self: 4, mean: 5, p50: 6, p90: 7, p99: 8, max: 9, min: 10,
+         cpu: 11, cpu_pct: 12, allocs: 13, alloc_bytes: 14, live_bytes: 15, io: 16, flops: 17, file: 18,
+         line: 19, p95: 20, stddev: 21, gov: 22};
+
+function renderSummary(D) {
+  var m = D.meta, sec = section('summary', 'Summary');
+  var started = m.start_unix_ns ? new Date(m.start_unix_ns / 1e6).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : null;
+  if (D.summary) sec.appendChild(el('p', {class: 'headline', id: 'summary-line'}, D.summary));
+  var over = null;
+  if (isNum(m.zone_cost_ns)) {
+    over = fmtDur(m.zone_cost_ns) + ' per zone';
+    if (isNum(m.overhead_ns)) over += ', ' + fmtDur(m.overhead_ns) + ' in all';
+    if (isNum(m.overhead_pct)) over += ' (' + fmtPct(m.overhead_pct) + ' of the process CPU time' +
+      (isNum(m.overhead_budget_pct) && m.overhead_budget_pct > 0 ? '; budget ' + fmtPct(m.overhead_budget_pct) : '') + ')';
+  }
+  var clock = m.clock_source ? m.clock_source + (isNum(m.clock_resolution_ns) ? ', resolution ' + fmtDur(m.clock_resolution_ns) : '') +
+    (isNum(m.clock_read_ns) ? ', ' + fmtDur(m.clock_read_ns) + ' per read' : '') : null;
+  var top = 0;
+  D.nodes.forEach(function (v, i) { if (i % 6 === 4 && D.nodes[i - 3] < 0) top += v; });
+  sec.appendChild(kv([
+    ['Session', (m.session_name || '(unnamed)') + '  \u00b7  id ' + m.session_id],
+    ['Started', started],
+    ['Duration', fmtDur(m.duration_ns)],
+    ['Level', m.level],
+    ['Program', m.program ? m.program + (isNum(m.pid) ? ' (pid ' + m.pid + ')' : '') : null],
+    ['Host', m.host ? m.host + (m.os ? ', ' + m.os + ' ' + (m.kernel || '') : '') : null],
+    ['Operations', fmtCount(m.n_zones) + ' zone calls, ' + fmtCount(D.zones.length) + ' zones, ' +
+      fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
+    ['Total time', fmtDur(top) + ' (inclusive time of top-level zones, all threads)'],
+    ['Threads', fmtCount(D.threads.length)],
+    ['Clock', clock],
+    ['Overhead', over],
+    ['Memory held by fathom', m.fathom_bytes ? fmtBytes(m.fathom_bytes) : null],
+    ['Dropped', fmtCount(m.dropped_zones) + ' zones, ' + fmtCount(m.dropped_events) + ' events',
+     m.dropped_zones || m.dropped_events ? 'warn' : null],
+    ['Misuse', fmtCount(m.misuse), m.misuse ? 'warn' : null]
+  ]));
+  renderResources(D, sec);
+}
+
+function renderResources(D, sec) {
+  var r = D.res, mon = r.monitored, rows = [];
+  function row(group, what, v) { if (v != null) rows.push([group, what, v]); }
+  function m(v, f) { return mon && isNum(v) ? f(v) : null; }
+  function a(v, f) { return isNum(v) && v > 0 ? f(v) : null; }
+  row('memory', 'peak RAM (RSS)', m(r.rss_peak_bytes, function (v) {
+    return fmtBytes(v) + (isNum(r.rss_initial_bytes) ? ' (initial ' + fmtBytes(r.rss_initial_bytes) + ', final ' + fmtBytes(r.rss_final_bytes) + ')' : '');
+  }));
+  row('memory', 'peak virtual memory', m(r.vm_peak_bytes, fmtBytes));
+  row('memory', 'system memory used, peak', m(r.sys_mem_used_pct_max, fmtPct));
+  row('memory', 'peak GPU memory', a(r.gpu_mem_peak_bytes, fmtBytes));
+  if (D.meta.alloc_tracking) row('memory', 'memory leak', r.leaked_bytes ? 'suspected: ' + fmtBytes(r.leaked_bytes) + ' in ' +
+    fmtCount(r.leaked_count) + ' allocations still live at the end' : 'none');
+  row('timing', 'wall time', a(r.wall_s, function (v) { return fmtDur(v * 1e9); }));
+  if (isNum(r.cpu_user_s) && (r.cpu_user_s > 0 || r.cpu_sys_s > 0))
+    row('timing', 'CPU time', fmtDur((r.cpu_user_s + r.cpu_sys_s) * 1e9) + ' (user ' + fmtDur(r.cpu_user_s * 1e9) + ', system ' + fmtDur(r.cpu_sys_s * 1e9) + ')');
+  row('compute', 'CPU utilisation', m(r.cpu_pct_mean, function (v) { return 'mean ' + fmtPct(v) + ', highest ' + fmtPct(r.cpu_pct_max) + ' (100% = one core)'; }));
+  row('compute', 'floating-point operations', a(r.flops, function (v) { return fmtSI(v, 'FLOP') + (isNum(r.flops_per_s) ? ', ' + fmtSI(r.flops_per_s, 'FLOP/s') : ''); }));
+  row('compute', 'GPU utilisation', D.gpus.length && isNum(r.gpu_util_mean_pct) ? 'mean ' + fmtPct(r.gpu_util_mean_pct) + ', highest ' + fmtPct(r.gpu_util_max_pct) : null);
+  row('I/O', 'read / written (system calls)', m(r.read_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.write_bytes); }));
+  row('I/O', 'storage read / written', m(r.disk_read_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.disk_write_bytes); }));
+  row('I/O', 'network received / sent (host)', m(r.net_rx_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.net_tx_bytes); }));
+  row('system', 'context switches', m(r.ctx_vol, function (v) { return fmtCount(v) + ' voluntary, ' + fmtCount(r.ctx_invol) + ' involuntary'; }));
+  row('system', 'page faults', m(r.minflt, function (v) { return fmtCount(v) + ' minor, ' + fmtCount(r.majflt) + ' major'; }));
+  row('system', 'threads, most at once', mon && r.threads_max ? fmtCount(r.threads_max) : null);
+  row('energy', 'energy', a(r.energy_j, function (v) {
+    return v.toPrecision(4) + ' J' + (isNum(r.cpu_energy_j) ? ' (CPU ' + r.cpu_energy_j.toPrecision(4) + ' J' +
+      (isNum(r.gpu_energy_j) ? ', GPU ' + r.gpu_energy_j.toPrecision(4) + ' J' : '') + ')' : '');
+  }));
+  row('energy', 'carbon', a(r.carbon_g, function (v) { return v.toPrecision(3) + ' g CO\u2082e at ' + fmtNum(r.carbon_g_per_kwh) + ' g/kWh'; }));
+  if (!rows.length) return;
+  var last = '';
+  sec.appendChild(el('h3', null, 'Resources (whole session)'));
+  sec.appendChild(table(['group', 'figure', 'value'], rows.map(function (x) {
+    var g = x[0] === last ? '' : x[0];
+    last = x[0];
+    return [g, x[1], x[2]];
+  }), 'grid res'));
+  if (D.gpus.length) {
+    sec.appendChild(el('h3', null, 'GPUs'));
+    sec.appendChild(table(['GPU', 'name', 'memory total>', 'memory peak>', 'util mean>', 'util max>', 'power mean>', 'temp max>', 'energy>'],
+      D.gpus.map(function (g) {
+        return [String(g[0]), g[1], fmtBytes(g[2]), fmtBytes(g[3]), fmtPct(g[5]), fmtPct(g[6]),
+                isNum(g[7]) ? g[7].toFixed(1) + ' W' : '\u2013', isNum(g[8]) ? g[8].toFixed(0) + ' \u00b0C' : '\u2013',
+                isNum(g[9]) ? g[9].toPrecision(4) + ' J' : '\u2013'];
+      })));
+  }
+}
+
+function renderFindings(D) {
+  var sec = section('findings', 'Findings');
+  var list = el('div', {class: 'findings'});
+  if (!D.findings.length) {
+    list.appendChild(el('p', {class: 'empty', id: 'no-findings'}, 'No findings: nothing measured crossed a threshold.'));
+  }
+  D.findings.forEach(function (f) {
+    var card = el('article', {class: 'finding sev-' + f[1], 'data-class': f[2]},
+      el('header', null, el('span', {class: 'rank'}, '#' + f[0]), el('span', {class: 'sev'}, f[1]),
+         el('span', {class: 'cls'}, f[2].replace(/_/g, ' ')), el('code', {class: 'path'}, f[4] || '(whole session)')),
+      el('p', null, f[5]));
+    if (f[6].length) card.appendChild(kv(f[6].map(function (g) { return [g[0].replace(/_/g, ' '), fmtUnit(g[1], g[2])]; })));
+    if (f[7].length) card.appendChild(el('ul', {class: 'sugg'}, f[7].map(function (s) { return el('li', null, s); })));
+    list.appendChild(card);
+  });
+  sec.appendChild(list);
+}
+
+function renderSla(D) {
+  if (!D.slas.length) return;
+  var sec = section('slas', 'Latency SLAs');
+  sec.appendChild(table(['zone', 'percentile>', 'target>', 'actual>', 'calls>', 'result'], D.slas.map(function (s) {
+    var res = s[5] > 0 ? 'met' : s[5] < 0 ? 'not measurable (no calls)' : 'MISSED';
+    return [s[0], 'p' + fmtNum(s[1]), fmtDur(s[2]), fmtDur(s[3]), fmtCount(s[4]),
+            el('span', {class: s[5] > 0 ? 'ok' : s[5] < 0 ? 'muted' : 'bad'}, res)];
+  })));
+}
+
+function renderThroughput(D) {
+  if (!D.tput.length) return;
+  var sec = section('throughput', 'Throughput');
+  sec.appendChild(table(['kind', 'name', 'mean /s>', 'window>', 'last window /s>', 'peak /s>'], D.tput.map(function (t) {
+    return [t[0], t[1], fmtNum(t[2]), isNum(t[3]) ? t[3] + ' s' : '\u2013', fmtNum(t[4]), fmtNum(t[5])];
+  })));
+}
+
+/* ---- the zone table ---- */
+
+function ZoneTable(D, sec) {
+  var zs = D.zones, self = this, sumSelf = 0;
+  zs.forEach(function (z) { sumSelf += z[Z.self] || 0; });
+  function has(i) { return zs.some(function (z) { return isNum(z[i]) && z[i] !== 0; }); }
+  var cols = [
+    {key: 'name', label: 'Zone', get: function (z) { return z[Z.name]; }, text: 1},
+    {key: 'component', label: 'Component', get: function (z) { return z[Z.comp]; }, text: 1},
+    {key: 'calls', label: 'Calls', i: Z.calls, fmt: fmtCount},
+    {key: 'total', label: 'Total', i: Z.total, fmt: fmtDur},
+    {key: 'self', label: 'Self', i: Z.self, fmt: fmtDur},
+    {key: 'self_pct', label: 'Self %', get: function (z) { return sumSelf ? 100 * z[Z.self] / sumSelf : null; }, fmt: fmtPct},
+    {key: 'mean', label: 'Mean', i: Z.mean, fmt: fmtDur},
+    {key: 'p50', label: 'p50', i: Z.p50, fmt: fmtDur},
+    {key: 'p90', label: 'p90', i: Z.p90, fmt: fmtDur},
+    {key: 'p99', label: 'p99', i: Z.p99, fmt: fmtDur},
+    {key: 'max', label: 'Max', i: Z.max, fmt: fmtDur},
+    {key: 'cpu', label: 'CPU', i: Z.cpu, fmt: fmtDur, opt: 1},
+    {key: 'cpu_pct', label: 'CPU %', i: Z.cpu_pct, fmt: fmtPct, opt: 1},
+    {key: 'allocs', label: 'Allocs', i: Z.allocs, fmt: fmtCount, opt: 1},
+    {key: 'alloc_bytes', label: 'Alloc bytes', i: Z.alloc_bytes, fmt: fmtBytes, opt: 1},
+    {key: 'live_bytes', label: 'Live bytes', i: Z.live_bytes, fmt: fmtBytes, opt: 1},
+    {key: 'io', label: 'I/O bytes', i: Z.io, fmt: fmtBytes, opt: 1},
+    {key: 'flops', label: 'FLOPs', i: Z.flops, fmt: function (v) { return fmtSI(v, ''); }, opt: 1}
+  ].filter(function (c) { return !c.opt || has(c.i); });
+  cols.forEach(function (c) { if (!c.get) c.get = function (z) { return z[c.i]; }; });
+  this.cols = cols;
+  this.zones = zs;
+  this.sortKey = 'total';
+  this.desc = true;
+  this.filter = '';
+  this.filterBox = el('input', {type: 'search', placeholder: 'filter zones', 'aria-label': 'filter zones'});
+  this.filterBox.addEventListener('input', function () { self.setFilter(self.filterBox.value); });
+  this.note = el('span', {class: 'flame-info'});
+  sec.appendChild(el('div', {class: 'controls'}, this.filterBox, this.note));
+  var tr = el('tr');
+  cols.forEach(function (c) {
+    var th = el('th', {'data-key': c.key, class: c.text ? 'sortable' : 'sortable num', tabindex: '0',
+                       title: 'sort by ' + c.label}, c.label);
+    th.addEventListener('click', function () { self.sortBy(c.key); });
+    th.addEventListener('keydown', function (e) { if (e.key === 'Enter') self.sortBy(c.key); });
+    tr.appendChild(th);
+  });
+  this.head = tr;
+  this.body = el('tbody');
+  this.table = el('table', {class: 'grid zones', id: 'zone-table'}, el('thead', null, tr), this.body);
+  sec.appendChild(el('div', {class: 'scroll'}, this.table));
+  this.render();
+}
+
+ZoneTable.prototype.sortBy = function (key, desc) {
+  var c = this.cols.filter(function (x) { return x.key === key; })[0];
+  if (!c) return false;
+  if (desc == null) desc = this.sortKey === key ? !this.desc : !c.text;
+  this.sortKey = key;
+  this.desc = desc;
+  this.render();
+  return true;
+};
+
+ZoneTable.prototype.setFilter = function (q) {
+  this.filter = q || '';
+  if (this.filterBox.value !== this.filter) this.filterBox.value = this.filter;
+  this.render();
+};
+
+ZoneTable.prototype.render = function () {
+  var self = this, c = this.cols.filter(function (x) { return x.key === self.sortKey; })[0];
+  var q = this.filter.toLowerCase(), dir = this.desc ? -1 : 1;
+  var idx = [];
+  this.zones.forEach(function (z, i) {
+    if (!q || String(z[Z.name]).toLowerCase().indexOf(q) >= 0 || String(z[Z.comp]).toLowerCase().indexOf(q) >= 0) idx.push(i);
+  });
+  idx.sort(function (a, b) {
+    var x = c.get(self.zones[a]), y = c.get(self.zones[b]);
+    if (c.text) return dir * String(x).localeCompare(String(y)) || a - b;
+    var xn = isNum(x), yn = isNum(y);
+    if (!xn || !yn) return xn === yn ? a - b : xn ? -1 : 1;   /* missing values last */
+    return x === y ? a - b : dir * (x < y ? -1 : 1);
+  });
+  var body = el('tbody');
+  idx.slice(0, ZONE_LIMIT).forEach(function (i) {
+    var z = self.zones[i], tr = el('tr', {'data-zone': String(i)});
+    self.cols.forEach(function (col) {
+      var v = col.get(z);
+      var td = el('td', col.text ? null : {class: 'num'}, col.text ? v : col.fmt(v));
+      if (col.key === 'name' && z[Z.file]) td.title = z[Z.file] + (z[Z.line] ? ':' + z[Z.line] : '');
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+  this.table.replaceChild(body, this.body);
+  this.body = body;
+  Array.prototype.forEach.call(this.head.children, function (th) {
+    var k = th.getAttribute('data-key');
+    th.setAttribute('aria-sort', k === self.sortKey ? (self.desc ? 'descending' : 'ascending') : 'none');
+  });
+  this.table.setAttribute('data-sort', (this.desc ? '-' : '') + this.sortKey);
+  this.table.setAttribute('data-rows', String(Math.min(idx.length, ZONE_LIMIT)));
+  this.note.textContent = idx.length > ZONE_LIMIT ?
+    'showing ' + ZONE_LIMIT + ' of ' + fmtCount(idx.length) + ' zones: sort or filter to see the others' :
+    fmtCount(idx.length) + ' of ' + fmtCount(this.zones.length) + ' zones; click a heading to sort';
+};
+
+function renderZones(D) {
+  var sec = section('zones', 'Zones', 'Every zone rolled up over its call paths and threads. Total is inclusive; ' +
+                    'CPU, allocation and I/O columns appear when the profile measured them.');
+  if (!D.zones.length) { sec.appendChild(el('p', {class: 'empty'}, 'No zones were recorded.')); return null; }
+  return new ZoneTable(D, sec);
+}
+
+/* ---- counters, threads, notes, metadata ---- */
+
+function renderCounters(D) {
+  if (!D.counters.length) return;
+  var sec = section('counters', 'Counters and gauges');
+  sec.appendChild(table(['name', 'kind', 'updates>', 'value>', 'total>', 'min>', 'max>'], D.counters.map(function (c) {
+    return [c[0], c[1], fmtCount(c[2]), fmtNum(c[3]), fmtNum(c[4]), fmtNum(c[5]), fmtNum(c[6])];
+  })));
+}
+
+function renderThreads(D) {
+  if (!D.threads.length) return;
+  var sec = section('threads', 'Threads');
+  sec.appendChild(table(['tid>', 'name', 'zones recorded>', 'dropped>', 'open at the end>', 'state'], D.threads.map(function (t) {
+    return [String(t[0]), t[1] || '', fmtCount(t[3]), fmtCount(t[4]), fmtCount(t[5]), t[2] ? 'exited' : 'running'];
+  })));
+}
+
+function renderNotes(D) {
+  var m = D.meta, sec = section('notes', 'Governor and probe notes');
+  var notes = [];
+  if (m.governor) notes.push('The overhead governor was on' + (isNum(m.overhead_budget_pct) ? ' with a budget of ' + fmtPct(m.overhead_budget_pct) : '') +
+    '; ' + fmtCount(D.gov.n) + ' decision' + (D.gov.n === 1 ? '' : 's') + '.');
+  else notes.push('The overhead governor was off: nothing was thinned.');
+  if (isNum(m.probe_cost_ns) && m.probe_cost_ns > 0) notes.push('One probed call cost ' + fmtDur(m.probe_cost_ns) + '; probes ran on 1 call in ' + m.sample_every + ' after the first 8 of each path.');
+  if (isNum(m.monitor_cpu_ns) && m.monitor_cpu_ns > 0) notes.push('fathom\u2019s background thread used ' + fmtDur(m.monitor_cpu_ns) + ' of CPU time.');
+  if (m.dropped_hist) notes.push(fmtCount(m.dropped_hist) + ' samples were counted but left out of histograms (cap reached).');
+  if (m.dropped_snapshots) notes.push(fmtCount(m.dropped_snapshots) + ' memory snapshots were dropped (cap reached).');
+  sec.appendChild(el('ul', null, notes.map(function (n) { return el('li', null, n); })));
+  if (D.gov.d.length) {
+    sec.appendChild(el('h3', null, 'Governor decisions'));
+    sec.appendChild(table(['time>', 'zone', 'action', 'interval>', 'overhead then>'], D.gov.d.map(function (g) {
+      return [fmtTime(g[0]), g[1] || '(session)', g[2].replace(/_/g, ' '), g[3] ? '1 in ' + g[3] : '\u2013', fmtPct(g[4])];
+    })));
+    if (D.gov.n > D.gov.d.length) sec.appendChild(el('p', {class: 'note'}, 'The first ' + D.gov.d.length + ' of ' + fmtCount(D.gov.n) + ' decisions.'));
+  }
+  if (D.probes.length) {
+    sec.appendChild(el('h3', null, 'Probes'));
+    sec.appendChild(table(['probe', 'available', 'detail'], D.probes.map(function (p) {
+      return [p[0], el('span', {class: p[1] ? 'ok' : 'muted'}, p[1] ? 'yes' : 'no'), p[2]];
+    })));
+  }
+  if (D.snaps.length) {
+    sec.appendChild(el('h3', null, 'Memory snapshots'));
+    sec.appendChild(table(['label', 'time>', 'RSS>', 'live allocations>', 'live bytes>'], D.snaps.map(function (s) {
+      return [s[0], fmtTime(s[1]), fmtBytes(s[2]), fmtCount(s[3]), fmtBytes(s[4])];
+    })));
+  }
+}
+
+function renderMeta(D) {
+  var m = D.meta, sec = section('metadata', 'Metadata');
+  sec.appendChild(kv([
+    ['fathom version', m.fathom_version], ['schema version', String(m.schema_version)],
+    ['session id', m.session_id], ['program', m.program], ['pid', isNum(m.pid) ? String(m.pid) : null],
+    ['host', m.host], ['OS', m.os], ['kernel', m.kernel], ['architecture', m.arch], ['CPU', m.cpu_model],
+    ['CPUs', m.n_cpus ? String(m.n_cpus) : null], ['level', m.level], ['clock source', m.clock_source],
+    ['TSC frequency', isNum(m.tsc_hz) && m.tsc_hz > 0 ? fmtSI(m.tsc_hz, 'Hz') : null],
+    ['allocation tracking', m.alloc_tracking ? 'on' : 'off'], ['timeline', m.timeline ? 'recorded' : 'not recorded'],
+    ['monitor samples', D.res.monitored ? fmtCount(D.res.n_samples) : 'monitor off']
+  ]));
+}
+
+/* ---- the URL hash ---- */
+
+function hashParams() {
+  var out = {}, h = location.hash.replace(/^#/, '');
+  h.split('&').forEach(function (part) {
+    var eq = part.indexOf('=');
+    if (eq <= 0) return;
+    try { out[part.slice(0, eq)] = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' ')); }
+    catch (e) { /* a malformed escape: ignore that parameter */ }
+  });
+  return out;
+}
+
+function applyHash(view) {
+  var h = hashParams();
+  if (view.flame) {
+    if (h.threads) view.flame.setPerThread(h.threads === '1');
+    if (h.zoom != null) view.flame.zoomTo(h.zoom);
+    if (h.search != null) view.flame.setSearch(h.search);
+  }
+  if (view.zones) {
+    if (h.filter != null) view.zones.setFilter(h.filter);
+    if (h.sort) view.zones.sortBy(h.sort.replace(/^-/, ''), h.sort.charAt(0) === '-');
+  }
+}
+
+function main() {
+  var D = JSON.parse(document.getElementById('fathom-data').textContent);
+  var app = document.getElementById('app');
+  while (app.firstChild) app.removeChild(app.firstChild);
+  document.getElementById('top').appendChild(el('nav', {id: 'nav'}));
+  var sub = document.querySelector('#top .sub');
+  if (sub) sub.textContent = 'fathom profile report \u00b7 ' + D.meta.level + ' \u00b7 ' + fmtDur(D.meta.duration_ns) +
+    (D.meta.start_unix_ns ? ' \u00b7 ' + new Date(D.meta.start_unix_ns / 1e6).toISOString().slice(0, 19).replace('T', ' ') + ' UTC' : '');
+  var view = {};
+  renderSummary(D);
+  renderFindings(D);
+  renderSla(D);
+  renderThroughput(D);
+  view.zones = renderZones(D);
+  view.flame = renderFlame(D);
+  view.timeline = renderTimeline(D);
+  renderCharts(D);
+  renderCounters(D);
+  renderThreads(D);
+  renderNotes(D);
+  renderMeta(D);
+  applyHash(view);
+  window.addEventListener('hashchange', function () { applyHash(view); });
+  document.documentElement.setAttribute('data-rendered', '1');
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
+else main();

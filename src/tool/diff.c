@@ -1,0 +1,332 @@
+/* diff.c: `fathom diff`'s matching: zones are paired by (name, component), call paths by the
+ * sequence of (name, component) from the top level; each pair (or lone zone) becomes a row
+ * whose figures are filled from both profiles and then judged (diff_stat.c).
+ *
+ * Invariant: matching uses one hash table of canonical ids keyed by (parent id, name,
+ * component), so a path's key is its parent's id plus its own zone: memory stays linear in
+ * the number of paths whatever their depth, and every row has at most one index per side. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "model.h"
+
+#define ROOT_ZONES (FATHOM_NONE - 1)   /* the parent id of every zone key */
+
+static const char *comp_of(const char *c) { return c && *c ? c : "default"; }
+static const char *name_of(const char *n) { return n ? n : ""; }
+
+/* ---- canonical ids: an open-addressing table of (parent, name, component) ---- */
+typedef struct dkey {
+  uint32_t parent, cid;
+  const char *name, *comp;
+} dkey;
+typedef struct dmap {
+  dkey *slot;   /* name NULL: empty */
+  uint32_t mask, n;
+} dmap;
+
+static uint64_t str_hash(uint64_t h, const char *s) {
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static int dmap_init(dmap *m, uint64_t max_keys) {
+  uint64_t cap = 16;
+  while (cap < 2 * max_keys + 2) cap *= 2;
+  if (cap > (1ULL << 31)) return FATHOM_E_NOMEM;
+  m->slot = calloc(cap, sizeof *m->slot);
+  m->mask = (uint32_t)(cap - 1);
+  m->n = 0;
+  return m->slot ? 0 : FATHOM_E_NOMEM;
+}
+
+/* The canonical id of (parent, name, comp), a new one (m->n - 1) if never seen. */
+static uint32_t dmap_id(dmap *m, uint32_t parent, const char *name, const char *comp) {
+  uint64_t h = str_hash(str_hash(14695981039346656037ULL ^ parent, name), comp);
+  for (uint32_t i = (uint32_t)h & m->mask;; i = (i + 1) & m->mask) {
+    dkey *k = &m->slot[i];
+    if (!k->name) {
+      *k = (dkey){parent, m->n++, name, comp};
+      return k->cid;
+    }
+    if (k->parent == parent && strcmp(k->name, name) == 0 && strcmp(k->comp, comp) == 0)
+      return k->cid;
+  }
+}
+
+/* ---- rows ---- */
+/* Row per canonical id; a second index on the same side (a duplicated zone in a hand-made
+ * file) gets a row of its own. */
+static int rows_add(diff_row **rows, uint32_t *n, uint32_t *cap, uint32_t cid, int side,
+                    uint32_t idx) {
+  if (cid < *n && (side ? (*rows)[cid].ib : (*rows)[cid].ia) == FATHOM_NONE) {
+    if (side) (*rows)[cid].ib = idx;
+    else (*rows)[cid].ia = idx;
+    return 0;
+  }
+  if (*n == *cap) {
+    uint32_t nc = *cap ? *cap * 2 : 64;
+    diff_row *g = realloc(*rows, (size_t)nc * sizeof *g);
+    if (!g) return FATHOM_E_NOMEM;
+    *rows = g;
+    *cap = nc;
+  }
+  diff_row *r = &(*rows)[(*n)++];
+  memset(r, 0, sizeof *r);
+  r->ia = side ? FATHOM_NONE : idx;
+  r->ib = side ? idx : FATHOM_NONE;
+  return 0;
+}
+
+static int match_zones(diff_result *r) {
+  const fathom_profile *pa = r->a.p, *pb = r->b.p;
+  dmap m;
+  if (dmap_init(&m, (uint64_t)pa->n_zones + pb->n_zones)) return FATHOM_E_NOMEM;
+  uint32_t cap = 0;
+  int rc = 0;
+  for (int side = 0; side < 2 && !rc; side++) {
+    const fathom_profile *p = side ? pb : pa;
+    for (uint32_t i = 0; i < p->n_zones && !rc; i++) {
+      uint32_t cid = dmap_id(&m, ROOT_ZONES, name_of(p->zones[i].name),
+                             comp_of(p->zones[i].component));
+      rc = rows_add(&r->zones, &r->n_zones, &cap, cid, side, i);
+    }
+  }
+  free(m.slot);
+  return rc;
+}
+
+static int match_paths(diff_result *r) {
+  dmap m;
+  if (dmap_init(&m, (uint64_t)r->a.n_paths + r->b.n_paths)) return FATHOM_E_NOMEM;
+  uint32_t cap = 0, n_max = r->a.n_paths > r->b.n_paths ? r->a.n_paths : r->b.n_paths;
+  uint32_t *cid = malloc(((size_t)n_max + 1) * sizeof *cid);
+  int rc = cid ? 0 : FATHOM_E_NOMEM;
+  for (int side = 0; side < 2 && !rc; side++) {
+    const diff_side *s = side ? &r->b : &r->a;
+    for (uint32_t i = 0; i < s->n_paths && !rc; i++) {
+      const fz_path *fp = &s->paths[i];
+      const fathom_zone_info *z = &s->p->zones[fp->zone];
+      uint32_t parent = fp->parent < i ? cid[fp->parent] : FATHOM_NONE;
+      cid[i] = dmap_id(&m, parent, name_of(z->name), comp_of(z->component));
+      rc = rows_add(&r->paths, &r->n_paths, &cap, cid[i], side, i);
+    }
+  }
+  free(cid);
+  free(m.slot);
+  return rc;
+}
+
+/* ---- the sides ---- */
+static double zone_time(const fathom_profile *p) {
+  double t = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    if (p->nodes[i].parent == FATHOM_NONE) t += (double)p->nodes[i].stats.total_ns;
+  return t;
+}
+
+static int side_init(diff_side *s, const fathom_profile *p, const char *file) {
+  memset(s, 0, sizeof *s);
+  s->p = p;
+  s->file = file;
+  s->zone_time_ns = zone_time(p);
+  uint32_t first = FATHOM_NONE;
+  int rc = fz_paths_build(p, &s->paths, &s->n_paths, &first);
+  if (rc) return rc;
+  if (s->n_paths) rc = fz_paths_res_build(p, s->paths, s->n_paths, &s->pres);
+  return rc;
+}
+
+static void side_free(diff_side *s) {
+  if (s->paths) fz_paths_free(s->paths, s->n_paths);
+  free(s->pres);
+  s->paths = NULL;
+  s->pres = NULL;
+}
+
+/* What cannot be compared, as notes, and the systematic per-call difference it allows. */
+static void note(diff_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(diff_result *r, const char *fmt, ...) {
+  va_list ap;
+  if (r->n_notes >= DIFF_MAX_NOTES) return;
+  va_start(ap, fmt);
+  vsnprintf(r->notes[r->n_notes++], DIFF_NOTE_LEN, fmt, ap);
+  va_end(ap);
+}
+
+static const char *s_or(const char *s, const char *d) { return s && *s ? s : d; }
+
+static void comparability(diff_result *r) {
+  const fathom_meta *a = &r->a.p->meta, *b = &r->b.p->meta;
+  double bias = fabs(a->zone_cost_ns - b->zone_cost_ns);
+  if (!isfinite(bias)) bias = 0;
+  if (a->level != b->level) {
+    note(r, "levels differ (%s vs %s): instrumentation costs differ per call, so timings "
+         "are compared with that difference allowed and resources only where both measured "
+         "them", fathom_level_name(a->level), fathom_level_name(b->level));
+    double pc = a->probe_cost_ns > b->probe_cost_ns ? a->probe_cost_ns : b->probe_cost_ns;
+    if (isfinite(pc) && pc > 0) bias += pc;
+  }
+  if (strcmp(s_or(a->clock_source, "?"), s_or(b->clock_source, "?")) != 0) {
+    note(r, "clock sources differ (%s vs %s): differences within the clocks' resolution "
+         "and read cost are not judged beyond noise", s_or(a->clock_source, "unknown"),
+         s_or(b->clock_source, "unknown"));
+    double res = a->clock_resolution_ns > b->clock_resolution_ns ? a->clock_resolution_ns
+                                                                 : b->clock_resolution_ns;
+    double rd = fabs(a->clock_read_ns - b->clock_read_ns);
+    if (isfinite(res)) bias += res;
+    if (isfinite(rd)) bias += rd;
+  }
+  r->a.bias_ns = r->b.bias_ns = bias;
+  r->timing_ok = 1;
+  r->alloc_ok = a->alloc_tracking && b->alloc_tracking;
+  if (a->alloc_tracking != b->alloc_tracking)
+    note(r, "allocations were tracked in the %s profile only: allocation figures are not "
+         "compared", a->alloc_tracking ? "base" : "new");
+  if (a->dropped_zones || b->dropped_zones)
+    note(r, "zone calls were dropped by caps (%s%s): call counts there are lower bounds",
+         a->dropped_zones ? "base" : "", b->dropped_zones ? (a->dropped_zones ? ", new" : "new") : "");
+  if (strcmp(s_or(a->program, ""), s_or(b->program, "")) != 0 && a->program && b->program &&
+      *a->program && *b->program)
+    note(r, "the profiles come from different programs (%s vs %s)", a->program, b->program);
+}
+
+/* ---- filling the figures of a row ---- */
+static int src_of(const diff_result *r, const diff_row *row, int side, int path, dsrc *s) {
+  const diff_side *d = side ? &r->b : &r->a;
+  uint32_t i = side ? row->ib : row->ia;
+  if (i == FATHOM_NONE) return 0;
+  if (path) {
+    *s = (dsrc){&d->paths[i].stats, &d->paths[i].hist, &d->pres[i].alloc, &d->pres[i].res};
+  } else {
+    const fathom_zone_info *z = &d->p->zones[i];
+    *s = (dsrc){&z->stats, &z->hist, &z->alloc, &z->res};
+  }
+  return 1;
+}
+
+static double rss_of(const dsrc *s) {
+  if (!(s->res->mask & (1u << FATHOM_RES_RSS_DELTA_BYTES)) || !s->res->samples) return NAN;
+  return s->res->sum[FATHOM_RES_RSS_DELTA_BYTES] * (double)s->st->count /
+         (double)s->res->samples;
+}
+
+static void fill_side(const diff_result *r, diff_row *row, const dsrc *s, int side) {
+  double v[DM_N];
+  v[DM_CALLS] = (double)s->st->count;
+  v[DM_TOTAL] = (double)s->st->total_ns;
+  v[DM_MEAN] = s->st->count ? s->st->mean_ns : NAN;
+  v[DM_P50] = s->st->count ? s->st->p50_ns : NAN;
+  v[DM_P99] = s->st->count ? s->st->p99_ns : NAN;
+  int al = side ? r->b.p->meta.alloc_tracking : r->a.p->meta.alloc_tracking;
+  v[DM_ALLOC_BYTES] = al ? (double)s->al->alloc_bytes : NAN;
+  v[DM_ALLOC_COUNT] = al ? (double)s->al->alloc_count : NAN;
+  v[DM_LIVE_BYTES] = al ? (double)s->al->live_bytes : NAN;
+  v[DM_RSS] = rss_of(s);
+  for (int k = 0; k < DM_N; k++) {
+    if (side) row->m[k].b = v[k];
+    else row->m[k].a = v[k];
+  }
+}
+
+static void fill_rows(diff_result *r, diff_row *rows, uint32_t n, int path) {
+  for (uint32_t i = 0; i < n; i++) {
+    diff_row *row = &rows[i];
+    for (int k = 0; k < DM_N; k++) {
+      memset(&row->m[k], 0, sizeof row->m[k]);
+      row->m[k].a = row->m[k].b = NAN;
+      row->m[k].t = row->m[k].df = row->m[k].p = NAN;
+    }
+    dsrc sa, sb;
+    int ha = src_of(r, row, 0, path, &sa), hb = src_of(r, row, 1, path, &sb);
+    row->status = ha && hb ? DROW_BOTH : ha ? DROW_GONE : DROW_ADDED;
+    if (ha) fill_side(r, row, &sa, 0);
+    if (hb) fill_side(r, row, &sb, 1);
+    double sha = ha && r->a.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].a / r->a.zone_time_ns : 0;
+    double shb = hb && r->b.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].b / r->b.zone_time_ns : 0;
+    row->share_pct = sha > shb ? sha : shb;
+    if (row->status == DROW_BOTH) diff_judge_row(r, row, &sa, &sb);
+  }
+}
+
+void diff_opts_init(diff_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->sigma = 3.0;
+  o->fail_pct = -1;
+  o->fail_metric = DM_MEAN;
+  o->min_share_pct = 0.1;
+  o->top = 20;
+  o->sort = DSORT_IMPACT;
+}
+
+int diff_build(diff_result *r, const fathom_profile *a, const char *file_a,
+               const fathom_profile *b, const char *file_b, const diff_opts *o) {
+  memset(r, 0, sizeof *r);
+  r->opt = *o;
+  int rc = side_init(&r->a, a, file_a);
+  if (!rc) rc = side_init(&r->b, b, file_b);
+  if (!rc) {
+    comparability(r);
+    rc = match_zones(r);
+  }
+  if (!rc) rc = match_paths(r);
+  if (!rc) {
+    fill_rows(r, r->zones, r->n_zones, 0);
+    fill_rows(r, r->paths, r->n_paths, 1);
+    rc = diff_summarize(r);
+  }
+  if (rc) diff_free(r);
+  return rc;
+}
+
+void diff_free(diff_result *r) {
+  side_free(&r->a);
+  side_free(&r->b);
+  free(r->zones);
+  free(r->paths);
+  free(r->zord);
+  free(r->pord);
+  memset(r, 0, sizeof *r);
+}
+
+const char *diff_row_name(const diff_result *r, const diff_row *row) {
+  const fathom_profile *p = row->ia != FATHOM_NONE ? r->a.p : r->b.p;
+  uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
+  return name_of(p->zones[i].name);
+}
+
+const char *diff_row_comp(const diff_result *r, const diff_row *row) {
+  const fathom_profile *p = row->ia != FATHOM_NONE ? r->a.p : r->b.p;
+  uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
+  return comp_of(p->zones[i].component);
+}
+
+void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap) {
+  const diff_side *s = row->ia != FATHOM_NONE ? &r->a : &r->b;
+  uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
+  uint32_t chain[FATHOM_HIST_BUCKETS], n = 0;   /* deeper than any depth cap */
+  for (uint32_t k = i; k != FATHOM_NONE && n < FATHOM_HIST_BUCKETS; k = s->paths[k].parent)
+    chain[n++] = k;
+  size_t len = 0;
+  buf[0] = '\0';
+  while (n-- > 0) {
+    const char *nm = name_of(s->p->zones[s->paths[chain[n]].zone].name);
+    size_t l = strlen(nm), sep = len ? 1 : 0;
+    if (len + sep + l + 4 > cap) {
+      if (cap >= 4) memcpy(buf + (len + 4 <= cap ? len : cap - 4), "...", 4);
+      return;
+    }
+    if (sep) buf[len++] = ';';
+    memcpy(buf + len, nm, l + 1);
+    len += l;
+  }
+}
+
+double dm_pct(const dm *m) {
+  if (!isfinite(m->a) || !isfinite(m->b) || m->a == 0) return NAN;
+  return 100.0 * (m->b - m->a) / fabs(m->a);
+}

@@ -1,0 +1,155 @@
+/* diff.h: `fathom diff`'s comparison engine (diff.c: matching and rows; diff_stat.c: the noise
+ * tests; diff_sum.c: sorting, filtering, summary and the regression gate) and its renderers
+ * (diff_text.c, diff_json.c, diff_html.c). The method is documented in docs/diff.md.
+ *
+ * Invariant: a diff_result only points into the two profiles it was built from (which must
+ * outlive it) and owns everything else; the renderers read it and never change it, so one
+ * result can be written in any format. */
+#ifndef FATHOM_TOOL_DIFF_H
+#define FATHOM_TOOL_DIFF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fathom.h"
+
+/* Exit status of `fathom diff` when --fail-on-regression found a regression (0, 1, 2 are
+ * tool.h's). */
+#define DIFF_EXIT_REGRESSION 3
+
+/* The figures compared per zone and per call path (indices into diff_row.m). */
+typedef enum dm_id {
+  DM_CALLS = 0,      /* calls: exact count */
+  DM_TOTAL,          /* total inclusive time, ns */
+  DM_MEAN,           /* mean time per call, ns */
+  DM_P50,            /* median, ns */
+  DM_P99,            /* 99th percentile, ns */
+  DM_ALLOC_BYTES,    /* heap bytes allocated (inclusive), exact when tracked */
+  DM_ALLOC_COUNT,    /* heap allocations made (inclusive) */
+  DM_LIVE_BYTES,     /* heap bytes still live at the end */
+  DM_RSS,            /* process RSS change over the zone's calls (estimate from probes) */
+  DM_N
+} dm_id;
+/* JSON names: "calls", "total_ns", "mean_ns", "p50_ns", "p99_ns", "alloc_bytes",
+ * "alloc_count", "live_bytes", "rss_delta_bytes". */
+const char *dm_name(int id);
+
+/* How a figure's change was judged. */
+typedef enum dj {
+  DJ_NA = 0,         /* missing or not comparable on a side: no figure */
+  DJ_SAME,           /* identical on both sides */
+  DJ_NOISE,          /* changed, within noise */
+  DJ_BEYOND,         /* changed, beyond noise */
+  DJ_UNKNOWN         /* changed; the noise cannot be estimated (too few timed calls, RSS) */
+} dj;
+/* "not_comparable", "unchanged", "within_noise", "beyond_noise", "unknown". */
+const char *dj_name(int j);
+
+typedef enum dmethod { DMETH_NONE = 0, DMETH_EXACT, DMETH_WELCH, DMETH_QUANTILE } dmethod;
+/* "none", "exact", "welch", "quantile". */
+const char *dmethod_name(int m);
+
+typedef struct dm {          /* one compared figure */
+  double a, b;               /* base and new (NaN: not available on that side) */
+  dj judge;
+  dmethod method;
+  double t, df, p;           /* DMETH_WELCH: statistic, degrees of freedom, two-sided p */
+  double lo_a, hi_a, lo_b, hi_b;  /* DMETH_QUANTILE: intervals (hi may be +inf) */
+} dm;
+
+typedef enum drow_status { DROW_BOTH = 0, DROW_ADDED = 1, DROW_GONE = 2 } drow_status;
+typedef enum dchange { DCH_NONE = 0, DCH_WORSE = 1, DCH_BETTER = 2 } dchange;
+
+typedef struct diff_row {    /* one zone (name + component) or one call path */
+  uint32_t ia, ib;           /* index in the base / new profile's zones or paths, or FATHOM_NONE */
+  drow_status status;
+  dchange change;            /* of the gate metric, beyond noise */
+  int gated;                 /* 1: fails --fail-on-regression */
+  int shown;                 /* 1: passes --min-share (and is not cut by --top) */
+  double share_pct;          /* larger of its shares of total zone time on the two sides */
+  dm m[DM_N];
+} diff_row;
+
+typedef enum dsort { DSORT_IMPACT = 0, DSORT_PCT, DSORT_TOTAL, DSORT_MEAN, DSORT_CALLS, DSORT_NAME } dsort;
+
+typedef struct diff_opts {
+  double sigma;              /* noise threshold in standard errors (default 3) */
+  double fail_pct;           /* --fail-on-regression PCT, or < 0 when not set */
+  dm_id fail_metric;         /* DM_MEAN (default), DM_TOTAL, DM_P50 or DM_P99 */
+  double min_share_pct;      /* rows below this share of total zone time are hidden */
+  uint32_t top;              /* rows per table, 0 = all */
+  dsort sort;
+  int paths;                 /* 1: show the call-path table in text and HTML */
+  int color;                 /* text: ANSI colour */
+} diff_opts;
+void diff_opts_init(diff_opts *o);
+
+typedef struct diff_side {   /* one profile with what the rows need */
+  const fathom_profile *p;
+  const char *file;          /* as named on the command line */
+  struct fz_path *paths;     /* merged call paths (model.h) */
+  uint32_t n_paths;
+  struct fz_path_res *pres;
+  double zone_time_ns;       /* sum of the top-level zones' total time */
+  double bias_ns;            /* per-call systematic difference allowed (levels, clocks) */
+} diff_side;
+
+#define DIFF_MAX_NOTES 12
+#define DIFF_NOTE_LEN 240
+
+typedef struct diff_result {
+  diff_opts opt;
+  diff_side a, b;
+  diff_row *zones;  uint32_t n_zones;
+  diff_row *paths;  uint32_t n_paths;
+  uint32_t *zord, *pord;     /* shown rows of both status DROW_BOTH, sorted (n_zshown / n_pshown) */
+  uint32_t n_zshown, n_pshown;
+  uint32_t n_zhidden;        /* compared zones hidden by --min-share or --top */
+  uint32_t n_added, n_gone, n_gated;
+  uint32_t n_worse, n_better, n_unchanged;   /* compared zones at or above --min-share */
+  uint32_t n_small;          /* compared zones below --min-share (not judged as a whole) */
+  uint32_t top_worse[5], top_better[5];   /* zone rows, by impact */
+  uint32_t n_top_worse, n_top_better;
+  dm wall, zone_time, cpu;   /* session figures (no noise judgement: DJ_UNKNOWN or SAME) */
+  int timing_ok, alloc_ok, rss_ok;  /* what can be compared */
+  char notes[DIFF_MAX_NOTES][DIFF_NOTE_LEN];
+  uint32_t n_notes;
+  char verdict[320];
+  const char *status;        /* "fail", "regressed", "improved", "mixed", "unchanged" */
+} diff_result;
+
+/* Builds the comparison of base a and new b (both outlive r). Returns 0 or FATHOM_E_NOMEM
+ * (r is then freed and zeroed). */
+int diff_build(diff_result *r, const fathom_profile *a, const char *file_a,
+               const fathom_profile *b, const char *file_b, const diff_opts *o);
+void diff_free(diff_result *r);
+
+/* ---- inside the engine ---- */
+typedef struct dsrc {        /* one side of a row: the figures a judgement reads */
+  const fathom_stats *st;
+  const fathom_hist *h;
+  const fathom_alloc *al;
+  const fathom_res *res;
+} dsrc;
+/* Judges every figure of row (filled on both sides) from the two sides' data (diff_stat.c). */
+void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const dsrc *b);
+/* Sorting, filtering, summary, gate and verdict (diff_sum.c). Returns 0 or FATHOM_E_NOMEM. */
+int diff_summarize(diff_result *r);
+/* Two-sided p-value of Student's t with df degrees of freedom. */
+double diff_t_pvalue(double t, double df);
+
+/* ---- what the renderers share ---- */
+/* Zone name, component of a row (the side that has it). */
+const char *diff_row_name(const diff_result *r, const diff_row *row);
+const char *diff_row_comp(const diff_result *r, const diff_row *row);
+/* "a;b;c" for a path row into buf (cut with "..." when longer than cap). */
+void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap);
+/* Change in percent (NaN when base is 0 or either side missing). */
+double dm_pct(const dm *m);
+
+/* Renderers: return 0, or FATHOM_E_IO / FATHOM_E_NOMEM (errno kept for I/O). */
+int diff_write_text(const diff_result *r, FILE *f);
+int diff_write_json(const diff_result *r, FILE *f);
+int diff_write_html(const diff_result *r, FILE *f);
+
+#endif

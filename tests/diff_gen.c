@@ -1,0 +1,203 @@
+/* diff_gen.c: writes hand-built profiles with known differences for tests/test_diff.sh, using
+ * only the public API (the histogram buckets are computed from the layout fathom.h documents):
+ *   diff_gen base OUT.json    the baseline
+ *   diff_gen new OUT.json     the same program after a change:
+ *       A  10,000 calls, every call 2x slower            -> regression beyond noise
+ *       B  3 calls, 5 % slower                           -> within noise
+ *       C  only in new (added); D only in base (gone)
+ *       E  100 -> 150 calls of the same durations        -> calls and total beyond noise,
+ *                                                           mean unchanged
+ *       F  same timing, allocations doubled              -> memory beyond noise (exact)
+ *       G  5,000 calls, 2x faster                        -> improvement beyond noise
+ *       S  identical                                     -> unchanged
+ *       T  10 calls of ~1 us, 2x slower                  -> below the default --min-share
+ *   diff_gen other OUT.json   "new" recorded at DETAILED with the TSC and no allocation
+ *                             tracking (what cannot be compared)
+ * Every zone is a child of one top-level zone "main". Durations are deterministic.
+ * Invariant: exits 0 only when the file was written. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fathom.h"
+
+#define MAX_ZONES 16
+
+static char *dup(const char *s) {
+  char *d = malloc(strlen(s) + 1);
+  if (!d) exit(2);
+  return strcpy(d, s);
+}
+
+static void *zalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) exit(2);
+  return p;
+}
+
+/* Bucket of v ns in the layout documented on fathom_hist (unit 1 ns). */
+static uint32_t bucket_of(uint64_t v) {
+  if (v < 128) return (uint32_t)v;
+  int top = 63 - __builtin_clzll(v);   /* floor(log2 v) >= 7 */
+  uint32_t k = (uint32_t)top - 5, w = 1u << (k - 1);
+  uint32_t b = k * 64 + (uint32_t)(v / w - 64);
+  return b < FATHOM_HIST_BUCKETS ? b : FATHOM_HIST_BUCKETS - 1;
+}
+
+/* Stats and histogram of n durations v[]. */
+static void fill(fathom_stats *st, fathom_hist *h, const uint64_t *v, uint64_t n) {
+  memset(st, 0, sizeof *st);
+  uint64_t *dense = zalloc(FATHOM_HIST_BUCKETS, sizeof *dense);
+  double sum = 0;
+  st->min_ns = n ? v[0] : 0;
+  for (uint64_t i = 0; i < n; i++) {
+    sum += (double)v[i];
+    dense[bucket_of(v[i])]++;
+    if (v[i] < st->min_ns) st->min_ns = v[i];
+    if (v[i] > st->max_ns) st->max_ns = v[i];
+  }
+  st->count = st->timed = n;
+  st->total_ns = (uint64_t)sum;
+  st->self_ns = st->total_ns;
+  st->mean_ns = n ? sum / (double)n : 0;
+  double m2 = 0;
+  for (uint64_t i = 0; i < n; i++) m2 += ((double)v[i] - st->mean_ns) * ((double)v[i] - st->mean_ns);
+  st->stddev_ns = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0;
+  h->unit_ns = 1;
+  for (uint32_t b = 0; b < FATHOM_HIST_BUCKETS; b++) h->n += dense[b] != 0;
+  h->bucket = zalloc(h->n, sizeof *h->bucket);
+  h->count = zalloc(h->n, sizeof *h->count);
+  for (uint32_t b = 0, k = 0; b < FATHOM_HIST_BUCKETS; b++)
+    if (dense[b]) {
+      h->bucket[k] = b;
+      h->count[k++] = dense[b];
+    }
+  free(dense);
+  st->p50_ns = fathom_hist_percentile(h, 50, st->min_ns, st->max_ns);
+  st->p90_ns = fathom_hist_percentile(h, 90, st->min_ns, st->max_ns);
+  st->p95_ns = fathom_hist_percentile(h, 95, st->min_ns, st->max_ns);
+  st->p99_ns = fathom_hist_percentile(h, 99, st->min_ns, st->max_ns);
+  st->p999_ns = fathom_hist_percentile(h, 99.9, st->min_ns, st->max_ns);
+}
+
+/* n durations around mean_ns, spread +-10 %, the same for the same (seed, i). */
+static uint64_t *durations(uint64_t n, double mean_ns, uint32_t seed) {
+  uint64_t *v = zalloc(n, sizeof *v);
+  uint32_t x = seed;
+  for (uint64_t i = 0; i < n; i++) {
+    x = x * 1664525u + 1013904223u;
+    v[i] = (uint64_t)(mean_ns * (0.9 + 0.2 * (double)(x >> 8) / 16777216.0));
+  }
+  return v;
+}
+
+typedef struct zspec {
+  const char *name, *comp;
+  uint64_t n;
+  double mean_ns;
+  uint32_t seed;
+  uint64_t alloc_bytes, alloc_count;
+} zspec;
+
+static int write_profile(const char *which, const char *path) {
+  int is_new = strcmp(which, "base") != 0, other = strcmp(which, "other") == 0;
+  double k = is_new ? 2.0 : 1.0;
+  zspec z[MAX_ZONES];
+  uint32_t nz = 0;
+  z[nz++] = (zspec){"A", "work", 10000, 100000 * k, 1, 0, 0};
+  z[nz++] = (zspec){"B", "work", 3, 0, 0, 0, 0};
+  z[nz++] = (zspec){"E", "io", is_new ? 150 : 100, 0, 0, 0, 0};
+  z[nz++] = (zspec){"F", "mem", 1000, 20000, 6, is_new ? 2097152 : 1048576, is_new ? 200 : 100};
+  z[nz++] = (zspec){"G", "work", 5000, 50000 / k, 7, 0, 0};
+  z[nz++] = (zspec){"S", "work", 1000, 30000, 8, 0, 0};
+  z[nz++] = (zspec){"T", "work", 10, 1000 * k, 9, 0, 0};
+  z[nz++] = is_new ? (zspec){"C", "work", 50, 40000, 10, 0, 0}
+                   : (zspec){"D", "work", 50, 40000, 11, 0, 0};
+  fathom_profile *p = zalloc(1, sizeof *p);
+  fathom_meta *m = &p->meta;
+  m->schema_version = FATHOM_SCHEMA_VERSION;
+  m->fathom_version = dup(FATHOM_VERSION_STRING);
+  m->session_name = dup(is_new ? "after" : "before");
+  m->program = dup("/opt/app/bin/app");
+  m->level = other ? FATHOM_LEVEL_DETAILED : FATHOM_LEVEL_BASIC;
+  m->clock_source = dup(other ? "tsc" : "clock_monotonic");
+  m->clock_resolution_ns = 1;
+  m->zone_cost_ns = other ? 40 : 20;
+  m->alloc_tracking = !other;
+  p->n_zones = nz + 1;
+  p->zones = zalloc(nz + 1, sizeof *p->zones);
+  p->n_nodes = nz + 1;
+  p->nodes = zalloc(nz + 1, sizeof *p->nodes);
+  p->n_threads = 1;
+  p->threads = zalloc(1, sizeof *p->threads);
+  p->threads[0].name = dup("main");
+  fathom_node *root = &p->nodes[0];
+  root->parent = FATHOM_NONE;
+  root->depth = 1;
+  root->time_every = 1;
+  p->zones[0].name = dup("main");
+  p->zones[0].component = dup("app");
+  p->zones[0].time_every = 1;
+  uint64_t child_ns = 0, calls = 1;
+  for (uint32_t i = 0; i < nz; i++) {
+    uint64_t *v;
+    if (z[i].name[0] == 'B') {   /* 3 calls, 5 % slower in new */
+      v = zalloc(3, sizeof *v);
+      v[0] = (uint64_t)(95000 * (is_new ? 1.05 : 1));
+      v[1] = (uint64_t)(100000 * (is_new ? 1.05 : 1));
+      v[2] = (uint64_t)(105000 * (is_new ? 1.05 : 1));
+    } else if (z[i].name[0] == 'E') {   /* a cycle of 50 durations, repeated */
+      v = zalloc(z[i].n, sizeof *v);
+      for (uint64_t j = 0; j < z[i].n; j++) v[j] = 60000 + 200 * (j % 50);
+    } else {
+      v = durations(z[i].n, z[i].mean_ns, z[i].seed);
+    }
+    fathom_zone_info *zi = &p->zones[i + 1];
+    fathom_node *nd = &p->nodes[i + 1];
+    zi->name = dup(z[i].name);
+    zi->component = dup(z[i].comp);
+    zi->time_every = nd->time_every = 1;
+    fill(&nd->stats, &nd->hist, v, z[i].n);
+    fill(&zi->stats, &zi->hist, v, z[i].n);
+    free(v);
+    nd->zone = i + 1;
+    nd->parent = 0;
+    nd->depth = 2;
+    nd->alloc.alloc_bytes = nd->alloc_self.alloc_bytes = z[i].alloc_bytes;
+    nd->alloc.alloc_count = nd->alloc_self.alloc_count = z[i].alloc_count;
+    zi->alloc = nd->alloc;
+    zi->alloc_self = nd->alloc_self;
+    root->alloc.alloc_bytes += z[i].alloc_bytes;
+    root->alloc.alloc_count += z[i].alloc_count;
+    child_ns += nd->stats.total_ns;
+    calls += z[i].n;
+  }
+  uint64_t main_ns = child_ns + 1000000;
+  fill(&root->stats, &root->hist, &main_ns, 1);
+  root->stats.self_ns = 1000000;
+  p->zones[0].stats = root->stats;
+  p->zones[0].hist.unit_ns = 1;
+  p->zones[0].hist.n = 1;
+  p->zones[0].hist.bucket = zalloc(1, sizeof(uint32_t));
+  p->zones[0].hist.count = zalloc(1, sizeof(uint64_t));
+  p->zones[0].hist.bucket[0] = root->hist.bucket[0];
+  p->zones[0].hist.count[0] = 1;
+  p->zones[0].alloc = root->alloc;
+  m->duration_ns = main_ns + 5000000;
+  m->cpu_time_ns = (double)main_ns;
+  m->n_zones = calls;
+  p->threads[0].n_zones = calls;
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
+  fathom_profile_free(p);
+  if (rc) fprintf(stderr, "diff_gen: %s: %s\n", path, fathom_strerror(rc));
+  return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3 || (strcmp(argv[1], "base") && strcmp(argv[1], "new") && strcmp(argv[1], "other"))) {
+    fprintf(stderr, "usage: diff_gen base|new|other OUT.json\n");
+    return 2;
+  }
+  return write_profile(argv[1], argv[2]);
+}

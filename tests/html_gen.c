@@ -1,0 +1,263 @@
+/* html_gen.c: profiles for tests/test_html.sh, which renders them in headless Chromium. Not
+ * a ctest itself.
+ *
+ *   html_gen hostile PREFIX   a real session (timeline and monitor on) whose zone, thread and
+ *                             counter names hold "</script><b>&\"'", UTF-8 and invalid UTF-8;
+ *                             findings, SLAs and throughput are attached by hand (known
+ *                             contents the test looks for); writes PREFIX.json (JSON view) and
+ *                             PREFIX.html (HTML view, written by the library directly)
+ *   html_gen plain            the same workload with no session of its own (for FATHOM_OUT,
+ *                             which starts one from the environment)
+ *   html_gen empty OUT.html   a model with nothing in it (all zero, every string NULL)
+ *   html_gen big N OUT.html   a hand-built model of N call-tree nodes (1000 zones, one
+ *                             thread, branching 4); prints "html_bytes B html_ms T"
+ *
+ * Invariant: uses only the public API (fathom.h). The hand-attached findings are detached
+ * and freed here before fathom_profile_free, so the program owns exactly what it made. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fathom.h"
+
+#define HOSTILE "</script><b>&\"'"
+#define UTF8 "d\xc3\xa9" "cod\xc3\xa9 \xe5\xad\x97"   /* "décodé 字" */
+
+static char *dup(const char *s) {
+  char *d = malloc(strlen(s) + 1);
+  if (!d) exit(2);
+  return strcpy(d, s);
+}
+
+static void *zalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) exit(2);
+  return p;
+}
+
+static volatile double sink;
+
+static void spin(long n) {
+  double x = 0;
+  for (long i = 0; i < n; i++) x += (double)i * 0.5;
+  sink = x;
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  pthread_setname_np(pthread_self(), "w<b>&\"'");
+  for (int i = 0; i < 50; i++) {
+    fathom_zone z = fathom_zone_begin("parse " HOSTILE, "io<&>");
+    spin(20000);
+    fathom_zone_end(z);
+  }
+  return NULL;
+}
+
+/* Zones: outer > middle > {parse HOSTILE, UTF8, "bad\xff byte"}; a worker thread runs
+ * "parse HOSTILE" at top level. */
+static void workload(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, worker, NULL)) exit(2);
+  for (int r = 0; r < 30; r++) {
+    fathom_zone o = fathom_zone_begin("outer", "app");
+    fathom_zone m = fathom_zone_begin("middle", "app");
+    for (int k = 0; k < 3; k++) {
+      fathom_zone a = fathom_zone_begin("parse " HOSTILE, "io<&>");
+      spin(30000);
+      fathom_zone_end(a);
+    }
+    fathom_zone b = fathom_zone_begin(UTF8, "default");
+    spin(50000);
+    fathom_zone_end(b);
+    fathom_zone c = fathom_zone_begin("bad\xff" "byte", NULL);
+    spin(10000);
+    fathom_zone_end(c);
+    fathom_zone_end(m);
+    fathom_zone_end(o);
+    fathom_counter_add("items " HOSTILE, 3);
+  }
+  struct timespec ts = {0, 60 * 1000 * 1000};   /* let the monitor take a few samples */
+  nanosleep(&ts, NULL);
+  pthread_join(t, NULL);
+}
+
+static uint32_t zone_index(const fathom_profile *p, const char *name) {
+  for (uint32_t i = 0; i < p->n_zones; i++)
+    if (p->zones[i].name && strcmp(p->zones[i].name, name) == 0) return i;
+  return FATHOM_NONE;
+}
+
+typedef struct attached {
+  uint32_t n_findings, n_slas, n_tput;
+  fathom_finding *findings;
+  fathom_sla_result *slas;
+  fathom_throughput_info *tput;
+} attached;
+
+static void swap_in(fathom_profile *p, attached *a) {
+  uint32_t n;
+  void *q;
+  n = p->n_findings, p->n_findings = a->n_findings, a->n_findings = n;
+  q = p->findings, p->findings = a->findings, a->findings = q;
+  n = p->n_slas, p->n_slas = a->n_slas, a->n_slas = n;
+  q = p->slas, p->slas = a->slas, a->slas = q;
+  n = p->n_throughput, p->n_throughput = a->n_tput, a->n_tput = n;
+  q = p->throughput, p->throughput = a->tput, a->tput = q;
+}
+
+static attached make_attached(const fathom_profile *p) {
+  attached a = {2, 2, 1, NULL, NULL, NULL};
+  uint32_t zp = zone_index(p, "parse " HOSTILE);
+  a.findings = zalloc(2, sizeof *a.findings);
+  fathom_finding *f = &a.findings[0];
+  f->rank = 1;
+  f->cls = FATHOM_FIND_HOT_PATH;
+  f->severity = FATHOM_SEV_CRITICAL;
+  f->score = 90;
+  f->zone = zp;
+  f->node = FATHOM_NONE;
+  f->path = dup("outer;middle;parse " HOSTILE);
+  f->summary = dup("parse " HOSTILE " takes 61% of the self time");
+  f->n_figures = 2;
+  f->figures = zalloc(2, sizeof *f->figures);
+  f->figures[0] = (fathom_figure){dup("self_share_pct"), 61.2, dup("%")};
+  f->figures[1] = (fathom_figure){dup("mean_ns"), 15300, dup("ns")};
+  f->n_suggestions = 1;
+  f->suggestions = zalloc(1, sizeof *f->suggestions);
+  f->suggestions[0] = dup("Suggestion " HOSTILE ": hoist the work out of the loop");
+  f = &a.findings[1];
+  f->rank = 2;
+  f->cls = FATHOM_FIND_ALLOC_CHURN;
+  f->severity = FATHOM_SEV_WARNING;
+  f->score = 10;
+  f->zone = FATHOM_NONE;
+  f->node = FATHOM_NONE;
+  f->path = dup("");
+  f->summary = dup("1.2 M allocations of 64 B (" UTF8 ")");
+  a.slas = zalloc(2, sizeof *a.slas);
+  a.slas[0] = (fathom_sla_result){dup("parse " HOSTILE), zp, 99, 1000, 15000, 240, 0};
+  a.slas[1] = (fathom_sla_result){dup("nosuch"), FATHOM_NONE, 50, 1e6, NAN, 0, -1};
+  a.tput = zalloc(1, sizeof *a.tput);
+  a.tput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, zp, 1234.5, 60, 1000, 1500};
+  return a;
+}
+
+static void free_attached(attached *a) {
+  for (uint32_t i = 0; i < a->n_findings && a->findings; i++) {
+    fathom_finding *f = &a->findings[i];
+    free(f->path);
+    free(f->summary);
+    for (uint32_t k = 0; k < f->n_figures; k++) {
+      free(f->figures[k].name);
+      free(f->figures[k].unit);
+    }
+    free(f->figures);
+    for (uint32_t k = 0; k < f->n_suggestions; k++) free(f->suggestions[k]);
+    free(f->suggestions);
+  }
+  free(a->findings);
+  for (uint32_t i = 0; i < a->n_slas && a->slas; i++) free(a->slas[i].zone_name);
+  free(a->slas);
+  free(a->tput);
+}
+
+static int hostile(const char *prefix) {
+  fathom_config cfg;
+  fathom_config_init(&cfg);
+  cfg.level = FATHOM_LEVEL_BASIC;
+  cfg.timeline = 1;
+  cfg.monitor = 1;
+  cfg.monitor_interval_s = 0.01;
+  if (fathom_session_begin("session " HOSTILE " " UTF8, &cfg)) return 1;
+  workload();
+  fathom_profile *p = NULL;
+  if (fathom_session_end(&p) || !p) return 1;
+  char path[4096];
+  snprintf(path, sizeof path, "%s.json", prefix);
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
+  attached a = make_attached(p);
+  swap_in(p, &a);
+  snprintf(path, sizeof path, "%s.html", prefix);
+  if (!rc) rc = fathom_profile_save(p, FATHOM_FORMAT_HTML, path);
+  swap_in(p, &a);
+  free_attached(&a);
+  fathom_profile_free(p);
+  if (rc) fprintf(stderr, "html_gen: %s\n", fathom_strerror(rc));
+  return rc ? 1 : 0;
+}
+
+/* ---- big: N nodes, parent of node i is (i - 1) / 4 ---- */
+static int big(long n, const char *out) {
+  if (n < 1 || n > 10000000) return 2;
+  fathom_profile *p = zalloc(1, sizeof *p);
+  p->meta.schema_version = FATHOM_SCHEMA_VERSION;
+  p->meta.session_name = dup("big");
+  p->meta.duration_ns = 1000000000;
+  p->n_zones = 1000;
+  p->zones = zalloc(p->n_zones, sizeof *p->zones);
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    char name[32];
+    snprintf(name, sizeof name, "function_%u", z);
+    p->zones[z].name = dup(name);
+    p->zones[z].component = dup("default");
+  }
+  p->n_threads = 1;
+  p->threads = zalloc(1, sizeof *p->threads);
+  p->threads[0].tid = 1;
+  p->threads[0].name = dup("main");
+  p->n_nodes = (uint32_t)n;
+  p->nodes = zalloc((size_t)n, sizeof *p->nodes);
+  for (uint32_t i = n; i-- > 0;) {   /* children first, so totals add up */
+    fathom_node *d = &p->nodes[i];
+    d->zone = (i * 7919u) % p->n_zones;
+    d->parent = i ? (i - 1) / 4 : FATHOM_NONE;
+    d->stats.count = 1 + i % 13;
+    d->stats.self_ns = 1000 + (i * 2654435761u) % 100000;
+    d->stats.total_ns += d->stats.self_ns;
+    if (i) p->nodes[d->parent].stats.total_ns += d->stats.total_ns;
+    p->zones[d->zone].stats.count += d->stats.count;
+    p->zones[d->zone].stats.self_ns += d->stats.self_ns;
+    p->zones[d->zone].stats.total_ns += d->stats.total_ns;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    p->nodes[i].depth = i ? p->nodes[p->nodes[i].parent].depth + 1 : 1;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_HTML, out);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  fathom_profile_free(p);
+  if (rc) {
+    fprintf(stderr, "html_gen: %s\n", fathom_strerror(rc));
+    return 1;
+  }
+  FILE *f = fopen(out, "rb");
+  if (!f || fseek(f, 0, SEEK_END)) return 1;
+  long bytes = ftell(f);
+  fclose(f);
+  printf("html_bytes %ld html_ms %.1f\n", bytes,
+         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "hostile") == 0) return hostile(argv[2]);
+  if (argc == 2 && strcmp(argv[1], "plain") == 0) {
+    workload();
+    return 0;
+  }
+  if (argc == 3 && strcmp(argv[1], "empty") == 0) {
+    fathom_profile *p = zalloc(1, sizeof *p);
+    int rc = fathom_profile_save(p, FATHOM_FORMAT_HTML, argv[2]);
+    fathom_profile_free(p);
+    return rc ? 1 : 0;
+  }
+  if (argc == 4 && strcmp(argv[1], "big") == 0) return big(atol(argv[2]), argv[3]);
+  fprintf(stderr, "usage: html_gen hostile PREFIX | html_gen plain | html_gen empty OUT.html |\n"
+                  "       html_gen big N OUT.html\n");
+  return 2;
+}

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# test_html.sh: the HTML report (`fathom report FILE.json --format html`) checked in a real
+# browser, Debian's headless Chromium: each page must load with no console message and no
+# script error, and its script must have drawn every section (the DOM dump shows the zone
+# table rows, the flame graph, the findings, the timeline when recorded); the interactive
+# parts are driven through the URL hash (#search=, #zoom=, #sort=, #filter=, #threads=) and
+# read back from the data-* attributes they set. Screenshots are written to
+# $FATHOM_TEST_TMP/html/*.png.
+#
+# Profiles: the demo pipeline's (schema 3, written by the current library, timeline on);
+# a hostile one from tests/html_gen.c (names with "</script><b>&\"'", UTF-8 and invalid
+# UTF-8, findings, SLAs and throughput); a 100 000-node hand-built one (size goal < 10 MB).
+#
+# Invariant: never passes without having run Chromium. If it is missing the test says so
+# and fails (exit 1); it does not skip.
+set -euo pipefail
+
+SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
+BUILD=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
+TMP=${FATHOM_TEST_TMP:-$BUILD/test-tmp}/html
+rm -rf "$TMP"
+mkdir -p "$TMP"
+FATHOM=$BUILD/fathom
+
+pass=0
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+
+command -v chromium >/dev/null ||
+  fail "chromium is not installed: this test needs Debian's chromium (apt-get install chromium; scripts/deps.sh)"
+[ -x "$FATHOM" ] || fail "$FATHOM not built"
+
+# ---- the assets can never end their element early ------------------------------------
+if grep -il '</script\|</style\|<!--' "$SRC"/src/lib/html/*.js "$SRC"/src/lib/html/*.css; then
+  fail "an asset in src/lib/html holds </script, </style or <!--"
+fi
+ok "assets hold no </script, </style or <!--"
+
+# ---- the browser -------------------------------------------------------------------------
+# Chromium needs a writable home; its own logs (dbus, gpu) are noise, console lines are not.
+export HOME=$TMP/home
+mkdir -p "$HOME"
+CHROME=(chromium --headless=new --no-sandbox --disable-gpu --no-first-run --no-default-browser-check
+        --disable-extensions --disable-background-networking --user-data-dir="$TMP/profile"
+        --enable-logging=stderr --v=0 --virtual-time-budget=8000)
+
+# dump PAGE#HASH NAME: the DOM after the scripts ran into $TMP/NAME.dom; fails on console
+# output, on a recorded script error and when the page did not finish drawing.
+dump() {
+  local url=$1 name=$2
+  timeout 120 "${CHROME[@]}" --dump-dom "file://$url" >"$TMP/$name.dom" 2>"$TMP/$name.log" ||
+    fail "$name: chromium failed (exit $?), see $TMP/$name.log"
+  if grep -a 'CONSOLE' "$TMP/$name.log" >&2; then fail "$name: the page wrote to the console"; fi
+  if grep -ao 'data-errors="[^"]*"' "$TMP/$name.dom" >&2; then fail "$name: script errors in the page"; fi
+  grep -q 'data-rendered="1"' "$TMP/$name.dom" || fail "$name: the page did not finish drawing (no data-rendered)"
+}
+
+# attr NAME ID ATTR: the value of ATTR on the element with id ID in the dump.
+attr() {
+  local v
+  v=$(grep -ao "<[a-z]* [^>]*id=\"$2\"[^>]*>" "$TMP/$1.dom" | head -1 | grep -o "$3=\"[^\"]*\"" | head -1) || true
+  v=${v#*=\"}
+  echo "${v%\"}"
+}
+
+expect_eq() {  # what got want
+  [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+screenshot() {  # PAGE PNG
+  timeout 120 "${CHROME[@]}" --hide-scrollbars --window-size=1400,2000 --screenshot="$2" \
+    "file://$1" >"$TMP/shot.log" 2>&1 || fail "chromium screenshot of $1 failed"
+  [ -f "$2" ] || fail "no screenshot written at $2"
+  local size
+  size=$(stat -c %s "$2")
+  [ "$size" -gt 20000 ] || fail "screenshot $2 is only $size bytes"
+}
+
+self_contained() {  # PAGE: nothing fetched from anywhere
+  local f=$1
+  head -c 15 "$f" | grep -q '<!DOCTYPE html>' || fail "$f does not start with <!DOCTYPE html>"
+  if grep -aEo '(src|href|action)=["'"'"']?(https?:)?//|@import|url\(|fetch\(|XMLHttpRequest|WebSocket|EventSource' "$f" | head -3 | grep . >&2; then
+    fail "$f refers to something outside itself"
+  fi
+  grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$f" || fail "$f has no CSP forbidding fetches"
+}
+
+# ---- 1. the demo pipeline's profile, written by the current library -------------------
+"$BUILD/demo_pipeline" "$TMP/demo" 4000 >"$TMP/demo.out" 2>&1 || fail "demo_pipeline failed"
+"$FATHOM" report "$TMP/demo/profile.json" --format html -o "$TMP/demo.html" || fail "fathom report --format html failed"
+self_contained "$TMP/demo.html"
+"$FATHOM" report "$TMP/demo/profile.json" --format=html >"$TMP/demo.stdout.html" || fail "report to stdout failed"
+cmp -s "$TMP/demo.html" "$TMP/demo.stdout.html" || fail "-o and stdout give different pages"
+ok "demo profile rendered ($(stat -c %s "$TMP/demo.html") bytes), self-contained"
+
+dump "$TMP/demo.html" demo
+rows=$(grep -ao '<tr data-zone="' "$TMP/demo.dom" | wc -l)
+zones=$(grep -ao '"zones":\[\[' "$TMP/demo.html" | wc -l)
+[ "$zones" = 1 ] || fail "demo: no zones in the data block"
+[ "$rows" -ge 10 ] || fail "demo: zone table has $rows rows, want the demo's 13 zones"
+grep -q 'id="zone-table"' "$TMP/demo.dom" || fail "demo: no zone table"
+grep -aq '>parse_record<' "$TMP/demo.dom" || fail "demo: zone parse_record not in the table"
+drawn=$(attr demo flamegraph data-frames-drawn)
+[ "${drawn:-0}" -ge 5 ] || fail "demo: flame graph drew '${drawn}' frames"
+grep -q 'id="findings"' "$TMP/demo.dom" || fail "demo: no findings section"
+grep -Eq 'class="finding |id="no-findings"' "$TMP/demo.dom" || fail "demo: findings section is empty"
+ev=$(attr demo timeline-view data-events-drawn)
+[ "${ev:-0}" -gt 0 ] || fail "demo: timeline drew '${ev}' events"
+charts=$(grep -ao 'data-charts="[0-9]*"' "$TMP/demo.dom" | grep -o '[0-9]*')
+[ "${charts:-0}" -ge 2 ] || fail "demo: ${charts:-no} resource charts"
+grep -aq 'id="summary-line">[^<]*Wall Time: ' "$TMP/demo.dom" || fail "demo: no one-line summary"
+for id in summary zones flame timeline resources-time threads notes metadata; do
+  grep -q "<section id=\"$id\"" "$TMP/demo.dom" || fail "demo: section $id missing"
+done
+ok "demo page: $rows zone rows, $drawn frames, $ev timeline events, $charts charts, no console output"
+
+screenshot "$TMP/demo.html" "$TMP/report.png"
+ok "screenshot $TMP/report.png ($(stat -c %s "$TMP/report.png") bytes)"
+
+# sorting and filtering through the hash
+dump "$TMP/demo.html#sort=-calls" demo_sort
+expect_eq "sort" "$(attr demo_sort zone-table data-sort)" "-calls"
+first=$(grep -ao '<tr data-zone="[0-9]*"><td[^>]*>[^<]*' "$TMP/demo_sort.dom" | head -1 | sed 's/.*>//')
+case "$first" in
+  parse_record|format_record|dense_layer|normalize) ;;   # the 4000-call zones
+  *) fail "sort by calls: first row is '$first'" ;;
+esac
+most=$first
+dump "$TMP/demo.html#sort=name" demo_sort_name
+first=$(grep -ao '<tr data-zone="[0-9]*"><td[^>]*>[^<]*' "$TMP/demo_sort_name.dom" | head -1 | sed 's/.*>//')
+expect_eq "sort by name, first row" "$first" "compute_batch"
+dump "$TMP/demo.html#filter=record" demo_filter
+expect_eq "filter=record rows" "$(attr demo_filter zone-table data-rows)" "2"
+ok "zone table sorts (most calls: $most; by name: $first) and filters through the hash"
+
+# ---- 2. hostile names, findings, SLAs, throughput --------------------------------------
+LIB=$BUILD/libfathom.a
+[ -f "$LIB" ] || fail "$LIB not built"
+SAN=$(sed -n 's/^FATHOM_SANITIZE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+FLAGS=()
+case "$SAN" in
+  address) FLAGS=(-fsanitize=address,undefined) ;;
+  thread) FLAGS=(-fsanitize=thread) ;;
+esac
+cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/html_gen.c" "$LIB" \
+  -lpthread -ldl -lm -o "$TMP/html_gen" || fail "could not build tests/html_gen.c"
+"$TMP/html_gen" hostile "$TMP/hostile" || fail "html_gen hostile failed"
+self_contained "$TMP/hostile.html"
+# a session started from the environment writes the page itself (.html extension)
+FATHOM_OUT="$TMP/direct.html" "$TMP/html_gen" plain || fail "html_gen plain with FATHOM_OUT=direct.html failed"
+self_contained "$TMP/direct.html"
+grep -q 'id="fathom-data">{"v":1,' "$TMP/direct.html" || fail "the session's .html output has no data block"
+dump "$TMP/direct.html" direct
+grep -q '<tr data-zone=' "$TMP/direct.dom" || fail "direct.html: no zone rows"
+if grep -aq '</script><b>' "$TMP/hostile.html"; then fail "hostile: a name reached the page unescaped"; fi
+[ "$(grep -ac '</script>' "$TMP/hostile.html")" = 3 ] || fail "hostile: not exactly the page's own 3 </script>"
+grep -aq '<title>session &lt;/script&gt;&lt;b&gt;&amp;&quot;&#39; ' "$TMP/hostile.html" || fail "hostile: title not escaped"
+
+dump "$TMP/hostile.html" hostile
+grep -aq '<b>' "$TMP/hostile.dom" && fail "hostile: a <b> element was created from a name"
+n=$(grep -ao 'parse &lt;/script&gt;&lt;b&gt;&amp;"'"'" "$TMP/hostile.dom" | wc -l)
+[ "$n" -ge 4 ] || fail "hostile: the name shows as text $n times, want it in table, findings, SLA, throughput"
+grep -aq "d$(printf '\xc3\xa9')cod$(printf '\xc3\xa9') $(printf '\xe5\xad\x97')" "$TMP/hostile.dom" || fail "hostile: UTF-8 name lost"
+grep -aq "bad$(printf '\xef\xbf\xbd')byte" "$TMP/hostile.dom" || fail "hostile: invalid UTF-8 not shown as U+FFFD"
+grep -q 'class="finding sev-critical" data-class="hot_path"' "$TMP/hostile.dom" || fail "hostile: critical finding missing"
+grep -q 'class="finding sev-warning" data-class="alloc_churn"' "$TMP/hostile.dom" || fail "hostile: warning finding missing"
+grep -aq 'Suggestion &lt;/script&gt;&lt;b&gt;&amp;"'"'"': hoist' "$TMP/hostile.dom" || fail "hostile: suggestion missing"
+grep -aq '61.2%' "$TMP/hostile.dom" || fail "hostile: finding figure missing"
+grep -q '<section id="slas"' "$TMP/hostile.dom" && grep -q 'MISSED' "$TMP/hostile.dom" &&
+  grep -q 'not measurable' "$TMP/hostile.dom" || fail "hostile: SLA table wrong"
+grep -q '<section id="throughput"' "$TMP/hostile.dom" || fail "hostile: throughput table missing"
+ok "hostile names escaped everywhere; findings, SLAs, throughput rendered; FATHOM_OUT=x.html works"
+
+# flame graph search and zoom: "parse" matches the merged main-thread frame and the
+# worker's top-level frame
+dump "$TMP/hostile.html#search=parse" hostile_search
+expect_eq "search" "$(attr hostile_search flamegraph data-search)" "parse"
+expect_eq "search matches" "$(attr hostile_search flamegraph data-matches)" "2"
+pct=$(attr hostile_search flamegraph data-match-pct)
+awk -v p="$pct" 'BEGIN { exit !(p > 0 && p < 100) }' || fail "search share '$pct'%, want between 0 and 100"
+dump "$TMP/hostile.html#zoom=outer;middle&search=parse" hostile_zoom
+expect_eq "zoom" "$(attr hostile_zoom flamegraph data-zoom)" "outer;middle"
+zpct=$(attr hostile_zoom flamegraph data-match-pct)
+# the share is now of the zoomed frame's time: another figure, still a proper share
+awk -v p="$zpct" -v q="$pct" 'BEGIN { exit !(p > 0 && p < 100 && p != q) }' ||
+  fail "zoomed share $zpct% should be a share of outer;middle, not the whole's $pct%"
+dump "$TMP/hostile.html#threads=1&zoom=middle" hostile_threads
+case "$(attr hostile_threads flamegraph data-zoom)" in
+  *";outer;middle") ;;
+  *) fail "per-thread zoom: '$(attr hostile_threads flamegraph data-zoom)'" ;;
+esac
+ok "flame search ($pct% of all, $zpct% of outer;middle), zoom and per-thread trees"
+screenshot "$TMP/hostile.html#search=parse" "$TMP/hostile.png"
+
+# the hostile profile through the JSON loader, as `fathom report` reads it
+"$FATHOM" report "$TMP/hostile.json" --format html -o "$TMP/hostile_loaded.html" || fail "report of hostile.json"
+dump "$TMP/hostile_loaded.html" hostile_loaded
+grep -q '<tr data-zone=' "$TMP/hostile_loaded.dom" || fail "hostile.json: no zone rows"
+ok "hostile profile round trip through JSON renders"
+
+# ---- 3. a large profile: 100 000 call-tree nodes, no timeline -------------------------------
+"$TMP/html_gen" big 100000 "$TMP/big.html" | tee "$TMP/big.txt" || fail "html_gen big failed"
+bytes=$(stat -c %s "$TMP/big.html")
+[ "$bytes" -lt 10000000 ] || fail "100k-node page is $bytes bytes, goal < 10 MB"
+dump "$TMP/big.html" big
+expect_eq "big zone rows" "$(attr big zone-table data-rows)" "500"
+drawn=$(attr big flamegraph data-frames-drawn)
+[ "${drawn:-0}" -gt 10 ] && [ "$drawn" -lt 100000 ] || fail "big: drew '$drawn' frames (sub-pixel ones must be skipped)"
+grep -q 'id="timeline-view"' "$TMP/big.dom" && fail "big: a timeline without one recorded"
+ok "100k nodes: $bytes bytes, 500 of 1000 zone rows shown, $drawn frames drawn"
+
+# ---- 4. an empty model still gives a working page ---------------------------------------
+"$TMP/html_gen" empty "$TMP/empty.html" || fail "html_gen empty failed"
+dump "$TMP/empty.html" empty
+grep -q 'id="no-findings"' "$TMP/empty.dom" || fail "empty: no 'no findings' note"
+grep -q 'No zones were recorded' "$TMP/empty.dom" || fail "empty: no 'no zones' note"
+ok "an empty model renders (no findings, no zones)"
+
+# ---- 5. errors leave nothing behind ----------------------------------------------------
+set +e
+"$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "missing input: exit $rc, want 2"
+[ -e "$TMP/x.html" ] && fail "missing input left $TMP/x.html"
+set +e
+"$FATHOM" report "$TMP/demo/profile.json" --format html -o "$TMP/no/such/dir/x.html" 2>/dev/null; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "unwritable output: exit $rc, want 1"
+ok "bad input and unwritable output fail cleanly"
+
+echo "html: $pass passed, 0 failed"
