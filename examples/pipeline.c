@@ -1,5 +1,6 @@
 /* pipeline.c: the demo: profiles the bundled data pipeline with fathom, prints the text
- * report, and writes profile.json, profile.csv and trace.json into the given directory.
+ * report (findings first), and writes profile.json, profile.csv, trace.json, report.html,
+ * profile.folded and profile.speedscope.json into the given directory.
  * Usage: demo_pipeline [OUT_DIR] [RECORDS] */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@ int main(int argc, char **argv) {
       {"profile.json", FATHOM_FORMAT_JSON},
       {"profile.csv", FATHOM_FORMAT_CSV},
       {"trace.json", FATHOM_FORMAT_CHROME},
+      {"report.html", FATHOM_FORMAT_HTML},
+      {"profile.folded", FATHOM_FORMAT_FOLDED},
+      {"profile.speedscope.json", FATHOM_FORMAT_SPEEDSCOPE},
   };
   int bad = 0;
   for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {

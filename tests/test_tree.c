@@ -621,6 +621,23 @@ static void test_node_cap(void **state) {
   release(p);
 }
 
+/* More top-level zones on one thread than the model builder's first queue holds (256): none
+ * may be lost from the model. */
+static void test_many_top_level(void **state) {
+  (void)state;
+  static char names[600][16];
+  begin();
+  for (int i = 0; i < 600; i++) {
+    snprintf(names[i], sizeof names[i], "top_%03d", i);
+    assert_int_equal(fathom_zone_end(fathom_zone_begin(names[i], "tree")), 0);
+  }
+  fathom_profile *p = end();
+  assert_int_equal(p->n_nodes, 600);
+  assert_int_equal(p->meta.n_zones, 600);
+  assert_int_equal(zone(p, "top_599")->stats.count, 1);
+  release(p);
+}
+
 __attribute__((noinline)) static void deep(int n) {
   FATHOM_ZONE("deep", "tree");
   if (n > 1) deep(n - 1);
@@ -756,6 +773,7 @@ int main(void) {
       T(test_zone_metrics), T(test_counters),       T(test_reset_and_pause),  T(test_two_sessions),
       T(test_session_info), T(test_live_reads),     T(test_component_filter), T(test_site_filter),
       T(test_node_cap),     T(test_depth_cap),      T(test_timeline),  T(test_timeline_tiny_ring),
+      T(test_many_top_level),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

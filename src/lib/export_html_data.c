@@ -15,14 +15,6 @@
 #include "export_html.h"
 #include "export_text.h"
 
-/* Names of the finding classes and severities (the same as fathom_finding_class_name and
- * fathom_severity_name), kept here so this view depends on the model only. */
-static const char *const fz_find_cls[] = {
-    "slow",         "cpu_bound",    "waiting", "io_heavy", "memory_heavy",
-    "gpu_memory",   "alloc_churn",  "leak",    "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",     "overhead", "sla"};
-static const char *const fz_find_sev[] = {"info", "warning", "critical"};
-
 static void key(FILE *f, const char *k, int first) {
   if (!first) fputc(',', f);
   fputc('"', f);
@@ -298,9 +290,10 @@ static void put_finding(FILE *f, const fathom_finding *x) {
   fputc('[', f);
   fz_hj_u64(f, x->rank);
   fputc(',', f);
-  fz_hj_str(f, (unsigned)x->severity <= FATHOM_SEV_CRITICAL ? fz_find_sev[x->severity] : "?");
+  const char *sev = fathom_severity_name(x->severity), *cls = fathom_finding_class_name(x->cls);
+  fz_hj_str(f, sev ? sev : "?");
   fputc(',', f);
-  fz_hj_str(f, (unsigned)x->cls < FATHOM_FIND_N ? fz_find_cls[x->cls] : "?");
+  fz_hj_str(f, cls ? cls : "?");
   fputc(',', f);
   fz_hj_num(f, x->score);
   fputc(',', f);

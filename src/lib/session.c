@@ -396,6 +396,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   }
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
+  fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
   errno = saved;
   return p;
 }
@@ -647,6 +648,7 @@ static void atfork_child(void) {
   fz_timeline_after_fork();
   fz_monitor_after_fork_child();
   fz_live_after_fork_child();
+  fz_tput_after_fork_child();
   fz_g.forked_child = 1;
 }
 

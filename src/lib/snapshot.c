@@ -252,6 +252,27 @@ static void add_metrics(build *b, fathom_node *m, const fz_node *n) {
 }
 
 /* Breadth-first over one thread's tree so model parents precede children. */
+/* The breadth-first queue of a thread's nodes, grown as needed (a tree may have any number
+ * of top-level zones). */
+struct qe { const fz_node *n; uint32_t parent; };
+typedef struct bfs { struct qe *v; size_t cap, head, tail; } bfs;
+
+static int bfs_push(bfs *q, const fz_node *n, uint32_t parent) {
+  if (q->tail == q->cap && q->head > 0) { /* compact */
+    memmove(q->v, q->v + q->head, (q->tail - q->head) * sizeof *q->v);
+    q->tail -= q->head;
+    q->head = 0;
+  }
+  if (q->tail == q->cap) {
+    struct qe *nv = realloc(q->v, q->cap * 2 * sizeof *nv);
+    if (!nv) return -1;
+    q->v = nv;
+    q->cap *= 2;
+  }
+  q->v[q->tail++] = (struct qe){n, parent};
+  return 0;
+}
+
 static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *dense) {
   /* the thread's pending histogram samples (its owner may be flushing: a live snapshot can
    * count a few of them twice or not at all; a finished thread's are exact) */
@@ -263,15 +284,12 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     pend[i].d = FZ_LD(t->pend[i].d);
   }
   b->root_flops += bits_d(FZ_LD(t->root.flops_bits));
-  size_t cap = 256, head = 0, tail = 0;
-  struct qe { const fz_node *n; uint32_t parent; } *q = malloc(cap * sizeof *q);
-  if (!q) { b->oom = 1; return; }
-  for (fz_node *c = FZ_LDA(t->root.first_child); c; c = c->next_sibling) {
-    if (tail == cap) break;
-    q[tail++] = (struct qe){c, FATHOM_NONE};
-  }
-  while (head < tail && !b->oom) {
-    struct qe e = q[head++];
+  bfs q = {malloc(256 * sizeof(struct qe)), 256, 0, 0};
+  if (!q.v) { b->oom = 1; return; }
+  for (fz_node *c = FZ_LDA(t->root.first_child); c && !b->oom; c = c->next_sibling)
+    if (bfs_push(&q, c, FATHOM_NONE)) b->oom = 1;
+  while (q.head < q.tail && !b->oom) {
+    struct qe e = q.v[q.head++];
     const fz_node *n = e.n;
     uint32_t mi = e.parent; /* an excluded (muted) function: its callees go to its caller */
     if (!(n->flags & FZ_NODE_MUTED)) {
@@ -293,24 +311,10 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       uint32_t cell = FZ_LD(n->acell);
       if (cell && fz_alloc_cell_read(cell, b->gen, &a) == 0) fz_alloc_add(&b->p->nodes[mi].alloc_self, &a);
     }
-    for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling) {
-      if (tail == cap) {
-        if (head > 0) { /* compact */
-          memmove(q, q + head, (tail - head) * sizeof *q);
-          tail -= head;
-          head = 0;
-        }
-        if (tail == cap) {
-          void *nq = realloc(q, cap * 2 * sizeof *q);
-          if (!nq) { b->oom = 1; break; }
-          q = nq;
-          cap *= 2;
-        }
-      }
-      q[tail++] = (struct qe){c, mi};
-    }
+    for (fz_node *c = FZ_LDA(n->first_child); c; c = c->next_sibling)
+      if (bfs_push(&q, c, mi)) { b->oom = 1; break; }
   }
-  free(q);
+  free(q.v);
 }
 
 static char *read_cpu_model(void) {

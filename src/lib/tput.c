@@ -268,6 +268,12 @@ static void tick(uint64_t now_mono) {
 
 static const fz_bg_task task = {"throughput", wanted, tick};
 
+void fz_tput_after_fork_child(void) {
+  int consistent = pthread_mutex_trylock(&T.lock) == 0;
+  pthread_mutex_init(&T.lock, NULL);
+  if (!consistent) ring_clear();
+}
+
 /* ---- entry points ------------------------------------------------------------------- */
 
 void fz_tput_session_begin(const fathom_config *c) {

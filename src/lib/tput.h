@@ -33,6 +33,9 @@ void fz_tput_session_begin(const fathom_config *c);
  * rate at any sample or the end; last and peak are NaN for series beyond the cap or when
  * the sampler was off (level DISABLED). Gauges count updates, sizes bytes recorded. */
 void fz_tput_fill(fathom_profile *p, int final);
+/* In a forked child: the lock is made usable again (the sampling thread is gone; if it held
+ * the lock mid-sample, the ring is cleared rather than trusted). */
+void fz_tput_after_fork_child(void);
 
 /* For tests: series tracked, series refused at the cap, samples held, ring capacity. */
 void fz_tput_debug(uint32_t *n_series, uint64_t *dropped_series, uint32_t *n_samples,

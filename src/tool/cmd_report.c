@@ -16,12 +16,16 @@ void cmd_report_help(FILE *f) {
         "\n"
         "Render a saved profile (the JSON a fathom session wrote) as a report.\n"
         "FILE may be '-' to read the profile from standard input. Profiles of schema 1\n"
-        "and 2 are read; resources (memory, CPU, I/O, GPUs, leaks, snapshots, the\n"
-        "overhead governor) appear in every format when the profile has them.\n"
+        "to 3 are read; resources (memory, CPU, I/O, GPUs, leaks, snapshots, the\n"
+        "overhead governor) appear in every format when the profile has them. Findings\n"
+        "(bottlenecks with suggestions) are those the session found; profiles older\n"
+        "than schema 3 are analysed here (thresholds: FATHOM_THRESHOLDS and friends).\n"
         "\n"
         "Options:\n"
-        "      --format FMT    output format: text (default), json, csv, chrome, folded\n"
-        "                      or speedscope (chrome: a trace for chrome://tracing or\n"
+        "      --format FMT    output format: text (default), json, csv, chrome, html,\n"
+        "                      folded or speedscope (html: one self-contained page with\n"
+        "                      findings, a sortable table, a flame graph, the timeline and\n"
+        "                      resource charts; chrome: a trace for chrome://tracing or\n"
         "                      Perfetto, with the monitor's samples as counter tracks;\n"
         "                      folded: 'a;b;c <self ns>' lines for flamegraph.pl;\n"
         "                      speedscope: speedscope's JSON, one profile per thread)\n"
@@ -29,6 +33,10 @@ void cmd_report_help(FILE *f) {
         "                      atomically, or left untouched if anything fails ('-' = stdout)\n"
         "      --color WHEN    colour the text view: auto (default: only on a terminal and\n"
         "                      when NO_COLOR is unset or empty), always or never\n"
+        "      --thresholds SPEC  analyse again with these bottleneck thresholds, e.g.\n"
+        "                      'cpu_ms=50,tail_ratio=8,data.cpu_ms=400' (docs/findings.md)\n"
+        "      --sla SPEC      check latency SLAs and analyse again, e.g.\n"
+        "                      'request:p95<=50ms;parse:p99<=2ms'\n"
         "  -h, --help          show this help and exit\n"
         "\n"
         "Exit status: 0 success, 1 the output could not be written, 2 usage error or\n"
@@ -37,23 +45,32 @@ void cmd_report_help(FILE *f) {
         "Examples:\n"
         "  fathom report run.json\n"
         "  fathom report run.json --format csv -o run.csv\n"
-        "  fathom report run.json --format=chrome -o run.trace.json\n",
+        "  fathom report run.json --format=chrome -o run.trace.json\n"
+        "  fathom report run.json --format html -o run.html\n"
+        "  fathom report run.json --sla 'parse_record:p99<=20us'\n",
         f);
 }
 
 int cmd_report(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_COLOR };
+  enum { OPT_FORMAT = 256, OPT_COLOR, OPT_THRESHOLDS, OPT_SLA };
   static const struct option longopts[] = {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"output", required_argument, NULL, 'o'},
       {"color", required_argument, NULL, OPT_COLOR},
       {"colour", required_argument, NULL, OPT_COLOR},
+      {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
+      {"sla", required_argument, NULL, OPT_SLA},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   fathom_format fmt = FATHOM_FORMAT_TEXT;
   tool_color color = TOOL_COLOR_AUTO;
-  const char *out_path = NULL;
+  const char *out_path = NULL, *sla = NULL;
+  int reanalyze = 0;
+  char err[256];
+  fathom_thresholds th;
+  fathom_thresholds_init(&th);
+  if (fathom_thresholds_from_env(&th)) return TOOL_EXIT_USAGE;
 
   opts_reset();
   int c;
@@ -68,6 +85,15 @@ int cmd_report(int argc, char **argv) {
       case 'o':
         if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
         out_path = optarg;
+        break;
+      case OPT_THRESHOLDS:
+        if (fathom_thresholds_parse(&th, optarg, err, sizeof err))
+          return tool_usage(CMD, CMD, "--thresholds: %s", err);
+        reanalyze = 1;
+        break;
+      case OPT_SLA:
+        sla = optarg;
+        reanalyze = 1;
         break;
       case 'h':
         cmd_report_help(stdout);
@@ -86,6 +112,17 @@ int cmd_report(int argc, char **argv) {
   fathom_profile *p = NULL;
   int rc = io_load(in_path, &p);
   if (rc) return rc;
+  /* findings: those the file carries, unless asked for others; a profile written before
+   * findings existed (schema 1 or 2) is analysed here with the thresholds in force */
+  if (sla && fathom_sla_check_profile(p, sla, err, sizeof err)) {
+    fathom_profile_free(p);
+    return tool_usage(CMD, CMD, "--sla: %s", err);
+  }
+  if ((reanalyze || p->meta.schema_version < 3) && fathom_analyze(p, &th)) {
+    fathom_profile_free(p);
+    tool_error(CMD, "out of memory while analysing %s", in_path);
+    return TOOL_EXIT_OUTPUT;
+  }
   rc = io_save(p, fmt, out_path, color);
   fathom_profile_free(p);
   return rc;
