@@ -19,7 +19,7 @@
 
 #include "fathom.h"
 
-static volatile uint64_t sink;
+static _Thread_local volatile uint64_t sink; /* per thread: several threads spin */
 
 static void spin_us(unsigned us) {
   struct timespec a, b;

@@ -39,7 +39,7 @@ static void *zalloc(size_t n, size_t size) {
   return p;
 }
 
-static volatile double sink;
+static _Thread_local volatile double sink; /* per thread: several threads spin */
 
 static void spin(long n) {
   double x = 0;
