@@ -10,23 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "scratch.h"
 #include "fathom_load.h"
-
-static char dir[512];
-
-static void setup_dir(void) {
-  const char *t = getenv("FATHOM_TEST_TMP");
-  snprintf(dir, sizeof dir, "%s/autosave.%ld", t && *t ? t : "/tmp", (long)getpid());
-  char cmd[1200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-  assert_int_equal(system(cmd), 0);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) continue;
-}
 
 static uint64_t saves(void) {
   fathom_live_info i;
@@ -156,12 +141,8 @@ static void text_format_and_env(void **state) {
   calls(3);
   wait_saves(1);
   end();
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
   char buf[8192];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
+  read_text(path, buf, sizeof buf);
   assert_true(buf[0] != '{');              /* the text report, not JSON */
   assert_non_null(strstr(buf, "step"));
 }
@@ -177,12 +158,7 @@ static int begin_bad(void) {
 static void failure_reported_once(void **state) {
   (void)state;
   char errpath[600];
-  snprintf(errpath, sizeof errpath, "%s/stderr.txt", dir);
-  fflush(stderr);
-  int saved = dup(2), fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  assert_true(saved >= 0 && fd >= 0);
-  dup2(fd, 2);
-  close(fd);
+  int saved = stderr_to_file(errpath, sizeof errpath);
   int rc = begin_bad();
   calls(5);
   fathom_live_info i;
@@ -193,9 +169,7 @@ static void failure_reported_once(void **state) {
   }
   fathom_profile *p = NULL;
   int erc = fathom_session_end(&p);
-  fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
+  stderr_restore(saved);
   hold(p);
   assert_int_equal(rc, 0);
   assert_int_equal(erc, 0);   /* autosave failures never fail the session */
@@ -203,12 +177,8 @@ static void failure_reported_once(void **state) {
   fathom_live_info_get(&i);
   assert_true(i.n_autosave_errors >= 3);
   assert_int_equal(i.n_autosaves, 0);
-  FILE *f = fopen(errpath, "r");
-  assert_non_null(f);
   char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
+  size_t n = read_text(errpath, buf, sizeof buf);
   int lines = 0;
   for (size_t k = 0; k < n; k++) lines += buf[k] == '\n';
   assert_int_equal(lines, 1);
@@ -216,7 +186,7 @@ static void failure_reported_once(void **state) {
 }
 
 int main(void) {
-  setup_dir();
+  setup_dir("autosave");
   const struct CMUnitTest tests[] = {
       T(by_time), T(by_ops), T(text_format_and_env), T(failure_reported_once),
   };

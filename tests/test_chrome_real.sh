@@ -6,52 +6,26 @@
 # Invariant: this test never passes without having run the importer. If npm or the package
 # is unavailable it says so and fails (exit 1); it does not skip.
 #
-# How: speedscope ships only its built web app. Its bundle defines the importer module
-# behind a lazy promise that the app's own loadFileFromBase64 path awaits; we evaluate the
-# bundle in a node vm context with the few browser globals it touches at load time, expose
-# that promise, and call importProfileGroupFromText(name, text): the same function the app
-# runs when a file is dropped on it. The app's UI rendering then fails for lack of a DOM;
-# that error is expected and ignored, anything the importer logs as a warning is a failure.
+# How: speedscope ships only its built web app; tests/lib/speedscope_load.cjs evaluates its
+# bundle in a node vm context and exposes the importer, and we call
+# importProfileGroupFromText(name, text): the same function the app runs when a file is
+# dropped on it. Anything the importer logs as a warning is a failure.
 set -euo pipefail
 
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 BUILD=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 TMP=${FATHOM_TEST_TMP:-$BUILD/test-tmp}/chrome_real
-SPEEDSCOPE_VERSION=1.25.0
 mkdir -p "$TMP"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$SRC/tests/lib/common.sh"
+. "$SRC/tests/lib/speedscope.sh"
 
 # ---- the importer -------------------------------------------------------------------------
-command -v node >/dev/null || fail "node is not installed: this test needs node and npm (apt-get install nodejs npm)"
-have_version() {
-  node -e 'const v=require(process.argv[1]).version; process.exit(v===process.argv[2]?0:1)' \
-    "$BUILD/node_modules/speedscope/package.json" "$SPEEDSCOPE_VERSION" 2>/dev/null
-}
-if ! have_version; then
-  command -v npm >/dev/null || fail "npm is not installed: cannot install speedscope@$SPEEDSCOPE_VERSION"
-  echo "installing speedscope@$SPEEDSCOPE_VERSION into $BUILD/node_modules"
-  # bounded: an unreachable registry must fail this test well inside ctest's timeout
-  if ! timeout 240 npm install --prefix "$BUILD" --no-save --no-audit --no-fund \
-      --loglevel=error --fetch-retries=1 --fetch-timeout=60000 \
-      "speedscope@$SPEEDSCOPE_VERSION" >"$TMP/npm.log" 2>&1; then
-    cat "$TMP/npm.log" >&2
-    fail "could not install speedscope@$SPEEDSCOPE_VERSION from the npm registry (offline?)"
-  fi
-  have_version || fail "speedscope@$SPEEDSCOPE_VERSION not found in $BUILD/node_modules after npm install"
-fi
+speedscope_install
 
 # ---- the generator, linked like the library was built -----------------------------------------
-LIB=$BUILD/libfathom.a
-[ -f "$LIB" ] || fail "$LIB not built"
-SAN=$(sed -n 's/^FATHOM_SANITIZE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-FLAGS=()
-case "$SAN" in
-  address) FLAGS=(-fsanitize=address,undefined) ;;
-  thread) FLAGS=(-fsanitize=thread) ;;
-esac
-cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/chrome_gen.c" "$LIB" \
-  -lpthread -ldl -lm -o "$TMP/chrome_gen" || fail "could not build tests/chrome_gen.c"
+build_gen chrome_gen
 
 "$TMP/chrome_gen" timeline "$TMP/timeline.json" || fail "chrome_gen timeline failed"
 "$TMP/chrome_gen" synth "$TMP/synth.json" || fail "chrome_gen synth failed"
@@ -59,36 +33,13 @@ cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/chrome_gen.c" "$
 # ---- the driver -----------------------------------------------------------------------
 cat >"$TMP/drive.cjs" <<'EOF'
 // Imports a trace with speedscope's own importer and compares what it reads with `expect`.
-const fs = require('fs'), vm = require('vm'), path = require('path');
+const fs = require('fs'), path = require('path');
 const [dir, tracePath, expectJson] = process.argv.slice(2);
 const expect = JSON.parse(expectJson);
 const die = msg => { console.error('FAIL: ' + msg); process.exit(1); };
 
-const bundle = fs.readdirSync(dir).find(n => /^speedscope-.*\.js$/.test(n));
-if (!bundle) die('no speedscope bundle in ' + dir);
-let src = fs.readFileSync(path.join(dir, bundle), 'utf8');
-// `async function X(t,e){return(await P).importProfileGroupFromText(t,e)}`: P is the
-// importer module's promise; expose it right after its definition `var P=Promise...;`.
-const use = /async function [\w$]+\([\w$]+,[\w$]+\)\{return\(await ([\w$]+)\)\.importProfileGroupFromText\(/.exec(src);
-if (!use) die('speedscope bundle: importer entry point not found');
-const def = new RegExp('var ' + use[1].replace(/\$/g, '\\$') + '=Promise\\.resolve\\(\\)\\.then\\([^;]*\\);').exec(src);
-if (!def) die('speedscope bundle: importer promise not found');
-const at = def.index + def[0].length;
-src = src.slice(0, at) + 'globalThis.__fathomImporter=' + use[1] + ';' + src.slice(at);
-
-const warnings = [];
-const ctx = {
-  console: { log() {}, info() {}, debug() {}, assert() {}, time() {}, timeEnd() {},
-             warn: (...a) => warnings.push(a.join(' ')), error: (...a) => warnings.push(a.join(' ')) },
-  location: { hash: '', search: '', href: 'file:///speedscope/index.html', protocol: 'file:' },
-  navigator: { userAgent: 'node', platform: 'Linux' },
-  TextDecoder, TextEncoder, atob, btoa, setTimeout, clearTimeout, URL,
-};
-ctx.window = ctx; ctx.self = ctx; ctx.globalThis = ctx;
-vm.createContext(ctx);
-try { vm.runInContext(src, ctx, { filename: bundle }); }
-catch (e) { if (!ctx.__fathomImporter) die('speedscope bundle failed before its importer loaded: ' + e.message); }
-// (the UI's first render needs a DOM and throws here; the importer does not)
+const { ctx, warnings } =
+  require(path.join(process.env.FATHOM_SOURCE_DIR, 'tests/lib/speedscope_load.cjs'))(dir, die);
 
 (async () => {
   const text = fs.readFileSync(tracePath, 'utf8');
@@ -144,7 +95,6 @@ catch (e) { if (!ctx.__fathomImporter) die('speedscope bundle failed before its 
 })().catch(e => die(e.stack || String(e)));
 EOF
 
-DIST="$BUILD/node_modules/speedscope/dist/release"
 # [zone name, begin us, end us, depth] per thread, in the order of a depth-first walk.
 # Mirrors tests/chrome_gen.c.
 node "$TMP/drive.cjs" "$DIST" "$TMP/timeline.json" '{

@@ -20,40 +20,7 @@ fail=0
 ESC=$'\033'
 HINT="Try 'fathom diff --help'."
 
-bad() {   # bad NAME LINE...
-  fail=$((fail + 1))
-  printf 'FAIL: %s\n' "$1"
-  shift
-  local l
-  for l in "$@"; do printf '    %s\n' "$l"; done
-}
-assert_eq() {   # assert_eq NAME EXPECTED ACTUAL
-  if [[ "$2" == "$3" ]]; then pass=$((pass + 1)); else
-    bad "$1" "expected: $(printf '%q' "$2")" "actual:   $(printf '%q' "$3")"; fi
-}
-assert_match() {   # assert_match NAME ERE ACTUAL
-  if [[ "$3" =~ $2 ]]; then pass=$((pass + 1)); else
-    bad "$1" "expected to match: $2" "actual: $(printf '%q' "$3" | head -c 3000)"; fi
-}
-assert_no_match() {   # assert_no_match NAME ERE ACTUAL
-  if [[ "$3" =~ $2 ]]; then bad "$1" "expected NOT to match: $2" "actual: $(printf '%q' "$3" | head -c 3000)"
-  else pass=$((pass + 1)); fi
-}
-assert_absent() {   # assert_absent NAME PATH: neither PATH nor PATH.tmp.* exists
-  if [[ -e "$2" ]]; then bad "$1: no output file" "found $2"; else pass=$((pass + 1)); fi
-  local left
-  left=$(find "$(dirname "$2")" -maxdepth 1 -name "$(basename "$2").tmp.*" 2>/dev/null)
-  assert_eq "$1: no temp file" "" "$left"
-}
-
-run() {   # run ARGS...: sets RC, OUT, ERR, NERR (stdin from $IN or /dev/null)
-  "$FATHOM" "$@" <"${IN:-/dev/null}" >"$T/stdout" 2>"$T/stderr"
-  RC=$?
-  OUT=$(cat "$T/stdout")
-  ERR=$(cat "$T/stderr")
-  NERR=$(wc -l <"$T/stderr")
-  NERR=${NERR// /}
-}
+. "$SRC/tests/lib/asserts.sh"   # bad, assert_*, run
 
 # expect_fail NAME CODE HINT ERE -- ARGS...: exit CODE, empty stdout, one error line matching
 # ERE, then HINT ("" = none); and the same with -o leaves no file

@@ -7,48 +7,26 @@
 # Invariant: this test never passes without having run the importer. If node, npm or the
 # package is unavailable it says so and fails (exit 1); it does not skip.
 #
-# How: as in test_chrome_real.sh, speedscope's bundle is evaluated in a node vm context and
-# its own importProfileGroupFromText(name, text), the function the app runs on a dropped
-# file, reads each file; the profiles it returns are walked with forEachCall.
+# How: as in test_chrome_real.sh, speedscope's bundle is evaluated in a node vm context
+# (tests/lib/speedscope_load.cjs) and its own importProfileGroupFromText(name, text), the
+# function the app runs on a dropped file, reads each file; the profiles it returns are
+# walked with forEachCall.
 set -euo pipefail
 
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 BUILD=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 TMP=${FATHOM_TEST_TMP:-$BUILD/test-tmp}/flame_real
-SPEEDSCOPE_VERSION=1.25.0
 mkdir -p "$TMP"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$SRC/tests/lib/common.sh"
+. "$SRC/tests/lib/speedscope.sh"
 
 # ---- the importer -------------------------------------------------------------------------
-command -v node >/dev/null || fail "node is not installed: this test needs node and npm (apt-get install nodejs npm)"
-have_version() {
-  node -e 'const v=require(process.argv[1]).version; process.exit(v===process.argv[2]?0:1)' \
-    "$BUILD/node_modules/speedscope/package.json" "$SPEEDSCOPE_VERSION" 2>/dev/null
-}
-if ! have_version; then
-  command -v npm >/dev/null || fail "npm is not installed: cannot install speedscope@$SPEEDSCOPE_VERSION"
-  echo "installing speedscope@$SPEEDSCOPE_VERSION into $BUILD/node_modules"
-  if ! timeout 240 npm install --prefix "$BUILD" --no-save --no-audit --no-fund \
-      --loglevel=error --fetch-retries=1 --fetch-timeout=60000 \
-      "speedscope@$SPEEDSCOPE_VERSION" >"$TMP/npm.log" 2>&1; then
-    cat "$TMP/npm.log" >&2
-    fail "could not install speedscope@$SPEEDSCOPE_VERSION from the npm registry (offline?)"
-  fi
-  have_version || fail "speedscope@$SPEEDSCOPE_VERSION not found in $BUILD/node_modules after npm install"
-fi
+speedscope_install
 
 # ---- the sessions, recorded by a program linked like the library was built -------------------
-LIB=$BUILD/libfathom.a
-[ -f "$LIB" ] || fail "$LIB not built"
-SAN=$(sed -n 's/^FATHOM_SANITIZE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-FLAGS=()
-case "$SAN" in
-  address) FLAGS=(-fsanitize=address,undefined) ;;
-  thread) FLAGS=(-fsanitize=thread) ;;
-esac
-cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/flame_gen.c" "$LIB" \
-  -lpthread -ldl -lm -o "$TMP/flame_gen" || fail "could not build tests/flame_gen.c"
+build_gen flame_gen
 "$TMP/flame_gen" tree "$TMP" || fail "flame_gen tree failed"
 "$TMP/flame_gen" timeline "$TMP" || fail "flame_gen timeline failed"
 
@@ -61,31 +39,12 @@ cat >"$TMP/drive.cjs" <<'EOF'
 // drive.cjs MODE DIST VIEW PROFILE.json: imports VIEW with speedscope and compares it with
 // the fathom profile. MODE: sampled (speedscope JSON of a call tree), evented (speedscope JSON
 // of a timeline), folded (folded stacks; also parsed independently).
-const fs = require('fs'), vm = require('vm'), path = require('path');
+const fs = require('fs'), path = require('path');
 const [mode, dir, viewPath, modelPath] = process.argv.slice(2);
 const die = msg => { console.error('FAIL (' + mode + '): ' + msg); process.exit(1); };
 
-const bundle = fs.readdirSync(dir).find(n => /^speedscope-.*\.js$/.test(n));
-if (!bundle) die('no speedscope bundle in ' + dir);
-let src = fs.readFileSync(path.join(dir, bundle), 'utf8');
-const use = /async function [\w$]+\([\w$]+,[\w$]+\)\{return\(await ([\w$]+)\)\.importProfileGroupFromText\(/.exec(src);
-if (!use) die('speedscope bundle: importer entry point not found');
-const def = new RegExp('var ' + use[1].replace(/\$/g, '\\$') + '=Promise\\.resolve\\(\\)\\.then\\([^;]*\\);').exec(src);
-if (!def) die('speedscope bundle: importer promise not found');
-const at = def.index + def[0].length;
-src = src.slice(0, at) + 'globalThis.__fathomImporter=' + use[1] + ';' + src.slice(at);
-const warnings = [];
-const ctx = {
-  console: { log() {}, info() {}, debug() {}, assert() {}, time() {}, timeEnd() {},
-             warn: (...a) => warnings.push(a.join(' ')), error: (...a) => warnings.push(a.join(' ')) },
-  location: { hash: '', search: '', href: 'file:///speedscope/index.html', protocol: 'file:' },
-  navigator: { userAgent: 'node', platform: 'Linux' },
-  TextDecoder, TextEncoder, atob, btoa, setTimeout, clearTimeout, URL,
-};
-ctx.window = ctx; ctx.self = ctx; ctx.globalThis = ctx;
-vm.createContext(ctx);
-try { vm.runInContext(src, ctx, { filename: bundle }); }
-catch (e) { if (!ctx.__fathomImporter) die('speedscope bundle failed before its importer loaded: ' + e.message); }
+const { ctx, warnings } =
+  require(path.join(process.env.FATHOM_SOURCE_DIR, 'tests/lib/speedscope_load.cjs'))(dir, die);
 
 // ---- the reference: fathom's JSON profile ----
 const model = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
@@ -235,7 +194,6 @@ function parseFolded(text) {
 })().catch(e => die(e.stack || String(e)));
 EOF
 
-DIST="$BUILD/node_modules/speedscope/dist/release"
 node "$TMP/drive.cjs" sampled "$DIST" "$TMP/tree.speedscope.json" "$TMP/tree.json" || fail "speedscope JSON of a call tree"
 node "$TMP/drive.cjs" evented "$DIST" "$TMP/timeline.speedscope.json" "$TMP/timeline.json" || fail "speedscope JSON of a timeline"
 node "$TMP/drive.cjs" folded "$DIST" "$TMP/tree.folded" "$TMP/tree.json" || fail "folded stacks of a call tree"

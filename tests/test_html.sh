@@ -25,6 +25,7 @@ FATHOM=$BUILD/fathom
 pass=0
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
+. "$SRC/tests/lib/common.sh"
 
 command -v chromium >/dev/null ||
   fail "chromium is not installed: this test needs Debian's chromium (apt-get install chromium; scripts/deps.sh)"
@@ -134,16 +135,7 @@ expect_eq "filter=record rows" "$(attr demo_filter zone-table data-rows)" "2"
 ok "zone table sorts (most calls: $most; by name: $first) and filters through the hash"
 
 # ---- 2. hostile names, findings, SLAs, throughput --------------------------------------
-LIB=$BUILD/libfathom.a
-[ -f "$LIB" ] || fail "$LIB not built"
-SAN=$(sed -n 's/^FATHOM_SANITIZE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-FLAGS=()
-case "$SAN" in
-  address) FLAGS=(-fsanitize=address,undefined) ;;
-  thread) FLAGS=(-fsanitize=thread) ;;
-esac
-cc -std=gnu11 -O1 -g "${FLAGS[@]}" -I"$SRC/include" "$SRC/tests/html_gen.c" "$LIB" \
-  -lpthread -ldl -lm -o "$TMP/html_gen" || fail "could not build tests/html_gen.c"
+build_gen html_gen
 "$TMP/html_gen" hostile "$TMP/hostile" || fail "html_gen hostile failed"
 self_contained "$TMP/hostile.html"
 # a session started from the environment writes the page itself (.html extension)

@@ -12,22 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-static char dir[512];
-
-static void setup_dir(void) {
-  const char *t = getenv("FATHOM_TEST_TMP");
-  snprintf(dir, sizeof dir, "%s/sink.%ld", t && *t ? t : "/tmp", (long)getpid());
-  char cmd[1200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-  assert_int_equal(system(cmd), 0);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) continue;
-}
+#include "scratch.h"
 
 typedef struct seen {
   int calls, finals;
@@ -224,12 +209,7 @@ static void limits_and_errors(void **state) {
   for (int i = 0; i < 16; i++) assert_int_equal(fathom_sink_remove(noop, &users[i]), 0);
   /* an unwritable stream: one stderr line, the session unharmed */
   char errpath[600];
-  snprintf(errpath, sizeof errpath, "%s/stderr.txt", dir);
-  fflush(stderr);
-  int saved = dup(2), fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  assert_true(saved >= 0 && fd >= 0);
-  dup2(fd, 2);
-  close(fd);
+  int saved = stderr_to_file(errpath, sizeof errpath);
   fathom_config c;
   fathom_config_init(&c);
   c.sink_path = "/nonexistent-dir-for-fathom-tests/s.jsonl";
@@ -238,27 +218,21 @@ static void limits_and_errors(void **state) {
   int f1 = fathom_sink_flush(), f2 = fathom_sink_flush();
   fathom_profile *p = NULL;
   int erc = fathom_session_end(&p);
-  fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
+  stderr_restore(saved);
   hold(p);
   assert_int_equal(rc, 0);
   assert_int_equal(f1, FATHOM_E_IO);
   assert_int_equal(f2, FATHOM_E_IO);
   assert_int_equal(erc, 0);
   assert_int_equal(zone(p, "fast")->stats.count, 1);
-  FILE *f = fopen(errpath, "r");
-  assert_non_null(f);
   char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
+  read_text(errpath, buf, sizeof buf);
   assert_non_null(strstr(buf, "fathom: sink stream /nonexistent-dir-for-fathom-tests/s.jsonl"));
   assert_null(strchr(buf, '\n') ? strchr(strchr(buf, '\n') + 1, '\n') : NULL);   /* one line */
 }
 
 int main(void) {
-  setup_dir();
+  setup_dir("sink");
   const struct CMUnitTest tests[] = {
       T(callback_and_stream), T(periodic), T(limits_and_errors),
   };

@@ -36,40 +36,9 @@ static uint64_t mono_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The format a path's extension names (as fathom_session_end's out_path). */
-static fathom_format format_of(const char *path) {
-  size_t n = strlen(path);
-#define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
-  if (ENDS("trace.json")) return FATHOM_FORMAT_CHROME;
-  if (ENDS(".speedscope.json")) return FATHOM_FORMAT_SPEEDSCOPE;
-  if (ENDS(".html") || ENDS(".htm")) return FATHOM_FORMAT_HTML;
-  if (ENDS(".folded")) return FATHOM_FORMAT_FOLDED;
-  if (ENDS(".json")) return FATHOM_FORMAT_JSON;
-  if (ENDS(".csv")) return FATHOM_FORMAT_CSV;
-#undef ENDS
-  return FATHOM_FORMAT_TEXT;
-}
-
-/* The file name: "%p" becomes the pid; a forked child without "%p" appends ".<pid>". */
-static void file_name(char *buf, size_t cap) {
-  size_t k = 0;
-  int had = 0;
-  for (const char *p = A.path; *p && k + 24 < cap; p++) {
-    if (p[0] == '%' && p[1] == 'p') {
-      k += (size_t)snprintf(buf + k, cap - k, "%ld", (long)getpid());
-      p++;
-      had = 1;
-    } else {
-      buf[k++] = *p;
-    }
-  }
-  buf[k] = 0;
-  if (!had && A.forked) snprintf(buf + k, cap - k, ".%ld", (long)getpid());
-}
-
 static void save(const fathom_profile *p) {
   char path[4096];
-  file_name(path, sizeof path);
+  fz_out_name(A.path, A.forked, path, sizeof path);
   int saved = errno;
   int r = fathom_profile_save(p, A.fmt, path);
   if (r == 0) {
@@ -118,7 +87,7 @@ void fz_autosave_begin(const char *path, double interval_s, uint64_t every_ops) 
   if (!path || !*path) return;
   A.path = fz_strdup(path);
   if (!A.path) return;
-  A.fmt = format_of(path);
+  A.fmt = fz_format_for_path(path);
   A.interval_ns = interval_s > 0 ? (uint64_t)(interval_s * 1e9) : 0;
   if (A.interval_ns && A.interval_ns < TICK_NS) A.interval_ns = TICK_NS;
   A.every_ops = every_ops;

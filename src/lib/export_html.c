@@ -16,66 +16,13 @@
 
 #include "export_html.h"
 #include "fz_html_assets.h"
+#include "jsonw.h"
 
 /* ---- escaping ---------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 (overlong, surrogate, above
- * U+10FFFF, truncated). Stops at the NUL: it is never a continuation byte. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    if (s[1] < lo || s[1] > hi) return 0;
-    return (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    if (s[1] < lo || s[1] > hi) return 0;
-    if ((s[2] & 0xC0) != 0x80) return 0;
-    return (s[3] & 0xC0) == 0x80 ? 4 : 0;
-  }
-  return 0;
-}
+void fz_hj_str(FILE *f, const char *str) { fz_json_write_str(f, str, FZ_JSTR_HTML); }
 
-static int hj_plain(unsigned char c) {
-  return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
-}
-
-void fz_hj_str(FILE *f, const char *str) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *s = (const unsigned char *)(str ? str : "");
-  fputc('"', f);
-  while (*s) {
-    const unsigned char *run = s;
-    size_t k;
-    while (hj_plain(*s) && (k = utf8_len(s)) != 0) s += k;
-    if (s > run) fwrite(run, 1, (size_t)(s - run), f);
-    if (!*s) break;
-    if (*s == '"' || *s == '\\') {
-      fputc('\\', f);
-      fputc(*s, f);
-    } else if (*s < 0x20 || *s == '<' || *s == '>' || *s == '&') {
-      char esc[6] = {'\\', 'u', '0', '0', hex[*s >> 4], hex[*s & 15]};
-      fwrite(esc, 1, sizeof esc, f);
-    } else {
-      fputs("\\ufffd", f);
-    }
-    s++;
-  }
-  fputc('"', f);
-}
-
-void fz_hj_u64(FILE *f, uint64_t v) {
-  char buf[24];
-  char *e = buf + sizeof buf, *p = e;
-  do {
-    *--p = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  fwrite(p, 1, (size_t)(e - p), f);
-}
+void fz_hj_u64(FILE *f, uint64_t v) { fz_json_write_u64(f, v); }
 
 void fz_hj_num(FILE *f, double v) {
   if (!isfinite(v)) {
@@ -100,7 +47,7 @@ void fz_hj_idx(FILE *f, uint32_t v, uint32_t limit) {
 void fz_html_text(FILE *f, const char *str) {
   const unsigned char *s = (const unsigned char *)(str ? str : "");
   while (*s) {
-    size_t k = utf8_len(s);
+    size_t k = fz_utf8_seq_len(s);
     switch (*s) {
       case '&': fputs("&amp;", f); break;
       case '<': fputs("&lt;", f); break;

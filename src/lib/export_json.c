@@ -14,21 +14,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "model.h"
 
 /* ---- scalars ------------------------------------------------------------------------ */
 
 static void put_s(FILE *f, const char *s) { fputs(s, f); }
 
-static void put_u64(FILE *f, uint64_t v) {
-  char buf[24];
-  char *e = buf + sizeof buf, *p = e;
-  do {
-    *--p = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  fwrite(p, 1, (size_t)(e - p), f);
-}
+static void put_u64(FILE *f, uint64_t v) { fz_json_write_u64(f, v); }
 
 /* An unsigned value: a JSON integer, or a decimal string above INT64_MAX. */
 static void put_u(FILE *f, uint64_t v) {
@@ -96,56 +89,8 @@ static void put_double(FILE *f, double v) {
 
 static void put_bool(FILE *f, int v) { put_s(f, v ? "true" : "false"); }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not valid: overlong forms,
- * surrogates (U+D800-U+DFFF), values above U+10FFFF and truncated sequences are invalid. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    if (s[1] < lo || s[1] > hi) return 0;
-    return (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    if (s[1] < lo || s[1] > hi) return 0;
-    if ((s[2] & 0xC0) != 0x80) return 0;
-    return (s[3] & 0xC0) == 0x80 ? 4 : 0;
-  }
-  return 0;
-}
-
-/* A string per RFC 8259: '"' and '\\' escaped, control characters as \u00XX, each byte that
- * does not start a valid UTF-8 sequence replaced by U+FFFD. NULL is null. The checks above
- * stop at the terminating NUL because it is never a continuation byte. */
-static void put_str(FILE *f, const char *str) {
-  static const char hex[] = "0123456789abcdef";
-  if (!str) {
-    put_s(f, "null");
-    return;
-  }
-  const unsigned char *s = (const unsigned char *)str;
-  fputc('"', f);
-  while (*s) {
-    const unsigned char *run = s;
-    size_t k;
-    while (*s >= 0x20 && *s != '"' && *s != '\\' && (k = utf8_len(s)) != 0) s += k;
-    if (s > run) fwrite(run, 1, (size_t)(s - run), f);
-    if (!*s) break;
-    if (*s == '"' || *s == '\\') {
-      fputc('\\', f);
-      fputc(*s, f);
-    } else if (*s < 0x20) {
-      char esc[6] = {'\\', 'u', '0', '0', hex[*s >> 4], hex[*s & 15]};
-      fwrite(esc, 1, sizeof esc, f);
-    } else {
-      put_s(f, "\xEF\xBF\xBD");  /* U+FFFD REPLACEMENT CHARACTER */
-    }
-    s++;
-  }
-  fputc('"', f);
-}
+/* A string per RFC 8259 (jsonw.h: escaped, invalid UTF-8 as U+FFFD). NULL is null. */
+static void put_str(FILE *f, const char *str) { fz_json_write_str(f, str, FZ_JSTR_NULL); }
 
 /* ",\"key\":" (first member of an object: no comma). Keys are plain ASCII literals. */
 static void key(FILE *f, const char *k, int first) {

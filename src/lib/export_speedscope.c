@@ -15,46 +15,10 @@
 #include <string.h>
 
 #include "flame.h"
+#include "jsonw.h"
 #include "model.h"
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0: overlong forms, surrogates, values
- * past U+10FFFF and truncated sequences are invalid (a NUL is never a continuation byte). */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-  }
-  return 0;
-}
-
-static void put_str(FILE *f, const char *str) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *s = (const unsigned char *)(str ? str : "");
-  fputc('"', f);
-  while (*s) {
-    size_t k = utf8_len(s);
-    if (*s == '"' || *s == '\\') {
-      fputc('\\', f);
-      fputc(*s, f);
-    } else if (*s < 0x20) {
-      fprintf(f, "\\u00%c%c", hex[*s >> 4], hex[*s & 15]);
-    } else if (!k) {
-      fputs("\xEF\xBF\xBD", f);
-    } else {
-      fwrite(s, 1, k, f);
-      s += k - 1;
-    }
-    s++;
-  }
-  fputc('"', f);
-}
+static void put_str(FILE *f, const char *str) { fz_json_write_str(f, str, 0); }
 
 static void put_frames(FILE *f, const fathom_profile *p, char **labels) {
   fputs("\"shared\":{\"frames\":[", f);

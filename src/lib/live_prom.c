@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "live.h"
 #include "model.h"
 
@@ -20,27 +21,11 @@ static void num(FILE *f, double v) {
   else fprintf(f, "%.15g", v);
 }
 
-/* Valid UTF-8 length at s, 0 when invalid. */
-static size_t u8len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-  }
-  return 0;
-}
-
 /* A label value (quote: 1) or help text (0): \\, \n, and \" in label values. */
 static void esc(FILE *f, const char *str, int quote) {
   const unsigned char *s = (const unsigned char *)(str ? str : "");
   for (; *s;) {
-    size_t k = u8len(s);
+    size_t k = fz_utf8_seq_len(s);
     if (*s == '\\') fputs("\\\\", f);
     else if (*s == '\n') fputs("\\n", f);
     else if (*s == '"' && quote) fputs("\\\"", f);

@@ -67,6 +67,14 @@ int fz_mem_diff_idx(const fathom_profile *p, uint32_t ia, uint32_t ib, fathom_me
 char *fz_strdup(const char *s);            /* NULL -> NULL */
 char *fz_strdup_or_empty(const char *s);   /* NULL -> "" (allocated) */
 
+/* ---- output files (session.c; also used by autosave.c) ---- */
+/* The format a path's name ends in ("trace.json", ".speedscope.json", ".html"/".htm",
+ * ".folded", ".json", ".csv", case-insensitive); text otherwise. */
+fathom_format fz_format_for_path(const char *path);
+/* path into buf (cap bytes) with "%p" expanded to the pid; when forked (a forked child) and
+ * path has no "%p", ".<pid>" is appended. */
+void fz_out_name(const char *path, int forked, char *buf, size_t cap);
+
 /* ---- call paths merged across threads (for text and CSV views) ----
  * One entry per distinct path of zones from a top-level zone, whatever the thread. Parents
  * precede children; children of one parent are linked in descending total_ns order. */

@@ -279,22 +279,20 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   return 0;
 }
 
-static int format_for_path(const char *path, fathom_format *f) {
+fathom_format fz_format_for_path(const char *path) {
   size_t n = strlen(path);
 #define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
-  if (ENDS(".trace.json") || ENDS("trace.json")) *f = FATHOM_FORMAT_CHROME;
-  else if (ENDS(".speedscope.json")) *f = FATHOM_FORMAT_SPEEDSCOPE;
-  else if (ENDS(".html") || ENDS(".htm")) *f = FATHOM_FORMAT_HTML;
-  else if (ENDS(".folded")) *f = FATHOM_FORMAT_FOLDED;
-  else if (ENDS(".json")) *f = FATHOM_FORMAT_JSON;
-  else if (ENDS(".csv")) *f = FATHOM_FORMAT_CSV;
-  else *f = FATHOM_FORMAT_TEXT;
+  if (ENDS("trace.json")) return FATHOM_FORMAT_CHROME;
+  if (ENDS(".speedscope.json")) return FATHOM_FORMAT_SPEEDSCOPE;
+  if (ENDS(".html") || ENDS(".htm")) return FATHOM_FORMAT_HTML;
+  if (ENDS(".folded")) return FATHOM_FORMAT_FOLDED;
+  if (ENDS(".json")) return FATHOM_FORMAT_JSON;
+  if (ENDS(".csv")) return FATHOM_FORMAT_CSV;
 #undef ENDS
-  return 0;
+  return FATHOM_FORMAT_TEXT;
 }
 
-/* Expands "%p" to the pid; a forked child without "%p" gets ".<pid>" appended. */
-static void out_name(const char *path, char *buf, size_t cap) {
+void fz_out_name(const char *path, int forked, char *buf, size_t cap) {
   size_t k = 0;
   int had = 0;
   for (const char *p = path; *p && k + 24 < cap; p++) {
@@ -307,24 +305,22 @@ static void out_name(const char *path, char *buf, size_t cap) {
     }
   }
   buf[k] = 0;
-  if (!had && fz_g.forked_child) snprintf(buf + k, cap - k, ".%ld", (long)getpid());
+  if (!had && forked) snprintf(buf + k, cap - k, ".%ld", (long)getpid());
 }
 
 static int write_outputs(const fathom_profile *p, const fathom_config *c) {
   int rc = 0;
   char path[4096];
   if (c->out_path) {
-    fathom_format f;
-    format_for_path(c->out_path, &f);
-    out_name(c->out_path, path, sizeof path);
-    int r = fathom_profile_save(p, f, path);
+    fz_out_name(c->out_path, fz_g.forked_child, path, sizeof path);
+    int r = fathom_profile_save(p, fz_format_for_path(c->out_path), path);
     if (r) {
       fprintf(stderr, "fathom: cannot write the profile to %s: %s\n", path, fathom_strerror(r));
       rc = r;
     }
   }
   if (c->trace_path) {
-    out_name(c->trace_path, path, sizeof path);
+    fz_out_name(c->trace_path, fz_g.forked_child, path, sizeof path);
     int r = fathom_profile_save(p, FATHOM_FORMAT_CHROME, path);
     if (r) {
       fprintf(stderr, "fathom: cannot write the trace to %s: %s\n", path, fathom_strerror(r));
