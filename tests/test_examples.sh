@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test_examples.sh: the examples run and write what they promise. sink_tracker forwards
+# fathom's sink metrics to a W&B-style history file: one JSON object per flush (periodic ones
+# and the final one), each with _step, _timestamp and per-zone keys; node parses every line.
+set -euo pipefail
+B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
+mkdir -p "${FATHOM_TEST_TMP:?FATHOM_TEST_TMP not set}"
+T=$(mktemp -d "$FATHOM_TEST_TMP/examples.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v node >/dev/null || fail "node is not installed: this test needs it (apt-get install nodejs)"
+
+out=$("$B/sink_tracker" "$T/history.jsonl" 2>&1) || fail "sink_tracker exited non-zero: $out"
+[[ -s $T/history.jsonl ]] || fail "sink_tracker wrote no history ($out)"
+node -e '
+const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
+if (lines.length < 2) throw new Error(`expected at least 2 steps (periodic + final), got ${lines.length}`);
+lines.forEach((l, i) => {
+  const o = JSON.parse(l);
+  if (o._step !== i + 1) throw new Error(`line ${i}: _step is ${o._step}, expected ${i + 1}`);
+  if (o._final !== (i === lines.length - 1)) throw new Error(`line ${i}: _final is ${o._final}`);
+  if (typeof o._timestamp !== "number") throw new Error(`line ${i}: no _timestamp`);
+  if (!Object.keys(o).some(k => k.startsWith("zone/"))) throw new Error(`line ${i}: no zone/ keys`);
+});
+const msg = process.argv[2];
+if (!msg.includes(`${lines.length} tracker steps`)) throw new Error(`sink_tracker said "${msg}"`);
+' "$T/history.jsonl" "$out" || fail "the tracker history is not what the example promises"
+echo "examples: sink_tracker wrote $(wc -l <"$T/history.jsonl") tracker steps"
