@@ -139,42 +139,29 @@ enum { OWN_CPU, OWN_WALL, OWN_CTX, OWN_IO, OWN_RSS, OWN_INVOL, OWN_N };
 
 #define BIT(id) (1u << (id))
 
-/* Estimate over all calls of node nd of one own-figure (k), or NAN when not measured. */
+/* The resource sums each own-figure adds up (-1: none). */
+static const int own_res[OWN_N][2] = {
+    [OWN_CPU] = {FATHOM_RES_CPU_USER_NS, FATHOM_RES_CPU_SYS_NS},
+    [OWN_WALL] = {FATHOM_RES_WALL_NS, -1},
+    [OWN_CTX] = {FATHOM_RES_CTX_VOL, -1},
+    [OWN_IO] = {FATHOM_RES_READ_BYTES, FATHOM_RES_WRITE_BYTES},
+    [OWN_RSS] = {FATHOM_RES_RSS_DELTA_BYTES, -1},
+    [OWN_INVOL] = {FATHOM_RES_CTX_INVOL, -1},
+};
+
+/* Estimate over all calls of node nd of one own-figure (k), or NAN when not measured (every
+ * resource it adds up must have been measured). */
 static double node_est(const fathom_node *nd, int k) {
   const fathom_res *r = &nd->res;
   if (!r->samples || !nd->stats.count) return NAN;
-  double s, scale = (double)nd->stats.count / (double)r->samples;
-  switch (k) {
-  case OWN_CPU:
-    if ((r->mask & (BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS))) !=
-        (BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS)))
-      return NAN;
-    s = r->sum[FATHOM_RES_CPU_USER_NS] + r->sum[FATHOM_RES_CPU_SYS_NS];
-    break;
-  case OWN_WALL:
-    if (!(r->mask & BIT(FATHOM_RES_WALL_NS))) return NAN;
-    s = r->sum[FATHOM_RES_WALL_NS];
-    break;
-  case OWN_CTX:
-    if (!(r->mask & BIT(FATHOM_RES_CTX_VOL))) return NAN;
-    s = r->sum[FATHOM_RES_CTX_VOL];
-    break;
-  case OWN_IO:
-    if ((r->mask & (BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES))) !=
-        (BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES)))
-      return NAN;
-    s = r->sum[FATHOM_RES_READ_BYTES] + r->sum[FATHOM_RES_WRITE_BYTES];
-    break;
-  case OWN_INVOL:
-    if (!(r->mask & BIT(FATHOM_RES_CTX_INVOL))) return NAN;
-    s = r->sum[FATHOM_RES_CTX_INVOL];
-    break;
-  default:
-    if (!(r->mask & BIT(FATHOM_RES_RSS_DELTA_BYTES))) return NAN;
-    s = r->sum[FATHOM_RES_RSS_DELTA_BYTES];
-    break;
+  double s = 0;
+  for (int j = 0; j < 2; j++) {
+    int id = own_res[k][j];
+    if (id < 0) continue;
+    if (!(r->mask & BIT(id))) return NAN;
+    s += r->sum[id];
   }
-  return isfinite(s) ? s * scale : NAN;
+  return isfinite(s) ? s * (double)nd->stats.count / (double)r->samples : NAN;
 }
 
 /* How it works: a node's own figure is its estimate minus its children's estimates; a child
