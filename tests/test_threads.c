@@ -477,11 +477,83 @@ static void test_first_use_publication(void **state) {
   fathom_profile_free(p);
 }
 
+/* ---- timeline events of batched zones ------------------------------------------------ */
+
+/* A zone's end batches its timeline event with its histogram sample (up to 32 zones); the
+ * events of zones still in a batch when the session ends must be in the model too, each
+ * once, with its own thread and depth, and within the trace's event cap. */
+typedef struct tl_arg { int n; } tl_arg;
+static void *tl_main(void *arg) {
+  tl_arg *a = arg;
+  for (int i = 0; i < a->n; i++) {
+    FATHOM_ZONE("tl_outer", "t");
+    FATHOM_ZONE("tl_inner", "t");
+  }
+  return NULL;
+}
+
+static void timeline_run(uint64_t cap, const int *per_thread, int k, fathom_profile **out) {
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = FATHOM_LEVEL_BASIC;
+  c.timeline = 1;
+  c.governor = 0;
+  if (cap) c.max_trace_events = cap;
+  assert_int_equal(fathom_session_begin("timeline_batches", &c), 0);
+  pthread_t th[4];
+  tl_arg a[4];
+  for (int i = 0; i < k; i++) {
+    a[i].n = per_thread[i];
+    assert_int_equal(pthread_create(&th[i], NULL, tl_main, &a[i]), 0);
+  }
+  for (int i = 0; i < k; i++) pthread_join(th[i], NULL);
+  assert_int_equal(fathom_session_end(out), 0);
+  assert_non_null(*out);
+}
+
+static void test_timeline_batches(void **state) {
+  (void)state;
+  const int per[3] = {1, 37, 69};   /* 2, 74, 138 zones: none a multiple of the batch */
+  fathom_profile *p = NULL;
+  timeline_run(0, per, 3, &p);
+  uint64_t zones = 0;
+  for (uint32_t i = 0; i < p->n_zones; i++) zones += p->zones[i].stats.count;
+  assert_int_equal(zones, 2 * (1 + 37 + 69));
+  assert_int_equal(p->meta.dropped_events, 0);
+  assert_int_equal(p->n_events, zones);
+  uint64_t by_thread[8] = {0}, outer = 0, inner = 0;
+  for (uint64_t i = 0; i < p->n_events; i++) {
+    const fathom_event *e = &p->events[i];
+    assert_true(e->thread < p->n_threads);
+    by_thread[e->thread]++;
+    const char *name = p->zones[e->zone].name;
+    if (strcmp(name, "tl_outer") == 0) {
+      assert_int_equal(e->depth, 1);
+      outer++;
+    } else {
+      assert_string_equal(name, "tl_inner");
+      assert_int_equal(e->depth, 2);
+      inner++;
+    }
+  }
+  assert_int_equal(outer, 1 + 37 + 69);
+  assert_int_equal(inner, 1 + 37 + 69);
+  /* each thread's events are its own zones */
+  for (uint32_t t = 0; t < p->n_threads; t++) assert_int_equal(by_thread[t], p->threads[t].n_zones);
+  fathom_profile_free(p);
+
+  /* a cap under the number of zones: events + dropped = zones, never over the cap */
+  timeline_run(100, per, 3, &p);
+  assert_true(p->n_events <= 100);
+  assert_int_equal(p->n_events + p->meta.dropped_events, 2 * (1 + 37 + 69));
+  fathom_profile_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_2_threads),       T(test_4_threads),      T(test_8_threads),
       T(test_exited_and_live), T(test_live_snapshots), T(test_end_while_recording),
-      T(test_first_use_publication),
+      T(test_first_use_publication), T(test_timeline_batches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

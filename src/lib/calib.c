@@ -22,7 +22,7 @@ typedef struct calib_out { double zone_ns, untimed_ns; } calib_out;
 static double loop_cost(fathom_site *site) {
   double best = 0;
   for (int r = 0; r < 5; r++) {
-    enum { N = 20000 };
+    enum { N = 4000 };
     uint64_t a = fz_mono_ns();
     for (int i = 0; i < N; i++) {
       fathom_zone z = fathom_zone_begin_site(site);

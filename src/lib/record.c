@@ -152,14 +152,17 @@ __attribute__((always_inline)) static inline void hist_add(fz_thread *t, fz_node
 
 
 /* How it works: a zone's end updates count, total, min, max and the squares in place, but
- * only notes (node, duration) for the histogram; every FZ_PEND zones this loop adds the
- * batch. Computing a bucket and its slot address depends on the duration just read, and
- * done at every end that chain delayed the next timer read by ~4 ns on the machines we
- * measured; in this loop it costs a fraction of that. Snapshots add the pending entries
- * too, so no sample is missing from a model. */
+ * only notes (node, duration, begin) for the histogram and the timeline; every FZ_PEND
+ * zones this loop adds the batch. The timer read waits for the work before it on the CPUs
+ * we measured (a dependent chain between two reads adds its whole latency), so computing a
+ * bucket and its slot address at every end delayed the next read by ~4 ns, and a ring push
+ * (its head, its room check, a 24-byte event) by ~2.5 ns; here they cost a fraction of
+ * that, and the ring's head is published once per batch. Snapshots add the pending entries
+ * too (histogram samples and events), so nothing is missing from a model. */
 void fz_pend_flush(fz_thread *t) {
   uint32_t k = t->n_pend;
   for (uint32_t i = 0; i < k; i++) hist_add(t, t->pend[i].node, t->pend[i].d);
+  if (t->ring) fz_ring_push_pend(t->ring, t->pend, k);
   FZ_STR(t->n_pend, 0);
 }
 
@@ -405,8 +408,9 @@ static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
 }
 
 /* The fast close of a zone's top entry (not for muted nodes): the duration is recorded in
- * ticks, converted only when a model is built; its histogram slot waits in the thread's
- * batch. Returns 1 when the batch is full and must be flushed (by the caller, last). */
+ * ticks, converted only when a model is built; its histogram slot and its timeline event
+ * wait in the thread's batch. Returns 1 when the batch is full and must be flushed (by the
+ * caller, last). */
 __attribute__((always_inline)) static inline int close_top_fast(fz_thread *t, fz_entry *e,
                                                                 uint64_t t1, uint64_t *ns) {
   fz_node *n = e->node;
@@ -415,8 +419,8 @@ __attribute__((always_inline)) static inline int close_top_fast(fz_thread *t, fz
   uint32_t k = t->n_pend;
   FZ_ST(t->pend[k].node, n);
   FZ_ST(t->pend[k].d, d);
+  FZ_ST(t->pend[k].t0, e->t0);
   FZ_STR(t->n_pend, k + 1);
-  if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
   FZ_ST(t->top, e - 1);
   if (ns) *ns = fz_ticks_to_ns(d);
   return k + 1 == FZ_PEND;

@@ -91,10 +91,12 @@ typedef struct fz_chunk {      /* node/block memory, freed only when the thread 
   _Alignas(64) unsigned char mem[];
 } fz_chunk;
 
-#define FZ_PEND 32                /* completed zones whose histogram slot is still to add */
+#define FZ_PEND 32                /* completed zones whose histogram slot (and timeline event)
+                                     are still to add */
 typedef struct fz_pend {
   fz_node *node;
   uint64_t d;                  /* duration, ticks */
+  uint64_t t0;                 /* begin, ticks (for the timeline's event) */
 } fz_pend;
 
 /* An entry whose t0 has FZ_T0_SPECIAL set was begun by the special path; its handle's tag is
@@ -271,7 +273,8 @@ __attribute__((always_inline)) static inline void fz_node_add(fz_node *n, uint64
  * dropped_hist and kept out of the histogram only). Zone ends batch the histogram instead. */
 void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
 
-/* Adds every pending histogram sample of t and empties the batch (owner thread). */
+/* Adds every pending histogram sample of t, pushes their timeline events to t's ring (when
+ * the timeline is on) and empties the batch (owner thread). */
 void fz_pend_flush(fz_thread *t);
 
 /* ---- record_probe.c: the special path (probes, time sampling) ---- */

@@ -345,6 +345,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   }
   fz_g.end_ticks = fz_ticks();
   fz_g.cpu_at_end_ns = fz_process_cpu_ns();
+  fz_clock_refine();
   uint32_t g = fz_g.session_gen;
   FZ_STR(fz_rec_gen, 0);
   fz_g.active = 0;

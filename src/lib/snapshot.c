@@ -69,6 +69,7 @@ typedef struct build {
   int oom;
   uint32_t gen;
   double root_flops;       /* FLOPs declared outside any zone */
+  uint64_t pend_over;      /* batched events the trace's cap left out */
 } build;
 
 static uint64_t hash_nc(const char *n, const char *c) {
@@ -362,10 +363,12 @@ static void fill_meta(build *b, uint32_t g, int final) {
   long nc = sysconf(_SC_NPROCESSORS_ONLN);
   m->n_cpus = nc > 0 ? (uint32_t)nc : 1;
   m->level = fz_g.cfg.level;
-  m->clock_source = strdup(fz_clk.source);
-  m->clock_resolution_ns = fz_clk.resolution_ns;
-  m->clock_read_ns = fz_clk.read_ns;
-  m->tsc_hz = fz_clk.hz;
+  fz_clock ck;
+  fz_clock_info(&ck);
+  m->clock_source = strdup(ck.source);
+  m->clock_resolution_ns = ck.resolution_ns;
+  m->clock_read_ns = ck.read_ns;
+  m->tsc_hz = ck.hz;
   m->zone_cost_ns = fz_g.zone_cost_ns;
   uint64_t cpu_end = final ? fz_g.cpu_at_end_ns : fz_process_cpu_ns();
   m->cpu_time_ns = cpu_end > fz_g.cpu_at_start_ns ? (double)(cpu_end - fz_g.cpu_at_start_ns) : 0;
@@ -378,7 +381,7 @@ static void fill_meta(build *b, uint32_t g, int final) {
     m->fathom_bytes += FZ_LD(t->bytes);
   }
   m->misuse = misuse;
-  m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() : 0;
+  m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() + b->pend_over : 0;
   uint64_t timed = 0, probes = 0;
   for (uint32_t i = 0; i < b->p->n_nodes; i++) {
     m->n_zones += b->p->nodes[i].stats.count;
@@ -583,6 +586,7 @@ static void fill_resources(build *b) {
 fathom_profile *fz_build_profile(uint32_t g, int final) {
   int saved = errno;
   fz_alloc_pause();
+  fz_clock_refine(); /* the rate over all the time so far; fixed while this model is built */
   build b;
   memset(&b, 0, sizeof b);
   b.gen = g;
@@ -638,6 +642,7 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};
       fz_timeline_read(on_event, &c);   /* the caller holds the drain lock too */
+      b.pend_over = fz_timeline_read_pending(g, on_event, &c);
       if (p->n_events) qsort(p->events, p->n_events, sizeof *p->events, cmp_event);
       if (p->n_counter_events)
         qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);
