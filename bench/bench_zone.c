@@ -1,5 +1,6 @@
 /* bench_zone.c: per-zone costs of the recorder against the floor of two raw timer reads:
- * tsc_pair_ns, zone_disabled_ns, zone_basic_ns, zone_timeline_ns, counter_ns,
+ * tsc_pair_ns, zone_skeleton_ns (a bare push/pop around the two reads, for scale),
+ * zone_disabled_ns, zone_basic_ns, zone_timeline_ns, counter_ns,
  * basic_bytes_per_zone, threads2_speedup. Each figure is the best of several repeats, and
  * each is printed only after the profile confirms every zone was recorded. */
 #include <fathom.h>
@@ -22,6 +23,39 @@ static double time_tsc_pair(long n) {
       acc += b - a;
     }
     sink += acc;
+    double per = (double)(bench_now_ns() - t0) / (double)n;
+    if (per < best) best = per;
+  }
+  return best;
+}
+
+/* The skeleton of a zone, for scale: what any recorder with an out-of-line begin and end
+ * pays before it records anything. Begin pushes a stack entry and reads the counter; end
+ * reads it again, adds the duration to one total and pops. No call tree, no statistics, no
+ * histogram, no checks: fathom's zone does all of these on top. */
+typedef struct skel_entry { uint64_t t0; } skel_entry;
+static __thread skel_entry skel_stack[64];
+static __thread unsigned skel_depth;
+static __thread uint64_t skel_total, skel_count;
+__attribute__((noinline)) static skel_entry *skel_begin(void) {
+  skel_entry *e = &skel_stack[++skel_depth & 63];
+  e->t0 = bench_rdtsc();
+  return e;
+}
+__attribute__((noinline)) static void skel_end(skel_entry *e) {
+  uint64_t t1 = bench_rdtsc();
+  skel_total += t1 - e->t0;
+  skel_count++;
+  skel_depth = (unsigned)(e - skel_stack) - 1;
+}
+static double time_skeleton(long n) {
+  double best = 1e18;
+  for (int r = 0; r < REPEATS; r++) {
+    uint64_t t0 = bench_now_ns();
+    for (long i = 0; i < n; i++) {
+      skel_end(skel_begin());
+      __asm__ volatile("" ::: "memory");
+    }
     double per = (double)(bench_now_ns() - t0) / (double)n;
     if (per < best) best = per;
   }
@@ -118,6 +152,12 @@ int main(int argc, char **argv) {
   double pair = time_tsc_pair(n);
   bench_check(sink != 0, "tsc_pair_ns", "timer did not advance");
   bench_print("tsc_pair_ns", pair, "ns");
+
+  double skel = time_skeleton(n);
+  bench_check(skel_count == (uint64_t)n * REPEATS && skel_total > 0 && skel_depth == 0,
+              "zone_skeleton_ns", "skeleton zones not all recorded");
+  bench_print("zone_skeleton_ns", skel, "ns");
+  bench_print("zone_skeleton_over_tsc_pair", skel / pair, "ratio");
 
   /* disabled: no session at all (the macro's runtime check only) */
   double dis = time_zones(n * 5);

@@ -1,6 +1,7 @@
 /* pipeline_bench.c: the reference workload (the demo pipeline) run once, compiled with
  * fathom (pipeline_on: a session at PIPELINE_LEVEL, default BASIC, governor per
- * PIPELINE_GOVERNOR, budget PIPELINE_BUDGET percent if set, text report on stderr with
+ * PIPELINE_GOVERNOR, budget PIPELINE_BUDGET percent if set, background monitor per
+ * PIPELINE_MONITOR (default on; the governor needs it), text report on stderr with
  * PIPELINE_REPORT) or without (pipeline_off, FATHOM_DISABLE). Prints "wall_ns zones
  * checksum" for bench/run.sh to interleave and compare. */
 #include <stdio.h>
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   if (lv && fathom_level_parse(lv, &c.level) != 0) return 2;
   if (gv) c.governor = atoi(gv) != 0;
   if (getenv("PIPELINE_BUDGET")) c.max_overhead_percent = atof(getenv("PIPELINE_BUDGET"));
+  if (getenv("PIPELINE_MONITOR")) c.monitor = atoi(getenv("PIPELINE_MONITOR")) != 0;
   if (fathom_session_begin("pipeline_bench", &c) != 0) return 1;
 #endif
   uint64_t t0 = now_ns();
