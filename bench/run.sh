@@ -20,8 +20,10 @@ same() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= 1e-9*(a<
 N=${PIPELINE_RECORDS:-500000}
 RUNS=${PIPELINE_RUNS:-7}
 pipeline() {
-  local name=$1 level=$2 gov=$3 ratios=() on=() zones=0 i t_off z_off s_off t_on z_on s_on
-  for i in $(seq 1 "$RUNS"); do
+  local name=$1 level=$2 gov=$3 ratios=() on=() zones=0 i t_off z_off s_off t_on z_on s_on runs=$RUNS
+  # the < 1 % goal is within this host's pair-to-pair noise (a few %): more pairs for it
+  [[ $name == basic_overhead_pct ]] && runs=${PIPELINE_BASIC_RUNS:-15}
+  for i in $(seq 1 "$runs"); do
     read -r t_off z_off s_off < <("$B/pipeline_off" "$N") || fail=1
     read -r t_on z_on s_on < <(PIPELINE_LEVEL=$level PIPELINE_GOVERNOR=$gov "$B/pipeline_on" "$N") || fail=1
     if ! same "$s_off" "$s_on"; then echo "BENCH-FAIL $name: checksums differ ($s_off vs $s_on)"; fail=1; fi
