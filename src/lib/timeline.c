@@ -2,9 +2,9 @@
  *
  * How it works: each thread's ring (a power of two of fz_tev) is filled by its owner: the
  * plain zones' events in batches of up to 32 (when the thread's histogram batch is flushed,
- * record.c), special zones' and counters' events one by one; the flusher wakes every 5 ms, and under drain_lock copies each
- * ring's events from tail to head into the spill file (an unlinked tmpfile) with the
- * thread's index, then publishes the new tail. Events beyond max_trace_events are counted as
+ * record.c), special zones' and counters' events one by one. The flusher wakes every 5 ms,
+ * and under drain_lock copies each ring's events from tail to head into the spill file (an
+ * unlinked tmpfile) with the thread's index, then publishes the new tail. Events beyond max_trace_events are counted as
  * dropped, never stored, so the file is bounded. */
 #include <errno.h>
 #include <stdlib.h>
