@@ -57,14 +57,11 @@ void fz_ring_push_counter(fz_thread *t, uint32_t id, uint64_t ticks, double valu
 }
 
 void fz_ring_push_pend(fz_ring *r, const fz_pend *pend, uint32_t n) {
-  uint64_t h = r->head, tail = r->tail_cache, dropped = 0;
+  uint64_t h = r->head, dropped = 0;
   for (uint32_t i = 0; i < n; i++) {
-    if (h - tail > r->mask) {
-      tail = r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-      if (h - tail > r->mask) {
-        dropped++;
-        continue;
-      }
+    if (!fz_ring_room(r, h)) {
+      dropped++;
+      continue;
     }
     fz_tev *e = &r->ev[h & r->mask];
     e->t0 = pend[i].t0;

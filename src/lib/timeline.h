@@ -28,15 +28,20 @@ typedef struct fz_ring {
   _Alignas(64) fz_tev ev[];
 } fz_ring;
 
+/* Whether slot h is free (producer): the cached tail first, the consumer's tail when the
+ * ring looks full. */
+static inline int fz_ring_room(fz_ring *r, uint64_t h) {
+  if (__builtin_expect(h - r->tail_cache <= r->mask, 1)) return 1;
+  r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+  return h - r->tail_cache <= r->mask;
+}
+
 static inline void fz_ring_push(fz_ring *r, uint64_t t0, uint64_t t1, uint32_t id,
                                 uint32_t depth) {
   uint64_t h = r->head;
-  if (__builtin_expect(h - r->tail_cache > r->mask, 0)) {
-    r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-    if (h - r->tail_cache > r->mask) {
-      __atomic_store_n(&r->dropped, r->dropped + 1, __ATOMIC_RELAXED);
-      return;
-    }
+  if (!fz_ring_room(r, h)) {
+    __atomic_store_n(&r->dropped, r->dropped + 1, __ATOMIC_RELAXED);
+    return;
   }
   fz_tev *e = &r->ev[h & r->mask];
   e->t0 = t0;
