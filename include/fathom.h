@@ -29,7 +29,7 @@ extern "C" {
 #define FATHOM_VERSION_STRING "0.1.0"
 
 /* Version of the JSON profile schema this library writes and reads (docs/json-schema.md). */
-#define FATHOM_SCHEMA_VERSION 3
+#define FATHOM_SCHEMA_VERSION 4
 
 /* ---------------------------------------------------------------------------------------
  * Errors: functions return 0 or a negative FATHOM_E_* code. Codes are never renumbered. */
@@ -273,19 +273,48 @@ typedef struct fathom_hist {
 
 #define FATHOM_HIST_BUCKETS (40 * 64)
 
+/* Which figures are exact and which are estimates (docs/estimates.md):
+ * - count is always exact.
+ * - When timed == count (or timed == 0: hand-built models, schema-1 files) every call was
+ *   timed: total, self, mean, min, max and stddev are exact, percentiles exact to the
+ *   histogram's resolution (0.78 %), and the *_se_ns fields are 0.
+ * - When timed < count the governor timed a random sample of the calls (each call timed
+ *   with a known probability, decided again and again over the whole run): total_ns,
+ *   self_ns, mean_ns, stddev_ns and the percentiles are unbiased estimates of the whole run
+ *   (Horvitz-Thompson: each timed call weighs the inverse of its probability of being
+ *   timed), total_se_ns and self_se_ns their standard errors, pct_lo_ns/pct_hi_ns 95 %
+ *   intervals of the percentiles; min_ns and max_ns are those of the timed calls (bounds:
+ *   the true min is at most min_ns, the true max at least max_ns).
+ * - fathom's own calibrated cost (the zones' and hooks' work inside a zone's interval) is
+ *   taken out of total_ns and self_ns; overhead_ns says how much was. */
+#define FATHOM_PCT_N 5          /* p50, p90, p95, p99, p99.9: the index of pct_lo_ns/hi_ns */
 typedef struct fathom_stats {
   uint64_t count;
   uint64_t timed;       /* calls whose duration was measured (0 in hand-built models and
-                           schema-1 files: every call): count unless the governor
-                           sampled timing; min/max/mean/stddev/percentiles describe these and
-                           total_ns is their sum scaled by count/timed */
+                           schema-1 files: every call) */
   uint64_t total_ns;    /* inclusive; for zones rolled up across paths, recursion counted once */
   uint64_t self_ns;     /* total minus time in child zones */
   uint64_t min_ns, max_ns;
   double mean_ns;       /* mean duration of one call */
-  double stddev_ns;     /* sample standard deviation of one call's duration */
+  double stddev_ns;     /* standard deviation of one call's duration */
   double p50_ns, p90_ns, p95_ns, p99_ns, p999_ns;
+  /* schema 4 */
+  double total_se_ns;   /* standard error of total_ns (0: exact) */
+  double self_se_ns;    /* standard error of self_ns (0: exact) */
+  double pct_lo_ns[FATHOM_PCT_N], pct_hi_ns[FATHOM_PCT_N]; /* 95 % intervals of p50..p99.9
+                           (both equal to the percentile when every call was timed) */
+  double overhead_ns;   /* fathom's calibrated cost taken out of total_ns (own zone work
+                           inside the interval and that of the zones nested in it) */
 } fathom_stats;
+
+/* 1 when the timing figures of st are estimates from a sample of the calls. */
+static inline int fathom_stats_estimated(const fathom_stats *st) {
+  return st->timed != 0 && st->timed < st->count;
+}
+/* Standard error of mean_ns (0: exact). */
+static inline double fathom_stats_mean_se_ns(const fathom_stats *st) {
+  return st->count ? st->total_se_ns / (double)st->count : 0.0;
+}
 
 typedef struct fathom_metric_stats {
   char *name;
@@ -314,22 +343,29 @@ typedef enum fathom_res_id {
   FATHOM_RES_FP_OPS,           /* hardware floating-point operations, where counted */
   FATHOM_RES_WALL_NS,          /* wall time of the probed calls (their CPU share is
                                   CPU / this, not CPU / the zone's average) */
+  FATHOM_RES_CPU_NS,           /* thread CPU time, user + system (exact per call; schema 4).
+                                  The user/system split (the two ids above) is the kernel's
+                                  tick-sampled estimate: recorded only where the zone's
+                                  probed CPU spans enough ticks to mean something, else
+                                  only this sum is (mask says which) */
   FATHOM_RES_N
 } fathom_res_id;
 /* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
  * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
- * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns"; NULL out of
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns"; NULL out of
  * range. */
 FATHOM_EXTERN const char *fathom_res_name(int id);
 
 typedef struct fathom_res {
   uint64_t samples;          /* calls the probes measured (0: none) */
-  uint32_t sample_every;     /* probing interval in force at the end: 1 call in N */
+  uint32_t sample_every;     /* probing interval in force at the end: 1 call in N on average */
   uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
-  double sum[FATHOM_RES_N];  /* sums over the probed calls, nested zones included (only
-                                where mask bit i is set); the estimate for all calls is
-                                sum * count / samples. CPU user + system is exact; their
-                                split is the kernel's tick sampling */
+  double sum[FATHOM_RES_N];  /* schema 4: estimates of the totals over ALL calls, nested
+                                zones included (only where mask bit i is set): each probed
+                                call weighs the inverse of its probability of being probed
+                                (probed calls are a random sample), so sum / count is the
+                                mean per call. Files of schemas 1-3 (sums over the probed
+                                calls) are scaled by count / samples when loaded. */
 } fathom_res;
 
 typedef struct fathom_alloc {
@@ -434,8 +470,11 @@ typedef struct fathom_meta {
   double clock_resolution_ns;
   double clock_read_ns;   /* measured cost of one timer read */
   double tsc_hz;          /* 0 when not the TSC */
-  double zone_cost_ns;    /* measured cost of one zone (begin+end) at this level */
-  double overhead_ns;     /* zones recorded x zone_cost_ns */
+  double zone_cost_ns;    /* measured cost of one timed zone (begin+end) at this level */
+  double overhead_ns;     /* what the zones cost: timed calls x zone_cost_ns + counted-only
+                             calls x untimed_cost_ns + probed calls x probe_cost_ns (the
+                             -finstrument-functions hooks at their own costs); fathom's
+                             fixed costs are apart (fixed_cost_ns) */
   double overhead_pct;    /* overhead_ns over the process CPU time of the session */
   double cpu_time_ns;     /* process CPU time during the session */
   uint64_t n_zones;       /* zone calls recorded, all threads */
@@ -452,6 +491,18 @@ typedef struct fathom_meta {
   uint32_t sample_every;  /* initial probing interval */
   int alloc_tracking;     /* 1: allocations were tracked */
   uint64_t dropped_snapshots; /* memory snapshots beyond the cap */
+  /* schema 4 */
+  double untimed_cost_ns; /* a counted-only zone call (its calls sampled, this one untimed) */
+  double zone_cost_in_ns; /* of zone_cost_ns, the part inside the zone's own interval */
+  double hook_cost_ns;    /* a timed -finstrument-functions call (enter + exit hooks) */
+  double hook_untimed_cost_ns; /* a counted-only one */
+  double hook_cost_in_ns; /* of hook_cost_ns, the part inside the function's interval */
+  uint64_t n_timed;       /* zone calls timed, all threads (n_zones when every call was) */
+  double setup_ns;        /* fixed cost: session begin (clock and cost calibration) */
+  double build_ns;        /* fixed cost: building this model and its analysis */
+  double fixed_cost_ns;   /* setup_ns + monitor_cpu_ns (the background thread: monitor,
+                             governor, live tasks) + build_ns; never counted in overhead_ns
+                             and never a reason to thin the zones */
 } fathom_meta;
 
 /* Whether a probe worked on this machine. */

@@ -67,7 +67,12 @@ typedef struct fathom_sla_result {
   double target_ns;
   double actual_ns;       /* the zone's percentile (NaN when the zone has no calls) */
   uint64_t count;         /* calls it rests on */
-  int met;                /* 1 met, 0 missed, -1 not measurable (no calls) */
+  int met;                /* 1 met, 0 missed, -1 not measurable (no calls), -2 not enough
+                             data: too few timed calls, or the target inside the
+                             percentile's 95 % interval (schema 4) */
+  /* schema 4 */
+  uint64_t timed;         /* timed calls the percentile rests on */
+  double actual_lo_ns, actual_hi_ns; /* 95 % interval of actual_ns (= actual_ns when exact) */
 } fathom_sla_result;
 
 /* Throughput of one zone or counter (seed 002's get_throughput_stats). */
@@ -79,6 +84,9 @@ typedef struct fathom_throughput_info {
   double window_s;        /* the window the next two figures use */
   double last_per_s;      /* over the last window_s seconds of the session */
   double peak_per_s;      /* highest over any window_s-long window (NaN when not sampled) */
+  /* schema 4 */
+  uint64_t calls;         /* zone: calls counted (exact); counter: updates */
+  uint64_t timed;         /* zone: calls timed (time per call rests on these); counter: 0 */
 } fathom_throughput_info;
 
 /* Live windowed throughput (fathom_throughput). */

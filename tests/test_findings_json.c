@@ -30,8 +30,8 @@ static fathom_profile *rich(void) {
   analyze(p);
   p->throughput = calloc(2, sizeof *p->throughput);
   p->n_throughput = 2;
-  p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, 0, 100.5, 60, 99.25, 120};
-  p->throughput[1] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, 0, 1e6, 60, 2e6, NAN};
+  p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, 0, 100.5, 60, 99.25, 120, 0, 0};
+  p->throughput[1] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, 0, 1e6, 60, 2e6, NAN, 0, 0};
   return p;
 }
 

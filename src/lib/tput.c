@@ -369,14 +369,15 @@ void fz_tput_fill(fathom_profile *p, int final) {
     for (uint32_t i = 0; i < p->n_zones; i++) {
       const fathom_zone_info *z = &p->zones[i];
       uint32_t s = series_find(FATHOM_TPUT_ZONE, z->name ? z->name : "", z->component ? z->component : "");
-      v[i] = (fathom_throughput_info){FATHOM_TPUT_ZONE, i, 0, 0, 0, 0};
+      v[i] = (fathom_throughput_info){FATHOM_TPUT_ZONE, i, 0, 0, 0, 0, z->stats.count,
+                                        z->stats.timed ? z->stats.timed : z->stats.count};
       fill_one(&v[i], s, (double)z->stats.count, t_end, ring, zero_if_unseen);
     }
     for (uint32_t i = 0; i < p->n_counters; i++) {
       const fathom_counter_info *c = &p->counters[i];
       uint32_t s = series_find(FATHOM_TPUT_COUNTER, c->name ? c->name : "", NULL);
       fathom_throughput_info *o = &v[p->n_zones + i];
-      *o = (fathom_throughput_info){FATHOM_TPUT_COUNTER, i, 0, 0, 0, 0};
+      *o = (fathom_throughput_info){FATHOM_TPUT_COUNTER, i, 0, 0, 0, 0, c->n_updates, 0};
       fill_one(o, s, counter_figure(c), t_end, ring, zero_if_unseen);
     }
     free(p->throughput);
