@@ -620,6 +620,16 @@ FATHOM_EXTERN int fathom_mem_snapshot_diff(const fathom_profile *p, const char *
 
 FATHOM_EXTERN void fathom_profile_free(fathom_profile *p);
 
+/* Checks that a profile's figures add up (docs/estimates.md lists the rules): self <= total,
+ * the children's totals <= their parent's, each thread's top-level totals <= the session's
+ * duration, no share above 100 %, user and system CPU >= 0, timed <= count, percentiles
+ * ordered and inside [min, max], errors >= 0, every index in range. Small slack is allowed
+ * for rounding (1 ns per figure added). When msg is not NULL, up to cap bytes of messages
+ * are written there, one violation per line, NUL-terminated (truncated with "...\n" when
+ * they do not fit). Returns the number of violations (0: every rule holds) or
+ * FATHOM_E_INVAL (p NULL). */
+FATHOM_EXTERN int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap);
+
 /* A live snapshot of the active session's model; caller frees. NULL if none active or out
  * of memory. Other threads keep recording while it is taken (figures may lag by a call). */
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void);
