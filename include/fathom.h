@@ -424,6 +424,9 @@ typedef struct fathom_thread_info {
   uint32_t n_open;        /* zones still open when the profile was built */
   uint64_t n_zones;       /* zones recorded */
   uint64_t n_dropped;     /* zones not recorded because a cap was reached */
+  /* schema 4 */
+  uint64_t n_recorded;    /* calls whose durations the program gave (fathom_zone_record):
+                             their times are not bounded by the thread's wall time */
 } fathom_thread_info;
 
 typedef enum fathom_metric_kind {

@@ -3,9 +3,10 @@
  *                                counters and a size), with a timeline;
  *   cli_gen --detailed OUT.json  the same workload recorded at DETAILED (probes, the monitor,
  *                                FLOPs, a memory snapshot where allocation tracking works);
- *   cli_gen --model OUT.json     a hand-built schema-2 model with every resource section
- *                                filled (series, GPUs, snapshots, governor actions, leaks),
- *                                saved with fathom_profile_save.
+ *   cli_gen --model OUT.json     a hand-built model with every resource section filled
+ *                                (series, GPUs, snapshots, governor actions, leaks) and
+ *                                schema-4 estimates (a zone's timing sampled, fixed costs, CPU
+ *                                known only as user + system), saved with fathom_profile_save.
  * Invariant: exits 0 only if the session ended cleanly (or the model was saved) and the file
  * was written; it never reads FATHOM_* variables, so the test's environment cannot change
  * what it records. */
@@ -112,6 +113,28 @@ static int write_model(const char *path) {
   }
   p->zones[0].flops = p->nodes[0].flops = 2e9;
   p->zones[1].gov = p->nodes[1].gov = FATHOM_GOV_PROBES_THINNED;
+  /* schema 4: load_batch's timing sampled (50 of 200 calls timed), its total an estimate
+   * with a standard error of 20 ms and its p99 with a 95 % interval; train_step's CPU known
+   * only as user + system */
+  for (int k = 0; k < 2; k++) {
+    fathom_stats *st = k ? &p->zones[1].stats : &p->nodes[1].stats;
+    st->timed = 50;
+    st->total_se_ns = st->self_se_ns = 20e6;
+    st->p50_ns = st->p90_ns = st->p95_ns = st->p99_ns = st->p999_ns = 5e6;
+    for (int q = 0; q < FATHOM_PCT_N; q++) st->pct_lo_ns[q] = 4.5e6, st->pct_hi_ns[q] = 5.5e6;
+  }
+  p->zones[1].gov |= FATHOM_GOV_TIME_SAMPLED;
+  p->zones[1].time_every = p->nodes[1].time_every = 4;
+  for (int k = 0; k < 2; k++) {
+    fathom_res *r = k ? &p->zones[0].res : &p->nodes[0].res;
+    r->mask = 1u << FATHOM_RES_CPU_NS | 1u << FATHOM_RES_READ_BYTES;
+    r->sum[FATHOM_RES_CPU_NS] = 1e8;
+  }
+  m->n_zones = 300;
+  m->n_timed = 150;
+  m->setup_ns = 2e6;
+  m->build_ns = 5e6;
+  m->fixed_cost_ns = 7e6;
   fathom_resources *r = &p->res;
   *r = (fathom_resources){.monitored = 1, .n_samples = 2, .wall_s = 4, .cpu_user_s = 3,
                           .cpu_sys_s = 0.5, .cpu_pct_mean = 87.5, .cpu_pct_max = 99,

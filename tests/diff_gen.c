@@ -13,6 +13,19 @@
  *       T  10 calls of ~1 us, 2x slower                  -> below the default --min-share
  *   diff_gen other OUT.json   "new" recorded at DETAILED with the TSC and no allocation
  *                             tracking (what cannot be compared)
+ * and profiles whose timing was sampled (schema 4 estimates: 1 call in 100 timed, a simple
+ * random sample; totals, means and percentiles estimated from the timed calls with their
+ * standard errors and 95 % intervals; the histograms weighted, summing to the calls):
+ *   diff_gen ebase OUT.json   the baseline: zones H, K, W sampled, X exact, 200,000 calls each
+ *   diff_gen enew OUT.json    after a change:
+ *       H  sampled, every call 0.3 % slower    -> within the sampling error: not flagged
+ *       X  exact, every call 0.3 % slower      -> beyond noise (the same change, all timed)
+ *       K  sampled, every call 10 % slower     -> beyond the sampling error: regressed
+ *       W  sampled, 1.5 % slower; its recorded standard error is 3 % of its total (a
+ *          sampling rate that varied) where a simple random sample would give 0.13 %
+ *                                              -> within noise only if that error is used
+ *   diff_gen erun OUT.json    ebase run again: the same calls, another random sample timed
+ *                             (identical runs: nothing may be flagged)
  * Every zone is a child of one top-level zone "main". Durations are deterministic.
  * Invariant: exits 0 only when the file was written. */
 #include <math.h>
@@ -43,6 +56,101 @@ static uint32_t bucket_of(uint64_t v) {
   uint32_t k = (uint32_t)top - 5, w = 1u << (k - 1);
   uint32_t b = k * 64 + (uint32_t)(v / w - 64);
   return b < FATHOM_HIST_BUCKETS ? b : FATHOM_HIST_BUCKETS - 1;
+}
+
+/* Every call timed: each percentile's interval is the percentile itself. */
+static void set_exact_intervals(fathom_stats *st) {
+  const double v[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
+  for (int k = 0; k < FATHOM_PCT_N; k++) st->pct_lo_ns[k] = st->pct_hi_ns[k] = v[k];
+}
+
+/* Lowest value of bucket b and its width (layout on fathom_hist, unit 1 ns). */
+static double bucket_lo(uint32_t b) {
+  if (b < 128) return b;
+  uint32_t k = b / 64, sub = b % 64;
+  return (double)(64 + sub) * (double)(1ull << (k - 1));
+}
+static double bucket_width(uint32_t b) { return b < 128 ? 1 : (double)(1ull << (b / 64 - 1)); }
+
+/* The edge (lower, or upper when hi) of the bucket holding the calls at fraction frac of the
+ * histogram's cumulative counts. */
+static double frac_edge(const fathom_hist *h, double frac, int hi) {
+  double total = 0, seen = 0;
+  for (uint32_t i = 0; i < h->n; i++) total += (double)h->count[i];
+  uint32_t b = h->bucket[h->n - 1];
+  for (uint32_t i = 0; i < h->n; i++) {
+    seen += (double)h->count[i];
+    if (seen >= frac * total * (1 - 1e-12)) {
+      b = h->bucket[i];
+      break;
+    }
+  }
+  return hi ? bucket_lo(b) + bucket_width(b) : bucket_lo(b);
+}
+
+/* Sampled timing: of the n calls v[], the `timed` ones (a simple random sample picked with
+ * seed) were measured, each standing for n / timed calls. Fills estimates like the recorder's:
+ * total = n x the timed mean, its standard error (se_factor x that of a simple random sample),
+ * the weighted histogram and 95 % intervals of the percentiles from the timed ranks. */
+static void fill_sampled(fathom_stats *st, fathom_hist *h, const uint64_t *v, uint64_t n,
+                         uint64_t timed, uint32_t seed, double se_factor) {
+  unsigned char *pick = zalloc(n, 1);
+  uint32_t x = seed;
+  for (uint64_t k = 0; k < timed;) {   /* timed distinct calls, deterministic */
+    x = x * 1664525u + 1013904223u;
+    uint64_t i = (uint64_t)((double)(x >> 8) / 16777216.0 * (double)n);
+    if (i < n && !pick[i]) {
+      pick[i] = 1;
+      k++;
+    }
+  }
+  uint64_t w = n / timed;   /* each timed call stands for w calls (n a multiple of timed) */
+  uint64_t *dense = zalloc(FATHOM_HIST_BUCKETS, sizeof *dense);
+  double sum = 0, m2 = 0, mean_t;
+  memset(st, 0, sizeof *st);
+  st->min_ns = UINT64_MAX;
+  for (uint64_t i = 0; i < n; i++) {
+    if (!pick[i]) continue;
+    sum += (double)v[i];
+    dense[bucket_of(v[i])] += w;
+    if (v[i] < st->min_ns) st->min_ns = v[i];
+    if (v[i] > st->max_ns) st->max_ns = v[i];
+  }
+  mean_t = sum / (double)timed;
+  for (uint64_t i = 0; i < n; i++)
+    if (pick[i]) m2 += ((double)v[i] - mean_t) * ((double)v[i] - mean_t);
+  st->count = n;
+  st->timed = timed;
+  st->mean_ns = mean_t;
+  st->total_ns = (uint64_t)llround(mean_t * (double)n);
+  st->self_ns = st->total_ns;
+  st->stddev_ns = sqrt(m2 / (double)(timed - 1));
+  double N = (double)n, t = (double)timed;
+  st->total_se_ns = se_factor * N * st->stddev_ns * sqrt((1 - t / N) / t);
+  st->self_se_ns = st->total_se_ns;
+  h->unit_ns = 1;
+  for (uint32_t b = 0; b < FATHOM_HIST_BUCKETS; b++) h->n += dense[b] != 0;
+  h->bucket = zalloc(h->n, sizeof *h->bucket);
+  h->count = zalloc(h->n, sizeof *h->count);
+  for (uint32_t b = 0, k = 0; b < FATHOM_HIST_BUCKETS; b++)
+    if (dense[b]) {
+      h->bucket[k] = b;
+      h->count[k++] = dense[b];
+    }
+  free(dense);
+  free(pick);
+  static const double q[FATHOM_PCT_N] = {50, 90, 95, 99, 99.9};
+  double *pv[FATHOM_PCT_N] = {&st->p50_ns, &st->p90_ns, &st->p95_ns, &st->p99_ns, &st->p999_ns};
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    double val = fathom_hist_percentile(h, q[k], st->min_ns, st->max_ns), f = q[k] / 100;
+    double c = t * f, sd = 1.959963984540054 * sqrt(t * f * (1 - f));
+    double rlo = floor(c - sd), rhi = ceil(c + sd);
+    double lo = rlo < 1 ? 0 : frac_edge(h, rlo / t, 0);
+    double hi = rhi > t ? frac_edge(h, 1, 1) : frac_edge(h, rhi / t, 1);
+    *pv[k] = val;
+    st->pct_lo_ns[k] = lo < val ? lo : val;
+    st->pct_hi_ns[k] = hi > val ? hi : val;
+  }
 }
 
 /* Stats and histogram of n durations v[]. */
@@ -79,6 +187,7 @@ static void fill(fathom_stats *st, fathom_hist *h, const uint64_t *v, uint64_t n
   st->p95_ns = fathom_hist_percentile(h, 95, st->min_ns, st->max_ns);
   st->p99_ns = fathom_hist_percentile(h, 99, st->min_ns, st->max_ns);
   st->p999_ns = fathom_hist_percentile(h, 99.9, st->min_ns, st->max_ns);
+  set_exact_intervals(st);
 }
 
 /* n durations around mean_ns, spread +-10 %, the same for the same (seed, i). */
@@ -98,22 +207,42 @@ typedef struct zspec {
   double mean_ns;
   uint32_t seed;
   uint64_t alloc_bytes, alloc_count;
+  uint64_t timed;        /* 0: every call timed; else a sample of this many */
+  uint32_t pick_seed;    /* which calls were timed */
+  double se_factor;      /* recorded standard error / a simple random sample's */
 } zspec;
 
 static int write_profile(const char *which, const char *path) {
-  int is_new = strcmp(which, "base") != 0, other = strcmp(which, "other") == 0;
+  int est = which[0] == 'e';
+  int is_new = strcmp(which, "base") != 0 && strcmp(which, "ebase") != 0 &&
+               strcmp(which, "erun") != 0;
+  int other = strcmp(which, "other") == 0, rerun = strcmp(which, "erun") == 0;
   double k = is_new ? 2.0 : 1.0;
   zspec z[MAX_ZONES];
   uint32_t nz = 0;
-  z[nz++] = (zspec){"A", "work", 10000, 100000 * k, 1, 0, 0};
-  z[nz++] = (zspec){"B", "work", 3, 0, 0, 0, 0};
-  z[nz++] = (zspec){"E", "io", is_new ? 150 : 100, 0, 0, 0, 0};
-  z[nz++] = (zspec){"F", "mem", 1000, 20000, 6, is_new ? 2097152 : 1048576, is_new ? 200 : 100};
-  z[nz++] = (zspec){"G", "work", 5000, 50000 / k, 7, 0, 0};
-  z[nz++] = (zspec){"S", "work", 1000, 30000, 8, 0, 0};
-  z[nz++] = (zspec){"T", "work", 10, 1000 * k, 9, 0, 0};
-  z[nz++] = is_new ? (zspec){"C", "work", 50, 40000, 10, 0, 0}
-                   : (zspec){"D", "work", 50, 40000, 11, 0, 0};
+  if (est) {
+    double small = is_new ? 1.003 : 1.0, big = is_new ? 1.10 : 1.0, mid = is_new ? 1.015 : 1.0;
+    uint32_t ps = rerun ? 1000 : is_new ? 2000 : 3000;   /* another sample in every run */
+    z[nz++] = (zspec){"H", "work", 200000, 10000, 21, 0, 0, 2000, ps + 1, 1};
+    z[nz++] = (zspec){"X", "work", 200000, 10000, 22, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"K", "work", 200000, 20000, 23, 0, 0, 2000, ps + 3, 1};
+    z[nz++] = (zspec){"W", "work", 200000, 10000, 24, 0, 0, 2000, ps + 4, 3.0 / 0.1285};
+    z[0].mean_ns *= small;
+    z[1].mean_ns *= small;
+    z[2].mean_ns *= big;
+    z[3].mean_ns *= mid;
+  } else {
+    z[nz++] = (zspec){"A", "work", 10000, 100000 * k, 1, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"B", "work", 3, 0, 0, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"E", "io", is_new ? 150 : 100, 0, 0, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"F", "mem", 1000, 20000, 6, is_new ? 2097152 : 1048576,
+                      is_new ? 200 : 100, 0, 0, 1};
+    z[nz++] = (zspec){"G", "work", 5000, 50000 / k, 7, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"S", "work", 1000, 30000, 8, 0, 0, 0, 0, 1};
+    z[nz++] = (zspec){"T", "work", 10, 1000 * k, 9, 0, 0, 0, 0, 1};
+    z[nz++] = is_new ? (zspec){"C", "work", 50, 40000, 10, 0, 0, 0, 0, 1}
+                     : (zspec){"D", "work", 50, 40000, 11, 0, 0, 0, 0, 1};
+  }
   fathom_profile *p = zalloc(1, sizeof *p);
   fathom_meta *m = &p->meta;
   m->schema_version = FATHOM_SCHEMA_VERSION;
@@ -139,7 +268,7 @@ static int write_profile(const char *which, const char *path) {
   p->zones[0].name = dup("main");
   p->zones[0].component = dup("app");
   p->zones[0].time_every = 1;
-  uint64_t child_ns = 0, calls = 1;
+  uint64_t child_ns = 0, calls = 1, untimed = 0;
   for (uint32_t i = 0; i < nz; i++) {
     uint64_t *v;
     if (z[i].name[0] == 'B') {   /* 3 calls, 5 % slower in new */
@@ -158,8 +287,14 @@ static int write_profile(const char *which, const char *path) {
     zi->name = dup(z[i].name);
     zi->component = dup(z[i].comp);
     zi->time_every = nd->time_every = 1;
-    fill(&nd->stats, &nd->hist, v, z[i].n);
-    fill(&zi->stats, &zi->hist, v, z[i].n);
+    if (z[i].timed) {
+      fill_sampled(&nd->stats, &nd->hist, v, z[i].n, z[i].timed, z[i].pick_seed, z[i].se_factor);
+      fill_sampled(&zi->stats, &zi->hist, v, z[i].n, z[i].timed, z[i].pick_seed, z[i].se_factor);
+      untimed += z[i].n - z[i].timed;
+    } else {
+      fill(&nd->stats, &nd->hist, v, z[i].n);
+      fill(&zi->stats, &zi->hist, v, z[i].n);
+    }
     free(v);
     nd->zone = i + 1;
     nd->parent = 0;
@@ -187,6 +322,7 @@ static int write_profile(const char *which, const char *path) {
   m->duration_ns = main_ns + 5000000;
   m->cpu_time_ns = (double)main_ns;
   m->n_zones = calls;
+  m->n_timed = calls - untimed;
   p->threads[0].n_zones = calls;
   int rc = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
   fathom_profile_free(p);
@@ -195,8 +331,12 @@ static int write_profile(const char *which, const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3 || (strcmp(argv[1], "base") && strcmp(argv[1], "new") && strcmp(argv[1], "other"))) {
-    fprintf(stderr, "usage: diff_gen base|new|other OUT.json\n");
+  static const char *const modes[] = {"base", "new", "other", "ebase", "enew", "erun"};
+  int ok = 0;
+  for (size_t i = 0; argc == 3 && i < sizeof modes / sizeof modes[0]; i++)
+    ok |= strcmp(argv[1], modes[i]) == 0;
+  if (!ok) {
+    fprintf(stderr, "usage: diff_gen base|new|other|ebase|enew|erun OUT.json\n");
     return 2;
   }
   return write_profile(argv[1], argv[2]);

@@ -84,7 +84,8 @@ FM_FN uint32_t add_node(fathom_profile *p, uint32_t z, uint32_t parent, uint32_t
   return p->n_nodes++;
 }
 
-/* Probed resources on node i and its zone: sums over `samples` calls. */
+/* Probed resources on node i and its zone: `samples` calls probed, sum the estimate of the
+ * total over every call (schema 4: no scaling by count / samples). */
 FM_FN void set_res(fathom_profile *p, uint32_t i, uint64_t samples, int id, double sum) {
   fathom_res *r[2] = {&p->nodes[i].res, &p->zones[p->nodes[i].zone].res};
   for (int k = 0; k < 2; k++) {
@@ -140,6 +141,34 @@ FM_FN void set_hist(fathom_zone_info *z, uint64_t ns_lo, uint64_t n_lo, uint64_t
   z->stats.max_ns = ns_hi;
 }
 
+
+/* Marks zone z's timing as estimated: `timed` of its calls timed, the total's standard error,
+ * and (k >= 0) the 95 % interval [lo, hi] of percentile k (0 p50, 1 p90, 2 p95, 3 p99, 4
+ * p99.9); the other intervals are the percentiles themselves. */
+FM_FN void set_estimated(fathom_profile *p, uint32_t z, uint64_t timed, double total_se, int k,
+                          double lo, double hi) {
+  fathom_stats *st = &p->zones[z].stats;
+  st->timed = timed;
+  st->total_se_ns = total_se;
+  const double v[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
+  for (int i = 0; i < FATHOM_PCT_N; i++) st->pct_lo_ns[i] = st->pct_hi_ns[i] = v[i];
+  if (k >= 0) {
+    st->pct_lo_ns[k] = lo;
+    st->pct_hi_ns[k] = hi;
+  }
+}
+
+/* Every finding figure whose unit is "%" and name says it is a share is within [0, 100]. */
+FM_FN void assert_shares_bounded(const fathom_profile *p) {
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    for (uint32_t k = 0; k < p->findings[i].n_figures; k++) {
+      const fathom_figure *g = &p->findings[i].figures[k];
+      if (strcmp(g->unit, "%") != 0 || !strstr(g->name, "share")) continue;
+      if (!(g->value >= 0 && g->value <= 100))
+        fail_msg("finding %s %s: %s = %g %%", fathom_finding_class_name((int)p->findings[i].cls),
+                 p->findings[i].path, g->name, g->value);
+    }
+}
 
 static fathom_thresholds thr __attribute__((unused));
 

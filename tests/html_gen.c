@@ -11,6 +11,9 @@
  *   html_gen empty OUT.html   a model with nothing in it (all zero, every string NULL)
  *   html_gen big N OUT.html   a hand-built model of N call-tree nodes (1000 zones, one
  *                             thread, branching 4); prints "html_bytes B html_ms T"
+ *   html_gen estimated OUT.html  a hand-built model whose hot zone's timing was sampled
+ *                             (schema 4: estimates with errors and intervals), estimated above
+ *                             its parent's time, with fixed costs and an SLA "not enough data"
  *
  * Invariant: uses only the public API (fathom.h). The hand-attached findings are detached
  * and freed here before fathom_profile_free, so the program owns exactly what it made. */
@@ -140,10 +143,11 @@ static attached make_attached(const fathom_profile *p) {
   f->path = dup("");
   f->summary = dup("1.2 M allocations of 64 B (" UTF8 ")");
   a.slas = zalloc(2, sizeof *a.slas);
-  a.slas[0] = (fathom_sla_result){dup("parse " HOSTILE), zp, 99, 1000, 15000, 240, 0};
-  a.slas[1] = (fathom_sla_result){dup("nosuch"), FATHOM_NONE, 50, 1e6, NAN, 0, -1};
+  a.slas[0] = (fathom_sla_result){dup("parse " HOSTILE), zp, 99, 1000, 15000, 240, 0, 240, 15000,
+                                  15000};
+  a.slas[1] = (fathom_sla_result){dup("nosuch"), FATHOM_NONE, 50, 1e6, NAN, 0, -1, 0, NAN, NAN};
   a.tput = zalloc(1, sizeof *a.tput);
-  a.tput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, zp, 1234.5, 60, 1000, 1500};
+  a.tput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, zp, 1234.5, 60, 1000, 1500, 240, 240};
   return a;
 }
 
@@ -244,6 +248,81 @@ static int big(long n, const char *out) {
   return 0;
 }
 
+/* ---- estimated: sampled timing, a child estimated above its parent, fixed costs ---- */
+static void est_node(fathom_profile *p, uint32_t i, uint32_t zone, uint32_t parent,
+                     uint64_t count, uint64_t timed, uint64_t total, double se) {
+  fathom_node *d = &p->nodes[i];
+  d->zone = zone;
+  d->parent = parent;
+  d->depth = parent == FATHOM_NONE ? 1 : p->nodes[parent].depth + 1;
+  d->stats = (fathom_stats){.count = count, .timed = timed, .total_ns = total, .self_ns = total,
+                            .min_ns = total / count / 2, .max_ns = total / count * 2,
+                            .mean_ns = (double)total / (double)count,
+                            .p50_ns = (double)total / (double)count,
+                            .p90_ns = 1.5 * (double)total / (double)count,
+                            .p95_ns = 1.6 * (double)total / (double)count,
+                            .p99_ns = 1.9 * (double)total / (double)count,
+                            .p999_ns = 2.0 * (double)total / (double)count,
+                            .total_se_ns = se, .self_se_ns = se};
+  const double pc[5] = {d->stats.p50_ns, d->stats.p90_ns, d->stats.p95_ns, d->stats.p99_ns,
+                        d->stats.p999_ns};
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    d->stats.pct_lo_ns[k] = timed < count ? pc[k] * 0.95 : pc[k];
+    d->stats.pct_hi_ns[k] = timed < count ? pc[k] * 1.08 : pc[k];
+  }
+  fathom_zone_info *z = &p->zones[zone];
+  z->stats = d->stats;   /* one node per zone */
+}
+
+static int estimated(const char *out) {
+  fathom_profile *p = zalloc(1, sizeof *p);
+  p->meta.schema_version = FATHOM_SCHEMA_VERSION;
+  p->meta.session_name = dup("estimated");
+  p->meta.duration_ns = 2000000000;
+  p->meta.level = FATHOM_LEVEL_BASIC;
+  p->meta.zone_cost_ns = 20;
+  p->meta.untimed_cost_ns = 4;
+  p->meta.overhead_ns = 2e6;
+  p->meta.overhead_pct = 0.1;
+  p->meta.setup_ns = 1.2e6;
+  p->meta.monitor_cpu_ns = 8e6;
+  p->meta.build_ns = 3.4e6;
+  p->meta.fixed_cost_ns = 12.6e6;
+  p->meta.n_zones = 1000101;
+  p->meta.n_timed = 10101;
+  static const char *const names[] = {"step", "hot_loop", "tail"};
+  p->n_zones = 3;
+  p->zones = zalloc(3, sizeof *p->zones);
+  for (uint32_t z = 0; z < 3; z++) {
+    p->zones[z].name = dup(names[z]);
+    p->zones[z].component = dup("app");
+    p->zones[z].time_every = 1;
+  }
+  p->n_threads = 1;
+  p->threads = zalloc(1, sizeof *p->threads);
+  p->threads[0].tid = 1;
+  p->threads[0].name = dup("main");
+  p->n_nodes = 3;
+  p->nodes = zalloc(3, sizeof *p->nodes);
+  /* step: 100 calls, 1 s, exact; inside it hot_loop: 1e6 calls, 1e4 timed, estimated at
+   * 1.02 s (above its parent's 1 s: sampling error) +- 15 ms; tail: 1 call of 1 ms */
+  est_node(p, 0, 0, FATHOM_NONE, 100, 100, 1000000000, 0);
+  est_node(p, 1, 1, 0, 1000000, 10000, 1020000000, 15e6);
+  est_node(p, 2, 2, 0, 1, 1, 1000000, 0);
+  p->zones[1].time_every = 100;
+  p->zones[1].gov = FATHOM_GOV_TIME_SAMPLED;
+  p->nodes[1].time_every = 100;
+  p->nodes[1].gov = FATHOM_GOV_TIME_SAMPLED;
+  p->n_slas = 1;
+  p->slas = zalloc(1, sizeof *p->slas);
+  p->slas[0] = (fathom_sla_result){dup("hot_loop"), 1, 99, 1900, 1938, 1000000, -2, 10000,
+                                   1841.1, 2093.0};
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_HTML, out);
+  fathom_profile_free(p);
+  if (rc) fprintf(stderr, "html_gen: %s\n", fathom_strerror(rc));
+  return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "hostile") == 0) return hostile(argv[2]);
   if (argc == 2 && strcmp(argv[1], "plain") == 0) {
@@ -257,7 +336,8 @@ int main(int argc, char **argv) {
     return rc ? 1 : 0;
   }
   if (argc == 4 && strcmp(argv[1], "big") == 0) return big(atol(argv[2]), argv[3]);
+  if (argc == 3 && strcmp(argv[1], "estimated") == 0) return estimated(argv[2]);
   fprintf(stderr, "usage: html_gen hostile PREFIX | html_gen plain | html_gen empty OUT.html |\n"
-                  "       html_gen big N OUT.html\n");
+                  "       html_gen big N OUT.html | html_gen estimated OUT.html\n");
   return 2;
 }

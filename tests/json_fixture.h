@@ -90,7 +90,22 @@ static void set_stats(fathom_stats *st, uint64_t seed, double d) {
   *st = (fathom_stats){.count = seed, .timed = seed - seed / 4, .total_ns = seed * 3,
                        .self_ns = seed * 2, .min_ns = seed / 2, .max_ns = seed * 3, .mean_ns = d,
                        .stddev_ns = d / 3, .p50_ns = d * 0.5, .p90_ns = d + 0.1,
-                       .p95_ns = d * 1.5, .p99_ns = 1234.5, .p999_ns = d * 7};
+                       .p95_ns = d * 1.5, .p99_ns = 1234.5, .p999_ns = d * 7,
+                       .total_se_ns = (double)seed * 1.5, .self_se_ns = (double)seed / 3,
+                       .overhead_ns = (double)seed * 0.125};
+}
+
+/* Schema-4 intervals that hold each percentile (call after the percentiles are final): for
+ * estimated stats a bound on each side (asymmetric, so lo and hi cannot be swapped
+ * unnoticed); for stats whose every call was timed, the percentile itself (what the writer
+ * leaves out and the loader restores). */
+static void set_bounds(fathom_stats *st) {
+  const double p[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    int wide = fathom_stats_estimated(st) && isfinite(p[k]);
+    st->pct_lo_ns[k] = wide ? p[k] - fabs(p[k]) * 0.03125 - 0.5 : p[k];
+    st->pct_hi_ns[k] = wide ? p[k] + fabs(p[k]) * 0.0625 + 1.25 : p[k];
+  }
 }
 
 static void set_res(fathom_res *r, uint64_t samples, uint32_t every, uint32_t mask, double base) {
@@ -244,7 +259,11 @@ static fathom_profile *build_model(int fixed) {
       .clock_resolution_ns = 5e-324, .clock_read_ns = DBL_MIN, .tsc_hz = DBL_MAX,
       .zone_cost_ns = -0.0, .overhead_ns = 0.1, .overhead_pct = 1.0 / 3.0, .cpu_time_ns = 1e300,
       .n_zones = INT64_MAX, .dropped_zones = 0, .dropped_events = 1, .misuse = UINT64_MAX - 1,
-      .fathom_bytes = 123456789012345ull};
+      .fathom_bytes = 123456789012345ull,
+      /* schema 4 */
+      .untimed_cost_ns = 3.25, .zone_cost_in_ns = 15.5, .hook_cost_ns = 30.0,
+      .hook_untimed_cost_ns = 4.0, .hook_cost_in_ns = -0.0, .n_timed = INT64_MAX - 5,
+      .setup_ns = 1.5e6, .build_ns = 2.5e6, .fixed_cost_ns = 1.9e7 + 1.0 / 3.0};
 
   static const char *const names[] = {"load \"data\"", "parse\nline", "train/step \xE2\x9C\x93",
                                       "back\\slash"};
@@ -268,6 +287,9 @@ static fathom_profile *build_model(int fixed) {
   p->zones[1].stats.p50_ns = -INFINITY;
   p->zones[2].stats.p90_ns = 12345678901234567.0;
   p->zones[3].stats.p95_ns = 2.5e-310;
+  p->zones[3].stats.self_se_ns = 0.0;
+  p->zones[2].stats.overhead_ns = DBL_MAX;
+  for (uint32_t i = 0; i < 4; i++) set_bounds(&p->zones[i].stats);
   {
     const uint32_t b[] = {0, 1, 63, 64, 1000, FATHOM_HIST_BUCKETS - 1};
     const uint64_t c[] = {1, 2, INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX, 42};
@@ -293,6 +315,10 @@ static fathom_profile *build_model(int fixed) {
     set_hist(&nd->hist, i % 4, b, c);
   }
   p->nodes[2].stats.mean_ns = NAN;
+  p->nodes[3].stats.self_se_ns = -0.0;          /* a -0.0 error is still >= 0 */
+  p->nodes[4].stats.timed = p->nodes[4].stats.count;   /* every call timed: exact */
+  p->nodes[4].stats.total_se_ns = p->nodes[4].stats.self_se_ns = 0;
+  for (uint32_t i = 0; i < 6; i++) set_bounds(&p->nodes[i].stats);
   fathom_node *nd = &p->nodes[1];
   nd->n_metrics = 2;
   nd->metrics = xcalloc(2, sizeof *nd->metrics);
@@ -306,9 +332,9 @@ static fathom_profile *build_model(int fixed) {
 
   p->n_threads = 2;
   p->threads = xcalloc(2, sizeof *p->threads);
-  p->threads[0] = (fathom_thread_info){12345, xstrdup("main"), 0, 0, 4, 0};
+  p->threads[0] = (fathom_thread_info){12345, xstrdup("main"), 0, 0, 4, 0, 2};
   p->threads[1] = (fathom_thread_info){UINT64_MAX, xstrdup(bad[5]), 1, UINT32_MAX, UINT64_MAX,
-                                       (uint64_t)INT64_MAX + 7};
+                                       (uint64_t)INT64_MAX + 7, UINT64_MAX};
 
   p->n_counters = 3;
   p->counters = xcalloc(3, sizeof *p->counters);
@@ -348,6 +374,7 @@ static fathom_profile *build_big(uint32_t n) {
     snprintf(name, sizeof name, "zone_%u", i);
     p->zones[i] = (fathom_zone_info){.name = xstrdup(name), .component = xstrdup("default")};
     set_stats(&p->zones[i].stats, i * 977, i * 13.7);
+    set_bounds(&p->zones[i].stats);
   }
   p->n_threads = 4;
   p->threads = xcalloc(4, sizeof *p->threads);
@@ -361,6 +388,11 @@ static fathom_profile *build_big(uint32_t n) {
     *nd = (fathom_node){.zone = (uint32_t)(r % 50), .parent = pos ? i - 1 : FATHOM_NONE,
                         .thread = (i / 8) % 4, .depth = pos + 1};
     set_stats(&nd->stats, r % 100000, (double)(r % 1000003) / 7.0);
+    if (i % 8) {   /* most paths of a real profile timed every call */
+      nd->stats.timed = nd->stats.count;
+      nd->stats.total_se_ns = nd->stats.self_se_ns = 0;
+    }
+    set_bounds(&nd->stats);
     uint32_t nb = (uint32_t)(r % 12), b[12];
     uint64_t c[12];
     for (uint32_t k = 0; k < nb; k++) {
@@ -409,6 +441,12 @@ static int stats_diff(const fathom_stats *a, const fathom_stats *b, const char *
   U(w, ->count); U(w, ->total_ns); U(w, ->self_ns); U(w, ->min_ns); U(w, ->max_ns);
   D(w, ->mean_ns); D(w, ->stddev_ns); D(w, ->p50_ns); D(w, ->p90_ns); D(w, ->p95_ns);
   D(w, ->p99_ns); D(w, ->p999_ns);
+  /* schema 4 */
+  D(w, ->total_se_ns); D(w, ->self_se_ns); D(w, ->overhead_ns);
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    D(w, ->pct_lo_ns[k]);
+    D(w, ->pct_hi_ns[k]);
+  }
   return 0;
 }
 
@@ -529,6 +567,9 @@ static int profile_differs(const fathom_profile *a, const fathom_profile *b, cha
   D(m, ->meta.overhead_ns); D(m, ->meta.overhead_pct); D(m, ->meta.cpu_time_ns);
   U(m, ->meta.n_zones); U(m, ->meta.dropped_zones); U(m, ->meta.dropped_events);
   U(m, ->meta.misuse); U(m, ->meta.fathom_bytes);
+  D(m, ->meta.untimed_cost_ns); D(m, ->meta.zone_cost_in_ns); D(m, ->meta.hook_cost_ns);
+  D(m, ->meta.hook_untimed_cost_ns); D(m, ->meta.hook_cost_in_ns); U(m, ->meta.n_timed);
+  D(m, ->meta.setup_ns); D(m, ->meta.build_ns); D(m, ->meta.fixed_cost_ns);
   U("", ->n_zones); U("", ->n_nodes); U("", ->n_threads); U("", ->n_counters);
   I("", ->timeline); U("", ->n_events); U("", ->n_counter_events);
   for (uint32_t i = 0; i < a->n_zones; i++) {
@@ -559,6 +600,7 @@ static int profile_differs(const fathom_profile *a, const fathom_profile *b, cha
     snprintf(w, sizeof w, "threads[%u]", i);
     U(w, ->threads[i].tid); S(w, ->threads[i].name); I(w, ->threads[i].exited);
     U(w, ->threads[i].n_open); U(w, ->threads[i].n_zones); U(w, ->threads[i].n_dropped);
+    U(w, ->threads[i].n_recorded);
   }
   for (uint32_t i = 0; i < a->n_counters; i++) {
     snprintf(w, sizeof w, "counters[%u]", i);

@@ -1,6 +1,7 @@
 # test_diff.sh: `fathom diff` on hand-built profiles with known changes (tests/diff_gen.c): the
 # text, JSON (parsed with node) and HTML (loaded in headless Chromium) views, the judgement of
-# each change against noise, --fail-on-regression's exit codes both ways, identical profiles,
+# each change against noise (with sampled timing: the estimates' standard errors and the timed
+# calls), --fail-on-regression's exit codes both ways, identical profiles and identical runs,
 # profiles that cannot be fully compared, a real recorded profile, and every error path.
 # Invariant: every failing command exits 2 (1 for output errors, 3 only for the regression
 # gate), prints one error line on stderr (plus the hint for usage errors), nothing on stdout,
@@ -81,7 +82,7 @@ for g in diff_gen cli_gen; do
     exit 1
   fi
 done
-for v in base new other; do
+for v in base new other ebase enew erun; do
   "$T/diff_gen" "$v" "$T/$v.json" || { echo "FAIL: diff_gen $v"; exit 1; }
 done
 cd "$T" || exit 1
@@ -230,6 +231,90 @@ jcheck other o.json '
 ok(d.comparable.allocations === false && d.notes.length === 3, "three notes");
 ok(zone("F").metrics.alloc_bytes.judgement === "not_comparable", "allocations not compared");
 ok(zone("A").metrics.mean_ns.beyond_noise, "A still beyond noise");'
+
+# ---- sampled timing: estimates with their errors (schema 4) ---------------------------------
+run diff ebase.json enew.json --color never
+assert_eq "sampled: exit 0 (no gate)" "0" "$RC"
+assert_match "sampled: header says how many calls were timed" \
+  'base +session "before", .* 800,001 zone calls \(206,001 timed: a sample\)' "$OUT"
+assert_match "sampled: H shows its timed calls" '^  H +work +200,000 +2,000 ' "$(row H)"
+assert_match "sampled: X had every call timed" '^  X +work +200,000 +all ' "$(row X)"
+assert_no_match "sampled: H +0.3 % is within the sampling error" '\*|slower' "$(row H)"
+assert_match "sampled: X +0.3 % is beyond noise with every call timed" '\+0\.3%\*.*slower$' "$(row X)"
+assert_match "sampled: K +10 % beyond the sampling error" '\+9\.[0-9]%\*.*slower$' "$(row K)"
+assert_no_match "sampled: W +1.5 % within its recorded 3 % error" '\*|slower' "$(row W)"
+"$FATHOM" diff ebase.json enew.json --format json >e.json
+jcheck sampled e.json '
+const H = zone("H"), X = zone("X"), K = zone("K"), W = zone("W");
+ok(d.base.zone_calls === 800001 && d.base.zone_calls_timed === 206001 && d.new.zone_calls_timed === 206001, "sides: zone calls and timed");
+ok(H && H.timed.base === 2000 && H.timed.new === 2000 && X.timed.base === 200000, "rows: timed calls on each side");
+ok(H && H.metrics.total_ns.judgement === "within_noise" && H.metrics.mean_ns.judgement === "within_noise" && H.change === "none", "H within noise");
+ok(H && H.metrics.total_ns.pct > 0.2 && H.metrics.total_ns.se_base > 0 && H.metrics.total_ns.se_new > 0, "H: changed, compared with its standard errors");
+ok(X && X.metrics.total_ns.beyond_noise && X.metrics.mean_ns.beyond_noise && X.change === "regressed" && X.metrics.total_ns.se_base === 0, "X (exact) beyond noise, no sampling error");
+ok(K && K.change === "regressed" && K.metrics.total_ns.beyond_noise && K.metrics.p50_ns.beyond_noise, "K regressed");
+ok(W && Math.abs(W.metrics.total_ns.se_base / W.metrics.total_ns.base - 0.03) < 0.003, "W: the recorded error (3 % of its total) is the one used");
+ok(W && W.metrics.total_ns.pct > 1 && W.metrics.total_ns.judgement === "within_noise" && W.metrics.mean_ns.judgement === "within_noise", "W +1.5 % within that error");
+ok(d.summary.regressed === 2 && d.verdict.status === "regressed", "K and X regressed");'
+run diff ebase.json enew.json --fail-on-regression 5
+assert_eq "sampled: gate 5 % fails on K" "3" "$RC"
+run diff ebase.json enew.json --fail-on-regression 5 --min-share 0 --format json
+printf '%s\n' "$OUT" >eg.json
+jcheck "sampled gate" eg.json 'ok(d.summary.gate_failures === 1 && zone("K").gate_failed && !zone("H").gate_failed && !zone("W").gate_failed, "only K fails the 5 % gate");'
+# the same program run twice: the same calls, another random sample timed
+for m in mean total p50 p99; do
+  run diff ebase.json erun.json --fail-on-regression 0 --fail-metric $m --min-share 0 --color never
+  assert_eq "identical runs, another sample ($m): gate passes" "0" "$RC"
+  assert_match "identical runs, another sample ($m): unchanged" "^PASS \\(no [a-z0-9 ]+ regression above 0 %\\): unchanged: no zone" "$(tail -n 1 "$T/stdout")"
+  run diff erun.json ebase.json --fail-on-regression 0 --fail-metric $m --min-share 0
+  assert_eq "identical runs reversed ($m): gate passes" "0" "$RC"
+done
+"$FATHOM" diff ebase.json erun.json --format json --min-share 0 >er.json
+jcheck "identical runs" er.json '
+ok(["H", "K", "W"].every(n => zone(n).metrics.total_ns.delta !== 0 && zone(n).metrics.total_ns.judgement === "within_noise"), "sampled totals differ by sampling alone: within noise");
+ok(zone("X").metrics.total_ns.judgement === "unchanged", "X identical");
+ok(d.zones.every(z => z.change === "none") && d.summary.regressed === 0 && d.summary.improved === 0, "nothing flagged");'
+run diff ebase.json ebase.json --fail-on-regression 0 --min-share 0 --format json
+assert_eq "sampled profile against itself: exit 0" "0" "$RC"
+printf '%s\n' "$OUT" >ee.json
+jcheck "sampled against itself" ee.json '
+ok(d.zones.every(z => ["calls", "total_ns", "mean_ns", "p50_ns", "p99_ns"].every(k => z.metrics[k].judgement === "unchanged")), "every timing figure unchanged");'
+run diff ebase.json enew.json --format html -o e.html
+assert_eq "sampled html: exit 0" "0" "$RC"
+assert_match "sampled html: timed column" '<th title="calls whose duration was measured">timed</th>' "$(cat e.html)"
+assert_match "sampled html: timed calls of H" '<td class="l">H</td>.*<td data-v="2000">2,000</td>' "$(cat e.html)"
+assert_match "sampled html: header" '206001 timed \(a sample\)' "$(cat e.html)"
+
+# ---- the SLA gate of fathom report on a sampled profile (--fail-on-sla) -----------------------
+# H: 2,000 of 200,000 calls timed, p50 ~10 us with a 95 % interval of about 9.9 to 10.1 us
+sla_gate() {   # sla_gate NAME WANT_RC SPEC [OPTIONS...]
+  local name=$1 want=$2 spec=$3
+  shift 3
+  run report ebase.json --sla "$spec" --fail-on-sla --color never "$@"
+  assert_eq "sla gate $name: exit $want" "$want" "$RC"
+}
+sla_gate "exact zone met" 0 'X:p50<=20us'
+sla_gate "exact zone missed" 3 'X:p50<=5us'
+sla_gate "sampled, interval under the target" 0 'H:p50<=100us'
+sla_gate "sampled, interval above the target" 3 'H:p50<=5us'
+sla_gate "sampled, target inside the interval" 3 'H:p50<=10us'
+assert_eq "sla gate: nothing on stderr when it fails" "" "$ERR"
+assert_match "sla gate: the finding says why" 'not enough data \(2000 timed calls\)' "$OUT"
+assert_match "sla gate: the SLA table says it" 'not enough data' "$(sed -n '/^Latency SLAs/,/^$/p' "$T/stdout")"
+sla_gate "sampled, too few timed for p99.99" 3 'H:p99.99<=1s'
+assert_match "sla gate p99.99: fewer than 10000 timed" 'fewer than 10000 timed calls' "$OUT"
+sla_gate "not enough data passed on request" 0 'H:p50<=10us' --sla-unverified pass
+assert_match "sla gate: a passed unverified SLA is named on stderr" \
+  '^fathom: report: SLA H:p50 not verified: not enough data \(2000 timed calls\); passed' "$ERR"
+sla_gate "missed fails whatever --sla-unverified says" 3 'H:p50<=10us;K:p50<=5us' --sla-unverified pass
+sla_gate "no calls fails" 3 'ghost:p50<=1ms'
+sla_gate "no calls passed on request" 0 'ghost:p50<=1ms' --sla-unverified pass
+run report ebase.json --fail-on-sla -o gate-none.txt
+assert_eq "sla gate without SLAs: exit 3" "3" "$RC"
+assert_match "sla gate without SLAs: says so" 'no SLA was checked' "$ERR"
+assert_match "sla gate without SLAs: the report is written" 'H' "$(cat gate-none.txt)"
+run report ebase.json --sla 'H:p50<=10us' --sla-unverified maybe
+assert_eq "--sla-unverified maybe: usage error" "2" "$RC"
+assert_match "--sla-unverified maybe: message" "unknown --sla-unverified value 'maybe'" "$ERR"
 
 # ---- HTML -----------------------------------------------------------------------------------
 run diff base.json new.json --format html --paths --min-share 0 -o d.html

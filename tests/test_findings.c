@@ -395,6 +395,221 @@ static void test_sla(void **state) {
   fathom_profile_free(p);
 }
 
+/* Estimated zones (the governor timed a sample): a verdict rests on the percentile's 95 %
+ * interval and on enough timed calls; exact zones keep their plain verdicts. */
+static void test_sla_estimated(void **state) {
+  (void)state;
+  fathom_profile *p = mk();
+  /* 10,000 calls, 500 timed; the histogram is weighted (sums to the calls): 90 % at 10 µs,
+   * 10 % at 100 µs; p95 100 µs with a 95 % interval of 80 to 120 µs */
+  uint32_t a = add_zone(p, "est", NULL);
+  add_node(p, a, FATHOM_NONE, 0, 10000, 10000 * 19000ULL, 10000 * 19000ULL);
+  set_hist(&p->zones[a], 10000, 9000, 100000, 1000);
+  p->zones[a].stats.p95_ns = 100000;
+  set_estimated(p, a, 500, 1e6, 2, 80000, 120000);
+  /* 1,000 calls, 15 timed: too few to put one above p95 (needs 20), enough for p50 */
+  uint32_t b = add_zone(p, "few", NULL);
+  add_node(p, b, FATHOM_NONE, 1, 1000, 1000 * 19000ULL, 1000 * 19000ULL);
+  set_hist(&p->zones[b], 10000, 900, 100000, 100);
+  p->zones[b].stats.p95_ns = 100000;
+  set_estimated(p, b, 15, 1e5, 2, 99000, 101000);
+  /* every call timed (timed 0: a hand-built model): the value itself decides */
+  uint32_t c = add_zone(p, "exact", NULL);
+  add_node(p, c, FATHOM_NONE, 2, 100, 100 * 19000ULL, 100 * 19000ULL);
+  set_hist(&p->zones[c], 10000, 90, 100000, 10);
+  char err[256];
+  assert_int_equal(fathom_sla_check_profile(p, "est:p95<=110us;est:p95<=130us;est:p95<=70us;"
+                   "est:p97<=150us;est:p97<=100.5us;est:p97<=50us;few:p95<=200us;"
+                   "few:p50<=200us;exact:p95<=100us;exact:p95<=99us", err, sizeof err), 0);
+  assert_int_equal(p->n_slas, 10);
+  static const int want[] = {-2, 1, 0, 1, -2, 0, -2, 1, 1, 0};
+  for (uint32_t i = 0; i < 10; i++)
+    if (p->slas[i].met != want[i])
+      fail_msg("SLA %u (%s p%g <= %g ns): met %d, expected %d (actual %g in [%g, %g], %llu "
+               "timed)", i, p->slas[i].zone_name, p->slas[i].percentile, p->slas[i].target_ns,
+               p->slas[i].met, want[i], p->slas[i].actual_ns, p->slas[i].actual_lo_ns,
+               p->slas[i].actual_hi_ns, (unsigned long long)p->slas[i].timed);
+  /* the zone's own interval for a standard percentile */
+  assert_int_equal(p->slas[0].timed, 500);
+  assert_int_equal(p->slas[0].count, 10000);
+  assert_true(p->slas[0].actual_ns == 100000);
+  assert_true(p->slas[0].actual_lo_ns == 80000 && p->slas[0].actual_hi_ns == 120000);
+  /* p97 is not kept: an interval from the histogram with n = 500 timed calls (ranks 477 to
+   * 493 of 500, i.e. past the 90 % at 10 µs), whatever the weighted counts add up to */
+  assert_true(p->slas[3].actual_lo_ns == 100000 && p->slas[3].actual_hi_ns == 101000);
+  assert_int_equal(p->slas[6].timed, 15);
+  assert_true(p->slas[7].actual_lo_ns <= p->slas[7].actual_ns &&
+              p->slas[7].actual_hi_ns >= p->slas[7].actual_ns && p->slas[7].actual_hi_ns < 200000);
+  for (uint32_t i = 8; i < 10; i++) {   /* exact: the interval is the value */
+    assert_int_equal(p->slas[i].timed, 100);
+    assert_true(p->slas[i].actual_lo_ns == p->slas[i].actual_ns &&
+                p->slas[i].actual_hi_ns == p->slas[i].actual_ns);
+  }
+  analyze(p);
+  int n_warn = 0, n_crit = 0, few = 0, straddle = 0;
+  for (uint32_t i = 0; i < p->n_findings; i++) {
+    const fathom_finding *f = &p->findings[i];
+    if (f->cls != FATHOM_FIND_SLA) continue;
+    if (f->severity == FATHOM_SEV_WARNING) {
+      n_warn++;
+      assert_non_null(strstr(f->summary, "not enough data ("));
+      few += strstr(f->summary, "not enough data (15 timed calls)") != NULL &&
+             strstr(f->summary, "fewer than 20 timed calls") != NULL;
+      straddle += strstr(f->summary, "not enough data (500 timed calls)") != NULL;
+      assert_true(fig(f, "timed") == (strcmp(f->path, "few") ? 500 : 15));
+      assert_true(has_suggestion(f, "FATHOM_GOVERNOR=0"));
+    } else if (f->severity == FATHOM_SEV_CRITICAL) {
+      n_crit++;
+    }
+  }
+  assert_int_equal(n_warn, 3);      /* est p95 <= 110 µs, est p97 <= 100.5 µs, few p95 */
+  assert_int_equal(few, 1);
+  assert_int_equal(straddle, 2);
+  assert_int_equal(n_crit, 3);      /* est p95 <= 70 µs, est p97 <= 50 µs, exact p95 <= 99 µs */
+  fathom_profile_free(p);
+}
+
+/* fathom's fixed costs (setup, the background thread, building the model) never make an
+ * overhead finding; only the zones' own cost does. */
+static void test_overhead_fixed_costs(void **state) {
+  (void)state;
+  fathom_profile *p = mk();
+  uint32_t a = add_zone(p, "step", NULL);
+  add_node(p, a, FATHOM_NONE, 0, 20, 20 * 5000000ULL, 20 * 5000000ULL);   /* 20 calls */
+  fathom_meta *m = &p->meta;
+  m->n_zones = m->n_timed = 20;
+  m->zone_cost_ns = 24;
+  m->overhead_ns = 20 * 24;
+  m->cpu_time_ns = 1.2e8;
+  m->overhead_pct = 100 * m->overhead_ns / m->cpu_time_ns;
+  m->monitor_cpu_ns = 3e7;   /* a quarter of the CPU time */
+  m->setup_ns = 2e6;
+  m->build_ns = 1e6;
+  m->fixed_cost_ns = m->monitor_cpu_ns + m->setup_ns + m->build_ns;
+  analyze(p);
+  assert_null(find(p, FATHOM_FIND_OVERHEAD, NULL));
+  /* a schema-3 file counted the background thread in overhead_ns: taken out again */
+  m->schema_version = 3;
+  m->overhead_ns = 20 * 24 + m->monitor_cpu_ns;
+  m->overhead_pct = 100 * m->overhead_ns / m->cpu_time_ns;   /* 25 %, all of it the thread */
+  analyze(p);
+  assert_null(find(p, FATHOM_FIND_OVERHEAD, NULL));
+  /* the governor acting is no finding by itself either */
+  p->gov_actions = calloc(1, sizeof *p->gov_actions);
+  p->n_gov_actions = 1;
+  m->schema_version = FATHOM_SCHEMA_VERSION;
+  m->overhead_ns = 20 * 24;
+  m->overhead_pct = 100 * m->overhead_ns / m->cpu_time_ns;
+  analyze(p);
+  assert_null(find(p, FATHOM_FIND_OVERHEAD, NULL));
+  /* the zones' own cost over twice the budget does fire, with the fixed costs reported */
+  m->overhead_pct = 12;
+  analyze(p);
+  const fathom_finding *f = find(p, FATHOM_FIND_OVERHEAD, NULL);
+  assert_non_null(f);
+  assert_int_equal(f->severity, FATHOM_SEV_CRITICAL);
+  assert_true(fig(f, "overhead_pct") == 12 && fig(f, "budget_pct") == 5);
+  assert_true(fig(f, "monitor_cpu_ns") == 3e7 && fig(f, "fixed_cost_ns") == 3.3e7);
+  assert_non_null(strstr(f->summary, "step"));          /* the zone that cost it */
+  assert_non_null(strstr(f->summary, "fixed costs"));
+  fathom_profile_free(p);
+}
+
+/* Zones whose figures are mostly fathom's own cost are named, most affected first. */
+static void test_overhead_inflated(void **state) {
+  (void)state;
+  fathom_profile *p = mk();
+  fathom_meta *m = &p->meta;
+  m->zone_cost_ns = 24;
+  m->hook_cost_ns = 15;
+  m->untimed_cost_ns = 5;
+  m->overhead_pct = 0.5;     /* the zones as a whole are within the 5 % budget */
+  m->governor = 1;
+  uint32_t tiny = add_zone(p, "tiny", NULL), fn = add_zone(p, "hot_fn", NULL);
+  uint32_t outer = add_zone(p, "outer", NULL), big = add_zone(p, "big", NULL);
+  uint32_t rare = add_zone(p, "rare", NULL);
+  p->zones[fn].kind = FATHOM_ZONE_KIND_FUNCTION;
+  add_node(p, tiny, FATHOM_NONE, 0, 1000000, 30000000ULL, 30000000ULL);    /* 30 ns each */
+  add_node(p, fn, FATHOM_NONE, 1, 2000000, 200000000ULL, 200000000ULL);    /* 100 ns each */
+  add_node(p, outer, FATHOM_NONE, 2, 1000, 400000000ULL, 400000000ULL);    /* 400 µs each */
+  p->zones[outer].stats.overhead_ns = 2e8;   /* a third of its time was fathom's, taken out */
+  add_node(p, big, FATHOM_NONE, 3, 100, 100000000ULL, 100000000ULL);       /* 1 ms each */
+  p->zones[big].stats.overhead_ns = 2400;
+  add_node(p, rare, FATHOM_NONE, 3, 50, 1500ULL, 1500ULL);                 /* few calls */
+  analyze(p);
+  assert_shares_bounded(p);
+  const fathom_finding *f = find(p, FATHOM_FIND_OVERHEAD, NULL);
+  assert_non_null(f);
+  assert_int_equal(f->severity, FATHOM_SEV_WARNING);
+  assert_true(fig(f, "inflated_zones") == 3);
+  const char *s = f->summary, *pt = strstr(s, "tiny ("), *po = strstr(s, "outer ("),
+             *pf = strstr(s, "hot_fn (");
+  if (!pt || !po || !pf || !(pt < po && po < pf))
+    fail_msg("zones not named most affected first: %s", s);
+  assert_null(strstr(s, "big ("));
+  assert_null(strstr(s, "rare ("));
+  assert_true(fabs(fig(f, "fathom_share_pct:tiny") - 100.0 * 24 / 54) < 1e-6);
+  assert_true(fabs(fig(f, "fathom_share_pct:outer") - 100.0 / 3) < 1e-6);
+  assert_true(has_suggestion(f, "FATHOM_EXCLUDE='hot_fn'"));
+  assert_true(has_suggestion(f, "FATHOM_ZONE_IF"));
+  /* the same zones, long enough per call: nothing to report */
+  p->zones[tiny].stats.mean_ns = 1e6;
+  p->zones[fn].stats.mean_ns = 1e6;
+  p->zones[outer].stats.overhead_ns = 1e7;
+  analyze(p);
+  assert_null(find(p, FATHOM_FIND_OVERHEAD, NULL));
+  fathom_profile_free(p);
+}
+
+/* Figures that add up past the threads' top-level time (main() still open at the end, or
+ * estimated totals) never give a share above 100 %. */
+static void test_shares_bounded(void **state) {
+  (void)state;
+  fathom_profile *p = mk();
+  uint32_t a = add_zone(p, "main", NULL), b = add_zone(p, "work", NULL);
+  uint32_t r = add_node(p, a, FATHOM_NONE, 0, 1, 1000000ULL, 0);   /* recorded 1 ms */
+  add_node(p, b, r, 0, 10, 3609000ULL, 3609000ULL);                 /* children: 3.6 ms */
+  analyze(p);
+  assert_shares_bounded(p);
+  const fathom_finding *f = find(p, FATHOM_FIND_HOT_PATH, "work");
+  assert_non_null(f);
+  assert_true(fig(f, "self_share_pct") <= 100);
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    assert_null(strstr(p->findings[i].summary, "360"));
+  fathom_profile_free(p);
+}
+
+/* Schema-4 resources: sums are totals over every call (never scaled by count / samples), and
+ * own CPU is the exact user + system sum when recorded, whatever the tick-sampled split says. */
+static void test_res_estimates(void **state) {
+  (void)state;
+  fathom_profile *p = mk();
+  uint32_t a = add_zone(p, "sum_only", NULL), b = add_zone(p, "ticks_missed", NULL);
+  uint32_t c = add_zone(p, "reader", NULL);
+  uint32_t na = add_node(p, a, FATHOM_NONE, 0, 100, 400000000ULL, 400000000ULL);
+  uint32_t nb = add_node(p, b, FATHOM_NONE, 1, 100, 400000000ULL, 400000000ULL);
+  uint32_t nc = add_node(p, c, FATHOM_NONE, 2, 100, 10000000ULL, 10000000ULL);
+  set_res(p, na, 10, FATHOM_RES_CPU_NS, 3.88e8);   /* 10 of 100 calls probed */
+  set_res(p, na, 10, FATHOM_RES_WALL_NS, 4e8);
+  set_res(p, na, 10, FATHOM_RES_CTX_VOL, 0);
+  set_cpu(p, nb, 10, 0, 4e8, 0);                   /* user + system 0: the ticks missed it */
+  set_res(p, nb, 10, FATHOM_RES_CPU_NS, 3.9e8);
+  set_res(p, nc, 10, FATHOM_RES_READ_BYTES, 100 * 200e6);
+  set_res(p, nc, 10, FATHOM_RES_WRITE_BYTES, 0);
+  analyze(p);
+  const fathom_finding *f = find(p, FATHOM_FIND_CPU_BOUND, "sum_only");
+  assert_non_null(f);
+  assert_true(fabs(fig(f, "own_cpu_pct") - 97) < 1e-9);
+  f = find(p, FATHOM_FIND_CPU_BOUND, "ticks_missed");
+  assert_non_null(f);
+  assert_true(fabs(fig(f, "own_cpu_pct") - 97.5) < 1e-9);
+  assert_null(find(p, FATHOM_FIND_WAITING, "ticks_missed"));
+  f = find(p, FATHOM_FIND_IO_HEAVY, "reader");
+  assert_non_null(f);
+  assert_true(fig(f, "io_bytes_per_call") == 200e6);
+  fathom_profile_free(p);
+}
+
 /* ---- real sessions ---- */
 
 static void spin_ms(double ms) {
@@ -498,6 +713,11 @@ int main(void) {
       cmocka_unit_test_setup(test_ranking, setup),
       cmocka_unit_test_setup(test_thresholds, setup),
       cmocka_unit_test_setup(test_sla, setup),
+      cmocka_unit_test_setup(test_sla_estimated, setup),
+      cmocka_unit_test_setup(test_overhead_fixed_costs, setup),
+      cmocka_unit_test_setup(test_overhead_inflated, setup),
+      cmocka_unit_test_setup(test_shares_bounded, setup),
+      cmocka_unit_test_setup(test_res_estimates, setup),
       cmocka_unit_test_setup(test_session, setup),
       cmocka_unit_test(test_names),
   };

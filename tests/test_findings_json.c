@@ -1,6 +1,6 @@
 /* test_findings_json.c: findings, SLAs and throughput in the views: the JSON round trip
- * (field by field, then byte for byte), schema-2 files still loading, malformed findings,
- * SLAs and throughput refused with FATHOM_E_FORMAT and a message naming the member, and the
+ * (field by field, then byte for byte; the schema-4 members of SLAs and throughput too),
+ * schema-2 and schema-3 files still loading, malformed findings, SLAs and throughput refused with FATHOM_E_FORMAT and a message naming the member, and the
  * text report's Findings, SLAs and Throughput sections. */
 #include "findings_model.h"
 
@@ -30,8 +30,8 @@ static fathom_profile *rich(void) {
   analyze(p);
   p->throughput = calloc(2, sizeof *p->throughput);
   p->n_throughput = 2;
-  p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, 0, 100.5, 60, 99.25, 120, 0, 0};
-  p->throughput[1] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, 0, 1e6, 60, 2e6, NAN, 0, 0};
+  p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, 0, 100.5, 60, 99.25, 120, 100, 40};
+  p->throughput[1] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, 0, 1e6, 60, 2e6, NAN, 7, 0};
   return p;
 }
 
@@ -41,7 +41,9 @@ static void test_json_roundtrip(void **state) {
   assert_true(p->n_findings >= 3);
   size_t n;
   char *buf = to_json(p, &n);
-  assert_non_null(strstr(buf, "\"schema_version\":3"));
+  char sv[40];
+  snprintf(sv, sizeof sv, "\"schema_version\":%d", FATHOM_SCHEMA_VERSION);
+  assert_non_null(strstr(buf, sv));
   fathom_profile *q = NULL;
   char err[512];
   int rc = fathom_profile_load_buffer(buf, n, &q, err, sizeof err);
@@ -77,12 +79,20 @@ static void test_json_roundtrip(void **state) {
     assert_int_equal(x->count, y->count);
     assert_true(x->percentile == y->percentile && x->target_ns == y->target_ns);
     assert_true(x->actual_ns == y->actual_ns || (isnan(x->actual_ns) && isnan(y->actual_ns)));
+    /* schema 4 */
+    assert_int_equal(x->timed, y->timed);
+    assert_memory_equal(&x->actual_lo_ns, &y->actual_lo_ns, sizeof x->actual_lo_ns);
+    assert_memory_equal(&x->actual_hi_ns, &y->actual_hi_ns, sizeof x->actual_hi_ns);
   }
   assert_int_equal(q->slas[1].met, -1);
   assert_int_equal(q->n_throughput, 2);
   assert_int_equal(q->throughput[1].kind, FATHOM_TPUT_COUNTER);
   assert_true(q->throughput[0].mean_per_s == 100.5 && q->throughput[0].last_per_s == 99.25);
   assert_true(q->throughput[0].peak_per_s == 120 && isnan(q->throughput[1].peak_per_s));
+  assert_int_equal(q->throughput[0].calls, 100);
+  assert_int_equal(q->throughput[0].timed, 40);
+  assert_int_equal(q->throughput[1].calls, 7);
+  assert_int_equal(q->throughput[1].timed, 0);
   /* writing the loaded model gives back the same bytes */
   size_t n2;
   char *buf2 = to_json(q, &n2);
@@ -112,12 +122,37 @@ static void test_json_old_and_bad(void **state) {
   char *buf = to_json(p, &n);
   char err[512];
   fathom_profile *q = NULL;
+  char sv[40];
+  snprintf(sv, sizeof sv, "\"schema_version\":%d", FATHOM_SCHEMA_VERSION);
+  /* schema 3: the schema-4 members of SLAs and throughput are ignored and derived: every
+   * call the SLA rests on timed, an exact percentile; a zone's calls, a counter's updates */
+  char *v3doc = replace(buf, sv, "\"schema_version\":3");
+  int rc = fathom_profile_load_buffer(v3doc, strlen(v3doc), &q, err, sizeof err);
+  if (rc) fail_msg("schema 3: %s", err);
+  assert_int_equal(q->meta.schema_version, 3);
+  for (uint32_t i = 0; i < q->n_slas; i++) {
+    const fathom_sla_result *x = &q->slas[i];
+    assert_int_equal(x->timed, x->count);
+    assert_memory_equal(&x->actual_lo_ns, &x->actual_ns, sizeof x->actual_ns);
+    assert_memory_equal(&x->actual_hi_ns, &x->actual_ns, sizeof x->actual_ns);
+  }
+  assert_int_equal(q->throughput[0].calls, q->zones[0].stats.count);
+  assert_int_equal(q->throughput[1].calls, q->counters[0].n_updates);
+  assert_int_equal(q->throughput[1].timed, 0);
+  fathom_profile_free(q);
+  q = NULL;
+  /* "not enough data" is a schema-4 verdict */
+  char *nd = replace(v3doc, "\"met\":false", "\"met\":\"not_enough_data\"");
+  assert_int_equal(fathom_profile_load_buffer(nd, strlen(nd), &q, err, sizeof err), FATHOM_E_FORMAT);
+  assert_non_null(strstr(err, "met"));
+  free(nd);
+  free(v3doc);
   /* schema 2: no findings sections; they load empty */
-  char *v2 = replace(buf, "\"schema_version\":3", "\"schema_version\":2");
+  char *v2 = replace(buf, sv, "\"schema_version\":2");
   char *cut = strstr(v2, ",\n\"findings\":");
   assert_non_null(cut);
   strcpy(cut, "}\n");
-  int rc = fathom_profile_load_buffer(v2, strlen(v2), &q, err, sizeof err);
+  rc = fathom_profile_load_buffer(v2, strlen(v2), &q, err, sizeof err);
   if (rc) fail_msg("schema 2: %s", err);
   assert_int_equal(q->n_findings, 0);
   assert_int_equal(q->n_slas, 0);
@@ -146,6 +181,11 @@ static void test_json_old_and_bad(void **state) {
       {"\"percentile\":95", "\"percentile\":195", "percentile"},
       {"\"kind\":\"counter\",\"index\":0", "\"kind\":\"counter\",\"index\":3", "out of range"},
       {"\"kind\":\"zone\"", "\"kind\":\"car\"", "kind"},
+      /* schema 4 */
+      {"\"met\":false", "\"met\":\"maybe\"", "met: expected true, false, null or \"not_enough_data\""},
+      {"\"actual_lo_ns\":", "\"actual_lo_x\":", "slas[0].actual_lo_ns: missing"},
+      {"\"calls\":100,\"timed\":40", "\"calls\":100,\"timed\":101", "throughput[0].timed: 101 timed calls of 100"},
+      {"\"calls\":100,", "", "throughput[0].calls: missing"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char *doc = replace(buf, bad[i].from, bad[i].to);

@@ -7,9 +7,10 @@
 # read back from the data-* attributes they set. Screenshots are written to
 # $FATHOM_TEST_TMP/html/*.png.
 #
-# Profiles: the demo pipeline's (schema 3, written by the current library, timeline on);
-# a hostile one from tests/html_gen.c (names with "</script><b>&\"'", UTF-8 and invalid
-# UTF-8, findings, SLAs and throughput); a 100 000-node hand-built one (size goal < 10 MB).
+# Profiles: the demo pipeline's (the current schema, written by the current library, timeline
+# on); a hostile one from tests/html_gen.c (names with "</script><b>&\"'", UTF-8 and invalid
+# UTF-8, findings, SLAs and throughput); a 100 000-node hand-built one (size goal < 10 MB); an
+# estimated one (schema 4: sampled timing with errors and intervals, fixed costs).
 #
 # Invariant: never passes without having run Chromium. If it is missing the test says so
 # and fails (exit 1); it does not skip.
@@ -208,7 +209,33 @@ grep -q 'id="no-findings"' "$TMP/empty.dom" || fail "empty: no 'no findings' not
 grep -q 'No zones were recorded' "$TMP/empty.dom" || fail "empty: no 'no zones' note"
 ok "an empty model renders (no findings, no zones)"
 
-# ---- 5. errors leave nothing behind ----------------------------------------------------
+# ---- 5. estimates (schema 4): sampled timing, a child estimated above its parent ---------
+"$TMP/html_gen" estimated "$TMP/estimated.html" || fail "html_gen estimated failed"
+dump "$TMP/estimated.html#search=hot_loop" estimated
+row=$(grep -ao '<tr data-zone="1">.*' "$TMP/estimated.dom" | sed 's|</tr>.*||')
+case "$row" in
+  *'>~1.020 s ±0.029<'*) ;;
+  *) fail "estimated: hot_loop's total is not shown as an estimate with its 95 % interval: $row" ;;
+esac
+grep -q 'class="num est" title="estimated from 10,000 timed of 1,000,000 calls' <<<"$row" ||
+  fail "estimated: no tooltip saying what the estimate rests on"
+grep -q '>≥' <<<"$row" || fail "estimated: max not shown as a bound of the timed calls"
+grep -Eq '>~[0-9.]+ [^ <]+ \[[0-9.]+, [0-9.]+\]<' <<<"$row" || fail "estimated: no percentile interval"
+grep -aq '<dt>Estimates</dt><dd>~ marks figures estimated' "$TMP/estimated.dom" || fail "estimated: no legend"
+grep -aq '<dt>Operations</dt><dd>1,000,101 zone calls, 10,101 timed' "$TMP/estimated.dom" ||
+  fail "estimated: timed calls not shown beside the calls"
+grep -aq '<dt>Fixed costs</dt><dd>setup 1.20 ms, background thread 8.00 ms, model build 3.40 ms = 12.60 ms' \
+  "$TMP/estimated.dom" || fail "estimated: fixed costs missing or added to the overhead"
+grep -aq 'zones only' "$TMP/estimated.dom" || fail "estimated: overhead not said to be the zones' only"
+grep -aq 'not enough data' "$TMP/estimated.dom" || fail "estimated: SLA 'not enough data' missing"
+pct=$(attr estimated flamegraph data-match-pct)
+awk -v p="$pct" 'BEGIN { exit !(p > 90 && p <= 100) }' || fail "estimated: search share '$pct'%, want in (90, 100]"
+if grep -aoE '[0-9]+(\.[0-9]+)?%' "$TMP/estimated.dom" | tr -d '%' | awk '$1 > 100 { bad = 1 } END { exit !bad }'; then
+  fail "estimated: a share above 100 % on the page"
+fi
+ok "estimates: ~ and ± with tooltips, intervals, bounds, legend, fixed costs apart, shares <= 100 % ($pct%)"
+
+# ---- 6. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?
 set -e

@@ -1,7 +1,9 @@
 /* test_json.c: the JSON view and its loader, what must come back: lossless round trips of
- * hand-built models (every field compared, schema-2 resources included), other writers'
- * forms, a decimal-comma host locale, streams and atomic saves, and schema-1 files loading
- * with every schema-2 field empty (refused input is test_json_bad.c).
+ * hand-built models (every field compared, schema-2 resources and schema-4 estimates
+ * included), other writers' forms, a decimal-comma host locale, streams and atomic saves,
+ * schema-1 files loading with every schema-2 field empty, schema-3 files converted to
+ * schema-4 meanings (resource sums scaled to every call, errors and intervals derived), exact
+ * stats' bounds (refused input is test_json_bad.c).
  *
  * Invariant: a model written and loaded back equals the original in every field. */
 #include "json_fixture.h"
@@ -217,6 +219,10 @@ static const char schema1_doc[] =
 /* Every schema-2 field of a loaded schema-1 model holds its empty value. */
 static void check_schema1_defaults(const fathom_profile *q) {
   assert_int_equal(q->meta.schema_version, 1);
+  /* schema 4: every call timed, nothing recorded by hand, no fixed cost known */
+  assert_int_equal(q->meta.n_timed, q->meta.n_zones);
+  assert_true(q->meta.fixed_cost_ns == 0 && q->meta.setup_ns == 0 && q->meta.untimed_cost_ns == 0);
+  for (uint32_t i = 0; i < q->n_threads; i++) assert_int_equal(q->threads[i].n_recorded, 0);
   assert_int_equal(q->meta.governor, 0);
   assert_int_equal(q->meta.alloc_tracking, 0);
   assert_int_equal(q->meta.sample_every, 0);
@@ -225,6 +231,8 @@ static void check_schema1_defaults(const fathom_profile *q) {
   for (uint32_t i = 0; i < q->n_zones; i++) {
     const fathom_zone_info *z = &q->zones[i];
     assert_int_equal(z->stats.timed, z->stats.count);
+    assert_true(z->stats.total_se_ns == 0 && z->stats.self_se_ns == 0 && z->stats.overhead_ns == 0);
+    assert_true(z->stats.pct_lo_ns[0] == z->stats.p50_ns && z->stats.pct_hi_ns[4] == z->stats.p999_ns);
     assert_int_equal(z->time_every, 1);
     assert_int_equal(z->gov, 0);
     assert_true(z->res.samples == 0 && z->res.mask == 0 && z->alloc.alloc_count == 0);
@@ -257,10 +265,11 @@ static void test_schema1_file(void **state) {
   assert_int_equal(q->nodes[1].stats.total_ns, 1500000000);
   assert_int_equal(q->n_events, 3);
   assert_string_equal(q->nodes[1].metrics[0].name, "rows");
-  /* saved again it becomes schema 3, and that loads back to the same model (but version) */
+  /* saved again it becomes the current schema, and that loads back to the same model (but
+   * version) */
   write_json(q, tmp_path("v1-as-v2.json"));
   fathom_profile *r = load_ok(tmp_path("v1-as-v2.json"));
-  assert_int_equal(r->meta.schema_version, 3);
+  assert_int_equal(r->meta.schema_version, FATHOM_SCHEMA_VERSION);
   r->meta.schema_version = 1;
   assert_same(q, r);
   /* every view renders it */
@@ -296,7 +305,9 @@ static void test_schema1_from_model(void **state) {
   json_object_set_new(root, "series", json_string("ignored in schema 1"));
   static const char *const meta2[] = {"overhead_budget_pct", "governor", "probe_cost_ns",
                                       "monitor_cpu_ns", "sample_every", "alloc_tracking",
-                                      "dropped_snapshots"};
+                                      "dropped_snapshots", "untimed_cost_ns", "zone_cost_in_ns",
+                                      "hook_cost_ns", "hook_untimed_cost_ns", "hook_cost_in_ns",
+                                      "n_timed", "setup_ns", "build_ns", "fixed_cost_ns"};
   json_t *meta = json_object_get(root, "meta");
   for (size_t k = 0; k < sizeof meta2 / sizeof meta2[0]; k++) json_object_del(meta, meta2[k]);
   static const char *const member2[] = {"res", "alloc", "alloc_self", "flops", "flops_self",
@@ -307,10 +318,17 @@ static void test_schema1_from_model(void **state) {
     json_t *o;
     json_array_foreach(json_object_get(root, tables[t]), i, o) {
       json_object_del(json_object_get(o, "stats"), "timed");
+      static const char *const stats4[] = {"total_se_ns", "self_se_ns", "overhead_ns",
+                                           "pct_lo_ns", "pct_hi_ns"};
+      for (size_t k = 0; k < sizeof stats4 / sizeof stats4[0]; k++)
+        json_object_del(json_object_get(o, "stats"), stats4[k]);
       for (size_t k = 0; k < sizeof member2 / sizeof member2[0]; k++)
         json_object_del(o, member2[k]);
     }
   }
+  size_t ti;
+  json_t *to;
+  json_array_foreach(json_object_get(root, "threads"), ti, to) json_object_del(to, "n_recorded");
   /* odd values where schema 2 would look: ignored */
   json_object_set_new(json_array_get(json_object_get(root, "zones"), 0), "res", json_true());
   assert_int_equal(json_dump_file(root, path, JSON_COMPACT), 0);
@@ -326,12 +344,19 @@ static void test_schema1_from_model(void **state) {
   want->meta.sample_every = 0;
   want->meta.alloc_tracking = 0;
   want->meta.dropped_snapshots = 0;
+  want->meta.untimed_cost_ns = want->meta.zone_cost_in_ns = want->meta.hook_cost_ns = 0;
+  want->meta.hook_untimed_cost_ns = want->meta.hook_cost_in_ns = 0;
+  want->meta.setup_ns = want->meta.build_ns = want->meta.fixed_cost_ns = 0;
+  want->meta.n_timed = want->meta.n_zones;
+  for (uint32_t i = 0; i < want->n_threads; i++) want->threads[i].n_recorded = 0;
   for (uint32_t i = 0; i < want->n_zones; i++) {
     fathom_zone_info *z = &want->zones[i];
     memset(&z->res, 0, sizeof z->res);
     memset(&z->alloc, 0, sizeof z->alloc);
     memset(&z->alloc_self, 0, sizeof z->alloc_self);
     z->flops = 0, z->gov = 0, z->time_every = 1, z->stats.timed = z->stats.count;
+    z->stats.total_se_ns = z->stats.self_se_ns = z->stats.overhead_ns = 0;
+    set_bounds(&z->stats);   /* not estimated: the percentiles themselves */
   }
   for (uint32_t i = 0; i < want->n_nodes; i++) {
     fathom_node *nd = &want->nodes[i];
@@ -340,6 +365,8 @@ static void test_schema1_from_model(void **state) {
     memset(&nd->alloc_self, 0, sizeof nd->alloc_self);
     nd->flops = nd->flops_self = 0, nd->gov = 0, nd->time_every = 1;
     nd->stats.timed = nd->stats.count;
+    nd->stats.total_se_ns = nd->stats.self_se_ns = nd->stats.overhead_ns = 0;
+    set_bounds(&nd->stats);
   }
   for (uint32_t i = 0; i < want->n_probes; i++) free(want->probes[i].name), free(want->probes[i].detail);
   for (uint32_t i = 0; i < want->n_gpus; i++) free(want->gpus[i].name);
@@ -360,13 +387,148 @@ static void test_schema1_from_model(void **state) {
   fathom_profile_free(p);
 }
 
+/* ---- schemas 1 to 3 get schema-4 meanings ------------------------------------------------ */
+
+/* A schema-3 file with sampled timing (100 of 1000 calls timed: 50 at 10 us, 50 at 14 us,
+ * total scaled to 12 ms) and probed resources (10 calls probed: sums over those 10), one SLA
+ * and one zone's throughput. */
+static char *schema3_doc(void) {
+  uint32_t b1 = fz_hist_bucket_of(10000), b2 = fz_hist_bucket_of(14000);
+  const char *stats =
+      "\"stats\":{\"count\":1000,\"timed\":100,\"total_ns\":12000000,\"self_ns\":9000000,"
+      "\"min_ns\":10000,\"max_ns\":14000,\"mean_ns\":12000,\"stddev_ns\":2010.05,"
+      "\"p50_ns\":10000,\"p90_ns\":14000,\"p95_ns\":14000,\"p99_ns\":14000,\"p999_ns\":14000}";
+  char hist[128], res[256];
+  snprintf(hist, sizeof hist, "\"hist\":{\"bucket\":[%u,%u],\"count\":[50,50]}", b1, b2);
+  snprintf(res, sizeof res,
+           "\"res\":{\"samples\":10,\"sample_every\":16,\"sum\":{\"cpu_user_ns\":100000,"
+           "\"read_bytes\":4096}}");
+  size_t cap = 8192;
+  char *d = xcalloc(cap, 1);
+  snprintf(d, cap,
+    "{\"format\":\"fathom-profile\",\"schema_version\":3,\n"
+    "\"meta\":{\"fathom_version\":\"0.1.0\",\"session_name\":\"v3\",\"session_id\":1,"
+    "\"start_unix_ns\":0,\"duration_ns\":2000000000,\"pid\":1,\"program\":null,\"host\":null,"
+    "\"os\":null,\"kernel\":null,\"arch\":null,\"cpu_model\":null,\"n_cpus\":1,"
+    "\"level\":\"detailed\",\"clock_source\":\"tsc\",\"clock_resolution_ns\":1,"
+    "\"clock_read_ns\":5,\"tsc_hz\":0,\"zone_cost_ns\":20,\"overhead_ns\":2000,"
+    "\"overhead_pct\":0.1,\"cpu_time_ns\":2000000,\"n_zones\":1000,\"dropped_zones\":0,"
+    "\"dropped_events\":0,\"dropped_hist\":0,\"misuse\":0,\"fathom_bytes\":0,"
+    "\"overhead_budget_pct\":5,\"governor\":true,\"probe_cost_ns\":800,"
+    "\"monitor_cpu_ns\":3000000,\"sample_every\":16,\"alloc_tracking\":false,"
+    "\"dropped_snapshots\":0},\n"
+    "\"zones\":[{\"name\":\"sampled\",\"component\":null,\"tags\":null,\"file\":null,"
+    "\"func\":null,\"line\":0,\"kind\":\"zone\",%s,%s,%s,\"time_every\":10}],\n"
+    "\"nodes\":[{\"zone\":0,\"parent\":null,\"thread\":0,\"depth\":1,%s,%s,\"metrics\":[],%s,"
+    "\"time_every\":10}],\n"
+    "\"threads\":[{\"tid\":1,\"name\":\"main\",\"exited\":false,\"n_open\":0,\"n_zones\":1000,"
+    "\"n_dropped\":0}],\n"
+    "\"counters\":[],\"timeline\":{\"recorded\":false,\"events\":[],\"counter_events\":[]},\n"
+    "\"resources\":{\"monitored\":false,\"n_samples\":0,\"wall_s\":null,\"cpu_user_s\":null,"
+    "\"cpu_sys_s\":null,\"cpu_pct_mean\":null,\"cpu_pct_max\":null,\"rss_initial_bytes\":null,"
+    "\"rss_peak_bytes\":null,\"rss_final_bytes\":null,\"vm_peak_bytes\":null,"
+    "\"sys_mem_total_bytes\":null,\"sys_mem_used_pct_max\":null,\"threads_max\":0,"
+    "\"read_bytes\":null,\"write_bytes\":null,\"disk_read_bytes\":null,"
+    "\"disk_write_bytes\":null,\"net_rx_bytes\":null,\"net_tx_bytes\":null,\"ctx_vol\":null,"
+    "\"ctx_invol\":null,\"minflt\":null,\"majflt\":null,\"gpu_mem_peak_bytes\":null,"
+    "\"gpu_util_mean_pct\":null,\"gpu_util_max_pct\":null,\"cpu_energy_j\":null,"
+    "\"gpu_energy_j\":null,\"energy_j\":null,\"carbon_g_per_kwh\":475,\"carbon_g\":null,"
+    "\"flops\":0,\"flops_per_s\":0,\"leaked_bytes\":0,\"leaked_count\":0},\n"
+    "\"probes\":[],\"gpus\":[],\"series\":{\"interval_s\":0,\"columns\":[],\"rows\":[]},\n"
+    "\"mem_snapshots\":[],\"gov_actions\":[],\"findings\":[],\n"
+    "\"slas\":[{\"zone_name\":\"sampled\",\"zone\":0,\"percentile\":99,\"target_ns\":20000,"
+    "\"actual_ns\":14000,\"count\":1000,\"met\":true}],\n"
+    "\"throughput\":[{\"kind\":\"zone\",\"index\":0,\"mean_per_s\":500,\"window_s\":60,"
+    "\"last_per_s\":500,\"peak_per_s\":null}]}\n",
+    stats, hist, res, stats, hist, res);
+  return d;
+}
+
+static void test_schema3_conversion(void **state) {
+  (void)state;
+  char *doc = schema3_doc();
+  const char *path = tmp_path("v3.json");
+  put_file(path, doc, strlen(doc));
+  free(doc);
+  fathom_profile *q = load_ok(path);
+  assert_int_equal(q->meta.schema_version, 3);
+  const fathom_stats *st[2] = {&q->zones[0].stats, &q->nodes[0].stats};
+  const fathom_res *rs[2] = {&q->zones[0].res, &q->nodes[0].res};
+  for (int k = 0; k < 2; k++) {
+    /* resource sums over the 10 probed calls become estimates over all 1000 */
+    assert_true(rs[k]->sum[FATHOM_RES_CPU_USER_NS] == 100000.0 * 1000 / 10);
+    assert_true(rs[k]->sum[FATHOM_RES_READ_BYTES] == 4096.0 * 1000 / 10);
+    assert_int_equal(rs[k]->samples, 10);
+    assert_int_equal(rs[k]->mask & (1u << FATHOM_RES_CPU_NS), 0);   /* not invented */
+    /* the error of the scaled total (1 call in 10 timed): N s sqrt((1 - n/N) / n) */
+    double se = 1000 * 2010.05 * sqrt((1 - 100.0 / 1000) / 100);
+    assert_true(fabs(st[k]->total_se_ns - se) < 1e-9 * se);
+    assert_true(fabs(st[k]->self_se_ns - se * 9.0 / 12.0) < 1e-9 * se);
+    assert_true(st[k]->overhead_ns == 0);
+    /* intervals from the histogram hold the percentiles; the median's spans both values */
+    const double pc[5] = {st[k]->p50_ns, st[k]->p90_ns, st[k]->p95_ns, st[k]->p99_ns,
+                          st[k]->p999_ns};
+    for (int i = 0; i < FATHOM_PCT_N; i++)
+      assert_true(st[k]->pct_lo_ns[i] <= pc[i] && pc[i] <= st[k]->pct_hi_ns[i]);
+    assert_true(st[k]->pct_lo_ns[0] < 10100 && st[k]->pct_hi_ns[0] > 13900);
+  }
+  /* meta: fixed costs = the monitor's, calls timed from the nodes (900 counted only) */
+  assert_true(q->meta.fixed_cost_ns == 3000000 && q->meta.setup_ns == 0 && q->meta.build_ns == 0);
+  assert_int_equal(q->meta.n_timed, 100);
+  assert_int_equal(q->threads[0].n_recorded, 0);
+  /* SLA and throughput: what schema 3 implied */
+  assert_int_equal(q->slas[0].timed, 1000);
+  assert_true(q->slas[0].actual_lo_ns == 14000 && q->slas[0].actual_hi_ns == 14000);
+  assert_int_equal(q->throughput[0].calls, 1000);
+  assert_int_equal(q->throughput[0].timed, 100);
+  /* saved again as schema 4, it loads back to the same model (but the version): the sums are
+   * not scaled twice */
+  write_json(q, tmp_path("v3-as-v4.json"));
+  fathom_profile *r = load_ok(tmp_path("v3-as-v4.json"));
+  assert_int_equal(r->meta.schema_version, FATHOM_SCHEMA_VERSION);
+  r->meta.schema_version = 3;
+  assert_same(q, r);
+  assert_int_equal(r->slas[0].timed, 1000);
+  assert_int_equal(r->throughput[0].timed, 100);
+  fathom_profile_free(r);
+  fathom_profile_free(q);
+}
+
+/* Stats whose every call was timed have exact percentiles: whatever bounds the model holds,
+ * none is written and the loaded model has the percentiles themselves. */
+static void test_exact_bounds_normalized(void **state) {
+  (void)state;
+  fathom_profile *p = build_model(1);
+  fathom_stats *st = &p->nodes[4].stats;   /* every call timed in the fixture */
+  assert_false(fathom_stats_estimated(st));
+  st->pct_lo_ns[2] = 0;
+  st->pct_hi_ns[2] = 1e9;
+  write_json(p, tmp_path("exact.json"));
+  size_t len;
+  char *doc = slurp(tmp_path("exact.json"), &len);
+  fathom_profile *q = load_ok(tmp_path("exact.json"));
+  assert_true(q->nodes[4].stats.pct_lo_ns[2] == st->p95_ns);
+  assert_true(q->nodes[4].stats.pct_hi_ns[2] == st->p95_ns);
+  st->pct_lo_ns[2] = st->pct_hi_ns[2] = st->p95_ns;
+  assert_same(p, q);
+  /* node 4's stats carry no bounds; an estimated node's do */
+  const char *n4 = strstr(doc, "\n{\"zone\":3,\"parent\":3,");
+  assert_non_null(n4);
+  const char *end = strchr(n4 + 1, '\n');
+  assert_true(end && !memmem(n4, (size_t)(end - n4), "pct_lo_ns", 9));
+  free(doc);
+  fathom_profile_free(q);
+  fathom_profile_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip_full),  cmocka_unit_test(test_roundtrip_empty),
       cmocka_unit_test(test_roundtrip_big),   cmocka_unit_test(test_save_and_stream),
       cmocka_unit_test(test_save_failures),   cmocka_unit_test(test_other_writers),
       cmocka_unit_test(test_comma_locale),    cmocka_unit_test(test_schema1_file),
-      cmocka_unit_test(test_schema1_from_model),
+      cmocka_unit_test(test_schema1_from_model), cmocka_unit_test(test_schema3_conversion),
+      cmocka_unit_test(test_exact_bounds_normalized),
   };
   return cmocka_run_group_tests_name("json", tests, NULL, cleanup_tmp);
 }

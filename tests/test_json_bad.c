@@ -1,5 +1,6 @@
 /* test_json_bad.c: the JSON loader on input it must refuse: every truncation point, about a
- * hundred malformed, ill-typed or out-of-range documents (schema 1 and 2 sections alike),
+ * hundred and thirty malformed, ill-typed or out-of-range documents (schema 1, 2 and 4
+ * members alike: errors, intervals that do not hold their value, costs, timed calls),
  * unreadable paths; each with the right code and a one-line message.
  *
  * Invariant: every load that fails leaves *out NULL and a non-empty message, and no input,
@@ -55,15 +56,15 @@ static void test_bad_documents(void **state) {
   (void)state;
   enum { F = FATHOM_E_FORMAT, V = FATHOM_E_VERSION };
   static const bad_case cases[] = {
-      {"\"schema_version\":3", "\"schema_version\":7", V,
-       "schema version 7 is not supported (this fathom reads 1 to 3)"},
-      {"\"schema_version\":3", "\"schema_version\":4", V,
-       "schema version 4 is not supported (this fathom reads 1 to 3)"},
-      {"\"schema_version\":3", "\"schema_version\":0", V, "schema version 0 is not supported"},
-      {"\"schema_version\":3", "\"schema_version\":-1", V, "schema version -1 is not"},
-      {"\"schema_version\":3", "\"schema_version\":\"1\"", F,
+      {"\"schema_version\":4", "\"schema_version\":7", V,
+       "schema version 7 is not supported (this fathom reads 1 to 4)"},
+      {"\"schema_version\":4", "\"schema_version\":5", V,
+       "schema version 5 is not supported (this fathom reads 1 to 4)"},
+      {"\"schema_version\":4", "\"schema_version\":0", V, "schema version 0 is not supported"},
+      {"\"schema_version\":4", "\"schema_version\":-1", V, "schema version -1 is not"},
+      {"\"schema_version\":4", "\"schema_version\":\"1\"", F,
        "schema_version: expected an integer, got a string"},
-      {"\"schema_version\":3,", "", F, "schema_version: missing"},
+      {"\"schema_version\":4,", "", F, "schema_version: missing"},
       {"\"format\":\"fathom-profile\"", "\"format\":\"x\"", F, "format: \"x\" is not \"fathom-"},
       {"\"format\":\"fathom-profile\",", "", F, "format: missing"},
       {"\"format\":\"fathom-profile\",", "\"format\":\"fathom-profile\",\"format\":1,", F,
@@ -221,6 +222,47 @@ static void test_bad_documents(void **state) {
       {"\"overhead_pct\":5.5", "\"overhead_pct\":{}", F,
        "gov_actions[0].overhead_pct: expected a number, got an object"},
       {"\"gov_actions\":[", "\"gov_acts\":[", F, "gov_actions: missing"},
+      /* schema 4: errors, intervals, costs, timed calls */
+      {"\"total_se_ns\":1500,", "", F, "zones[0].stats.total_se_ns: missing"},
+      {"\"total_se_ns\":1500,", "\"total_se_ns\":-1,", F,
+       "zones[0].stats.total_se_ns: -1: must be a finite number >= 0"},
+      {"\"self_se_ns\":333.3333333333333,", "\"self_se_ns\":\"Infinity\",", F,
+       "zones[0].stats.self_se_ns: inf: must be a finite number >= 0"},
+      {"\"overhead_ns\":125,", "\"overhead_ns\":null,", F,
+       "zones[0].stats.overhead_ns: nan: must be a finite number >= 0"},
+      {"\"overhead_ns\":125,", "\"overhead_ns\":\"fast\",", F,
+       "zones[0].stats.overhead_ns: expected a number, got a string"},
+      {"\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875,-0.5]",
+       "\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1300,-0.5]", F,
+       "zones[0].stats.pct_lo_ns/pct_hi_ns[3]: [1300, 1312.90625] does not hold p99_ns 1234.5"},
+      {"\"pct_hi_ns\":[1.25,1.35625,1.25,1312.90625,1.25]",
+       "\"pct_hi_ns\":[1.25,1.35625,1.25,1200,1.25]", F,
+       "zones[0].stats.pct_lo_ns/pct_hi_ns[3]: [1195.421875, 1200] does not hold p99_ns 1234.5"},
+      {"\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875,-0.5]",
+       "\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875]", F,
+       "zones[0].stats.pct_lo_ns: expected an array of 5 numbers (p50, p90, p95, p99, p99.9)"},
+      {"\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875,-0.5]", "\"pct_lo_ns\":{}", F,
+       "zones[0].stats.pct_lo_ns: expected an array of 5 numbers"},
+      {"\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875,-0.5]",
+       "\"pct_lo_ns\":[-0.5,true,-0.5,1195.421875,-0.5]", F,
+       "zones[0].stats.pct_lo_ns[1]: expected a number, got true"},
+      {"\"pct_lo_ns\":[-0.5,-0.403125,-0.5,1195.421875,-0.5]",
+       "\"pct_lo_ns\":[-0.5,-0.403125,-0.5,null,-0.5]", F,
+       "zones[0].stats.pct_lo_ns/pct_hi_ns[3]: [nan, 1312.90625] for p99_ns 1234.5: bounds must be finite"},
+      {"\"count\":1001,\"timed\":751", "\"count\":1001,\"timed\":1002", F,
+       "zones[1].stats.timed: 1002 timed calls of 1001 (more than were made)"},
+      {"\"untimed_cost_ns\":3.25", "\"untimed_cost_ns\":-3.25", F,
+       "meta.untimed_cost_ns: -3.25: must be a finite number >= 0"},
+      {"\"hook_cost_ns\":30,", "\"hook_cost_ns\":\"NaN\",", F,
+       "meta.hook_cost_ns: nan: must be a finite number >= 0"},
+      {"\"n_timed\":9223372036854775802", "\"n_timed\":\"9223372036854775808\"", F,
+       "meta.n_timed: 9223372036854775808 timed zone calls of 9223372036854775807"},
+      {"\"n_timed\":9223372036854775802", "\"n_timed\":-2", F, "meta.n_timed: -2 is negative"},
+      {",\"fixed_cost_ns\":19000000.333333332", "", F, "meta.fixed_cost_ns: missing"},
+      {"\"setup_ns\":1500000", "\"setup_ns\":\"Infinity\"", F,
+       "meta.setup_ns: inf: must be a finite number >= 0"},
+      {",\"n_recorded\":2}", "}", F, "threads[0].n_recorded: missing"},
+      {",\"n_recorded\":2}", ",\"n_recorded\":-2}", F, "threads[0].n_recorded: -2 is negative"},
   };
   fathom_profile *p = build_model(0);
   const char *path = tmp_path("base.json");
@@ -236,23 +278,38 @@ static void test_bad_documents(void **state) {
     free(doc);
   }
   /* a schema-1 document is still checked as schema 1 */
-  char *v1 = mutate(base, "\"schema_version\":3", "\"schema_version\":1");
+  char *v1 = mutate(base, "\"schema_version\":4", "\"schema_version\":1");
   v1 = remutate(v1, "\"host\":", "\"hostname\":");
   load_fails(v1, strlen(v1), FATHOM_E_FORMAT, err, sizeof err);
   assert_non_null(strstr(err, "meta.host: missing"));
   free(v1);
+  /* a schema-3 document is checked as schema 3: the schema-4 members are ignored, however
+   * wrong (they are not part of it), and a bad schema-3 member is still refused */
+  char *v3 = mutate(base, "\"schema_version\":4", "\"schema_version\":3");
+  v3 = remutate(v3, "\"total_se_ns\":1500,", "\"total_se_ns\":-1,");
+  v3 = remutate(v3, "\"n_timed\":9223372036854775802", "\"n_timed\":\"x\"");
+  v3 = remutate(v3, ",\"n_recorded\":2}", "}");
+  fathom_profile *q3 = NULL;
+  if (fathom_profile_load_buffer(v3, strlen(v3), &q3, err, sizeof err))
+    fail_msg("schema 3 with odd schema-4 members: %s", err);
+  assert_true(q3->zones[0].stats.total_se_ns >= 0);
+  fathom_profile_free(q3);
+  v3 = remutate(v3, "\"host\":", "\"hostname\":");
+  load_fails(v3, strlen(v3), FATHOM_E_FORMAT, err, sizeof err);
+  assert_non_null(strstr(err, "meta.host: missing"));
+  free(v3);
   /* not profiles at all */
   static const char *const junk[] = {"", " ", "null", "[1,2]", "{}", "not json", "{\"a\":",
                                      "\xEF\xBB\xBF{}", "{\"format\":\"fathom-profile\"}"};
   for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
     load_fails(junk[i], strlen(junk[i]), FATHOM_E_FORMAT, err, sizeof err);
   /* a file name prefixes the message */
-  char *doc = mutate(base, "\"schema_version\":3", "\"schema_version\":7");
+  char *doc = mutate(base, "\"schema_version\":4", "\"schema_version\":7");
   const char *vpath = tmp_path("v7.json");
   put_file(vpath, doc, strlen(doc));
   load_path_fails(vpath, FATHOM_E_VERSION, err, sizeof err);
   char want[PATH_MAX + 100];
-  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1 to 3)",
+  snprintf(want, sizeof want, "%s: schema version 7 is not supported (this fathom reads 1 to 4)",
            vpath);
   assert_string_equal(err, want);
   /* tiny or absent message buffers are fine */

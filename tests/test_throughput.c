@@ -1,4 +1,5 @@
-/* test_throughput.c: windowed throughput (fathom_throughput live, p->throughput at the end).
+/* test_throughput.c: windowed throughput (fathom_throughput live, p->throughput at the end,
+ * with the calls and timed calls each entry rests on).
  *
  * Invariant: nothing here asserts how fast anything ran. The workload paces itself (each
  * call at least PACE_NS after the last), so "at most 1/PACE + 1/W calls in any W-second
@@ -118,6 +119,16 @@ static void test_rates(void **state) {
 
   fathom_profile *p = end();
   assert_int_equal(p->n_throughput, p->n_zones + p->n_counters);
+  /* what the figures rest on: the zone's calls and the timed ones, a counter's updates */
+  const fathom_throughput_info *tk = tput_of(p, FATHOM_TPUT_ZONE, "tick");
+  const fathom_stats *ts = &p->zones[tk->index].stats;
+  assert_int_equal(tk->calls, n_calls);
+  assert_int_equal(tk->calls, ts->count);
+  assert_int_equal(tk->timed, ts->timed ? ts->timed : ts->count);
+  assert_true(tk->timed >= 1 && tk->timed <= tk->calls);
+  const fathom_throughput_info *tb = tput_of(p, FATHOM_TPUT_COUNTER, "bytes");
+  assert_int_equal(tb->calls, n_calls);   /* one update per call */
+  assert_int_equal(tb->timed, 0);
   double dur = (double)p->meta.duration_ns / 1e9;
   check_end(tput_of(p, FATHOM_TPUT_ZONE, "tick"), n_calls, 1, dur);
   check_end(tput_of(p, FATHOM_TPUT_COUNTER, "bytes"), 100.0 * n_calls, 100, dur);
@@ -213,9 +224,48 @@ static void test_bounds(void **state) {
   release(end());
 }
 
+/* calls and timed on a model built by hand: a sampled zone, one whose every call was timed
+ * (timed 0), one whose timed figure is out of range, and a counter. */
+static void test_calls_timed(void **state) {
+  (void)state;
+  fathom_profile *p = calloc(1, sizeof *p);
+  assert_non_null(hold(p));
+  p->meta.duration_ns = 2000000000ull;
+  static const char *const names[] = {"sampled", "every", "odd"};
+  static const uint64_t count[] = {100000, 40, 5}, timed[] = {1250, 0, 9};
+  p->zones = calloc(3, sizeof *p->zones);
+  assert_non_null(p->zones);
+  p->n_zones = 3;
+  for (uint32_t i = 0; i < 3; i++) {
+    p->zones[i].name = strdup(names[i]);
+    p->zones[i].component = strdup("t");
+    p->zones[i].stats.count = count[i];
+    p->zones[i].stats.timed = timed[i];
+  }
+  p->counters = calloc(1, sizeof *p->counters);
+  assert_non_null(p->counters);
+  p->n_counters = 1;
+  p->counters[0].name = strdup("bytes_out");
+  p->counters[0].n_updates = 70;
+  p->counters[0].value = p->counters[0].total = 7000;
+  fz_tput_fill(p, 0);
+  assert_int_equal(p->n_throughput, 4);
+  static const uint64_t want_timed[] = {1250, 40, 5};
+  for (uint32_t i = 0; i < 3; i++) {
+    const fathom_throughput_info *t = tput_of(p, FATHOM_TPUT_ZONE, names[i]);
+    assert_int_equal(t->calls, count[i]);
+    assert_int_equal(t->timed, want_timed[i]);
+    assert_true(fabs(t->mean_per_s - (double)count[i] / 2.0) <= 1e-9 * t->mean_per_s);
+  }
+  const fathom_throughput_info *c = tput_of(p, FATHOM_TPUT_COUNTER, "bytes_out");
+  assert_int_equal(c->calls, 70);
+  assert_int_equal(c->timed, 0);
+  release(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(test_no_session), T(test_rates), T(test_reset), T(test_bounds),
+      T(test_no_session), T(test_rates), T(test_reset), T(test_bounds), T(test_calls_timed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,8 +108,8 @@ static fathom_profile *rich(void) {
   }
   p->n_threads = 2;
   p->threads = xcalloc(2, sizeof *p->threads);
-  p->threads[0] = (fathom_thread_info){1001, xstrdup("main"), 0, 0, 3500, 0};
-  p->threads[1] = (fathom_thread_info){1002, xstrdup("worker"), 0, 0, 3350, 0};
+  p->threads[0] = (fathom_thread_info){1001, xstrdup("main"), 0, 0, 3500, 0, 0};
+  p->threads[1] = (fathom_thread_info){1002, xstrdup("worker"), 0, 0, 3350, 0, 0};
   p->n_nodes = 5;
   p->nodes = xcalloc(5, sizeof *p->nodes);
   set_node(p, 0, Z_STEP, FATHOM_NONE, 0, 100, 6000000000, 1000000000);
@@ -118,13 +118,15 @@ static fathom_profile *rich(void) {
   set_node(p, 3, Z_STEP, FATHOM_NONE, 1, 50, 3000000000, 2000000000);
   set_node(p, 4, Z_COMPUTE, 3, 1, 3300, 1000000000, 1000000000);
   fathom_node *n = p->nodes;
+  /* resource sums are estimates over all calls (schema 4): 206 of 3300 calls probed, 0.5 ms
+   * CPU each, 3300 x 0.5 ms = 1.65 s */
   n[2].res = (fathom_res){.samples = 206, .sample_every = 16,
                           .mask = 1u << FATHOM_RES_CPU_USER_NS | 1u << FATHOM_RES_CPU_SYS_NS};
-  n[2].res.sum[FATHOM_RES_CPU_USER_NS] = 103e6;
+  n[2].res.sum[FATHOM_RES_CPU_USER_NS] = 1.65e9;
   n[4].res = (fathom_res){.samples = 206, .sample_every = 32,
                           .mask = 1u << FATHOM_RES_CPU_USER_NS | 1u << FATHOM_RES_INSTRUCTIONS |
                                   1u << FATHOM_RES_CYCLES};
-  n[4].res.sum[FATHOM_RES_CPU_USER_NS] = 103e6;
+  n[4].res.sum[FATHOM_RES_CPU_USER_NS] = 1.65e9;
   n[4].res.sum[FATHOM_RES_INSTRUCTIONS] = 2e9;
   n[4].res.sum[FATHOM_RES_CYCLES] = 1e9;
   n[1].alloc_self = (fathom_alloc){300, 30 * MiB, 270, 27 * MiB, 30, 3 * MiB, 31457.28};
@@ -134,7 +136,9 @@ static fathom_profile *rich(void) {
   n[2].gov = FATHOM_GOV_PROBES_THINNED;
   n[4].gov = FATHOM_GOV_TIME_SAMPLED;
   n[4].time_every = 4;
-  n[4].stats.timed = 825;
+  n[4].stats.timed = 825;   /* sampled timing: 825 of 3300 timed, total 1 s +- 20 ms (se) */
+  n[4].stats.total_se_ns = 20e6;
+  n[4].stats.self_se_ns = 20e6;
   n[2].flops = n[2].flops_self = 3e9;
   n[4].flops = n[4].flops_self = 1e9;
 
@@ -143,14 +147,20 @@ static fathom_profile *rich(void) {
   fathom_zone_info *z = p->zones;
   z[Z_COMPUTE].res = (fathom_res){.samples = 412, .sample_every = 16,
                                   .mask = 1u << FATHOM_RES_CPU_USER_NS | 1u << FATHOM_RES_CPU_SYS_NS};
-  z[Z_COMPUTE].res.sum[FATHOM_RES_CPU_USER_NS] = 206e6;   /* x 6600/412 = 3.3 s of 4 s */
+  z[Z_COMPUTE].res.sum[FATHOM_RES_CPU_USER_NS] = 3.3e9;   /* 3.3 s of 4 s */
   z[Z_COMPUTE].flops = 4e9;                                /* over 4 s: 1 GFLOP/s */
   z[Z_COMPUTE].gov = FATHOM_GOV_PROBES_THINNED | FATHOM_GOV_TIME_SAMPLED;
   z[Z_COMPUTE].time_every = 4;
+  /* estimated (4125 of 6600 timed): errors and one percentile's interval, as the recorder
+   * rolls them up (sqrt of the sum of the squares) */
+  z[Z_COMPUTE].stats.total_se_ns = z[Z_COMPUTE].stats.self_se_ns = 20e6;
+  z[Z_COMPUTE].stats.p99_ns = 1.2e6;
+  z[Z_COMPUTE].stats.pct_lo_ns[3] = 1.1e6;
+  z[Z_COMPUTE].stats.pct_hi_ns[3] = 1.3e6;
   z[Z_LOAD].res = (fathom_res){.samples = 100, .sample_every = 1,
-                               .mask = 1u << FATHOM_RES_CPU_USER_NS | 1u << FATHOM_RES_READ_BYTES |
+                               .mask = 1u << FATHOM_RES_CPU_NS | 1u << FATHOM_RES_READ_BYTES |
                                        1u << FATHOM_RES_WRITE_BYTES};
-  z[Z_LOAD].res.sum[FATHOM_RES_CPU_USER_NS] = 0.5e9;      /* 25% of 2 s */
+  z[Z_LOAD].res.sum[FATHOM_RES_CPU_NS] = 0.5e9;   /* 25% of 2 s; only the user+sys sum known */
   z[Z_LOAD].res.sum[FATHOM_RES_READ_BYTES] = GiB;
   z[Z_LOAD].alloc = n[1].alloc;
   z[Z_STEP].alloc = (fathom_alloc){1000, 10 * MiB, 1000, 10 * MiB, 0, 0, 0};
@@ -278,7 +288,7 @@ static void test_res_names(void **state) {
   static const char *const want[FATHOM_RES_N] = {
       "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
       "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
-      "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns"};
+      "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns"};
   for (int i = 0; i < FATHOM_RES_N; i++) {
     assert_string_equal(fathom_res_name(i), want[i]);
     assert_int_equal(fz_res_parse(want[i]), i);
@@ -421,14 +431,24 @@ static void test_text_resources(void **state) {
   assert_null(strstr(strstr(s, "perf_hw") + 1, "perf_hw"));
   has_row(s, "rapl", "not available", NULL);
   lacks(s, "thread CPU time");   /* available probes are not listed */
-  /* per operation: compute 206e6 x 6600/412 = 3.3 s CPU of 4 s wall: 82.5%, waiting 0.7 s;
-   * load 0.5 s of 2 s: 25%, waiting 1.5 s, 1 GiB read; step's allocations; 4e9/4 s FLOP/s */
+  /* per operation: compute 3.3 s CPU (user 3.3 s, system 0) of 4 s wall: 82.5%, waiting 0.7
+   * s; load 0.5 s of 2 s (only the sum known): 25%, waiting 1.5 s, 1 GiB read; step's
+   * allocations; 4e9/4 s FLOP/s */
   const char *ops = strstr(s, "Resources per operation");
   assert_non_null(ops);
-  has_row(ops, "compute", "1 in 16, 412 of 6,600", "3.300 s", "82.5%", "700.00 ms", "-", "-", "-",
-          "1.00 GFLOP/s", NULL);
-  has_row(ops, "load", "100 of 100", "500.00 ms", "25.0%", "1.500 s", "300", "30.0 MiB",
-          "1.00 GiB", NULL);
+  has_row(ops, "compute", "1 in 16, 412 of 6,600", "3.300 s", "3.300 s / 0 ns", "82.5%",
+          "700.00 ms", "-", "-", "-", "1.00 GFLOP/s", NULL);
+  has_row(ops, "load", "100 of 100", "500.00 ms", "split unknown", "25.0%", "1.500 s", "300",
+          "30.0 MiB", "1.00 GiB", NULL);
+  /* compute's timing is estimated (4125 of 6600 calls timed): marked, with its 95 % interval
+   * (1.96 x 20 ms = 39 ms) and the timed calls; its extremes are bounds */
+  has(s, "~ marks figures estimated from a random sample of timed calls");
+  has(s, "6,850 zone calls, 4,375 timed");   /* 2475 compute calls counted, not timed */
+  has_row(strstr(s, "Top operations"), "compute", "math", "6,600", "4,125", "~4.000 s \xc2\xb1" "0.039",
+          "~", "%", NULL);
+  has_row(strstr(s, "Top operations"), "load", "io", "100", "all", "2.000 s", NULL);
+  has_row(strstr(s, "Latency per call"), "compute", "~1.20 ms [1.10, 1.30]", "\xe2\x89\xa4",
+          "\xe2\x89\xa5", NULL);
   has_row(ops, "  step ", "-", "-", "-", "-", "1,000", "10.0 MiB", NULL);
   /* leaks by call path: load's 3 MiB in 30 allocations, growing 31457.28 B per call */
   const char *live = strstr(s, "Memory still live at the end, by call path");
@@ -579,8 +599,8 @@ static void test_csv_resources(void **state) {
   row[strcspn(row, "\r")] = 0;
   char *hf[80], *rf[80];
   size_t nh = split(head, hf, 80), nr = split(row, rf, 80);
-  assert_int_equal(nh, 65);
-  assert_int_equal(nr, 65);
+  assert_int_equal(nh, 80);
+  assert_int_equal(nr, 80);
   /* field by column name */
 #define COL(name) col_of(hf, nh, rf, name)
   struct { const char *col, *want; } checks[] = {
@@ -590,7 +610,7 @@ static void test_csv_resources(void **state) {
       {"gov", "probes_thinned|time_sampled"},
       {"res_samples", "412"},       /* 206 + 206 */
       {"res_sample_every", "32"},   /* the larger */
-      {"res_cpu_user_ns", "206000000"},
+      {"res_cpu_user_ns", "3300000000"},   /* 1.65 s + 1.65 s: estimates add up */
       {"res_cpu_sys_ns", "0"},      /* measured on one thread: 0 */
       {"res_ctx_vol", ""},          /* not measured anywhere */
       {"res_instructions", "2000000000"},
@@ -601,6 +621,11 @@ static void test_csv_resources(void **state) {
       {"alloc_count", "0"},
       {"flops", "4000000000"},
       {"flops_self", "4000000000"},
+      /* schema 4: one thread's node estimated (se 20 ms), the other exact */
+      {"estimated", "1"},
+      {"total_se_ns", "20000000"},
+      {"self_se_ns", "20000000"},
+      {"res_cpu_ns", ""},           /* only the split was measured on this path */
   };
   for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
     size_t c = 0;
@@ -621,7 +646,8 @@ static void test_csv_resources(void **state) {
   row = line_with(top + 2, "step,");
   char *f[80];
   row[strcspn(row, "\r")] = 0;
-  assert_int_equal(split(row, f, 80), 65);
+  assert_int_equal(split(row, f, 80), 80);
+  assert_string_equal(f[78], "0");    /* estimated: every call timed */
   assert_string_equal(f[28], "");     /* gov */
   assert_string_equal(f[29], "0");    /* res_samples */
   assert_string_equal(f[31], "");     /* res_cpu_user_ns */

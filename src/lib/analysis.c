@@ -1,5 +1,5 @@
 /* analysis.c: fathom_analyze: derives the per-zone figures every rule uses (the session's
- * time, time shares, each zone's own CPU/wall/I/O estimated from its probed calls minus its
+ * time, time shares, each zone's own CPU/wall/I/O: its estimates over all calls minus its
  * children's), runs the rules, ranks what they found and stores it in the model; plus the
  * builder the rules add findings with.
  *
@@ -150,10 +150,15 @@ static const int own_res[OWN_N][2] = {
 };
 
 /* Estimate over all calls of node nd of one own-figure (k), or NAN when not measured (every
- * resource it adds up must have been measured). */
+ * resource it adds up must have been measured). Schema 4: res.sum holds estimates of the
+ * totals over all calls already (the loader scales older files), so nothing is scaled here.
+ * CPU is the exact user + system sum (FATHOM_RES_CPU_NS) where recorded, else the two
+ * tick-sampled parts added (older files, or both measured without the sum). */
 static double node_est(const fathom_node *nd, int k) {
   const fathom_res *r = &nd->res;
   if (!r->samples || !nd->stats.count) return NAN;
+  if (k == OWN_CPU && (r->mask & BIT(FATHOM_RES_CPU_NS)))
+    return isfinite(r->sum[FATHOM_RES_CPU_NS]) ? r->sum[FATHOM_RES_CPU_NS] : NAN;
   double s = 0;
   for (int j = 0; j < 2; j++) {
     int id = own_res[k][j];
@@ -161,7 +166,13 @@ static double node_est(const fathom_node *nd, int k) {
     if (!(r->mask & BIT(id))) return NAN;
     s += r->sum[id];
   }
-  return isfinite(s) ? s * (double)nd->stats.count / (double)r->samples : NAN;
+  return isfinite(s) ? s : NAN;
+}
+
+double fz_share_pct(double part, double whole) {
+  if (!(whole > 0) || !isfinite(part) || !(part > 0)) return 0;
+  double v = 100.0 * part / whole;
+  return v < 100.0 ? v : 100.0;
 }
 
 /* How it works: a node's own figure is its estimate minus its children's estimates; a child
@@ -169,9 +180,19 @@ static double node_est(const fathom_node *nd, int k) {
  * unknown rather than wrong. A zone's own figure sums its nodes whose own figure is known. */
 static int derive(fz_actx *a) {
   const fathom_profile *p = a->p;
-  double top = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++)
+  /* The session's time: the threads' top-level totals. Zones still open at the end (main()
+   * under -finstrument-functions) or estimated totals can leave it below what the zones
+   * add up to; it is then raised to the sum of every node's own time or the largest zone
+   * total, whichever is larger, so no share can pass 100 %. */
+  double top = 0, selfsum = 0, zmax = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
     if (p->nodes[i].parent == FATHOM_NONE) top += (double)p->nodes[i].stats.total_ns;
+    selfsum += (double)p->nodes[i].stats.self_ns;
+  }
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    zmax = fmax(zmax, (double)p->zones[z].stats.total_ns);
+  a->top_ns = top;
+  top = fmax(top, fmax(selfsum, zmax));
   if (!(top > 0)) top = (double)p->meta.duration_ns;
   a->time_ns = top;
   a->zx = calloc(p->n_zones ? p->n_zones : 1, sizeof *a->zx);
@@ -201,8 +222,8 @@ static int derive(fz_actx *a) {
   for (uint32_t z = 0; z < p->n_zones; z++) {
     fz_zx *x = &a->zx[z];
     const fathom_stats *st = &p->zones[z].stats;
-    x->share_pct = top > 0 ? 100.0 * (double)st->total_ns / top : 0;
-    x->self_share_pct = top > 0 ? 100.0 * (double)st->self_ns / top : 0;
+    x->share_pct = fz_share_pct((double)st->total_ns, top);
+    x->self_share_pct = fz_share_pct((double)st->self_ns, top);
   }
   /* per zone: own CPU/wall/ctx over nodes where all three are known; I/O and RSS apart */
   double *acc = calloc((size_t)(p->n_zones ? p->n_zones : 1) * OWN_N * 2, sizeof *acc);
@@ -279,7 +300,7 @@ static int cmp_finding(const void *pa, const void *pb) {
 
 static int analyze_c(fathom_profile *p, const fathom_thresholds *t) {
   fz_fa fa = {0};
-  fz_actx a = {p, t, 0, NULL, &fa};
+  fz_actx a = {p, t, 0, 0, NULL, &fa};
   int rc = derive(&a);
   if (!rc) {
     fz_rules_zone(&a);

@@ -29,14 +29,17 @@ typedef struct fz_zx {
   double own_cpu_pct;      /* own CPU / own wall over the probed calls, 0 to 100 */
   double own_cpu_ns, own_wall_ns, own_ctx_vol, own_ctx_invol, own_io_bytes, own_rss_bytes;
   int io_ok, rss_ok;
-  double share_pct;        /* inclusive time / the session's time */
-  double self_share_pct;   /* own time (stats.self_ns) / the session's time */
+  double share_pct;        /* inclusive time / the session's time, at most 100 */
+  double self_share_pct;   /* own time (stats.self_ns) / the session's time, at most 100 */
 } fz_zx;
 
 typedef struct fz_actx {
   const fathom_profile *p;
   const fathom_thresholds *t;
-  double time_ns;          /* the session's time: top-level zone time of every thread */
+  double time_ns;          /* the session's time: top-level zone time of every thread, raised
+                              to the sum of every node's own time (or the largest zone
+                              total) when those exceed it, so no share passes 100 % */
+  double top_ns;           /* the threads' top-level zone time as recorded */
   fz_zx *zx;               /* one per zone */
   fz_fa *fa;
 } fz_actx;
@@ -52,6 +55,14 @@ void fz_fa_sug(fz_fa *fa, fathom_finding *f, const char *fmt, ...);
 void fz_finding_free(fathom_finding *f);
 void fz_findings_free(fathom_finding *v, uint32_t n);
 void fz_slas_free(fathom_sla_result *v, uint32_t n);
+
+/* Calls whose duration was measured: stats.timed, or count where timed is 0 (every call)
+ * or out of range. */
+static inline uint64_t fz_timed_of(const fathom_stats *st) {
+  return st->timed && st->timed <= st->count ? st->timed : st->count;
+}
+/* 100 * part / whole clamped to [0, 100]; 0 when whole is not positive. */
+double fz_share_pct(double part, double whole);
 
 /* 100 * (1 - threshold / value): how far over its threshold a value is, in [0, 100). */
 double fz_excess_score(double value, double threshold);

@@ -1,6 +1,7 @@
 /* analysis_sess.c: the rules over call paths and the whole session: leak (live bytes at the
  * end or a growth trend, grouped by call path across threads), imbalance (one zone on
- * several threads), gpu_memory, gpu_idle, overhead and missed SLAs.
+ * several threads), gpu_memory, gpu_idle, overhead (zones whose figures are inflated by
+ * fathom's own cost) and SLAs missed or not verified.
  *
  * Invariant: grouping is by sorting (path strings, then (zone, thread) pairs), so the
  * findings and their order never depend on hash order or thread scheduling; a zone nested
@@ -163,7 +164,7 @@ static void imb_emit(fz_actx *a, const zt_ref *r, uint32_t n) {
     mmax = fmax(mmax, mean);
     mmin = fmin(mmin, mean);
   }
-  double share = a->time_ns > 0 ? 100 * all / a->time_ns : 0;
+  double share = fz_share_pct(all, a->time_ns);
   if (threads < 2 || !(tmin > 0) || share < a->t->classify_share_pct) return;
   double ratio = tmax / tmin;
   if (ratio < a->t->imbalance_ratio) return;
@@ -278,37 +279,213 @@ static void rule_gpu_idle(fz_actx *a) {
 
 /* ---- fathom's own overhead --------------------------------------------------------------- */
 
-static void rule_overhead(fz_actx *a) {
-  const fathom_meta *m = &a->p->meta;
-  double budget = a->t->overhead_pct > 0 ? a->t->overhead_pct : m->overhead_budget_pct;
+#define OVH_NAMED 5              /* zones named in the finding, most affected first */
+#define OVH_INFLATED_FRAC 0.25   /* calibrated cost taken out >= 25 % of the zone's time */
+#define OVH_SHORT_X 10.0         /* or a mean under 10 x one call's own cost */
+#define OVH_MIN_CALLS 100        /* a zone called less often is not worth naming */
+
+typedef struct ovh_zone {
+  uint32_t zone;
+  double frac;       /* how much of the zone's measured time is fathom's cost, 0 to 1 */
+  double cost_ns;    /* what its own calls cost (timed, counted-only and probed) */
+  double per_call;   /* one timed call's cost (a zone's, or a function's hooks) */
+  int inflated;      /* 1: its figures are substantially fathom's own cost */
+} ovh_zone;
+
+/* fathom's cost in the zones as a % of the process's CPU time. Schema 4: meta.overhead_pct
+ * counts the zones only; files of schemas 1 to 3 counted the background thread too
+ * (monitor_cpu_ns), which is taken out here: fixed costs never make this finding. */
+static double zones_overhead_pct(const fathom_meta *m) {
   double o = m->overhead_pct;
+  if (m->schema_version >= 1 && m->schema_version < 4 && m->monitor_cpu_ns > 0 &&
+      m->cpu_time_ns > 0 && isfinite(m->overhead_ns))
+    o = 100.0 * fmax(0.0, m->overhead_ns - m->monitor_cpu_ns) / m->cpu_time_ns;
+  return isfinite(o) ? fmax(0.0, o) : NAN;
+}
+
+static double pos(double v) { return isfinite(v) && v > 0 ? v : 0; }
+
+static void ovh_measure(const fz_actx *a, uint32_t z, ovh_zone *o) {
+  const fathom_meta *m = &a->p->meta;
+  const fathom_zone_info *zi = &a->p->zones[z];
+  const fathom_stats *st = &zi->stats;
+  int fn = zi->kind == FATHOM_ZONE_KIND_FUNCTION;
+  double per = pos(fn && pos(m->hook_cost_ns) > 0 ? m->hook_cost_ns : m->zone_cost_ns);
+  double unt = pos(fn ? m->hook_untimed_cost_ns : m->untimed_cost_ns);
+  if (!(unt > 0)) unt = per;
+  double timed = (double)fz_timed_of(st), calls = (double)st->count;
+  memset(o, 0, sizeof *o);
+  o->zone = z;
+  o->per_call = per;
+  o->cost_ns = timed * per + (calls - timed) * unt;
+  if (a->p->meta.level >= FATHOM_LEVEL_DETAILED) o->cost_ns += (double)zi->res.samples * pos(m->probe_cost_ns);
+  double ovh = pos(st->overhead_ns), tot = (double)st->total_ns;
+  double f1 = ovh > 0 && tot + ovh > 0 ? ovh / (tot + ovh) : 0;
+  double mean = pos(st->mean_ns);
+  double f2 = per > 0 ? per / (mean + per) : 0;
+  o->frac = fmax(f1, f2);
+  int short_calls = per > 0 && mean < OVH_SHORT_X * per;
+  double share = fz_share_pct(tot + ovh, a->time_ns);
+  o->inflated = st->count >= OVH_MIN_CALLS && share >= a->t->min_share_pct &&
+                (f1 >= OVH_INFLATED_FRAC || short_calls);
+}
+
+/* Most affected first: inflated zones by the part of their time that is fathom's, else (over
+ * budget only) the zones that cost most; ties by cost, then index. */
+static int ovh_cmp(const void *pa, const void *pb) {
+  const ovh_zone *x = pa, *y = pb;
+  if (x->inflated != y->inflated) return x->inflated ? -1 : 1;
+  if (x->inflated && x->frac != y->frac) return x->frac > y->frac ? -1 : 1;
+  if (x->cost_ns != y->cost_ns) return x->cost_ns > y->cost_ns ? -1 : 1;
+  return x->zone < y->zone ? -1 : x->zone > y->zone;
+}
+
+/* "; fathom's fixed costs (...) are apart" into b, or "" when none was recorded. */
+static void fixed_note(char *b, size_t cap, const fathom_meta *m) {
+  char su[32], mo[32], bu[32];
+  b[0] = 0;
+  if (!(pos(m->setup_ns) + pos(m->monitor_cpu_ns) + pos(m->build_ns) > 0)) return;
+  fz_fmt_dur(su, sizeof su, pos(m->setup_ns));
+  fz_fmt_dur(mo, sizeof mo, pos(m->monitor_cpu_ns));
+  fz_fmt_dur(bu, sizeof bu, pos(m->build_ns));
+  snprintf(b, cap, "; fathom's fixed costs (setup %s, background thread %s, building the "
+           "profile %s) are apart and inflate no zone", su, mo, bu);
+}
+
+static int rule_overhead(fz_actx *a) {
+  const fathom_profile *p = a->p;
+  const fathom_meta *m = &p->meta;
+  double budget = a->t->overhead_pct > 0 ? a->t->overhead_pct : m->overhead_budget_pct;
+  double o = zones_overhead_pct(m);
   int over = isfinite(o) && isfinite(budget) && budget > 0 && o > budget;
-  if (!over && !a->p->n_gov_actions) return;
-  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_OVERHEAD,
-                                !over ? FATHOM_SEV_INFO
-                                : o > 2 * budget ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING,
-                                over ? fz_excess_score(o, budget) : 0, FATHOM_NONE, FATHOM_NONE, "");
-  if (!f) return;
+  ovh_zone *v = calloc(p->n_zones ? p->n_zones : 1, sizeof *v);
+  if (!v) return FATHOM_E_NOMEM;
+  uint32_t n = 0, n_infl = 0;
+  double infl_share = 0, worst = 0;
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    if (!p->zones[z].stats.count) continue;
+    ovh_measure(a, z, &v[n]);
+    if (v[n].inflated) {
+      n_infl++;
+      infl_share += a->zx[z].share_pct;
+      worst = fmax(worst, v[n].frac);
+    }
+    if (v[n].inflated || (over && v[n].cost_ns > 0)) n++;
+  }
+  if (!over && !n_infl) {
+    free(v);
+    return 0;
+  }
+  qsort(v, n, sizeof *v, ovh_cmp);
+  uint32_t named = n < OVH_NAMED ? n : OVH_NAMED;
+  if (n_infl && named > n_infl) named = n_infl;   /* name the inflated ones when there are */
+  fathom_severity sev = over ? (o > 2 * budget ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING)
+                        : infl_share >= a->t->classify_share_pct ? FATHOM_SEV_WARNING
+                                                                 : FATHOM_SEV_INFO;
+  fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_OVERHEAD, sev,
+                                over ? fz_excess_score(o, budget) : 100 * worst, FATHOM_NONE,
+                                FATHOM_NONE, "");
+  if (!f) {
+    free(v);
+    return 0;
+  }
+  /* the zones, most affected first */
+  char list[640] = "", excl[256] = "", nm[48], mean[32], per[32];
+  size_t ll = 0, el = 0;
+  int any_fn = 0, any_zone = 0;
+  const char *first_zone = NULL;
+  for (uint32_t i = 0; i < named; i++) {
+    const fathom_zone_info *zi = &p->zones[v[i].zone];
+    int fn = zi->kind == FATHOM_ZONE_KIND_FUNCTION;
+    fz_clean(nm, sizeof nm, zi->name ? zi->name : "?", 32);
+    fz_fmt_dur(mean, sizeof mean, pos(zi->stats.mean_ns));
+    fz_fmt_dur(per, sizeof per, v[i].per_call);
+    const fathom_stats *st = &zi->stats;
+    double f1 = pos(st->overhead_ns) > 0
+                    ? st->overhead_ns / ((double)st->total_ns + st->overhead_ns) : 0;
+    if (ll < sizeof list && f1 >= v[i].frac)   /* fathom's cost inside its interval */
+      ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (%.0f%% of its measured time "
+                             "was fathom's, its own and its nested zones' cost)", i ? ", " : "",
+                             nm, 100 * f1);
+    else if (ll < sizeof list)                 /* calls too short for what a call costs */
+      ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (mean %s per call, %.1fx the %s "
+                             "%s)", i ? ", " : "", nm, mean,
+                             v[i].per_call > 0 ? pos(st->mean_ns) / v[i].per_call : 0.0, per,
+                             fn ? "its hooks cost" : "a zone costs");
+    if (fn) {
+      any_fn = 1;
+      if (el < sizeof excl)
+        el += (size_t)snprintf(excl + el, sizeof excl - el, "%s%s", el ? "," : "", nm);
+    } else {
+      any_zone = 1;
+      if (!first_zone) first_zone = zi->name ? zi->name : "?";
+    }
+  }
+  char fixed[256];
+  fixed_note(fixed, sizeof fixed, m);
+  double shown = fmin(o, 100.0);
   if (over)
-    fz_fa_sum(a->fa, f, "fathom's own overhead was %.2f%% of the CPU time, above the %.4g%% "
-              "budget; figures of short zones are inflated by it", o, budget);
+    fz_fa_sum(a->fa, f, "fathom's cost in the zones was %.2f%% of the CPU time, above the %.4g%% "
+              "budget; the figures of short zones are inflated by it%s%s%s", shown, budget,
+              named ? (n_infl ? ", most in " : "; the zones costing most: ") : "", list, fixed);
   else
-    fz_fa_sum(a->fa, f, "the overhead governor acted %u times to hold fathom's overhead "
-              "(%.2f%%) within the %.4g%% budget: some paths were sampled or downgraded",
-              a->p->n_gov_actions, isfinite(o) ? o : 0.0, budget);
-  fz_fa_fig(a->fa, f, "overhead_pct", o, "%");
+    fz_fa_sum(a->fa, f, "the figures of %u zone%s are substantially fathom's own cost: %s; "
+              "fathom's cost in all zones was %.2f%% of the CPU time (budget %.4g%%)%s", n_infl,
+              n_infl == 1 ? "" : "s", list, isfinite(o) ? shown : 0.0, budget, fixed);
+  fz_fa_fig(a->fa, f, "overhead_pct", shown, "%");
   fz_fa_fig(a->fa, f, "budget_pct", budget, "%");
-  fz_fa_fig(a->fa, f, "gov_actions", a->p->n_gov_actions, "actions");
+  fz_fa_fig(a->fa, f, "inflated_zones", n_infl, "zones");
   fz_fa_fig(a->fa, f, "zone_cost_ns", m->zone_cost_ns, "ns");
-  fz_fa_sug(a->fa, f, "Keep zones off tiny, very frequent functions: exclude them "
-            "(FATHOM_EXCLUDE) or record only some components (FATHOM_COMPONENTS)");
-  fz_fa_sug(a->fa, f, "Lower the level (FATHOM_LEVEL=basic) or probe fewer calls "
-            "(FATHOM_SAMPLE_EVERY)");
+  if (pos(m->hook_cost_ns) > 0) fz_fa_fig(a->fa, f, "hook_cost_ns", m->hook_cost_ns, "ns");
+  for (uint32_t i = 0; i < named; i++) {
+    char fn[96];
+    snprintf(fn, sizeof fn, "fathom_share_pct:%s",
+             p->zones[v[i].zone].name ? p->zones[v[i].zone].name : "?");
+    fz_fa_fig(a->fa, f, fn, 100 * v[i].frac, "%");
+  }
+  fz_fa_fig(a->fa, f, "gov_actions", p->n_gov_actions, "actions");
+  fz_fa_fig(a->fa, f, "fixed_cost_ns", pos(m->fixed_cost_ns), "ns");
+  fz_fa_fig(a->fa, f, "setup_ns", pos(m->setup_ns), "ns");
+  fz_fa_fig(a->fa, f, "monitor_cpu_ns", pos(m->monitor_cpu_ns), "ns");
+  fz_fa_fig(a->fa, f, "build_ns", pos(m->build_ns), "ns");
+  if (any_fn)
+    fz_fa_sug(a->fa, f, "Stop instrumenting these tiny functions: FATHOM_EXCLUDE='%s' at run "
+              "time, or __attribute__((no_instrument_function)) / "
+              "-finstrument-functions-exclude-function-list=%s at build time", excl, excl);
+  if (any_zone)
+    fz_fa_sug(a->fa, f, "Move the zone (\"%s\" first) out of the tight loop: time the whole loop "
+              "or batches of iterations, or time only some calls with "
+              "FATHOM_ZONE_IF(cond, name, component)", first_zone);
+  if (!named)
+    fz_fa_sug(a->fa, f, "Keep zones off tiny, very frequent functions: exclude them "
+              "(FATHOM_EXCLUDE) or record only some components (FATHOM_COMPONENTS)");
+  if (m->level > FATHOM_LEVEL_BASIC)
+    fz_fa_sug(a->fa, f, "Lower the level (FATHOM_LEVEL=basic) or probe fewer calls "
+              "(FATHOM_SAMPLE_EVERY)");
   if (!m->governor)
-    fz_fa_sug(a->fa, f, "Turn the governor on (FATHOM_GOVERNOR=1) so it thins what costs most");
+    fz_fa_sug(a->fa, f, "Turn the governor on (FATHOM_GOVERNOR=1) so it thins what costs most "
+              "(it times a random sample of the hottest calls; their figures become estimates)");
+  free(v);
+  return 0;
 }
 
 /* ---- SLAs ---------------------------------------------------------------------------- */
+
+static void sla_figs(fz_fa *fa, fathom_finding *f, const fathom_sla_result *s) {
+  fz_fa_fig(fa, f, "percentile", s->percentile, "%");
+  fz_fa_fig(fa, f, "actual_ns", s->actual_ns, "ns");
+  fz_fa_fig(fa, f, "target_ns", s->target_ns, "ns");
+  fz_fa_fig(fa, f, "calls", (double)s->count, "calls");
+  fz_fa_fig(fa, f, "timed", (double)s->timed, "calls");
+  if (!isnan(s->actual_lo_ns)) fz_fa_fig(fa, f, "actual_lo_ns", s->actual_lo_ns, "ns");
+  if (!isnan(s->actual_hi_ns)) fz_fa_fig(fa, f, "actual_hi_ns", s->actual_hi_ns, "ns");
+}
+
+/* Fewest timed calls that can put one above percentile q: 1 / (1 - q). */
+static double sla_min_timed(double percentile) {
+  double tail = 1.0 - percentile / 100.0;
+  return tail > 0 ? ceil(1.0 / tail - 1e-9) : INFINITY;
+}
 
 static void rule_sla(fz_actx *a) {
   for (uint32_t i = 0; i < a->p->n_slas; i++) {
@@ -316,29 +493,58 @@ static void rule_sla(fz_actx *a) {
     if (s->met == 1) continue;
     const char *name = s->zone_name ? s->zone_name : "";
     fathom_finding *f;
+    char act[32], tgt[32], lo[32], hi[32];
+    fz_fmt_dur(act, sizeof act, s->actual_ns);
+    fz_fmt_dur(tgt, sizeof tgt, s->target_ns);
+    fz_fmt_dur(lo, sizeof lo, s->actual_lo_ns);
+    if (isinf(s->actual_hi_ns)) snprintf(hi, sizeof hi, "unbounded");
+    else fz_fmt_dur(hi, sizeof hi, s->actual_hi_ns);
+    int est = s->timed && s->timed < s->count;
     if (s->met == 0) {
       f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_CRITICAL,
                     fz_excess_score(s->actual_ns, s->target_ns), s->zone, FATHOM_NONE, name);
       if (!f) return;
-      char act[32], tgt[32];
-      fz_fmt_dur(act, sizeof act, s->actual_ns);
-      fz_fmt_dur(tgt, sizeof tgt, s->target_ns);
-      fz_fa_sum(a->fa, f, "SLA missed: p%g is %s, above the target %s (%llu calls)",
-                s->percentile, act, tgt, (unsigned long long)s->count);
+      if (est)
+        fz_fa_sum(a->fa, f, "SLA missed: p%g is %s (95%% interval %s to %s), above the target "
+                  "%s (%llu calls, %llu timed)", s->percentile, act, lo, hi, tgt,
+                  (unsigned long long)s->count, (unsigned long long)s->timed);
+      else
+        fz_fa_sum(a->fa, f, "SLA missed: p%g is %s, above the target %s (%llu calls)",
+                  s->percentile, act, tgt, (unsigned long long)s->count);
       fz_fa_sug(a->fa, f, "The slowest %g%% of calls decide it: see this zone's tail_latency and "
                 "waiting findings, if any", 100 - s->percentile);
       fz_fa_sug(a->fa, f, "Add nested zones to see where its time goes, then cut the largest "
                 "part");
+    } else if (s->met == -2) {
+      f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_WARNING, 0, s->zone, FATHOM_NONE, name);
+      if (!f) return;
+      double need = sla_min_timed(s->percentile);
+      if ((double)s->timed < need)
+        fz_fa_sum(a->fa, f, "SLA p%g<=%s not verified: not enough data (%llu timed calls): "
+                  "fewer than %.0f timed calls cannot put one above p%g (estimate %s over %llu "
+                  "calls)", s->percentile, tgt, (unsigned long long)s->timed, need,
+                  s->percentile, act, (unsigned long long)s->count);
+      else
+        fz_fa_sum(a->fa, f, "SLA p%g<=%s not verified: not enough data (%llu timed calls): p%g "
+                  "is estimated at %s with a 95%% interval of %s to %s, which holds the target "
+                  "(%llu calls)", s->percentile, tgt, (unsigned long long)s->timed,
+                  s->percentile, act, lo, hi, (unsigned long long)s->count);
+      fz_fa_sug(a->fa, f, "Time more of its calls: the governor timed %llu of its %llu calls to "
+                "hold the overhead budget; raise the budget (FATHOM_MAX_OVERHEAD) or turn the "
+                "governor off (FATHOM_GOVERNOR=0) in the run that checks the SLA",
+                (unsigned long long)s->timed, (unsigned long long)s->count);
+      if (isfinite(need) && (double)s->count < 10 * need)
+        fz_fa_sug(a->fa, f, "Run longer: p%g rests on the slowest calls, and %.0f calls or more "
+                  "make its interval narrow", s->percentile, 10 * need);
+      fz_fa_sug(a->fa, f, "Until then a CI gate counts it as not met (fathom report "
+                "--fail-on-sla; docs/findings.md)");
     } else {
       f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_INFO, 0, s->zone, FATHOM_NONE, name);
       if (!f) return;
       fz_fa_sum(a->fa, f, "SLA not checked: the zone made no calls in this session");
       fz_fa_sug(a->fa, f, "Check the zone name in the SLA spec (FATHOM_SLA) against the report");
     }
-    fz_fa_fig(a->fa, f, "percentile", s->percentile, "%");
-    fz_fa_fig(a->fa, f, "actual_ns", s->actual_ns, "ns");
-    fz_fa_fig(a->fa, f, "target_ns", s->target_ns, "ns");
-    fz_fa_fig(a->fa, f, "calls", (double)s->count, "calls");
+    sla_figs(a->fa, f, s);
   }
 }
 
@@ -347,7 +553,7 @@ int fz_rules_session(fz_actx *a) {
   if (!rc) rc = rule_imbalance(a);
   rule_gpu_memory(a);
   rule_gpu_idle(a);
-  rule_overhead(a);
+  if (!rc) rc = rule_overhead(a);
   rule_sla(a);
   return rc;
 }

@@ -4,7 +4,8 @@
  *
  * Invariant: a spec is parsed completely before anything changes, so a bad spec leaves the
  * profile untouched; a percentile comes from the zone's histogram (every component of that
- * name merged), the same estimate the views print. Live calls never charge their own
+ * name merged), the same estimate the views print; an estimated percentile is judged by its
+ * 95 % interval, never by the point estimate alone. Live calls never charge their own
  * allocations to the program's zones. */
 #include <errno.h>
 #include <math.h>
@@ -133,6 +134,70 @@ int fz_sla_validate(const char *spec, char *err, size_t errlen) {
   return rc;
 }
 
+/* ---- verdicts ------------------------------------------------------------------------
+ * How it works: the percentile comes from the histogram (every zone of that name merged), as
+ * before, or for an estimated single zone and a percentile it keeps (p50 ... p99.9) from its
+ * stats, paired with their interval. When every call was timed it is exact (to the histogram's resolution) and the
+ * verdict is plain: met when it is at most the target. When the governor timed a sample of
+ * the calls it is an estimate with a 95 % interval [lo, hi]: the zone's own pct_lo_ns /
+ * pct_hi_ns for p50, p90, p95, p99 and p99.9 of a single zone; otherwise a distribution-free
+ * interval: with n timed calls, the ranks n q -+ 1.96 sqrt(n q (1 - q)) (the binomial count
+ * of calls below the true quantile), taken as fractions of the histogram's cumulative counts
+ * (which may be weighted: they sum to about the calls, not the timed calls), mapped to the
+ * lower edge of the bucket holding the lower rank and the upper edge of the one holding the
+ * upper rank; a rank below 1 leaves the interval open below (0), above n open above (inf).
+ * Met when hi <= target, missed when lo > target, else not enough data (-2); also -2 when
+ * fewer than 1 / (1 - q) calls were timed (no timed call can lie above the percentile). */
+#define Z95 1.959963984540054
+
+static const double std_q[FATHOM_PCT_N] = {50, 90, 95, 99, 99.9};
+
+static int std_index(double q) {
+  for (int k = 0; k < FATHOM_PCT_N; k++)
+    if (fabs(q - std_q[k]) < 1e-9) return k;
+  return -1;
+}
+
+/* The edge (lower: hi = 0, upper: hi = 1) of the bucket holding the calls at fraction frac of
+ * h's cumulative counts, in ns. */
+static double frac_edge(const fathom_hist *h, double frac, int hi) {
+  double total = (double)fz_hist_total(h), want = frac * total, seen = 0;
+  uint32_t b = h->bucket[h->n - 1];
+  for (uint32_t i = 0; i < h->n; i++) {
+    seen += (double)h->count[i];
+    if (seen >= want - 1e-9 * want) {
+      b = h->bucket[i];
+      break;
+    }
+  }
+  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0;
+  double lo = (double)fz_hist_bucket_lo(b);
+  return (hi ? lo + (double)fz_hist_bucket_width(b) : lo) * unit;
+}
+
+/* 95 % interval of quantile q (0..1) from histogram h sampled by n timed calls. */
+static void hist_interval(const fathom_hist *h, double n, double q, double *lo, double *hi) {
+  if (!h->n || !(n >= 1) || !(fz_hist_total(h) > 0)) {
+    *lo = 0;
+    *hi = INFINITY;
+    return;
+  }
+  double x = n * q, sd = sqrt(n * q * (1 - q));
+  double rlo = floor(x - Z95 * sd), rhi = ceil(x + Z95 * sd);
+  *lo = rlo < 1 ? 0 : frac_edge(h, rlo / n, 0);
+  *hi = rhi > n ? INFINITY : frac_edge(h, fmax(rhi, 1) / n, 1);
+}
+
+/* Percentile k (the index of pct_lo_ns / pct_hi_ns) of st. */
+static double stats_pct(const fathom_stats *st, int k) {
+  const double v[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
+  return v[k];
+}
+
+static int interval_ok(double lo, double hi) {
+  return !isnan(lo) && !isnan(hi) && lo >= 0 && hi >= lo && hi > 0;
+}
+
 /* Fills r (zone_name not touched) from every zone of p named name. */
 static int check_one(const fathom_profile *p, const char *name, double q, double target_ns,
                      fathom_sla_result *r) {
@@ -140,20 +205,54 @@ static int check_one(const fathom_profile *p, const char *name, double q, double
   fathom_hist h = {0, NULL, NULL, 0};
   memset(&acc, 0, sizeof acc);
   r->zone = FATHOM_NONE;
+  uint32_t nz = 0;
   for (uint32_t i = 0; i < p->n_zones; i++) {
     if (!p->zones[i].name || strcmp(p->zones[i].name, name) != 0) continue;
     if (r->zone == FATHOM_NONE) r->zone = i;
+    nz++;
     fz_stats_merge(&acc, &p->zones[i].stats);
     if (fz_hist_merge(&h, &p->zones[i].hist)) {
       fz_hist_free(&h);
       return FATHOM_E_NOMEM;
     }
   }
+  const fathom_stats *one = nz == 1 ? &p->zones[r->zone].stats : NULL;
+  int k = std_index(q);
   r->percentile = q;
   r->target_ns = target_ns;
   r->count = acc.count;
-  r->actual_ns = acc.count && h.n ? fathom_hist_percentile(&h, q, acc.min_ns, acc.max_ns) : NAN;
-  r->met = isfinite(r->actual_ns) ? r->actual_ns <= target_ns : -1;
+  r->timed = acc.count ? fz_timed_of(&acc) : 0;
+  /* the zone's own percentile, where it keeps one, goes with its own interval */
+  const double sv = one && k >= 0 ? stats_pct(one, k) : NAN;
+  int own = isfinite(sv) && sv > 0;
+  if (acc.count && own && (fathom_stats_estimated(&acc) || !h.n))
+    r->actual_ns = sv;   /* an estimate (or no histogram: its cap) */
+  else if (acc.count && h.n)
+    r->actual_ns = fathom_hist_percentile(&h, q, acc.min_ns, acc.max_ns);
+  else
+    r->actual_ns = NAN;
+  double a = r->actual_ns;
+  if (!isfinite(a)) {
+    r->actual_lo_ns = r->actual_hi_ns = NAN;
+    r->met = -1;
+  } else if (!fathom_stats_estimated(&acc)) {
+    r->actual_lo_ns = r->actual_hi_ns = a;   /* every call timed: the value itself */
+    r->met = a <= target_ns;
+  } else {
+    double lo, hi, qq = q / 100.0;
+    if (one && k >= 0 && interval_ok(one->pct_lo_ns[k], one->pct_hi_ns[k])) {
+      lo = one->pct_lo_ns[k];
+      hi = one->pct_hi_ns[k];
+    } else {
+      hist_interval(&h, (double)r->timed, qq, &lo, &hi);
+    }
+    r->actual_lo_ns = fmin(lo, a);
+    r->actual_hi_ns = fmax(hi, a);
+    if ((double)r->timed * (1.0 - qq) < 1.0 - 1e-9) r->met = -2;
+    else if (r->actual_hi_ns <= target_ns) r->met = 1;
+    else if (r->actual_lo_ns > target_ns) r->met = 0;
+    else r->met = -2;
+  }
   fz_hist_free(&h);
   return 0;
 }
@@ -204,8 +303,8 @@ FATHOM_EXTERN int fathom_check_sla(const char *zone, double percentile, double t
     fathom_sla_result r;
     memset(&r, 0, sizeof r);
     rc = check_one(p, zone, percentile, target_ms * 1e6, &r);
-    if (!rc && r.met < 0) rc = FATHOM_E_NOTFOUND;
-    if (!rc) rc = r.met;
+    if (!rc && r.met == -1) rc = FATHOM_E_NOTFOUND;
+    if (!rc) rc = r.met == 1;   /* 0: missed (met 0) or not enough data (met -2) */
     if (out && rc >= 0) *out = r;
     fathom_profile_free(p);
   }

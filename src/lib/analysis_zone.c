@@ -111,7 +111,7 @@ static void rule_cpu_bound(fz_actx *a, uint32_t z) {
   double pct = own_cpu_pct(x);
   /* share of the process's CPU time (of the session's time when that is unknown) */
   double cpu_all = a->p->meta.cpu_time_ns;
-  double cshare = cpu_all > 0 ? fmin(100.0, 100.0 * x->own_cpu_ns / cpu_all) : x->self_share_pct;
+  double cshare = cpu_all > 0 ? fz_share_pct(x->own_cpu_ns, cpu_all) : x->self_share_pct;
   int preempted = is_preempted(a, z);
   if ((pct < a->t->cpu_bound_pct && !preempted) || cshare < a->t->classify_share_pct) return;
   fathom_severity sev = cshare >= 25 ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
@@ -194,7 +194,9 @@ static void rule_tail(fz_actx *a, uint32_t z) {
   const fathom_stats *st = &zi->stats;
   const fz_zx *x = &a->zx[z];
   const fathom_thresholds *t = a->t;
-  if (st->count < t->tail_min_calls || !(st->p50_ns > 0) || x->share_pct < t->classify_share_pct)
+  /* the percentiles rest on the timed calls only: too few of them and p99 means nothing */
+  uint64_t timed = fz_timed_of(st);
+  if (timed < t->tail_min_calls || !(st->p50_ns > 0) || x->share_pct < t->classify_share_pct)
     return;
   double ratio = st->p99_ns / st->p50_ns;
   if (!(ratio >= t->tail_ratio) || st->p99_ns < t->tail_min_us * 1e3) return;
@@ -208,12 +210,20 @@ static void rule_tail(fz_actx *a, uint32_t z) {
   dur(p50, sizeof p50, st->p50_ns);
   dur(mx, sizeof mx, (double)st->max_ns);
   count_s(c, sizeof c, (double)st->count);
-  fz_fa_sum(a->fa, f, "p99 %s is %.1fx the median %s over %s calls (max %s)", p99, ratio, p50, c,
-            mx);
+  if (timed < st->count) {
+    char tc[32];
+    count_s(tc, sizeof tc, (double)timed);
+    fz_fa_sum(a->fa, f, "p99 %s is %.1fx the median %s over %s calls (estimated from %s timed "
+              "calls; max of those %s)", p99, ratio, p50, c, tc, mx);
+  } else {
+    fz_fa_sum(a->fa, f, "p99 %s is %.1fx the median %s over %s calls (max %s)", p99, ratio, p50,
+              c, mx);
+  }
   fz_fa_fig(a->fa, f, "p50_ns", st->p50_ns, "ns");
   fz_fa_fig(a->fa, f, "p99_ns", st->p99_ns, "ns");
   fz_fa_fig(a->fa, f, "p99_p50_ratio", ratio, "ratio");
   fz_fa_fig(a->fa, f, "calls", (double)st->count, "calls");
+  fz_fa_fig(a->fa, f, "timed", (double)timed, "calls");
   fz_fa_fig(a->fa, f, "max_ns", (double)st->max_ns, "ns");
   if (waits)
     fz_fa_sug(a->fa, f, "Its slow calls are waits (see its waiting finding): the tail is the "
@@ -241,8 +251,9 @@ static void rule_hot(fz_actx *a, uint32_t z) {
   dur(s, sizeof s, (double)zi->stats.self_ns);
   dur(all, sizeof all, a->time_ns);
   count_s(c, sizeof c, (double)zi->stats.count);
-  fz_fa_sum(a->fa, f, "%.1f%% of all time is spent in its own code (%s of %s, %s calls)",
-            x->self_share_pct, s, all, c);
+  fz_fa_sum(a->fa, f, "%.1f%% of all time is spent in its own code (%s of %s%s, %s calls)",
+            x->self_share_pct, s, all,
+            a->time_ns > a->top_ns * 1.001 + 1 ? " in all zones" : "", c);
   fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
   fz_fa_fig(a->fa, f, "self_ns", (double)zi->stats.self_ns, "ns");
   fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");

@@ -8,8 +8,9 @@
  *
  * Without a recorded timeline (p->timeline == 0) there are no real begin times, so each
  * thread's call tree is laid out as an aggregate flame chart: siblings back to back from
- * ts 0, longest first, each as long as its total time over all calls; otherData says
- * "synthesized": true.
+ * ts 0, longest first, each as long as its total time over all calls (an estimate where the
+ * node's timing was sampled: its args say "estimated", the timed calls and the standard
+ * error); otherData says "synthesized": true.
  *
  * The monitor's time series become "C" counter tracks of the process (one event per sample
  * and track, at µs since the session start): columns are grouped by unit into tracks such as
@@ -135,6 +136,11 @@ static void fz_xev_write(FILE *f, const fathom_profile *p, const fz_xev *e, int 
     const fathom_stats *s = &p->nodes[e->node].stats;
     fprintf(f, ",\"calls\":%llu,\"self_ns\":%llu", (unsigned long long)s->count,
             (unsigned long long)s->self_ns);
+    if (fathom_stats_estimated(s)) {   /* the width is an estimate from the timed calls */
+      fprintf(f, ",\"estimated\":true,\"timed\":%llu,\"total_se_ns\":",
+              (unsigned long long)s->timed);
+      fz_json_num(f, s->total_se_ns);
+    }
   }
   fputs("}}", f);
 }
@@ -399,6 +405,16 @@ static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesize
           m->sample_every, m->alloc_tracking ? "true" : "false",
           (unsigned long long)m->dropped_snapshots, (unsigned long long)p->series.n);
   fz_json_num(f, p->series.interval_s);
+  /* schema 4: how much was timed, and fathom's costs by kind (fixed costs apart) */
+  fprintf(f, ",\"n_timed\":%llu", (unsigned long long)m->n_timed);
+  const char *const ck[] = {"overhead_ns", "untimed_cost_ns", "setup_ns", "build_ns",
+                            "fixed_cost_ns"};
+  const double cv[] = {m->overhead_ns, m->untimed_cost_ns, m->setup_ns, m->build_ns,
+                       m->fixed_cost_ns};
+  for (size_t k = 0; k < sizeof ck / sizeof ck[0]; k++) {
+    fprintf(f, ",\"%s\":", ck[k]);
+    fz_json_num(f, cv[k]);
+  }
   fputs("}", f);
 }
 

@@ -2,18 +2,22 @@
  *
  * Invariant: the output is exactly one header row plus one row per merged path, in the
  * call tree's depth-first order (children by descending total), every row with the same
- * 64 fields (17 statistics, 9 profile-wide columns identical on every row: the clock,
+ * 80 fields (17 statistics, 9 profile-wide columns identical on every row: the clock,
  * fathom's measured cost and what was dropped, so the CSV alone tells how far to trust it;
- * then 38 schema-2 columns of the path: timing sample, governor, probed resource sums,
- * allocations, FLOPs), CRLF line ends, and any field holding a comma, quote, CR or LF quoted
- * with inner quotes doubled; so any RFC 4180 reader gets the table back unchanged. A figure
- * that was not measured (a probe that was not available, a NaN) is an empty field. */
+ * then 39 schema-2 columns of the path: timing sample, governor, probed resource estimates,
+ * allocations, FLOPs; then 15 schema-4 columns: standard errors, percentile intervals,
+ * fathom's cost taken out, whether the timing is estimated, CPU time), columns only ever
+ * added at the end so existing readers keep their positions; CRLF line ends, and any field
+ * holding a comma, quote, CR or LF quoted with inner quotes doubled; so any RFC 4180 reader
+ * gets the table back unchanged. A figure that was not measured (a probe that was not
+ * available, a NaN) is an empty field. */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_est.h"
 #include "model.h"
 
 static const char *const fz_csv_header =
@@ -26,7 +30,9 @@ static const char *const fz_csv_header =
     "res_cycles,res_cache_refs,res_cache_misses,res_branch_misses,res_fp_ops,res_wall_ns,alloc_count,"
     "alloc_bytes,free_count,free_bytes,live_count,live_bytes,growth_bytes_per_call,"
     "self_alloc_count,self_alloc_bytes,self_free_count,self_free_bytes,self_live_count,"
-    "self_live_bytes,self_growth_bytes_per_call,flops,flops_self\r\n";
+    "self_live_bytes,self_growth_bytes_per_call,flops,flops_self,total_se_ns,self_se_ns,"
+    "p50_lo_ns,p50_hi_ns,p90_lo_ns,p90_hi_ns,p95_lo_ns,p95_hi_ns,p99_lo_ns,p99_hi_ns,"
+    "p999_lo_ns,p999_hi_ns,overhead_ns,estimated,res_cpu_ns\r\n";
 
 static void fz_csv_field(FILE *f, const char *s) {
   if (!s) s = "";
@@ -72,7 +78,7 @@ static void fz_csv_alloc(FILE *f, const fathom_alloc *a) {
   fz_csv_double(f, a->growth_bytes_per_call);
 }
 
-/* The 38 schema-2 fields of a path, each preceded by its comma. */
+/* The 39 schema-2 fields of a path, each preceded by its comma. */
 static void fz_csv_res(FILE *f, const fz_path_res *r) {
   fprintf(f, ",%llu,%u,", (unsigned long long)r->timed, r->time_every);
   const char *sep = "";
@@ -83,7 +89,7 @@ static void fz_csv_res(FILE *f, const fz_path_res *r) {
     sep = "|";
   }
   fprintf(f, ",%llu,%u", (unsigned long long)r->res.samples, r->res.sample_every);
-  for (int k = 0; k < FATHOM_RES_N; k++) {
+  for (int k = 0; k < FATHOM_RES_CPU_NS; k++) {   /* the schema-2 ids; cpu_ns comes last */
     if (r->res.mask & (1u << k)) fz_csv_double(f, r->res.sum[k]);
     else fputc(',', f);
   }
@@ -91,6 +97,21 @@ static void fz_csv_res(FILE *f, const fz_path_res *r) {
   fz_csv_alloc(f, &r->alloc_self);
   fz_csv_double(f, r->flops);
   fz_csv_double(f, r->flops_self);
+}
+
+/* The 15 schema-4 fields of a path: errors, percentile intervals, fathom's cost taken out,
+ * whether its timing figures are estimates, and the CPU time (user + system) estimate. */
+static void fz_csv_est(FILE *f, const fathom_stats *s, const fz_path_res *r) {
+  fz_csv_double(f, s->total_se_ns);
+  fz_csv_double(f, s->self_se_ns);
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    fz_csv_double(f, s->pct_lo_ns[k]);
+    fz_csv_double(f, s->pct_hi_ns[k]);
+  }
+  fz_csv_double(f, s->overhead_ns);
+  fprintf(f, ",%d", fathom_stats_estimated(s) ? 1 : 0);
+  if (r->res.mask & (1u << FATHOM_RES_CPU_NS)) fz_csv_double(f, r->res.sum[FATHOM_RES_CPU_NS]);
+  else fputc(',', f);
 }
 
 static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const fz_path_res *r,
@@ -114,6 +135,7 @@ static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const
           (unsigned long long)m->dropped_zones, (unsigned long long)m->dropped_events,
           (unsigned long long)m->dropped_hist, (unsigned long long)m->misuse);
   fz_csv_res(f, r);
+  fz_csv_est(f, s, r);
   fputs("\r\n", f);
 }
 
@@ -123,7 +145,8 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
   fz_path_res *res = NULL;
   int rc = fz_paths_build(p, &paths, &n, &top);
   if (rc) return rc;
-  rc = fz_paths_res_build(p, paths, n, &res);
+  rc = fz_paths_est_fill(p, paths, n);
+  if (!rc) rc = fz_paths_res_build(p, paths, n, &res);
   if (rc) {
     fz_paths_free(paths, n);
     return rc;

@@ -54,18 +54,26 @@ static void put_meta(FILE *f, const fathom_profile *p) {
                                                                 : "?");
   const char *const dk[] = {"clock_resolution_ns", "clock_read_ns", "tsc_hz", "zone_cost_ns",
                             "overhead_ns", "overhead_pct", "cpu_time_ns",
-                            "overhead_budget_pct", "probe_cost_ns", "monitor_cpu_ns"};
+                            "overhead_budget_pct", "probe_cost_ns", "monitor_cpu_ns",
+                            "untimed_cost_ns", "zone_cost_in_ns", "hook_cost_ns",
+                            "hook_untimed_cost_ns", "hook_cost_in_ns", "setup_ns", "build_ns",
+                            "fixed_cost_ns"};
   const double dv[] = {m->clock_resolution_ns, m->clock_read_ns, m->tsc_hz, m->zone_cost_ns,
                        m->overhead_ns, m->overhead_pct, m->cpu_time_ns,
-                       m->overhead_budget_pct, m->probe_cost_ns, m->monitor_cpu_ns};
+                       m->overhead_budget_pct, m->probe_cost_ns, m->monitor_cpu_ns,
+                       m->untimed_cost_ns, m->zone_cost_in_ns, m->hook_cost_ns,
+                       m->hook_untimed_cost_ns, m->hook_cost_in_ns, m->setup_ns, m->build_ns,
+                       m->fixed_cost_ns};
   for (size_t k = 0; k < sizeof dk / sizeof dk[0]; k++) {
     key(f, dk[k], 0);
     fz_hj_num(f, dv[k]);
   }
   const char *const uk[] = {"n_zones", "dropped_zones", "dropped_events", "dropped_hist",
-                            "misuse", "fathom_bytes", "dropped_snapshots", "sample_every"};
+                            "misuse", "fathom_bytes", "dropped_snapshots", "sample_every",
+                            "n_timed"};
   const uint64_t uv[] = {m->n_zones, m->dropped_zones, m->dropped_events, m->dropped_hist,
-                         m->misuse, m->fathom_bytes, m->dropped_snapshots, m->sample_every};
+                         m->misuse, m->fathom_bytes, m->dropped_snapshots, m->sample_every,
+                         m->n_timed};
   for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) {
     key(f, uk[k], 0);
     fz_hj_u64(f, uv[k]);
@@ -129,35 +137,60 @@ static void put_gpus(FILE *f, const fathom_profile *p) {
 
 /* ---- zones and call-tree nodes ---- */
 
-/* Estimate of a probed sum over every call (sum * count / samples), NaN if not measured. */
-static double res_est(const fathom_res *r, uint64_t count, uint32_t mask) {
+/* A probed estimate over every call (schema 4: the sums are those), NaN if not measured. */
+static double res_est(const fathom_res *r, uint32_t mask) {
   if (!r->samples || (r->mask & mask) != mask) return NAN;
   double s = 0;
   for (int k = 0; k < FATHOM_RES_N; k++)
     if (mask & (1u << k)) s += r->sum[k];
-  return s * (double)count / (double)r->samples;
+  return s;
+}
+
+#define BIT(id) (1u << (id))
+
+/* CPU time: cpu_ns where measured, else user + system (older files). */
+static double cpu_of(const fathom_res *r) {
+  double c = res_est(r, BIT(FATHOM_RES_CPU_NS));
+  return isfinite(c) ? c : res_est(r, BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS));
+}
+
+/* [b0,...,b4] when st is estimated and some percentile has a usable interval, else null. */
+static void put_bounds(FILE *f, const fathom_stats *st, const double *b) {
+  int any = 0;
+  for (int k = 0; k < FATHOM_PCT_N; k++) any |= fz_est_has_interval(st, k);
+  if (!any) {
+    fputs("null", f);
+    return;
+  }
+  fputc('[', f);
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    if (k) fputc(',', f);
+    fz_hj_num(f, fz_est_has_interval(st, k) ? b[k] : NAN);
+  }
+  fputc(']', f);
 }
 
 /* Row: name, component, calls, total, self, mean, p50, p90, p99, max, min, cpu_ns, cpu_pct,
- * alloc_count, alloc_bytes, live_bytes, io_bytes, flops, file, line, p95, stddev, gov. */
+ * alloc_count, alloc_bytes, live_bytes, io_bytes, flops, file, line, p95, stddev, gov,
+ * timed, total_se, self_se, pct_lo, pct_hi, overhead_ns, cpu_user_ns, cpu_sys_ns. */
 static void put_zone(FILE *f, const fathom_zone_info *z) {
   const fathom_stats *s = &z->stats;
-  const uint32_t cpu = (1u << FATHOM_RES_CPU_USER_NS) | (1u << FATHOM_RES_CPU_SYS_NS);
-  const uint32_t io = (1u << FATHOM_RES_READ_BYTES) | (1u << FATHOM_RES_WRITE_BYTES);
-  const uint32_t wall = 1u << FATHOM_RES_WALL_NS;
-  double cpu_pct = NAN;
-  if ((z->res.mask & (cpu | wall)) == (cpu | wall) && z->res.sum[FATHOM_RES_WALL_NS] > 0)
-    cpu_pct = 100.0 * (z->res.sum[FATHOM_RES_CPU_USER_NS] + z->res.sum[FATHOM_RES_CPU_SYS_NS]) /
-              z->res.sum[FATHOM_RES_WALL_NS];
+  const fathom_res *r = &z->res;
+  const uint32_t io = BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES);
+  const uint32_t split = BIT(FATHOM_RES_CPU_USER_NS) | BIT(FATHOM_RES_CPU_SYS_NS);
+  double cpu = cpu_of(r), cpu_pct = NAN;
+  if (isfinite(cpu) && (r->mask & BIT(FATHOM_RES_WALL_NS)) && r->sum[FATHOM_RES_WALL_NS] > 0)
+    cpu_pct = 100.0 * cpu / r->sum[FATHOM_RES_WALL_NS];   /* both over the same probed calls */
+  int has_split = r->samples && (r->mask & split) == split;
   fputc('[', f);
   fz_hj_str(f, z->name);
   fputc(',', f);
   fz_hj_str(f, z->component && *z->component ? z->component : "default");
   const double v[] = {(double)s->count, (double)s->total_ns, (double)s->self_ns, s->mean_ns,
                       s->p50_ns, s->p90_ns, s->p99_ns, (double)s->max_ns, (double)s->min_ns,
-                      res_est(&z->res, s->count, cpu), cpu_pct,
+                      cpu, cpu_pct,
                       (double)z->alloc.alloc_count, (double)z->alloc.alloc_bytes,
-                      (double)z->alloc.live_bytes, res_est(&z->res, s->count, io), z->flops};
+                      (double)z->alloc.live_bytes, res_est(r, io), z->flops};
   for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
     fputc(',', f);
     fz_hj_num(f, v[k]);
@@ -172,6 +205,40 @@ static void put_zone(FILE *f, const fathom_zone_info *z) {
   fz_hj_num(f, s->stddev_ns);
   fputc(',', f);
   fz_hj_u64(f, z->gov);
+  fputc(',', f);
+  fz_hj_u64(f, s->timed);
+  fputc(',', f);
+  fz_hj_num(f, s->total_se_ns);
+  fputc(',', f);
+  fz_hj_num(f, s->self_se_ns);
+  fputc(',', f);
+  put_bounds(f, s, s->pct_lo_ns);
+  fputc(',', f);
+  put_bounds(f, s, s->pct_hi_ns);
+  fputc(',', f);
+  fz_hj_num(f, s->overhead_ns);
+  fputc(',', f);
+  fz_hj_num(f, has_split ? r->sum[FATHOM_RES_CPU_USER_NS] : NAN);
+  fputc(',', f);
+  fz_hj_num(f, has_split ? r->sum[FATHOM_RES_CPU_SYS_NS] : NAN);
+  fputc(']', f);
+}
+
+/* Flat triples for the estimated nodes only: node index, timed calls, total_se_ns. */
+static void put_nodes_est(FILE *f, const fathom_profile *p) {
+  fputc('[', f);
+  int first = 1;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_stats *s = &p->nodes[i].stats;
+    if (!fathom_stats_estimated(s)) continue;
+    if (!first) fputc(',', f);
+    first = 0;
+    fz_hj_u64(f, i);
+    fputc(',', f);
+    fz_hj_u64(f, s->timed);
+    fputc(',', f);
+    fz_hj_num(f, s->total_se_ns);
+  }
   fputc(']', f);
 }
 
@@ -211,6 +278,8 @@ static void put_threads(FILE *f, const fathom_profile *p) {
     fz_hj_u64(f, t->n_dropped);
     fputc(',', f);
     fz_hj_u64(f, t->n_open);
+    fputc(',', f);
+    fz_hj_u64(f, t->n_recorded);
     fputc(']', f);
   }
   fputc(']', f);
@@ -340,7 +409,13 @@ static void put_slas(FILE *f, const fathom_profile *p) {
       fputc(',', f);
       fz_hj_num(f, v[k]);
     }
-    fprintf(f, ",%d]", s->met > 0 ? 1 : s->met < 0 ? -1 : 0);
+    fprintf(f, ",%d,", s->met > 0 ? 1 : s->met == -2 ? -2 : s->met < 0 ? -1 : 0);
+    fz_hj_u64(f, s->timed);
+    fputc(',', f);
+    fz_hj_num(f, s->actual_lo_ns);
+    fputc(',', f);
+    fz_hj_num(f, s->actual_hi_ns);
+    fputc(']', f);
   }
   fputc(']', f);
 }
@@ -363,6 +438,10 @@ static void put_tput(FILE *f, const fathom_profile *p) {
       fputc(',', f);
       fz_hj_num(f, v[k]);
     }
+    fputc(',', f);
+    fz_hj_u64(f, t->calls);
+    fputc(',', f);
+    fz_hj_u64(f, t->kind == FATHOM_TPUT_ZONE ? t->timed : 0);
     fputc(']', f);
   }
   fputc(']', f);
@@ -445,6 +524,7 @@ int fz_html_data(const fathom_profile *p, FILE *f) {
   }
   fputc(']', f);
   key(f, "nodes", 0);    put_nodes(f, p);
+  key(f, "nest", 0);     put_nodes_est(f, p);
   key(f, "events", 0);
   if (p->timeline) put_events(f, p);
   else fputs("null", f);

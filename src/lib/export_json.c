@@ -6,9 +6,10 @@
  * (NaN is null, +-Inf the strings "Infinity"/"-Infinity"), uint64 values above INT64_MAX are
  * decimal strings (jansson and most parsers stop at int64), and every other number is written
  * exactly: integers in decimal, doubles with the fewest digits that read back bit-identical.
- * Schema-2 members of zones and nodes (res, alloc, flops, gov, time_every) are written only
- * when they differ from the empty value the loader assumes for an absent member, so writing a
- * loaded model gives back the same bytes. */
+ * Schema-2 members of zones and nodes (res, alloc, flops, gov, time_every) and the schema-4
+ * percentile intervals of stats (pct_lo_ns, pct_hi_ns) are written only when they differ from
+ * the value the loader assumes for an absent member, so writing a loaded model gives back the
+ * same bytes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,35 @@ static void key(FILE *f, const char *k, int first) {
 
 /* ---- composite values -------------------------------------------------------------- */
 
+/* Same value bit for bit as far as a reader can tell: NaN equals NaN, -0.0 is not 0. */
+static int same_double(double a, double b) {
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+  return a == b && signbit(a) == signbit(b);
+}
+
+static double stats_pct(const fathom_stats *st, int k) {
+  const double v[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
+  return v[k];
+}
+
+/* "name":[b0,...,b4] (one bound per percentile, p50 to p99.9) for estimated stats, unless
+ * every bound is the percentile itself: the loader's value for an absent member. Stats whose
+ * every call was timed have exact percentiles (fathom.h: both bounds are the percentile), so
+ * nothing is written for them whatever the model holds. */
+static void put_pct_bounds(FILE *f, const fathom_stats *st, const char *name, const double *b) {
+  if (!fathom_stats_estimated(st)) return;
+  int differs = 0;
+  for (int k = 0; k < FATHOM_PCT_N; k++) differs |= !same_double(b[k], stats_pct(st, k));
+  if (!differs) return;
+  key(f, name, 0);
+  fputc('[', f);
+  for (int k = 0; k < FATHOM_PCT_N; k++) {
+    if (k) fputc(',', f);
+    put_double(f, b[k]);
+  }
+  fputc(']', f);
+}
+
 static void put_stats(FILE *f, const fathom_stats *st) {
   key(f, "count", 1);      put_u(f, st->count);
   key(f, "timed", 0);      put_u(f, st->timed);
@@ -116,6 +146,13 @@ static void put_stats(FILE *f, const fathom_stats *st) {
   key(f, "p95_ns", 0);     put_double(f, st->p95_ns);
   key(f, "p99_ns", 0);     put_double(f, st->p99_ns);
   key(f, "p999_ns", 0);    put_double(f, st->p999_ns);
+  /* schema 4: the errors and fathom's cost taken out, always; the percentile intervals only
+   * where one differs from its percentile (absent: equal to it, which the loader assumes) */
+  key(f, "total_se_ns", 0); put_double(f, st->total_se_ns);
+  key(f, "self_se_ns", 0);  put_double(f, st->self_se_ns);
+  key(f, "overhead_ns", 0); put_double(f, st->overhead_ns);
+  put_pct_bounds(f, st, "pct_lo_ns", st->pct_lo_ns);
+  put_pct_bounds(f, st, "pct_hi_ns", st->pct_hi_ns);
 }
 
 static void put_hist(FILE *f, const fathom_hist *h) {
@@ -195,6 +232,15 @@ static void put_meta(FILE *f, const fathom_meta *m) {
   key(f, "sample_every", 0);        put_u64(f, m->sample_every);
   key(f, "alloc_tracking", 0);      put_bool(f, m->alloc_tracking);
   key(f, "dropped_snapshots", 0);   put_u(f, m->dropped_snapshots);
+  key(f, "untimed_cost_ns", 0);     put_double(f, m->untimed_cost_ns);
+  key(f, "zone_cost_in_ns", 0);     put_double(f, m->zone_cost_in_ns);
+  key(f, "hook_cost_ns", 0);        put_double(f, m->hook_cost_ns);
+  key(f, "hook_untimed_cost_ns", 0); put_double(f, m->hook_untimed_cost_ns);
+  key(f, "hook_cost_in_ns", 0);     put_double(f, m->hook_cost_in_ns);
+  key(f, "n_timed", 0);             put_u(f, m->n_timed);
+  key(f, "setup_ns", 0);            put_double(f, m->setup_ns);
+  key(f, "build_ns", 0);            put_double(f, m->build_ns);
+  key(f, "fixed_cost_ns", 0);       put_double(f, m->fixed_cost_ns);
   put_s(f, "}");
 }
 
@@ -346,6 +392,7 @@ static void put_thread(FILE *f, const fathom_thread_info *t) {
   key(f, "n_open", 0);    put_u64(f, t->n_open);
   key(f, "n_zones", 0);   put_u(f, t->n_zones);
   key(f, "n_dropped", 0); put_u(f, t->n_dropped);
+  key(f, "n_recorded", 0); put_u(f, t->n_recorded);
   put_s(f, "}");
 }
 
@@ -520,7 +567,11 @@ static void put_sla(FILE *f, const fathom_sla_result *s) {
   key(f, "met", 0);
   if (s->met == 1 || s->met == 0) put_bool(f, s->met);
   else if (s->met == -1) put_s(f, "null");
+  else if (s->met == -2) put_str(f, "not_enough_data");
   else put_i64(f, s->met);  /* not a known value: the loader refuses it */
+  key(f, "timed", 0);        put_u(f, s->timed);
+  key(f, "actual_lo_ns", 0); put_double(f, s->actual_lo_ns);
+  key(f, "actual_hi_ns", 0); put_double(f, s->actual_hi_ns);
   put_s(f, "}");
 }
 
@@ -535,6 +586,8 @@ static void put_tput(FILE *f, const fathom_throughput_info *t) {
   key(f, "window_s", 0);    put_double(f, t->window_s);
   key(f, "last_per_s", 0);  put_double(f, t->last_per_s);
   key(f, "peak_per_s", 0);  put_double(f, t->peak_per_s);
+  key(f, "calls", 0);       put_u(f, t->calls);
+  key(f, "timed", 0);       put_u(f, t->timed);
   put_s(f, "}");
 }
 

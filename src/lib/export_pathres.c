@@ -1,5 +1,6 @@
 /* export_pathres.c: the schema-2 figures (probed resources, allocations, FLOPs, governor
- * bits) of the call paths merged across threads, for the text and CSV views.
+ * bits) of the call paths merged across threads, for the text and CSV views, and the map from
+ * nodes to merged paths that they and export_est.c use.
  *
  * Invariant: out[i] describes exactly the nodes that fz_paths_build merged into paths[i]:
  * a node belongs to the path whose (parent path, zone) pair it has, found through a hash of
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_est.h"
 #include "model.h"
 
 static uint64_t pr_mix(uint64_t x) {
@@ -22,20 +24,15 @@ static uint64_t pr_key(uint32_t parent, uint32_t zone) {
   return ((uint64_t)parent << 32) | zone;
 }
 
-int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
-                       fz_path_res **out) {
-  *out = NULL;
-  if (n == 0) return 0;
+int fz_paths_node_map(const fathom_profile *p, const fz_path *paths, uint32_t n, uint32_t *map) {
+  if (p->n_nodes == 0) return 0;
+  if (n == 0) return FATHOM_E_FORMAT;
   uint64_t cap = 16;
   while (cap < (uint64_t)n * 2) cap <<= 1;
   uint64_t *key = malloc(cap * sizeof *key);
   uint32_t *val = malloc(cap * sizeof *val);
-  uint32_t *map = malloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *map);
-  double *gw = calloc(n, 2 * sizeof *gw);   /* growth x calls, inclusive and self */
-  uint64_t *calls = calloc(n, sizeof *calls);
-  fz_path_res *r = calloc(n, sizeof *r);
   int rc = FATHOM_E_NOMEM;
-  if (!key || !val || !map || !gw || !calls || !r) goto done;
+  if (!key || !val) goto done;
   memset(val, 0xff, cap * sizeof *val);
   for (uint32_t i = 0; i < n; i++) {
     uint64_t k = pr_key(paths[i].parent, paths[i].zone), s = pr_mix(k) & (cap - 1);
@@ -57,7 +54,28 @@ int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n
       rc = FATHOM_E_FORMAT;
       break;
     }
-    uint32_t pi = map[i] = val[s];
+    map[i] = val[s];
+  }
+done:
+  free(key);
+  free(val);
+  return rc;
+}
+
+int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
+                       fz_path_res **out) {
+  *out = NULL;
+  if (n == 0) return 0;
+  uint32_t *map = malloc((size_t)(p->n_nodes ? p->n_nodes : 1) * sizeof *map);
+  double *gw = calloc(n, 2 * sizeof *gw);   /* growth x calls, inclusive and self */
+  uint64_t *calls = calloc(n, sizeof *calls);
+  fz_path_res *r = calloc(n, sizeof *r);
+  int rc = FATHOM_E_NOMEM;
+  if (!map || !gw || !calls || !r) goto done;
+  rc = fz_paths_node_map(p, paths, n, map);
+  for (uint32_t i = 0; i < p->n_nodes && rc == 0; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    uint32_t pi = map[i];
     fz_path_res *e = &r[pi];
     fz_res_add(&e->res, &nd->res);
     fz_alloc_add(&e->alloc, &nd->alloc);
@@ -77,8 +95,6 @@ int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n
     r[i].alloc_self.growth_bytes_per_call = gw[2 * (size_t)i + 1] / (double)calls[i];
   }
 done:
-  free(key);
-  free(val);
   free(map);
   free(gw);
   free(calls);

@@ -17,7 +17,44 @@
 #include "export_text.h"
 
 /* ---- header ---- */
-static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, uint64_t top_ns) {
+/* What the header and the tables need to know of the whole tree. */
+typedef struct fz_totals {
+  uint64_t calls, timed;   /* zone calls, and those timed (count where a node leaves it 0) */
+  uint64_t top_ns;         /* inclusive time of the top-level nodes, all threads */
+  double top_var;          /* its variance (the nodes' standard errors squared, added) */
+  int top_est, any_est;    /* a top-level node / any node or zone is estimated */
+} fz_totals;
+
+/* The costs fathom did not count as overhead: set-up, its background thread, the model's
+ * build (only those the profile knows). */
+static void fz_fixed_costs(const fz_tx *tx, const fathom_meta *m) {
+  char v[256] = "", a[64];
+  const struct { const char *what; double ns; } part[] = {
+      {"setup", m->setup_ns}, {"background thread", m->monitor_cpu_ns},
+      {"model build", m->build_ns}};
+  double sum = 0;
+  size_t len = 0;
+  int parts = 0;
+  for (size_t k = 0; k < sizeof part / sizeof part[0]; k++) {
+    if (!isfinite(part[k].ns) || part[k].ns <= 0) continue;
+    fz_fmt_dur(a, sizeof a, part[k].ns);
+    len += (size_t)snprintf(v + len, sizeof v - len, "%s%s %s", len ? ", " : "", part[k].what, a);
+    sum += part[k].ns;
+    parts++;
+    if (len >= sizeof v) return;
+  }
+  if (!len) return;
+  double total = isfinite(m->fixed_cost_ns) && m->fixed_cost_ns > 0 ? m->fixed_cost_ns : sum;
+  if (parts > 1 || total != sum) {
+    fz_fmt_dur(a, sizeof a, total);
+    len += (size_t)snprintf(v + len, sizeof v - len, " = %s", a);
+  }
+  if (len < sizeof v) snprintf(v + len, sizeof v - len, " (apart from the overhead)");
+  fz_kv(tx, "Fixed costs:", v, 0);
+}
+
+static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals *tt) {
+  uint64_t calls = tt->calls, top_ns = tt->top_ns;
   const fathom_meta *m = &p->meta;
   char v[512], a[64], b[64], c[64], name[160];
   fz_on(tx, "1");
@@ -48,9 +85,14 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
   fz_text_summary(p, v, sizeof v);
   if (v[0]) fz_kv(tx, "Summary:", v, 0);
   fz_fmt_count(a, sizeof a, calls);
-  snprintf(v, sizeof v, "%s zone calls", a);
+  if (tt->timed < calls) {
+    fz_fmt_count(b, sizeof b, tt->timed);
+    snprintf(v, sizeof v, "%s zone calls, %s timed", a, b);
+  } else {
+    snprintf(v, sizeof v, "%s zone calls", a);
+  }
   fz_kv(tx, "Operations:", v, 0);
-  fz_fmt_dur(a, sizeof a, (double)top_ns);
+  fz_fmt_dur_est(a, sizeof a, (double)top_ns, sqrt(tt->top_var), tt->top_est);
   snprintf(v, sizeof v, "%s in top-level zones, all threads", a);
   fz_kv(tx, "Total time:", v, 0);
   fz_fmt_count(a, sizeof a, p->n_threads);
@@ -67,19 +109,28 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
   fz_fmt_dur(b, sizeof b, over);
   if (isfinite(m->overhead_pct)) snprintf(c, sizeof c, "%.3f%%", m->overhead_pct);
   else snprintf(c, sizeof c, "-");
+  char per[192];
+  if (isfinite(m->untimed_cost_ns) && m->untimed_cost_ns > 0 && tt->timed < calls) {
+    char u[64];
+    fz_fmt_dur(u, sizeof u, m->untimed_cost_ns);
+    snprintf(per, sizeof per, "%s per zone (%s counted only)", a, u);
+  } else {
+    snprintf(per, sizeof per, "%s per zone", a);
+  }
   if (m->cpu_time_ns > 0) {
     char cpu[64];
     fz_fmt_dur(cpu, sizeof cpu, m->cpu_time_ns);
-    snprintf(v, sizeof v, "%s per zone, %s in all = %s of %s CPU time (at least)", a, b, c,
-             cpu);
+    snprintf(v, sizeof v, "%s, %s in all = %s of %s CPU time (zones only, at least)", per, b,
+             c, cpu);
   } else {
-    snprintf(v, sizeof v, "%s per zone, %s in all = %s of CPU time (at least)", a, b, c);
+    snprintf(v, sizeof v, "%s, %s in all = %s of CPU time (zones only, at least)", per, b, c);
   }
   if (isfinite(m->overhead_budget_pct) && m->overhead_budget_pct > 0) {
     size_t len = strlen(v);
     snprintf(v + len, sizeof v - len, "; budget %.4g%%", m->overhead_budget_pct);
   }
   fz_kv(tx, "Overhead:", v, 0);
+  fz_fixed_costs(tx, m);
   if (m->fathom_bytes) {
     fz_fmt_bytes(a, sizeof a, (double)m->fathom_bytes);
     snprintf(v, sizeof v, "%s held by fathom", a);
@@ -92,12 +143,19 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, uint64_t calls, 
   fz_fmt_count(a, sizeof a, m->misuse);
   snprintf(v, sizeof v, "%s API misuse events", a);
   fz_kv(tx, "Misuse:", v, m->misuse != 0);
+  if (tt->any_est) {
+    fz_kv(tx, "Estimates:", "~ marks figures estimated from a random sample of timed calls;", 0);
+    fz_kv(tx, "", "\xc2\xb1 is a 95 % interval ([low, high] for a percentile); "
+                  "\xe2\x89\xa4 min and \xe2\x89\xa5 max: of the timed calls", 0);
+  }
 }
 
 /* ---- component breakdown ---- */
 typedef struct fz_comp_row {
   const char *name;
   uint64_t ops, entries, incl, self;
+  double incl_var, self_var;   /* variances of the estimates added up */
+  int incl_est, self_est;      /* some part of them is estimated */
 } fz_comp_row;
 
 static int fz_zone_by_comp(const void *a, const void *b) {
@@ -132,11 +190,17 @@ static int fz_components(const fz_tx *tx, const fathom_profile *p, const fz_path
    * when no ancestor path belongs to the same component */
   for (uint32_t i = top; i != FATHOM_NONE;) {
     uint32_t c = cid[paths[i].zone];
-    rows[c].ops += paths[i].stats.count;
-    rows[c].self += paths[i].stats.self_ns;
+    const fathom_stats *ps = &paths[i].stats;
+    int est = fathom_stats_estimated(ps);
+    rows[c].ops += ps->count;
+    rows[c].self += ps->self_ns;
+    rows[c].self_var += ps->self_se_ns * ps->self_se_ns;
+    rows[c].self_est |= est;
     if (open[c]++ == 0) {
-      rows[c].incl += paths[i].stats.total_ns;
-      rows[c].entries += paths[i].stats.count;
+      rows[c].incl += ps->total_ns;
+      rows[c].entries += ps->count;
+      rows[c].incl_var += ps->total_se_ns * ps->total_se_ns;
+      rows[c].incl_est |= est;
     }
     if (paths[i].first_child != FATHOM_NONE) {
       i = paths[i].first_child;
@@ -160,18 +224,23 @@ static int fz_components(const fz_tx *tx, const fathom_profile *p, const fz_path
   static const char *const head[] = {"component", "ops", "total", "% time", "self", "avg"};
   fz_tab t;
   fz_tab_init(&t, head, "lrrrrr");
+  int clamped = 0;
   for (uint32_t k = 0; k < nc && k < FZ_MAX_ROWS; k++) {
-    char nm[256], ops[40], tot[40], pct[40], self[40], avg[40];
-    fz_clean(nm, sizeof nm, rows[k].name, FZ_NAME_W);
-    fz_fmt_count(ops, sizeof ops, rows[k].ops);
-    fz_fmt_dur(tot, sizeof tot, (double)rows[k].incl);
-    fz_fmt_pct(pct, sizeof pct, (double)rows[k].incl, (double)top_ns);
-    fz_fmt_dur(self, sizeof self, (double)rows[k].self);
-    fz_fmt_dur(avg, sizeof avg, rows[k].entries ? (double)rows[k].incl / (double)rows[k].entries : 0);
+    const fz_comp_row *r = &rows[k];
+    char nm[256], ops[40], tot[64], pct[40], self[64], avg[64];
+    fz_clean(nm, sizeof nm, r->name, FZ_NAME_W);
+    fz_fmt_count(ops, sizeof ops, r->ops);
+    fz_fmt_dur_est(tot, sizeof tot, (double)r->incl, sqrt(r->incl_var), r->incl_est);
+    fz_fmt_share(pct, sizeof pct, (double)r->incl, (double)top_ns, r->incl_est, &clamped);
+    fz_fmt_dur_est(self, sizeof self, (double)r->self, sqrt(r->self_var), r->self_est);
+    double n = (double)r->entries;
+    fz_fmt_dur_est(avg, sizeof avg, n ? (double)r->incl / n : 0, n ? sqrt(r->incl_var) / n : 0,
+                   r->incl_est);
     const char *cells[] = {nm, ops, tot, pct, self, avg};
     fz_tab_row(&t, cells);
   }
   rc = fz_tab_print(tx, &t);
+  fz_clamp_note(tx, clamped);
   if (nc > FZ_MAX_ROWS) fz_more(tx, nc - FZ_MAX_ROWS, "components");
 out:
   free(byc);
@@ -218,25 +287,38 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
                          uint64_t top_ns) {
   uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
 
+  int any_est = 0;
+  for (uint32_t k = 0; k < shown; k++) any_est |= fathom_stats_estimated(&p->zones[ord[k]].stats);
+
   fz_section(tx, "Top operations by total time");
+  /* with sampled timing, a "timed" column says how many calls the times rest on */
   static const char *const h1[] = {"operation", "component", "calls", "total", "% time", "self",
                                    "avg"};
+  static const char *const h1t[] = {"operation", "component", "calls", "timed", "total",
+                                    "% time", "self", "avg"};
   fz_tab t;
-  fz_tab_init(&t, h1, "llrrrrr");
+  fz_tab_init(&t, any_est ? h1t : h1, any_est ? "llrrrrrr" : "llrrrrr");
+  int clamped = 0;
   for (uint32_t k = 0; k < shown; k++) {
     const fathom_zone_info *z = &p->zones[ord[k]];
-    char nm[256], cp[256], calls[40], tot[40], pct[40], self[40], avg[40];
+    const fathom_stats *st = &z->stats;
+    int est = fathom_stats_estimated(st);
+    char nm[256], cp[256], calls[40], timed[40], tot[64], pct[40], self[64], avg[64];
     fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
     fz_clean(cp, sizeof cp, fz_comp(z), 24);
-    fz_fmt_count(calls, sizeof calls, z->stats.count);
-    fz_fmt_dur(tot, sizeof tot, (double)z->stats.total_ns);
-    fz_fmt_pct(pct, sizeof pct, (double)z->stats.total_ns, (double)top_ns);
-    fz_fmt_dur(self, sizeof self, (double)z->stats.self_ns);
-    fz_fmt_dur(avg, sizeof avg, z->stats.mean_ns);
+    fz_fmt_count(calls, sizeof calls, st->count);
+    if (est) fz_fmt_count(timed, sizeof timed, st->timed);
+    else snprintf(timed, sizeof timed, "all");
+    fz_fmt_dur_est(tot, sizeof tot, (double)st->total_ns, st->total_se_ns, est);
+    fz_fmt_share(pct, sizeof pct, (double)st->total_ns, (double)top_ns, est, &clamped);
+    fz_fmt_dur_est(self, sizeof self, (double)st->self_ns, st->self_se_ns, est);
+    fz_fmt_dur_est(avg, sizeof avg, st->mean_ns, fathom_stats_mean_se_ns(st), est);
     const char *cells[] = {nm, cp, calls, tot, pct, self, avg};
-    fz_tab_row(&t, cells);
+    const char *cells_t[] = {nm, cp, calls, timed, tot, pct, self, avg};
+    fz_tab_row(&t, any_est ? cells_t : cells);
   }
   int rc = fz_tab_print(tx, &t);
+  fz_clamp_note(tx, clamped);
   fz_more(tx, nz - shown, "operations");
 
   fz_section(tx, "Latency per call (same operations)");
@@ -245,11 +327,18 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
   fz_tab_init(&t, h2, "lrrrrrrr");
   for (uint32_t k = 0; k < shown; k++) {
     const fathom_stats *s = &p->zones[ord[k]].stats;
-    char nm[256], v[7][40];
+    int est = fathom_stats_estimated(s);
+    char nm[256], v[7][80];
     fz_clean(nm, sizeof nm, p->zones[ord[k]].name, FZ_NAME_W);
-    double fig[7] = {s->p50_ns, s->p90_ns, s->p99_ns, s->p999_ns, (double)s->min_ns,
-                     (double)s->max_ns, s->stddev_ns};
-    for (int c = 0; c < 7; c++) fz_fmt_dur(v[c], sizeof v[c], fig[c]);
+    static const int pk[4] = {0, 1, 3, 4};   /* p50, p90, p99, p99.9 */
+    for (int c = 0; c < 4; c++) fz_fmt_pctl(v[c], sizeof v[c], s, pk[c]);
+    /* sampled: the extremes are the timed calls', bounds of the true ones */
+    char mn[40], mx[40];
+    fz_fmt_dur(mn, sizeof mn, (double)s->min_ns);
+    fz_fmt_dur(mx, sizeof mx, (double)s->max_ns);
+    snprintf(v[4], sizeof v[4], "%s%s", est ? "\xe2\x89\xa4" : "", mn);
+    snprintf(v[5], sizeof v[5], "%s%s", est ? "\xe2\x89\xa5" : "", mx);
+    fz_fmt_dur_est(v[6], sizeof v[6], s->stddev_ns, 0, est);
     const char *cells[] = {nm, v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
     fz_tab_row(&t, cells);
   }
@@ -261,10 +350,18 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
 static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n,
                    uint32_t top, uint64_t top_ns) {
   uint32_t *size = malloc((size_t)n * sizeof *size);   /* paths in each subtree */
-  if (!size) return FATHOM_E_NOMEM;
+  uint64_t *kids = calloc(n, sizeof *kids);              /* children's inclusive time */
+  if (!size || !kids) {
+    free(size);
+    free(kids);
+    return FATHOM_E_NOMEM;
+  }
   for (uint32_t i = 0; i < n; i++) size[i] = 1;
-  for (uint32_t i = n; i-- > 0;)
-    if (paths[i].parent != FATHOM_NONE) size[paths[i].parent] += size[i];
+  for (uint32_t i = n; i-- > 0;) {
+    if (paths[i].parent == FATHOM_NONE) continue;
+    size[paths[i].parent] += size[i];
+    kids[paths[i].parent] += paths[i].stats.total_ns;
+  }
 
   fz_section(tx, "Call tree (merged across threads)");
   static const char *const head[] = {"path", "calls", "inclusive", "self", "% parent",
@@ -274,16 +371,24 @@ static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *path
   uint32_t lines = 0, accounted = 0;
   for (uint32_t i = top; i != FATHOM_NONE && lines < FZ_TREE_LINES;) {
     const fz_path *e = &paths[i];
-    char nm[320], calls[40], inc[40], self[40], pct[40], thr[40];
+    const fathom_stats *st = &e->stats;
+    int est = fathom_stats_estimated(st);
+    char nm[320], calls[40], inc[64], self[64], pct[40], thr[40];
     size_t ind = 2 * (size_t)(e->depth - 1);
     if (ind > 2 * FZ_TREE_DEPTH) ind = 2 * FZ_TREE_DEPTH;
     memset(nm, ' ', ind);
     fz_clean(nm + ind, sizeof nm - ind, p->zones[e->zone].name, FZ_NAME_W - ind / 2);
-    fz_fmt_count(calls, sizeof calls, e->stats.count);
-    fz_fmt_dur(inc, sizeof inc, (double)e->stats.total_ns);
-    fz_fmt_dur(self, sizeof self, (double)e->stats.self_ns);
-    fz_fmt_pct(pct, sizeof pct, (double)e->stats.total_ns,
-               e->parent == FATHOM_NONE ? (double)top_ns : (double)paths[e->parent].stats.total_ns);
+    fz_fmt_count(calls, sizeof calls, st->count);
+    fz_fmt_dur_est(inc, sizeof inc, (double)st->total_ns, st->total_se_ns, est);
+    fz_fmt_dur_est(self, sizeof self, (double)st->self_ns, st->self_se_ns, est);
+    /* of the parent's time, or of its children's when estimates put them above it: the
+     * shares of siblings never add up to more than 100 % */
+    double whole = (double)top_ns;
+    if (e->parent != FATHOM_NONE) {
+      uint64_t pt = paths[e->parent].stats.total_ns, kt = kids[e->parent];
+      whole = (double)(pt > kt ? pt : kt);
+    }
+    fz_fmt_share(pct, sizeof pct, (double)st->total_ns, whole, est, NULL);
     fz_fmt_count(thr, sizeof thr, e->n_threads);
     const char *cells[] = {nm, calls, inc, self, pct, thr};
     fz_tab_row(&t, cells);
@@ -310,6 +415,7 @@ static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *path
   int rc = fz_tab_print(tx, &t);
   fz_more(tx, n - accounted, "paths (line limit)");
   free(size);
+  free(kids);
   return rc;
 }
 
@@ -404,22 +510,30 @@ static int fz_counters(const fz_tx *tx, const fathom_profile *p) {
 static int fz_threads(const fz_tx *tx, const fathom_profile *p) {
   if (p->n_threads == 0) return 0;
   fz_section(tx, "Threads");
-  static const char *const head[] = {"tid", "name", "zones", "dropped", "exited", "open zones"};
+  /* schema 4: calls whose durations the program gave (fathom_zone_record), when any */
+  int given = 0;
+  for (uint32_t k = 0; k < p->n_threads; k++) given |= p->threads[k].n_recorded != 0;
+  static const char *const head[] = {"tid", "name", "zones", "dropped", "exited", "open zones",
+                                     "given"};
   fz_tab t;
-  fz_tab_init(&t, head, "rlrrlr");
+  fz_tab_init(&t, head, given ? "rlrrlrr" : "rlrrlr");
   uint32_t shown = p->n_threads < FZ_MAX_ROWS ? p->n_threads : FZ_MAX_ROWS;
   for (uint32_t k = 0; k < shown; k++) {
     const fathom_thread_info *th = &p->threads[k];
-    char tid[32], nm[128], z[40], d[40], o[40];
+    char tid[32], nm[128], z[40], d[40], o[40], g[40];
     snprintf(tid, sizeof tid, "%llu", (unsigned long long)th->tid);
     fz_clean(nm, sizeof nm, th->name && *th->name ? th->name : "-", 32);
     fz_fmt_count(z, sizeof z, th->n_zones);
     fz_fmt_count(d, sizeof d, th->n_dropped);
     fz_fmt_count(o, sizeof o, th->n_open);
-    const char *cells[] = {tid, nm, z, d, th->exited ? "yes" : "no", o};
+    fz_fmt_count(g, sizeof g, th->n_recorded);
+    const char *cells[] = {tid, nm, z, d, th->exited ? "yes" : "no", o, g};
     fz_tab_row(&t, cells);
   }
   int rc = fz_tab_print(tx, &t);
+  if (given)
+    fputs("  given: calls whose durations the program supplied (fathom_zone_record), not bounded\n"
+          "  by the thread's wall time\n", tx->f);
   fz_more(tx, p->n_threads - shown, "threads");
   return rc;
 }
@@ -429,18 +543,33 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   fz_path *paths = NULL;
   uint32_t n = 0, top = FATHOM_NONE;
   int rc = fz_paths_build(p, &paths, &n, &top);
-  if (rc) return rc;
-  uint64_t calls = 0, top_ns = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++) {
-    calls += p->nodes[i].stats.count;
-    if (p->nodes[i].parent == FATHOM_NONE) top_ns += p->nodes[i].stats.total_ns;
+  if (!rc) rc = fz_paths_est_fill(p, paths, n);
+  if (rc) {
+    fz_paths_free(paths, n);
+    return rc;
   }
+  fz_totals tt = {0};
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_stats *st = &p->nodes[i].stats;
+    int est = fathom_stats_estimated(st);
+    tt.calls += st->count;
+    tt.timed += st->timed ? st->timed : st->count;
+    tt.any_est |= est;
+    if (p->nodes[i].parent == FATHOM_NONE) {
+      tt.top_ns += st->total_ns;
+      tt.top_var += st->total_se_ns * st->total_se_ns;
+      tt.top_est |= est;
+    }
+  }
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    tt.any_est |= fathom_stats_estimated(&p->zones[z].stats);
+  uint64_t top_ns = tt.top_ns;
   uint32_t *ord = fz_zones_by_time(p);
   if (!ord) {
     fz_paths_free(paths, n);
     return FATHOM_E_NOMEM;
   }
-  fz_header(&tx, p, calls, top_ns);
+  fz_header(&tx, p, &tt);
   rc = fz_text_findings(&tx, p);
   if (!rc) rc = fz_text_resources(&tx, p);
   if (!rc && n == 0) {

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "export_est.h"
 #include "model.h"
 
 #define FZ_TOP_OPS 20        /* rows in the operations tables */
@@ -38,6 +39,22 @@ void fz_fmt_si(char *b, size_t cap, double v, const char *unit);  /* 26.5 GFLOP/
 size_t fz_dwidth(const char *s);
 /* src with controls replaced by '?', at most maxw columns (then ending "..."). */
 void fz_clean(char *dst, size_t cap, const char *src, size_t maxw);
+
+/* ---- estimates (schema 4): "~" marks an estimate, "±" is FZ_Z95 x its standard error ---- */
+/* ns as fz_fmt_dur; when est: "~12.31 ms ±0.42" (the ± in the value's unit, left out when
+ * se is 0). */
+void fz_fmt_dur_est(char *b, size_t cap, double ns, double se, int est);
+/* Percentile k of st: "4.10 ms", or estimated "~4.10 ms [3.90, 4.40]" (its 95 % interval,
+ * when the model has a usable one). */
+void fz_fmt_pctl(char *b, size_t cap, const fathom_stats *st, int k);
+/* v with its interval "~4.10 ms [3.90, 4.40]" when [lo, hi] holds v and lo < hi, else v. */
+void fz_fmt_interval(char *b, size_t cap, double v, double lo, double hi);
+/* part / whole as "45.0%" ("~45.0%" when est); above 100 % it is shown as "100.0%*" and
+ * *clamped set (say so with fz_clamp_note under the table). */
+void fz_fmt_share(char *b, size_t cap, double part, double whole, int est, int *clamped);
+void fz_clamp_note(const fz_tx *tx, int clamped);
+/* Calls: "6,600", or "6,600 (412 timed)" when only some were timed. */
+void fz_fmt_calls(char *b, size_t cap, const fathom_stats *st);
 
 /* ---- tables: cells are formatted first, then printed with computed widths ---- */
 typedef struct fz_tab {

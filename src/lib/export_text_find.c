@@ -1,6 +1,7 @@
 /* export_text_find.c: the findings part of the text report: the ranked findings with their
- * figures and suggestions, the SLA checks (met or missed, actual against target) and the
- * throughput of zones and counters (mean, last window, peak).
+ * figures and suggestions, the SLA checks (met, missed or not enough data; actual against
+ * target, with its 95 % interval when estimated) and the throughput of zones and counters
+ * (calls, mean, last window, peak).
  *
  * Invariant: like every section, these read only the model, print nothing for what it does
  * not hold, colour only through fz_on/fz_off, and clean every name and sentence taken from
@@ -114,19 +115,29 @@ static int slas(const fz_tx *tx, const fathom_profile *p) {
   static const char *const head[] = {"zone", "percentile", "target", "actual", "calls", "status"};
   fz_tab t;
   fz_tab_init(&t, head, "lrrrrl");
+  int unsure = 0;
   for (uint32_t i = 0; i < p->n_slas; i++) {
     const fathom_sla_result *s = &p->slas[i];
-    char nm[160], q[32], tg[32], ac[32], c[32];
+    char nm[160], q[32], tg[32], ac[96], c[64];
     fz_clean(nm, sizeof nm, s->zone_name ? s->zone_name : "?", FZ_NAME_W);
     snprintf(q, sizeof q, "p%g", s->percentile);
     fz_fmt_dur(tg, sizeof tg, s->target_ns);
-    fz_fmt_dur(ac, sizeof ac, s->actual_ns);
-    fz_fmt_count(c, sizeof c, s->count);
-    const char *st = s->met == 1 ? "met" : s->met == 0 ? "MISSED" : "no calls";
+    /* an estimated percentile comes with its 95 % interval, the calls with those timed */
+    fz_fmt_interval(ac, sizeof ac, s->actual_ns, s->actual_lo_ns, s->actual_hi_ns);
+    fz_fmt_calls(c, sizeof c, &(fathom_stats){.count = s->count, .timed = s->timed});
+    const char *st = s->met == 1    ? "met"
+                     : s->met == 0  ? "MISSED"
+                     : s->met == -2 ? "not enough data"
+                                    : "no calls";
     const char *cells[] = {nm, q, tg, ac, c, st};
     fz_tab_row(&t, cells);
+    unsure |= s->met == -2;
   }
-  return fz_tab_print(tx, &t);
+  int rc = fz_tab_print(tx, &t);
+  if (unsure)
+    fputs("  not enough data: too few timed calls, or the target inside the percentile's 95 %\n"
+          "  interval (so the sample cannot tell met from missed)\n", tx->f);
+  return rc;
 }
 
 int fz_text_findings(const fz_tx *tx, const fathom_profile *p) {
@@ -144,10 +155,10 @@ static void rate(char *b, size_t cap, double v) {
 int fz_text_throughput(const fz_tx *tx, const fathom_profile *p) {
   if (!p->n_throughput) return 0;
   fz_section(tx, "Throughput (calls or counter units per second)");
-  static const char *const head[] = {"zone or counter", "kind", "mean", "window", "last window",
-                                     "peak window"};
+  static const char *const head[] = {"zone or counter", "kind", "calls", "mean", "window",
+                                     "last window", "peak window"};
   fz_tab t;
-  fz_tab_init(&t, head, "llrrrr");
+  fz_tab_init(&t, head, "llrrrrr");
   uint32_t shown = p->n_throughput < FZ_MAX_ROWS ? p->n_throughput : FZ_MAX_ROWS;
   for (uint32_t i = 0; i < shown; i++) {
     const fathom_throughput_info *r = &p->throughput[i];
@@ -155,14 +166,17 @@ int fz_text_throughput(const fz_tx *tx, const fathom_profile *p) {
     if (r->kind == FATHOM_TPUT_ZONE && r->index < p->n_zones) name = p->zones[r->index].name;
     if (r->kind == FATHOM_TPUT_COUNTER && r->index < p->n_counters)
       name = p->counters[r->index].name;
-    char nm[160], m[40], w[40], l[40], pk[40];
+    char nm[160], m[40], w[40], l[40], pk[40], calls[64];
     fz_clean(nm, sizeof nm, name ? name : "?", FZ_NAME_W);
+    /* zone: calls counted (and timed, when only some were); counter: updates */
+    fz_fmt_calls(calls, sizeof calls, &(fathom_stats){.count = r->calls, .timed = r->timed});
     rate(m, sizeof m, r->mean_per_s);
     if (isfinite(r->window_s)) snprintf(w, sizeof w, "%g s", r->window_s);
     else snprintf(w, sizeof w, "-");
     rate(l, sizeof l, r->last_per_s);
     rate(pk, sizeof pk, r->peak_per_s);
-    const char *cells[] = {nm, r->kind == FATHOM_TPUT_ZONE ? "zone" : "counter", m, w, l, pk};
+    const char *cells[] = {nm, r->kind == FATHOM_TPUT_ZONE ? "zone" : "counter", calls, m, w, l,
+                           pk};
     fz_tab_row(&t, cells);
   }
   int rc = fz_tab_print(tx, &t);

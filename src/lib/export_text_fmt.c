@@ -44,6 +44,123 @@ void fz_fmt_dur(char *b, size_t cap, double ns) {
   else snprintf(b, cap, "%.0f s", ns / 1e9);
 }
 
+/* The unit fz_fmt_dur picks for ns: its divisor, decimals and name. */
+static const char *dur_unit(double ns, double *div, int *dec) {
+  if (ns < 999.95) {
+    *div = 1, *dec = ns == floor(ns) ? 0 : 1;
+    return "ns";
+  }
+  if (ns < 999995.0) {
+    *div = 1e3, *dec = 2;
+    return "\xc2\xb5s";
+  }
+  if (ns < 999995000.0) {
+    *div = 1e6, *dec = 2;
+    return "ms";
+  }
+  *div = 1e9, *dec = ns < 1e12 ? 3 : 0;
+  return "s";
+}
+
+/* v (ns) in the unit div with dec decimals; fewer than 2 significant digits shown as %.2g so
+ * a small error never reads "0.00". */
+static void in_unit(char *b, size_t cap, double v, double div, int dec) {
+  double x = v / div, unit = pow(10, -dec);
+  if (x != 0 && fabs(x) < unit * 10) snprintf(b, cap, "%.2g", x);
+  else snprintf(b, cap, "%.*f", dec, x);
+}
+
+void fz_fmt_dur_est(char *b, size_t cap, double ns, double se, int est) {
+  char v[48];
+  fz_fmt_dur(v, sizeof v, ns);
+  double half = est && isfinite(ns) && ns >= 0 && isfinite(se) && se > 0 ? FZ_Z95 * se : 0;
+  if (!est || !isfinite(ns) || ns < 0) {
+    snprintf(b, cap, "%s", v);
+  } else if (half > 0) {
+    double div;
+    int dec;
+    char h[40];
+    dur_unit(ns, &div, &dec);
+    in_unit(h, sizeof h, half, div, dec);
+    snprintf(b, cap, "~%s \xc2\xb1%s", v, h);
+  } else {
+    snprintf(b, cap, "~%s", v);
+  }
+}
+
+void fz_fmt_pctl(char *b, size_t cap, const fathom_stats *st, int k) {
+  double v = fz_stats_pct(st, k);
+  char s[48];
+  fz_fmt_dur(s, sizeof s, v);
+  if (!fathom_stats_estimated(st) || !isfinite(v) || v < 0) {
+    snprintf(b, cap, "%s", s);
+    return;
+  }
+  if (!fz_est_has_interval(st, k)) {
+    snprintf(b, cap, "~%s", s);
+    return;
+  }
+  double div;
+  int dec;
+  char lo[40], hi[40];
+  dur_unit(v, &div, &dec);
+  in_unit(lo, sizeof lo, st->pct_lo_ns[k], div, dec);
+  in_unit(hi, sizeof hi, st->pct_hi_ns[k], div, dec);
+  snprintf(b, cap, "~%s [%s, %s]", s, lo, hi);
+}
+
+void fz_fmt_interval(char *b, size_t cap, double v, double lo, double hi) {
+  char s[48];
+  fz_fmt_dur(s, sizeof s, v);
+  double slack = 1e-6 * (fabs(v) > 1 ? fabs(v) : 1);
+  if (!isfinite(v) || v < 0 || !isfinite(lo) || !isfinite(hi) || !(lo < hi) ||
+      lo > v + slack || hi < v - slack) {
+    snprintf(b, cap, "%s", s);
+    return;
+  }
+  double div;
+  int dec;
+  char l[40], h[40];
+  dur_unit(v, &div, &dec);
+  in_unit(l, sizeof l, lo, div, dec);
+  in_unit(h, sizeof h, hi, div, dec);
+  snprintf(b, cap, "~%s [%s, %s]", s, l, h);
+}
+
+void fz_fmt_share(char *b, size_t cap, double part, double whole, int est, int *clamped) {
+  if (whole <= 0 || !isfinite(part) || !isfinite(whole)) {
+    snprintf(b, cap, "-");
+    return;
+  }
+  double pct = 100.0 * part / whole;
+  const char *mark = "";
+  if (pct > 100.0) {   /* an estimate above its whole's: never shown as more than all */
+    pct = 100.0;
+    mark = "*";
+    if (clamped) *clamped = 1;
+  }
+  if (pct < 0) pct = 0;
+  snprintf(b, cap, "%s%.1f%%%s", est ? "~" : "", pct, mark);
+}
+
+void fz_clamp_note(const fz_tx *tx, int clamped) {
+  if (!clamped) return;
+  fz_on(tx, "2");
+  fputs("  * above 100% by sampling error in the estimates: shown as 100%\n", tx->f);
+  fz_off(tx);
+}
+
+void fz_fmt_calls(char *b, size_t cap, const fathom_stats *st) {
+  char c[32], t[32];
+  fz_fmt_count(c, sizeof c, st->count);
+  if (!fathom_stats_estimated(st)) {
+    snprintf(b, cap, "%s", c);
+    return;
+  }
+  fz_fmt_count(t, sizeof t, st->timed);
+  snprintf(b, cap, "%s (%s timed)", c, t);
+}
+
 void fz_fmt_bytes(char *b, size_t cap, double v) {
   static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
   if (!isfinite(v)) {

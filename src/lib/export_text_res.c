@@ -7,8 +7,10 @@
  * only when the monitor ran and they are finite, probe sums only where their mask bit is set
  * and calls were probed, allocations only with allocation tracking; nothing is ever printed
  * as "n/a" or invented, and a group or column with nothing measured does not appear. Probed
- * sums cover the sampled calls only; what is shown for all calls is the estimate
- * sum x calls / probed calls, and the table says how many calls were probed. */
+ * sums are estimates over all calls (schema 4: each probed call weighs the inverse of its
+ * chance of being probed), and the table says how many calls were probed. CPU time is cpu_ns
+ * where recorded, else user + system; the user/system split is shown only where both were
+ * recorded ("split unknown" where only their sum was). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -362,22 +364,41 @@ int fz_text_resources(const fz_tx *tx, const fathom_profile *p) {
 
 /* ---- resources per operation ---- */
 
-/* Estimate over all calls of probed sum id, or NaN when not measured. */
-static double est(const fathom_res *r, int id, uint64_t count) {
+/* Estimate over all calls of resource id (schema 4: the sums are those estimates), or NaN
+ * when not measured. */
+static double est(const fathom_res *r, int id) {
   if (!(r->mask & (1u << id)) || r->samples == 0 || !isfinite(r->sum[id])) return NAN;
-  return r->sum[id] * (double)count / (double)r->samples;
+  return r->sum[id];
 }
 
 static int has(const fathom_res *r, int id) { return r->samples && (r->mask & (1u << id)); }
 
-enum { C_PROBED, C_CPU, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_FLOPS, C_IPC, C_MISS, C_N };
+/* CPU time over all calls: cpu_ns where measured, else user + system (older files). */
+static double cpu_est(const fathom_res *r) {
+  double c = est(r, FATHOM_RES_CPU_NS);
+  if (isfinite(c)) return c;
+  double u = est(r, FATHOM_RES_CPU_USER_NS), s = est(r, FATHOM_RES_CPU_SYS_NS);
+  return isfinite(u) && isfinite(s) ? u + s : isfinite(u) ? u : s;
+}
+
+/* The same over the probed calls' own wall time (both sums of the same probed calls). */
+static double cpu_sum(const fathom_res *r) {
+  if (r->mask >> FATHOM_RES_CPU_NS & 1) return r->sum[FATHOM_RES_CPU_NS];
+  double u = r->mask >> FATHOM_RES_CPU_USER_NS & 1 ? r->sum[FATHOM_RES_CPU_USER_NS] : 0;
+  double s = r->mask >> FATHOM_RES_CPU_SYS_NS & 1 ? r->sum[FATHOM_RES_CPU_SYS_NS] : 0;
+  return u + s;
+}
+
+enum { C_PROBED, C_CPU, C_SPLIT, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_FLOPS, C_IPC,
+       C_MISS, C_N };
 
 static int zone_has(const fathom_zone_info *z, int col) {
   const fathom_res *r = &z->res;
   switch (col) {
     case C_PROBED: return r->samples > 0;
-    case C_CPU: case C_CPUPCT: case C_WAIT:
-      return has(r, FATHOM_RES_CPU_USER_NS) || has(r, FATHOM_RES_CPU_SYS_NS);
+    case C_CPU: case C_SPLIT: case C_CPUPCT: case C_WAIT:
+      return has(r, FATHOM_RES_CPU_NS) || has(r, FATHOM_RES_CPU_USER_NS) ||
+             has(r, FATHOM_RES_CPU_SYS_NS);
     case C_ALLOCS: case C_ABYTES: return z->alloc.alloc_count > 0;
     case C_IO: return has(r, FATHOM_RES_READ_BYTES) || has(r, FATHOM_RES_WRITE_BYTES);
     case C_FLOPS: return pos(z->flops) && z->stats.total_ns > 0;
@@ -387,14 +408,10 @@ static int zone_has(const fathom_zone_info *z, int col) {
   return 0;
 }
 
-static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col) {
+static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, int *clamped) {
   const fathom_res *r = &z->res;
   uint64_t n = z->stats.count;
-  double cpu = NAN;
-  if (col == C_CPU || col == C_CPUPCT || col == C_WAIT) {
-    double u = est(r, FATHOM_RES_CPU_USER_NS, n), s = est(r, FATHOM_RES_CPU_SYS_NS, n);
-    cpu = isfinite(u) && isfinite(s) ? u + s : isfinite(u) ? u : s;
-  }
+  double cpu = col == C_CPU || col == C_CPUPCT || col == C_WAIT ? cpu_est(r) : NAN;
   if (!zone_has(z, col)) {
     snprintf(b, cap, "-");
     return;
@@ -409,24 +426,35 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col) {
       break;
     }
     case C_CPU: fz_fmt_dur(b, cap, cpu); break;
+    case C_SPLIT: /* the kernel's tick-sampled split, only where it was recorded */
+      if (has(r, FATHOM_RES_CPU_USER_NS) && has(r, FATHOM_RES_CPU_SYS_NS)) {
+        char u[40], sy[40];
+        fz_fmt_dur(u, sizeof u, est(r, FATHOM_RES_CPU_USER_NS));
+        fz_fmt_dur(sy, sizeof sy, est(r, FATHOM_RES_CPU_SYS_NS));
+        snprintf(b, cap, "%s / %s", u, sy);
+      } else if (has(r, FATHOM_RES_CPU_NS)) {
+        snprintf(b, cap, "split unknown");
+      } else {
+        snprintf(b, cap, "-");
+      }
+      break;
     case C_CPUPCT: /* over the probed calls' own wall time when it was measured */
       if (r->mask >> FATHOM_RES_WALL_NS & 1)
-        fz_fmt_pct(b, cap, r->sum[FATHOM_RES_CPU_USER_NS] + r->sum[FATHOM_RES_CPU_SYS_NS],
-                   r->sum[FATHOM_RES_WALL_NS]);
+        fz_fmt_share(b, cap, cpu_sum(r), r->sum[FATHOM_RES_WALL_NS], 0, clamped);
       else
-        fz_fmt_pct(b, cap, cpu, (double)z->stats.total_ns);
+        fz_fmt_share(b, cap, cpu, (double)z->stats.total_ns, 0, clamped);
       break;
     case C_WAIT: {
       double w = (double)z->stats.total_ns - cpu;
-      if (r->mask >> FATHOM_RES_WALL_NS & 1) /* probed calls: wall - CPU, scaled to all calls */
-        w = est(r, FATHOM_RES_WALL_NS, n) - cpu;
+      if (r->mask >> FATHOM_RES_WALL_NS & 1) /* probed calls: wall - CPU, both estimates */
+        w = est(r, FATHOM_RES_WALL_NS) - cpu;
       fz_fmt_dur(b, cap, w > 0 ? w : 0);
       break;
     }
     case C_ALLOCS: fz_fmt_count(b, cap, z->alloc.alloc_count); break;
     case C_ABYTES: fz_fmt_bytes(b, cap, (double)z->alloc.alloc_bytes); break;
     case C_IO: {
-      double rd = est(r, FATHOM_RES_READ_BYTES, n), wr = est(r, FATHOM_RES_WRITE_BYTES, n);
+      double rd = est(r, FATHOM_RES_READ_BYTES), wr = est(r, FATHOM_RES_WRITE_BYTES);
       fz_fmt_bytes(b, cap, (isfinite(rd) ? rd : 0) + (isfinite(wr) ? wr : 0));
       break;
     }
@@ -438,15 +466,16 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col) {
       break;
     }
     case C_MISS:
-      fz_fmt_pct(b, cap, r->sum[FATHOM_RES_CACHE_MISSES], r->sum[FATHOM_RES_CACHE_REFS]);
+      fz_fmt_share(b, cap, r->sum[FATHOM_RES_CACHE_MISSES], r->sum[FATHOM_RES_CACHE_REFS], 0,
+                   clamped);
       break;
   }
 }
 
 int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord, uint32_t n) {
-  static const char *const names[C_N] = {"probed calls", "CPU", "CPU/wall", "waiting",
-                                         "allocs", "alloc bytes", "I/O", "FLOP/s", "IPC",
-                                         "cache miss"};
+  static const char *const names[C_N] = {"probed calls", "CPU", "user / system", "CPU/wall",
+                                         "waiting", "allocs", "alloc bytes", "I/O", "FLOP/s",
+                                         "IPC", "cache miss"};
   int cols[C_N], nc = 0;
   for (int c = 0; c < C_N; c++) {
     int any = 0;
@@ -456,8 +485,9 @@ int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *o
   if (nc == 0) return 0;
   fz_section(tx, "Resources per operation (by total time)");
   if (cols[0] == C_PROBED)
-    fputs("  probed calls: 1 call in N measured after a path's first calls; CPU, I/O: probed\n"
-          "  sums x calls / probed calls; waiting = wall - CPU (blocked, sleeping or preempted)\n",
+    fputs("  probed calls: 1 call in N measured after a path's first calls, at random; CPU, I/O:\n"
+          "  estimates for all calls from the probed ones; user / system: the kernel's split where\n"
+          "  it was recorded; waiting = wall - CPU (blocked, sleeping or preempted)\n",
           tx->f);
   const char *head[FZ_TAB_COLS];
   char align[FZ_TAB_COLS + 1];
@@ -471,6 +501,7 @@ int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *o
   fz_tab t;
   fz_tab_init(&t, head, align);
   uint32_t rows = 0, more = 0;
+  int clamped = 0;
   for (uint32_t k = 0; k < n; k++) {
     const fathom_zone_info *z = &p->zones[ord[k]];
     int any = 0;
@@ -485,13 +516,14 @@ int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *o
     fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
     cells[0] = nm;
     for (int c = 0; c < nc; c++) {
-      zone_cell(cell[c], sizeof cell[c], z, cols[c]);
+      zone_cell(cell[c], sizeof cell[c], z, cols[c], &clamped);
       cells[c + 1] = cell[c];
     }
     fz_tab_row(&t, cells);
     rows++;
   }
   int rc = fz_tab_print(tx, &t);
+  fz_clamp_note(tx, clamped);
   fz_more(tx, more, "operations with resources");
   return rc;
 }

@@ -1,7 +1,7 @@
 /* live_page.c: the endpoint's live page (GET /): one self-contained HTML document (inline
  * style and script, no external resource) that polls /profile.json every 2 s and shows the
- * session, the top zones by total time (with calls per second between two polls) and the
- * counters.
+ * session, the top zones by total time (with calls per second between two polls; estimated
+ * times marked "~" with their 95 % interval) and the counters.
  *
  * Invariant: the page inserts every profile string with textContent, never as HTML, so a
  * zone name cannot inject markup. */
@@ -24,6 +24,8 @@ const char fz_live_page_html[] =
     "<h1>fathom live: <span id=\"name\">connecting</span></h1>\n"
     "<div id=\"meta\"></div><div id=\"err\"></div>\n"
     "<h2>Top zones by total time</h2>\n"
+    "<p id=\"legend\">~ marks times estimated from a random sample of timed calls; "
+    "&plusmn; is a 95 % interval.</p>\n"
     "<table><thead><tr><th>zone</th><th>component</th><th>calls</th><th>calls/s</th>"
     "<th>total s</th><th>self s</th><th>mean ms</th><th>p99 ms</th><th></th></tr></thead>"
     "<tbody id=\"zones\"></tbody></table>\n"
@@ -37,14 +39,16 @@ const char fz_live_page_html[] =
     "var last = null;\n"
     "function n(v) { return Number(v) || 0; }\n"
     "function fmt(v, d) { return isFinite(v) ? v.toFixed(d) : ''; }\n"
+    "function pm(est, se, d) { se = n(se); return est && se > 0 ? ' \\u00b1' + (1.96 * se / 1e9).toFixed(d) : ''; }\n"
     "function cell(tr, text) { var td = document.createElement('td');"
     " td.textContent = text; tr.appendChild(td); return td; }\n"
     "function show(p) {\n"
     "  var m = p.meta || {}, now = n(m.duration_ns) / 1e9;\n"
     "  document.getElementById('name').textContent = m.session_name || '';\n"
+    "  var timed = n(m.n_timed) > 0 && n(m.n_timed) < n(m.n_zones) ? ' (' + n(m.n_timed) + ' timed)' : '';\n"
     "  document.getElementById('meta').textContent = 'pid ' + m.pid + ', level ' + m.level +"
-    " ', running ' + fmt(now, 1) + ' s, ' + n(m.n_zones) + ' zone calls, overhead ' +"
-    " fmt(n(m.overhead_pct), 3) + ' %, dropped ' + n(m.dropped_zones) + ' zones / ' +"
+    " ', running ' + fmt(now, 1) + ' s, ' + n(m.n_zones) + ' zone calls' + timed + ', overhead ' +"
+    " fmt(n(m.overhead_pct), 3) + ' % (zones only), dropped ' + n(m.dropped_zones) + ' zones / ' +"
     " n(m.dropped_events) + ' events';\n"
     "  var zs = (p.zones || []).slice().sort(function (a, b) {"
     " return n(b.stats.total_ns) - n(a.stats.total_ns); }).slice(0, 25);\n"
@@ -57,9 +61,13 @@ const char fz_live_page_html[] =
     "    var dt = last ? now - last.t : 0, rate = dt > 0 && k in prev ? (c - prev[k]) / dt : NaN;\n"
     "    keep.push({k: k, c: c});\n"
     "    var tr = document.createElement('tr');\n"
-    "    cell(tr, z.name); cell(tr, z.component); cell(tr, String(c)); cell(tr, fmt(rate, 1));\n"
-    "    cell(tr, fmt(n(s.total_ns) / 1e9, 3)); cell(tr, fmt(n(s.self_ns) / 1e9, 3));\n"
-    "    cell(tr, fmt(n(s.mean_ns) / 1e6, 3)); cell(tr, fmt(n(s.p99_ns) / 1e6, 3));\n"
+    "    var est = n(s.timed) > 0 && n(s.timed) < c, mk = est ? '~' : '';\n"
+    "    cell(tr, z.name); cell(tr, z.component);\n"
+    "    cell(tr, String(c) + (est ? ' (' + n(s.timed) + ' timed)' : '')); cell(tr, fmt(rate, 1));\n"
+    "    var t = cell(tr, mk + fmt(n(s.total_ns) / 1e9, 3) + pm(est, s.total_se_ns, 3));\n"
+    "    cell(tr, mk + fmt(n(s.self_ns) / 1e9, 3) + pm(est, s.self_se_ns, 3));\n"
+    "    cell(tr, mk + fmt(n(s.mean_ns) / 1e6, 3)); cell(tr, mk + fmt(n(s.p99_ns) / 1e6, 3));\n"
+    "    if (est) t.title = 'estimated from ' + n(s.timed) + ' timed of ' + c + ' calls; \\u00b1 is a 95 % interval';\n"
     "    var bar = document.createElement('span'); bar.className = 'bar';\n"
     "    bar.style.width = (top > 0 ? 120 * n(s.total_ns) / top : 0) + 'px';\n"
     "    cell(tr, '').appendChild(bar);\n"

@@ -5,12 +5,15 @@
  * its samples right after them; metric names are fixed, match [a-zA-Z_:][a-zA-Z0-9_:]* and
  * pass promtool's lint (user names are label values, never part of a name); label values
  * and help text are escaped (backslash, double quote, newline) and valid UTF-8; numbers use
- * the "C" locale, with NaN and +Inf spelt as Prometheus wants. */
+ * the "C" locale, with NaN and +Inf spelt as Prometheus wants. Estimated zone times (timing
+ * sampled, schema 4) are flagged (fathom_zone_estimated) with their standard errors and the
+ * 95 % intervals of their quantiles beside them. */
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_est.h"
 #include "jsonw.h"
 #include "live.h"
 #include "model.h"
@@ -49,6 +52,68 @@ static void zone_labels(FILE *f, const fathom_zone_info *z) {
   fputs("\",component=\"", f);
   esc(f, z->component ? z->component : "default", 1);
   fputc('"', f);
+}
+
+/* Schema 4: which zones' times are estimates from a random sample of timed calls, their
+ * standard errors, the timed calls, and the 95 % intervals of the summary's quantiles (only
+ * zones that have one; the families are left out when none has). */
+static void write_estimates(const fathom_profile *p, FILE *f) {
+  static const struct {
+    const char *name, *type, *help;
+    int what;
+  } fam[] = {
+      {"fathom_zone_estimated", "gauge",
+       "1 when the zone's times are estimates from a random sample of its calls (timing "
+       "sampled), 0 when every call was timed.", 0},
+      {"fathom_zone_timed_calls_total", "counter", "Zone calls whose duration was measured.", 1},
+      {"fathom_zone_seconds_stderr", "gauge",
+       "Standard error of fathom_zone_seconds_total (0: exact; 1.96 x this is a 95 % interval).",
+       2},
+      {"fathom_zone_self_seconds_stderr", "gauge",
+       "Standard error of fathom_zone_self_seconds_total (0: exact).", 3},
+  };
+  for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+    family(f, fam[k].name, fam[k].type, fam[k].help);
+    for (uint32_t i = 0; i < p->n_zones; i++) {
+      const fathom_stats *st = &p->zones[i].stats;
+      fputs(fam[k].name, f);
+      zone_labels(f, &p->zones[i]);
+      fputs("} ", f);
+      if (fam[k].what == 0) fputs(fathom_stats_estimated(st) ? "1" : "0", f);
+      else if (fam[k].what == 1)
+        fprintf(f, "%llu", (unsigned long long)(st->timed ? st->timed : st->count));
+      else {
+        double se = fam[k].what == 2 ? st->total_se_ns : st->self_se_ns;
+        num(f, isfinite(se) && se > 0 ? se / 1e9 : 0);
+      }
+      fputc('\n', f);
+    }
+  }
+  /* the summary's quantiles (0.5, 0.9, 0.99: indices 0, 1, 3 of the intervals) */
+  static const int qk[] = {0, 1, 3};
+  static const double q[] = {0.5, 0.9, 0.99};
+  static const char *const bound[] = {"fathom_zone_duration_lower_seconds",
+                                      "fathom_zone_duration_upper_seconds"};
+  for (int b = 0; b < 2; b++) {
+    int any = 0;
+    for (uint32_t i = 0; i < p->n_zones; i++) {
+      const fathom_stats *st = &p->zones[i].stats;
+      for (size_t k = 0; k < 3; k++) {
+        if (!fz_est_has_interval(st, qk[k])) continue;
+        if (!any++)
+          family(f, bound[b], "gauge",
+                 b ? "Upper bound of the 95 % interval of an estimated quantile q of "
+                     "fathom_zone_duration_seconds."
+                   : "Lower bound of the 95 % interval of an estimated quantile q of "
+                     "fathom_zone_duration_seconds.");
+        fputs(bound[b], f);
+        zone_labels(f, &p->zones[i]);
+        fprintf(f, ",q=\"%g\"} ", q[k]);   /* "quantile" is reserved for summaries */
+        num(f, (b ? st->pct_hi_ns[qk[k]] : st->pct_lo_ns[qk[k]]) / 1e9);
+        fputc('\n', f);
+      }
+    }
+  }
 }
 
 static void write_zones(const fathom_profile *p, FILE *f) {
@@ -93,7 +158,9 @@ static void write_zones(const fathom_profile *p, FILE *f) {
     zone_labels(f, &p->zones[i]);
     fprintf(f, "} %llu\n", (unsigned long long)st->count);
   }
-  family(f, "fathom_zone_max_seconds", "gauge", "Longest zone call.");
+  family(f, "fathom_zone_max_seconds", "gauge",
+         "Longest zone call (of the timed calls where timing was sampled: the true longest is at "
+         "least this).");
   for (uint32_t i = 0; i < p->n_zones; i++) {
     fputs("fathom_zone_max_seconds", f);
     zone_labels(f, &p->zones[i]);
@@ -101,6 +168,7 @@ static void write_zones(const fathom_profile *p, FILE *f) {
     num(f, (double)p->zones[i].stats.max_ns / 1e9);
     fputc('\n', f);
   }
+  write_estimates(p, f);
 }
 
 /* User counters, gauges and sizes: one family per kind, the user's name as the label
@@ -145,13 +213,27 @@ static void single(FILE *f, const char *name, const char *type, const char *help
   fputc('\n', f);
 }
 
+/* The fixed costs in seconds: fixed_cost_ns, else the parts the profile has. */
+static double fixed_cost_s(const fathom_meta *m) {
+  if (isfinite(m->fixed_cost_ns) && m->fixed_cost_ns > 0) return m->fixed_cost_ns / 1e9;
+  double s = 0;
+  const double part[] = {m->setup_ns, m->monitor_cpu_ns, m->build_ns};
+  for (size_t k = 0; k < sizeof part / sizeof part[0]; k++)
+    if (isfinite(part[k]) && part[k] > 0) s += part[k];
+  return s / 1e9;
+}
+
 static void write_session(const fathom_profile *p, FILE *f, double rss, double cpu_s) {
   const fathom_meta *m = &p->meta;
   single(f, "fathom_session_duration_seconds", "gauge", "Time since the session began.",
          (double)m->duration_ns / 1e9);
   single(f, "fathom_overhead_ratio", "gauge",
-         "Estimated profiler overhead over the process CPU time (percent / 100).",
+         "Estimated cost of the zones over the process CPU time (percent / 100); fathom's fixed "
+         "costs are apart (fathom_fixed_cost_seconds).",
          m->overhead_pct / 100);
+  single(f, "fathom_fixed_cost_seconds", "gauge",
+         "fathom's fixed costs: session set-up, its background thread, building the model.",
+         fixed_cost_s(m));
   single(f, "fathom_zone_calls_all_total", "counter", "Zone calls recorded, every zone.",
          (double)m->n_zones);
   single(f, "fathom_dropped_zones_total", "counter",

@@ -369,8 +369,11 @@ void fz_tput_fill(fathom_profile *p, int final) {
     for (uint32_t i = 0; i < p->n_zones; i++) {
       const fathom_zone_info *z = &p->zones[i];
       uint32_t s = series_find(FATHOM_TPUT_ZONE, z->name ? z->name : "", z->component ? z->component : "");
-      v[i] = (fathom_throughput_info){FATHOM_TPUT_ZONE, i, 0, 0, 0, 0, z->stats.count,
-                                        z->stats.timed ? z->stats.timed : z->stats.count};
+      /* calls are exact; the time per call rests on the timed ones (every call where the
+       * model leaves timed 0, never more than were made) */
+      uint64_t timed = z->stats.timed && z->stats.timed <= z->stats.count ? z->stats.timed
+                                                                           : z->stats.count;
+      v[i] = (fathom_throughput_info){FATHOM_TPUT_ZONE, i, 0, 0, 0, 0, z->stats.count, timed};
       fill_one(&v[i], s, (double)z->stats.count, t_end, ring, zero_if_unseen);
     }
     for (uint32_t i = 0; i < p->n_counters; i++) {

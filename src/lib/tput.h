@@ -31,7 +31,10 @@ void fz_tput_session_begin(const fathom_config *c);
  * session; last_per_s: from the newest sample at least one window before the end (the
  * session's start when the session is shorter than a window); peak_per_s: the highest such
  * rate at any sample or the end; last and peak are NaN for series beyond the cap or when
- * the sampler was off (level DISABLED). Gauges count updates, sizes bytes recorded. */
+ * the sampler was off (level DISABLED). Gauges count updates, sizes bytes recorded.
+ * calls: a zone's calls (exact) or a counter's updates; timed: the zone calls whose duration
+ * was measured (the calls where the model leaves stats.timed 0 or out of range), 0 for
+ * counters. */
 void fz_tput_fill(fathom_profile *p, int final);
 /* In a forked child: the lock is made usable again (the sampling thread is gone; if it held
  * the lock mid-sample, the ring is cleared rather than trusted). */

@@ -1,5 +1,7 @@
 /* json_find.c: the JSON loader's schema-3 part: findings (with their figures and
- * suggestions), SLA results and throughput (docs/json-schema.md, "Schema 3").
+ * suggestions), SLA results and throughput (docs/json-schema.md, "Schema 3"), with the
+ * members schema 4 added to SLAs (timed, actual_lo_ns, actual_hi_ns, met "not_enough_data")
+ * and throughput (calls, timed), derived from the zones and counters in older files.
  *
  * Invariant: schemas 1 and 2 load with the three tables empty; a schema-3 document must
  * carry all three, every index must point into its table (or be null where the schema
@@ -92,6 +94,54 @@ static int load_findings(jl_ctx *c, const json_t *root, fathom_profile *p) {
   return rc;
 }
 
+/* Schema 4: timed calls and the interval of the percentile; before: every call the
+ * percentile rests on counted as timed, and an exact percentile. */
+static int load_sla4(jl_ctx *c, const json_t *o, const jp *ip, fathom_sla_result *s) {
+  if (c->version < 4) {
+    s->timed = s->count;
+    s->actual_lo_ns = s->actual_hi_ns = s->actual_ns;
+    return 0;
+  }
+  int rc = jl_m_u64(c, o, ip, "timed", &s->timed);
+  if (!rc && s->timed > s->count) {
+    jp kp = {ip, "timed", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu timed calls of %llu (more than were counted)",
+                 (unsigned long long)s->timed, (unsigned long long)s->count);
+  }
+  if (!rc) rc = jl_m_dbl(c, o, ip, "actual_lo_ns", &s->actual_lo_ns);
+  if (!rc) rc = jl_m_dbl(c, o, ip, "actual_hi_ns", &s->actual_hi_ns);
+  if (!rc) {
+    jp kp = {ip, "actual_lo_ns", 0};
+    rc = jl_check_interval(c, &kp, s->actual_ns, s->actual_lo_ns, s->actual_hi_ns,
+                           "actual_ns");
+  }
+  return rc;
+}
+
+/* Schema 4: calls and timed calls; before: the zone's (or the counter's updates). */
+static int load_tput4(jl_ctx *c, const json_t *o, const jp *ip, const fathom_profile *p,
+                      fathom_throughput_info *t) {
+  if (c->version < 4) {
+    if (t->kind == FATHOM_TPUT_ZONE) {
+      const fathom_stats *st = &p->zones[t->index].stats;
+      t->calls = st->count;
+      t->timed = st->timed ? st->timed : st->count;
+    } else {
+      t->calls = p->counters[t->index].n_updates;
+      t->timed = 0;
+    }
+    return 0;
+  }
+  int rc = jl_m_u64(c, o, ip, "calls", &t->calls);
+  if (!rc) rc = jl_m_u64(c, o, ip, "timed", &t->timed);
+  if (!rc && t->timed > t->calls) {
+    jp kp = {ip, "timed", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu timed calls of %llu (more than were counted)",
+                 (unsigned long long)t->timed, (unsigned long long)t->calls);
+  }
+  return rc;
+}
+
 static int load_slas(jl_ctx *c, const json_t *root, fathom_profile *p) {
   json_t *arr, *o, *v;
   jp tp, ip, kp;
@@ -117,8 +167,15 @@ static int load_slas(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc) rc = jl_get(c, o, &ip, "met", &v, &kp);
     if (!rc) {
       if (json_is_null(v)) s->met = -1;
+      else if (c->version >= 4 && json_is_string(v) &&
+               strcmp(json_string_value(v), "not_enough_data") == 0)
+        s->met = -2;
+      else if (!json_is_boolean(v))
+        rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "expected true, false, null%s, got %s",
+                     c->version >= 4 ? " or \"not_enough_data\"" : "", jl_type_name(v));
       else rc = jl_bool(c, v, &kp, &s->met);
     }
+    if (!rc) rc = load_sla4(c, o, &ip, s);
   }
   return rc;
 }
@@ -147,6 +204,7 @@ static int load_throughput(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc) rc = jl_m_dbl(c, o, &ip, "window_s", &t->window_s);
     if (!rc) rc = jl_m_dbl(c, o, &ip, "last_per_s", &t->last_per_s);
     if (!rc) rc = jl_m_dbl(c, o, &ip, "peak_per_s", &t->peak_per_s);
+    if (!rc) rc = load_tput4(c, o, &ip, p, t);
   }
   return rc;
 }

@@ -97,4 +97,25 @@ int jl_sections2(jl_ctx *c, const json_t *root, fathom_profile *p);
  * counters loaded. */
 int jl_sections3(jl_ctx *c, const json_t *root, fathom_profile *p);
 
+/* ---- schema 4 (json_est.c) ---- */
+/* Member key of obj: a number that must be finite and >= 0 (an error, a cost). */
+int jl_cost(jl_ctx *c, const json_t *obj, const jp *at, const char *key, double *out);
+/* Refuses [lo, hi] unless it holds v (a relative slack of 1e-6); v not finite: accepted. */
+int jl_check_interval(jl_ctx *c, const jp *at, double v, double lo, double hi,
+                      const char *what);
+/* The schema-4 members of a stats object s at sp (count, timed and percentiles already read):
+ * total_se_ns, self_se_ns, overhead_ns (required), pct_lo_ns, pct_hi_ns (optional: absent
+ * means equal to the percentiles); timed <= count. */
+int jl_stats4(jl_ctx *c, const json_t *s, const jp *sp, fathom_stats *st);
+/* Schemas 1-3: the schema-4 figures of st derived from what the file holds (the error of
+ * sampled timing from stddev, intervals from the histogram h; 0 where every call was timed). */
+void jl_stats_old(jl_ctx *c, fathom_stats *st, const fathom_hist *h);
+/* Schemas 2-3: resource sums over the probed calls become estimates over all count calls. */
+void jl_res_old(fathom_res *r, uint64_t count);
+/* The schema-4 members of meta (required from version 4; derived defaults before: call after
+ * jl_meta2). */
+int jl_meta4(jl_ctx *c, const json_t *meta, const jp *mp, fathom_meta *m);
+/* Schemas 1-3: meta.n_timed from the nodes (n_zones less the calls they counted untimed). */
+void jl_meta_old_timed(fathom_profile *p);
+
 #endif

@@ -1,8 +1,9 @@
 /* json_load.c: reads a saved JSON profile (docs/json-schema.md) back into the model, with
  * jansson, validating every field: the entry points, the version check and the tables of
  * schema 1 (meta, zones, nodes, threads, counters, timeline). Schema 2's sections are read
- * by json_res.c, single values converted by json_conv.c. Schema 1 files load with every
- * schema-2 field at its empty value.
+ * by json_res.c, schema 3's by json_find.c, schema 4's by json_est.c, single values converted
+ * by json_conv.c. Schema 1 files load with every schema-2 field at its empty value; files of
+ * schemas 1 to 3 get schema-4 figures derived from what they hold (json_est.c).
  *
  * Invariant: the partial model is always freeable: every table is calloc'd and its count set
  * before any element is filled, so on the first error fathom_profile_free releases exactly
@@ -40,6 +41,7 @@ static int load_stats(jl_ctx *c, const json_t *obj, const jp *at, fathom_stats *
   if (!rc) rc = jl_m_dbl(c, s, &kp, "p95_ns", &st->p95_ns);
   if (!rc) rc = jl_m_dbl(c, s, &kp, "p99_ns", &st->p99_ns);
   if (!rc) rc = jl_m_dbl(c, s, &kp, "p999_ns", &st->p999_ns);
+  if (!rc && c->version >= 4) rc = jl_stats4(c, s, &kp, st);
   return rc;
 }
 
@@ -127,6 +129,7 @@ static int load_meta(jl_ctx *c, const json_t *root, fathom_meta *m) {
   if (!rc) rc = jl_m_u64(c, o, &mp, "misuse", &m->misuse);
   if (!rc) rc = jl_m_u64(c, o, &mp, "fathom_bytes", &m->fathom_bytes);
   if (!rc) rc = jl_meta2(c, o, &mp, m);
+  if (!rc) rc = jl_meta4(c, o, &mp, m);
   return rc;
 }
 
@@ -158,6 +161,10 @@ static int load_zones(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc)
       rc = jl_resource_members(c, o, &ip, &z->res, &z->alloc, &z->alloc_self, &z->flops, NULL,
                                &z->gov, &z->time_every);
+    if (!rc && c->version < 4) {   /* schema-4 meaning of older figures */
+      jl_stats_old(c, &z->stats, &z->hist);
+      jl_res_old(&z->res, z->stats.count);
+    }
   }
   return rc;
 }
@@ -179,6 +186,7 @@ static int load_threads(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc) rc = jl_m_u32(c, o, &ip, "n_open", &t->n_open);
     if (!rc) rc = jl_m_u64(c, o, &ip, "n_zones", &t->n_zones);
     if (!rc) rc = jl_m_u64(c, o, &ip, "n_dropped", &t->n_dropped);
+    if (!rc && c->version >= 4) rc = jl_m_u64(c, o, &ip, "n_recorded", &t->n_recorded);
   }
   return rc;
 }
@@ -265,6 +273,10 @@ static int load_node(jl_ctx *c, const json_t *o, const jp *ip, fathom_profile *p
   if (!rc)
     rc = jl_resource_members(c, o, ip, &nd->res, &nd->alloc, &nd->alloc_self, &nd->flops,
                              &nd->flops_self, &nd->gov, &nd->time_every);
+  if (!rc && c->version < 4) {
+    jl_stats_old(c, &nd->stats, &nd->hist);
+    jl_res_old(&nd->res, nd->stats.count);
+  }
   return rc;
 }
 
@@ -364,6 +376,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = load_threads(c, root, p);
   if (!rc) rc = load_counters(c, root, p);
   if (!rc) rc = load_nodes(c, root, p);
+  if (!rc && version < 4) jl_meta_old_timed(p);
   if (!rc) rc = load_timeline(c, root, p);
   if (!rc) rc = jl_sections2(c, root, p);
   if (!rc) rc = jl_sections3(c, root, p);

@@ -1,9 +1,11 @@
 /* cmd_report.c: `fathom report FILE.json`: render a saved profile in any view format.
  * Invariant: options and operands are all checked before the file is loaded, and the file
  * is fully loaded before a byte of output is written, so every usage or input error leaves
- * stdout empty and no output file behind. */
+ * stdout empty and no output file behind. Exit 3 only ever means the --fail-on-sla gate failed
+ * (after the report was written in full). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "io.h"
 #include "opts.h"
@@ -37,10 +39,15 @@ void cmd_report_help(FILE *f) {
         "                      'cpu_ms=50,tail_ratio=8,data.cpu_ms=400' (docs/findings.md)\n"
         "      --sla SPEC      check latency SLAs and analyse again, e.g.\n"
         "                      'request:p95<=50ms;parse:p99<=2ms'\n"
+        "      --fail-on-sla   exit 3 unless every SLA (those of --sla, else the file's)\n"
+        "                      was met; an SLA not verified (not enough timed calls, or\n"
+        "                      its zone made no calls) fails it too (a CI gate)\n"
+        "      --sla-unverified WHEN  fail (default) or pass: whether --fail-on-sla fails\n"
+        "                      on SLAs not verified (each passed one is named on stderr)\n"
         "  -h, --help          show this help and exit\n"
         "\n"
         "Exit status: 0 success, 1 the output could not be written, 2 usage error or\n"
-        "a missing, unreadable or invalid FILE.\n"
+        "a missing, unreadable or invalid FILE, 3 --fail-on-sla: an SLA was not met.\n"
         "\n"
         "Examples:\n"
         "  fathom report run.json\n"
@@ -51,8 +58,36 @@ void cmd_report_help(FILE *f) {
         f);
 }
 
+/* --fail-on-sla: TOOL_EXIT_OK when every SLA was met, else 3 (the report is written in full
+ * first). An SLA not verified (met -2: not enough timed calls; -1: no calls) fails the gate
+ * unless unverified_pass, which names it on stderr instead: never a silent pass. */
+#define REPORT_EXIT_SLA 3
+static int sla_gate(const fathom_profile *p, int unverified_pass) {
+  if (!p->n_slas) {
+    tool_error(CMD, "--fail-on-sla: no SLA was checked (give --sla SPEC)");
+    return REPORT_EXIT_SLA;
+  }
+  int failed = 0;
+  for (uint32_t i = 0; i < p->n_slas; i++) {
+    const fathom_sla_result *s = &p->slas[i];
+    if (s->met == 1) continue;
+    if (s->met == 0 || !unverified_pass) {
+      failed = 1;
+      continue;
+    }
+    if (s->met == -2)
+      fprintf(stderr, "fathom: %s: SLA %s:p%g not verified: not enough data (%llu timed calls); "
+              "passed (--sla-unverified pass)\n", CMD, s->zone_name ? s->zone_name : "?",
+              s->percentile, (unsigned long long)s->timed);
+    else
+      fprintf(stderr, "fathom: %s: SLA %s:p%g not verified: the zone made no calls; passed "
+              "(--sla-unverified pass)\n", CMD, s->zone_name ? s->zone_name : "?", s->percentile);
+  }
+  return failed ? REPORT_EXIT_SLA : TOOL_EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_COLOR, OPT_THRESHOLDS, OPT_SLA };
+  enum { OPT_FORMAT = 256, OPT_COLOR, OPT_THRESHOLDS, OPT_SLA, OPT_FAIL_SLA, OPT_SLA_UNVERIFIED };
   static const struct option longopts[] = {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"output", required_argument, NULL, 'o'},
@@ -60,13 +95,15 @@ int cmd_report(int argc, char **argv) {
       {"colour", required_argument, NULL, OPT_COLOR},
       {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
       {"sla", required_argument, NULL, OPT_SLA},
+      {"fail-on-sla", no_argument, NULL, OPT_FAIL_SLA},
+      {"sla-unverified", required_argument, NULL, OPT_SLA_UNVERIFIED},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   fathom_format fmt = FATHOM_FORMAT_TEXT;
   tool_color color = TOOL_COLOR_AUTO;
   const char *out_path = NULL, *sla = NULL;
-  int reanalyze = 0;
+  int reanalyze = 0, fail_sla = 0, unverified_pass = 0;
   char err[256];
   fathom_thresholds th;
   fathom_thresholds_init(&th);
@@ -94,6 +131,15 @@ int cmd_report(int argc, char **argv) {
       case OPT_SLA:
         sla = optarg;
         reanalyze = 1;
+        break;
+      case OPT_FAIL_SLA:
+        fail_sla = 1;
+        break;
+      case OPT_SLA_UNVERIFIED:
+        if (strcmp(optarg, "pass") && strcmp(optarg, "fail"))
+          return tool_usage(CMD, CMD, "unknown --sla-unverified value '%s' (use fail or pass)",
+                            optarg);
+        unverified_pass = strcmp(optarg, "pass") == 0;
         break;
       case 'h':
         cmd_report_help(stdout);
@@ -124,6 +170,7 @@ int cmd_report(int argc, char **argv) {
     return TOOL_EXIT_OUTPUT;
   }
   rc = io_save(p, fmt, out_path, color);
+  if (rc == TOOL_EXIT_OK && fail_sla) rc = sla_gate(p, unverified_pass);
   fathom_profile_free(p);
   return rc;
 }

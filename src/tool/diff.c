@@ -12,12 +12,18 @@
 #include <string.h>
 
 #include "diff.h"
+#include "export_est.h"
+#include "export_text.h"
 #include "model.h"
 
 #define ROOT_ZONES (FATHOM_NONE - 1)   /* the parent id of every zone key */
 
 static const char *comp_of(const char *c) { return c && *c ? c : "default"; }
 static const char *name_of(const char *n) { return n ? n : ""; }
+/* Calls whose duration was measured (timed, or every call where the file leaves it 0). */
+static uint64_t timed_of(const fathom_stats *st) {
+  return st->timed && st->timed <= st->count ? st->timed : st->count;
+}
 
 /* ---- canonical ids: an open-addressing table of (parent, name, component) ---- */
 typedef struct dkey {
@@ -134,9 +140,23 @@ static int side_init(diff_side *s, const fathom_profile *p, const char *file) {
   s->p = p;
   s->file = file;
   s->zone_time_ns = zone_time(p);
+  /* timed zone calls: meta.n_timed where the file says (schema 4), else from the zones */
+  if (p->meta.n_timed && p->meta.n_timed <= p->meta.n_zones) {
+    s->n_timed = p->meta.n_timed;
+  } else {
+    uint64_t untimed = 0;
+    for (uint32_t i = 0; i < p->n_nodes; i++)
+      untimed += p->nodes[i].stats.count - timed_of(&p->nodes[i].stats);
+    s->n_timed = p->meta.n_zones > untimed ? p->meta.n_zones - untimed : 0;
+  }
   uint32_t first = FATHOM_NONE;
   int rc = fz_paths_build(p, &s->paths, &s->n_paths, &first);
   if (rc) return rc;
+  /* the paths' standard errors and percentile intervals from their nodes' (a path the
+   * nodes do not describe consistently keeps none: its sampled side falls back on the error
+   * of a simple random sample, diff_stat.c) */
+  rc = fz_paths_est_fill(p, s->paths, s->n_paths);
+  if (rc && rc != FATHOM_E_FORMAT) return rc;
   if (s->n_paths) rc = fz_paths_res_build(p, s->paths, s->n_paths, &s->pres);
   return rc;
 }
@@ -209,11 +229,13 @@ static int src_of(const diff_result *r, const diff_row *row, int side, int path,
   return 1;
 }
 
+/* The RSS change over all calls: res sums are estimates over every call (schema 4; the
+ * loader scales older files). */
 static double rss_of(const dsrc *s) {
   if (!(s->res->mask & (1u << FATHOM_RES_RSS_DELTA_BYTES)) || !s->res->samples) return NAN;
-  return s->res->sum[FATHOM_RES_RSS_DELTA_BYTES] * (double)s->st->count /
-         (double)s->res->samples;
+  return s->res->sum[FATHOM_RES_RSS_DELTA_BYTES];
 }
+
 
 static void fill_side(const diff_result *r, diff_row *row, const dsrc *s, int side) {
   double v[DM_N];
@@ -240,12 +262,15 @@ static void fill_rows(diff_result *r, diff_row *rows, uint32_t n, int path) {
       memset(&row->m[k], 0, sizeof row->m[k]);
       row->m[k].a = row->m[k].b = NAN;
       row->m[k].t = row->m[k].df = row->m[k].p = NAN;
+      row->m[k].se_a = row->m[k].se_b = NAN;
     }
     dsrc sa, sb;
     int ha = src_of(r, row, 0, path, &sa), hb = src_of(r, row, 1, path, &sb);
     row->status = ha && hb ? DROW_BOTH : ha ? DROW_GONE : DROW_ADDED;
     if (ha) fill_side(r, row, &sa, 0);
     if (hb) fill_side(r, row, &sb, 1);
+    row->timed_a = ha ? timed_of(sa.st) : 0;
+    row->timed_b = hb ? timed_of(sb.st) : 0;
     double sha = ha && r->a.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].a / r->a.zone_time_ns : 0;
     double shb = hb && r->b.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].b / r->b.zone_time_ns : 0;
     row->share_pct = sha > shb ? sha : shb;
@@ -324,6 +349,11 @@ void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size
     memcpy(buf + len, nm, l + 1);
     len += l;
   }
+}
+
+void diff_timed_cell(char *b, size_t cap, uint64_t timed, double calls) {
+  if ((double)timed >= calls) snprintf(b, cap, "all");
+  else fz_fmt_num(b, cap, (double)timed);
 }
 
 double dm_pct(const dm *m) {

@@ -54,6 +54,8 @@ typedef struct dm {          /* one compared figure */
   dj judge;
   dmethod method;
   double t, df, p;           /* DMETH_WELCH: statistic, degrees of freedom, two-sided p */
+  double se_a, se_b;         /* DMETH_WELCH: standard errors of the two estimates from timing a
+                                sample of the calls (0: every call timed; NaN otherwise) */
   double lo_a, hi_a, lo_b, hi_b;  /* DMETH_QUANTILE: intervals (hi may be +inf) */
 } dm;
 
@@ -67,6 +69,8 @@ typedef struct diff_row {    /* one zone (name + component) or one call path */
   int gated;                 /* 1: fails --fail-on-regression */
   int shown;                 /* 1: passes --min-share (and is not cut by --top) */
   double share_pct;          /* larger of its shares of total zone time on the two sides */
+  uint64_t timed_a, timed_b; /* calls timed on each side (= calls when every one was; 0 for
+                                a side that lacks the row) */
   dm m[DM_N];
 } diff_row;
 
@@ -91,6 +95,7 @@ typedef struct diff_side {   /* one profile with what the rows need */
   uint32_t n_paths;
   struct fz_path_res *pres;
   double zone_time_ns;       /* sum of the top-level zones' total time */
+  uint64_t n_timed;          /* zone calls timed (meta.n_timed, or the zones' timed calls) */
   double bias_ns;            /* per-call systematic difference allowed (levels, clocks) */
 } diff_side;
 
@@ -144,6 +149,8 @@ const char *diff_row_name(const diff_result *r, const diff_row *row);
 const char *diff_row_comp(const diff_result *r, const diff_row *row);
 /* "a;b;c" for a path row into buf (cut with "..." when longer than cap). */
 void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap);
+/* "all" when every call of the side was timed, else the timed calls, into b. */
+void diff_timed_cell(char *b, size_t cap, uint64_t timed, double calls);
 /* Change in percent (NaN when base is 0 or either side missing). */
 double dm_pct(const dm *m);
 

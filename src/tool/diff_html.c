@@ -92,13 +92,27 @@ static void td_pct_as(FILE *f, const dm *m, int neutral) {
 
 static void td_pct(FILE *f, const dm *m) { td_pct_as(f, m, 0); }
 
+/* A cell with the calls timed on each side ("all" when every call was). */
+static void td_timed(FILE *f, const diff_row *w) {
+  char x[32], y[32];
+  diff_timed_cell(x, sizeof x, w->timed_a, w->m[DM_CALLS].a);
+  diff_timed_cell(y, sizeof y, w->timed_b, w->m[DM_CALLS].b);
+  fputs("<td data-v=\"", f);
+  hnum(f, (double)w->timed_b);
+  fputs("\">", f);
+  if (strcmp(x, y) == 0) fputs(x, f);
+  else fprintf(f, "%s &rarr; %s", x, y);
+  fputs("</td>", f);
+}
+
 static const char *row_cls(const diff_row *w) {
   return w->change == DCH_WORSE ? " class=\"worse\"" : w->change == DCH_BETTER ? " class=\"better\"" : "";
 }
 
 static void zone_rows(FILE *f, const diff_result *r) {
   fputs("<table class=\"sortable\" id=\"zones\"><thead><tr><th class=\"l\">zone</th>"
-        "<th class=\"l\">component</th><th>calls</th><th>&Delta; calls</th><th>total</th>"
+        "<th class=\"l\">component</th><th>calls</th><th>&Delta; calls</th>"
+        "<th title=\"calls whose duration was measured\">timed</th><th>total</th>"
         "<th>&Delta; total</th><th>mean</th><th>&Delta; mean</th><th>&Delta; p50</th>"
         "<th>&Delta; p99</th><th>alloc bytes</th><th>&Delta; alloc</th><th class=\"l\">"
         "verdict</th></tr></thead><tbody>\n", f);
@@ -111,6 +125,7 @@ static void zone_rows(FILE *f, const diff_result *r) {
     fputs("</td>", f);
     td_pair(f, &w->m[DM_CALLS], 'n');
     td_pct_as(f, &w->m[DM_CALLS], 1);   /* more calls is neither better nor worse */
+    td_timed(f, w);
     td_pair(f, &w->m[DM_TOTAL], 'd');
     td_pct(f, &w->m[DM_TOTAL]);
     td_pair(f, &w->m[DM_MEAN], 'd');
@@ -209,6 +224,9 @@ int diff_write_html(const diff_result *r, FILE *f) {
     hesc(f, m->session_name);
     fprintf(f, "&rdquo;, level %s, clock ", fathom_level_name(m->level));
     hesc(f, m->clock_source ? m->clock_source : "unknown");
+    if (s[i]->n_timed < m->n_zones)
+      fprintf(f, ", %llu zone calls of which %llu timed (a sample)",
+              (unsigned long long)m->n_zones, (unsigned long long)s[i]->n_timed);
     fputs("</div>\n", f);
   }
   int bad = r->n_gated || !strcmp(r->status, "regressed") || !strcmp(r->status, "mixed");

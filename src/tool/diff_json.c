@@ -63,6 +63,12 @@ static void jmetric(FILE *f, const dm *m) {
     jnum(f, m->df);
     fputs(",\"p\":", f);
     jnum(f, m->p);
+    if (!isnan(m->se_a) || !isnan(m->se_b)) {
+      fputs(",\"se_base\":", f);
+      jnum(f, m->se_a);
+      fputs(",\"se_new\":", f);
+      jnum(f, m->se_b);
+    }
   } else if (m->method == DMETH_QUANTILE) {
     fputs(",\"interval_base\":[", f);
     jnum(f, m->lo_a);
@@ -102,7 +108,11 @@ static void jrow(FILE *f, const diff_result *r, const diff_row *w, int path) {
   fprintf(f, ",\"status\":\"%s\",\"change\":\"%s\",\"gate_failed\":%s,\"share_pct\":",
           status_name(w->status), change_name(w->change), w->gated ? "true" : "false");
   jnum(f, w->share_pct);
-  fputs(",\"metrics\":{", f);
+  fputs(",\"timed\":{\"base\":", f);
+  jnum(f, w->ia != FATHOM_NONE ? (double)w->timed_a : NAN);
+  fputs(",\"new\":", f);
+  jnum(f, w->ib != FATHOM_NONE ? (double)w->timed_b : NAN);
+  fputs("},\"metrics\":{", f);
   for (int k = 0; k < DM_N; k++) {
     if (k) fputc(',', f);
     jkey(f, dm_name(k));
@@ -132,6 +142,10 @@ static void jside(FILE *f, const diff_side *s) {
   jnum(f, s->zone_time_ns);
   fputs(",\"n_zones\":", f);
   jnum(f, (double)s->p->n_zones);
+  fputs(",\"zone_calls\":", f);
+  jnum(f, (double)m->n_zones);
+  fputs(",\"zone_calls_timed\":", f);
+  jnum(f, (double)s->n_timed);
   fputc('}', f);
 }
 

@@ -1,16 +1,25 @@
 /* diff_stat.c: whether a change between two profiles is beyond noise (method: docs/diff.md).
  *
  * Invariant: a figure is judged DJ_BEYOND only on evidence: an exact count that changed, a
- * Welch test whose two-sided p-value is below that of a normal variable beyond ±sigma, or
- * two quantile intervals that do not overlap; whatever cannot be estimated (too few timed
- * calls, sampled RSS) is DJ_UNKNOWN and never counts as a regression. How it works:
- *   mean:  n = calls timed, s = max(stddev, 1 ns), v = s^2 / n per side; t = (|Δ| - bias) /
- *          sqrt(va + vb) with Welch-Satterthwaite degrees of freedom;
- *   total: the same with v = count^2 s^2 / n (the total is the timed sum scaled by count/n);
- *   p50, p99: the rank of quantile q among n histogram samples lies within
- *          n q ± sigma sqrt(n q (1 - q)) (normal approximation of the binomial); those ranks
- *          mapped to the edges of the buckets holding them give an interval that includes
- *          the histogram's own error; a rank outside [1, n] leaves that end open. */
+ * Welch test whose two-sided p-value is below that of a normal variable beyond ±sigma (and,
+ * for estimates from timed samples, a change beyond the 95 % combined error of the two
+ * estimates), or two quantile intervals that do not overlap; whatever cannot be estimated
+ * (too few timed calls, sampled RSS) is DJ_UNKNOWN and never counts as a regression.
+ * How it works, per side (n = calls timed, N = calls, s = max(stddev, clock resolution),
+ * se = the standard error of the estimated total: stats.total_se_ns, or where a sampled side
+ * carries none N s sqrt((1 - n/N) / n), that of a simple random sample; 0 when every call
+ * was timed):
+ *   total: v = N s^2 (run-to-run spread of N calls) + se^2 (the sampling error);
+ *   mean:  v = (N s^2 + se^2) / N^2 (the mean is the total / N, N exact);
+ *          t = (|Δ| - bias) / sqrt(va + vb) with Welch-Satterthwaite degrees of freedom from
+ *          n - 1; beyond noise when p < p0 and |Δ| - bias > 1.96 sqrt(se_a^2 + se_b^2) (of the
+ *          figure compared); with every call timed this is the former test (v = N s^2).
+ *   p50, p99: the rank of quantile q among the n timed calls lies within
+ *          n q ± sigma sqrt(n q (1 - q)) (normal approximation of the binomial); those ranks,
+ *          as fractions of the histogram's cumulative counts (which may be weighted: they sum
+ *          to about N, not n), mapped to the edges of the buckets holding them give an
+ *          interval that includes the histogram's own error; a rank outside [1, n] leaves that
+ *          end open. */
 #include <math.h>
 
 #include "diff.h"
@@ -66,8 +75,18 @@ double diff_t_pvalue(double t, double df) {
 }
 
 /* ---- the tests ---- */
+#define Z95 1.959963984540054
+
 static uint64_t timed_of(const fathom_stats *st) {
   return st->timed && st->timed <= st->count ? st->timed : st->count;
+}
+
+/* Standard error of a side's estimated total (0 when every call was timed). */
+static double total_se(const fathom_stats *st, double s) {
+  if (!fathom_stats_estimated(st)) return 0;
+  if (isfinite(st->total_se_ns) && st->total_se_ns > 0) return st->total_se_ns;
+  double n = (double)st->timed, N = (double)st->count;
+  return N * s * sqrt((1 - n / N) / n);
 }
 
 static void exact(dm *m) {
@@ -80,7 +99,9 @@ static void exact(dm *m) {
 }
 
 /* Welch's test of the change from m->a to m->b given each side's variance of the estimate
- * (va, vb) and the calls timed (na, nb); bias is subtracted from the change first. */
+ * (va, vb) and the calls timed (na, nb); bias is subtracted from the change first. The change
+ * must also exceed the 95 % combined sampling error of the two estimates (m->se_a, m->se_b,
+ * filled by the caller). */
 static void welch(dm *m, double va, double vb, double na, double nb, double bias,
                   double p0) {
   if (!isfinite(m->a) || !isfinite(m->b)) {
@@ -101,17 +122,18 @@ static void welch(dm *m, double va, double vb, double na, double nb, double bias
   m->t = (m->b > m->a ? d : -d) / sqrt(va + vb);
   m->df = (va + vb) * (va + vb) / (va * va / (na - 1) + vb * vb / (nb - 1));
   m->p = diff_t_pvalue(m->t, m->df);
-  m->judge = m->p < p0 ? DJ_BEYOND : DJ_NOISE;
+  double sampling = Z95 * sqrt(m->se_a * m->se_a + m->se_b * m->se_b);
+  m->judge = m->p < p0 && d > sampling ? DJ_BEYOND : DJ_NOISE;
 }
 
-/* The value of the sample of rank k (1-based) as the edge of its bucket: its lower edge
- * (hi = 0) or upper edge (hi = 1), in ns. */
-static double rank_edge(const fathom_hist *h, uint64_t k, int hi) {
-  uint64_t seen = 0;
+/* The value at fraction frac of h's cumulative counts, as the edge of the bucket holding it:
+ * its lower edge (hi = 0) or upper edge (hi = 1), in ns. */
+static double frac_edge(const fathom_hist *h, double frac, int hi) {
+  double total = (double)fz_hist_total(h), want = frac * total, seen = 0;
   uint32_t b = h->bucket[h->n - 1];
   for (uint32_t i = 0; i < h->n; i++) {
-    seen += h->count[i];
-    if (seen >= k) {
+    seen += (double)h->count[i];
+    if (seen >= want - 1e-9 * want) {
       b = h->bucket[i];
       break;
     }
@@ -121,14 +143,16 @@ static double rank_edge(const fathom_hist *h, uint64_t k, int hi) {
   return (hi ? lo + (double)fz_hist_bucket_width(b) : lo) * unit;
 }
 
-/* Interval holding quantile q (0..1) of the distribution h was sampled from. 0 if empty. */
-static int q_interval(const fathom_hist *h, double q, double sigma, double *lo, double *hi) {
-  uint64_t n = fz_hist_total(h);
-  if (n == 0) return 0;
-  double x = (double)n * q, sd = sqrt((double)n * q * (1 - q));
+/* Interval holding quantile q (0..1) of the distribution h was sampled from by the timed calls
+ * of st. 0 if there is nothing to bound it with. */
+static int q_interval(const fathom_hist *h, const fathom_stats *st, double q, double sigma,
+                      double *lo, double *hi) {
+  double n = (double)timed_of(st);
+  if (!h->n || fz_hist_total(h) == 0 || !(n > 0)) return 0;
+  double x = n * q, sd = sqrt(n * q * (1 - q));
   double rlo = floor(x - sigma * sd), rhi = ceil(x + sigma * sd);
-  *lo = rlo < 1 ? 0 : rank_edge(h, (uint64_t)rlo, 0);
-  *hi = rhi > (double)n ? INFINITY : rank_edge(h, rhi < 1 ? 1 : (uint64_t)rhi, 1);
+  *lo = rlo < 1 ? 0 : frac_edge(h, rlo / n, 0);
+  *hi = rhi > n ? INFINITY : frac_edge(h, (rhi < 1 ? 1 : rhi) / n, 1);
   return 1;
 }
 
@@ -142,8 +166,8 @@ static void quantile(dm *m, const dsrc *a, const dsrc *b, double q, double sigma
     m->judge = DJ_SAME;
     return;
   }
-  if (!q_interval(a->h, q, sigma, &m->lo_a, &m->hi_a) ||
-      !q_interval(b->h, q, sigma, &m->lo_b, &m->hi_b)) {
+  if (!q_interval(a->h, a->st, q, sigma, &m->lo_a, &m->hi_a) ||
+      !q_interval(b->h, b->st, q, sigma, &m->lo_b, &m->hi_b)) {
     m->judge = DJ_UNKNOWN;
     return;
   }
@@ -162,11 +186,19 @@ void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const ds
   double sa = a->st->stddev_ns > floor_ns ? a->st->stddev_ns : floor_ns;
   double sb = b->st->stddev_ns > floor_ns ? b->st->stddev_ns : floor_ns;
   double ca = (double)a->st->count, cb = (double)b->st->count;
+  double ea = na ? total_se(a->st, sa) : 0, eb = nb ? total_se(b->st, sb) : 0;
+  /* variance of each total: the spread of its calls plus the error of sampling them */
+  double va = ca * sa * sa + ea * ea, vb = cb * sb * sb + eb * eb;
 
   exact(&row->m[DM_CALLS]);
-  welch(&row->m[DM_MEAN], na ? sa * sa / na : 0, nb ? sb * sb / nb : 0, na, nb, bias, p0);
-  welch(&row->m[DM_TOTAL], na ? ca * ca * sa * sa / na : 0, nb ? cb * cb * sb * sb / nb : 0,
-        na, nb, bias * (ca > cb ? ca : cb), p0);
+  dm *mean = &row->m[DM_MEAN], *total = &row->m[DM_TOTAL];
+  mean->se_a = ca > 0 ? ea / ca : 0;
+  mean->se_b = cb > 0 ? eb / cb : 0;
+  welch(mean, na && ca > 0 ? va / (ca * ca) : 0, nb && cb > 0 ? vb / (cb * cb) : 0, na, nb,
+        bias, p0);
+  total->se_a = ea;
+  total->se_b = eb;
+  welch(total, na ? va : 0, nb ? vb : 0, na, nb, bias * (ca > cb ? ca : cb), p0);
   quantile(&row->m[DM_P50], a, b, 0.50, sigma, bias);
   quantile(&row->m[DM_P99], a, b, 0.99, sigma, bias);
   for (int k = DM_ALLOC_BYTES; k <= DM_LIVE_BYTES; k++) {

@@ -1,6 +1,6 @@
 /* diff_text.c: the text view of `fathom diff`: header, notes, summary, top regressions and
- * improvements, the zone table, memory changes, zones added and gone, call paths (--paths)
- * and the verdict line last (so `tail -n 1` gives it).
+ * improvements, the zone table (with the calls timed on each side), memory changes, zones
+ * added and gone, call paths (--paths) and the verdict line last (so `tail -n 1` gives it).
  *
  * Invariant: every change is printed with its mark ('*' beyond noise, '?' noise unknown),
  * so the plain text says what colour says; escapes appear only when r->opt.color is set. */
@@ -156,6 +156,15 @@ static void delta(char *b, size_t cap, const dm *m, int kind) {
   }
 }
 
+/* Timed calls of a row on both sides: "all", "2,000", or "all → 2,000". */
+static void timed_pair(char *b, size_t cap, const diff_row *w) {
+  char x[32], y[32];
+  diff_timed_cell(x, sizeof x, w->timed_a, w->m[DM_CALLS].a);
+  diff_timed_cell(y, sizeof y, w->timed_b, w->m[DM_CALLS].b);
+  if (strcmp(x, y) == 0) snprintf(b, cap, "%s", x);
+  else snprintf(b, cap, "%s \xe2\x86\x92 %s", x, y);
+}
+
 static const char *change_word(const diff_row *w) {
   return w->gated ? "FAIL" : w->change == DCH_WORSE ? "slower" : w->change == DCH_BETTER ? "faster" : "";
 }
@@ -173,12 +182,17 @@ static void header(const fz_tx *tx, const diff_result *r) {
   const diff_side *s[2] = {&r->a, &r->b};
   for (int i = 0; i < 2; i++) {
     const fathom_meta *m = &s[i]->p->meta;
-    char name[80], calls[32];
+    char name[80], calls[32], timed[64] = "";
     fz_clean(name, sizeof name, m->session_name ? m->session_name : "", 40);
     fz_fmt_count(calls, sizeof calls, m->n_zones);
-    fprintf(f, "  %-5s session \"%s\", level %s, clock %s, %s zone calls\n", i ? "new" : "base",
-            name, fathom_level_name(m->level), m->clock_source ? m->clock_source : "unknown",
-            calls);
+    if (s[i]->n_timed < m->n_zones) {
+      char t[32];
+      fz_fmt_count(t, sizeof t, s[i]->n_timed);
+      snprintf(timed, sizeof timed, " (%s timed: a sample)", t);
+    }
+    fprintf(f, "  %-5s session \"%s\", level %s, clock %s, %s zone calls%s\n",
+            i ? "new" : "base", name, fathom_level_name(m->level),
+            m->clock_source ? m->clock_source : "unknown", calls, timed);
   }
   if (r->n_notes) fz_section(tx, "Notes (what cannot be compared)");
   for (uint32_t i = 0; i < r->n_notes; i++) {
@@ -245,41 +259,42 @@ static void top_list(const fz_tx *tx, const diff_result *r, const uint32_t *top,
 }
 
 static int zone_table(const fz_tx *tx, const diff_result *r) {
-  static const char *const head[] = {"zone", "component", "calls", "total", "\xce\x94 total",
-                                     "mean", "\xce\x94 mean", "\xce\x94 p50", "\xce\x94 p99",
-                                     "\xce\x94 alloc", ""};
+  static const char *const head[] = {"zone", "component", "calls", "timed", "total",
+                                     "\xce\x94 total", "mean", "\xce\x94 mean", "\xce\x94 p50",
+                                     "\xce\x94 p99", "\xce\x94 alloc", ""};
   char t[160];
-  snprintf(t, sizeof t, "Zones (%u of %u compared shown; * beyond noise, ? noise unknown)",
-           r->n_zshown, r->n_zshown + r->n_zhidden);
+  snprintf(t, sizeof t, "Zones (%u of %u compared shown; * beyond noise, ? noise unknown; "
+           "timed: calls measured)", r->n_zshown, r->n_zshown + r->n_zhidden);
   fz_section(tx, t);
   if (!r->n_zshown) {
     fputs("  (none)\n", tx->f);
     return 0;
   }
   ttab tb;
-  tt_init(&tb, head, "llrrrrrrrrl");
+  tt_init(&tb, head, "llrrrrrrrrrl");
   for (uint32_t i = 0; i < r->n_zshown; i++) {
     const diff_row *w = &r->zones[r->zord[i]];
-    char c[11][DCELL];
-    const char *col[11] = {0};
+    char c[12][DCELL];
+    const char *col[12] = {0};
     fz_clean(c[0], sizeof c[0], diff_row_name(r, w), NAME_W);
     fz_clean(c[1], sizeof c[1], diff_row_comp(r, w), 20);
     pair(c[2], sizeof c[2], &w->m[DM_CALLS], 'n');
     if (w->m[DM_CALLS].judge == DJ_BEYOND) col[2] = "33";
-    pair(c[3], sizeof c[3], &w->m[DM_TOTAL], 'd');
-    pct(c[4], sizeof c[4], &w->m[DM_TOTAL]);
-    pair(c[5], sizeof c[5], &w->m[DM_MEAN], 'd');
-    pct(c[6], sizeof c[6], &w->m[DM_MEAN]);
-    pct(c[7], sizeof c[7], &w->m[DM_P50]);
-    pct(c[8], sizeof c[8], &w->m[DM_P99]);
-    delta(c[9], sizeof c[9], &w->m[DM_ALLOC_BYTES], 'b');
-    snprintf(c[10], sizeof c[10], "%s", change_word(w));
-    col[4] = hue(&w->m[DM_TOTAL]);
-    col[6] = hue(&w->m[DM_MEAN]);
-    col[7] = hue(&w->m[DM_P50]);
-    col[8] = hue(&w->m[DM_P99]);
-    col[9] = hue(&w->m[DM_ALLOC_BYTES]);
-    col[10] = change_hue(w);
+    timed_pair(c[3], sizeof c[3], w);
+    pair(c[4], sizeof c[4], &w->m[DM_TOTAL], 'd');
+    pct(c[5], sizeof c[5], &w->m[DM_TOTAL]);
+    pair(c[6], sizeof c[6], &w->m[DM_MEAN], 'd');
+    pct(c[7], sizeof c[7], &w->m[DM_MEAN]);
+    pct(c[8], sizeof c[8], &w->m[DM_P50]);
+    pct(c[9], sizeof c[9], &w->m[DM_P99]);
+    delta(c[10], sizeof c[10], &w->m[DM_ALLOC_BYTES], 'b');
+    snprintf(c[11], sizeof c[11], "%s", change_word(w));
+    col[5] = hue(&w->m[DM_TOTAL]);
+    col[7] = hue(&w->m[DM_MEAN]);
+    col[8] = hue(&w->m[DM_P50]);
+    col[9] = hue(&w->m[DM_P99]);
+    col[10] = hue(&w->m[DM_ALLOC_BYTES]);
+    col[11] = change_hue(w);
     tt_row(&tb, c, col);
   }
   return tt_print(tx, &tb);

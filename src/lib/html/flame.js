@@ -52,6 +52,16 @@ function flameBuild(D, perThread) {
     f.self += nodes[o + 5];
     map[i] = f.id;
   }
+  /* estimated nodes (D.nest: node, timed, total_se): their frames carry the estimate's
+   * variance and the timed calls */
+  var est = D.nest || [];
+  for (var e = 0; e + 2 < est.length; e += 3) {
+    var ef = frames[map[est[e]]];
+    if (!ef || est[e] >= N) continue;
+    ef.est = true;
+    ef.timed = (ef.timed || 0) + est[e + 1];
+    ef.vr = (ef.vr || 0) + (isNum(est[e + 2]) ? est[e + 2] * est[e + 2] : 0);
+  }
   var maxDepth = 0;
   for (var k = frames.length - 1; k > 0; k--) {   /* children come after their parents */
     var fr = frames[k];
@@ -61,6 +71,13 @@ function flameBuild(D, perThread) {
   root.total = root.kids.reduce(function (s, c) {
     return s + (c.thread ? c.kids.reduce(function (t, d) { return t + d.total; }, 0) : c.total);
   }, 0);
+  /* span: what shares are taken of, the frame's total or its children's when estimates put
+   * them above it, so no share can exceed 100 % (the drawing scales the same way) */
+  for (var q = frames.length - 1; q >= 0; q--) {
+    var g = frames[q], kids = 0;
+    for (var j = 0; j < g.kids.length; j++) kids += g.kids[j].span;
+    g.span = Math.max(g.total, kids);
+  }
   frames.forEach(function (fr) { fr.kids.sort(function (a, b) { return b.total - a.total; }); });
   return {frames: frames, root: root, maxDepth: maxDepth};
 }
@@ -134,11 +151,13 @@ Flame.prototype.onMove = function (ev) {
   var root = this.tree.root, z = this.zoom || root;
   var lines = [f === root ? 'all (every top-level zone)' : f.name];
   if (f.comp && !f.thread && f.comp !== 'default') lines.push('component: ' + f.comp);
-  if (f.calls) lines.push('calls: ' + fmtCount(f.calls));
-  lines.push('total: ' + fmtDur(f.total) + (root.total ? ' (' + fmtPct(100 * f.total / root.total) + ' of all' +
-             (z !== root && z.total ? ', ' + fmtPct(100 * f.total / z.total) + ' of zoom' : '') + ')' : ''));
-  if (!f.thread && f !== root) lines.push('self: ' + fmtDur(f.self));
-  if (f.calls) lines.push('mean: ' + fmtDur(f.total / f.calls));
+  if (f.calls) lines.push('calls: ' + fmtCount(f.calls) + (f.est ? ' (' + fmtCount(f.timed) + ' timed)' : ''));
+  var se = f.est ? Math.sqrt(f.vr || 0) : 0;
+  lines.push('total: ' + fmtDurEst(f.total, se, f.est) + (root.span ? ' (' + fmtShare(f.total, root.span) + ' of all' +
+             (z !== root && z.span ? ', ' + fmtShare(f.total, z.span) + ' of zoom' : '') + ')' : ''));
+  if (!f.thread && f !== root) lines.push('self: ' + (f.est ? '~' : '') + fmtDur(f.self));
+  if (f.calls) lines.push('mean: ' + fmtDurEst(f.total / f.calls, se / f.calls, f.est));
+  if (f.est) lines.push('~ estimated from a random sample of timed calls; \u00b1 is a 95 % interval');
   tip.textContent = lines.join('\n');
   tip.hidden = false;
   var r = this.wrap.getBoundingClientRect(), x = ev.clientX - r.left + 12, y = ev.clientY - r.top + 12;
@@ -193,7 +212,7 @@ Flame.prototype.match = function (q) {
     if (f.hit) { share += f.total; continue; }
     for (var k = 0; k < f.kids.length; k++) stack.push(f.kids[k]);
   }
-  var pct = base.total ? 100 * share / base.total : 0;
+  var pct = base.span ? Math.min(100, 100 * share / base.span) : 0;   /* a share of the span: at most 100 % */
   this.host.setAttribute('data-search', q);
   this.host.setAttribute('data-matches', String(n));
   this.host.setAttribute('data-match-pct', pct.toFixed(2));
@@ -242,11 +261,9 @@ Flame.prototype.draw = function () {
   var stack = [[z, 0, W]];
   while (stack.length) {
     var top = stack.pop(), f = top[0], x = top[1], w = top[2];
-    var sum = 0;
-    for (var i = 0; i < f.kids.length; i++) sum += f.kids[i].total;
-    var scale = w / Math.max(f.total, sum, 1), cx = x;
+    var scale = w / Math.max(f.span, 1), cx = x;
     for (var k = 0; k < f.kids.length; k++) {
-      var kid = f.kids[k], kw = kid.total * scale;
+      var kid = f.kids[k], kw = kid.span * scale;
       if (kw >= 1) {
         box(kid, cx, kw, false);
         if (kid.kids.length) stack.push([kid, cx, kw]);

@@ -17,6 +17,52 @@ function fmtDur(ns) {
   return (ns / 1e9).toFixed(0) + ' s';
 }
 
+/* Estimates (schema 4): "~" marks a figure estimated from a random sample of timed calls,
+ * "±" is a 95 % interval (1.96 standard errors), in the unit of the figure it follows. */
+var Z95 = 1.959963984540054;
+
+function durUnit(ns) {   /* [divisor, decimals] of the unit fmtDur picks */
+  if (ns < 999.95) return [1, ns === Math.floor(ns) ? 0 : 1];
+  if (ns < 999995) return [1e3, 2];
+  if (ns < 999995000) return [1e6, 2];
+  return [1e9, ns < 1e12 ? 3 : 0];
+}
+
+function inUnit(v, u) {   /* v in unit u; small figures keep two significant digits */
+  var x = v / u[0];
+  return x !== 0 && Math.abs(x) < 10 * Math.pow(10, -u[1]) ? String(Number(x.toPrecision(2))) : x.toFixed(u[1]);
+}
+
+/* "12.31 ms", estimated "~12.31 ms ±0.42" (no ± when se is unknown). */
+function fmtDurEst(ns, se, est) {
+  var s = fmtDur(ns);
+  if (!est || !isNum(ns) || ns < 0) return s;
+  return isNum(se) && se > 0 ? '~' + s + ' \u00b1' + inUnit(Z95 * se, durUnit(ns)) : '~' + s;
+}
+
+/* A usable interval: finite, lo < hi, holding v (a little slack). */
+function hasInterval(v, lo, hi) {
+  if (!isNum(v) || !isNum(lo) || !isNum(hi) || !(lo < hi)) return false;
+  var slack = 1e-6 * Math.max(1, Math.abs(v));
+  return lo <= v + slack && hi >= v - slack;
+}
+
+/* "4.10 ms", estimated with its interval "~4.10 ms [3.90, 4.40]". */
+function fmtInterval(v, lo, hi, est) {
+  var s = fmtDur(v);
+  if (!est || !isNum(v) || v < 0) return s;
+  if (!hasInterval(v, lo, hi)) return '~' + s;
+  var u = durUnit(v);
+  return '~' + s + ' [' + inUnit(lo, u) + ', ' + inUnit(hi, u) + ']';
+}
+
+/* A share in percent that can never read above 100 %: clamped, with a mark saying so. */
+function fmtShare(part, whole) {
+  if (!isNum(part) || !isNum(whole) || whole <= 0) return '\u2013';
+  var p = 100 * part / whole;
+  return p > 100 ? '100%*' : fmtPct(Math.max(0, p));
+}
+
 function fmtBytes(v) {
   if (!isNum(v)) return '\u2013';
   var a = Math.abs(v), units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'], u = 0;

@@ -13,7 +13,16 @@ var ZONE_LIMIT = 500;   /* rows of the zone table shown at once */
 /* Zone rows (export_html_data.c): indices of the fields. */
 var Z = {name: 0, comp: 1, calls: 2, total: 3, self: 4, mean: 5, p50: 6, p90: 7, p99: 8, max: 9, min: 10,
          cpu: 11, cpu_pct: 12, allocs: 13, alloc_bytes: 14, live_bytes: 15, io: 16, flops: 17, file: 18,
-         line: 19, p95: 20, stddev: 21, gov: 22};
+         line: 19, p95: 20, stddev: 21, gov: 22, timed: 23, total_se: 24, self_se: 25, lo: 26, hi: 27,
+         overhead: 28, cpu_user: 29, cpu_sys: 30};
+/* Index of p50, p90, p95, p99, p99.9 in a zone's lo / hi arrays (FATHOM_PCT_N order). */
+var PCT = {p50: 0, p90: 1, p95: 2, p99: 3};
+
+/* The zone's timing figures are estimated from a random sample of its calls. */
+function zEst(z) { return z[Z.timed] > 0 && z[Z.timed] < z[Z.calls]; }
+
+var EST_LEGEND = '~ marks figures estimated from a random sample of timed calls; \u00b1 is a 95 % interval ' +
+  '([low, high] for a percentile); \u2264 min and \u2265 max are those of the timed calls.';
 
 function renderSummary(D) {
   var m = D.meta, sec = section('summary', 'Summary');
@@ -22,14 +31,29 @@ function renderSummary(D) {
   var over = null;
   if (isNum(m.zone_cost_ns)) {
     over = fmtDur(m.zone_cost_ns) + ' per zone';
+    if (isNum(m.untimed_cost_ns) && m.untimed_cost_ns > 0 && m.n_timed < m.n_zones) over += ' (' + fmtDur(m.untimed_cost_ns) + ' counted only)';
     if (isNum(m.overhead_ns)) over += ', ' + fmtDur(m.overhead_ns) + ' in all';
     if (isNum(m.overhead_pct)) over += ' (' + fmtPct(m.overhead_pct) + ' of the process CPU time' +
       (isNum(m.overhead_budget_pct) && m.overhead_budget_pct > 0 ? '; budget ' + fmtPct(m.overhead_budget_pct) : '') + ')';
+    over += '; zones only';
   }
+  /* fathom's fixed costs, apart from the overhead */
+  var fixed = [], fixedSum = 0;
+  [['setup', m.setup_ns], ['background thread', m.monitor_cpu_ns], ['model build', m.build_ns]].forEach(function (x) {
+    if (isNum(x[1]) && x[1] > 0) { fixed.push(x[0] + ' ' + fmtDur(x[1])); fixedSum += x[1]; }
+  });
+  var fixedText = fixed.length ? fixed.join(', ') + ' = ' + fmtDur(isNum(m.fixed_cost_ns) && m.fixed_cost_ns > 0 ? m.fixed_cost_ns : fixedSum) +
+    ' (apart from the overhead)' : null;
   var clock = m.clock_source ? m.clock_source + (isNum(m.clock_resolution_ns) ? ', resolution ' + fmtDur(m.clock_resolution_ns) : '') +
     (isNum(m.clock_read_ns) ? ', ' + fmtDur(m.clock_read_ns) + ' per read' : '') : null;
-  var top = 0;
+  var top = 0, topVar = 0, topEst = false, est = D.nest || [];
   D.nodes.forEach(function (v, i) { if (i % 6 === 4 && D.nodes[i - 3] < 0) top += v; });
+  for (var k = 0; k + 2 < est.length; k += 3) {
+    if (D.nodes[est[k] * 6 + 1] >= 0) continue;
+    topEst = true;
+    if (isNum(est[k + 2])) topVar += est[k + 2] * est[k + 2];
+  }
+  var timedNote = isNum(m.n_timed) && m.n_timed > 0 && m.n_timed < m.n_zones ? ', ' + fmtCount(m.n_timed) + ' timed' : '';
   sec.appendChild(kv([
     ['Session', (m.session_name || '(unnamed)') + '  \u00b7  id ' + m.session_id],
     ['Started', started],
@@ -37,12 +61,14 @@ function renderSummary(D) {
     ['Level', m.level],
     ['Program', m.program ? m.program + (isNum(m.pid) ? ' (pid ' + m.pid + ')' : '') : null],
     ['Host', m.host ? m.host + (m.os ? ', ' + m.os + ' ' + (m.kernel || '') : '') : null],
-    ['Operations', fmtCount(m.n_zones) + ' zone calls, ' + fmtCount(D.zones.length) + ' zones, ' +
+    ['Operations', fmtCount(m.n_zones) + ' zone calls' + timedNote + ', ' + fmtCount(D.zones.length) + ' zones, ' +
       fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
-    ['Total time', fmtDur(top) + ' (inclusive time of top-level zones, all threads)'],
+    ['Total time', fmtDurEst(top, Math.sqrt(topVar), topEst) + ' (inclusive time of top-level zones, all threads)'],
     ['Threads', fmtCount(D.threads.length)],
     ['Clock', clock],
     ['Overhead', over],
+    ['Fixed costs', fixedText],
+    ['Estimates', est.length || D.zones.some(zEst) ? EST_LEGEND : null],
     ['Memory held by fathom', m.fathom_bytes ? fmtBytes(m.fathom_bytes) : null],
     ['Dropped', fmtCount(m.dropped_zones) + ' zones, ' + fmtCount(m.dropped_events) + ' events',
      m.dropped_zones || m.dropped_events ? 'warn' : null],
@@ -122,17 +148,23 @@ function renderSla(D) {
   if (!D.slas.length) return;
   var sec = section('slas', 'Latency SLAs');
   sec.appendChild(table(['zone', 'percentile>', 'target>', 'actual>', 'calls>', 'result'], D.slas.map(function (s) {
-    var res = s[5] > 0 ? 'met' : s[5] < 0 ? 'not measurable (no calls)' : 'MISSED';
-    return [s[0], 'p' + fmtNum(s[1]), fmtDur(s[2]), fmtDur(s[3]), fmtCount(s[4]),
-            el('span', {class: s[5] > 0 ? 'ok' : s[5] < 0 ? 'muted' : 'bad'}, res)];
+    var res = s[5] > 0 ? 'met' : s[5] === -2 ? 'not enough data' : s[5] < 0 ? 'not measurable (no calls)' : 'MISSED';
+    var est = s[6] > 0 && s[6] < s[4];
+    var actual = el('span', est ? {title: 'estimated from ' + fmtCount(s[6]) + ' timed of ' + fmtCount(s[4]) +
+      ' calls; 95 % interval ' + fmtDur(s[7]) + ' \u2013 ' + fmtDur(s[8])} : null,
+      fmtInterval(s[3], s[7], s[8], est || hasInterval(s[3], s[7], s[8])));
+    return [s[0], 'p' + fmtNum(s[1]), fmtDur(s[2]), actual, fmtCount(s[4]) + (est ? ' (' + fmtCount(s[6]) + ' timed)' : ''),
+            el('span', {class: s[5] > 0 ? 'ok' : s[5] === -2 ? 'warn' : s[5] < 0 ? 'muted' : 'bad',
+                        title: s[5] === -2 ? 'too few timed calls, or the target inside the 95 % interval of the percentile' : null}, res)];
   })));
 }
 
 function renderThroughput(D) {
   if (!D.tput.length) return;
   var sec = section('throughput', 'Throughput');
-  sec.appendChild(table(['kind', 'name', 'mean /s>', 'window>', 'last window /s>', 'peak /s>'], D.tput.map(function (t) {
-    return [t[0], t[1], fmtNum(t[2]), isNum(t[3]) ? t[3] + ' s' : '\u2013', fmtNum(t[4]), fmtNum(t[5])];
+  sec.appendChild(table(['kind', 'name', 'calls>', 'mean /s>', 'window>', 'last window /s>', 'peak /s>'], D.tput.map(function (t) {
+    var calls = fmtCount(t[6]) + (t[7] > 0 && t[7] < t[6] ? ' (' + fmtCount(t[7]) + ' timed)' : '');
+    return [t[0], t[1], calls, fmtNum(t[2]), isNum(t[3]) ? t[3] + ' s' : '\u2013', fmtNum(t[4]), fmtNum(t[5])];
   })));
 }
 
@@ -142,26 +174,53 @@ function ZoneTable(D, sec) {
   var zs = D.zones, self = this, sumSelf = 0;
   zs.forEach(function (z) { sumSelf += z[Z.self] || 0; });
   function has(i) { return zs.some(function (z) { return isNum(z[i]) && z[i] !== 0; }); }
+  var anyEst = zs.some(zEst);
+  /* cells of estimated zones: "~" and the 95 % interval, with a tooltip saying what it rests on */
+  function estTip(z) {
+    return 'estimated from ' + fmtCount(z[Z.timed]) + ' timed of ' + fmtCount(z[Z.calls]) + ' calls (a random sample)';
+  }
+  function pctCol(key, label) {
+    var k = PCT[key];
+    return {key: key, label: label, i: Z[key], fmt: fmtDur, cell: function (z) {
+      var e = zEst(z), lo = z[Z.lo] ? z[Z.lo][k] : null, hi = z[Z.hi] ? z[Z.hi][k] : null;
+      return [fmtInterval(z[Z[key]], lo, hi, e),
+              e ? estTip(z) + (hasInterval(z[Z[key]], lo, hi) ? '; 95 % interval ' + fmtDur(lo) + ' \u2013 ' + fmtDur(hi) : '') : null];
+    }};
+  }
+  function estCol(key, label, i, se) {
+    return {key: key, label: label, i: i, fmt: fmtDur, cell: function (z) {
+      var e = zEst(z), s = se(z);
+      return [fmtDurEst(z[i], s, e), e ? estTip(z) + (isNum(s) && s > 0 ? '; \u00b1 ' + fmtDur(Z95 * s) + ' (95 %)' : '') : null];
+    }};
+  }
   var cols = [
     {key: 'name', label: 'Zone', get: function (z) { return z[Z.name]; }, text: 1},
     {key: 'component', label: 'Component', get: function (z) { return z[Z.comp]; }, text: 1},
     {key: 'calls', label: 'Calls', i: Z.calls, fmt: fmtCount},
-    {key: 'total', label: 'Total', i: Z.total, fmt: fmtDur},
-    {key: 'self', label: 'Self', i: Z.self, fmt: fmtDur},
+    {key: 'timed', label: 'Timed', get: function (z) { return zEst(z) ? z[Z.timed] : null; },
+     fmt: function (v) { return v == null ? 'all' : fmtCount(v); }, opt: 1, show: anyEst},
+    estCol('total', 'Total', Z.total, function (z) { return z[Z.total_se]; }),
+    estCol('self', 'Self', Z.self, function (z) { return z[Z.self_se]; }),
     {key: 'self_pct', label: 'Self %', get: function (z) { return sumSelf ? 100 * z[Z.self] / sumSelf : null; }, fmt: fmtPct},
-    {key: 'mean', label: 'Mean', i: Z.mean, fmt: fmtDur},
-    {key: 'p50', label: 'p50', i: Z.p50, fmt: fmtDur},
-    {key: 'p90', label: 'p90', i: Z.p90, fmt: fmtDur},
-    {key: 'p99', label: 'p99', i: Z.p99, fmt: fmtDur},
-    {key: 'max', label: 'Max', i: Z.max, fmt: fmtDur},
-    {key: 'cpu', label: 'CPU', i: Z.cpu, fmt: fmtDur, opt: 1},
-    {key: 'cpu_pct', label: 'CPU %', i: Z.cpu_pct, fmt: fmtPct, opt: 1},
+    estCol('mean', 'Mean', Z.mean, function (z) { return z[Z.calls] ? z[Z.total_se] / z[Z.calls] : null; }),
+    pctCol('p50', 'p50'),
+    pctCol('p90', 'p90'),
+    pctCol('p99', 'p99'),
+    {key: 'max', label: 'Max', i: Z.max, fmt: fmtDur, cell: function (z) {
+      return zEst(z) ? ['\u2265' + fmtDur(z[Z.max]), 'the longest of the timed calls: the true longest is at least this'] : [fmtDur(z[Z.max]), null];
+    }},
+    {key: 'cpu', label: 'CPU', i: Z.cpu, fmt: fmtDur, opt: 1, cell: function (z) {
+      var split = isNum(z[Z.cpu_user]) && isNum(z[Z.cpu_sys]);
+      return [fmtDur(z[Z.cpu]), isNum(z[Z.cpu]) ? (split ? 'user ' + fmtDur(z[Z.cpu_user]) + ', system ' + fmtDur(z[Z.cpu_sys]) :
+              'user + system (split unknown)') + '; estimated from the probed calls' : null];
+    }},
+    {key: 'cpu_pct', label: 'CPU %', i: Z.cpu_pct, fmt: function (v) { return fmtShare(v, 100); }, opt: 1},
     {key: 'allocs', label: 'Allocs', i: Z.allocs, fmt: fmtCount, opt: 1},
     {key: 'alloc_bytes', label: 'Alloc bytes', i: Z.alloc_bytes, fmt: fmtBytes, opt: 1},
     {key: 'live_bytes', label: 'Live bytes', i: Z.live_bytes, fmt: fmtBytes, opt: 1},
     {key: 'io', label: 'I/O bytes', i: Z.io, fmt: fmtBytes, opt: 1},
     {key: 'flops', label: 'FLOPs', i: Z.flops, fmt: function (v) { return fmtSI(v, ''); }, opt: 1}
-  ].filter(function (c) { return !c.opt || has(c.i); });
+  ].filter(function (c) { return c.show !== undefined ? c.show : !c.opt || has(c.i); });
   cols.forEach(function (c) { if (!c.get) c.get = function (z) { return z[c.i]; }; });
   this.cols = cols;
   this.zones = zs;
@@ -221,8 +280,9 @@ ZoneTable.prototype.render = function () {
   idx.slice(0, ZONE_LIMIT).forEach(function (i) {
     var z = self.zones[i], tr = el('tr', {'data-zone': String(i)});
     self.cols.forEach(function (col) {
-      var v = col.get(z);
-      var td = el('td', col.text ? null : {class: 'num'}, col.text ? v : col.fmt(v));
+      var v = col.get(z), c = col.cell ? col.cell(z) : null;
+      var td = el('td', col.text ? null : {class: c && c[1] && zEst(z) ? 'num est' : 'num'}, col.text ? v : c ? c[0] : col.fmt(v));
+      if (c && c[1]) td.title = c[1];
       if (col.key === 'name' && z[Z.file]) td.title = z[Z.file] + (z[Z.line] ? ':' + z[Z.line] : '');
       tr.appendChild(td);
     });
@@ -243,7 +303,8 @@ ZoneTable.prototype.render = function () {
 
 function renderZones(D) {
   var sec = section('zones', 'Zones', 'Every zone rolled up over its call paths and threads. Total is inclusive; ' +
-                    'CPU, allocation and I/O columns appear when the profile measured them.');
+                    'CPU, allocation and I/O columns appear when the profile measured them.' +
+                    (D.zones.some(zEst) ? ' ' + EST_LEGEND : ''));
   if (!D.zones.length) { sec.appendChild(el('p', {class: 'empty'}, 'No zones were recorded.')); return null; }
   return new ZoneTable(D, sec);
 }
@@ -261,9 +322,12 @@ function renderCounters(D) {
 function renderThreads(D) {
   if (!D.threads.length) return;
   var sec = section('threads', 'Threads');
-  sec.appendChild(table(['tid>', 'name', 'zones recorded>', 'dropped>', 'open at the end>', 'state'], D.threads.map(function (t) {
-    return [String(t[0]), t[1] || '', fmtCount(t[3]), fmtCount(t[4]), fmtCount(t[5]), t[2] ? 'exited' : 'running'];
-  })));
+  var given = D.threads.some(function (t) { return t[6] > 0; });   /* fathom_zone_record calls */
+  sec.appendChild(table(['tid>', 'name', 'zones recorded>', 'dropped>', 'open at the end>', 'state'].concat(given ? ['durations given>'] : []),
+    D.threads.map(function (t) {
+      return [String(t[0]), t[1] || '', fmtCount(t[3]), fmtCount(t[4]), fmtCount(t[5]), t[2] ? 'exited' : 'running']
+        .concat(given ? [fmtCount(t[6])] : []);
+    })));
 }
 
 function renderNotes(D) {
@@ -274,6 +338,12 @@ function renderNotes(D) {
   else notes.push('The overhead governor was off: nothing was thinned.');
   if (isNum(m.probe_cost_ns) && m.probe_cost_ns > 0) notes.push('One probed call cost ' + fmtDur(m.probe_cost_ns) + '; probes ran on 1 call in ' + m.sample_every + ' after the first 8 of each path.');
   if (isNum(m.monitor_cpu_ns) && m.monitor_cpu_ns > 0) notes.push('fathom\u2019s background thread used ' + fmtDur(m.monitor_cpu_ns) + ' of CPU time.');
+  if (isNum(m.setup_ns) && m.setup_ns > 0) notes.push('Setting the session up (clock and cost calibration) took ' + fmtDur(m.setup_ns) + '.');
+  if (isNum(m.build_ns) && m.build_ns > 0) notes.push('Building the model and its analysis took ' + fmtDur(m.build_ns) + '.');
+  if (isNum(m.fixed_cost_ns) && m.fixed_cost_ns > 0) notes.push('fathom\u2019s fixed costs, ' + fmtDur(m.fixed_cost_ns) +
+    ' in all, are not part of the overhead (the zones\u2019 cost) and never a reason to thin the zones.');
+  if (isNum(m.n_timed) && m.n_timed > 0 && m.n_timed < m.n_zones) notes.push(fmtCount(m.n_timed) + ' of ' + fmtCount(m.n_zones) +
+    ' zone calls were timed; the others were counted, and the times of the zones concerned are estimates from the timed ones.');
   if (m.dropped_hist) notes.push(fmtCount(m.dropped_hist) + ' samples were counted but left out of histograms (cap reached).');
   if (m.dropped_snapshots) notes.push(fmtCount(m.dropped_snapshots) + ' memory snapshots were dropped (cap reached).');
   sec.appendChild(el('ul', null, notes.map(function (n) { return el('li', null, n); })));

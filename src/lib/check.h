@@ -1,0 +1,26 @@
+/* check.h: the profile checker's hook for the library's own model builds (check.c; the
+ * public checker is fathom_profile_check in fathom.h).
+ *
+ * Invariant: fz_check_env never changes the model, never exits and never fails the build
+ * that called it; with FATHOM_CHECK unset it costs one getenv and checks nothing. */
+#ifndef FATHOM_CHECK_H
+#define FATHOM_CHECK_H
+
+#include "fathom.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Called right after the library builds a model (where: what built it, e.g. "session end",
+ * "snapshot"). When the environment variable FATHOM_CHECK is set to something other than ""
+ * or "0", checks p with fathom_profile_check and, for each violation, prints one line
+ * "fathom: check: <where>: <violation>" to stderr; when FATHOM_CHECK_FAIL_FILE names a file,
+ * also appends "pid <pid> (<program>): <where>: <violation>" lines to it (O_APPEND, one write
+ * per line, so processes running at once do not interleave within a line). Each distinct
+ * violation line is printed once per process (a model rebuilt again and again, as live
+ * snapshots are, does not repeat it). Returns the number of violations in p (0 when
+ * FATHOM_CHECK is off or p is NULL). Preserves errno. */
+int fz_check_env(const fathom_profile *p, const char *where);
+
+#pragma GCC visibility pop
+
+#endif
