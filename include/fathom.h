@@ -177,9 +177,9 @@ typedef struct fathom_site {
   uint32_t id_;
 } fathom_site;
 
-/* Handle of an open zone: a value, 16 bytes, valid only on the thread that began it. */
+/* Handle of an open zone: a value, 8 bytes (its begin time, or a sequence number for a call
+ * counted but not timed; 0 for the null handle), valid only on the thread that began it. */
 typedef struct fathom_zone {
-  void *t_;
   uint64_t tag_;
 } fathom_zone;
 
@@ -207,6 +207,8 @@ FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m,
 
 /* For the cleanup attribute of the scoped macros. */
 FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z);
+/* Private: fathom_zone_end without a result, for the scoped macros (an instruction less). */
+FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z);
 
 /* Private: nonzero while a session records (read by the macros, written by the library). */
 FATHOM_EXTERN extern uint32_t fathom_recording_;
@@ -751,12 +753,12 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #endif /* FATHOM_DISABLE */
 
 static inline fathom_zone fathom_zone_null_(void) {
-  fathom_zone z = {0, 0};
+  fathom_zone z = {0};
   return z;
 }
 
 static inline void fathom_zone_cleanup_(fathom_zone *z) {
-  if (z->t_) (void)fathom_zone_end(*z);
+  if (z->tag_) fathom_zone_leave_(*z);
 }
 
 #ifdef __cplusplus

@@ -371,7 +371,7 @@ static void *busy_main(void *arg) {
   }
   /* the session ended before busy_stop was set: fathom is inactive now */
   fathom_zone z = fathom_zone_begin("busy_after", "threads");
-  b->after_null = z.t_ == NULL;
+  b->after_null = z.tag_ == 0;
   b->after_end_rc = fathom_zone_end(z);
   b->after_add_rc = fathom_counter_add("busy.count", 1);
   return NULL;

@@ -123,6 +123,7 @@ uint64_t fz_alloc_note_alloc(uint32_t g, size_t n) {
   if (!t || fz_alloc_guard_ || t->gen != g || FZ_LD(fz_rec_gen) != g || t->top == t->stack)
     return 0;
   fz_node *node = t->top->node;
+  if (FZ_UNLIKELY(node == &fz_nil_node)) return 0; /* inside a dropped call */
   uint32_t id = node->acell;
   if (FZ_UNLIKELY(!id)) id = claim(t, node);
   fz_acell *c = cell_at(id); /* a claimed cell's block is mapped; OTHER's maybe not */

@@ -49,7 +49,11 @@ static inline uint64_t fz_mono_ns(void) {
 }
 
 static inline uint64_t fz_counter(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
+  uint64_t lo, hi; /* rdtsc clears the upper halves of rax and rdx: no zero-extension */
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (hi << 32) | lo;
+#elif defined(__i386__)
   uint32_t lo, hi;
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
   return ((uint64_t)hi << 32) | lo;

@@ -1,17 +1,27 @@
-/* gov.c: the overhead governor (seed 000's adaptive overhead management). Every tick (the
- * monitor thread calls it every 100 ms) it estimates what fathom cost since the last tick:
- * timed calls x the calibrated zone cost + counted-only calls x their cost + probed calls x
- * the probe cost + the monitor thread's CPU time, over the process CPU time of the same
- * interval. Over the level's budget (max_overhead_percent), it thins the call paths that
- * cost most, in this order: probe 8x fewer calls (FATHOM_GOV_PROBES_THINNED), then no
- * probes on that path (FATHOM_GOV_DOWNGRADED: recorded at BASIC), then time only 1 call in
- * N and count the rest (FATHOM_GOV_TIME_SAMPLED, N x8 per step), until the estimate falls
- * under 70 % of the budget. It also refills each thread's probe allowance for the next tick,
- * which bounds the probes' cost before any decision is made. Decisions are kept for the
- * session (never relaxed: a path that was hot stays thinned) and every one is reported.
+/* gov.c: the overhead governor. Every tick (the monitor thread calls it every 10 ms during a
+ * session's first second, then every 100 ms) it decides again, for every call path, which
+ * share of its calls is timed and which share of its timed calls is probed, so that what
+ * the zones cost stays within the level's budget of the program's CPU time
+ * (max_overhead_percent). Only the zones' own cost counts: fathom's fixed costs (session
+ * setup, this background thread, writing outputs) are reported apart and never thin a zone.
  *
- * Invariant: runs on the monitor thread only, under fz_g.lock; it writes the nodes'
- * g_* fields (its own) and their p_every/t_every/gov/key with relaxed stores. */
+ * How it decides: over the last tick each path made r calls per second; its calls last m ns
+ * on average (the estimate of the whole run so far). Counting a call costs untimed_cost_ns
+ * whatever is done (the floor); timing it costs zone_cost_ns (hook_cost_ns for a function)
+ * more or less. A path whose calls are long enough that timing every one fits the budget
+ * (m >= zone_cost_ns / budget) is always timed in full. The rest of the budget is shared by
+ * water-filling: every other path gets the same number of timed calls per second (or all
+ * of its calls, if it makes fewer), so rare paths are timed in full and the hottest are
+ * sampled, 1 call in N at random (record_probe.c), N a power of two. Probes
+ * (DETAILED, COMPREHENSIVE) are shared the same way among timed calls with what timing
+ * leaves (at most half the budget while timing needs the rest). Decisions are made again
+ * at every tick from the latest rates, so a path is timed more again as soon as its call
+ * rate falls; every change is logged (at most MAX_ACTIONS) and reported.
+ *
+ * Invariant: runs on the monitor thread only, under fz_g.lock; it writes the nodes' g_*
+ * fields (its own) and their p_every/t_every/gov/key with relaxed stores, the key last
+ * (release), asking the owner to redraw its countdowns. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,24 +29,30 @@
 #include "monitor.h"
 #include "record.h"
 
-#define TICK_NS 100000000ull      /* the steady tick; probe allowances are per TICK_NS */
+#define TICK_NS 100000000ull      /* the steady tick */
 #define EARLY_TICK_NS 10000000ull /* during the first EARLY_NS of a session */
 #define EARLY_NS 1000000000ull
 #define MAX_ACTIONS 1024
-#define MAX_T_EVERY (1u << 20)
+#define MAX_T_EVERY (1u << 10) /* timing 1 call in 1024 costs a few % of counting them */
+#define MAX_P_EVERY (1u << 16)
 
 static struct {
   int enabled;                         /* the session wants ticks (atomic: read unlocked) */
-  int primed;
   uint64_t start_ns;                   /* CLOCK_MONOTONIC at the reset (atomic) */
-  uint64_t last_cpu, last_mon;
+  uint64_t last_ns, last_cpu, last_mon;
   uint32_t n_acts;
+  uint64_t dropped_acts;
   fathom_gov_action acts[MAX_ACTIONS]; /* zone holds the site id until collected */
 } G;
 
 typedef struct cand {
   fz_node *n;
-  double cost, dc, du, dp;
+  double rate;        /* calls per second over the last tick */
+  double mean_ns;     /* mean duration of a call, whole run so far */
+  double ct, cu;      /* its timed and counted-only costs, ns */
+  double t_rate;      /* timed calls per second it gets */
+  uint32_t te;        /* its timing interval */
+  int probe;          /* the path is probed at this level */
 } cand;
 
 uint64_t fz_gov_tick_ns(uint64_t now_ns) {
@@ -48,159 +64,220 @@ int fz_gov_wanted(void) { return FZ_LD(G.enabled) && FZ_LD(fz_rec_gen) != 0; }
 void fz_gov_reset(void) {
   /* baselines from now: nodes start at zero, so the first tick can already decide */
   FZ_ST(G.enabled, fz_g.cfg.governor && fz_g.cfg.level != FATHOM_LEVEL_DISABLED);
-  G.primed = 1;
-  FZ_ST(G.start_ns, fz_mono_ns());
+  uint64_t now = fz_mono_ns();
+  FZ_ST(G.start_ns, now);
+  G.last_ns = now;
   G.last_cpu = fz_process_cpu_ns();
   G.last_mon = fz_monitor_cpu_ns();
   G.n_acts = 0;
+  G.dropped_acts = 0;
 }
 
-/* Smallest power of two >= x, within [lo, hi]. */
-static uint32_t pow2_in(double x, uint32_t lo, uint32_t hi) {
-  uint32_t v = lo;
+/* Smallest power of two >= x, within [1, hi]. */
+static uint32_t pow2_ceil(double x, uint32_t hi) {
+  uint32_t v = 1;
   while (v < hi && (double)v < x) v *= 2;
   return v;
 }
 
-int32_t fz_gov_probe_tokens(void) {
-  if (fz_g.cfg.level < FATHOM_LEVEL_DETAILED || fz_g.probe_cost_ns <= 0) return INT32_MAX;
-  /* half the budget of a thread busy for a whole tick */
-  double ns = fz_g.cfg.max_overhead_percent / 100.0 * (double)TICK_NS * 0.5;
-  double k = ns / fz_g.probe_cost_ns;
-  if (k < 4) k = 4;
-  if (k > 1e6) k = 1e6;
-  return (int32_t)k;
-}
-
 static void act(uint64_t now, fz_node *n, uint32_t bit, uint32_t value, double pct) {
   FZ_ST(n->gov, n->gov | bit);
-  if (G.n_acts == MAX_ACTIONS) return;
+  if (G.n_acts == MAX_ACTIONS) {
+    G.dropped_acts++;
+    return;
+  }
   G.acts[G.n_acts++] = (fathom_gov_action){now > fz_g.start_mono_ns ? now - fz_g.start_mono_ns : 0,
                                            n->site_id, bit, value, pct};
 }
 
-static int cmp_cost(const void *a, const void *b) {
-  double x = ((const cand *)a)->cost, y = ((const cand *)b)->cost;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Every node of the session's threads, with its cost since the last tick. */
-static cand *gather(size_t *n_out, double *total, uint64_t tick_ns) {
+/* Every recorded path of the session's threads with its rate over the last dt_s seconds;
+ * *cost receives what the zones cost over the tick (ns). */
+static cand *gather(size_t *n_out, double dt_s, double *cost) {
   size_t cap = 1024, n = 0;
   cand *v = malloc(cap * sizeof *v);
-  fz_node **stack = malloc(4096 * sizeof *stack);
-  if (!v || !stack) {
-    free(v);
-    free(stack);
-    return NULL;
-  }
+  if (!v) return NULL;
   uint32_t g = fz_g.session_gen;
-  /* the allowance until the next tick, in proportion to its length */
-  int32_t tokens = fz_g.ptokens_per_tick;
-  if (tokens != INT32_MAX && tick_ns < TICK_NS) {
-    tokens = (int32_t)((double)tokens * (double)tick_ns / (double)TICK_NS);
-    if (tokens < 1) tokens = 1;
-  }
+  int probes = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (FZ_LD(t->gen) != g || t->hidden) continue;
-    FZ_ST(t->ptokens, tokens);
-    size_t sp = 0;
-    for (fz_node *c = FZ_LDA(t->root.first_child); c && sp < 4096; c = c->next_sibling) stack[sp++] = c;
-    while (sp) {
-      fz_node *x = stack[--sp];
-      for (fz_node *c = FZ_LDA(x->first_child); c && sp < 4096; c = c->next_sibling) stack[sp++] = c;
+    for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x)) {
       if (x->flags & FZ_NODE_MUTED) continue;
-      uint64_t cnt = FZ_LD(x->count), un = FZ_LD(x->untimed), pr = FZ_LD(x->psamples);
-      double dc = (double)(cnt - x->g_count), du = (double)(un - x->g_untimed),
+      uint64_t timed = FZ_LD(x->count) + FZ_LD(x->s_n), un = FZ_LD(x->untimed),
+               pr = FZ_LD(x->psamples);
+      double dt = (double)(timed - x->g_timed), du = (double)(un - x->g_untimed),
              dp = (double)(pr - x->g_probes);
-      x->g_count = cnt;
+      x->g_timed = timed;
       x->g_untimed = un;
       x->g_probes = pr;
-      double cost = dc * fz_g.zone_cost_ns + du * fz_g.untimed_cost_ns + dp * fz_g.probe_cost_ns;
-      *total += cost;
-      if (cost <= 0) continue;
+      int fn = (x->flags & FZ_NODE_FUNC) != 0;
+      double ct = fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns;
+      double cu = fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns;
+      *cost += dt * ct + du * cu + dp * fz_g.probe_cost_ns;
+      if (dt + du <= 0 && FZ_LD(x->t_every) <= 1) continue; /* idle and timed in full */
+      /* the mean duration so far, all calls (timed ones weigh their sampling weight) */
+      uint64_t c1 = FZ_LD(x->count), sw = FZ_LD(x->s_w);
+      double tot = (double)FZ_LD(x->total), swd;
+      uint64_t bits = FZ_LD(x->s_wd);
+      memcpy(&swd, &bits, sizeof swd);
+      double w = (double)c1 + (double)sw;
+      double mean = w > 0 ? (tot + swd) / w * fz_ns_per_tick() : 0;
       if (n == cap) {
         cand *nv = realloc(v, cap * 2 * sizeof *v);
         if (!nv) break;
         v = nv;
         cap *= 2;
       }
-      v[n++] = (cand){x, cost, dc, du, dp};
+      v[n++] = (cand){x, (dt + du) / dt_s, mean, ct, cu, 0, 1, probes};
     }
   }
-  free(stack);
   *n_out = n;
   return v;
 }
 
+static int cmp_rate(const void *a, const void *b) {
+  double x = (*(cand *const *)a)->rate, y = (*(cand *const *)b)->rate;
+  return x < y ? -1 : x > y;
+}
+
+/* Water-filling: grants each of the k candidates (sorted by need, ascending) min(need_i,
+ * lambda) units, lambda as large as sum(grant_i * unit_i) <= budget allows. Fills grant[]
+ * (uses grant[] for the suffix sums of unit first). */
+static void water_fill(cand **v, size_t k, double budget, double (*need)(const cand *),
+                       double (*unit)(const cand *), double *grant) {
+  double rest = 0;
+  for (size_t i = k; i-- > 0;) {
+    rest += unit(v[i]);
+    grant[i] = rest; /* sum of unit over v[i..k) */
+  }
+  double left = budget;
+  for (size_t i = 0; i < k; i++) {
+    double lambda = grant[i] > 0 && left > 0 ? left / grant[i] : 0;
+    double nd = need(v[i]);
+    double g = nd < lambda ? nd : lambda;
+    grant[i] = g;
+    left -= g * unit(v[i]);
+  }
+}
+
+static double need_calls(const cand *c) { return c->rate; }
+static double unit_time(const cand *c) { return c->ct > c->cu ? c->ct - c->cu : 0; }
+static double need_probes(const cand *c) { return c->t_rate; }
+static double unit_probe(const cand *c) { (void)c; return fz_g.probe_cost_ns; }
+
+/* Sets n's timing interval to te and probing interval to pe, asking its owner to redraw. */
+static void apply(uint64_t now, fz_node *x, uint32_t te, uint32_t pe, double pct) {
+  uint32_t ote = FZ_LD(x->t_every), ope = FZ_LD(x->p_every);
+  if (ote < 1) ote = 1;
+  if (te == ote && pe == ope) return;
+  FZ_ST(x->t_every, te);
+  FZ_ST(x->p_every, pe);
+  if (te != ote) act(now, x, FATHOM_GOV_TIME_SAMPLED, te, pct);
+  if (pe != ope && pe != 1) act(now, x, pe ? FATHOM_GOV_PROBES_THINNED : FATHOM_GOV_DOWNGRADED, pe, pct);
+  __atomic_store_n(&x->key, fz_node_key_for(x, 1, 1), __ATOMIC_RELEASE);
+}
+
 void fz_gov_tick(uint64_t now) {
   pthread_mutex_lock(&fz_g.lock);
-  if (!fz_g.active || !fz_g.cfg.governor || fz_g.cfg.level == FATHOM_LEVEL_DISABLED) {
+  if (!fz_g.active || !fz_g.cfg.governor || fz_g.cfg.level == FATHOM_LEVEL_DISABLED ||
+      !FZ_LD(fz_rec_gen)) {
     pthread_mutex_unlock(&fz_g.lock);
     return;
   }
   uint64_t cpu = fz_process_cpu_ns(), mon = fz_monitor_cpu_ns();
-  double total = 0;
-  size_t n = 0;
-  cand *v = gather(&n, &total, fz_gov_tick_ns(now));
-  if (!G.primed || !v) { /* no baselines yet (or no memory): take them */
-    G.primed = 1;
-    G.last_cpu = cpu;
-    G.last_mon = mon;
-    free(v);
+  double dt_s = (double)(now - G.last_ns) / 1e9;
+  /* the program's CPU over the tick: the process's less this thread's own */
+  double dcpu = (double)(cpu - G.last_cpu) - (double)(mon - G.last_mon);
+  G.last_ns = now;
+  G.last_cpu = cpu;
+  G.last_mon = mon;
+  if (dt_s <= 0) {
     pthread_mutex_unlock(&fz_g.lock);
     return;
   }
-  double dcpu = (double)(cpu - G.last_cpu);
-  total += (double)(mon - G.last_mon);
-  G.last_cpu = cpu;
-  G.last_mon = mon;
-  double budget = fz_g.cfg.max_overhead_percent;
-  double pct = dcpu > 0 ? 100.0 * total / dcpu : 0;
-  if (pct > budget && dcpu > 0) {
-    double excess = total - 0.7 * budget / 100.0 * dcpu;
-    qsort(v, n, sizeof *v, cmp_cost);
-    for (size_t i = 0; i < n && excess > 0; i++) {
-      fz_node *x = v[i].n;
-      if (v[i].cost < 0.01 * total) break;
-      uint32_t pe = FZ_LD(x->p_every);
-      double probe_cost = v[i].dp * fz_g.probe_cost_ns;
-      if (pe && probe_cost > 0.25 * v[i].cost) {
-        /* probing 1 in np instead of 1 in pe saves probe_cost * (1 - pe/np) */
-        double keep = probe_cost - excess;
-        uint32_t np = keep > 0 ? pow2_in(2.0 * pe * probe_cost / keep, pe * 8, 1u << 17) : (1u << 17);
-        if (np > 65536) {
-          FZ_ST(x->p_every, 0);
-          act(now, x, FATHOM_GOV_DOWNGRADED, 0, pct);
-          excess -= probe_cost;
-        } else {
-          FZ_ST(x->p_every, np);
-          act(now, x, FATHOM_GOV_PROBES_THINNED, np, pct);
-          excess -= probe_cost * (1.0 - (double)pe / np);
-        }
-      } else {
-        if (pe) { /* probes are not what it costs: stop them anyway, then thin timing */
-          FZ_ST(x->p_every, 0);
-          act(now, x, FATHOM_GOV_DOWNGRADED, 0, pct);
-          excess -= probe_cost;
-        }
-        uint32_t te = FZ_LD(x->t_every);
-        if (te < 1) te = 1;
-        double gain = fz_g.zone_cost_ns - fz_g.untimed_cost_ns;
-        if (te < MAX_T_EVERY && gain > 0) {
-          /* timing 1 in nt instead of 1 in te saves calls * gain * (1/te - 1/nt) */
-          double calls = v[i].dc + v[i].du, most = calls * gain / te;
-          double rest = most - excess;
-          uint32_t nt = rest > 0 ? pow2_in(2.0 * te * most / rest, te * 8, MAX_T_EVERY) : MAX_T_EVERY;
-          FZ_ST(x->t_every, nt);
-          act(now, x, FATHOM_GOV_TIME_SAMPLED, nt, pct);
-          excess -= calls * gain * (1.0 / te - 1.0 / nt);
-        }
-      }
-      fz_node_update_special(x);
+  double cost = 0;
+  size_t n = 0;
+  cand *v = gather(&n, dt_s, &cost);
+  cand **short_v = v ? malloc((n ? n : 1) * sizeof *short_v) : NULL;
+  double *grant = v ? malloc((n ? n : 1) * sizeof *grant) : NULL;
+  if (!v || !short_v || !grant) {
+    free(v);
+    free(short_v);
+    free(grant);
+    pthread_mutex_unlock(&fz_g.lock);
+    return;
+  }
+  if (dcpu < 0) dcpu = 0;
+  double frac = fz_g.cfg.max_overhead_percent / 100.0;
+  double pct = dcpu > 0 ? 100.0 * cost / dcpu : 0;
+  /* ns of zone cost per second: 80 % of the budget, so that the noise of one tick's rates
+   * does not carry the next over it */
+  double budget = 0.8 * frac * dcpu / dt_s;
+  /* the floor: counting every call */
+  double floor_ns = 0;
+  for (size_t i = 0; i < n; i++) floor_ns += v[i].rate * v[i].cu;
+  double left = budget - floor_ns;
+  /* paths whose calls are long enough are timed in full; the rest share what is left */
+  size_t ns = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].mean_ns * frac >= v[i].ct || v[i].rate <= 0) {
+      v[i].te = 1;
+      v[i].t_rate = v[i].rate;
+      left -= v[i].rate * unit_time(&v[i]);
+    } else {
+      short_v[ns++] = &v[i];
     }
   }
+  int probes = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED && fz_g.probe_cost_ns > 0;
+  double t_budget = left > 0 ? left : 0;
+  if (probes) t_budget *= 0.5; /* timing before probes, but not all of it */
+  qsort(short_v, ns, sizeof *short_v, cmp_rate);
+  water_fill(short_v, ns, t_budget, need_calls, unit_time, grant);
+  for (size_t i = 0; i < ns; i++) {
+    cand *c = short_v[i];
+    /* the interval it gets, a power of two (at most MAX_T_EVERY: timing 1 call in that many
+     * costs little beside counting them all), and the timed rate that gives */
+    c->te = grant[i] >= c->rate ? 1 : pow2_ceil(grant[i] > 0 ? c->rate / grant[i] : 1e30, MAX_T_EVERY);
+    c->t_rate = c->rate / c->te;
+    left -= c->t_rate * unit_time(c);
+  }
+  /* probes: paths whose calls are long enough are probed on every timed call */
+  size_t np = 0;
+  if (probes) {
+    for (size_t i = 0; i < n; i++) {
+      if (!v[i].probe) continue;
+      if (v[i].mean_ns * frac >= fz_g.probe_cost_ns) {
+        left -= v[i].t_rate * fz_g.probe_cost_ns;
+        v[i].probe = 2; /* every timed call */
+      } else {
+        short_v[np++] = &v[i];
+      }
+    }
+    for (size_t i = 1; i < np; i++) { /* by timed rate, ascending (insertion: np is small) */
+      cand *c = short_v[i];
+      size_t j = i;
+      while (j > 0 && short_v[j - 1]->t_rate > c->t_rate) { short_v[j] = short_v[j - 1]; j--; }
+      short_v[j] = c;
+    }
+    water_fill(short_v, np, left > 0 ? left : 0, need_probes, unit_probe, grant);
+  }
+  for (size_t i = 0; i < n; i++) {
+    cand *c = &v[i];
+    if (c->rate <= 0) continue; /* no calls this tick: keep what it had */
+    uint32_t te = c->te;
+    uint32_t pe = FZ_LD(c->n->p_every);
+    if (c->probe == 2) pe = 1;
+    apply(now, c->n, te, pe, pct);
+  }
+  for (size_t i = 0; i < np; i++) {
+    cand *c = short_v[i];
+    /* nothing left for probes: none on this path (recorded at BASIC) until there is */
+    uint32_t pe = grant[i] >= c->t_rate ? 1
+                  : grant[i] * MAX_P_EVERY < c->t_rate ? 0 : pow2_ceil(c->t_rate / grant[i], MAX_P_EVERY);
+    if (c->rate > 0) apply(now, c->n, FZ_LD(c->n->t_every), pe, pct);
+  }
   free(v);
+  free(short_v);
+  free(grant);
   pthread_mutex_unlock(&fz_g.lock);
 }
 

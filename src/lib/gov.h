@@ -23,8 +23,6 @@ void fz_gov_tick(uint64_t now_ns);
 
 /* Forgets the governor's decisions (session begin, reset; caller holds fz_g.lock). */
 void fz_gov_reset(void);
-/* Probes a thread may make per tick under the level's budget (fz_g.probe_cost_ns). */
-int32_t fz_gov_probe_tokens(void);
 /* Appends the governor's decisions to p->gov_actions (zone_of maps site ids to zones). */
 int fz_gov_collect(fathom_profile *p, uint32_t (*zone_of)(void *ctx, uint32_t site_id), void *ctx);
 

@@ -165,12 +165,51 @@ double fathom_hist_percentile(const fathom_hist *h, double q, uint64_t min_ns, u
   return v;
 }
 
+/* The value at cumulative fraction f of h (0 < f <= 1): the lower (lo) or upper bound of
+ * the bucket holding it, in ns. */
+static double hist_at_fraction(const fathom_hist *h, double f, int upper) {
+  uint64_t total = fz_hist_total(h);
+  if (!total) return 0;
+  if (f < 0) f = 0;
+  if (f > 1) f = 1;
+  double want = f * (double)total;
+  uint64_t seen = 0;
+  uint32_t i = 0;
+  for (; i < h->n; i++) {
+    seen += h->count[i];
+    if ((double)seen >= want && seen > 0) break;
+  }
+  if (i == h->n) i = h->n - 1;
+  uint32_t b = h->bucket[i];
+  double v = (double)fz_hist_bucket_lo(b) + (upper ? (double)fz_hist_bucket_width(b) : 0.0);
+  return v * unit_of(h);
+}
+
+int fz_pct_interval(const fathom_hist *h, double q, uint64_t n, double *lo, double *hi) {
+  if (!h || h->n == 0 || n == 0) return -1;
+  double p = q / 100.0, se = sqrt(p * (1 - p) / (double)n);
+  *lo = hist_at_fraction(h, p - 1.96 * se, 0);
+  *hi = hist_at_fraction(h, p + 1.96 * se > 1 ? 1 : p + 1.96 * se, 1);
+  return 0;
+}
+
+static const double pct_q[FATHOM_PCT_N] = {50, 90, 95, 99, 99.9};
+
 void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h) {
-  st->p50_ns = fathom_hist_percentile(h, 50, st->min_ns, st->max_ns);
-  st->p90_ns = fathom_hist_percentile(h, 90, st->min_ns, st->max_ns);
-  st->p95_ns = fathom_hist_percentile(h, 95, st->min_ns, st->max_ns);
-  st->p99_ns = fathom_hist_percentile(h, 99, st->min_ns, st->max_ns);
-  st->p999_ns = fathom_hist_percentile(h, 99.9, st->min_ns, st->max_ns);
+  double *pv[FATHOM_PCT_N] = {&st->p50_ns, &st->p90_ns, &st->p95_ns, &st->p99_ns, &st->p999_ns};
+  int est = fathom_stats_estimated(st);
+  for (int i = 0; i < FATHOM_PCT_N; i++) {
+    double v = fathom_hist_percentile(h, pct_q[i], st->min_ns, st->max_ns);
+    *pv[i] = v;
+    double lo = v, hi = v;
+    if (est && fz_pct_interval(h, pct_q[i], st->timed, &lo, &hi) == 0) {
+      /* the true percentile may lie beyond the timed calls' extremes: no clamping there */
+      if (lo > v) lo = v;
+      if (hi < v) hi = v;
+    }
+    st->pct_lo_ns[i] = lo;
+    st->pct_hi_ns[i] = hi;
+  }
 }
 
 /* Calls whose duration a stats record describes: `timed` when set (the governor sampled
@@ -188,13 +227,16 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
   if (src->count == 0) {
     dst->total_ns += src->total_ns;
     dst->self_ns += src->self_ns;
+    dst->overhead_ns += src->overhead_ns;
     return;
   }
   if (dst->count == 0) {
     uint64_t t = dst->total_ns, s = dst->self_ns;
+    double o = dst->overhead_ns;
     *dst = *src;
     dst->total_ns += t;
     dst->self_ns += s;
+    dst->overhead_ns += o;
     return;
   }
   uint64_t ta = timed_of(dst), tb = timed_of(src);
@@ -203,6 +245,10 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
   dst->timed = keep_timed ? ta + tb : 0;
   dst->total_ns += src->total_ns;
   dst->self_ns += src->self_ns;
+  /* independent estimates: their variances add */
+  dst->total_se_ns = sqrt(dst->total_se_ns * dst->total_se_ns + src->total_se_ns * src->total_se_ns);
+  dst->self_se_ns = sqrt(dst->self_se_ns * dst->self_se_ns + src->self_se_ns * src->self_se_ns);
+  dst->overhead_ns += src->overhead_ns;
   if (tb == 0) return;   /* nothing timed on that side: its mean and extremes mean nothing */
   if (ta == 0) {
     dst->min_ns = src->min_ns;
@@ -488,9 +534,17 @@ void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s) {
 }
 
 void fz_res_add(fathom_res *d, const fathom_res *s) {
+  /* the user/system split of the sum is known only where it is known on both sides */
+  const uint32_t cpu = 1u << FATHOM_RES_CPU_NS,
+                 split = (1u << FATHOM_RES_CPU_USER_NS) | (1u << FATHOM_RES_CPU_SYS_NS);
+  uint32_t drop = 0;
+  if (((d->mask & cpu) && (d->mask & split) != split && d->samples) ||
+      ((s->mask & cpu) && (s->mask & split) != split && s->samples))
+    drop = split;
   d->samples += s->samples;
   if (s->sample_every > d->sample_every) d->sample_every = s->sample_every;
   d->mask |= s->mask;
+  d->mask &= ~drop;
   for (int k = 0; k < FATHOM_RES_N; k++)
     if (s->mask & (1u << k)) d->sum[k] += s->sum[k];
 }

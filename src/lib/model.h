@@ -48,8 +48,14 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src);
 /* Sums of allocation figures / probed resource figures (sampling interval: the larger). */
 void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s);
 void fz_res_add(fathom_res *d, const fathom_res *s);
-/* Fills p50..p999 from h using min_ns/max_ns of st for clamping. */
+/* Fills p50..p999 from h using min_ns/max_ns of st for clamping, and their 95 % intervals
+ * pct_lo_ns/pct_hi_ns: the value itself when every call was timed, else from the timed
+ * calls (st->timed) as a distribution-free interval on ranks. */
 void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h);
+/* 95 % interval [*lo, *hi] (ns) of percentile q (0-100) of h when it rests on n timed calls
+ * (h's counts may be weighted: fractions are used): ranks n*q +- 1.96 sqrt(n q (1-q)),
+ * widened to whole buckets. Returns 0, or -1 for an empty histogram or n 0. */
+int fz_pct_interval(const fathom_hist *h, double q, uint64_t n, double *lo, double *hi);
 
 /* ---- resources (schema 2) ---- */
 /* Index of a fathom_res_name() name, or -1. */

@@ -1,11 +1,14 @@
 /* record.c: the zone hot path and its slow paths: thread registration and recycling, child
- * lookup and node creation, histogram blocks and batches, misuse handling, named timers,
- * the -finstrument-functions hooks.
+ * lookup and node creation, histogram blocks, misuse handling, named timers, the
+ * -finstrument-functions hooks.
  *
  * Invariant: the hot path (fathom_zone_begin_site, and fathom_zone_end of the calling
  * thread's top entry) takes no lock and allocates nothing once a call path has been seen;
- * every departure from it (new path, new thread, new session, misuse) goes through an
- * out-of-line function that preserves errno. */
+ * every departure from it (new path, new thread, new session, sampled or probed node,
+ * misuse) goes through an out-of-line function that preserves errno. The hot path tests no
+ * pointer for NULL: fz_tls is fz_nil_thread until a thread records, every empty cache is
+ * fz_nil_node, and a node's key equals the key being looked up only while the node takes
+ * the plain path (record.h: how a node's key works). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +20,19 @@
 
 fz_global fz_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 FATHOM_EXTERN uint32_t fathom_recording_;
+/* 1 once a session recorded in this process: the exit hook then pops frames even while no
+ * session records (a function entered before the end or a pause exits after it). */
+uint32_t fz_hooks_armed;
 
-__thread fz_thread *fz_tls __attribute__((tls_model("initial-exec")));
+fz_node fz_nil_node = {.key = FZ_NIL_KEY, .cache = &fz_nil_node, .min = UINT64_MAX, .rkey = FZ_NIL_KEY};
+static fz_entry nil_entry = {&fz_nil_node, FZ_T0_NONE};
+fz_thread fz_nil_thread = {.top = &nil_entry, .last = &nil_entry, .stack = &nil_entry};
+
+#ifdef FZ_TLS_LOCAL_EXEC /* the static library's copy: the program itself defines fz_tls */
+__thread fz_thread *fz_tls __attribute__((tls_model("local-exec"))) = &fz_nil_thread;
+#else
+__thread fz_thread *fz_tls __attribute__((tls_model("initial-exec"))) = &fz_nil_thread;
+#endif
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static uint64_t misuse_global;   /* misuse with no thread state to charge it to */
@@ -67,6 +81,7 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
   memset(n, 0, sizeof *n);
   n->key = key;
   n->rkey = key;
+  n->cache = &fz_nil_node;
   n->site = site;
   n->parent = parent;
   n->min = UINT64_MAX;
@@ -79,18 +94,28 @@ static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *k
   return &t->dcache[h >> (64 - 8)];
 }
 
+/* A parent at the depth cap keeps an empty cache, so the hot path's key compare fails there
+ * and the slow path counts the dropped zone: no depth test on the hot path. */
+static inline void cache_set(fz_node *parent, fz_node *c) {
+  if (parent->depth < fz_g.cfg.max_depth) parent->cache = c;
+}
+
 /* How it works: the parent's one-entry cache (last child begun) serves a parent with one
  * child; siblings that alternate (a loop calling A then B) find each other here in the
  * thread's direct-mapped (parent, key) cache; only a miss there walks the child list.
  * Muted nodes (excluded functions) are never cached, so a cache hit is always recorded. */
 static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
   fz_dslot *ds = dslot(t, parent, key);
-  if (ds->parent == parent && ds->key == key) return parent->cache = ds->child;
+  if (ds->parent == parent && ds->key == key) {
+    cache_set(parent, ds->child);
+    return ds->child;
+  }
   for (fz_node *c = parent->first_child; c; c = c->next_sibling)
     if (c->rkey == key) {
       if (c->flags & FZ_NODE_MUTED) return c;
       *ds = (fz_dslot){parent, key, c};
-      return parent->cache = c;
+      cache_set(parent, c);
+      return c;
     }
   return NULL;
 }
@@ -114,62 +139,78 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
   }
   node_init(n, key, site, parent, flags);
   n->site_id = site ? site->id_ : 0;
-  if (!(flags & FZ_NODE_MUTED)) fz_node_sampling_init(n);
+  if (flags & FZ_NODE_MUTED)
+    n->key = FZ_KEY_DEAD(key);
+  else
+    fz_node_sampling_init(n);
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);
   FZ_ST(t->n_nodes, t->n_nodes + 1);
+  /* A pause, end or reset that walked the tree before the node was linked could not set
+   * its key: whichever of the two runs second sees the other (both fenced). */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (FZ_LD(fz_rec_gen) != t->gen) FZ_ST(n->key, FZ_KEY_DEAD(key));
   if (flags & FZ_NODE_MUTED) return n;
   *dslot(t, parent, key) = (fz_dslot){parent, key, n};
-  return parent->cache = n;
+  cache_set(parent, n);
+  return n;
 }
 
-COLD uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk) {
-  if (t->n_blocks >= (uint64_t)fz_g.cfg.max_nodes_per_thread * 8) {
+COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
+  uint32_t blocks = m > 6 ? 1 : 2; /* in 64-slot units, like the cap */
+  if (t->n_blocks + blocks > (uint64_t)fz_g.cfg.max_nodes_per_thread * 8) {
     FZ_ST(t->dropped_hist, t->dropped_hist + 1);
-    return NULL;
+    return 0;
   }
   int saved = errno;
-  uint64_t *b = fz_chunk_alloc(t, FZ_HIST_SUB * sizeof(uint64_t));
+  size_t bytes = blocks * FZ_HIST_SUB * sizeof(uint64_t);
+  uint64_t *b = fz_chunk_alloc(t, bytes);
   errno = saved;
   if (!b) {
     FZ_ST(t->dropped_hist, t->dropped_hist + 1);
-    return NULL;
+    return 0;
   }
-  memset(b, 0, FZ_HIST_SUB * sizeof(uint64_t));
-  FZ_STR(n->blk[blk], b);
-  FZ_ST(t->n_blocks, t->n_blocks + 1);
-  return b;
+  memset(b, 0, bytes);
+  uintptr_t hb = (uintptr_t)b - (m > 6 ? FZ_HIST_SUB * sizeof(uint64_t) : 0);
+  FZ_STR(n->hb[m], hb);
+  FZ_ST(t->n_blocks, t->n_blocks + blocks);
+  return hb;
 }
 
-__attribute__((always_inline)) static inline void hist_add(fz_thread *t, fz_node *n,
-                                                           uint64_t d) {
-  uint32_t b = fz_hist_bucket_of(d);
-  uint64_t *blk = n->blk[b / FZ_HIST_SUB];
-  if (FZ_UNLIKELY(!blk) && !(blk = fz_block_alloc(t, n, b / FZ_HIST_SUB))) return;
-  uint64_t *slot = &blk[b % FZ_HIST_SUB];
-  FZ_ST(*slot, *slot + 1);
+COLD void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w) {
+  uint32_t bk = fz_hist_bucket_of(d); /* clamps durations past the last bucket into it */
+  uint32_t sh = bk < 2 * FZ_HIST_SUB ? 0 : bk / FZ_HIST_SUB - 1;
+  uintptr_t hb = n->hb[sh + 6];
+  if (!hb && !(hb = fz_block_alloc(t, n, sh + 6))) return;
+  uint64_t *slot = (uint64_t *)(hb + 8 * (bk - FZ_HIST_SUB * sh));
+  FZ_ST(*slot, *slot + w);
 }
 
-
-/* How it works: a zone's end updates count, total, min, max and the squares in place, but
- * only notes (node, duration, begin) for the histogram and the timeline; every FZ_PEND
- * zones this loop adds the batch. The timer read waits for the work before it on the CPUs
- * we measured (a dependent chain between two reads adds its whole latency), so computing a
- * bucket and its slot address at every end delayed the next read by ~4 ns, and a ring push
- * (its head, its room check, a 24-byte event) by ~2.5 ns; here they cost a fraction of
- * that, and the ring's head is published once per batch. Snapshots add the pending entries
- * too (histogram samples and events), so nothing is missing from a model. */
-void fz_pend_flush(fz_thread *t) {
-  uint32_t k = t->n_pend;
-  for (uint32_t i = 0; i < k; i++) hist_add(t, t->pend[i].node, t->pend[i].d);
-  if (t->ring) fz_ring_push_pend(t->ring, t->pend, k);
-  FZ_STR(t->n_pend, 0);
+/* Count, total, min, max and the sum of squares of one timed call of d ticks, weight 1, in
+ * place (owner thread), then its histogram slot. */
+__attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node *n, uint64_t d) {
+  FZ_ADD(n->count, 1);
+  FZ_ADD(n->total, d);
+  if (d < n->min) FZ_ST(n->min, d);
+  if (d > n->max) FZ_ST(n->max, d);
+  unsigned m = 63u - (unsigned)__builtin_clzll(d | 64); /* the histogram slot (record.h) */
+  uintptr_t hb = n->hb[m];
+  uint64_t q = (d << 6) >> m;
+#ifdef FZ_TSAN
+  unsigned __int128 sq = fz_node_sq(n) + (unsigned __int128)d * d;
+  uint64_t *h = (uint64_t *)&n->sq;
+  FZ_ST(h[0], (uint64_t)sq);
+  FZ_ST(h[1], (uint64_t)(sq >> 64));
+#else
+  n->sq += (unsigned __int128)d * d;
+#endif
+  if (FZ_LIKELY(hb != 0))
+    FZ_ADD(*(uint64_t *)(hb + 8 * q), 1);
+  else
+    fz_hist_add_cold(t, n, d, 1); /* last: a tail call, so the fast path needs no frame */
 }
 
-COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) {
-  fz_node_add(n, d);
-  hist_add(t, n, d);
-}
+COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) { node_add(t, n, d); }
 
 /* ---- threads --------------------------------------------------------------------- */
 
@@ -177,7 +218,7 @@ static void on_thread_exit(void *arg) {
   fz_thread *t = arg;
   fz_probe_thread_release(t);
   FZ_ST(t->exited, 1);
-  fz_tls = NULL;
+  fz_tls = &fz_nil_thread;
 }
 
 static void make_exit_key(void) { (void)pthread_key_create(&exit_key, on_thread_exit); }
@@ -189,17 +230,24 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
   typedef struct saved_open { const void *key; fathom_site *site; uint32_t flags; } saved_open;
   saved_open *keep = depth ? malloc(depth * sizeof *keep) : NULL;
   if (!keep) depth = 0; /* out of memory: the open zones are dropped */
-  for (uint32_t i = 1; i <= depth; i++)
+  for (uint32_t i = 1; i <= depth; i++) {
+    if (t->stack[i].node == &fz_nil_node) { /* a dropped call's marker: kept no further */
+      depth = i - 1;
+      break;
+    }
     keep[i - 1] = (saved_open){t->stack[i].node->rkey, t->stack[i].node->site, t->stack[i].node->flags};
-  FZ_STR(t->n_pend, 0); /* the batch points into the nodes freed next (already reported) */
+  }
+  t->cyg_overflow = 0;
   chunks_free(t);
   memset(t->dcache, 0, sizeof t->dcache);
   node_init(&t->root, NULL, NULL, NULL, 0);
   t->stack[0].node = &t->root;
+  t->stack[0].t0 = FZ_T0_NONE;
   t->n_nodes = t->n_blocks = 0;
   t->dropped_zones = t->dropped_hist = t->misuse = 0;
   FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1) +
                       (t->ring ? (t->ring->mask + 1) * sizeof(fz_tev) : 0));
+  FZ_STR(t->gen, g); /* before the nodes are made: they belong to g (fz_child_slow) */
   uint32_t kept = 0;
   for (uint32_t i = 1; i <= depth && i <= fz_g.cfg.max_depth; i++) {
     fz_node *n = fz_child_slow(t, t->stack[i - 1].node, keep[i - 1].key, keep[i - 1].site,
@@ -210,12 +258,11 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
   }
   free(keep);
   FZ_ST(t->top, t->stack + kept);
-  FZ_STR(t->gen, g);
 }
 
 COLD fz_thread *fz_thread_get(void) {
   int saved = errno;
-  fz_thread *t = fz_tls;
+  fz_thread *t = fz_tls_real();
   fz_glock();
   uint32_t g = fz_rec_gen;
   if (!g) {
@@ -228,7 +275,7 @@ COLD fz_thread *fz_thread_get(void) {
     t = calloc(1, sizeof *t);
     if (!t) goto fail;
     /* the stack is sized once, for the largest cap a session may set */
-    t->stack = calloc(4096 + 1, sizeof *t->stack);
+    t->stack = calloc(FZ_STACK_ENTRIES, sizeof *t->stack);
     if (!t->stack) {
       free(t);
       t = NULL;
@@ -239,8 +286,10 @@ COLD fz_thread *fz_thread_get(void) {
     extern __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
     t->hidden = fz_calibrating;
     t->index = fz_g.n_threads_ever++;
+    t->rng = fz_seed_rng(t->tid, (uint64_t)(uintptr_t)t);
     node_init(&t->root, NULL, NULL, NULL, 0);
     t->stack[0].node = &t->root;
+    t->stack[0].t0 = FZ_T0_NONE;
     t->top = t->stack;
     t->next = fz_g.threads;
     fz_g.threads = t;
@@ -257,7 +306,6 @@ COLD fz_thread *fz_thread_get(void) {
     /* zones left open by an earlier session are dropped; across fathom_reset they stay */
     if (t->gen < fz_g.session_first_gen) FZ_ST(t->top, t->stack);
     if (t->probe_state && t->probe_level != (int)fz_g.cfg.level) fz_probe_thread_release(t);
-    FZ_ST(t->ptokens, fz_g.ptokens_per_tick);
     thread_recycle(t, g);
     fz_mshard_reset(t);
   }
@@ -282,6 +330,7 @@ void fz_threads_reap(void) {
       fz_ring_detach(t);
       fz_mshard_free(t);
       free(t->pstack);
+      free(t->wstack);
       free(t->stack);
       free(t);
     } else {
@@ -293,52 +342,64 @@ void fz_threads_reap(void) {
 /* After fork: only the calling thread lives on in the child. */
 void fz_threads_after_fork(void) {
   pthread_mutex_init(&fz_g.lock, NULL);
+  fz_thread *me = fz_tls_real();
   for (fz_thread *t = fz_g.threads; t; t = t->next)
-    if (t != fz_tls) t->exited = 1;
-  if (fz_tls) fz_tls->tid = (uint64_t)syscall(SYS_gettid);
+    if (t != me) t->exited = 1;
+  if (me) {
+    me->tid = (uint64_t)syscall(SYS_gettid);
+    me->rng = fz_seed_rng(me->tid, me->rng);  /* parent and child draw apart */
+  }
 }
 
 /* ---- the hot path ----------------------------------------------------------------
  * How it works: each thread has a stack of open zones (node, begin ticks); a handle is the
- * address of its entry plus its begin ticks. Begin finds the child node through the
- * parent's one-entry cache and pushes; end checks that the handle is the top entry of the
- * calling thread (same address, same begin ticks), records the duration on the node in
- * place, and pops. Anything else takes a cold path. */
+ * address of its entry plus its begin ticks. Begin compares the key of the parent's cached
+ * child with the site: equal means the plain path (every call timed, weight 1), so it
+ * pushes and reads the counter last. End checks that the handle is the calling thread's top
+ * entry (same address, same begin ticks), reads the counter first and records the duration
+ * on the node in place: count, total, min, max, the sum of squares, the histogram slot.
+ * Anything else (a sampled or probed node, a new path or thread or session, the depth cap,
+ * misuse) takes an out-of-line path. */
 
-__attribute__((always_inline)) static inline fz_node *child_of(fz_thread *t, fz_node *parent, const void *key,
-                                fathom_site *site, uint32_t flags) {
-  fz_node *c = parent->cache;
-  if (FZ_LIKELY(c && FZ_LD(c->key) == key)) return c;
-  return fz_child_slow(t, parent, key, site, flags);
-}
-
-/* Pushes child c above entry e; the clock is read last, so the bookkeeping is not timed. */
-__attribute__((always_inline)) static inline fathom_zone push_with(fz_thread *t, fz_entry *e,
-                                                                    fz_node *c, int mono) {
+/* Pushes child c above entry e and reads the counter last (plain path only). */
+__attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_entry *e,
+                                                               fz_node *c) {
   e++;
   e->node = c;
   FZ_ST(t->top, e);
-  uint64_t t0 = mono ? fz_mono_ns() : fz_counter();
+  uint64_t t0 = fz_counter();
   e->t0 = t0;
-  fathom_zone z = {e, t0};
-  return z;
+  return (fathom_zone){t0};
 }
 
-/* CLOCK_MONOTONIC: out of line, so the counter path needs no stack frame */
-static COLD fathom_zone push_mono(fz_thread *t, fz_entry *e, fz_node *c) {
-  return push_with(t, e, c, 1);
+/* A counted-only call of sampled node c (its countdown not at its end): no clock read. */
+__attribute__((always_inline)) static inline fathom_zone push_untimed(fz_thread *t, fz_entry *e,
+                                                                       fz_node *c) {
+  e++;
+  uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
+  e->node = c;
+  e->t0 = tag | FZ_T0_SPECIAL;
+  FZ_ADD(c->untimed, 1);
+  FZ_ST(t->top, e);
+  return (fathom_zone){tag};
 }
 
-__attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_entry *e,
-                                                               fz_node *c) {
-  if (FZ_UNLIKELY(!FZ_LD(fz_clk.use_counter))) return push_mono(t, e, c);
-  return push_with(t, e, c, 0);
+/* Begin on node c found for site s above e: plain, counted-only, or the special path. */
+static fathom_zone begin_on(fz_thread *t, fz_entry *e, fz_node *c, fathom_site *s) {
+  const void *k = FZ_LD(c->key);
+  if (k == s) return push(t, e, c);
+  uint32_t skip = c->t_skip;
+  if (k == FZ_KEY_SPECIAL(s) && skip > 1) {
+    c->t_skip = skip - 1;
+    return push_untimed(t, e, c);
+  }
+  return fz_begin_special(t, e, c);
 }
 
 /* Everything the fast path does not handle: no thread state yet, a new session, an
  * unregistered or muted site, a child not in the parent's cache, the depth cap. */
 static COLD fathom_zone begin_slow(fathom_site *s) {
-  fathom_zone z = {0, 0};
+  fathom_zone z = {0};
   if (!FZ_LD(fz_rec_gen)) return z;
   fz_thread *t = fz_thread_get_fast();
   if (!t) return z;
@@ -348,106 +409,103 @@ static COLD fathom_zone begin_slow(fathom_site *s) {
   }
   if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return z;
   fz_entry *e = t->top;
-  if (e >= t->last) { /* before the lookup: no node is made for a dropped zone */
+  if (e >= t->last || e->node == &fz_nil_node) { /* the cap, or inside a dropped call: no
+                                                     node is made for a dropped zone */
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return z;
   }
-  fz_node *c = child_of(t, e->node, s, s, 0);
+  fz_node *c = fz_child_slow(t, e->node, s, s, 0);
   if (!c) return z;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c, 0);
-  return push(t, e, c);
+  if (FZ_LD(c->key) == FZ_KEY_DEAD(s)) { /* linked while the tree was set dead: repair */
+    fz_glock();
+    fz_node_update_special(c);
+    fz_gunlock();
+  }
+  return begin_on(t, e, c, s);
 }
 
-/* The parent's last child was another one (siblings alternating): the thread's
- * (parent, key) cache usually has it. Not cold: loops alternate all the time. */
-static __attribute__((noinline)) fathom_zone begin_sibling(fz_thread *t, fz_entry *e,
-                                                           fathom_site *s) {
+/* The parent's cached child is not a plain node of s: a sampled node of s (the counted-only
+ * calls of a thinned hot path come here), or a sibling in the thread's (parent, key) cache,
+ * or the slow path. Not cold: thinned paths and alternating siblings come here all the
+ * time. A key other than a dead one means the session records this thread's generation, and
+ * a cached child is never past the depth cap. */
+static __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *e,
+                                                        fathom_site *s) {
   fz_node *c = e->node->cache;
-  if (c && FZ_LD(c->key) == FZ_KEY_SPECIAL(s) && e < t->last) {
-    uint32_t te = FZ_LD(c->t_every);
-    if (te > 1 && ++c->t_skip < te) { /* counted, not timed: the cheapest special case */
-      fz_entry *ne = e + 1;
-      uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
-      ne->node = c;
-      ne->t0 = tag | FZ_T0_SPECIAL;
-      FZ_ST(c->untimed, c->untimed + 1);
-      FZ_ST(t->top, ne);
-      return (fathom_zone){ne, tag};
-    }
-    if (te > 1) c->t_skip = 0;
-    return fz_begin_special(t, e, c, te > 1);
+  uint32_t skip = c->t_skip;
+  if (FZ_LIKELY(FZ_LD(c->key) == FZ_KEY_SPECIAL(s)) && skip > 1) {
+    c->t_skip = skip - 1;
+    return push_untimed(t, e, c);
   }
-  fz_dslot *ds = dslot(t, e->node, s);
-  if (FZ_UNLIKELY(e >= t->last || ds->parent != e->node || ds->key != s)) return begin_slow(s);
-  c = e->node->cache = ds->child;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return fz_begin_special(t, e, c, 0);
-  return push(t, e, c);
+  fz_node *p = e->node;
+  fz_dslot *ds = dslot(t, p, s);
+  if (ds->parent == p && ds->key == s && t->gen == FZ_LD(fz_rec_gen) && e < t->last) {
+    c = ds->child;
+    p->cache = c;
+    return begin_on(t, e, c, s);
+  }
+  if (FZ_LD(c->key) == FZ_KEY_SPECIAL(s) || FZ_LD(c->key) == FZ_KEY_REDRAW(s))
+    return fz_begin_special(t, e, c);
+  return begin_slow(s);
 }
 
 FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen) || !s || FZ_LDA(s->state_) != 1))
-    return begin_slow(s);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(!c || FZ_LD(c->key) != s || e >= t->last)) return begin_sibling(t, e, s);
+  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return begin_miss(t, e, s);
   return push(t, e, c);
 }
 
 /* Closes the top entry e of t at time t1, the general way. Returns the duration in ns. */
 static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
+  if (e->t0 == FZ_T0_NONE) { /* an excluded function's frame, a drop marker */
+    FZ_ST(t->top, e - 1);
+    return 0;
+  }
   if (e->t0 & FZ_T0_SPECIAL) return fz_close_special(t, e, t1);
   fz_node *n = e->node;
   uint64_t d = t1 - e->t0, ns = fz_ticks_to_ns(d);
   if (!(n->flags & FZ_NODE_MUTED)) {
-    fz_node_record_cold(t, n, d);
+    node_add(t, n, d);
     if (t->ring) fz_ring_push(t->ring, e->t0, t1, n->site_id, (uint32_t)(e - t->stack));
   }
   FZ_ST(t->top, e - 1);
   return ns;
 }
 
-/* The fast close of a zone's top entry (not for muted nodes): the duration is recorded in
- * ticks, converted only when a model is built; its histogram slot and its timeline event
- * wait in the thread's batch. Returns 1 when the batch is full and must be flushed (by the
- * caller, last). */
-__attribute__((always_inline)) static inline int close_top_fast(fz_thread *t, fz_entry *e,
-                                                                uint64_t t1, uint64_t *ns) {
-  fz_node *n = e->node;
-  uint64_t d = t1 - e->t0;
-  fz_node_add(n, d);
-  uint32_t k = t->n_pend;
-  FZ_ST(t->pend[k].node, n);
-  FZ_ST(t->pend[k].d, d);
-  FZ_ST(t->pend[k].t0, e->t0);
-  FZ_STR(t->n_pend, k + 1);
-  FZ_ST(t->top, e - 1);
-  if (ns) *ns = fz_ticks_to_ns(d);
-  return k + 1 == FZ_PEND;
+/* The entry of t's stack that handle tag names (top first), or NULL. */
+static fz_entry *entry_of(fz_thread *t, uint64_t tag) {
+  if (!tag) return NULL;
+  for (fz_entry *e = t->top; e > t->stack; e--)
+    if (e->t0 != FZ_T0_NONE && (e->t0 & ~FZ_T0_SPECIAL) == tag) return e;
+  return NULL;
 }
 
-static COLD int flush_ret0(fz_thread *t) {
-  fz_pend_flush(t);
-  return 0;
-}
-
-static int owned_by_other_thread(const fz_entry *e, uint64_t t0) {
+static int owned_by_other_thread(uint64_t tag) {
   int found = 0;
+  fz_thread *me = fz_tls;
   pthread_mutex_lock(&fz_g.lock);
-  for (fz_thread *o = fz_g.threads; o && !found; o = o->next)
-    if (o != fz_tls && e > o->stack && e <= FZ_LD(o->top) && (e->t0 & ~FZ_T0_SPECIAL) == t0)
-      found = 1;
+  for (fz_thread *o = fz_g.threads; o && !found; o = o->next) {
+    if (o == me) continue;
+    for (fz_entry *e = FZ_LD(o->top); e > o->stack && !found; e--) {
+      uint64_t t0 = FZ_LD(e->t0);
+      if (t0 != FZ_T0_NONE && (t0 & ~FZ_T0_SPECIAL) == tag) found = 1;
+    }
+  }
   pthread_mutex_unlock(&fz_g.lock);
   return found;
 }
 
-/* Ends handle (e, t0) at t1 when it is not the calling thread's top entry. */
-static COLD int end_slow(fz_entry *e, uint64_t t0, uint64_t t1, uint64_t *ns) {
-  if (!e) return FATHOM_E_ENDED;
-  fz_thread *t = fz_tls;
-  if (!t || e <= t->stack || e > t->last) { /* not an entry of this thread's stack */
+/* Ends the zone of handle tag at t1, whatever its kind: the top entry, or one below it
+ * (the zones above are closed with it: misuse), or none of this thread's. */
+static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
+  if (!tag) return FATHOM_E_ENDED;
+  fz_thread *t = fz_tls_real();
+  fz_entry *e = t ? entry_of(t, tag) : NULL;
+  if (!e) { /* not an open zone of this thread */
     int saved = errno;
-    int other = owned_by_other_thread(e, t0);
+    int other = owned_by_other_thread(tag);
     errno = saved;
     if (t)
       FZ_ST(t->misuse, t->misuse + 1);
@@ -455,60 +513,57 @@ static COLD int end_slow(fz_entry *e, uint64_t t0, uint64_t t1, uint64_t *ns) {
       fz_misuse_count();
     return other ? FATHOM_E_WRONG_THREAD : FATHOM_E_ENDED;
   }
-  uint64_t et0 = e->t0;
-  if (e > t->top || (et0 != t0 && (!(et0 & FZ_T0_SPECIAL) || (et0 & ~FZ_T0_SPECIAL) != t0))) {
-    FZ_ST(t->misuse, t->misuse + 1);
-    return FATHOM_E_ENDED;
-  }
-  if (e == t->top) { /* a special entry, balanced */
-    uint64_t v = close_top(t, e, t1);
-    if (ns) *ns = v;
-    return 0;
-  }
+  int rc = 0;
   while (t->top > e) { /* zones begun inside and still open: close them now */
     close_top(t, t->top, t1);
     FZ_ST(t->misuse, t->misuse + 1);
+    rc = FATHOM_E_UNBALANCED;
   }
   uint64_t v = close_top(t, e, t1);
   if (ns) *ns = v;
-  return FATHOM_E_UNBALANCED;
+  return rc;
 }
 
-__attribute__((always_inline)) static inline int zone_end_at(fathom_zone z, uint64_t t1,
-                                                             uint64_t *ns) {
-  fz_entry *e = z.t_;
-  fz_thread *t = fz_tls;
-  /* a NULL handle never equals t->top, which always points into the stack */
-  if (FZ_UNLIKELY(!t || t->top != e || e->t0 != z.tag_)) return end_slow(e, z.tag_, t1, ns);
-  if (FZ_UNLIKELY(close_top_fast(t, e, t1, ns))) return flush_ret0(t);
-  return 0;
-}
-
-/* Every end the fast one does not take: special entries (an untimed call reads no clock),
- * CLOCK_MONOTONIC, misuse. */
-static __attribute__((noinline)) int end_other(fathom_zone z) {
-  fz_entry *e = z.t_;
-  fz_thread *t = fz_tls;
-  if (t && e && t->top == e && e->t0 == (z.tag_ | FZ_T0_SPECIAL) && (z.tag_ & FZ_T0_UNTIMED)) {
+/* Every end the fast one does not take: a counted-only call (no clock read), a special
+ * call, misuse. */
+static __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
+  fz_entry *e = t->top;
+  if (e->t0 == (tag | FZ_T0_SPECIAL) && (tag & FZ_T0_UNTIMED) && t != &fz_nil_thread) {
     FZ_ST(t->top, e - 1); /* counted at its begin; nothing else to record */
     return 0;
   }
-  return zone_end_at(z, fz_ticks(), NULL);
+  return zone_end_tag(tag, fz_ticks(), NULL);
 }
 
-/* The handle is checked before the clock is read, so a call that is counted but not timed
- * (time sampling) costs no clock read at its end. */
+/* The fast end: the handle is the top entry's begin time (a counted-only call's tag and a
+ * special call's begin differ from their entry's t0 by a flag bit, so they miss here and
+ * no clock is read for the first). */
 FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
-  fz_entry *e = z.t_;
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->top != e || e->t0 != z.tag_ || !FZ_LD(fz_clk.use_counter)))
-    return end_other(z);
-  if (FZ_UNLIKELY(close_top_fast(t, e, fz_counter(), NULL))) return flush_ret0(t);
+  fz_entry *e = t->top;
+  if (FZ_UNLIKELY(e->t0 != z.tag_)) return end_other(t, z.tag_);
+  uint64_t d = fz_counter() - z.tag_;
+  fz_node *n = e->node;
+  FZ_ST(t->top, e - 1);
+  node_add(t, n, d);
   return 0;
 }
 
+FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
+  fz_thread *t = fz_tls;
+  fz_entry *e = t->top;
+  if (FZ_UNLIKELY(e->t0 != z.tag_)) {
+    (void)end_other(t, z.tag_);
+    return;
+  }
+  uint64_t d = fz_counter() - z.tag_;
+  fz_node *n = e->node;
+  FZ_ST(t->top, e - 1);
+  node_add(t, n, d);
+}
+
 FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
-  if (z->t_) (void)fathom_zone_end(*z);
+  if (z->tag_) (void)fathom_zone_end(*z);
 }
 
 /* ---- manual zones, metrics, timers ------------------------------------------------ */
@@ -535,7 +590,7 @@ static fathom_site *site_by_name(const char *name, const char *comp) {
 }
 
 FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *component) {
-  fathom_zone z = {0, 0};
+  fathom_zone z = {0};
   if (FZ_UNLIKELY(!FZ_LD(fz_rec_gen))) return z;
   if (!name || !*name) {
     fz_thread *t = fz_thread_get_fast();
@@ -587,34 +642,34 @@ static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
 
 FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n) {
   uint64_t t1 = fz_ticks();
-  fz_entry *e = z.t_;
-  fz_thread *t = fz_tls;
-  if (t && m && e && e > t->stack && e <= t->top && (e->t0 & ~FZ_T0_SPECIAL) == z.tag_) {
+  fz_thread *t = fz_tls_real();
+  fz_entry *e = t ? entry_of(t, z.tag_) : NULL;
+  if (e && m && e->node != &fz_nil_node) {
     for (size_t i = 0; i < n; i++)
       if (m[i].name) add_metric(t, e->node, m[i].name, m[i].value);
   }
-  return zone_end_at(z, t1, NULL);
+  return zone_end_tag(z.tag_, t1, NULL);
 }
 
 FATHOM_EXTERN int fathom_timer_start(const char *name) {
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   fathom_zone z = fathom_zone_begin(name, NULL);
-  return z.t_ ? 0 : FATHOM_E_LIMIT;
+  return z.tag_ ? 0 : FATHOM_E_LIMIT;
 }
 
 FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
   uint64_t t1 = fz_ticks();
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
-  fz_thread *t = fz_tls;
+  fz_thread *t = fz_tls_real();
   if (!t || t->gen != FZ_LD(fz_rec_gen)) return FATHOM_E_NOTFOUND;
   if (!name) name = "(null)";
   else if (!*name) name = "(empty)";
   for (fz_entry *e = t->top; e > t->stack; e--) {
     fathom_site *s = e->node->site;
-    if (s && !(e->node->flags & FZ_NODE_FUNC) && strcmp(s->name, name) == 0) {
-      fathom_zone z = {e, e->t0 & ~FZ_T0_SPECIAL};
+    if (s && e->node != &fz_nil_node && !(e->node->flags & FZ_NODE_FUNC) &&
+        strcmp(s->name, name) == 0) {
       uint64_t ns = 0;
-      int rc = zone_end_at(z, t1, &ns);
+      int rc = zone_end_tag(e->t0 & ~FZ_T0_SPECIAL, t1, &ns);
       return rc == 0 || rc == FATHOM_E_UNBALANCED ? (int64_t)ns : rc;
     }
   }
@@ -628,37 +683,61 @@ FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
   fz_thread *t = fz_thread_get_fast();
   if (!t) return FATHOM_E_NOMEM;
   if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return 0;
-  fz_node *c = child_of(t, t->top->node, s, s, 0);
+  fz_entry *e = t->top;
+  if (e->node == &fz_nil_node || e >= t->last) { /* inside a dropped call, or at the cap */
+    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+    return FATHOM_E_LIMIT;
+  }
+  fz_node *c = fz_child_slow(t, e->node, s, s, 0);
   if (!c) return FATHOM_E_LIMIT;
   fz_node_record_cold(t, c, fz_ns_to_ticks(duration_ns));
+  FZ_ST(c->ext, c->ext + 1);
+  if (t->ring) {
+    uint64_t t1 = fz_ticks();
+    fz_ring_push(t->ring, t1 - fz_ns_to_ticks(duration_ns), t1, c->site_id, c->depth);
+  }
   return 0;
 }
 
-/* ---- -finstrument-functions ------------------------------------------------------- */
+/* ---- -finstrument-functions ---------------------------------------------------------
+ * How it works: the enter hook is a zone begin keyed by the function's address; the exit
+ * hook a zone end of the top entry when that entry is the function's and was timed on the
+ * plain path. While no session records, the enter hook tests one global and returns; so
+ * does the exit hook until a session has recorded once (fz_hooks_armed): after that it also
+ * pops frames entered before the session ended or paused. A dropped call (depth or node
+ * cap) pushes a marker entry whose node is fz_nil_node, and every call nested in it only
+ * counts its depth (cyg_overflow), so exits stay matched with their enters. */
 
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_enter(
     void *fn, void *call_site);
 __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_exit(
     void *fn, void *call_site);
 
+/* Drops the call entering above e: a marker entry (nil node) until its exit. */
+static void cyg_drop(fz_thread *t, fz_entry *e) {
+  FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+  e++;
+  e->node = &fz_nil_node;
+  e->t0 = FZ_T0_NONE;
+  FZ_ST(t->top, e);
+  t->cyg_overflow = 1;
+}
+
 /* Everything the fast enter does not handle: a new thread or session, a dropped caller, the
- * depth cap, a callee not in the parent's cache (found by key first; the function's site,
- * which takes the registry lock, is looked up only to create a node). */
+ * depth cap, a sampled or probed function, a callee not in the parent's cache (found by key
+ * first; the function's site, which takes the registry lock, is looked up only to create a
+ * node). */
 static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
-  if (!t || t->gen != FZ_LD(fz_rec_gen)) {
+  if (t->gen != FZ_LD(fz_rec_gen) || t == &fz_nil_thread) {
     if (!FZ_LD(fz_rec_gen) || !(t = fz_thread_get())) return;
   }
+  fz_entry *e = t->top;
   if (t->cyg_overflow) { /* inside a dropped call: every nested call is dropped */
     t->cyg_overflow++;
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return;
   }
-  fz_entry *e = t->top;
-  if (e >= t->last) {
-    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
-    t->cyg_overflow = 1;
-    return;
-  }
+  if (e >= t->last) return cyg_drop(t, e);
   fz_node *c = child_find(t, e->node, fn);
   if (!c) {
     fathom_site *s = fz_site_for_function(fn);
@@ -666,41 +745,62 @@ static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
                           FZ_NODE_FUNC | (FZ_LDA(s->state_) == 2 ? FZ_NODE_MUTED : 0))
           : NULL;
   }
-  if (!c) { /* node cap (counted by fz_child_slow) or no memory */
-    t->cyg_overflow = 1;
-    return;
-  }
-  if (FZ_LD(c->key) != fn && !(c->flags & FZ_NODE_MUTED)) {
-    fz_begin_special(t, e, c, 0);
-    return;
-  }
+  if (!c) return cyg_drop(t, e); /* node cap (counted by fz_child_slow) or no memory */
   if (c->flags & FZ_NODE_MUTED) { /* excluded: a frame that keeps the stack, records nothing */
     e++;
     e->node = c;
-    e->t0 = 0;
+    e->t0 = FZ_T0_NONE;
     FZ_ST(t->top, e);
     return;
   }
-  push(t, e, c);
+  const void *k = FZ_LD(c->key);
+  if (k == FZ_KEY_DEAD(fn)) { /* linked while the tree was set dead: repair */
+    fz_glock();
+    fz_node_update_special(c);
+    fz_gunlock();
+    k = FZ_LD(c->key);
+  }
+  if (k == fn) {
+    push(t, e, c);
+    return;
+  }
+  fz_begin_special(t, e, c);
+}
+
+/* The parent's cached child is not a plain node of fn (see begin_miss). */
+static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
+  fz_node *c = e->node->cache;
+  uint32_t skip = c->t_skip;
+  if (FZ_LIKELY(FZ_LD(c->key) == FZ_KEY_SPECIAL(fn)) && skip > 1) {
+    c->t_skip = skip - 1;
+    push_untimed(t, e, c);
+    return;
+  }
+  if (FZ_LD(c->key) == FZ_KEY_SPECIAL(fn) || FZ_LD(c->key) == FZ_KEY_REDRAW(fn)) {
+    fz_begin_special(t, e, c);
+    return;
+  }
+  cyg_enter_slow(t, fn);
 }
 
 void __cyg_profile_func_enter(void *fn, void *call_site) {
   (void)call_site;
+  if (FZ_LIKELY(!FZ_LD(fz_rec_gen))) return;
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->gen != FZ_LD(fz_rec_gen) || t->cyg_overflow))
-    return cyg_enter_slow(t, fn);
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(!c || FZ_LD(c->key) != fn || e >= t->last)) return cyg_enter_slow(t, fn);
+  if (FZ_UNLIKELY(FZ_LD(c->key) != fn)) return cyg_enter_miss(t, e, fn);
   push(t, e, c);
 }
 
-/* Exits the fast path does not handle: a dropped call, an excluded function's frame, or
- * exits that were skipped (longjmp, exceptions through uninstrumented frames). */
-static COLD void cyg_exit_slow(fz_thread *t, void *fn, uint64_t t1) {
-  if (!t) return;
-  if (t->cyg_overflow) {
-    t->cyg_overflow--;
+/* Exits the fast path does not handle: a sampled or probed call, a dropped call, an
+ * excluded function's frame, exits after the session ended or paused, or exits that were
+ * skipped (longjmp, exceptions through uninstrumented frames). */
+static COLD void cyg_exit_slow(fz_thread *t, void *fn) {
+  if (t == &fz_nil_thread) return;
+  uint64_t t1 = fz_ticks();
+  if (t->cyg_overflow) { /* nested in a dropped call, or the dropped call itself */
+    if (--t->cyg_overflow == 0 && t->top->node == &fz_nil_node) FZ_ST(t->top, t->top - 1);
     return;
   }
   fz_entry *e = t->top;
@@ -712,16 +812,24 @@ static COLD void cyg_exit_slow(fz_thread *t, void *fn, uint64_t t1) {
     while (t->top > k) close_top(t, t->top, t1);
     e = k;
   }
+  /* after the session's end (or a reset) the frame is only popped; while it is paused, a
+   * frame begun before the pause is still recorded */
+  if (t->gen != fz_g.session_gen || !FZ_LD(fz_g.active)) {
+    FZ_ST(t->top, e - 1);
+    return;
+  }
   close_top(t, e, t1);
 }
 
 void __cyg_profile_func_exit(void *fn, void *call_site) {
   (void)call_site;
-  uint64_t t1 = FZ_LIKELY(FZ_LD(fz_clk.use_counter)) ? fz_counter() : fz_mono_ns_cold();
+  if (FZ_LIKELY(!FZ_LD(fz_hooks_armed))) return;
   fz_thread *t = fz_tls;
-  if (FZ_UNLIKELY(!t || t->cyg_overflow)) return cyg_exit_slow(t, fn, t1);
   fz_entry *e = t->top;
-  if (FZ_UNLIKELY(e == t->stack || e->node->key != fn || (int64_t)e->t0 <= 0))
-    return cyg_exit_slow(t, fn, t1);
-  if (FZ_UNLIKELY(close_top_fast(t, e, t1, NULL))) fz_pend_flush(t);
+  uint64_t t0 = e->t0;
+  if (FZ_UNLIKELY(FZ_LD(e->node->key) != fn || (int64_t)t0 <= 0)) return cyg_exit_slow(t, fn);
+  uint64_t d = fz_counter() - t0;
+  fz_node *n = e->node;
+  FZ_ST(t->top, e - 1);
+  node_add(t, n, d);
 }

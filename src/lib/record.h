@@ -29,6 +29,23 @@
 #define FZ_LDA(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define FZ_STR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
+/* The owner's additions on the hot path. Readers load with atomics; the owner adds with one
+ * read-modify-write instruction (an aligned 64-bit store, single-copy atomic on x86-64 and
+ * arm64), which saves two instructions per field over a relaxed atomic store of the sum.
+ * Under ThreadSanitizer they are relaxed atomic stores, so the analysis stays exact. */
+#if defined(__SANITIZE_THREAD__)
+#define FZ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FZ_TSAN 1
+#endif
+#endif
+#ifdef FZ_TSAN
+#define FZ_ADD(x, v) FZ_ST(x, (x) + (v))
+#else
+#define FZ_ADD(x, v) ((void)((x) += (v)))
+#endif
+
 #define FZ_NODE_MUTED 1u   /* excluded function or filtered site: enter/exit only */
 #define FZ_NODE_FUNC 2u    /* key is a function address (-finstrument-functions) */
 
@@ -39,13 +56,43 @@ typedef struct fz_mrec {       /* custom metric stats on one node */
   uint64_t sum_bits, min_bits, max_bits;   /* doubles, stored as bits for atomic access */
 } fz_mrec;
 
+/* How a node's key works: the hot paths compare the parent's cached child's key with the
+ * site (or function) being entered. key equals the real key (rkey) only while every call of
+ * the node is timed on the plain path (the session records, the timer is the counter, no
+ * probes, no time sampling); otherwise it holds rkey with high bits flipped:
+ *   FZ_KEY_SPECIAL: sampled or probed; the special path (record_probe.c) takes the call;
+ *   FZ_KEY_REDRAW:  the same, and the governor changed the sampling: the owner draws new
+ *                   countdowns at the next call (then stores FZ_KEY_SPECIAL or rkey);
+ *   FZ_KEY_DEAD:    the session ended, was paused or reset: every call takes the slow path.
+ * User-space addresses leave bits 62 and 63 clear, so no flipped key equals a real one. */
+#define FZ_KEY_SPECIAL(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 63)))
+#define FZ_KEY_REDRAW(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)3 << 62)))
+#define FZ_KEY_DEAD(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 62)))
+#define FZ_NIL_KEY ((const void *)(uintptr_t)1)   /* the nil node's: equals no key */
+
+/* How the histogram is stored: a duration of d ticks has top bit m = bsr(d | 64) (6..63),
+ * shift sh = m - 6 and slot q = d >> sh = (d << 6) >> m, and lands in bucket 64 * sh + q of
+ * the model's scheme (model.h). Block m holds slots q in [0, 128) for m = 6 and [64, 128)
+ * for the others, and hb[m] is its address biased so that slot q is at hb[m] + 8 q: the
+ * hot path finds a slot with a bit scan, two shifts and one load. Blocks past
+ * FZ_HIST_LAST_M (durations past the last bucket) keep hb 0 and take the cold path, which
+ * clamps them into the last bucket; hb[0..5] are never used. */
+#define FZ_HIST_PTRS 64
+#define FZ_HIST_LAST_M 44        /* the last bucket, 2559, is in block m = 44 (sh 38) */
+
 typedef struct fz_node fz_node;
 struct fz_node {
-  /* first cache line: everything a zone's begin reads and its end writes but the histogram */
-  _Alignas(64) const void *key; /* fathom_site* or function address */
-  fz_node *cache;              /* last child matched (owner only) */
-  uint64_t count, total, min, max;  /* durations in timer ticks */
-  uint64_t sq_lo, sq_hi;       /* exact sum of squared durations (ticks^2), 128 bits */
+  /* first cache line: everything a zone's begin reads and a timed end writes but the
+   * histogram */
+  _Alignas(64) const void *key; /* see above */
+  fz_node *cache;              /* last child matched (owner only); &fz_nil_node when none,
+                                  and always for a node at the depth cap */
+  uint64_t count, total, min, max;  /* calls timed with weight 1, durations in timer ticks
+                                       (min/max over every timed call, sampled ones too) */
+  unsigned __int128 sq;        /* exact sum of their squared durations (ticks^2); read as
+                                  two 64-bit halves (fz_node_sq) */
+  uintptr_t hb[FZ_HIST_PTRS];  /* histogram blocks by shift (fz_hist_slot), 0 until used; a
+                                  sampled call adds its weight */
   /* cold: the tree and identity */
   fathom_site *site;
   fz_node *parent;
@@ -55,21 +102,37 @@ struct fz_node {
   uint32_t depth, flags;
   uint32_t site_id;
   uint32_t acell;              /* allocation cell (alloc.c), 0 until the path allocates */
-  /* sampling (record_probe.c). While a node needs its begin to look at these (probes, or
-   * timing only 1 call in t_every), key holds FZ_KEY_SPECIAL(rkey), so the hot path's key
-   * compare misses and the special path takes the call; rkey is always the real key. */
-  const void *rkey;
+  const void *rkey;            /* the real key */
+  /* sampling (record_probe.c). The governor (gov.c) sets t_every and p_every and asks for a
+   * redraw through the key; the owner keeps the countdowns. Each call is timed with
+   * probability 1/t_cur and each timed call probed with probability 1/p_cur, independently
+   * (a countdown drawn from the geometric distribution), so a timed call weighs t_cur and a
+   * probed one t_cur * p_cur (Horvitz-Thompson). */
   uint64_t untimed;            /* calls counted but not timed */
-  uint32_t p_every, p_skip;    /* probe 1 call in p_every (0: never); owner's countdown */
-  uint32_t t_every, t_skip;    /* time 1 call in t_every (<= 1: every call); countdown */
+  uint64_t ext;                /* of the weight-1 timed calls, durations given to
+                                  fathom_zone_record (no zone work inside them) */
+  uint32_t t_every, p_every;   /* governor: mean interval between timed calls (<= 1: every
+                                  call), between probed timed calls (0: no probes;
+                                  FZ_P_AUTO: not decided yet, the owner's rule) */
+  uint32_t t_skip, t_cur;      /* owner: calls left until the next timed one; the interval
+                                  the countdown was drawn with */
+  uint32_t p_skip, p_cur;      /* owner: the same for probes (counted over timed calls) */
   uint32_t gov;                /* FATHOM_GOV_* bits the governor set */
   uint32_t pmask;              /* probe values ever measured here */
+  uint64_t s_n, s_w, s_w2;     /* calls timed with a weight w > 1: their number, sum of w,
+                                  sum of w^2 */
+  uint64_t s_wd, s_wd2, s_v;   /* doubles' bits: their sum of w*d, of w*d^2 and of
+                                  w*(w-1)*d^2 (ticks): the estimate of the total, of the sum
+                                  of squares, and of the total's variance */
   uint64_t psamples;           /* probed calls */
-  int64_t psum[FATHOM_RES_N];  /* sums of the probed calls' deltas */
+  uint64_t pcpu_raw;           /* their CPU time, unweighted (ns) */
+  uint64_t pweight;            /* sum of the probed calls' weights */
+  int64_t psum[FATHOM_RES_N];  /* sums of the probed calls' deltas times their weights */
   uint64_t flops_bits;         /* declared + counted FLOPs (a double's bits) */
   struct fz_trend *trend;      /* live-bytes trend over probed calls (alloc tracking) */
-  uint64_t g_count, g_untimed, g_probes;  /* the governor's last readings (governor only) */
-  uint64_t *blk[FZ_HIST_BLOCKS]; /* 64 counts each, allocated on first use */
+  uint64_t g_timed, g_untimed, g_probes;  /* the governor's last readings (governor only) */
+  double b_inner;              /* the model builder's scratch (under fz_g.lock): fathom's
+                                  own cost inside this path's calls, ns */
 };
 
 typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
@@ -91,20 +154,16 @@ typedef struct fz_chunk {      /* node/block memory, freed only when the thread 
   _Alignas(64) unsigned char mem[];
 } fz_chunk;
 
-#define FZ_PEND 32                /* completed zones whose histogram slot (and timeline event)
-                                     are still to add */
-typedef struct fz_pend {
-  fz_node *node;
-  uint64_t d;                  /* duration, ticks */
-  uint64_t t0;                 /* begin, ticks (for the timeline's event) */
-} fz_pend;
-
 /* An entry whose t0 has FZ_T0_SPECIAL set was begun by the special path; its handle's tag is
  * t0 without that bit, so the fast end's tag check fails and the special end takes it.
  * FZ_T0_UNTIMED marks a call that was counted, not timed (t0 then is a sequence number). */
 #define FZ_T0_SPECIAL (1ull << 63)
 #define FZ_T0_UNTIMED (1ull << 62)
-#define FZ_KEY_SPECIAL(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 63)))
+/* t0 of entries no handle may end: the root, an excluded function's frame, a dropped call's
+ * marker, the nil entry (a tag never has bit 63 set, so none equals it). */
+#define FZ_T0_NONE UINT64_MAX
+
+#define FZ_P_AUTO 0xffffffffu
 
 #define FZ_TREND_PTS 16
 typedef struct fz_trend {      /* (calls, live bytes) points, decimated when full */
@@ -113,10 +172,11 @@ typedef struct fz_trend {      /* (calls, live bytes) points, decimated when ful
   int64_t live[FZ_TREND_PTS];
 } fz_trend;
 
-typedef struct fz_pframe {     /* probe values at a probed zone's begin */
+typedef struct fz_pframe {     /* a probed call's probe values at begin */
   uint32_t mask;
   fz_pval v;
 } fz_pframe;
+struct fz_wframe;              /* a special call's weights (record_probe.c) */
 
 typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
 typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
@@ -127,10 +187,8 @@ typedef struct fz_thread {
   uint32_t cyg_overflow;       /* -finstrument-functions calls nested in a dropped one */
   fz_entry *top;               /* innermost open zone; stack[0] is the root sentinel */
   fz_entry *last;              /* stack + max_depth: the deepest usable entry */
-  fz_entry *stack;             /* max_depth + 1 entries */
+  fz_entry *stack;             /* FZ_STACK_ENTRIES entries */
   fz_ring *ring;               /* non-NULL when the timeline is on */
-  uint32_t n_pend;             /* entries of pend not yet in the histograms (release-stored) */
-  fz_pend pend[FZ_PEND];
   /* cold */
   fz_node root;
   fz_chunk *chunks;            /* node and block memory */
@@ -142,7 +200,8 @@ typedef struct fz_thread {
   int probe_state;             /* 0 not tried, 1 open, -1 could not open */
   int probe_level;             /* level the probes were opened for */
   fz_pframe *pstack;           /* one frame per stack entry, allocated on first probe */
-  int32_t ptokens;             /* probes left until the governor's next refill */
+  struct fz_wframe *wstack;    /* one per stack entry, allocated on first special call */
+  uint64_t rng;                /* xorshift state of the sampling countdowns */
   uint64_t seq;                /* untimed entries' sequence */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
   uint64_t tid;
@@ -152,6 +211,16 @@ typedef struct fz_thread {
   uint32_t index;              /* registration order within the process */
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
 } fz_thread;
+
+/* Entries of every thread's stack: the root, max_depth (at most 4096) zones, and one more
+ * for the marker of a dropped -finstrument-functions call. */
+#define FZ_STACK_ENTRIES (4096 + 2)
+
+/* The node and thread every lookup may read but nobody writes: fz_tls points to
+ * fz_nil_thread until a thread records (and again after it exits); fz_nil_node is every
+ * empty cache, so the hot paths need no NULL tests. */
+extern fz_node fz_nil_node;
+extern fz_thread fz_nil_thread;
 
 /* 0 while not recording; else the session generation. This is the exported
  * fathom_recording_ the macros read: the library must use that very symbol (through the GOT
@@ -174,16 +243,23 @@ typedef struct fz_global {
   fathom_site_filter filter;
   void *filter_user;
   char **components;           /* parsed cfg.components, NULL-terminated */
-  double zone_cost_ns;         /* measured at session begin */
-  double untimed_cost_ns;      /* a counted-only call (time sampling) */
+  /* what fathom's own work costs (calib.c, measured at session begin), ns */
+  double zone_cost_ns;         /* a timed zone call (begin + end) */
+  double zone_in_ns;           /* of which inside the zone's own interval */
+  double untimed_cost_ns;      /* a counted-only zone call (time sampling) */
+  double hook_cost_ns;         /* a timed -finstrument-functions call (enter + exit) */
+  double hook_in_ns;           /* of which inside the function's own interval */
+  double hook_untimed_ns;      /* a counted-only one */
   double probe_cost_ns;        /* a probed call's probes (begin + end) */
-  int32_t ptokens_per_tick;    /* probes each thread may make per governor tick */
+  uint64_t setup_ns;           /* session begin, calibrations included */
+  int plain_ok;                /* nodes may take the plain path: counter clock, no timeline */
   uint64_t start_mono_ns;      /* CLOCK_MONOTONIC at session start (or last reset) */
   int monitor_sampling;        /* the background monitor samples (not only the governor) */
   uint64_t ended_duration_ns;  /* for session_info after end */
 } fz_global;
 
 extern fz_global fz_g;
+extern uint32_t fz_hooks_armed;   /* record.c: a session has recorded in this process */
 
 extern __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec")));
 const char *fz_intern_locked(const char *s);   /* caller holds fz_g.lock */
@@ -200,8 +276,9 @@ fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_si
                        uint32_t flags);
 /* Node/block memory of thread t (owner), freed with the thread's data. NULL on NOMEM. */
 void *fz_chunk_alloc(fz_thread *t, size_t size);
-/* Allocates a histogram block for node n (NULL at the cap, counted). */
-uint64_t *fz_block_alloc(fz_thread *t, fz_node *n, uint32_t blk);
+/* Allocates node n's histogram block m (record.h); its biased address, 0 at the cap
+ * (counted). */
+uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m);
 /* Register a static site (assign id, apply filters). Returns its state (1 or 2). */
 int fz_site_register(fathom_site *s);
 /* Interned site for a dynamic (name, component); NULL on NOMEM. */
@@ -226,8 +303,21 @@ static inline void fz_gunlock(void) {
 
 static inline fz_thread *fz_thread_get_fast(void) {
   fz_thread *t = fz_tls;
-  if (FZ_LIKELY(t && t->gen == FZ_LD(fz_rec_gen))) return t;
+  if (FZ_LIKELY(t->gen == FZ_LD(fz_rec_gen) && t != &fz_nil_thread)) return t;
   return fz_thread_get();
+}
+/* A thread's sampling random state from two seeds (splitmix64 of their mix; never 0). */
+static inline uint64_t fz_seed_rng(uint64_t a, uint64_t b) {
+  uint64_t z = a * 0x9e3779b97f4a7c15ull ^ b ^ 0x2545f4914f6cdd1dull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z ? z : 1;
+}
+/* The caller's thread state, or NULL when it has none (fz_tls is then fz_nil_thread). */
+static inline fz_thread *fz_tls_real(void) {
+  fz_thread *t = fz_tls;
+  return t == &fz_nil_thread ? NULL : t;
 }
 
 /* ---- internal API between the library's files ---- */
@@ -245,8 +335,8 @@ uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap);
 uint32_t fz_metrics_count(void);
 const char *fz_metric_name(uint32_t id);
 uint64_t fz_process_cpu_ns(void);           /* session.c */
-/* calib.c: one BASIC zone's cost and a counted-only (untimed) call's, in ns */
-void fz_measure_zone_cost(double *zone_ns, double *untimed_ns);
+/* calib.c: fills fz_g's zone and hook costs (zone_cost_ns ... hook_untimed_ns) */
+void fz_measure_zone_cost(void);
 double fz_measure_probe_cost(int level);    /* begin + end probes of one call, ns */
 extern double fz_probe_cpu_bias_ns;         /* CPU an empty probed call shows (calib.c) */
 fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
@@ -256,40 +346,56 @@ static inline uint32_t fz_depth(fz_thread *t) {
 }
 
 
-/* Count, total, min, max and the sum of squares of one zone of d ticks, in place (owner
- * thread); everything but the histogram. */
-__attribute__((always_inline)) static inline void fz_node_add(fz_node *n, uint64_t d) {
-  FZ_ST(n->count, n->count + 1);
-  FZ_ST(n->total, n->total + d);
-  if (d < n->min) FZ_ST(n->min, d);
-  if (d > n->max) FZ_ST(n->max, d);
-  unsigned __int128 sq = ((unsigned __int128)n->sq_hi << 64 | n->sq_lo) + (unsigned __int128)d * d;
-  FZ_ST(n->sq_lo, (uint64_t)sq);
-  FZ_ST(n->sq_hi, (uint64_t)(sq >> 64));
+/* The histogram slot of d ticks on node n, or NULL when its block is missing (the caller
+ * then takes the cold path). */
+__attribute__((always_inline)) static inline uint64_t *fz_hist_slot(const fz_node *n, uint64_t d) {
+  unsigned m = 63u - (unsigned)__builtin_clzll(d | 64);
+  uintptr_t b = n->hb[m];
+  return b ? (uint64_t *)(b + 8 * ((d << 6) >> m)) : NULL;
 }
 
-/* Records one completed zone of duration d ticks on node n (owner thread) at once,
- * histogram included (allocating its block; at the cap the sample is counted in
- * dropped_hist and kept out of the histogram only). Zone ends batch the histogram instead. */
-void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
+/* The two 64-bit halves of n's sum of squares, for readers on other threads. */
+static inline unsigned __int128 fz_node_sq(const fz_node *n) {
+  const uint64_t *h = (const uint64_t *)&n->sq;
+  return (unsigned __int128)__atomic_load_n(&h[1], __ATOMIC_RELAXED) << 64 |
+         __atomic_load_n(&h[0], __ATOMIC_RELAXED);
+}
 
-/* Adds every pending histogram sample of t, pushes their timeline events to t's ring (when
- * the timeline is on) and empties the batch (owner thread). */
-void fz_pend_flush(fz_thread *t);
+/* Records one timed call of d ticks with weight 1 on node n (owner thread): count, total,
+ * min, max, the sum of squares and the histogram. */
+void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d);
+/* The same for a sampled call of weight w > 1 (record_probe.c). */
+void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w);
+/* Adds w to the histogram slot of d on n, allocating its block (at the cap the sample is
+ * counted in dropped_hist and left out of the histogram only). */
+void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w);
 
 /* ---- record_probe.c: the special path (probes, time sampling) ---- */
-/* Sets a new node's sampling from the session's level. */
+/* Sets a new node's sampling and key from the session's level and state (owner, before the
+ * node is published). */
 void fz_node_sampling_init(fz_node *n);
-/* Begins a zone on special node c above entry e (e < t->last checked by the caller).
- * timed: the caller already decided this call is timed (time sampling's countdown done). */
-fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c, int timed);
+/* Begins a zone on node c (whose key is not its real key) above entry e, the caller having
+ * checked that the thread records this session and e < t->last. */
+fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c);
 /* Closes special top entry e at t1 (ticks; ignored for an untimed entry). Returns the
  * duration in ns (0 for an untimed entry). */
 uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1);
 /* The thread is exiting or its data is recycled: close its probes (owner thread). */
 void fz_probe_thread_release(fz_thread *t);
-/* Recomputes whether n is special after its sampling fields changed (relaxed stores). */
+/* The key node n should hold now (its real key, FZ_KEY_SPECIAL or FZ_KEY_DEAD), from its
+ * sampling fields and whether the session records (live). redraw: FZ_KEY_REDRAW instead of
+ * FZ_KEY_SPECIAL. */
+const void *fz_node_key_for(const fz_node *n, int live, int redraw);
+/* Whether n's probed CPU spans enough kernel ticks for its user/system split to mean
+ * something. */
+int fz_node_cpu_split_known(const fz_node *n);
+/* Stores that key (relaxed; callers hold fz_g.lock, or own the node before publishing). */
 void fz_node_update_special(fz_node *n);
+/* Sets every node of every thread of the session to its key for `live` (pause, resume, end,
+ * reset). Caller holds fz_g.lock. */
+void fz_nodes_set_live(int live);
+/* The node after n in a depth-first walk of root's tree (NULL at the end), no memory used. */
+fz_node *fz_tree_next(fz_node *root, fz_node *n);
 
 #pragma GCC visibility pop
 

@@ -182,6 +182,7 @@ static fathom_thresholds owned_thr;
 static uint32_t gen_counter;
 
 FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+  uint64_t setup_t0 = fz_mono_ns_cold();
   fz_clock_init();
   fathom_config c;
   if (cfg) {
@@ -198,6 +199,8 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   }
   fz_threads_reap();
   fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
+  /* the plain path reads the counter and pushes no timeline events */
+  fz_g.plain_ok = FZ_LD(fz_clk.use_counter) && !c.timeline;
   /* the config's strings are the caller's: keep copies for the session's life */
   free(owned_out);
   free(owned_trace);
@@ -239,31 +242,33 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   if (++gen_counter == 0) gen_counter = 1;
   fz_g.session_gen = gen_counter;
   fz_g.session_first_gen = gen_counter;
-  fz_g.active = 1;
+  FZ_ST(fz_g.active, 1);
   fz_g.enabled = 1;
   fz_g.forked_child = 0;
   fz_g.misuse_at_start = fz_misuse_global();
   /* a probed call's cost, measured on this thread with probes of its own */
   fz_g.probe_cost_ns = c.level >= FATHOM_LEVEL_DETAILED ? fz_measure_probe_cost((int)c.level) : 0;
-  fz_g.ptokens_per_tick = INT32_MAX; /* until calibrated below */
   fz_alloc_session(fz_g.session_gen, alloc_wanted(&c));
   fz_alloc_snapshots_clear();
   fz_gov_reset();
   pthread_mutex_unlock(&fz_g.lock);
   if (c.timeline) fz_timeline_start();
   pthread_mutex_lock(&fz_g.lock);
-  FZ_STR(fz_rec_gen, c.level == FATHOM_LEVEL_DISABLED ? 0 : fz_g.session_gen);
+  if (c.level != FATHOM_LEVEL_DISABLED) {
+    __atomic_store_n(&fz_rec_gen, fz_g.session_gen, __ATOMIC_SEQ_CST);
+    FZ_ST(fz_hooks_armed, 1);
+  }
   pthread_mutex_unlock(&fz_g.lock);
   if (c.level != FATHOM_LEVEL_DISABLED)
-    fz_measure_zone_cost(&fz_g.zone_cost_ns, &fz_g.untimed_cost_ns);
+    fz_measure_zone_cost();
   else
-    fz_g.zone_cost_ns = fz_g.untimed_cost_ns = 0;
+    fz_g.zone_cost_ns = fz_g.zone_in_ns = fz_g.untimed_cost_ns = fz_g.hook_cost_ns =
+        fz_g.hook_in_ns = fz_g.hook_untimed_ns = 0;
   pthread_mutex_lock(&fz_g.lock);
-  fz_g.ptokens_per_tick = fz_gov_probe_tokens();
-  for (fz_thread *t = fz_g.threads; t; t = t->next) FZ_ST(t->ptokens, fz_g.ptokens_per_tick);
   fz_g.cpu_at_start_ns = fz_process_cpu_ns();
   fz_g.start_ticks = fz_ticks();
   fz_g.start_mono_ns = fz_mono_ns();
+  fz_g.setup_ns = fz_g.start_mono_ns > setup_t0 ? fz_g.start_mono_ns - setup_t0 : 0;
   pthread_mutex_unlock(&fz_g.lock);
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
@@ -347,8 +352,9 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_g.cpu_at_end_ns = fz_process_cpu_ns();
   fz_clock_refine();
   uint32_t g = fz_g.session_gen;
-  FZ_STR(fz_rec_gen, 0);
-  fz_g.active = 0;
+  __atomic_store_n(&fz_rec_gen, 0, __ATOMIC_SEQ_CST);
+  fz_nodes_set_live(0);
+  FZ_ST(fz_g.active, 0);
   fz_g.ended_duration_ns = fz_ticks_to_ns(fz_g.end_ticks - fz_g.start_ticks);
   fathom_config c = fz_g.cfg;
   fz_alloc_session(0, 0);
@@ -422,7 +428,8 @@ FATHOM_EXTERN void fathom_set_enabled(int enabled) {
   pthread_mutex_lock(&fz_g.lock);
   if (fz_g.active && fz_g.cfg.level != FATHOM_LEVEL_DISABLED) {
     fz_g.enabled = enabled != 0;
-    FZ_STR(fz_rec_gen, enabled ? fz_g.session_gen : 0);
+    __atomic_store_n(&fz_rec_gen, enabled ? fz_g.session_gen : 0, __ATOMIC_SEQ_CST);
+    fz_nodes_set_live(enabled != 0);
   }
   pthread_mutex_unlock(&fz_g.lock);
 }
@@ -436,7 +443,9 @@ FATHOM_EXTERN int fathom_reset(void) {
   } else {
     if (++gen_counter == 0) gen_counter = 1;
     fz_g.session_gen = gen_counter;
-    if (fz_g.enabled && fz_g.cfg.level != FATHOM_LEVEL_DISABLED) FZ_STR(fz_rec_gen, fz_g.session_gen);
+    if (fz_g.enabled && fz_g.cfg.level != FATHOM_LEVEL_DISABLED)
+      __atomic_store_n(&fz_rec_gen, fz_g.session_gen, __ATOMIC_SEQ_CST);
+    fz_nodes_set_live(0); /* every thread's old tree: recycled at its next zone */
     fz_sites_refilter();
     fz_alloc_session(fz_g.session_gen, alloc_wanted(&fz_g.cfg));
     fz_alloc_snapshots_clear();

@@ -69,7 +69,7 @@ typedef struct build {
   int oom;
   uint32_t gen;
   double root_flops;       /* FLOPs declared outside any zone */
-  uint64_t pend_over;      /* batched events the trace's cap left out */
+  double zone_cost_ns;     /* what the recorded zone calls cost (own_cost summed) */
 } build;
 
 static uint64_t hash_nc(const char *n, const char *c) {
@@ -123,40 +123,131 @@ static uint32_t zone_for_site(build *b, fathom_site *s) {
 
 static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 
-/* Statistics of one recorder node in ns (count, total, min, max, mean, stddev) and its
- * histogram (left in ticks, with unit_ns = ns per tick). */
+/* fathom's own cost of node n's calls that lands in its parent's interval: every timed,
+ * counted-only and probed call of n (calibrated costs, per kind), ns. */
+static double own_cost(const fz_node *n) {
+  int fn = (n->flags & FZ_NODE_FUNC) != 0;
+  double timed = (double)(FZ_LD(n->count) - FZ_LD(n->ext) + FZ_LD(n->s_n)),
+         un = (double)FZ_LD(n->untimed);
+  return timed * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
+         un * (fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns) +
+         (double)FZ_LD(n->psamples) * fz_g.probe_cost_ns;
+}
+
+/* How self time is kept free of fathom's cost: a timed call's interval holds the part of
+ * its own zone's work between the two counter reads (zone_in_ns) and the whole cost of every
+ * zone call nested in it. The second is known exactly per path: every nested call of a path
+ * happened inside one of its calls, and their numbers (timed, counted, probed) are counted.
+ * So b_inner of each node is the calibrated cost of all its descendants' calls, summed here
+ * children first (a pre-order walk, read backwards); node_stats takes it and zone_in_ns per
+ * call out of the path's total. */
+static int inner_costs(fz_thread *t) {
+  size_t cap = 1024, n = 0;
+  fz_node **v = malloc(cap * sizeof *v);
+  if (!v) return -1;
+  for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x)) {
+    if (n == cap) {
+      fz_node **nv = realloc(v, cap * 2 * sizeof *nv);
+      if (!nv) {
+        free(v);
+        return -1;
+      }
+      v = nv;
+      cap *= 2;
+    }
+    x->b_inner = 0;
+    v[n++] = x;
+  }
+  for (size_t i = n; i-- > 0;) {
+    fz_node *x = v[i];
+    if (x->parent && x->parent != &t->root) x->parent->b_inner += own_cost(x) + x->b_inner;
+  }
+  free(v);
+  return 0;
+}
+
+/* Statistics of one recorder node in ns and its histogram (left in ticks, with unit_ns =
+ * ns per tick), fathom's cost taken out. Calls timed with weight 1 are summed exactly (the
+ * sum of squares in 128-bit integers); sampled calls add their Horvitz-Thompson estimates
+ * (record.h: s_*), and the variance of the total is estimated by sum w (w - 1) d^2. */
 static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense,
-                       const fz_pend *pend, uint32_t n_pend, int *oom) {
+                       int *oom) {
   memset(st, 0, sizeof *st);
-  uint64_t c = FZ_LD(n->count), untimed = FZ_LD(n->untimed);
+  uint64_t c = FZ_LD(n->count), untimed = FZ_LD(n->untimed), sn = FZ_LD(n->s_n);
   uint64_t total = FZ_LD(n->total);
   double tick = fz_ns_per_tick();
-  st->count = c + untimed;
-  st->timed = c;
-  st->total_ns = fz_ticks_to_ns(total);
-  if (untimed && c) /* time sampling: the timed calls' total, scaled to every call */
-    st->total_ns = (uint64_t)((double)st->total_ns * (double)(c + untimed) / (double)c);
-  if (c) {
+  double s_wd = bits_d(FZ_LD(n->s_wd)), s_wd2 = bits_d(FZ_LD(n->s_wd2)), s_v = bits_d(FZ_LD(n->s_v));
+  uint64_t all = c + sn + untimed;
+  st->count = all;
+  st->timed = c + sn;
+  double est_ticks = (double)total + s_wd;
+  unsigned __int128 sq = fz_node_sq(n);
+  if (untimed && sn < 10) {
+    /* too few sampled calls for sum w (w - 1) d^2 to say much: the variance the sampling
+     * has for calls like the timed ones (each of the M sampled-mode calls timed with
+     * probability sn / M), whichever is larger */
+    double sw = (double)FZ_LD(n->s_w), wsum = (double)c + sw;
+    double msq = wsum > 0 ? ((double)sq + s_wd2) / wsum : 0;
+    double m = (double)(untimed + sn), nr = m / (double)(sn ? sn : 1);
+    double mv = m * (nr - 1) * msq;
+    if (mv > s_v) s_v = mv;
+  }
+  int fn = (n->flags & FZ_NODE_FUNC) != 0;
+  /* fathom's own cost inside the calls: the part of each call's own zone work between its
+   * counter reads, and every nested zone call */
+  uint64_t ext = FZ_LD(n->ext); /* recorded durations: no zone work inside them */
+  double removed = (double)(all - (ext < all ? ext : all)) * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
+                   n->b_inner;
+  double est_ns = est_ticks * tick, corr;
+  if (sn == 0) { /* every timed call weighs 1: the exact integer total */
+    uint64_t exact = fz_ticks_to_ns(total), rm = (uint64_t)llround(removed);
+    st->total_ns = exact > rm ? exact - rm : 0;
+    st->overhead_ns = (double)(exact - st->total_ns);
+    corr = (double)st->total_ns;
+  } else {
+    corr = est_ns - removed;
+    if (corr < 0) corr = 0;
+    st->overhead_ns = est_ns - corr;
+    st->total_ns = (uint64_t)(corr + 0.5);
+  }
+  st->total_se_ns = s_v > 0 ? sqrt(s_v) * tick : 0;
+  double shift_ns = all ? st->overhead_ns / (double)all : 0; /* per call, on average */
+  if (c + sn) {
     uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
     if (mn > mx) mn = mx;
-    st->min_ns = fz_ticks_to_ns(mn);
-    st->max_ns = fz_ticks_to_ns(mx);
-    /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers (ticks), remainder kept */
-    unsigned __int128 sq = (unsigned __int128)FZ_LD(n->sq_hi) << 64 | FZ_LD(n->sq_lo);
-    unsigned __int128 tot2 = (unsigned __int128)total * total;
-    unsigned __int128 q = tot2 / c, rem = tot2 % c;
-    st->mean_ns = (double)fz_ticks_to_ns(total) / (double)c;
-    double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
-    st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) * tick : 0.0;
+    double mn_ns = (double)mn * tick - shift_ns, mx_ns = (double)mx * tick - shift_ns;
+    st->min_ns = mn_ns > 0 ? (uint64_t)(mn_ns + 0.5) : 0;
+    st->max_ns = mx_ns > 0 ? (uint64_t)(mx_ns + 0.5) : 0;
+    st->mean_ns = all ? corr / (double)all : 0;
+    if (sn == 0) {
+      /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers (ticks), remainder kept */
+      unsigned __int128 tot2 = (unsigned __int128)total * total;
+      unsigned __int128 q = tot2 / c, rem = tot2 % c;
+      double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
+      st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) * tick : 0.0;
+    } else {
+      /* estimated sums over every call: sum of squares and sum, weights w */
+      double sum2 = (double)sq + s_wd2, sum = est_ticks, nn = (double)all;
+      double m2 = sum2 - sum * sum / nn;
+      st->stddev_ns = nn > 1 && m2 > 0 ? sqrt(m2 / (nn - 1)) * tick : 0.0;
+    }
   }
   memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
-  for (uint32_t bk = 0; bk < FZ_HIST_BLOCKS; bk++) {
-    uint64_t *blk = FZ_LDA(n->blk[bk]);
-    if (!blk) continue;
-    for (uint32_t i = 0; i < FZ_HIST_SUB; i++) dense[bk * FZ_HIST_SUB + i] = FZ_LD(blk[i]);
+  double shift_ticks = tick > 0 ? shift_ns / tick : 0;
+  for (uint32_t sh = 0; sh + 6 <= FZ_HIST_LAST_M; sh++) {
+    uintptr_t hb = FZ_LDA(n->hb[sh + 6]);
+    if (!hb) continue;
+    for (uint32_t q = sh ? FZ_HIST_SUB : 0; q < 2 * FZ_HIST_SUB; q++) {
+      uint64_t k = FZ_LD(*(const uint64_t *)(hb + 8 * q));
+      if (!k) continue;
+      uint32_t b = FZ_HIST_SUB * sh + q;
+      if (shift_ticks >= 0.5) { /* the bucket's midpoint moved by fathom's cost per call */
+        double v = fz_hist_bucket_mid(b) - shift_ticks;
+        b = fz_hist_bucket_of(v > 0 ? (uint64_t)(v + 0.5) : 0);
+      }
+      dense[b] += k;
+    }
   }
-  for (uint32_t i = 0; i < n_pend; i++) /* samples still in the thread's batch */
-    if (pend[i].node == n) dense[fz_hist_bucket_of(pend[i].d)]++;
   if (fz_hist_from_dense(h, dense)) *oom = 1;
   h->unit_ns = tick;
 }
@@ -184,8 +275,13 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n) {
   fathom_res r;
   memset(&r, 0, sizeof r);
   r.samples = FZ_LD(n->psamples);
-  r.sample_every = FZ_LD(n->p_every);
+  uint32_t pe = FZ_LD(n->p_every), te0 = FZ_LD(n->t_every);
+  if (pe == FZ_P_AUTO) pe = FZ_LD(n->p_cur);
+  double every = (double)pe * (double)(te0 > 1 ? te0 : 1); /* probed calls among all calls */
+  r.sample_every = every >= 4294967295.0 ? UINT32_MAX : (uint32_t)every;
   r.mask = FZ_LD(n->pmask);
+  if (!fz_node_cpu_split_known(n)) /* too little CPU for the kernel's split: the sum only */
+    r.mask &= ~((1u << FATHOM_RES_CPU_USER_NS) | (1u << FATHOM_RES_CPU_SYS_NS));
   for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]);
   fz_res_add(&m->res, &r);
   uint32_t cell = FZ_LD(n->acell);
@@ -275,14 +371,9 @@ static int bfs_push(bfs *q, const fz_node *n, uint32_t parent) {
 }
 
 static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *dense) {
-  /* the thread's pending histogram samples (its owner may be flushing: a live snapshot can
-   * count a few of them twice or not at all; a finished thread's are exact) */
-  fz_pend pend[FZ_PEND];
-  uint32_t n_pend = FZ_LDA(t->n_pend);
-  if (n_pend > FZ_PEND) n_pend = FZ_PEND;
-  for (uint32_t i = 0; i < n_pend; i++) {
-    pend[i].node = FZ_LD(t->pend[i].node);
-    pend[i].d = FZ_LD(t->pend[i].d);
+  if (inner_costs(t)) {
+    b->oom = 1;
+    return;
   }
   b->root_flops += bits_d(FZ_LD(t->root.flops_bits));
   bfs q = {malloc(256 * sizeof(struct qe)), 256, 0, 0};
@@ -293,6 +384,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     struct qe e = q.v[q.head++];
     const fz_node *n = e.n;
     uint32_t mi = e.parent; /* an excluded (muted) function: its callees go to its caller */
+    b->zone_cost_ns += own_cost(n);
     if (!(n->flags & FZ_NODE_MUTED)) {
       uint32_t zone = zone_for_site(b, n->site);
       if (zone == FATHOM_NONE) break;
@@ -300,7 +392,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       if (mi == FATHOM_NONE) break;
       fathom_stats st;
       fathom_hist h;
-      node_stats(n, &st, &h, dense, pend, n_pend, &b->oom);
+      node_stats(n, &st, &h, dense, &b->oom);
       fathom_node *m = &b->p->nodes[mi];
       fz_stats_merge(&m->stats, &st);
       if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
@@ -381,12 +473,10 @@ static void fill_meta(build *b, uint32_t g, int final) {
     m->fathom_bytes += FZ_LD(t->bytes);
   }
   m->misuse = misuse;
-  m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() + b->pend_over : 0;
-  uint64_t timed = 0, probes = 0;
+  m->dropped_events = fz_g.cfg.timeline ? fz_timeline_dropped() : 0;
   for (uint32_t i = 0; i < b->p->n_nodes; i++) {
     m->n_zones += b->p->nodes[i].stats.count;
-    timed += b->p->nodes[i].stats.timed;
-    probes += b->p->nodes[i].res.samples;
+    m->n_timed += b->p->nodes[i].stats.timed;
   }
   m->overhead_budget_pct = fz_g.cfg.max_overhead_percent;
   m->governor = fz_g.cfg.governor != 0;
@@ -397,19 +487,95 @@ static void fill_meta(build *b, uint32_t g, int final) {
   m->alloc_tracking = fz_alloc_available(&why) && fz_g.cfg.level != FATHOM_LEVEL_DISABLED &&
                       (fz_g.cfg.alloc_track == 1 ||
                        (fz_g.cfg.alloc_track == -1 && fz_g.cfg.level >= FATHOM_LEVEL_DETAILED));
-  /* what fathom cost: timed calls, counted-only calls, probes, the monitor thread */
-  m->overhead_ns = (double)timed * m->zone_cost_ns +
-                   (double)(m->n_zones - timed) * fz_g.untimed_cost_ns +
-                   (double)probes * m->probe_cost_ns + m->monitor_cpu_ns;
+  /* what the zones cost (fathom's fixed costs are apart) */
+  m->overhead_ns = b->zone_cost_ns;
   m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / m->cpu_time_ns : 0;
+  m->untimed_cost_ns = fz_g.untimed_cost_ns;
+  m->zone_cost_in_ns = fz_g.zone_in_ns;
+  m->hook_cost_ns = fz_g.hook_cost_ns;
+  m->hook_untimed_cost_ns = fz_g.hook_untimed_ns;
+  m->hook_cost_in_ns = fz_g.hook_in_ns;
+  m->setup_ns = (double)fz_g.setup_ns;
+  m->build_ns = 0; /* set by the session once the model and its analysis are built */
+  m->fixed_cost_ns = m->setup_ns + m->monitor_cpu_ns;
   if (!m->fathom_version || !m->session_name || !m->program || !m->host || !m->os ||
       !m->kernel || !m->arch || !m->clock_source)
     b->oom = 1;
 }
 
+/* How the figures are made to add up. Independent estimates (a sampled parent, sampled
+ * children) and the calibrated corrections can leave a node's children's totals above its
+ * own. Two passes settle it, each change going to the less reliable side:
+ *  1. children first: a node whose total is no more reliable than its children's sum (its
+ *     variance at least theirs; exact figures have none, so an exact parent with exact
+ *     children takes their sum: calibration error, not measurement, made the difference) is
+ *     raised to that sum;
+ *  2. parents first: children whose sum still exceeds their parent's total (they are the
+ *     less reliable side) are scaled down to it, their errors with them; so are a thread's
+ *     top-level totals when they exceed the session's duration.
+ * Then self = total - the children's totals is never negative, and self_se_ns combines the
+ * node's variance with its children's. */
+static int reconcile(fathom_profile *p, uint64_t duration_ns) {
+  uint32_t n = p->n_nodes;
+  double *sum = calloc(n ? n : 1, sizeof *sum), *var = calloc(n ? n : 1, sizeof *var);
+  double *kf = malloc((n ? n : 1) * sizeof *kf);
+  uint32_t *kids = calloc(n ? n : 1, sizeof *kids);
+  double *top = calloc(p->n_threads ? p->n_threads : 1, sizeof *top);
+  if (!sum || !var || !kf || !kids || !top) {
+    free(sum); free(var); free(kf); free(kids); free(top);
+    return -1;
+  }
+  for (uint32_t i = n; i-- > 0;) { /* 1. children first */
+    fathom_stats *st = &p->nodes[i].stats;
+    double tot = (double)st->total_ns, v = st->total_se_ns * st->total_se_ns;
+    if (kids[i] && sum[i] > tot + kids[i] && v >= var[i]) {
+      uint64_t up = (uint64_t)ceil(sum[i]);
+      double raised = (double)(up - st->total_ns);
+      st->overhead_ns = st->overhead_ns > raised ? st->overhead_ns - raised : 0;
+      st->total_ns = up;
+    }
+    uint32_t par = p->nodes[i].parent;
+    if (par != FATHOM_NONE && par < n) {
+      sum[par] += (double)st->total_ns;
+      var[par] += st->total_se_ns * st->total_se_ns;
+      kids[par]++;
+    } else if (p->nodes[i].thread < p->n_threads) {
+      top[p->nodes[i].thread] += (double)st->total_ns;
+    }
+  }
+  for (uint32_t i = 0; i < n; i++) { /* 2. parents first */
+    fathom_node *nd = &p->nodes[i];
+    fathom_stats *st = &nd->stats;
+    double k = 1;
+    if (nd->parent != FATHOM_NONE && nd->parent < n)
+      k = kf[nd->parent];
+    else if (nd->thread < p->n_threads && !p->threads[nd->thread].n_recorded &&
+             top[nd->thread] > (double)duration_ns + 1)
+      k = (double)duration_ns / top[nd->thread];
+    if (k < 1) {
+      st->total_ns = (uint64_t)floor((double)st->total_ns * k);
+      st->total_se_ns *= k;
+    }
+    kf[i] = kids[i] && sum[i] > (double)st->total_ns ? (double)st->total_ns / sum[i] : 1;
+    if (kf[i] < 1) kf[i] = nextafter(kf[i], 0); /* so rounding never leaves a child above */
+    st->mean_ns = st->count ? (double)st->total_ns / (double)st->count : 0;
+  }
+  for (uint32_t i = 0; i < n; i++) /* self_se: the node's variance and its children's */
+    p->nodes[i].stats.self_se_ns = p->nodes[i].stats.total_se_ns * p->nodes[i].stats.total_se_ns;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t par = p->nodes[i].parent;
+    if (par != FATHOM_NONE && par < n)
+      p->nodes[par].stats.self_se_ns += p->nodes[i].stats.total_se_ns * p->nodes[i].stats.total_se_ns;
+  }
+  for (uint32_t i = 0; i < n; i++) p->nodes[i].stats.self_se_ns = sqrt(p->nodes[i].stats.self_se_ns);
+  free(sum); free(var); free(kf); free(kids); free(top);
+  return 0;
+}
+
 /* self time and zone roll-ups */
-static void finish_nodes(build *b) {
+static void finish_nodes(build *b, uint64_t duration_ns) {
   fathom_profile *p = b->p;
+  if (reconcile(p, duration_ns)) { b->oom = 1; return; }
   uint64_t *child_sum = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *child_sum);
   if (!child_sum) { b->oom = 1; return; }
   for (uint32_t i = 0; i < p->n_nodes; i++)
@@ -619,6 +785,8 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
         ti->exited = FZ_LD(t->exited);
         ti->n_open = fz_depth(t);
         ti->n_dropped = FZ_LD(t->dropped_zones);
+        for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x))
+          ti->n_recorded += FZ_LD(x->ext);
         uint32_t before = p->n_nodes;
         add_thread_tree(&b, t, mt, dense);
         for (uint32_t i = before; i < p->n_nodes; i++) ti->n_zones += p->nodes[i].stats.count;
@@ -637,12 +805,11 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
     }
     if (!b.oom && fz_alloc_snapshots_collect(p, zone_of_site, &b)) b.oom = 1;
     if (!b.oom && fz_gov_collect(p, zone_of_site, &b)) b.oom = 1;
-    if (!b.oom) finish_nodes(&b);
+    if (!b.oom) finish_nodes(&b, fz_ticks_to_ns((final ? fz_g.end_ticks : fz_ticks()) - fz_g.start_ticks));
     if (!b.oom && fz_g.cfg.timeline) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};
       fz_timeline_read(on_event, &c);   /* the caller holds the drain lock too */
-      b.pend_over = fz_timeline_read_pending(g, on_event, &c);
       if (p->n_events) qsort(p->events, p->n_events, sizeof *p->events, cmp_event);
       if (p->n_counter_events)
         qsort(p->counter_events, p->n_counter_events, sizeof *p->counter_events, cmp_cevent);

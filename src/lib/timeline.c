@@ -56,24 +56,6 @@ void fz_ring_push_counter(fz_thread *t, uint32_t id, uint64_t ticks, double valu
   fz_ring_push(t->ring, ticks, bits, id | FZ_TEV_COUNTER, 0);
 }
 
-void fz_ring_push_pend(fz_ring *r, const fz_pend *pend, uint32_t n) {
-  uint64_t h = r->head, dropped = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if (!fz_ring_room(r, h)) {
-      dropped++;
-      continue;
-    }
-    fz_tev *e = &r->ev[h & r->mask];
-    e->t0 = pend[i].t0;
-    e->t1 = pend[i].t0 + pend[i].d;
-    e->id = pend[i].node->site_id;
-    e->depth = pend[i].node->depth;
-    h++;
-  }
-  if (dropped) __atomic_store_n(&r->dropped, r->dropped + dropped, __ATOMIC_RELAXED);
-  __atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
-}
-
 /* Appends events [tail, head) of ring r (at most up to the event cap) to the spill file in
  * at most two contiguous runs. Returns the number of events consumed (written or dropped). */
 static uint64_t spill_ring(fz_thread *t, fz_ring *r, uint64_t tail, uint64_t head) {
@@ -240,26 +222,3 @@ void fz_timeline_after_fork(void) {
   }
 }
 
-uint64_t fz_timeline_read_pending(uint32_t g, void (*fn)(void *ctx, uint32_t thread, const fz_tev *ev),
-                                  void *ctx) {
-  uint64_t room = n_spilled < fz_g.cfg.max_trace_events ? fz_g.cfg.max_trace_events - n_spilled : 0;
-  uint64_t over = 0;
-  for (fz_thread *t = fz_g.threads; t; t = t->next) {
-    if (FZ_LD(t->gen) != g || t->hidden || !FZ_LDA(t->ring)) continue;
-    uint32_t k = FZ_LDA(t->n_pend);
-    if (k > FZ_PEND) k = FZ_PEND;
-    for (uint32_t i = 0; i < k; i++) {
-      fz_node *n = FZ_LD(t->pend[i].node);
-      uint64_t t0 = FZ_LD(t->pend[i].t0), d = FZ_LD(t->pend[i].d);
-      if (!n) continue;
-      if (!room) {
-        over++;
-        continue;
-      }
-      room--;
-      fz_tev ev = {t0, t0 + d, n->site_id, n->depth};
-      fn(ctx, t->index, &ev);
-    }
-  }
-  return over;
-}

@@ -52,11 +52,7 @@ static inline void fz_ring_push(fz_ring *r, uint64_t t0, uint64_t t1, uint32_t i
 }
 
 struct fz_thread;
-struct fz_pend;
 void fz_ring_push_counter(struct fz_thread *t, uint32_t id, uint64_t ticks, double value);
-/* Pushes the events of n batched zones (record.h's fz_pend), publishing the head once. */
-void fz_ring_push_pend(fz_ring *r, const struct fz_pend *pend, uint32_t n);
-
 /* Session hooks (caller holds no lock). */
 int fz_timeline_start(void);
 void fz_timeline_stop(void);
@@ -68,13 +64,6 @@ void fz_timeline_unlock(void);
 /* Caller holds fz_timeline_lock(). Reads the spilled events back: calls fn for each (thread index, event) in file order.
  * Returns events read. */
 uint64_t fz_timeline_read(void (*fn)(void *ctx, uint32_t thread, const fz_tev *ev), void *ctx);
-/* Caller holds fz_timeline_lock() and fz_g.lock. Calls fn for the events of generation g's
- * zones still in their threads' batches (not yet in a ring), within the event cap; returns
- * how many the cap left out (dropped). A live thread may be flushing its batch meanwhile:
- * a snapshot can then show a few of its events twice or miss them; a finished one's are
- * exact. */
-uint64_t fz_timeline_read_pending(uint32_t g, void (*fn)(void *ctx, uint32_t thread, const fz_tev *ev),
-                                  void *ctx);
 uint64_t fz_timeline_dropped(void);
 
 #pragma GCC visibility pop
