@@ -363,11 +363,12 @@ typedef struct fathom_res {
   uint32_t sample_every;     /* probing interval in force at the end: 1 call in N on average */
   uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
   double sum[FATHOM_RES_N];  /* schema 4: estimates of the totals over ALL calls, nested
-                                zones included (only where mask bit i is set): each probed
-                                call weighs the inverse of its probability of being probed
-                                (probed calls are a random sample), so sum / count is the
-                                mean per call. Files of schemas 1-3 (sums over the probed
-                                calls) are scaled by count / samples when loaded. */
+                                zones included (only where mask bit i is set): the probed
+                                calls are a random sample, each weighing the inverse of its
+                                probability of being probed, and sum = their weighted mean
+                                times count (a ratio estimate), so sum / count is the mean
+                                per call. Files of schemas 1-3 (sums over the probed calls)
+                                are scaled by count / samples when loaded. */
 } fathom_res;
 
 typedef struct fathom_alloc {
@@ -502,6 +503,10 @@ typedef struct fathom_meta {
   double hook_cost_ns;    /* a timed -finstrument-functions call (enter + exit hooks) */
   double hook_untimed_cost_ns; /* a counted-only one */
   double hook_cost_in_ns; /* of hook_cost_ns, the part inside the function's interval */
+  double zone_special_cost_ns; /* a timed zone call of a sampled or probed path (or with the
+                             timeline or CLOCK_MONOTONIC): the special path */
+  double zone_special_in_ns;  /* of which inside the zone's own interval */
+  double hook_special_cost_ns, hook_special_in_ns; /* the same for the hooks */
   uint64_t n_timed;       /* zone calls timed, all threads (n_zones when every call was) */
   double setup_ns;        /* fixed cost: session begin (clock and cost calibration) */
   double build_ns;        /* fixed cost: building this model and its analysis */

@@ -898,6 +898,34 @@ static void test_estimates_text(void **state) {
   snprintf(line, sizeof line, "%.*s", (int)(strchr(row + 1, '\n') - row - 1), row + 1);
   if (!strstr(line, "~18.00 ms \xc2\xb1" "0.49")) fail_msg("tree row: \"%s\"", line);
   free(s);
+  /* SLAs and throughput: the percentile with its interval, the timed calls, the verdict */
+  p->slas = calloc(2, sizeof *p->slas);
+  p->n_slas = 2;
+  p->slas[0] = (fathom_sla_result){strdup("hot"), hot, 99, 14200, 14000, 1500, -2, 150, 13500,
+                                   14500};
+  p->slas[1] = (fathom_sla_result){strdup("work"), Z_WORK, 50, 2000, 1000, 40, 1, 40, 1000, 1000};
+  p->throughput = calloc(1, sizeof *p->throughput);
+  p->n_throughput = 1;
+  p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, hot, 600, 60, 500, 700, 1500, 150};
+  char *sl = render(p, FATHOM_FORMAT_TEXT, 0);
+  const char *sec = strstr(sl, "Latency SLAs");
+  assert_non_null(sec);
+  row = strstr(sec, "\n  hot ");
+  assert_non_null(row);
+  snprintf(line, sizeof line, "%.*s", (int)(strchr(row + 1, '\n') - row - 1), row + 1);
+  if (!strstr(line, "~14.00 \xc2\xb5s [13.50, 14.50]") || !strstr(line, "1,500 (150 timed)") ||
+      !strstr(line, "not enough data"))
+    fail_msg("SLA row: \"%s\"", line);
+  assert_non_null(strstr(sec, "too few timed calls, or the target inside the percentile's 95 %"));
+  row = strstr(sec, "\n  work ");
+  assert_non_null(row);
+  snprintf(line, sizeof line, "%.*s", (int)(strchr(row + 1, '\n') - row - 1), row + 1);
+  if (strchr(line, '~') || strchr(line, '[') || !strstr(line, "met")) fail_msg("SLA row: \"%s\"", line);
+  row = strstr(strstr(sl, "Throughput"), "\n  hot ");
+  assert_non_null(row);
+  snprintf(line, sizeof line, "%.*s", (int)(strchr(row + 1, '\n') - row - 1), row + 1);
+  if (!strstr(line, "1,500 (150 timed)")) fail_msg("throughput row: \"%s\"", line);
+  free(sl);
   /* durations given by the program (fathom_zone_record) are counted per thread */
   p->threads[1].n_recorded = 7;
   char *g = render(p, FATHOM_FORMAT_TEXT, 0);

@@ -357,17 +357,20 @@ static void test_mem_diff(void **state) {
   fathom_profile_free(p);
 }
 
-/* Sampled timing: mean and stddev are weighted by the calls timed, `timed` adds up. */
+/* Sampled timing (schema 4): the means are estimates over every call, so each side weighs
+ * its calls; `timed` adds up, the standard errors add as variances. */
 static void test_stats_merge_timed(void **state) {
   (void)state;
   fathom_stats a = {.count = 100, .timed = 10, .total_ns = 1000, .min_ns = 5, .max_ns = 15,
                     .mean_ns = 10, .stddev_ns = 0};
   fathom_stats b = {.count = 10, .timed = 10, .total_ns = 300, .min_ns = 30, .max_ns = 30,
                     .mean_ns = 30, .stddev_ns = 0};
+  a.total_se_ns = 30, b.total_se_ns = 40;
   fz_stats_merge(&a, &b);
   assert_int_equal(a.count, 110);
   assert_int_equal(a.timed, 20);
-  assert_true(fabs(a.mean_ns - 20.0) < 1e-12);   /* 10 timed at 10, 10 at 30 */
+  assert_true(fabs(a.mean_ns - (100 * 10.0 + 10 * 30.0) / 110) < 1e-9);   /* per call */
+  assert_true(fabs(a.total_se_ns - 50.0) < 1e-12);                       /* sqrt(30^2 + 40^2) */
   assert_int_equal(a.max_ns, 30);
   assert_int_equal(a.min_ns, 5);
   /* legacy records (timed 0 = every call) stay legacy; mixed ones count every call */

@@ -45,24 +45,17 @@ int fz_est_has_interval(const fathom_stats *st, int k) {
 
 double fz_est_half(double se) { return isfinite(se) && se > 0 ? FZ_Z95 * se : 0.0; }
 
-/* The value of rank r (1-based) of the n samples in h, clamped like a percentile. */
-static double rank_value(const fathom_hist *h, uint64_t n, double r, const fathom_stats *st) {
-  if (r < 1) r = 1;
-  if (r > (double)n) r = (double)n;
-  return fathom_hist_percentile(h, 100.0 * r / (double)n, st->min_ns, st->max_ns);
-}
-
 void fz_est_pct_from_hist(fathom_stats *st, const fathom_hist *h) {
-  uint64_t n = h ? fz_hist_total(h) : 0;
   for (int k = 0; k < FATHOM_PCT_N; k++) {
     double v = fz_stats_pct(st, k), lo = v, hi = v;
-    if (fathom_stats_estimated(st) && n > 0 && isfinite(v)) {
-      double q = fz_pct_q[k] / 100.0, c = (double)n * q;
-      double w = FZ_Z95 * sqrt((double)n * q * (1 - q));
-      lo = rank_value(h, n, floor(c - w), st);
-      hi = rank_value(h, n, ceil(c + w), st);
+    /* the model's interval on ranks (fractions of h, whose counts may be weighted), resting
+     * on the timed calls */
+    if (fathom_stats_estimated(st) && isfinite(v) && h &&
+        fz_pct_interval(h, fz_pct_q[k], st->timed, &lo, &hi) == 0) {
       if (lo > v) lo = v;   /* the interval always holds the percentile the model has */
       if (hi < v) hi = v;
+    } else {
+      lo = hi = v;
     }
     st->pct_lo_ns[k] = lo;
     st->pct_hi_ns[k] = hi;

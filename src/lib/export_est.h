@@ -29,10 +29,10 @@ int fz_est_has_interval(const fathom_stats *st, int k);
 /* FZ_Z95 x se when se is finite and positive, else 0 (nothing to show). */
 double fz_est_half(double se);
 
-/* Fills st->pct_lo_ns / pct_hi_ns from the histogram h of st's timed calls: a
- * distribution-free 95 % interval of each percentile (the ranks n q -/+ 1.96 sqrt(n q
- * (1-q)) of the n samples in h), widened so it holds the percentile st has. When st is not
- * estimated (or h is empty), both bounds are the percentile itself. */
+/* Fills st->pct_lo_ns / pct_hi_ns from the histogram h: a distribution-free 95 % interval
+ * of each percentile resting on st->timed calls (fz_pct_interval: the ranks n q -/+ 1.96
+ * sqrt(n q (1-q)), widened to whole buckets), widened so it holds the percentile st has.
+ * When st is not estimated (or h is empty), both bounds are the percentile itself. */
 void fz_est_pct_from_hist(fathom_stats *st, const fathom_hist *h);
 
 /* Fills the schema-4 figures of the merged paths (built by fz_paths_build from p): the

@@ -6,8 +6,12 @@
  *
  * Invariant: the output is valid JSON whatever the model holds: strings go through
  * fz_hj_str, non-finite numbers are null, and indices that do not point into their table
- * are -1 (the script treats them as absent). Bounded: at most FZ_HTML_MAX_EVENTS timeline
- * events and FZ_HTML_MAX_GOV governor actions are written; their totals are written too. */
+ * are -1 (the script treats them as absent). Schema 4: each zone row carries its timed
+ * calls, standard errors and usable percentile intervals (null where none), "nest" lists the
+ * estimated nodes, so the script can mark every estimate; probed figures are the model's
+ * estimates over all calls, CPU from cpu_ns where recorded. Bounded: at most
+ * FZ_HTML_MAX_EVENTS timeline events and FZ_HTML_MAX_GOV governor actions are written; their
+ * totals are written too. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

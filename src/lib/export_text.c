@@ -7,7 +7,12 @@
  * Invariant: every byte of the report comes from the model (never from recorder state),
  * ANSI escapes appear only when `color` is nonzero, and names are printed with control
  * characters replaced by '?', so a hostile zone name can never inject escapes or break
- * the layout. Long sections are capped, and say how much they left out. */
+ * the layout. Long sections are capped, and say how much they left out. Estimated figures
+ * (timing sampled, schema 4) are marked "~" with their 95 % interval ("±", "[lo, hi]"), and
+ * a legend says so; a share the report computes is never shown above 100 % (the tree's
+ * "% parent" takes the larger of the parent's and its children's time, other shares are
+ * clamped and marked "*" with a note). fathom's fixed costs are shown apart from the
+ * overhead, never added to it. */
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>

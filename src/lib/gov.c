@@ -110,7 +110,8 @@ static cand *gather(size_t *n_out, double dt_s, double *cost) {
       x->g_untimed = un;
       x->g_probes = pr;
       int fn = (x->flags & FZ_NODE_FUNC) != 0;
-      double ct = fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns;
+      /* a path sampled or probed takes the special path (or will, once thinned) */
+      double ct = fn ? fz_g.hook_sp_ns : fz_g.zone_sp_ns;
       double cu = fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns;
       *cost += dt * ct + du * cu + dp * fz_g.probe_cost_ns;
       if (dt + du <= 0 && FZ_LD(x->t_every) <= 1) continue; /* idle and timed in full */

@@ -200,6 +200,7 @@ void fz_stats_set_percentiles(fathom_stats *st, const fathom_hist *h) {
   int est = fathom_stats_estimated(st);
   for (int i = 0; i < FATHOM_PCT_N; i++) {
     double v = fathom_hist_percentile(h, pct_q[i], st->min_ns, st->max_ns);
+    if (st->count && h->n && v > (double)st->max_ns) v = (double)st->max_ns; /* max 0 too */
     *pv[i] = v;
     double lo = v, hi = v;
     if (est && fz_pct_interval(h, pct_q[i], st->timed, &lo, &hi) == 0) {
@@ -218,7 +219,7 @@ static uint64_t timed_of(const fathom_stats *st) {
   return st->timed && st->timed <= st->count ? st->timed : st->count;
 }
 
-/* How the merge works: each side is (n, mean, M2) with n the calls that were timed and
+/* How the merge works: each side is (n, mean, M2) with n its calls and
  * M2 = stddev^2 * (n - 1), the sum of squared deviations. Combined: n = na + nb,
  * delta = mean_b - mean_a, mean = mean_a + delta * nb / n, M2 = M2a + M2b + delta^2 * na * nb / n.
  * Exact in real arithmetic and stable in floating point (no large sums of squares are
@@ -239,10 +240,12 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
     dst->overhead_ns += o;
     return;
   }
-  uint64_t ta = timed_of(dst), tb = timed_of(src);
   int keep_timed = dst->timed || src->timed;
+  dst->timed = keep_timed ? timed_of(dst) + timed_of(src) : 0;
+  /* mean and stddev describe every call (estimates where sampled): each side weighs its
+   * calls */
+  uint64_t ta = dst->count, tb = src->count;
   dst->count += src->count;
-  dst->timed = keep_timed ? ta + tb : 0;
   dst->total_ns += src->total_ns;
   dst->self_ns += src->self_ns;
   /* independent estimates: their variances add */

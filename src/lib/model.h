@@ -39,9 +39,10 @@ int fz_hist_from_dense(fathom_hist *dst, const uint64_t *dense);
 void fz_hist_free(fathom_hist *h);
 uint64_t fz_hist_total(const fathom_hist *h);
 
-/* Merges src into dst: count, total_ns, self_ns add; min/max; mean and stddev combined
- * exactly (Chan et al. pairwise update), each side weighted by the calls it timed (`timed`,
- * or `count` where timed is 0); `timed` adds up, and stays 0 while both sides leave it 0.
+/* Merges src into dst: count, total_ns, self_ns and overhead_ns add; the standard errors
+ * combine as independent ones (root of the sum of squares); min/max; mean and stddev
+ * combined exactly (Chan et al. pairwise update), each side weighted by its calls; `timed`
+ * adds up, and stays 0 while both sides leave it 0.
  * Percentiles are NOT touched: recompute them from the merged histogram with
  * fz_stats_set_percentiles. */
 void fz_stats_merge(fathom_stats *dst, const fathom_stats *src);

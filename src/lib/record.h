@@ -111,6 +111,7 @@ struct fz_node {
   uint64_t untimed;            /* calls counted but not timed */
   uint64_t ext;                /* of the weight-1 timed calls, durations given to
                                   fathom_zone_record (no zone work inside them) */
+  uint64_t sp1;                /* of the weight-1 timed calls, those of the special path */
   uint32_t t_every, p_every;   /* governor: mean interval between timed calls (<= 1: every
                                   call), between probed timed calls (0: no probes;
                                   FZ_P_AUTO: not decided yet, the owner's rule) */
@@ -121,9 +122,9 @@ struct fz_node {
   uint32_t pmask;              /* probe values ever measured here */
   uint64_t s_n, s_w, s_w2;     /* calls timed with a weight w > 1: their number, sum of w,
                                   sum of w^2 */
-  uint64_t s_wd, s_wd2, s_v;   /* doubles' bits: their sum of w*d, of w*d^2 and of
-                                  w*(w-1)*d^2 (ticks): the estimate of the total, of the sum
-                                  of squares, and of the total's variance */
+  uint64_t s_wd, s_wd2;        /* doubles' bits: their sums of w*d and w*d^2 (ticks) */
+  uint64_t s_v0, s_v1, s_v;    /* doubles' bits: sums of w(w-1), w(w-1)d, w(w-1)d^2: the
+                                  estimate's variance (snapshot.c) */
   uint64_t psamples;           /* probed calls */
   uint64_t pcpu_raw;           /* their CPU time, unweighted (ns) */
   uint64_t pweight;            /* sum of the probed calls' weights */
@@ -250,6 +251,9 @@ typedef struct fz_global {
   double hook_cost_ns;         /* a timed -finstrument-functions call (enter + exit) */
   double hook_in_ns;           /* of which inside the function's own interval */
   double hook_untimed_ns;      /* a counted-only one */
+  double zone_sp_ns, zone_sp_in_ns; /* a timed zone call of the special path, and its part
+                                  inside the interval */
+  double hook_sp_ns, hook_sp_in_ns; /* the same for the hooks */
   double probe_cost_ns;        /* a probed call's probes (begin + end) */
   uint64_t setup_ns;           /* session begin, calibrations included */
   int plain_ok;                /* nodes may take the plain path: counter clock, no timeline */

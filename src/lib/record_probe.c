@@ -215,6 +215,8 @@ void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w) {
   FZ_ST(n->s_w2, n->s_w2 + (uint64_t)w * w);
   dadd(&n->s_wd, ww * dd);
   dadd(&n->s_wd2, ww * dd * dd);
+  dadd(&n->s_v0, ww * (ww - 1));
+  dadd(&n->s_v1, ww * (ww - 1) * dd);
   dadd(&n->s_v, ww * (ww - 1) * dd * dd);
   if (d < n->min) FZ_ST(n->min, d);
   if (d > n->max) FZ_ST(n->max, d);
@@ -298,9 +300,10 @@ uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
     if (n->acell)
       trend_add(t, n, n->count + n->s_n + n->untimed + 1, fz_alloc_cell_live(n->acell));
   }
-  if (w == 1)
+  if (w == 1) {
     fz_node_record_cold(t, n, d);
-  else
+    FZ_ADD(n->sp1, 1);
+  } else
     fz_node_record_weighted(t, n, d, w);
   if (t->ring) fz_ring_push(t->ring, t0, t1, n->site_id, idx);
   FZ_ST(t->top, e - 1);

@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "analysis.h"
 #include "bg.h"
+#include "check.h"
 #include "gov.h"
 #include "live.h"
 #include "monitor.h"
@@ -263,7 +264,8 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
     fz_measure_zone_cost();
   else
     fz_g.zone_cost_ns = fz_g.zone_in_ns = fz_g.untimed_cost_ns = fz_g.hook_cost_ns =
-        fz_g.hook_in_ns = fz_g.hook_untimed_ns = 0;
+        fz_g.hook_in_ns = fz_g.hook_untimed_ns = fz_g.zone_sp_ns = fz_g.zone_sp_in_ns =
+            fz_g.hook_sp_ns = fz_g.hook_sp_in_ns = 0;
   pthread_mutex_lock(&fz_g.lock);
   fz_g.cpu_at_start_ns = fz_process_cpu_ns();
   fz_g.start_ticks = fz_ticks();
@@ -362,6 +364,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_monitor_stop();
   fz_live_session_stop();   /* the endpoint's thread is joined before the model is built */
   if (c.timeline) fz_timeline_stop();
+  uint64_t build_t0 = fz_mono_ns();
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
   fathom_profile *p = fz_build_profile(g, 1);
@@ -374,6 +377,9 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis_sla.c) before any output */
+  p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
+  p->meta.fixed_cost_ns += p->meta.build_ns;
+  fz_check_env(p, "session end");
   fz_live_session_end(p);   /* the last autosave and sink flush, with the final model */
   int rc = write_outputs(p, &c);
   if (out)
@@ -400,6 +406,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
   fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
+  fz_check_env(p, "snapshot");
   errno = saved;
   return p;
 }

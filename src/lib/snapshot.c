@@ -127,9 +127,11 @@ static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
  * counted-only and probed call of n (calibrated costs, per kind), ns. */
 static double own_cost(const fz_node *n) {
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
-  double timed = (double)(FZ_LD(n->count) - FZ_LD(n->ext) + FZ_LD(n->s_n)),
-         un = (double)FZ_LD(n->untimed);
-  return timed * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
+  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1);
+  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0),
+         special = (double)(sp1 + FZ_LD(n->s_n)), un = (double)FZ_LD(n->untimed);
+  return plain * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
+         special * (fn ? fz_g.hook_sp_ns : fz_g.zone_sp_ns) +
          un * (fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns) +
          (double)FZ_LD(n->psamples) * fz_g.probe_cost_ns;
 }
@@ -167,85 +169,91 @@ static int inner_costs(fz_thread *t) {
 }
 
 /* Statistics of one recorder node in ns and its histogram (left in ticks, with unit_ns =
- * ns per tick), fathom's cost taken out. Calls timed with weight 1 are summed exactly (the
- * sum of squares in 128-bit integers); sampled calls add their Horvitz-Thompson estimates
- * (record.h: s_*), and the variance of the total is estimated by sum w (w - 1) d^2. */
+ * ns per tick), fathom's cost taken out of the total (not yet out of min, max and the
+ * histogram: finish_nodes shifts them once the totals are final).
+ *
+ * How the estimate works: calls timed with weight 1 are summed exactly (the sum of squares in
+ * 128-bit integers). The M calls made while the path was sampled (each timed with a known
+ * probability 1/w) are estimated by the ratio (Hajek) estimator: their mean is sum(w d) /
+ * sum(w) over the timed ones, times M, the exact number of such calls. Its bias is of order
+ * 1/n, far below its error; unlike sum(w d) alone, its mean always lies between the timed
+ * calls' extremes. Its variance is (M / sum w)^2 sum w (w - 1) (d - mean)^2 (Bernoulli
+ * sampling); with fewer than 10 sampled calls timed, the larger of that and the variance
+ * the sampling has for calls like all the timed ones. */
 static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint64_t *dense,
                        int *oom) {
   memset(st, 0, sizeof *st);
   uint64_t c = FZ_LD(n->count), untimed = FZ_LD(n->untimed), sn = FZ_LD(n->s_n);
-  uint64_t total = FZ_LD(n->total);
+  uint64_t total = FZ_LD(n->total), sw = FZ_LD(n->s_w);
   double tick = fz_ns_per_tick();
-  double s_wd = bits_d(FZ_LD(n->s_wd)), s_wd2 = bits_d(FZ_LD(n->s_wd2)), s_v = bits_d(FZ_LD(n->s_v));
-  uint64_t all = c + sn + untimed;
+  double s_wd = bits_d(FZ_LD(n->s_wd)), s_wd2 = bits_d(FZ_LD(n->s_wd2));
+  double v0 = bits_d(FZ_LD(n->s_v0)), v1 = bits_d(FZ_LD(n->s_v1)), v2 = bits_d(FZ_LD(n->s_v));
+  unsigned __int128 sq = fz_node_sq(n);
+  uint64_t all = c + sn + untimed, m_calls = sn + untimed;
   st->count = all;
   st->timed = c + sn;
-  double est_ticks = (double)total + s_wd;
-  unsigned __int128 sq = fz_node_sq(n);
-  if (untimed && sn < 10) {
-    /* too few sampled calls for sum w (w - 1) d^2 to say much: the variance the sampling
-     * has for calls like the timed ones (each of the M sampled-mode calls timed with
-     * probability sn / M), whichever is larger */
-    double sw = (double)FZ_LD(n->s_w), wsum = (double)c + sw;
-    double msq = wsum > 0 ? ((double)sq + s_wd2) / wsum : 0;
-    double m = (double)(untimed + sn), nr = m / (double)(sn ? sn : 1);
-    double mv = m * (nr - 1) * msq;
-    if (mv > s_v) s_v = mv;
+  /* the sampled calls: mean and mean square per call (ticks), their estimated sums */
+  double m_mean = 0, m_sq = 0, var = 0;
+  if (sn && sw) {
+    m_mean = s_wd / (double)sw;
+    m_sq = s_wd2 / (double)sw;
+    double r = (double)m_calls / (double)sw;
+    double ss = v2 - 2 * m_mean * v1 + m_mean * m_mean * v0;
+    var = ss > 0 ? r * r * ss : 0;
+  } else if (m_calls && c) { /* none of them timed yet: like the calls timed in full */
+    m_mean = (double)total / (double)c;
+    m_sq = (double)sq / (double)c;
   }
+  if (m_calls && sn < 10) {
+    double nr = (double)m_calls / (double)(sn ? sn : 1);
+    double mv = (double)m_calls * (nr - 1) * m_sq;
+    if (mv > var) var = mv;
+  }
+  double est_ticks = (double)total + (double)m_calls * m_mean;
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
   /* fathom's own cost inside the calls: the part of each call's own zone work between its
    * counter reads, and every nested zone call */
-  uint64_t ext = FZ_LD(n->ext); /* recorded durations: no zone work inside them */
-  double removed = (double)(all - (ext < all ? ext : all)) * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
-                   n->b_inner;
-  double est_ns = est_ticks * tick, corr;
-  if (sn == 0) { /* every timed call weighs 1: the exact integer total */
+  uint64_t ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1); /* recorded durations: no zone work */
+  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0), special = (double)(sp1 + m_calls);
+  double removed = plain * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
+                   special * (fn ? fz_g.hook_sp_in_ns : fz_g.zone_sp_in_ns) + n->b_inner;
+  if (m_calls == 0) { /* every call timed with weight 1: the exact integer total */
     uint64_t exact = fz_ticks_to_ns(total), rm = (uint64_t)llround(removed);
     st->total_ns = exact > rm ? exact - rm : 0;
     st->overhead_ns = (double)(exact - st->total_ns);
-    corr = (double)st->total_ns;
   } else {
-    corr = est_ns - removed;
+    double est_ns = est_ticks * tick, corr = est_ns - removed;
     if (corr < 0) corr = 0;
     st->overhead_ns = est_ns - corr;
     st->total_ns = (uint64_t)(corr + 0.5);
   }
-  st->total_se_ns = s_v > 0 ? sqrt(s_v) * tick : 0;
-  double shift_ns = all ? st->overhead_ns / (double)all : 0; /* per call, on average */
+  st->total_se_ns = var > 0 ? sqrt(var) * tick : 0;
+  st->mean_ns = all ? (double)st->total_ns / (double)all : 0;
   if (c + sn) {
     uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
     if (mn > mx) mn = mx;
-    double mn_ns = (double)mn * tick - shift_ns, mx_ns = (double)mx * tick - shift_ns;
-    st->min_ns = mn_ns > 0 ? (uint64_t)(mn_ns + 0.5) : 0;
-    st->max_ns = mx_ns > 0 ? (uint64_t)(mx_ns + 0.5) : 0;
-    st->mean_ns = all ? corr / (double)all : 0;
-    if (sn == 0) {
+    st->min_ns = fz_ticks_to_ns(mn); /* as measured: finish_nodes shifts them */
+    st->max_ns = fz_ticks_to_ns(mx);
+    if (m_calls == 0) {
       /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers (ticks), remainder kept */
       unsigned __int128 tot2 = (unsigned __int128)total * total;
       unsigned __int128 q = tot2 / c, rem = tot2 % c;
       double m2 = sq >= q ? (double)(sq - q) - (double)rem / (double)c : 0.0;
       st->stddev_ns = c > 1 && m2 > 0 ? sqrt(m2 / (double)(c - 1)) * tick : 0.0;
     } else {
-      /* estimated sums over every call: sum of squares and sum, weights w */
-      double sum2 = (double)sq + s_wd2, sum = est_ticks, nn = (double)all;
-      double m2 = sum2 - sum * sum / nn;
+      /* estimated sums over every call: of squares and of durations */
+      double sum2 = (double)sq + (double)m_calls * m_sq, nn = (double)all;
+      double m2 = sum2 - est_ticks * est_ticks / nn;
       st->stddev_ns = nn > 1 && m2 > 0 ? sqrt(m2 / (nn - 1)) * tick : 0.0;
     }
   }
   memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
-  double shift_ticks = tick > 0 ? shift_ns / tick : 0;
   for (uint32_t sh = 0; sh + 6 <= FZ_HIST_LAST_M; sh++) {
     uintptr_t hb = FZ_LDA(n->hb[sh + 6]);
     if (!hb) continue;
     for (uint32_t q = sh ? FZ_HIST_SUB : 0; q < 2 * FZ_HIST_SUB; q++) {
       uint64_t k = FZ_LD(*(const uint64_t *)(hb + 8 * q));
-      if (!k) continue;
-      uint32_t b = FZ_HIST_SUB * sh + q;
-      if (shift_ticks >= 0.5) { /* the bucket's midpoint moved by fathom's cost per call */
-        double v = fz_hist_bucket_mid(b) - shift_ticks;
-        b = fz_hist_bucket_of(v > 0 ? (uint64_t)(v + 0.5) : 0);
-      }
-      dense[b] += k;
+      if (k) dense[FZ_HIST_SUB * sh + q] += k;
     }
   }
   if (fz_hist_from_dense(h, dense)) *oom = 1;
@@ -282,7 +290,12 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n) {
   r.mask = FZ_LD(n->pmask);
   if (!fz_node_cpu_split_known(n)) /* too little CPU for the kernel's split: the sum only */
     r.mask &= ~((1u << FATHOM_RES_CPU_USER_NS) | (1u << FATHOM_RES_CPU_SYS_NS));
-  for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]);
+  /* the ratio estimate over every call: the probed calls' weighted mean (each weighs the
+   * inverse of its probability of being probed) times the exact number of calls */
+  uint64_t pw = FZ_LD(n->pweight);
+  double calls = (double)(FZ_LD(n->count) + FZ_LD(n->s_n) + FZ_LD(n->untimed));
+  double k = pw ? calls / (double)pw : 0;
+  for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]) * k;
   fz_res_add(&m->res, &r);
   uint32_t cell = FZ_LD(n->acell);
   fathom_alloc a;
@@ -495,6 +508,10 @@ static void fill_meta(build *b, uint32_t g, int final) {
   m->hook_cost_ns = fz_g.hook_cost_ns;
   m->hook_untimed_cost_ns = fz_g.hook_untimed_ns;
   m->hook_cost_in_ns = fz_g.hook_in_ns;
+  m->zone_special_cost_ns = fz_g.zone_sp_ns;
+  m->zone_special_in_ns = fz_g.zone_sp_in_ns;
+  m->hook_special_cost_ns = fz_g.hook_sp_ns;
+  m->hook_special_in_ns = fz_g.hook_sp_in_ns;
   m->setup_ns = (double)fz_g.setup_ns;
   m->build_ns = 0; /* set by the session once the model and its analysis are built */
   m->fixed_cost_ns = m->setup_ns + m->monitor_cpu_ns;
@@ -511,20 +528,55 @@ static void fill_meta(build *b, uint32_t g, int final) {
  *     children takes their sum: calibration error, not measurement, made the difference) is
  *     raised to that sum;
  *  2. parents first: children whose sum still exceeds their parent's total (they are the
- *     less reliable side) are scaled down to it, their errors with them; so are a thread's
- *     top-level totals when they exceed the session's duration.
+ *     less reliable side) give up the excess in proportion to their variances, so exact
+ *     children keep their figures while estimated siblings absorb it (in proportion to their
+ *     totals when none has a variance); a thread's top-level totals likewise when they
+ *     exceed the session's duration (unless the program gave durations of its own).
  * Then self = total - the children's totals is never negative, and self_se_ns combines the
  * node's variance with its children's. */
+
+/* Takes `excess` off the totals of the k nodes idx[] (their variances var[], totals tot[]),
+ * none going below 0: by variance while any has one, then by total. */
+static void give_up(fathom_profile *p, const uint32_t *idx, uint32_t k, double excess) {
+  for (int by_total = 0; by_total < 2 && excess > 0.5; by_total++) {
+    for (int round = 0; round < 4 && excess > 0.5; round++) {
+      double wsum = 0;
+      for (uint32_t j = 0; j < k; j++) {
+        const fathom_stats *st = &p->nodes[idx[j]].stats;
+        if (st->total_ns == 0) continue;
+        wsum += by_total ? (double)st->total_ns : st->total_se_ns * st->total_se_ns;
+      }
+      if (wsum <= 0) break;
+      double taken = 0;
+      for (uint32_t j = 0; j < k; j++) {
+        fathom_stats *st = &p->nodes[idx[j]].stats;
+        if (st->total_ns == 0) continue;
+        double w = by_total ? (double)st->total_ns : st->total_se_ns * st->total_se_ns;
+        double cut = ceil(excess * w / wsum);
+        if (cut > (double)st->total_ns) cut = (double)st->total_ns;
+        if (cut <= 0) continue;
+        double before = (double)st->total_ns;
+        st->total_ns -= (uint64_t)cut;
+        if (before > 0) st->total_se_ns *= (double)st->total_ns / before;
+        taken += cut;
+      }
+      excess -= taken;
+    }
+  }
+}
+
 static int reconcile(fathom_profile *p, uint64_t duration_ns) {
-  uint32_t n = p->n_nodes;
+  uint32_t n = p->n_nodes, nt = p->n_threads;
   double *sum = calloc(n ? n : 1, sizeof *sum), *var = calloc(n ? n : 1, sizeof *var);
-  double *kf = malloc((n ? n : 1) * sizeof *kf);
   uint32_t *kids = calloc(n ? n : 1, sizeof *kids);
-  double *top = calloc(p->n_threads ? p->n_threads : 1, sizeof *top);
-  if (!sum || !var || !kf || !kids || !top) {
-    free(sum); free(var); free(kf); free(kids); free(top);
+  /* children lists: first[i] .. via next[] (and the threads' top-level nodes) */
+  uint32_t *first = malloc((n + nt + 1) * sizeof *first), *next = malloc((n ? n : 1) * sizeof *next);
+  uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  if (!sum || !var || !kids || !first || !next || !idx) {
+    free(sum); free(var); free(kids); free(first); free(next); free(idx);
     return -1;
   }
+  for (uint32_t i = 0; i < n + nt + 1; i++) first[i] = FATHOM_NONE;
   for (uint32_t i = n; i-- > 0;) { /* 1. children first */
     fathom_stats *st = &p->nodes[i].stats;
     double tot = (double)st->total_ns, v = st->total_se_ns * st->total_se_ns;
@@ -534,30 +586,37 @@ static int reconcile(fathom_profile *p, uint64_t duration_ns) {
       st->overhead_ns = st->overhead_ns > raised ? st->overhead_ns - raised : 0;
       st->total_ns = up;
     }
-    uint32_t par = p->nodes[i].parent;
+    uint32_t par = p->nodes[i].parent, slot;
     if (par != FATHOM_NONE && par < n) {
       sum[par] += (double)st->total_ns;
       var[par] += st->total_se_ns * st->total_se_ns;
       kids[par]++;
-    } else if (p->nodes[i].thread < p->n_threads) {
-      top[p->nodes[i].thread] += (double)st->total_ns;
+      slot = par;
+    } else {
+      slot = n + (p->nodes[i].thread < nt ? p->nodes[i].thread : nt);
     }
+    next[i] = first[slot]; /* built backwards: lists come out in index order */
+    first[slot] = i;
   }
-  for (uint32_t i = 0; i < n; i++) { /* 2. parents first */
-    fathom_node *nd = &p->nodes[i];
-    fathom_stats *st = &nd->stats;
-    double k = 1;
-    if (nd->parent != FATHOM_NONE && nd->parent < n)
-      k = kf[nd->parent];
-    else if (nd->thread < p->n_threads && !p->threads[nd->thread].n_recorded &&
-             top[nd->thread] > (double)duration_ns + 1)
-      k = (double)duration_ns / top[nd->thread];
-    if (k < 1) {
-      st->total_ns = (uint64_t)floor((double)st->total_ns * k);
-      st->total_se_ns *= k;
+  for (uint32_t t = 0; t < nt; t++) { /* 2. the threads' top level, then parents first */
+    if (p->threads[t].n_recorded) continue;
+    uint32_t k = 0;
+    double s = 0;
+    for (uint32_t c = first[n + t]; c != FATHOM_NONE; c = next[c]) {
+      idx[k++] = c;
+      s += (double)p->nodes[c].stats.total_ns;
     }
-    kf[i] = kids[i] && sum[i] > (double)st->total_ns ? (double)st->total_ns / sum[i] : 1;
-    if (kf[i] < 1) kf[i] = nextafter(kf[i], 0); /* so rounding never leaves a child above */
+    if (s > (double)duration_ns + k) give_up(p, idx, k, s - (double)duration_ns);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    fathom_stats *st = &p->nodes[i].stats;
+    uint32_t k = 0;
+    double s = 0;
+    for (uint32_t c = first[i]; c != FATHOM_NONE; c = next[c]) {
+      idx[k++] = c;
+      s += (double)p->nodes[c].stats.total_ns;
+    }
+    if (k && s > (double)st->total_ns) give_up(p, idx, k, s - (double)st->total_ns);
     st->mean_ns = st->count ? (double)st->total_ns / (double)st->count : 0;
   }
   for (uint32_t i = 0; i < n; i++) /* self_se: the node's variance and its children's */
@@ -568,14 +627,57 @@ static int reconcile(fathom_profile *p, uint64_t duration_ns) {
       p->nodes[par].stats.self_se_ns += p->nodes[i].stats.total_se_ns * p->nodes[i].stats.total_se_ns;
   }
   for (uint32_t i = 0; i < n; i++) p->nodes[i].stats.self_se_ns = sqrt(p->nodes[i].stats.self_se_ns);
-  free(sum); free(var); free(kf); free(kids); free(top);
+  free(sum); free(var); free(kids); free(first); free(next); free(idx);
   return 0;
 }
 
-/* self time and zone roll-ups */
+/* Moves every value of h down by shift_ns (at least to 0): each bucket's midpoint goes to
+ * the bucket that holds it. The mapping keeps the order, so h stays sorted. */
+static void hist_shift(fathom_hist *h, double shift_ns) {
+  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0, sh = shift_ns / unit;
+  if (sh < 0.5 || h->n == 0) return;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    double v = fz_hist_bucket_mid(h->bucket[i]) - sh;
+    uint32_t b = fz_hist_bucket_of(v > 0 ? (uint64_t)(v + 0.5) : 0);
+    if (k && h->bucket[k - 1] == b) {
+      h->count[k - 1] += h->count[i];
+    } else {
+      h->bucket[k] = b;
+      h->count[k++] = h->count[i];
+    }
+  }
+  h->n = k;
+}
+
+/* How min, max and the percentiles lose fathom's cost: once the totals are final, each
+ * node's average cost per call (its measured estimate less its final total, over its
+ * calls) is taken off its extremes and its histogram, so they describe the same calls as
+ * the mean. For a sampled node the mean is an estimate that may lie past the timed calls'
+ * extremes: min and max then widen to it (they bound the timed calls and the mean). */
+static void shift_extremes(fathom_node *n, double measured_ns) {
+  fathom_stats *st = &n->stats;
+  if (!st->count) return;
+  double shift = (measured_ns - (double)st->total_ns) / (double)st->count;
+  if (shift < 0) shift = 0;
+  double mn = (double)st->min_ns - shift, mx = (double)st->max_ns - shift;
+  st->min_ns = mn > 0 ? (uint64_t)(mn + 0.5) : 0;
+  st->max_ns = mx > 0 ? (uint64_t)(mx + 0.5) : 0;
+  hist_shift(&n->hist, shift);
+  st->mean_ns = (double)st->total_ns / (double)st->count;
+  if (st->mean_ns < (double)st->min_ns) st->min_ns = (uint64_t)floor(st->mean_ns);
+  if (st->mean_ns > (double)st->max_ns) st->max_ns = (uint64_t)ceil(st->mean_ns);
+}
+
 static void finish_nodes(build *b, uint64_t duration_ns) {
   fathom_profile *p = b->p;
-  if (reconcile(p, duration_ns)) { b->oom = 1; return; }
+  double *measured = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *measured);
+  if (!measured) { b->oom = 1; return; }
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    measured[i] = (double)p->nodes[i].stats.total_ns + p->nodes[i].stats.overhead_ns;
+  if (reconcile(p, duration_ns)) { free(measured); b->oom = 1; return; }
+  for (uint32_t i = 0; i < p->n_nodes; i++) shift_extremes(&p->nodes[i], measured[i]);
+  free(measured);
   uint64_t *child_sum = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *child_sum);
   if (!child_sum) { b->oom = 1; return; }
   for (uint32_t i = 0; i < p->n_nodes; i++)

@@ -139,7 +139,7 @@ static void visit(const fz_node *n, query *q) {
     if (k == MAP_UNSEEN) k = series_new(FATHOM_TPUT_ZONE, site->name, site->component);
     T.site_map[id] = k;
   }
-  uint64_t c = FZ_LD(n->count) + FZ_LD(n->untimed);
+  uint64_t c = FZ_LD(n->count) + FZ_LD(n->s_n) + FZ_LD(n->untimed);
   if (k < T.n_series)
     T.cur[k] += (double)c;
   else if (q && q->name && strcmp(site->name, q->name) == 0)

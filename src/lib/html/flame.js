@@ -3,6 +3,10 @@
  * to zoom into it (click the root or "Reset" to zoom out), type in the search box to
  * highlight matching frames and see their share of the time, hover for the figures.
  *
+ * Estimated frames (D.nest: nodes whose timing was sampled) show "~" and "+-" in the tooltip;
+ * shares and widths are of a frame's span (its total, or its children's together when
+ * estimates put them above it), so no share exceeds 100 %.
+ *
  * Invariant: the frame tree is built once per mode (threads merged or per thread); a draw
  * visits only frames at least one pixel wide (their narrower descendants are skipped), so
  * drawing costs the visible frames, not the tree. Hit testing uses the rectangles of the

@@ -18,7 +18,7 @@ function fmtDur(ns) {
 }
 
 /* Estimates (schema 4): "~" marks a figure estimated from a random sample of timed calls,
- * "±" is a 95 % interval (1.96 standard errors), in the unit of the figure it follows. */
+ * "+-" is a 95 % interval (1.96 standard errors), in the unit of the figure it follows. */
 var Z95 = 1.959963984540054;
 
 function durUnit(ns) {   /* [divisor, decimals] of the unit fmtDur picks */
@@ -33,7 +33,7 @@ function inUnit(v, u) {   /* v in unit u; small figures keep two significant dig
   return x !== 0 && Math.abs(x) < 10 * Math.pow(10, -u[1]) ? String(Number(x.toPrecision(2))) : x.toFixed(u[1]);
 }
 
-/* "12.31 ms", estimated "~12.31 ms ±0.42" (no ± when se is unknown). */
+/* "12.31 ms", estimated "~12.31 ms +-0.42" (no +- when se is unknown). */
 function fmtDurEst(ns, se, est) {
   var s = fmtDur(ns);
   if (!est || !isNum(ns) || ns < 0) return s;

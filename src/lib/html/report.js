@@ -4,6 +4,11 @@
  * #zoom=NAME (flame graph zoom), #sort=COLUMN or #sort=-COLUMN (zone table), #filter=TEXT
  * (zone table), #threads=1 (one flame tree per thread); parameters joined with '&'.
  *
+ * Estimates (schema 4): cells of zones whose timing was sampled read "~value +-half" (95 %),
+ * percentiles "~value [lo, hi]", max ">=value" (a bound), with a tooltip saying what they
+ * rest on; the summary shows the timed calls, the zones' overhead and, apart, fathom's fixed
+ * costs.
+ *
  * Invariant: when drawing ends, <html> carries data-rendered="1"; any error on the way is
  * recorded by the page's error hook in data-errors (see export_html.c), so a headless
  * browser's DOM dump tells whether the page worked. */
