@@ -4,8 +4,11 @@
  * with empty_hooks.c, no fathom). Usage: ir_cyg MODE N, MODE one of
  *   idle     no session (ir_cyg_empty: the only mode it has; it accepts any)
  *   basic    a session at BASIC, governor off (every call timed), ir_cyg_fathom only
- * Only the leaf is instrumented; main and the loop are not. Self-check: the profile counts
- * every call of the leaf (basic), and the loop's result is right in every mode. */
+ * A third argument "rot" runs a loop calling four such leaves in turn instead
+ * (cyg_pair_rotating_ir): each call then follows a call of another function, as in real
+ * programs, where a caller's callees vary. Only the leaves are instrumented; main and the
+ * loops are not. Self-check: the profile counts every call of each leaf (basic), and the
+ * loop's result is right in every mode. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,19 @@ static int failed;
 
 __attribute__((noinline)) void ir_cyg_leaf(long x);
 __attribute__((noinline)) void ir_cyg_leaf(long x) { sink += x; }
+
+__attribute__((noinline)) void ir_cyg_leaf_b(long x);
+__attribute__((noinline)) void ir_cyg_leaf_b(long x) { sink += x; }
+__attribute__((noinline)) void ir_cyg_leaf_c(long x);
+__attribute__((noinline)) void ir_cyg_leaf_c(long x) { sink += x; }
+__attribute__((noinline)) void ir_cyg_leaf_d(long x);
+__attribute__((noinline)) void ir_cyg_leaf_d(long x) { sink += x; }
+static void (*const leaves[4])(long) = {ir_cyg_leaf, ir_cyg_leaf_b, ir_cyg_leaf_c, ir_cyg_leaf_d};
+
+__attribute__((noinline, no_instrument_function)) void ir_loop_cyg4(long n);
+__attribute__((noinline, no_instrument_function)) void ir_loop_cyg4(long n) {
+  for (long i = 0; i < n; i++) leaves[i & 3](i);
+}
 
 __attribute__((noinline, no_instrument_function)) void ir_loop_cyg(long n);
 __attribute__((noinline, no_instrument_function)) void ir_loop_cyg(long n) {
@@ -34,11 +50,13 @@ __attribute__((no_instrument_function)) static void check(int ok, const char *na
 
 __attribute__((no_instrument_function)) int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: ir_cyg idle|basic N\n");
+    fprintf(stderr, "usage: ir_cyg idle|basic N [rot]\n");
     return 2;
   }
   const char *mode = argv[1];
   long n = atol(argv[2]);
+  int rot = argc > 3 && !strcmp(argv[3], "rot");
+  void (*loop)(long) = rot ? ir_loop_cyg4 : ir_loop_cyg;
 #ifdef IR_CYG_FATHOM
   if (!strcmp(mode, "basic")) {
     fathom_config c;
@@ -50,23 +68,25 @@ __attribute__((no_instrument_function)) int main(int argc, char **argv) {
       check(0, "cyg_pair_ir", "session did not begin");
       return 1;
     }
-    ir_loop_cyg(n);
+    loop(n);
     fathom_profile *p = NULL;
     fathom_session_end(&p);
-    uint64_t count = 0, timed = 0;
+    uint64_t count = 0, timed = 0, leaf_a = 0;
     for (uint32_t i = 0; p && i < p->n_zones; i++)
-      if (!strcmp(p->zones[i].name, "ir_cyg_leaf")) {
+      if (!strncmp(p->zones[i].name, "ir_cyg_leaf", 11)) {
         count += p->zones[i].stats.count;
         timed += p->zones[i].stats.timed;
+        if (!strcmp(p->zones[i].name, "ir_cyg_leaf")) leaf_a = p->zones[i].stats.count;
       }
-    check(p && count == (uint64_t)n, "cyg_pair_ir", "profile does not hold every call");
+    check(p && count == (uint64_t)n && leaf_a == (uint64_t)(rot ? (n + 3) / 4 : n), "cyg_pair_ir",
+          "profile does not hold every call");
     check(p && (timed == 0 || timed == (uint64_t)n), "cyg_pair_ir",
           "governor off, yet not every call was timed");
     if (p) printf("# ir_cyg: clock %s, %llu calls, %llu timed\n", p->meta.clock_source,
                   (unsigned long long)count, (unsigned long long)timed);
     fathom_profile_free(p);
   } else if (!strcmp(mode, "idle")) {
-    ir_loop_cyg(n);
+    loop(n);
     fathom_status st;
     check(fathom_status_get(&st) == FATHOM_E_STATE, "cyg_idle_extra_ir", "a session was active");
   } else {
@@ -75,7 +95,7 @@ __attribute__((no_instrument_function)) int main(int argc, char **argv) {
   }
 #else
   (void)mode;
-  ir_loop_cyg(n);
+  loop(n);
 #endif
   check(sink == n * (n - 1) / 2, "ir_cyg", "the loop's result is wrong");
   return failed;

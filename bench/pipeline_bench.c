@@ -3,7 +3,8 @@
  * PIPELINE_GOVERNOR, budget PIPELINE_BUDGET percent if set, background monitor per
  * PIPELINE_MONITOR (default on; the governor needs it), text report on stderr with
  * PIPELINE_REPORT) or without (pipeline_off, FATHOM_DISABLE). Prints "wall_ns zones
- * checksum" for bench/run.sh to interleave and compare. */
+ * checksum overhead_pct" for bench/run.sh to interleave and compare (overhead_pct: the
+ * profile's meta.overhead_pct, fathom's estimate of what the zones cost; 0 without fathom). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,14 +35,16 @@ int main(int argc, char **argv) {
   double sum = pw_run_pipeline(n);
   uint64_t t1 = now_ns();
   unsigned long long zones = 0;
+  double overhead_pct = 0;
 #ifndef FATHOM_DISABLE
   fathom_profile *p = NULL;
   fathom_session_end(&p);
   if (!p) return 1;
   zones = p->meta.n_zones;
+  overhead_pct = p->meta.overhead_pct;
   if (getenv("PIPELINE_REPORT")) fathom_profile_write(p, FATHOM_FORMAT_TEXT, stderr, 0);
   fathom_profile_free(p);
 #endif
-  printf("%llu %llu %.9g\n", (unsigned long long)(t1 - t0), zones, sum);
+  printf("%llu %llu %.9g %.6f\n", (unsigned long long)(t1 - t0), zones, sum, overhead_pct);
   return 0;
 }

@@ -262,7 +262,8 @@ static fathom_profile *build_model(int fixed) {
       .fathom_bytes = 123456789012345ull,
       /* schema 4 */
       .untimed_cost_ns = 3.25, .zone_cost_in_ns = 15.5, .hook_cost_ns = 30.0,
-      .hook_untimed_cost_ns = 4.0, .hook_cost_in_ns = -0.0, .n_timed = INT64_MAX - 5,
+      .hook_untimed_cost_ns = 4.0, .hook_cost_in_ns = -0.0, .zone_special_cost_ns = 123.25,
+      .zone_special_in_ns = 47.5, .hook_special_cost_ns = 0x1p-20, .hook_special_in_ns = 1e300, .n_timed = INT64_MAX - 5,
       .setup_ns = 1.5e6, .build_ns = 2.5e6, .fixed_cost_ns = 1.9e7 + 1.0 / 3.0};
 
   static const char *const names[] = {"load \"data\"", "parse\nline", "train/step \xE2\x9C\x93",
@@ -568,7 +569,9 @@ static int profile_differs(const fathom_profile *a, const fathom_profile *b, cha
   U(m, ->meta.n_zones); U(m, ->meta.dropped_zones); U(m, ->meta.dropped_events);
   U(m, ->meta.misuse); U(m, ->meta.fathom_bytes);
   D(m, ->meta.untimed_cost_ns); D(m, ->meta.zone_cost_in_ns); D(m, ->meta.hook_cost_ns);
-  D(m, ->meta.hook_untimed_cost_ns); D(m, ->meta.hook_cost_in_ns); U(m, ->meta.n_timed);
+  D(m, ->meta.hook_untimed_cost_ns); D(m, ->meta.hook_cost_in_ns);
+  D(m, ->meta.zone_special_cost_ns); D(m, ->meta.zone_special_in_ns);
+  D(m, ->meta.hook_special_cost_ns); D(m, ->meta.hook_special_in_ns); U(m, ->meta.n_timed);
   D(m, ->meta.setup_ns); D(m, ->meta.build_ns); D(m, ->meta.fixed_cost_ns);
   U("", ->n_zones); U("", ->n_nodes); U("", ->n_threads); U("", ->n_counters);
   I("", ->timeline); U("", ->n_events); U("", ->n_counter_events);

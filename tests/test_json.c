@@ -307,7 +307,8 @@ static void test_schema1_from_model(void **state) {
                                       "monitor_cpu_ns", "sample_every", "alloc_tracking",
                                       "dropped_snapshots", "untimed_cost_ns", "zone_cost_in_ns",
                                       "hook_cost_ns", "hook_untimed_cost_ns", "hook_cost_in_ns",
-                                      "n_timed", "setup_ns", "build_ns", "fixed_cost_ns"};
+                                      "zone_special_cost_ns", "zone_special_in_ns",
+                                      "hook_special_cost_ns", "hook_special_in_ns", "n_timed", "setup_ns", "build_ns", "fixed_cost_ns"};
   json_t *meta = json_object_get(root, "meta");
   for (size_t k = 0; k < sizeof meta2 / sizeof meta2[0]; k++) json_object_del(meta, meta2[k]);
   static const char *const member2[] = {"res", "alloc", "alloc_self", "flops", "flops_self",
@@ -346,6 +347,8 @@ static void test_schema1_from_model(void **state) {
   want->meta.dropped_snapshots = 0;
   want->meta.untimed_cost_ns = want->meta.zone_cost_in_ns = want->meta.hook_cost_ns = 0;
   want->meta.hook_untimed_cost_ns = want->meta.hook_cost_in_ns = 0;
+  want->meta.zone_special_cost_ns = want->meta.zone_special_in_ns = 0;
+  want->meta.hook_special_cost_ns = want->meta.hook_special_in_ns = 0;
   want->meta.setup_ns = want->meta.build_ns = want->meta.fixed_cost_ns = 0;
   want->meta.n_timed = want->meta.n_zones;
   for (uint32_t i = 0; i < want->n_threads; i++) want->threads[i].n_recorded = 0;

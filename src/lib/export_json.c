@@ -237,6 +237,10 @@ static void put_meta(FILE *f, const fathom_meta *m) {
   key(f, "hook_cost_ns", 0);        put_double(f, m->hook_cost_ns);
   key(f, "hook_untimed_cost_ns", 0); put_double(f, m->hook_untimed_cost_ns);
   key(f, "hook_cost_in_ns", 0);     put_double(f, m->hook_cost_in_ns);
+  key(f, "zone_special_cost_ns", 0); put_double(f, m->zone_special_cost_ns);
+  key(f, "zone_special_in_ns", 0);  put_double(f, m->zone_special_in_ns);
+  key(f, "hook_special_cost_ns", 0); put_double(f, m->hook_special_cost_ns);
+  key(f, "hook_special_in_ns", 0);  put_double(f, m->hook_special_in_ns);
   key(f, "n_timed", 0);             put_u(f, m->n_timed);
   key(f, "setup_ns", 0);            put_double(f, m->setup_ns);
   key(f, "build_ns", 0);            put_double(f, m->build_ns);

@@ -287,6 +287,7 @@ COLD fz_thread *fz_thread_get(void) {
     t->hidden = fz_calibrating;
     t->index = fz_g.n_threads_ever++;
     t->rng = fz_seed_rng(t->tid, (uint64_t)(uintptr_t)t);
+    t->seq = FZ_T0_UNTIMED;
     node_init(&t->root, NULL, NULL, NULL, 0);
     t->stack[0].node = &t->root;
     t->stack[0].t0 = FZ_T0_NONE;
@@ -376,7 +377,7 @@ __attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_e
 __attribute__((always_inline)) static inline fathom_zone push_untimed(fz_thread *t, fz_entry *e,
                                                                        fz_node *c) {
   e++;
-  uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
+  uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
   e->node = c;
   e->t0 = tag | FZ_T0_SPECIAL;
   FZ_ADD(c->untimed, 1);
@@ -453,7 +454,16 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != s)) return begin_miss(t, e, s);
+  const void *k = FZ_LD(c->key);
+  if (FZ_UNLIKELY(k != s)) {
+    /* a thinned hot path: counted, not timed, right here (no call, no clock) */
+    uint32_t skip = c->t_skip;
+    if (k == FZ_KEY_SPECIAL(s) && skip > 1) {
+      c->t_skip = skip - 1;
+      return push_untimed(t, e, c);
+    }
+    return begin_miss(t, e, s);
+  }
   return push(t, e, c);
 }
 
@@ -553,6 +563,10 @@ FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   if (FZ_UNLIKELY(e->t0 != z.tag_)) {
+    if (e->t0 == (z.tag_ | FZ_T0_SPECIAL) && (z.tag_ & FZ_T0_UNTIMED)) {
+      FZ_ST(t->top, e - 1); /* counted at its begin: nothing else to record */
+      return;
+    }
     (void)end_other(t, z.tag_);
     return;
   }
@@ -789,7 +803,21 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
-  if (FZ_UNLIKELY(FZ_LD(c->key) != fn)) return cyg_enter_miss(t, e, fn);
+  const void *k = FZ_LD(c->key);
+  if (FZ_UNLIKELY(k != fn)) {
+    /* a thinned hot function: counted, not timed, right here */
+    uint32_t skip = c->t_skip;
+    if (k == FZ_KEY_SPECIAL(fn) && skip > 1) {
+      c->t_skip = skip - 1;
+      e++;
+      e->node = c;
+      e->t0 = FZ_T0_CYG_COUNTED;
+      FZ_ADD(c->untimed, 1);
+      FZ_ST(t->top, e);
+      return;
+    }
+    return cyg_enter_miss(t, e, fn);
+  }
   push(t, e, c);
 }
 
@@ -846,7 +874,14 @@ void __cyg_profile_func_exit(void *fn, void *call_site) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   uint64_t t0 = e->t0;
-  if (FZ_UNLIKELY(FZ_LD(e->node->key) != fn || (int64_t)t0 <= 0)) return cyg_exit_other(t, e, fn);
+  const void *k = FZ_LD(e->node->key);
+  if (FZ_UNLIKELY(k != fn || (int64_t)t0 <= 0)) {
+    if (t0 == FZ_T0_CYG_COUNTED && e->node->rkey == fn) { /* counted at its enter */
+      FZ_ST(t->top, e - 1);
+      return;
+    }
+    return cyg_exit_other(t, e, fn);
+  }
   uint64_t d = fz_counter() - t0;
   fz_node *n = e->node;
   FZ_ST(t->top, e - 1);

@@ -163,6 +163,8 @@ typedef struct fz_chunk {      /* node/block memory, freed only when the thread 
 /* t0 of entries no handle may end: the root, an excluded function's frame, a dropped call's
  * marker, the nil entry (a tag never has bit 63 set, so none equals it). */
 #define FZ_T0_NONE UINT64_MAX
+/* t0 of a counted-only -finstrument-functions call (no handle, so no sequence number) */
+#define FZ_T0_CYG_COUNTED (FZ_T0_SPECIAL | FZ_T0_UNTIMED)
 
 #define FZ_P_AUTO 0xffffffffu
 
@@ -203,7 +205,8 @@ typedef struct fz_thread {
   fz_pframe *pstack;           /* one frame per stack entry, allocated on first probe */
   struct fz_wframe *wstack;    /* one per stack entry, allocated on first special call */
   uint64_t rng;                /* xorshift state of the sampling countdowns */
-  uint64_t seq;                /* untimed entries' sequence */
+  uint64_t seq;                /* untimed entries' tags: starts at FZ_T0_UNTIMED and counts
+                                  up (bit 63 would be reached after 2^62 calls) */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
   uint64_t tid;
   char name[32];

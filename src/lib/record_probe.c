@@ -131,10 +131,10 @@ static void redraw(fz_thread *t, fz_node *c, const void *k) {
   uint32_t te = FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
   c->t_cur = te > 1 ? te : 1;
   c->t_skip = geom(t, c->t_cur);
-  c->p_cur = pe ? p_next(c, pe) : 0;
+  FZ_ST(c->p_cur, pe ? p_next(c, pe) : 0); /* (snapshots read it) */
   c->p_skip = c->p_cur ? geom(t, c->p_cur) : 0;
   if (pe && FZ_LD(c->count) + FZ_LD(c->s_n) + FZ_LD(c->untimed) == 0) {
-    c->p_cur = 1; /* a path's first call is always probed (weight 1), then 1 in p_every */
+    FZ_ST(c->p_cur, 1); /* a path's first call is always probed (weight 1), then 1 in p_every */
     c->p_skip = 1;
   }
   if (k == FZ_KEY_REDRAW(c->rkey)) {
@@ -156,7 +156,7 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
   uint32_t skip = c->t_skip;
   if (skip > 1) { /* counted, not timed */
     c->t_skip = skip - 1;
-    uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
+    uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
     ne->t0 = tag | FZ_T0_SPECIAL;
     FZ_ADD(c->untimed, 1);
     FZ_ST(t->top, ne);
@@ -174,13 +174,13 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     } else {
       wp = c->p_cur;
       uint32_t pe = FZ_LD(c->p_every);
-      c->p_cur = pe ? p_next(c, pe) : 0;
+      FZ_ST(c->p_cur, pe ? p_next(c, pe) : 0);
       c->p_skip = c->p_cur ? geom(t, c->p_cur) : 0;
     }
   }
   fz_wframe *wf = wframes(t);
   if (FZ_UNLIKELY(!wf) && w > 1) { /* no memory for its weight: counted only */
-    uint64_t tag = FZ_T0_UNTIMED | (++t->seq & (FZ_T0_UNTIMED - 1));
+    uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
     ne->t0 = tag | FZ_T0_SPECIAL;
     FZ_ADD(c->untimed, 1);
     FZ_ST(t->top, ne);

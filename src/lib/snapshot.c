@@ -279,7 +279,8 @@ static double trend_slope(const fz_node *n) {
 }
 
 /* Probes, allocations, FLOPs and sampling of recorder node n, added to model node m. */
-static void add_extras(build *b, fathom_node *m, const fz_node *n) {
+/* all: n's calls as node_stats read them (a live snapshot reads the counters one by one) */
+static void add_extras(build *b, fathom_node *m, const fz_node *n, uint64_t all) {
   fathom_res r;
   memset(&r, 0, sizeof r);
   r.samples = FZ_LD(n->psamples);
@@ -293,7 +294,8 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n) {
   /* the ratio estimate over every call: the probed calls' weighted mean (each weighs the
    * inverse of its probability of being probed) times the exact number of calls */
   uint64_t pw = FZ_LD(n->pweight);
-  double calls = (double)(FZ_LD(n->count) + FZ_LD(n->s_n) + FZ_LD(n->untimed));
+  double calls = (double)all;
+  if (r.samples > all) r.samples = all; /* a live snapshot may read a call half-recorded */
   double k = pw ? calls / (double)pw : 0;
   for (int i = 0; i < FATHOM_RES_N; i++) r.sum[i] = (double)FZ_LD(n->psum[i]) * k;
   fz_res_add(&m->res, &r);
@@ -411,7 +413,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       if (fz_hist_merge(&m->hist, &h)) b->oom = 1;
       fz_hist_free(&h);
       add_metrics(b, m, n);
-      add_extras(b, m, n);
+      add_extras(b, m, n, st.count);
     } else if (mi != FATHOM_NONE) { /* an excluded function's allocations: its caller's */
       fathom_alloc a;
       uint32_t cell = FZ_LD(n->acell);
@@ -651,14 +653,16 @@ static void hist_shift(fathom_hist *h, double shift_ns) {
 }
 
 /* How min, max and the percentiles lose fathom's cost: once the totals are final, each
- * node's average cost per call (its measured estimate less its final total, over its
- * calls) is taken off its extremes and its histogram, so they describe the same calls as
- * the mean. For a sampled node the mean is an estimate that may lie past the timed calls'
- * extremes: min and max then widen to it (they bound the timed calls and the mean). */
-static void shift_extremes(fathom_node *n, double measured_ns) {
+ * node's calibrated cost per call (overhead_ns over its calls, less what reconciliation gave
+ * back) is taken off its extremes and its histogram, so they describe the same calls as the
+ * mean. (What reconciliation took off an estimate is a correction of the estimate, not of
+ * each call: it moves the mean only.) For a sampled node the mean is an estimate that may
+ * lie past the timed calls' extremes: min and max then widen to it (they bound the timed
+ * calls and the mean). */
+static void shift_extremes(fathom_node *n) {
   fathom_stats *st = &n->stats;
   if (!st->count) return;
-  double shift = (measured_ns - (double)st->total_ns) / (double)st->count;
+  double shift = st->overhead_ns / (double)st->count;
   if (shift < 0) shift = 0;
   double mn = (double)st->min_ns - shift, mx = (double)st->max_ns - shift;
   st->min_ns = mn > 0 ? (uint64_t)(mn + 0.5) : 0;
@@ -671,13 +675,8 @@ static void shift_extremes(fathom_node *n, double measured_ns) {
 
 static void finish_nodes(build *b, uint64_t duration_ns) {
   fathom_profile *p = b->p;
-  double *measured = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *measured);
-  if (!measured) { b->oom = 1; return; }
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    measured[i] = (double)p->nodes[i].stats.total_ns + p->nodes[i].stats.overhead_ns;
-  if (reconcile(p, duration_ns)) { free(measured); b->oom = 1; return; }
-  for (uint32_t i = 0; i < p->n_nodes; i++) shift_extremes(&p->nodes[i], measured[i]);
-  free(measured);
+  if (reconcile(p, duration_ns)) { b->oom = 1; return; }
+  for (uint32_t i = 0; i < p->n_nodes; i++) shift_extremes(&p->nodes[i]);
   uint64_t *child_sum = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *child_sum);
   if (!child_sum) { b->oom = 1; return; }
   for (uint32_t i = 0; i < p->n_nodes; i++)

@@ -112,6 +112,8 @@ int jl_meta4(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {
   if (c->version < 4) {   /* zones only cost what schema 3 said; the monitor is the fixed cost */
     m->untimed_cost_ns = m->zone_cost_in_ns = 0;
     m->hook_cost_ns = m->hook_untimed_cost_ns = m->hook_cost_in_ns = 0;
+    m->zone_special_cost_ns = m->zone_special_in_ns = 0;
+    m->hook_special_cost_ns = m->hook_special_in_ns = 0;
     m->n_timed = m->n_zones;   /* corrected from the nodes once they are loaded */
     m->setup_ns = m->build_ns = 0;
     m->fixed_cost_ns = isfinite(m->monitor_cpu_ns) && m->monitor_cpu_ns > 0 ? m->monitor_cpu_ns
@@ -123,6 +125,10 @@ int jl_meta4(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {
   if (!rc) rc = jl_cost(c, o, mp, "hook_cost_ns", &m->hook_cost_ns);
   if (!rc) rc = jl_cost(c, o, mp, "hook_untimed_cost_ns", &m->hook_untimed_cost_ns);
   if (!rc) rc = jl_cost(c, o, mp, "hook_cost_in_ns", &m->hook_cost_in_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "zone_special_cost_ns", &m->zone_special_cost_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "zone_special_in_ns", &m->zone_special_in_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "hook_special_cost_ns", &m->hook_special_cost_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "hook_special_in_ns", &m->hook_special_in_ns);
   if (!rc) rc = jl_m_u64(c, o, mp, "n_timed", &m->n_timed);
   if (!rc && m->n_timed > m->n_zones) {
     jp kp = {mp, "n_timed", 0};
