@@ -51,7 +51,9 @@ static void check_invariants(const fathom_profile *p, const char *what);
 
 #define REL 0.02          /* totals, means, percentiles: within 2 % of the truth */
 #define HIST_RES 0.0078   /* histogram: a bucket's midpoint is within 0.78 % of its values */
-#define Z95 1.96
+/* An estimate passes when the truth is within 3.29 standard errors (99.9 %): each run checks
+ * dozens of figures, and a 95 % interval misses 1 time in 20 by design. */
+#define Z95 3.29
 
 /* ---- clocks, work, random numbers ------------------------------------------------------ */
 
@@ -142,16 +144,31 @@ static void print_stats_line(const char *what, const fathom_stats *st) {
 }
 
 /* got within REL of [lo, hi], or within Z95*se of it. Prints both sides; returns 1 if ok. */
+/* Under a sanitizer every instruction of the program and of fathom is instrumented, unevenly
+ * (ThreadSanitizer: 5-15x, and more on memory traffic): the calibrated costs and the timings
+ * do not describe the program any more, so there the timings are printed, not asserted;
+ * counts, invariants and the sanitizers' own checks still are. The normal build asserts
+ * them. */
+static int timings_asserted(void) {
+  const char *san = getenv("FATHOM_SANITIZE");
+  return !(san && *san);
+}
+
 static int near_truth(const char *what, double got, truth t, double se) {
   double lo = t.lo - fmax(REL * t.lo, Z95 * se), hi = t.hi + fmax(REL * t.hi, Z95 * se);
   int ok = got >= lo && got <= hi;
+  if (!ok && !timings_asserted()) {
+    printf("  note %s: %.1f outside [%.1f, %.1f] (not asserted under a sanitizer)\n", what, got,
+           lo, hi);
+    return 1;
+  }
   double mid = 0.5 * (t.lo + t.hi);
   printf("  %s %-30s fathom %15.1f  truth [%15.1f, %15.1f] (%+7.2f %% of its middle)  se %.1f\n",
          ok ? "ok  " : "FAIL", what, got, t.lo, t.hi, mid > 0 ? 100.0 * (got - mid) / mid : 0.0,
          se);
   if (!ok)
     print_error("%s: fathom %.1f is outside the truth [%.1f, %.1f] widened by max(%.0f %%, "
-                "1.96 se = %.1f): accepted [%.1f, %.1f]\n",
+                "3.29 se = %.1f): accepted [%.1f, %.1f]\n",
                 what, got, t.lo, t.hi, 100 * REL, Z95 * se, lo, hi);
   return ok;
 }
@@ -188,7 +205,8 @@ static int check_pct(const char *what, const fathom_stats *st, int k, const uint
   double tlo = rank_pct(sorted_in, n, qs[k]), thi = rank_pct(sorted_out, n, qs[k]);
   double ilo = st->pct_lo_ns[k] * (1 - HIST_RES), ihi = st->pct_hi_ns[k] * (1 + HIST_RES);
   int in_interval = st->pct_hi_ns[k] > 0 && thi >= ilo && tlo <= ihi;
-  int ok = (got >= tlo * (1 - REL) && got <= thi * (1 + REL)) || in_interval;
+  int ok = (got >= tlo * (1 - REL) && got <= thi * (1 + REL)) || in_interval ||
+           !timings_asserted();
   double mid = 0.5 * (tlo + thi);
   printf("  %s %s p%-4g fathom %12.0f  truth [%12.0f, %12.0f] (%+7.2f %% of its middle)  "
          "interval [%.0f, %.0f]\n", ok ? "ok  " : "FAIL", what, qs[k], got, tlo, thi,
@@ -400,7 +418,7 @@ static void test_latency_mix(void **state) {
     EXPECT_MSG(zt->stats.total_se_ns > 0, "tiny: an estimate (timed %llu of %llu) with se 0\n",
                (unsigned long long)zt->stats.timed, (unsigned long long)zt->stats.count);
     /* an interval too wide to say anything would make the check below empty */
-    EXPECT_MSG(zt->stats.total_se_ns <= 0.1 * (double)zt->stats.total_ns,
+    EXPECT_MSG(!timings_asserted() || zt->stats.total_se_ns <= 0.1 * (double)zt->stats.total_ns,
                "tiny: se %.0f is over 10 %% of the total %llu (timed %llu of %llu)\n",
                zt->stats.total_se_ns, (unsigned long long)zt->stats.total_ns,
                (unsigned long long)zt->stats.timed, (unsigned long long)zt->stats.count);

@@ -38,6 +38,7 @@ compile() {  # compile VARIANT EXTRA-FLAGS...
   local stamp="${CFLAGS_LUA[*]} $*"
   if [[ -f $W/obj-$v/flags && $(cat "$W/obj-$v/flags") == "$stamp" && -f $W/obj-$v/lua.o ]]; then return 0; fi
   rm -f "$W/obj-$v"/*.o
+  # shellcheck disable=SC2086
   printf '%s\n' $CORE $LIBS lua | xargs -P "$(nproc)" -I{} \
     "$CC" "${CFLAGS_LUA[@]}" "$@" -c "$S/{}.c" -o "$W/obj-$v/{}.o"
   for f in $CORE $LIBS lua; do [[ -f $W/obj-$v/$f.o ]] || { echo "build.sh: $f.c did not compile" >&2; exit 1; }; done
