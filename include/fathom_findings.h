@@ -144,8 +144,9 @@ typedef struct fathom_thresholds {
   double imbalance_ratio;   /* imbalance: slowest thread / fastest thread at least (1.5) */
   double gpu_idle_pct;      /* gpu_idle: mean GPU utilization under (30) ... */
   double cpu_busy_pct;      /* ... while the process CPU is above (80; 100 = one core) */
-  double overhead_pct;      /* overhead: fathom's overhead above this; 0 = the session's
-                               budget (meta.overhead_budget_pct) */
+  double overhead_pct;      /* overhead: what the zones cost (meta.overhead_pct, fathom's
+                               fixed costs apart) above this; 0 = the session's budget
+                               (meta.overhead_budget_pct) */
   uint32_t n_components;    /* per-component overrides, seed 001's specialised ones first */
   fathom_component_thresholds components[FATHOM_THRESHOLDS_MAX_COMPONENTS];
 } fathom_thresholds;
@@ -183,8 +184,10 @@ FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, 
                                            size_t errlen);
 /* Live SLA check (seed 002's check_sla): is the `percentile` of zone `zone` in the active
  * session at most target_ms? Fills out if non-NULL (out->zone_name is NULL: the caller has
- * the name). Returns 1 met, 0 missed, FATHOM_E_NOTFOUND (no calls of that zone yet),
- * FATHOM_E_STATE (no session), FATHOM_E_INVAL (bad arguments). */
+ * the name). Returns 1 met, 0 not met (out->met says which: 0 missed, -2 not enough data,
+ * i.e. too few timed calls or the target inside the percentile's 95 % interval),
+ * FATHOM_E_NOTFOUND (no calls of that zone yet), FATHOM_E_STATE (no session),
+ * FATHOM_E_INVAL (bad arguments). */
 FATHOM_EXTERN int fathom_check_sla(const char *zone, double percentile, double target_ms,
                                    fathom_sla_result *out);
 /* The bottlenecks of the active session now (seed 001's get_bottlenecks_summary): a live
