@@ -385,10 +385,25 @@ __attribute__((always_inline)) static inline fathom_zone push_untimed(fz_thread 
   return (fathom_zone){tag};
 }
 
+/* Every call of c timed, its event recorded (FZ_KEY_TL): pushed like the plain path with the
+ * entry flagged special (weight 1), so that the end records the event. */
+static fathom_zone push_tl(fz_thread *t, fz_entry *e, fz_node *c) {
+  fz_wframe *wf = fz_wframes(t);
+  if (FZ_UNLIKELY(!wf)) return fz_begin_special(t, e, c);
+  e++;
+  e->node = c;
+  wf[e - t->stack] = (fz_wframe){1, 0};
+  FZ_ST(t->top, e);
+  uint64_t t0 = fz_counter();
+  e->t0 = t0 | FZ_T0_SPECIAL;
+  return (fathom_zone){t0};
+}
+
 /* Begin on node c found for site s above e: plain, counted-only, or the special path. */
 static fathom_zone begin_on(fz_thread *t, fz_entry *e, fz_node *c, fathom_site *s) {
   const void *k = FZ_LD(c->key);
   if (k == s) return push(t, e, c);
+  if (k == FZ_KEY_TL(s)) return push_tl(t, e, c);
   uint32_t skip = c->t_skip;
   if (k == FZ_KEY_SPECIAL(s) && skip > 1) {
     c->t_skip = skip - 1;
@@ -438,6 +453,7 @@ static __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *
     c->t_skip = skip - 1;
     return push_untimed(t, e, c);
   }
+  if (FZ_LD(c->key) == FZ_KEY_TL(s)) return push_tl(t, e, c);
   fz_node *p = e->node;
   fz_dslot *ds = dslot(t, p, s);
   if (ds->parent == p && ds->key == s && t->gen == FZ_LD(fz_rec_gen) && e < t->last) {
@@ -462,6 +478,7 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
       c->t_skip = skip - 1;
       return push_untimed(t, e, c);
     }
+    if (k == FZ_KEY_TL(s)) return push_tl(t, e, c);
     return begin_miss(t, e, s);
   }
   return push(t, e, c);
@@ -538,8 +555,23 @@ static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
  * call, misuse. */
 static __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
   fz_entry *e = t->top;
-  if (e->t0 == (tag | FZ_T0_SPECIAL) && (tag & FZ_T0_UNTIMED) && t != &fz_nil_thread) {
-    FZ_ST(t->top, e - 1); /* counted at its begin; nothing else to record */
+  if (e->t0 == (tag | FZ_T0_SPECIAL) && tag && t != &fz_nil_thread) {
+    if (tag & FZ_T0_UNTIMED) {
+      FZ_ST(t->top, e - 1); /* counted at its begin; nothing else to record */
+      return 0;
+    }
+    uint64_t t1 = fz_ticks(); /* the top entry, timed: the clock first */
+    fz_wframe *wf = t->wstack;
+    uint32_t idx = (uint32_t)(e - t->stack);
+    if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring) { /* a timeline call (FZ_KEY_TL) */
+      fz_node *n = e->node;
+      uint64_t t0 = tag;
+      FZ_ST(t->top, e - 1);
+      node_add(t, n, t1 - t0);
+      fz_ring_push(t->ring, t0, t1, n->site_id, idx);
+      return 0;
+    }
+    fz_close_special(t, e, t1);
     return 0;
   }
   return zone_end_tag(tag, fz_ticks(), NULL);
@@ -778,16 +810,18 @@ static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
     push(t, e, c);
     return;
   }
+  if (k == FZ_KEY_TL(fn)) {
+    push_tl(t, e, c);
+    return;
+  }
   fz_begin_special(t, e, c);
 }
 
 /* The parent's cached child is not a plain node of fn (see begin_miss). */
 static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
   fz_node *c = e->node->cache;
-  uint32_t skip = c->t_skip;
-  if (FZ_LIKELY(FZ_LD(c->key) == FZ_KEY_SPECIAL(fn)) && skip > 1) {
-    c->t_skip = skip - 1;
-    push_untimed(t, e, c);
+  if (FZ_LD(c->key) == FZ_KEY_TL(fn)) {
+    push_tl(t, e, c);
     return;
   }
   if (FZ_LD(c->key) == FZ_KEY_SPECIAL(fn) || FZ_LD(c->key) == FZ_KEY_REDRAW(fn)) {

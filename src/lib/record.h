@@ -68,6 +68,9 @@ typedef struct fz_mrec {       /* custom metric stats on one node */
 #define FZ_KEY_SPECIAL(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 63)))
 #define FZ_KEY_REDRAW(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)3 << 62)))
 #define FZ_KEY_DEAD(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 62)))
+/* FZ_KEY_TL: every call timed, with a timeline event (the timeline is on, nothing sampled):
+ * the miss branch pushes like the plain path and the special end records the event. */
+#define FZ_KEY_TL(k) ((const void *)((uintptr_t)(k) ^ ((uintptr_t)1 << 61)))
 #define FZ_NIL_KEY ((const void *)(uintptr_t)1)   /* the nil node's: equals no key */
 
 /* How the histogram is stored: a duration of d ticks has top bit m = bsr(d | 64) (6..63),
@@ -111,7 +114,6 @@ struct fz_node {
   uint64_t untimed;            /* calls counted but not timed */
   uint64_t ext;                /* of the weight-1 timed calls, durations given to
                                   fathom_zone_record (no zone work inside them) */
-  uint64_t sp1;                /* of the weight-1 timed calls, those of the special path */
   uint32_t t_every, p_every;   /* governor: mean interval between timed calls (<= 1: every
                                   call), between probed timed calls (0: no probes;
                                   FZ_P_AUTO: not decided yet, the owner's rule) */
@@ -179,7 +181,9 @@ typedef struct fz_pframe {     /* a probed call's probe values at begin */
   uint32_t mask;
   fz_pval v;
 } fz_pframe;
-struct fz_wframe;              /* a special call's weights (record_probe.c) */
+typedef struct fz_wframe {     /* a special call's weights, one per stack entry */
+  uint32_t w, wp;              /* timing weight; probe weight (0: not probed) */
+} fz_wframe;
 
 typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
 typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
@@ -203,7 +207,7 @@ typedef struct fz_thread {
   int probe_state;             /* 0 not tried, 1 open, -1 could not open */
   int probe_level;             /* level the probes were opened for */
   fz_pframe *pstack;           /* one frame per stack entry, allocated on first probe */
-  struct fz_wframe *wstack;    /* one per stack entry, allocated on first special call */
+  fz_wframe *wstack;           /* one per stack entry, allocated on first special call */
   uint64_t rng;                /* xorshift state of the sampling countdowns */
   uint64_t seq;                /* untimed entries' tags: starts at FZ_T0_UNTIMED and counts
                                   up (bit 63 would be reached after 2^62 calls) */
@@ -260,6 +264,7 @@ typedef struct fz_global {
   double probe_cost_ns;        /* a probed call's probes (begin + end) */
   uint64_t setup_ns;           /* session begin, calibrations included */
   int plain_ok;                /* nodes may take the plain path: counter clock, no timeline */
+  int timeline_ok;             /* ... or the timeline's lean path: counter clock, timeline */
   uint64_t start_mono_ns;      /* CLOCK_MONOTONIC at session start (or last reset) */
   int monitor_sampling;        /* the background monitor samples (not only the governor) */
   uint64_t ended_duration_ns;  /* for session_info after end */
@@ -384,6 +389,8 @@ void fz_node_sampling_init(fz_node *n);
 /* Begins a zone on node c (whose key is not its real key) above entry e, the caller having
  * checked that the thread records this session and e < t->last. */
 fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c);
+/* The thread's weight frames (allocated on first use), or NULL without memory. */
+fz_wframe *fz_wframes(fz_thread *t);
 /* Closes special top entry e at t1 (ticks; ignored for an untimed entry). Returns the
  * duration in ns (0 for an untimed entry). */
 uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1);

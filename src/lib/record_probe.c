@@ -30,11 +30,6 @@
 #define SPLIT_MIN_CPU_NS 100000000ull /* user/system split shown from 100 ms of probed CPU */
 #define P_MAX 65536u                  /* at most 1 probed call in this many timed ones */
 
-/* The weights of a special call: one per stack entry, allocated on the thread's first
- * special call. */
-typedef struct fz_wframe {
-  uint32_t w, wp;              /* timing weight; probe weight (0: not probed) */
-} fz_wframe;
 
 static uint64_t rng_next(fz_thread *t) {
   uint64_t x = t->rng; /* xorshift64* */
@@ -56,8 +51,9 @@ static uint32_t geom(fz_thread *t, uint32_t n) {
 
 const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
   if (!live || (n->flags & FZ_NODE_MUTED)) return FZ_KEY_DEAD(n->rkey);
-  int special = !fz_g.plain_ok || FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1;
-  if (!special) return n->rkey;
+  int sampled = FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1;
+  if (!sampled && fz_g.plain_ok) return n->rkey;
+  if (!sampled && fz_g.timeline_ok) return FZ_KEY_TL(n->rkey); /* every call, with events */
   return redraw ? FZ_KEY_REDRAW(n->rkey) : FZ_KEY_SPECIAL(n->rkey);
 }
 
@@ -81,8 +77,7 @@ void fz_probe_thread_release(fz_thread *t) {
   t->probe_state = 0;
 }
 
-/* The thread's weight frames, or NULL when they cannot be allocated. */
-static fz_wframe *wframes(fz_thread *t) {
+fz_wframe *fz_wframes(fz_thread *t) {
   if (FZ_UNLIKELY(!t->wstack)) {
     int saved = errno;
     fz_alloc_pause();
@@ -178,7 +173,7 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
       c->p_skip = c->p_cur ? geom(t, c->p_cur) : 0;
     }
   }
-  fz_wframe *wf = wframes(t);
+  fz_wframe *wf = fz_wframes(t);
   if (FZ_UNLIKELY(!wf) && w > 1) { /* no memory for its weight: counted only */
     uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
     ne->t0 = tag | FZ_T0_SPECIAL;
@@ -300,10 +295,9 @@ uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
     if (n->acell)
       trend_add(t, n, n->count + n->s_n + n->untimed + 1, fz_alloc_cell_live(n->acell));
   }
-  if (w == 1) {
+  if (w == 1)
     fz_node_record_cold(t, n, d);
-    FZ_ADD(n->sp1, 1);
-  } else
+  else
     fz_node_record_weighted(t, n, d, w);
   if (t->ring) fz_ring_push(t->ring, t0, t1, n->site_id, idx);
   FZ_ST(t->top, e - 1);

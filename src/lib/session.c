@@ -202,6 +202,7 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
   /* the plain path reads the counter and pushes no timeline events */
   fz_g.plain_ok = FZ_LD(fz_clk.use_counter) && !c.timeline;
+  fz_g.timeline_ok = FZ_LD(fz_clk.use_counter) && c.timeline;
   /* the config's strings are the caller's: keep copies for the session's life */
   free(owned_out);
   free(owned_trace);

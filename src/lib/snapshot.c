@@ -127,9 +127,11 @@ static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
  * counted-only and probed call of n (calibrated costs, per kind), ns. */
 static double own_cost(const fz_node *n) {
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
-  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1);
-  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0),
-         special = (double)(sp1 + FZ_LD(n->s_n)), un = (double)FZ_LD(n->untimed);
+  /* calls timed with weight 1 (every call of the path timed, with or without its events or
+   * probes) cost a timed call; those of a sampled path are rare, so their code runs cold */
+  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext);
+  double plain = (double)(c >= ext ? c - ext : 0), special = (double)FZ_LD(n->s_n),
+         un = (double)FZ_LD(n->untimed);
   return plain * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
          special * (fn ? fz_g.hook_sp_ns : fz_g.zone_sp_ns) +
          un * (fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns) +
@@ -213,8 +215,8 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
   /* fathom's own cost inside the calls: the part of each call's own zone work between its
    * counter reads, and every nested zone call */
-  uint64_t ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1); /* recorded durations: no zone work */
-  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0), special = (double)(sp1 + m_calls);
+  uint64_t ext = FZ_LD(n->ext); /* recorded durations: no zone work inside them */
+  double plain = (double)(c >= ext ? c - ext : 0), special = (double)m_calls;
   double removed = plain * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
                    special * (fn ? fz_g.hook_sp_in_ns : fz_g.zone_sp_in_ns) + n->b_inner;
   if (m_calls == 0) { /* every call timed with weight 1: the exact integer total */
