@@ -40,15 +40,20 @@
 #                           is a share of the profiled run's CPU time, not a slowdown, which
 #                           matters once the overhead is large
 #   selftime_top10_max_rel_err, selftime_top10_median_rel_err  self time per function:
-#                           `perf record -e cpu-clock:u --call-graph dwarf` on the empty-hooks
+#                           `perf record -e cpu-clock:u --call-graph dwarf` (falls back to -e
+#                           cpu-clock where :u is refused; the line says which) on the empty-hooks
 #                           build against the profile of a fathom run. perf samples are
 #                           attributed as fathom attributes time (bench/lua/perf_self.awk:
 #                           inlined functions are functions, time in libc goes to the calling
 #                           function, the hooks are left out); both sides are normalised over
 #                           the functions found in both; for perf's top 10, |fathom share -
 #                           perf share| / perf share (goal: every one <= 0.25). A table of
-#                           the ten follows as "#" lines; selftime_top10_sym_*: the same
-#                           against plain `perf report --sort symbol` shares, for comparison.
+#                           the ten follows as "#" lines. For information: _nogov_ the same
+#                           with a profile taken with the governor off (every call timed);
+#                           _sym_ against plain `perf report --sort symbol` shares; _vs_plain_
+#                           against perf on the plain build (no instrumentation calls inside
+#                           small functions, but other inlining and tail calls).
+#   lua_profiled_over_plain_ratio  the profiled run against the plain build, for information
 #   Self-checks: every build prints the same checksum; the profile holds every call that
 #   counting hooks (count_hooks.c, same objects) counted, to 1e-5 (string interning calls
 #   vary between builds with addresses); FATHOM_OUT writes a profile with the documented
@@ -56,6 +61,8 @@
 #   figures use a link that pulls fathom's session code in by hand.
 # Reported against measured overhead on small zones (section tiny) and the demo pipeline
 # (section pipeline, with basic_overhead_pct):
+#   tiny_overhead_pct       tiny_zones.c: zones around ~30 ns of work, with fathom (default
+#                           configuration) against compiled out: median measured slowdown
 #   overhead_reported_over_measured_tiny  tiny_zones.c: zones around ~30 ns of work, with
 #                           fathom (default configuration: BASIC, governor on) and compiled
 #                           out (FATHOM_DISABLE), interleaved pairs: median overhead_pct over

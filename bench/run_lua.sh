@@ -127,24 +127,30 @@ lua_section() {
     echo "BENCH-SKIP selftime_top10_max_rel_err selftime_top10_median_rel_err: perf record -e cpu-clock --call-graph dwarf does not work here (perf_event_paranoid $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"
     return 0
   fi
-  ( exec -a lua perf record -q -e "$ev" -F "$LUA_PERF_FREQ" --call-graph dwarf,2048 -o "$LT/perf.data" -- "$L/lua-empty" "$LW" "$LUA_SCALE" ) >"$LT/perf.out" 2>"$LT/perf.err"
-  if [[ $(cat "$LT/perf.out") != "$want_sum" ]]; then
-    echo "BENCH-FAIL selftime_top10_max_rel_err: the empty-hooks build under perf printed '$(cat "$LT/perf.out")'"; fail=1; return 0
-  fi
-  perf script -i "$LT/perf.data" -F ip,sym,dso 2>/dev/null | awk -v bin=lua-empty -f "$HERE/lua/perf_self.awk" >"$LT/perf_self.txt"
-  rm -f "$LT/perf.data"
+  # perf_attrib VARIANT: perf on lua-VARIANT, its samples attributed (perf_self.awk) into
+  # $LT/perf_VARIANT.txt; returns 1 (and says why) when that did not work
+  perf_attrib() {
+    ( exec -a lua perf record -q -e "$ev" -F "$LUA_PERF_FREQ" --call-graph dwarf,2048 -o "$LT/perf.data" -- "$L/lua-$1" "$LW" "$LUA_SCALE" ) >"$LT/perf.out" 2>"$LT/perf.err"
+    if [[ $(cat "$LT/perf.out") != "$want_sum" ]]; then
+      echo "BENCH-FAIL selftime_top10_max_rel_err: lua-$1 under perf printed '$(cat "$LT/perf.out")' $(tail -1 "$LT/perf.err")"; fail=1; return 1
+    fi
+    perf script -i "$LT/perf.data" -F ip,sym,dso 2>/dev/null | awk -v bin="lua-$1" -f "$HERE/lua/perf_self.awk" >"$LT/perf_$1.txt"
+    rm -f "$LT/perf.data"
+    local n; n=$(awk '$1 == "T" {print $6}' "$LT/perf_$1.txt")
+    if [[ -z $n || $n -lt 1000 ]]; then
+      echo "BENCH-FAIL selftime_top10_max_rel_err: perf recorded ${n:-no} samples of lua-$1"; fail=1; return 1
+    fi
+  }
+  perf_attrib empty || return 0
   local tl res all per_round=""
-  tl=$(awk '$1 == "T"' "$LT/perf_self.txt")
+  tl=$(awk '$1 == "T"' "$LT/perf_empty.txt")
   all=$(awk '{print $6}' <<<"$tl")
-  if [[ -z $all || $all -lt 1000 ]]; then
-    echo "BENCH-FAIL selftime_top10_max_rel_err: perf recorded ${all:-no} samples"; fail=1; return 0
-  fi
   echo "# selftime: perf record -e $ev -F $LUA_PERF_FREQ --call-graph dwarf,2048 on lua-empty: $all samples; $(awk '{printf "%.1f %% in the empty hooks (left out), %.1f %% in libc and the like (given to the calling function), %.1f %% with no frame of the program (left out)", 100 * $3 / $6, 100 * $4 / $6, 100 * $5 / $6}' <<<"$tl")"
   for r in $(seq 1 "$LUA_ROUNDS"); do
-    res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$LT/prof-$r.txt" "$LT/perf_self.txt" | awk '$1 == "R" {print $2}')
+    res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$LT/prof-$r.txt" "$LT/perf_empty.txt" | awk '$1 == "R" {print $2}')
     per_round+=" $res"
   done
-  res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$p1" "$LT/perf_self.txt")
+  res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$p1" "$LT/perf_empty.txt")
   read -r _ v med _ pc fc _ <<<"$(grep '^R' <<<"$res")"
   if [[ $v == nan ]]; then echo "BENCH-FAIL selftime_top10_max_rel_err: no function in both profiles"; fail=1; return 0; fi
   echo "# selftime: fathom's profile of round 1 (BASIC, governor on) against perf; normalised over the functions in both ($(awk -v a="$pc" -v b="$fc" 'BEGIN{printf "%.1f %% of perf'"'"'s attributed samples, %.1f %% of fathom'"'"'s self time", 100 * a, 100 * b}'))"
@@ -153,10 +159,32 @@ lua_section() {
   echo "BENCH selftime_top10_median_rel_err $med ratio"
   awk -v v="$v" 'BEGIN{exit !(v <= 0.25)}' || echo "# goal missed: selftime_top10_max_rel_err = $v (goal: every one <= 0.25)"
   echo "# selftime: max rel err with the profile of each round:$per_round"
-  res=$(awk -v mode=L -f "$HERE/lua/selftime.awk" "$p1" "$LT/perf_self.txt")
+  # a profile with every call timed (governor off): sampling apart from the cost correction
+  if lua_run "$LT/nogov.out" "$LF" "FATHOM_OUT=$LT/nogov.json" FATHOM_GOVERNOR=0 &&
+     "$B/bench_profile_query" "$LT/nogov.json" >"$LT/nogov.txt" 2>/dev/null; then
+    res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$LT/nogov.txt" "$LT/perf_empty.txt")
+    read -r _ v med _ <<<"$(grep '^R' <<<"$res")"
+    echo "BENCH selftime_top10_nogov_max_rel_err $v ratio"
+    echo "BENCH selftime_top10_nogov_median_rel_err $med ratio"
+    echo "# selftime_top10_nogov_*: the same with a profile taken with the governor off (every call timed, $(printf '%.1f' "$LUA_T") s, overhead_pct $(mval "$LT/nogov.txt" overhead_pct)):"
+    grep '^#' <<<"$res"
+  else
+    echo "BENCH-FAIL selftime_top10_nogov_max_rel_err: the run with FATHOM_GOVERNOR=0 failed"; fail=1
+  fi
+  res=$(awk -v mode=L -f "$HERE/lua/selftime.awk" "$p1" "$LT/perf_empty.txt")
   read -r _ v med _ <<<"$(grep '^R' <<<"$res")"
   echo "BENCH selftime_top10_sym_max_rel_err $v ratio"
   echo "BENCH selftime_top10_sym_median_rel_err $med ratio"
   echo "# selftime_top10_sym_*: against perf's shares by the sample's own symbol (perf report --sort symbol: inlined functions in their callers, libc apart), for comparison"
+  # the same attribution on the plain build: no instrumentation's calls inside small
+  # functions (which perf counts in their self time on the empty-hooks build), but other
+  # inlining and tail calls (a function ending in a call to libc is not on the stack)
+  perf_attrib plain || return 0
+  res=$(awk -v mode=S -f "$HERE/lua/selftime.awk" "$p1" "$LT/perf_plain.txt")
+  read -r _ v med _ <<<"$(grep '^R' <<<"$res")"
+  echo "BENCH selftime_top10_vs_plain_max_rel_err $v ratio"
+  echo "BENCH selftime_top10_vs_plain_median_rel_err $med ratio"
+  echo "# selftime_top10_vs_plain_*: the same against perf on the plain build (for information: other inlining, tail calls):"
+  grep '^#' <<<"$res"
 }
 lua_section

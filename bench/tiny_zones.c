@@ -3,7 +3,8 @@
  * (tiny_off: FATHOM_DISABLE). bench/run.sh interleaves the two and compares fathom's own
  * estimate of what the zones cost (meta.overhead_pct) with the measured slowdown
  * (overhead_reported_over_measured_tiny). Prints "wall_ns zones checksum overhead_pct
- * overhead_ns cpu_time_ns n_timed" (zones, overhead figures 0 without fathom).
+ * overhead_ns cpu_time_ns n_timed untimed_cost_ns zone_cost_ns" (zones and fathom's figures
+ * 0 without fathom).
  * Usage: tiny_on|tiny_off ZONES WORK_STEPS */
 #include <fathom.h>
 #include <stdint.h>
@@ -46,7 +47,7 @@ int main(int argc, char **argv) {
   uint64_t sum = run(n, steps);
   uint64_t t1 = now_ns();
   unsigned long long zones = 0, timed = 0;
-  double pct = 0, ons = 0, cpu = 0;
+  double pct = 0, ons = 0, cpu = 0, untimed = 0, zcost = 0;
 #ifndef FATHOM_DISABLE
   fathom_profile *p = NULL;
   fathom_session_end(&p);
@@ -57,10 +58,12 @@ int main(int argc, char **argv) {
   pct = p->meta.overhead_pct;
   ons = p->meta.overhead_ns;
   cpu = p->meta.cpu_time_ns;
+  untimed = p->meta.untimed_cost_ns;
+  zcost = p->meta.zone_cost_ns;
   if (getenv("TINY_REPORT")) fathom_profile_write(p, FATHOM_FORMAT_TEXT, stderr, 0);
   fathom_profile_free(p);
 #endif
-  printf("%llu %llu %llu %.6f %.0f %.0f %llu\n", (unsigned long long)(t1 - t0), zones,
-         (unsigned long long)sum, pct, ons, cpu, timed);
+  printf("%llu %llu %llu %.6f %.0f %.0f %llu %.3f %.3f\n", (unsigned long long)(t1 - t0), zones,
+         (unsigned long long)sum, pct, ons, cpu, timed, untimed, zcost);
   return 0;
 }

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# build.sh BUILD_DIR: builds the Lua 5.4 interpreter from Debian's source package three ways,
-# with the same flags, under BUILD_DIR/bench-lua (never in the source tree):
+# build.sh BUILD_DIR: builds the Lua 5.4 interpreter from Debian's source package (fetched
+# with ../shared/tools/debsrc, or $DEBSRC) with the same flags in every variant, under
+# BUILD_DIR/bench-lua (never in the source tree), for bench/run_lua.sh:
 #   lua-plain   no instrumentation
 #   lua-empty   -finstrument-functions, linked with bench/empty_hooks.c (hooks doing nothing)
 #   lua-fathom  the same objects as lua-empty, linked with BUILD_DIR/libfathom.a as documented
 #               (objects, then libfathom.a -lpthread -ldl -lm)
 #   lua-count   the same objects with hooks that count calls (bench/count_hooks.c): the
 #               number of calls the fathom build's profile must hold
-# lua-empty, lua-fathom and lua-count share their object files: only the hooks differ. Sources and objects
-# are kept between runs; lua-fathom is relinked every time (libfathom.a may have changed).
-# Prints the directory holding the three binaries; exit 3 when the sources cannot be had.
+#   lua-fathom-u  lua-fathom with fathom's session code pulled in by hand (see below)
+# lua-empty, lua-fathom and lua-count share their object files: only the hooks differ.
+# Sources and objects are kept between runs; the binaries are relinked every time (libfathom.a
+# may have changed). Prints the directory holding the binaries; exit 3 when the sources
+# cannot be had.
 set -eu
 B=$(cd "${1:?usage: build.sh BUILD_DIR}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
