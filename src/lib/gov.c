@@ -1,5 +1,5 @@
 /* gov.c: the overhead governor. Every tick (the monitor thread calls it every 10 ms during a
- * session's first second, then every 100 ms) it decides again, for every call path, which
+ * session's first 200 ms, then every 100 ms) it decides again, for every call path, which
  * share of its calls is timed and which share of its timed calls is probed, so that what
  * the zones cost stays within the level's budget of the program's CPU time
  * (max_overhead_percent). Only the zones' own cost counts: fathom's fixed costs (session
@@ -31,7 +31,7 @@
 
 #define TICK_NS 100000000ull      /* the steady tick */
 #define EARLY_TICK_NS 10000000ull /* during the first EARLY_NS of a session */
-#define EARLY_NS 1000000000ull
+#define EARLY_NS 200000000ull
 #define MAX_ACTIONS 1024
 #define MAX_T_EVERY (1u << 10) /* timing 1 call in 1024 costs a few % of counting them */
 #define MAX_P_EVERY (1u << 16)
@@ -100,7 +100,9 @@ static cand *gather(size_t *n_out, double dt_s, double *cost) {
   int probes = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (FZ_LD(t->gen) != g || t->hidden) continue;
-    for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x)) {
+    uint64_t nn = FZ_LDA(t->n_nodes);
+    for (uint64_t i = 0; i < nn; i++) {
+      fz_node *x = fz_node_at(t, i);
       if (x->flags & FZ_NODE_MUTED) continue;
       uint64_t timed = FZ_LD(x->count) + FZ_LD(x->s_n), un = FZ_LD(x->untimed),
                pr = FZ_LD(x->psamples);

@@ -15,7 +15,7 @@
 
 /* 1 while the active session wants governor ticks. */
 int fz_gov_wanted(void);
-/* The interval until the next tick: 10 ms during the session's first second (so that a
+/* The interval until the next tick: 10 ms during the session's first 200 ms (so that a
  * storm of zones is thinned before it costs much), 100 ms after. */
 uint64_t fz_gov_tick_ns(uint64_t now_ns);
 /* One governor step at now_ns (CLOCK_MONOTONIC). */

@@ -24,7 +24,8 @@ FATHOM_EXTERN uint32_t fathom_recording_;
  * session records (a function entered before the end or a pause exits after it). */
 uint32_t fz_hooks_armed;
 
-fz_node fz_nil_node = {.key = FZ_NIL_KEY, .cache = &fz_nil_node, .min = UINT64_MAX, .rkey = FZ_NIL_KEY};
+fz_node fz_nil_node = {.key = FZ_NIL_KEY, .cache = &fz_nil_node, .cache2 = &fz_nil_node,
+                       .min = UINT64_MAX, .rkey = FZ_NIL_KEY};
 static fz_entry nil_entry = {&fz_nil_node, FZ_T0_NONE};
 fz_thread fz_nil_thread = {.top = &nil_entry, .last = &nil_entry, .stack = &nil_entry};
 
@@ -36,6 +37,11 @@ __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec"))) = &fz_nil_
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static uint64_t misuse_global;   /* misuse with no thread state to charge it to */
+
+/* Pulls session.c (the FATHOM=1 / FATHOM_OUT auto-start) into every static link that uses
+ * the zones or the hooks. */
+extern const char fz_session_anchor;
+__attribute__((used)) static const char *const session_anchor = &fz_session_anchor;
 
 #define COLD __attribute__((cold, noinline))
 #define CHUNK_BYTES ((size_t)256 * 1024)
@@ -82,6 +88,7 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
   n->key = key;
   n->rkey = key;
   n->cache = &fz_nil_node;
+  n->cache2 = &fz_nil_node;
   n->site = site;
   n->parent = parent;
   n->min = UINT64_MAX;
@@ -97,7 +104,7 @@ static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *k
 /* A parent at the depth cap keeps an empty cache, so the hot path's key compare fails there
  * and the slow path counts the dropped zone: no depth test on the hot path. */
 static inline void cache_set(fz_node *parent, fz_node *c) {
-  if (parent->depth < fz_g.cfg.max_depth) parent->cache = c;
+  if (parent->depth < fz_g.cfg.max_depth) fz_cache_to(parent, c);
 }
 
 /* How it works: the parent's one-entry cache (last child begun) serves a parent with one
@@ -126,7 +133,7 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
                             uint32_t flags) {
   fz_node *found = child_find(t, parent, key);
   if (found) return found;
-  if (t->n_nodes >= fz_g.cfg.max_nodes_per_thread) {
+  if (t->n_nodes >= fz_g.cfg.max_nodes_per_thread || !t->ndir) {
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return NULL;
   }
@@ -143,9 +150,22 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
     n->key = FZ_KEY_DEAD(key);
   else
     fz_node_sampling_init(n);
+  uint64_t idx = t->n_nodes;
+  fz_node **blk = t->ndir[idx / FZ_NDIR_BLOCK];
+  if (!blk) {
+    saved = errno;
+    blk = fz_chunk_alloc(t, FZ_NDIR_BLOCK * sizeof *blk);
+    errno = saved;
+    if (!blk) {
+      FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+      return NULL;
+    }
+    FZ_STR(t->ndir[idx / FZ_NDIR_BLOCK], blk);
+  }
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);
-  FZ_ST(t->n_nodes, t->n_nodes + 1);
+  FZ_STR(blk[idx % FZ_NDIR_BLOCK], n);
+  FZ_STR(t->n_nodes, idx + 1);
   /* A pause, end or reset that walked the tree before the node was linked could not set
    * its key: whichever of the two runs second sees the other (both fenced). */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -172,7 +192,7 @@ COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
   }
   memset(b, 0, bytes);
   uintptr_t hb = (uintptr_t)b - (m > 6 ? FZ_HIST_SUB * sizeof(uint64_t) : 0);
-  FZ_STR(n->hb[m], hb);
+  FZ_STR(FZ_HB(n, m), hb);
   FZ_ST(t->n_blocks, t->n_blocks + blocks);
   return hb;
 }
@@ -180,7 +200,7 @@ COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
 COLD void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w) {
   uint32_t bk = fz_hist_bucket_of(d); /* clamps durations past the last bucket into it */
   uint32_t sh = bk < 2 * FZ_HIST_SUB ? 0 : bk / FZ_HIST_SUB - 1;
-  uintptr_t hb = n->hb[sh + 6];
+  uintptr_t hb = FZ_HB(n, sh + 6);
   if (!hb && !(hb = fz_block_alloc(t, n, sh + 6))) return;
   uint64_t *slot = (uint64_t *)(hb + 8 * (bk - FZ_HIST_SUB * sh));
   FZ_ST(*slot, *slot + w);
@@ -188,14 +208,8 @@ COLD void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w) {
 
 /* Count, total, min, max and the sum of squares of one timed call of d ticks, weight 1, in
  * place (owner thread), then its histogram slot. */
-__attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node *n, uint64_t d) {
-  FZ_ADD(n->count, 1);
-  FZ_ADD(n->total, d);
-  if (d < n->min) FZ_ST(n->min, d);
-  if (d > n->max) FZ_ST(n->max, d);
-  unsigned m = 63u - (unsigned)__builtin_clzll(d | 64); /* the histogram slot (record.h) */
-  uintptr_t hb = n->hb[m];
-  uint64_t q = (d << 6) >> m;
+/* The sum of squares (node_add's last step, and its cold path's). */
+__attribute__((always_inline)) static inline void sq_add(fz_node *n, uint64_t d) {
 #ifdef FZ_TSAN
   unsigned __int128 sq = fz_node_sq(n) + (unsigned __int128)d * d;
   uint64_t *h = (uint64_t *)&n->sq;
@@ -204,10 +218,28 @@ __attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node
 #else
   n->sq += (unsigned __int128)d * d;
 #endif
-  if (FZ_LIKELY(hb != 0))
-    FZ_ADD(*(uint64_t *)(hb + 8 * q), 1);
-  else
-    fz_hist_add_cold(t, n, d, 1); /* last: a tail call, so the fast path needs no frame */
+}
+
+/* node_add when the histogram block is missing: allocates it (a tail call from the hot path,
+ * so that path needs no stack frame). */
+static COLD void node_add_cold(fz_thread *t, fz_node *n, uint64_t d) {
+  sq_add(n, d);
+  fz_hist_add_cold(t, n, d, 1);
+}
+
+__attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node *n, uint64_t d) {
+  FZ_ADD(n->count, 1);
+  FZ_ADD(n->total, d);
+  if (d < n->min) FZ_ST(n->min, d);
+  if (d > n->max) FZ_ST(n->max, d);
+  unsigned m = 63u - (unsigned)__builtin_clzll(d | 64); /* the histogram slot (record.h) */
+  uintptr_t hb = FZ_HB(n, m);
+  if (FZ_UNLIKELY(hb == 0)) {
+    node_add_cold(t, n, d);
+    return;
+  }
+  FZ_ADD(*(uint64_t *)(hb + 8 * ((d << 6) >> m)), 1);
+  sq_add(n, d);
 }
 
 COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) { node_add(t, n, d); }
@@ -244,6 +276,10 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
   t->stack[0].node = &t->root;
   t->stack[0].t0 = FZ_T0_NONE;
   t->n_nodes = t->n_blocks = 0;
+  /* the node directory: one pointer per block the cap allows (freed with the chunks) */
+  size_t nb = fz_g.cfg.max_nodes_per_thread / FZ_NDIR_BLOCK + 1;
+  t->ndir = fz_chunk_alloc(t, nb * sizeof *t->ndir);
+  if (t->ndir) memset(t->ndir, 0, nb * sizeof *t->ndir);
   t->dropped_zones = t->dropped_hist = t->misuse = 0;
   FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1) +
                       (t->ring ? (t->ring->mask + 1) * sizeof(fz_tev) : 0));
@@ -458,7 +494,7 @@ static __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *
   fz_dslot *ds = dslot(t, p, s);
   if (ds->parent == p && ds->key == s && t->gen == FZ_LD(fz_rec_gen) && e < t->last) {
     c = ds->child;
-    p->cache = c;
+    fz_cache_to(p, c);
     return begin_on(t, e, c, s);
   }
   if (FZ_LD(c->key) == FZ_KEY_SPECIAL(s) || FZ_LD(c->key) == FZ_KEY_REDRAW(s))
@@ -479,6 +515,12 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
       return push_untimed(t, e, c);
     }
     if (k == FZ_KEY_TL(s)) return push_tl(t, e, c);
+    fz_node *c2 = e->node->cache2; /* callers alternating between two zones */
+    if (FZ_LD(c2->key) == s) {
+      e->node->cache2 = c;
+      e->node->cache = c2;
+      return push(t, e, c2);
+    }
     return begin_miss(t, e, s);
   }
   return push(t, e, c);
@@ -824,6 +866,31 @@ static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, 
     push_tl(t, e, c);
     return;
   }
+  /* a caller calling several functions in turn: the thread's (parent, key) cache has the
+   * callee; plain or counted-only, it is handled here (a cached child is never muted and
+   * never past the depth cap) */
+  fz_node *p = e->node;
+  fz_dslot *ds = dslot(t, p, fn);
+  if (ds->parent == p && ds->key == fn && t->gen == FZ_LD(fz_rec_gen) && e < t->last &&
+      !t->cyg_overflow) {
+    c = ds->child;
+    fz_cache_to(p, c);
+    const void *k = FZ_LD(c->key);
+    if (k == fn) {
+      push(t, e, c);
+      return;
+    }
+    uint32_t skip = c->t_skip;
+    if (k == FZ_KEY_SPECIAL(fn) && skip > 1) {
+      c->t_skip = skip - 1;
+      e++;
+      e->node = c;
+      e->t0 = FZ_T0_CYG_COUNTED;
+      FZ_ADD(c->untimed, 1);
+      FZ_ST(t->top, e);
+      return;
+    }
+  }
   if (FZ_LD(c->key) == FZ_KEY_SPECIAL(fn) || FZ_LD(c->key) == FZ_KEY_REDRAW(fn)) {
     fz_begin_special(t, e, c);
     return;
@@ -848,6 +915,13 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
       e->t0 = FZ_T0_CYG_COUNTED;
       FZ_ADD(c->untimed, 1);
       FZ_ST(t->top, e);
+      return;
+    }
+    fz_node *c2 = e->node->cache2; /* callers alternating between two functions */
+    if (FZ_LD(c2->key) == fn) {
+      e->node->cache2 = c;
+      e->node->cache = c2;
+      push(t, e, c2);
       return;
     }
     return cyg_enter_miss(t, e, fn);

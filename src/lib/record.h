@@ -10,6 +10,7 @@
 #define FATHOM_RECORD_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -79,22 +80,33 @@ typedef struct fz_mrec {       /* custom metric stats on one node */
  * for the others, and hb[m] is its address biased so that slot q is at hb[m] + 8 q: the
  * hot path finds a slot with a bit scan, two shifts and one load. Blocks past
  * FZ_HIST_LAST_M (durations past the last bucket) keep hb 0 and take the cold path, which
- * clamps them into the last bucket; hb[0..5] are never used. */
+ * clamps them into the last bucket. */
 #define FZ_HIST_PTRS 64
+/* The block of top bit m (6..63): addressed from the node's start, so the compiler folds the
+ * "- 6" into the load's displacement (the address stays inside the node). */
+#define FZ_HB(n, m) \
+  (*(uintptr_t *)((uintptr_t)(n) + offsetof(fz_node, hb6) - 6 * sizeof(uintptr_t) + \
+                  sizeof(uintptr_t) * (m)))
 #define FZ_HIST_LAST_M 44        /* the last bucket, 2559, is in block m = 44 (sh 38) */
 
 typedef struct fz_node fz_node;
 struct fz_node {
-  /* first cache line: everything a zone's begin reads and a timed end writes but the
-   * histogram */
+  /* first cache line: what every call reads or writes (a counted-only call touches nothing
+   * else of its node), and the sums a timed call adds to */
   _Alignas(64) const void *key; /* see above */
   fz_node *cache;              /* last child matched (owner only); &fz_nil_node when none,
                                   and always for a node at the depth cap */
-  uint64_t count, total, min, max;  /* calls timed with weight 1, durations in timer ticks
-                                       (min/max over every timed call, sampled ones too) */
+  uint64_t count, total;       /* calls timed with weight 1 and their durations, ticks */
   unsigned __int128 sq;        /* exact sum of their squared durations (ticks^2); read as
                                   two 64-bit halves (fz_node_sq) */
-  uintptr_t hb[FZ_HIST_PTRS];  /* histogram blocks by shift (fz_hist_slot), 0 until used; a
+  uint64_t untimed;            /* calls counted but not timed */
+  uint32_t t_skip, t_cur;      /* owner: calls left until the next timed one; the interval
+                                  the countdown was drawn with (record_probe.c) */
+  /* second line: the rest of a timed call's figures, the child before the last */
+  uint64_t min, max;           /* over every timed call, sampled ones too (ticks) */
+  fz_node *cache2;             /* the child begun before cache (owner only): callers that
+                                  alternate between two callees find both here */
+  uintptr_t hb6[FZ_HIST_PTRS - 6]; /* histogram blocks hb[6..63] (FZ_HB), 0 until used; a
                                   sampled call adds its weight */
   /* cold: the tree and identity */
   fathom_site *site;
@@ -111,14 +123,11 @@ struct fz_node {
    * probability 1/t_cur and each timed call probed with probability 1/p_cur, independently
    * (a countdown drawn from the geometric distribution), so a timed call weighs t_cur and a
    * probed one t_cur * p_cur (Horvitz-Thompson). */
-  uint64_t untimed;            /* calls counted but not timed */
   uint64_t ext;                /* of the weight-1 timed calls, durations given to
                                   fathom_zone_record (no zone work inside them) */
   uint32_t t_every, p_every;   /* governor: mean interval between timed calls (<= 1: every
                                   call), between probed timed calls (0: no probes;
                                   FZ_P_AUTO: not decided yet, the owner's rule) */
-  uint32_t t_skip, t_cur;      /* owner: calls left until the next timed one; the interval
-                                  the countdown was drawn with */
   uint32_t p_skip, p_cur;      /* owner: the same for probes (counted over timed calls) */
   uint32_t gov;                /* FATHOM_GOV_* bits the governor set */
   uint32_t pmask;              /* probe values ever measured here */
@@ -200,6 +209,9 @@ typedef struct fz_thread {
   fz_node root;
   fz_chunk *chunks;            /* node and block memory */
   uint64_t n_nodes, n_blocks;
+  fz_node ***ndir;             /* every node in creation order (parents before children):
+                                  blocks of FZ_NDIR_BLOCK, published with release stores, so
+                                  readers walk a thread's nodes without chasing the tree */
   uint64_t dropped_zones, dropped_hist, misuse;
   uint64_t bytes;              /* memory held */
   fz_mshard *mshard;
@@ -219,6 +231,14 @@ typedef struct fz_thread {
   uint32_t index;              /* registration order within the process */
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
 } fz_thread;
+
+#define FZ_NDIR_BLOCK 1024
+
+/* Node i of thread t (i < n_nodes read with acquire). */
+static inline fz_node *fz_node_at(const fz_thread *t, uint64_t i) {
+  fz_node **b = __atomic_load_n(&t->ndir[i / FZ_NDIR_BLOCK], __ATOMIC_ACQUIRE);
+  return __atomic_load_n(&b[i % FZ_NDIR_BLOCK], __ATOMIC_ACQUIRE);
+}
 
 /* Entries of every thread's stack: the root, max_depth (at most 4096) zones, and one more
  * for the marker of a dropped -finstrument-functions call. */
@@ -271,6 +291,7 @@ typedef struct fz_global {
 } fz_global;
 
 extern fz_global fz_g;
+extern const char fz_session_anchor; /* session.c: see record.c */
 extern uint32_t fz_hooks_armed;   /* record.c: a session has recorded in this process */
 
 extern __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec")));
@@ -326,6 +347,15 @@ static inline uint64_t fz_seed_rng(uint64_t a, uint64_t b) {
   z ^= z >> 31;
   return z ? z : 1;
 }
+/* Makes c parent's cached child, the one before moving to cache2 (owner; the caller knows
+ * parent is under the depth cap). */
+static inline void fz_cache_to(fz_node *parent, fz_node *c) {
+  fz_node *old = parent->cache;
+  if (old != c) {
+    parent->cache2 = old;
+    parent->cache = c;
+  }
+}
 /* The caller's thread state, or NULL when it has none (fz_tls is then fz_nil_thread). */
 static inline fz_thread *fz_tls_real(void) {
   fz_thread *t = fz_tls;
@@ -362,7 +392,7 @@ static inline uint32_t fz_depth(fz_thread *t) {
  * then takes the cold path). */
 __attribute__((always_inline)) static inline uint64_t *fz_hist_slot(const fz_node *n, uint64_t d) {
   unsigned m = 63u - (unsigned)__builtin_clzll(d | 64);
-  uintptr_t b = n->hb[m];
+  uintptr_t b = FZ_HB(n, m);
   return b ? (uint64_t *)(b + 8 * ((d << 6) >> m)) : NULL;
 }
 

@@ -143,7 +143,7 @@ static void redraw(fz_thread *t, fz_node *c, const void *k) {
 }
 
 fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
-  e->node->cache = c; /* e < t->last: its node is under the depth cap */
+  fz_cache_to(e->node, c); /* e < t->last: its node is under the depth cap */
   const void *k = FZ_LD(c->key);
   if (k != FZ_KEY_SPECIAL(c->rkey) || c->t_skip == 0) redraw(t, c, k);
   fz_entry *ne = e + 1;
@@ -337,7 +337,9 @@ void fz_nodes_set_live(int live) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with fz_child_slow's fence */
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (live && FZ_LD(t->gen) != fz_g.session_gen) continue;
-    for (fz_node *n = fz_tree_next(&t->root, &t->root); n; n = fz_tree_next(&t->root, n)) {
+    uint64_t nn = FZ_LDA(t->n_nodes);
+    for (uint64_t i = 0; i < nn; i++) {
+      fz_node *n = fz_node_at(t, i);
       const void *k = FZ_LD(n->key);
       FZ_ST(n->key, fz_node_key_for(n, live, k == FZ_KEY_REDRAW(n->rkey)));
     }

@@ -666,6 +666,10 @@ static void atfork_child(void) {
   fz_g.forked_child = 1;
 }
 
+/* record.c refers to this, so that a program linking libfathom.a for its zones or hooks
+ * alone (no call into this file) still gets the auto-start below. */
+const char fz_session_anchor = 1;
+
 __attribute__((constructor)) static void fz_autostart(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");

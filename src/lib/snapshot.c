@@ -146,27 +146,13 @@ static double own_cost(const fz_node *n) {
  * children first (a pre-order walk, read backwards); node_stats takes it and zone_in_ns per
  * call out of the path's total. */
 static int inner_costs(fz_thread *t) {
-  size_t cap = 1024, n = 0;
-  fz_node **v = malloc(cap * sizeof *v);
-  if (!v) return -1;
-  for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x)) {
-    if (n == cap) {
-      fz_node **nv = realloc(v, cap * 2 * sizeof *nv);
-      if (!nv) {
-        free(v);
-        return -1;
-      }
-      v = nv;
-      cap *= 2;
-    }
-    x->b_inner = 0;
-    v[n++] = x;
-  }
-  for (size_t i = n; i-- > 0;) {
-    fz_node *x = v[i];
+  /* the node directory lists parents before children: read backwards, children first */
+  uint64_t nn = FZ_LDA(t->n_nodes);
+  for (uint64_t i = 0; i < nn; i++) fz_node_at(t, i)->b_inner = 0;
+  for (uint64_t i = nn; i-- > 0;) {
+    fz_node *x = fz_node_at(t, i);
     if (x->parent && x->parent != &t->root) x->parent->b_inner += own_cost(x) + x->b_inner;
   }
-  free(v);
   return 0;
 }
 
@@ -251,7 +237,7 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   }
   memset(dense, 0, FATHOM_HIST_BUCKETS * sizeof *dense);
   for (uint32_t sh = 0; sh + 6 <= FZ_HIST_LAST_M; sh++) {
-    uintptr_t hb = FZ_LDA(n->hb[sh + 6]);
+    uintptr_t hb = FZ_LDA(FZ_HB(n, sh + 6));
     if (!hb) continue;
     for (uint32_t q = sh ? FZ_HIST_SUB : 0; q < 2 * FZ_HIST_SUB; q++) {
       uint64_t k = FZ_LD(*(const uint64_t *)(hb + 8 * q));
@@ -888,8 +874,8 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
         ti->exited = FZ_LD(t->exited);
         ti->n_open = fz_depth(t);
         ti->n_dropped = FZ_LD(t->dropped_zones);
-        for (fz_node *x = fz_tree_next(&t->root, &t->root); x; x = fz_tree_next(&t->root, x))
-          ti->n_recorded += FZ_LD(x->ext);
+        for (uint64_t i = 0, nn = FZ_LDA(t->n_nodes); i < nn; i++)
+          ti->n_recorded += FZ_LD(fz_node_at(t, i)->ext);
         uint32_t before = p->n_nodes;
         add_thread_tree(&b, t, mt, dense);
         for (uint32_t i = before; i < p->n_nodes; i++) ti->n_zones += p->nodes[i].stats.count;
