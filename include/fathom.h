@@ -120,6 +120,11 @@ typedef struct fathom_config {
   const char *sink_path;         /* JSON-lines metrics stream appended at each sink flush
                                     (FATHOM_SINK) or NULL */
   double sink_interval_s;        /* sink flush interval, 0: 10 s (FATHOM_SINK_INTERVAL) */
+  /* schema 4 */
+  double sample_hz;              /* the CPU sampler: samples per second of each thread's CPU
+                                    time (default 1000; 0: off; FATHOM_SAMPLE_HZ). It
+                                    measures fathom's real cost and each zone's own CPU time
+                                    (docs/estimates.md) */
 } fathom_config;
 
 /* Fills defaults. Never fails. */
@@ -307,6 +312,10 @@ typedef struct fathom_stats {
                            (both equal to the percentile when every call was timed) */
   double overhead_ns;   /* fathom's calibrated cost taken out of total_ns (own zone work
                            inside the interval and that of the zones nested in it) */
+  double self_cpu_ns;   /* CPU time of this path's own code (the program's, fathom's
+                           excluded) from the CPU sampler: its samples x the period (0 when
+                           the sampler did not run, meta.sample_period_ns 0) */
+  double self_cpu_se_ns;/* its standard error: sqrt(samples) x the period */
 } fathom_stats;
 
 /* 1 when the timing figures of st are estimates from a sample of the calls. */
@@ -477,9 +486,11 @@ typedef struct fathom_meta {
   double clock_read_ns;   /* measured cost of one timer read */
   double tsc_hz;          /* 0 when not the TSC */
   double zone_cost_ns;    /* measured cost of one timed zone (begin+end) at this level */
-  double overhead_ns;     /* what the zones cost: timed calls x zone_cost_ns + counted-only
-                             calls x untimed_cost_ns + probed calls x probe_cost_ns (the
-                             -finstrument-functions hooks at their own costs); fathom's
+  double overhead_ns;     /* what the zones cost the program: measured by the CPU sampler
+                             where it ran with enough samples (overhead_measured_ns), else
+                             the calibrated estimate (overhead_calibrated_ns: timed calls x
+                             zone_cost_ns + counted-only calls x untimed_cost_ns + probed
+                             calls x probe_cost_ns, hooks at their own costs); fathom's
                              fixed costs are apart (fixed_cost_ns) */
   double overhead_pct;    /* overhead_ns over the process CPU time of the session */
   double cpu_time_ns;     /* process CPU time during the session */
@@ -513,6 +524,17 @@ typedef struct fathom_meta {
   double fixed_cost_ns;   /* setup_ns + monitor_cpu_ns (the background thread: monitor,
                              governor, live tasks) + build_ns; never counted in overhead_ns
                              and never a reason to thin the zones */
+  /* the CPU sampler (schema 4; docs/estimates.md) */
+  double sample_period_ns;   /* CPU time between samples of a thread; 0: it did not run
+                                (the "sampler" probe says why) */
+  uint64_t cpu_samples;      /* samples taken on the program's threads */
+  uint64_t cpu_samples_fathom; /* of which inside fathom's own code */
+  double sampler_cost_ns;    /* what one sample costs (its signal; measured at setup) */
+  double overhead_measured_ns;    /* fathom's cost as the samples measure it where it is paid:
+                                cpu_samples_fathom x period + cpu_samples x sampler_cost_ns */
+  double overhead_measured_se_ns; /* its standard error (binomial) */
+  double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
+                                overhead_ns is when the sampler did not run) */
 } fathom_meta;
 
 /* Whether a probe worked on this machine. */

@@ -92,7 +92,8 @@ static void set_stats(fathom_stats *st, uint64_t seed, double d) {
                        .stddev_ns = d / 3, .p50_ns = d * 0.5, .p90_ns = d + 0.1,
                        .p95_ns = d * 1.5, .p99_ns = 1234.5, .p999_ns = d * 7,
                        .total_se_ns = (double)seed * 1.5, .self_se_ns = (double)seed / 3,
-                       .overhead_ns = (double)seed * 0.125};
+                       .overhead_ns = (double)seed * 0.125, .self_cpu_ns = (double)seed * 1e3,
+                       .self_cpu_se_ns = (double)seed * 7.25};
 }
 
 /* Schema-4 intervals that hold each percentile (call after the percentiles are final): for
@@ -264,7 +265,10 @@ static fathom_profile *build_model(int fixed) {
       .untimed_cost_ns = 3.25, .zone_cost_in_ns = 15.5, .hook_cost_ns = 30.0,
       .hook_untimed_cost_ns = 4.0, .hook_cost_in_ns = -0.0, .zone_special_cost_ns = 123.25,
       .zone_special_in_ns = 47.5, .hook_special_cost_ns = 0x1p-20, .hook_special_in_ns = 1e300, .n_timed = INT64_MAX - 5,
-      .setup_ns = 1.5e6, .build_ns = 2.5e6, .fixed_cost_ns = 1.9e7 + 1.0 / 3.0};
+      .setup_ns = 1.5e6, .build_ns = 2.5e6, .fixed_cost_ns = 1.9e7 + 1.0 / 3.0,
+      .sample_period_ns = 1e6, .cpu_samples = 12345, .cpu_samples_fathom = 123,
+      .sampler_cost_ns = 1500.25, .overhead_measured_ns = 1.23e8 + 0.5,
+      .overhead_measured_se_ns = 1.1e7, .overhead_calibrated_ns = 0.1};
 
   static const char *const names[] = {"load \"data\"", "parse\nline", "train/step \xE2\x9C\x93",
                                       "back\\slash"};
@@ -444,6 +448,7 @@ static int stats_diff(const fathom_stats *a, const fathom_stats *b, const char *
   D(w, ->p99_ns); D(w, ->p999_ns);
   /* schema 4 */
   D(w, ->total_se_ns); D(w, ->self_se_ns); D(w, ->overhead_ns);
+  D(w, ->self_cpu_ns); D(w, ->self_cpu_se_ns);
   for (int k = 0; k < FATHOM_PCT_N; k++) {
     D(w, ->pct_lo_ns[k]);
     D(w, ->pct_hi_ns[k]);
@@ -573,6 +578,9 @@ static int profile_differs(const fathom_profile *a, const fathom_profile *b, cha
   D(m, ->meta.zone_special_cost_ns); D(m, ->meta.zone_special_in_ns);
   D(m, ->meta.hook_special_cost_ns); D(m, ->meta.hook_special_in_ns); U(m, ->meta.n_timed);
   D(m, ->meta.setup_ns); D(m, ->meta.build_ns); D(m, ->meta.fixed_cost_ns);
+  D(m, ->meta.sample_period_ns); U(m, ->meta.cpu_samples); U(m, ->meta.cpu_samples_fathom);
+  D(m, ->meta.sampler_cost_ns); D(m, ->meta.overhead_measured_ns);
+  D(m, ->meta.overhead_measured_se_ns); D(m, ->meta.overhead_calibrated_ns);
   U("", ->n_zones); U("", ->n_nodes); U("", ->n_threads); U("", ->n_counters);
   I("", ->timeline); U("", ->n_events); U("", ->n_counter_events);
   for (uint32_t i = 0; i < a->n_zones; i++) {

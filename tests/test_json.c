@@ -308,7 +308,10 @@ static void test_schema1_from_model(void **state) {
                                       "dropped_snapshots", "untimed_cost_ns", "zone_cost_in_ns",
                                       "hook_cost_ns", "hook_untimed_cost_ns", "hook_cost_in_ns",
                                       "zone_special_cost_ns", "zone_special_in_ns",
-                                      "hook_special_cost_ns", "hook_special_in_ns", "n_timed", "setup_ns", "build_ns", "fixed_cost_ns"};
+                                      "hook_special_cost_ns", "hook_special_in_ns", "n_timed", "setup_ns", "build_ns", "fixed_cost_ns",
+                                      "sample_period_ns", "cpu_samples", "cpu_samples_fathom",
+                                      "sampler_cost_ns", "overhead_measured_ns",
+                                      "overhead_measured_se_ns", "overhead_calibrated_ns"};
   json_t *meta = json_object_get(root, "meta");
   for (size_t k = 0; k < sizeof meta2 / sizeof meta2[0]; k++) json_object_del(meta, meta2[k]);
   static const char *const member2[] = {"res", "alloc", "alloc_self", "flops", "flops_self",
@@ -320,6 +323,7 @@ static void test_schema1_from_model(void **state) {
     json_array_foreach(json_object_get(root, tables[t]), i, o) {
       json_object_del(json_object_get(o, "stats"), "timed");
       static const char *const stats4[] = {"total_se_ns", "self_se_ns", "overhead_ns",
+                                           "self_cpu_ns", "self_cpu_se_ns",
                                            "pct_lo_ns", "pct_hi_ns"};
       for (size_t k = 0; k < sizeof stats4 / sizeof stats4[0]; k++)
         json_object_del(json_object_get(o, "stats"), stats4[k]);
@@ -350,6 +354,10 @@ static void test_schema1_from_model(void **state) {
   want->meta.zone_special_cost_ns = want->meta.zone_special_in_ns = 0;
   want->meta.hook_special_cost_ns = want->meta.hook_special_in_ns = 0;
   want->meta.setup_ns = want->meta.build_ns = want->meta.fixed_cost_ns = 0;
+  want->meta.sample_period_ns = want->meta.sampler_cost_ns = 0;
+  want->meta.cpu_samples = want->meta.cpu_samples_fathom = 0;
+  want->meta.overhead_measured_ns = want->meta.overhead_measured_se_ns = 0;
+  want->meta.overhead_calibrated_ns = want->meta.overhead_ns;
   want->meta.n_timed = want->meta.n_zones;
   for (uint32_t i = 0; i < want->n_threads; i++) want->threads[i].n_recorded = 0;
   for (uint32_t i = 0; i < want->n_zones; i++) {
@@ -359,6 +367,7 @@ static void test_schema1_from_model(void **state) {
     memset(&z->alloc_self, 0, sizeof z->alloc_self);
     z->flops = 0, z->gov = 0, z->time_every = 1, z->stats.timed = z->stats.count;
     z->stats.total_se_ns = z->stats.self_se_ns = z->stats.overhead_ns = 0;
+    z->stats.self_cpu_ns = z->stats.self_cpu_se_ns = 0;
     set_bounds(&z->stats);   /* not estimated: the percentiles themselves */
   }
   for (uint32_t i = 0; i < want->n_nodes; i++) {
@@ -369,6 +378,7 @@ static void test_schema1_from_model(void **state) {
     nd->flops = nd->flops_self = 0, nd->gov = 0, nd->time_every = 1;
     nd->stats.timed = nd->stats.count;
     nd->stats.total_se_ns = nd->stats.self_se_ns = nd->stats.overhead_ns = 0;
+    nd->stats.self_cpu_ns = nd->stats.self_cpu_se_ns = 0;
     set_bounds(&nd->stats);
   }
   for (uint32_t i = 0; i < want->n_probes; i++) free(want->probes[i].name), free(want->probes[i].detail);

@@ -291,6 +291,10 @@ static void check_stats(ck *c, subj s, const fathom_stats *st) {
     VIOL(c, s, "total_se_ns %s is negative or not finite", fix2(c, st->total_se_ns));
   if (!nonneg(st->self_se_ns))
     VIOL(c, s, "self_se_ns %s is negative or not finite", fix2(c, st->self_se_ns));
+  if (!nonneg(st->self_cpu_ns))
+    VIOL(c, s, "self_cpu_ns %s is negative or not finite", fix2(c, st->self_cpu_ns));
+  if (!nonneg(st->self_cpu_se_ns))
+    VIOL(c, s, "self_cpu_se_ns %s is negative or not finite", fix2(c, st->self_cpu_se_ns));
   for (int k = 0; k < FATHOM_PCT_N; k++)
     if (fin[k] && (!le(st->pct_lo_ns[k], pv[k], 0) || !le(pv[k], st->pct_hi_ns[k], 0)))
       VIOL(c, s, "%s %s outside its interval [%s, %s]", pct_names[k], dur(c, pv[k]),

@@ -151,6 +151,8 @@ static void put_stats(FILE *f, const fathom_stats *st) {
   key(f, "total_se_ns", 0); put_double(f, st->total_se_ns);
   key(f, "self_se_ns", 0);  put_double(f, st->self_se_ns);
   key(f, "overhead_ns", 0); put_double(f, st->overhead_ns);
+  key(f, "self_cpu_ns", 0); put_double(f, st->self_cpu_ns);
+  key(f, "self_cpu_se_ns", 0); put_double(f, st->self_cpu_se_ns);
   put_pct_bounds(f, st, "pct_lo_ns", st->pct_lo_ns);
   put_pct_bounds(f, st, "pct_hi_ns", st->pct_hi_ns);
 }
@@ -245,6 +247,13 @@ static void put_meta(FILE *f, const fathom_meta *m) {
   key(f, "setup_ns", 0);            put_double(f, m->setup_ns);
   key(f, "build_ns", 0);            put_double(f, m->build_ns);
   key(f, "fixed_cost_ns", 0);       put_double(f, m->fixed_cost_ns);
+  key(f, "sample_period_ns", 0);    put_double(f, m->sample_period_ns);
+  key(f, "cpu_samples", 0);         put_u(f, m->cpu_samples);
+  key(f, "cpu_samples_fathom", 0);  put_u(f, m->cpu_samples_fathom);
+  key(f, "sampler_cost_ns", 0);     put_double(f, m->sampler_cost_ns);
+  key(f, "overhead_measured_ns", 0); put_double(f, m->overhead_measured_ns);
+  key(f, "overhead_measured_se_ns", 0); put_double(f, m->overhead_measured_se_ns);
+  key(f, "overhead_calibrated_ns", 0); put_double(f, m->overhead_calibrated_ns);
   put_s(f, "}");
 }
 

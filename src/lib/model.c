@@ -229,15 +229,19 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
     dst->total_ns += src->total_ns;
     dst->self_ns += src->self_ns;
     dst->overhead_ns += src->overhead_ns;
+    dst->self_cpu_ns += src->self_cpu_ns;
+    dst->self_cpu_se_ns = hypot(dst->self_cpu_se_ns, src->self_cpu_se_ns);
     return;
   }
   if (dst->count == 0) {
     uint64_t t = dst->total_ns, s = dst->self_ns;
-    double o = dst->overhead_ns;
+    double o = dst->overhead_ns, sc = dst->self_cpu_ns, sce = dst->self_cpu_se_ns;
     *dst = *src;
     dst->total_ns += t;
     dst->self_ns += s;
     dst->overhead_ns += o;
+    dst->self_cpu_ns += sc;
+    dst->self_cpu_se_ns = hypot(sce, src->self_cpu_se_ns);
     return;
   }
   int keep_timed = dst->timed || src->timed;
@@ -252,6 +256,9 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
   dst->total_se_ns = sqrt(dst->total_se_ns * dst->total_se_ns + src->total_se_ns * src->total_se_ns);
   dst->self_se_ns = sqrt(dst->self_se_ns * dst->self_se_ns + src->self_se_ns * src->self_se_ns);
   dst->overhead_ns += src->overhead_ns;
+  dst->self_cpu_ns += src->self_cpu_ns;
+  dst->self_cpu_se_ns = sqrt(dst->self_cpu_se_ns * dst->self_cpu_se_ns +
+                             src->self_cpu_se_ns * src->self_cpu_se_ns);
   if (tb == 0) return;   /* nothing timed on that side: its mean and extremes mean nothing */
   if (ta == 0) {
     dst->min_ns = src->min_ns;

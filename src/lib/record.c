@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "record.h"
+#include "sampler.h"
 
 fz_global fz_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 FATHOM_EXTERN uint32_t fathom_recording_;
@@ -47,12 +48,12 @@ __attribute__((used)) static const char *const session_anchor = &fz_session_anch
 #define CHUNK_BYTES ((size_t)256 * 1024)
 #define MAX_THREADS 4096
 
-void fz_misuse_count(void) { __atomic_fetch_add(&misuse_global, 1, __ATOMIC_RELAXED); }
-uint64_t fz_misuse_global(void) { return FZ_LD(misuse_global); }
+FZ_TEXT void fz_misuse_count(void) { __atomic_fetch_add(&misuse_global, 1, __ATOMIC_RELAXED); }
+FZ_TEXT uint64_t fz_misuse_global(void) { return FZ_LD(misuse_global); }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-void *fz_chunk_alloc(fz_thread *t, size_t size) {
+FZ_TEXT void *fz_chunk_alloc(fz_thread *t, size_t size) {
   size = (size + 63) & ~(size_t)63;
   fz_chunk *c = t->chunks;
   if (!c || c->used + size > c->cap) {
@@ -72,7 +73,7 @@ void *fz_chunk_alloc(fz_thread *t, size_t size) {
   return p;
 }
 
-static void chunks_free(fz_thread *t) {
+FZ_TEXT static void chunks_free(fz_thread *t) {
   fz_chunk *c = t->chunks;
   while (c) {
     fz_chunk *n = c->next;
@@ -82,7 +83,7 @@ static void chunks_free(fz_thread *t) {
   t->chunks = NULL;
 }
 
-static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *parent,
+FZ_TEXT static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *parent,
                       uint32_t flags) {
   memset(n, 0, sizeof *n);
   n->key = key;
@@ -96,14 +97,14 @@ static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *p
   n->flags = flags;
 }
 
-static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *key) {
+FZ_TEXT static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *key) {
   uint64_t h = ((uint64_t)(uintptr_t)parent ^ ((uint64_t)(uintptr_t)key << 7)) * 0x9e3779b97f4a7c15ull;
   return &t->dcache[h >> (64 - 8)];
 }
 
 /* A parent at the depth cap keeps an empty cache, so the hot path's key compare fails there
  * and the slow path counts the dropped zone: no depth test on the hot path. */
-static inline void cache_set(fz_node *parent, fz_node *c) {
+FZ_TEXT static inline void cache_set(fz_node *parent, fz_node *c) {
   if (parent->depth < fz_g.cfg.max_depth) fz_cache_to(parent, c);
 }
 
@@ -111,7 +112,7 @@ static inline void cache_set(fz_node *parent, fz_node *c) {
  * child; siblings that alternate (a loop calling A then B) find each other here in the
  * thread's direct-mapped (parent, key) cache; only a miss there walks the child list.
  * Muted nodes (excluded functions) are never cached, so a cache hit is always recorded. */
-static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
+FZ_TEXT static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
   fz_dslot *ds = dslot(t, parent, key);
   if (ds->parent == parent && ds->key == key) {
     cache_set(parent, ds->child);
@@ -129,7 +130,7 @@ static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
 
 /* The child of parent for key, created (with site and flags) if it is new. NULL at the
  * node cap (counted) or out of memory. */
-COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
+FZ_TEXT COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_site *site,
                             uint32_t flags) {
   fz_node *found = child_find(t, parent, key);
   if (found) return found;
@@ -176,7 +177,7 @@ COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fath
   return n;
 }
 
-COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
+FZ_TEXT COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
   uint32_t blocks = m > 6 ? 1 : 2; /* in 64-slot units, like the cap */
   if (t->n_blocks + blocks > (uint64_t)fz_g.cfg.max_nodes_per_thread * 8) {
     FZ_ST(t->dropped_hist, t->dropped_hist + 1);
@@ -197,7 +198,7 @@ COLD uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m) {
   return hb;
 }
 
-COLD void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w) {
+FZ_TEXT COLD void fz_hist_add_cold(fz_thread *t, fz_node *n, uint64_t d, uint64_t w) {
   uint32_t bk = fz_hist_bucket_of(d); /* clamps durations past the last bucket into it */
   uint32_t sh = bk < 2 * FZ_HIST_SUB ? 0 : bk / FZ_HIST_SUB - 1;
   uintptr_t hb = FZ_HB(n, sh + 6);
@@ -222,7 +223,7 @@ __attribute__((always_inline)) static inline void sq_add(fz_node *n, uint64_t d)
 
 /* node_add when the histogram block is missing: allocates it (a tail call from the hot path,
  * so that path needs no stack frame). */
-static COLD void node_add_cold(fz_thread *t, fz_node *n, uint64_t d) {
+FZ_TEXT static COLD void node_add_cold(fz_thread *t, fz_node *n, uint64_t d) {
   sq_add(n, d);
   fz_hist_add_cold(t, n, d, 1);
 }
@@ -242,22 +243,23 @@ __attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node
   sq_add(n, d);
 }
 
-COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) { node_add(t, n, d); }
+FZ_TEXT COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) { node_add(t, n, d); }
 
 /* ---- threads --------------------------------------------------------------------- */
 
-static void on_thread_exit(void *arg) {
+FZ_TEXT static void on_thread_exit(void *arg) {
   fz_thread *t = arg;
+  fz_sampler_disarm(t);
   fz_probe_thread_release(t);
   FZ_ST(t->exited, 1);
   fz_tls = &fz_nil_thread;
 }
 
-static void make_exit_key(void) { (void)pthread_key_create(&exit_key, on_thread_exit); }
+FZ_TEXT static void make_exit_key(void) { (void)pthread_key_create(&exit_key, on_thread_exit); }
 
 /* Resets t to generation g, keeping the zones still open on its stack (re-created as a
  * path in the fresh tree, begin times preserved) so handles taken before stay valid. */
-static void thread_recycle(fz_thread *t, uint32_t g) {
+FZ_TEXT static void thread_recycle(fz_thread *t, uint32_t g) {
   uint32_t depth = fz_depth(t);
   typedef struct saved_open { const void *key; fathom_site *site; uint32_t flags; } saved_open;
   saved_open *keep = depth ? malloc(depth * sizeof *keep) : NULL;
@@ -296,9 +298,10 @@ static void thread_recycle(fz_thread *t, uint32_t g) {
   FZ_ST(t->top, t->stack + kept);
 }
 
-COLD fz_thread *fz_thread_get(void) {
+FZ_TEXT COLD fz_thread *fz_thread_get(void) {
   int saved = errno;
   fz_thread *t = fz_tls_real();
+  if (t) FZ_ST(t->busy, 1); /* its nodes may be freed: the sampler keeps off them */
   fz_glock();
   uint32_t g = fz_rec_gen;
   if (!g) {
@@ -345,11 +348,14 @@ COLD fz_thread *fz_thread_get(void) {
     if (t->probe_state && t->probe_level != (int)fz_g.cfg.level) fz_probe_thread_release(t);
     thread_recycle(t, g);
     fz_mshard_reset(t);
+    if (fz_g.sampling) fz_sampler_arm(t);
   }
+  FZ_ST(t->busy, 0);
   fz_gunlock();
   errno = saved;
   return t;
 fail:
+  if (t) FZ_ST(t->busy, 0);
   fz_gunlock();
   fz_misuse_count();
   errno = saved;
@@ -357,7 +363,7 @@ fail:
 }
 
 /* Frees records of threads that exited (caller holds fz_g.lock, no session active). */
-void fz_threads_reap(void) {
+FZ_TEXT void fz_threads_reap(void) {
   fz_thread **pp = &fz_g.threads;
   while (*pp) {
     fz_thread *t = *pp;
@@ -377,13 +383,15 @@ void fz_threads_reap(void) {
 }
 
 /* After fork: only the calling thread lives on in the child. */
-void fz_threads_after_fork(void) {
+FZ_TEXT void fz_threads_after_fork(void) {
   pthread_mutex_init(&fz_g.lock, NULL);
   fz_thread *me = fz_tls_real();
   for (fz_thread *t = fz_g.threads; t; t = t->next)
     if (t != me) t->exited = 1;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) t->timer_armed = 0; /* not inherited */
   if (me) {
     me->tid = (uint64_t)syscall(SYS_gettid);
+    if (fz_g.sampling && me->gen == fz_g.session_gen && fz_g.active) fz_sampler_arm(me);
     me->rng = fz_seed_rng(me->tid, me->rng);  /* parent and child draw apart */
   }
 }
@@ -403,7 +411,7 @@ __attribute__((always_inline)) static inline fathom_zone push(fz_thread *t, fz_e
                                                                fz_node *c) {
   e++;
   e->node = c;
-  FZ_ST(t->top, e);
+  FZ_PUBLISH_TOP(t, e);
   uint64_t t0 = fz_counter();
   e->t0 = t0;
   return (fathom_zone){t0};
@@ -417,26 +425,26 @@ __attribute__((always_inline)) static inline fathom_zone push_untimed(fz_thread 
   e->node = c;
   e->t0 = tag | FZ_T0_SPECIAL;
   FZ_ADD(c->untimed, 1);
-  FZ_ST(t->top, e);
+  FZ_PUBLISH_TOP(t, e);
   return (fathom_zone){tag};
 }
 
 /* Every call of c timed, its event recorded (FZ_KEY_TL): pushed like the plain path with the
  * entry flagged special (weight 1), so that the end records the event. */
-static fathom_zone push_tl(fz_thread *t, fz_entry *e, fz_node *c) {
+FZ_TEXT static fathom_zone push_tl(fz_thread *t, fz_entry *e, fz_node *c) {
   fz_wframe *wf = fz_wframes(t);
   if (FZ_UNLIKELY(!wf)) return fz_begin_special(t, e, c);
   e++;
   e->node = c;
   wf[e - t->stack] = (fz_wframe){1, 0};
-  FZ_ST(t->top, e);
+  FZ_PUBLISH_TOP(t, e);
   uint64_t t0 = fz_counter();
   e->t0 = t0 | FZ_T0_SPECIAL;
   return (fathom_zone){t0};
 }
 
 /* Begin on node c found for site s above e: plain, counted-only, or the special path. */
-static fathom_zone begin_on(fz_thread *t, fz_entry *e, fz_node *c, fathom_site *s) {
+FZ_TEXT static fathom_zone begin_on(fz_thread *t, fz_entry *e, fz_node *c, fathom_site *s) {
   const void *k = FZ_LD(c->key);
   if (k == s) return push(t, e, c);
   if (k == FZ_KEY_TL(s)) return push_tl(t, e, c);
@@ -450,7 +458,7 @@ static fathom_zone begin_on(fz_thread *t, fz_entry *e, fz_node *c, fathom_site *
 
 /* Everything the fast path does not handle: no thread state yet, a new session, an
  * unregistered or muted site, a child not in the parent's cache, the depth cap. */
-static COLD fathom_zone begin_slow(fathom_site *s) {
+FZ_TEXT static COLD fathom_zone begin_slow(fathom_site *s) {
   fathom_zone z = {0};
   if (!FZ_LD(fz_rec_gen)) return z;
   fz_thread *t = fz_thread_get_fast();
@@ -502,7 +510,7 @@ static __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *
   return begin_slow(s);
 }
 
-FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
+FZ_TEXT FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   fz_node *c = e->node->cache;
@@ -527,7 +535,7 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin_site(fathom_site *s) {
 }
 
 /* Closes the top entry e of t at time t1, the general way. Returns the duration in ns. */
-static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
+FZ_TEXT static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
   if (e->t0 == FZ_T0_NONE) { /* an excluded function's frame, a drop marker */
     FZ_ST(t->top, e - 1);
     return 0;
@@ -551,7 +559,7 @@ static fz_entry *entry_of(fz_thread *t, uint64_t tag) {
   return NULL;
 }
 
-static int owned_by_other_thread(uint64_t tag) {
+FZ_TEXT static int owned_by_other_thread(uint64_t tag) {
   int found = 0;
   fz_thread *me = fz_tls;
   pthread_mutex_lock(&fz_g.lock);
@@ -568,7 +576,7 @@ static int owned_by_other_thread(uint64_t tag) {
 
 /* Ends the zone of handle tag at t1, whatever its kind: the top entry, or one below it
  * (the zones above are closed with it: misuse), or none of this thread's. */
-static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
+FZ_TEXT static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
   if (!tag) return FATHOM_E_ENDED;
   fz_thread *t = fz_tls_real();
   fz_entry *e = t ? entry_of(t, tag) : NULL;
@@ -622,7 +630,7 @@ static __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
 /* The fast end: the handle is the top entry's begin time (a counted-only call's tag and a
  * special call's begin differ from their entry's t0 by a flag bit, so they miss here and
  * no clock is read for the first). */
-FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
+FZ_TEXT FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   if (FZ_UNLIKELY(e->t0 != z.tag_)) return end_other(t, z.tag_);
@@ -633,7 +641,7 @@ FATHOM_EXTERN int fathom_zone_end(fathom_zone z) {
   return 0;
 }
 
-FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
+FZ_TEXT FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   if (FZ_UNLIKELY(e->t0 != z.tag_)) {
@@ -650,7 +658,7 @@ FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
   node_add(t, n, d);
 }
 
-FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
+FZ_TEXT FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
   if (z->tag_) (void)fathom_zone_end(*z);
 }
 
@@ -662,7 +670,7 @@ typedef struct name_cache {
 } name_cache;
 static __thread name_cache ncache[64]; /* default TLS model: see metrics.c */
 
-static fathom_site *site_by_name(const char *name, const char *comp) {
+FZ_TEXT static fathom_site *site_by_name(const char *name, const char *comp) {
   uintptr_t h = ((uintptr_t)name >> 3) ^ ((uintptr_t)comp >> 5);
   name_cache *c = &ncache[h % 64];
   if (c->site && c->name == name && c->comp == comp && strcmp(c->site->name, name) == 0 &&
@@ -677,7 +685,7 @@ static fathom_site *site_by_name(const char *name, const char *comp) {
   return s;
 }
 
-FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *component) {
+FZ_TEXT FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *component) {
   fathom_zone z = {0};
   if (FZ_UNLIKELY(!FZ_LD(fz_rec_gen))) return z;
   if (!name || !*name) {
@@ -693,7 +701,7 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *compon
   return fathom_zone_begin_site(s);
 }
 
-static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
+FZ_TEXT static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
   fz_mrec *m = n->metrics;
   while (m && strcmp(m->name, name) != 0) m = m->next;
   if (!m) {
@@ -728,7 +736,7 @@ static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
   FZ_ST(m->count, m->count + 1);
 }
 
-FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n) {
+FZ_TEXT FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n) {
   uint64_t t1 = fz_ticks();
   fz_thread *t = fz_tls_real();
   fz_entry *e = t ? entry_of(t, z.tag_) : NULL;
@@ -739,13 +747,13 @@ FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m,
   return zone_end_tag(z.tag_, t1, NULL);
 }
 
-FATHOM_EXTERN int fathom_timer_start(const char *name) {
+FZ_TEXT FATHOM_EXTERN int fathom_timer_start(const char *name) {
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   fathom_zone z = fathom_zone_begin(name, NULL);
   return z.tag_ ? 0 : FATHOM_E_LIMIT;
 }
 
-FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
+FZ_TEXT FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
   uint64_t t1 = fz_ticks();
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   fz_thread *t = fz_tls_real();
@@ -765,7 +773,7 @@ FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
   return FATHOM_E_NOTFOUND;
 }
 
-FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
+FZ_TEXT FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   if (!s) return FATHOM_E_INVAL;
   fz_thread *t = fz_thread_get_fast();
@@ -802,12 +810,12 @@ __attribute__((no_instrument_function)) FATHOM_EXTERN void __cyg_profile_func_ex
     void *fn, void *call_site);
 
 /* Drops the call entering above e: a marker entry (nil node) until its exit. */
-static void cyg_drop(fz_thread *t, fz_entry *e) {
+FZ_TEXT static void cyg_drop(fz_thread *t, fz_entry *e) {
   FZ_ST(t->dropped_zones, t->dropped_zones + 1);
   e++;
   e->node = &fz_nil_node;
   e->t0 = FZ_T0_NONE;
-  FZ_ST(t->top, e);
+  FZ_PUBLISH_TOP(t, e);
   t->cyg_overflow = 1;
 }
 
@@ -815,7 +823,7 @@ static void cyg_drop(fz_thread *t, fz_entry *e) {
  * depth cap, a sampled or probed function, a callee not in the parent's cache (found by key
  * first; the function's site, which takes the registry lock, is looked up only to create a
  * node). */
-static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
+FZ_TEXT static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
   if (t->gen != FZ_LD(fz_rec_gen) || t == &fz_nil_thread) {
     if (!FZ_LD(fz_rec_gen) || !(t = fz_thread_get())) return;
   }
@@ -838,7 +846,7 @@ static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
     e++;
     e->node = c;
     e->t0 = FZ_T0_NONE;
-    FZ_ST(t->top, e);
+    FZ_PUBLISH_TOP(t, e);
     return;
   }
   const void *k = FZ_LD(c->key);
@@ -887,7 +895,7 @@ static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, 
       e->node = c;
       e->t0 = FZ_T0_CYG_COUNTED;
       FZ_ADD(c->untimed, 1);
-      FZ_ST(t->top, e);
+      FZ_PUBLISH_TOP(t, e);
       return;
     }
   }
@@ -898,7 +906,7 @@ static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, 
   cyg_enter_slow(t, fn);
 }
 
-void __cyg_profile_func_enter(void *fn, void *call_site) {
+FZ_TEXT void __cyg_profile_func_enter(void *fn, void *call_site) {
   (void)call_site;
   if (FZ_LIKELY(!FZ_LD(fz_rec_gen))) return;
   fz_thread *t = fz_tls;
@@ -914,7 +922,7 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
       e->node = c;
       e->t0 = FZ_T0_CYG_COUNTED;
       FZ_ADD(c->untimed, 1);
-      FZ_ST(t->top, e);
+      FZ_PUBLISH_TOP(t, e);
       return;
     }
     fz_node *c2 = e->node->cache2; /* callers alternating between two functions */
@@ -932,7 +940,7 @@ void __cyg_profile_func_enter(void *fn, void *call_site) {
 /* Exits the fast path does not handle: a sampled or probed call, a dropped call, an
  * excluded function's frame, exits after the session ended or paused, or exits that were
  * skipped (longjmp, exceptions through uninstrumented frames). */
-static COLD void cyg_exit_slow(fz_thread *t, void *fn) {
+FZ_TEXT static COLD void cyg_exit_slow(fz_thread *t, void *fn) {
   if (t == &fz_nil_thread) return;
   uint64_t t1 = fz_ticks();
   if (t->cyg_overflow) { /* nested in a dropped call, or the dropped call itself */
@@ -976,7 +984,7 @@ static __attribute__((noinline)) void cyg_exit_other(fz_thread *t, fz_entry *e, 
   cyg_exit_slow(t, fn);
 }
 
-void __cyg_profile_func_exit(void *fn, void *call_site) {
+FZ_TEXT void __cyg_profile_func_exit(void *fn, void *call_site) {
   (void)call_site;
   if (FZ_LIKELY(!FZ_LD(fz_hooks_armed))) return;
   fz_thread *t = fz_tls;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "fathom.h"
@@ -21,6 +22,18 @@
 #include "timeline.h"
 
 #pragma GCC visibility push(hidden)
+
+/* Makes entry e the top of t's stack, its node written before (the CPU sampler's handler,
+ * on this very thread, reads the top's node: a compiler barrier, no instruction). */
+#define FZ_PUBLISH_TOP(t, e)                     \
+  do {                                           \
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);     \
+    FZ_ST((t)->top, (e));                        \
+  } while (0)
+
+/* fathom's hot code lives in its own section, so that the CPU sampler (sampler.c) can tell
+ * a sample taken in fathom from one taken in the program */
+#define FZ_TEXT __attribute__((section("fathom_text")))
 
 #define FZ_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FZ_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -136,6 +149,8 @@ struct fz_node {
   uint64_t s_wd, s_wd2;        /* doubles' bits: their sums of w*d and w*d^2 (ticks) */
   uint64_t s_v0, s_v1, s_v;    /* doubles' bits: sums of w(w-1), w(w-1)d, w(w-1)d^2: the
                                   estimate's variance (snapshot.c) */
+  uint64_t ss;                 /* CPU samples taken while this path was the innermost open
+                                  zone and the program's own code ran (sampler.c) */
   uint64_t psamples;           /* probed calls */
   uint64_t pcpu_raw;           /* their CPU time, unweighted (ns) */
   uint64_t pweight;            /* sum of the probed calls' weights */
@@ -224,6 +239,11 @@ typedef struct fz_thread {
   uint64_t seq;                /* untimed entries' tags: starts at FZ_T0_UNTIMED and counts
                                   up (bit 63 would be reached after 2^62 calls) */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
+  uint64_t s_all, s_fathom, s_root; /* CPU samples: all, in fathom's code, outside any zone */
+  timer_t timer;               /* the CPU sampler's timer (valid while timer_armed) */
+  int timer_armed;
+  int busy;                    /* in a slow path that makes or frees nodes: the sampler counts
+                                  fathom and touches no node */
   uint64_t tid;
   char name[32];
   int exited;
@@ -285,6 +305,7 @@ typedef struct fz_global {
   uint64_t setup_ns;           /* session begin, calibrations included */
   int plain_ok;                /* nodes may take the plain path: counter clock, no timeline */
   int timeline_ok;             /* ... or the timeline's lean path: counter clock, timeline */
+  int sampling;                /* the CPU sampler runs this session (sampler.c) */
   uint64_t start_mono_ns;      /* CLOCK_MONOTONIC at session start (or last reset) */
   int monitor_sampling;        /* the background monitor samples (not only the governor) */
   uint64_t ended_duration_ns;  /* for session_info after end */

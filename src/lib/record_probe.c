@@ -31,7 +31,7 @@
 #define P_MAX 65536u                  /* at most 1 probed call in this many timed ones */
 
 
-static uint64_t rng_next(fz_thread *t) {
+FZ_TEXT static uint64_t rng_next(fz_thread *t) {
   uint64_t x = t->rng; /* xorshift64* */
   x ^= x >> 12;
   x ^= x << 25;
@@ -42,14 +42,14 @@ static uint64_t rng_next(fz_thread *t) {
 
 /* Calls until the next selected one when each call is selected with probability 1/n:
  * geometric on {1, 2, ...} with mean n. */
-static uint32_t geom(fz_thread *t, uint32_t n) {
+FZ_TEXT static uint32_t geom(fz_thread *t, uint32_t n) {
   if (n <= 1) return 1;
   double u = (double)((rng_next(t) >> 11) | 1) * 0x1p-53; /* (0, 1) */
   double k = 1.0 + floor(log(u) / log1p(-1.0 / (double)n));
   return k >= 2147483647.0 ? 2147483647u : (uint32_t)k;
 }
 
-const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
+FZ_TEXT const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
   if (!live || (n->flags & FZ_NODE_MUTED)) return FZ_KEY_DEAD(n->rkey);
   int sampled = FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1;
   if (!sampled && fz_g.plain_ok) return n->rkey;
@@ -57,13 +57,13 @@ const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
   return redraw ? FZ_KEY_REDRAW(n->rkey) : FZ_KEY_SPECIAL(n->rkey);
 }
 
-void fz_node_update_special(fz_node *n) {
+FZ_TEXT void fz_node_update_special(fz_node *n) {
   const void *k = FZ_LD(n->key);
   int redraw = k == FZ_KEY_REDRAW(n->rkey);
   FZ_ST(n->key, fz_node_key_for(n, FZ_LD(fz_rec_gen) != 0, redraw));
 }
 
-void fz_node_sampling_init(fz_node *n) {
+FZ_TEXT void fz_node_sampling_init(fz_node *n) {
   n->t_every = 1;
   n->p_every = 0;
   if (fz_g.cfg.level >= FATHOM_LEVEL_DETAILED)
@@ -71,13 +71,13 @@ void fz_node_sampling_init(fz_node *n) {
   n->key = fz_node_key_for(n, 1, 0);
 }
 
-void fz_probe_thread_release(fz_thread *t) {
+FZ_TEXT void fz_probe_thread_release(fz_thread *t) {
   if (t->probe) fz_probe_close(t->probe);
   t->probe = NULL;
   t->probe_state = 0;
 }
 
-fz_wframe *fz_wframes(fz_thread *t) {
+FZ_TEXT fz_wframe *fz_wframes(fz_thread *t) {
   if (FZ_UNLIKELY(!t->wstack)) {
     int saved = errno;
     fz_alloc_pause();
@@ -89,7 +89,7 @@ fz_wframe *fz_wframes(fz_thread *t) {
 }
 
 /* The probe frame for stack entry e, or NULL when probes cannot work on this thread. */
-static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
+FZ_TEXT static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
   if (t->probe_state == 0) {
     int saved = errno;
     fz_alloc_pause();
@@ -106,7 +106,7 @@ static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
 /* The probing interval the owner uses while the governor has not decided for n (p_every
  * FZ_P_AUTO): a probed call costs probe_cost_ns, so probing 1 timed call in p keeps the
  * probes of a path within the level's budget of its own time. */
-static uint32_t p_auto(const fz_node *n) {
+FZ_TEXT static uint32_t p_auto(const fz_node *n) {
   uint64_t c = FZ_LD(n->count);
   if (!c || fz_g.probe_cost_ns <= 0) return 1; /* the first call: probed */
   double mean_ns = (double)fz_ticks_to_ns(FZ_LD(n->total)) / (double)c;
@@ -116,12 +116,12 @@ static uint32_t p_auto(const fz_node *n) {
   return p >= P_MAX ? P_MAX : (uint32_t)ceil(p);
 }
 
-static uint32_t p_next(const fz_node *n, uint32_t pe) {
+FZ_TEXT static uint32_t p_next(const fz_node *n, uint32_t pe) {
   return pe == FZ_P_AUTO ? p_auto(n) : pe;
 }
 
 /* New countdowns from the node's current intervals (a redraw, or the first special call). */
-static void redraw(fz_thread *t, fz_node *c, const void *k) {
+FZ_TEXT static void redraw(fz_thread *t, fz_node *c, const void *k) {
   __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the governor stored t_every, p_every first */
   uint32_t te = FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
   c->t_cur = te > 1 ? te : 1;
@@ -142,7 +142,7 @@ static void redraw(fz_thread *t, fz_node *c, const void *k) {
   }
 }
 
-fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
+FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
   fz_cache_to(e->node, c); /* e < t->last: its node is under the depth cap */
   const void *k = FZ_LD(c->key);
   if (k != FZ_KEY_SPECIAL(c->rkey) || c->t_skip == 0) redraw(t, c, k);
@@ -154,7 +154,7 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
     ne->t0 = tag | FZ_T0_SPECIAL;
     FZ_ADD(c->untimed, 1);
-    FZ_ST(t->top, ne);
+    FZ_PUBLISH_TOP(t, ne);
     return (fathom_zone){tag};
   }
   /* timed: it weighs the interval its countdown was drawn with; draw the next one */
@@ -178,7 +178,7 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     uint64_t tag = ++t->seq; /* FZ_T0_UNTIMED set from the start (record.h) */
     ne->t0 = tag | FZ_T0_SPECIAL;
     FZ_ADD(c->untimed, 1);
-    FZ_ST(t->top, ne);
+    FZ_PUBLISH_TOP(t, ne);
     return (fathom_zone){tag};
   }
   uint32_t idx = (uint32_t)(ne - t->stack);
@@ -193,17 +193,17 @@ fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
       if (f->mask) wf[idx].wp = wp;
     }
   }
-  FZ_ST(t->top, ne);
+  FZ_PUBLISH_TOP(t, ne);
   uint64_t t0 = fz_ticks();
   ne->t0 = t0 | FZ_T0_SPECIAL;
   return (fathom_zone){t0};
 }
 
-static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
-static uint64_t d_bits(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
-static void dadd(uint64_t *x, double v) { FZ_ST(*x, d_bits(bits_d(*x) + v)); }
+FZ_TEXT static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
+FZ_TEXT static uint64_t d_bits(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
+FZ_TEXT static void dadd(uint64_t *x, double v) { FZ_ST(*x, d_bits(bits_d(*x) + v)); }
 
-void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w) {
+FZ_TEXT void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w) {
   double dd = (double)d, ww = (double)w;
   FZ_ST(n->s_n, n->s_n + 1);
   FZ_ST(n->s_w, n->s_w + w);
@@ -224,7 +224,7 @@ void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w) {
 
 /* Adds (calls, live) to n's trend: every stride-th probed call; when the 16 points are full,
  * every other one is dropped and the stride doubles (bounded, spans the whole run). */
-static void trend_add(fz_thread *t, fz_node *n, uint64_t calls, int64_t live) {
+FZ_TEXT static void trend_add(fz_thread *t, fz_node *n, uint64_t calls, int64_t live) {
   fz_trend *tr = n->trend;
   if (!tr) {
     int saved = errno;
@@ -253,7 +253,7 @@ static void trend_add(fz_thread *t, fz_node *n, uint64_t calls, int64_t live) {
 /* Adds one probed call's deltas (end - begin, masked by m), weighted by W, to n. CPU time:
  * the probes' own share (calibrated) is taken off the total, and the kernel's tick-sampled
  * system part is kept within [0, total], so user and system are never negative. */
-static void probe_add(fz_node *n, const fz_pval *b, fz_pval *now, uint32_t m, uint64_t d_ns,
+FZ_TEXT static void probe_add(fz_node *n, const fz_pval *b, fz_pval *now, uint32_t m, uint64_t d_ns,
                       uint64_t W) {
   if (m >> FATHOM_RES_CPU_NS & 1) {
     int64_t cpu = now->v[FATHOM_RES_CPU_NS] - b->v[FATHOM_RES_CPU_NS];
@@ -275,7 +275,7 @@ static void probe_add(fz_node *n, const fz_pval *b, fz_pval *now, uint32_t m, ui
   FZ_ST(n->pweight, n->pweight + W);
 }
 
-uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
+FZ_TEXT uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
   fz_node *n = e->node;
   uint64_t et0 = e->t0;
   if (et0 & FZ_T0_UNTIMED) {
@@ -306,9 +306,9 @@ uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
 
 /* Whether n's probed CPU spans enough of the kernel's ticks for its user/system split to
  * mean something (snapshot.c drops the split otherwise). */
-int fz_node_cpu_split_known(const fz_node *n) { return FZ_LD(n->pcpu_raw) >= SPLIT_MIN_CPU_NS; }
+FZ_TEXT int fz_node_cpu_split_known(const fz_node *n) { return FZ_LD(n->pcpu_raw) >= SPLIT_MIN_CPU_NS; }
 
-FATHOM_EXTERN int fathom_flops_add(double x) {
+FZ_TEXT FATHOM_EXTERN int fathom_flops_add(double x) {
   if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
   fz_thread *t = fz_thread_get_fast();
   if (!t) return FATHOM_E_NOMEM;
@@ -322,7 +322,7 @@ FATHOM_EXTERN int fathom_flops_add(double x) {
 /* The node after n in a depth-first walk of its thread's tree below root (NULL at the end);
  * no memory needed (parent links). Children are read with acquire loads: owners may be
  * linking new ones. */
-fz_node *fz_tree_next(fz_node *root, fz_node *n) {
+FZ_TEXT fz_node *fz_tree_next(fz_node *root, fz_node *n) {
   fz_node *c = FZ_LDA(n->first_child);
   if (c) return c;
   while (n != root) {
@@ -333,7 +333,7 @@ fz_node *fz_tree_next(fz_node *root, fz_node *n) {
   return NULL;
 }
 
-void fz_nodes_set_live(int live) {
+FZ_TEXT void fz_nodes_set_live(int live) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with fz_child_slow's fence */
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (live && FZ_LD(t->gen) != fz_g.session_gen) continue;

@@ -20,6 +20,7 @@
 #include "live.h"
 #include "monitor.h"
 #include "record.h"
+#include "sampler.h"
 #include "tput.h"
 
 
@@ -40,6 +41,7 @@ FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
   c->monitor_interval_s = 0.5;
   c->governor = 1;
   c->sample_every = 16;
+  c->sample_hz = 1000;
   c->alloc_track = -1;
   c->carbon_g_per_kwh = 475;
   c->throughput_window_s = 60;
@@ -133,6 +135,7 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
   x = c->sample_every;
   if (env_u64("FATHOM_SAMPLE_EVERY", &x, 1, 1u << 20)) rc = FATHOM_E_INVAL;
   c->sample_every = (uint32_t)x;
+  if (env_double("FATHOM_SAMPLE_HZ", &c->sample_hz, 0, 20000)) rc = FATHOM_E_INVAL;
   if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
   if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
   /* issue 4: findings, live monitoring */
@@ -167,6 +170,7 @@ static void sanitize(fathom_config *c) {
   if (c->monitor_interval_s <= 0) c->monitor_interval_s = 0.5;
   if (c->monitor_interval_s < 0.01) c->monitor_interval_s = 0.01;
   if (c->sample_every == 0) c->sample_every = 16;
+  if (!(c->sample_hz >= 0) || c->sample_hz > 20000) c->sample_hz = 1000;
   if (!(c->carbon_g_per_kwh >= 0)) c->carbon_g_per_kwh = 475;
   if (!(c->throughput_window_s > 0)) c->throughput_window_s = 60;
   if (c->autosave_path && !(c->autosave_interval_s > 0) && c->autosave_every_ops == 0)
@@ -203,6 +207,7 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   /* the plain path reads the counter and pushes no timeline events */
   fz_g.plain_ok = FZ_LD(fz_clk.use_counter) && !c.timeline;
   fz_g.timeline_ok = FZ_LD(fz_clk.use_counter) && c.timeline;
+  fz_g.sampling = c.level != FATHOM_LEVEL_DISABLED && fz_sampler_setup(c.sample_hz) == 0;
   /* the config's strings are the caller's: keep copies for the session's life */
   free(owned_out);
   free(owned_trace);
@@ -357,6 +362,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   uint32_t g = fz_g.session_gen;
   __atomic_store_n(&fz_rec_gen, 0, __ATOMIC_SEQ_CST);
   fz_nodes_set_live(0);
+  for (fz_thread *t = fz_g.threads; t; t = t->next) fz_sampler_disarm(t);
   FZ_ST(fz_g.active, 0);
   fz_g.ended_duration_ns = fz_ticks_to_ns(fz_g.end_ticks - fz_g.start_ticks);
   fathom_config c = fz_g.cfg;

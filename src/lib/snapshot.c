@@ -16,6 +16,11 @@
 #include "gov.h"
 #include "monitor.h"
 #include "record.h"
+#include "sampler.h"
+
+/* Samples from which the CPU sampler's measure of fathom's cost is preferred to the
+ * calibrated one (its relative error is then at most ~1/sqrt of the samples in fathom). */
+#define FZ_SAMPLES_ENOUGH 200
 
 
 typedef struct kv { uint64_t key; uint32_t val; } kv;
@@ -216,6 +221,10 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
     st->total_ns = (uint64_t)(corr + 0.5);
   }
   st->total_se_ns = var > 0 ? sqrt(var) * tick : 0;
+  double per = (double)fz_sampler_period_ns() * (fz_g.sampling != 0);
+  double ss = (double)FZ_LD(n->ss);
+  st->self_cpu_ns = ss * per;
+  st->self_cpu_se_ns = sqrt(ss) * per;
   st->mean_ns = all ? (double)st->total_ns / (double)all : 0;
   if (c + sn) {
     uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
@@ -490,8 +499,22 @@ static void fill_meta(build *b, uint32_t g, int final) {
   m->alloc_tracking = fz_alloc_available(&why) && fz_g.cfg.level != FATHOM_LEVEL_DISABLED &&
                       (fz_g.cfg.alloc_track == 1 ||
                        (fz_g.cfg.alloc_track == -1 && fz_g.cfg.level >= FATHOM_LEVEL_DETAILED));
-  /* what the zones cost (fathom's fixed costs are apart) */
-  m->overhead_ns = b->zone_cost_ns;
+  /* what the zones cost (fathom's fixed costs are apart): measured where it is paid when
+   * the CPU sampler ran long enough, else from the calibrated costs per call */
+  m->overhead_calibrated_ns = b->zone_cost_ns;
+  m->sample_period_ns = (double)fz_sampler_period_ns() * (fz_g.sampling != 0);
+  m->sampler_cost_ns = fz_g.sampling ? fz_sampler_cost_ns() : 0;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) {
+    if (FZ_LD(t->gen) != g || t->hidden) continue;
+    m->cpu_samples += FZ_LD(t->s_all);
+    m->cpu_samples_fathom += FZ_LD(t->s_fathom);
+  }
+  if (m->cpu_samples_fathom > m->cpu_samples) m->cpu_samples_fathom = m->cpu_samples;
+  double per = m->sample_period_ns, ns = (double)m->cpu_samples, nf = (double)m->cpu_samples_fathom;
+  m->overhead_measured_ns = nf * per + ns * m->sampler_cost_ns;
+  m->overhead_measured_se_ns = ns > 0 ? sqrt(nf * (1 - nf / ns)) * per : 0;
+  m->overhead_ns = m->cpu_samples >= FZ_SAMPLES_ENOUGH ? m->overhead_measured_ns
+                                                       : m->overhead_calibrated_ns;
   m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / m->cpu_time_ns : 0;
   m->untimed_cost_ns = fz_g.untimed_cost_ns;
   m->zone_cost_in_ns = fz_g.zone_in_ns;

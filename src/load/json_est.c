@@ -71,6 +71,8 @@ int jl_stats4(jl_ctx *c, const json_t *s, const jp *sp, fathom_stats *st) {
   int rc = jl_cost(c, s, sp, "total_se_ns", &st->total_se_ns);
   if (!rc) rc = jl_cost(c, s, sp, "self_se_ns", &st->self_se_ns);
   if (!rc) rc = jl_cost(c, s, sp, "overhead_ns", &st->overhead_ns);
+  if (!rc) rc = jl_cost(c, s, sp, "self_cpu_ns", &st->self_cpu_ns);
+  if (!rc) rc = jl_cost(c, s, sp, "self_cpu_se_ns", &st->self_cpu_se_ns);
   if (rc) return rc;
   const double pct[FATHOM_PCT_N] = {st->p50_ns, st->p90_ns, st->p95_ns, st->p99_ns, st->p999_ns};
   rc = load_bounds(c, s, sp, "pct_lo_ns", pct, st->pct_lo_ns);
@@ -88,6 +90,7 @@ int jl_stats4(jl_ctx *c, const json_t *s, const jp *sp, fathom_stats *st) {
 void jl_stats_old(jl_ctx *c, fathom_stats *st, const fathom_hist *h) {
   (void)c;
   st->total_se_ns = st->self_se_ns = st->overhead_ns = 0;
+  st->self_cpu_ns = st->self_cpu_se_ns = 0;
   if (fathom_stats_estimated(st) && isfinite(st->stddev_ns) && st->stddev_ns > 0) {
     /* schemas 2-3 scaled the timed calls' sum by count / timed (1 call in N timed, close to
      * a simple random sample): the error of that estimate of the total */
@@ -116,6 +119,10 @@ int jl_meta4(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {
     m->hook_special_cost_ns = m->hook_special_in_ns = 0;
     m->n_timed = m->n_zones;   /* corrected from the nodes once they are loaded */
     m->setup_ns = m->build_ns = 0;
+    m->sample_period_ns = m->sampler_cost_ns = 0;
+    m->cpu_samples = m->cpu_samples_fathom = 0;
+    m->overhead_measured_ns = m->overhead_measured_se_ns = 0;
+    m->overhead_calibrated_ns = isfinite(m->overhead_ns) && m->overhead_ns > 0 ? m->overhead_ns : 0;
     m->fixed_cost_ns = isfinite(m->monitor_cpu_ns) && m->monitor_cpu_ns > 0 ? m->monitor_cpu_ns
                                                                              : 0;
     return 0;
@@ -138,6 +145,18 @@ int jl_meta4(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {
   if (!rc) rc = jl_cost(c, o, mp, "setup_ns", &m->setup_ns);
   if (!rc) rc = jl_cost(c, o, mp, "build_ns", &m->build_ns);
   if (!rc) rc = jl_cost(c, o, mp, "fixed_cost_ns", &m->fixed_cost_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "sample_period_ns", &m->sample_period_ns);
+  if (!rc) rc = jl_m_u64(c, o, mp, "cpu_samples", &m->cpu_samples);
+  if (!rc) rc = jl_m_u64(c, o, mp, "cpu_samples_fathom", &m->cpu_samples_fathom);
+  if (!rc && m->cpu_samples_fathom > m->cpu_samples) {
+    jp kp = {mp, "cpu_samples_fathom", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu samples in fathom of %llu in all",
+                 (unsigned long long)m->cpu_samples_fathom, (unsigned long long)m->cpu_samples);
+  }
+  if (!rc) rc = jl_cost(c, o, mp, "sampler_cost_ns", &m->sampler_cost_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "overhead_measured_ns", &m->overhead_measured_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "overhead_measured_se_ns", &m->overhead_measured_se_ns);
+  if (!rc) rc = jl_cost(c, o, mp, "overhead_calibrated_ns", &m->overhead_calibrated_ns);
   return rc;
 }
 
