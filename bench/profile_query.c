@@ -2,7 +2,7 @@
  * compares, as tab-separated lines:
  *   M <key> <value>             meta figures (overhead_pct, overhead_ns, cpu_time_ns, ...)
  *   Z <kind> <count> <timed> <self_nodes_ns> <self_ns> <total_ns> <overhead_ns>
- *     <time_every> <gov> <n_nodes> <self_se_ns> <name>
+ *     <time_every> <gov> <n_nodes> <self_se_ns> <name> <self_cpu_ns> <self_cpu_se_ns>
  * one Z line per zone: kind "function" or "zone", self_nodes_ns is self_ns summed over the
  * zone's call-tree nodes, self_ns/total_ns/overhead_ns are the zone's rolled-up figures.
  * Exit 1 when the profile cannot be loaded. Usage: bench_profile_query FILE.json */
@@ -62,12 +62,12 @@ int main(int argc, char **argv) {
   }
   for (uint32_t i = 0; i < p->n_zones; i++) {
     const fathom_zone_info *z = &p->zones[i];
-    printf("Z\t%s\t%llu\t%llu\t%.0f\t%llu\t%llu\t%.0f\t%u\t%u\t%u\t%.0f\t%s\n",
+    printf("Z\t%s\t%llu\t%llu\t%.0f\t%llu\t%llu\t%.0f\t%u\t%u\t%u\t%.0f\t%s\t%.0f\t%.0f\n",
            z->kind == FATHOM_ZONE_KIND_FUNCTION ? "function" : "zone",
            (unsigned long long)z->stats.count, (unsigned long long)z->stats.timed, self_nodes[i],
            (unsigned long long)z->stats.self_ns, (unsigned long long)z->stats.total_ns,
            z->stats.overhead_ns, z->time_every, z->gov, nn[i], z->stats.self_se_ns,
-           z->name ? z->name : "");
+           z->name ? z->name : "", z->stats.self_cpu_ns, z->stats.self_cpu_se_ns);
   }
   free(self_nodes);
   free(nn);

@@ -527,11 +527,12 @@ typedef struct fathom_meta {
   /* the CPU sampler (schema 4; docs/estimates.md) */
   double sample_period_ns;   /* CPU time between samples of a thread; 0: it did not run
                                 (the "sampler" probe says why) */
-  uint64_t cpu_samples;      /* samples taken on the program's threads */
-  uint64_t cpu_samples_fathom; /* of which inside fathom's own code */
+  uint64_t cpu_samples;      /* sampler periods on the program's threads (the kernel checks
+                                CPU timers at its tick: one signal may stand for several) */
+  uint64_t cpu_samples_fathom; /* of which spent inside fathom's own code */
   double sampler_cost_ns;    /* what one sample costs (its signal; measured at setup) */
   double overhead_measured_ns;    /* fathom's cost as the samples measure it where it is paid:
-                                cpu_samples_fathom x period + cpu_samples x sampler_cost_ns */
+                                cpu_samples_fathom x period + the signals x sampler_cost_ns */
   double overhead_measured_se_ns; /* its standard error (binomial) */
   double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
                                 overhead_ns is when the sampler did not run) */
@@ -540,7 +541,7 @@ typedef struct fathom_meta {
 /* Whether a probe worked on this machine. */
 typedef struct fathom_probe_info {
   char *name;             /* "rusage", "thread_io", "rss", "perf_hw", "perf_fp", "alloc",
-                             "monitor", "nvml", "rapl", "net" */
+                             "monitor", "nvml", "rapl", "net", "sampler" */
   int available;
   char *detail;           /* what it measures, or why it is not available */
 } fathom_probe_info;

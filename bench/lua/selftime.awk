@@ -11,7 +11,9 @@ BEGIN { if (!top) top = 10 }
 FNR == NR {
   split($0, c, "\t")
   if (c[1] == "Z" && c[2] == "function") {
-    name = c[13]; F[name] += c[5]; FSE2[name] += c[12] * c[12]; TE[name] = c[9]; ft += c[5]
+    # the CPU sampler's self CPU time when it ran (what perf measures too), else self time
+    name = c[13]; v = c[14] > 0 ? c[14] : c[5]; se = c[14] > 0 ? c[15] : c[12]
+    F[name] += v; FSE2[name] += se * se; TE[name] = c[9]; ft += v
   }
   next
 }

@@ -28,7 +28,7 @@ uint32_t fz_hooks_armed;
 fz_node fz_nil_node = {.key = FZ_NIL_KEY, .cache = &fz_nil_node, .cache2 = &fz_nil_node,
                        .min = UINT64_MAX, .rkey = FZ_NIL_KEY};
 static fz_entry nil_entry = {&fz_nil_node, FZ_T0_NONE};
-fz_thread fz_nil_thread = {.top = &nil_entry, .last = &nil_entry, .stack = &nil_entry};
+fz_thread fz_nil_thread = {.top = &nil_entry, .last = &nil_entry, .stack = &nil_entry, .perf_fd = -1};
 
 #ifdef FZ_TLS_LOCAL_EXEC /* the static library's copy: the program itself defines fz_tls */
 __thread fz_thread *fz_tls __attribute__((tls_model("local-exec"))) = &fz_nil_thread;
@@ -327,6 +327,7 @@ FZ_TEXT COLD fz_thread *fz_thread_get(void) {
     t->index = fz_g.n_threads_ever++;
     t->rng = fz_seed_rng(t->tid, (uint64_t)(uintptr_t)t);
     t->seq = FZ_T0_UNTIMED;
+    t->perf_fd = -1;
     node_init(&t->root, NULL, NULL, NULL, 0);
     t->stack[0].node = &t->root;
     t->stack[0].t0 = FZ_T0_NONE;
@@ -388,7 +389,7 @@ FZ_TEXT void fz_threads_after_fork(void) {
   fz_thread *me = fz_tls_real();
   for (fz_thread *t = fz_g.threads; t; t = t->next)
     if (t != me) t->exited = 1;
-  for (fz_thread *t = fz_g.threads; t; t = t->next) t->timer_armed = 0; /* not inherited */
+  for (fz_thread *t = fz_g.threads; t; t = t->next) fz_sampler_after_fork(t);
   if (me) {
     me->tid = (uint64_t)syscall(SYS_gettid);
     if (fz_g.sampling && me->gen == fz_g.session_gen && fz_g.active) fz_sampler_arm(me);
@@ -836,10 +837,16 @@ FZ_TEXT static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
   if (e >= t->last) return cyg_drop(t, e);
   fz_node *c = child_find(t, e->node, fn);
   if (!c) {
+    FZ_ST(t->busy, 1); /* symbols are looked up (libc's code): the sampler counts fathom */
     fathom_site *s = fz_site_for_function(fn);
     c = s ? fz_child_slow(t, e->node, fn, s,
                           FZ_NODE_FUNC | (FZ_LDA(s->state_) == 2 ? FZ_NODE_MUTED : 0))
           : NULL;
+    if (c && !c->fn_end && fz_g.sampling) {
+      uint64_t size = fz_function_size(fn);
+      if (size) FZ_ST(c->fn_end, (uintptr_t)fn + size);
+    }
+    FZ_ST(t->busy, 0);
   }
   if (!c) return cyg_drop(t, e); /* node cap (counted by fz_child_slow) or no memory */
   if (c->flags & FZ_NODE_MUTED) { /* excluded: a frame that keeps the stack, records nothing */

@@ -131,6 +131,8 @@ struct fz_node {
   uint32_t site_id;
   uint32_t acell;              /* allocation cell (alloc.c), 0 until the path allocates */
   const void *rkey;            /* the real key */
+  uintptr_t fn_end;            /* a function's: the end of its code (rkey is its start), for
+                                  the CPU sampler; 0 unknown or not a function */
   /* sampling (record_probe.c). The governor (gov.c) sets t_every and p_every and asks for a
    * redraw through the key; the owner keeps the countdowns. Each call is timed with
    * probability 1/t_cur and each timed call probed with probability 1/p_cur, independently
@@ -239,8 +241,11 @@ typedef struct fz_thread {
   uint64_t seq;                /* untimed entries' tags: starts at FZ_T0_UNTIMED and counts
                                   up (bit 63 would be reached after 2^62 calls) */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
-  uint64_t s_all, s_fathom, s_root; /* CPU samples: all, in fathom's code, outside any zone */
-  timer_t timer;               /* the CPU sampler's timer (valid while timer_armed) */
+  uint64_t s_all, s_fathom, s_root; /* CPU sampler periods: all, in fathom's code, outside
+                                  any zone (a signal may stand for several: its overruns) */
+  uint64_t s_sig;              /* the sampler's signals (each costs its thread) */
+  timer_t timer;               /* the CPU sampler's POSIX timer (timer_armed 1) */
+  int perf_fd;                 /* or its perf_event counter (timer_armed 2), -1 */
   int timer_armed;
   int busy;                    /* in a slow path that makes or frees nodes: the sampler counts
                                   fathom and touches no node */
@@ -337,6 +342,8 @@ uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m);
 int fz_site_register(fathom_site *s);
 /* Interned site for a dynamic (name, component); NULL on NOMEM. */
 fathom_site *fz_site_intern(const char *name, const char *component);
+/* The size of the function starting at fn (its module's symbol table; symbols.c), 0. */
+uint64_t fz_function_size(const void *fn);
 /* Site for a function address (cyg); name resolved lazily by fz_site_resolve. */
 fathom_site *fz_site_for_function(const void *fn);
 /* Interned copy of a string (lives until exit). */

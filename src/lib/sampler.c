@@ -1,6 +1,9 @@
-/* sampler.c: the CPU sampler. Every thread that records gets a timer on its own CPU clock
- * (timer_create(CLOCK_THREAD_CPUTIME_ID), delivered to that thread: SIGEV_THREAD_ID); at
- * each expiry (every 1/sample_hz s of the thread's CPU time) the handler looks at where the
+/* sampler.c: the CPU sampler. Every thread that records gets a sampling clock on its own CPU
+ * time: a perf_event task-clock counter that signals the thread at each period (exact
+ * periods, from the kernel's high-resolution timers), or where perf_event_open is refused a
+ * POSIX CPU timer (timer_create(CLOCK_THREAD_CPUTIME_ID), SIGEV_THREAD_ID; the kernel checks
+ * those at its scheduler tick, so a signal may stand for several periods); at each
+ * one (every 1/sample_hz s of the thread's CPU time) the handler looks at where the
  * thread was: inside fathom's own code (the interrupted instruction lies in the fathom_text
  * section, or the thread is in one of fathom's slow paths), or else in the program, whose
  * sample goes to the zone on top of the thread's stack of open zones. So:
@@ -19,7 +22,10 @@
  * default action, which ends the process); with no session it does nothing but chain to the
  * handler that was there before, for signals that are not its own. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <ucontext.h>
@@ -48,6 +54,7 @@ static struct {
   uint64_t period_ns;          /* CPU time between samples */
   uintptr_t lo, hi;            /* fathom_text */
   double cost_ns;              /* one sample's signal, measured once */
+  int no_perf;                 /* perf_event_open was refused: POSIX CPU timers */
 } S;
 
 static int tag_ours; /* its address marks our timers' signals (si_value) */
@@ -64,8 +71,30 @@ static uintptr_t interrupted_ip(const void *ucv) {
 #endif
 }
 
+/* The node a sample at ip belongs to, n being the innermost open zone. A function's hooks are
+ * called after its prologue and before its epilogue, so its first and last instructions run
+ * while its caller is the innermost open zone: a sample in the code of one of n's callees
+ * (n's cached child first, then up to 16 of its children) goes to that callee. Anything
+ * else (n's own code, an inlined callee's, a library's) is n's. Reads only. */
+static fz_node *by_code(fz_node *n, uintptr_t ip) {
+  uintptr_t end = FZ_LD(n->fn_end);
+  if (!end || (ip >= (uintptr_t)n->rkey && ip < end)) return n;
+  fz_node *c = n->cache;
+  end = FZ_LD(c->fn_end);
+  if (end && ip >= (uintptr_t)c->rkey && ip < end) return c;
+  c = FZ_LDA(n->first_child);
+  for (int k = 0; c && k < 16; k++, c = c->next_sibling) {
+    end = FZ_LD(c->fn_end);
+    if (end && ip >= (uintptr_t)c->rkey && ip < end) return c;
+  }
+  return n;
+}
+
 static void on_sample(int sig, siginfo_t *si, void *ucv) {
-  if (!si || si->si_code != SI_TIMER || si->si_value.sival_ptr != &tag_ours) {
+  fz_thread *me = fz_tls;
+  int perf = si && me != &fz_nil_thread && me->perf_fd >= 0 && si->si_fd == me->perf_fd &&
+             si->si_code != SI_TIMER && si->si_code != SI_USER && si->si_code != SI_TKILL;
+  if (!perf && (!si || si->si_code != SI_TIMER || si->si_value.sival_ptr != &tag_ours)) {
     /* not ours: what was there before */
     if (S.prev.sa_flags & SA_SIGINFO) {
       if (S.prev.sa_sigaction) S.prev.sa_sigaction(sig, si, ucv);
@@ -77,19 +106,27 @@ static void on_sample(int sig, siginfo_t *si, void *ucv) {
   int saved = errno;
   fz_thread *t = fz_tls;
   if (t != &fz_nil_thread && t->gen == FZ_LD(fz_rec_gen)) {
-    FZ_ST(t->s_all, t->s_all + 1);
+    /* the kernel checks CPU timers at its scheduler tick: a signal may stand for several
+     * periods (si_overrun more), all of them spent where the thread is now as far as
+     * anyone knows (the tick is independent of the program: an unbiased sample) */
+    uint64_t k = perf ? 1 : 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+    FZ_ST(t->s_all, t->s_all + k);
+    FZ_ST(t->s_sig, t->s_sig + 1);
     uintptr_t ip = interrupted_ip(ucv);
     if (FZ_LD(t->busy) || (ip >= S.lo && ip < S.hi)) {
-      FZ_ST(t->s_fathom, t->s_fathom + 1);
+      FZ_ST(t->s_fathom, t->s_fathom + k);
     } else {
       fz_entry *e = FZ_LD(t->top);
       fz_node *n = e->node;
-      if (e > t->stack && n != &fz_nil_node)
-        FZ_ST(n->ss, n->ss + 1);
-      else
-        FZ_ST(t->s_root, t->s_root + 1);
+      if (e > t->stack && n != &fz_nil_node) {
+        n = by_code(n, ip);
+        FZ_ST(n->ss, n->ss + k);
+      } else {
+        FZ_ST(t->s_root, t->s_root + k);
+      }
     }
   }
+  if (perf) ioctl(me->perf_fd, PERF_EVENT_IOC_REFRESH, 1); /* the next period */
   errno = saved;
 }
 
@@ -152,7 +189,8 @@ int fz_sampler_setup(double hz) {
     S.cost_ns = best;
   }
   S.usable = 1;
-  snprintf(S.why, sizeof S.why, "thread CPU timers every %.3g ms of CPU, SIGPROF (%.1f us each)",
+  snprintf(S.why, sizeof S.why, "every %.3g ms of each thread's CPU time (perf_event task "
+           "clock, else a POSIX CPU timer), SIGPROF (%.1f us each)",
            (double)S.period_ns / 1e6, S.cost_ns / 1e3);
   return 0;
 }
@@ -163,9 +201,42 @@ int fz_sampler_usable(void) { return S.usable; }
 uint64_t fz_sampler_period_ns(void) { return S.usable ? S.period_ns : 0; }
 const char *fz_sampler_why(void) { return S.why; }
 
+/* A task-clock counter on the calling thread that signals it every period: the fd, or -1. */
+static int perf_clock(void) {
+  struct perf_event_attr a;
+  memset(&a, 0, sizeof a);
+  a.size = sizeof a;
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_TASK_CLOCK;
+  a.sample_period = S.period_ns;
+  a.exclude_kernel = 1; /* allowed at perf_event_paranoid 2 */
+  a.exclude_hv = 1;
+  a.disabled = 1;
+  a.wakeup_events = 1;
+  int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+  if (fd < 0) return -1;
+  struct f_owner_ex o = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
+  if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
+      fcntl(fd, F_SETOWN_EX, &o) != 0 || ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 void fz_sampler_arm(fz_thread *t) {
   if (!S.usable || t->hidden || t->timer_armed) return;
   int saved = errno;
+  if (!S.no_perf) {
+    int fd = perf_clock();
+    if (fd >= 0) {
+      t->perf_fd = fd;
+      FZ_ST(t->timer_armed, 2);
+      errno = saved;
+      return;
+    }
+    S.no_perf = 1; /* refused once: refused for every thread */
+  }
   struct sigevent ev;
   memset(&ev, 0, sizeof ev);
   ev.sigev_notify = SIGEV_THREAD_ID;
@@ -189,9 +260,22 @@ void fz_sampler_arm(fz_thread *t) {
 }
 
 void fz_sampler_disarm(fz_thread *t) {
-  if (!FZ_LD(t->timer_armed)) return;
+  int was = __atomic_exchange_n(&t->timer_armed, 0, __ATOMIC_ACQ_REL);
+  if (!was) return;
   int saved = errno;
-  timer_delete(t->timer);
-  FZ_ST(t->timer_armed, 0);
+  if (was == 2) {
+    int fd = t->perf_fd;
+    FZ_ST(t->perf_fd, -1);
+    close(fd);
+  } else {
+    timer_delete(t->timer);
+  }
   errno = saved;
+}
+
+void fz_sampler_after_fork(fz_thread *t) {
+  /* the child has no timers, but the parent's counters' fds: not its own */
+  if (t->timer_armed == 2 && t->perf_fd >= 0) close(t->perf_fd);
+  t->perf_fd = -1;
+  t->timer_armed = 0;
 }

@@ -23,6 +23,8 @@ double fz_sampler_cost_ns(void);       /* what one sample costs its thread, ns *
 void fz_sampler_arm(struct fz_thread *t);
 /* Stops thread t's timer (any thread; once). */
 void fz_sampler_disarm(struct fz_thread *t);
+/* In a forked child: forgets t's timer (the child has none; its perf fd is the parent's). */
+void fz_sampler_after_fork(struct fz_thread *t);
 
 #pragma GCC visibility pop
 #endif

@@ -504,14 +504,16 @@ static void fill_meta(build *b, uint32_t g, int final) {
   m->overhead_calibrated_ns = b->zone_cost_ns;
   m->sample_period_ns = (double)fz_sampler_period_ns() * (fz_g.sampling != 0);
   m->sampler_cost_ns = fz_g.sampling ? fz_sampler_cost_ns() : 0;
+  uint64_t sigs = 0;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (FZ_LD(t->gen) != g || t->hidden) continue;
     m->cpu_samples += FZ_LD(t->s_all);
     m->cpu_samples_fathom += FZ_LD(t->s_fathom);
+    sigs += FZ_LD(t->s_sig);
   }
   if (m->cpu_samples_fathom > m->cpu_samples) m->cpu_samples_fathom = m->cpu_samples;
   double per = m->sample_period_ns, ns = (double)m->cpu_samples, nf = (double)m->cpu_samples_fathom;
-  m->overhead_measured_ns = nf * per + ns * m->sampler_cost_ns;
+  m->overhead_measured_ns = nf * per + (double)sigs * m->sampler_cost_ns;
   m->overhead_measured_se_ns = ns > 0 ? sqrt(nf * (1 - nf / ns)) * per : 0;
   m->overhead_ns = m->cpu_samples >= FZ_SAMPLES_ENOUGH ? m->overhead_measured_ns
                                                        : m->overhead_calibrated_ns;
@@ -846,6 +848,9 @@ static void fill_resources(build *b) {
                 avail ? (p->meta.alloc_tracking ? "heap allocations by call path (malloc & co. interposed)"
                                                 : "hooks linked; tracking off at this level (FATHOM_ALLOC=1 turns it on)")
                       : why))
+    b->oom = 1;
+  if (fz_g.cfg.level != FATHOM_LEVEL_DISABLED &&
+      probe_add(p, "sampler", fz_g.sampling, fz_sampler_why()))
     b->oom = 1;
   if (fz_monitor_collect(p)) b->oom = 1;
   double wall_s = (double)p->meta.duration_ns / 1e9;

@@ -109,7 +109,7 @@ static void load_module(modtab *m, const char *path) {
   close(fd);
 }
 
-static const char *lookup(const char *path, uint64_t addr, uint64_t base) {
+static const fsym *lookup_sym(const char *path, uint64_t addr, uint64_t base) {
   modtab *m = NULL;
   for (int i = 0; i < n_mods; i++)
     if (mods[i].path && strcmp(mods[i].path, path) == 0) m = &mods[i];
@@ -126,8 +126,13 @@ static const char *lookup(const char *path, uint64_t addr, uint64_t base) {
     if (m->syms[mid].lo <= v) lo = mid; else hi = mid;
   }
   fsym *s = &m->syms[lo];
-  if (s->lo <= v && (v < s->lo + s->size || (s->size == 0 && v == s->lo))) return s->name;
+  if (s->lo <= v && (v < s->lo + s->size || (s->size == 0 && v == s->lo))) return s;
   return NULL;
+}
+
+static const char *lookup(const char *path, uint64_t addr, uint64_t base) {
+  const fsym *s = lookup_sym(path, addr, base);
+  return s ? s->name : NULL;
 }
 
 static void demangle(const char *in, char *out, size_t cap) {
@@ -148,6 +153,35 @@ static void demangle(const char *in, char *out, size_t cap) {
     free(r);
   }
   snprintf(out, cap, "%s", in);
+}
+
+/* The size of the function starting at fn (from its module's symbol table), 0 unknown. */
+uint64_t fz_function_size(const void *fn);
+uint64_t fz_function_size(const void *fn) {
+  Dl_info info;
+  memset(&info, 0, sizeof info);
+  if (!dladdr(fn, &info) || !info.dli_fname) return 0;
+  const char *path = info.dli_fname;
+  char exe[512];
+  if (!*path || strchr(path, '/') == NULL) {
+    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (r <= 0) return 0;
+    exe[r] = 0;
+    path = exe;
+  }
+  uint64_t size = 0;
+  pthread_mutex_lock(&mod_lock);
+  const fsym *s = lookup_sym(path, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)info.dli_fbase);
+  if (s) {
+    modtab *m = NULL;
+    for (int i = 0; i < n_mods; i++)
+      if (mods[i].path && strcmp(mods[i].path, path) == 0) m = &mods[i];
+    uint64_t v = m && m->is_exec ? (uint64_t)(uintptr_t)fn
+                                 : (uint64_t)(uintptr_t)fn - (uint64_t)(uintptr_t)info.dli_fbase;
+    if (s->lo == v) size = s->size;
+  }
+  pthread_mutex_unlock(&mod_lock);
+  return size;
 }
 
 /* Fills name (never empty) and module path for addr. Returns 1 if a symbol was found. */
