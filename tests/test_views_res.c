@@ -470,7 +470,7 @@ static void test_text_resources(void **state) {
   /* the governor */
   const char *gov = strstr(s, "Overhead governor");
   assert_non_null(gov);
-  has(s, "5% of CPU time (detailed); measured 3.200%");
+  has(s, "5% of the program's CPU time (detailed); it cost 3.200%");
   has(s, "850 ns per probed call; 1 call in 16 probed");
   has(s, "12.00 ms CPU used by fathom's background thread");
   has_row(gov, "compute", "probes thinned to 1 call in 16; timed 1 call in 4", NULL);

@@ -125,10 +125,10 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   if (m->cpu_time_ns > 0) {
     char cpu[64];
     fz_fmt_dur(cpu, sizeof cpu, m->cpu_time_ns);
-    snprintf(v, sizeof v, "%s, %s in all = %s of %s CPU time (zones only, at least)", per, b,
-             c, cpu);
+    snprintf(v, sizeof v, "%s, %s in all%s: the program ran %s slower (zones only; %s CPU "
+             "time in all)", per, b, m->cpu_samples >= 200 ? " (measured)" : "", c, cpu);
   } else {
-    snprintf(v, sizeof v, "%s, %s in all = %s of CPU time (zones only, at least)", per, b, c);
+    snprintf(v, sizeof v, "%s, %s in all: the program ran %s slower (zones only)", per, b, c);
   }
   if (isfinite(m->overhead_budget_pct) && m->overhead_budget_pct > 0) {
     size_t len = strlen(v);

@@ -237,8 +237,8 @@ int fz_text_governor(const fz_tx *tx, const fathom_profile *p) {
   char v[256], a[64];
   if (isfinite(m->overhead_budget_pct) && m->overhead_budget_pct > 0) {
     if (isfinite(m->overhead_pct))
-      snprintf(v, sizeof v, "%.4g%% of CPU time (%s); measured %.3f%%", m->overhead_budget_pct,
-               fathom_level_name(m->level), m->overhead_pct);
+      snprintf(v, sizeof v, "%.4g%% of the program's CPU time (%s); it cost %.3f%%",
+               m->overhead_budget_pct, fathom_level_name(m->level), m->overhead_pct);
     else
       snprintf(v, sizeof v, "%.4g%% of CPU time (%s)", m->overhead_budget_pct,
                fathom_level_name(m->level));

@@ -28,6 +28,7 @@
 #include "gov.h"
 #include "monitor.h"
 #include "record.h"
+#include "sampler.h"
 
 #define TICK_NS 100000000ull      /* the steady tick */
 #define EARLY_TICK_NS 10000000ull /* during the first EARLY_NS of a session */
@@ -40,6 +41,9 @@ static struct {
   int enabled;                         /* the session wants ticks (atomic: read unlocked) */
   uint64_t start_ns;                   /* CLOCK_MONOTONIC at the reset (atomic) */
   uint64_t last_ns, last_cpu, last_mon;
+  double last_meas;                    /* the CPU sampler's measure of fathom so far, ns */
+  double k;                            /* measured over calibrated cost (in situ), 1 at first */
+  uint64_t last_periods;               /* the sampler's periods in fathom so far */
   uint32_t n_acts;
   uint64_t dropped_acts;
   fathom_gov_action acts[MAX_ACTIONS]; /* zone holds the site id until collected */
@@ -71,6 +75,23 @@ void fz_gov_reset(void) {
   G.last_mon = fz_monitor_cpu_ns();
   G.n_acts = 0;
   G.dropped_acts = 0;
+  G.k = 1;
+  G.last_meas = 0;
+  G.last_periods = 0;
+}
+
+/* What the CPU sampler has measured of fathom on the session's threads so far, ns, and the
+ * periods spent there (caller holds fz_g.lock). */
+static double measured_so_far(uint64_t *periods) {
+  double per = (double)fz_sampler_period_ns(), sig = fz_sampler_cost_ns(), ns = 0;
+  *periods = 0;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) {
+    if (FZ_LD(t->gen) != fz_g.session_gen || t->hidden) continue;
+    uint64_t f = FZ_LD(t->s_fathom);
+    *periods += f;
+    ns += (double)f * per + (double)FZ_LD(t->s_sig) * sig;
+  }
+  return ns;
 }
 
 /* Smallest power of two >= x, within [1, hi]. */
@@ -200,6 +221,28 @@ void fz_gov_tick(uint64_t now) {
   double cost = 0;
   size_t n = 0;
   cand *v = gather(&n, dt_s, &cost);
+  /* in situ: what the sampler measured of fathom over the tick, against the calibrated
+   * estimate; the costs below are scaled by their ratio (smoothed, within [1/4, 8]) once the
+   * tick had enough samples in fathom to say */
+  if (fz_g.sampling) {
+    uint64_t periods = 0;
+    double meas = measured_so_far(&periods), dm = meas - G.last_meas;
+    G.last_meas = meas;
+    uint64_t dp = periods - G.last_periods;
+    G.last_periods = periods;
+    if (dp >= 20 && cost > 0) {
+      double k = dm / cost;
+      if (k < 0.25) k = 0.25;
+      if (k > 8) k = 8;
+      G.k = 0.5 * G.k + 0.5 * k;
+    }
+  }
+  if (v)
+    for (size_t i = 0; i < n; i++) {
+      v[i].ct *= G.k;
+      v[i].cu *= G.k;
+    }
+  cost *= G.k;
   cand **short_v = v ? malloc((n ? n : 1) * sizeof *short_v) : NULL;
   double *grant = v ? malloc((n ? n : 1) * sizeof *grant) : NULL;
   if (!v || !short_v || !grant) {
@@ -211,10 +254,12 @@ void fz_gov_tick(uint64_t now) {
   }
   if (dcpu < 0) dcpu = 0;
   double frac = fz_g.cfg.max_overhead_percent / 100.0;
-  double pct = dcpu > 0 ? 100.0 * cost / dcpu : 0;
+  double pct = dcpu > cost ? 100.0 * cost / (dcpu - cost) : 0;
   /* ns of zone cost per second: 80 % of the budget, so that the noise of one tick's rates
    * does not carry the next over it */
-  double budget = 0.8 * frac * dcpu / dt_s;
+  double own = dcpu - cost; /* the program's own CPU over the tick */
+  if (own < 0.01 * dcpu) own = 0.01 * dcpu;
+  double budget = 0.8 * frac * own / dt_s;
   /* the floor: counting every call */
   double floor_ns = 0;
   for (size_t i = 0; i < n; i++) floor_ns += v[i].rate * v[i].cu;

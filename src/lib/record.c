@@ -283,6 +283,10 @@ FZ_TEXT static void thread_recycle(fz_thread *t, uint32_t g) {
   t->ndir = fz_chunk_alloc(t, nb * sizeof *t->ndir);
   if (t->ndir) memset(t->ndir, 0, nb * sizeof *t->ndir);
   t->dropped_zones = t->dropped_hist = t->misuse = 0;
+  FZ_ST(t->s_all, 0);
+  FZ_ST(t->s_fathom, 0);
+  FZ_ST(t->s_root, 0);
+  FZ_ST(t->s_sig, 0);
   FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1) +
                       (t->ring ? (t->ring->mask + 1) * sizeof(fz_tev) : 0));
   FZ_STR(t->gen, g); /* before the nodes are made: they belong to g (fz_child_slow) */

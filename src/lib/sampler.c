@@ -150,13 +150,15 @@ int fz_sampler_setup(double hz) {
   snprintf(S.why, sizeof S.why, "not available on this architecture");
   return FATHOM_E_NOTSUP;
 #endif
+  struct sigaction cur;
+  if (sigaction(SIGPROF, NULL, &cur) != 0) {
+    S.usable = 0;
+    snprintf(S.why, sizeof S.why, "sigaction(SIGPROF): %s", strerror(errno));
+    return FATHOM_E_NOTSUP;
+  }
+  int ours = (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sample;
+  if (!ours) S.installed = 0; /* the program set SIGPROF since: look again */
   if (!S.installed) {
-    struct sigaction cur;
-    if (sigaction(SIGPROF, NULL, &cur) != 0) {
-      S.usable = 0;
-      snprintf(S.why, sizeof S.why, "sigaction(SIGPROF): %s", strerror(errno));
-      return FATHOM_E_NOTSUP;
-    }
     if ((cur.sa_flags & SA_SIGINFO) ? cur.sa_sigaction != NULL
                                     : (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)) {
       S.usable = 0;

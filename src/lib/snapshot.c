@@ -513,11 +513,20 @@ static void fill_meta(build *b, uint32_t g, int final) {
   }
   if (m->cpu_samples_fathom > m->cpu_samples) m->cpu_samples_fathom = m->cpu_samples;
   double per = m->sample_period_ns, ns = (double)m->cpu_samples, nf = (double)m->cpu_samples_fathom;
-  m->overhead_measured_ns = nf * per + (double)sigs * m->sampler_cost_ns;
+  /* the sampler counts user time: the probes' system calls (kernel time) at their
+   * calibrated cost */
+  uint64_t probed = 0;
+  for (uint32_t i = 0; i < b->p->n_nodes; i++) probed += b->p->nodes[i].res.samples;
+  m->overhead_measured_ns = nf * per + (double)sigs * m->sampler_cost_ns +
+                            (double)probed * fz_g.probe_cost_ns;
   m->overhead_measured_se_ns = ns > 0 ? sqrt(nf * (1 - nf / ns)) * per : 0;
   m->overhead_ns = m->cpu_samples >= FZ_SAMPLES_ENOUGH ? m->overhead_measured_ns
                                                        : m->overhead_calibrated_ns;
-  m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / m->cpu_time_ns : 0;
+  /* as a slowdown: over the program's own CPU time (the session's, less fathom's cost and its
+   * background thread's) */
+  double own = m->cpu_time_ns - m->overhead_ns - m->monitor_cpu_ns;
+  if (own < 0.01 * m->cpu_time_ns) own = 0.01 * m->cpu_time_ns;
+  m->overhead_pct = m->cpu_time_ns > 0 ? 100.0 * m->overhead_ns / own : 0;
   m->untimed_cost_ns = fz_g.untimed_cost_ns;
   m->zone_cost_in_ns = fz_g.zone_in_ns;
   m->hook_cost_ns = fz_g.hook_cost_ns;

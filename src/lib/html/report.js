@@ -38,7 +38,7 @@ function renderSummary(D) {
     over = fmtDur(m.zone_cost_ns) + ' per zone';
     if (isNum(m.untimed_cost_ns) && m.untimed_cost_ns > 0 && m.n_timed < m.n_zones) over += ' (' + fmtDur(m.untimed_cost_ns) + ' counted only)';
     if (isNum(m.overhead_ns)) over += ', ' + fmtDur(m.overhead_ns) + ' in all';
-    if (isNum(m.overhead_pct)) over += ' (' + fmtPct(m.overhead_pct) + ' of the process CPU time' +
+    if (isNum(m.overhead_pct)) over += ' (the program ran ' + fmtPct(m.overhead_pct) + ' slower' +
       (isNum(m.overhead_budget_pct) && m.overhead_budget_pct > 0 ? '; budget ' + fmtPct(m.overhead_budget_pct) : '') + ')';
     over += '; zones only';
   }
