@@ -32,16 +32,16 @@
 #   lua_idle_ratio          fathom build without a session / empty hooks (goal <= 1.1)
 #   lua_profiled_ratio      fathom build with FATHOM_OUT / empty hooks (goal <= 1.5)
 #   lua_empty_hooks_ratio   empty hooks / plain (the instrumentation's own cost, for scale)
-#   overhead_reported_over_measured_lua  the profile's meta.overhead_pct (median) over the
-#                           measured slowdown in % against the empty-hooks build (median)
+#   overhead_reported_over_measured_lua  the profile's meta.overhead_pct (median; fathom's
+#                           estimate of the slowdown it caused, over the program's own CPU
+#                           time) over the measured slowdown in % against the empty-hooks
+#                           build (median)
 #                           (goal: 1/1.5 to 1.5); _plain: the same against the plain build
-#   overhead_implied_over_measured_lua  the same with fathom's figure turned into a
-#                           slowdown (overhead_ns / (cpu_time_ns - overhead_ns)): overhead_pct
-#                           is a share of the profiled run's CPU time, not a slowdown, which
-#                           matters once the overhead is large
 #   selftime_top10_max_rel_err, selftime_top10_median_rel_err  self time per function:
-#                           `perf record -e cpu-clock:u --call-graph dwarf` (falls back to -e
-#                           cpu-clock where :u is refused; the line says which) on the empty-hooks
+#                           `perf record -e cpu-clock --call-graph dwarf` (user and kernel
+#                           time, as fathom's CPU sampler counts; falls back to -e
+#                           cpu-clock:u where kernel samples are refused; the line says
+#                           which) on the empty-hooks
 #                           build against the profile of a fathom run. perf samples are
 #                           attributed as fathom attributes time (bench/lua/perf_self.awk:
 #                           inlined functions are functions, time in libc goes to the calling
@@ -128,10 +128,13 @@ pipeline() {
     echo "# $name: fathom's overhead_pct per run $(list "${reported[@]}") %"
     reported_over_measured overhead_reported_over_measured_demo "$(median "${reported[@]}")" "$(median "${ratios[@]}")"
   fi
-  # the reference workload must run >= 1 s at >= 1 M zones/s to count
-  if ! awk -v on="$m_on" -v z="$zones" 'BEGIN{exit !(on >= 1e9 && z/(on/1e9) >= 1e6)}'; then
-    echo "BENCH-FAIL $name: the workload ran $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s with $zones zones (needs >= 1 s and >= 1 M zones/s; raise PIPELINE_RECORDS)"
+  # the reference workload must run >= 1 s to count; its zone rate depends on the host (a
+  # slower host runs the same zones at a lower rate: a note, not a failure)
+  if ! awk -v on="$m_on" 'BEGIN{exit !(on >= 1e9)}'; then
+    echo "BENCH-FAIL $name: the workload ran $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s (needs >= 1 s; raise PIPELINE_RECORDS)"
     fail=1
+  elif ! awk -v on="$m_on" -v z="$zones" 'BEGIN{exit !(z/(on/1e9) >= 1e6)}'; then
+    echo "# note: $name: $zones zones in $(awk -v on="$m_on" 'BEGIN{print on/1e9}') s, under the 1 M zones/s the reference workload is meant to have (a slow or busy host)"
   fi
 }
 if want pipeline; then

@@ -37,7 +37,7 @@ void fz_clock_info(fz_clock *out);
 static inline uint64_t fz_clock_mult(void) { return __atomic_load_n(&fz_clk.mult, __ATOMIC_RELAXED); }
 static inline double fz_ns_per_tick(void) { return (double)fz_clock_mult() / 4294967296.0; }
 /* ns -> ticks, rounded (exact for CLOCK_MONOTONIC). */
-static inline uint64_t fz_ns_to_ticks(uint64_t ns) {
+static inline __attribute__((always_inline)) uint64_t fz_ns_to_ticks(uint64_t ns) {
   if (fz_clock_mult() == ((uint64_t)1 << 32)) return ns;
   return (uint64_t)((double)ns / fz_ns_per_tick() + 0.5);
 }
@@ -68,7 +68,7 @@ static inline uint64_t fz_counter(void) {
 
 uint64_t fz_mono_ns_cold(void);   /* fz_mono_ns, out of line: keeps callers frameless */
 
-static inline uint64_t fz_ticks(void) {
+static inline __attribute__((always_inline)) uint64_t fz_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
   return __builtin_expect(__atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED), 1)
              ? fz_counter()

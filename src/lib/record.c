@@ -494,7 +494,7 @@ FZ_TEXT static COLD fathom_zone begin_slow(fathom_site *s) {
  * or the slow path. Not cold: thinned paths and alternating siblings come here all the
  * time. A key other than a dead one means the session records this thread's generation, and
  * a cached child is never past the depth cap. */
-static __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *e,
+static FZ_TEXT __attribute__((noinline)) fathom_zone begin_miss(fz_thread *t, fz_entry *e,
                                                         fathom_site *s) {
   fz_node *c = e->node->cache;
   uint32_t skip = c->t_skip;
@@ -608,7 +608,7 @@ FZ_TEXT static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
 
 /* Every end the fast one does not take: a counted-only call (no clock read), a special
  * call, misuse. */
-static __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
+static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
   fz_entry *e = t->top;
   if (e->t0 == (tag | FZ_T0_SPECIAL) && tag && t != &fz_nil_thread) {
     if (tag & FZ_T0_UNTIMED) {
@@ -879,7 +879,7 @@ FZ_TEXT static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
 }
 
 /* The parent's cached child is not a plain node of fn (see begin_miss). */
-static __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
+static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
   fz_node *c = e->node->cache;
   if (FZ_LD(c->key) == FZ_KEY_TL(fn)) {
     push_tl(t, e, c);
@@ -979,7 +979,7 @@ FZ_TEXT static COLD void cyg_exit_slow(fz_thread *t, void *fn) {
 /* Exits of sampled or probed functions (their entries' t0 has FZ_T0_SPECIAL): a counted-only
  * call pops (no clock read), a timed one reads the clock first. Not cold: a thinned hot
  * function comes here at every call. */
-static __attribute__((noinline)) void cyg_exit_other(fz_thread *t, fz_entry *e, void *fn) {
+static FZ_TEXT __attribute__((noinline)) void cyg_exit_other(fz_thread *t, fz_entry *e, void *fn) {
   uint64_t t0 = e->t0;
   if (e->node->rkey == fn && (t0 & FZ_T0_SPECIAL) && t0 != FZ_T0_NONE) {
     if (t0 & FZ_T0_UNTIMED) {

@@ -92,7 +92,9 @@ static fz_node *by_code(fz_node *n, uintptr_t ip) {
 
 static void on_sample(int sig, siginfo_t *si, void *ucv) {
   fz_thread *me = fz_tls;
-  int perf = si && me != &fz_nil_thread && me->perf_fd >= 0 && si->si_fd == me->perf_fd &&
+  /* read once: a session's end (another thread) sets it to -1 before closing it */
+  int pfd = me != &fz_nil_thread ? FZ_LD(me->perf_fd) : -1;
+  int perf = si && pfd >= 0 && si->si_fd == pfd &&
              si->si_code != SI_TIMER && si->si_code != SI_USER && si->si_code != SI_TKILL;
   if (!perf && (!si || si->si_code != SI_TIMER || si->si_value.sival_ptr != &tag_ours)) {
     /* not ours: what was there before */
@@ -126,7 +128,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv) {
       }
     }
   }
-  if (perf) ioctl(me->perf_fd, PERF_EVENT_IOC_REFRESH, 1); /* the next period */
+  if (perf) ioctl(pfd, PERF_EVENT_IOC_REFRESH, 1); /* the next period */
   errno = saved;
 }
 
@@ -232,7 +234,7 @@ void fz_sampler_arm(fz_thread *t) {
   if (!S.no_perf) {
     int fd = perf_clock();
     if (fd >= 0) {
-      t->perf_fd = fd;
+      FZ_ST(t->perf_fd, fd);
       FZ_ST(t->timer_armed, 2);
       errno = saved;
       return;
