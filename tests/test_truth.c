@@ -379,6 +379,7 @@ static void test_latency_mix(void **state) {
   shuffled_kinds(kind, MIX_N, MIX_SLOW, 42);
   uint64_t seed = 7;
   truth mix = {0, 0}, tiny = {0, 0};
+  uint64_t cpu0 = thread_cpu_ns(), wall0 = now_ns();
   begin("truth_mix", FATHOM_LEVEL_BASIC);
   for (int i = 0; i < MIX_N; i++) {
     uint64_t d = kind[i] ? rnd_range(&seed, 4000000, 6000000) : rnd_range(&seed, 90000, 110000);
@@ -396,6 +397,7 @@ static void test_latency_mix(void **state) {
     tiny.lo += (double)in;
     tiny.hi += (double)(now_ns() - t1);
   }
+  double on_cpu = (double)(thread_cpu_ns() - cpu0) / (double)(now_ns() - wall0);
   fathom_profile *p = end();
   const fathom_zone_info *zm = zone(p, "mixed"), *zt = zone(p, "tiny");
   printf("  latency mix (governor %s, time_every mixed %u tiny %u, %u governor actions)\n",
@@ -417,11 +419,19 @@ static void test_latency_mix(void **state) {
   if (fathom_stats_estimated(&zt->stats)) {
     EXPECT_MSG(zt->stats.total_se_ns > 0, "tiny: an estimate (timed %llu of %llu) with se 0\n",
                (unsigned long long)zt->stats.timed, (unsigned long long)zt->stats.count);
-    /* an interval too wide to say anything would make the check below empty */
-    EXPECT_MSG(!timings_asserted() || zt->stats.total_se_ns <= 0.1 * (double)zt->stats.total_ns,
-               "tiny: se %.0f is over 10 %% of the total %llu (timed %llu of %llu)\n",
-               zt->stats.total_se_ns, (unsigned long long)zt->stats.total_ns,
-               (unsigned long long)zt->stats.timed, (unsigned long long)zt->stats.count);
+    /* an interval too wide to say anything would make the check below empty; a thread that
+     * was preempted has tiny calls that lasted a time slice, and a wide interval is then the
+     * honest one (the check against the truth below still holds) */
+    if (on_cpu >= 0.95) {
+      EXPECT_MSG(!timings_asserted() || zt->stats.total_se_ns <= 0.1 * (double)zt->stats.total_ns,
+                 "tiny: se %.0f is over 10 %% of the total %llu (timed %llu of %llu)\n",
+                 zt->stats.total_se_ns, (unsigned long long)zt->stats.total_ns,
+                 (unsigned long long)zt->stats.timed, (unsigned long long)zt->stats.count);
+    } else {
+      printf("  note: the thread ran only %.1f %% of its wall time on a CPU (loaded machine): "
+             "the tiny zone's se (%.1f %% of its total) is not asserted under 10 %%\n",
+             100 * on_cpu, 100 * zt->stats.total_se_ns / (double)zt->stats.total_ns);
+    }
   }
   EXPECT(check_total("tiny", &zt->stats, tiny));
   EXPECT_DONE();

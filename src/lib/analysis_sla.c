@@ -158,22 +158,6 @@ static int std_index(double q) {
   return -1;
 }
 
-/* The edge (lower: hi = 0, upper: hi = 1) of the bucket holding the calls at fraction frac of
- * h's cumulative counts, in ns. */
-static double frac_edge(const fathom_hist *h, double frac, int hi) {
-  double total = (double)fz_hist_total(h), want = frac * total, seen = 0;
-  uint32_t b = h->bucket[h->n - 1];
-  for (uint32_t i = 0; i < h->n; i++) {
-    seen += (double)h->count[i];
-    if (seen >= want - 1e-9 * want) {
-      b = h->bucket[i];
-      break;
-    }
-  }
-  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0;
-  double lo = (double)fz_hist_bucket_lo(b);
-  return (hi ? lo + (double)fz_hist_bucket_width(b) : lo) * unit;
-}
 
 /* 95 % interval of quantile q (0..1) from histogram h sampled by n timed calls. */
 static void hist_interval(const fathom_hist *h, double n, double q, double *lo, double *hi) {
@@ -184,8 +168,8 @@ static void hist_interval(const fathom_hist *h, double n, double q, double *lo, 
   }
   double x = n * q, sd = sqrt(n * q * (1 - q));
   double rlo = floor(x - Z95 * sd), rhi = ceil(x + Z95 * sd);
-  *lo = rlo < 1 ? 0 : frac_edge(h, rlo / n, 0);
-  *hi = rhi > n ? INFINITY : frac_edge(h, fmax(rhi, 1) / n, 1);
+  *lo = rlo < 1 ? 0 : fz_hist_frac_edge(h, rlo / n, 0);
+  *hi = rhi > n ? INFINITY : fz_hist_frac_edge(h, fmax(rhi, 1) / n, 1);
 }
 
 /* Percentile k (the index of pct_lo_ns / pct_hi_ns) of st. */

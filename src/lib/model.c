@@ -42,6 +42,21 @@ uint64_t fz_hist_total(const fathom_hist *h) {
   return t;
 }
 
+double fz_hist_frac_edge(const fathom_hist *h, double frac, int hi) {
+  double total = (double)fz_hist_total(h), want = frac * total, seen = 0;
+  uint32_t b = h->bucket[h->n - 1];
+  for (uint32_t i = 0; i < h->n; i++) {
+    seen += (double)h->count[i];
+    if (seen >= want - 1e-9 * want) {
+      b = h->bucket[i];
+      break;
+    }
+  }
+  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0;
+  double lo = (double)fz_hist_bucket_lo(b);
+  return (hi ? lo + (double)fz_hist_bucket_width(b) : lo) * unit;
+}
+
 int fz_hist_copy(fathom_hist *dst, const fathom_hist *src) {
   dst->unit_ns = src->unit_ns;
   dst->n = 0;

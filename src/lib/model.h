@@ -38,6 +38,9 @@ int fz_hist_copy(fathom_hist *dst, const fathom_hist *src);
 int fz_hist_from_dense(fathom_hist *dst, const uint64_t *dense);
 void fz_hist_free(fathom_hist *h);
 uint64_t fz_hist_total(const fathom_hist *h);
+/* The edge (lower: hi = 0, upper: hi = 1) of the bucket holding the calls at fraction frac of
+ * h's cumulative counts, in ns. h must not be empty. */
+double fz_hist_frac_edge(const fathom_hist *h, double frac, int hi);
 
 /* Merges src into dst: count, total_ns, self_ns and overhead_ns add; the standard errors
  * combine as independent ones (root of the sum of squares); min/max; mean and stddev

@@ -878,6 +878,23 @@ FZ_TEXT static COLD void cyg_enter_slow(fz_thread *t, void *fn) {
   fz_begin_special(t, e, c);
 }
 
+/* A thinned hot function's call that is only counted (its countdown not yet at the timed
+ * call): pushed with no clock read. 1 when it was; 0 when c (key k) is not fn's sampled node
+ * or this call is the one to time. */
+static FZ_TEXT __attribute__((always_inline)) inline int cyg_count_only(fz_thread *t, fz_entry *e,
+                                                                      fz_node *c, const void *k,
+                                                                      const void *fn) {
+  uint32_t skip = c->t_skip;
+  if (k != FZ_KEY_SPECIAL(fn) || skip <= 1) return 0;
+  c->t_skip = skip - 1;
+  e++;
+  e->node = c;
+  e->t0 = FZ_T0_CYG_COUNTED;
+  FZ_ADD(c->untimed, 1);
+  FZ_PUBLISH_TOP(t, e);
+  return 1;
+}
+
 /* The parent's cached child is not a plain node of fn (see begin_miss). */
 static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
   fz_node *c = e->node->cache;
@@ -899,16 +916,7 @@ static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_en
       push(t, e, c);
       return;
     }
-    uint32_t skip = c->t_skip;
-    if (k == FZ_KEY_SPECIAL(fn) && skip > 1) {
-      c->t_skip = skip - 1;
-      e++;
-      e->node = c;
-      e->t0 = FZ_T0_CYG_COUNTED;
-      FZ_ADD(c->untimed, 1);
-      FZ_PUBLISH_TOP(t, e);
-      return;
-    }
+    if (cyg_count_only(t, e, c, k, fn)) return;
   }
   if (FZ_LD(c->key) == FZ_KEY_SPECIAL(fn) || FZ_LD(c->key) == FZ_KEY_REDRAW(fn)) {
     fz_begin_special(t, e, c);
@@ -926,16 +934,7 @@ FZ_TEXT void __cyg_profile_func_enter(void *fn, void *call_site) {
   const void *k = FZ_LD(c->key);
   if (FZ_UNLIKELY(k != fn)) {
     /* a thinned hot function: counted, not timed, right here */
-    uint32_t skip = c->t_skip;
-    if (k == FZ_KEY_SPECIAL(fn) && skip > 1) {
-      c->t_skip = skip - 1;
-      e++;
-      e->node = c;
-      e->t0 = FZ_T0_CYG_COUNTED;
-      FZ_ADD(c->untimed, 1);
-      FZ_PUBLISH_TOP(t, e);
-      return;
-    }
+    if (cyg_count_only(t, e, c, k, fn)) return;
     fz_node *c2 = e->node->cache2; /* callers alternating between two functions */
     if (FZ_LD(c2->key) == fn) {
       e->node->cache2 = c;

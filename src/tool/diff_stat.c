@@ -126,22 +126,6 @@ static void welch(dm *m, double va, double vb, double na, double nb, double bias
   m->judge = m->p < p0 && d > sampling ? DJ_BEYOND : DJ_NOISE;
 }
 
-/* The value at fraction frac of h's cumulative counts, as the edge of the bucket holding it:
- * its lower edge (hi = 0) or upper edge (hi = 1), in ns. */
-static double frac_edge(const fathom_hist *h, double frac, int hi) {
-  double total = (double)fz_hist_total(h), want = frac * total, seen = 0;
-  uint32_t b = h->bucket[h->n - 1];
-  for (uint32_t i = 0; i < h->n; i++) {
-    seen += (double)h->count[i];
-    if (seen >= want - 1e-9 * want) {
-      b = h->bucket[i];
-      break;
-    }
-  }
-  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0;
-  double lo = (double)fz_hist_bucket_lo(b);
-  return (hi ? lo + (double)fz_hist_bucket_width(b) : lo) * unit;
-}
 
 /* Interval holding quantile q (0..1) of the distribution h was sampled from by the timed calls
  * of st. 0 if there is nothing to bound it with. */
@@ -151,8 +135,8 @@ static int q_interval(const fathom_hist *h, const fathom_stats *st, double q, do
   if (!h->n || fz_hist_total(h) == 0 || !(n > 0)) return 0;
   double x = n * q, sd = sqrt(n * q * (1 - q));
   double rlo = floor(x - sigma * sd), rhi = ceil(x + sigma * sd);
-  *lo = rlo < 1 ? 0 : frac_edge(h, rlo / n, 0);
-  *hi = rhi > n ? INFINITY : frac_edge(h, (rhi < 1 ? 1 : rhi) / n, 1);
+  *lo = rlo < 1 ? 0 : fz_hist_frac_edge(h, rlo / n, 0);
+  *hi = rhi > n ? INFINITY : fz_hist_frac_edge(h, (rhi < 1 ? 1 : rhi) / n, 1);
   return 1;
 }
 
