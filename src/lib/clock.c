@@ -96,7 +96,7 @@ static void calibrate(void) {
   fz_clk = counter_clk.use_counter ? counter_clk : mono_clk;
 }
 
-__attribute__((noinline, cold)) uint64_t fz_mono_ns_cold(void) { return fz_mono_ns(); }
+FZ_TEXT __attribute__((noinline, cold)) uint64_t fz_mono_ns_cold(void) { return fz_mono_ns(); }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 void fz_clock_init(void) { pthread_once(&once, calibrate); }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include "fztext.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -34,21 +35,21 @@ void fz_clock_refine(void);
 /* A consistent copy of the session's clock description (for metadata). */
 void fz_clock_info(fz_clock *out);
 /* ns per tick (1.0 for CLOCK_MONOTONIC). */
-static inline uint64_t fz_clock_mult(void) { return __atomic_load_n(&fz_clk.mult, __ATOMIC_RELAXED); }
-static inline double fz_ns_per_tick(void) { return (double)fz_clock_mult() / 4294967296.0; }
+static inline FZ_TEXT uint64_t fz_clock_mult(void) { return __atomic_load_n(&fz_clk.mult, __ATOMIC_RELAXED); }
+static inline FZ_TEXT double fz_ns_per_tick(void) { return (double)fz_clock_mult() / 4294967296.0; }
 /* ns -> ticks, rounded (exact for CLOCK_MONOTONIC). */
-static inline __attribute__((always_inline)) uint64_t fz_ns_to_ticks(uint64_t ns) {
+static inline FZ_TEXT __attribute__((always_inline)) uint64_t fz_ns_to_ticks(uint64_t ns) {
   if (fz_clock_mult() == ((uint64_t)1 << 32)) return ns;
   return (uint64_t)((double)ns / fz_ns_per_tick() + 0.5);
 }
 
-static inline uint64_t fz_mono_ns(void) {
+static inline FZ_TEXT uint64_t fz_mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline uint64_t fz_counter(void) {
+static inline FZ_TEXT uint64_t fz_counter(void) {
 #if defined(__x86_64__)
   uint64_t lo, hi; /* rdtsc clears the upper halves of rax and rdx: no zero-extension */
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -68,7 +69,7 @@ static inline uint64_t fz_counter(void) {
 
 uint64_t fz_mono_ns_cold(void);   /* fz_mono_ns, out of line: keeps callers frameless */
 
-static inline __attribute__((always_inline)) uint64_t fz_ticks(void) {
+static inline FZ_TEXT __attribute__((always_inline)) uint64_t fz_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
   return __builtin_expect(__atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED), 1)
              ? fz_counter()
@@ -78,7 +79,7 @@ static inline __attribute__((always_inline)) uint64_t fz_ticks(void) {
 #endif
 }
 
-static inline uint64_t fz_ticks_to_ns(uint64_t ticks) {
+static inline FZ_TEXT uint64_t fz_ticks_to_ns(uint64_t ticks) {
   return (uint64_t)(((unsigned __int128)ticks * fz_clock_mult()) >> 32);
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include "fathom.h"
+#include "fztext.h"
 
 /* ---- histogram buckets (scheme documented on fathom_hist) ---- */
 #define FZ_HIST_SUB 64        /* sub-buckets per power of two */
@@ -19,7 +20,7 @@
  * bits; below 128 that is ns itself (exact buckets), above it lies in [64, 128), i.e. 64
  * sub-buckets of width 2^sh. b = 64 * sh + (ns >> sh) numbers the buckets of every block
  * consecutively with no branch; values past the last block are clamped into it. */
-static inline uint32_t fz_hist_bucket_of(uint64_t ns) {
+static inline FZ_TEXT uint32_t fz_hist_bucket_of(uint64_t ns) {
   unsigned sh = 57u - (unsigned)__builtin_clzll(ns | 64);
   uint64_t b = (uint64_t)sh * FZ_HIST_SUB + (ns >> sh);
   return b < FATHOM_HIST_BUCKETS ? (uint32_t)b : FATHOM_HIST_BUCKETS - 1;

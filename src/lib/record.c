@@ -557,7 +557,7 @@ FZ_TEXT static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
 }
 
 /* The entry of t's stack that handle tag names (top first), or NULL. */
-static fz_entry *entry_of(fz_thread *t, uint64_t tag) {
+static FZ_TEXT fz_entry *entry_of(fz_thread *t, uint64_t tag) {
   if (!tag) return NULL;
   for (fz_entry *e = t->top; e > t->stack; e--)
     if (e->t0 != FZ_T0_NONE && (e->t0 & ~FZ_T0_SPECIAL) == tag) return e;

@@ -31,9 +31,8 @@
     FZ_ST((t)->top, (e));                        \
   } while (0)
 
-/* fathom's hot code lives in its own section, so that the CPU sampler (sampler.c) can tell
- * a sample taken in fathom from one taken in the program */
-#define FZ_TEXT __attribute__((section("fathom_text")))
+/* fathom's hot code lives in its own section (FZ_TEXT, fztext.h) */
+#include "fztext.h"
 
 #define FZ_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FZ_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -260,7 +259,7 @@ typedef struct fz_thread {
 #define FZ_NDIR_BLOCK 1024
 
 /* Node i of thread t (i < n_nodes read with acquire). */
-static inline fz_node *fz_node_at(const fz_thread *t, uint64_t i) {
+static inline FZ_TEXT fz_node *fz_node_at(const fz_thread *t, uint64_t i) {
   fz_node **b = __atomic_load_n(&t->ndir[i / FZ_NDIR_BLOCK], __ATOMIC_ACQUIRE);
   return __atomic_load_n(&b[i % FZ_NDIR_BLOCK], __ATOMIC_ACQUIRE);
 }
@@ -353,22 +352,22 @@ const char *fz_intern(const char *s);
  * the program's zones (alloc.h). */
 void fz_alloc_pause(void);
 void fz_alloc_resume(void);
-static inline void fz_glock(void) {
+static inline FZ_TEXT void fz_glock(void) {
   fz_alloc_pause();
   pthread_mutex_lock(&fz_g.lock);
 }
-static inline void fz_gunlock(void) {
+static inline FZ_TEXT void fz_gunlock(void) {
   pthread_mutex_unlock(&fz_g.lock);
   fz_alloc_resume();
 }
 
-static inline fz_thread *fz_thread_get_fast(void) {
+static inline FZ_TEXT fz_thread *fz_thread_get_fast(void) {
   fz_thread *t = fz_tls;
   if (FZ_LIKELY(t->gen == FZ_LD(fz_rec_gen) && t != &fz_nil_thread)) return t;
   return fz_thread_get();
 }
 /* A thread's sampling random state from two seeds (splitmix64 of their mix; never 0). */
-static inline uint64_t fz_seed_rng(uint64_t a, uint64_t b) {
+static inline FZ_TEXT uint64_t fz_seed_rng(uint64_t a, uint64_t b) {
   uint64_t z = a * 0x9e3779b97f4a7c15ull ^ b ^ 0x2545f4914f6cdd1dull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -377,7 +376,7 @@ static inline uint64_t fz_seed_rng(uint64_t a, uint64_t b) {
 }
 /* Makes c parent's cached child, the one before moving to cache2 (owner; the caller knows
  * parent is under the depth cap). */
-static inline void fz_cache_to(fz_node *parent, fz_node *c) {
+static inline FZ_TEXT void fz_cache_to(fz_node *parent, fz_node *c) {
   fz_node *old = parent->cache;
   if (old != c) {
     parent->cache2 = old;
@@ -385,7 +384,7 @@ static inline void fz_cache_to(fz_node *parent, fz_node *c) {
   }
 }
 /* The caller's thread state, or NULL when it has none (fz_tls is then fz_nil_thread). */
-static inline fz_thread *fz_tls_real(void) {
+static inline FZ_TEXT fz_thread *fz_tls_real(void) {
   fz_thread *t = fz_tls;
   return t == &fz_nil_thread ? NULL : t;
 }
@@ -411,7 +410,7 @@ double fz_measure_probe_cost(int level);    /* begin + end probes of one call, n
 extern double fz_probe_cpu_bias_ns;         /* CPU an empty probed call shows (calib.c) */
 fathom_profile *fz_build_profile(uint32_t g, int final);  /* snapshot.c */
 
-static inline uint32_t fz_depth(fz_thread *t) {
+static inline FZ_TEXT uint32_t fz_depth(fz_thread *t) {
   return (uint32_t)(FZ_LD(t->top) - t->stack);
 }
 
@@ -425,7 +424,7 @@ __attribute__((always_inline)) static inline uint64_t *fz_hist_slot(const fz_nod
 }
 
 /* The two 64-bit halves of n's sum of squares, for readers on other threads. */
-static inline unsigned __int128 fz_node_sq(const fz_node *n) {
+static inline FZ_TEXT unsigned __int128 fz_node_sq(const fz_node *n) {
   const uint64_t *h = (const uint64_t *)&n->sq;
   return (unsigned __int128)__atomic_load_n(&h[1], __ATOMIC_RELAXED) << 64 |
          __atomic_load_n(&h[0], __ATOMIC_RELAXED);

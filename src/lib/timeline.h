@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "fztext.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -30,13 +31,13 @@ typedef struct fz_ring {
 
 /* Whether slot h is free (producer): the cached tail first, the consumer's tail when the
  * ring looks full. */
-static inline int fz_ring_room(fz_ring *r, uint64_t h) {
+static inline FZ_TEXT int fz_ring_room(fz_ring *r, uint64_t h) {
   if (__builtin_expect(h - r->tail_cache <= r->mask, 1)) return 1;
   r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
   return h - r->tail_cache <= r->mask;
 }
 
-static inline void fz_ring_push(fz_ring *r, uint64_t t0, uint64_t t1, uint32_t id,
+static inline FZ_TEXT void fz_ring_push(fz_ring *r, uint64_t t0, uint64_t t1, uint32_t id,
                                 uint32_t depth) {
   uint64_t h = r->head;
   if (!fz_ring_room(r, h)) {
