@@ -170,13 +170,15 @@ fi
 # preloaded at DETAILED (allocation tracking on), interleaved
 if want alloc && [[ -x "$B/bench_alloc" && -e "$B/libfathom.so" ]]; then
   ratios=()
+  alloc_out=$(mktemp "${TMPDIR:-/tmp}/fathom-bench-alloc.XXXXXX.json")
   for i in $(seq 1 "${ALLOC_RUNS:-5}"); do
     a=$("$B/bench_alloc" | awk '/^BENCH_ALLOC_SECONDS/{print $2}')
-    b=$(LD_PRELOAD="$B/libfathom.so" FATHOM=1 FATHOM_LEVEL=detailed FATHOM_OUT=/dev/null FATHOM_REPORT=0 \
+    b=$(LD_PRELOAD="$B/libfathom.so" FATHOM=1 FATHOM_LEVEL=detailed FATHOM_OUT="$alloc_out" FATHOM_REPORT=0 \
         "$B/bench_alloc" | awk '/^BENCH_ALLOC_SECONDS/{print $2}')
     if [[ -z $a || -z $b ]]; then echo "BENCH-FAIL alloc_slowdown: a run failed"; fail=1; break; fi
     ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.4f", b/a}')")
   done
+  rm -f "$alloc_out"
   [[ ${#ratios[@]} -gt 0 ]] && echo "BENCH alloc_slowdown $(median "${ratios[@]}") x"
 fi
 want monitor && [[ -x "$B/bench_monitor" ]] && { "$B/bench_monitor" || fail=1; }

@@ -8,6 +8,8 @@
  * Invariant: a model written and loaded back equals the original in every field. */
 #include "json_fixture.h"
 
+#include <sys/wait.h>
+
 /* ---- round trips -------------------------------------------------------------------- */
 
 static void test_roundtrip_full(void **state) {
@@ -109,6 +111,61 @@ static void test_save_failures(void **state) {
   struct stat st;
   assert_true(stat(target, &st) == 0 && S_ISDIR(st.st_mode));
   rmdir(target);
+  fathom_profile_free(p);
+}
+
+/* What a save path points at is never replaced: a link stays a link (the file it names is
+ * written), a FIFO stays a FIFO (written through, read at its other end). */
+static void test_save_targets(void **state) {
+  (void)state;
+  fathom_profile *p = build_model(1);
+  const char *real = tmp_path("real.json"), *link = tmp_path("link.json");
+  unlink(link);
+  unlink(real);
+  assert_int_equal(symlink("real.json", link), 0);
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_JSON, link), 0);
+  struct stat st;
+  assert_true(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+  assert_true(lstat(real, &st) == 0 && S_ISREG(st.st_mode));
+  fathom_profile *q = load_ok(real);
+  assert_same(p, q);
+  fathom_profile_free(q);
+  assert_int_equal(tmp_entries("real.json.tmp.", 0), 0);
+  /* a link to itself: refused, nothing written beside it */
+  const char *loop = tmp_path("loop.json");
+  unlink(loop);
+  assert_int_equal(symlink("loop.json", loop), 0);
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_JSON, loop), FATHOM_E_IO);
+  assert_int_equal(tmp_entries("loop.json.tmp.", 0), 0);
+  unlink(loop);
+
+  const char *fifo = tmp_path("fifo.json"), *copy = tmp_path("fifo-copy.json");
+  unlink(fifo);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  pid_t kid = fork();
+  assert_true(kid >= 0);
+  if (kid == 0) { /* the other end: copies what comes through into a file */
+    FILE *in = fopen(fifo, "r"), *out = fopen(copy, "w");
+    if (!in || !out) _exit(1);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+      if (fwrite(buf, 1, n, out) != n) _exit(1);
+    _exit(fclose(out) == 0 ? 0 : 1);
+  }
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_JSON, fifo), 0);
+  int status = 0;
+  assert_int_equal(waitpid(kid, &status, 0), kid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_true(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+  q = load_ok(copy);
+  assert_same(p, q);
+  fathom_profile_free(q);
+  assert_int_equal(tmp_entries("fifo.json.tmp.", 0), 0);
+  unlink(fifo);
+  unlink(copy);
+  unlink(link);
+  unlink(real);
   fathom_profile_free(p);
 }
 
@@ -538,7 +595,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip_full),  cmocka_unit_test(test_roundtrip_empty),
       cmocka_unit_test(test_roundtrip_big),   cmocka_unit_test(test_save_and_stream),
-      cmocka_unit_test(test_save_failures),   cmocka_unit_test(test_other_writers),
+      cmocka_unit_test(test_save_failures),   cmocka_unit_test(test_save_targets),
+      cmocka_unit_test(test_other_writers),
       cmocka_unit_test(test_comma_locale),    cmocka_unit_test(test_schema1_file),
       cmocka_unit_test(test_schema1_from_model), cmocka_unit_test(test_schema3_conversion),
       cmocka_unit_test(test_exact_bounds_normalized),

@@ -1,13 +1,48 @@
 /* afile.c: atomic output files: write "<path>.tmp.<pid>", fsync, rename over path.
  * Invariant: on every failure path the temporary file is removed, so a reader of `path`
- * sees either the old file, nothing, or the complete new file. */
+ * sees either the old file, nothing, or the complete new file.
+ * What the path points at is never replaced: a symbolic link is followed (the file it
+ * names is the one replaced, the link stays), and an existing target that is not a regular
+ * file (/dev/null, a FIFO, a terminal) is written through, in place, with no rename. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model.h"
+
+/* The file path names once symbolic links are followed (a copy; the last one need not
+ * exist), or NULL with errno set (ELOOP after 40 links). */
+static char *link_target(const char *path) {
+  char *cur = strdup(path);
+  struct stat st;
+  for (int hop = 0; cur; hop++) {
+    if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) return cur;
+    char to[PATH_MAX];
+    ssize_t n = hop < 40 ? readlink(cur, to, sizeof to - 1) : (errno = ELOOP, -1);
+    if (n < 0) {
+      int e = errno;
+      free(cur);
+      errno = e;
+      return NULL;
+    }
+    to[n] = 0;
+    const char *slash = strrchr(cur, '/');
+    size_t dir = (to[0] == '/' || !slash) ? 0 : (size_t)(slash - cur) + 1;
+    char *next = malloc(dir + (size_t)n + 1);
+    if (next) {
+      memcpy(next, cur, dir);
+      memcpy(next + dir, to, (size_t)n + 1);
+    }
+    free(cur);
+    cur = next;
+  }
+  errno = ENOMEM;
+  return NULL;
+}
 
 int fz_afile_open(fz_afile *a, const char *path) {
   memset(a, 0, sizeof *a);
@@ -16,16 +51,23 @@ int fz_afile_open(fz_afile *a, const char *path) {
     a->f = stdout;
     return 0;
   }
-  size_t n = strlen(path) + 32;
-  a->path = strdup(path);
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* a device, FIFO or socket: written through (a directory fails to open: FATHOM_E_IO) */
+    a->f = fopen(path, "w");
+    return a->f ? 0 : FATHOM_E_IO;
+  }
+  /* a link (to a file that may not exist yet): replace the file it names */
+  a->path = link_target(path);
+  if (!a->path) return errno == ENOMEM ? FATHOM_E_NOMEM : FATHOM_E_IO;
+  size_t n = strlen(a->path) + 32;
   a->tmp = malloc(n);
-  if (!a->path || !a->tmp) {
+  if (!a->tmp) {
     free(a->path);
-    free(a->tmp);
-    a->path = a->tmp = NULL;
+    a->path = NULL;
     return FATHOM_E_NOMEM;
   }
-  snprintf(a->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  snprintf(a->tmp, n, "%s.tmp.%ld", a->path, (long)getpid());
   a->f = fopen(a->tmp, "w");
   if (!a->f) {
     int e = errno;
@@ -49,6 +91,12 @@ void fz_afile_abort(fz_afile *a) {
 int fz_afile_commit(fz_afile *a) {
   if (a->f == stdout) {
     int bad = fflush(stdout) != 0 || ferror(stdout);
+    memset(a, 0, sizeof *a);
+    return bad ? FATHOM_E_IO : 0;
+  }
+  if (!a->tmp) { /* written through (not a regular file): close it */
+    int bad = fflush(a->f) != 0 || ferror(a->f);
+    bad |= fclose(a->f) != 0;
     memset(a, 0, sizeof *a);
     return bad ? FATHOM_E_IO : 0;
   }

@@ -127,7 +127,10 @@ typedef struct fz_afile {
   FILE *f;
   char *path, *tmp;
 } fz_afile;
-/* Opens; path "-" means stdout (commit then only flushes). Returns 0 or FATHOM_E_IO. */
+/* Opens; path "-" means stdout (commit then only flushes). A symbolic link is followed (the
+ * file it names is replaced, not the link); an existing target that is not a regular file
+ * (/dev/null, a FIFO) is written through in place. Returns 0, FATHOM_E_IO or
+ * FATHOM_E_NOMEM. */
 int fz_afile_open(fz_afile *a, const char *path);
 /* Checks the stream for errors, fsyncs, closes and renames. On any failure removes the
  * temporary file and returns FATHOM_E_IO: no partial file is ever left at path. */
