@@ -1,5 +1,5 @@
-/* check.h: the profile checker's hook for the library's own model builds (check.c; the
- * public checker is fathom_profile_check in fathom.h).
+/* check.h: the profile checker's hook for the library's own model builds (check_env.c; the
+ * public checker is fathom_profile_check in fathom.h, check.c).
  *
  * Invariant: fz_check_env never changes the model, never exits and never fails the build
  * that called it; with FATHOM_CHECK unset it costs one getenv and checks nothing. */
@@ -9,6 +9,8 @@
 #include "fathom.h"
 
 #pragma GCC visibility push(hidden)
+
+#define CK_LINE 512 /* one violation's message line at most (longer ones are cut) */
 
 /* Called right after the library builds a model (where: what built it, e.g. "session end",
  * "snapshot"). When the environment variable FATHOM_CHECK is set to something other than ""
