@@ -1,6 +1,6 @@
-/* record.c: the zone hot path and its slow paths: thread registration and recycling, child
- * lookup and node creation, histogram blocks, misuse handling, named timers, the
- * -finstrument-functions hooks.
+/* record.c: the zone hot path and its slow paths: child lookup and node creation, histogram
+ * blocks, misuse handling, the -finstrument-functions hooks. (Threads' registration and
+ * memory: record_thread.c; zones by name, metrics and timers: record_manual.c.)
  *
  * Invariant: the hot path (fathom_zone_begin_site, and fathom_zone_end of the calling
  * thread's top entry) takes no lock and allocates nothing once a call path has been seen;
@@ -35,8 +35,6 @@ __thread fz_thread *fz_tls __attribute__((tls_model("local-exec"))) = &fz_nil_th
 #else
 __thread fz_thread *fz_tls __attribute__((tls_model("initial-exec"))) = &fz_nil_thread;
 #endif
-static pthread_key_t exit_key;
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static uint64_t misuse_global;   /* misuse with no thread state to charge it to */
 
 /* Pulls session.c (the FATHOM=1 / FATHOM_OUT auto-start) into every static link that uses
@@ -45,46 +43,12 @@ extern const char fz_session_anchor;
 __attribute__((used)) static const char *const session_anchor = &fz_session_anchor;
 
 #define COLD __attribute__((cold, noinline))
-#define CHUNK_BYTES ((size_t)256 * 1024)
-#define MAX_THREADS 4096
 
 FZ_TEXT void fz_misuse_count(void) { __atomic_fetch_add(&misuse_global, 1, __ATOMIC_RELAXED); }
 FZ_TEXT uint64_t fz_misuse_global(void) { return FZ_LD(misuse_global); }
 
-/* ---- memory ---------------------------------------------------------------------- */
-
-FZ_TEXT void *fz_chunk_alloc(fz_thread *t, size_t size) {
-  size = (size + 63) & ~(size_t)63;
-  fz_chunk *c = t->chunks;
-  if (!c || c->used + size > c->cap) {
-    size_t cap = size > CHUNK_BYTES ? size : CHUNK_BYTES;
-    fz_alloc_pause(); /* fathom's own memory is not the program's */
-    c = malloc(sizeof *c + cap);
-    fz_alloc_resume();
-    if (!c) return NULL;
-    c->used = 0;
-    c->cap = cap;
-    c->next = t->chunks;
-    t->chunks = c;
-    FZ_ST(t->bytes, t->bytes + sizeof *c + cap);
-  }
-  void *p = c->mem + c->used;
-  c->used += size;
-  return p;
-}
-
-FZ_TEXT static void chunks_free(fz_thread *t) {
-  fz_chunk *c = t->chunks;
-  while (c) {
-    fz_chunk *n = c->next;
-    free(c);
-    c = n;
-  }
-  t->chunks = NULL;
-}
-
-FZ_TEXT static void node_init(fz_node *n, const void *key, fathom_site *site, fz_node *parent,
-                      uint32_t flags) {
+FZ_TEXT void fz_node_init(fz_node *n, const void *key, fathom_site *site, fz_node *parent,
+                          uint32_t flags) {
   memset(n, 0, sizeof *n);
   n->key = key;
   n->rkey = key;
@@ -145,7 +109,7 @@ FZ_TEXT COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *k
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return NULL;
   }
-  node_init(n, key, site, parent, flags);
+  fz_node_init(n, key, site, parent, flags);
   n->site_id = site ? site->id_ : 0;
   if (flags & FZ_NODE_MUTED)
     n->key = FZ_KEY_DEAD(key);
@@ -244,162 +208,6 @@ __attribute__((always_inline)) static inline void node_add(fz_thread *t, fz_node
 }
 
 FZ_TEXT COLD void fz_node_record_cold(fz_thread *t, fz_node *n, uint64_t d) { node_add(t, n, d); }
-
-/* ---- threads --------------------------------------------------------------------- */
-
-FZ_TEXT static void on_thread_exit(void *arg) {
-  fz_thread *t = arg;
-  fz_sampler_disarm(t);
-  fz_probe_thread_release(t);
-  FZ_ST(t->exited, 1);
-  fz_tls = &fz_nil_thread;
-}
-
-FZ_TEXT static void make_exit_key(void) { (void)pthread_key_create(&exit_key, on_thread_exit); }
-
-/* Resets t to generation g, keeping the zones still open on its stack (re-created as a
- * path in the fresh tree, begin times preserved) so handles taken before stay valid. */
-FZ_TEXT static void thread_recycle(fz_thread *t, uint32_t g) {
-  uint32_t depth = fz_depth(t);
-  typedef struct saved_open { const void *key; fathom_site *site; uint32_t flags; } saved_open;
-  saved_open *keep = depth ? malloc(depth * sizeof *keep) : NULL;
-  if (!keep) depth = 0; /* out of memory: the open zones are dropped */
-  for (uint32_t i = 1; i <= depth; i++) {
-    if (t->stack[i].node == &fz_nil_node) { /* a dropped call's marker: kept no further */
-      depth = i - 1;
-      break;
-    }
-    keep[i - 1] = (saved_open){t->stack[i].node->rkey, t->stack[i].node->site, t->stack[i].node->flags};
-  }
-  t->cyg_overflow = 0;
-  chunks_free(t);
-  memset(t->dcache, 0, sizeof t->dcache);
-  node_init(&t->root, NULL, NULL, NULL, 0);
-  t->stack[0].node = &t->root;
-  t->stack[0].t0 = FZ_T0_NONE;
-  t->n_nodes = t->n_blocks = 0;
-  /* the node directory: one pointer per block the cap allows (freed with the chunks) */
-  size_t nb = fz_g.cfg.max_nodes_per_thread / FZ_NDIR_BLOCK + 1;
-  t->ndir = fz_chunk_alloc(t, nb * sizeof *t->ndir);
-  if (t->ndir) memset(t->ndir, 0, nb * sizeof *t->ndir);
-  t->dropped_zones = t->dropped_hist = t->misuse = 0;
-  FZ_ST(t->s_all, 0);
-  FZ_ST(t->s_fathom, 0);
-  FZ_ST(t->s_root, 0);
-  FZ_ST(t->s_sig, 0);
-  FZ_ST(t->bytes, (uint64_t)sizeof *t + sizeof(fz_entry) * (fz_g.cfg.max_depth + 1) +
-                      (t->ring ? (t->ring->mask + 1) * sizeof(fz_tev) : 0));
-  FZ_STR(t->gen, g); /* before the nodes are made: they belong to g (fz_child_slow) */
-  uint32_t kept = 0;
-  for (uint32_t i = 1; i <= depth && i <= fz_g.cfg.max_depth; i++) {
-    fz_node *n = fz_child_slow(t, t->stack[i - 1].node, keep[i - 1].key, keep[i - 1].site,
-                               keep[i - 1].flags);
-    if (!n) break; /* cap too small to keep the whole open path */
-    t->stack[i].node = n;
-    kept = i;
-  }
-  free(keep);
-  FZ_ST(t->top, t->stack + kept);
-}
-
-FZ_TEXT COLD fz_thread *fz_thread_get(void) {
-  int saved = errno;
-  fz_thread *t = fz_tls_real();
-  if (t) FZ_ST(t->busy, 1); /* its nodes may be freed: the sampler keeps off them */
-  fz_glock();
-  uint32_t g = fz_rec_gen;
-  if (!g) {
-    fz_gunlock();
-    errno = saved;
-    return NULL;
-  }
-  if (!t) {
-    if (fz_g.n_threads_ever >= MAX_THREADS) goto fail;
-    t = calloc(1, sizeof *t);
-    if (!t) goto fail;
-    /* the stack is sized once, for the largest cap a session may set */
-    t->stack = calloc(FZ_STACK_ENTRIES, sizeof *t->stack);
-    if (!t->stack) {
-      free(t);
-      t = NULL;
-      goto fail;
-    }
-    t->tid = (uint64_t)syscall(SYS_gettid);
-    pthread_getname_np(pthread_self(), t->name, sizeof t->name);
-    extern __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
-    t->hidden = fz_calibrating;
-    t->index = fz_g.n_threads_ever++;
-    t->rng = fz_seed_rng(t->tid, (uint64_t)(uintptr_t)t);
-    t->seq = FZ_T0_UNTIMED;
-    t->perf_fd = -1;
-    node_init(&t->root, NULL, NULL, NULL, 0);
-    t->stack[0].node = &t->root;
-    t->stack[0].t0 = FZ_T0_NONE;
-    t->top = t->stack;
-    t->next = fz_g.threads;
-    fz_g.threads = t;
-    pthread_once(&exit_key_once, make_exit_key);
-    pthread_setspecific(exit_key, t);
-    fz_tls = t;
-  }
-  if (t->gen != g) {
-    t->last = t->stack + fz_g.cfg.max_depth;
-    uint64_t want = 1;
-    while (want < fz_g.cfg.ring_events) want <<= 1;
-    if (t->ring && (!fz_g.cfg.timeline || t->ring->mask + 1 != want)) fz_ring_detach(t);
-    if (fz_g.cfg.timeline && !t->ring && !t->hidden) fz_ring_attach(t);
-    /* zones left open by an earlier session are dropped; across fathom_reset they stay */
-    if (t->gen < fz_g.session_first_gen) FZ_ST(t->top, t->stack);
-    if (t->probe_state && t->probe_level != (int)fz_g.cfg.level) fz_probe_thread_release(t);
-    thread_recycle(t, g);
-    fz_mshard_reset(t);
-    if (fz_g.sampling) fz_sampler_arm(t);
-  }
-  FZ_ST(t->busy, 0);
-  fz_gunlock();
-  errno = saved;
-  return t;
-fail:
-  if (t) FZ_ST(t->busy, 0);
-  fz_gunlock();
-  fz_misuse_count();
-  errno = saved;
-  return NULL;
-}
-
-/* Frees records of threads that exited (caller holds fz_g.lock, no session active). */
-FZ_TEXT void fz_threads_reap(void) {
-  fz_thread **pp = &fz_g.threads;
-  while (*pp) {
-    fz_thread *t = *pp;
-    if (FZ_LD(t->exited)) {
-      *pp = t->next;
-      chunks_free(t);
-      fz_ring_detach(t);
-      fz_mshard_free(t);
-      free(t->pstack);
-      free(t->wstack);
-      free(t->stack);
-      free(t);
-    } else {
-      pp = &t->next;
-    }
-  }
-}
-
-/* After fork: only the calling thread lives on in the child. */
-FZ_TEXT void fz_threads_after_fork(void) {
-  pthread_mutex_init(&fz_g.lock, NULL);
-  fz_thread *me = fz_tls_real();
-  for (fz_thread *t = fz_g.threads; t; t = t->next)
-    if (t != me) t->exited = 1;
-  for (fz_thread *t = fz_g.threads; t; t = t->next) fz_sampler_after_fork(t);
-  if (me) {
-    me->tid = (uint64_t)syscall(SYS_gettid);
-    if (fz_g.sampling && me->gen == fz_g.session_gen && fz_g.active) fz_sampler_arm(me);
-    me->rng = fz_seed_rng(me->tid, me->rng);  /* parent and child draw apart */
-  }
-}
 
 /* ---- the hot path ----------------------------------------------------------------
  * How it works: each thread has a stack of open zones (node, begin ticks); a handle is the
@@ -557,7 +365,7 @@ FZ_TEXT static uint64_t close_top(fz_thread *t, fz_entry *e, uint64_t t1) {
 }
 
 /* The entry of t's stack that handle tag names (top first), or NULL. */
-static FZ_TEXT fz_entry *entry_of(fz_thread *t, uint64_t tag) {
+FZ_TEXT fz_entry *fz_entry_of(fz_thread *t, uint64_t tag) {
   if (!tag) return NULL;
   for (fz_entry *e = t->top; e > t->stack; e--)
     if (e->t0 != FZ_T0_NONE && (e->t0 & ~FZ_T0_SPECIAL) == tag) return e;
@@ -581,10 +389,10 @@ FZ_TEXT static int owned_by_other_thread(uint64_t tag) {
 
 /* Ends the zone of handle tag at t1, whatever its kind: the top entry, or one below it
  * (the zones above are closed with it: misuse), or none of this thread's. */
-FZ_TEXT static int zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
+FZ_TEXT int fz_zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
   if (!tag) return FATHOM_E_ENDED;
   fz_thread *t = fz_tls_real();
-  fz_entry *e = t ? entry_of(t, tag) : NULL;
+  fz_entry *e = t ? fz_entry_of(t, tag) : NULL;
   if (!e) { /* not an open zone of this thread */
     int saved = errno;
     int other = owned_by_other_thread(tag);
@@ -629,7 +437,7 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
     fz_close_special(t, e, t1);
     return 0;
   }
-  return zone_end_tag(tag, fz_ticks(), NULL);
+  return fz_zone_end_tag(tag, fz_ticks(), NULL);
 }
 
 /* The fast end: the handle is the top entry's begin time (a counted-only call's tag and a
@@ -665,139 +473,6 @@ FZ_TEXT FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z) {
 
 FZ_TEXT FATHOM_EXTERN void fathom_zone_end_scoped(fathom_zone *z) {
   if (z->tag_) (void)fathom_zone_end(*z);
-}
-
-/* ---- manual zones, metrics, timers ------------------------------------------------ */
-
-typedef struct name_cache {
-  const char *name, *comp;
-  fathom_site *site;
-} name_cache;
-static __thread name_cache ncache[64]; /* default TLS model: see metrics.c */
-
-FZ_TEXT static fathom_site *site_by_name(const char *name, const char *comp) {
-  uintptr_t h = ((uintptr_t)name >> 3) ^ ((uintptr_t)comp >> 5);
-  name_cache *c = &ncache[h % 64];
-  if (c->site && c->name == name && c->comp == comp && strcmp(c->site->name, name) == 0 &&
-      strcmp(c->site->component, comp && *comp ? comp : "default") == 0)
-    return c->site;
-  fathom_site *s = fz_site_intern(name, comp);
-  if (s) {
-    c->name = name;
-    c->comp = comp;
-    c->site = s;
-  }
-  return s;
-}
-
-FZ_TEXT FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *component) {
-  fathom_zone z = {0};
-  if (FZ_UNLIKELY(!FZ_LD(fz_rec_gen))) return z;
-  if (!name || !*name) {
-    fz_thread *t = fz_thread_get_fast();
-    if (t)
-      FZ_ST(t->misuse, t->misuse + 1);
-    else
-      fz_misuse_count();
-    name = name ? "(empty)" : "(null)";
-  }
-  fathom_site *s = site_by_name(name, component);
-  if (!s) return z;
-  return fathom_zone_begin_site(s);
-}
-
-FZ_TEXT static void add_metric(fz_thread *t, fz_node *n, const char *name, double v) {
-  fz_mrec *m = n->metrics;
-  while (m && strcmp(m->name, name) != 0) m = m->next;
-  if (!m) {
-    const char *in = fz_intern(name);
-    if (!in) return;
-    int saved = errno;
-    m = fz_chunk_alloc(t, sizeof *m);
-    errno = saved;
-    if (!m) return;
-    memset(m, 0, sizeof *m);
-    m->name = in;
-    memcpy(&m->min_bits, &v, 8);
-    memcpy(&m->max_bits, &v, 8);
-    m->next = n->metrics;
-    FZ_STR(n->metrics, m);
-  }
-  /* doubles stored as 64-bit patterns through relaxed atomics for concurrent readers */
-  double sum, mn, mx;
-  memcpy(&sum, &m->sum_bits, 8);
-  memcpy(&mn, &m->min_bits, 8);
-  memcpy(&mx, &m->max_bits, 8);
-  sum += v;
-  if (v < mn) mn = v;
-  if (v > mx) mx = v;
-  uint64_t b;
-  memcpy(&b, &sum, 8);
-  FZ_ST(m->sum_bits, b);
-  memcpy(&b, &mn, 8);
-  FZ_ST(m->min_bits, b);
-  memcpy(&b, &mx, 8);
-  FZ_ST(m->max_bits, b);
-  FZ_ST(m->count, m->count + 1);
-}
-
-FZ_TEXT FATHOM_EXTERN int fathom_zone_end_metrics(fathom_zone z, const fathom_metric *m, size_t n) {
-  uint64_t t1 = fz_ticks();
-  fz_thread *t = fz_tls_real();
-  fz_entry *e = t ? entry_of(t, z.tag_) : NULL;
-  if (e && m && e->node != &fz_nil_node) {
-    for (size_t i = 0; i < n; i++)
-      if (m[i].name) add_metric(t, e->node, m[i].name, m[i].value);
-  }
-  return zone_end_tag(z.tag_, t1, NULL);
-}
-
-FZ_TEXT FATHOM_EXTERN int fathom_timer_start(const char *name) {
-  if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
-  fathom_zone z = fathom_zone_begin(name, NULL);
-  return z.tag_ ? 0 : FATHOM_E_LIMIT;
-}
-
-FZ_TEXT FATHOM_EXTERN int64_t fathom_timer_stop(const char *name) {
-  uint64_t t1 = fz_ticks();
-  if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
-  fz_thread *t = fz_tls_real();
-  if (!t || t->gen != FZ_LD(fz_rec_gen)) return FATHOM_E_NOTFOUND;
-  if (!name) name = "(null)";
-  else if (!*name) name = "(empty)";
-  for (fz_entry *e = t->top; e > t->stack; e--) {
-    fathom_site *s = e->node->site;
-    if (s && e->node != &fz_nil_node && !(e->node->flags & FZ_NODE_FUNC) &&
-        strcmp(s->name, name) == 0) {
-      uint64_t ns = 0;
-      int rc = zone_end_tag(e->t0 & ~FZ_T0_SPECIAL, t1, &ns);
-      return rc == 0 || rc == FATHOM_E_UNBALANCED ? (int64_t)ns : rc;
-    }
-  }
-  FZ_ST(t->misuse, t->misuse + 1);
-  return FATHOM_E_NOTFOUND;
-}
-
-FZ_TEXT FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_ns) {
-  if (!FZ_LD(fz_rec_gen)) return FATHOM_E_STATE;
-  if (!s) return FATHOM_E_INVAL;
-  fz_thread *t = fz_thread_get_fast();
-  if (!t) return FATHOM_E_NOMEM;
-  if (FZ_LDA(s->state_) != 1 && fz_site_register(s) != 1) return 0;
-  fz_entry *e = t->top;
-  if (e->node == &fz_nil_node || e >= t->last) { /* inside a dropped call, or at the cap */
-    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
-    return FATHOM_E_LIMIT;
-  }
-  fz_node *c = fz_child_slow(t, e->node, s, s, 0);
-  if (!c) return FATHOM_E_LIMIT;
-  fz_node_record_cold(t, c, fz_ns_to_ticks(duration_ns));
-  FZ_ST(c->ext, c->ext + 1);
-  if (t->ring) {
-    uint64_t t1 = fz_ticks();
-    fz_ring_push(t->ring, t1 - fz_ns_to_ticks(duration_ns), t1, c->site_id, c->depth);
-  }
-  return 0;
 }
 
 /* ---- -finstrument-functions ---------------------------------------------------------

@@ -334,6 +334,14 @@ fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *key, fathom_si
                        uint32_t flags);
 /* Node/block memory of thread t (owner), freed with the thread's data. NULL on NOMEM. */
 void *fz_chunk_alloc(fz_thread *t, size_t size);
+/* Initialises node n (a child of parent, or a root when parent is NULL) for key. */
+void fz_node_init(fz_node *n, const void *key, fathom_site *site, fz_node *parent,
+                  uint32_t flags);
+/* The stack entry of the calling thread's zone with handle tag, or NULL. */
+fz_entry *fz_entry_of(fz_thread *t, uint64_t tag);
+/* Ends the zone with handle tag at t1 (ticks); its duration in ns in *ns when not NULL.
+ * 0, or FATHOM_E_ENDED / WRONG_THREAD / UNBALANCED as fathom_zone_end. */
+int fz_zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns);
 /* Allocates node n's histogram block m (record.h); its biased address, 0 at the cap
  * (counted). */
 uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m);
@@ -390,7 +398,7 @@ static inline FZ_TEXT fz_thread *fz_tls_real(void) {
 }
 
 /* ---- internal API between the library's files ---- */
-void fz_threads_reap(void);                 /* record.c; caller holds fz_g.lock */
+void fz_threads_reap(void);                 /* record_thread.c; caller holds fz_g.lock */
 void fz_threads_after_fork(void);
 void fz_sites_refilter(void);               /* sites.c; caller holds fz_g.lock */
 void fz_sites_set_excludes(const char *list);
