@@ -62,6 +62,17 @@ static int load_bounds(jl_ctx *c, const json_t *s, const jp *sp, const char *key
   return 0;
 }
 
+int jl_m_u64_upto(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint64_t *out,
+                  uint64_t max, const char *what) {
+  int rc = jl_m_u64(c, obj, at, key, out);
+  if (!rc && *out > max) {
+    jp kp = {at, key, 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu %s of %llu (more than were made)",
+                 (unsigned long long)*out, what, (unsigned long long)max);
+  }
+  return rc;
+}
+
 int jl_stats4(jl_ctx *c, const json_t *s, const jp *sp, fathom_stats *st) {
   if (st->timed > st->count) {
     jp kp = {sp, "timed", 0};
@@ -136,23 +147,15 @@ int jl_meta4(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {
   if (!rc) rc = jl_cost(c, o, mp, "zone_special_in_ns", &m->zone_special_in_ns);
   if (!rc) rc = jl_cost(c, o, mp, "hook_special_cost_ns", &m->hook_special_cost_ns);
   if (!rc) rc = jl_cost(c, o, mp, "hook_special_in_ns", &m->hook_special_in_ns);
-  if (!rc) rc = jl_m_u64(c, o, mp, "n_timed", &m->n_timed);
-  if (!rc && m->n_timed > m->n_zones) {
-    jp kp = {mp, "n_timed", 0};
-    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu timed zone calls of %llu (more than were made)",
-                 (unsigned long long)m->n_timed, (unsigned long long)m->n_zones);
-  }
+  if (!rc) rc = jl_m_u64_upto(c, o, mp, "n_timed", &m->n_timed, m->n_zones, "timed zone calls");
   if (!rc) rc = jl_cost(c, o, mp, "setup_ns", &m->setup_ns);
   if (!rc) rc = jl_cost(c, o, mp, "build_ns", &m->build_ns);
   if (!rc) rc = jl_cost(c, o, mp, "fixed_cost_ns", &m->fixed_cost_ns);
   if (!rc) rc = jl_cost(c, o, mp, "sample_period_ns", &m->sample_period_ns);
   if (!rc) rc = jl_m_u64(c, o, mp, "cpu_samples", &m->cpu_samples);
-  if (!rc) rc = jl_m_u64(c, o, mp, "cpu_samples_fathom", &m->cpu_samples_fathom);
-  if (!rc && m->cpu_samples_fathom > m->cpu_samples) {
-    jp kp = {mp, "cpu_samples_fathom", 0};
-    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu samples in fathom of %llu in all",
-                 (unsigned long long)m->cpu_samples_fathom, (unsigned long long)m->cpu_samples);
-  }
+  if (!rc)
+    rc = jl_m_u64_upto(c, o, mp, "cpu_samples_fathom", &m->cpu_samples_fathom, m->cpu_samples,
+                       "samples in fathom's code");
   if (!rc) rc = jl_cost(c, o, mp, "sampler_cost_ns", &m->sampler_cost_ns);
   if (!rc) rc = jl_cost(c, o, mp, "overhead_measured_ns", &m->overhead_measured_ns);
   if (!rc) rc = jl_cost(c, o, mp, "overhead_measured_se_ns", &m->overhead_measured_se_ns);

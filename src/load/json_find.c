@@ -102,12 +102,7 @@ static int load_sla4(jl_ctx *c, const json_t *o, const jp *ip, fathom_sla_result
     s->actual_lo_ns = s->actual_hi_ns = s->actual_ns;
     return 0;
   }
-  int rc = jl_m_u64(c, o, ip, "timed", &s->timed);
-  if (!rc && s->timed > s->count) {
-    jp kp = {ip, "timed", 0};
-    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu timed calls of %llu (more than were counted)",
-                 (unsigned long long)s->timed, (unsigned long long)s->count);
-  }
+  int rc = jl_m_u64_upto(c, o, ip, "timed", &s->timed, s->count, "timed calls");
   if (!rc) rc = jl_m_dbl(c, o, ip, "actual_lo_ns", &s->actual_lo_ns);
   if (!rc) rc = jl_m_dbl(c, o, ip, "actual_hi_ns", &s->actual_hi_ns);
   if (!rc) {
@@ -133,12 +128,7 @@ static int load_tput4(jl_ctx *c, const json_t *o, const jp *ip, const fathom_pro
     return 0;
   }
   int rc = jl_m_u64(c, o, ip, "calls", &t->calls);
-  if (!rc) rc = jl_m_u64(c, o, ip, "timed", &t->timed);
-  if (!rc && t->timed > t->calls) {
-    jp kp = {ip, "timed", 0};
-    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "%llu timed calls of %llu (more than were counted)",
-                 (unsigned long long)t->timed, (unsigned long long)t->calls);
-  }
+  if (!rc) rc = jl_m_u64_upto(c, o, ip, "timed", &t->timed, t->calls, "timed calls");
   return rc;
 }
 

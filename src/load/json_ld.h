@@ -61,6 +61,9 @@ int jl_enum(jl_ctx *c, const json_t *v, const jp *at, const char *const *names, 
 /* ---- members of an object (missing members are errors) ---- */
 int jl_get(jl_ctx *c, const json_t *obj, const jp *at, const char *key, json_t **v, jp *kp);
 int jl_m_u64(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint64_t *out);
+/* jl_m_u64, refused above max: "N <what> of MAX (more than were made)" (json_est.c). */
+int jl_m_u64_upto(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint64_t *out,
+                  uint64_t max, const char *what);
 int jl_m_u32(jl_ctx *c, const json_t *obj, const jp *at, const char *key, uint32_t *out);
 int jl_m_i64(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int64_t *out);
 int jl_m_int(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int *out);
