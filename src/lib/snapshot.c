@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "record.h"
 #include "sampler.h"
+#include "snapshot.h"
 
 /* Samples from which the CPU sampler's measure of fathom's cost is preferred to the
  * calibrated one (its relative error is then at most ~1/sqrt of the samples in fathom). */
@@ -74,7 +75,7 @@ typedef struct build {
   int oom;
   uint32_t gen;
   double root_flops;       /* FLOPs declared outside any zone */
-  double zone_cost_ns;     /* what the recorded zone calls cost (own_cost summed) */
+  double zone_cost_ns;     /* what the recorded zone calls cost (fz_snap_own_cost summed) */
 } build;
 
 static uint64_t hash_nc(const char *n, const char *c) {
@@ -128,42 +129,9 @@ static uint32_t zone_for_site(build *b, fathom_site *s) {
 
 static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 
-/* fathom's own cost of node n's calls that lands in its parent's interval: every timed,
- * counted-only and probed call of n (calibrated costs, per kind), ns. */
-static double own_cost(const fz_node *n) {
-  int fn = (n->flags & FZ_NODE_FUNC) != 0;
-  /* calls timed with weight 1 (every call of the path timed, with or without its events or
-   * probes) cost a timed call; those of a sampled path are rare, so their code runs cold */
-  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext);
-  double plain = (double)(c >= ext ? c - ext : 0), special = (double)FZ_LD(n->s_n),
-         un = (double)FZ_LD(n->untimed);
-  return plain * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
-         special * (fn ? fz_g.hook_sp_ns : fz_g.zone_sp_ns) +
-         un * (fn ? fz_g.hook_untimed_ns : fz_g.untimed_cost_ns) +
-         (double)FZ_LD(n->psamples) * fz_g.probe_cost_ns;
-}
-
-/* How self time is kept free of fathom's cost: a timed call's interval holds the part of
- * its own zone's work between the two counter reads (zone_in_ns) and the whole cost of every
- * zone call nested in it. The second is known exactly per path: every nested call of a path
- * happened inside one of its calls, and their numbers (timed, counted, probed) are counted.
- * So b_inner of each node is the calibrated cost of all its descendants' calls, summed here
- * children first (a pre-order walk, read backwards); node_stats takes it and zone_in_ns per
- * call out of the path's total. */
-static int inner_costs(fz_thread *t) {
-  /* the node directory lists parents before children: read backwards, children first */
-  uint64_t nn = FZ_LDA(t->n_nodes);
-  for (uint64_t i = 0; i < nn; i++) fz_node_at(t, i)->b_inner = 0;
-  for (uint64_t i = nn; i-- > 0;) {
-    fz_node *x = fz_node_at(t, i);
-    if (x->parent && x->parent != &t->root) x->parent->b_inner += own_cost(x) + x->b_inner;
-  }
-  return 0;
-}
-
 /* Statistics of one recorder node in ns and its histogram (left in ticks, with unit_ns =
  * ns per tick), fathom's cost taken out of the total (not yet out of min, max and the
- * histogram: finish_nodes shifts them once the totals are final).
+ * histogram: fz_snap_finish_nodes shifts them once the totals are final).
  *
  * How the estimate works: calls timed with weight 1 are summed exactly (the sum of squares in
  * 128-bit integers). The M calls made while the path was sampled (each timed with a known
@@ -229,7 +197,7 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   if (c + sn) {
     uint64_t mn = FZ_LD(n->min), mx = FZ_LD(n->max);
     if (mn > mx) mn = mx;
-    st->min_ns = fz_ticks_to_ns(mn); /* as measured: finish_nodes shifts them */
+    st->min_ns = fz_ticks_to_ns(mn); /* as measured: fz_snap_finish_nodes shifts them */
     st->max_ns = fz_ticks_to_ns(mx);
     if (m_calls == 0) {
       /* exact: M2 = sum(x^2) - sum(x)^2 / n in 128-bit integers (ticks), remainder kept */
@@ -383,7 +351,7 @@ static int bfs_push(bfs *q, const fz_node *n, uint32_t parent) {
 }
 
 static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *dense) {
-  if (inner_costs(t)) {
+  if (fz_snap_inner_costs(t)) {
     b->oom = 1;
     return;
   }
@@ -396,7 +364,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     struct qe e = q.v[q.head++];
     const fz_node *n = e.n;
     uint32_t mi = e.parent; /* an excluded (muted) function: its callees go to its caller */
-    b->zone_cost_ns += own_cost(n);
+    b->zone_cost_ns += fz_snap_own_cost(n);
     if (!(n->flags & FZ_NODE_MUTED)) {
       uint32_t zone = zone_for_site(b, n->site);
       if (zone == FATHOM_NONE) break;
@@ -542,210 +510,6 @@ static void fill_meta(build *b, uint32_t g, int final) {
   if (!m->fathom_version || !m->session_name || !m->program || !m->host || !m->os ||
       !m->kernel || !m->arch || !m->clock_source)
     b->oom = 1;
-}
-
-/* How the figures are made to add up. Independent estimates (a sampled parent, sampled
- * children) and the calibrated corrections can leave a node's children's totals above its
- * own. Two passes settle it, each change going to the less reliable side:
- *  1. children first: a node whose total is no more reliable than its children's sum (its
- *     variance at least theirs; exact figures have none, so an exact parent with exact
- *     children takes their sum: calibration error, not measurement, made the difference) is
- *     raised to that sum;
- *  2. parents first: children whose sum still exceeds their parent's total (they are the
- *     less reliable side) give up the excess in proportion to their variances, so exact
- *     children keep their figures while estimated siblings absorb it (in proportion to their
- *     totals when none has a variance); a thread's top-level totals likewise when they
- *     exceed the session's duration (unless the program gave durations of its own).
- * Then self = total - the children's totals is never negative, and self_se_ns combines the
- * node's variance with its children's. */
-
-/* Takes `excess` off the totals of the k nodes idx[] (their variances var[], totals tot[]),
- * none going below 0: by variance while any has one, then by total. */
-static void give_up(fathom_profile *p, const uint32_t *idx, uint32_t k, double excess) {
-  for (int by_total = 0; by_total < 2 && excess > 0.5; by_total++) {
-    for (int round = 0; round < 4 && excess > 0.5; round++) {
-      double wsum = 0;
-      for (uint32_t j = 0; j < k; j++) {
-        const fathom_stats *st = &p->nodes[idx[j]].stats;
-        if (st->total_ns == 0) continue;
-        wsum += by_total ? (double)st->total_ns : st->total_se_ns * st->total_se_ns;
-      }
-      if (wsum <= 0) break;
-      double taken = 0;
-      for (uint32_t j = 0; j < k; j++) {
-        fathom_stats *st = &p->nodes[idx[j]].stats;
-        if (st->total_ns == 0) continue;
-        double w = by_total ? (double)st->total_ns : st->total_se_ns * st->total_se_ns;
-        double cut = ceil(excess * w / wsum);
-        if (cut > (double)st->total_ns) cut = (double)st->total_ns;
-        if (cut <= 0) continue;
-        double before = (double)st->total_ns;
-        st->total_ns -= (uint64_t)cut;
-        if (before > 0) st->total_se_ns *= (double)st->total_ns / before;
-        taken += cut;
-      }
-      excess -= taken;
-    }
-  }
-}
-
-static int reconcile(fathom_profile *p, uint64_t duration_ns) {
-  uint32_t n = p->n_nodes, nt = p->n_threads;
-  double *sum = calloc(n ? n : 1, sizeof *sum), *var = calloc(n ? n : 1, sizeof *var);
-  uint32_t *kids = calloc(n ? n : 1, sizeof *kids);
-  /* children lists: first[i] .. via next[] (and the threads' top-level nodes) */
-  uint32_t *first = malloc((n + nt + 1) * sizeof *first), *next = malloc((n ? n : 1) * sizeof *next);
-  uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
-  if (!sum || !var || !kids || !first || !next || !idx) {
-    free(sum); free(var); free(kids); free(first); free(next); free(idx);
-    return -1;
-  }
-  for (uint32_t i = 0; i < n + nt + 1; i++) first[i] = FATHOM_NONE;
-  for (uint32_t i = n; i-- > 0;) { /* 1. children first */
-    fathom_stats *st = &p->nodes[i].stats;
-    double tot = (double)st->total_ns, v = st->total_se_ns * st->total_se_ns;
-    if (kids[i] && sum[i] > tot + kids[i] && v >= var[i]) {
-      uint64_t up = (uint64_t)ceil(sum[i]);
-      double raised = (double)(up - st->total_ns);
-      st->overhead_ns = st->overhead_ns > raised ? st->overhead_ns - raised : 0;
-      st->total_ns = up;
-    }
-    uint32_t par = p->nodes[i].parent, slot;
-    if (par != FATHOM_NONE && par < n) {
-      sum[par] += (double)st->total_ns;
-      var[par] += st->total_se_ns * st->total_se_ns;
-      kids[par]++;
-      slot = par;
-    } else {
-      slot = n + (p->nodes[i].thread < nt ? p->nodes[i].thread : nt);
-    }
-    next[i] = first[slot]; /* built backwards: lists come out in index order */
-    first[slot] = i;
-  }
-  for (uint32_t t = 0; t < nt; t++) { /* 2. the threads' top level, then parents first */
-    if (p->threads[t].n_recorded) continue;
-    uint32_t k = 0;
-    double s = 0;
-    for (uint32_t c = first[n + t]; c != FATHOM_NONE; c = next[c]) {
-      idx[k++] = c;
-      s += (double)p->nodes[c].stats.total_ns;
-    }
-    if (s > (double)duration_ns + k) give_up(p, idx, k, s - (double)duration_ns);
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    fathom_stats *st = &p->nodes[i].stats;
-    uint32_t k = 0;
-    double s = 0;
-    for (uint32_t c = first[i]; c != FATHOM_NONE; c = next[c]) {
-      idx[k++] = c;
-      s += (double)p->nodes[c].stats.total_ns;
-    }
-    if (k && s > (double)st->total_ns) give_up(p, idx, k, s - (double)st->total_ns);
-    st->mean_ns = st->count ? (double)st->total_ns / (double)st->count : 0;
-  }
-  for (uint32_t i = 0; i < n; i++) /* self_se: the node's variance and its children's */
-    p->nodes[i].stats.self_se_ns = p->nodes[i].stats.total_se_ns * p->nodes[i].stats.total_se_ns;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t par = p->nodes[i].parent;
-    if (par != FATHOM_NONE && par < n)
-      p->nodes[par].stats.self_se_ns += p->nodes[i].stats.total_se_ns * p->nodes[i].stats.total_se_ns;
-  }
-  for (uint32_t i = 0; i < n; i++) p->nodes[i].stats.self_se_ns = sqrt(p->nodes[i].stats.self_se_ns);
-  free(sum); free(var); free(kids); free(first); free(next); free(idx);
-  return 0;
-}
-
-/* Moves every value of h down by shift_ns (at least to 0): each bucket's midpoint goes to
- * the bucket that holds it. The mapping keeps the order, so h stays sorted. */
-static void hist_shift(fathom_hist *h, double shift_ns) {
-  double unit = h->unit_ns > 0 ? h->unit_ns : 1.0, sh = shift_ns / unit;
-  if (sh < 0.5 || h->n == 0) return;
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < h->n; i++) {
-    double v = fz_hist_bucket_mid(h->bucket[i]) - sh;
-    uint32_t b = fz_hist_bucket_of(v > 0 ? (uint64_t)(v + 0.5) : 0);
-    if (k && h->bucket[k - 1] == b) {
-      h->count[k - 1] += h->count[i];
-    } else {
-      h->bucket[k] = b;
-      h->count[k++] = h->count[i];
-    }
-  }
-  h->n = k;
-}
-
-/* How min, max and the percentiles lose fathom's cost: once the totals are final, each
- * node's calibrated cost per call (overhead_ns over its calls, less what reconciliation gave
- * back) is taken off its extremes and its histogram, so they describe the same calls as the
- * mean. (What reconciliation took off an estimate is a correction of the estimate, not of
- * each call: it moves the mean only.) For a sampled node the mean is an estimate that may
- * lie past the timed calls' extremes: min and max then widen to it (they bound the timed
- * calls and the mean). */
-static void shift_extremes(fathom_node *n) {
-  fathom_stats *st = &n->stats;
-  if (!st->count) return;
-  double shift = st->overhead_ns / (double)st->count;
-  if (shift < 0) shift = 0;
-  double mn = (double)st->min_ns - shift, mx = (double)st->max_ns - shift;
-  st->min_ns = mn > 0 ? (uint64_t)(mn + 0.5) : 0;
-  st->max_ns = mx > 0 ? (uint64_t)(mx + 0.5) : 0;
-  hist_shift(&n->hist, shift);
-  st->mean_ns = (double)st->total_ns / (double)st->count;
-  if (st->mean_ns < (double)st->min_ns) st->min_ns = (uint64_t)floor(st->mean_ns);
-  if (st->mean_ns > (double)st->max_ns) st->max_ns = (uint64_t)ceil(st->mean_ns);
-}
-
-static void finish_nodes(build *b, uint64_t duration_ns) {
-  fathom_profile *p = b->p;
-  if (reconcile(p, duration_ns)) { b->oom = 1; return; }
-  for (uint32_t i = 0; i < p->n_nodes; i++) shift_extremes(&p->nodes[i]);
-  uint64_t *child_sum = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *child_sum);
-  if (!child_sum) { b->oom = 1; return; }
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    if (p->nodes[i].parent != FATHOM_NONE) child_sum[p->nodes[i].parent] += p->nodes[i].stats.total_ns;
-  for (uint32_t i = 0; i < p->n_nodes; i++) { /* inclusive = own + children's inclusive */
-    p->nodes[i].alloc = p->nodes[i].alloc_self;
-    p->nodes[i].flops = p->nodes[i].flops_self;
-    if (p->nodes[i].time_every == 0) p->nodes[i].time_every = 1;
-  }
-  for (uint32_t i = p->n_nodes; i-- > 0;) { /* children follow their parents */
-    uint32_t par = p->nodes[i].parent;
-    if (par == FATHOM_NONE) continue;
-    fz_alloc_add(&p->nodes[par].alloc, &p->nodes[i].alloc);
-    p->nodes[par].flops += p->nodes[i].flops;
-  }
-  for (uint32_t i = 0; i < p->n_nodes; i++) {
-    fathom_node *n = &p->nodes[i];
-    n->stats.self_ns = n->stats.total_ns > child_sum[i] ? n->stats.total_ns - child_sum[i] : 0;
-    fz_stats_set_percentiles(&n->stats, &n->hist);
-    /* recursion: an ancestor of the same zone already counts this time */
-    int nested = 0;
-    for (uint32_t a = n->parent; a != FATHOM_NONE; a = p->nodes[a].parent)
-      if (p->nodes[a].zone == n->zone) { nested = 1; break; }
-    fathom_stats st = n->stats;
-    if (nested) st.total_ns = 0;
-    fathom_zone_info *z = &p->zones[n->zone];
-    fz_stats_merge(&z->stats, &st);
-    fz_alloc_add(&z->alloc_self, &n->alloc_self);
-    z->gov |= n->gov;
-    if (n->time_every > z->time_every) z->time_every = n->time_every;
-    if (!nested) {
-      fz_res_add(&z->res, &n->res);
-      fz_alloc_add(&z->alloc, &n->alloc);
-      z->flops += n->flops;
-    } else {
-      fathom_res r = n->res; /* the sampling figures still count; the sums are inside */
-      memset(r.sum, 0, sizeof r.sum);
-      r.samples = 0;
-      fz_res_add(&z->res, &r);
-    }
-    if (fz_hist_merge(&z->hist, &n->hist)) b->oom = 1;
-  }
-  for (uint32_t i = 0; i < p->n_zones; i++) {
-    fz_stats_set_percentiles(&p->zones[i].stats, &p->zones[i].hist);
-    if (p->zones[i].time_every == 0) p->zones[i].time_every = 1;
-  }
-  free(child_sum);
 }
 
 typedef struct tl_ctx { build *b; uint64_t cap_ev, cap_cev; uint64_t start; } tl_ctx;
@@ -931,7 +695,9 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
     }
     if (!b.oom && fz_alloc_snapshots_collect(p, zone_of_site, &b)) b.oom = 1;
     if (!b.oom && fz_gov_collect(p, zone_of_site, &b)) b.oom = 1;
-    if (!b.oom) finish_nodes(&b, fz_ticks_to_ns((final ? fz_g.end_ticks : fz_ticks()) - fz_g.start_ticks));
+    if (!b.oom &&
+        fz_snap_finish_nodes(b.p, fz_ticks_to_ns((final ? fz_g.end_ticks : fz_ticks()) - fz_g.start_ticks)))
+      b.oom = 1;
     if (!b.oom && fz_g.cfg.timeline) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};
