@@ -100,13 +100,7 @@ void fz_fmt_pctl(char *b, size_t cap, const fathom_stats *st, int k) {
     snprintf(b, cap, "~%s", s);
     return;
   }
-  double div;
-  int dec;
-  char lo[40], hi[40];
-  dur_unit(v, &div, &dec);
-  in_unit(lo, sizeof lo, st->pct_lo_ns[k], div, dec);
-  in_unit(hi, sizeof hi, st->pct_hi_ns[k], div, dec);
-  snprintf(b, cap, "~%s [%s, %s]", s, lo, hi);
+  fz_fmt_interval(b, cap, v, st->pct_lo_ns[k], st->pct_hi_ns[k]);
 }
 
 void fz_fmt_interval(char *b, size_t cap, double v, double lo, double hi) {
