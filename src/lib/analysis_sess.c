@@ -289,6 +289,8 @@ typedef struct ovh_zone {
   double frac;       /* how much of the zone's measured time is fathom's cost, 0 to 1 */
   double cost_ns;    /* what its own calls cost (timed, counted-only and probed) */
   double per_call;   /* one timed call's cost (a zone's, or a function's hooks) */
+  double probe_ns;   /* the part of cost_ns that is its probed calls' probes */
+  int short_calls;   /* its calls are short against what a call costs */
   int inflated;      /* 1: its figures are substantially fathom's own cost */
 } ovh_zone;
 
@@ -317,17 +319,18 @@ static void ovh_measure(const fz_actx *a, uint32_t z, ovh_zone *o) {
   memset(o, 0, sizeof *o);
   o->zone = z;
   o->per_call = per;
-  o->cost_ns = timed * per + (calls - timed) * unt;
-  if (a->p->meta.level >= FATHOM_LEVEL_DETAILED) o->cost_ns += (double)zi->res.samples * pos(m->probe_cost_ns);
+  if (a->p->meta.level >= FATHOM_LEVEL_DETAILED)
+    o->probe_ns = (double)zi->res.samples * pos(m->probe_cost_ns);
+  o->cost_ns = timed * per + (calls - timed) * unt + o->probe_ns;
   double ovh = pos(st->overhead_ns), tot = (double)st->total_ns;
   double f1 = ovh > 0 && tot + ovh > 0 ? ovh / (tot + ovh) : 0;
   double mean = pos(st->mean_ns);
   double f2 = per > 0 ? per / (mean + per) : 0;
   o->frac = fmax(f1, f2);
-  int short_calls = per > 0 && mean < OVH_SHORT_X * per;
+  o->short_calls = per > 0 && mean < OVH_SHORT_X * per;
   double share = fz_share_pct(tot + ovh, a->time_ns);
   o->inflated = st->count >= OVH_MIN_CALLS && share >= a->t->min_share_pct &&
-                (f1 >= OVH_INFLATED_FRAC || short_calls);
+                (f1 >= OVH_INFLATED_FRAC || o->short_calls);
 }
 
 /* Most affected first: inflated zones by the part of their time that is fathom's, else (over
@@ -407,11 +410,17 @@ static int rule_overhead(fz_actx *a) {
       ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (%.0f%% of its measured time "
                              "was fathom's, its own and its nested zones' cost)", i ? ", " : "",
                              nm, 100 * f1);
-    else if (ll < sizeof list)                 /* calls too short for what a call costs */
+    else if (ll < sizeof list && 2 * v[i].probe_ns >= v[i].cost_ns) { /* mostly its probes */
+      char pc[32];
+      fz_fmt_dur(pc, sizeof pc, v[i].probe_ns);
+      ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (%llu probed calls, %s of probes)",
+                             i ? ", " : "", nm, (unsigned long long)zi->res.samples, pc);
+    } else if (ll < sizeof list)               /* calls too short for what a call costs */
       ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (mean %s per call, %.1fx the %s "
                              "%s)", i ? ", " : "", nm, mean,
                              v[i].per_call > 0 ? pos(st->mean_ns) / v[i].per_call : 0.0, per,
                              fn ? "its hooks cost" : "a zone costs");
+    if (!v[i].short_calls) continue; /* no call too short to instrument: nothing to move */
     if (fn) {
       any_fn = 1;
       if (el < sizeof excl)
@@ -426,7 +435,8 @@ static int rule_overhead(fz_actx *a) {
   double shown = fmin(o, 100.0);
   if (over)
     fz_fa_sum(a->fa, f, "fathom's cost in the zones was %.2f%% of the CPU time, above the %.4g%% "
-              "budget; the figures of short zones are inflated by it%s%s%s", shown, budget,
+              "budget%s%s%s%s", shown, budget,
+              n_infl ? "; the figures of short zones are inflated by it" : "",
               named ? (n_infl ? ", most in " : "; the zones costing most: ") : "", list, fixed);
   else
     fz_fa_sum(a->fa, f, "the figures of %u zone%s are substantially fathom's own cost: %s; "
