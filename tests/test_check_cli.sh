@@ -1,7 +1,7 @@
 # test_check_cli.sh: `fathom check FILE...`: exit 0 when every rule holds, 1 when one is
 # violated (each violation one line on stdout, naming the node's path), 2 for usage errors and
 # files that do not load (one line on stderr; the other files are still checked); --quiet;
-# standard input; help. (test_check.c tests the rules themselves.)
+# standard input; help. (test_check.c and test_check_hostile.c test the rules themselves.)
 # The profiles are schema-1 files written here: that form loads in every fathom, and with all
 # durations 0 no rule depends on figures a newer schema adds.
 set -u
