@@ -69,10 +69,46 @@ static inline FZ_TEXT uint64_t fz_counter(void) {
 
 uint64_t fz_mono_ns_cold(void);   /* fz_mono_ns, out of line: keeps callers frameless */
 
+/* The counter read with a fence on each side: every earlier instruction has completed
+ * before it and no later one starts before it. The plain path's reads are not fenced: the
+ * processor may take them while the zone's last instructions are still running, which is
+ * tens of ns at most and part of what calibration measures. The special path's timed calls
+ * (rare, cold, after a mispredicted branch) fence both reads, so that what their interval
+ * holds beyond the program's own work is a fixed cost that calibration measures, whatever
+ * code runs around them. */
+static inline FZ_TEXT uint64_t fz_counter_fenced(void) {
+#if defined(__x86_64__)
+  uint64_t lo, hi;
+  __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+  return (hi << 32) | lo;
+#elif defined(__i386__)
+  uint32_t lo, hi;
+  __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+  return ((uint64_t)hi << 32) | lo;
+#elif defined(__aarch64__)
+  uint64_t v;
+  __asm__ volatile("isb\n\tmrs %0, cntvct_el0\n\tisb" : "=r"(v) : : "memory");
+  return v;
+#else
+  return fz_mono_ns();
+#endif
+}
+
 static inline FZ_TEXT __attribute__((always_inline)) uint64_t fz_ticks(void) {
 #if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
   return __builtin_expect(__atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED), 1)
              ? fz_counter()
+             : fz_mono_ns_cold();
+#else
+  return fz_mono_ns();
+#endif
+}
+
+/* fz_ticks with fenced counter reads (the special path's timed calls). */
+static inline FZ_TEXT __attribute__((always_inline)) uint64_t fz_ticks_fenced(void) {
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+  return __builtin_expect(__atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED), 1)
+             ? fz_counter_fenced()
              : fz_mono_ns_cold();
 #else
   return fz_mono_ns();

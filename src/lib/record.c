@@ -243,7 +243,8 @@ __attribute__((always_inline)) static inline fathom_zone push_untimed(fz_thread 
 }
 
 /* Every call of c timed, its event recorded (FZ_KEY_TL): pushed like the plain path with the
- * entry flagged special (weight 1), so that the end records the event. */
+ * entry flagged special (weight 1), so that the end records the event; its reads are fenced
+ * like every special call's. */
 FZ_TEXT static fathom_zone push_tl(fz_thread *t, fz_entry *e, fz_node *c) {
   fz_wframe *wf = fz_wframes(t);
   if (FZ_UNLIKELY(!wf)) return fz_begin_special(t, e, c);
@@ -251,7 +252,7 @@ FZ_TEXT static fathom_zone push_tl(fz_thread *t, fz_entry *e, fz_node *c) {
   e->node = c;
   wf[e - t->stack] = (fz_wframe){1, 0};
   FZ_PUBLISH_TOP(t, e);
-  uint64_t t0 = fz_counter();
+  uint64_t t0 = fz_ticks_fenced(); /* a special call: fenced reads (clock.h) */
   e->t0 = t0 | FZ_T0_SPECIAL;
   return (fathom_zone){t0};
 }
@@ -415,7 +416,7 @@ FZ_TEXT int fz_zone_end_tag(uint64_t tag, uint64_t t1, uint64_t *ns) {
 }
 
 /* Every end the fast one does not take: a counted-only call (no clock read), a special
- * call, misuse. */
+ * call (the clock first, fenced: clock.h), misuse. */
 static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t tag) {
   fz_entry *e = t->top;
   if (e->t0 == (tag | FZ_T0_SPECIAL) && tag && t != &fz_nil_thread) {
@@ -423,7 +424,7 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
       FZ_ST(t->top, e - 1); /* counted at its begin; nothing else to record */
       return 0;
     }
-    uint64_t t1 = fz_ticks(); /* the top entry, timed: the clock first */
+    uint64_t t1 = fz_ticks_fenced(); /* the top entry, timed: the clock first */
     fz_wframe *wf = t->wstack;
     uint32_t idx = (uint32_t)(e - t->stack);
     if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring) { /* a timeline call (FZ_KEY_TL) */
@@ -431,6 +432,7 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
       uint64_t t0 = tag;
       FZ_ST(t->top, e - 1);
       node_add(t, n, t1 - t0);
+      FZ_ST(n->sp1, n->sp1 + 1);
       fz_ring_push(t->ring, t0, t1, n->site_id, idx);
       return 0;
     }
@@ -660,7 +662,7 @@ static FZ_TEXT __attribute__((noinline)) void cyg_exit_other(fz_thread *t, fz_en
       FZ_ST(t->top, e - 1);
       return;
     }
-    uint64_t t1 = fz_ticks();
+    uint64_t t1 = fz_ticks_fenced(); /* a special call: fenced (clock.h) */
     if (t->gen == fz_g.session_gen && FZ_LD(fz_g.active)) {
       fz_close_special(t, e, t1);
       return;

@@ -139,6 +139,8 @@ struct fz_node {
    * probed one t_cur * p_cur (Horvitz-Thompson). */
   uint64_t ext;                /* of the weight-1 timed calls, durations given to
                                   fathom_zone_record (no zone work inside them) */
+  uint64_t sp1;                /* of the weight-1 timed calls, those the special path timed
+                                  (its fenced reads: their own calibrated cost) */
   uint32_t t_every, p_every;   /* governor: mean interval between timed calls (<= 1: every
                                   call), between probed timed calls (0: no probes;
                                   FZ_P_AUTO: not decided yet, the owner's rule) */

@@ -194,7 +194,7 @@ FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     }
   }
   FZ_PUBLISH_TOP(t, ne);
-  uint64_t t0 = fz_ticks();
+  uint64_t t0 = fz_ticks_fenced(); /* fenced: the interval holds a fixed cost (clock.h) */
   ne->t0 = t0 | FZ_T0_SPECIAL;
   return (fathom_zone){t0};
 }
@@ -295,9 +295,10 @@ FZ_TEXT uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
     if (n->acell)
       trend_add(t, n, n->count + n->s_n + n->untimed + 1, fz_alloc_cell_live(n->acell));
   }
-  if (w == 1)
+  if (w == 1) {
     fz_node_record_cold(t, n, d);
-  else
+    FZ_ST(n->sp1, n->sp1 + 1);
+  } else
     fz_node_record_weighted(t, n, d, w);
   if (t->ring) fz_ring_push(t->ring, t0, t1, n->site_id, idx);
   FZ_ST(t->top, e - 1);

@@ -174,8 +174,9 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
   /* fathom's own cost inside the calls: the part of each call's own zone work between its
    * counter reads, and every nested zone call */
-  uint64_t ext = FZ_LD(n->ext); /* recorded durations: no zone work inside them */
-  double plain = (double)(c >= ext ? c - ext : 0), special = (double)m_calls;
+  uint64_t ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1); /* ext: no zone work inside them */
+  /* weight-1 calls the special path timed hold its (fenced) part, like its sampled calls */
+  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0), special = (double)(m_calls + sp1);
   double removed = plain * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
                    special * (fn ? fz_g.hook_sp_in_ns : fz_g.zone_sp_in_ns) + n->b_inner;
   if (m_calls == 0) { /* every call timed with weight 1: the exact integer total */

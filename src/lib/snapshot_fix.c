@@ -19,8 +19,9 @@ double fz_snap_own_cost(const fz_node *n) {
   int fn = (n->flags & FZ_NODE_FUNC) != 0;
   /* calls timed with weight 1 (every call of the path timed, with or without its events or
    * probes) cost a timed call; those of a sampled path are rare, so their code runs cold */
-  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext);
-  double plain = (double)(c >= ext ? c - ext : 0), special = (double)FZ_LD(n->s_n),
+  uint64_t c = FZ_LD(n->count), ext = FZ_LD(n->ext), sp1 = FZ_LD(n->sp1);
+  double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0),
+         special = (double)(FZ_LD(n->s_n) + sp1),
          un = (double)FZ_LD(n->untimed);
   return plain * (fn ? fz_g.hook_cost_ns : fz_g.zone_cost_ns) +
          special * (fn ? fz_g.hook_sp_ns : fz_g.zone_sp_ns) +
