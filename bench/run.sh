@@ -82,6 +82,7 @@ if [[ -n $QUICK ]]; then
 fi
 want zone && { "$B/bench_zone" ${QUICK:+500000} || fail=1; }
 want cyg && { "$B/bench_cyg" ${QUICK:+500000} || fail=1; }
+want siblings && { "$B/bench_siblings" || fail=1; }
 want probe && [[ -x "$B/bench_probe" ]] && { "$B/bench_probe" || fail=1; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }

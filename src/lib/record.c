@@ -72,9 +72,44 @@ FZ_TEXT static inline void cache_set(fz_node *parent, fz_node *c) {
   if (parent->depth < fz_g.cfg.max_depth) fz_cache_to(parent, c);
 }
 
+/* The thread's index of every node by (parent, key): the slot where it is, or the empty
+ * slot where it would go. The index is never full (at most half). */
+FZ_TEXT static fz_node **hidx_slot(const fz_thread *t, const fz_node *parent, const void *key) {
+  uint64_t h = ((uint64_t)(uintptr_t)parent * 0xff51afd7ed558ccdull) ^
+               ((uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull);
+  h ^= h >> 29;
+  for (uint64_t i = h & t->hidx_mask;; i = (i + 1) & t->hidx_mask) {
+    fz_node *x = t->hidx[i];
+    if (!x || (x->parent == parent && x->rkey == key)) return &t->hidx[i];
+  }
+}
+
+/* Adds node n to t's index, doubling it first when it would be over half full (the old
+ * table stays in the arena: at most as much again as the last one). 0, or -1 with no
+ * memory (the node is then not made). */
+FZ_TEXT static int hidx_add(fz_thread *t, fz_node *n, uint64_t n_nodes) {
+  if (!t->hidx || 2 * (n_nodes + 1) > t->hidx_mask + 1) {
+    uint64_t slots = t->hidx ? 2 * (t->hidx_mask + 1) : 64;
+    int saved = errno;
+    fz_node **nt = fz_chunk_alloc(t, slots * sizeof *nt);
+    errno = saved;
+    if (!nt) return -1;
+    memset(nt, 0, slots * sizeof *nt);
+    fz_node **old = t->hidx;
+    uint64_t old_slots = t->hidx ? t->hidx_mask + 1 : 0;
+    t->hidx = nt;
+    t->hidx_mask = slots - 1;
+    for (uint64_t i = 0; i < old_slots; i++)
+      if (old[i]) *hidx_slot(t, old[i]->parent, old[i]->rkey) = old[i];
+  }
+  *hidx_slot(t, n->parent, n->rkey) = n;
+  return 0;
+}
+
 /* How it works: the parent's one-entry cache (last child begun) serves a parent with one
  * child; siblings that alternate (a loop calling A then B) find each other here in the
- * thread's direct-mapped (parent, key) cache; only a miss there walks the child list.
+ * thread's direct-mapped (parent, key) cache; a miss there looks the child up in the
+ * thread's index, so the cost of a call never depends on how many siblings it has.
  * Muted nodes (excluded functions) are never cached, so a cache hit is always recorded. */
 FZ_TEXT static fz_node *child_find(fz_thread *t, fz_node *parent, const void *key) {
   fz_dslot *ds = dslot(t, parent, key);
@@ -82,14 +117,12 @@ FZ_TEXT static fz_node *child_find(fz_thread *t, fz_node *parent, const void *ke
     cache_set(parent, ds->child);
     return ds->child;
   }
-  for (fz_node *c = parent->first_child; c; c = c->next_sibling)
-    if (c->rkey == key) {
-      if (c->flags & FZ_NODE_MUTED) return c;
-      *ds = (fz_dslot){parent, key, c};
-      cache_set(parent, c);
-      return c;
-    }
-  return NULL;
+  fz_node *c = t->hidx ? *hidx_slot(t, parent, key) : NULL;
+  if (!c) return NULL;
+  if (c->flags & FZ_NODE_MUTED) return c;
+  *ds = (fz_dslot){parent, key, c};
+  cache_set(parent, c);
+  return c;
 }
 
 /* The child of parent for key, created (with site and flags) if it is new. NULL at the
@@ -126,6 +159,10 @@ FZ_TEXT COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *k
       return NULL;
     }
     FZ_STR(t->ndir[idx / FZ_NDIR_BLOCK], blk);
+  }
+  if (hidx_add(t, n, idx) != 0) {
+    FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+    return NULL;
   }
   n->next_sibling = parent->first_child;
   FZ_STR(parent->first_child, n);

@@ -242,6 +242,10 @@ typedef struct fz_thread {
   uint64_t seq;                /* untimed entries' tags: starts at FZ_T0_UNTIMED and counts
                                   up (bit 63 would be reached after 2^62 calls) */
   fz_dslot dcache[FZ_DCACHE];  /* children found off the parents' one-entry caches */
+  fz_node **hidx;              /* every node of the thread by (parent, key): open addressing,
+                                  linear probing, at most half full (record.c); NULL until
+                                  the first node, arena memory */
+  uint64_t hidx_mask;          /* its slots - 1 */
   uint64_t s_all, s_fathom, s_root; /* CPU sampler periods: all, in fathom's code, outside
                                   any zone (a signal may stand for several: its overruns) */
   uint64_t s_sig;              /* the sampler's signals (each costs its thread) */

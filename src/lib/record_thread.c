@@ -83,6 +83,8 @@ FZ_TEXT static void thread_recycle(fz_thread *t, uint32_t g) {
   t->cyg_overflow = 0;
   chunks_free(t);
   memset(t->dcache, 0, sizeof t->dcache);
+  t->hidx = NULL; /* its memory went with the chunks */
+  t->hidx_mask = 0;
   fz_node_init(&t->root, NULL, NULL, NULL, 0);
   t->stack[0].node = &t->root;
   t->stack[0].t0 = FZ_T0_NONE;
