@@ -3,9 +3,9 @@
  * loader (jansson) and holds the zones recorded so far, / is a self-contained HTML page;
  * unknown paths 404, POST and DELETE 405 with Allow, HEAD works, a 100 KB header is refused
  * without harming the server, more connections than the limit are bounded, the server is gone
- * after session end; the "not available" path (FATHOM_MHD_LIB, the test seam), bad listen
- * specs, a port in use, FATHOM_LISTEN, a forked child; fathom_metrics_write on awkward names
- * (they are label values: promtool's lint still passes).
+ * after session end; bad listen specs, a port in use, FATHOM_LISTEN, a forked child;
+ * fathom_metrics_write on awkward names (they are label values: promtool's lint still passes).
+ * Hostile clients (Host checks, slow and many connections): test_live_guard.c.
  * curl and promtool missing is a failure, never a skip. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,70 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "livetest.h"
 #include "fathom_load.h"
-
-static char tmp[512];
-
-static void setup_tmp(void) {
-  const char *t = getenv("FATHOM_TEST_TMP");
-  snprintf(tmp, sizeof tmp, "%s/live.%ld", t && *t ? t : "/tmp", (long)getpid());
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmp);
-  assert_int_equal(system(cmd), 0);
-}
-
-/* Runs a shell command, stdout into out (NUL-terminated, truncated); returns the exit status
- * (-1 when it could not run or died of a signal). */
-static int sh(char *out, size_t cap, const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = 0;
-  char sink[4096];
-  if (!out) {
-    out = sink;
-    cap = sizeof sink;
-  }
-  size_t r;
-  while ((r = fread(out + n, 1, n + 1 < cap ? cap - n - 1 : 0, p)) > 0) n += r;
-  while (fread(sink, 1, sizeof sink, p) > 0) continue;
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void need_tool(const char *tool, const char *package) {
-  if (sh(NULL, 0, "command -v %s >/dev/null 2>&1", tool) != 0)
-    fail_msg("%s is not installed: this test needs it (Debian package %s; make deps)", tool,
-             package);
-}
-
-/* GET (or another method) of path: the status code ("000" when no answer), body into file. */
-static int fetch(int port, const char *method, const char *path, const char *file,
-                 const char *extra) {
-  char out[64];
-  int rc = sh(out, sizeof out,
-              "curl -s --max-time 30 -X %s %s -o '%s' -w '%%{http_code}' 'http://127.0.0.1:%d%s'",
-              method, extra ? extra : "", file, port, path);
-  (void)rc;
-  return atoi(out);
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot read %s: %s", path, strerror(errno));
-  char *buf = malloc(1 << 22);
-  assert_non_null(buf);
-  size_t n = fread(buf, 1, (1 << 22) - 1, f);
-  buf[n] = 0;
-  fclose(f);
-  return buf;
-}
 
 static void work(int n) {
   for (int i = 0; i < n; i++) {
@@ -88,20 +26,6 @@ static void work(int n) {
   }
   FATHOM_ZONE("load \"x\"\\y", "data");
   FATHOM_GAUGE_SET("queue depth", 5);
-}
-
-static int begin_listen(const char *spec) {
-  fathom_config c;
-  fathom_config_init(&c);
-  c.listen = spec;
-  return fathom_session_begin("live", &c);
-}
-
-static int port_now(void) {
-  fathom_live_info i;
-  assert_int_equal(fathom_live_info_get(&i), 0);
-  if (!i.running) fail_msg("endpoint not running: %s", i.why);
-  return i.port;
 }
 
 static void endpoint_end_to_end(void **state) {
@@ -224,27 +148,6 @@ static int count_lines(const char *s) {
   return n;
 }
 
-static void not_available(void **state) {
-  (void)state;
-  setenv("FATHOM_MHD_LIB", "/nonexistent/libmicrohttpd-missing.so.12", 1);
-  int rc;
-  char *err = capture_stderr(begin_listen, "127.0.0.1:0", &rc);
-  unsetenv("FATHOM_MHD_LIB");
-  assert_int_equal(rc, 0);
-  assert_int_equal(count_lines(err), 1);
-  assert_non_null(strstr(err, "fathom: live endpoint not started: libmicrohttpd not available: "));
-  assert_non_null(strstr(err, "libmicrohttpd-missing.so.12"));
-  free(err);
-  fathom_live_info info;
-  assert_int_equal(fathom_live_info_get(&info), 0);
-  assert_int_equal(info.running, 0);
-  assert_int_equal(info.port, 0);
-  assert_non_null(strstr(info.why, "libmicrohttpd not available"));
-  work(3);   /* the program runs on unharmed */
-  fathom_profile *p = end();
-  assert_int_equal(zone(p, "parse")->stats.count, 3);
-}
-
 static void bad_specs(void **state) {
   (void)state;
   static const char *const bad[] = {"127.0.0.1:99999", "nonsense", "127.0.0.1:", "[::1:80",
@@ -363,13 +266,8 @@ static void metrics_write_awkward_names(void **state) {
 }
 
 int main(void) {
-  /* libmicrohttpd's dependencies (GnuTLS) leak 41 bytes in their load-time initialisation
-   * when LOCPATH is set (glibc argz, seen by LeakSanitizer with a bare dlopen too): this
-   * group needs no test locale, so it runs without LOCPATH */
-  unsetenv("LOCPATH");
-  setup_tmp();
+  setup_tmp("live");
   const struct CMUnitTest tests[] = {
-      T(not_available),   /* first: the library was never loaded in this process */
       T(endpoint_end_to_end), T(bad_specs), T(port_in_use), T(env_listen_and_fork),
       T(metrics_write_awkward_names),
   };

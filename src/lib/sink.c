@@ -6,7 +6,9 @@
  * and then appends the stream line. fathom_sink_remove takes flush_lock too, so when it
  * returns no flush is running the removed sink (from inside a sink it takes effect at the
  * next flush). The background task flushes every interval; session end flushes once more
- * with final = 1. */
+ * with final = 1. The stream waits at most TICK_WAIT_MS for a reader at a periodic or
+ * explicit flush and FINAL_WAIT_MS at the final one; what it could not write is counted and
+ * said once, in one stderr line, at session end. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -22,6 +24,8 @@
 
 #define MAX_SINKS 16
 #define DEFAULT_INTERVAL_S 10.0
+#define TICK_WAIT_MS 100     /* a periodic or explicit flush: a FIFO's reader, room in a pipe */
+#define FINAL_WAIT_MS 1000   /* the final flush at session end */
 
 typedef struct sink {
   fathom_sink_fn fn;
@@ -36,11 +40,10 @@ static __thread int in_flush;       /* this thread is inside a flush */
 
 static struct {                     /* under flush_lock, armed also read atomically */
   int armed;
-  char *path;
+  fz_stream st;                     /* st.path NULL: no stream */
   uint64_t interval_ns, last_ns, seq;
-  int reported;
   uint64_t flushes;                 /* atomic */
-} S;
+} S = {.st.fd = -1};
 
 static uint64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -119,7 +122,7 @@ static int deliver(const fathom_profile *p, int final) {
   int n = n_sinks;
   memcpy(copy, sinks, (size_t)n * sizeof *copy);
   pthread_mutex_unlock(&list_lock);
-  if (!n && !S.path) return 0;
+  if (!n && !S.st.path) return 0;
   fathom_sink_metrics m;
   if (fz_sink_metrics_build(p, &m) != 0) return FATHOM_E_NOMEM;
   m.seq = ++S.seq;
@@ -127,12 +130,8 @@ static int deliver(const fathom_profile *p, int final) {
   in_flush = 1;
   for (int i = 0; i < n; i++) copy[i].fn(&m, copy[i].user);
   in_flush = 0;
-  int rc = 0;
-  if (S.path && (rc = fz_sink_jsonl_append(S.path, &m)) != 0 && !S.reported) {
-    S.reported = 1;
-    fprintf(stderr, "fathom: sink stream %s: cannot append: %s; the program goes on\n", S.path,
-            strerror(errno));
-  }
+  int wait = final ? FINAL_WAIT_MS : S.st.stalled ? 0 : TICK_WAIT_MS;
+  int rc = S.st.path ? fz_stream_append(&S.st, &m, wait) : 0;
   __atomic_add_fetch(&S.flushes, 1, __ATOMIC_RELAXED);
   fz_sink_metrics_free(&m);
   return rc;
@@ -147,7 +146,7 @@ static int has_sinks(void) {
 
 static int wanted(void) {
   if (!__atomic_load_n(&S.armed, __ATOMIC_ACQUIRE)) return 0;
-  return __atomic_load_n(&n_sinks, __ATOMIC_RELAXED) > 0 || S.path != NULL;
+  return __atomic_load_n(&n_sinks, __ATOMIC_RELAXED) > 0 || S.st.path != NULL;
 }
 
 static void tick(uint64_t now) {
@@ -167,13 +166,15 @@ static const fz_bg_task task = {"sinks", wanted, tick};
 
 void fz_sink_begin(const char *path, double interval_s) {
   pthread_mutex_lock(&flush_lock);
-  free(S.path);
-  S.path = path && *path ? fz_strdup(path) : NULL;
+  fz_stream_close(&S.st);
+  free(S.st.path);
+  S.st.path = path && *path ? fz_strdup(path) : NULL;
+  S.st.lines = S.st.dropped = 0;
+  S.st.why[0] = 0;
   S.interval_ns = (uint64_t)((interval_s > 0 ? interval_s : DEFAULT_INTERVAL_S) * 1e9);
   if (S.interval_ns < 100000000u) S.interval_ns = 100000000u;
   S.last_ns = clock_ns(CLOCK_MONOTONIC);
   S.seq = 0;
-  S.reported = 0;
   __atomic_store_n(&S.flushes, 0, __ATOMIC_RELAXED);
   if (fz_bg_add(&task) != 0)
     fprintf(stderr, "fathom: sinks: no room for a background task; only the final flush\n");
@@ -183,8 +184,10 @@ void fz_sink_begin(const char *path, double interval_s) {
 
 void fz_sink_end(const fathom_profile *p) {
   pthread_mutex_lock(&flush_lock);
-  if (S.armed && p && (S.path || has_sinks())) deliver(p, 1);
+  if (S.armed && p && (S.st.path || has_sinks())) deliver(p, 1);
   __atomic_store_n(&S.armed, 0, __ATOMIC_RELEASE);
+  fz_stream_close(&S.st);
+  fz_stream_report(&S.st);
   pthread_mutex_unlock(&flush_lock);
 }
 
@@ -193,6 +196,8 @@ void fz_sink_after_fork_child(void) {
   pthread_mutex_init(&list_lock, NULL);
   pthread_mutex_init(&flush_lock, NULL);
   in_flush = 0;
+  S.st.lines = S.st.dropped = 0;   /* the child reports its own drops (its copy of a kept
+                                      descriptor stays: lines up to PIPE_BUF stay whole) */
 }
 
 uint64_t fz_sink_flush_count(void) { return __atomic_load_n(&S.flushes, __ATOMIC_RELAXED); }
