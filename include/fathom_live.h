@@ -12,9 +12,10 @@
  * The live HTTP endpoint (cfg.listen / FATHOM_LISTEN = "127.0.0.1:PORT"; port 0 picks a free
  * one) serves, read-only, GET and HEAD of /metrics (Prometheus text format 0.0.4),
  * /profile.json (a snapshot in the JSON schema) and / (a self-contained page that refreshes).
- * It needs libmicrohttpd.so.12 at run time (loaded with dlopen; without it one line goes to
- * stderr and the program runs on unharmed). It runs on its own thread, with signals blocked
- * and its allocations never attributed to the program's zones. */
+ * It answers only requests addressed to localhost, a loopback address or its own address
+ * (no DNS rebinding), bounds each request's time and each client's connections. It runs on
+ * its own thread, with signals blocked and its allocations never attributed to the
+ * program's zones. */
 typedef struct fathom_live_info {
   int running;              /* 1 while the endpoint serves */
   int port;                 /* the bound port (the one picked when 0 was asked), 0 if none */
