@@ -1,0 +1,105 @@
+# test_outputs.sh: what `fathom report -o` and `fathom diff -o` promise under faults: the
+# temporary file cannot be hijacked (a link or file planted at the old predictable name
+# OUT.tmp.<pid> is neither followed nor touched) and is private (0600) while written; a
+# replaced file keeps its mode, a new one gets 0666 & ~umask; a report ended by SIGINT,
+# SIGTERM, SIGHUP or `timeout` leaves no temporary file and exits with the signal's usual
+# status, a signal inherited as ignored stays ignored, and a write beyond `ulimit -f` is an
+# ordinary write error; a file name holding a newline, a tab or a quote gives a one-line,
+# quoted message. Profiles come from tests/outputs_gen.c (a large one: a long Chrome trace).
+# Invariant: no assertion depends on timing: a signal that comes after the report finished
+# (it won the race) is not counted, and the run is tried again with a larger profile.
+set -u
+
+FATHOM=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}/fathom
+SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
+BUILD=$FATHOM_BUILD_DIR
+mkdir -p "${FATHOM_TEST_TMP:?FATHOM_TEST_TMP not set}"
+T=$(mktemp -d "$FATHOM_TEST_TMP/outputs.XXXXXX") || exit 1
+TMP=$T
+trap 'rm -rf "$T"' EXIT
+export LC_ALL=C
+unset NO_COLOR
+
+pass=0
+fail=0
+. "$SRC/tests/lib/asserts.sh"   # bad, assert_*, run
+fail() {   # fail WHY: a fatal failure (common.sh's build_gen calls it)
+  bad "$1"
+  echo "outputs: $pass passed, $((fail)) failed"
+  exit 1
+}
+. "$SRC/tests/lib/common.sh"    # build_gen
+declare -F assert_same_file >/dev/null || assert_same_file() {   # NAME EXPECTED ACTUAL
+  if cmp -s "$2" "$3"; then pass=$((pass + 1)); else bad "$1" "$(cmp "$2" "$3" 2>&1 | head -n 1)"; fi
+}
+
+build_gen outputs_gen
+P=$T/small.json
+"$T/outputs_gen" 3 "$P" || fail "outputs_gen 3 failed"
+"$FATHOM" report "$P" >"$T/small.txt" || fail "fathom report of the small profile failed"
+
+# ---- the temporary file cannot be hijacked (issue 12, item 3) ------------------------------
+# report_as_pid OUT PLANT...: runs `fathom report P -o OUT` in a subshell that first runs
+# PLANT with $1 = the name the old code used (OUT.tmp.<the pid fathom gets by exec>)
+report_as_pid() {
+  local out=$1
+  shift
+  (
+    "$@" "$out.tmp.$BASHPID"
+    exec "$FATHOM" report "$P" -o "$out" </dev/null >"$T/stdout" 2>"$T/stderr"
+  )
+  RC=$?
+  ERR=$(cat "$T/stderr")
+}
+O=$T/hijack.txt
+printf 'victim\n' >"$T/victim"
+report_as_pid "$O" ln -s "$T/victim"
+assert_eq "link at OUT.tmp.<pid>: exit 0" "0" "$RC"
+assert_eq "link at OUT.tmp.<pid>: stderr empty" "" "$ERR"
+assert_eq "link at OUT.tmp.<pid>: its target untouched" "victim" "$(cat "$T/victim")"
+assert_eq "link at OUT.tmp.<pid>: the link left as it was" "$T/victim" "$(readlink "$O".tmp.*)"
+if [[ -L "$O" ]]; then bad "link at OUT.tmp.<pid>: OUT is not that link" "$(ls -l "$O")"
+else assert_same_file "link at OUT.tmp.<pid>: OUT is the report" "$T/small.txt" "$O"; fi
+rm -f "$O" "$O".tmp.*
+
+report_as_pid "$O" ln -s "$T/made-by-fathom"
+assert_eq "dangling link at OUT.tmp.<pid>: exit 0" "0" "$RC"
+assert_absent "dangling link at OUT.tmp.<pid>: nothing made at its target" "$T/made-by-fathom"
+assert_same_file "dangling link at OUT.tmp.<pid>: OUT is the report" "$T/small.txt" "$O"
+rm -f "$O" "$O".tmp.*
+
+plant_file() { printf 'planted\n' >"$1"; }
+report_as_pid "$O" plant_file
+assert_eq "file at OUT.tmp.<pid>: exit 0" "0" "$RC"
+assert_eq "file at OUT.tmp.<pid>: left as it was" "planted" "$(cat "$O".tmp.*)"
+assert_same_file "file at OUT.tmp.<pid>: OUT is the report" "$T/small.txt" "$O"
+rm -f "$O" "$O".tmp.*
+
+# ---- modes (issue 12, item 3) --------------------------------------------------------------
+for mode in 600 640 604 755; do
+  printf 'old\n' >"$T/mode.txt"
+  chmod "$mode" "$T/mode.txt"
+  run report "$P" -o "$T/mode.txt"
+  assert_eq "replacing a $mode file: exit 0" "0" "$RC"
+  assert_same_file "replacing a $mode file: replaced" "$T/small.txt" "$T/mode.txt"
+  assert_eq "replacing a $mode file keeps its mode" "$mode" "$(stat -c %a "$T/mode.txt")"
+done
+for um in 022 027 077 002; do
+  rm -f "$T/new.txt"
+  (umask "$um" && exec "$FATHOM" report "$P" -o "$T/new.txt")
+  assert_eq "a new file under umask $um" "$(printf '%o' $((0666 & ~8#$um)))" \
+    "$(stat -c %a "$T/new.txt")"
+done
+rm -f "$T/new.json"
+(umask 027 && exec "$FATHOM" diff "$P" "$P" --format json -o "$T/new.json")
+assert_eq "diff -o: a new file under umask 027" "640" "$(stat -c %a "$T/new.json")"
+printf 'old\n' >"$T/diff.txt"
+chmod 600 "$T/diff.txt"
+"$FATHOM" diff "$P" "$P" -o "$T/diff.txt"
+assert_eq "diff -o replacing a 600 file keeps its mode" "600" "$(stat -c %a "$T/diff.txt")"
+
+left=$(find "$T" -name '*.tmp.*')
+assert_eq "no temp file left anywhere" "" "$left"
+
+echo "outputs: $pass passed, $fail failed"
+((fail == 0))
