@@ -98,6 +98,39 @@ chmod 600 "$T/diff.txt"
 "$FATHOM" diff "$P" "$P" -o "$T/diff.txt"
 assert_eq "diff -o replacing a 600 file keeps its mode" "600" "$(stat -c %a "$T/diff.txt")"
 
+# ---- a name with a newline, a tab or a quote: one line (item 17) ---------------------------
+NL=$'bad\nname.json'
+run report "$T/$NL"
+assert_eq "missing file with a newline: exit 2" "2" "$RC"
+assert_eq "missing file with a newline: one line" "1" "$NERR"
+assert_eq "missing file with a newline: quoted, reason kept" \
+  "fathom: \"$T/bad\\nname.json\": cannot open: No such file or directory" "$ERR"
+printf '{"schema_version": 1,, "zones": ]}\n' >"$T/$NL"
+run report "$T/$NL"
+assert_eq "bad JSON, newline in its name: one line" "1" "$NERR"
+assert_match "bad JSON, newline in its name: quoted, reason kept" \
+  "^fathom: \"$T/bad\\\\nname\\.json\": .*(JSON|json|expected|malformed)" "$ERR"
+run report "$P" -o "$T/no dir"$'\t"q"/out.txt'
+assert_eq "-o into a missing directory with a tab: exit 1" "1" "$RC"
+assert_eq "-o into a missing directory with a tab: one line" "1" "$NERR"
+assert_eq "-o into a missing directory with a tab: escaped" \
+  "fathom: \"$T/no dir\\t\\\"q\\\"/out.txt\": cannot write: No such file or directory" "$ERR"
+run check "$T/$NL" "$T/x"$'\001'
+assert_eq "check: two bad names, two lines" "2" "$NERR"
+assert_match "check: \\x01 escaped" $'\n''fathom: "[^"]*/x\\x01": cannot open' "$ERR"
+cp "$P" "$T/ok"$'\n'"name.json"
+run check "$T/ok"$'\n'"name.json"
+assert_eq "check ok, newline in its name: one stdout line" \
+  "\"$T/ok\\nname.json\": ok (3 nodes, 3 zones)" "$OUT"
+run report a.json $'b\nc.json'
+assert_eq "too many arguments with a newline: two lines (message, hint)" "2" "$NERR"
+assert_match "too many arguments with a newline: quoted" "'\"b\\\\nc\\.json\"' after 'a\\.json'" "$ERR"
+run diff "$T/$NL" "$P"
+assert_eq "diff, newline in a name: one line" "1" "$NERR"
+run report "$T/plain.json"
+assert_eq "a plain name is not quoted" \
+  "fathom: $T/plain.json: cannot open: No such file or directory" "$ERR"
+
 left=$(find "$T" -name '*.tmp.*')
 assert_eq "no temp file left anywhere" "" "$left"
 

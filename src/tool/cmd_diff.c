@@ -211,8 +211,9 @@ int cmd_diff(int argc, char **argv) {
   if (n < 2)
     return tool_usage(CMD, CMD, "missing %s (give BASE.json and NEW.json)",
                       n ? "NEW.json" : "BASE.json and NEW.json");
+  char q1[FATHOM_QUOTE_MAX], q2[FATHOM_QUOTE_MAX];
   if (n > 2) return tool_usage(CMD, CMD, "too many arguments ('%s' after '%s')",
-                               argv[optind + 2], argv[optind + 1]);
+                               tool_quote(q1, argv[optind + 2]), tool_quote(q2, argv[optind + 1]));
   const char *pa = argv[optind], *pb = argv[optind + 1];
   if (!*pa || !*pb) return tool_usage(CMD, CMD, "empty file name");
   if (strcmp(pa, "-") == 0 && strcmp(pb, "-") == 0)

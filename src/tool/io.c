@@ -17,15 +17,12 @@ const char *io_name(const char *path, int output) {
   return path;
 }
 
-/* The loader's message cut to its first line (the tool promises one line per error). */
-static void one_line(char *s) {
-  s[strcspn(s, "\r\n")] = '\0';
-}
-
 /* The loader's message without its leading "<file>: " (the tool prints the name itself, so
- * "-" reads "standard input" in every message). */
+ * "-" reads "standard input" in every message); the loader quotes the name as we do. */
 static const char *strip_name(const char *err, const char *path) {
-  const char *loader_name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+  char q[FATHOM_QUOTE_MAX];
+  const char *loader_name =
+      strcmp(path, "-") == 0 ? "<stdin>" : fathom_quote(q, sizeof q, path, 1);
   size_t n = strlen(loader_name);
   if (strncmp(err, loader_name, n) == 0 && err[n] == ':' && err[n + 1] == ' ') return err + n + 2;
   return err;
@@ -39,11 +36,11 @@ int io_load(const char *path, fathom_profile **out) {
     tool_error(name, "is a directory, not a profile file");
     return TOOL_EXIT_USAGE;
   }
-  char err[512] = "";
+  static char err[FATHOM_QUOTE_MAX + 1024];   /* the quoted name, then the reason */
+  err[0] = 0;
   int rc = fathom_profile_load(path, out, err, sizeof err);
   if (rc == 0 && *out) return TOOL_EXIT_OK;
   if (rc == 0) rc = FATHOM_E_FORMAT;   /* a loader that "succeeds" with nothing */
-  one_line(err);
   const char *why = err[0] ? strip_name(err, path) : fathom_strerror(rc);
   tool_error(name, "%s", why);
   if (*out) fathom_profile_free(*out);
