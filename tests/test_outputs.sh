@@ -98,6 +98,100 @@ chmod 600 "$T/diff.txt"
 "$FATHOM" diff "$P" "$P" -o "$T/diff.txt"
 assert_eq "diff -o replacing a 600 file keeps its mode" "600" "$(stat -c %a "$T/diff.txt")"
 
+# ---- an interrupted report leaves no temporary file (item 4) -------------------------------
+# The large profile: its Chrome trace (~120 bytes an event) takes a while to write.
+EVENTS=600000
+make_big() {   # big.json with EVENTS events, and REF_BYTES: the size of its whole trace
+  "$T/outputs_gen" "$EVENTS" "$T/big.json" || fail "outputs_gen $EVENTS failed"
+  REF_BYTES=$("$FATHOM" report "$T/big.json" --format chrome | wc -c) || fail "report of big.json failed"
+}
+make_big
+
+# interrupt NAME SIG RC [timeout]: runs `fathom report big.json --format chrome -o OUT` (under
+# `timeout` when asked: the signal then goes to timeout, which passes it on), sends SIG once
+# the temporary file exists, and expects exit RC, no temporary file, and OUT either as it was
+# or the complete report. A run that finished before the signal is tried again, bigger.
+interrupt() {
+  local name=$1 sig=$2 want=$3 via=${4:-} out=$T/int.json try pid tmp rc seen_mode
+  for try in 1 2 3 4 5; do
+    if ((try > 1)); then   # the last one finished before the signal: a longer report
+      EVENTS=$((EVENTS * 2))
+      make_big
+    fi
+    rm -f "$out" "$out".tmp.*
+    printf 'old\n' >"$out"
+    chmod 640 "$out"   # the mode the new file takes just before its rename
+    set -m   # job control: a background job gets SIGINT and SIGQUIT (else inherited ignored)
+    if [[ -n $via ]]; then
+      timeout -s KILL 600 "$FATHOM" report "$T/big.json" --format chrome -o "$out" \
+        </dev/null >"$T/stdout" 2>"$T/stderr" &
+    else
+      "$FATHOM" report "$T/big.json" --format chrome -o "$out" </dev/null >"$T/stdout" 2>"$T/stderr" &
+    fi
+    pid=$!
+    set +m
+    tmp=
+    while kill -0 "$pid" 2>/dev/null; do
+      if tmp=$(compgen -G "$out.tmp.*"); then break; fi
+      tmp=
+      sleep 0.01
+    done
+    seen_mode=
+    if [[ -n $tmp ]]; then
+      seen_mode=$(stat -c %a "$tmp" 2>/dev/null)
+      kill -s "$sig" "$pid" 2>/dev/null
+    fi
+    { wait "$pid"; } 2>/dev/null   # no "Hangup" job notice from the shell
+    rc=$?
+    [[ -n $tmp && $rc != 0 ]] && break
+  done
+  assert_eq "$name: exit status" "$want" "$rc"
+  assert_eq "$name: stderr empty" "" "$(cat "$T/stderr")"
+  assert_no_tmp "$name" "$out"
+  local size
+  size=$(stat -c %s "$out" 2>/dev/null)
+  if [[ $(cat "$out" 2>/dev/null | head -c 4) != "old" && $size != "$REF_BYTES" ]]; then
+    bad "$name: OUT as it was or complete" "old, or $REF_BYTES bytes" "actual: $size bytes"
+  else pass=$((pass + 1)); fi
+  if [[ -n $seen_mode ]]; then   # 640 once complete, just before the rename
+    assert_match "$name: the temporary file is private while written" '^6[04]0$' "$seen_mode"
+  fi
+  rm -f "$out"
+}
+interrupt "SIGINT" INT 130
+interrupt "SIGTERM" TERM 143
+interrupt "SIGHUP" HUP 129
+interrupt "timeout, then SIGINT" INT 130 timeout
+
+# a signal inherited as ignored (nohup, a background job) stays ignored: the report completes
+for try in 1 2 3; do
+  rm -f "$T/nohup.json" "$T/nohup.json".tmp.*
+  (trap '' HUP && exec "$FATHOM" report "$T/big.json" --format chrome -o "$T/nohup.json") &
+  pid=$!
+  until compgen -G "$T/nohup.json.tmp.*" >/dev/null || ! kill -0 "$pid" 2>/dev/null; do
+    sleep 0.01
+  done
+  kill -s HUP "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null
+  rc=$?
+  [[ $rc == 0 ]] && break
+done
+assert_eq "SIGHUP ignored (nohup): exit 0" "0" "$rc"
+assert_eq "SIGHUP ignored (nohup): complete" "$REF_BYTES" "$(stat -c %s "$T/nohup.json")"
+rm -f "$T/nohup.json"
+
+# a write beyond the file size limit (1 KiB; both JSON views are larger): SIGXFSZ does not
+# kill the command; one error line, exit 1, no file and no temporary file
+LIMIT_ERE="^fathom: $(sed 's/[][\\.*^$(){}?+|]/\\&/g' <<<"$T/limit.json"): cannot write: File too large$"
+for cmd in report diff; do
+  args=("$P" --format json -o "$T/limit.json")
+  [[ $cmd == diff ]] && args=("$P" "${args[@]}")
+  (ulimit -f 1 && exec "$FATHOM" "$cmd" "${args[@]}" </dev/null >"$T/stdout" 2>"$T/stderr")
+  assert_eq "ulimit -f, $cmd: exit 1" "1" "$?"
+  assert_match "ulimit -f, $cmd: one error line" "$LIMIT_ERE" "$(cat "$T/stderr")"
+  assert_absent "ulimit -f, $cmd" "$T/limit.json"
+done
+
 # ---- a name with a newline, a tab or a quote: one line (item 17) ---------------------------
 NL=$'bad\nname.json'
 run report "$T/$NL"
