@@ -122,7 +122,7 @@ typedef struct fz_path_res {
 int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
                        fz_path_res **out);
 
-/* ---- atomic files: write to "<path>.tmp.<pid>", then rename ---- */
+/* ---- atomic files: write to "<path>.tmp.XXXXXX" (mkostemp, 0600), then rename ---- */
 typedef struct fz_afile {
   FILE *f;
   char *path, *tmp;

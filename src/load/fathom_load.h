@@ -21,4 +21,15 @@ int fathom_profile_load(const char *path, fathom_profile **out, char *err, size_
 int fathom_profile_load_buffer(const char *buf, size_t len, fathom_profile **out, char *err,
                                size_t errlen);
 
+/* Room for any file name as fathom_quote writes it (PATH_MAX bytes, each at most 4, the
+ * quotes and the NUL). */
+#define FATHOM_QUOTE_MAX (4 * 4096 + 3)
+/* s made safe for a one-line message, in dst (cap bytes with the NUL; returns dst). name
+ * nonzero (a file name): s unchanged when it holds no control byte, DEL, '"' or '\', else
+ * in double quotes with \n, \r, \t, \", \\ and the other control bytes and DEL as \xHH.
+ * name zero (any text): only control bytes and DEL escaped, no quotes. A result too long for
+ * cap is cut after a whole character or escape and ends with "..." (and the quote). The
+ * loader's messages name their file this way; so does every message of the `fathom` tool. */
+char *fathom_quote(char *dst, size_t cap, const char *s, int name);
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fathom_load.h"
 #include "json_ld.h"
 
 static size_t path_fmt(const jp *p, char *buf, size_t cap) {
@@ -32,7 +33,12 @@ int jl_fail(jl_ctx *c, int code, const jp *at, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  snprintf(c->err, c->errlen, "%s%s%s%s%s", c->name ? c->name : "", c->name ? ": " : "", where,
+  size_t n = 0;
+  if (c->name) {   /* the file's name quoted when it holds a newline or the like */
+    fathom_quote(c->err, c->errlen, c->name, 1);
+    n = strlen(c->err);
+  }
+  snprintf(c->err + n, c->errlen - n, "%s%s%s%s", c->name ? ": " : "", where,
            where[0] ? ": " : "", msg);
   return code;
 }

@@ -65,11 +65,12 @@ enum { FILE_OK, FILE_VIOLATED, FILE_FAILED };
 static int check_file(const char *path, int quiet) {
   fathom_profile *p = NULL;
   if (io_load(path, &p)) return FILE_FAILED;
-  const char *name = io_name(path, 0);
+  static char q[FATHOM_QUOTE_MAX];
+  const char *name = tool_quote(q, io_name(path, 0));   /* one line each, whatever the name */
   int n = 0;
   char *msg = check_text(p, &n);
   if (!msg) {
-    tool_error(name, "out of memory while checking");
+    tool_error(io_name(path, 0), "out of memory while checking");
     fathom_profile_free(p);
     return FILE_FAILED;
   }

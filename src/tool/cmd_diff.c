@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "diff.h"
 #include "io.h"
-#include "model.h"
 #include "opts.h"
 #include "tool.h"
 
@@ -96,41 +94,15 @@ static int render(const diff_result *r, fathom_format fmt, FILE *f) {
   return diff_write_text(r, f);
 }
 
-static const char *why(int rc, int e) {
-  return rc == FATHOM_E_IO && e ? strerror(e) : fathom_strerror(rc);
-}
+typedef struct render_ctx {
+  diff_result *r;
+  fathom_format fmt;
+} render_ctx;
 
-/* Writes the result to path (NULL or "-": stdout), atomically for a file. */
-static int write_out(diff_result *r, fathom_format fmt, const char *path, tool_color color) {
-  if (!path || strcmp(path, "-") == 0) {
-    r->opt.color = fmt == FATHOM_FORMAT_TEXT && opts_color_enabled(color, STDOUT_FILENO);
-    errno = 0;
-    int rc = render(r, fmt, stdout), e = errno;
-    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-      rc = FATHOM_E_IO;
-      e = errno;
-    }
-    if (rc == 0) return TOOL_EXIT_OK;
-    tool_error(io_name("-", 1), "write error: %s", why(rc, e));
-    return TOOL_EXIT_OUTPUT;
-  }
-  r->opt.color = fmt == FATHOM_FORMAT_TEXT && color == TOOL_COLOR_ALWAYS;
-  fz_afile a;
-  errno = 0;
-  int rc = fz_afile_open(&a, path);
-  if (!rc) {
-    rc = render(r, fmt, a.f);
-    if (rc) {
-      int e = errno;
-      fz_afile_abort(&a);
-      errno = e;
-    } else {
-      rc = fz_afile_commit(&a);
-    }
-  }
-  if (rc == 0) return TOOL_EXIT_OK;
-  tool_error(path, "cannot write: %s", why(rc, errno));
-  return TOOL_EXIT_OUTPUT;
+static int render_diff(void *ctx, FILE *f, int color) {
+  render_ctx *c = ctx;
+  c->r->opt.color = c->fmt == FATHOM_FORMAT_TEXT && color;
+  return render(c->r, c->fmt, f);
 }
 
 typedef struct dargs {
@@ -211,8 +183,9 @@ int cmd_diff(int argc, char **argv) {
   if (n < 2)
     return tool_usage(CMD, CMD, "missing %s (give BASE.json and NEW.json)",
                       n ? "NEW.json" : "BASE.json and NEW.json");
+  char q1[FATHOM_QUOTE_MAX], q2[FATHOM_QUOTE_MAX];
   if (n > 2) return tool_usage(CMD, CMD, "too many arguments ('%s' after '%s')",
-                               argv[optind + 2], argv[optind + 1]);
+                               tool_quote(q1, argv[optind + 2]), tool_quote(q2, argv[optind + 1]));
   const char *pa = argv[optind], *pb = argv[optind + 1];
   if (!*pa || !*pb) return tool_usage(CMD, CMD, "empty file name");
   if (strcmp(pa, "-") == 0 && strcmp(pb, "-") == 0)
@@ -231,7 +204,8 @@ int cmd_diff(int argc, char **argv) {
     tool_error(CMD, "%s", fathom_strerror(FATHOM_E_NOMEM));
     rc = TOOL_EXIT_OUTPUT;
   } else {
-    rc = write_out(&r, d.fmt, d.out, d.color);
+    render_ctx rctx = {&r, d.fmt};
+    rc = io_write(d.out, d.color, render_diff, &rctx);
     if (rc == TOOL_EXIT_OK && r.n_gated) rc = DIFF_EXIT_REGRESSION;
     diff_free(&r);
   }

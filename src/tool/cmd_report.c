@@ -150,8 +150,9 @@ int cmd_report(int argc, char **argv) {
   }
   int n = argc - optind;
   if (n < 1) return tool_usage(CMD, CMD, "missing FILE.json (the saved profile to render)");
+  char q1[FATHOM_QUOTE_MAX], q2[FATHOM_QUOTE_MAX];
   if (n > 1) return tool_usage(CMD, CMD, "too many arguments ('%s' after '%s')",
-                               argv[optind + 1], argv[optind]);
+                               tool_quote(q1, argv[optind + 1]), tool_quote(q2, argv[optind]));
   const char *in_path = argv[optind];
   if (!*in_path) return tool_usage(CMD, CMD, "empty FILE name");
 
@@ -166,7 +167,7 @@ int cmd_report(int argc, char **argv) {
   }
   if ((reanalyze || p->meta.schema_version < 3) && fathom_analyze(p, &th)) {
     fathom_profile_free(p);
-    tool_error(CMD, "out of memory while analysing %s", in_path);
+    tool_error(CMD, "out of memory while analysing %s", tool_quote(q1, in_path));
     return TOOL_EXIT_OUTPUT;
   }
   rc = io_save(p, fmt, out_path, color);

@@ -1,6 +1,6 @@
 /* io.c: load a profile for a command, save a view of it (see io.h).
- * Invariant: output files go through the library's atomic writer (fathom_profile_save, or
- * fz_afile_* when the text view must keep its colour), never through a plain fopen(path). */
+ * Invariant: output files go through the library's atomic writer (fz_afile_*), never through
+ * a plain fopen(path), with the temporary file registered for removal on a signal. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,15 +17,12 @@ const char *io_name(const char *path, int output) {
   return path;
 }
 
-/* The loader's message cut to its first line (the tool promises one line per error). */
-static void one_line(char *s) {
-  s[strcspn(s, "\r\n")] = '\0';
-}
-
 /* The loader's message without its leading "<file>: " (the tool prints the name itself, so
- * "-" reads "standard input" in every message). */
+ * "-" reads "standard input" in every message); the loader quotes the name as we do. */
 static const char *strip_name(const char *err, const char *path) {
-  const char *loader_name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+  char q[FATHOM_QUOTE_MAX];
+  const char *loader_name =
+      strcmp(path, "-") == 0 ? "<stdin>" : fathom_quote(q, sizeof q, path, 1);
   size_t n = strlen(loader_name);
   if (strncmp(err, loader_name, n) == 0 && err[n] == ':' && err[n + 1] == ' ') return err + n + 2;
   return err;
@@ -39,11 +36,11 @@ int io_load(const char *path, fathom_profile **out) {
     tool_error(name, "is a directory, not a profile file");
     return TOOL_EXIT_USAGE;
   }
-  char err[512] = "";
+  static char err[FATHOM_QUOTE_MAX + 1024];   /* the quoted name, then the reason */
+  err[0] = 0;
   int rc = fathom_profile_load(path, out, err, sizeof err);
   if (rc == 0 && *out) return TOOL_EXIT_OK;
   if (rc == 0) rc = FATHOM_E_FORMAT;   /* a loader that "succeeds" with nothing */
-  one_line(err);
   const char *why = err[0] ? strip_name(err, path) : fathom_strerror(rc);
   tool_error(name, "%s", why);
   if (*out) fathom_profile_free(*out);
@@ -57,9 +54,10 @@ static const char *write_why(int rc, int e) {
   return fathom_strerror(rc);
 }
 
-static int save_stdout(const fathom_profile *p, fathom_format fmt, tool_color color) {
+/* Standard output: rendered, flushed; a failure is reported as a write error. */
+static int write_stdout(tool_color color, io_render_fn render, void *ctx) {
   errno = 0;
-  int rc = fathom_profile_write(p, fmt, stdout, opts_color_enabled(color, STDOUT_FILENO));
+  int rc = render(ctx, stdout, opts_color_enabled(color, STDOUT_FILENO));
   int e = errno;
   if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
     rc = FATHOM_E_IO;
@@ -70,29 +68,45 @@ static int save_stdout(const fathom_profile *p, fathom_format fmt, tool_color co
   return TOOL_EXIT_OUTPUT;
 }
 
-/* The coloured text view into a file (--color always): the same atomic writer as
- * fathom_profile_save, which always writes without colour. */
-static int save_colored(const fathom_profile *p, fathom_format fmt, const char *path) {
+/* A file, through the library's atomic writer; the temporary file is registered with the
+ * signal handlers from the moment it exists until it is renamed or removed. */
+static int write_file(const char *path, int color, io_render_fn render, void *ctx) {
   fz_afile a;
+  sigset_t old;
+  io_signals_hold(&old);
   int rc = fz_afile_open(&a, path);
+  int e = errno;
+  if (!rc) io_signals_track(a.tmp);   /* NULL when written through (a FIFO, /dev/null) */
+  io_signals_release(&old);
+  errno = e;
   if (rc) return rc;
-  rc = fathom_profile_write(p, fmt, a.f, 1);
-  if (rc) {
-    int e = errno;
-    fz_afile_abort(&a);
-    errno = e;
-    return rc;
-  }
-  return fz_afile_commit(&a);
+  rc = render(ctx, a.f, color);
+  if (rc) fz_afile_abort(&a);   /* keeps errno */
+  else rc = fz_afile_commit(&a);
+  io_signals_track(NULL);
+  return rc;
 }
 
-int io_save(const fathom_profile *p, fathom_format fmt, const char *path, tool_color color) {
-  if (!path || strcmp(path, "-") == 0) return save_stdout(p, fmt, color);
+int io_write(const char *path, tool_color color, io_render_fn render, void *ctx) {
+  if (!path || strcmp(path, "-") == 0) return write_stdout(color, render, ctx);
   errno = 0;
-  int rc = (fmt == FATHOM_FORMAT_TEXT && color == TOOL_COLOR_ALWAYS)
-               ? save_colored(p, fmt, path)
-               : fathom_profile_save(p, fmt, path);
+  int rc = write_file(path, color == TOOL_COLOR_ALWAYS, render, ctx);
   if (rc == 0) return TOOL_EXIT_OK;
   tool_error(path, "cannot write: %s", write_why(rc, errno));
   return TOOL_EXIT_OUTPUT;
+}
+
+typedef struct save_ctx {
+  const fathom_profile *p;
+  fathom_format fmt;
+} save_ctx;
+
+static int render_profile(void *ctx, FILE *f, int color) {
+  const save_ctx *s = ctx;
+  return fathom_profile_write(s->p, s->fmt, f, color);
+}
+
+int io_save(const fathom_profile *p, fathom_format fmt, const char *path, tool_color color) {
+  save_ctx s = {p, fmt};
+  return io_write(path, color, render_profile, &s);
 }

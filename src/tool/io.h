@@ -4,6 +4,9 @@
 #ifndef FATHOM_TOOL_IO_H
 #define FATHOM_TOOL_IO_H
 
+#include <signal.h>
+#include <stdio.h>
+
 #include "fathom.h"
 #include "opts.h"
 
@@ -21,5 +24,28 @@ int io_save(const fathom_profile *p, fathom_format fmt, const char *path, tool_c
 
 /* Name of path for messages: "standard input" / "standard output" for "-". */
 const char *io_name(const char *path, int output);
+
+/* Renders one view into f; color: whether to colour it (already resolved for where f goes).
+ * Returns 0 or a FATHOM_E_* code (with errno kept for FATHOM_E_IO). */
+typedef int (*io_render_fn)(void *ctx, FILE *f, int color);
+/* Writes what render gives to path (NULL or "-": standard output, coloured as color says for
+ * it; a file is coloured only with TOOL_COLOR_ALWAYS). A file is replaced atomically
+ * (fz_afile) and its temporary file is removed if the command dies of a signal meanwhile
+ * (io_signals_init). Returns TOOL_EXIT_OK, or reports "fathom: <path>: cannot write: <why>"
+ * and returns TOOL_EXIT_OUTPUT, leaving no file and no temporary file at path. */
+int io_write(const char *path, tool_color color, io_render_fn render, void *ctx);
+
+/* ---- signals while an output file is written (sig.c) ---- */
+/* Installs the handlers (once, before any command runs): SIGINT, SIGTERM, SIGHUP and SIGQUIT,
+ * unless inherited as ignored, remove the registered temporary file, then end the process
+ * with the same signal (its default action: the usual exit status). SIGXFSZ is ignored, so
+ * a write beyond `ulimit -f` is an ordinary write error. */
+void io_signals_init(void);
+/* Blocks those signals (*old: the mask to give back to io_signals_release), so a temporary
+ * file is never made without its name registered. */
+void io_signals_hold(sigset_t *old);
+void io_signals_release(const sigset_t *old);
+/* Registers path as the file the handlers remove (NULL: none; a copy is kept). */
+void io_signals_track(const char *path);
 
 #endif

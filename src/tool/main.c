@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fathom.h"
+#include "io.h"
 #include "opts.h"
 #include "tool.h"
 
@@ -110,6 +111,7 @@ int main(int argc, char **argv) {
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
   };
+  io_signals_init();   /* an output file's temporary is removed if a signal ends us */
   opts_reset();
   int c;
   while ((c = opts_next(NULL, argc, argv, "+:hV", longopts)) != -1) {

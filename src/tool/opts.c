@@ -1,6 +1,7 @@
 /* opts.c: error reporting and option parsing for the `fathom` command (see opts.h, tool.h).
  * Invariant: getopt's own messages are off (opterr = 0); each error becomes exactly one line
- * of ours plus the hint, never a getopt message and never two lines of ours. */
+ * of ours plus the hint, never a getopt message and never two lines of ours, whatever bytes
+ * a file name or argument holds (fathom_quote). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,29 +9,40 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fathom_load.h"
 #include "opts.h"
 #include "tool.h"
 
+/* "fathom: <what>: <why>\n" on stderr, one line whatever what and why hold: what is quoted
+ * like a file name (it often is one), and control bytes in why are escaped. */
+__attribute__((format(printf, 2, 0)))
+static void vreport(const char *what, const char *fmt, va_list ap) {
+  static char why[2 * FATHOM_QUOTE_MAX + 1024], safe[2 * FATHOM_QUOTE_MAX + 1024],
+      name[FATHOM_QUOTE_MAX];
+  fflush(stdout);   /* keep the order readable when both go to one terminal */
+  vsnprintf(why, sizeof why, fmt, ap);
+  fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, fathom_quote(name, sizeof name, what, 1),
+          fathom_quote(safe, sizeof safe, why, 0));
+}
+
 void tool_error(const char *what, const char *fmt, ...) {
   va_list ap;
-  fflush(stdout);   /* keep the order readable when both go to one terminal */
-  fprintf(stderr, "%s: %s: ", TOOL_NAME, what);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vreport(what, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 int tool_usage(const char *cmd, const char *what, const char *fmt, ...) {
   va_list ap;
-  fflush(stdout);
-  fprintf(stderr, "%s: %s: ", TOOL_NAME, what);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vreport(what, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   fprintf(stderr, "Try '%s%s%s --help'.\n", TOOL_NAME, cmd ? " " : "", cmd ? cmd : "");
   return TOOL_EXIT_USAGE;
+}
+
+const char *tool_quote(char buf[FATHOM_QUOTE_MAX], const char *name) {
+  return fathom_quote(buf, FATHOM_QUOTE_MAX, name, 1);
 }
 
 void opts_reset(void) {

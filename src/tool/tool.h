@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "fathom_load.h"   /* fathom_quote, FATHOM_QUOTE_MAX */
+
 #define TOOL_NAME "fathom"
 
 enum {
@@ -29,12 +31,18 @@ typedef struct tool_cmd {
 /* The table (main.c), in the order `fathom --help` lists it. NULL for an unknown name. */
 const tool_cmd *tool_cmd_find(const char *name);
 
-/* "fathom: <what>: <why>\n" on stderr; <why> is printf-formatted. Never fails visibly. */
+/* "fathom: <what>: <why>\n" on stderr; <why> is printf-formatted. Never fails visibly.
+ * Always one line: <what> is quoted like a file name when it holds a control byte, '"' or
+ * '\\' (fathom_quote), and control bytes in <why> are escaped; pass file names inside <why>
+ * through tool_quote. */
 void tool_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* tool_error, then "Try 'fathom[ cmd] --help'." (cmd NULL: the top level). Returns
  * TOOL_EXIT_USAGE so callers can `return tool_usage(...)`. */
 int tool_usage(const char *cmd, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* name (a file name, an operand) as messages print it, in buf: unchanged, or in double
+ * quotes with newlines, tabs, '"', '\\' and other control bytes escaped (fathom_quote). */
+const char *tool_quote(char buf[FATHOM_QUOTE_MAX], const char *name);
 
 /* Commands (one file each). */
 int cmd_report(int argc, char **argv);      /* cmd_report.c */
