@@ -1,6 +1,8 @@
-/* session.c: session begin/end, configuration (defaults; the environment: session_env.c),
- * outputs written at the end, live reads (status, zone stats, breakdown, counters), reset, and the
- * environment-driven auto-start (FATHOM=1) with its exit hook and fork handling.
+/* session.c: session begin/end, configuration defaults, outputs written at the end, live
+ * reads (status, zone stats, breakdown, counters), reset, and the environment-driven
+ * auto-start (FATHOM=1) with its exit hook and fork handling; a session the program begins
+ * replaces the auto-started one. (The FATHOM_* variables, output claims and the diagnostics
+ * of an empty profile: session_env.c.)
  *
  * Invariant: fz_rec_gen is nonzero exactly while a session records; every transition happens
  * under fz_g.lock, and lock order is always timeline drain lock -> fz_g.lock. */
@@ -21,8 +23,8 @@
 #include "monitor.h"
 #include "record.h"
 #include "sampler.h"
+#include "session.h"
 #include "tput.h"
-
 
 uint64_t fz_process_cpu_ns(void) {
   struct timespec ts;
@@ -77,8 +79,29 @@ static char *owned_out, *owned_trace, *owned_components;
 static char *owned_sla;               /* findings (issue 4): cfg.sla and cfg.thresholds */
 static fathom_thresholds owned_thr;
 static uint32_t gen_counter;
+/* FATHOM=1 / FATHOM_OUT asked for a profile that no session has written yet: the session
+ * that begins now serves it (session_env.c: the outputs it takes), and is ended at exit. */
+static int env_pending;
+/* The active session is the one the environment started: a session the program begins
+ * replaces it (docs/api.md). */
+static int auto_session;
 
-FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+static int session_end(fathom_profile **out, int discard);
+
+/* The program began its own session while the environment's was active: that one ends,
+ * what it recorded is discarded, and the program's begins with its own configuration plus
+ * the outputs the environment asks for that it lacks. Said once. */
+static void replace_auto_session(const char *name, const fathom_config *c) {
+  static int said;
+  session_end(NULL, 1);
+  if (said++) return;
+  fprintf(stderr, "fathom: %s began its own session '%s': it replaces the one FATHOM=1/FATHOM_OUT "
+          "started (what that one recorded is discarded) and keeps its own configuration; its "
+          "profile goes to %s\n", fz_program_name(), name && *name ? name : fz_program_name(),
+          c->out_path ? c->out_path : c->report_to_stderr ? "stderr" : "the program only");
+}
+
+static int session_begin(const char *name, const fathom_config *cfg, int autostart) {
   uint64_t setup_t0 = fz_mono_ns_cold();
   fz_clock_init();
   fathom_config c;
@@ -88,12 +111,19 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
     fathom_config_init(&c);
     fathom_config_from_env(&c);
   }
+  pthread_mutex_lock(&fz_g.lock);
+  int env = env_pending, replace = fz_g.active && auto_session && !autostart;
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_env_outputs(&c, env);
+  if (replace) replace_auto_session(name, &c);
   sanitize(&c);
   pthread_mutex_lock(&fz_g.lock);
   if (fz_g.active) {
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
+  fz_g.autostarted = env;   /* ended at exit, and on a termination signal */
+  auto_session = autostart;
   fz_threads_reap();
   fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
   /* the plain path reads the counter and pushes no timeline events */
@@ -184,6 +214,13 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   return 0;
 }
 
+FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+  int saved = errno;
+  int rc = session_begin(name, cfg, 0);
+  errno = saved;
+  return rc;
+}
+
 fathom_format fz_format_for_path(const char *path) {
   size_t n = strlen(path);
 #define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
@@ -240,7 +277,9 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
   return rc;
 }
 
-FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
+/* Ends the session; discard: the replaced auto-started session (replace_auto_session),
+ * whose model is neither built nor written. */
+static int session_end(fathom_profile **out, int discard) {
   int saved = errno;
   if (out) *out = NULL;
   pthread_mutex_lock(&fz_g.lock);
@@ -248,6 +287,9 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
+  int env = fz_g.autostarted;
+  fz_g.autostarted = auto_session = 0;
+  if (env && !discard) env_pending = 0;
   fz_g.end_ticks = fz_ticks();
   fz_g.cpu_at_end_ns = fz_process_cpu_ns();
   fz_clock_refine();
@@ -263,6 +305,11 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_monitor_stop();
   fz_live_session_stop();   /* the endpoint's thread is joined before the model is built */
   if (c.timeline) fz_timeline_stop();
+  if (discard) {
+    fz_live_session_end(NULL);
+    errno = saved;
+    return 0;
+  }
   uint64_t build_t0 = fz_mono_ns();
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
@@ -281,6 +328,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_check_env(p, "session end");
   fz_live_session_end(p);   /* the last autosave and sink flush, with the final model */
   int rc = write_outputs(p, &c);
+  fz_session_diagnose(p, env);
   if (out)
     *out = p;
   else
@@ -288,6 +336,8 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   errno = saved;
   return rc;
 }
+
+FATHOM_EXTERN int fathom_session_end(fathom_profile **out) { return session_end(out, 0); }
 
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   int saved = errno;
@@ -568,18 +618,42 @@ static void atfork_child(void) {
  * alone (no call into this file) still gets the auto-start below. */
 const char fz_session_anchor = 1;
 
+/* The program began its own session before the constructor below ran: that session serves
+ * the environment's request (the outputs it lacks; ended at exit). 1 when it does. */
+static int adopt_active_session(void) {
+  pthread_mutex_lock(&fz_g.lock);
+  int ok = fz_g.active && !fz_g.autostarted;
+  fathom_config c = fz_g.cfg;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (!ok) return 0;
+  const char *trace = c.trace_path;
+  fz_env_outputs(&c, 1);
+  char *o = fz_strdup(c.out_path);
+  pthread_mutex_lock(&fz_g.lock);
+  ok = fz_g.active && !fz_g.autostarted && (o || !c.out_path);
+  if (ok) {
+    free(owned_out);
+    fz_g.cfg.out_path = owned_out = o;
+    fz_g.cfg.report_to_stderr = c.report_to_stderr;
+    fz_g.autostarted = 1;
+  } else {
+    free(o);
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+  if (ok && c.trace_path != trace)
+    fprintf(stderr, "fathom: FATHOM_TRACE is ignored: the program's own session, begun before "
+            "fathom's start-up, has no timeline\n");
+  return ok;
+}
+
 __attribute__((constructor)) static void fz_autostart(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-  const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");
-  int want = (on && *on && strcmp(on, "0") != 0) || (out && *out);
-  if (on && strcmp(on, "0") == 0) want = 0;
-  if (!want) return;
+  if (!fz_env_wants_profile()) return;
+  env_pending = 1;
   fathom_config c;
   fathom_config_init(&c);
   fathom_config_from_env(&c);
-  if (!c.out_path && !getenv("FATHOM_REPORT")) c.report_to_stderr = 1;
-  if (fathom_session_begin(NULL, &c) == 0) {
-    fz_g.autostarted = 1;
+  if (session_begin(NULL, &c, 1) == 0 || adopt_active_session()) {
     atexit(at_exit);
     watch_signals();
   }
