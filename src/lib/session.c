@@ -23,8 +23,9 @@
 #include "monitor.h"
 #include "record.h"
 #include "sampler.h"
-#include "session.h"
 #include "tput.h"
+#include "session.h"  /* the environment's side (session_env.c) */
+
 
 uint64_t fz_process_cpu_ns(void) {
   struct timespec ts;
@@ -82,18 +83,24 @@ static uint32_t gen_counter;
 /* FATHOM=1 / FATHOM_OUT asked for a profile that no session has written yet: the session
  * that begins now serves it (session_env.c: the outputs it takes), and is ended at exit. */
 static int env_pending;
+/* The active session serves that request (its end is the one that writes the profile). */
+static int env_session;
 /* The active session is the one the environment started: a session the program begins
- * replaces it (docs/api.md). */
-static int auto_session;
-
-static int session_end(fathom_profile **out, int discard);
+ * replaces it (docs/api.md); the end that does so discards it (discard_end). */
+static int auto_session, discard_end;
 
 /* The program began its own session while the environment's was active: that one ends,
  * what it recorded is discarded, and the program's begins with its own configuration plus
  * the outputs the environment asks for that it lacks. Said once. */
 static void replace_auto_session(const char *name, const fathom_config *c) {
   static int said;
-  session_end(NULL, 1);
+  pthread_mutex_lock(&fz_g.lock);
+  discard_end = 1;
+  pthread_mutex_unlock(&fz_g.lock);
+  fathom_session_end(NULL);
+  pthread_mutex_lock(&fz_g.lock);
+  discard_end = 0;
+  pthread_mutex_unlock(&fz_g.lock);
   if (said++) return;
   fprintf(stderr, "fathom: %s began its own session '%s': it replaces the one FATHOM=1/FATHOM_OUT "
           "started (what that one recorded is discarded) and keeps its own configuration; its "
@@ -122,7 +129,7 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
-  fz_g.autostarted = env;   /* ended at exit, and on a termination signal */
+  env_session = env;
   auto_session = autostart;
   fz_threads_reap();
   fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
@@ -277,9 +284,7 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
   return rc;
 }
 
-/* Ends the session; discard: the replaced auto-started session (replace_auto_session),
- * whose model is neither built nor written. */
-static int session_end(fathom_profile **out, int discard) {
+FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   int saved = errno;
   if (out) *out = NULL;
   pthread_mutex_lock(&fz_g.lock);
@@ -287,8 +292,9 @@ static int session_end(fathom_profile **out, int discard) {
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
-  int env = fz_g.autostarted;
-  fz_g.autostarted = auto_session = 0;
+  /* the auto-started session a session of the program replaces: neither built nor written */
+  int env = env_session, discard = discard_end && auto_session;
+  env_session = auto_session = discard_end = 0;
   if (env && !discard) env_pending = 0;
   fz_g.end_ticks = fz_ticks();
   fz_g.cpu_at_end_ns = fz_process_cpu_ns();
@@ -336,8 +342,6 @@ static int session_end(fathom_profile **out, int discard) {
   errno = saved;
   return rc;
 }
-
-FATHOM_EXTERN int fathom_session_end(fathom_profile **out) { return session_end(out, 0); }
 
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   int saved = errno;
@@ -622,7 +626,7 @@ const char fz_session_anchor = 1;
  * the environment's request (the outputs it lacks; ended at exit). 1 when it does. */
 static int adopt_active_session(void) {
   pthread_mutex_lock(&fz_g.lock);
-  int ok = fz_g.active && !fz_g.autostarted;
+  int ok = fz_g.active && !env_session;
   fathom_config c = fz_g.cfg;
   pthread_mutex_unlock(&fz_g.lock);
   if (!ok) return 0;
@@ -630,12 +634,12 @@ static int adopt_active_session(void) {
   fz_env_outputs(&c, 1);
   char *o = fz_strdup(c.out_path);
   pthread_mutex_lock(&fz_g.lock);
-  ok = fz_g.active && !fz_g.autostarted && (o || !c.out_path);
+  ok = fz_g.active && !env_session && (o || !c.out_path);
   if (ok) {
     free(owned_out);
     fz_g.cfg.out_path = owned_out = o;
     fz_g.cfg.report_to_stderr = c.report_to_stderr;
-    fz_g.autostarted = 1;
+    env_session = 1;
   } else {
     free(o);
   }
@@ -654,6 +658,7 @@ __attribute__((constructor)) static void fz_autostart(void) {
   fathom_config_init(&c);
   fathom_config_from_env(&c);
   if (session_begin(NULL, &c, 1) == 0 || adopt_active_session()) {
+    fz_g.autostarted = 1;
     atexit(at_exit);
     watch_signals();
   }
