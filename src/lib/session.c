@@ -1,6 +1,8 @@
-/* session.c: session begin/end, configuration (struct and environment), outputs written at
- * the end, live reads (status, zone stats, breakdown, counters), reset, and the
- * environment-driven auto-start (FATHOM=1) with its exit hook and fork handling.
+/* session.c: session begin/end, configuration defaults, outputs written at the end, live
+ * reads (status, zone stats, breakdown, counters), reset, and the environment-driven
+ * auto-start (FATHOM=1) with its exit hook and fork handling; a session the program begins
+ * replaces the auto-started one. (The FATHOM_* variables, output claims and the diagnostics
+ * of an empty profile: session_env.c.)
  *
  * Invariant: fz_rec_gen is nonzero exactly while a session records; every transition happens
  * under fz_g.lock, and lock order is always timeline drain lock -> fz_g.lock. */
@@ -22,6 +24,7 @@
 #include "record.h"
 #include "sampler.h"
 #include "tput.h"
+#include "session.h"  /* the environment's side (session_env.c) */
 
 
 uint64_t fz_process_cpu_ns(void) {
@@ -45,114 +48,6 @@ FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
   c->alloc_track = -1;
   c->carbon_g_per_kwh = 475;
   c->throughput_window_s = 60;
-}
-
-static int env_double(const char *var, double *out, double lo, double hi) {
-  const char *v = getenv(var);
-  if (!v || !*v) return 0;
-  char *end;
-  double d = strtod(v, &end);
-  if (*end || !(d >= lo && d <= hi)) {
-    fprintf(stderr, "fathom: %s=%s: expected a number in [%g, %g]; ignored\n", var, v, lo, hi);
-    return FATHOM_E_INVAL;
-  }
-  *out = d;
-  return 0;
-}
-
-static int env_u64(const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
-  const char *v = getenv(var);
-  if (!v || !*v) return 0;
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull(v, &end, 10);
-  if (errno || *end || x < lo || x > hi) {
-    fprintf(stderr, "fathom: %s=%s: expected an integer in [%llu, %llu]; ignored\n", var, v,
-            (unsigned long long)lo, (unsigned long long)hi);
-    return FATHOM_E_INVAL;
-  }
-  *out = x;
-  return 0;
-}
-
-static int env_bool(const char *var, int *out) {
-  const char *v = getenv(var);
-  if (!v || !*v) return 0;
-  if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
-    *out = 1;
-  } else if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
-             !strcasecmp(v, "off")) {
-    *out = 0;
-  } else {
-    fprintf(stderr, "fathom: %s=%s: expected 0 or 1; ignored\n", var, v);
-    return FATHOM_E_INVAL;
-  }
-  return 0;
-}
-
-FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
-  int rc = 0;
-  const char *v = getenv("FATHOM_LEVEL");
-  if (v && *v && fathom_level_parse(v, &c->level) != 0) {
-    fprintf(stderr, "fathom: FATHOM_LEVEL=%s: expected disabled, basic, detailed or comprehensive; ignored\n", v);
-    rc = FATHOM_E_INVAL;
-  }
-  uint64_t x;
-  if (env_bool("FATHOM_TIMELINE", &c->timeline)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_REPORT", &c->report_to_stderr)) rc = FATHOM_E_INVAL;
-  x = c->max_nodes_per_thread;
-  if (env_u64("FATHOM_MAX_NODES", &x, 16, 1u << 26)) rc = FATHOM_E_INVAL;
-  c->max_nodes_per_thread = (uint32_t)x;
-  x = c->max_depth;
-  if (env_u64("FATHOM_MAX_DEPTH", &x, 4, 4096)) rc = FATHOM_E_INVAL;
-  c->max_depth = (uint32_t)x;
-  x = c->ring_events;
-  if (env_u64("FATHOM_RING", &x, 64, 1u << 24)) rc = FATHOM_E_INVAL;
-  c->ring_events = (uint32_t)x;
-  x = c->max_trace_events;
-  if (env_u64("FATHOM_MAX_EVENTS", &x, 0, (uint64_t)1 << 32)) rc = FATHOM_E_INVAL;
-  c->max_trace_events = x;
-  if ((v = getenv("FATHOM_OUT")) && *v) c->out_path = v;
-  if ((v = getenv("FATHOM_TRACE")) && *v) {
-    c->trace_path = v;
-    c->timeline = 1;
-  }
-  if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
-  if ((v = getenv("FATHOM_CLOCK")) && *v) {
-    if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
-      c->clock = FATHOM_CLOCK_AUTO;
-    } else if (!strcasecmp(v, "monotonic")) {
-      c->clock = FATHOM_CLOCK_MONOTONIC;
-    } else {
-      fprintf(stderr, "fathom: FATHOM_CLOCK=%s: expected auto or monotonic; ignored\n", v);
-      rc = FATHOM_E_INVAL;
-    }
-  }
-  if (env_double("FATHOM_MAX_OVERHEAD", &c->max_overhead_percent, 0, 100)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_MONITOR", &c->monitor)) rc = FATHOM_E_INVAL;
-  if (env_double("FATHOM_MONITOR_INTERVAL", &c->monitor_interval_s, 0.01, 86400)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_GOVERNOR", &c->governor)) rc = FATHOM_E_INVAL;
-  x = c->sample_every;
-  if (env_u64("FATHOM_SAMPLE_EVERY", &x, 1, 1u << 20)) rc = FATHOM_E_INVAL;
-  c->sample_every = (uint32_t)x;
-  if (env_double("FATHOM_SAMPLE_HZ", &c->sample_hz, 0, 20000)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
-  if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
-  /* issue 4: findings, live monitoring */
-  if ((v = getenv("FATHOM_SLA")) && *v) c->sla = v;
-  if (env_double("FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
-    rc = FATHOM_E_INVAL;
-  if ((v = getenv("FATHOM_LISTEN")) && *v) c->listen = v;
-  if ((v = getenv("FATHOM_AUTOSAVE")) && *v) c->autosave_path = v;
-  if (env_double("FATHOM_AUTOSAVE_INTERVAL", &c->autosave_interval_s, 0.01, 86400 * 365))
-    rc = FATHOM_E_INVAL;
-  x = c->autosave_every_ops;
-  if (env_u64("FATHOM_AUTOSAVE_OPS", &x, 0, UINT64_MAX)) rc = FATHOM_E_INVAL;
-  c->autosave_every_ops = x;
-  if ((v = getenv("FATHOM_SINK")) && *v) c->sink_path = v;
-  if (env_double("FATHOM_SINK_INTERVAL", &c->sink_interval_s, 0.1, 86400 * 365))
-    rc = FATHOM_E_INVAL;
-  return rc;
 }
 
 static void sanitize(fathom_config *c) {
@@ -185,8 +80,35 @@ static char *owned_out, *owned_trace, *owned_components;
 static char *owned_sla;               /* findings (issue 4): cfg.sla and cfg.thresholds */
 static fathom_thresholds owned_thr;
 static uint32_t gen_counter;
+/* FATHOM=1 / FATHOM_OUT asked for a profile that no session has written yet: the session
+ * that begins now serves it (session_env.c: the outputs it takes), and is ended at exit. */
+static int env_pending;
+/* The active session serves that request (its end is the one that writes the profile). */
+static int env_session;
+/* The active session is the one the environment started: a session the program begins
+ * replaces it (docs/api.md); the end that does so discards it (discard_end). */
+static int auto_session, discard_end;
 
-FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+/* The program began its own session while the environment's was active: that one ends,
+ * what it recorded is discarded, and the program's begins with its own configuration plus
+ * the outputs the environment asks for that it lacks. Said once. */
+static void replace_auto_session(const char *name, const fathom_config *c) {
+  static int said;
+  pthread_mutex_lock(&fz_g.lock);
+  discard_end = 1;
+  pthread_mutex_unlock(&fz_g.lock);
+  fathom_session_end(NULL);
+  pthread_mutex_lock(&fz_g.lock);
+  discard_end = 0;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (said++) return;
+  fprintf(stderr, "fathom: %s began its own session '%s': it replaces the one FATHOM=1/FATHOM_OUT "
+          "started (what that one recorded is discarded) and keeps its own configuration; its "
+          "profile goes to %s\n", fz_program_name(), name && *name ? name : fz_program_name(),
+          c->out_path ? c->out_path : c->report_to_stderr ? "stderr" : "the program only");
+}
+
+static int session_begin(const char *name, const fathom_config *cfg, int autostart) {
   uint64_t setup_t0 = fz_mono_ns_cold();
   fz_clock_init();
   fathom_config c;
@@ -196,12 +118,19 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
     fathom_config_init(&c);
     fathom_config_from_env(&c);
   }
+  pthread_mutex_lock(&fz_g.lock);
+  int env = env_pending, replace = fz_g.active && auto_session && !autostart;
+  pthread_mutex_unlock(&fz_g.lock);
+  fz_env_outputs(&c, env);
+  if (replace) replace_auto_session(name, &c);
   sanitize(&c);
   pthread_mutex_lock(&fz_g.lock);
   if (fz_g.active) {
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
+  env_session = env;
+  auto_session = autostart;
   fz_threads_reap();
   fz_clock_select(c.clock == FATHOM_CLOCK_MONOTONIC);
   /* the plain path reads the counter and pushes no timeline events */
@@ -292,6 +221,13 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   return 0;
 }
 
+FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cfg) {
+  int saved = errno;
+  int rc = session_begin(name, cfg, 0);
+  errno = saved;
+  return rc;
+}
+
 fathom_format fz_format_for_path(const char *path) {
   size_t n = strlen(path);
 #define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
@@ -356,6 +292,10 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
     pthread_mutex_unlock(&fz_g.lock);
     return FATHOM_E_STATE;
   }
+  /* the auto-started session a session of the program replaces: neither built nor written */
+  int env = env_session, discard = discard_end && auto_session;
+  env_session = auto_session = discard_end = 0;
+  if (env && !discard) env_pending = 0;
   fz_g.end_ticks = fz_ticks();
   fz_g.cpu_at_end_ns = fz_process_cpu_ns();
   fz_clock_refine();
@@ -371,6 +311,11 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_monitor_stop();
   fz_live_session_stop();   /* the endpoint's thread is joined before the model is built */
   if (c.timeline) fz_timeline_stop();
+  if (discard) {
+    fz_live_session_end(NULL);
+    errno = saved;
+    return 0;
+  }
   uint64_t build_t0 = fz_mono_ns();
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
@@ -389,6 +334,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
   fz_check_env(p, "session end");
   fz_live_session_end(p);   /* the last autosave and sink flush, with the final model */
   int rc = write_outputs(p, &c);
+  fz_session_diagnose(p, env);
   if (out)
     *out = p;
   else
@@ -676,17 +622,42 @@ static void atfork_child(void) {
  * alone (no call into this file) still gets the auto-start below. */
 const char fz_session_anchor = 1;
 
+/* The program began its own session before the constructor below ran: that session serves
+ * the environment's request (the outputs it lacks; ended at exit). 1 when it does. */
+static int adopt_active_session(void) {
+  pthread_mutex_lock(&fz_g.lock);
+  int ok = fz_g.active && !env_session;
+  fathom_config c = fz_g.cfg;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (!ok) return 0;
+  const char *trace = c.trace_path;
+  fz_env_outputs(&c, 1);
+  char *o = fz_strdup(c.out_path);
+  pthread_mutex_lock(&fz_g.lock);
+  ok = fz_g.active && !env_session && (o || !c.out_path);
+  if (ok) {
+    free(owned_out);
+    fz_g.cfg.out_path = owned_out = o;
+    fz_g.cfg.report_to_stderr = c.report_to_stderr;
+    env_session = 1;
+  } else {
+    free(o);
+  }
+  pthread_mutex_unlock(&fz_g.lock);
+  if (ok && c.trace_path != trace)
+    fprintf(stderr, "fathom: FATHOM_TRACE is ignored: the program's own session, begun before "
+            "fathom's start-up, has no timeline\n");
+  return ok;
+}
+
 __attribute__((constructor)) static void fz_autostart(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-  const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");
-  int want = (on && *on && strcmp(on, "0") != 0) || (out && *out);
-  if (on && strcmp(on, "0") == 0) want = 0;
-  if (!want) return;
+  if (!fz_env_wants_profile()) return;
+  env_pending = 1;
   fathom_config c;
   fathom_config_init(&c);
   fathom_config_from_env(&c);
-  if (!c.out_path && !getenv("FATHOM_REPORT")) c.report_to_stderr = 1;
-  if (fathom_session_begin(NULL, &c) == 0) {
+  if (session_begin(NULL, &c, 1) == 0 || adopt_active_session()) {
     fz_g.autostarted = 1;
     atexit(at_exit);
     watch_signals();

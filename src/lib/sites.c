@@ -6,14 +6,23 @@
  * lock-free read of a site's state on the hot path (published with a release store). */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
+#include "session.h"
 
 int fz_symbolize(const void *addr, char *name, size_t cap, char *module, size_t mcap);
 
+/* Distinct dynamic zone names (fathom_zone_begin, timers); the calls of further names are
+ * recorded under one fz_overflow_zone_name site per component (at most MAX_OVERFLOW_SITES
+ * components, then under component "default"), so every call is still counted. */
 #define MAX_DYNAMIC_SITES 65536
+#define MAX_OVERFLOW_SITES 1024
+const char fz_overflow_zone_name[] = "(other dynamic zones)";
+static uint32_t n_dynamic, n_overflow;
+uint32_t fz_dynamic_names_cap(void) { return MAX_DYNAMIC_SITES; }
 
 static fathom_site **sites;
 static uint32_t n_sites, cap_sites;
@@ -115,6 +124,10 @@ static int site_allowed(const fathom_site *s) {
   return 1;
 }
 
+/* Sites of fathom's own calibration (made on its hidden thread): never the program's. */
+extern __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
+static uint32_t own_ids[8], n_own;
+
 static int add_site_locked(fathom_site *s) {
   if (n_sites == cap_sites) {
     uint32_t cap = cap_sites ? cap_sites * 2 : 1024;
@@ -125,6 +138,7 @@ static int add_site_locked(fathom_site *s) {
   }
   s->id_ = n_sites;
   sites[n_sites++] = s;
+  if (fz_calibrating && n_own < 8) own_ids[n_own++] = s->id_;
   return 0;
 }
 
@@ -175,6 +189,24 @@ static fathom_site *new_site_locked(htab *t, uint64_t h, const void *a, const vo
   return s;
 }
 
+/* The dynamic site (name, comp), made now (caller holds the lock; h is its hash). */
+static fathom_site *named_site_locked(uint64_t h, const char *name, const char *comp) {
+  if (ht_grow(&named) != 0) return NULL;
+  const char *in = fz_intern_locked(name), *ic = fz_intern_locked(comp);
+  return new_site_locked(&named, h, in, ic, in, ic, "", 0);
+}
+
+/* The site standing for comp's dynamic names beyond the cap (caller holds the lock). */
+static fathom_site *overflow_site_locked(const char *comp) {
+  if (n_overflow >= MAX_OVERFLOW_SITES) comp = "default";
+  uint64_t h = hash_str(comp, hash_str(fz_overflow_zone_name, 0));
+  hent *e = ht_find(&named, h, fz_overflow_zone_name, comp, eq_named);
+  if (e && e->h) return e->v;
+  fathom_site *s = named_site_locked(h, fz_overflow_zone_name, comp);
+  if (s) n_overflow++;
+  return s;
+}
+
 fathom_site *fz_site_intern(const char *name, const char *comp) {
   int saved = errno;
   if (!comp || !*comp) comp = "default";
@@ -184,11 +216,17 @@ fathom_site *fz_site_intern(const char *name, const char *comp) {
   hent *e = ht_find(&named, h, name, comp, eq_named);
   if (e && e->h) {
     s = e->v;
-  } else if (named.n < MAX_DYNAMIC_SITES && ht_grow(&named) == 0) {
-    const char *in = fz_intern_locked(name), *ic = fz_intern_locked(comp);
-    s = new_site_locked(&named, h, in, ic, in, ic, "", 0);
+  } else if (n_dynamic < MAX_DYNAMIC_SITES) {
+    s = named_site_locked(h, name, comp);
+    n_dynamic += s != NULL;
+  } else {
+    s = overflow_site_locked(comp);
   }
   fz_gunlock();
+  if (!s) { /* out of memory: the call is not recorded, but counted */
+    fz_thread *t = FZ_LD(fz_rec_gen) ? fz_thread_get_fast() : NULL;
+    if (t) FZ_ST(t->dropped_zones, t->dropped_zones + 1);
+  }
   errno = saved;
   return s;
 }
@@ -252,6 +290,30 @@ void fz_sites_refilter(void) {
 void fz_sites_set_excludes(const char *list) {
   free(excludes);
   excludes = fz_split_list(list);
+}
+
+void fz_sites_muted(const char *exe, uint32_t *excl, uint32_t *filt, char *pat, size_t cap) {
+  *excl = *filt = 0;
+  if (cap) pat[0] = 0;
+  const char *base = strrchr(exe, '/');
+  base = base ? base + 1 : exe;
+  fz_glock();
+  for (uint32_t i = 0, k = 0; i < n_sites; i++) {
+    const fathom_site *s = sites[i];
+    while (k < n_own && own_ids[k] < i) k++;
+    if (s->state_ != 2 || (k < n_own && own_ids[k] == i)) continue;
+    int fn = s->component && strcmp(s->component, "functions") == 0 && s->file;
+    if (fn && excluded(s->name, s->file))
+      (*excl)++;
+    else
+      (*filt)++;
+  }
+  for (char **p = excludes; p && *p; p++)
+    if (fnmatch(*p, base, 0) == 0) {
+      snprintf(pat, cap, "%s", *p);
+      break;
+    }
+  fz_gunlock();
 }
 
 /* Caller holds the lock. */

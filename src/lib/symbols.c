@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +218,108 @@ int fz_symbolize(const void *addr, char *name, size_t cap, char *module, size_t 
   snprintf(name, cap, "%s+0x%llx", base ? base + 1 : path,
            (unsigned long long)((uintptr_t)addr - (uintptr_t)info.dli_fbase));
   return 0;
+}
+
+/* ---- where the -finstrument-functions hooks go ------------------------------------------
+ * A module built with -finstrument-functions that calls the hooks through the dynamic linker
+ * gets the first definition in the lookup order; when that is glibc's (empty) one, e.g.
+ * because libfathom.so comes after libc in that order, its functions are never recorded.
+ * A module calls them through the dynamic linker when its dynamic symbol table holds an
+ * undefined __cyg_profile_func_enter: undefined symbols come first in the table, before
+ * the GNU hash table's first hashed symbol (or within DT_HASH's nchain entries). */
+
+static const char hook_sym[] = "__cyg_profile_func_enter";
+
+typedef struct hookscan {
+  uintptr_t self;        /* an address in fathom's own code */
+  int n;                 /* modules whose hooks are bound elsewhere */
+  char *module;
+  size_t mcap;
+} hookscan;
+
+/* A dynamic-section pointer of a module loaded at base (glibc relocates most in place). */
+static uintptr_t dyn_ptr(uintptr_t v, uintptr_t base) { return v < base ? v + base : v; }
+
+static int references_hook(const struct dl_phdr_info *info) {
+  const ElfW(Dyn) *dyn = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+      dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  if (!dyn) return 0;
+  uintptr_t base = info->dlpi_addr, symtab = 0, strtab = 0, gnu = 0, sysv = 0;
+  uint64_t strsz = 0;
+  for (; dyn->d_tag != DT_NULL; dyn++) {
+    if (dyn->d_tag == DT_SYMTAB) symtab = dyn_ptr(dyn->d_un.d_ptr, base);
+    if (dyn->d_tag == DT_STRTAB) strtab = dyn_ptr(dyn->d_un.d_ptr, base);
+    if (dyn->d_tag == DT_STRSZ) strsz = dyn->d_un.d_val;
+    if (dyn->d_tag == DT_GNU_HASH) gnu = dyn_ptr(dyn->d_un.d_ptr, base);
+    if (dyn->d_tag == DT_HASH) sysv = dyn_ptr(dyn->d_un.d_ptr, base);
+  }
+  if (!symtab || !strtab || !(gnu || sysv)) return 0;
+  /* GNU hash: [nbuckets, symoffset, ...]; DT_HASH: [nbucket, nchain, ...] */
+  uint32_t n = gnu ? ((const uint32_t *)gnu)[1] : ((const uint32_t *)sysv)[1];
+  const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab;
+  for (uint32_t i = 1; i < n && i < (1u << 20); i++)
+    if (sym[i].st_shndx == SHN_UNDEF && sym[i].st_name < strsz &&
+        strcmp((const char *)strtab + sym[i].st_name, hook_sym) == 0)
+      return 1;
+  return 0;
+}
+
+static int holds(const struct dl_phdr_info *info, uintptr_t a) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && a >= lo && a - lo < ph->p_memsz) return 1;
+  }
+  return 0;
+}
+
+static int scan_module(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  hookscan *h = arg;
+  if (holds(info, h->self) || !references_hook(info)) return 0;
+  if (h->n++ == 0) {
+    const char *name = info->dlpi_name;
+    if (!name || !*name) {  /* the program itself */
+      ssize_t r = readlink("/proc/self/exe", h->module, h->mcap - 1);
+      h->module[r > 0 ? r : 0] = 0;
+    } else {
+      snprintf(h->module, h->mcap, "%s", name);
+    }
+  }
+  return 0;
+}
+
+/* The loader's counts of modules loaded and unloaded so far (first module only). */
+static int load_counts(struct dl_phdr_info *info, size_t size, void *arg) {
+  unsigned long long *c = arg;
+  if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+    c[0] = info->dlpi_adds;
+    c[1] = info->dlpi_subs;
+  }
+  return 1;
+}
+
+int fz_hooks_misbound(char *module, size_t mcap, char *provider, size_t pcap);
+int fz_hooks_misbound(char *module, size_t mcap, char *provider, size_t pcap) {
+  static unsigned long long seen[2];   /* the counts at the last scan that found nothing */
+  unsigned long long now[2] = {0, 0};
+  module[0] = provider[0] = 0;
+  dl_iterate_phdr(load_counts, now);
+  if (now[0] && __atomic_load_n(&seen[0], __ATOMIC_RELAXED) == now[0] &&
+      __atomic_load_n(&seen[1], __ATOMIC_RELAXED) == now[1])
+    return 0;   /* the same modules as last time */
+  Dl_info self, def;
+  void *p = dlsym(RTLD_DEFAULT, hook_sym);
+  if (!p || !dladdr((void *)fz_hooks_misbound, &self) || !dladdr(p, &def)) return 0;
+  if (def.dli_fbase == self.dli_fbase) return 0;  /* the hooks found first are fathom's */
+  snprintf(provider, pcap, "%s", def.dli_fname ? def.dli_fname : "?");
+  hookscan h = {(uintptr_t)(void *)fz_hooks_misbound, 0, module, mcap};
+  dl_iterate_phdr(scan_module, &h);
+  if (!h.n) {
+    __atomic_store_n(&seen[0], now[0], __ATOMIC_RELAXED);
+    __atomic_store_n(&seen[1], now[1], __ATOMIC_RELAXED);
+  }
+  return h.n;
 }
