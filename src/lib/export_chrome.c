@@ -15,7 +15,11 @@
  * The monitor's time series become "C" counter tracks of the process (one event per sample
  * and track, at µs since the session start): columns are grouped by unit into tracks such as
  * "cpu" (user and system %, stacked), "memory" (RSS bytes) and one set per GPU; values that
- * are not finite are left out of an event, and an event with none is not written. */
+ * are not finite are left out of an event, and an event with none is not written.
+ *
+ * Bounded: a string (a zone, component, counter or column name repeated on every event) is
+ * written with at most FZ_CHROME_STR_MAX bytes of its text, then "...", so the output is at
+ * most linear in the model (docs/formats.md, "Bounded output"). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,11 +47,23 @@ static size_t fz_utf8_len(const unsigned char *s) {
   return n;
 }
 
+#define FZ_CHROME_STR_MAX 1024   /* bytes of a string's text as written (then "...") */
+
 static void fz_json_str(FILE *f, const char *str) {
   const unsigned char *s = (const unsigned char *)(str ? str : "");
+  size_t out = 0;   /* bytes written for the text so far */
   fputc('"', f);
   while (*s) {
     unsigned c = *s;
+    size_t n;   /* the character's bytes as written */
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') n = 2;
+    else if (c < 0x20 || c == 0x7F) n = 6;
+    else n = fz_utf8_len(s);   /* 0: not valid UTF-8, written as \ufffd */
+    if (out + (n ? n : 6) > FZ_CHROME_STR_MAX) {   /* cut at a character boundary */
+      fputs("...", f);
+      break;
+    }
+    out += n ? n : 6;
     if (c == '"' || c == '\\') {
       fputc('\\', f);
       fputc((int)c, f);
@@ -60,15 +76,12 @@ static void fz_json_str(FILE *f, const char *str) {
         default: fprintf(f, "\\u%04x", c); break;
       }
       s++;
+    } else if (n == 0) {
+      fputs("\\ufffd", f);
+      s++;
     } else {
-      size_t n = fz_utf8_len(s);
-      if (n == 0) {
-        fputs("\\ufffd", f);
-        s++;
-      } else {
-        fwrite(s, 1, n, f);
-        s += n;
-      }
+      fwrite(s, 1, n, f);
+      s += n;
     }
   }
   fputc('"', f);

@@ -10,7 +10,14 @@
  * added at the end so existing readers keep their positions; CRLF line ends, and any field
  * holding a comma, quote, CR or LF quoted with inner quotes doubled; so any RFC 4180 reader
  * gets the table back unchanged. A figure that was not measured (a probe that was not
- * available, a NaN) is an empty field. */
+ * available, a NaN) is an empty field.
+ *
+ * Text cells (path, zone, component, clock_source) are safe to open in a spreadsheet: one
+ * that starts with '=', '+', '-', '@', TAB or CR gets a leading '\'' (OWASP's guidance on CSV
+ * injection: names can come from request data); numbers are never prefixed. Every row is
+ * bounded whatever the model holds: a path cell keeps at most FZ_CSV_PATH_MAX bytes (its
+ * root end cut to "..."), any other text cell at most FZ_CSV_TEXT_MAX (its end cut to
+ * "..."), so the output is at most linear in the model (docs/formats.md, "Bounded output"). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,28 +41,34 @@ static const char *const fz_csv_header =
     "p50_lo_ns,p50_hi_ns,p90_lo_ns,p90_hi_ns,p95_lo_ns,p95_hi_ns,p99_lo_ns,p99_hi_ns,"
     "p999_lo_ns,p999_hi_ns,overhead_ns,estimated,res_cpu_ns\r\n";
 
-static void fz_csv_field(FILE *f, const char *s) {
-  if (!s) s = "";
-  if (strpbrk(s, ",\"\r\n") == NULL) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
+#define FZ_CSV_PATH_MAX 4096   /* bytes of a path cell */
+#define FZ_CSV_TEXT_MAX 1024   /* bytes of any other text cell */
+
+/* Whether a cell starting with c would be read as a formula (or cut short) by a spreadsheet. */
+static int fz_csv_formula_start(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-/* Length of the "a/b/c" string of path i, without the terminator. */
-static size_t fz_csv_path_len(const fathom_profile *p, const fz_path *paths, uint32_t i) {
-  size_t len = 0;
-  for (uint32_t k = i; k != FATHOM_NONE; k = paths[k].parent) {
-    const char *nm = p->zones[paths[k].zone].name;
-    len += (nm ? strlen(nm) : 0) + (paths[k].parent != FATHOM_NONE);
+/* A text cell: at most max bytes of s (cut at a character boundary, then "..."), with a
+ * leading '\'' where it would start a formula, quoted when it holds a comma, quote, CR or LF. */
+static void fz_csv_text(FILE *f, const char *s, size_t max) {
+  if (!s) s = "";
+  size_t n = strnlen(s, max + 1), keep = n;
+  if (n > max) {
+    keep = max;
+    while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) keep--;   /* UTF-8 */
   }
-  return len;
+  int quote = 0;
+  for (size_t k = 0; k < keep && !quote; k++)
+    quote = s[k] == ',' || s[k] == '"' || s[k] == '\r' || s[k] == '\n';
+  if (quote) fputc('"', f);
+  if (fz_csv_formula_start(s[0])) fputc('\'', f);
+  for (size_t k = 0; k < keep; k++) {
+    if (s[k] == '"') fputc('"', f);
+    fputc(s[k], f);
+  }
+  if (keep < n) fputs("...", f);
+  if (quote) fputc('"', f);
 }
 
 /* ",x" with the shortest digits that read back as x; ",": not finite (not measured). */
@@ -118,18 +131,18 @@ static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const
                        const char *path) {
   const fathom_zone_info *z = &p->zones[e->zone];
   const fathom_stats *s = &e->stats;
-  fz_csv_field(f, path);
+  fz_csv_text(f, path, FZ_CSV_PATH_MAX);
   fputc(',', f);
-  fz_csv_field(f, z->name);
+  fz_csv_text(f, z->name, FZ_CSV_TEXT_MAX);
   fputc(',', f);
-  fz_csv_field(f, z->component && *z->component ? z->component : "default");
+  fz_csv_text(f, z->component && *z->component ? z->component : "default", FZ_CSV_TEXT_MAX);
   fprintf(f, ",%u,%u,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f,", e->depth,
           e->n_threads, (unsigned long long)s->count, (unsigned long long)s->total_ns,
           (unsigned long long)s->self_ns, s->mean_ns, s->stddev_ns,
           (unsigned long long)s->min_ns, (unsigned long long)s->max_ns, s->p50_ns, s->p90_ns,
           s->p95_ns, s->p99_ns, s->p999_ns);
   const fathom_meta *m = &p->meta;
-  fz_csv_field(f, m->clock_source);
+  fz_csv_text(f, m->clock_source, FZ_CSV_TEXT_MAX);
   fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%llu,%llu,%llu,%llu", m->clock_resolution_ns,
           m->clock_read_ns, m->zone_cost_ns, m->overhead_pct,
           (unsigned long long)m->dropped_zones, (unsigned long long)m->dropped_events,
@@ -152,22 +165,12 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
     return rc;
   }
   fputs(fz_csv_header, f);
-  char *buf = NULL;
-  size_t cap = 0;
+  char *buf = malloc(FZ_CSV_PATH_MAX + 1);   /* a longer path keeps its leaf end: ".../c" */
+  if (!buf) rc = FATHOM_E_NOMEM;
   /* depth-first preorder through the links, no stack: down, else across, else up */
   uint32_t i = top;
   while (i != FATHOM_NONE && rc == 0) {
-    size_t need = fz_csv_path_len(p, paths, i) + 1;
-    if (need > cap) {
-      char *nb = realloc(buf, need);
-      if (!nb) {
-        rc = FATHOM_E_NOMEM;
-        break;
-      }
-      buf = nb;
-      cap = need;
-    }
-    fz_path_string(p, paths, i, buf, need);
+    fz_path_string(p, paths, i, buf, FZ_CSV_PATH_MAX + 1);
     fz_csv_row(f, p, &paths[i], &res[i], buf);
     if (paths[i].first_child != FATHOM_NONE) {
       i = paths[i].first_child;

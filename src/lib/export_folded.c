@@ -6,7 +6,11 @@
  * line before its children's); the number is that path's self time in integer nanoseconds,
  * so the lines of a leaf sum to its self time and every path's lines sum to its total. A
  * frame never contains ';' (written as ','), or a control character (written as ' '), and is
- * never empty. Per-thread flame graphs: the speedscope view. */
+ * never empty. Per-thread flame graphs: the speedscope view.
+ *
+ * A stack longer than FZ_FLAME_STACK_MAX bytes is cut (flame.h): the paths below its last
+ * frame that fits become one line, that prefix then FZ_FLAME_CUT, with their self times
+ * summed, so widths still add up and no line is longer than the bound. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +45,30 @@ void fz_flame_labels_free(char **labels, uint32_t n) {
   free(labels);
 }
 
+/* At most FZ_FLAME_LABEL_MAX bytes of s, cut at a character boundary: its length in bytes. */
+static size_t label_part(const char *s) {
+  size_t n = strnlen(s, FZ_FLAME_LABEL_MAX + 1);
+  if (n <= FZ_FLAME_LABEL_MAX) return n;
+  n = FZ_FLAME_LABEL_MAX;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;   /* UTF-8 continuation */
+  return n;
+}
+
+/* "name", or "name [component]"; a name or component longer than FZ_FLAME_LABEL_MAX bytes
+ * is cut there and ends in "..." (so two such names that share their first bytes share a
+ * label: the price of a bounded output). */
 static char *label_of(const fathom_zone_info *z, int ambiguous) {
   const char *name = z->name && *z->name ? z->name : "(empty)";
   const char *comp = z->component && *z->component ? z->component : "default";
-  size_t n = strlen(name) + (ambiguous ? strlen(comp) + 3 : 0) + 1;
-  char *s = malloc(n);
+  size_t nn = label_part(name), nc = ambiguous ? label_part(comp) : 0;
+  const char *ncut = name[nn] ? "..." : "", *ccut = ambiguous && comp[nc] ? "..." : "";
+  size_t cap = nn + 3 + (ambiguous ? nc + 3 + 3 : 0) + 1;
+  char *s = malloc(cap);
   if (!s) return NULL;
   if (ambiguous)
-    snprintf(s, n, "%s [%s]", name, comp);
+    snprintf(s, cap, "%.*s%s [%.*s%s]", (int)nn, name, ncut, (int)nc, comp, ccut);
   else
-    memcpy(s, name, n);
+    snprintf(s, cap, "%.*s%s", (int)nn, name, ncut);
   return s;
 }
 
@@ -81,6 +99,32 @@ char **fz_flame_labels(const fathom_profile *p) {
     return NULL;
   }
   return labels;
+}
+
+int64_t fz_flame_cuts(const fathom_profile *p, char *const *labels, uint32_t *cut) {
+  uint32_t n = p->n_nodes;
+  size_t *len = malloc((n ? n : 1) * sizeof *len);   /* bytes of node i's stack */
+  if (!len) return -1;
+  int64_t ncut = 0;
+  for (uint32_t i = 0; i < n; i++) {   /* parents first: one pass */
+    const fathom_node *nd = &p->nodes[i];
+    size_t own = strlen(labels[nd->zone]);
+    if (nd->parent == FATHOM_NONE) {
+      len[i] = own;
+      cut[i] = i;
+      continue;
+    }
+    uint32_t up = nd->parent;
+    len[i] = len[up] > FZ_FLAME_STACK_MAX ? len[up] : len[up] + 1 + own;
+    if (len[i] <= FZ_FLAME_STACK_MAX) {
+      cut[i] = i;
+    } else {
+      cut[i] = cut[up];   /* the parent's, or the parent itself when it fits */
+      ncut++;
+    }
+  }
+  free(len);
+  return ncut;
 }
 
 int fz_flame_check(const fathom_profile *p) {
@@ -116,23 +160,56 @@ static uint64_t mix(uint64_t x) {
   return x;
 }
 
+typedef struct fmerge {   /* the merged paths */
+  uint32_t m;      /* how many */
+  uint32_t *par;   /* merged path -> parent path */
+  uint32_t *zone;
+  uint64_t *self;  /* self time of its nodes that are written */
+  uint64_t *deep;  /* self time of the nodes cut below it (fz_flame_cuts) */
+} fmerge;
+
+/* One line: the stack of merged path k (root first), then tail (NULL: none), then v. The
+ * stack is at most FZ_FLAME_STACK_MAX bytes, so at most that many frames: *stack holds them. */
+static int put_line(FILE *f, const fmerge *g, char **labels, uint32_t k, const char *tail,
+                    uint64_t v, uint32_t **stack, uint32_t *scap) {
+  uint32_t depth = 0;
+  for (uint32_t a = k; a != FATHOM_NONE; a = g->par[a]) {
+    if (depth == *scap) {
+      uint32_t *ns = realloc(*stack, *scap * 2 * sizeof **stack);
+      if (!ns) return FATHOM_E_NOMEM;
+      *stack = ns;
+      *scap *= 2;
+    }
+    (*stack)[depth++] = g->zone[a];
+  }
+  while (depth-- > 0) {
+    put_frame(f, labels[(*stack)[depth]]);
+    fputc(depth || tail ? ';' : ' ', f);
+  }
+  if (tail) fprintf(f, "%s ", tail);
+  fprintf(f, "%llu\n", (unsigned long long)v);
+  return 0;
+}
+
 /* How it works: node i's merged path is looked up by (merged path of its parent, zone);
  * since parents precede children, one pass numbers every distinct path in node order, and
- * mpar[] links each to its parent path. Self times add per path; a line is then written by
- * walking its parents into a stack of zones (depth is bounded by the model's max depth). */
+ * par[] links each to its parent path. Self times add per path (a node whose stack is cut
+ * adds to the deep time of the path it is cut to); a line is then written by walking its
+ * parents into a stack of zones. */
 static int write_folded(const fathom_profile *p, FILE *f, char **labels) {
-  uint32_t n = p->n_nodes;
+  uint32_t n = p->n_nodes, nn = n ? n : 1;
   size_t cap = 16;
   while (cap < (size_t)n * 2) cap <<= 1;
   mtab t = {malloc(cap * sizeof *t.key), malloc(cap * sizeof *t.val), cap - 1};
-  uint32_t *mid = malloc((n ? n : 1) * sizeof *mid);      /* node -> merged path */
-  uint32_t *mpar = malloc((n ? n : 1) * sizeof *mpar);    /* merged path -> parent path */
-  uint32_t *mzone = malloc((n ? n : 1) * sizeof *mzone);
-  uint64_t *mself = calloc(n ? n : 1, sizeof *mself);
+  uint32_t *mid = malloc(nn * sizeof *mid);      /* node -> merged path */
+  uint32_t *cut = malloc(nn * sizeof *cut);      /* node -> node it is written as */
+  fmerge g = {0, malloc(nn * sizeof *g.par), malloc(nn * sizeof *g.zone),
+              calloc(nn, sizeof *g.self), calloc(nn, sizeof *g.deep)};
   uint32_t scap = 64, *stack = malloc(scap * sizeof *stack);
   int rc = 0;
-  if (!t.key || !t.val || !mid || !mpar || !mzone || !mself || !stack) rc = FATHOM_E_NOMEM;
-  uint32_t m = 0;
+  if (!t.key || !t.val || !mid || !cut || !g.par || !g.zone || !g.self || !g.deep || !stack ||
+      fz_flame_cuts(p, labels, cut) < 0)
+    rc = FATHOM_E_NOMEM;
   if (!rc) {
     memset(t.val, 0xff, cap * sizeof *t.val);
     for (uint32_t i = 0; i < n; i++) {
@@ -143,40 +220,28 @@ static int write_folded(const fathom_profile *p, FILE *f, char **labels) {
       while (t.val[s] != FATHOM_NONE && t.key[s] != key) s = (s + 1) & t.mask;
       if (t.val[s] == FATHOM_NONE) {
         t.key[s] = key;
-        t.val[s] = m;
-        mpar[m] = par;
-        mzone[m] = nd->zone;
-        m++;
+        t.val[s] = g.m;
+        g.par[g.m] = par;
+        g.zone[g.m] = nd->zone;
+        g.m++;
       }
       mid[i] = t.val[s];
-      mself[mid[i]] += nd->stats.self_ns;
+      if (cut[i] == i) g.self[mid[i]] += nd->stats.self_ns;
+      else g.deep[mid[cut[i]]] += nd->stats.self_ns;
     }
   }
-  for (uint32_t k = 0; !rc && k < m; k++) {
-    if (!mself[k]) continue;
-    uint32_t depth = 0;
-    for (uint32_t a = k; a != FATHOM_NONE; a = mpar[a]) {
-      if (depth == scap) {
-        uint32_t *ns = realloc(stack, scap * 2 * sizeof *stack);
-        if (!ns) { rc = FATHOM_E_NOMEM; break; }
-        stack = ns;
-        scap *= 2;
-      }
-      stack[depth++] = mzone[a];
-    }
-    if (rc) break;
-    while (depth-- > 0) {
-      put_frame(f, labels[stack[depth]]);
-      fputc(depth ? ';' : ' ', f);
-    }
-    fprintf(f, "%llu\n", (unsigned long long)mself[k]);
+  for (uint32_t k = 0; !rc && k < g.m; k++) {
+    if (g.self[k]) rc = put_line(f, &g, labels, k, NULL, g.self[k], &stack, &scap);
+    if (!rc && g.deep[k]) rc = put_line(f, &g, labels, k, FZ_FLAME_CUT, g.deep[k], &stack, &scap);
   }
   free(t.key);
   free(t.val);
   free(mid);
-  free(mpar);
-  free(mzone);
-  free(mself);
+  free(cut);
+  free(g.par);
+  free(g.zone);
+  free(g.self);
+  free(g.deep);
   free(stack);
   return rc;
 }

@@ -188,7 +188,8 @@ void fz_path_string(const fathom_profile *p, const fz_path *paths, uint32_t i, c
   for (uint32_t k = i; k != FATHOM_NONE; k = paths[k].parent) {
     const char *nm = p->zones[paths[k].zone].name;
     if (!nm) nm = "";
-    size_t len = strlen(nm) + (paths[k].parent != FATHOM_NONE ? 1 : 0);
+    /* strnlen: a name longer than what is left is cut anyway, so never read all of it */
+    size_t len = strnlen(nm, pos + 1) + (paths[k].parent != FATHOM_NONE ? 1 : 0);
     if (len > pos) {
       truncated = 1;
       break;

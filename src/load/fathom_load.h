@@ -14,8 +14,12 @@
 /* Loads the profile at path ("-" = standard input). Returns 0 and *out (free with
  * fathom_profile_free), or a negative code with a one-line message in err:
  * FATHOM_E_IO cannot open or read; FATHOM_E_FORMAT not JSON, truncated, a missing or
- * ill-typed field, an index out of range; FATHOM_E_VERSION schema_version not supported;
- * FATHOM_E_LIMIT too large; FATHOM_E_NOMEM. */
+ * ill-typed field, an index out of range, a call-tree node deeper than the recorder's 4096
+ * levels; FATHOM_E_VERSION schema_version not supported; FATHOM_E_LIMIT too large;
+ * FATHOM_E_NOMEM "out of memory loading this profile (needs ~N MB)", when an allocation
+ * failed or the load would pass FATHOM_LOAD_MAX_MB (MiB, in the environment; unset or 0:
+ * no cap). A load holds about 2.5x the file at its peak (docs/formats.md, "Loading a
+ * profile back"). */
 int fathom_profile_load(const char *path, fathom_profile **out, char *err, size_t errlen);
 /* The same from memory. */
 int fathom_profile_load_buffer(const char *buf, size_t len, fathom_profile **out, char *err,

@@ -57,12 +57,10 @@ const char *jl_type_name(const json_t *v) {
   return "an unknown value";
 }
 
-int jl_nomem(jl_ctx *c) { return jl_fail(c, FATHOM_E_NOMEM, NULL, "out of memory"); }
-
 int jl_alloc_table(jl_ctx *c, void **dst, size_t n, size_t size) {
   *dst = NULL;
   if (n == 0) return 0;
-  *dst = calloc(n, size);
+  *dst = jl_calloc(c, n, size);
   return *dst ? 0 : jl_nomem(c);
 }
 
@@ -170,7 +168,7 @@ int jl_str(jl_ctx *c, const json_t *v, const jp *at, int nullable, char **out) {
   if (!json_is_string(v))
     return jl_fail(c, FATHOM_E_FORMAT, at, "expected a string%s, got %s",
                    nullable ? " or null" : "", jl_type_name(v));
-  *out = strdup(json_string_value(v));
+  *out = jl_strdup(c, json_string_value(v));
   return *out ? 0 : jl_nomem(c);
 }
 
@@ -241,7 +239,7 @@ int jl_m_table(jl_ctx *c, const json_t *obj, const jp *at, const char *key, size
                json_t **v, jp *kp, size_t *n) {
   int rc = jl_m_typed(c, obj, at, key, JSON_ARRAY, v, kp);
   if (rc) return rc;
-  *n = json_array_size(*v);
+  *n = jl_array_size(c, *v);
   if (*n > max) return jl_fail(c, FATHOM_E_LIMIT, kp, "%zu entries, more than %zu", *n, max);
   return 0;
 }
@@ -250,8 +248,8 @@ int jl_element(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, json_t **v,
   ip->up = tp;
   ip->key = NULL;
   ip->idx = i;
-  *v = json_array_get(arr, i);
-  return jl_want(c, *v, ip, JSON_OBJECT, "an object");
+  int rc = jl_array_get(c, arr, i, v);
+  return rc ? rc : jl_want(c, *v, ip, JSON_OBJECT, "an object");
 }
 
 int jl_tuple(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, size_t n, const char *shape,
@@ -259,7 +257,8 @@ int jl_tuple(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, size_t n, con
   ip->up = tp;
   ip->key = NULL;
   ip->idx = i;
-  *v = json_array_get(arr, i);
+  int rc = jl_array_get(c, arr, i, v);
+  if (rc) return rc;
   if (!json_is_array(*v))
     return jl_fail(c, FATHOM_E_FORMAT, ip, "expected an array %s, got %s", shape,
                    jl_type_name(*v));

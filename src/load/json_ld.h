@@ -16,11 +16,17 @@
 /* Oldest schema version read (FATHOM_SCHEMA_VERSION is the newest, the one written). */
 #define FATHOM_LOAD_MIN_SCHEMA 1
 
+typedef struct jl_doc jl_doc;
+
 typedef struct jl_ctx {
   char *err;
   size_t errlen;
   const char *name;  /* file name for messages, or NULL (buffer) */
   int version;       /* schema version of the document being read */
+  jl_doc *doc;       /* the document's text and its big arrays left in it (json_split.c) */
+  /* memory (json_mem.c): what this load holds now and at most, its cap, the input size */
+  size_t mem_used, mem_peak, mem_cap, in_len;
+  size_t mem_short;  /* 0, or the bytes held plus the request that could not be had */
 } jl_ctx;
 
 /* Where a value sits, built on the stack while descending and only formatted on error:
@@ -30,6 +36,40 @@ typedef struct jp {
   const char *key;
   uint64_t idx;
 } jp;
+
+/* Deepest call path the recorder records (its max_depth is clamped to 4096, session.c):
+ * a call-tree node deeper than this was not written by fathom and is refused (its path
+ * would make the views quadratic: docs/formats.md, "Bounded output"). */
+#define JL_MAX_DEPTH 4096u
+
+/* ---- memory (json_mem.c) ---- */
+/* Every allocation of a load (the text, jansson's values, the model's tables and strings) is
+ * counted against c->mem_cap (FATHOM_LOAD_MAX_MB, else none); one that fails or would pass
+ * the cap sets c->mem_short, and the load then fails with FATHOM_E_NOMEM and
+ * "out of memory loading this profile (needs ~N MB)". */
+void jl_mem_begin(jl_ctx *c);
+void jl_mem_end(jl_ctx *c);
+void *jl_malloc(jl_ctx *c, size_t n);
+void *jl_calloc(jl_ctx *c, size_t n, size_t size);
+void *jl_realloc(jl_ctx *c, void *p, size_t n);
+char *jl_strdup(jl_ctx *c, const char *s);
+
+/* ---- the document (json_split.c) ---- */
+/* Parses the text of a JSON object into *root without building the big arrays: the members
+ * of the root listed in json_split.c (zones, nodes, threads, ...; timeline's events and
+ * counter_events; series' rows) stay in the text as placeholders, and jl_m_table,
+ * jl_element and jl_tuple read their elements a chunk at a time, in order. A text whose top
+ * level is not an object is parsed whole. On failure: one message, *root NULL. */
+int jl_doc_open(jl_ctx *c, const char *txt, size_t len, json_t **root);
+/* A table's length, and its element i (for a table left in the text: read in order, valid
+ * until the next element of that table is read). */
+size_t jl_array_size(const jl_ctx *c, const json_t *arr);
+int jl_array_get(jl_ctx *c, const json_t *arr, size_t i, json_t **v);
+/* Checks the syntax of every element the load did not read (the whole text is JSON). */
+int jl_doc_finish(jl_ctx *c);
+void jl_doc_close(jl_ctx *c);
+/* "truncated or malformed JSON at line L column C: what", L and C of byte off of the text. */
+int jl_syntax(jl_ctx *c, size_t off, const char *what);
 
 /* Writes "<file>: <path>: <message>" into the context's buffer and returns code. */
 __attribute__((format(printf, 4, 5)))
@@ -74,7 +114,9 @@ int jl_m_str(jl_ctx *c, const json_t *obj, const jp *at, const char *key, int nu
 /* Member key that must be of type t (object or array). */
 int jl_m_typed(jl_ctx *c, const json_t *obj, const jp *at, const char *key, json_type t,
                json_t **v, jp *kp);
-/* A table member: an array of at most max entries. */
+/* A table member: an array of at most max entries. Its elements are read through
+ * jl_element or jl_tuple (an array left in the text is read in order, and element i stays
+ * valid until the next element of that array is read). */
 int jl_m_table(jl_ctx *c, const json_t *obj, const jp *at, const char *key, size_t max,
                json_t **v, jp *kp, size_t *n);
 /* Element i of array arr (at tp) that must be an object. */

@@ -2,7 +2,9 @@
  * jansson, validating every field: the entry points, the version check and the tables of
  * schema 1 (meta, zones, nodes, threads, counters, timeline). Schema 2's sections are read
  * by json_res.c, schema 3's by json_find.c, schema 4's by json_est.c, single values converted
- * by json_conv.c. Schema 1 files load with every schema-2 field at its empty value; files of
+ * by json_conv.c; the text is parsed by json_split.c (the big tables a chunk at a time, so a
+ * load holds about the text and the model: ~2.5x the file), every allocation counted and
+ * capped by json_mem.c. Schema 1 files load with every schema-2 field at its empty value; files of
  * schemas 1 to 3 get schema-4 figures derived from what they hold (json_est.c).
  *
  * Invariant: the partial model is always freeable: every table is calloc'd and its count set
@@ -69,8 +71,8 @@ static int load_hist(jl_ctx *c, const json_t *obj, const jp *at, fathom_hist *h)
   if (n > FATHOM_HIST_BUCKETS)
     return jl_fail(c, FATHOM_E_FORMAT, &bp, "%zu buckets, more than %d", n, FATHOM_HIST_BUCKETS);
   if (n == 0) return 0;
-  h->bucket = calloc(n, sizeof *h->bucket);
-  h->count = calloc(n, sizeof *h->count);
+  h->bucket = jl_calloc(c, n, sizeof *h->bucket);
+  h->count = jl_calloc(c, n, sizeof *h->count);
   h->n = (uint32_t)n;  /* set now: fz_hist_free releases whatever was allocated */
   if (!h->bucket || !h->count) return jl_nomem(c);
   for (size_t i = 0; i < n; i++) {
@@ -255,6 +257,10 @@ static int load_node(jl_ctx *c, const json_t *o, const jp *ip, fathom_profile *p
                    "node %u does not precede its child (parents must come first)", nd->parent);
   rc = jl_m_u32(c, o, ip, "depth", &nd->depth);
   if (rc) return rc;
+  if (nd->depth > JL_MAX_DEPTH)
+    return jl_fail(c, FATHOM_E_FORMAT, ip,
+                   "depth %u is deeper than fathom records (at most %u levels): not a profile "
+                   "fathom wrote", nd->depth, JL_MAX_DEPTH);
   if (nd->parent == FATHOM_NONE && nd->depth != 1)
     return jl_fail(c, FATHOM_E_FORMAT, ip, "depth %u for a top-level node (expected 1)",
                    nd->depth);
@@ -368,7 +374,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
                    (long long)version, FATHOM_LOAD_MIN_SCHEMA, FATHOM_SCHEMA_VERSION);
   c->version = (int)version;
 
-  fathom_profile *p = calloc(1, sizeof *p);
+  fathom_profile *p = jl_calloc(c, 1, sizeof *p);
   if (!p) return jl_nomem(c);
   p->meta.schema_version = (int)version;
   rc = load_meta(c, root, &p->meta);
@@ -395,26 +401,41 @@ static int load_mem(jl_ctx *c, const char *buf, size_t len, fathom_profile **out
     return jl_fail(c, FATHOM_E_LIMIT, NULL, "%zu bytes, more than the limit of %zu", len,
                    FATHOM_LOAD_MAX_BYTES);
   if (len == 0) return jl_fail(c, FATHOM_E_FORMAT, NULL, "empty (not a fathom profile)");
-  json_error_t je;
-  json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-  if (!root) {
-    if (json_error_code(&je) == json_error_out_of_memory) return jl_nomem(c);
-    return jl_fail(c, FATHOM_E_FORMAT, NULL, "truncated or malformed JSON at line %d column %d: %s",
-                   je.line, je.column, je.text);
+  c->in_len = len;
+  json_t *root = NULL;
+  int rc = jl_doc_open(c, buf, len, &root);
+  if (!rc) rc = load_root(c, root, out);
+  if (!rc) rc = jl_doc_finish(c);   /* what the loader did not read must be JSON too */
+  if (rc && *out) {
+    fathom_profile_free(*out);
+    *out = NULL;
   }
-  int rc = load_root(c, root, out);
   json_decref(root);
+  jl_doc_close(c);
+  return rc;
+}
+
+/* Ends a load under the memory count: an allocation that failed or passed the cap makes it
+ * fail as "out of memory", whatever the failure caused downstream. */
+static int finish_load(jl_ctx *c, int rc, fathom_profile **out) {
+  if (c->mem_short) rc = jl_nomem(c);
+  if (rc && *out) {
+    fathom_profile_free(*out);
+    *out = NULL;
+  }
+  jl_mem_end(c);
   return rc;
 }
 
 int fathom_profile_load_buffer(const char *buf, size_t len, fathom_profile **out, char *err,
                                size_t errlen) {
-  jl_ctx c = {err, errlen, NULL, FATHOM_SCHEMA_VERSION};
+  jl_ctx c = {.err = err, .errlen = errlen, .version = FATHOM_SCHEMA_VERSION};
   if (err && errlen) err[0] = 0;
   if (!out) return jl_fail(&c, FATHOM_E_INVAL, NULL, "no output pointer");
   *out = NULL;
   if (!buf && len) return jl_fail(&c, FATHOM_E_INVAL, NULL, "no buffer");
-  return load_mem(&c, buf ? buf : "", len, out);
+  jl_mem_begin(&c);
+  return finish_load(&c, load_mem(&c, buf ? buf : "", len, out), out);
 }
 
 /* Reads all of fp into *buf (at most FATHOM_LOAD_MAX_BYTES). */
@@ -428,8 +449,9 @@ static int read_all(jl_ctx *c, FILE *fp, char **buf, size_t *len) {
       return jl_fail(c, FATHOM_E_LIMIT, NULL, "%llu bytes, more than the limit of %zu",
                      (unsigned long long)st.st_size, FATHOM_LOAD_MAX_BYTES);
     cap = (size_t)st.st_size + 1;  /* +1: the read that sees end of file */
+    c->in_len = (size_t)st.st_size;
   }
-  char *b = malloc(cap);
+  char *b = jl_malloc(c, cap);
   if (!b) return jl_nomem(c);
   for (;;) {
     if (n == cap) {
@@ -439,7 +461,7 @@ static int read_all(jl_ctx *c, FILE *fp, char **buf, size_t *len) {
                        FATHOM_LOAD_MAX_BYTES);
       }
       size_t ncap = cap * 2 > FATHOM_LOAD_MAX_BYTES + 1 ? FATHOM_LOAD_MAX_BYTES + 1 : cap * 2;
-      char *nb = realloc(b, ncap);
+      char *nb = jl_realloc(c, b, ncap);
       if (!nb) {
         free(b);
         return jl_nomem(c);
@@ -462,7 +484,7 @@ static int read_all(jl_ctx *c, FILE *fp, char **buf, size_t *len) {
 }
 
 int fathom_profile_load(const char *path, fathom_profile **out, char *err, size_t errlen) {
-  jl_ctx c = {err, errlen, path, FATHOM_SCHEMA_VERSION};
+  jl_ctx c = {.err = err, .errlen = errlen, .name = path, .version = FATHOM_SCHEMA_VERSION};
   if (err && errlen) err[0] = 0;
   if (!out) return jl_fail(&c, FATHOM_E_INVAL, NULL, "no output pointer");
   *out = NULL;
@@ -476,10 +498,10 @@ int fathom_profile_load(const char *path, fathom_profile **out, char *err, size_
   if (!fp) return jl_fail(&c, FATHOM_E_IO, NULL, "cannot open: %s", strerror(errno));
   char *buf;
   size_t len;
+  jl_mem_begin(&c);
   int rc = read_all(&c, fp, &buf, &len);
   if (!is_stdin) fclose(fp);
-  if (rc) return rc;
-  rc = load_mem(&c, buf, len, out);
+  if (!rc) rc = load_mem(&c, buf, len, out);
   free(buf);
-  return rc;
+  return finish_load(&c, rc, out);
 }
