@@ -11,6 +11,8 @@
 #   JOBS=N                parallel build jobs (default: number of CPUs)
 #   CTEST_JOBS=N          test groups run in parallel (default 2)
 #   PREFIX=/usr/local     install prefix; DESTDIR is honoured by `make install`
+#   FUZZ_DIR=build-fuzz   build directory of the libFuzzer harnesses (make fuzz)
+#   FUZZ_SECONDS=60       how long `make fuzz` runs each harness
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -24,6 +26,8 @@ CTEST_JOBS ?= 2
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
 DEMO_OUT ?= out/demo
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
 
@@ -59,7 +63,7 @@ define build_dir
 	cmake --build "$(1)" -j $(JOBS)
 endef
 
-.PHONY: all build deps demo test bench sanitize sanitize-asan sanitize-tsan install clean help
+.PHONY: all build deps demo test bench sanitize sanitize-asan sanitize-tsan fuzz install clean help
 
 all: build
 
@@ -125,12 +129,17 @@ sanitize-tsan:
 	echo "== test $(TSAN_DIR) (TSan; TSAN_OPTIONS=$(TSAN_OPTIONS_RUN))"; \
 	TSAN_OPTIONS=$(TSAN_OPTIONS_RUN) $$prefix ctest --test-dir "$(TSAN_DIR)" --output-on-failure -j $(CTEST_JOBS) $(CTEST_ARGS)
 
+# libFuzzer harnesses (fuzz/): clang with -fsanitize=fuzzer,address,undefined, each harness
+# run FUZZ_SECONDS with its seeds and dictionary; fails on any crash, leak or hang.
+fuzz:
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_DIR="$(FUZZ_DIR)" JOBS="$(JOBS)" bash fuzz/run.sh
+
 install: build
 	@echo "== install to $(DESTDIR)$(PREFIX)"
 	DESTDIR="$(DESTDIR)" cmake --install "$(BUILD_DIR)" --prefix "$(PREFIX)"
 
 clean:
-	rm -rf "$(BUILD_DIR)" "$(ASAN_DIR)" "$(TSAN_DIR)" "$(DEMO_OUT)"
+	rm -rf "$(BUILD_DIR)" "$(ASAN_DIR)" "$(TSAN_DIR)" "$(FUZZ_DIR)" "$(DEMO_OUT)"
 
 help:
 	@echo "fathom make targets:"
@@ -140,8 +149,9 @@ help:
 	@echo "  make bench          build, then run the benchmarks (bench/run.sh)"
 	@echo "  make sanitize       ASan+UBSan build in $(ASAN_DIR)/ and TSan build in $(TSAN_DIR)/, each running the tests"
 	@echo "                      (also: make sanitize-asan, make sanitize-tsan)"
+	@echo "  make fuzz           build the libFuzzer harnesses (clang) in $(FUZZ_DIR)/ and run each FUZZ_SECONDS (60)"
 	@echo "  make install        install to PREFIX (default /usr/local); honours DESTDIR"
 	@echo "  make deps           check (and as root, install) build and test dependencies"
-	@echo "  make clean          remove $(BUILD_DIR)/, $(ASAN_DIR)/, $(TSAN_DIR)/ and $(DEMO_OUT)/"
+	@echo "  make clean          remove $(BUILD_DIR)/, $(ASAN_DIR)/, $(TSAN_DIR)/, $(FUZZ_DIR)/ and $(DEMO_OUT)/"
 	@echo "variables: WERROR=1 (or CI=true) warnings are errors; JOBS=N; CMAKE_ARGS=...; CTEST_ARGS=...;"
-	@echo "           BUILD_DIR/ASAN_DIR/TSAN_DIR=dir; PREFIX=dir; DESTDIR=dir"
+	@echo "           BUILD_DIR/ASAN_DIR/TSAN_DIR/FUZZ_DIR=dir; FUZZ_SECONDS=N; PREFIX=dir; DESTDIR=dir"

@@ -3,6 +3,7 @@
 #
 #   bash scripts/deps.sh            everything: build + tests (nodejs, npm)
 #   bash scripts/deps.sh --build    only what building needs
+#   bash scripts/deps.sh --fuzz     what building needs, and clang with libFuzzer (make fuzz)
 #   bash scripts/deps.sh --check    report only, never install (exit 1 if anything is missing)
 #
 # When something is missing and this runs as root (and --check was not given), it installs
@@ -12,15 +13,17 @@
 set -euo pipefail
 
 want_tests=1
+want_fuzz=0
 may_install=1
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --build) want_tests=0 ;;
+    --fuzz) want_tests=0; want_fuzz=1 ;;
     --check) may_install=0 ;;
     --quiet|-q) quiet=1 ;;
     -h|--help)
-      sed -n '2,11s/^# \{0,1\}//p' "$0"
+      sed -n '2,12s/^# \{0,1\}//p' "$0"
       exit 0 ;;
     *) echo "deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -80,12 +83,25 @@ if [[ $want_tests == 1 ]]; then
     need locales "locale sources (the tests compile a decimal-comma locale with localedef)"
 fi
 
+# ---- fuzzing (make fuzz) --------------------------------------------------------------
+# clang's libFuzzer runtime is in libclang-rt-dev, only recommended by clang: a probe links
+# an empty harness with -fsanitize=fuzzer,address,undefined.
+if [[ $want_fuzz == 1 ]]; then
+  if ! have_cmd clang; then
+    need clang "clang (the libFuzzer harnesses, make fuzz)"
+    need libclang-rt-dev "clang's libFuzzer and sanitizer runtimes (make fuzz)"
+  elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
+      clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then
+    need libclang-rt-dev "clang's libFuzzer and sanitizer runtimes (make fuzz)"
+  fi
+fi
+
 if ! have_cmd ninja; then
   say "note: ninja not found; the build uses Unix Makefiles (apt-get install ninja-build for faster builds)"
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  say "all build$([[ $want_tests == 1 ]] && echo ' and test') dependencies present"
+  say "all build$([[ $want_tests == 1 ]] && echo ' and test')$([[ $want_fuzz == 1 ]] && echo ' and fuzz') dependencies present"
   exit 0
 fi
 

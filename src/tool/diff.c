@@ -65,53 +65,92 @@ static uint32_t dmap_id(dmap *m, uint32_t parent, const char *name, const char *
 }
 
 /* ---- rows ---- */
-/* Row per canonical id; a second index on the same side (a duplicated zone in a hand-made
- * file) gets a row of its own. */
-static int rows_add(diff_row **rows, uint32_t *n, uint32_t *cap, uint32_t cid, int side,
-                    uint32_t idx) {
-  if (cid < *n && (side ? (*rows)[cid].ib : (*rows)[cid].ia) == FATHOM_NONE) {
-    if (side) (*rows)[cid].ib = idx;
-    else (*rows)[cid].ia = idx;
+/* Rows of one kind (zones or paths) under construction. Every index of the base side gets a
+ * row; the rows of one canonical id are chained (head, tail, next) in order, and the new
+ * side's k-th index of an id joins the id's k-th row: a zone duplicated in a hand-made file
+ * (or a path under it) pairs with its k-th namesake, so a file compared with itself matches
+ * every row with itself; an index left over gets a row of its own. Constant time per index,
+ * whatever the duplicates. */
+typedef struct drows {
+  diff_row **rows;
+  uint32_t *n, cap;
+  uint32_t *head, *tail, *next;   /* per canonical id, per id, per row (FATHOM_NONE: none) */
+} drows;
+
+static int drows_init(drows *d, diff_row **rows, uint32_t *n, uint64_t max_ids) {
+  *d = (drows){rows, n, 0, NULL, NULL, NULL};
+  size_t bytes = ((size_t)max_ids + 1) * sizeof(uint32_t);
+  d->head = malloc(bytes);
+  d->tail = malloc(bytes);
+  d->next = malloc(bytes);
+  if (!d->head || !d->tail || !d->next) return FATHOM_E_NOMEM;
+  memset(d->head, 0xff, bytes);   /* FATHOM_NONE */
+  return 0;
+}
+
+static void drows_free(drows *d) {
+  free(d->head);
+  free(d->tail);
+  free(d->next);
+}
+
+static int rows_add(drows *d, uint32_t cid, int side, uint32_t idx) {
+  uint32_t k = d->head[cid];
+  if (side && k != FATHOM_NONE) {   /* the id's next row not yet paired */
+    (*d->rows)[k].ib = idx;
+    d->head[cid] = d->next[k];
     return 0;
   }
-  if (*n == *cap) {
-    uint32_t nc = *cap ? *cap * 2 : 64;
-    diff_row *g = realloc(*rows, (size_t)nc * sizeof *g);
+  if (*d->n == d->cap) {
+    uint32_t nc = d->cap ? d->cap * 2 : 64;
+    diff_row *g = realloc(*d->rows, (size_t)nc * sizeof *g);
     if (!g) return FATHOM_E_NOMEM;
-    *rows = g;
-    *cap = nc;
+    *d->rows = g;
+    d->cap = nc;
   }
-  diff_row *r = &(*rows)[(*n)++];
+  uint32_t i = (*d->n)++;
+  diff_row *r = &(*d->rows)[i];
   memset(r, 0, sizeof *r);
   r->ia = side ? FATHOM_NONE : idx;
   r->ib = side ? idx : FATHOM_NONE;
+  if (side) return 0;
+  d->next[i] = FATHOM_NONE;
+  if (k == FATHOM_NONE) d->head[cid] = i;
+  else d->next[d->tail[cid]] = i;
+  d->tail[cid] = i;
   return 0;
 }
 
 static int match_zones(diff_result *r) {
   const fathom_profile *pa = r->a.p, *pb = r->b.p;
+  uint64_t max = (uint64_t)pa->n_zones + pb->n_zones;
   dmap m;
-  if (dmap_init(&m, (uint64_t)pa->n_zones + pb->n_zones)) return FATHOM_E_NOMEM;
-  uint32_t cap = 0;
-  int rc = 0;
+  drows d;
+  int rc = dmap_init(&m, max);
+  if (rc) return rc;
+  rc = drows_init(&d, &r->zones, &r->n_zones, max);
   for (int side = 0; side < 2 && !rc; side++) {
     const fathom_profile *p = side ? pb : pa;
     for (uint32_t i = 0; i < p->n_zones && !rc; i++) {
       uint32_t cid = dmap_id(&m, ROOT_ZONES, name_of(p->zones[i].name),
                              comp_of(p->zones[i].component));
-      rc = rows_add(&r->zones, &r->n_zones, &cap, cid, side, i);
+      rc = rows_add(&d, cid, side, i);
     }
   }
+  drows_free(&d);
   free(m.slot);
   return rc;
 }
 
 static int match_paths(diff_result *r) {
+  uint64_t max = (uint64_t)r->a.n_paths + r->b.n_paths;
   dmap m;
-  if (dmap_init(&m, (uint64_t)r->a.n_paths + r->b.n_paths)) return FATHOM_E_NOMEM;
-  uint32_t cap = 0, n_max = r->a.n_paths > r->b.n_paths ? r->a.n_paths : r->b.n_paths;
+  drows d;
+  if (dmap_init(&m, max)) return FATHOM_E_NOMEM;
+  uint32_t n_max = r->a.n_paths > r->b.n_paths ? r->a.n_paths : r->b.n_paths;
   uint32_t *cid = malloc(((size_t)n_max + 1) * sizeof *cid);
-  int rc = cid ? 0 : FATHOM_E_NOMEM;
+  int rc = drows_init(&d, &r->paths, &r->n_paths, max);
+  if (!cid) rc = FATHOM_E_NOMEM;
   for (int side = 0; side < 2 && !rc; side++) {
     const diff_side *s = side ? &r->b : &r->a;
     for (uint32_t i = 0; i < s->n_paths && !rc; i++) {
@@ -119,9 +158,10 @@ static int match_paths(diff_result *r) {
       const fathom_zone_info *z = &s->p->zones[fp->zone];
       uint32_t parent = fp->parent < i ? cid[fp->parent] : FATHOM_NONE;
       cid[i] = dmap_id(&m, parent, name_of(z->name), comp_of(z->component));
-      rc = rows_add(&r->paths, &r->n_paths, &cap, cid[i], side, i);
+      rc = rows_add(&d, cid[i], side, i);
     }
   }
+  drows_free(&d);
   free(cid);
   free(m.slot);
   return rc;
