@@ -126,5 +126,19 @@ assert_match "folded: the cut stack ends in the marker" \
 total=$(awk '{s += $NF} END {print s}' "$T/long.folded")
 assert_eq "folded: the cut keeps every nanosecond (400 nodes x 1000 ns)" "400000" "$total"
 
+# schema 2 and 3 files are held to timed <= count too (found by fuzz_load: such a file
+# loaded, and the JSON written from it did not)
+run report "$FATHOM_SOURCE_DIR/fuzz/corpus/load/old_schema_timed.json" --format json -o "$T/timed.json"
+assert_eq "schema 3 with more timed calls than calls: refused" "2" "$RC"
+assert_match "schema 3 timed > count: the message names the field" \
+  'stats\.timed: 101 timed calls of 100 \(more than were made\)' "$ERR"
+
+# schema 2 and 3 files are held to timed <= count too (found by fuzz_load: such a file
+# loaded, and the JSON written from it did not)
+run report "$SRC/fuzz/corpus/load/old_schema_timed.json" --format json -o "$T/timed.json"
+assert_eq "schema 3 with more timed calls than calls: refused" "2" "$RC"
+assert_match "schema 3 timed > count: the message names the field" \
+  'stats\.timed: 101 timed calls of 100 \(more than were made\)' "$ERR"
+
 echo "load_limits: $pass passed, $fail failed"
 ((fail == 0))

@@ -30,7 +30,8 @@ static int load_stats(jl_ctx *c, const json_t *obj, const jp *at, fathom_stats *
   jp kp;
   int rc = jl_m_typed(c, obj, at, "stats", JSON_OBJECT, &s, &kp);
   if (!rc) rc = jl_m_u64(c, s, &kp, "count", &st->count);
-  if (!rc && c->version >= 2) rc = jl_m_u64(c, s, &kp, "timed", &st->timed);
+  if (!rc && c->version >= 2)
+    rc = jl_m_u64_upto(c, s, &kp, "timed", &st->timed, st->count, "timed calls");
   else if (!rc) st->timed = st->count;  /* schema 1: every call was timed */
   if (!rc) rc = jl_m_u64(c, s, &kp, "total_ns", &st->total_ns);
   if (!rc) rc = jl_m_u64(c, s, &kp, "self_ns", &st->self_ns);
