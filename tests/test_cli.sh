@@ -21,15 +21,6 @@ HINT_REPORT="Try 'fathom report --help'."
 
 # ---- assertions (each prints both sides on failure) and the tool runner: RC, OUT, ERR, NERR
 . "$SRC/tests/lib/asserts.sh"
-# (kept here while tests/lib/asserts.sh lacks it)
-if ! declare -F assert_same_file >/dev/null; then
-  assert_same_file() {   # assert_same_file NAME EXPECTED_FILE ACTUAL_FILE
-    if cmp -s "$2" "$3"; then pass=$((pass + 1)); else
-      bad "$1" "expected $2 ($(wc -c <"$2" 2>/dev/null || echo missing) bytes)" \
-        "actual   $3 ($(wc -c <"$3" 2>/dev/null || echo missing) bytes)" \
-        "first difference: $(cmp "$2" "$3" 2>&1 | head -n 1)"; fi
-  }
-fi
 
 re_quote() {   # re_quote STRING: STRING as an ERE matching itself
   sed 's/[][\\.*^$(){}?+|]/\\&/g' <<<"$1"

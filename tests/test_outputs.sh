@@ -29,9 +29,6 @@ fail() {   # fail WHY: a fatal failure (common.sh's build_gen calls it)
   exit 1
 }
 . "$SRC/tests/lib/common.sh"    # build_gen
-declare -F assert_same_file >/dev/null || assert_same_file() {   # NAME EXPECTED ACTUAL
-  if cmp -s "$2" "$3"; then pass=$((pass + 1)); else bad "$1" "$(cmp "$2" "$3" 2>&1 | head -n 1)"; fi
-}
 
 build_gen outputs_gen
 P=$T/small.json

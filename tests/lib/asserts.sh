@@ -1,6 +1,6 @@
-# tests/lib/asserts.sh: the assertions and the tool runner shared by test_cli.sh and
-# test_diff.sh. Needs FATHOM (the tool), T (a scratch folder) and the counters pass=0, fail=0;
-# each assertion adds one to pass, or prints both sides and adds one to fail.
+# tests/lib/asserts.sh: the assertions and the tool runner shared by the shell tests. Needs
+# FATHOM (the tool), T (a scratch folder) and the counters pass=0, fail=0; each assertion
+# adds one to pass, or prints both sides and adds one to fail.
 
 bad() {   # bad NAME LINE...: one failure with its details
   fail=$((fail + 1))
@@ -25,6 +25,12 @@ assert_no_tmp() {   # assert_no_tmp NAME PATH: no PATH.tmp.* beside PATH
   local left
   left=$(find "$(dirname "$2")" -maxdepth 1 -name "$(basename "$2").tmp.*" 2>/dev/null)
   assert_eq "$1: no temp file left" "" "$left"
+}
+assert_same_file() {   # assert_same_file NAME EXPECTED_FILE ACTUAL_FILE
+  if cmp -s "$2" "$3"; then pass=$((pass + 1)); else
+    bad "$1" "expected $2 ($(wc -c <"$2" 2>/dev/null || echo missing) bytes)" \
+      "actual   $3 ($(wc -c <"$3" 2>/dev/null || echo missing) bytes)" \
+      "first difference: $(cmp "$2" "$3" 2>&1 | head -n 1)"; fi
 }
 assert_absent() {   # assert_absent NAME PATH: PATH does not exist, nor PATH.tmp.* beside it
   if [[ -e "$2" ]]; then bad "$1: no output file" "expected no file at $2" "actual: $(ls -ld "$2")"
