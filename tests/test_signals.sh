@@ -38,6 +38,10 @@ fail=0
 . "$SRC/tests/lib/asserts.sh"
 
 TRIES=${SIG_TRIES:-10}
+# extra call paths that make the session's end last a while (a sanitizer's build is slower:
+# fewer paths give it about as long an end)
+PATHS=2000
+[[ -n ${FATHOM_SANITIZE:-} ]] && PATHS=600
 PROFILE=$T/p.json
 READY=$T/ready
 
@@ -142,12 +146,12 @@ fi
 
 # ---- 5: while the program exits, and while the session ends ------------------------------------
 # The helper's own atexit handler says ready and takes 20 ms, then fathom's at-exit end runs
-# (2000 extra call paths make it last a while); the signal lands in one or the other, or in
+# (the extra call paths make it last a while); the signal lands in one or the other, or in
 # the destructor after them, depending on the try's delay.
 delays=(0 0.01 0.02 0.03 0.05 0.07 0.1 0.15 0.2 0.3)
 for ((i = 0; i < TRIES; i++)); do
   d=${delays[i % ${#delays[@]}]}
-  start paths 2000 atexit 20
+  start paths "$PATHS" atexit 20
   if ! wait_ready; then bad "atexit try $i: helper ready" "$(head -c 600 "$T/err")"; finish; continue; fi
   sleep "$d"
   kill -TERM "$PID" 2>/dev/null
@@ -158,7 +162,7 @@ done
 # The program ends the session itself (writing the profile) while the signal comes.
 for ((i = 0; i < TRIES; i++)); do
   d=${delays[i % ${#delays[@]}]}
-  start paths 2000 explicit
+  start paths "$PATHS" explicit
   if ! wait_ready; then bad "explicit try $i: helper ready" "$(head -c 600 "$T/err")"; finish; continue; fi
   sleep "$d"
   kill -TERM "$PID" 2>/dev/null
@@ -169,7 +173,7 @@ done
 # Two threads end the session at once: one writes, the other returns FATHOM_E_STATE only once
 # the profile is there (sig_prog checks), and one report.
 for ((i = 0; i < TRIES / 2; i++)); do
-  start paths 2000 two_ends
+  start paths "$PATHS" two_ends
   finish
   expect_profile "two concurrent ends try $i" 0
 done

@@ -7,7 +7,6 @@
  * Invariant: fz_rec_gen is nonzero exactly while a session records; every transition happens
  * under fz_g.lock, and lock order is always timeline drain lock -> fz_g.lock. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

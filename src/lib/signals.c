@@ -118,10 +118,10 @@ static void die_by(int sig) {
   pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
-/* The first signal is the one taken; returns 1 for it. */
-static int take(int sig) {
+/* The first signal is the one taken. */
+static void take(int sig) {
   int zero = 0;
-  return __atomic_compare_exchange_n(&taken, &zero, sig, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  __atomic_compare_exchange_n(&taken, &zero, sig, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /* Whether this thread is the one ending the session (it must not wait for itself). */
@@ -172,7 +172,8 @@ static void finish(void) {
   if (!sig) return;
   int fd = LD(done_pipe[1]);
   unsigned char b = 1;
-  if (fd >= 0 && write(fd, &b, 1) < 0) { /* nothing more to do */ }
+  ssize_t w = fd >= 0 ? write(fd, &b, 1) : 0;
+  (void)w;
   if (!is_crash(sig)) {
     die_by(sig);
     return;
@@ -212,7 +213,12 @@ static void *watch_main(void *arg) {
     unsigned char b;
     ssize_t r = read(sig_pipe[0], &b, 1);
     if (r < 0 && errno == EINTR) continue;
-    if (r != 1) return NULL;
+    if (r != 1) { /* the program closed fathom's pipe (a daemon closing every fd): the handlers
+                   * must not write to whatever reuses its number, nor wait */
+      ST(sig_pipe[1], -1);
+      ST(done_pipe[0], -1);
+      return NULL;
+    }
     fathom_session_end(NULL); /* serialised; finishes the signal's course */
     finish();                 /* the same where no end could run */
   }
