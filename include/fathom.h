@@ -539,6 +539,7 @@ typedef struct fathom_meta {
   double overhead_measured_se_ns; /* its standard error (binomial) */
   double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
                                 overhead_ns is when the sampler did not run) */
+  char *cut_short_by, *cut_short_path; /* NULL, or the signal ending it; a crash's zones "a;b" */
 } fathom_meta;
 
 /* Whether a probe worked on this machine. */

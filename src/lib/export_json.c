@@ -254,6 +254,8 @@ static void put_meta(FILE *f, const fathom_meta *m) {
   key(f, "overhead_measured_ns", 0); put_double(f, m->overhead_measured_ns);
   key(f, "overhead_measured_se_ns", 0); put_double(f, m->overhead_measured_se_ns);
   key(f, "overhead_calibrated_ns", 0); put_double(f, m->overhead_calibrated_ns);
+  if (m->cut_short_by) { key(f, "cut_short_by", 0); put_str(f, m->cut_short_by); }
+  if (m->cut_short_path) { key(f, "cut_short_path", 0); put_str(f, m->cut_short_path); }
   put_s(f, "}");
 }
 

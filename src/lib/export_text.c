@@ -79,6 +79,13 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   fz_fmt_dur(v, sizeof v, (double)m->duration_ns);
   fz_kv(tx, "Duration:", v, 0);
   fz_kv(tx, "Level:", fathom_level_name(m->level), 0);
+  if (m->cut_short_by && *m->cut_short_by) { /* ended by a signal (signals.c) */
+    char zp[200];
+    fz_clean(a, sizeof a, m->cut_short_by, 20);
+    fz_clean(zp, sizeof zp, m->cut_short_path ? m->cut_short_path : "", 150);
+    snprintf(v, sizeof v, "by %s%s%s: the figures up to then", a, *zp ? ", in " : "", zp);
+    fz_kv(tx, "Cut short:", v, 1);
+  }
   if ((m->program && *m->program) || (m->host && *m->host)) {
     char prog[200], host[80];
     fz_clean(prog, sizeof prog, m->program && *m->program ? m->program : "?", 120);

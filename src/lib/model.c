@@ -309,6 +309,8 @@ void fathom_profile_free(fathom_profile *p) {
   free(m->arch);
   free(m->cpu_model);
   free(m->clock_source);
+  free(m->cut_short_by);
+  free(m->cut_short_path);
   for (uint32_t i = 0; i < p->n_zones && p->zones; i++) {
     fathom_zone_info *z = &p->zones[i];
     free(z->name);

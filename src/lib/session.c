@@ -7,7 +7,6 @@
  * Invariant: fz_rec_gen is nonzero exactly while a session records; every transition happens
  * under fz_g.lock, and lock order is always timeline drain lock -> fz_g.lock. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +22,7 @@
 #include "monitor.h"
 #include "record.h"
 #include "sampler.h"
+#include "signals.h"
 #include "tput.h"
 #include "session.h"  /* the environment's side (session_env.c) */
 
@@ -284,7 +284,7 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
   return rc;
 }
 
-FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
+static int session_end(fathom_profile **out) {
   int saved = errno;
   if (out) *out = NULL;
   pthread_mutex_lock(&fz_g.lock);
@@ -328,6 +328,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
     return FATHOM_E_NOMEM;
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
+  fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis_sla.c) before any output */
   p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
   p->meta.fixed_cost_ns += p->meta.build_ns;
@@ -341,6 +342,11 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
     fathom_profile_free(p);
   errno = saved;
   return rc;
+}
+
+/* One end at a time; a signal taken meanwhile has its course after it (signals.c). */
+FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
+  return fz_sig_end(session_end, out);
 }
 
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
@@ -538,66 +544,7 @@ FATHOM_EXTERN int fathom_counter_get(const char *name, double *value) {
 /* ---- auto-start from the environment ---------------------------------------------- */
 
 static void at_exit(void) {
-  if (fz_g.autostarted && fz_g.active) fathom_session_end(NULL);
-}
-
-/* Signal-terminated programs still get their profile (auto-started sessions only).
- * How it works: for SIGTERM, SIGINT, SIGHUP and SIGQUIT left at their default action, a
- * handler writes the signal number to a pipe (write is async-signal-safe) and returns; a
- * watcher thread that blocks every signal reads it, ends the session (writing the outputs
- * outside signal context), restores the default action and raises the signal again, so the
- * program still dies of it, with the usual exit status. */
-static const int term_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
-static int sig_pipe[2] = {-1, -1};
-
-static void on_term_signal(int sig) {
-  int saved = errno;
-  unsigned char b = (unsigned char)sig;
-  ssize_t w = write(sig_pipe[1], &b, 1);
-  (void)w;
-  errno = saved;
-}
-
-static void *sig_watch(void *arg) {
-  (void)arg;
-  unsigned char b;
-  ssize_t r;
-  while ((r = read(sig_pipe[0], &b, 1)) < 0 && errno == EINTR) continue;
-  if (r != 1) return NULL;
-  if (fz_g.autostarted && fz_g.active) fathom_session_end(NULL);
-  signal(b, SIG_DFL);
-  kill(getpid(), b);
-  return NULL;
-}
-
-static void watch_signals(void) {
-  if (pipe(sig_pipe) != 0) return;
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t th;
-  int ok = pthread_create(&th, NULL, sig_watch, NULL) == 0;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (!ok) return;
-  pthread_detach(th);
-  for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
-    struct sigaction cur, sa;
-    if (sigaction(term_signals[i], NULL, &cur) != 0 || cur.sa_handler != SIG_DFL) continue;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(term_signals[i], &sa, NULL);
-  }
-}
-
-/* A forked child has no watcher: its signals go back to their default action. */
-static void unwatch_signals_in_child(void) {
-  for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
-    struct sigaction cur;
-    if (sigaction(term_signals[i], NULL, &cur) == 0 && cur.sa_handler == on_term_signal)
-      signal(term_signals[i], SIG_DFL);
-  }
+  if (fz_g.autostarted) fathom_session_end(NULL); /* waits for an end in progress */
 }
 
 static void atfork_prepare(void) {
@@ -609,7 +556,7 @@ static void atfork_parent(void) {
   fz_timeline_unlock();
 }
 static void atfork_child(void) {
-  unwatch_signals_in_child();
+  fz_sig_after_fork_child();
   fz_threads_after_fork();
   fz_timeline_after_fork();
   fz_monitor_after_fork_child();
@@ -660,6 +607,6 @@ __attribute__((constructor)) static void fz_autostart(void) {
   if (session_begin(NULL, &c, 1) == 0 || adopt_active_session()) {
     fz_g.autostarted = 1;
     atexit(at_exit);
-    watch_signals();
+    fz_sig_watch();
   }
 }

@@ -96,6 +96,11 @@ static int load_hist(jl_ctx *c, const json_t *obj, const jp *at, fathom_hist *h)
   return 0;
 }
 
+/* Member key of obj, a string or null, when present (absent: NULL). */
+static int opt_str(jl_ctx *c, const json_t *obj, const jp *at, const char *key, char **out) {
+  return json_object_get(obj, key) ? jl_m_str(c, obj, at, key, 1, out) : 0;
+}
+
 static int load_meta(jl_ctx *c, const json_t *root, fathom_meta *m) {
   static const char *const levels[] = {"disabled", "basic", "detailed", "comprehensive"};
   json_t *o, *lv;
@@ -133,6 +138,8 @@ static int load_meta(jl_ctx *c, const json_t *root, fathom_meta *m) {
   if (!rc) rc = jl_m_u64(c, o, &mp, "fathom_bytes", &m->fathom_bytes);
   if (!rc) rc = jl_meta2(c, o, &mp, m);
   if (!rc) rc = jl_meta4(c, o, &mp, m);
+  if (!rc) rc = opt_str(c, o, &mp, "cut_short_by", &m->cut_short_by);
+  if (!rc) rc = opt_str(c, o, &mp, "cut_short_path", &m->cut_short_path);
   return rc;
 }
 
