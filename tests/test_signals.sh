@@ -149,26 +149,24 @@ fi
 # (the extra call paths make it last a while); the signal lands in one or the other, or in
 # the destructor after them, depending on the try's delay.
 delays=(0 0.01 0.02 0.03 0.05 0.07 0.1 0.15 0.2 0.3)
-for ((i = 0; i < TRIES; i++)); do
-  d=${delays[i % ${#delays[@]}]}
-  start paths "$PATHS" atexit 20
-  if ! wait_ready; then bad "atexit try $i: helper ready" "$(head -c 600 "$T/err")"; finish; continue; fi
-  sleep "$d"
-  kill -TERM "$PID" 2>/dev/null
-  finish
-  expect_profile "atexit try $i (TERM after ${d} s)" 143
-done
+# race NAME ARGS...: TRIES runs of the helper with ARGS, each sent SIGTERM after the next delay
+race() {
+  local name=$1 i d
+  shift
+  for ((i = 0; i < TRIES; i++)); do
+    d=${delays[i % ${#delays[@]}]}
+    start paths "$PATHS" "$@"
+    if ! wait_ready; then bad "$name try $i: helper ready" "$(head -c 600 "$T/err")"; finish; continue; fi
+    sleep "$d"
+    kill -TERM "$PID" 2>/dev/null
+    finish
+    expect_profile "$name try $i (TERM after ${d} s)" 143
+  done
+}
+race atexit atexit 20
 
 # The program ends the session itself (writing the profile) while the signal comes.
-for ((i = 0; i < TRIES; i++)); do
-  d=${delays[i % ${#delays[@]}]}
-  start paths "$PATHS" explicit
-  if ! wait_ready; then bad "explicit try $i: helper ready" "$(head -c 600 "$T/err")"; finish; continue; fi
-  sleep "$d"
-  kill -TERM "$PID" 2>/dev/null
-  finish
-  expect_profile "explicit end try $i (TERM after ${d} s)" 143
-done
+race "explicit end" explicit
 
 # Two threads end the session at once: one writes, the other returns FATHOM_E_STATE only once
 # the profile is there (sig_prog checks), and one report.

@@ -92,15 +92,21 @@ int fz_afile_open(fz_afile *a, const char *path) {
 
 /* The process's umask, read without changing it (umask(2) sets it too, which would race with
  * other threads creating files); 077 where /proc cannot tell. */
+long fz_read_small(const char *path, char *buf, size_t cap) {
+  int saved = errno;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 || cap < 2 ? -1 : read(fd, buf, cap - 1);
+  if (fd >= 0) close(fd);
+  errno = saved;
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  return (long)n;
+}
+
 static mode_t current_umask(void) {
   mode_t um = 077;
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return um;
   char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return um;
-  buf[n] = 0;
+  if (fz_read_small("/proc/self/status", buf, sizeof buf) < 0) return um;
   const char *u = strstr(buf, "\nUmask:");
   if (u) {
     char *end;

@@ -13,16 +13,12 @@
 
 #include "autosave.h"
 #include "live.h"
+#include "model.h"
 #include "sink.h"
 
 double fz_live_rss_bytes(void) {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NAN;
   char buf[128];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return NAN;
-  buf[n] = 0;
+  if (fz_read_small("/proc/self/statm", buf, sizeof buf) < 0) return NAN;
   unsigned long long size, resident;
   if (sscanf(buf, "%llu %llu", &size, &resident) != 2) return NAN;
   long page = sysconf(_SC_PAGESIZE);

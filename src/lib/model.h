@@ -131,6 +131,9 @@ typedef struct fz_afile {
  * file it names is replaced, not the link); an existing target that is not a regular file
  * (/dev/null, a FIFO) is written through in place. Returns 0, FATHOM_E_IO or
  * FATHOM_E_NOMEM. */
+/* Reads the small text file path (a /proc file) into buf, NUL-terminated: its length, or -1
+ * when it cannot be read or is empty. errno is kept. */
+long fz_read_small(const char *path, char *buf, size_t cap);
 int fz_afile_open(fz_afile *a, const char *path);
 /* Checks the stream for errors, fsyncs, closes and renames. On any failure removes the
  * temporary file and returns FATHOM_E_IO: no partial file is ever left at path. */
