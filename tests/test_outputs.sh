@@ -109,7 +109,7 @@ make_big
 # the temporary file exists, and expects exit RC, no temporary file, and OUT either as it was
 # or the complete report. A run that finished before the signal is tried again, bigger.
 interrupt() {
-  local name=$1 sig=$2 want=$3 via=${4:-} out=$T/int.json try pid tmp rc seen_mode
+  local name=$1 sig=$2 want=$3 via=${4:-} out=$T/int.json try pid tmp rc seen_mode child k
   for try in 1 2 3 4 5; do
     if ((try > 1)); then   # the last one finished before the signal: a longer report
       EVENTS=$((EVENTS * 2))
@@ -134,12 +134,19 @@ interrupt() {
       sleep 0.01
     done
     seen_mode=
+    child=
     if [[ -n $tmp ]]; then
       seen_mode=$(stat -c %a "$tmp" 2>/dev/null)
+      [[ -n $via ]] && child=$(pgrep -P "$pid" | head -n 1)
       kill -s "$sig" "$pid" 2>/dev/null
     fi
     { wait "$pid"; } 2>/dev/null   # no "Hangup" job notice from the shell
     rc=$?
+    # timeout may report before its child (fathom) is gone: wait for the child too (10 s)
+    for ((k = 0; k < 1000; k++)); do
+      [[ -n $child ]] && kill -0 "$child" 2>/dev/null || break
+      sleep 0.01
+    done
     [[ -n $tmp && $rc != 0 ]] && break
   done
   assert_eq "$name: exit status" "$want" "$rc"
