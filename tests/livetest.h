@@ -1,8 +1,8 @@
 /* livetest.h: helpers of the endpoint's test groups (test_live.c, test_live_guard.c): a
  * scratch folder, shell commands with their output, curl fetches, sessions that listen.
  *
- * Header-only like testutil.h (static, unused-tolerant functions); defines `tmp`, the
- * scratch folder's path, which setup_tmp fills. */
+ * Header-only like testutil.h (static, unused-tolerant functions); `tmp` is the
+ * scratch folder's path (scratch.h's `dir`), which setup_tmp fills. */
 #ifndef FATHOM_LIVETEST_H
 #define FATHOM_LIVETEST_H
 
@@ -11,16 +11,11 @@
 #include <sys/wait.h>
 
 #include "testutil.h"
+#include "scratch.h"
 
-static char tmp[512];
-
-TESTUTIL_FN void setup_tmp(const char *name) {
-  const char *t = getenv("FATHOM_TEST_TMP");
-  snprintf(tmp, sizeof tmp, "%s/%s.%ld", t && *t ? t : "/tmp", name, (long)getpid());
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmp);
-  assert_int_equal(system(cmd), 0);
-}
+/* The scratch folder: scratch.h's, under the name these groups use. */
+#define tmp dir
+TESTUTIL_FN void setup_tmp(const char *name) { setup_dir(name); }
 
 /* Runs a shell command, stdout into out (NUL-terminated, truncated); returns the exit status
  * (-1 when it could not run or died of a signal). */
