@@ -119,5 +119,44 @@ assert_eq "help check = check --help" "$help" "$OUT"
 run help
 assert_match "help lists check" $'\n''  check +check that saved profiles add up' "$OUT"
 
+# ---- the views that are not profiles: a Chrome trace and a speedscope file ------------------
+"$FATHOM" report "$T/ok.json" --format chrome -o "$T/trace.json"
+"$FATHOM" report "$T/ok.json" --format speedscope -o "$T/ok.speedscope.json"
+run check "$T/trace.json" "$T/ok.speedscope.json"
+assert_eq "views written by fathom: exit 0" "0" "$RC"
+assert_match "trace: ok line" 'trace\.json: ok \(Chrome trace: [0-9]+ events, [0-9]+ threads\)' "$OUT"
+assert_match "speedscope: ok line" 'ok\.speedscope\.json: ok \(speedscope file: 1 profiles?, 2 frames\)' "$OUT"
+cat >"$T/nest.json" <<'EOF2'
+{"traceEvents":[
+{"ph":"X","name":"parent","pid":1,"tid":1,"ts":10,"dur":5},
+{"ph":"X","name":"child","pid":1,"tid":1,"ts":12,"dur":2},
+{"ph":"X","name":"other thread","pid":1,"tid":2,"ts":11,"dur":9},
+{"ph":"X","name":"straddles","pid":1,"tid":1,"ts":13,"dur":4},
+{"ph":"X","name":"negative","pid":1,"tid":1,"ts":30,"dur":-1}]}
+EOF2
+run check "$T/nest.json"
+assert_eq "trace with a child beyond its parent: exit 1" "1" "$RC"
+assert_match "trace: the child beyond its parent is named" \
+  'traceEvents\[3\] \(straddles, \[13\.000, 17\.000\] us\) begins inside traceEvents\[1\] \(child, \[12\.000, 14\.000\] us\) and ends after it' "$OUT"
+assert_match "trace: a negative duration is named" 'traceEvents\[4\] \(negative\): ts and dur must be' "$OUT"
+assert_match "trace: the count" 'nest\.json: 2 violations \(Chrome trace' "$OUT"
+cat >"$T/bad.speedscope.json" <<'EOF2'
+{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":[{"name":"a"},{"name":"b"}]},
+"profiles":[{"type":"evented","name":"t","unit":"nanoseconds","startValue":0,"endValue":100,
+"events":[{"type":"O","frame":0,"at":0},{"type":"O","frame":1,"at":10},{"type":"C","frame":0,"at":20},{"type":"O","frame":5,"at":30}]},
+{"type":"sampled","name":"s","unit":"nanoseconds","startValue":0,"endValue":10,"samples":[[0],[1]],"weights":[8,7]}]}
+EOF2
+run check "$T/bad.speedscope.json"
+assert_eq "speedscope with unbalanced events: exit 1" "1" "$RC"
+assert_match "speedscope: a close of the wrong frame" 'events\[2\]: closes frame 0, which is not the one opened last' "$OUT"
+assert_match "speedscope: a frame out of range" 'events\[3\]: needs a type' "$OUT"
+assert_match "speedscope: frames left open" 'profiles\[0\]: 2 frames left open' "$OUT"
+assert_match "speedscope: weights beyond the profile's span" 'weights add up to 15, more than endValue - startValue = 10' "$OUT"
+printf '{"traceEvents":[' >"$T/cut.json"
+run check "$T/cut.json" "$T/ok.json"
+assert_eq "a cut trace: exit 2" "2" "$RC"
+assert_match "a cut trace: one line on stderr" 'cut\.json: not valid JSON' "$ERR"
+assert_match "a cut trace: the other file still checked" 'ok\.json: ok' "$OUT"
+
 echo "check_cli: $pass passed, $fail failed"
 ((fail == 0))

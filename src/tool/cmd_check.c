@@ -1,6 +1,7 @@
 /* cmd_check.c: `fathom check FILE...`: load each saved profile and check that its figures
  * add up (fathom_profile_check: self <= total, children within their parent, percentiles
- * ordered, indices in range, ...; docs/cli.md lists the rules).
+ * ordered, indices in range, ...; docs/cli.md lists the rules); a Chrome trace or a
+ * speedscope file written by fathom is checked as such (check_views.c).
  * Invariant: every file is checked, whatever the others gave; the exit status is 2 when any
  * file could not be loaded (its error is one line on stderr), else 1 when any rule is
  * violated, else 0. Violations go to stdout, one line each, prefixed with the file's name. */
@@ -28,6 +29,8 @@ void cmd_check_help(FILE *f) {
         "above 100 %; overhead >= 0; every index in range (rules: docs/cli.md).\n"
         "Prints 'FILE: ok (N nodes, M zones)' for a profile that holds, else one line per\n"
         "violation, 'FILE: node 12 (main;parse, thread 0): children total ...'.\n"
+        "A Chrome trace (trace.json) or a speedscope file is checked too: events nested\n"
+        "within their parents per thread, times in order and in range, frames in range.\n"
         "A FILE may be '-' (standard input).\n"
         "\n"
         "Options:\n"
@@ -63,6 +66,11 @@ enum { FILE_OK, FILE_VIOLATED, FILE_FAILED };
 /* Checks one file: FILE_OK, FILE_VIOLATED, or FILE_FAILED (not loaded or not checked: the
  * reason is reported). */
 static int check_file(const char *path, int quiet) {
+  int kind = check_view_kind(path);
+  if (kind != VIEW_NONE) {
+    int n = check_view_file(path, kind, quiet);
+    return n < 0 ? FILE_FAILED : n ? FILE_VIOLATED : FILE_OK;
+  }
   fathom_profile *p = NULL;
   if (io_load(path, &p)) return FILE_FAILED;
   static char q[FATHOM_QUOTE_MAX];

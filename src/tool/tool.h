@@ -52,4 +52,13 @@ void cmd_diff_help(FILE *f);
 int cmd_check(int argc, char **argv);       /* cmd_check.c (exit 1: a rule is violated) */
 void cmd_check_help(FILE *f);
 
+/* `fathom check` on the JSON views that are not profiles (check_views.c). */
+enum { VIEW_NONE, VIEW_CHROME, VIEW_SPEEDSCOPE };
+/* The view path holds, from its first bytes: VIEW_NONE for a profile or anything else. */
+int check_view_kind(const char *path);
+/* Checks that view's figures add up, printing each violation as `FILE: ...` (and an ok or
+ * count line unless quiet): the number of violations, or -1 when it could not be read (the
+ * reason reported). */
+int check_view_file(const char *path, int kind, int quiet);
+
 #endif
