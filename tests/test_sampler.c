@@ -123,15 +123,21 @@ static void test_attribution(void **state) {
   fathom_profile_free(p);
 }
 
+/* The sampler is reported not available, its detail saying why, and took no sample. */
+static void sampler_off(const fathom_profile *p, const char *why) {
+  const fathom_probe_info *sp = probe(p, "sampler");
+  assert_non_null(sp);
+  assert_int_equal(sp->available, 0);
+  assert_non_null(strstr(sp->detail, why));
+  assert_true(p->meta.cpu_samples == 0);
+}
+
 static void test_off(void **state) {
   (void)state;
   uint64_t a, b;
   fathom_profile *p = run(0, &a, &b);
-  const fathom_probe_info *sp = probe(p, "sampler");
-  assert_non_null(sp);
-  assert_int_equal(sp->available, 0);
-  assert_non_null(strstr(sp->detail, "off"));
-  assert_true(p->meta.sample_period_ns == 0 && p->meta.cpu_samples == 0);
+  sampler_off(p, "off");
+  assert_true(p->meta.sample_period_ns == 0);
   assert_true(zone(p, "outer")->stats.self_cpu_ns == 0);
   assert_true(p->meta.overhead_ns == p->meta.overhead_calibrated_ns); /* the estimate, then */
   fathom_profile_free(p);
@@ -155,12 +161,8 @@ static void test_program_sigprof(void **state) {
   assert_int_equal(program_handler_hits, 1);
   uint64_t a, b;
   fathom_profile *p = run(1000, &a, &b);
-  const fathom_probe_info *sp = probe(p, "sampler");
-  assert_non_null(sp);
-  assert_int_equal(sp->available, 0);
-  assert_non_null(strstr(sp->detail, "SIGPROF"));
+  sampler_off(p, "SIGPROF");
   assert_int_equal(program_handler_hits, 1); /* none of fathom's */
-  assert_true(p->meta.cpu_samples == 0);
   fathom_profile_free(p);
   sigaction(SIGPROF, &old, NULL);
 }

@@ -20,6 +20,7 @@
 
 #include "fathom.h"
 #include "model.h"
+#include "views_fixture.h" /* render */
 
 #define MiB 1048576.0
 #define GiB (1024.0 * MiB)
@@ -231,18 +232,6 @@ static fathom_profile *rich(void) {
   p->gov_actions[0] = (fathom_gov_action){2000000000, Z_COMPUTE, FATHOM_GOV_PROBES_THINNED, 16, 5.6};
   p->gov_actions[1] = (fathom_gov_action){3000000000, Z_COMPUTE, FATHOM_GOV_TIME_SAMPLED, 4, 5.2};
   return p;
-}
-
-static char *render(const fathom_profile *p, fathom_format fmt, int color) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  assert_non_null(f);
-  int rc = fathom_profile_write(p, fmt, f, color);
-  fclose(f);
-  assert_int_equal(rc, 0);
-  assert_non_null(buf);
-  return buf;
 }
 
 static void has(const char *s, const char *want) {
