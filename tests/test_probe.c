@@ -375,9 +375,11 @@ static void test_perf_software_seam(void **state) {
   assert_true(mem != MAP_FAILED);
   (void)madvise(mem, (size_t)K * (size_t)page, MADV_NOHUGEPAGE);
   fz_probe_read(c, &a);
+  uint64_t w0 = wall_ns();
   spin_cpu_ms(50);
   for (int i = 0; i < K; i++) mem[(size_t)i * (size_t)page] = 1;
   for (int i = 0; i < 3; i++) sleep_ms(1);
+  uint64_t wall = wall_ns() - w0;
   m &= fz_probe_read(c, &b);
   assert_int_equal(m & PERF_BITS, slots);
   int64_t task_clock = d(&a, &b, FATHOM_RES_INSTRUCTIONS), cpu_clock = d(&a, &b, FATHOM_RES_CYCLES);
@@ -386,11 +388,14 @@ static void test_perf_software_seam(void **state) {
                 (long long)cpu(&a, &b), (long long)d(&a, &b, FATHOM_RES_CACHE_REFS),
                 (long long)d(&a, &b, FATHOM_RES_CACHE_MISSES),
                 (long long)d(&a, &b, FATHOM_RES_BRANCH_MISSES));
-  /* task clock and the thread's rusage CPU are the same quantity (rusage: 1 us steps) */
+  /* The two clocks count the thread's time on a CPU, as does its rusage CPU (1 us steps), but
+   * not on the same clock: on a virtual machine the perf clocks also count time the host
+   * took the CPU away, which the scheduler's CPU time leaves out (seen here under load: 1.7x).
+   * So: at least the CPU time, at most the elapsed time of the interval. */
   assert_true((double)task_clock >= 0.8 * (double)cpu(&a, &b) - 2e6);
-  assert_true((double)task_clock <= 1.2 * (double)cpu(&a, &b) + 2e6);
+  assert_true((double)task_clock <= 1.02 * (double)wall + 2e6);
   assert_true((double)cpu_clock >= 0.8 * (double)cpu(&a, &b) - 2e6);
-  assert_true((double)cpu_clock <= 1.2 * (double)cpu(&a, &b) + 2e6);
+  assert_true((double)cpu_clock <= 1.02 * (double)wall + 2e6);
   assert_true(d(&a, &b, FATHOM_RES_CACHE_REFS) >= K);
   assert_true(d(&a, &b, FATHOM_RES_CACHE_MISSES) >= K);
   assert_true(d(&a, &b, FATHOM_RES_BRANCH_MISSES) >= (kernel_counted ? 3 : 0));
@@ -489,7 +494,7 @@ typedef struct worker {
   uint32_t mask;
   int opened;
   fz_pval a, b;
-  uint64_t tcpu;
+  uint64_t tcpu, wall;
 } worker;
 
 static void *work(void *arg) {
@@ -502,12 +507,13 @@ static void *work(void *arg) {
   char buf[1000];
   memset(buf, 1, sizeof buf);
   w->mask = fz_probe_read(c, &w->a);
-  uint64_t c0 = thread_cpu_ns();
+  uint64_t w0 = wall_ns(), c0 = thread_cpu_ns();
   for (int i = 0; i <= w->idx; i++)
     if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) w->mask = 0;
   spin_cpu_ms(10 * (w->idx + 1));
   w->tcpu = thread_cpu_ns() - c0;
   w->mask &= fz_probe_read(c, &w->b);
+  w->wall = wall_ns() - w0;
   close(fd);
   fz_probe_close(c);
   return NULL;
@@ -540,8 +546,11 @@ static void test_threads(void **state) {
     assert_int_equal(d(a, b, FATHOM_RES_WRITE_BYTES), 1000 * (i + 1));
     assert_true((double)cpu(a, b) >= 0.5 * (double)w[i].tcpu);
     assert_true((double)cpu(a, b) <= 1.5 * (double)w[i].tcpu + 2e6);
+    /* the thread's own task clock: at least its CPU time, at most its elapsed time (the
+     * perf clock may count time the host took; see test_perf_software_seam). Counting the
+     * other threads too would pass the elapsed time: four threads share two CPUs. */
     assert_true((double)d(a, b, FATHOM_RES_INSTRUCTIONS) >= 0.8 * (double)cpu(a, b) - 2e6);
-    assert_true((double)d(a, b, FATHOM_RES_INSTRUCTIONS) <= 1.2 * (double)cpu(a, b) + 2e6);
+    assert_true((double)d(a, b, FATHOM_RES_INSTRUCTIONS) <= 1.02 * (double)w[i].wall + 2e6);
   }
 }
 
