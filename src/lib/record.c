@@ -63,7 +63,7 @@ FZ_TEXT void fz_node_init(fz_node *n, const void *key, fathom_site *site, fz_nod
 
 FZ_TEXT static inline fz_dslot *dslot(fz_thread *t, const fz_node *parent, const void *key) {
   uint64_t h = ((uint64_t)(uintptr_t)parent ^ ((uint64_t)(uintptr_t)key << 7)) * 0x9e3779b97f4a7c15ull;
-  return &t->dcache[h >> (64 - 8)];
+  return &t->dcache[h >> (64 - FZ_DCACHE_BITS)];
 }
 
 /* A parent at the depth cap keeps an empty cache, so the hot path's key compare fails there
@@ -603,36 +603,36 @@ static FZ_TEXT __attribute__((always_inline)) inline int cyg_count_only(fz_threa
   c->t_skip = skip - 1;
   e++;
   e->node = c;
-  e->t0 = FZ_T0_CYG_COUNTED;
+  e->t0 = FZ_T0_CYG_COUNTED(fn);
   FZ_ADD(c->untimed, 1);
   FZ_PUBLISH_TOP(t, e);
   return 1;
 }
 
-/* The parent's cached child is not a plain node of fn (see begin_miss). */
-static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn) {
-  fz_node *c = e->node->cache;
-  if (FZ_LD(c->key) == FZ_KEY_TL(fn)) {
+/* The parent's cached child c (key k) is not a plain or counted node of fn (see begin_miss).
+ * A caller that calls several functions in turn finds the callee in the thread's
+ * (parent, key) cache: a 2048-slot table that holds the keys, so a miss there touches no
+ * node (a cached child is never muted and never past the depth cap). */
+static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn,
+                                                            fz_node *c, const void *k) {
+  if (k == FZ_KEY_TL(fn)) {
     push_tl(t, e, c);
     return;
   }
-  /* a caller calling several functions in turn: the thread's (parent, key) cache has the
-   * callee; plain or counted-only, it is handled here (a cached child is never muted and
-   * never past the depth cap) */
   fz_node *p = e->node;
   fz_dslot *ds = dslot(t, p, fn);
   if (ds->parent == p && ds->key == fn && t->gen == FZ_LD(fz_rec_gen) && e < t->last &&
       !t->cyg_overflow) {
     c = ds->child;
     fz_cache_to(p, c);
-    const void *k = FZ_LD(c->key);
+    k = FZ_LD(c->key);
     if (k == fn) {
       push(t, e, c);
       return;
     }
     if (cyg_count_only(t, e, c, k, fn)) return;
   }
-  if (FZ_LD(c->key) == FZ_KEY_SPECIAL(fn) || FZ_LD(c->key) == FZ_KEY_REDRAW(fn)) {
+  if (k == FZ_KEY_SPECIAL(fn) || k == FZ_KEY_REDRAW(fn)) {
     fz_begin_special(t, e, c);
     return;
   }
@@ -649,14 +649,7 @@ FZ_TEXT void __cyg_profile_func_enter(void *fn, void *call_site) {
   if (FZ_UNLIKELY(k != fn)) {
     /* a thinned hot function: counted, not timed, right here */
     if (cyg_count_only(t, e, c, k, fn)) return;
-    fz_node *c2 = e->node->cache2; /* callers alternating between two functions */
-    if (FZ_LD(c2->key) == fn) {
-      e->node->cache2 = c;
-      e->node->cache = c2;
-      push(t, e, c2);
-      return;
-    }
-    return cyg_enter_miss(t, e, fn);
+    return cyg_enter_miss(t, e, fn, c, k);
   }
   push(t, e, c);
 }
@@ -714,14 +707,12 @@ FZ_TEXT void __cyg_profile_func_exit(void *fn, void *call_site) {
   fz_thread *t = fz_tls;
   fz_entry *e = t->top;
   uint64_t t0 = e->t0;
-  const void *k = FZ_LD(e->node->key);
-  if (FZ_UNLIKELY(k != fn || (int64_t)t0 <= 0)) {
-    if (t0 == FZ_T0_CYG_COUNTED && e->node->rkey == fn) { /* counted at its enter */
-      FZ_ST(t->top, e - 1);
-      return;
-    }
-    return cyg_exit_other(t, e, fn);
+  if (t0 == FZ_T0_CYG_COUNTED(fn)) { /* counted at its enter: the node is not touched */
+    FZ_ST(t->top, e - 1);
+    return;
   }
+  const void *k = FZ_LD(e->node->key);
+  if (FZ_UNLIKELY(k != fn || (int64_t)t0 <= 0)) return cyg_exit_other(t, e, fn);
   uint64_t d = fz_counter() - t0;
   fz_node *n = e->node;
   FZ_ST(t->top, e - 1);

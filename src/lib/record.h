@@ -108,16 +108,16 @@ struct fz_node {
   _Alignas(64) const void *key; /* see above */
   fz_node *cache;              /* last child matched (owner only); &fz_nil_node when none,
                                   and always for a node at the depth cap */
+  fz_node *cache2;             /* the child begun before cache (owner only): callers that
+                                  alternate between two callees find both here */
   uint64_t count, total;       /* calls timed with weight 1 and their durations, ticks */
-  unsigned __int128 sq;        /* exact sum of their squared durations (ticks^2); read as
-                                  two 64-bit halves (fz_node_sq) */
   uint64_t untimed;            /* calls counted but not timed */
   uint32_t t_skip, t_cur;      /* owner: calls left until the next timed one; the interval
                                   the countdown was drawn with (record_probe.c) */
-  /* second line: the rest of a timed call's figures, the child before the last */
+  /* second line: the rest of a timed call's figures */
   uint64_t min, max;           /* over every timed call, sampled ones too (ticks) */
-  fz_node *cache2;             /* the child begun before cache (owner only): callers that
-                                  alternate between two callees find both here */
+  unsigned __int128 sq;        /* exact sum of their squared durations (ticks^2); read as
+                                  two 64-bit halves (fz_node_sq) */
   uintptr_t hb6[FZ_HIST_PTRS - 6]; /* histogram blocks hb[6..63] (FZ_HB), 0 until used; a
                                   sampled call adds its weight */
   /* cold: the tree and identity */
@@ -171,7 +171,10 @@ typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
                                   0 marks an excluded function's frame (not recorded) */
 } fz_entry;
 
-#define FZ_DCACHE 256             /* per-thread (parent, key) -> child cache entries */
+#define FZ_DCACHE_BITS 11          /* per-thread (parent, key) -> child cache: 2048 slots,
+                                     48 KiB (a whole-program profile of Lua misses it on
+                                     0.3 % of calls; 256 slots missed on 7 %) */
+#define FZ_DCACHE (1u << FZ_DCACHE_BITS)
 typedef struct fz_dslot {
   const fz_node *parent;
   const void *key;
@@ -192,8 +195,11 @@ typedef struct fz_chunk {      /* node/block memory, freed only when the thread 
 /* t0 of entries no handle may end: the root, an excluded function's frame, a dropped call's
  * marker, the nil entry (a tag never has bit 63 set, so none equals it). */
 #define FZ_T0_NONE UINT64_MAX
-/* t0 of a counted-only -finstrument-functions call (no handle, so no sequence number) */
-#define FZ_T0_CYG_COUNTED (FZ_T0_SPECIAL | FZ_T0_UNTIMED)
+/* t0 of a counted-only -finstrument-functions call of function fn (no handle, so no
+ * sequence number): its exit knows it from the stack entry alone, without the node. Bit 61
+ * keeps it apart from every untimed tag (those count up from FZ_T0_UNTIMED). */
+#define FZ_T0_CYG_COUNTED(fn) \
+  (FZ_T0_SPECIAL | FZ_T0_UNTIMED | (1ull << 61) | (uint64_t)(uintptr_t)(fn))
 
 #define FZ_P_AUTO 0xffffffffu
 
