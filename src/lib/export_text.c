@@ -295,6 +295,61 @@ static uint32_t *fz_zones_by_time(const fathom_profile *p) {
   return ord;
 }
 
+/* Zone indices by self time, largest first (ties by name, then index); as above. */
+static uint32_t *fz_zones_by_self(const fathom_profile *p) {
+  uint32_t nz = p->n_zones;
+  fz_zref *zr = malloc((size_t)(nz ? nz : 1) * sizeof *zr);
+  uint32_t *ord = malloc((size_t)(nz ? nz : 1) * sizeof *ord);
+  if (!zr || !ord) {
+    free(zr);
+    free(ord);
+    return NULL;
+  }
+  for (uint32_t z = 0; z < nz; z++)
+    zr[z] = (fz_zref){p->zones[z].stats.self_ns, p->zones[z].name ? p->zones[z].name : "", z};
+  qsort(zr, nz, sizeof *zr, fz_zref_cmp);
+  for (uint32_t z = 0; z < nz; z++) ord[z] = zr[z].zone;
+  free(zr);
+  return ord;
+}
+
+/* Where the time is spent in the zones themselves (their self time): in a program of many
+ * small functions, the top by total time is its chain of wrappers, this is its work. */
+static int fz_operations_self(const fz_tx *tx, const fathom_profile *p, uint64_t top_ns) {
+  uint32_t *ord = fz_zones_by_self(p);
+  if (!ord) return FATHOM_E_NOMEM;
+  uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
+  while (shown > 0 && p->zones[ord[shown - 1]].stats.self_ns == 0) shown--;
+  fz_section(tx, "Top operations by self time (time in the zone itself, not in zones it calls)");
+  static const char *const head[] = {"operation", "component", "calls", "self", "% time",
+                                     "total", "self per call"};
+  fz_tab t;
+  fz_tab_init(&t, head, "llrrrrr");
+  int clamped = 0;
+  for (uint32_t k = 0; k < shown; k++) {
+    const fathom_zone_info *z = &p->zones[ord[k]];
+    const fathom_stats *st = &z->stats;
+    int est = fathom_stats_estimated(st);
+    char nm[256], cp[256], calls[40], tot[64], pct[40], self[64], per[64];
+    fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
+    fz_clean(cp, sizeof cp, fz_comp(z), 24);
+    fz_fmt_calls(calls, sizeof calls, st);
+    fz_fmt_dur_est(self, sizeof self, (double)st->self_ns, st->self_se_ns, est);
+    fz_fmt_share(pct, sizeof pct, (double)st->self_ns, (double)top_ns, est, &clamped);
+    fz_fmt_dur_est(tot, sizeof tot, (double)st->total_ns, st->total_se_ns, est);
+    double c = (double)st->count;
+    fz_fmt_dur_est(per, sizeof per, c > 0 ? (double)st->self_ns / c : 0,
+                   c > 0 ? st->self_se_ns / c : 0, est);
+    const char *cells[] = {nm, cp, calls, self, pct, tot, per};
+    fz_tab_row(&t, cells);
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_clamp_note(tx, clamped);
+  fz_more(tx, nz - shown, "operations");
+  free(ord);
+  return rc;
+}
+
 static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord,
                          uint64_t top_ns) {
   uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
@@ -359,13 +414,99 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
 }
 
 /* ---- call tree ---- */
+/* The tree shows the paths that hold at least FZ_TREE_MIN_PCT % of the total time (a share,
+ * not a depth, decides what is left out), puts a chain of wrappers on one line, and says how
+ * many paths it hid and how much time they hold. */
+typedef struct fz_titem {
+  uint32_t i;        /* path (FATHOM_NONE: the line of the paths hidden under `par`) */
+  uint32_t vdepth;   /* tree lines above it (its indentation) */
+  uint32_t par;      /* hidden line: the path whose share it shows (FATHOM_NONE: top level) */
+  uint32_t nhid;     /* hidden line: paths it stands for, with everything below them */
+  uint64_t hid_ns;   /* hidden line: their inclusive time */
+} fz_titem;
+
+typedef struct fz_tree_ctx {
+  const fathom_profile *p;
+  const fz_path *paths;
+  const uint32_t *size;   /* paths in each subtree */
+  const uint64_t *kids;   /* children's inclusive time */
+  uint64_t thr;           /* a path under this inclusive time is hidden */
+  uint64_t top_ns;
+} fz_tree_ctx;
+
+/* What a share of the parent is taken of: its time, or its children's when estimates put
+ * them above it, so the shares of siblings never add up to more than 100 %. */
+static double fz_tree_whole(const fz_tree_ctx *c, uint32_t parent) {
+  if (parent == FATHOM_NONE) return (double)c->top_ns;
+  uint64_t pt = c->paths[parent].stats.total_ns, kt = c->kids[parent];
+  return (double)(pt > kt ? pt : kt);
+}
+
+/* The only child of i that is shown, when it holds at least FZ_TREE_CHAIN_PCT % of i's time
+ * (i is then a wrapper around it); else FATHOM_NONE. */
+static uint32_t fz_tree_chain_next(const fz_tree_ctx *c, uint32_t i) {
+  uint32_t only = FATHOM_NONE;
+  for (uint32_t k = c->paths[i].first_child; k != FATHOM_NONE; k = c->paths[k].next_sibling) {
+    if (c->paths[k].stats.total_ns < c->thr) continue;
+    if (only != FATHOM_NONE) return FATHOM_NONE;
+    only = k;
+  }
+  if (only == FATHOM_NONE) return FATHOM_NONE;
+  double need = FZ_TREE_CHAIN_PCT / 100.0 * fz_tree_whole(c, i);
+  return (double)c->paths[only].stats.total_ns >= need ? only : FATHOM_NONE;
+}
+
+/* "a > b > c", or "a > ... 5 more > x > y > z" for a long chain (len paths from first down
+ * to last), at most maxw columns. */
+static void fz_tree_chain_name(const fz_tree_ctx *c, uint32_t first, uint32_t last, uint32_t len,
+                               char *b, size_t cap, size_t maxw) {
+  uint32_t tail[FZ_TREE_CHAIN_SHOW], nt = 0;   /* last, its parent, ... */
+  for (uint32_t j = last; j != first && nt < FZ_TREE_CHAIN_SHOW - 1; j = c->paths[j].parent)
+    tail[nt++] = j;
+  char tmp[1024];
+  const char *nf = c->p->zones[c->paths[first].zone].name;
+  int o = snprintf(tmp, sizeof tmp, "%s", nf ? nf : "");
+  if (len - 1 > nt && o >= 0 && (size_t)o < sizeof tmp)
+    o += snprintf(tmp + o, sizeof tmp - (size_t)o, " > ... %u more", len - 1 - nt);
+  for (uint32_t k = nt; k-- > 0 && o >= 0 && (size_t)o < sizeof tmp;) {
+    const char *n = c->p->zones[c->paths[tail[k]].zone].name;
+    o += snprintf(tmp + o, sizeof tmp - (size_t)o, " > %s", n ? n : "");
+  }
+  fz_clean(b, cap, tmp, maxw);
+}
+
+/* Pushes the shown paths of the sibling list from `first` (in reverse, so they pop in
+ * order); returns the new stack size. */
+static size_t fz_tree_push(const fz_tree_ctx *c, fz_titem *stk, size_t sp, uint32_t first,
+                           uint32_t vdepth, uint32_t par) {
+  size_t end = sp;
+  for (uint32_t k = first; k != FATHOM_NONE; k = c->paths[k].next_sibling)
+    if (c->paths[k].stats.total_ns >= c->thr) end++;
+  size_t q = end;
+  for (uint32_t k = first; k != FATHOM_NONE; k = c->paths[k].next_sibling)
+    if (c->paths[k].stats.total_ns >= c->thr) stk[--q] = (fz_titem){k, vdepth, par, 0, 0};
+  return end;
+}
+
+/* Adds the hidden paths of the sibling list from `first` to *nh (with all below them) and
+ * their time to *hn. */
+static void fz_tree_hidden(const fz_tree_ctx *c, uint32_t first, uint32_t *nh, uint64_t *hn) {
+  for (uint32_t k = first; k != FATHOM_NONE; k = c->paths[k].next_sibling)
+    if (c->paths[k].stats.total_ns < c->thr) {
+      *nh += c->size[k];
+      *hn += c->paths[k].stats.total_ns;
+    }
+}
+
 static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n,
                    uint32_t top, uint64_t top_ns) {
-  uint32_t *size = malloc((size_t)n * sizeof *size);   /* paths in each subtree */
-  uint64_t *kids = calloc(n, sizeof *kids);              /* children's inclusive time */
-  if (!size || !kids) {
+  uint32_t *size = malloc((size_t)(n ? n : 1) * sizeof *size);   /* paths in each subtree */
+  uint64_t *kids = calloc(n ? n : 1, sizeof *kids);               /* children's inclusive time */
+  fz_titem *stk = malloc((2 * (size_t)n + 2) * sizeof *stk);      /* a path and a hidden line each */
+  if (!size || !kids || !stk) {
     free(size);
     free(kids);
+    free(stk);
     return FATHOM_E_NOMEM;
   }
   for (uint32_t i = 0; i < n; i++) size[i] = 1;
@@ -374,60 +515,100 @@ static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *path
     size[paths[i].parent] += size[i];
     kids[paths[i].parent] += paths[i].stats.total_ns;
   }
+  fz_tree_ctx c = {p, paths, size, kids, (uint64_t)ceil(FZ_TREE_MIN_PCT / 100.0 * (double)top_ns),
+                   top_ns};
+  if (c.thr == 0) c.thr = 1;   /* a path of no time at all says nothing */
 
   fz_section(tx, "Call tree (merged across threads)");
   static const char *const head[] = {"path", "calls", "inclusive", "self", "% parent",
                                      "threads"};
   fz_tab t;
   fz_tab_init(&t, head, "lrrrrr");
-  uint32_t lines = 0, accounted = 0;
-  for (uint32_t i = top; i != FATHOM_NONE && lines < FZ_TREE_LINES;) {
-    const fz_path *e = &paths[i];
-    const fathom_stats *st = &e->stats;
+  uint32_t lines = 0, accounted = 0, chains = 0, hid_paths = 0;
+  uint64_t hid_ns = 0;
+  size_t sp = 0;
+  uint32_t nh = 0;
+  uint64_t hn = 0;
+  fz_tree_hidden(&c, top, &nh, &hn);
+  stk[sp++] = (fz_titem){FATHOM_NONE, 0, FATHOM_NONE, nh, hn};
+  sp = fz_tree_push(&c, stk, sp, top, 0, FATHOM_NONE);
+  while (sp > 0 && lines < FZ_TREE_LINES) {
+    fz_titem it = stk[--sp];
+    size_t ind = 2 * (size_t)(it.vdepth < FZ_TREE_INDENT ? it.vdepth : FZ_TREE_INDENT);
+    char nm[1100], calls[40], inc[64], self[64], pct[40], thr[40];
+    if (it.i == FATHOM_NONE) {   /* the paths hidden under it.par */
+      hid_paths += it.nhid;
+      hid_ns += it.hid_ns;
+      accounted += it.nhid;
+      if (it.nhid == 0 || it.hid_ns < c.thr) continue;   /* a line only when they weigh */
+      char cnt[40];
+      fz_fmt_count(cnt, sizeof cnt, it.nhid);
+      snprintf(nm, sizeof nm, "%*s... %s smaller paths", (int)ind, "", cnt);
+      fz_fmt_dur(inc, sizeof inc, (double)it.hid_ns);
+      fz_fmt_share(pct, sizeof pct, (double)it.hid_ns, fz_tree_whole(&c, it.par), 0, NULL);
+      const char *mc[] = {nm, "", inc, "", pct, ""};
+      fz_tab_row(&t, mc);
+      lines++;
+      continue;
+    }
+    /* the chain of wrappers from it.i down to `last`: one line */
+    uint32_t first = it.i, last = first, len = 1;
+    for (uint32_t nx; (nx = fz_tree_chain_next(&c, last)) != FATHOM_NONE; len++) last = nx;
+    uint64_t self_ns = 0;
+    double self_var = 0;
+    int self_est = 0;
+    nh = 0;
+    hn = 0;
+    for (uint32_t j = last;; j = paths[j].parent) {
+      const fathom_stats *s = &paths[j].stats;
+      self_ns += s->self_ns;
+      self_var += s->self_se_ns * s->self_se_ns;
+      self_est |= fathom_stats_estimated(s);
+      fz_tree_hidden(&c, paths[j].first_child, &nh, &hn);
+      if (j == first) break;
+    }
+    const fathom_stats *st = &paths[first].stats;
     int est = fathom_stats_estimated(st);
-    char nm[320], calls[40], inc[64], self[64], pct[40], thr[40];
-    size_t ind = 2 * (size_t)(e->depth - 1);
-    if (ind > 2 * FZ_TREE_DEPTH) ind = 2 * FZ_TREE_DEPTH;
     memset(nm, ' ', ind);
-    fz_clean(nm + ind, sizeof nm - ind, p->zones[e->zone].name, FZ_NAME_W - ind / 2);
+    if (len > 1) {
+      fz_tree_chain_name(&c, first, last, len, nm + ind, sizeof nm - ind,
+                         FZ_TREE_CHAIN_W - ind / 2);
+      chains++;
+    } else {
+      fz_clean(nm + ind, sizeof nm - ind, p->zones[paths[first].zone].name, FZ_NAME_W - ind / 2);
+    }
     fz_fmt_count(calls, sizeof calls, st->count);
     fz_fmt_dur_est(inc, sizeof inc, (double)st->total_ns, st->total_se_ns, est);
-    fz_fmt_dur_est(self, sizeof self, (double)st->self_ns, st->self_se_ns, est);
-    /* of the parent's time, or of its children's when estimates put them above it: the
-     * shares of siblings never add up to more than 100 % */
-    double whole = (double)top_ns;
-    if (e->parent != FATHOM_NONE) {
-      uint64_t pt = paths[e->parent].stats.total_ns, kt = kids[e->parent];
-      whole = (double)(pt > kt ? pt : kt);
-    }
-    fz_fmt_share(pct, sizeof pct, (double)st->total_ns, whole, est, NULL);
-    fz_fmt_count(thr, sizeof thr, e->n_threads);
+    fz_fmt_dur_est(self, sizeof self, (double)self_ns, sqrt(self_var), self_est);
+    fz_fmt_share(pct, sizeof pct, (double)st->total_ns, fz_tree_whole(&c, paths[first].parent),
+                 est, NULL);
+    fz_fmt_count(thr, sizeof thr, paths[first].n_threads);
     const char *cells[] = {nm, calls, inc, self, pct, thr};
     fz_tab_row(&t, cells);
     lines++;
-    accounted++;
-    int descend = e->first_child != FATHOM_NONE;
-    if (descend && e->depth >= FZ_TREE_DEPTH) {   /* fold what is below */
-      char more[80], cnt[40];
-      fz_fmt_count(cnt, sizeof cnt, size[i] - 1);
-      snprintf(more, sizeof more, "%*s... %s deeper paths", (int)ind + 2, "", cnt);
-      const char *mc[] = {more, "", "", "", "", ""};
-      fz_tab_row(&t, mc);
-      lines++;
-      accounted += size[i] - 1;
-      descend = 0;
-    }
-    if (descend) {
-      i = e->first_child;
-      continue;
-    }
-    while (i != FATHOM_NONE && paths[i].next_sibling == FATHOM_NONE) i = paths[i].parent;
-    if (i != FATHOM_NONE) i = paths[i].next_sibling;
+    accounted += len;
+    /* below it: the last one's shown children, then the chain's hidden paths */
+    stk[sp++] = (fz_titem){FATHOM_NONE, it.vdepth + 1, last, nh, hn};
+    sp = fz_tree_push(&c, stk, sp, paths[last].first_child, it.vdepth + 1, last);
   }
   int rc = fz_tab_print(tx, &t);
+  fz_on(tx, "2");
+  if (chains)
+    fprintf(tx->f, "  a > b > c: a chain of calls on one line, each holding %g%% or more of its "
+                   "caller's time\n  (calls and inclusive time of the first; self time of them "
+                   "all)\n", FZ_TREE_CHAIN_PCT);
+  if (hid_paths) {
+    char cnt[40], d[64];
+    fz_fmt_count(cnt, sizeof cnt, hid_paths);
+    fz_fmt_dur(d, sizeof d, (double)hid_ns);
+    fprintf(tx->f, "  %s paths under %g%% of the total time are hidden (with the paths below "
+                   "them); they hold %s\n", cnt, FZ_TREE_MIN_PCT, d);
+  }
+  fz_off(tx);
   fz_more(tx, n - accounted, "paths (line limit)");
   free(size);
   free(kids);
+  free(stk);
   return rc;
 }
 
@@ -589,6 +770,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     fputs("  No zones were recorded.\n", f);
   } else if (!rc) {
     rc = fz_components(&tx, p, paths, top, top_ns);
+    if (!rc) rc = fz_operations_self(&tx, p, top_ns);
     if (!rc) rc = fz_operations(&tx, p, ord, top_ns);
     if (!rc) rc = fz_text_zone_res(&tx, p, ord, p->n_zones);
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);

@@ -14,8 +14,13 @@
 #include "model.h"
 
 #define FZ_TOP_OPS 20        /* rows in the operations tables */
-#define FZ_TREE_LINES 60     /* rows in the call tree */
-#define FZ_TREE_DEPTH 10     /* deepest level shown in the call tree */
+#define FZ_TREE_LINES 80     /* rows in the call tree */
+#define FZ_TREE_MIN_PCT 0.5  /* the call tree hides paths under this share of the total time */
+#define FZ_TREE_CHAIN_PCT 99.0  /* a path whose one shown child holds this share of its time
+                                   is a wrapper: the tree puts the two on one line */
+#define FZ_TREE_CHAIN_SHOW 4 /* names of a chain written out (the first and the last 3) */
+#define FZ_TREE_CHAIN_W 90   /* widest chain in the call tree, in characters */
+#define FZ_TREE_INDENT 24    /* deepest indentation of the call tree (then lines align) */
 #define FZ_MAX_ROWS 40       /* rows in the metrics, counters and threads tables */
 #define FZ_NAME_W 56         /* widest name column, in characters */
 #define FZ_TAB_COLS 16

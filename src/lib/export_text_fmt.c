@@ -80,8 +80,14 @@ void fz_fmt_dur_est(char *b, size_t cap, double ns, double se, int est) {
     double div;
     int dec;
     char h[40];
+    double hdiv;
+    int hdec;
     dur_unit(ns, &div, &dec);
-    in_unit(h, sizeof h, half, div, dec);
+    dur_unit(half, &hdiv, &hdec);
+    /* in the value's unit, unless the interval is larger by a unit or more ("~2 ns ±4.10 ms",
+     * not "±4100000") */
+    if (hdiv > div) fz_fmt_dur(h, sizeof h, half);
+    else in_unit(h, sizeof h, half, div, dec);
     snprintf(b, cap, "~%s \xc2\xb1%s", v, h);
   } else {
     snprintf(b, cap, "~%s", v);

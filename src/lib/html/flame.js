@@ -11,8 +11,9 @@
  * visits only frames at least one pixel wide (their narrower descendants are skipped), so
  * drawing costs the visible frames, not the tree. Hit testing uses the rectangles of the
  * last draw, kept per row in x order. Every state change is mirrored as data-* attributes
- * on the flame graph element (data-zoom, data-search, data-matches, data-match-pct,
- * data-frames-drawn), which tests read from the DOM. */
+ * on the flame graph element (data-zoom, data-search, data-zone, data-matches, data-match-ns,
+ * data-match-pct, data-frames-drawn), which tests read from the DOM. A deep tree scrolls
+ * inside its box (at most 60 % of the window high), so the page below stays near. */
 
 var FLAME_ROW = 18;
 
@@ -162,9 +163,11 @@ Flame.prototype.onMove = function (ev) {
   if (!f.thread && f !== root) lines.push('self: ' + (f.est ? '~' : '') + fmtDur(f.self));
   if (f.calls) lines.push('mean: ' + fmtDurEst(f.total / f.calls, se / f.calls, f.est));
   if (f.est) lines.push('~ estimated from a random sample of timed calls; \u00b1 is a 95 % interval');
+  if (f.span > f.total && f.kids.length) lines.push('its callees\u2019 estimates add up to ' + fmtDur(f.span) +
+    ', more than its own: drawn that wide, its callees at their own widths');
   tip.textContent = lines.join('\n');
   tip.hidden = false;
-  var r = this.wrap.getBoundingClientRect(), x = ev.clientX - r.left + 12, y = ev.clientY - r.top + 12;
+  var r = this.wrap.getBoundingClientRect(), x = ev.clientX - r.left + 12, y = ev.clientY - r.top + 12 + this.wrap.scrollTop;
   if (x + 320 > r.width) x = Math.max(0, x - 340);
   tip.style.left = x + 'px';
   tip.style.top = y + 'px';
@@ -197,30 +200,45 @@ Flame.prototype.zoomTo = function (spec) {
 
 Flame.prototype.setSearch = function (q) {
   this.query = q || '';
+  this.zoneName = null;
   if (this.search.value !== this.query) this.search.value = this.query;
   this.match(this.query);
   this.draw();
 };
 
-/* Marks matching frames; the matched share counts a frame's time once even when frames
- * inside it match too. */
+/* Marks the frames of the zone named `name` (exactly), as a click on its row in the zone
+ * table does: their outermost frames together are as wide as the zone's total in the table. */
+Flame.prototype.setZone = function (name) {
+  this.zoneName = name || null;
+  this.query = '';
+  this.search.value = '';
+  this.match('');
+  this.draw();
+};
+
+/* Marks matching frames (a substring of the name, or the zone set by setZone); the matched
+ * share counts a frame's time once even when frames inside it match too. */
 Flame.prototype.match = function (q) {
-  var frames = this.tree.frames, n = 0, ql = q.toLowerCase();
+  var frames = this.tree.frames, n = 0, ql = q.toLowerCase(), zn = this.zoneName;
   for (var i = 0; i < frames.length; i++) {
-    frames[i].hit = !!ql && i > 0 && !frames[i].thread && frames[i].name.toLowerCase().indexOf(ql) >= 0;
-    if (frames[i].hit) n++;
+    var f = frames[i];
+    f.hit = i > 0 && !f.thread && (zn != null ? f.name === zn : !!ql && f.name.toLowerCase().indexOf(ql) >= 0);
+    if (f.hit) n++;
   }
   var base = this.zoom || this.tree.root, share = 0, stack = [base];
   while (stack.length) {
-    var f = stack.pop();
-    if (f.hit) { share += f.total; continue; }
-    for (var k = 0; k < f.kids.length; k++) stack.push(f.kids[k]);
+    var g = stack.pop();
+    if (g.hit) { share += g.total; continue; }
+    for (var k = 0; k < g.kids.length; k++) stack.push(g.kids[k]);
   }
   var pct = base.span ? Math.min(100, 100 * share / base.span) : 0;   /* a share of the span: at most 100 % */
+  var what = zn != null ? 'zone \u201c' + zn + '\u201d' : q ? '\u201c' + q + '\u201d' : '';
   this.host.setAttribute('data-search', q);
+  this.host.setAttribute('data-zone', zn == null ? '' : zn);
   this.host.setAttribute('data-matches', String(n));
+  this.host.setAttribute('data-match-ns', String(share));
   this.host.setAttribute('data-match-pct', pct.toFixed(2));
-  this.info.textContent = q ? n + ' frame' + (n === 1 ? '' : 's') + ' match \u201c' + q + '\u201d: ' +
+  this.info.textContent = what ? n + ' frame' + (n === 1 ? '' : 's') + ' of ' + what + ': ' + fmtDur(share) + ', ' +
     fmtPct(pct) + ' of the ' + (this.zoom ? 'zoomed frame' : 'total') + ' time' :
     fmtCount(frames.length - 1) + ' frames; click one to zoom in';
 };

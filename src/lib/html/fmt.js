@@ -37,7 +37,10 @@ function inUnit(v, u) {   /* v in unit u; small figures keep two significant dig
 function fmtDurEst(ns, se, est) {
   var s = fmtDur(ns);
   if (!est || !isNum(ns) || ns < 0) return s;
-  return isNum(se) && se > 0 ? '~' + s + ' \u00b1' + inUnit(Z95 * se, durUnit(ns)) : '~' + s;
+  if (!(isNum(se) && se > 0)) return '~' + s;
+  /* in the value's unit, unless the interval is larger by a unit or more ("~2 ns +-4.10 ms") */
+  var half = Z95 * se, u = durUnit(ns);
+  return '~' + s + ' \u00b1' + (durUnit(half)[0] > u[0] ? fmtDur(half) : inUnit(half, u));
 }
 
 /* A usable interval: finite, lo < hi, holding v (a little slack). */
@@ -175,6 +178,24 @@ function table(head, rows, cls) {
     tb.appendChild(row);
   });
   return el('table', {class: cls || 'grid'}, el('thead', null, tr), tb);
+}
+
+/* A long table cut to its first `limit` rows, with a button that shows the rest (and back):
+ * the page stays short on profiles of hundreds of zones. The table carries data-rows (rows
+ * shown) and data-total (rows in all). */
+function cappedTable(head, rows, limit, what, cls) {
+  var t = table(head, rows, cls), tb = t.tBodies[0], all = false;
+  var box = el('div', {class: 'capped'}, t);
+  function apply() {
+    for (var i = 0; i < tb.rows.length; i++) tb.rows[i].hidden = !all && i >= limit;
+    t.setAttribute('data-rows', String(all ? rows.length : Math.min(limit, rows.length)));
+    if (btn) btn.textContent = all ? 'show the first ' + limit + ' only' : 'show all ' + fmtCount(rows.length) + ' ' + what;
+  }
+  var btn = rows.length > limit ? el('button', {type: 'button', class: 'more', onclick: function () { all = !all; apply(); }}) : null;
+  t.setAttribute('data-total', String(rows.length));
+  if (btn) box.appendChild(btn);
+  apply();
+  return box;
 }
 
 /* Key-value list: pairs [key, value]; pairs with a null value are left out. */

@@ -1,7 +1,8 @@
-/* report.js: reads the data block, draws every section in order (summary, findings, SLAs,
- * throughput, zones, flame graph, timeline, resources over time, counters, threads, notes,
+/* report.js: reads the data block, draws every section in order (summary, zones, flame
+ * graph, findings, SLAs, throughput, timeline, resources over time, counters, threads, notes,
  * metadata) and honours the URL hash: #search=TEXT (flame graph search), #zoom=A;B;C or
- * #zoom=NAME (flame graph zoom), #sort=COLUMN or #sort=-COLUMN (zone table), #filter=TEXT
+ * #zoom=NAME (flame graph zoom), #zone=NAME (the frames of zone NAME marked in the flame
+ * graph, as a click on its row does), #sort=COLUMN or #sort=-COLUMN (zone table), #filter=TEXT
  * (zone table), #threads=1 (one flame tree per thread); parameters joined with '&'.
  *
  * Estimates (schema 4): cells of zones whose timing was sampled read "~value +-half" (95 %),
@@ -13,7 +14,7 @@
  * recorded by the page's error hook in data-errors (see export_html.c), so a headless
  * browser's DOM dump tells whether the page worked. */
 
-var ZONE_LIMIT = 500;   /* rows of the zone table shown at once */
+var ZONE_ROWS = 30;     /* rows of the zone table shown at first (\u201cshow all\u201d shows every one) */
 
 /* Zone rows (export_html_data.c): indices of the fields. */
 var Z = {name: 0, comp: 1, calls: 2, total: 3, self: 4, mean: 5, p50: 6, p90: 7, p99: 8, max: 9, min: 10,
@@ -131,6 +132,12 @@ function renderResources(D, sec) {
   }
 }
 
+/* A finding figure's name as a label: the value is shown in its own unit ("365 µs",
+ * "12.5%"), so a unit suffix of the name ("p50_ns", "share_pct:zone") is dropped. */
+function figureLabel(name) {
+  return String(name).replace(/_(ns|pct|bytes|count|calls)(?=:|$)/, '').replace(/_/g, ' ');
+}
+
 function renderFindings(D) {
   var sec = section('findings', 'Findings');
   var list = el('div', {class: 'findings'});
@@ -142,7 +149,7 @@ function renderFindings(D) {
       el('header', null, el('span', {class: 'rank'}, '#' + f[0]), el('span', {class: 'sev'}, f[1]),
          el('span', {class: 'cls'}, f[2].replace(/_/g, ' ')), el('code', {class: 'path'}, f[4] || '(whole session)')),
       el('p', null, f[5]));
-    if (f[6].length) card.appendChild(kv(f[6].map(function (g) { return [g[0].replace(/_/g, ' '), fmtUnit(g[1], g[2])]; })));
+    if (f[6].length) card.appendChild(kv(f[6].map(function (g) { return [figureLabel(g[0]), fmtUnit(g[1], g[2])]; })));
     if (f[7].length) card.appendChild(el('ul', {class: 'sugg'}, f[7].map(function (s) { return el('li', null, s); })));
     list.appendChild(card);
   });
@@ -164,13 +171,26 @@ function renderSla(D) {
   })));
 }
 
+/* A zone's rate says something when it was called often enough over the run: at least
+ * TPUT_MIN_CALLS calls (a zone called once a run has a "rate" of 1 / the run's length).
+ * Counters always do (the program declared what they count). */
+var TPUT_MIN_CALLS = 100, TPUT_ROWS = 15;
+function tputMeaningful(t) { return t[0] === 'counter' || t[6] >= TPUT_MIN_CALLS; }
+
 function renderThroughput(D) {
   if (!D.tput.length) return;
-  var sec = section('throughput', 'Throughput');
-  sec.appendChild(table(['kind', 'name', 'calls>', 'mean /s>', 'window>', 'last window /s>', 'peak /s>'], D.tput.map(function (t) {
+  var rows = D.tput.filter(tputMeaningful), left = D.tput.length - rows.length;
+  var sec = section('throughput', 'Throughput', 'Calls (zones) or counted units (counters) per second, highest mean first' +
+    (left ? '; ' + fmtCount(left) + ' zone' + (left === 1 ? '' : 's') + ' called fewer than ' + TPUT_MIN_CALLS +
+     ' times are left out: a rate over so few calls says nothing' : '') + '.');
+  rows.sort(function (a, b) { return (isNum(b[2]) ? b[2] : -1) - (isNum(a[2]) ? a[2] : -1); });
+  if (!rows.length) { sec.appendChild(el('p', {class: 'empty'}, 'No zone was called often enough to have a rate.')); return; }
+  var t = cappedTable(['kind', 'name', 'calls>', 'mean /s>', 'window>', 'last window /s>', 'peak /s>'], rows.map(function (t) {
     var calls = fmtCount(t[6]) + (t[7] > 0 && t[7] < t[6] ? ' (' + fmtCount(t[7]) + ' timed)' : '');
     return [t[0], t[1], calls, fmtNum(t[2]), isNum(t[3]) ? t[3] + ' s' : '\u2013', fmtNum(t[4]), fmtNum(t[5])];
-  })));
+  }), TPUT_ROWS, 'rows');
+  t.firstChild.id = 'tput-table';
+  sec.appendChild(t);
 }
 
 /* ---- the zone table ---- */
@@ -235,6 +255,8 @@ function ZoneTable(D, sec) {
   this.filterBox = el('input', {type: 'search', placeholder: 'filter zones', 'aria-label': 'filter zones'});
   this.filterBox.addEventListener('input', function () { self.setFilter(self.filterBox.value); });
   this.note = el('span', {class: 'flame-info'});
+  this.all = false;
+  this.more = el('button', {type: 'button', class: 'more', id: 'zones-more', onclick: function () { self.all = !self.all; self.render(); }});
   sec.appendChild(el('div', {class: 'controls'}, this.filterBox, this.note));
   var tr = el('tr');
   cols.forEach(function (c) {
@@ -248,6 +270,7 @@ function ZoneTable(D, sec) {
   this.body = el('tbody');
   this.table = el('table', {class: 'grid zones', id: 'zone-table'}, el('thead', null, tr), this.body);
   sec.appendChild(el('div', {class: 'scroll'}, this.table));
+  sec.appendChild(this.more);
   this.render();
 }
 
@@ -281,9 +304,10 @@ ZoneTable.prototype.render = function () {
     if (!xn || !yn) return xn === yn ? a - b : xn ? -1 : 1;   /* missing values last */
     return x === y ? a - b : dir * (x < y ? -1 : 1);
   });
-  var body = el('tbody');
-  idx.slice(0, ZONE_LIMIT).forEach(function (i) {
+  var body = el('tbody'), limit = this.all ? idx.length : ZONE_ROWS;
+  idx.slice(0, limit).forEach(function (i) {
     var z = self.zones[i], tr = el('tr', {'data-zone': String(i)});
+    if (self.onPick) tr.addEventListener('click', function () { self.onPick(z[Z.name]); });
     self.cols.forEach(function (col) {
       var v = col.get(z), c = col.cell ? col.cell(z) : null;
       var td = el('td', col.text ? null : {class: c && c[1] && zEst(z) ? 'num est' : 'num'}, col.text ? v : c ? c[0] : col.fmt(v));
@@ -300,10 +324,12 @@ ZoneTable.prototype.render = function () {
     th.setAttribute('aria-sort', k === self.sortKey ? (self.desc ? 'descending' : 'ascending') : 'none');
   });
   this.table.setAttribute('data-sort', (this.desc ? '-' : '') + this.sortKey);
-  this.table.setAttribute('data-rows', String(Math.min(idx.length, ZONE_LIMIT)));
-  this.note.textContent = idx.length > ZONE_LIMIT ?
-    'showing ' + ZONE_LIMIT + ' of ' + fmtCount(idx.length) + ' zones: sort or filter to see the others' :
-    fmtCount(idx.length) + ' of ' + fmtCount(this.zones.length) + ' zones; click a heading to sort';
+  var shown = Math.min(idx.length, limit);
+  this.table.setAttribute('data-rows', String(shown));
+  this.more.hidden = idx.length <= ZONE_ROWS;
+  this.more.textContent = this.all ? 'show the first ' + ZONE_ROWS + ' only' : 'show all ' + fmtCount(idx.length) + ' zones';
+  this.note.textContent = (shown < idx.length ? 'showing ' + shown + ' of ' + fmtCount(idx.length) + ' zones' :
+    fmtCount(idx.length) + ' of ' + fmtCount(this.zones.length) + ' zones') + '; click a heading to sort, a row to mark the zone in the flame graph';
 };
 
 function renderZones(D) {
@@ -354,9 +380,9 @@ function renderNotes(D) {
   sec.appendChild(el('ul', null, notes.map(function (n) { return el('li', null, n); })));
   if (D.gov.d.length) {
     sec.appendChild(el('h3', null, 'Governor decisions'));
-    sec.appendChild(table(['time>', 'zone', 'action', 'interval>', 'overhead then>'], D.gov.d.map(function (g) {
+    sec.appendChild(cappedTable(['time>', 'zone', 'action', 'interval>', 'overhead then>'], D.gov.d.map(function (g) {
       return [fmtTime(g[0]), g[1] || '(session)', g[2].replace(/_/g, ' '), g[3] ? '1 in ' + g[3] : '\u2013', fmtPct(g[4])];
-    })));
+    }), 20, 'decisions'));
     if (D.gov.n > D.gov.d.length) sec.appendChild(el('p', {class: 'note'}, 'The first ' + D.gov.d.length + ' of ' + fmtCount(D.gov.n) + ' decisions.'));
   }
   if (D.probes.length) {
@@ -405,6 +431,7 @@ function applyHash(view) {
     if (h.threads) view.flame.setPerThread(h.threads === '1');
     if (h.zoom != null) view.flame.zoomTo(h.zoom);
     if (h.search != null) view.flame.setSearch(h.search);
+    if (h.zone != null) view.flame.setZone(h.zone);
   }
   if (view.zones) {
     if (h.filter != null) view.zones.setFilter(h.filter);
@@ -422,11 +449,12 @@ function main() {
     (D.meta.start_unix_ns ? ' \u00b7 ' + new Date(D.meta.start_unix_ns / 1e6).toISOString().slice(0, 19).replace('T', ' ') + ' UTC' : '');
   var view = {};
   renderSummary(D);
+  view.zones = renderZones(D);
+  view.flame = renderFlame(D);
+  if (view.zones && view.flame) view.zones.onPick = function (name) { view.flame.setZone(name); };
   renderFindings(D);
   renderSla(D);
   renderThroughput(D);
-  view.zones = renderZones(D);
-  view.flame = renderFlame(D);
   view.timeline = renderTimeline(D);
   renderCharts(D);
   renderCounters(D);
@@ -435,6 +463,14 @@ function main() {
   renderMeta(D);
   applyHash(view);
   window.addEventListener('hashchange', function () { applyHash(view); });
+  /* where each section starts (px from the top of the page) and the page's height, for
+   * tests reading the DOM: the order and the length of the page */
+  var tops = [];
+  Array.prototype.forEach.call(document.querySelectorAll('#app > section'), function (s) {
+    tops.push(s.id + ':' + Math.round(s.getBoundingClientRect().top + window.pageYOffset));
+  });
+  document.documentElement.setAttribute('data-layout', tops.join(','));
+  document.documentElement.setAttribute('data-page-height', String(document.documentElement.scrollHeight));
   document.documentElement.setAttribute('data-rendered', '1');
 }
 
