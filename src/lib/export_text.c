@@ -387,8 +387,9 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
   int rc = fz_tab_print(tx, &t);
   fz_clamp_note(tx, clamped);
   fz_more(tx, nz - shown, "operations");
+  if (!rc) rc = fz_operations_self(tx, p, top_ns);
 
-  fz_section(tx, "Latency per call (same operations)");
+  fz_section(tx, "Latency per call (the operations by total time)");
   static const char *const h2[] = {"operation", "p50", "p90", "p99", "p99.9", "min", "max",
                                    "stddev"};
   fz_tab_init(&t, h2, "lrrrrrrr");
@@ -770,7 +771,6 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     fputs("  No zones were recorded.\n", f);
   } else if (!rc) {
     rc = fz_components(&tx, p, paths, top, top_ns);
-    if (!rc) rc = fz_operations_self(&tx, p, top_ns);
     if (!rc) rc = fz_operations(&tx, p, ord, top_ns);
     if (!rc) rc = fz_text_zone_res(&tx, p, ord, p->n_zones);
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
