@@ -14,6 +14,8 @@
  *   html_gen estimated OUT.html  a hand-built model whose hot zone's timing was sampled
  *                             (schema 4: estimates with errors and intervals), estimated above
  *                             its parent's time, with fixed costs and an SLA "not enough data"
+ *   html_gen many OUT.html    a hand-built model of 506 zones on two threads with known
+ *                             totals, throughput for every zone, a finding (see many())
  *
  * Invariant: uses only the public API (fathom.h). The hand-attached findings are detached
  * and freed here before fathom_profile_free, so the program owns exactly what it made. */
@@ -323,6 +325,132 @@ static int estimated(const char *out) {
   return rc ? 1 : 0;
 }
 
+/* ---- many: a profile of 500+ zones as -finstrument-functions gives, known totals ----
+ * Thread 0: main > w1 > w2 > dispatch > work_k (k < 500, 1 ms + k x 10 us each; every
+ * tenth calls shared_util, 200 us + k x 1 us, which calls itself once under work_000).
+ * Thread 1: worker > shared_util (7 ms) and worker > work_000 (3 ms). Calls: work_k 501
+ * when k % 7 == 0, else 1; shared_util 200 per node; the rest 1. Throughput for every zone
+ * and one counter. A finding whose figures carry units in their names ("p50_ns").
+ * Prints "zone NAME TOTAL_NS TOTAL_TEXT" for shared_util and work_000 (TOTAL_TEXT as the
+ * page writes it), "zones N" and "tput_meaningful N" (rows with a rate that means
+ * something: counters and zones of 100 calls or more). */
+static uint32_t many_node(fathom_profile *p, uint32_t zone, uint32_t parent, uint32_t thread,
+                          uint64_t calls, uint64_t total, uint64_t child) {
+  fathom_node *d = &p->nodes[p->n_nodes];
+  d->zone = zone;
+  d->parent = parent;
+  d->thread = thread;
+  d->depth = parent == FATHOM_NONE ? 1 : p->nodes[parent].depth + 1;
+  d->stats.count = calls;
+  d->stats.total_ns = total;
+  d->stats.self_ns = total - child;
+  d->stats.mean_ns = (double)total / (double)calls;
+  d->stats.min_ns = d->stats.max_ns = total / calls;
+  d->stats.p50_ns = d->stats.p90_ns = d->stats.p95_ns = d->stats.p99_ns = d->stats.p999_ns =
+      d->stats.mean_ns;
+  fathom_stats *z = &p->zones[zone].stats;
+  int nested = 0;   /* the zone already open above: its time is counted there */
+  for (uint32_t a = parent; a != FATHOM_NONE; a = p->nodes[a].parent) nested |= p->nodes[a].zone == zone;
+  z->count += calls;
+  if (!nested) z->total_ns += total;
+  z->self_ns += d->stats.self_ns;
+  z->mean_ns = (double)z->total_ns / (double)z->count;
+  z->p50_ns = z->p90_ns = z->p95_ns = z->p99_ns = z->p999_ns = z->mean_ns;
+  z->max_ns = z->max_ns > total / calls ? z->max_ns : total / calls;
+  return p->n_nodes++;
+}
+
+static int many(const char *out) {
+  enum { NW = 500 };
+  fathom_profile *p = zalloc(1, sizeof *p);
+  p->meta.schema_version = FATHOM_SCHEMA_VERSION;
+  p->meta.session_name = dup("many");
+  p->meta.duration_ns = 16000000000ull;
+  static const char *const fixed[] = {"main", "w1", "w2", "dispatch", "shared_util", "worker"};
+  enum { Z_MAIN, Z_W1, Z_W2, Z_DISPATCH, Z_SHARED, Z_WORKER, Z_WORK0 };
+  p->n_zones = Z_WORK0 + NW;
+  p->zones = zalloc(p->n_zones, sizeof *p->zones);
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    char name[32];
+    if (z < Z_WORK0) snprintf(name, sizeof name, "%s", fixed[z]);
+    else snprintf(name, sizeof name, "work_%03u", z - Z_WORK0);
+    p->zones[z].name = dup(name);
+    p->zones[z].component = dup("functions");
+  }
+  p->n_threads = 2;
+  p->threads = zalloc(2, sizeof *p->threads);
+  p->threads[0].tid = 1;
+  p->threads[0].name = dup("main");
+  p->threads[1].tid = 2;
+  p->threads[1].name = dup("worker");
+  p->nodes = zalloc(2 * NW + 16, sizeof *p->nodes);
+  /* thread 0, bottom-up sums first */
+  uint64_t work[NW], shared[NW], below = 0, shared_total = 0, rec = 50000;
+  for (int k = 0; k < NW; k++) {
+    work[k] = 1000000 + (uint64_t)k * 10000;
+    shared[k] = k % 10 == 0 ? 200000 + (uint64_t)k * 1000 : 0;
+    below += work[k];
+    shared_total += shared[k];
+  }
+  uint64_t disp = below + 1000, w2 = disp + 100, w1 = w2 + 100, mn = w1 + 100;
+  uint32_t n_main = many_node(p, Z_MAIN, FATHOM_NONE, 0, 1, mn, w1);
+  uint32_t n_w1 = many_node(p, Z_W1, n_main, 0, 1, w1, w2);
+  uint32_t n_w2 = many_node(p, Z_W2, n_w1, 0, 1, w2, disp);
+  uint32_t n_d = many_node(p, Z_DISPATCH, n_w2, 0, 1, disp, below);
+  for (int k = 0; k < NW; k++) {
+    uint32_t w = many_node(p, Z_WORK0 + (uint32_t)k, n_d, 0, k % 7 == 0 ? 501 : 1, work[k],
+                           shared[k]);
+    if (!shared[k]) continue;
+    uint32_t s = many_node(p, Z_SHARED, w, 0, 200, shared[k], k == 0 ? rec : 0);
+    if (k == 0) many_node(p, Z_SHARED, s, 0, 200, rec, 0);   /* recursion: counted once */
+  }
+  uint64_t t1_shared = 7000000, t1_work = 3000000;
+  uint32_t n_wk = many_node(p, Z_WORKER, FATHOM_NONE, 1, 1, t1_shared + t1_work + 500,
+                            t1_shared + t1_work);
+  many_node(p, Z_SHARED, n_wk, 1, 200, t1_shared, 0);
+  many_node(p, Z_WORK0, n_wk, 1, 1, t1_work, 0);
+  /* throughput: every zone, then one counter */
+  p->n_counters = 1;
+  p->counters = zalloc(1, sizeof *p->counters);
+  p->counters[0] = (fathom_counter_info){dup("bytes_out"), FATHOM_METRIC_COUNTER, 5, 5e6, 5e6, 1e6,
+                                         1e6};
+  p->n_throughput = p->n_zones + 1;
+  p->throughput = zalloc(p->n_throughput, sizeof *p->throughput);
+  uint32_t meaningful = 1;
+  double secs = (double)p->meta.duration_ns / 1e9;
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    uint64_t c = p->zones[z].stats.count;
+    p->throughput[z] = (fathom_throughput_info){FATHOM_TPUT_ZONE, z, (double)c / secs, 60,
+                                                (double)c / secs, (double)c / secs, c, c};
+    meaningful += c >= 100;
+  }
+  p->throughput[p->n_zones] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, 0, 5e6 / secs, 60,
+                                                       5e6 / secs, 5e6 / secs, 5, 0};
+  /* one finding with unit-suffixed figure names */
+  p->n_findings = 1;
+  p->findings = zalloc(1, sizeof *p->findings);
+  fathom_finding *f = &p->findings[0];
+  *f = (fathom_finding){1, FATHOM_FIND_HOT_PATH, FATHOM_SEV_WARNING, 10, Z_SHARED, FATHOM_NONE,
+                        dup("shared_util"), dup("shared_util holds much self time"), 0, NULL,
+                        0, NULL};
+  static const char *const fn[][2] = {{"p50_ns", "ns"}, {"self_pct", "%"}, {"alloc_bytes", "bytes"}};
+  static const double fv[] = {365000, 12.5, 4096};
+  f->n_figures = 3;
+  f->figures = zalloc(3, sizeof *f->figures);
+  for (int k = 0; k < 3; k++) f->figures[k] = (fathom_figure){dup(fn[k][0]), fv[k], dup(fn[k][1])};
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_HTML, out);
+  if (!rc) {
+    uint64_t sh = shared_total + t1_shared, w0 = work[0] + t1_work;
+    printf("zones %u\ntput_meaningful %u\n", p->n_zones, meaningful);
+    printf("zone shared_util %llu %.2f ms\n", (unsigned long long)sh, (double)sh / 1e6);
+    printf("zone work_000 %llu %.2f ms\n", (unsigned long long)w0, (double)w0 / 1e6);
+    printf("top %llu\n", (unsigned long long)(mn + t1_shared + t1_work + 500));
+  }
+  fathom_profile_free(p);
+  if (rc) fprintf(stderr, "html_gen: %s\n", fathom_strerror(rc));
+  return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "hostile") == 0) return hostile(argv[2]);
   if (argc == 2 && strcmp(argv[1], "plain") == 0) {
@@ -337,7 +465,8 @@ int main(int argc, char **argv) {
   }
   if (argc == 4 && strcmp(argv[1], "big") == 0) return big(atol(argv[2]), argv[3]);
   if (argc == 3 && strcmp(argv[1], "estimated") == 0) return estimated(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "many") == 0) return many(argv[2]);
   fprintf(stderr, "usage: html_gen hostile PREFIX | html_gen plain | html_gen empty OUT.html |\n"
-                  "       html_gen big N OUT.html | html_gen estimated OUT.html\n");
+                  "       html_gen big N OUT.html | html_gen estimated OUT.html | html_gen many OUT.html\n");
   return 2;
 }

@@ -10,7 +10,9 @@
 # Profiles: the demo pipeline's (the current schema, written by the current library, timeline
 # on); a hostile one from tests/html_gen.c (names with "</script><b>&\"'", UTF-8 and invalid
 # UTF-8, findings, SLAs and throughput); a 100 000-node hand-built one (size goal < 10 MB); an
-# estimated one (schema 4: sampled timing with errors and intervals, fixed costs).
+# estimated one (schema 4: sampled timing with errors and intervals, fixed costs); one of 506
+# zones with known totals (what comes first, what long tables leave out, the flame graph's
+# widths against the table's totals, labels against cells).
 #
 # Invariant: never passes without having run Chromium. If it is missing the test says so
 # and fails (exit 1); it does not skip.
@@ -196,11 +198,13 @@ ok "hostile profile round trip through JSON renders"
 bytes=$(stat -c %s "$TMP/big.html")
 [ "$bytes" -lt 10000000 ] || fail "100k-node page is $bytes bytes, goal < 10 MB"
 dump "$TMP/big.html" big
-expect_eq "big zone rows" "$(attr big zone-table data-rows)" "500"
+expect_eq "big zone rows" "$(attr big zone-table data-rows)" "30"
+grep -q '<button type="button" class="more" id="zones-more">show all 1,000 zones</button>' "$TMP/big.dom" ||
+  fail "big: no 'show all' button under the zone table"
 drawn=$(attr big flamegraph data-frames-drawn)
 [ "${drawn:-0}" -gt 10 ] && [ "$drawn" -lt 100000 ] || fail "big: drew '$drawn' frames (sub-pixel ones must be skipped)"
 grep -q 'id="timeline-view"' "$TMP/big.dom" && fail "big: a timeline without one recorded"
-ok "100k nodes: $bytes bytes, 500 of 1000 zone rows shown, $drawn frames drawn"
+ok "100k nodes: $bytes bytes, 30 of 1000 zone rows shown (the rest behind 'show all'), $drawn frames drawn"
 
 # ---- 4. an empty model still gives a working page ---------------------------------------
 "$TMP/html_gen" empty "$TMP/empty.html" || fail "html_gen empty failed"
@@ -235,7 +239,56 @@ if grep -aoE '[0-9]+(\.[0-9]+)?%' "$TMP/estimated.dom" | tr -d '%' | awk '$1 > 1
 fi
 ok "estimates: ~ and ± with tooltips, intervals, bounds, legend, fixed costs apart, shares <= 100 % ($pct%)"
 
-# ---- 6. errors leave nothing behind ----------------------------------------------------
+# ---- 6. hundreds of zones (as -finstrument-functions gives): what comes first, what is cut -
+# html_gen many: 506 zones on two threads with known totals; it prints them
+"$TMP/html_gen" many "$TMP/many.html" >"$TMP/many.txt" || fail "html_gen many failed"
+want() { awk -v k="$1" -v n="${2:-}" '$1 == k && (n == "" || $2 == n) { print $(n == "" ? 2 : 3); exit }' "$TMP/many.txt"; }
+bytes=$(stat -c %s "$TMP/many.html")
+[ "$bytes" -lt 400000 ] || fail "many: a 506-zone page is $bytes bytes, want < 400 kB"
+CHROME+=(--window-size=1400,900)   # a screen: 900 px high
+dump "$TMP/many.html" many
+# the zones and the flame graph first; the page before the throughput table under 10 screens
+layout=$(grep -ao 'data-layout="[^"]*"' "$TMP/many.dom" | sed 's/.*="//; s/"$//')
+top_of() { tr ',' '\n' <<<"$layout" | awk -F: -v s="$1" '$1 == s { print $2 }'; }
+z=$(top_of zones); fl=$(top_of flame); fi=$(top_of findings); tp=$(top_of throughput)
+[ -n "$z" ] && [ -n "$fl" ] && [ -n "$fi" ] && [ -n "$tp" ] || fail "many: sections missing: $layout"
+[ "$z" -lt "$fl" ] && [ "$fl" -lt "$fi" ] && [ "$fi" -lt "$tp" ] ||
+  fail "many: want zones, flame graph, findings, throughput in this order: $layout"
+[ "$tp" -lt 9000 ] || fail "many: the throughput section starts $tp px down, want under 10 screens (9000 px)"
+expect_eq "many zone rows" "$(attr many zone-table data-rows)" "30"
+grep -q 'id="zones-more">show all 506 zones<' "$TMP/many.dom" || fail "many: no 'show all 506 zones'"
+# throughput: only rates that mean something (counters, zones of 100 calls or more), 15 shown
+expect_eq "many throughput rows" "$(attr many tput-table data-total)" "$(want tput_meaningful)"
+expect_eq "many throughput rows shown" "$(attr many tput-table data-rows)" "15"
+tput=$(sed -n 's|.*\(<section id="throughput".*\)|\1|p' "$TMP/many.dom" | sed 's|</section>.*||')
+grep -q '>work_497<' <<<"$tput" || fail "many: work_497 (501 calls) not in the throughput table"
+grep -q '>work_001<' <<<"$tput" && fail "many: work_001 (1 call) has a throughput row"
+grep -q '433 zones called fewer than 100 times are left out' <<<"$tput" ||
+  fail "many: the throughput section does not say which zones it left out"
+# every "mean /s" cell is a plain number (the unit is in the header)
+cells=$(grep -o '<tr><td>zone</td><td>[^<]*</td><td class="num">[^<]*</td><td class="num">[^<]*</td>' <<<"$tput" |
+        sed 's|.*<td class="num">||; s|</td>$||')
+[ -n "$cells" ] || fail "many: no zone rows in the throughput table"
+if grep -v '^[0-9][0-9.,]*$' <<<"$cells"; then fail "many: a 'mean /s' cell is not a plain number"; fi
+# the flame graph agrees with the table: a zone's frames (outermost, under many parents, one
+# recursive) are as wide as its total, to the nanosecond, and the table shows that total
+for zn in shared_util work_000; do
+  dump "$TMP/many.html#zone=$zn&filter=$zn" "many_$zn"
+  expect_eq "flame width of $zn" "$(attr "many_$zn" flamegraph data-match-ns)" "$(want zone "$zn")"
+  idx=$(grep -ao '<tr data-zone="[0-9]*"><td[^>]*>'"$zn"'<' "$TMP/many_$zn.dom" | grep -o '[0-9][0-9]*' | head -1)
+  [ -n "$idx" ] || fail "many: $zn not in the zone table filtered by its name"
+  row=$(grep -ao '<tr data-zone="'"$idx"'">.*' "$TMP/many_$zn.dom" | sed 's|</tr>.*||')
+  total_text=$(awk -v n="$zn" '$1 == "zone" && $2 == n { print $4 " " $5 }' "$TMP/many.txt")
+  grep -q ">$total_text<" <<<"$row" || fail "many: the table's row of $zn lacks its total $total_text: $row"
+done
+# labels with a unit match their cells: a finding's figure "p50_ns" reads "p50" "365.00 µs"
+grep -aq '<dt>p50</dt><dd>365.00 µs</dd>' "$TMP/many.dom" || fail "many: finding figure p50 not labelled as its value"
+if grep -aoE '<(dt|th)[^>]*>[^<]*[ _](ns|pct|bytes)</(dt|th)>' "$TMP/many.dom"; then
+  fail "many: a label names a unit its cell does not use"
+fi
+ok "506 zones ($bytes bytes): zones and flame graph first, throughput at $tp px with $(want tput_meaningful) rows with a rate, flame widths = table totals, labels match cells"
+
+# ---- 7. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?
 set -e
