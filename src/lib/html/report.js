@@ -10,6 +10,12 @@
  * rest on; the summary shows the timed calls, the zones' overhead and, apart, fathom's fixed
  * costs.
  *
+ * Long profiles (a program built with -finstrument-functions has hundreds of zones): the zones
+ * and the flame graph come right after the summary; the zone table shows ZONE_ROWS rows, the
+ * throughput table TPUT_ROWS (only rates that mean something: counters, zones of
+ * TPUT_MIN_CALLS calls or more), the governor's decisions 20, each with a "show all" button;
+ * every pass over the zones is linear (sorting aside), none is per pair of zones.
+ *
  * Invariant: when drawing ends, <html> carries data-rendered="1"; any error on the way is
  * recorded by the page's error hook in data-errors (see export_html.c), so a headless
  * browser's DOM dump tells whether the page worked. */
