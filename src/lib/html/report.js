@@ -339,7 +339,8 @@ ZoneTable.prototype.render = function () {
 };
 
 function renderZones(D) {
-  var sec = section('zones', 'Zones', 'Every zone rolled up over its call paths and threads. Total is inclusive; ' +
+  var sec = section('zones', 'Zones', 'Every zone rolled up over its call paths and threads. Total is inclusive ' +
+                    '(the wrappers around the work come first; sort by Self to see the work itself); ' +
                     'CPU, allocation and I/O columns appear when the profile measured them.' +
                     (D.zones.some(zEst) ? ' ' + EST_LEGEND : ''));
   if (!D.zones.length) { sec.appendChild(el('p', {class: 'empty'}, 'No zones were recorded.')); return null; }
