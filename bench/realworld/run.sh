@@ -51,9 +51,12 @@ if [[ -n ${ZSTD_SRC:-} ]]; then
   src=$ZSTD_SRC
 else
   [[ -x $DEBSRC ]] || skip "the zstd sources could not be had: $DEBSRC not found (set ZSTD_SRC=DIR)"
-  if ! src=$(timeout 600 "$DEBSRC" libzstd "$W/debsrc" 2>"$W/debsrc.log" | tail -1) ||
-     [[ ! -f $src/programs/Makefile ]]; then
-    skip "the zstd sources could not be had: $(tail -1 "$W/debsrc.log" 2>/dev/null)"
+  # offline, debsrc fails (apt-get cannot fetch) unless an earlier run left the package here
+  timeout 600 "$DEBSRC" libzstd "$W/debsrc" >"$W/debsrc.out" 2>"$W/debsrc.log"
+  rc=$?
+  src=$(tail -1 "$W/debsrc.out")
+  if [[ $rc -ne 0 || ! -f $src/programs/Makefile ]]; then
+    skip "the zstd sources could not be had: $DEBSRC libzstd exit $rc: $(tail -1 "$W/debsrc.log" 2>/dev/null || true)"
   fi
 fi
 S=$W/zstd-src
