@@ -63,7 +63,7 @@ define build_dir
 	cmake --build "$(1)" -j $(JOBS)
 endef
 
-.PHONY: all build deps demo test bench sanitize sanitize-asan sanitize-tsan fuzz install clean help
+.PHONY: all build deps demo test bench realworld sanitize sanitize-asan sanitize-tsan fuzz install clean help
 
 all: build
 
@@ -90,6 +90,12 @@ test:
 bench: build
 	@if [ ! -f bench/run.sh ]; then echo "bench: bench/run.sh does not exist yet" >&2; exit 1; fi
 	bash bench/run.sh "$(BUILD_DIR)"
+
+# A real program profiled as the README tells users to: zstd from Debian's source package,
+# built with -finstrument-functions and libfathom.a (bench/realworld/run.sh; not run by CI).
+# Prints BENCH lines, or BENCH-SKIP when the sources cannot be fetched (never a failure then).
+realworld: build
+	bash bench/realworld/run.sh "$(BUILD_DIR)"
 
 # Both builds run even when the first fails; the target fails if either did.
 sanitize:
@@ -147,6 +153,7 @@ help:
 	@echo "  make demo           build, run $(BUILD_DIR)/demo_pipeline $(DEMO_OUT) and list the files it wrote"
 	@echo "  make test           build, then run every test group with ctest"
 	@echo "  make bench          build, then run the benchmarks (bench/run.sh)"
+	@echo "  make realworld      build, then profile zstd (Debian source package) as a user would (bench/realworld/run.sh)"
 	@echo "  make sanitize       ASan+UBSan build in $(ASAN_DIR)/ and TSan build in $(TSAN_DIR)/, each running the tests"
 	@echo "                      (also: make sanitize-asan, make sanitize-tsan)"
 	@echo "  make fuzz           build the libFuzzer harnesses (clang) in $(FUZZ_DIR)/ and run each FUZZ_SECONDS (60)"

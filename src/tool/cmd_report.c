@@ -18,7 +18,7 @@ void cmd_report_help(FILE *f) {
         "\n"
         "Render a saved profile (the JSON a fathom session wrote) as a report.\n"
         "FILE may be '-' to read the profile from standard input. Profiles of schema 1\n"
-        "to 3 are read; resources (memory, CPU, I/O, GPUs, leaks, snapshots, the\n"
+        "to 4 are read; resources (memory, CPU, I/O, GPUs, leaks, snapshots, the\n"
         "overhead governor) appear in every format when the profile has them. Findings\n"
         "(bottlenecks with suggestions) are those the session found; profiles older\n"
         "than schema 3 are analysed here (thresholds: FATHOM_THRESHOLDS and friends).\n"

@@ -1,7 +1,8 @@
 /* main.c: the `fathom` command: global options, help, version, and dispatch to the
  * subcommands listed in one table (add a command: a cmd_*.c file and a row below).
- * Invariant: exit status is 0 on success, 1 when output could not be written, 2 for usage
- * and input errors; whatever happens, stderr gets at most one error line and one hint. */
+ * Invariant: exit status is 0 on success, 1 when output could not be written (or, for check,
+ * a rule is violated), 2 for usage and input errors, 3 when a CI gate fails; whatever
+ * happens, stderr gets at most one error line and one hint. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static int cmd_help(int argc, char **argv);
 static void cmd_help_help(FILE *f);
 
 static const tool_cmd commands[] = {
-    {"report", "render a saved profile as text, JSON, CSV or a Chrome trace", cmd_report,
+    {"report", "render a saved profile: text, HTML, JSON, CSV, traces, folded stacks", cmd_report,
      cmd_report_help},
     {"diff", "compare two saved profiles: changes beyond noise, a CI regression gate",
      cmd_diff, cmd_diff_help},
@@ -31,7 +32,7 @@ const tool_cmd *tool_cmd_find(const char *name) {
   return NULL;
 }
 
-/* "report, help" for messages. */
+/* "report, diff, check, help" for messages. */
 static void command_list(char *buf, size_t cap) {
   size_t len = 0;
   buf[0] = '\0';
@@ -48,7 +49,9 @@ static void usage_line(FILE *f) {
 
 static void main_help(FILE *f) {
   usage_line(f);
-  fputs("\nfathom renders and inspects profiles recorded by the fathom profiling library.\n"
+  fputs("\nfathom renders, checks and compares profiles recorded by the fathom profiling\n"
+        "library. A program linked with libfathom saves one when run with FATHOM_OUT set:\n"
+        "  FATHOM_OUT=run.json ./my_program && fathom report run.json\n"
         "\nCommands:\n", f);
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -56,7 +59,9 @@ static void main_help(FILE *f) {
         "  -h, --help     show this help and exit\n"
         "  -V, --version  print the version and the profile schema version, and exit\n"
         "\nRun 'fathom help <command>' or 'fathom <command> --help' for a command's options.\n"
-        "Exit status: 0 success, 1 the output could not be written, 2 usage or input error.\n",
+        "Exit status: 0 success, 1 the output could not be written (check: a rule is\n"
+        "violated), 2 usage or input error, 3 a CI gate failed (report --fail-on-sla,\n"
+        "diff --fail-on-regression).\n",
         f);
 }
 
