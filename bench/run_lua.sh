@@ -43,7 +43,7 @@ lua_section() {
   local LF=$L/lua-fathom
   ( unset FATHOM; export FATHOM_OUT=$LT/link.json; exec -a lua "$LF" -e "" ) >/dev/null 2>&1
   if [[ ! -s $LT/link.json ]]; then
-    echo "BENCH-FAIL lua_link: FATHOM_OUT wrote no profile: Lua linked as documented (objects, then libfathom.a -lpthread -ldl -lm) leaves fathom's session code (its FATHOM/FATHOM_OUT constructor) out of the link, nothing referring to it; measured with -Wl,-u,fathom_session_begin instead"
+    echo "BENCH-FAIL lua_link: FATHOM_OUT wrote no profile: Lua linked as documented (objects, then libfathom.a -lpthread -ldl -lm) left fathom's session code (its FATHOM/FATHOM_OUT constructor) out of the link; measured with -Wl,-u,fathom_session_begin instead"
     fail=1
     LF=$L/lua-fathom-u
   fi

@@ -93,7 +93,7 @@ typedef struct fathom_config {
   int report_to_stderr;          /* 1: print the text report to stderr at session end */
   const char *components;        /* comma list: only zones of these components are
                                     recorded (NULL = all) */
-  /* resources (issue 3) */
+  /* resources */
   int monitor;                   /* background monitor: -1 auto (on at DETAILED and above),
                                     0 off, 1 on */
   double monitor_interval_s;     /* sampling interval, default 0.5, at least 0.01 */
@@ -106,7 +106,7 @@ typedef struct fathom_config {
                                     linked: -1 auto (on at DETAILED and above), 0 off, 1 on */
   double carbon_g_per_kwh;       /* grid carbon intensity, default 475 (world average,
                                     IEA 2019); FATHOM_CARBON_INTENSITY */
-  /* findings and live monitoring (issue 4) */
+  /* findings and live monitoring */
   const struct fathom_thresholds *thresholds; /* bottleneck thresholds (NULL: defaults plus
                                     the environment; see fathom_thresholds_init) */
   const char *sla;               /* latency SLAs checked at session end, e.g.
@@ -201,7 +201,7 @@ FATHOM_EXTERN fathom_zone fathom_zone_begin(const char *name, const char *compon
  * they are closed at the same instant (recorded) and counted as misuse. */
 FATHOM_EXTERN int fathom_zone_end(fathom_zone z);
 
-/* A custom numeric metric attached at the end of a zone (seed: end_operation(op, k=v)). */
+/* A custom numeric metric attached at the end of a zone (name = value). */
 typedef struct fathom_metric {
   const char *name;
   double value;
@@ -218,7 +218,7 @@ FATHOM_EXTERN void fathom_zone_leave_(fathom_zone z);
 /* Private: nonzero while a session records (read by the macros, written by the library). */
 FATHOM_EXTERN extern uint32_t fathom_recording_;
 
-/* Named timers (seed: start_timer / stop_timer). start begins a zone named `name`;
+/* Named timers. start begins a zone named `name`;
  * stop ends the innermost open zone of that name on this thread and returns its duration
  * in ns, or a negative FATHOM_E_* code (FATHOM_E_NOTFOUND when none is open). Zones opened
  * after it and still open are closed with it (FATHOM_E_UNBALANCED is counted, not returned). */
@@ -229,7 +229,7 @@ FATHOM_EXTERN int64_t fathom_timer_stop(const char *name);
  * current zone (asynchronous operations, replayed measurements). */
 FATHOM_EXTERN int fathom_zone_record(fathom_site *site, uint64_t duration_ns);
 
-/* Per-site filter evaluated once when a site is first seen (seed: profile_if_enabled).
+/* Per-site filter evaluated once when a site is first seen (conditional profiling).
  * Return nonzero to record the site. NULL removes it. Sites seen before the call keep
  * their decision until fathom_reset or the next session. */
 typedef int (*fathom_site_filter)(const fathom_site *site, void *user);
@@ -239,24 +239,24 @@ FATHOM_EXTERN void fathom_set_site_filter(fathom_site_filter fn, void *user);
  * Counters, gauges, recorded sizes. Thread-safe; names are interned on first use. */
 FATHOM_EXTERN int fathom_counter_add(const char *name, int64_t delta);
 FATHOM_EXTERN int fathom_gauge_set(const char *name, double value);
-/* seed: record_memory(name, bytes): a sample of a size; count/total/min/max/last kept. */
+/* Records a sample of a size (e.g. a buffer's bytes): count/total/min/max/last kept. */
 FATHOM_EXTERN int fathom_record_size(const char *name, uint64_t bytes);
 
 /* ---------------------------------------------------------------------------------------
  * Resources in zones (DETAILED and above). */
 
-/* Adds n floating-point operations to the innermost open zone of the calling thread (seed:
- * FLOPs per operation). FLOP/s = flops / the zone's total time. Returns 0, FATHOM_E_STATE
- * (no session), FATHOM_E_NOTFOUND (no open zone: added to the thread's top level). */
+/* Adds n floating-point operations to the innermost open zone of the calling thread.
+ * FLOP/s = flops / the zone's total time. Returns 0, FATHOM_E_STATE (no session),
+ * FATHOM_E_NOTFOUND (no open zone: added to the thread's top level). */
 FATHOM_EXTERN int fathom_flops_add(double n);
 
-/* Takes a labelled snapshot of live heap memory by zone (seed: take_snapshot(label)); kept
+/* Takes a labelled snapshot of live heap memory by zone; kept
  * in the session (at most 256; the oldest beyond that are dropped and counted) and saved in
  * the profile. Needs allocation tracking. Returns 0, FATHOM_E_STATE, FATHOM_E_NOTSUP
  * (allocation tracking not active), FATHOM_E_NOMEM. */
 FATHOM_EXTERN int fathom_mem_snapshot(const char *label);
 
-/* Live-leak check (seed: detect_memory_leaks(threshold_mb)): the number of zones whose live
+/* Live-leak check: the number of zones whose live
  * heap bytes (allocated inside them and not freed) are at or above threshold_bytes now, or a
  * negative code. */
 FATHOM_EXTERN int fathom_leak_check(uint64_t threshold_bytes);
@@ -578,7 +578,7 @@ typedef struct fathom_gpu_info {
   double energy_j;
 } fathom_gpu_info;
 
-/* Whole-session resource summary (seed: initial/peak/final RAM, utilization, I/O, energy).
+/* Whole-session resource summary (initial/peak/final RAM, utilization, I/O, energy).
  * NaN means not measured/not available. */
 typedef struct fathom_resources {
   int monitored;                 /* 1 if the background monitor ran */
@@ -637,13 +637,13 @@ struct fathom_profile {
   fathom_series series;
   uint32_t n_mem_snapshots; fathom_mem_snapshot_info *mem_snapshots;
   uint32_t n_gov_actions;   fathom_gov_action *gov_actions;
-  /* schema 3 (issue 4) */
+  /* schema 3 and later */
   uint32_t n_findings;   fathom_finding *findings;       /* sorted by rank */
   uint32_t n_slas;       fathom_sla_result *slas;
   uint32_t n_throughput; fathom_throughput_info *throughput;
 };
 
-/* Growth between two memory snapshots of a profile, by zone (seed: snapshot.compare_to). */
+/* Growth between two memory snapshots of a profile, by zone. */
 typedef struct fathom_mem_delta {
   uint32_t zone;
   int64_t bytes, count;      /* b - a */
@@ -689,7 +689,7 @@ typedef struct fathom_breakdown {
   double percent;         /* of the sum of top-level zone time */
   uint64_t count;
 } fathom_breakdown;
-/* seed: get_timing_breakdown(). Fills up to cap entries sorted by total time, returns how
+/* The timing breakdown: fills up to cap entries sorted by total time, returns how
  * many zones there are (may exceed cap), or a negative code. */
 FATHOM_EXTERN int fathom_timing_breakdown(fathom_breakdown *out, size_t cap);
 
@@ -716,7 +716,7 @@ typedef enum fathom_format {
   FATHOM_FORMAT_JSON = 1,
   FATHOM_FORMAT_CSV = 2,
   FATHOM_FORMAT_CHROME = 3,
-  FATHOM_FORMAT_HTML = 4,        /* self-contained HTML report (issue 4) */
+  FATHOM_FORMAT_HTML = 4,        /* self-contained HTML report */
   FATHOM_FORMAT_FOLDED = 5,      /* folded stacks "a;b;c <self ns>" (flamegraph.pl) */
   FATHOM_FORMAT_SPEEDSCOPE = 6   /* speedscope's JSON file format */
 } fathom_format;
@@ -774,7 +774,7 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #define FATHOM_FUNC(component) FATHOM_ZONE_IMPL_(1, __func__, component, NULL)
 /* A zone recorded only when cond (evaluated each time) is true. */
 #define FATHOM_ZONE_IF(cond, name, component) FATHOM_ZONE_IMPL_(cond, name, component, NULL)
-/* A scoped timer (seed: with profiler.timer(name)). */
+/* A scoped timer: a zone named name, ended when the enclosing block exits. */
 #define FATHOM_TIMER(name) FATHOM_ZONE_IMPL_(1, name, NULL, NULL)
 
 #define FATHOM_COUNTER_ADD(name, delta) do { (void)fathom_counter_add((name), (delta)); } while (0)
