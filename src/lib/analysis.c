@@ -169,10 +169,88 @@ static double node_est(const fathom_node *nd, int k) {
   return isfinite(s) ? s : NAN;
 }
 
+static void shape(fz_actx *a);
+static void wait_evidence(fz_actx *a, uint32_t z);
+
 double fz_share_pct(double part, double whole) {
   if (!(whole > 0) || !isfinite(part) || !(part > 0)) return 0;
   double v = 100.0 * part / whole;
   return v < 100.0 ? v : 100.0;
+}
+
+static double pos(double v) { return isfinite(v) && v > 0 ? v : 0; }
+
+double fz_call_cost(const fathom_meta *m, const fathom_zone_info *zi) {
+  int fn = zi->kind == FATHOM_ZONE_KIND_FUNCTION;
+  return pos(fn && pos(m->hook_cost_ns) > 0 ? m->hook_cost_ns : m->zone_cost_ns);
+}
+
+/* recursive and thread_entry (a function called once per thread, at the thread's top: main,
+ * a thread's start routine) of every zone. A node is recursive when its zone is one of its
+ * ancestors (depth cap 4096: a longer chain is a damaged model, not a call tree). */
+static void shape(fz_actx *a) {
+  const fathom_profile *p = a->p;
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    a->zx[z].thread_entry = p->zones[z].stats.count > 0 &&
+                            p->zones[z].kind == FATHOM_ZONE_KIND_FUNCTION;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    uint32_t z = nd->zone, d = 0;
+    if (z >= p->n_zones || !nd->stats.count) continue;
+    if (nd->parent != FATHOM_NONE || nd->stats.count != 1) a->zx[z].thread_entry = 0;
+    if (nd->parent < p->n_nodes && p->nodes[nd->parent].zone != z &&
+        p->nodes[nd->parent].zone < p->n_zones)
+      a->zx[p->nodes[nd->parent].zone].kid_calls += (double)nd->stats.count;
+    if (a->zx[z].recursive) continue;
+    for (uint32_t k = nd->parent; k != FATHOM_NONE && k < p->n_nodes && d < 4096;
+         k = p->nodes[k].parent, d++)
+      if (p->nodes[k].zone == z) {
+        a->zx[z].recursive = 1;
+        break;
+      }
+  }
+}
+
+/* wait_ev of zone z where the probes did not measure its own CPU time (module comment of
+ * analysis.h). The sampler counts fathom's own code apart; where fathom took a fraction F of
+ * the samples, the zone's CPU bound is divided by 1 - F, as if all of fathom's samples in its
+ * interval had been its own. Calls too short (their figures mostly fathom's cost) or own time
+ * known too loosely (its standard error over a quarter of it) give no evidence. */
+static void wait_evidence(fz_actx *a, uint32_t z) {
+  const fathom_profile *p = a->p;
+  const fathom_meta *m = &p->meta;
+  const fathom_zone_info *zi = &p->zones[z];
+  const fathom_stats *st = &zi->stats;
+  fz_zx *x = &a->zx[z];
+  double self = (double)st->self_ns, per = fz_call_cost(m, zi);
+  x->wait_ev = 0;
+  x->wait_cpu_hi_ns = 0;
+  /* fathom's hooks inside its own time: every child call's (enter and exit), the part of its
+   * own calls' inside their interval, scaled by what the sampler measured of fathom's cost
+   * over the calibrated estimate (the calibration can miss much of it) */
+  double kf = pos(m->overhead_calibrated_ns) > 0 && pos(m->overhead_measured_ns) > 0
+                  ? fmax(1.0, m->overhead_measured_ns / m->overhead_calibrated_ns) : 1.0;
+  double in = pos(m->hook_cost_in_ns) > 0 && zi->kind == FATHOM_ZONE_KIND_FUNCTION
+                  ? m->hook_cost_in_ns : per;
+  x->fathom_in_ns = fmin(self, kf * (x->kid_calls * per + (double)st->count * in));
+  if (x->own_ok || !(self > 0) || !st->count) return;
+  if (per > 0 && pos(st->mean_ns) < FZ_SHORT_X * per) return;
+  if (pos(st->self_se_ns) > 0.25 * self) return;
+  double lim = a->t->waiting_pct / 100.0;
+  if (pos(m->sample_period_ns) > 0 && m->cpu_samples > 0) {
+    double fat = x->fathom_in_ns;
+    /* the CPU every second of zone time got, on average: a zone is waiting only when it got
+     * far less than that (a host that preempts the whole process is no wait of one zone) */
+    double base = a->top_ns > 0 && a->cpu_ns > 0 ? fmin(1.0, a->cpu_ns / a->top_ns) : 1.0;
+    double hi = pos(st->self_cpu_ns) + 2 * pos(st->self_cpu_se_ns) + m->sample_period_ns + fat;
+    if (hi <= lim * base * self) {
+      x->wait_ev = FZ_WAIT_SAMPLED;
+      x->wait_cpu_hi_ns = hi;
+    }
+  } else if (a->cpu_ns > 0 && a->cpu_ns <= lim * self) {
+    x->wait_ev = FZ_WAIT_BOUND;
+    x->wait_cpu_hi_ns = a->cpu_ns;
+  }
 }
 
 /* How it works: a node's own figure is its estimate minus its children's estimates; a child
@@ -283,6 +361,9 @@ static int derive(fz_actx *a) {
   free(zinner);
   free(inner);
   free(own);
+  a->cpu_ns = pos(p->meta.cpu_time_ns);
+  shape(a);
+  for (uint32_t z = 0; z < p->n_zones; z++) wait_evidence(a, z);
   return 0;
 }
 
@@ -300,7 +381,7 @@ static int cmp_finding(const void *pa, const void *pb) {
 
 static int analyze_c(fathom_profile *p, const fathom_thresholds *t) {
   fz_fa fa = {0};
-  fz_actx a = {p, t, 0, 0, NULL, &fa};
+  fz_actx a = {p, t, 0, 0, 0, NULL, &fa};
   int rc = derive(&a);
   if (!rc) {
     fz_rules_zone(&a);
