@@ -293,7 +293,8 @@ static void rule_gpu_idle(fz_actx *a) {
 #define OVH_INFLATED_FRAC 0.25   /* calibrated cost taken out >= 25 % of the zone's time */
 #define OVH_SHORT_X FZ_SHORT_X   /* or a mean under 10 x one call's own cost */
 #define OVH_MIN_CALLS 100        /* a zone called less often is not worth naming */
-#define OVH_EXCL_MAX 8           /* functions in the exclusion list */
+#define OVH_EXCL_MAX 16          /* functions in the exclusion list, at most */
+#define OVH_EXCL_ENOUGH 0.8      /* and no more once they cost 80 % of all */
 #define OVH_EXCL_LEN 512         /* and at most this many characters of it */
 
 typedef struct ovh_zone {
@@ -400,12 +401,29 @@ static int plain_ident(const char *s) {
   return 1;
 }
 
+/* 1 when the name of v[i]'s zone is part of the name of a function whose calls are not
+ * short: GCC, matching names as substrings, would stop instrumenting that one too. */
+static int hides_long(const ovh_zone *v, uint32_t n, uint32_t i, const fathom_profile *p) {
+  const char *nm = p->zones[v[i].zone].name;
+  for (uint32_t k = 0; k < n; k++) {
+    const fathom_zone_info *zk = &p->zones[v[k].zone];
+    if (k == i || v[k].short_calls || zk->kind != FATHOM_ZONE_KIND_FUNCTION || !zk->name)
+      continue;
+    if (strstr(zk->name, nm)) return 1;
+  }
+  return 0;
+}
+
 /* The -finstrument-functions exclusion that cuts fathom's cost most: the short functions
  * (mean under OVH_SHORT_X x a call's cost, at least OVH_MIN_CALLS calls) whose calls x
- * calibrated cost are largest, up to OVH_EXCL_MAX of them, as "a,b,c" into list. Returns
+ * calibrated cost are largest, costliest first, until they cost OVH_EXCL_ENOUGH of all the
+ * zones' cost (at most OVH_EXCL_MAX of them and OVH_EXCL_LEN characters), as "a,b,c" into
+ * list. Returns
  * the share (0 to 100) of the zones' calibrated cost that excluding them at build time
  * removes: GCC matches the names as substrings, so every function whose name contains one
- * of them counts. v[0..n) holds every zone with calls, measured. */
+ * of them counts, and a name inside a function whose calls are not short is left out. The
+ * n x candidates name checks run only on those that would enter the list. v[0..n) holds every
+ * zone with calls, measured. */
 static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, char *list,
                             size_t cap, uint32_t *picked) {
   const fathom_profile *p = a->p;
@@ -421,9 +439,11 @@ static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, cha
         !strcmp(zi->name, "main"))
       continue;
     uint32_t k;   /* keep the OVH_EXCL_MAX costliest, costliest first (ties: zone index) */
-    if (np < OVH_EXCL_MAX) k = np++;
+    if (np < OVH_EXCL_MAX) k = np;
     else if (v[i].cost_ns > v[pick[OVH_EXCL_MAX - 1]].cost_ns) k = OVH_EXCL_MAX - 1;
     else continue;
+    if (hides_long(v, n, i, p)) continue;
+    if (k == np) np++;
     pick[k] = i;
     while (k > 0 && (v[pick[k]].cost_ns > v[pick[k - 1]].cost_ns ||
                      (v[pick[k]].cost_ns == v[pick[k - 1]].cost_ns &&
@@ -436,7 +456,8 @@ static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, cha
   }
   size_t l = 0;
   uint32_t used = 0;
-  for (uint32_t k = 0; k < np; k++) {
+  double got = 0;
+  for (uint32_t k = 0; k < np && got < OVH_EXCL_ENOUGH * all; k++) {
     const char *nm = p->zones[v[pick[k]].zone].name;
     size_t nl = strlen(nm);
     if (l + nl + 2 > cap || l + nl + 1 > OVH_EXCL_LEN) break;
@@ -444,6 +465,7 @@ static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, cha
     memcpy(list + l, nm, nl);
     l += nl;
     list[l] = 0;
+    got += v[pick[k]].cost_ns;
     pick[used++] = pick[k];
   }
   *picked = used;
@@ -518,9 +540,9 @@ static int rule_overhead(fz_actx *a) {
     double f1 = pos(st->overhead_ns) > 0
                     ? st->overhead_ns / ((double)st->total_ns + st->overhead_ns) : 0;
     if (ll < sizeof list && f1 >= v[i].frac)   /* fathom's cost inside its interval */
-      ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (%.0f%% of its measured time "
-                             "was fathom's, its own and its nested zones' cost)", i ? ", " : "",
-                             nm, 100 * f1);
+      ll += (size_t)snprintf(list + ll, sizeof list - ll, i ? ", %s (%.0f%%)" :
+                             "%s (%.0f%% of its measured time was fathom's, its own and its "
+                             "nested zones' cost)", nm, 100 * f1);
     else if (ll < sizeof list && 2 * v[i].probe_ns >= v[i].cost_ns) { /* mostly its probes */
       char pc[32];
       fz_fmt_dur(pc, sizeof pc, v[i].probe_ns);

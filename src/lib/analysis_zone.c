@@ -84,6 +84,9 @@ static uint32_t top_children(const fz_actx *a, uint32_t z, uint32_t ch[FZ_KIDS],
     }
   }
   free(acc);
+  /* children under 1 % of its time are not worth naming */
+  double tot = (double)p->zones[z].stats.total_ns;
+  while (n && cht[n - 1] < 0.01 * tot) n--;
   return n;
 }
 
@@ -377,7 +380,13 @@ static void rule_tail(fz_actx *a, uint32_t z) {
     return;
   double ratio = st->p99_ns / st->p50_ns;
   if (!(ratio >= t->tail_ratio) || st->p99_ns < t->tail_min_us * 1e3) return;
-  int waits = is_waiting(a, z);
+  /* its slow calls are waits when its own time is, or the child holding most of its time's */
+  int waits = is_waiting(a, z) || x->wait_ev;
+  uint32_t ch[FZ_KIDS], distinct = 0;
+  double cht[FZ_KIDS], kids = 0;
+  uint32_t nk = top_children(a, z, ch, cht, &kids, &distinct);
+  int in_kid = nk && cht[0] >= 0.5 * (double)st->total_ns;
+  if (in_kid && (is_waiting(a, ch[0]) || a->zx[ch[0]].wait_ev)) waits = 1;
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_TAIL_LATENCY,
                                 waits ? FATHOM_SEV_INFO : FATHOM_SEV_WARNING,
                                 x->share_pct * (1 - 1 / ratio), z, FATHOM_NONE, zi->name);
@@ -402,9 +411,16 @@ static void rule_tail(fz_actx *a, uint32_t z) {
   fz_fa_fig(a->fa, f, "calls", (double)st->count, "calls");
   fz_fa_fig(a->fa, f, "timed", (double)timed, "calls");
   fz_fa_fig(a->fa, f, "max_ns", (double)st->max_ns, "ns");
-  if (waits)
+  if (in_kid) {
+    char nm[64];
+    fz_clean(nm, sizeof nm, a->p->zones[ch[0]].name ? a->p->zones[ch[0]].name : "?", 48);
+    fz_fa_sug(a->fa, f, "Most of its time (%.0f%%) is in %s%s: its tail is that call's",
+              fz_share_pct(cht[0], (double)st->total_ns), nm,
+              waits ? ", which waits (see its waiting finding)" : "");
+  } else if (waits) {
     fz_fa_sug(a->fa, f, "Its slow calls are waits (see its waiting finding): the tail is the "
               "time spent blocked, set by what it waits for");
+  }
   fz_fa_sug(a->fa, f, "Find what the slow calls do differently: lock contention, page faults, "
             "an allocation or I/O on a rare path");
   fz_fa_sug(a->fa, f, "Move rare expensive work (resizing, rehashing, flushing, logging) out of "
