@@ -71,6 +71,9 @@ static void test_cpu_bound_and_waiting(void **state) {
   assert_true(has_suggestion(f, "blocks"));
   assert_null(find(p, FATHOM_FIND_WAITING, "spin"));
   assert_null(find(p, FATHOM_FIND_CPU_BOUND, "nap"));
+  /* its 40 % of own time is waiting: no hot path (the computing one is) */
+  assert_null(find(p, FATHOM_FIND_HOT_PATH, "nap"));
+  assert_non_null(find(p, FATHOM_FIND_HOT_PATH, "spin"));
   assert_null(find(p, FATHOM_FIND_CPU_BOUND, "mixed"));
   assert_null(find(p, FATHOM_FIND_WAITING, "mixed"));
   /* not measured (BASIC: no probes): neither rule guesses */
@@ -918,6 +921,9 @@ static void test_session(void **state) {
   if (!f) fail_msg("no waiting finding on a sleeping zone");
   assert_null(find(p, FATHOM_FIND_WAITING, "spin"));
   assert_null(find(p, FATHOM_FIND_CPU_BOUND, "nap"));
+  /* its 40 % of own time is waiting: no hot path (the computing one is) */
+  assert_null(find(p, FATHOM_FIND_HOT_PATH, "nap"));
+  assert_non_null(find(p, FATHOM_FIND_HOT_PATH, "spin"));
   assert_non_null(find(p, FATHOM_FIND_SLA, "nap"));
   fathom_profile_free(p);
   /* a bad SLA spec: the session still runs, no SLAs checked */

@@ -145,9 +145,9 @@ static void rule_slow(fz_actx *a, uint32_t z) {
   if (!(mean_ms > th.cpu_ms) || x->share_pct < a->t->min_share_pct) return;
   /* a zone whose time is mostly in nested zones leaves the finding to them */
   if ((double)zi->stats.self_ns < 0.5 * (double)zi->stats.total_ns) return;
-  /* own time that was (by the sampler or the process's CPU time) mostly off the CPU: the
-   * waiting rule reports it, not as "slow" */
-  if (x->wait_ev) return;
+  /* own time that was (by the probes, the sampler or the process's CPU time) mostly off the
+   * CPU: the waiting rule reports it, not as "slow" */
+  if (x->wait_ev || is_waiting(a, z)) return;
   double ratio = mean_ms / th.cpu_ms;
   fathom_severity sev = x->share_pct >= 50 || ratio >= 10 ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING;
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_SLOW, sev, x->share_pct, z, FATHOM_NONE, zi->name);
@@ -173,9 +173,14 @@ static void rule_slow(fz_actx *a, uint32_t z) {
   fz_fa_fig(a->fa, f, "total_ns", tot, "ns");
   fz_fa_fig(a->fa, f, "self_ns", (double)zi->stats.self_ns, "ns");
   fz_fa_fig(a->fa, f, "share_pct", x->share_pct, "%");
-  if (is_waiting(a, z))
-    fz_fa_sug(a->fa, f, "Its own time is mostly spent waiting (see its waiting finding): speed "
-              "up or overlap what it waits for rather than its code");
+  if (x->fathom_in_ns >= 0.5 * (double)zi->stats.self_ns) {
+    char n[32];
+    count_s(n, sizeof n, x->kid_calls);
+    fz_fa_sug(a->fa, f, "Most of its own time may be fathom's hooks around its %s calls to "
+              "children: stop instrumenting the short ones (see the overhead finding) and "
+              "measure again before changing its code", n);
+    return;
+  }
   if (loop) {
     fz_fa_sug(a->fa, f, "It is a loop handing out work (%s): its own time is the loop between "
               "the calls it makes; see which lines with perf record -g or nested zones",
@@ -249,6 +254,16 @@ static void rule_cpu_bound(fz_actx *a, uint32_t z) {
   if (preempted)
     fz_fa_sug(a->fa, f, "It was preempted: keep busy threads at or below the free cores (size "
               "thread pools to them) and check what else runs on the machine");
+  double per = fz_call_cost(&a->p->meta, zi);
+  if (per > 0 && zi->stats.mean_ns < FZ_SHORT_X * per) {
+    char mn[32], pc[32];
+    dur(mn, sizeof mn, zi->stats.mean_ns);
+    dur(pc, sizeof pc, per);
+    fz_fa_sug(a->fa, f, "Its calls are short (mean %s, against %s that fathom costs per call): "
+              "much of what it used may be fathom's; stop instrumenting it (see the overhead "
+              "finding) and measure again, or make its callers call it less", mn, pc);
+    return;
+  }
   fz_fa_sug(a->fa, f, "Compute-bound: find the hottest instructions with perf record -g and "
             "perf annotate before changing code");
   fz_fa_sug(a->fa, f, "Vectorize (SIMD) and keep the data contiguous for the cache; compile "
@@ -316,8 +331,9 @@ static void rule_wait_basic(fz_actx *a, uint32_t z) {
   if (nk && kids > 0)
     fz_fa_sug(a->fa, f, "The work under it is in its children (%s): look there for computing "
               "time", kl);
-  fz_fa_sug(a->fa, f, "Confirm with a DETAILED run (FATHOM_LEVEL=detailed): its probes measure "
-            "its CPU time and context switches");
+  if (a->p->meta.level < FATHOM_LEVEL_DETAILED)
+    fz_fa_sug(a->fa, f, "Confirm with a DETAILED run (FATHOM_LEVEL=detailed): its probes "
+              "measure its CPU time and context switches");
 }
 
 static void rule_waiting(fz_actx *a, uint32_t z) {
@@ -347,6 +363,10 @@ static void rule_waiting(fz_actx *a, uint32_t z) {
   fz_fa_fig(a->fa, f, "ctx_vol_per_call", ctx, "switches");
   if (isfinite(io)) fz_fa_fig(a->fa, f, "io_bytes_per_call", io, "bytes");
   fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
+  if (x->thread_entry)
+    fz_fa_sug(a->fa, f, "It is a thread's outermost zone (a worker loop): its own time is the "
+              "thread waiting for work; workers that wait are starved by what feeds them "
+              "(the producer, or a lock on the queue), not slow themselves");
   if (isfinite(io) && io >= 65536) {
     bytes(b, sizeof b, io);
     fz_fa_sug(a->fa, f, "Blocking I/O (%s per call): overlap it with computation (a reader "
@@ -414,8 +434,8 @@ static void rule_tail(fz_actx *a, uint32_t z) {
   if (in_kid) {
     char nm[64];
     fz_clean(nm, sizeof nm, a->p->zones[ch[0]].name ? a->p->zones[ch[0]].name : "?", 48);
-    fz_fa_sug(a->fa, f, "Most of its time (%.0f%%) is in %s%s: its tail is that call's",
-              fz_share_pct(cht[0], (double)st->total_ns), nm,
+    fz_fa_sug(a->fa, f, "Most of its time (%.0f%%) is in its calls to %s%s: look there for "
+              "what makes its slow calls slow", fz_share_pct(cht[0], (double)st->total_ns), nm,
               waits ? ", which waits (see its waiting finding)" : "");
   } else if (waits) {
     fz_fa_sug(a->fa, f, "Its slow calls are waits (see its waiting finding): the tail is the "
@@ -436,7 +456,7 @@ static void rule_hot(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   if (x->self_share_pct < a->t->hot_path_pct) return;
-  if (x->wait_ev) return;   /* its own time was mostly off the CPU: the waiting rule says so */
+  if (x->wait_ev || is_waiting(a, z)) return;   /* off the CPU: the waiting rule says so */
   double self = (double)zi->stats.self_ns, se = zi->stats.self_se_ns;
   if (isfinite(se) && 2 * se >= self) return;   /* an estimate whose interval holds 0 */
   fathom_severity sev = x->self_share_pct >= 50 ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
@@ -459,12 +479,8 @@ static void rule_hot(fz_actx *a, uint32_t z) {
   fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
   fz_fa_fig(a->fa, f, "self_ns", (double)zi->stats.self_ns, "ns");
   fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
-  if (is_waiting(a, z))
-    fz_fa_sug(a->fa, f, "Its own time is mostly waiting (see its waiting finding): make what it "
-              "waits for faster rather than its code");
-  else
-    fz_fa_sug(a->fa, f, "Optimize here first: a large share of all time is in its own code; "
-              "its cpu_bound finding (if any) says it computes");
+  fz_fa_sug(a->fa, f, "Optimize here first: a large share of all time is in its own code; "
+            "its cpu_bound finding (if any) says it computes");
   fz_fa_sug(a->fa, f, "Run it less: batch calls, skip redundant ones, cache their results");
   fz_fa_sug(a->fa, f, "Add nested zones inside it to see which part of its own code costs most");
 }
