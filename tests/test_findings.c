@@ -640,9 +640,17 @@ static void test_tail_recursive(void **state) {
   add_node(p, q, FATHOM_NONE, 1, 334, 300000000ULL, 300000000ULL);
   p->zones[q].stats.p50_ns = 20000;
   p->zones[q].stats.p99_ns = 80000000;
+  /* a wrapper passing 99 % of its time to a child with the same tail leaves it to the child */
+  uint32_t api = add_zone(p, "api", NULL), in = add_zone(p, "api_impl", NULL);
+  uint32_t r = add_node(p, api, FATHOM_NONE, 2, 334, 300000000ULL, 3000000ULL);
+  add_node(p, in, r, 2, 334, 297000000ULL, 297000000ULL);
+  p->zones[api].stats.p50_ns = p->zones[in].stats.p50_ns = 20000;
+  p->zones[api].stats.p99_ns = p->zones[in].stats.p99_ns = 80000000;
   analyze(p);
   assert_null(find(p, FATHOM_FIND_TAIL_LATENCY, "walk"));
   assert_non_null(find(p, FATHOM_FIND_TAIL_LATENCY, "query"));
+  assert_non_null(find(p, FATHOM_FIND_TAIL_LATENCY, "api_impl"));
+  assert_null(find(p, FATHOM_FIND_TAIL_LATENCY, "api"));
   fathom_profile_free(p);
 }
 

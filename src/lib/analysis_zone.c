@@ -386,26 +386,35 @@ static void rule_waiting(fz_actx *a, uint32_t z) {
   }
 }
 
+/* p99 / p50 of zone z when its tail qualifies (enough timed calls, share, ratio, p99 long
+ * enough, not recursive: a recursive function's calls nest, their durations vary with the
+ * depth of the recursion, which says nothing of a tail), else 0. */
+static double tail_ratio_of(const fz_actx *a, uint32_t z) {
+  const fathom_stats *st = &a->p->zones[z].stats;
+  const fathom_thresholds *t = a->t;
+  /* the percentiles rest on the timed calls only: too few of them and p99 means nothing */
+  if (a->zx[z].recursive || fz_timed_of(st) < t->tail_min_calls || !(st->p50_ns > 0) ||
+      a->zx[z].share_pct < t->classify_share_pct)
+    return 0;
+  double ratio = st->p99_ns / st->p50_ns;
+  return ratio >= t->tail_ratio && st->p99_ns >= t->tail_min_us * 1e3 ? ratio : 0;
+}
+
 static void rule_tail(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fathom_stats *st = &zi->stats;
   const fz_zx *x = &a->zx[z];
-  const fathom_thresholds *t = a->t;
-  /* the percentiles rest on the timed calls only: too few of them and p99 means nothing */
   uint64_t timed = fz_timed_of(st);
-  /* a recursive function's calls nest: their durations vary with the depth of the recursion,
-   * which says nothing of a tail */
-  if (x->recursive) return;
-  if (timed < t->tail_min_calls || !(st->p50_ns > 0) || x->share_pct < t->classify_share_pct)
-    return;
-  double ratio = st->p99_ns / st->p50_ns;
-  if (!(ratio >= t->tail_ratio) || st->p99_ns < t->tail_min_us * 1e3) return;
+  double ratio = tail_ratio_of(a, z);
+  if (!(ratio > 0)) return;
   /* its slow calls are waits when its own time is, or the child holding most of its time's */
   int waits = is_waiting(a, z) || x->wait_ev;
   uint32_t ch[FZ_KIDS], distinct = 0;
   double cht[FZ_KIDS], kids = 0;
   uint32_t nk = top_children(a, z, ch, cht, &kids, &distinct);
   int in_kid = nk && cht[0] >= 0.5 * (double)st->total_ns;
+  /* a wrapper (90 % of its time in one child) whose child has the tail leaves it to the child */
+  if (nk && cht[0] >= 0.9 * (double)st->total_ns && tail_ratio_of(a, ch[0]) > 0) return;
   if (in_kid && (is_waiting(a, ch[0]) || a->zx[ch[0]].wait_ev)) waits = 1;
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_TAIL_LATENCY,
                                 waits ? FATHOM_SEV_INFO : FATHOM_SEV_WARNING,
