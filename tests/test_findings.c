@@ -843,7 +843,8 @@ static void test_overhead_exclusion(void **state) {
    * read32 excludes read32_le too, whose cost the share counts */
   assert_true(fig(f, "exclude_functions") == 3);
   assert_true(fabs(fig(f, "exclude_share_pct") - 100 * cut / all) < 1e-9);
-  assert_true(has_suggestion(f, "-finstrument-functions-exclude-function-list=get_bits,is_le,read32 "));
+  assert_true(
+      has_suggestion(f, "-finstrument-functions-exclude-function-list=get_bits,is_le,read32 "));
   assert_true(has_suggestion(f, "FATHOM_EXCLUDE='get_bits,is_le,read32'"));
   assert_non_null(strstr(f->summary, "80.0% of the process's CPU time"));
   /* a long function whose name contains "read32": excluding read32 would hide it, so read32

@@ -45,7 +45,7 @@ typedef struct fz_zx {
   double kid_calls;        /* calls of other zones made directly from it */
   double fathom_in_ns;     /* how much of its own time may be fathom's hooks (its children's
                               enter and exit, its own calls' part inside their interval), the
-                              calibrated cost scaled by measured / calibrated overhead */   /* an upper bound of its own CPU time (wait_ev != 0) */
+                              calibrated cost scaled by measured / calibrated overhead */
 } fz_zx;
 
 #define FZ_WAIT_SAMPLED 1

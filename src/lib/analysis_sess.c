@@ -1,7 +1,9 @@
 /* analysis_sess.c: the rules over call paths and the whole session: leak (live bytes at the
  * end or a growth trend, grouped by call path across threads), imbalance (one zone on
- * several threads), gpu_memory, gpu_idle, overhead (zones whose figures are inflated by
- * fathom's own cost) and SLAs missed or not verified.
+ * several threads, compared by time per call), gpu_memory, gpu_idle, overhead (fathom's cost
+ * as a share of the process's CPU, zones whose figures are inflated by it, and the
+ * -finstrument-functions exclusion that would cut most of it) and SLAs missed or not
+ * verified.
  *
  * Invariant: grouping is by sorting (path strings, then (zone, thread) pairs), so the
  * findings and their order never depend on hash order or thread scheduling; a zone nested

@@ -2,8 +2,13 @@
  * waiting, io_heavy, memory_heavy, alloc_churn, tail_latency, hot_path. docs/findings.md
  * states each rule, its thresholds, severity and score.
  *
+ * Time findings point where the time is: a zone's children holding it are named, loops
+ * (a thread's entry, a dispatch loop) get no compute advice, and own time that was off the
+ * CPU is reported as waiting, not slow or hot.
+ *
  * Invariant: a rule fires only on figures the profile measured: CPU/wall/I-O rules need
- * probed calls (res.samples > 0 with the figure's mask bit), allocation rules need
+ * probed calls (res.samples > 0 with the figure's mask bit), or (waiting at BASIC) the CPU
+ * sampler's per-zone CPU or the process's CPU time as a bound; allocation rules need
  * allocation tracking; nothing is guessed from what was not measured. */
 #include <math.h>
 #include <stdio.h>
@@ -164,8 +169,8 @@ static void rule_slow(fz_actx *a, uint32_t z) {
   if (nk) kids_list(kl, sizeof kl, a, ch, cht, nk, tot);
   char fat[160] = "";
   fathom_note(fat, sizeof fat, a, z);
-  fz_fa_sum(a->fa, f, "%s per call over %s calls (%.1f%% of the time), above the %g ms threshold%s; "
-            "own code %s (%.0f%%%s)%s%s", m, c, x->share_pct, th.cpu_ms, note, sd,
+  fz_fa_sum(a->fa, f, "%s per call over %s calls (%.1f%% of the time), above the %g ms "
+            "threshold%s; own code %s (%.0f%%%s)%s%s", m, c, x->share_pct, th.cpu_ms, note, sd,
             fz_share_pct((double)zi->stats.self_ns, tot), fat, nk ? ", children " : "", kl);
   fz_fa_fig(a->fa, f, "mean_ns", zi->stats.mean_ns, "ns");
   fz_fa_fig(a->fa, f, "threshold_ms", th.cpu_ms, "ms");
