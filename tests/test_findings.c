@@ -646,9 +646,24 @@ static void test_tail_recursive(void **state) {
   add_node(p, in, r, 2, 334, 297000000ULL, 297000000ULL);
   p->zones[api].stats.p50_ns = p->zones[in].stats.p50_ns = 20000;
   p->zones[api].stats.p99_ns = p->zones[in].stats.p99_ns = 80000000;
+  /* a function called at several depths of walk's recursion (a quicksort's partition): its
+   * tail is reported as information, naming the recursion it runs under */
+  uint32_t sp = add_zone(p, "split", NULL);
+  uint32_t w1 = 1, w2 = 2;   /* walk's nodes at depths 2 and 3 (node indices 1 and 2) */
+  assert_int_equal(p->nodes[w1].zone, w);
+  add_node(p, sp, w1, 0, 60, 60000000ULL, 60000000ULL);
+  add_node(p, sp, w2, 0, 600, 60000000ULL, 60000000ULL);
+  p->zones[sp].stats.p50_ns = 20000;
+  p->zones[sp].stats.p99_ns = 1000000;
   analyze(p);
+  const fathom_finding *ft = find(p, FATHOM_FIND_TAIL_LATENCY, "split");
+  assert_non_null(ft);
+  assert_int_equal(ft->severity, FATHOM_SEV_INFO);
+  assert_non_null(strstr(ft->summary, "recursion of walk"));
+  assert_true(has_suggestion(ft, "recursion"));
   assert_null(find(p, FATHOM_FIND_TAIL_LATENCY, "walk"));
   assert_non_null(find(p, FATHOM_FIND_TAIL_LATENCY, "query"));
+  assert_int_equal(find(p, FATHOM_FIND_TAIL_LATENCY, "query")->severity, FATHOM_SEV_WARNING);
   assert_non_null(find(p, FATHOM_FIND_TAIL_LATENCY, "api_impl"));
   assert_null(find(p, FATHOM_FIND_TAIL_LATENCY, "api"));
   fathom_profile_free(p);

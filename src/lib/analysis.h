@@ -32,6 +32,9 @@ typedef struct fz_zx {
   double share_pct;        /* inclusive time / the session's time, at most 100 */
   double self_share_pct;   /* own time (stats.self_ns) / the session's time, at most 100 */
   int recursive;           /* some call of it is nested in another call of it */
+  uint32_t under_rec;      /* 1 + the recursive zone that makes all its calls, at several
+                              depths, with shorter calls deeper down (their work shrinks with
+                              the depth), 0 when none */
   int thread_entry;        /* a function called once per thread, as the thread's outermost
                               zone (main, a worker loop): its time is that thread's life */
   /* Evidence that its own time is off the CPU where the probes did not measure it (BASIC):

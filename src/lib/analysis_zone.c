@@ -421,8 +421,13 @@ static void rule_tail(fz_actx *a, uint32_t z) {
   /* a wrapper (90 % of its time in one child) whose child has the tail leaves it to the child */
   if (nk && cht[0] >= 0.9 * (double)st->total_ns && tail_ratio_of(a, ch[0]) > 0) return;
   if (in_kid && (is_waiting(a, ch[0]) || a->zx[ch[0]].wait_ev)) waits = 1;
+  /* called at several depths of another function's recursion: its calls' work may shrink
+   * with the depth (a quicksort's partition), so the spread may be the work's size */
+  uint32_t ur = x->under_rec ? x->under_rec - 1 : FATHOM_NONE;
+
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_TAIL_LATENCY,
-                                waits ? FATHOM_SEV_INFO : FATHOM_SEV_WARNING,
+                                waits || ur != FATHOM_NONE ? FATHOM_SEV_INFO
+                                                           : FATHOM_SEV_WARNING,
                                 x->share_pct * (1 - 1 / ratio), z, FATHOM_NONE, zi->name);
   if (!f) return;
   char p99[32], p50[32], mx[32], c[32];
@@ -439,12 +444,26 @@ static void rule_tail(fz_actx *a, uint32_t z) {
     fz_fa_sum(a->fa, f, "p99 %s is %.1fx the median %s over %s calls (max %s)", p99, ratio, p50,
               c, mx);
   }
+  if (ur != FATHOM_NONE && f->summary) {
+    char nm[64], *ss = f->summary;
+    fz_clean(nm, sizeof nm, a->p->zones[ur].name ? a->p->zones[ur].name : "?", 48);
+    /* fz_fa_sum formats before it frees the old summary */
+    fz_fa_sum(a->fa, f, "%s; it runs under the recursion of %s, so the size of its work may "
+              "change with the depth", ss, nm);
+  }
   fz_fa_fig(a->fa, f, "p50_ns", st->p50_ns, "ns");
   fz_fa_fig(a->fa, f, "p99_ns", st->p99_ns, "ns");
   fz_fa_fig(a->fa, f, "p99_p50_ratio", ratio, "ratio");
   fz_fa_fig(a->fa, f, "calls", (double)st->count, "calls");
   fz_fa_fig(a->fa, f, "timed", (double)timed, "calls");
   fz_fa_fig(a->fa, f, "max_ns", (double)st->max_ns, "ns");
+  if (ur != FATHOM_NONE) {
+    char nm[64];
+    fz_clean(nm, sizeof nm, a->p->zones[ur].name ? a->p->zones[ur].name : "?", 48);
+    fz_fa_sug(a->fa, f, "Its calls run at several depths of %s's recursion: compare calls of "
+              "the same size (time one level, or add the size as a tag) before looking for a "
+              "cause of the tail", nm);
+  }
   if (in_kid) {
     char nm[64];
     fz_clean(nm, sizeof nm, a->p->zones[ch[0]].name ? a->p->zones[ch[0]].name : "?", 48);
