@@ -172,8 +172,24 @@ FM_FN void assert_shares_bounded(const fathom_profile *p) {
 
 static fathom_thresholds thr __attribute__((unused));
 
+/* Every figure whose unit is "%" (any name: shares, fractions of the CPU, of the overhead)
+ * is within [0, 100]; a figure that can pass 100 (a slowdown) must use another unit. */
+FM_FN void assert_pct_bounded(const fathom_profile *p) {
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    for (uint32_t k = 0; k < p->findings[i].n_figures; k++) {
+      const fathom_figure *g = &p->findings[i].figures[k];
+      if (strcmp(g->unit, "%") != 0) continue;
+      if (!(g->value >= 0 && g->value <= 100))
+        fail_msg("finding %s %s: %s = %g %%", fathom_finding_class_name((int)p->findings[i].cls),
+                 p->findings[i].path, g->name, g->value);
+    }
+}
+
+/* Runs the rules on p and checks what holds for any model: ranks in order, a summary and a
+ * suggestion each, no "%" figure above 100. */
 FM_FN void analyze(fathom_profile *p) {
   assert_int_equal(fathom_analyze(p, &thr), 0);
+  assert_pct_bounded(p);
   for (uint32_t i = 0; i < p->n_findings; i++) {
     assert_int_equal(p->findings[i].rank, i + 1);
     assert_non_null(p->findings[i].summary);

@@ -169,10 +169,144 @@ static double node_est(const fathom_node *nd, int k) {
   return isfinite(s) ? s : NAN;
 }
 
+static int shape(fz_actx *a);
+static void wait_evidence(fz_actx *a, uint32_t z);
+
 double fz_share_pct(double part, double whole) {
   if (!(whole > 0) || !isfinite(part) || !(part > 0)) return 0;
   double v = 100.0 * part / whole;
   return v < 100.0 ? v : 100.0;
+}
+
+static double pos(double v) { return isfinite(v) && v > 0 ? v : 0; }
+
+double fz_call_cost(const fathom_meta *m, const fathom_zone_info *zi) {
+  int fn = zi->kind == FATHOM_ZONE_KIND_FUNCTION;
+  return pos(fn && pos(m->hook_cost_ns) > 0 ? m->hook_cost_ns : m->zone_cost_ns);
+}
+
+/* under_rec of every zone: every call of it made directly by one recursive zone R (its
+ * nodes' parents are all of zone R), at two depths or more of R's recursion, its time per call
+ * at the shallowest depth at least twice that at the deepest (a quicksort's partition: its
+ * work shrinks as the recursion goes down). An interpreter's recursion, which calls the same
+ * function at any depth with unrelated work, does not shrink that way. */
+typedef struct ur_acc {
+  uint32_t r;              /* 1 + R, 0 unset, UINT32_MAX: not under one recursion */
+  uint32_t dmin, dmax;
+  double tmin, cmin, tmax, cmax;
+} ur_acc;
+
+static int under_recursion(fz_actx *a) {
+  const fathom_profile *p = a->p;
+  ur_acc *u = calloc(p->n_zones ? p->n_zones : 1, sizeof *u);
+  if (!u) return FATHOM_E_NOMEM;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    uint32_t z = nd->zone;
+    if (z >= p->n_zones || !nd->stats.count || u[z].r == UINT32_MAX) continue;
+    uint32_t par = nd->parent, r = par < p->n_nodes ? p->nodes[par].zone : FATHOM_NONE;
+    if (r >= p->n_zones || r == z || !a->zx[r].recursive || (u[z].r && u[z].r != r + 1)) {
+      u[z].r = UINT32_MAX;
+      continue;
+    }
+    uint32_t d = 0, h = 0;
+    for (uint32_t k = par; k != FATHOM_NONE && k < p->n_nodes && h < 4096;
+         k = p->nodes[k].parent, h++)
+      d += p->nodes[k].zone == r;
+    double t = (double)nd->stats.total_ns, c = (double)nd->stats.count;
+    if (!u[z].r) {
+      u[z] = (ur_acc){r + 1, d, d, t, c, t, c};
+      continue;
+    }
+    if (d < u[z].dmin) u[z].dmin = d, u[z].tmin = 0, u[z].cmin = 0;
+    if (d == u[z].dmin) u[z].tmin += t, u[z].cmin += c;
+    if (d > u[z].dmax) u[z].dmax = d, u[z].tmax = 0, u[z].cmax = 0;
+    if (d == u[z].dmax) u[z].tmax += t, u[z].cmax += c;
+  }
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    const ur_acc *x = &u[z];
+    if (!x->r || x->r == UINT32_MAX || x->dmax <= x->dmin || !(x->cmin > 0) || !(x->cmax > 0))
+      continue;
+    if (x->tmin / x->cmin >= 2 * (x->tmax / x->cmax)) a->zx[z].under_rec = x->r;
+  }
+  free(u);
+  return 0;
+}
+
+/* recursive, under_rec and thread_entry (a function called once per thread, at the thread's
+ * top: main, a thread's start routine) of every zone. A node is recursive when its zone is
+ * one of its ancestors (depth cap 4096: a longer chain is a damaged model, not a call tree);
+ * a zone is under recursion when an ancestor of one of its nodes is a recursive node of
+ * another zone. */
+static int shape(fz_actx *a) {
+  const fathom_profile *p = a->p;
+  unsigned char *rec = calloc(p->n_nodes ? p->n_nodes : 1, 1);
+  if (!rec) return FATHOM_E_NOMEM;
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    a->zx[z].thread_entry = p->zones[z].stats.count > 0 &&
+                            p->zones[z].kind == FATHOM_ZONE_KIND_FUNCTION;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    const fathom_node *nd = &p->nodes[i];
+    uint32_t z = nd->zone, d = 0;
+    if (z >= p->n_zones || !nd->stats.count) continue;
+    if (nd->parent != FATHOM_NONE || nd->stats.count != 1) a->zx[z].thread_entry = 0;
+    if (nd->parent < p->n_nodes && p->nodes[nd->parent].zone != z &&
+        p->nodes[nd->parent].zone < p->n_zones)
+      a->zx[p->nodes[nd->parent].zone].kid_calls += (double)nd->stats.count;
+    for (uint32_t k = nd->parent; k != FATHOM_NONE && k < p->n_nodes && d < 4096;
+         k = p->nodes[k].parent, d++)
+      if (p->nodes[k].zone == z) {
+        a->zx[z].recursive = 1;
+        rec[i] = 1;
+        break;
+      }
+  }
+  free(rec);
+  return under_recursion(a);
+}
+
+/* wait_ev of zone z where the probes did not measure its own CPU time (module comment of
+ * analysis.h). The sampler counts fathom's own code apart, so what fathom's hooks may cost
+ * inside the zone's own time (fathom_in_ns) is counted as CPU in the bound; and the bound is
+ * compared with the CPU every second of zone time got on average, so a host that preempts
+ * the whole process makes no zone "waiting". Calls too short (their figures mostly fathom's
+ * cost) or own time known too loosely (its standard error over a quarter of it) give no
+ * evidence. */
+static void wait_evidence(fz_actx *a, uint32_t z) {
+  const fathom_profile *p = a->p;
+  const fathom_meta *m = &p->meta;
+  const fathom_zone_info *zi = &p->zones[z];
+  const fathom_stats *st = &zi->stats;
+  fz_zx *x = &a->zx[z];
+  double self = (double)st->self_ns, per = fz_call_cost(m, zi);
+  x->wait_ev = 0;
+  x->wait_cpu_hi_ns = 0;
+  /* fathom's hooks inside its own time: every child call's (enter and exit), the part of its
+   * own calls' inside their interval, scaled by what the sampler measured of fathom's cost
+   * over the calibrated estimate (the calibration can miss much of it) */
+  double kf = pos(m->overhead_calibrated_ns) > 0 && pos(m->overhead_measured_ns) > 0
+                  ? fmax(1.0, m->overhead_measured_ns / m->overhead_calibrated_ns) : 1.0;
+  double in = pos(m->hook_cost_in_ns) > 0 && zi->kind == FATHOM_ZONE_KIND_FUNCTION
+                  ? m->hook_cost_in_ns : per;
+  x->fathom_in_ns = fmin(self, kf * (x->kid_calls * per + (double)st->count * in));
+  if (x->own_ok || !(self > 0) || !st->count) return;
+  if (per > 0 && pos(st->mean_ns) < FZ_SHORT_X * per) return;
+  if (pos(st->self_se_ns) > 0.25 * self) return;
+  double lim = a->t->waiting_pct / 100.0;
+  if (pos(m->sample_period_ns) > 0 && m->cpu_samples > 0) {
+    double fat = x->fathom_in_ns;
+    /* the CPU every second of zone time got, on average: a zone is waiting only when it got
+     * far less than that (a host that preempts the whole process is no wait of one zone) */
+    double base = a->top_ns > 0 && a->cpu_ns > 0 ? fmin(1.0, a->cpu_ns / a->top_ns) : 1.0;
+    double hi = pos(st->self_cpu_ns) + 2 * pos(st->self_cpu_se_ns) + m->sample_period_ns + fat;
+    if (hi <= lim * base * self) {
+      x->wait_ev = FZ_WAIT_SAMPLED;
+      x->wait_cpu_hi_ns = hi;
+    }
+  } else if (a->cpu_ns > 0 && a->cpu_ns <= lim * self) {
+    x->wait_ev = FZ_WAIT_BOUND;
+    x->wait_cpu_hi_ns = a->cpu_ns;
+  }
 }
 
 /* How it works: a node's own figure is its estimate minus its children's estimates; a child
@@ -283,6 +417,9 @@ static int derive(fz_actx *a) {
   free(zinner);
   free(inner);
   free(own);
+  a->cpu_ns = pos(p->meta.cpu_time_ns);
+  if (shape(a)) return FATHOM_E_NOMEM;
+  for (uint32_t z = 0; z < p->n_zones; z++) wait_evidence(a, z);
   return 0;
 }
 
@@ -300,7 +437,7 @@ static int cmp_finding(const void *pa, const void *pb) {
 
 static int analyze_c(fathom_profile *p, const fathom_thresholds *t) {
   fz_fa fa = {0};
-  fz_actx a = {p, t, 0, 0, NULL, &fa};
+  fz_actx a = {p, t, 0, 0, 0, NULL, &fa};
   int rc = derive(&a);
   if (!rc) {
     fz_rules_zone(&a);

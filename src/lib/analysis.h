@@ -31,7 +31,33 @@ typedef struct fz_zx {
   int io_ok, rss_ok;
   double share_pct;        /* inclusive time / the session's time, at most 100 */
   double self_share_pct;   /* own time (stats.self_ns) / the session's time, at most 100 */
+  int recursive;           /* some call of it is nested in another call of it */
+  uint32_t under_rec;      /* 1 + the recursive zone that makes all its calls, at several
+                              depths, with shorter calls deeper down (their work shrinks with
+                              the depth), 0 when none */
+  int thread_entry;        /* a function called once per thread, as the thread's outermost
+                              zone (main, a worker loop): its time is that thread's life */
+  /* Evidence that its own time is off the CPU where the probes did not measure it (BASIC):
+   * FZ_WAIT_SAMPLED: the CPU sampler saw at most wait_cpu_hi_ns of CPU in its own code;
+   * FZ_WAIT_BOUND: no sampler, and the whole process's CPU time is at most the waiting
+   * threshold's share of its own time. 0: none (or its calls are too short, its own time an
+   * estimate too loose, to tell). */
+  int wait_ev;
+  double wait_cpu_hi_ns;   /* an upper bound of its own CPU time (wait_ev != 0), fathom's
+                              possible cost inside its own time counted as CPU */
+  double kid_calls;        /* calls of other zones made directly from it */
+  double fathom_in_ns;     /* how much of its own time may be fathom's hooks (its children's
+                              enter and exit, its own calls' part inside their interval), the
+                              calibrated cost scaled by measured / calibrated overhead */
 } fz_zx;
+
+#define FZ_WAIT_SAMPLED 1
+#define FZ_WAIT_BOUND 2
+#define FZ_SHORT_X 10.0      /* a call shorter than 10 x what fathom costs per call is "short":
+                                its figures are mostly fathom's cost */
+
+/* What one timed call of zone zi costs (its hooks' for a function), 0 when not calibrated. */
+double fz_call_cost(const fathom_meta *m, const fathom_zone_info *zi);
 
 typedef struct fz_actx {
   const fathom_profile *p;
@@ -40,6 +66,7 @@ typedef struct fz_actx {
                               to the sum of every node's own time (or the largest zone
                               total) when those exceed it, so no share passes 100 % */
   double top_ns;           /* the threads' top-level zone time as recorded */
+  double cpu_ns;           /* the process's CPU time (meta.cpu_time_ns; 0 when unknown) */
   fz_zx *zx;               /* one per zone */
   fz_fa *fa;
 } fz_actx;

@@ -1,7 +1,9 @@
 /* analysis_sess.c: the rules over call paths and the whole session: leak (live bytes at the
  * end or a growth trend, grouped by call path across threads), imbalance (one zone on
- * several threads), gpu_memory, gpu_idle, overhead (zones whose figures are inflated by
- * fathom's own cost) and SLAs missed or not verified.
+ * several threads, compared by time per call), gpu_memory, gpu_idle, overhead (fathom's cost
+ * as a share of the process's CPU, zones whose figures are inflated by it, and the
+ * -finstrument-functions exclusion that would cut most of it) and SLAs missed or not
+ * verified.
  *
  * Invariant: grouping is by sorting (path strings, then (zone, thread) pairs), so the
  * findings and their order never depend on hash order or thread scheduling; a zone nested
@@ -144,9 +146,13 @@ static int recursive(const fathom_profile *p, uint32_t i) {
   return 0;
 }
 
-/* One call path (entries r[0..n), sorted by thread) on several threads. */
+/* One call path (entries r[0..n), sorted by thread) on several threads. Threads are compared
+ * on like work: the time per call of the path on each thread. Totals that differ only because
+ * one thread made more calls (a pool's workers taking different numbers of jobs) are
+ * different amounts of work, not an imbalance of speed, and are not reported. */
 static void imb_emit(fz_actx *a, const zt_ref *r, uint32_t n) {
-  double all = 0, tmax = -1, tmin = INFINITY, mmax = 0, mmin = INFINITY;
+  double all = 0, mmax = -1, mmin = INFINITY, tmax = 0, tmin = INFINITY;
+  double cmax = 0, cmin = 0;
   uint32_t threads = 0, imax = 0, imin = 0, first = r[0].node;
   for (uint32_t s = 0, e; s < n; s = e) {
     double tot = 0, cnt = 0;
@@ -159,16 +165,19 @@ static void imb_emit(fz_actx *a, const zt_ref *r, uint32_t n) {
     threads++;
     all += tot;
     double mean = tot / cnt;
-    if (tot > tmax) tmax = tot, imax = r[s].thread;
-    if (tot < tmin) tmin = tot, imin = r[s].thread;
-    mmax = fmax(mmax, mean);
-    mmin = fmin(mmin, mean);
+    if (mean > mmax) mmax = mean, imax = r[s].thread, cmax = cnt;
+    if (mean < mmin) mmin = mean, imin = r[s].thread, cmin = cnt;
+    tmax = fmax(tmax, tot);
+    tmin = fmin(tmin, tot);
   }
   double share = fz_share_pct(all, a->time_ns);
-  if (threads < 2 || !(tmin > 0) || share < a->t->classify_share_pct) return;
-  double ratio = tmax / tmin;
+  if (threads < 2 || !(mmin > 0) || share < a->t->classify_share_pct) return;
+  double ratio = mmax / mmin;
   if (ratio < a->t->imbalance_ratio) return;
   uint32_t z = a->p->nodes[first].zone;
+  /* calls this short are mostly fathom's own cost (and the host's noise): no comparison */
+  double per = z < a->p->n_zones ? fz_call_cost(&a->p->meta, &a->p->zones[z]) : 0;
+  if (per > 0 && mmin < FZ_SHORT_X * per) return;
   fathom_severity sev = ratio >= 2 * a->t->imbalance_ratio ? FATHOM_SEV_WARNING : FATHOM_SEV_INFO;
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_IMBALANCE, sev, share * (1 - 1 / ratio), z,
                                 first, r[0].path);
@@ -181,20 +190,22 @@ static void imb_emit(fz_actx *a, const zt_ref *r, uint32_t n) {
   const fathom_thread_info *th = a->p->threads;
   unsigned long long tmn = imin < a->p->n_threads ? (unsigned long long)th[imin].tid : 0;
   unsigned long long tmx = imax < a->p->n_threads ? (unsigned long long)th[imax].tid : 0;
-  fz_fa_sum(a->fa, f, "runs on %u threads with totals from %s (tid %llu) to %s (tid %llu), "
-            "%.2fx; per-call means from %s to %s", threads, lo, tmn, hi, tmx, ratio, ml, mh);
+  fz_fa_sum(a->fa, f, "runs on %u threads; a call takes %s on average on tid %llu (%.0f calls) "
+            "against %s on tid %llu (%.0f calls), %.2fx; thread totals from %s to %s", threads,
+            mh, tmx, cmax, ml, tmn, cmin, ratio, lo, hi);
   fz_fa_fig(a->fa, f, "threads", threads, "threads");
-  fz_fa_fig(a->fa, f, "max_thread_total_ns", tmax, "ns");
-  fz_fa_fig(a->fa, f, "min_thread_total_ns", tmin, "ns");
   fz_fa_fig(a->fa, f, "ratio", ratio, "ratio");
   fz_fa_fig(a->fa, f, "max_mean_ns", mmax, "ns");
   fz_fa_fig(a->fa, f, "min_mean_ns", mmin, "ns");
-  fz_fa_sug(a->fa, f, "Hand out work dynamically from a shared queue (or with work stealing) "
-            "instead of fixed partitions per thread");
-  fz_fa_sug(a->fa, f, "Use smaller work items so the threads finish together");
-  if (mmax > 1.5 * mmin)
-    fz_fa_sug(a->fa, f, "Calls are slower on some threads (means %s vs %s): check for contention "
-              "on shared data, false sharing, or more threads than free cores", mh, ml);
+  fz_fa_fig(a->fa, f, "max_mean_calls", cmax, "calls");
+  fz_fa_fig(a->fa, f, "min_mean_calls", cmin, "calls");
+  fz_fa_fig(a->fa, f, "max_thread_total_ns", tmax, "ns");
+  fz_fa_fig(a->fa, f, "min_thread_total_ns", tmin, "ns");
+  fz_fa_sug(a->fa, f, "The same calls are slower on some threads (%s vs %s): check for "
+            "contention on shared data (locks, atomics), false sharing, NUMA placement, or "
+            "more busy threads than free cores", mh, ml);
+  fz_fa_sug(a->fa, f, "If the work per call differs by thread (bigger items on one), hand "
+            "work out dynamically from a shared queue in smaller items");
 }
 
 /* Groups nodes by call path (the string of zone names), then by thread. */
@@ -269,7 +280,8 @@ static void rule_gpu_idle(fz_actx *a) {
             "%.0f%% CPU (100%% = one core): the GPU waits for the CPU",
             r->gpu_util_mean_pct, r->cpu_pct_mean);
   fz_fa_fig(a->fa, f, "gpu_util_mean_pct", r->gpu_util_mean_pct, "%");
-  fz_fa_fig(a->fa, f, "cpu_pct_mean", r->cpu_pct_mean, "%");
+  /* the process's CPU use passes 100 % with more than one core busy: in cores, not % */
+  fz_fa_fig(a->fa, f, "cpu_cores_busy", r->cpu_pct_mean / 100, "cores");
   fz_fa_sug(a->fa, f, "Overlap CPU-side preparation with GPU work: double-buffer batches in "
             "pinned host memory and copy asynchronously on separate streams");
   fz_fa_sug(a->fa, f, "Give the CPU stages that feed the GPU more threads, or move that work "
@@ -281,8 +293,11 @@ static void rule_gpu_idle(fz_actx *a) {
 
 #define OVH_NAMED 5              /* zones named in the finding, most affected first */
 #define OVH_INFLATED_FRAC 0.25   /* calibrated cost taken out >= 25 % of the zone's time */
-#define OVH_SHORT_X 10.0         /* or a mean under 10 x one call's own cost */
+#define OVH_SHORT_X FZ_SHORT_X   /* or a mean under 10 x one call's own cost */
 #define OVH_MIN_CALLS 100        /* a zone called less often is not worth naming */
+#define OVH_EXCL_MAX 16          /* functions in the exclusion list, at most */
+#define OVH_EXCL_ENOUGH 0.8      /* and no more once they cost 80 % of all */
+#define OVH_EXCL_LEN 512         /* and at most this many characters of it */
 
 typedef struct ovh_zone {
   uint32_t zone;
@@ -312,7 +327,7 @@ static void ovh_measure(const fz_actx *a, uint32_t z, ovh_zone *o) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fathom_stats *st = &zi->stats;
   int fn = zi->kind == FATHOM_ZONE_KIND_FUNCTION;
-  double per = pos(fn && pos(m->hook_cost_ns) > 0 ? m->hook_cost_ns : m->zone_cost_ns);
+  double per = fz_call_cost(m, zi);
   double unt = pos(fn ? m->hook_untimed_cost_ns : m->untimed_cost_ns);
   if (!(unt > 0)) unt = per;
   double timed = (double)fz_timed_of(st), calls = (double)st->count;
@@ -355,6 +370,121 @@ static void fixed_note(char *b, size_t cap, const fathom_meta *m) {
            "profile %s) are apart and inflate no zone", su, mo, bu);
 }
 
+/* fathom's cost in the zones, ns (schemas 1 to 3: the background thread taken out). */
+static double zones_overhead_ns(const fathom_meta *m) {
+  double o = pos(m->overhead_ns);
+  if (m->schema_version >= 1 && m->schema_version < 4) o = fmax(0.0, o - pos(m->monitor_cpu_ns));
+  return o;
+}
+
+/* The zones' cost as a share of the process's CPU time (0 to 100): overhead over the CPU
+ * time where both are recorded, else from the slowdown s (%): s / (100 + s). */
+static double ovh_cpu_share(const fathom_meta *m, double s) {
+  double o = zones_overhead_ns(m), cpu = pos(m->cpu_time_ns);
+  if (o > 0 && cpu > 0) return fz_share_pct(o, cpu);
+  return s > 0 ? fz_share_pct(s, 100 + s) : 0;
+}
+
+/* "37.9 ns" (a timed function call's hooks' cost) for the suggestion. */
+static const char *per_s(const fathom_meta *m) {
+  static _Thread_local char b[32];
+  fz_fmt_dur(b, sizeof b, pos(m->hook_cost_ns) > 0 ? m->hook_cost_ns : pos(m->zone_cost_ns));
+  return b;
+}
+
+/* 1 when name can go in GCC's -finstrument-functions-exclude-function-list (a C
+ * identifier: no ',' to split it, nothing a shell or a demangler would change). */
+static int plain_ident(const char *s) {
+  if (!s || !*s) return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
+      return 0;
+  return 1;
+}
+
+/* 1 when the name of v[i]'s zone is part of the name of a function whose calls are not
+ * short: GCC, matching names as substrings, would stop instrumenting that one too. */
+static int hides_long(const ovh_zone *v, uint32_t n, uint32_t i, const fathom_profile *p) {
+  const char *nm = p->zones[v[i].zone].name;
+  for (uint32_t k = 0; k < n; k++) {
+    const fathom_zone_info *zk = &p->zones[v[k].zone];
+    if (k == i || v[k].short_calls || zk->kind != FATHOM_ZONE_KIND_FUNCTION || !zk->name)
+      continue;
+    if (strstr(zk->name, nm)) return 1;
+  }
+  return 0;
+}
+
+/* The -finstrument-functions exclusion that cuts fathom's cost most: the short functions
+ * (mean under OVH_SHORT_X x a call's cost, at least OVH_MIN_CALLS calls) whose calls x
+ * calibrated cost are largest, costliest first, until they cost OVH_EXCL_ENOUGH of all the
+ * zones' cost (at most OVH_EXCL_MAX of them and OVH_EXCL_LEN characters), as "a,b,c" into
+ * list. Returns
+ * the share (0 to 100) of the zones' calibrated cost that excluding them at build time
+ * removes: GCC matches the names as substrings, so every function whose name contains one
+ * of them counts, and a name inside a function whose calls are not short is left out. The
+ * n x candidates name checks run only on those that would enter the list. v[0..n) holds every
+ * zone with calls, measured. */
+static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, char *list,
+                            size_t cap, uint32_t *picked) {
+  const fathom_profile *p = a->p;
+  uint32_t pick[OVH_EXCL_MAX], np = 0;
+  double all = 0;
+  list[0] = 0;
+  *picked = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const fathom_zone_info *zi = &p->zones[v[i].zone];
+    all += v[i].cost_ns;
+    if (zi->kind != FATHOM_ZONE_KIND_FUNCTION || !v[i].short_calls ||
+        zi->stats.count < OVH_MIN_CALLS || !(v[i].cost_ns > 0) || !plain_ident(zi->name) ||
+        !strcmp(zi->name, "main"))
+      continue;
+    uint32_t k;   /* keep the OVH_EXCL_MAX costliest, costliest first (ties: zone index) */
+    if (np < OVH_EXCL_MAX) k = np;
+    else if (v[i].cost_ns > v[pick[OVH_EXCL_MAX - 1]].cost_ns) k = OVH_EXCL_MAX - 1;
+    else continue;
+    if (hides_long(v, n, i, p)) continue;
+    if (k == np) np++;
+    pick[k] = i;
+    while (k > 0 && (v[pick[k]].cost_ns > v[pick[k - 1]].cost_ns ||
+                     (v[pick[k]].cost_ns == v[pick[k - 1]].cost_ns &&
+                      v[pick[k]].zone < v[pick[k - 1]].zone))) {
+      uint32_t t = pick[k];
+      pick[k] = pick[k - 1];
+      pick[k - 1] = t;
+      k--;
+    }
+  }
+  size_t l = 0;
+  uint32_t used = 0;
+  double got = 0;
+  for (uint32_t k = 0; k < np && got < OVH_EXCL_ENOUGH * all; k++) {
+    const char *nm = p->zones[v[pick[k]].zone].name;
+    size_t nl = strlen(nm);
+    if (l + nl + 2 > cap || l + nl + 1 > OVH_EXCL_LEN) break;
+    if (l) list[l++] = ',';
+    memcpy(list + l, nm, nl);
+    l += nl;
+    list[l] = 0;
+    got += v[pick[k]].cost_ns;
+    pick[used++] = pick[k];
+  }
+  *picked = used;
+  if (!used || !(all > 0)) return 0;
+  double cut = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const fathom_zone_info *zi = &p->zones[v[i].zone];
+    if (zi->kind != FATHOM_ZONE_KIND_FUNCTION || !zi->name) continue;
+    for (uint32_t k = 0; k < used; k++)
+      if (strstr(zi->name, p->zones[v[pick[k]].zone].name)) {
+        cut += v[i].cost_ns;
+        break;
+      }
+  }
+  return fz_share_pct(cut, all);
+}
+
 static int rule_overhead(fz_actx *a) {
   const fathom_profile *p = a->p;
   const fathom_meta *m = &p->meta;
@@ -363,7 +493,7 @@ static int rule_overhead(fz_actx *a) {
   int over = isfinite(o) && isfinite(budget) && budget > 0 && o > budget;
   ovh_zone *v = calloc(p->n_zones ? p->n_zones : 1, sizeof *v);
   if (!v) return FATHOM_E_NOMEM;
-  uint32_t n = 0, n_infl = 0;
+  uint32_t n = 0, n_infl = 0, n_elig = 0;
   double infl_share = 0, worst = 0;
   for (uint32_t z = 0; z < p->n_zones; z++) {
     if (!p->zones[z].stats.count) continue;
@@ -373,13 +503,18 @@ static int rule_overhead(fz_actx *a) {
       infl_share += a->zx[z].share_pct;
       worst = fmax(worst, v[n].frac);
     }
-    if (v[n].inflated || (over && v[n].cost_ns > 0)) n++;
+    n_elig += v[n].inflated || (over && v[n].cost_ns > 0);
+    n++;
   }
   if (!over && !n_infl) {
     free(v);
     return 0;
   }
-  qsort(v, n, sizeof *v, ovh_cmp);
+  qsort(v, n, sizeof *v, ovh_cmp);   /* the eligible ones (inflated, or costing) first */
+  char excl[OVH_EXCL_LEN + 8];
+  uint32_t n_excl = 0;
+  double excl_share = ovh_exclusion(a, v, n, excl, sizeof excl, &n_excl);
+  n = n_elig;
   uint32_t named = n < OVH_NAMED ? n : OVH_NAMED;
   if (n_infl && named > n_infl) named = n_infl;   /* name the inflated ones when there are */
   fathom_severity sev = over ? (o > 2 * budget ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING)
@@ -393,9 +528,9 @@ static int rule_overhead(fz_actx *a) {
     return 0;
   }
   /* the zones, most affected first */
-  char list[640] = "", excl[256] = "", nm[48], mean[32], per[32];
-  size_t ll = 0, el = 0;
-  int any_fn = 0, any_zone = 0;
+  char list[640] = "", nm[48], mean[32], per[32];
+  size_t ll = 0;
+  int any_zone = 0;
   const char *first_zone = NULL;
   for (uint32_t i = 0; i < named; i++) {
     const fathom_zone_info *zi = &p->zones[v[i].zone];
@@ -407,9 +542,9 @@ static int rule_overhead(fz_actx *a) {
     double f1 = pos(st->overhead_ns) > 0
                     ? st->overhead_ns / ((double)st->total_ns + st->overhead_ns) : 0;
     if (ll < sizeof list && f1 >= v[i].frac)   /* fathom's cost inside its interval */
-      ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%s (%.0f%% of its measured time "
-                             "was fathom's, its own and its nested zones' cost)", i ? ", " : "",
-                             nm, 100 * f1);
+      ll += (size_t)snprintf(list + ll, sizeof list - ll, i ? ", %s (%.0f%%)" :
+                             "%s (%.0f%% of its measured time was fathom's, its own and its "
+                             "nested zones' cost)", nm, 100 * f1);
     else if (ll < sizeof list && 2 * v[i].probe_ns >= v[i].cost_ns) { /* mostly its probes */
       char pc[32];
       fz_fmt_dur(pc, sizeof pc, v[i].probe_ns);
@@ -420,29 +555,32 @@ static int rule_overhead(fz_actx *a) {
                              "%s)", i ? ", " : "", nm, mean,
                              v[i].per_call > 0 ? pos(st->mean_ns) / v[i].per_call : 0.0, per,
                              fn ? "its hooks cost" : "a zone costs");
-    if (!v[i].short_calls) continue; /* no call too short to instrument: nothing to move */
-    if (fn) {
-      any_fn = 1;
-      if (el < sizeof excl)
-        el += (size_t)snprintf(excl + el, sizeof excl - el, "%s%s", el ? "," : "", nm);
-    } else {
-      any_zone = 1;
-      if (!first_zone) first_zone = zi->name ? zi->name : "?";
-    }
+    if (!v[i].short_calls || fn) continue; /* no call too short: nothing to move */
+    any_zone = 1;
+    if (!first_zone) first_zone = zi->name ? zi->name : "?";
   }
   char fixed[256];
   fixed_note(fixed, sizeof fixed, m);
-  double shown = fmin(o, 100.0);
+  /* meta.overhead_pct is a slowdown (over the program's own CPU time: it passes 100 % when
+   * fathom costs more than the program); its share of the process's CPU time is what the
+   * zones' cost is of all the CPU the process used, at most 100 % */
+  double slow = isfinite(o) ? o : 0, cshare = ovh_cpu_share(m, slow);
+  char ov[32], cpu[32];
+  fz_fmt_dur(ov, sizeof ov, zones_overhead_ns(m));
+  fz_fmt_dur(cpu, sizeof cpu, pos(m->cpu_time_ns));
   if (over)
-    fz_fa_sum(a->fa, f, "fathom's cost in the zones was %.2f%% of the CPU time, above the %.4g%% "
-              "budget%s%s%s%s", shown, budget,
+    fz_fa_sum(a->fa, f, "fathom's cost in the zones was %s, %.1f%% of the process's CPU time "
+              "(%s): the program ran %.2fx as long (%.0f%% slower), above the %.4g%% budget"
+              "%s%s%s%s", ov, cshare, cpu, 1 + slow / 100, slow, budget,
               n_infl ? "; the figures of short zones are inflated by it" : "",
               named ? (n_infl ? ", most in " : "; the zones costing most: ") : "", list, fixed);
   else
     fz_fa_sum(a->fa, f, "the figures of %u zone%s are substantially fathom's own cost: %s; "
-              "fathom's cost in all zones was %.2f%% of the CPU time (budget %.4g%%)%s", n_infl,
-              n_infl == 1 ? "" : "s", list, isfinite(o) ? shown : 0.0, budget, fixed);
-  fz_fa_fig(a->fa, f, "overhead_pct", shown, "%");
+              "fathom's cost in all zones was %.1f%% of the process's CPU time (%.1f%% slower, "
+              "budget %.4g%%)%s", n_infl, n_infl == 1 ? "" : "s", list, cshare, slow, budget,
+              fixed);
+  fz_fa_fig(a->fa, f, "cpu_share_pct", cshare, "%");
+  fz_fa_fig(a->fa, f, "slowdown", 1 + slow / 100, "ratio");
   fz_fa_fig(a->fa, f, "budget_pct", budget, "%");
   fz_fa_fig(a->fa, f, "inflated_zones", n_infl, "zones");
   fz_fa_fig(a->fa, f, "zone_cost_ns", m->zone_cost_ns, "ns");
@@ -458,10 +596,16 @@ static int rule_overhead(fz_actx *a) {
   fz_fa_fig(a->fa, f, "setup_ns", pos(m->setup_ns), "ns");
   fz_fa_fig(a->fa, f, "monitor_cpu_ns", pos(m->monitor_cpu_ns), "ns");
   fz_fa_fig(a->fa, f, "build_ns", pos(m->build_ns), "ns");
-  if (any_fn)
-    fz_fa_sug(a->fa, f, "Stop instrumenting these tiny functions: FATHOM_EXCLUDE='%s' at run "
-              "time, or __attribute__((no_instrument_function)) / "
-              "-finstrument-functions-exclude-function-list=%s at build time", excl, excl);
+  if (n_excl) {
+    fz_fa_sug(a->fa, f, "Build with -finstrument-functions-exclude-function-list=%s (removes "
+              "about %.0f%% of fathom's cost in the zones: the %u short functions whose calls x "
+              "%s per call cost most; GCC matches the names as substrings)", excl, excl_share,
+              n_excl, per_s(m));
+    fz_fa_sug(a->fa, f, "Or at run time: FATHOM_EXCLUDE='%s' (the hooks still run and return at "
+              "once, so most of that cost goes)", excl);
+    fz_fa_fig(a->fa, f, "exclude_functions", n_excl, "functions");
+    fz_fa_fig(a->fa, f, "exclude_share_pct", excl_share, "%");
+  }
   if (any_zone)
     fz_fa_sug(a->fa, f, "Move the zone (\"%s\" first) out of the tight loop: time the whole loop "
               "or batches of iterations, or time only some calls with "

@@ -14,7 +14,9 @@
 #include "export_text.h"
 
 #define FZ_FIND_SHOWN 20
-#define FZ_TEXT_W 400
+#define FZ_TEXT_W 1200
+#define FZ_SUM_W 600     /* characters of a summary shown */
+#define FZ_SUG_W 1000    /* of a suggestion: a ready command line must not be cut */
 
 static const char *sev_color(fathom_severity s) {
   return s == FATHOM_SEV_CRITICAL ? "1;31" : s == FATHOM_SEV_WARNING ? "33" : "2";
@@ -70,7 +72,7 @@ static int findings(const fz_tx *tx, const fathom_profile *p) {
     char rank[16], path[FZ_TEXT_W], sum[FZ_TEXT_W];
     snprintf(rank, sizeof rank, "%u", d->rank);
     fz_clean(path, sizeof path, d->path && *d->path ? d->path : "(session)", 48);
-    fz_clean(sum, sizeof sum, d->summary ? d->summary : "", 300);
+    fz_clean(sum, sizeof sum, d->summary ? d->summary : "", FZ_SUM_W);
     fputs("  ", f);
     pad(f, wr - strlen(rank));
     fputs(rank, f);
@@ -100,7 +102,7 @@ static int findings(const fz_tx *tx, const fathom_profile *p) {
       fputc('\n', f);
     }
     for (uint32_t k = 0; k < d->n_suggestions; k++) {
-      fz_clean(sum, sizeof sum, d->suggestions[k] ? d->suggestions[k] : "", 300);
+      fz_clean(sum, sizeof sum, d->suggestions[k] ? d->suggestions[k] : "", FZ_SUG_W);
       pad(f, indent);
       fprintf(f, "- %s\n", sum);
     }
