@@ -100,7 +100,7 @@ run --help
 assert_match "fathom --help lists diff" $'\n  diff ' "$OUT"
 
 # ---- text -----------------------------------------------------------------------------------
-run diff base.json new.json --color never
+run diff base.json new.json --color never --noise-floor 0
 assert_eq "text: exit 0 (no gate)" "0" "$RC"
 assert_eq "text: stderr empty" "" "$ERR"
 assert_no_match "text --color never: no escapes" "$ESC" "$OUT"
@@ -114,10 +114,10 @@ assert_match "text: added C" $'Zones added \\(1\\)\n  \\+ C \\(work\\): 50 calls
 assert_match "text: gone D" $'Zones gone \\(1\\)\n  - D \\(work\\): 50 calls' "$OUT"
 assert_match "text: memory section" 'Memory \(zones above' "$OUT"
 assert_match "text: summary" 'wall time .*\+66\.8%' "$OUT"
-assert_match "text: top regressions name A" $'Top regressions \\(mean, beyond noise\\)\n  A ' "$OUT"
-assert_match "text: top improvements name G" $'Top improvements \\(mean, beyond noise\\)\n  G ' "$OUT"
+assert_match "text: top regressions name A" $'Top regressions \\(mean, beyond noise; by own time\\)\n  A ' "$OUT"
+assert_match "text: top improvements name G" $'Top improvements \\(mean, beyond noise; by own time\\)\n  G ' "$OUT"
 assert_eq "text: verdict is the last line" \
-  "mixed: 1 zone slower and 1 faster in mean, beyond noise, of 6 judged; worst: A +100.0 %" \
+  "mixed: 1 zone slower and 1 faster in mean, beyond noise, of 6 judged; first: A +100.0 % (own time +999.47 ms)" \
   "$(tail -n 1 "$T/stdout")"
 run diff base.json new.json --color never --min-share 0
 assert_match "text --min-share 0: B 5 % within noise" '^  B +work +3 .* \+5\.0% ' "$(row B)"
@@ -135,7 +135,7 @@ run diff base.json new.json --color never --paths
 assert_match "--paths: path table" $'Call paths.*\n.*\n.*\n  main;A ' "$OUT"
 
 # ---- JSON -----------------------------------------------------------------------------------
-"$FATHOM" diff base.json new.json --format json --min-share 0 >j.json 2>j.err
+"$FATHOM" diff base.json new.json --format json --min-share 0 --noise-floor 0 >j.json 2>j.err
 assert_eq "json: exit 0" "0" "$?"
 jcheck json j.json '
 ok(d.fathom_diff_version === 1, "fathom_diff_version 1");
@@ -175,18 +175,18 @@ ok(d.zones.length === 6 && d.options.top === 0, "json shows every other compared
 run diff base.json new.json --fail-on-regression 50 --color never
 assert_eq "gate 50 %: exit 3" "3" "$RC"
 assert_eq "gate 50 %: stderr empty" "" "$ERR"
-assert_match "gate 50 %: verdict" '^FAIL: 1 zone regressed by more than 50 % in mean, beyond noise; worst: A \+100\.0 %$' "$(tail -n 1 "$T/stdout")"
+assert_match "gate 50 %: verdict" '^FAIL: 1 zone regressed by more than 50 % in mean, beyond noise; first: A \+100\.0 % \(own time \+999\.47 ms\)$' "$(tail -n 1 "$T/stdout")"
 assert_match "gate 50 %: A marked" 'FAIL$' "$(row A)"
 run diff base.json new.json --fail-on-regression 150 --color never
 assert_eq "gate 150 %: exit 0" "0" "$RC"
 assert_match "gate 150 %: PASS" '^PASS \(no mean regression above 150 %\)' "$(tail -n 1 "$T/stdout")"
-run diff base.json new.json --fail-on-regression 40 --fail-metric total --format json
+run diff base.json new.json --fail-on-regression 40 --fail-metric total --format json --noise-floor 0
 assert_eq "gate on total: exit 3" "3" "$RC"
 printf '%s\n' "$OUT" >g.json
 jcheck "gate on total" g.json '
 ok(d.summary.gate_failures === 2 && zone("A").gate_failed && zone("E").gate_failed, "A and E fail on total");
 ok(d.verdict.gate === "fail", "verdict gate fail");'
-run diff base.json new.json --fail-on-regression 1 --min-share 0 --format json
+run diff base.json new.json --fail-on-regression 1 --min-share 0 --format json --noise-floor 0
 printf '%s\n' "$OUT" >g2.json
 jcheck "gate 1 %" g2.json '
 ok(!zone("B").gate_failed, "B (+5 %, 3 calls) within noise: not gated");
@@ -206,7 +206,7 @@ assert_eq "identical: exit 0" "0" "$RC"
 assert_match "identical: unchanged" '^PASS \(no mean regression above 0 %\): unchanged: no zone' "$(tail -n 1 "$T/stdout")"
 "$FATHOM" diff base.json base.json --format json --min-share 0 >same.json
 jcheck identical same.json '
-ok(d.zones.length === 9 && d.zones.every(z => Object.entries(z.metrics).every(([k, m]) => m.judgement === (k === "rss_delta_bytes" ? "not_comparable" : "unchanged"))), "every figure unchanged (RSS not measured)");
+ok(d.zones.length === 9 && d.zones.every(z => Object.entries(z.metrics).every(([k, m]) => m.judgement === (k === "rss_delta_bytes" || k === "self_cpu_ns" ? "not_comparable" : "unchanged"))), "every figure unchanged (RSS and CPU not measured)");
 ok(d.added.length === 0 && d.gone.length === 0 && d.verdict.status === "unchanged", "nothing added, gone or changed");'
 "$T/cli_gen" --detailed real.json 2>/dev/null || bad "cli_gen writes a real profile"
 run diff real.json real.json --fail-on-regression 0 --paths
@@ -233,7 +233,7 @@ ok(zone("F").metrics.alloc_bytes.judgement === "not_comparable", "allocations no
 ok(zone("A").metrics.mean_ns.beyond_noise, "A still beyond noise");'
 
 # ---- sampled timing: estimates with their errors (schema 4) ---------------------------------
-run diff ebase.json enew.json --color never
+run diff ebase.json enew.json --color never --noise-floor 0
 assert_eq "sampled: exit 0 (no gate)" "0" "$RC"
 assert_match "sampled: header says how many calls were timed" \
   'base +session "before", .* 800,001 zone calls \(206,001 timed: a sample\)' "$OUT"
@@ -243,7 +243,7 @@ assert_no_match "sampled: H +0.3 % is within the sampling error" '\*|slower' "$(
 assert_match "sampled: X +0.3 % is beyond noise with every call timed" '\+0\.3%\*.*slower$' "$(row X)"
 assert_match "sampled: K +10 % beyond the sampling error" '\+9\.[0-9]%\*.*slower$' "$(row K)"
 assert_no_match "sampled: W +1.5 % within its recorded 3 % error" '\*|slower' "$(row W)"
-"$FATHOM" diff ebase.json enew.json --format json >e.json
+"$FATHOM" diff ebase.json enew.json --format json --noise-floor 0 >e.json
 jcheck sampled e.json '
 const H = zone("H"), X = zone("X"), K = zone("K"), W = zone("W");
 ok(d.base.zone_calls === 800001 && d.base.zone_calls_timed === 206001 && d.new.zone_calls_timed === 206001, "sides: zone calls and timed");
@@ -317,7 +317,7 @@ assert_eq "--sla-unverified maybe: usage error" "2" "$RC"
 assert_match "--sla-unverified maybe: message" "unknown --sla-unverified value 'maybe'" "$ERR"
 
 # ---- HTML -----------------------------------------------------------------------------------
-run diff base.json new.json --format html --paths --min-share 0 -o d.html
+run diff base.json new.json --format html --paths --min-share 0 --noise-floor 0 -o d.html
 assert_eq "html: exit 0" "0" "$RC"
 H=$(cat d.html)
 assert_match "html: doctype" '^<!DOCTYPE html>' "$H"
