@@ -75,6 +75,9 @@ typedef struct diff_row {    /* one zone (name + component) or one call path */
   drow_status status;
   dchange change;            /* of the gate metric, beyond noise */
   int gated;                 /* 1: fails --fail-on-regression */
+  double gate_pct;           /* the change in % the gate compares with PCT (own CPU time per
+                                call where both sides have CPU samples, else the gate metric's;
+                                NaN: base 0 or not compared) */
   int shown;                 /* 1: passes --min-share (and is not cut by --top) */
   double share_pct;          /* larger of its shares of total zone time on the two sides */
   double impact_ns;          /* change of own time, new - base: of own CPU time where both

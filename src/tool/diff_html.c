@@ -229,7 +229,7 @@ static void top_html(FILE *f, const diff_result *r, const uint32_t *top, uint32_
   fprintf(f, "<h2>%s</h2><ol id=\"%s\">\n", title, cls);
   for (uint32_t i = 0; i < n; i++) {
     const diff_row *w = &r->zones[top[i]];
-    const dm *m = &w->m[r->opt.fail_metric];
+    const dm *m = &w->m[r->cpu_ok ? DM_CPU : r->opt.fail_metric];
     char x[40], y[40], own[40], tot[40];
     fig(x, sizeof x, m->a, 'd');
     fig(y, sizeof y, m->b, 'd');
@@ -237,7 +237,11 @@ static void top_html(FILE *f, const diff_result *r, const uint32_t *top, uint32_
     fz_fmt_dur(tot, sizeof tot, fabs(w->m[DM_TOTAL].b - w->m[DM_TOTAL].a));
     fputs("<li><b>", f);
     hesc(f, diff_row_name(r, w));
-    fprintf(f, "</b> %s &rarr; %s (%+.1f%%), own time %s%s, total %s%s", x, y, dm_pct(m),
+    char pc[48] = "new";
+    if (isfinite(w->gate_pct))
+      snprintf(pc, sizeof pc, "%+.1f%%%s", w->gate_pct, r->cpu_ok ? " per call" : "");
+    fprintf(f, "</b> %s%s &rarr; %s (%s), own time %s%s, total %s%s",
+            r->cpu_ok ? "own CPU " : "", x, y, pc,
             w->impact_ns < 0 ? "&minus;" : "+", own,
             w->m[DM_TOTAL].b < w->m[DM_TOTAL].a ? "&minus;" : "+", tot);
     if (w->m[DM_CALLS].judge == DJ_BEYOND) {

@@ -178,7 +178,7 @@ static void jtop(FILE *f, const diff_result *r, const uint32_t *top, uint32_t n)
     fputs(",\"component\":", f);
     jstr(f, diff_row_comp(r, w));
     fputs(",\"pct\":", f);
-    jnum(f, dm_pct(&w->m[r->opt.fail_metric]));
+    jnum(f, w->gate_pct);
     fputs(",\"total_delta_ns\":", f);
     jnum(f, w->m[DM_TOTAL].b - w->m[DM_TOTAL].a);
     fputs(",\"own_time_delta_ns\":", f);

@@ -111,7 +111,9 @@ static void classify(diff_result *r, diff_row *w) {
   const dm *m = &w->m[r->opt.fail_metric];
   w->change = DCH_NONE;
   w->gated = 0;
+  w->gate_pct = NAN;
   if (w->status != DROW_BOTH) return;
+  w->gate_pct = gate_pct(r, w);
   if (r->cpu_ok) {
     if (!w->cpu_dir) return;
     w->change = w->cpu_dir > 0 ? DCH_WORSE : DCH_BETTER;
@@ -126,8 +128,7 @@ static void classify(diff_result *r, diff_row *w) {
   }
   if (w->change != DCH_WORSE || r->opt.fail_pct < 0 || w->share_pct < r->opt.min_share_pct)
     return;
-  double pct = gate_pct(r, w);
-  w->gated = isnan(pct) || pct > r->opt.fail_pct;
+  w->gated = isnan(w->gate_pct) || w->gate_pct > r->opt.fail_pct;
 }
 
 /* 1 when row x goes before row y in the top list of change ch: gate failures first, then
@@ -182,7 +183,7 @@ static void worst_text(const diff_result *r, uint32_t i, char *buf, size_t cap) 
     return;
   }
   const diff_row *w = &r->zones[i];
-  double p = gate_pct(r, w);
+  double p = w->gate_pct;
   char pc[48] = "", own[64] = "", d[32];
   if (isfinite(p)) snprintf(pc, sizeof pc, " %+.1f %%", p);
   if (isfinite(w->impact_ns)) {

@@ -249,14 +249,15 @@ static void top_list(const fz_tx *tx, const diff_result *r, const uint32_t *top,
   for (uint32_t i = 0; i < n; i++) {
     const diff_row *w = &r->zones[top[i]];
     const dm *m = &w->m[r->opt.fail_metric];
-    dm own = w->m[DM_SELF];
+    dm own = w->m[r->cpu_ok ? DM_CPU : DM_SELF];
     char nm[128], a[64], d[64], o[64], p[24], extra[200] = "";
     fz_clean(nm, sizeof nm, diff_row_name(r, w), NAME_W);
     if (r->cpu_ok) {
       const dm *c = &w->m[DM_CPU];
       char mp[64], mq[24];
       pair(a, sizeof a, c, 'd');
-      pct(p, sizeof p, c);
+      if (isfinite(w->gate_pct)) snprintf(p, sizeof p, "%+.1f%%%s per call", w->gate_pct, mark(c));
+      else pct(p, sizeof p, c);
       pair(mp, sizeof mp, m, 'd');
       pct(mq, sizeof mq, m);
       snprintf(extra, sizeof extra, "%s %s %s, ", metric_label(r->opt.fail_metric), mp, mq);
