@@ -26,7 +26,21 @@
  *                                              -> within noise only if that error is used
  *   diff_gen erun OUT.json    ebase run again: the same calls, another random sample timed
  *                             (identical runs: nothing may be flagged)
- * Every zone is a child of one top-level zone "main". Durations are deterministic.
+ * Every zone above is a child of one top-level zone "main". And profiles of a "real" run, with
+ * CPU samples (1 ms period) and run-to-run noise, for the regression gate:
+ *   diff_gen nbase OUT.json   main -> outer -> hot, main -> z00..z39, main -> burst: 300,000
+ *                             calls each (burst: 1 call), every zone's own CPU time sampled
+ *   diff_gen nrun OUT.json    nbase run again: every zone's per-call time 3 % off either way
+ *                             (another machine state), every zone's CPU samples off by up to
+ *                             2 standard errors, the whole run's CPU 5 % slower: nothing may
+ *                             be flagged
+ *   diff_gen nslow OUT.json   nrun with hot's own work 4x (its calls 4x longer, its CPU
+ *                             samples 4x, outer's total up by as much) and burst called
+ *                             21,700,000 times: hot is the first regression, burst the second
+ *   diff_gen tie OUT.json     zones a, b, c nested under each other in every order (more call
+ *                             paths than zones), every path the same: call-path rows whose
+ *                             sort keys are all equal
+ * Durations are deterministic.
  * Invariant: exits 0 only when the file was written. */
 #include <math.h>
 #include <stdio.h>
@@ -330,14 +344,197 @@ static int write_profile(const char *which, const char *path) {
   return rc ? 1 : 0;
 }
 
+/* ---- the "real run" profiles (nbase, nrun, nslow) and the tie profile ---- */
+#define NZ_MAX 48
+typedef struct nzone {
+  const char *name;
+  uint32_t parent;          /* index into the node list (0 = main) */
+  uint64_t n;
+  double mean_ns;
+  double cpu_factor;        /* own CPU samples = own time x this, then the noise */
+  uint32_t seed;
+} nzone;
+
+/* Deterministic noise in [-1, 1] from (seed, k). */
+static double jitter(uint32_t seed, uint32_t k) {
+  uint32_t x = seed * 2654435761u ^ (k + 1) * 2246822519u;
+  x ^= x >> 15;
+  x *= 2246822519u;
+  x ^= x >> 13;
+  return (double)(x % 20001) / 10000.0 - 1.0;
+}
+
+static int write_run(const char *which, const char *path) {
+  int run = strcmp(which, "nrun") == 0, slow = strcmp(which, "nslow") == 0;
+  int tie = strcmp(which, "tie") == 0;
+  int again = run || slow;
+  nzone z[NZ_MAX];
+  uint32_t nz = 0;
+  char names[NZ_MAX][8];
+  if (tie) {   /* main -> a, b, c; each -> the two others */
+    static const char *const abc[3] = {"a", "b", "c"};
+    for (uint32_t i = 0; i < 3; i++) {
+      z[nz++] = (nzone){abc[i], 0, 1000, 5000, 0, 1};
+      uint32_t me = nz;
+      for (uint32_t j = 0; j < 3; j++)
+        if (j != i) z[nz++] = (nzone){abc[j], me, 1000, 1000, 0, 1};
+    }
+  } else {
+    z[nz++] = (nzone){"outer", 0, 300000, 500, 1, 3};
+    z[nz++] = (nzone){"hot", 1, 300000, slow ? 4000 : 1000, 1, 4};
+    for (uint32_t i = 0; i < 40; i++) {
+      snprintf(names[i], sizeof names[i], "z%02u", i);
+      double m = 200 + 10 * i;
+      if (again) m *= 1 + 0.03 * (jitter(77, i) > 0 ? 1 : -1);   /* 3 % off, either way */
+      z[nz++] = (nzone){names[i], 0, 300000, m, 1, 10 + i};
+    }
+    z[nz++] = (nzone){"burst", 0, slow ? 21700000 : 1, slow ? 10 : 1000, 1, 99};
+    if (again) z[0].mean_ns *= 1.03;
+  }
+  fathom_profile *p = zalloc(1, sizeof *p);
+  fathom_meta *m = &p->meta;
+  m->schema_version = FATHOM_SCHEMA_VERSION;
+  m->fathom_version = dup(FATHOM_VERSION_STRING);
+  m->session_name = dup(which);
+  m->program = dup("/opt/app/bin/app");
+  m->level = FATHOM_LEVEL_BASIC;
+  m->clock_source = dup("clock_monotonic");
+  m->clock_resolution_ns = 1;
+  m->zone_cost_ns = 20;
+  m->sample_period_ns = tie ? 0 : 1e6;
+  /* zones: main, then one per distinct name (tie: a, b, c) */
+  uint32_t nzi = 1, zone_of[NZ_MAX];
+  const char *zn[NZ_MAX];
+  zn[0] = "main";
+  for (uint32_t i = 0; i < nz; i++) {
+    uint32_t k = 1;
+    while (k < nzi && strcmp(zn[k], z[i].name) != 0) k++;
+    if (k == nzi) zn[nzi++] = z[i].name;
+    zone_of[i] = k;
+  }
+  p->n_zones = nzi;
+  p->zones = zalloc(nzi, sizeof *p->zones);
+  for (uint32_t k = 0; k < nzi; k++) {
+    p->zones[k].name = dup(zn[k]);
+    p->zones[k].component = dup("app");
+    p->zones[k].time_every = 1;
+  }
+  p->n_nodes = nz + 1;
+  p->nodes = zalloc(nz + 1, sizeof *p->nodes);
+  p->n_threads = 1;
+  p->threads = zalloc(1, sizeof *p->threads);
+  p->threads[0].name = dup("main");
+  double child[NZ_MAX + 1] = {0};
+  uint64_t calls = 1;
+  for (uint32_t i = nz; i-- > 0;) {   /* children (later in the list) before parents */
+    fathom_node *nd = &p->nodes[i + 1];
+    uint64_t *v = durations(z[i].n, z[i].mean_ns, z[i].seed);
+    for (uint64_t j = 0; j < z[i].n; j++) v[j] += (uint64_t)(child[i + 1] / (double)z[i].n);
+    fill(&nd->stats, &nd->hist, v, z[i].n);
+    free(v);
+    nd->stats.self_ns = nd->stats.total_ns - (uint64_t)child[i + 1];
+    if (!tie) {   /* own CPU: samples of 1 ms, off by up to 2 standard errors on a rerun */
+      double smp = floor((double)nd->stats.self_ns * z[i].cpu_factor / 1e6);
+      if (again) smp = floor(smp * 1.05 + 2 * sqrt(smp) * jitter(55, i) + 0.5);
+      if (smp < 0) smp = 0;
+      nd->stats.self_cpu_ns = smp * 1e6;
+      nd->stats.self_cpu_se_ns = sqrt(smp) * 1e6;
+      m->cpu_time_ns += smp * 1e6;
+    }
+    nd->zone = zone_of[i];
+    nd->parent = z[i].parent;
+    nd->depth = p->nodes[z[i].parent].depth + 1;
+    nd->time_every = 1;
+    child[z[i].parent] += (double)nd->stats.total_ns;
+    calls += z[i].n;
+  }
+  fathom_node *root = &p->nodes[0];
+  root->parent = FATHOM_NONE;
+  root->depth = 1;
+  root->time_every = 1;
+  uint64_t main_ns = (uint64_t)child[0] + 1000000;
+  fill(&root->stats, &root->hist, &main_ns, 1);
+  root->stats.self_ns = 1000000;
+  for (uint32_t i = 0; i < nz; i++) p->nodes[i + 1].depth = p->nodes[z[i].parent].depth + 1;
+  /* zone roll-ups: every node of a zone summed (no zone recurs on its own path here) */
+  for (uint32_t k = 0; k < nzi; k++) {
+    fathom_zone_info *zi = &p->zones[k];
+    int first = 1;
+    for (uint32_t i = 0; i <= nz; i++) {
+      const fathom_node *nd = &p->nodes[i];
+      if (nd->zone != k) continue;
+      if (first) {
+        zi->stats = nd->stats;
+        zi->hist.unit_ns = 1;
+        zi->hist.n = nd->hist.n;
+        zi->hist.bucket = zalloc(nd->hist.n, sizeof(uint32_t));
+        zi->hist.count = zalloc(nd->hist.n, sizeof(uint64_t));
+        memcpy(zi->hist.bucket, nd->hist.bucket, nd->hist.n * sizeof(uint32_t));
+        memcpy(zi->hist.count, nd->hist.count, nd->hist.n * sizeof(uint64_t));
+        first = 0;
+        continue;
+      }
+      /* another node of the zone (tie): counts, times and histograms summed */
+      fathom_stats *s = &zi->stats;
+      double m1 = s->mean_ns, m2 = nd->stats.mean_ns, n1 = (double)s->count;
+      double n2 = (double)nd->stats.count, mm = (n1 * m1 + n2 * m2) / (n1 + n2);
+      double var = ((n1 - 1) * s->stddev_ns * s->stddev_ns +
+                    (n2 - 1) * nd->stats.stddev_ns * nd->stats.stddev_ns +
+                    n1 * (m1 - mm) * (m1 - mm) + n2 * (m2 - mm) * (m2 - mm)) / (n1 + n2 - 1);
+      s->count += nd->stats.count;
+      s->timed += nd->stats.timed;
+      s->total_ns += nd->stats.total_ns;
+      s->self_ns += nd->stats.self_ns;
+      s->mean_ns = mm;
+      s->stddev_ns = sqrt(var);
+      if (nd->stats.min_ns < s->min_ns) s->min_ns = nd->stats.min_ns;
+      if (nd->stats.max_ns > s->max_ns) s->max_ns = nd->stats.max_ns;
+      uint64_t *dense = zalloc(FATHOM_HIST_BUCKETS, sizeof *dense);
+      for (uint32_t b = 0; b < zi->hist.n; b++) dense[zi->hist.bucket[b]] += zi->hist.count[b];
+      for (uint32_t b = 0; b < nd->hist.n; b++) dense[nd->hist.bucket[b]] += nd->hist.count[b];
+      free(zi->hist.bucket);
+      free(zi->hist.count);
+      zi->hist.n = 0;
+      for (uint32_t b = 0; b < FATHOM_HIST_BUCKETS; b++) zi->hist.n += dense[b] != 0;
+      zi->hist.bucket = zalloc(zi->hist.n, sizeof(uint32_t));
+      zi->hist.count = zalloc(zi->hist.n, sizeof(uint64_t));
+      for (uint32_t b = 0, k2 = 0; b < FATHOM_HIST_BUCKETS; b++)
+        if (dense[b]) {
+          zi->hist.bucket[k2] = b;
+          zi->hist.count[k2++] = dense[b];
+        }
+      free(dense);
+      s->p50_ns = fathom_hist_percentile(&zi->hist, 50, s->min_ns, s->max_ns);
+      s->p90_ns = fathom_hist_percentile(&zi->hist, 90, s->min_ns, s->max_ns);
+      s->p95_ns = fathom_hist_percentile(&zi->hist, 95, s->min_ns, s->max_ns);
+      s->p99_ns = fathom_hist_percentile(&zi->hist, 99, s->min_ns, s->max_ns);
+      s->p999_ns = fathom_hist_percentile(&zi->hist, 99.9, s->min_ns, s->max_ns);
+      set_exact_intervals(s);
+    }
+  }
+  m->duration_ns = main_ns + 5000000;
+  if (!(m->cpu_time_ns > 0)) m->cpu_time_ns = (double)main_ns;
+  m->n_zones = calls;
+  m->n_timed = calls;
+  p->threads[0].n_zones = calls;
+  int rc = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
+  fathom_profile_free(p);
+  if (rc) fprintf(stderr, "diff_gen: %s: %s\n", path, fathom_strerror(rc));
+  return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
-  static const char *const modes[] = {"base", "new", "other", "ebase", "enew", "erun"};
+  static const char *const modes[] = {"base", "new", "other", "ebase", "enew", "erun", "nbase",
+                                      "nrun", "nslow", "tie"};
   int ok = 0;
   for (size_t i = 0; argc == 3 && i < sizeof modes / sizeof modes[0]; i++)
     ok |= strcmp(argv[1], modes[i]) == 0;
   if (!ok) {
-    fprintf(stderr, "usage: diff_gen base|new|other|ebase|enew|erun OUT.json\n");
+    fprintf(stderr, "usage: diff_gen base|new|other|ebase|enew|erun|nbase|nrun|nslow|tie "
+            "OUT.json\n");
     return 2;
   }
+  if (strcmp(argv[1], "new") != 0 && (argv[1][0] == 'n' || argv[1][0] == 't'))
+    return write_run(argv[1], argv[2]);
   return write_profile(argv[1], argv[2]);
 }

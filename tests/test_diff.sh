@@ -82,16 +82,17 @@ for g in diff_gen cli_gen; do
     exit 1
   fi
 done
-for v in base new other ebase enew erun; do
+for v in base new other ebase enew erun nbase nrun nslow tie; do
   "$T/diff_gen" "$v" "$T/$v.json" || { echo "FAIL: diff_gen $v"; exit 1; }
 done
+cp "$T/tie.json" "$T/tie2.json"
 cd "$T" || exit 1
 
 # ---- help -----------------------------------------------------------------------------------
 run diff --help
 assert_eq "--help: exit 0" "0" "$RC"
 assert_match "--help: usage" '^Usage: fathom diff BASE.json NEW.json' "$OUT"
-for word in --fail-on-regression --fail-metric --format --min-share --top --sort --paths --sigma 'exit|Exit status' ' 3 '; do
+for word in --fail-on-regression --fail-metric --format --min-share --top --sort --paths --sigma --noise-floor 'exit|Exit status' ' 3 '; do
   assert_match "--help mentions $word" "$word" "$OUT"
 done
 run help diff
@@ -100,7 +101,7 @@ run --help
 assert_match "fathom --help lists diff" $'\n  diff ' "$OUT"
 
 # ---- text -----------------------------------------------------------------------------------
-run diff base.json new.json --color never
+run diff base.json new.json --color never --noise-floor 0
 assert_eq "text: exit 0 (no gate)" "0" "$RC"
 assert_eq "text: stderr empty" "" "$ERR"
 assert_no_match "text --color never: no escapes" "$ESC" "$OUT"
@@ -114,10 +115,10 @@ assert_match "text: added C" $'Zones added \\(1\\)\n  \\+ C \\(work\\): 50 calls
 assert_match "text: gone D" $'Zones gone \\(1\\)\n  - D \\(work\\): 50 calls' "$OUT"
 assert_match "text: memory section" 'Memory \(zones above' "$OUT"
 assert_match "text: summary" 'wall time .*\+66\.8%' "$OUT"
-assert_match "text: top regressions name A" $'Top regressions \\(mean, beyond noise\\)\n  A ' "$OUT"
-assert_match "text: top improvements name G" $'Top improvements \\(mean, beyond noise\\)\n  G ' "$OUT"
+assert_match "text: top regressions name A" $'Top regressions \\(mean, beyond noise; by own time\\)\n  A ' "$OUT"
+assert_match "text: top improvements name G" $'Top improvements \\(mean, beyond noise; by own time\\)\n  G ' "$OUT"
 assert_eq "text: verdict is the last line" \
-  "mixed: 1 zone slower and 1 faster in mean, beyond noise, of 6 judged; worst: A +100.0 %" \
+  "mixed: 1 zone slower and 1 faster in mean, beyond noise, of 6 judged; first: A +100.0 % (own time +999.47 ms)" \
   "$(tail -n 1 "$T/stdout")"
 run diff base.json new.json --color never --min-share 0
 assert_match "text --min-share 0: B 5 % within noise" '^  B +work +3 .* \+5\.0% ' "$(row B)"
@@ -135,7 +136,7 @@ run diff base.json new.json --color never --paths
 assert_match "--paths: path table" $'Call paths.*\n.*\n.*\n  main;A ' "$OUT"
 
 # ---- JSON -----------------------------------------------------------------------------------
-"$FATHOM" diff base.json new.json --format json --min-share 0 >j.json 2>j.err
+"$FATHOM" diff base.json new.json --format json --min-share 0 --noise-floor 0 >j.json 2>j.err
 assert_eq "json: exit 0" "0" "$?"
 jcheck json j.json '
 ok(d.fathom_diff_version === 1, "fathom_diff_version 1");
@@ -175,18 +176,18 @@ ok(d.zones.length === 6 && d.options.top === 0, "json shows every other compared
 run diff base.json new.json --fail-on-regression 50 --color never
 assert_eq "gate 50 %: exit 3" "3" "$RC"
 assert_eq "gate 50 %: stderr empty" "" "$ERR"
-assert_match "gate 50 %: verdict" '^FAIL: 1 zone regressed by more than 50 % in mean, beyond noise; worst: A \+100\.0 %$' "$(tail -n 1 "$T/stdout")"
+assert_match "gate 50 %: verdict" '^FAIL: 1 zone regressed by more than 50 % in mean, beyond noise; first: A \+100\.0 % \(own time \+999\.47 ms\)$' "$(tail -n 1 "$T/stdout")"
 assert_match "gate 50 %: A marked" 'FAIL$' "$(row A)"
 run diff base.json new.json --fail-on-regression 150 --color never
 assert_eq "gate 150 %: exit 0" "0" "$RC"
 assert_match "gate 150 %: PASS" '^PASS \(no mean regression above 150 %\)' "$(tail -n 1 "$T/stdout")"
-run diff base.json new.json --fail-on-regression 40 --fail-metric total --format json
+run diff base.json new.json --fail-on-regression 40 --fail-metric total --format json --noise-floor 0
 assert_eq "gate on total: exit 3" "3" "$RC"
 printf '%s\n' "$OUT" >g.json
 jcheck "gate on total" g.json '
 ok(d.summary.gate_failures === 2 && zone("A").gate_failed && zone("E").gate_failed, "A and E fail on total");
 ok(d.verdict.gate === "fail", "verdict gate fail");'
-run diff base.json new.json --fail-on-regression 1 --min-share 0 --format json
+run diff base.json new.json --fail-on-regression 1 --min-share 0 --format json --noise-floor 0
 printf '%s\n' "$OUT" >g2.json
 jcheck "gate 1 %" g2.json '
 ok(!zone("B").gate_failed, "B (+5 %, 3 calls) within noise: not gated");
@@ -206,7 +207,7 @@ assert_eq "identical: exit 0" "0" "$RC"
 assert_match "identical: unchanged" '^PASS \(no mean regression above 0 %\): unchanged: no zone' "$(tail -n 1 "$T/stdout")"
 "$FATHOM" diff base.json base.json --format json --min-share 0 >same.json
 jcheck identical same.json '
-ok(d.zones.length === 9 && d.zones.every(z => Object.entries(z.metrics).every(([k, m]) => m.judgement === (k === "rss_delta_bytes" ? "not_comparable" : "unchanged"))), "every figure unchanged (RSS not measured)");
+ok(d.zones.length === 9 && d.zones.every(z => Object.entries(z.metrics).every(([k, m]) => m.judgement === (k === "rss_delta_bytes" || k === "self_cpu_ns" ? "not_comparable" : "unchanged"))), "every figure unchanged (RSS and CPU not measured)");
 ok(d.added.length === 0 && d.gone.length === 0 && d.verdict.status === "unchanged", "nothing added, gone or changed");'
 "$T/cli_gen" --detailed real.json 2>/dev/null || bad "cli_gen writes a real profile"
 run diff real.json real.json --fail-on-regression 0 --paths
@@ -233,7 +234,7 @@ ok(zone("F").metrics.alloc_bytes.judgement === "not_comparable", "allocations no
 ok(zone("A").metrics.mean_ns.beyond_noise, "A still beyond noise");'
 
 # ---- sampled timing: estimates with their errors (schema 4) ---------------------------------
-run diff ebase.json enew.json --color never
+run diff ebase.json enew.json --color never --noise-floor 0
 assert_eq "sampled: exit 0 (no gate)" "0" "$RC"
 assert_match "sampled: header says how many calls were timed" \
   'base +session "before", .* 800,001 zone calls \(206,001 timed: a sample\)' "$OUT"
@@ -243,7 +244,7 @@ assert_no_match "sampled: H +0.3 % is within the sampling error" '\*|slower' "$(
 assert_match "sampled: X +0.3 % is beyond noise with every call timed" '\+0\.3%\*.*slower$' "$(row X)"
 assert_match "sampled: K +10 % beyond the sampling error" '\+9\.[0-9]%\*.*slower$' "$(row K)"
 assert_no_match "sampled: W +1.5 % within its recorded 3 % error" '\*|slower' "$(row W)"
-"$FATHOM" diff ebase.json enew.json --format json >e.json
+"$FATHOM" diff ebase.json enew.json --format json --noise-floor 0 >e.json
 jcheck sampled e.json '
 const H = zone("H"), X = zone("X"), K = zone("K"), W = zone("W");
 ok(d.base.zone_calls === 800001 && d.base.zone_calls_timed === 206001 && d.new.zone_calls_timed === 206001, "sides: zone calls and timed");
@@ -284,6 +285,69 @@ assert_match "sampled html: timed column" '<th title="calls whose duration was m
 assert_match "sampled html: timed calls of H" '<td class="l">H</td>.*<td data-v="2000">2,000</td>' "$(cat e.html)"
 assert_match "sampled html: header" '206001 timed \(a sample\)' "$(cat e.html)"
 
+# ---- the gate on runs with CPU samples (diff_gen nbase, nrun, nslow) ------------------------
+# call-path rows whose sort keys are all equal (more paths than zones), in every format
+for fmt in text json html; do
+  for srt in impact pct total mean calls name; do
+    run diff tie.json tie2.json --paths --min-share 0 --format $fmt --sort $srt --fail-on-regression 0
+    assert_eq "equal path rows ($fmt, --sort $srt): exit 0" "0" "$RC"
+  done
+done
+"$FATHOM" diff tie.json tie2.json --paths --min-share 0 --format json >tie.out.json
+jcheck "equal path rows" tie.out.json '
+const want = ["main", "main;a", "main;b", "main;c", "main;a;b", "main;a;c", "main;b;a", "main;b;c", "main;c;a", "main;c;b"];
+ok(d.paths.length === want.length && want.every(p => d.paths.some(q => q.path === p)), "every path listed once, named by its zones");
+ok(d.paths.every(q => q.name === q.path.split(";").pop()), "a path row is named by its last zone");
+ok(d.verdict.status === "unchanged" && d.summary.regressed === 0, "nothing changed");'
+# the same run again (per-call times 3 % off either way, CPU samples within 2 standard
+# errors, the run 5 % slower): passes in every format, whatever is compared
+for fmt in text json html; do
+  for m in mean total p50 p99; do
+    run diff nbase.json nrun.json --fail-on-regression 10 --fail-metric $m --format $fmt
+    assert_eq "rerun ($fmt, $m): the gate passes" "0" "$RC"
+  done
+done
+run diff nbase.json nrun.json --fail-on-regression 10 --color never
+assert_match "rerun: unchanged" '^PASS \(no own CPU time per call regression above 10 %\): unchanged' "$(tail -n 1 "$T/stdout")"
+"$FATHOM" diff nbase.json nrun.json --format json --noise-floor 0 >nrun.out.json
+jcheck "rerun, no floor" nrun.out.json '
+ok(zone("z05").metrics.mean_ns.method === "welch" && Math.abs(Math.abs(zone("z05").metrics.mean_ns.pct) - 3) < 0.2, "z05 3 % off, compared with Welch");
+ok(d.summary.regressed === 0 && d.summary.improved === 0, "own CPU times within their error: nothing flagged");
+ok(d.options.cpu_samples_compared === true && d.options.cpu_dispersion >= 1, "CPU samples compared");'
+"$FATHOM" diff nbase.json nrun.json --format json >nrun.f.json
+jcheck "rerun, floor" nrun.f.json '
+const z = zone("z05").metrics.mean_ns;
+ok(z.judgement === "within_noise" && z.below_noise_floor === true, "a 3 % change of a zone worth under 1 % of the run is below the floor");
+ok(Math.abs(d.options.noise_floor_ns / Math.max(d.base.duration_ns, d.new.duration_ns) - 0.01) < 1e-9, "the floor is 1 % of the longer run");'
+# hot's own work 4x, burst called 21,700,000 times instead of once
+for fmt in text json html; do
+  run diff nbase.json nslow.json --fail-on-regression 10 --format $fmt --color never
+  assert_eq "hot 4x ($fmt): the gate fails" "3" "$RC"
+done
+run diff nbase.json nslow.json --fail-on-regression 10 --color never
+assert_match "hot 4x: verdict names hot first" '^FAIL: 2 zones regressed by more than 10 % in own CPU time per call, beyond noise; first: hot \+' "$(tail -n 1 "$T/stdout")"
+assert_match "hot 4x: the top list names hot first" $'Top regressions \\(own CPU time, beyond noise; by own time\\)\n  hot ' "$OUT"
+assert_match "burst: calls printed as counts" 'burst .*calls 1 → 21,700,000\)' "$OUT"
+assert_no_match "outer (hot's caller) is not a regression" $'\n  outer [^\n]*(slower|FAIL)' "$OUT"
+"$FATHOM" diff nbase.json nslow.json --fail-on-regression 10 --format json >nslow.out.json
+jcheck "hot 4x" nslow.out.json '
+const hot = zone("hot"), outer = zone("outer"), burst = zone("burst");
+ok(d.top_regressions[0].name === "hot" && d.top_regressions[1].name === "burst", "hot first, burst second");
+ok(d.verdict.line.includes("first: " + d.top_regressions[0].name + " "), "the verdict names the top list first");
+ok(Math.abs(hot.metrics.mean_ns.new / hot.metrics.mean_ns.base - 4) < 0.05, "hot 4x per call");
+ok(Math.abs(hot.metrics.self_cpu_ns.new / hot.metrics.self_cpu_ns.base - 4.2) < 0.3, "hot own CPU about 4x (and the run 5 % slower)");
+ok(hot.gate_failed && outer.change === "none" && !outer.gate_failed, "hot fails the gate, its caller outer does not");
+ok(outer.metrics.total_ns.delta > 0.99 * hot.metrics.total_ns.delta, "outer total grew with hot");
+ok(burst.metrics.calls.base === 1 && burst.metrics.calls.new === 21700000 && burst.metrics.calls.method === "exact", "burst calls exact");
+ok(d.top_regressions[1].calls.base === 1 && d.top_regressions[1].calls.new === 21700000, "top list: burst calls as counts");
+ok(burst.metrics.mean_ns.judgement === "unknown", "burst: one call on the base side, cannot judge its time");'
+run diff nbase.json nslow.json --format html -o nslow.html
+assert_match "html: top regressions, hot first" '<h2>Top regressions</h2><ol id="worse">.<li><b>hot</b>' "$(tr '\n' '.' <nslow.html)"
+assert_match "html: burst's calls change as a count" '<td class="l">burst</td>.*<td class="changed" data-v="21699999" title="beyond_noise">\+21,699,999</td>' "$(cat nslow.html)"
+run diff nslow.json nbase.json --fail-on-regression 10 --color never
+assert_eq "hot 4x reversed: no regression" "0" "$RC"
+assert_match "hot 4x reversed: hot the first improvement" $'Top improvements \\(own CPU time, beyond noise; by own time\\)\n  hot ' "$OUT"
+
 # ---- the SLA gate of fathom report on a sampled profile (--fail-on-sla) -----------------------
 # H: 2,000 of 200,000 calls timed, p50 ~10 us with a 95 % interval of about 9.9 to 10.1 us
 sla_gate() {   # sla_gate NAME WANT_RC SPEC [OPTIONS...]
@@ -317,7 +381,7 @@ assert_eq "--sla-unverified maybe: usage error" "2" "$RC"
 assert_match "--sla-unverified maybe: message" "unknown --sla-unverified value 'maybe'" "$ERR"
 
 # ---- HTML -----------------------------------------------------------------------------------
-run diff base.json new.json --format html --paths --min-share 0 -o d.html
+run diff base.json new.json --format html --paths --min-share 0 --noise-floor 0 -o d.html
 assert_eq "html: exit 0" "0" "$RC"
 H=$(cat d.html)
 assert_match "html: doctype" '^<!DOCTYPE html>' "$H"
@@ -357,6 +421,7 @@ expect_fail "bad metric" 2 "$HINT" "unknown --fail-metric value 'p42'" -- diff b
 expect_fail "bad sort" 2 "$HINT" "unknown --sort value 'x'" -- diff base.json new.json --sort x
 expect_fail "bad top" 2 "$HINT" "option '--top' needs a whole number" -- diff base.json new.json --top 1.5
 expect_fail "bad min-share" 2 "$HINT" "option '--min-share' needs a number" -- diff base.json new.json --min-share 101
+expect_fail "bad noise floor" 2 "$HINT" "option '--noise-floor' needs a number from 0 to 100" -- diff base.json new.json --noise-floor x
 expect_fail "missing arg" 2 "$HINT" "option '--sigma' needs an argument" -- diff base.json new.json --sigma
 expect_fail "stdin twice" 2 "$HINT" 'read only once' -- diff - -
 expect_fail "missing BASE file" 2 "" '^fathom: nothere.json: .*(No such file|cannot open)' -- diff nothere.json new.json

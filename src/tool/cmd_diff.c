@@ -39,7 +39,10 @@ void cmd_diff_help(FILE *f) {
         "      --fail-metric M the gate metric: mean (default), total, p50 or p99; it also\n"
         "                      decides which zones count as regressed or improved\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"
-        "      --sort KEY      impact (default: |change of total time|), pct, total, mean,\n"
+        "      --noise-floor PCT\n"
+        "                      a change that moves less than PCT % of the run's total\n"
+        "                      zone time is noise, however sure the test (default 1)\n"
+        "      --sort KEY      impact (default: |change of own time|), pct, total, mean,\n"
         "                      calls or name\n"
         "      --top N         rows per table (default 20 for text and html, all for json;\n"
         "                      0 = all)\n"
@@ -133,6 +136,7 @@ static int parse_opt(int c, dargs *d) {
       d->o.fail_metric = metric_ids[i];
       return 0;
     case 'S': return num_arg("sigma", optarg, 0.5, 20, &d->o.sigma);
+    case 'N': return num_arg("noise-floor", optarg, 0, 100, &d->o.floor_pct);
     case 'O':
       if ((i = word_arg("sort", optarg, sorts, 6, "impact, pct, total, mean, calls or name")) < 0)
         return TOOL_EXIT_USAGE;
@@ -161,6 +165,7 @@ int cmd_diff(int argc, char **argv) {
       {"fail-on-regression", required_argument, NULL, 'R'},
       {"fail-metric", required_argument, NULL, 'M'},
       {"sigma", required_argument, NULL, 'S'},
+      {"noise-floor", required_argument, NULL, 'N'},
       {"sort", required_argument, NULL, 'O'},
       {"top", required_argument, NULL, 'T'},
       {"min-share", required_argument, NULL, 'H'},

@@ -180,6 +180,8 @@ static int side_init(diff_side *s, const fathom_profile *p, const char *file) {
   s->p = p;
   s->file = file;
   s->zone_time_ns = zone_time(p);
+  for (uint32_t i = 0; i < p->n_zones; i++)
+    if (isfinite(p->zones[i].stats.self_cpu_ns)) s->cpu_ns += p->zones[i].stats.self_cpu_ns;
   /* timed zone calls: meta.n_timed where the file says (schema 4), else from the zones */
   if (p->meta.n_timed && p->meta.n_timed <= p->meta.n_zones) {
     s->n_timed = p->meta.n_timed;
@@ -289,15 +291,95 @@ static void fill_side(const diff_result *r, diff_row *row, const dsrc *s, int si
   v[DM_ALLOC_COUNT] = al ? (double)s->al->alloc_count : NAN;
   v[DM_LIVE_BYTES] = al ? (double)s->al->live_bytes : NAN;
   v[DM_RSS] = rss_of(s);
+  v[DM_SELF] = (double)s->st->self_ns;
+  v[DM_CPU] = r->cpu_ok && isfinite(s->st->self_cpu_ns) ? s->st->self_cpu_ns : NAN;
   for (int k = 0; k < DM_N; k++) {
     if (side) row->m[k].b = v[k];
     else row->m[k].a = v[k];
   }
 }
 
+/* Own-time change of a row compared on both sides: the change of its own CPU time where both
+ * sides ran the CPU sampler (own time that was spent waiting, a worker loop idle longer, is
+ * not CPU time), else of its self time. */
+static double impact_of(const diff_result *r, const dsrc *a, const dsrc *b) {
+  if (r->cpu_ok) return b->st->self_cpu_ns - a->st->self_cpu_ns;
+  return (double)b->st->self_ns - (double)a->st->self_ns;
+}
+
+/* The CPU evidence of a row: its own CPU time's change (CPU sampler: samples x period,
+ * standard error sqrt(samples) x period) once the run's overall change of sampled program CPU
+ * time is allowed for (a machine that ran the whole program slower or faster moves every zone
+ * alike), in standard errors (*z, NaN without samples) and in ns (*d). */
+static void cpu_z_of(const diff_result *r, const dsrc *a, const dsrc *b, double *z, double *d) {
+  *z = *d = NAN;
+  if (!r->cpu_ok || !(r->a.cpu_ns > 0) || !(r->b.cpu_ns > 0)) return;
+  double k = r->b.cpu_ns / r->a.cpu_ns;   /* the run's scale */
+  double ea = a->st->self_cpu_se_ns, eb = b->st->self_cpu_se_ns;
+  double dd = b->st->self_cpu_ns - k * a->st->self_cpu_ns;
+  double v = eb * eb + k * k * ea * ea;
+  double p = r->a.p->meta.sample_period_ns > r->b.p->meta.sample_period_ns
+                 ? r->a.p->meta.sample_period_ns : r->b.p->meta.sample_period_ns;
+  if (!isfinite(dd) || !isfinite(v)) return;
+  if (v < p * p) v = p * p;   /* no sample on either side still allows one */
+  *d = dd;
+  *z = dd / sqrt(v);
+}
+
+static int cmp_dbl(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* How much more the zones' own CPU times vary between these two runs than sampling alone
+ * explains: the median |z| of the zones called as often on both sides (the same work) with at
+ * least 5 samples on a side, over that of a
+ * normal variable (0.6745), at least 1. Zones run at other moments of the run, with other
+ * caches and clock speeds; one zone that really changed hardly moves a median. */
+static double cpu_dispersion(const diff_result *r) {
+  double p = r->a.p->meta.sample_period_ns > r->b.p->meta.sample_period_ns
+                 ? r->a.p->meta.sample_period_ns : r->b.p->meta.sample_period_ns;
+  double *z = malloc(((size_t)r->n_zones + 1) * sizeof *z);
+  uint32_t n = 0;
+  if (!z) return 1;
+  for (uint32_t i = 0; i < r->n_zones; i++) {
+    const diff_row *w = &r->zones[i];
+    if (w->status != DROW_BOTH || !isfinite(w->cpu_z)) continue;
+    if (w->m[DM_CALLS].a != w->m[DM_CALLS].b) continue;   /* its work changed */
+    double m = w->m[DM_CPU].a > w->m[DM_CPU].b ? w->m[DM_CPU].a : w->m[DM_CPU].b;
+    if (m >= 5 * p) z[n++] = fabs(w->cpu_z);
+  }
+  double phi = 1;
+  if (n >= 5) {
+    qsort(z, n, sizeof *z, cmp_dbl);
+    double med = n % 2 ? z[n / 2] : 0.5 * (z[n / 2 - 1] + z[n / 2]);
+    if (med / 0.6745 > phi) phi = med / 0.6745;
+  }
+  free(z);
+  return phi;
+}
+
+/* cpu_dir and the judgement of DM_CPU of every compared row, once the dispersion is known:
+ * beyond sigma x dispersion standard errors and the CPU noise floor. */
+static void judge_cpu(diff_result *r, diff_row *rows, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    diff_row *w = &rows[i];
+    dm *c = &w->m[DM_CPU];
+    w->cpu_dir = 0;
+    if (w->status != DROW_BOTH) continue;
+    if (isfinite(w->cpu_z) && fabs(w->cpu_z) > r->opt.sigma * r->cpu_disp &&
+        fabs(w->cpu_d) >= r->cpu_floor_ns)
+      w->cpu_dir = w->cpu_z > 0 ? 1 : -1;
+    c->judge = !isfinite(c->a) || !isfinite(c->b) ? DJ_NA : w->cpu_dir ? DJ_BEYOND
+               : c->a == c->b ? DJ_SAME : DJ_NOISE;
+  }
+}
+
 static void fill_rows(diff_result *r, diff_row *rows, uint32_t n, int path) {
   for (uint32_t i = 0; i < n; i++) {
     diff_row *row = &rows[i];
+    row->is_path = path;
+    row->impact_ns = row->moved_ns = row->cpu_z = row->cpu_d = NAN;
     for (int k = 0; k < DM_N; k++) {
       memset(&row->m[k], 0, sizeof row->m[k]);
       row->m[k].a = row->m[k].b = NAN;
@@ -314,7 +396,11 @@ static void fill_rows(diff_result *r, diff_row *rows, uint32_t n, int path) {
     double sha = ha && r->a.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].a / r->a.zone_time_ns : 0;
     double shb = hb && r->b.zone_time_ns > 0 ? 100.0 * row->m[DM_TOTAL].b / r->b.zone_time_ns : 0;
     row->share_pct = sha > shb ? sha : shb;
-    if (row->status == DROW_BOTH) diff_judge_row(r, row, &sa, &sb);
+    if (row->status == DROW_BOTH) {
+      row->impact_ns = impact_of(r, &sa, &sb);
+      cpu_z_of(r, &sa, &sb, &row->cpu_z, &row->cpu_d);
+      diff_judge_row(r, row, &sa, &sb);
+    }
   }
 }
 
@@ -324,6 +410,7 @@ void diff_opts_init(diff_opts *o) {
   o->fail_pct = -1;
   o->fail_metric = DM_MEAN;
   o->min_share_pct = 0.1;
+  o->floor_pct = 1.0;
   o->top = 20;
   o->sort = DSORT_IMPACT;
 }
@@ -336,12 +423,27 @@ int diff_build(diff_result *r, const fathom_profile *a, const char *file_a,
   if (!rc) rc = side_init(&r->b, b, file_b);
   if (!rc) {
     comparability(r);
+    /* the run's time: its wall time (the zones' summed time where a file lacks it: threads
+     * that waited would make that larger than the run) */
+    double ra = a->meta.duration_ns ? (double)a->meta.duration_ns : r->a.zone_time_ns;
+    double rb = b->meta.duration_ns ? (double)b->meta.duration_ns : r->b.zone_time_ns;
+    double rt = ra > rb ? ra : rb;
+    r->floor_ns = o->floor_pct > 0 && isfinite(rt) ? o->floor_pct / 100.0 * rt : 0;
+    r->cpu_ok = a->meta.sample_period_ns > 0 && b->meta.sample_period_ns > 0;
+    /* the CPU floor: of the run's CPU time (a loaded machine stretches wall time, not CPU) */
+    double ca = a->meta.cpu_time_ns > 0 ? a->meta.cpu_time_ns : r->a.cpu_ns;
+    double cb = b->meta.cpu_time_ns > 0 ? b->meta.cpu_time_ns : r->b.cpu_ns;
+    double ct = ca > cb ? ca : cb;
+    r->cpu_floor_ns = o->floor_pct > 0 && isfinite(ct) ? o->floor_pct / 100.0 * ct : 0;
     rc = match_zones(r);
   }
   if (!rc) rc = match_paths(r);
   if (!rc) {
     fill_rows(r, r->zones, r->n_zones, 0);
     fill_rows(r, r->paths, r->n_paths, 1);
+    r->cpu_disp = cpu_dispersion(r);
+    judge_cpu(r, r->zones, r->n_zones);
+    judge_cpu(r, r->paths, r->n_paths);
     rc = diff_summarize(r);
   }
   if (rc) diff_free(r);
@@ -358,22 +460,36 @@ void diff_free(diff_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-const char *diff_row_name(const diff_result *r, const diff_row *row) {
-  const fathom_profile *p = row->ia != FATHOM_NONE ? r->a.p : r->b.p;
+/* The zone a row names: a zone row's own, a path row's last zone (NULL: no side, which a
+ * row never is). */
+static const fathom_zone_info *row_zone(const diff_result *r, const diff_row *row) {
+  const diff_side *s = row->ia != FATHOM_NONE ? &r->a : &r->b;
   uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
-  return name_of(p->zones[i].name);
+  if (row->is_path) {
+    if (i >= s->n_paths) return NULL;
+    i = s->paths[i].zone;
+  }
+  return i < s->p->n_zones ? &s->p->zones[i] : NULL;
+}
+
+const char *diff_row_name(const diff_result *r, const diff_row *row) {
+  const fathom_zone_info *z = row_zone(r, row);
+  return z ? name_of(z->name) : "";
 }
 
 const char *diff_row_comp(const diff_result *r, const diff_row *row) {
-  const fathom_profile *p = row->ia != FATHOM_NONE ? r->a.p : r->b.p;
-  uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
-  return comp_of(p->zones[i].component);
+  const fathom_zone_info *z = row_zone(r, row);
+  return z ? comp_of(z->component) : "default";
 }
 
 void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap) {
   const diff_side *s = row->ia != FATHOM_NONE ? &r->a : &r->b;
   uint32_t i = row->ia != FATHOM_NONE ? row->ia : row->ib;
   uint32_t chain[FATHOM_HIST_BUCKETS], n = 0;   /* deeper than any depth cap */
+  if (!row->is_path) {   /* a zone row: its name alone */
+    snprintf(buf, cap, "%s", diff_row_name(r, row));
+    return;
+  }
   for (uint32_t k = i; k != FATHOM_NONE && n < FATHOM_HIST_BUCKETS; k = s->paths[k].parent)
     chain[n++] = k;
   size_t len = 0;

@@ -28,10 +28,13 @@ typedef enum dm_id {
   DM_ALLOC_COUNT,    /* heap allocations made (inclusive) */
   DM_LIVE_BYTES,     /* heap bytes still live at the end */
   DM_RSS,            /* process RSS change over the zone's calls (estimate from probes) */
+  DM_SELF,           /* own time (total less the nested zones'), ns */
+  DM_CPU,            /* own CPU time from the CPU sampler (samples x period), ns; judged
+                        by diff_row.cpu_dir; not comparable unless both sides sampled */
   DM_N
 } dm_id;
 /* JSON names: "calls", "total_ns", "mean_ns", "p50_ns", "p99_ns", "alloc_bytes",
- * "alloc_count", "live_bytes", "rss_delta_bytes". */
+ * "alloc_count", "live_bytes", "rss_delta_bytes", "self_ns", "self_cpu_ns". */
 const char *dm_name(int id);
 
 /* How a figure's change was judged. */
@@ -40,7 +43,8 @@ typedef enum dj {
   DJ_SAME,           /* identical on both sides */
   DJ_NOISE,          /* changed, within noise */
   DJ_BEYOND,         /* changed, beyond noise */
-  DJ_UNKNOWN         /* changed; the noise cannot be estimated (too few timed calls, RSS) */
+  DJ_UNKNOWN         /* changed; cannot judge: no spread to judge by (one timed call, no
+                        stddev, RSS) */
 } dj;
 /* "not_comparable", "unchanged", "within_noise", "beyond_noise", "unknown". */
 const char *dj_name(int j);
@@ -57,18 +61,36 @@ typedef struct dm {          /* one compared figure */
   double se_a, se_b;         /* DMETH_WELCH: standard errors of the two estimates from timing a
                                 sample of the calls (0: every call timed; NaN otherwise) */
   double lo_a, hi_a, lo_b, hi_b;  /* DMETH_QUANTILE: intervals (hi may be +inf) */
+  int floored;               /* 1: the test found a change but it moves less run time than
+                                the noise floor (judge is then DJ_NOISE) */
 } dm;
 
 typedef enum drow_status { DROW_BOTH = 0, DROW_ADDED = 1, DROW_GONE = 2 } drow_status;
 typedef enum dchange { DCH_NONE = 0, DCH_WORSE = 1, DCH_BETTER = 2 } dchange;
 
 typedef struct diff_row {    /* one zone (name + component) or one call path */
-  uint32_t ia, ib;           /* index in the base / new profile's zones or paths, or FATHOM_NONE */
+  uint32_t ia, ib;           /* index in the base / new profile's zones (is_path 0) or merged
+                                call paths (is_path 1), or FATHOM_NONE */
+  int is_path;               /* 1: a call-path row (ia, ib index diff_side.paths) */
   drow_status status;
   dchange change;            /* of the gate metric, beyond noise */
   int gated;                 /* 1: fails --fail-on-regression */
+  double gate_pct;           /* the change in % the gate compares with PCT (own CPU time per
+                                call where both sides have CPU samples, else the gate metric's;
+                                NaN: base 0 or not compared) */
   int shown;                 /* 1: passes --min-share (and is not cut by --top) */
   double share_pct;          /* larger of its shares of total zone time on the two sides */
+  double impact_ns;          /* change of own time, new - base: of own CPU time where both
+                                sides have CPU samples (a zone that waited longer is not
+                                charged for it), else of self time; NaN: not compared */
+  int cpu_dir;               /* where both sides ran the CPU sampler: +1 / -1 when the row's
+                                own CPU time grew / shrank beyond its sampling error and the
+                                run's overall CPU change (cpu_z beyond sigma x cpu_disp and
+                                cpu_d beyond cpu_floor_ns), 0 when it did not, or no sampler */
+  double cpu_z, cpu_d;       /* own CPU time's change after the run's scale, in standard
+                                errors and in ns (NaN: no CPU samples) */
+  double moved_ns;           /* run time the gate metric's change moves (|Δ per call| x
+                                calls, |Δ total|): compared with the noise floor */
   uint64_t timed_a, timed_b; /* calls timed on each side (= calls when every one was; 0 for
                                 a side that lacks the row) */
   dm m[DM_N];
@@ -81,6 +103,8 @@ typedef struct diff_opts {
   double fail_pct;           /* --fail-on-regression PCT, or < 0 when not set */
   dm_id fail_metric;         /* DM_MEAN (default), DM_TOTAL, DM_P50 or DM_P99 */
   double min_share_pct;      /* rows below this share of total zone time are hidden */
+  double floor_pct;          /* a change moving less than this % of the run's wall time is
+                                noise (default 1) */
   uint32_t top;              /* rows per table, 0 = all */
   dsort sort;
   int paths;                 /* 1: show the call-path table in text and HTML */
@@ -95,6 +119,7 @@ typedef struct diff_side {   /* one profile with what the rows need */
   uint32_t n_paths;
   struct fz_path_res *pres;
   double zone_time_ns;       /* sum of the top-level zones' total time */
+  double cpu_ns;             /* the zones' own CPU time from the CPU sampler, summed */
   uint64_t n_timed;          /* zone calls timed (meta.n_timed, or the zones' timed calls) */
   double bias_ns;            /* per-call systematic difference allowed (levels, clocks) */
 } diff_side;
@@ -113,9 +138,15 @@ typedef struct diff_result {
   uint32_t n_added, n_gone, n_gated;
   uint32_t n_worse, n_better, n_unchanged;   /* compared zones at or above --min-share */
   uint32_t n_small;          /* compared zones below --min-share (not judged as a whole) */
-  uint32_t top_worse[5], top_better[5];   /* zone rows, by impact */
+  uint32_t top_worse[5], top_better[5];   /* zone rows: gate failures first, then by impact_ns
+                                             (the verdict names top_worse[0]) */
   uint32_t n_top_worse, n_top_better;
   dm wall, zone_time, cpu;   /* session figures (no noise judgement: DJ_UNKNOWN or SAME) */
+  double floor_ns;           /* the noise floor: opt.floor_pct of the longer run's wall time */
+  double cpu_floor_ns;       /* opt.floor_pct of the larger process CPU time */
+  double cpu_disp;           /* how many times more the zones' own CPU times vary between
+                                the runs than sampling explains (>= 1) */
+  int cpu_ok;                /* both sides ran the CPU sampler (self CPU time compared) */
   int timing_ok, alloc_ok, rss_ok;  /* what can be compared */
   char notes[DIFF_MAX_NOTES][DIFF_NOTE_LEN];
   uint32_t n_notes;
@@ -144,7 +175,7 @@ int diff_summarize(diff_result *r);
 double diff_t_pvalue(double t, double df);
 
 /* ---- what the renderers share ---- */
-/* Zone name, component of a row (the side that has it). */
+/* Zone name, component of a row (the side that has it; a path row's last zone). */
 const char *diff_row_name(const diff_result *r, const diff_row *row);
 const char *diff_row_comp(const diff_result *r, const diff_row *row);
 /* "a;b;c" for a path row into buf (cut with "..." when longer than cap). */

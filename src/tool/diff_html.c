@@ -92,6 +92,22 @@ static void td_pct_as(FILE *f, const dm *m, int neutral) {
 
 static void td_pct(FILE *f, const dm *m) { td_pct_as(f, m, 0); }
 
+/* A cell with the change of a count as a count ("+21,699,999"), sorted by it. */
+static void td_count_delta(FILE *f, const dm *m) {
+  double d = m->b - m->a;
+  char x[40];
+  fprintf(f, "<td%s data-v=\"", m->judge == DJ_BEYOND ? " class=\"changed\"" : "");
+  hnum(f, d);
+  fprintf(f, "\" title=\"%s\">", dj_name(m->judge));
+  if (m->judge == DJ_NA) fputs("&ndash;", f);
+  else if (m->judge == DJ_SAME) fputs("<span class=\"dim\">=</span>", f);
+  else {
+    fz_fmt_num(x, sizeof x, fabs(d));
+    fprintf(f, "%s%s", d < 0 ? "&minus;" : "+", x);
+  }
+  fputs("</td>", f);
+}
+
 /* A cell with the calls timed on each side ("all" when every call was). */
 static void td_timed(FILE *f, const diff_row *w) {
   char x[32], y[32];
@@ -124,7 +140,7 @@ static void zone_rows(FILE *f, const diff_result *r) {
     hesc(f, diff_row_comp(r, w));
     fputs("</td>", f);
     td_pair(f, &w->m[DM_CALLS], 'n');
-    td_pct_as(f, &w->m[DM_CALLS], 1);   /* more calls is neither better nor worse */
+    td_count_delta(f, &w->m[DM_CALLS]);   /* more calls is neither better nor worse */
     td_timed(f, w);
     td_pair(f, &w->m[DM_TOTAL], 'd');
     td_pct(f, &w->m[DM_TOTAL]);
@@ -206,6 +222,38 @@ static void summary(FILE *f, const diff_result *r) {
           r->n_unchanged, r->n_small, r->n_added, r->n_gone, r->n_zhidden);
 }
 
+/* The top list (the order the verdict names them in): gate metric, own time, total, calls. */
+static void top_html(FILE *f, const diff_result *r, const uint32_t *top, uint32_t n,
+                     const char *title, const char *cls) {
+  if (!n) return;
+  fprintf(f, "<h2>%s</h2><ol id=\"%s\">\n", title, cls);
+  for (uint32_t i = 0; i < n; i++) {
+    const diff_row *w = &r->zones[top[i]];
+    const dm *m = &w->m[r->cpu_ok ? DM_CPU : r->opt.fail_metric];
+    char x[40], y[40], own[40], tot[40];
+    fig(x, sizeof x, m->a, 'd');
+    fig(y, sizeof y, m->b, 'd');
+    fz_fmt_dur(own, sizeof own, fabs(w->impact_ns));
+    fz_fmt_dur(tot, sizeof tot, fabs(w->m[DM_TOTAL].b - w->m[DM_TOTAL].a));
+    fputs("<li><b>", f);
+    hesc(f, diff_row_name(r, w));
+    char pc[48] = "new";
+    if (isfinite(w->gate_pct))
+      snprintf(pc, sizeof pc, "%+.1f%%%s", w->gate_pct, r->cpu_ok ? " per call" : "");
+    fprintf(f, "</b> %s%s &rarr; %s (%s), own time %s%s, total %s%s",
+            r->cpu_ok ? "own CPU " : "", x, y, pc,
+            w->impact_ns < 0 ? "&minus;" : "+", own,
+            w->m[DM_TOTAL].b < w->m[DM_TOTAL].a ? "&minus;" : "+", tot);
+    if (w->m[DM_CALLS].judge == DJ_BEYOND) {
+      fig(x, sizeof x, w->m[DM_CALLS].a, 'n');
+      fig(y, sizeof y, w->m[DM_CALLS].b, 'n');
+      fprintf(f, ", calls %s &rarr; %s", x, y);
+    }
+    fputs(w->gated ? " <b>FAIL</b></li>\n" : "</li>\n", f);
+  }
+  fputs("</ol>\n", f);
+}
+
 int diff_write_html(const diff_result *r, FILE *f) {
   errno = 0;
   fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -240,8 +288,11 @@ int diff_write_html(const diff_result *r, FILE *f) {
     fputs("</p>\n", f);
   }
   summary(f, r);
+  top_html(f, r, r->top_worse, r->n_top_worse, "Top regressions", "worse");
+  top_html(f, r, r->top_better, r->n_top_better, "Top improvements", "better");
   fprintf(f, "<h2>Zones (%u of %u compared shown)</h2>\n<p class=\"dim\">Coloured: beyond noise"
-          " (red slower, green faster); &ldquo;?&rdquo;: the noise could not be estimated. "
+          " (red slower, green faster); &ldquo;?&rdquo;: cannot judge (one timed call, or no "
+          "recorded spread). "
           "Click a column to sort.</p>\n", r->n_zshown, r->n_zshown + r->n_zhidden);
   zone_rows(f, r);
   lone(f, r, DROW_ADDED);

@@ -56,6 +56,7 @@ static void jmetric(FILE *f, const dm *m) {
   jnum(f, dm_pct(m));
   fprintf(f, ",\"judgement\":\"%s\",\"beyond_noise\":%s,\"method\":\"%s\"", dj_name(m->judge),
           m->judge == DJ_BEYOND ? "true" : "false", dmethod_name(m->method));
+  if (m->floored) fputs(",\"below_noise_floor\":true", f);
   if (m->method == DMETH_WELCH) {
     fputs(",\"t\":", f);
     jnum(f, m->t);
@@ -108,6 +109,8 @@ static void jrow(FILE *f, const diff_result *r, const diff_row *w, int path) {
   fprintf(f, ",\"status\":\"%s\",\"change\":\"%s\",\"gate_failed\":%s,\"share_pct\":",
           status_name(w->status), change_name(w->change), w->gated ? "true" : "false");
   jnum(f, w->share_pct);
+  fputs(",\"own_time_delta_ns\":", f);
+  jnum(f, w->impact_ns);
   fputs(",\"timed\":{\"base\":", f);
   jnum(f, w->ia != FATHOM_NONE ? (double)w->timed_a : NAN);
   fputs(",\"new\":", f);
@@ -175,10 +178,16 @@ static void jtop(FILE *f, const diff_result *r, const uint32_t *top, uint32_t n)
     fputs(",\"component\":", f);
     jstr(f, diff_row_comp(r, w));
     fputs(",\"pct\":", f);
-    jnum(f, dm_pct(&w->m[r->opt.fail_metric]));
+    jnum(f, w->gate_pct);
     fputs(",\"total_delta_ns\":", f);
     jnum(f, w->m[DM_TOTAL].b - w->m[DM_TOTAL].a);
-    fputc('}', f);
+    fputs(",\"own_time_delta_ns\":", f);
+    jnum(f, w->impact_ns);
+    fputs(",\"calls\":{\"base\":", f);
+    jnum(f, w->m[DM_CALLS].a);
+    fputs(",\"new\":", f);
+    jnum(f, w->m[DM_CALLS].b);
+    fprintf(f, "},\"gate_failed\":%s}", w->gated ? "true" : "false");
   }
   fputc(']', f);
 }
@@ -192,6 +201,14 @@ static void joptions(FILE *f, const diff_result *r) {
   jnum(f, o->fail_pct >= 0 ? o->fail_pct : NAN);
   fprintf(f, ",\"fail_metric\":\"%s\",\"min_share_pct\":", dm_name(o->fail_metric));
   jnum(f, o->min_share_pct);
+  fputs(",\"noise_floor_pct\":", f);
+  jnum(f, o->floor_pct);
+  fputs(",\"noise_floor_ns\":", f);
+  jnum(f, r->floor_ns);
+  fputs(",\"cpu_noise_floor_ns\":", f);
+  jnum(f, r->cpu_ok ? r->cpu_floor_ns : NAN);
+  fprintf(f, ",\"cpu_samples_compared\":%s,\"cpu_dispersion\":", r->cpu_ok ? "true" : "false");
+  jnum(f, r->cpu_ok ? r->cpu_disp : NAN);
   fprintf(f, ",\"top\":%u,\"sort\":\"%s\"}", o->top, sorts[o->sort]);
 }
 

@@ -3,8 +3,9 @@
  * Invariant: a figure is judged DJ_BEYOND only on evidence: an exact count that changed, a
  * Welch test whose two-sided p-value is below that of a normal variable beyond ±sigma (and,
  * for estimates from timed samples, a change beyond the 95 % combined error of the two
- * estimates), or two quantile intervals that do not overlap; whatever cannot be estimated
- * (too few timed calls, sampled RSS) is DJ_UNKNOWN and never counts as a regression.
+ * estimates), or two quantile intervals that do not overlap, and for times a change that moves
+ * at least the noise floor of run time; whatever cannot be judged (fewer than two timed calls,
+ * no spread, sampled RSS) is DJ_UNKNOWN and never counts as a regression.
  * How it works, per side (n = calls timed, N = calls, s = max(stddev, clock resolution),
  * se = the standard error of the estimated total: stats.total_se_ns, or where a sampled side
  * carries none N s sqrt((1 - n/N) / n), that of a simple random sample; 0 when every call
@@ -19,7 +20,12 @@
  *          as fractions of the histogram's cumulative counts (which may be weighted: they sum
  *          to about N, not n), mapped to the edges of the buckets holding them give an
  *          interval that includes the histogram's own error; a rank outside [1, n] leaves that
- *          end open. */
+ *          end open.
+ *   self:  Welch as for total, with the whole call's spread (own time has none recorded) and
+ *          the estimate's stats.self_se_ns.
+ *   floor: a total, self, mean, p50 or p99 change judged beyond noise that moves less run
+ *          time than diff_result.floor_ns (|Δ| for totals, |Δ| x calls for per-call figures)
+ *          is noise after all (dm.floored). */
 #include <math.h>
 
 #include "diff.h"
@@ -160,6 +166,22 @@ static void quantile(dm *m, const dsrc *a, const dsrc *b, double q, double sigma
   m->judge = apart ? DJ_BEYOND : DJ_NOISE;
 }
 
+/* A change found beyond noise that moves less than floor_ns of run time is noise. */
+static void floored(dm *m, double moved, double floor_ns) {
+  if (m->judge != DJ_BEYOND || !(moved < floor_ns)) return;
+  m->judge = DJ_NOISE;
+  m->floored = 1;
+}
+
+/* Standard deviation of the correction for fathom's own cost taken out of a total: the
+ * calibrated costs are measured on a reference loop and vary with the code around the zones
+ * and from run to run (identical runs' calibrations differ by up to a third), so a part of
+ * what was taken out (DIFF_CORR_REL) is uncertain. */
+#define DIFF_CORR_REL 0.1
+static double corr_sd(const fathom_stats *st) {
+  return isfinite(st->overhead_ns) && st->overhead_ns > 0 ? DIFF_CORR_REL * st->overhead_ns : 0;
+}
+
 void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const dsrc *b) {
   double sigma = r->opt.sigma, p0 = erfc(sigma / sqrt(2.0)), bias = r->a.bias_ns;
   double res = r->a.p->meta.clock_resolution_ns > r->b.p->meta.clock_resolution_ns
@@ -171,10 +193,17 @@ void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const ds
   double sb = b->st->stddev_ns > floor_ns ? b->st->stddev_ns : floor_ns;
   double ca = (double)a->st->count, cb = (double)b->st->count;
   double ea = na ? total_se(a->st, sa) : 0, eb = nb ? total_se(b->st, sb) : 0;
-  /* variance of each total: the spread of its calls plus the error of sampling them */
-  double va = ca * sa * sa + ea * ea, vb = cb * sb * sb + eb * eb;
+  /* variance of each total: the spread of its calls, the error of sampling them and that of
+   * the correction for fathom's own cost (an estimate: see the file comment) */
+  double ka = corr_sd(a->st), kb = corr_sd(b->st);
+  double va = ca * sa * sa + ea * ea + ka * ka, vb = cb * sb * sb + eb * eb + kb * kb;
 
   exact(&row->m[DM_CALLS]);
+  /* a side with several different durations but no recorded spread gives nothing to judge
+   * a time by (a file without stddev): its times are DJ_UNKNOWN */
+  int no_sd = (!(a->st->stddev_ns > 0) && a->st->max_ns > a->st->min_ns) ||
+              (!(b->st->stddev_ns > 0) && b->st->max_ns > b->st->min_ns);
+  if (no_sd) na = nb = 0;
   dm *mean = &row->m[DM_MEAN], *total = &row->m[DM_TOTAL];
   mean->se_a = ca > 0 ? ea / ca : 0;
   mean->se_b = cb > 0 ? eb / cb : 0;
@@ -183,8 +212,26 @@ void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const ds
   total->se_a = ea;
   total->se_b = eb;
   welch(total, na ? va : 0, nb ? vb : 0, na, nb, bias * (ca > cb ? ca : cb), p0);
+  dm *self = &row->m[DM_SELF];
+  double esa = fathom_stats_estimated(a->st) && isfinite(a->st->self_se_ns) ? a->st->self_se_ns : 0;
+  double esb = fathom_stats_estimated(b->st) && isfinite(b->st->self_se_ns) ? b->st->self_se_ns : 0;
+  self->se_a = esa;
+  self->se_b = esb;
+  /* own time has no recorded spread of its own: that of the whole call bounds it */
+  welch(self, na ? ca * sa * sa + esa * esa + ka * ka : 0,
+        nb ? cb * sb * sb + esb * esb + kb * kb : 0, na, nb, bias * (ca > cb ? ca : cb), p0);
   quantile(&row->m[DM_P50], a, b, 0.50, sigma, bias);
   quantile(&row->m[DM_P99], a, b, 0.99, sigma, bias);
+  /* the noise floor: a change that moves less than it of the run's time is noise, however
+   * sure the test is (runs differ by more than their calls' spread: caches, clock speed) */
+  double calls = cb > ca ? cb : ca;
+  floored(total, fabs(total->b - total->a), r->floor_ns);
+  floored(self, fabs(self->b - self->a), r->floor_ns);
+  floored(mean, fabs(mean->b - mean->a) * calls, r->floor_ns);
+  floored(&row->m[DM_P50], fabs(row->m[DM_P50].b - row->m[DM_P50].a) * calls, r->floor_ns);
+  floored(&row->m[DM_P99], fabs(row->m[DM_P99].b - row->m[DM_P99].a) * calls, r->floor_ns);
+  dm *g = &row->m[r->opt.fail_metric];
+  row->moved_ns = r->opt.fail_metric == DM_TOTAL ? fabs(g->b - g->a) : fabs(g->b - g->a) * calls;
   for (int k = DM_ALLOC_BYTES; k <= DM_LIVE_BYTES; k++) {
     if (!r->alloc_ok) row->m[k].a = row->m[k].b = NAN;
     exact(&row->m[k]);

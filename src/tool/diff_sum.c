@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "diff.h"
+#include "export_text.h"
 
 const char *dm_name(int id) {
   static const char *const n[DM_N] = {"calls", "total_ns", "mean_ns", "p50_ns", "p99_ns",
                                       "alloc_bytes", "alloc_count", "live_bytes",
-                                      "rss_delta_bytes"};
+                                      "rss_delta_bytes", "self_ns",
+                                      "self_cpu_ns"};
   return id >= 0 && id < DM_N ? n[id] : NULL;
 }
 
@@ -43,7 +45,7 @@ static double key_of(const diff_row *w, dsort by) {
     case DSORT_TOTAL: return isfinite(w->m[DM_TOTAL].b) ? w->m[DM_TOTAL].b : 0;
     case DSORT_MEAN: return absd(dm_pct(&w->m[DM_MEAN]));
     case DSORT_CALLS: return absd(w->m[DM_CALLS].b - w->m[DM_CALLS].a);
-    default: return absd(w->m[DM_TOTAL].b - w->m[DM_TOTAL].a);
+    default: return absd(w->impact_ns);
   }
 }
 
@@ -86,27 +88,71 @@ static int order(const diff_result *r, diff_row *rows, uint32_t n, uint32_t **ou
 }
 
 /* ---- regressions, the gate ---- */
+/* The change in % that --fail-on-regression compares with PCT: with CPU samples on both
+ * sides (mean or total gate) that of own CPU time, per call for the mean; else the gate
+ * metric's. NaN when the base is 0. */
+static double gate_pct(const diff_result *r, const diff_row *w) {
+  dm_id g = r->opt.fail_metric;
+  if (!r->cpu_ok || (g != DM_MEAN && g != DM_TOTAL)) return dm_pct(&w->m[g]);
+  const dm *c = &w->m[DM_CPU];
+  if (g == DM_TOTAL) return dm_pct(c);
+  double na = w->m[DM_CALLS].a, nb = w->m[DM_CALLS].b;
+  if (!(na > 0) || !(nb > 0) || !(c->a > 0) || !isfinite(c->b)) return NAN;
+  return 100.0 * (c->b / nb - c->a / na) / (c->a / na);
+}
+
+/* Regressed, improved or neither, and gated. With CPU samples on both sides, a zone's change
+ * is that of its own CPU time (cpu_dir: beyond its sampling error, the run's overall change
+ * and the noise floor), and a p50 or p99 gate must also be beyond noise the same way: time
+ * that is not the zone's own CPU work (waiting, a callee that got slower, a run slowed down
+ * as a whole by the machine) does not make it a regression. Without CPU samples, the gate
+ * metric's judgement decides. */
 static void classify(diff_result *r, diff_row *w) {
   const dm *m = &w->m[r->opt.fail_metric];
   w->change = DCH_NONE;
   w->gated = 0;
-  if (w->status != DROW_BOTH || m->judge != DJ_BEYOND) return;
-  w->change = m->b > m->a ? DCH_WORSE : DCH_BETTER;
+  w->gate_pct = NAN;
+  if (w->status != DROW_BOTH) return;
+  w->gate_pct = gate_pct(r, w);
+  if (r->cpu_ok) {
+    if (!w->cpu_dir) return;
+    w->change = w->cpu_dir > 0 ? DCH_WORSE : DCH_BETTER;
+    if ((r->opt.fail_metric == DM_P50 || r->opt.fail_metric == DM_P99) &&
+        (m->judge != DJ_BEYOND || (m->b > m->a) != (w->cpu_dir > 0))) {
+      w->change = DCH_NONE;
+      return;
+    }
+  } else {
+    if (m->judge != DJ_BEYOND) return;
+    w->change = m->b > m->a ? DCH_WORSE : DCH_BETTER;
+  }
   if (w->change != DCH_WORSE || r->opt.fail_pct < 0 || w->share_pct < r->opt.min_share_pct)
     return;
-  double pct = dm_pct(m);
-  w->gated = isnan(pct) || pct > r->opt.fail_pct;
+  w->gated = isnan(w->gate_pct) || w->gate_pct > r->opt.fail_pct;
 }
 
-/* The n most costly rows of change ch (by |Δ total|) into top[]. */
+/* 1 when row x goes before row y in the top list of change ch: gate failures first, then
+ * the larger own-time change in the direction of ch (impact_ns), then the name. */
+static int before(const diff_result *r, dchange ch, const diff_row *x, const diff_row *y) {
+  if (x->gated != y->gated) return x->gated;
+  double kx = isfinite(x->impact_ns) ? x->impact_ns : 0;
+  double ky = isfinite(y->impact_ns) ? y->impact_ns : 0;
+  if (ch == DCH_BETTER) {
+    kx = -kx;
+    ky = -ky;
+  }
+  if (kx != ky) return kx > ky;
+  return strcmp(diff_row_name(r, x), diff_row_name(r, y)) < 0;
+}
+
+/* The cap rows of change ch that go first (before()) into top[]. */
 static uint32_t top_rows(const diff_result *r, dchange ch, uint32_t *top, uint32_t cap) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < r->n_zones; i++) {
     const diff_row *w = &r->zones[i];
     if (w->change != ch || w->share_pct < r->opt.min_share_pct) continue;
-    double k = key_of(w, DSORT_IMPACT);
     uint32_t j = n < cap ? n++ : cap;
-    while (j > 0 && key_of(&r->zones[top[j - 1]], DSORT_IMPACT) < k) {
+    while (j > 0 && before(r, ch, w, &r->zones[top[j - 1]])) {
       if (j < cap) top[j] = top[j - 1];
       j--;
     }
@@ -123,39 +169,32 @@ static void session_dm(dm *m, double a, double b) {
   m->judge = !isfinite(a) || !isfinite(b) ? DJ_NA : a == b ? DJ_SAME : DJ_UNKNOWN;
 }
 
-/* The gated row with the largest change of the gate metric, FATHOM_NONE if none. */
-static uint32_t worst(const diff_result *r) {
-  uint32_t best = FATHOM_NONE;
-  double bp = 0;
-  for (uint32_t i = 0; i < r->n_zones; i++) {
-    const diff_row *w = &r->zones[i];
-    if (!w->gated) continue;
-    double p = absd(dm_pct(&w->m[r->opt.fail_metric]));
-    if (best == FATHOM_NONE || p > bp) {
-      best = i;
-      bp = p;
-    }
-  }
-  return best;
-}
-
-static const char *metric_word(dm_id id) {
+static const char *metric_word(const diff_result *r) {
+  dm_id id = r->opt.fail_metric;
+  if (r->cpu_ok && id == DM_MEAN) return "own CPU time per call";
+  if (r->cpu_ok && id == DM_TOTAL) return "own CPU time";
   return id == DM_TOTAL ? "total time" : id == DM_P50 ? "p50" : id == DM_P99 ? "p99" : "mean";
 }
 
+/* "; first: NAME +12.5 % (own time +1.20 s)": the row the top list names first. */
 static void worst_text(const diff_result *r, uint32_t i, char *buf, size_t cap) {
   if (i == FATHOM_NONE) {
     buf[0] = '\0';
     return;
   }
   const diff_row *w = &r->zones[i];
-  double p = dm_pct(&w->m[r->opt.fail_metric]);
-  if (isfinite(p)) snprintf(buf, cap, "; worst: %s %+.1f %%", diff_row_name(r, w), p);
-  else snprintf(buf, cap, "; worst: %s", diff_row_name(r, w));
+  double p = w->gate_pct;
+  char pc[48] = "", own[64] = "", d[32];
+  if (isfinite(p)) snprintf(pc, sizeof pc, " %+.1f %%", p);
+  if (isfinite(w->impact_ns)) {
+    fz_fmt_dur(d, sizeof d, fabs(w->impact_ns));
+    snprintf(own, sizeof own, " (own time %s%s)", w->impact_ns < 0 ? "-" : "+", d);
+  }
+  snprintf(buf, cap, "; first: %s%s%s", diff_row_name(r, w), pc, own);
 }
 
 static void verdict(diff_result *r) {
-  const char *mw = metric_word(r->opt.fail_metric);
+  const char *mw = metric_word(r);
   char wt[200];
   uint32_t compared = r->n_worse + r->n_better + r->n_unchanged;
   if (r->n_worse && r->n_better) r->status = "mixed";
@@ -163,13 +202,14 @@ static void verdict(diff_result *r) {
   else if (r->n_better) r->status = "improved";
   else r->status = "unchanged";
   if (r->opt.fail_pct >= 0 && r->n_gated) {
-    worst_text(r, worst(r), wt, sizeof wt);
+    /* gate failures go first in top_worse, which holds every gated row's peers */
+    worst_text(r, r->n_top_worse ? r->top_worse[0] : FATHOM_NONE, wt, sizeof wt);
     snprintf(r->verdict, sizeof r->verdict,
              "FAIL: %u zone%s regressed by more than %g %% in %s, beyond noise%s", r->n_gated,
              r->n_gated == 1 ? "" : "s", r->opt.fail_pct, mw, wt);
     return;
   }
-  char head[64] = "";
+  char head[96] = "";
   if (r->opt.fail_pct >= 0)
     snprintf(head, sizeof head, "PASS (no %s regression above %g %%): ", mw, r->opt.fail_pct);
   if (r->n_worse || r->n_better) {

@@ -236,25 +236,52 @@ static const char *metric_label(dm_id id) {
   return id == DM_TOTAL ? "total" : id == DM_P50 ? "p50" : id == DM_P99 ? "p99" : "mean";
 }
 
+/* The top list, in the order the verdict names them: name, what decided ("base → new" and
+ * its change: own CPU time where both sides have CPU samples, else the gate metric), then
+ * the gate metric, own time and total changes, and calls "base → new" when they changed. */
 static void top_list(const fz_tx *tx, const diff_result *r, const uint32_t *top, uint32_t n,
                      const char *title) {
   if (!n) return;
-  char t[96];
-  snprintf(t, sizeof t, "%s (%s, beyond noise)", title, metric_label(r->opt.fail_metric));
+  char t[128];
+  snprintf(t, sizeof t, "%s (%s, beyond noise; by own time)", title,
+           r->cpu_ok ? "own CPU time" : metric_label(r->opt.fail_metric));
   fz_section(tx, t);
   for (uint32_t i = 0; i < n; i++) {
     const diff_row *w = &r->zones[top[i]];
     const dm *m = &w->m[r->opt.fail_metric];
-    char nm[128], a[64], d[64], p[24];
+    dm own = w->m[r->cpu_ok ? DM_CPU : DM_SELF];
+    char nm[128], a[64], d[64], o[64], p[24], extra[200] = "";
     fz_clean(nm, sizeof nm, diff_row_name(r, w), NAME_W);
-    pair(a, sizeof a, m, 'd');
-    pct(p, sizeof p, m);
+    if (r->cpu_ok) {
+      const dm *c = &w->m[DM_CPU];
+      char mp[64], mq[24];
+      pair(a, sizeof a, c, 'd');
+      if (isfinite(w->gate_pct)) snprintf(p, sizeof p, "%+.1f%%%s per call", w->gate_pct, mark(c));
+      else pct(p, sizeof p, c);
+      pair(mp, sizeof mp, m, 'd');
+      pct(mq, sizeof mq, m);
+      snprintf(extra, sizeof extra, "%s %s %s, ", metric_label(r->opt.fail_metric), mp, mq);
+    } else {
+      pair(a, sizeof a, m, 'd');
+      pct(p, sizeof p, m);
+    }
     delta(d, sizeof d, &w->m[DM_TOTAL], 'd');
+    own.a = 0;
+    own.b = w->impact_ns;   /* the own-time change the list is ordered by */
+    delta(o, sizeof o, &own, 'd');
+    size_t l = strlen(extra);
+    snprintf(extra + l, sizeof extra - l, "own %s, total %s", o, d);
+    if (w->m[DM_CALLS].judge == DJ_BEYOND) {
+      char c[64];
+      pair(c, sizeof c, &w->m[DM_CALLS], 'n');
+      l = strlen(extra);
+      snprintf(extra + l, sizeof extra - l, ", calls %s", c);
+    }
     fprintf(tx->f, "  %-*s  %s  ", NAME_W < 24 ? NAME_W : 24, nm, a);
     fz_on(tx, w->change == DCH_WORSE ? "31" : "32");
     fputs(p, tx->f);
     fz_off(tx);
-    fprintf(tx->f, "  (total %s)\n", d);
+    fprintf(tx->f, "  (%s)%s\n", extra, w->gated ? "  FAIL" : "");
   }
 }
 
@@ -263,8 +290,9 @@ static int zone_table(const fz_tx *tx, const diff_result *r) {
                                      "\xce\x94 total", "mean", "\xce\x94 mean", "\xce\x94 p50",
                                      "\xce\x94 p99", "\xce\x94 alloc", ""};
   char t[160];
-  snprintf(t, sizeof t, "Zones (%u of %u compared shown; * beyond noise, ? noise unknown; "
-           "timed: calls measured)", r->n_zshown, r->n_zshown + r->n_zhidden);
+  snprintf(t, sizeof t, "Zones (%u of %u compared shown, by %s; * beyond noise, ? cannot judge; "
+           "timed: calls measured)", r->n_zshown, r->n_zshown + r->n_zhidden,
+           r->opt.sort == DSORT_IMPACT ? "|change of own time|" : "--sort");
   fz_section(tx, t);
   if (!r->n_zshown) {
     fputs("  (none)\n", tx->f);
