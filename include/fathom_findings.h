@@ -7,9 +7,9 @@
 #error "include <fathom.h>, not fathom_findings.h"
 #endif
 
-/* ---- Findings (issue 4): what the measurements mean, each with its evidence ---------- */
+/* ---- Findings: what the measurements mean, each with its evidence ---------- */
 typedef enum fathom_finding_class {
-  FATHOM_FIND_SLOW = 0,        /* time per call above the cpu_ms threshold (seed 001 "CPU") */
+  FATHOM_FIND_SLOW = 0,        /* time per call above the cpu_ms threshold */
   FATHOM_FIND_CPU_BOUND,       /* CPU time close to wall time */
   FATHOM_FIND_WAITING,         /* wall time far above CPU time: I/O, locks, sleep */
   FATHOM_FIND_IO_HEAVY,        /* bytes read/written per call above io_mb */
@@ -59,7 +59,7 @@ typedef struct fathom_finding {
   uint32_t n_suggestions; char **suggestions;  /* concrete, phrased for C */
 } fathom_finding;
 
-/* A latency SLA checked against a zone's histogram (seed 002's check_sla). */
+/* A latency SLA checked against a zone's histogram. */
 typedef struct fathom_sla_result {
   char *zone_name;        /* as given */
   uint32_t zone;          /* index into zones, FATHOM_NONE when no such zone was recorded */
@@ -75,7 +75,7 @@ typedef struct fathom_sla_result {
   double actual_lo_ns, actual_hi_ns; /* 95 % interval of actual_ns (= actual_ns when exact) */
 } fathom_sla_result;
 
-/* Throughput of one zone or counter (seed 002's get_throughput_stats). */
+/* Throughput of one zone or counter. */
 typedef enum fathom_tput_kind { FATHOM_TPUT_ZONE = 0, FATHOM_TPUT_COUNTER = 1 } fathom_tput_kind;
 typedef struct fathom_throughput_info {
   fathom_tput_kind kind;
@@ -147,7 +147,7 @@ typedef struct fathom_thresholds {
   double overhead_pct;      /* overhead: what the zones cost (meta.overhead_pct, fathom's
                                fixed costs apart) above this; 0 = the session's budget
                                (meta.overhead_budget_pct) */
-  uint32_t n_components;    /* per-component overrides, seed 001's specialised ones first */
+  uint32_t n_components;    /* per-component overrides, the built-in ones first */
   fathom_component_thresholds components[FATHOM_THRESHOLDS_MAX_COMPONENTS];
 } fathom_thresholds;
 
@@ -182,7 +182,7 @@ FATHOM_EXTERN int fathom_analyze(fathom_profile *p, const fathom_thresholds *t);
  * bad spec (message in err, p untouched), FATHOM_E_NOMEM. */
 FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, char *err,
                                            size_t errlen);
-/* Live SLA check (seed 002's check_sla): is the `percentile` of zone `zone` in the active
+/* Live SLA check: is the `percentile` of zone `zone` in the active
  * session at most target_ms? Fills out if non-NULL (out->zone_name is NULL: the caller has
  * the name). Returns 1 met, 0 not met (out->met says which: 0 missed, -2 not enough data,
  * i.e. too few timed calls or the target inside the percentile's 95 % interval),
@@ -190,7 +190,7 @@ FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, 
  * FATHOM_E_INVAL (bad arguments). */
 FATHOM_EXTERN int fathom_check_sla(const char *zone, double percentile, double target_ms,
                                    fathom_sla_result *out);
-/* The bottlenecks of the active session now (seed 001's get_bottlenecks_summary): a live
+/* The bottlenecks of the active session now: a live
  * snapshot with its SLAs (the session's FATHOM_SLA / cfg.sla) checked and its findings
  * filled by fathom_analyze(t). Caller frees with fathom_profile_free. NULL when no session
  * is active or out of memory. */

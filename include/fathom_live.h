@@ -7,7 +7,7 @@
 #endif
 
 /* ---------------------------------------------------------------------------------------
- * Live monitoring, autosave and sinks (issue 4). See docs/live.md.
+ * Live monitoring, autosave and sinks. See docs/live.md.
  *
  * The live HTTP endpoint (cfg.listen / FATHOM_LISTEN = "127.0.0.1:PORT"; port 0 picks a free
  * one) serves, read-only, GET and HEAD of /metrics (Prometheus text format 0.0.4),
