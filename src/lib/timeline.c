@@ -36,9 +36,9 @@ typedef struct spill_hdr {
 static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *spill;
 static uint64_t n_over, n_dropped_reaped;
-/* Under drain_lock. Zone-event durations in ticks fall in TL_NB buckets (8 per power of two,
- * tl_bucket); hist[b]: kept zone events in bucket b. */
-#define TL_NB 496
+/* Under drain_lock. Zone-event durations in ticks fall in TL_NB buckets (tl_bucket);
+ * hist[b]: kept zone events in bucket b. */
+#define TL_NB (32 + 59 * 32)
 static uint64_t hist[TL_NB];
 static unsigned thr;                /* zone events in buckets below thr are left out */
 static uint64_t n_kept, n_short;    /* zone events kept; left out as shorter than thr */
@@ -76,11 +76,12 @@ void fz_ring_push_counter(fz_thread *t, uint32_t id, uint64_t ticks, double valu
   fz_ring_push(t->ring, ticks, bits, id | FZ_TEV_COUNTER, 0);
 }
 
-/* Duration bucket of d ticks: d itself below 8, then 8 buckets per power of two (monotone). */
+/* Duration bucket of d ticks: d itself below 32, then 32 buckets per power of two (each
+ * about 3 % wide; monotone in d). */
 static unsigned tl_bucket(uint64_t d) {
-  if (d < 8) return (unsigned)d;
+  if (d < 32) return (unsigned)d;
   unsigned e = 63u - (unsigned)__builtin_clzll(d);
-  return 8u + (e - 3u) * 8u + (unsigned)((d >> (e - 3u)) & 7u);
+  return 32u + (e - 5u) * 32u + (unsigned)((d >> (e - 5u)) & 31u);
 }
 
 static uint64_t budget(void) { return fz_g.cfg.max_trace_events; }
