@@ -255,8 +255,8 @@ int fz_timeline_start(void) {
   pthread_mutex_lock(&drain_lock);
   if (spill) fclose(spill);
   spill = tmpfile();
+  pthread_mutex_lock(&fz_g.lock);   /* fz_timeline_dropped reads the counts under it */
   reset_counts();
-  pthread_mutex_lock(&fz_g.lock);
   for (fz_thread *t = fz_g.threads; t; t = t->next)
     if (t->ring) { /* discard what older sessions left */
       FZ_STR(t->ring->tail, FZ_LDA(t->ring->head));
