@@ -14,7 +14,8 @@
  *     "thread zone ts_ns dur_ns" per event, the ground truth the test compares against;
  *   record MAX_EVENTS CHROME SPEEDSCOPE: the same shape recorded for real (FATHOM_ZONE, the
  *     timeline on, the governor off, rings larger than the run) with the recorder's event
- *     budget MAX_EVENTS; prints "generated N kept K dropped D" (the model's counts).
+ *     budget MAX_EVENTS, and a counter update per leaf; prints "generated N kept K dropped
+ *     D updates U kept C" (the model's counts: zone events, dropped_events, counter events).
  *
  * usage: chrome_gen timeline|synth OUT.json
  *        chrome_gen budget CHROME.json SPEEDSCOPE.json TRUTH.txt
@@ -127,6 +128,7 @@ static volatile uint64_t sink;
 static void leaf(unsigned j) {
   FATHOM_ZONE("parse", "app");
   for (unsigned i = 0; i < (j % 8 + 1) * 50; i++) sink += i;
+  fathom_counter_add("leaves_done", 1);   /* a counter update per leaf: 1, 2, 3, ... */
 }
 
 static int gen_record(const char *max, const char *chrome, const char *ss) {
@@ -149,8 +151,10 @@ static int gen_record(const char *max, const char *chrome, const char *ss) {
   fathom_profile *p = NULL;
   int rc = fathom_session_end(&p);
   if (!p) return 1;
-  printf("generated %u kept %llu dropped %llu\n", 1 + R_STEPS + R_STEPS * R_LEAVES,
-         (unsigned long long)p->n_events, (unsigned long long)p->meta.dropped_events);
+  printf("generated %u kept %llu dropped %llu updates %u kept %llu\n",
+         1 + R_STEPS + R_STEPS * R_LEAVES, (unsigned long long)p->n_events,
+         (unsigned long long)p->meta.dropped_events, R_STEPS * R_LEAVES,
+         (unsigned long long)p->n_counter_events);
   if (!rc) rc = fathom_profile_save(p, FATHOM_FORMAT_CHROME, chrome);
   if (!rc) rc = fathom_profile_save(p, FATHOM_FORMAT_SPEEDSCOPE, ss);
   fathom_profile_free(p);

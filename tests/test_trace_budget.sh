@@ -14,9 +14,10 @@
 #      threshold is the lowest that fits the budget, the counts add up, the outer frames and
 #      every step are kept, the last 10 % of the run has events, no event has a depth argument;
 #      FATHOM_TRACE_EVENTS=0 writes them all.
-#   2. recorder budget: 8 201 zone calls recorded with max_trace_events 1000: at most 1000 are
-#      kept, kept + dropped_events = calls, the outer zone and the last step are kept, every
-#      kept leaf has its enclosing step.
+#   2. recorder budget: 8 201 zone calls and 8 000 counter updates recorded with
+#      max_trace_events 1000: at most 1000 of each are kept, kept + dropped_events = calls +
+#      updates, the outer zone and the last step are kept, every kept leaf has its enclosing
+#      step, the kept updates are evenly spaced from the first to the end of the run.
 set -euo pipefail
 
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
@@ -114,19 +115,26 @@ FATHOM_TRACE_EVENTS=0 "$TMP/chrome_gen" record 1000 "$TMP/r.json" "$TMP/r.speeds
   >"$TMP/record.out" || fail "chrome_gen record"
 check "$TMP/r.json"
 check "$TMP/r.speedscope.json"
-read -r _ gen _ kept _ dropped <"$TMP/record.out"
+read -r _ gen _ kept _ dropped _ updates _ ckept <"$TMP/record.out"
 cat >"$TMP/record.cjs" <<'EOF'
 // A real recording past the recorder's budget: counts, outer frame, end of run, parents.
 const fs = require('fs');
-const [tracePath, gen, kept, dropped] = process.argv.slice(2);
+const [tracePath, gen, kept, dropped, updates, ckept] = process.argv.slice(2).map((a, i) => i ? Number(a) : a);
 const die = msg => { console.error('FAIL: ' + msg); process.exit(1); };
 const j = JSON.parse(fs.readFileSync(tracePath, 'utf8'));
 const xs = j.traceEvents.filter(e => e.ph === 'X');
-if (Number(kept) > 1000) die(`the recorder kept ${kept} events, budget 1000`);
-if (Number(kept) + Number(dropped) !== Number(gen)) die(`kept ${kept} + dropped ${dropped} != ${gen} calls`);
-if (xs.length !== Number(kept)) die(`X events ${xs.length}, the model has ${kept}`);
-if (j.otherData.dropped_events !== Number(gen) - xs.length)
-  die(`otherData.dropped_events ${j.otherData.dropped_events}, want ${gen} - ${xs.length}`);
+if (kept > 1000 || ckept > 1000) die(`the recorder kept ${kept} calls, ${ckept} updates, budget 1000 each`);
+if (kept + ckept + dropped !== gen + updates)
+  die(`kept ${kept} + ${ckept} + dropped ${dropped} != ${gen} calls + ${updates} updates`);
+if (xs.length !== kept) die(`X events ${xs.length}, the model has ${kept}`);
+if (j.otherData.dropped_events !== gen + updates - xs.length - ckept)
+  die(`otherData.dropped_events ${j.otherData.dropped_events}, want ${gen} + ${updates} - ${xs.length} - ${ckept}`);
+// counter updates (running totals 1..updates): the kept ones evenly spaced over the run
+const vs = j.traceEvents.filter(e => e.ph === 'C' && e.name === 'leaves_done').map(e => e.args.value);
+if (vs.length !== ckept) die(`counter events ${vs.length}, the model has ${ckept}`);
+const step = vs[1] - vs[0];
+if (vs[0] !== 1 || vs.some((v, i) => i && v - vs[i - 1] !== step) || vs[vs.length - 1] + step <= updates)
+  die(`kept counter values not evenly spread over 1..${updates}: ${vs.slice(0, 5)} ... ${vs.slice(-3)}`);
 const loop = xs.filter(e => e.name === 'main_loop');
 if (loop.length !== 1) die('the outer zone was not kept');
 const steps = xs.filter(e => e.name === 'compute');
@@ -138,6 +146,7 @@ for (const e of xs.filter(e => e.name === 'parse'))
 if (xs.some(e => e.args && 'depth' in e.args)) die('an event has a depth argument');
 console.log(`ok: recorder kept ${kept} of ${gen} calls (dropped ${dropped}), run ends at ${end} us`);
 EOF
-node "$TMP/record.cjs" "$TMP/r.json" "$gen" "$kept" "$dropped" || fail "recorder budget"
+node "$TMP/record.cjs" "$TMP/r.json" "$gen" "$kept" "$dropped" "$updates" "$ckept" ||
+  fail "recorder budget"
 
 echo "trace_budget: 3 passed, 0 failed"
