@@ -19,9 +19,9 @@
  *
  * Bounded: a recorded timeline's events are written within the trace budget (timeline.h:
  * the longest events, all at least otherData.trace.min_dur_ns long, the shorter ones left out
- * and counted, so nesting is kept), and a string (a zone, component, counter or column name repeated on every event) is
- * written with at most FZ_CHROME_STR_MAX bytes of its text, then "...", so the output is at
- * most linear in the model (docs/formats.md, "Bounded output"). */
+ * and counted, so nesting is kept), and a string (a zone, component, counter or column name
+ * repeated on every event) is written with at most FZ_CHROME_STR_MAX bytes of its text, then
+ * "...", so the output is at most linear in the model (docs/formats.md, "Bounded output"). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -446,7 +446,7 @@ static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesize
 static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
   int synthesized = !p->timeline;
   uint64_t n = synthesized ? p->n_nodes : p->n_events;
-  fz_trace_cut cut = {0, 0, 0, 0};
+  fz_trace_cut cut = {synthesized ? 0 : fz_trace_budget(), 0, 0, 0};
   fz_xev *ev = NULL;
   if (n) {
     ev = malloc((size_t)n * sizeof *ev);
@@ -465,7 +465,7 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
     }
   } else if (n) {
     unsigned char *keep = malloc((size_t)n);
-    if (!keep || fz_trace_select(p, fz_trace_budget(), keep, &cut)) {
+    if (!keep || fz_trace_select(p, cut.budget, keep, &cut)) {
       free(keep);
       free(ev);
       return FATHOM_E_NOMEM;
@@ -473,7 +473,8 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
     uint64_t m = 0;
     for (uint64_t k = 0; k < n; k++) {
       const fathom_event *e = &p->events[k];
-      if (keep[k]) ev[m++] = (fz_xev){e->ts_ns, e->dur_ns, e->depth, e->thread, e->zone, FATHOM_NONE};
+      if (keep[k])
+        ev[m++] = (fz_xev){e->ts_ns, e->dur_ns, e->depth, e->thread, e->zone, FATHOM_NONE};
     }
     free(keep);
     n = m;

@@ -11,10 +11,11 @@
  * start), strictly nested: a call that ends after its enclosing one is cut at that end.
  *
  * Bounded: an evented profile writes the recorded calls within the trace budget (timeline.h:
- * the longest calls, the shorter ones left out and counted in "fathom_trace"), and a sample's stack is cut where the folded view cuts it (fz_flame_cuts: at most
- * FZ_FLAME_STACK_MAX bytes of labels), the nodes below becoming one sample of that prefix and
- * the extra last frame FZ_FLAME_CUT; nodes and events are grouped by thread once, so the
- * work and the output are linear in the model. */
+ * the longest calls, the shorter ones left out and counted in "fathom_trace"), and a sample's
+ * stack is cut where the folded view cuts it (fz_flame_cuts: at most FZ_FLAME_STACK_MAX bytes
+ * of labels), the nodes below becoming one sample of that prefix and the extra last frame
+ * FZ_FLAME_CUT; nodes and events are grouped by thread once, so the work and the output are
+ * linear in the model. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +183,8 @@ static int group_by_thread(ss_ctx *x, uint64_t n, int evented) {
   x->idx = malloc((n ? n : 1) * sizeof *x->idx);
   if (!x->first || !x->idx) return FATHOM_E_NOMEM;
   for (uint64_t k = 0; k < n; k++)
-    if (!x->keep || x->keep[k]) x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 2]++;
+    if (!x->keep || x->keep[k])
+      x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 2]++;
   for (uint32_t th = 0; th < p->n_threads; th++) x->first[th + 2] += x->first[th + 1];
   for (uint64_t k = 0; k < n; k++)   /* first[th + 1]: where thread th's next item goes */
     if (!x->keep || x->keep[k])
