@@ -15,7 +15,9 @@
  *   record MAX_EVENTS CHROME SPEEDSCOPE: the same shape recorded for real (FATHOM_ZONE, the
  *     timeline on, the governor off, rings larger than the run) with the recorder's event
  *     budget MAX_EVENTS, and a counter update per leaf; prints "generated N kept K dropped
- *     D updates U kept C" (the model's counts: zone events, dropped_events, counter events).
+ *     D updates U kept C" (the model's counts: zone events, dropped_events, counter events);
+ *   record-rising: the same with leaves that get longer step after step, so most calls are
+ *     longer than the threshold when they end and the recorder's file must be compacted.
  *
  * usage: chrome_gen timeline|synth OUT.json
  *        chrome_gen budget CHROME.json SPEEDSCOPE.json TRUTH.txt
@@ -125,9 +127,12 @@ static int gen_budget(const char *chrome, const char *ss, const char *truth) {
 enum { R_STEPS = 200, R_LEAVES = 40 };
 static volatile uint64_t sink;
 
-static void leaf(unsigned j) {
+static int rising;   /* record-rising: each step's leaves work longer than the last's */
+
+static void leaf(unsigned step, unsigned j) {
   FATHOM_ZONE("parse", "app");
-  for (unsigned i = 0; i < (j % 8 + 1) * 50; i++) sink += i;
+  unsigned n = rising ? 20 * (step + 1) + j : ((step + j) % 8 + 1) * 50;
+  for (unsigned i = 0; i < n; i++) sink += i;
   fathom_counter_add("leaves_done", 1);   /* a counter update per leaf: 1, 2, 3, ... */
 }
 
@@ -145,7 +150,7 @@ static int gen_record(const char *max, const char *chrome, const char *ss) {
     FATHOM_ZONE("main_loop", "app");
     for (unsigned i = 0; i < R_STEPS; i++) {
       FATHOM_ZONE("compute", "app");
-      for (unsigned j = 0; j < R_LEAVES; j++) leaf(i + j);
+      for (unsigned j = 0; j < R_LEAVES; j++) leaf(i, j);
     }
   }
   fathom_profile *p = NULL;
@@ -165,10 +170,14 @@ static int gen_record(const char *max, const char *chrome, const char *ss) {
 int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "budget") == 0) return gen_budget(argv[2], argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "record") == 0) return gen_record(argv[2], argv[3], argv[4]);
+  if (argc == 5 && strcmp(argv[1], "record-rising") == 0) {
+    rising = 1;
+    return gen_record(argv[2], argv[3], argv[4]);
+  }
   if (argc != 3 || (strcmp(argv[1], "timeline") && strcmp(argv[1], "synth"))) {
     fprintf(stderr, "usage: chrome_gen timeline|synth OUT.json\n"
                     "       chrome_gen budget CHROME.json SPEEDSCOPE.json TRUTH.txt\n"
-                    "       chrome_gen record MAX_EVENTS CHROME.json SPEEDSCOPE.json\n");
+                    "       chrome_gen record|record-rising MAX_EVENTS CHROME.json SPEEDSCOPE.json\n");
     return 2;
   }
   fathom_profile *p = zalloc(1, sizeof *p);

@@ -153,7 +153,7 @@ static void spill_ring(fz_thread *t, fz_ring *r, uint64_t tail, uint64_t head) {
  * holds more than twice as many as are kept; keeps the old file when that fails. */
 static void compact(void) {
   uint64_t live = n_kept + c_kept();
-  if (!spill || n_file < 65536 || n_file <= 2 * live) return;
+  if (!spill || n_file < 4096 || n_file <= 2 * live) return;
   if (fflush(spill) != 0) return;
   FILE *nf = tmpfile();
   if (!nf) return;
