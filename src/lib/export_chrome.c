@@ -17,9 +17,11 @@
  * "cpu" (user and system %, stacked), "memory" (RSS bytes) and one set per GPU; values that
  * are not finite are left out of an event, and an event with none is not written.
  *
- * Bounded: a string (a zone, component, counter or column name repeated on every event) is
- * written with at most FZ_CHROME_STR_MAX bytes of its text, then "...", so the output is at
- * most linear in the model (docs/formats.md, "Bounded output"). */
+ * Bounded: a recorded timeline's events are written within the trace budget (timeline.h:
+ * the longest events, all at least otherData.trace.min_dur_ns long, the shorter ones left out
+ * and counted, so nesting is kept), and a string (a zone, component, counter or column name
+ * repeated on every event) is written with at most FZ_CHROME_STR_MAX bytes of its text, then
+ * "...", so the output is at most linear in the model (docs/formats.md, "Bounded output"). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "timeline.h"
 
 /* Decodes one UTF-8 sequence at s; returns its length, or 0 if it is invalid. */
 static size_t fz_utf8_len(const unsigned char *s) {
@@ -144,18 +147,20 @@ static void fz_xev_write(FILE *f, const fathom_profile *p, const fz_xev *e, int 
   fz_json_us(f, e->ts);
   fputs(",\"dur\":", f);
   fz_json_us(f, e->dur);
-  fprintf(f, ",\"args\":{\"depth\":%u", e->depth);
+  /* no depth in args: it is implied by nesting, and speedscope would make one frame per
+   * distinct args (one per depth) */
   if (e->node != FATHOM_NONE) {
     const fathom_stats *s = &p->nodes[e->node].stats;
-    fprintf(f, ",\"calls\":%llu,\"self_ns\":%llu", (unsigned long long)s->count,
+    fprintf(f, ",\"args\":{\"calls\":%llu,\"self_ns\":%llu", (unsigned long long)s->count,
             (unsigned long long)s->self_ns);
     if (fathom_stats_estimated(s)) {   /* the width is an estimate from the timed calls */
       fprintf(f, ",\"estimated\":true,\"timed\":%llu,\"total_se_ns\":",
               (unsigned long long)s->timed);
       fz_json_num(f, s->total_se_ns);
     }
+    fputc('}', f);
   }
-  fputs("}}", f);
+  fputc('}', f);
 }
 
 /* Sort record for the synthesized layout: children grouped under their parent, longest
@@ -372,10 +377,17 @@ static int fz_write_series(FILE *f, const fathom_profile *p, int *first) {
   return 0;
 }
 
-static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesized) {
+static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesized,
+                                const fz_trace_cut *cut) {
   const fathom_meta *m = &p->meta;
   fputs("\"otherData\":{\"synthesized\":", f);
   fputs(synthesized ? "true" : "false", f);
+  if (!synthesized)   /* the trace budget: how many of the profile's events were written */
+    fprintf(f, ",\"trace\":{\"budget\":%llu,\"events\":%llu,\"written\":%llu,\"left_out\":%llu,"
+               "\"min_dur_ns\":%llu}",
+            (unsigned long long)cut->budget, (unsigned long long)cut->events,
+            (unsigned long long)cut->kept, (unsigned long long)(cut->events - cut->kept),
+            (unsigned long long)cut->min_dur_ns);
   fprintf(f, ",\"schema_version\":%d,\"fathom_version\":", m->schema_version);
   fz_json_str(f, m->fathom_version ? m->fathom_version : FATHOM_VERSION_STRING);
   fputs(",\"session_name\":", f);
@@ -434,6 +446,7 @@ static void fz_write_other_data(FILE *f, const fathom_profile *p, int synthesize
 static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
   int synthesized = !p->timeline;
   uint64_t n = synthesized ? p->n_nodes : p->n_events;
+  fz_trace_cut cut = {synthesized ? 0 : fz_trace_budget(), 0, 0, 0};
   fz_xev *ev = NULL;
   if (n) {
     ev = malloc((size_t)n * sizeof *ev);
@@ -450,11 +463,21 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
       free(ev);
       return FATHOM_E_NOMEM;
     }
-  } else {
+  } else if (n) {
+    unsigned char *keep = malloc((size_t)n);
+    if (!keep || fz_trace_select(p, cut.budget, keep, &cut)) {
+      free(keep);
+      free(ev);
+      return FATHOM_E_NOMEM;
+    }
+    uint64_t m = 0;
     for (uint64_t k = 0; k < n; k++) {
       const fathom_event *e = &p->events[k];
-      ev[k] = (fz_xev){e->ts_ns, e->dur_ns, e->depth, e->thread, e->zone, FATHOM_NONE};
+      if (keep[k])
+        ev[m++] = (fz_xev){e->ts_ns, e->dur_ns, e->depth, e->thread, e->zone, FATHOM_NONE};
     }
+    free(keep);
+    n = m;
   }
   if (n) qsort(ev, (size_t)n, sizeof *ev, fz_xev_cmp);
   int first = 1;
@@ -467,7 +490,7 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
     return FATHOM_E_NOMEM;
   }
   fputs("\n],\n\"displayTimeUnit\":\"ns\",\n", f);
-  fz_write_other_data(f, p, synthesized);
+  fz_write_other_data(f, p, synthesized, &cut);
   fputs("}\n", f);
   free(ev);
   return ferror(f) ? FATHOM_E_IO : 0;

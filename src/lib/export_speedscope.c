@@ -10,10 +10,12 @@
  * are "evented": an open and a close per recorded call at its real time (ns since the session
  * start), strictly nested: a call that ends after its enclosing one is cut at that end.
  *
- * Bounded: a sample's stack is cut where the folded view cuts it (fz_flame_cuts: at most
- * FZ_FLAME_STACK_MAX bytes of labels), the nodes below becoming one sample of that prefix and
- * the extra last frame FZ_FLAME_CUT; nodes and events are grouped by thread once, so the
- * work and the output are linear in the model. */
+ * Bounded: an evented profile writes the recorded calls within the trace budget (timeline.h:
+ * the longest calls, the shorter ones left out and counted in "fathom_trace"), and a sample's
+ * stack is cut where the folded view cuts it (fz_flame_cuts: at most FZ_FLAME_STACK_MAX bytes
+ * of labels), the nodes below becoming one sample of that prefix and the extra last frame
+ * FZ_FLAME_CUT; nodes and events are grouped by thread once, so the work and the output are
+ * linear in the model. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "flame.h"
 #include "jsonw.h"
 #include "model.h"
+#include "timeline.h"
 
 static void put_str(FILE *f, const char *str) { fz_json_write_str(f, str, 0); }
 
@@ -39,6 +42,8 @@ typedef struct ss_ctx {
   uint64_t *idx;
   uint32_t cut_frame;  /* the frame FZ_FLAME_CUT (n_zones), FATHOM_NONE when none is cut */
   uint32_t *stack;     /* a sample's frames, leaf first (SS_FRAMES) */
+  unsigned char *keep; /* evented: event k is written (the trace budget), else NULL */
+  fz_trace_cut tcut;
 } ss_ctx;
 
 static void put_frames(FILE *f, const ss_ctx *x) {
@@ -178,10 +183,12 @@ static int group_by_thread(ss_ctx *x, uint64_t n, int evented) {
   x->idx = malloc((n ? n : 1) * sizeof *x->idx);
   if (!x->first || !x->idx) return FATHOM_E_NOMEM;
   for (uint64_t k = 0; k < n; k++)
-    x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 2]++;
+    if (!x->keep || x->keep[k])
+      x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 2]++;
   for (uint32_t th = 0; th < p->n_threads; th++) x->first[th + 2] += x->first[th + 1];
   for (uint64_t k = 0; k < n; k++)   /* first[th + 1]: where thread th's next item goes */
-    x->idx[x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 1]++] = k;
+    if (!x->keep || x->keep[k])
+      x->idx[x->first[(evented ? p->events[k].thread : p->nodes[k].thread) + 1]++] = k;
   return 0;
 }
 
@@ -207,6 +214,10 @@ static int write_speedscope(ss_ctx *x, FILE *f) {
   for (uint64_t k = 1; evented && k < p->n_events; k++)
     if (p->events[k].ts_ns < p->events[k - 1].ts_ns) return FATHOM_E_FORMAT;
   int rc = prepare_cuts(x);
+  if (!rc && evented) {
+    x->keep = malloc((size_t)p->n_events);
+    rc = x->keep ? fz_trace_select(p, fz_trace_budget(), x->keep, &x->tcut) : FATHOM_E_NOMEM;
+  }
   if (!rc) rc = group_by_thread(x, evented ? p->n_events : p->n_nodes, evented);
   if (rc) return rc;
   fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n", f);
@@ -224,7 +235,14 @@ static int write_speedscope(ss_ctx *x, FILE *f) {
           "\"startValue\":0,\"endValue\":0,\"samples\":[],\"weights\":[]}", f);
   fputs("],\n\"name\":", f);
   put_str(f, p->meta.session_name && *p->meta.session_name ? p->meta.session_name : "fathom");
-  fputs(",\"activeProfileIndex\":0,\"exporter\":\"fathom " FATHOM_VERSION_STRING "\"}\n", f);
+  fputs(",\"activeProfileIndex\":0,\"exporter\":\"fathom " FATHOM_VERSION_STRING "\"", f);
+  if (evented)   /* the trace budget: how many of the profile's events were written */
+    fprintf(f, ",\n\"fathom_trace\":{\"budget\":%llu,\"events\":%llu,\"written\":%llu,"
+               "\"left_out\":%llu,\"min_dur_ns\":%llu}",
+            (unsigned long long)x->tcut.budget, (unsigned long long)x->tcut.events,
+            (unsigned long long)x->tcut.kept, (unsigned long long)(x->tcut.events - x->tcut.kept),
+            (unsigned long long)x->tcut.min_dur_ns);
+  fputs("}\n", f);
   return 0;
 }
 
@@ -239,7 +257,7 @@ int fz_write_speedscope(const fathom_profile *p, FILE *f) {
   /* integers only, but the C locale keeps any future number plain */
   locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
   locale_t prev = c ? uselocale(c) : (locale_t)0;
-  ss_ctx x = {p, labels, NULL, NULL, NULL, NULL, FATHOM_NONE, NULL};
+  ss_ctx x = {p, labels, NULL, NULL, NULL, NULL, FATHOM_NONE, NULL, NULL, {0, 0, 0, 0}};
   rc = write_speedscope(&x, f);
   if (c) {
     uselocale(prev);
@@ -250,6 +268,7 @@ int fz_write_speedscope(const fathom_profile *p, FILE *f) {
   free(x.first);
   free(x.idx);
   free(x.stack);
+  free(x.keep);
   fz_flame_labels_free(labels, p->n_zones);
   if (!rc && ferror(f)) rc = FATHOM_E_IO;
   return rc;
