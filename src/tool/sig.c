@@ -25,8 +25,10 @@ static volatile sig_atomic_t tmp_armed;
 static void on_fatal(int sig) {
   int e = errno;
   if (tmp_armed) unlink(tmp_path);
-  /* SA_RESETHAND put the default action back and SA_NODEFER leaves sig unblocked: the
-   * process ends here, of sig */
+  /* SA_RESETHAND put the default action back; sig (and the other fatal signals) stay
+   * blocked while this runs, so a second one (timeout(1) signals its child, then its whole
+   * process group) cannot end the process before the unlink. raise() leaves sig pending: the
+   * process ends of it as this handler returns. */
   raise(sig);
   errno = e;
 }
@@ -36,7 +38,8 @@ void io_signals_init(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_fatal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+  for (size_t i = 0; i < N_FATAL; i++) sigaddset(&sa.sa_mask, fatal_signals[i]);
+  sa.sa_flags = SA_RESETHAND;
   for (size_t i = 0; i < N_FATAL; i++) {
     struct sigaction old;
     if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
