@@ -122,9 +122,15 @@ static void test_estimates_text(void **state) {
   p->slas[0] = (fathom_sla_result){strdup("hot"), hot, 99, 14200, 14000, 1500, -2, 150, 13500,
                                    14500};
   p->slas[1] = (fathom_sla_result){strdup("work"), Z_WORK, 50, 2000, 1000, 40, 1, 40, 1000, 1000};
-  p->throughput = calloc(1, sizeof *p->throughput);
-  p->n_throughput = 1;
+  /* a rate means something for a zone of 100 calls or more, and for a counter: the 1-call
+   * zone's row is left out and said so, the 2-update counter's kept */
+  add_counter(p, "batches", FATHOM_METRIC_COUNTER, 2, 2, 2, 1, 1);
+  p->throughput = calloc(3, sizeof *p->throughput);
+  p->n_throughput = 3;
   p->throughput[0] = (fathom_throughput_info){FATHOM_TPUT_ZONE, hot, 600, 60, 500, 700, 1500, 150};
+  p->throughput[1] = (fathom_throughput_info){FATHOM_TPUT_ZONE, Z_WORK, 0.5, 60, 0, 1, 1, 1};
+  p->throughput[2] = (fathom_throughput_info){FATHOM_TPUT_COUNTER, p->n_counters - 1, 0.04, 60, 0,
+                                              1, 2, 2};
   char *sl = render(p, FATHOM_FORMAT_TEXT, 0);
   const char *sec = strstr(sl, "Latency SLAs");
   assert_non_null(sec);
@@ -143,6 +149,14 @@ static void test_estimates_text(void **state) {
   assert_non_null(row);
   snprintf(line, sizeof line, "%.*s", (int)(strchr(row + 1, '\n') - row - 1), row + 1);
   if (!strstr(line, "1,500 (150 timed)")) fail_msg("throughput row: \"%s\"", line);
+  const char *tp = strstr(sl, "Throughput");
+  const char *tp_end = strstr(tp, "\n\n") ? strstr(tp, "\n\n") : tp + strlen(tp);
+  const char *w = strstr(tp, "\n  work ");
+  assert_true(!w || w > tp_end);                      /* the 1-call zone: no row */
+  const char *b = strstr(tp, "\n  batches ");
+  assert_true(b && b < tp_end);                       /* the counter: a row */
+  const char *lo = strstr(tp, "1 zone called fewer than 100 times is left out");
+  assert_true(lo && lo < tp_end);
   free(sl);
   /* durations given by the program (fathom_zone_record) are counted per thread */
   p->threads[1].n_recorded = 7;

@@ -154,16 +154,27 @@ static void rate(char *b, size_t cap, double v) {
   else fz_fmt_si(b, cap, v, "/s");
 }
 
+/* A rate means something for a counter, or for a zone called FZ_TPUT_MIN_CALLS times or more
+ * (the HTML report's rule): a zone called once in a run has a "rate" of 1 / the run. */
+#define FZ_TPUT_MIN_CALLS 100
+static int tput_meaningful(const fathom_throughput_info *r) {
+  return r->kind == FATHOM_TPUT_COUNTER || r->calls >= FZ_TPUT_MIN_CALLS;
+}
+
 int fz_text_throughput(const fz_tx *tx, const fathom_profile *p) {
-  if (!p->n_throughput) return 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < p->n_throughput; i++) n += tput_meaningful(&p->throughput[i]);
+  if (!n) return 0;
   fz_section(tx, "Throughput (calls or counter units per second)");
   static const char *const head[] = {"zone or counter", "kind", "calls", "mean", "window",
                                      "last window", "peak window"};
   fz_tab t;
   fz_tab_init(&t, head, "llrrrrr");
-  uint32_t shown = p->n_throughput < FZ_MAX_ROWS ? p->n_throughput : FZ_MAX_ROWS;
-  for (uint32_t i = 0; i < shown; i++) {
+  uint32_t shown = 0;
+  for (uint32_t i = 0; i < p->n_throughput && shown < FZ_MAX_ROWS; i++) {
     const fathom_throughput_info *r = &p->throughput[i];
+    if (!tput_meaningful(r)) continue;
+    shown++;
     const char *name = "?";
     if (r->kind == FATHOM_TPUT_ZONE && r->index < p->n_zones) name = p->zones[r->index].name;
     if (r->kind == FATHOM_TPUT_COUNTER && r->index < p->n_counters)
@@ -182,6 +193,15 @@ int fz_text_throughput(const fz_tx *tx, const fathom_profile *p) {
     fz_tab_row(&t, cells);
   }
   int rc = fz_tab_print(tx, &t);
-  fz_more(tx, p->n_throughput - shown, "throughput rows");
+  fz_more(tx, n - shown, "throughput rows");
+  if (n < p->n_throughput) {
+    char c[40];
+    fz_fmt_count(c, sizeof c, p->n_throughput - n);
+    fz_on(tx, "2");
+    fprintf(tx->f, "  %s zone%s called fewer than %d times %s left out: a rate over so few calls "
+                   "says nothing\n", c, p->n_throughput - n == 1 ? "" : "s", FZ_TPUT_MIN_CALLS,
+            p->n_throughput - n == 1 ? "is" : "are");
+    fz_off(tx);
+  }
   return rc;
 }
