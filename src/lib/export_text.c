@@ -276,9 +276,9 @@ static int fz_zref_cmp(const void *a, const void *b) {
   return c ? c : (x->zone < y->zone ? -1 : x->zone > y->zone);
 }
 
-/* Zone indices by total time, largest first (ties by name, then index). NULL when out of
- * memory (or no zones); the caller frees. */
-static uint32_t *fz_zones_by_time(const fathom_profile *p) {
+/* Zone indices by total time (by_self 0) or self time (1), largest first (ties by name, then
+ * index). NULL when out of memory (or no zones); the caller frees. */
+static uint32_t *fz_zones_by(const fathom_profile *p, int by_self) {
   uint32_t nz = p->n_zones;
   fz_zref *zr = malloc((size_t)(nz ? nz : 1) * sizeof *zr);
   uint32_t *ord = malloc((size_t)(nz ? nz : 1) * sizeof *ord);
@@ -287,36 +287,19 @@ static uint32_t *fz_zones_by_time(const fathom_profile *p) {
     free(ord);
     return NULL;
   }
-  for (uint32_t z = 0; z < nz; z++)
-    zr[z] = (fz_zref){p->zones[z].stats.total_ns, p->zones[z].name ? p->zones[z].name : "", z};
-  qsort(zr, nz, sizeof *zr, fz_zref_cmp);
-  for (uint32_t z = 0; z < nz; z++) ord[z] = zr[z].zone;
-  free(zr);
-  return ord;
-}
-
-/* Zone indices by self time, largest first (ties by name, then index); as above. */
-static uint32_t *fz_zones_by_self(const fathom_profile *p) {
-  uint32_t nz = p->n_zones;
-  fz_zref *zr = malloc((size_t)(nz ? nz : 1) * sizeof *zr);
-  uint32_t *ord = malloc((size_t)(nz ? nz : 1) * sizeof *ord);
-  if (!zr || !ord) {
-    free(zr);
-    free(ord);
-    return NULL;
+  for (uint32_t z = 0; z < nz; z++) {
+    const fathom_stats *st = &p->zones[z].stats;
+    zr[z] = (fz_zref){by_self ? st->self_ns : st->total_ns,
+                      p->zones[z].name ? p->zones[z].name : "", z};
   }
-  for (uint32_t z = 0; z < nz; z++)
-    zr[z] = (fz_zref){p->zones[z].stats.self_ns, p->zones[z].name ? p->zones[z].name : "", z};
   qsort(zr, nz, sizeof *zr, fz_zref_cmp);
   for (uint32_t z = 0; z < nz; z++) ord[z] = zr[z].zone;
   free(zr);
   return ord;
 }
 
-/* Where the time is spent in the zones themselves (their self time): in a program of many
- * small functions, the top by total time is its chain of wrappers, this is its work. */
 static int fz_operations_self(const fz_tx *tx, const fathom_profile *p, uint64_t top_ns) {
-  uint32_t *ord = fz_zones_by_self(p);
+  uint32_t *ord = fz_zones_by(p, 1);
   if (!ord) return FATHOM_E_NOMEM;
   uint32_t nz = p->n_zones, shown = nz < FZ_TOP_OPS ? nz : FZ_TOP_OPS;
   while (shown > 0 && p->zones[ord[shown - 1]].stats.self_ns == 0) shown--;
@@ -758,7 +741,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   for (uint32_t z = 0; z < p->n_zones; z++)
     tt.any_est |= fathom_stats_estimated(&p->zones[z].stats);
   uint64_t top_ns = tt.top_ns;
-  uint32_t *ord = fz_zones_by_time(p);
+  uint32_t *ord = fz_zones_by(p, 0);
   if (!ord) {
     fz_paths_free(paths, n);
     return FATHOM_E_NOMEM;
