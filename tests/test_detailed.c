@@ -331,6 +331,29 @@ static void test_governor_under_budget(void **state) {
   assert_true(pct < 2.0 || (zb->time_every >= 1024 && floor_pct > 1.6));
 }
 
+/* When fathom's calibrated cost inside a sampled zone's calls comes to more than they
+ * measured, the estimate is cut at 0, and that 0 is not shown as exact: its error spans what
+ * was measured. */
+static void test_overcorrected_total_not_exact(void **state) {
+  (void)state;
+  begin_at(FATHOM_LEVEL_BASIC, 0);
+  static fathom_site over = {"over", "t", NULL, __FILE__, "f", 3, 0, 0};
+  fathom_zone_end(fathom_zone_begin_site(&over));
+  force_time_every(top_node(), 4);
+  double saved_in = fz_g.zone_in_ns, saved_sp = fz_g.zone_sp_in_ns;
+  fz_g.zone_in_ns = fz_g.zone_sp_in_ns = 1e7; /* 10 ms "inside" each call: more than any takes */
+  for (int i = 0; i < 100; i++) fathom_zone_end(fathom_zone_begin_site(&over));
+  fathom_profile *p = end();
+  fz_g.zone_in_ns = saved_in, fz_g.zone_sp_in_ns = saved_sp;
+  const fathom_zone_info *z = zone(p, "over");
+  assert_int_equal(z->stats.count, 101);
+  assert_true(z->stats.timed < z->stats.count); /* sampled */
+  assert_int_equal(z->stats.total_ns, 0);
+  double raw = z->stats.overhead_ns; /* all of what was measured was taken out */
+  assert_true(raw > 0);
+  assert_true(z->stats.total_se_ns >= raw / 2 - 1);
+}
+
 /* Declared FLOPs: per zone, inclusive in the parent, in the session total. */
 static void test_flops(void **state) {
   (void)state;
@@ -359,6 +382,7 @@ int main(void) {
       T(test_sampling_counts), T(test_sleep_vs_spin),     T(test_write_bytes),
       T(test_time_sampling),   T(test_untimed_wrong_thread), T(test_governor_basic),
       T(test_governor_detailed), T(test_governor_under_budget), T(test_flops),
+      T(test_overcorrected_total_not_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
