@@ -609,28 +609,15 @@ static FZ_TEXT __attribute__((always_inline)) inline int cyg_count_only(fz_threa
   return 1;
 }
 
-/* The parent's cached child c (key k) is not a plain or counted node of fn (see begin_miss).
- * A caller that calls several functions in turn finds the callee in the thread's
- * (parent, key) cache: a 2048-slot table that holds the keys, so a miss there touches no
- * node (a cached child is never muted and never past the depth cap). */
+/* Neither the parent's cached child nor the thread's (parent, key) cache gives a plain or
+ * counted node of fn: c (key k) is the node found, if any (see begin_miss). The (parent,
+ * key) cache, probed by the enter hook, is a 2048-slot table that holds the keys, so a miss
+ * there touches no node (a cached child is never muted and never past the depth cap). */
 static FZ_TEXT __attribute__((noinline)) void cyg_enter_miss(fz_thread *t, fz_entry *e, void *fn,
                                                             fz_node *c, const void *k) {
   if (k == FZ_KEY_TL(fn)) {
     push_tl(t, e, c);
     return;
-  }
-  fz_node *p = e->node;
-  fz_dslot *ds = dslot(t, p, fn);
-  if (ds->parent == p && ds->key == fn && t->gen == FZ_LD(fz_rec_gen) && e < t->last &&
-      !t->cyg_overflow) {
-    c = ds->child;
-    fz_cache_to(p, c);
-    k = FZ_LD(c->key);
-    if (k == fn) {
-      push(t, e, c);
-      return;
-    }
-    if (cyg_count_only(t, e, c, k, fn)) return;
   }
   if (k == FZ_KEY_SPECIAL(fn) || k == FZ_KEY_REDRAW(fn)) {
     fz_begin_special(t, e, c);
@@ -649,6 +636,26 @@ FZ_TEXT void __cyg_profile_func_enter(void *fn, void *call_site) {
   if (FZ_UNLIKELY(k != fn)) {
     /* a thinned hot function: counted, not timed, right here */
     if (cyg_count_only(t, e, c, k, fn)) return;
+    /* a caller calling several functions in turn: the callee from the thread's (parent,
+     * key) cache, plain or counted (see cyg_enter_miss) */
+    fz_node *p = e->node;
+    fz_dslot *ds = dslot(t, p, fn);
+    if (ds->parent == p && ds->key == fn && t->gen == FZ_LD(fz_rec_gen) && e < t->last &&
+        !t->cyg_overflow) {
+      fz_node *c2 = ds->child;
+      const void *k2 = FZ_LD(c2->key);
+      if (k2 == fn) {
+        fz_cache_to(p, c2);
+        push(t, e, c2);
+        return;
+      }
+      if (cyg_count_only(t, e, c2, k2, fn)) {
+        fz_cache_to(p, c2);
+        return;
+      }
+      fz_cache_to(p, c2);
+      return cyg_enter_miss(t, e, fn, c2, k2);
+    }
     return cyg_enter_miss(t, e, fn, c, k);
   }
   push(t, e, c);
