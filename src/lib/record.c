@@ -643,17 +643,13 @@ FZ_TEXT void __cyg_profile_func_enter(void *fn, void *call_site) {
     if (ds->parent == p && ds->key == fn && t->gen == FZ_LD(fz_rec_gen) && e < t->last &&
         !t->cyg_overflow) {
       fz_node *c2 = ds->child;
+      fz_cache_to(p, c2);
       const void *k2 = FZ_LD(c2->key);
       if (k2 == fn) {
-        fz_cache_to(p, c2);
         push(t, e, c2);
         return;
       }
-      if (cyg_count_only(t, e, c2, k2, fn)) {
-        fz_cache_to(p, c2);
-        return;
-      }
-      fz_cache_to(p, c2);
+      if (cyg_count_only(t, e, c2, k2, fn)) return;
       return cyg_enter_miss(t, e, fn, c2, k2);
     }
     return cyg_enter_miss(t, e, fn, c, k);

@@ -108,8 +108,9 @@ struct fz_node {
   _Alignas(64) const void *key; /* see above */
   fz_node *cache;              /* last child matched (owner only); &fz_nil_node when none,
                                   and always for a node at the depth cap */
-  fz_node *cache2;             /* the child begun before cache (owner only): callers that
-                                  alternate between two callees find both here */
+  fz_node *cache2;             /* the child begun before cache (owner only): zones that
+                                  alternate between two callees find both here (the hooks
+                                  go to the thread's (parent, key) cache instead) */
   uint64_t count, total;       /* calls timed with weight 1 and their durations, ticks */
   uint64_t untimed;            /* calls counted but not timed */
   uint32_t t_skip, t_cur;      /* owner: calls left until the next timed one; the interval

@@ -179,27 +179,25 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   double plain = (double)(c >= ext + sp1 ? c - ext - sp1 : 0), special = (double)(m_calls + sp1);
   double removed = plain * (fn ? fz_g.hook_in_ns : fz_g.zone_in_ns) +
                    special * (fn ? fz_g.hook_sp_in_ns : fz_g.zone_sp_in_ns) + n->b_inner;
-  double raw_ns; /* what the calls measured, fathom's cost inside them included */
+  st->total_se_ns = var > 0 ? sqrt(var) * tick : 0;
   if (m_calls == 0) { /* every call timed with weight 1: the exact integer total */
     uint64_t exact = fz_ticks_to_ns(total), rm = (uint64_t)llround(removed);
     st->total_ns = exact > rm ? exact - rm : 0;
     st->overhead_ns = (double)(exact - st->total_ns);
-    raw_ns = (double)exact;
   } else {
     double est_ns = est_ticks * tick, corr = est_ns - removed;
-    if (corr < 0) corr = 0;
+    /* fathom's calibrated cost inside the calls came to more than they measured (their
+     * nested calls cost less here than calibrated): the estimate is cut at 0, which says
+     * nothing of the path's own time, so its error is at least half of what was measured
+     * (0 +- 2 se spans it). A path timed in full keeps its total as exact: there the cut
+     * only meets the calibration's noise on calls with no work of their own. */
+    if (corr < 0) {
+      corr = 0;
+      if (est_ns > 0 && st->total_se_ns < est_ns / 2) st->total_se_ns = est_ns / 2;
+    }
     st->overhead_ns = est_ns - corr;
     st->total_ns = (uint64_t)(corr + 0.5);
-    raw_ns = est_ns;
   }
-  st->total_se_ns = var > 0 ? sqrt(var) * tick : 0;
-  /* A sampled path whose calibrated cost inside its calls came to more than they measured
-   * (their nested calls cost less here than calibrated): its estimate is cut at 0, which says
-   * nothing of its own time; its error is then at least half of what was measured, so that
-   * 0 +- 2 se spans it. (A path timed in full keeps its total as exact: there the cut only
-   * meets the calibration's noise on calls with no work of their own.) */
-  if (m_calls && removed > raw_ns && raw_ns > 0 && st->total_se_ns < raw_ns / 2)
-    st->total_se_ns = raw_ns / 2;
   double per = (double)fz_sampler_period_ns() * (fz_g.sampling != 0);
   double ss = (double)FZ_LD(n->ss);
   st->self_cpu_ns = ss * per;

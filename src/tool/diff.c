@@ -307,6 +307,12 @@ static double impact_of(const diff_result *r, const dsrc *a, const dsrc *b) {
   return (double)b->st->self_ns - (double)a->st->self_ns;
 }
 
+/* The CPU sampler's period of the two runs, the longer one (ns). */
+static double sample_period(const diff_result *r) {
+  double pa = r->a.p->meta.sample_period_ns, pb = r->b.p->meta.sample_period_ns;
+  return pa > pb ? pa : pb;
+}
+
 /* The CPU evidence of a row: its own CPU time's change (CPU sampler: samples x period,
  * standard error sqrt(samples) x period) once the run's overall change of sampled program CPU
  * time is allowed for (a machine that ran the whole program slower or faster moves every zone
@@ -318,8 +324,7 @@ static void cpu_z_of(const diff_result *r, const dsrc *a, const dsrc *b, double 
   double ea = a->st->self_cpu_se_ns, eb = b->st->self_cpu_se_ns;
   double dd = b->st->self_cpu_ns - k * a->st->self_cpu_ns;
   double v = eb * eb + k * k * ea * ea;
-  double p = r->a.p->meta.sample_period_ns > r->b.p->meta.sample_period_ns
-                 ? r->a.p->meta.sample_period_ns : r->b.p->meta.sample_period_ns;
+  double p = sample_period(r);
   if (!isfinite(dd) || !isfinite(v)) return;
   if (v < p * p) v = p * p;   /* no sample on either side still allows one */
   *d = dd;
@@ -337,8 +342,7 @@ static int cmp_dbl(const void *x, const void *y) {
  * normal variable (0.6745), at least 1. Zones run at other moments of the run, with other
  * caches and clock speeds; one zone that really changed hardly moves a median. */
 static double cpu_dispersion(const diff_result *r) {
-  double p = r->a.p->meta.sample_period_ns > r->b.p->meta.sample_period_ns
-                 ? r->a.p->meta.sample_period_ns : r->b.p->meta.sample_period_ns;
+  double p = sample_period(r);
   double *z = malloc(((size_t)r->n_zones + 1) * sizeof *z);
   uint32_t n = 0;
   if (!z) return 1;
