@@ -417,6 +417,14 @@ static void linger(conn *c) {
 
 /* ---- the server thread ---------------------------------------------------------------- */
 
+/* Before an address is refused for holding PER_ADDR connections: its connections still
+ * waiting for a request read what has arrived, so that those the client has closed since
+ * (the kernel queued them before their close was seen) no longer count. */
+static void reap_addr(uint64_t now, int family, const unsigned char *addr) {
+  for (int i = 0; i < MAX_CONNS; i++)
+    if (H.c[i].state == C_HEAD && same_addr(&H.c[i], family, addr)) read_head(&H.c[i], now);
+}
+
 /* Takes the connections the kernel has queued while there is room: a free slot, else the
  * place of the oldest connection held past GRACE_MS; an address at PER_ADDR likewise gives
  * up its oldest, or the newcomer is answered 503. */
@@ -442,6 +450,7 @@ static void accept_some(uint64_t now) {
       drop(&H.c[victim]);
       slot = victim;
     }
+    if (count_addr(family, addr) >= PER_ADDR) reap_addr(now, family, addr);
     if (count_addr(family, addr) >= PER_ADDR) {
       int v = oldest(now, family, addr, NULL);
       if (v < 0) {
