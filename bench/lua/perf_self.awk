@@ -1,18 +1,20 @@
 # perf_self.awk: self time per function from `perf script -F ip,sym,dso` output of a run
 # recorded with --call-graph dwarf, attributed the way fathom's -finstrument-functions
 # zones attribute it, for bench/run.sh (selftime_*). Variables: bin (the program's file
-# name, e.g. lua-empty).
+# name, e.g. lua-empty), own (optional, see below).
 #   - a sample in the program's own code goes to the innermost function at that address,
 #     inlined ones included (gcc instruments inlined functions too: fathom sees them);
 #   - a sample in code that is not instrumented (libc: malloc, memcpy...) goes to the
 #     nearest caller in the program (fathom counts that time in the caller's self time);
-#   - samples in the hooks (__cyg_profile_func_*), and those with no frame of the program
-#     (the dynamic loader, exit), are left out.
+#   - samples in the hooks (__cyg_profile_func_*), in fathom's own code linked into the
+#     program (own: a file of its function names, one a line), and those with no frame of
+#     the program (the dynamic loader, exit), are left out.
 # Names lose gcc's clone suffixes (.isra.0, .part.0, .constprop.0, .cold). Output:
 #   S <name> <samples>    attributed as above
 #   L <name> <samples>    by the sample's own symbol only, as `perf report --sort symbol`
 #                         (program samples outside the hooks; for comparison)
 #   T <attributed> <hooks> <via_caller> <left_out> <all>
+BEGIN { if (own != "") while ((getline x < own) > 0) OWN[x] = 1 }
 function base(s) { sub(/\..*/, "", s); return s }
 function flush(   i, j, g, leafdso, leafreal, name) {
   if (n == 0) return
@@ -25,10 +27,11 @@ function flush(   i, j, g, leafdso, leafreal, name) {
   }
   leafdso = dso[glast[1]]; leafreal = sym[glast[1]]
   if (leafdso == bin && leafreal ~ /^__cyg_profile_func_(enter|exit)/) { hooks++; n = 0; return }
-  if (leafdso == bin) L[base(leafreal)]++
+  if (leafdso == bin && !(base(leafreal) in OWN)) L[base(leafreal)]++
   for (g = 1; g <= ng; g++) {
     if (dso[glast[g]] == bin) {
       name = base(sym[gfirst[g]])
+      if (base(sym[glast[g]]) in OWN) { hooks++; n = 0; return }   # fathom's own code
       S[name]++; attributed++
       if (g > 1) via++
       n = 0
