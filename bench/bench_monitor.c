@@ -16,7 +16,7 @@
 
 #include "benchutil.h"
 #include "fathom.h"
-#include "monitor.h"
+#include "probe/monitor.h"
 
 static void sleep_s(double s) {
   struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};

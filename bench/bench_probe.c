@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "benchutil.h"
-#include "probe.h"
-#include "probe_perf.h"
+#include "probe/probe.h"
+#include "probe/perf.h"
 
 #define REPEATS 7
 #define RUSAGE_BITS 0x3fu   /* CPU user/sys, context switches, faults */

@@ -1,8 +1,8 @@
 /* fuzz_config.c: libFuzzer harness of the parsers of what a user types: the FATHOM_*
  * environment (fathom_config_from_env, session.c), the findings thresholds
  * (fathom_thresholds_from_env and the spec parser fathom_thresholds_parse behind
- * FATHOM_THRESHOLDS, analysis_thr.c) and latency SLAs (FATHOM_SLA: fz_sla_validate and
- * fathom_sla_check_profile, analysis_sla.c).
+ * FATHOM_THRESHOLDS, analysis/thresholds.c) and latency SLAs (FATHOM_SLA: fz_sla_validate and
+ * fathom_sla_check_profile, analysis/sla.c).
  *
  * Input: lines "NAME=VALUE"; each NAME starting with FATHOM_ is set in the environment for
  * this run (and unset after it), the other lines are ignored. Then the configuration and the
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "fathom_load.h"
 #include "fuzz_common.h"
 

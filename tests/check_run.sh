@@ -2,7 +2,7 @@
 # check_run.sh: the profile checker around a whole ctest run (registered in CMakeLists.txt,
 # not a test group of its own). Every test runs with FATHOM_CHECK=1 and
 # FATHOM_CHECK_FAIL_FILE=<build>/check-failures.log, so each model the library builds is
-# checked (src/lib/check.c, fz_check_env) and each violation is appended to the log.
+# checked (src/model/check.c, fz_check_env) and each violation is appended to the log.
 #
 #   check_run.sh clean      first (ctest fixture setup): removes the log of an earlier run
 #                           and stamps the start of this one (<build>/check-run.stamp)

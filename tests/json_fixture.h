@@ -29,7 +29,7 @@
 
 #include "fathom.h"
 #include "fathom_load.h"
-#include "model.h"
+#include "model/model.h"
 
 
 #pragma GCC diagnostic ignored "-Wunused-function" /* each group uses a subset */

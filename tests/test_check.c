@@ -1,4 +1,4 @@
-/* test_check.c: fathom_profile_check (src/lib/check.c): a hand-built consistent model
+/* test_check.c: fathom_profile_check (src/model/check.c): a hand-built consistent model
  * passes; each rule, broken one at a time, is reported (the count and a message naming the
  * rule and the node's path); and the library's hook fz_check_env (FATHOM_CHECK,
  * FATHOM_CHECK_FAIL_FILE). (test_check_hostile.c: hostile models, the message buffer.)
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "model/check.h"
 #include "check_fixture.h"
 
 /* ---- a consistent model ---------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* test_check_hostile.c: fathom_profile_check (src/lib/check.c) on models that are not merely
+/* test_check_hostile.c: fathom_profile_check (src/model/check.c) on models that are not merely
  * wrong: NULL arrays with n > 0 are reported, never dereferenced; random hostile indices,
  * counts and figures never crash it; the message buffer is bounded and truncated with
  * "...\n"; names with control bytes stay on one line, numbers never take the locale's

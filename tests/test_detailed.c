@@ -11,8 +11,8 @@
 
 #include "testutil.h"
 
-#include "gov.h"
-#include "record.h"
+#include "record/gov.h"
+#include "record/record.h"
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -35,7 +35,7 @@ command -v chromium >/dev/null ||
 [ -x "$FATHOM" ] || fail "$FATHOM not built"
 
 # ---- the assets can never end their element early ------------------------------------
-if grep -il '</script\|</style\|<!--' "$SRC"/src/lib/html/*.js "$SRC"/src/lib/html/*.css; then
+if grep -il '</script\|</style\|<!--' "$SRC"/src/view/html/*.js "$SRC"/src/view/html/*.css; then
   fail "an asset in src/lib/html holds </script, </style or <!--"
 fi
 ok "assets hold no </script, </style or <!--"

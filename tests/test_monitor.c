@@ -1,4 +1,4 @@
-/* test_monitor.c: the background monitor (src/lib/monitor.c) driven directly through
+/* test_monitor.c: the background monitor (src/probe/monitor.c) driven directly through
  * monitor.h and through the public API: peak RSS, CPU of a spinning thread and of an idle
  * process, I/O bytes, the bounded series, NVML through the stand-in library (0, 1, 2 GPUs,
  * init and per-call failures, values reaching the series and summary exactly), RAPL through
@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "fathom.h"
-#include "mon_probes.h"
-#include "monitor.h"
+#include "probe/machine.h"
+#include "probe/monitor.h"
 #include "testutil.h"
 
 #define MIB (1024.0 * 1024.0)

@@ -1,4 +1,4 @@
-/* test_probe.c: the per-thread resource probes (probe_thread.c, probe_perf.c) used on their
+/* test_probe.c: the per-thread resource probes (probe/thread.c, probe/perf.c) used on their
  * own: CPU time while sleeping and spinning, syscall and storage bytes of a file written,
  * synced and read back, page faults and RSS of touched pages, voluntary context switches,
  * the perf group (hardware where the machine has counters; else the description says why,
@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "fathom.h"
-#include "probe.h"
-#include "probe_perf.h"
+#include "probe/probe.h"
+#include "probe/perf.h"
 
 #define BIT(i) (1u << (i))
 #define RUSAGE_BITS                                                                      \

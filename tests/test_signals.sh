@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_signals.sh: what fathom promises under faults (src/lib/signals.c), on tests/sig_prog.c
+# test_signals.sh: what fathom promises under faults (src/session/signals.c), on tests/sig_prog.c
 # profiled through FATHOM_OUT (auto-start, with FATHOM_REPORT=1: the text report on stderr
 # too, so a second writer would show as a second report):
 #   - SIGTERM, SIGINT or SIGHUP while the program sleeps, blocks in read(), runs threads, runs

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fathom.h"
-#include "model.h"
+#include "model/model.h"
 #include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-# test_text_section.sh: every function of the recorder (record*.c) lies in the
+# test_text_section.sh: every function of the recorder (src/record: record.c, special.c, threads.c, manual.c) lies in the
 # section fathom_text. The CPU sampler tells fathom's own samples from the program's by that
 # section: a recorder function outside it (a new noinline helper without FZ_TEXT, an inline
 # one the compiler emitted out of line, a cold part split into .text.unlikely) would charge
@@ -19,7 +19,7 @@ T=$(mktemp -d "${FATHOM_TEST_TMP:-/tmp}/text_section.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 (cd "$T" && ar x "$B/libfathom.a") || { echo "FAIL: cannot unpack $B/libfathom.a"; exit 1; }
 n=0
-recs="record.c.o record_probe.c.o record_thread.c.o record_manual.c.o"
+recs="record.c.o special.c.o threads.c.o manual.c.o"
 for r in $recs; do
   o=$T/$r
   if [[ ! -f $o ]]; then echo "FAIL: $(basename "$o") is not in libfathom.a"; fail=1; continue; fi

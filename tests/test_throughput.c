@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "testutil.h"
-#include "tput.h"
+#include "record/tput.h"
 
 #define PACE_NS 10000000ull   /* 10 ms between calls: at most 100 calls/s */
 #define SLOP 3

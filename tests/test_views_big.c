@@ -12,7 +12,7 @@
  *     said, both exactly what the test computes.
  * Invariant: no timing: the model is built by hand (views_fixture.h). */
 #include "views_fixture.h"
-#include "export_text.h"
+#include "view/text.h"
 
 enum { N_DEEP = 14, N_HOT = 20, N_LEAF = 480, N_WRAP = 5 };
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "views_fixture.h"
-#include "flame.h"
+#include "view/flame.h"
 
 /* ---- item 16: CSV cells that would be formulas --------------------------------------- */
 

@@ -44,7 +44,7 @@ TRUTH_FN void check_invariants(const fathom_profile *p, const char *what);
 #define TESTUTIL_END_CHECK(p) check_invariants((p), "profile at session end")
 #include "testutil.h"
 
-/* Without src/lib/check.c (CMake defines TRUTH_HAVE_CHECK when it exists) the reference is
+/* Without src/model/check.c (CMake defines TRUTH_HAVE_CHECK when it exists) the reference is
  * weak, so each group links and says the check was skipped. */
 #ifndef TRUTH_HAVE_CHECK
 #pragma weak fathom_profile_check

@@ -22,7 +22,7 @@
 
 #include "fathom.h"
 #include "fathom_load.h"
-#include "model.h"
+#include "model/model.h"
 
 #define VIEWS_FN static __attribute__((unused))
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_est.h"
+#include "model/estimates.h"
 #include "json_ld.h"
 
 /* Relative slack of the interval checks: figures computed in doubles and printed with 17

@@ -21,7 +21,7 @@
 
 #include "fathom_load.h"
 #include "json_ld.h"
-#include "model.h"
+#include "model/model.h"
 
 /* ---- composite values --------------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "json_ld.h"
-#include "model.h"
+#include "model/model.h"
 
 #define JL_MAX_COLUMNS 4096  /* series columns: 17 + 5 per GPU; far above any real machine */
 

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "diff.h"
-#include "export_est.h"
-#include "export_text.h"
-#include "model.h"
+#include "model/estimates.h"
+#include "view/text.h"
+#include "model/model.h"
 
 #define ROOT_ZONES (FATHOM_NONE - 1)   /* the parent id of every zone key */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "diff.h"
-#include "export_text.h"
+#include "view/text.h"
 
 static void hesc(FILE *f, const char *s) {
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {

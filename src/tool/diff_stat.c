@@ -29,7 +29,7 @@
 #include <math.h>
 
 #include "diff.h"
-#include "model.h"
+#include "model/model.h"
 
 #define DF_NORMAL 1e7   /* beyond this many degrees of freedom t is normal */
 

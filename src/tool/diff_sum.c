@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "diff.h"
-#include "export_text.h"
+#include "view/text.h"
 
 const char *dm_name(int id) {
   static const char *const n[DM_N] = {"calls", "total_ns", "mean_ns", "p50_ns", "p99_ns",

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "diff.h"
-#include "export_text.h"
+#include "view/text.h"
 
 #define NAME_W 40
 #define TCOLS 12

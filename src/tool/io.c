@@ -9,7 +9,7 @@
 
 #include "fathom_load.h"
 #include "io.h"
-#include "model.h"
+#include "model/model.h"
 #include "tool.h"
 
 const char *io_name(const char *path, int output) {

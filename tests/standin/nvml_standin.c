@@ -1,5 +1,5 @@
 /* nvml_standin.c: a STAND-IN for NVIDIA's libnvidia-ml.so.1, for tests only. It is not NVML
- * and talks to no GPU: it exports the few NVML functions fathom's probe_nvml.c looks up and
+ * and talks to no GPU: it exports the few NVML functions fathom's probe/nvml.c looks up and
  * answers them with deterministic values, so tests point FATHOM_NVML_LIB at
  * build/libnvml_standin.so and check that the values reach the series and the summary.
  *

@@ -1,0 +1,339 @@
+/* session/env.c: the environment's side of a session. fathom_config_from_env (the FATHOM_*
+ * variables); the request for a profile that FATHOM=1 / FATHOM_OUT make, and the outputs a
+ * session serving it takes; claims of those output files, so that two running processes
+ * (a program and a fathom-linked program it runs) never write the same file; and the
+ * diagnostics at session end when a profile the user asked for holds nothing (or misses a
+ * module), each said once on stderr with its fix.
+ *
+ * How a claim works: a process claims an output path by binding an abstract Unix socket
+ * named after a hash of the path's canonical form. The kernel frees the name when the last
+ * descriptor of the socket closes, so a claim ends with its process (crash included) and
+ * leaves no file; the socket is close-on-exec, so a program exec'd by the claimant does not
+ * inherit it, and its own claim fails. It listens, so that a process that finds the name
+ * taken learns the holder's pid (SO_PEERCRED) for its message. Where sockets cannot be made,
+ * nothing is claimed and the path is used as given.
+ *
+ * Invariant: nothing here fails a session: a claim that cannot be made leaves the path as
+ * it is; every message is one line, said once per process. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "record/record.h"
+#include "session/session.h"
+
+static int env_double(const char *var, double *out, double lo, double hi) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  char *end;
+  double d = strtod(v, &end);
+  if (*end || !(d >= lo && d <= hi)) {
+    fprintf(stderr, "fathom: %s=%s: expected a number in [%g, %g]; ignored\n", var, v, lo, hi);
+    return FATHOM_E_INVAL;
+  }
+  *out = d;
+  return 0;
+}
+
+static int env_u64(const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (errno || *end || x < lo || x > hi) {
+    fprintf(stderr, "fathom: %s=%s: expected an integer in [%llu, %llu]; ignored\n", var, v,
+            (unsigned long long)lo, (unsigned long long)hi);
+    return FATHOM_E_INVAL;
+  }
+  *out = x;
+  return 0;
+}
+
+static int env_bool(const char *var, int *out) {
+  const char *v = getenv(var);
+  if (!v || !*v) return 0;
+  if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
+    *out = 1;
+  } else if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+             !strcasecmp(v, "off")) {
+    *out = 0;
+  } else {
+    fprintf(stderr, "fathom: %s=%s: expected 0 or 1; ignored\n", var, v);
+    return FATHOM_E_INVAL;
+  }
+  return 0;
+}
+
+FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
+  int rc = 0;
+  const char *v = getenv("FATHOM_LEVEL");
+  if (v && *v && fathom_level_parse(v, &c->level) != 0) {
+    fprintf(stderr, "fathom: FATHOM_LEVEL=%s: expected disabled, basic, detailed or comprehensive; ignored\n", v);
+    rc = FATHOM_E_INVAL;
+  }
+  uint64_t x;
+  if (env_bool("FATHOM_TIMELINE", &c->timeline)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_REPORT", &c->report_to_stderr)) rc = FATHOM_E_INVAL;
+  x = c->max_nodes_per_thread;
+  if (env_u64("FATHOM_MAX_NODES", &x, 16, 1u << 26)) rc = FATHOM_E_INVAL;
+  c->max_nodes_per_thread = (uint32_t)x;
+  x = c->max_depth;
+  if (env_u64("FATHOM_MAX_DEPTH", &x, 4, 4096)) rc = FATHOM_E_INVAL;
+  c->max_depth = (uint32_t)x;
+  x = c->ring_events;
+  if (env_u64("FATHOM_RING", &x, 64, 1u << 24)) rc = FATHOM_E_INVAL;
+  c->ring_events = (uint32_t)x;
+  x = c->max_trace_events;
+  if (env_u64("FATHOM_MAX_EVENTS", &x, 0, (uint64_t)1 << 32)) rc = FATHOM_E_INVAL;
+  c->max_trace_events = x;
+  if ((v = getenv("FATHOM_OUT")) && *v) c->out_path = v;
+  if ((v = getenv("FATHOM_TRACE")) && *v) {
+    c->trace_path = v;
+    c->timeline = 1;
+  }
+  if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
+  if ((v = getenv("FATHOM_CLOCK")) && *v) {
+    if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
+      c->clock = FATHOM_CLOCK_AUTO;
+    } else if (!strcasecmp(v, "monotonic")) {
+      c->clock = FATHOM_CLOCK_MONOTONIC;
+    } else {
+      fprintf(stderr, "fathom: FATHOM_CLOCK=%s: expected auto or monotonic; ignored\n", v);
+      rc = FATHOM_E_INVAL;
+    }
+  }
+  if (env_double("FATHOM_MAX_OVERHEAD", &c->max_overhead_percent, 0, 100)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_MONITOR", &c->monitor)) rc = FATHOM_E_INVAL;
+  if (env_double("FATHOM_MONITOR_INTERVAL", &c->monitor_interval_s, 0.01, 86400)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_GOVERNOR", &c->governor)) rc = FATHOM_E_INVAL;
+  x = c->sample_every;
+  if (env_u64("FATHOM_SAMPLE_EVERY", &x, 1, 1u << 20)) rc = FATHOM_E_INVAL;
+  c->sample_every = (uint32_t)x;
+  if (env_double("FATHOM_SAMPLE_HZ", &c->sample_hz, 0, 20000)) rc = FATHOM_E_INVAL;
+  if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
+  if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
+  /* issue 4: findings, live monitoring */
+  if ((v = getenv("FATHOM_SLA")) && *v) c->sla = v;
+  if (env_double("FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
+    rc = FATHOM_E_INVAL;
+  if ((v = getenv("FATHOM_LISTEN")) && *v) c->listen = v;
+  if ((v = getenv("FATHOM_AUTOSAVE")) && *v) c->autosave_path = v;
+  if (env_double("FATHOM_AUTOSAVE_INTERVAL", &c->autosave_interval_s, 0.01, 86400 * 365))
+    rc = FATHOM_E_INVAL;
+  x = c->autosave_every_ops;
+  if (env_u64("FATHOM_AUTOSAVE_OPS", &x, 0, UINT64_MAX)) rc = FATHOM_E_INVAL;
+  c->autosave_every_ops = x;
+  if ((v = getenv("FATHOM_SINK")) && *v) c->sink_path = v;
+  if (env_double("FATHOM_SINK_INTERVAL", &c->sink_interval_s, 0.1, 86400 * 365))
+    rc = FATHOM_E_INVAL;
+  return rc;
+}
+
+int fz_env_wants_profile(void) {
+  const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");
+  if (on && strcmp(on, "0") == 0) return 0;
+  return (on && *on) || (out && *out);
+}
+
+static char exe_path[PATH_MAX];
+static pthread_once_t exe_once = PTHREAD_ONCE_INIT;
+static void exe_init(void) {
+  ssize_t r = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+  if (r > 0)
+    exe_path[r] = 0;
+  else
+    snprintf(exe_path, sizeof exe_path, "the program");
+}
+
+const char *fz_program_name(void) {
+  pthread_once(&exe_once, exe_init);
+  const char *b = strrchr(exe_path, '/');
+  return b ? b + 1 : exe_path;
+}
+
+/* ---- claims of the environment's output files -------------------------------------- */
+
+typedef struct claim {
+  char *from, *to;   /* the path as the environment gives it; the one this process writes */
+} claim;
+#define MAX_CLAIMS 8
+static claim claims[MAX_CLAIMS];
+static int n_claims;
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The socket name of path: a hash of its canonical form (the directory's real path and the
+ * file's name when the file does not exist yet). */
+static socklen_t claim_addr(const char *path, struct sockaddr_un *a) {
+  char real[PATH_MAX + 256];
+  if (!realpath(path, real)) {
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    if (!realpath(dir, real)) snprintf(real, sizeof real, "%s", dir);
+    size_t n = strlen(real);
+    snprintf(real + n, sizeof real - n, "%s%s", n && real[n - 1] == '/' ? "" : "/",
+             slash ? slash + 1 : path);
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (const char *c = real; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "fathom-out-%016llx",
+                   (unsigned long long)h);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* 1: this process holds path's claim now (its socket stays open until the process ends);
+ * 0: another process holds it (its pid in *owner when it could be learned); -1: no claim
+ * could be made. */
+static int take_claim(const char *path, long *owner) {
+  struct sockaddr_un a;
+  socklen_t len = claim_addr(path, &a);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (bind(fd, (struct sockaddr *)&a, len) == 0) {
+    (void)listen(fd, 16);
+    return 1;
+  }
+  int taken = errno == EADDRINUSE;
+  close(fd);
+  if (!taken) return -1;
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct ucred cr;
+  socklen_t cl = sizeof cr;
+  if (c >= 0 && connect(c, (struct sockaddr *)&a, len) == 0 &&
+      getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
+    *owner = (long)cr.pid;
+  if (c >= 0) close(c);
+  return 0;
+}
+
+/* path with ".<pid>" before its extension (the one that decides its format), or "<pid>."
+ * before a name that is all extension. */
+static char *derived_name(const char *path, long pid) {
+  static const char *const ext[] = {".speedscope.json", ".trace.json", "trace.json", ".html",
+                                    ".htm", ".folded", ".json", ".csv", ".txt"};
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(path), at = n, b = (size_t)(base - path);
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0] && at == n; i++) {
+    size_t l = strlen(ext[i]);
+    if (n - b >= l && strcasecmp(path + n - l, ext[i]) == 0) at = n - l;
+  }
+  const char *dot = strrchr(base, '.');
+  if (at == n && dot && dot > base) at = (size_t)(dot - path);
+  char *r = malloc(n + 32);
+  if (r)
+    snprintf(r, n + 32, at == b ? "%.*s%ld.%s" : "%.*s.%ld%s", (int)at, path, pid, path + at);
+  return r;
+}
+
+/* The path this process writes the environment's path `path` (variable var) to. */
+static const char *claimed(const char *path, const char *var) {
+  struct stat st;
+  if (strstr(path, "%p") || strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+    return path;   /* a name per process already, stdout, a device or a FIFO: no claim */
+  const char *r = path;
+  pthread_mutex_lock(&claim_lock);
+  for (int i = 0; i < n_claims; i++)
+    if (strcmp(claims[i].from, path) == 0) r = claims[i].to;
+  if (r == path && n_claims < MAX_CLAIMS) {
+    long owner = 0, pid = (long)getpid();
+    char *to = take_claim(path, &owner) == 0 ? derived_name(path, pid) : NULL;
+    char *from = strdup(path);
+    if (to) {
+      char who[48] = "";
+      if (owner > 0) snprintf(who, sizeof who, " (pid %ld)", owner);
+      fprintf(stderr, "fathom: %s=%s is claimed by another running process%s; this one (pid %ld) "
+              "writes its profile to %s\n", var, path, who, pid, to);
+    }
+    if (from) {
+      claims[n_claims++] = (claim){from, to ? to : from};
+      r = to ? to : from;
+    } else {
+      free(to);
+    }
+  }
+  pthread_mutex_unlock(&claim_lock);
+  return r;
+}
+
+void fz_env_outputs(fathom_config *c, int inherit) {
+  int saved = errno;
+  const char *out = getenv("FATHOM_OUT"), *trace = getenv("FATHOM_TRACE");
+  if (out && !*out) out = NULL;
+  if (trace && !*trace) trace = NULL;
+  if (inherit && !c->out_path) c->out_path = out;
+  if (inherit && !c->trace_path && trace) {
+    c->trace_path = trace;
+    c->timeline = 1;
+  }
+  if (inherit && !c->out_path && !getenv("FATHOM_REPORT")) c->report_to_stderr = 1;
+  if (out && c->out_path && strcmp(c->out_path, out) == 0) c->out_path = claimed(out, "FATHOM_OUT");
+  if (trace && c->trace_path && strcmp(c->trace_path, trace) == 0)
+    c->trace_path = claimed(trace, "FATHOM_TRACE");
+  errno = saved;
+}
+
+/* ---- diagnostics at session end ------------------------------------------------------ */
+
+/* A profile with none of what the user asked for, or missing a module: why. */
+void fz_session_diagnose(const fathom_profile *p, int env_session) {
+  static int said_hooks, said_overflow, said_empty;
+  int saved = errno;
+  char mod[512], prov[512];
+  if (!said_hooks && fz_hooks_misbound(mod, sizeof mod, prov, sizeof prov) > 0) {
+    said_hooks = 1;
+    fprintf(stderr, "fathom: %s was built with -finstrument-functions, but its hook calls go to "
+            "%s's empty hooks, not fathom's, so its functions are not recorded; put fathom first: "
+            "-lfathom after the objects on the link line (a program that only loads it through a "
+            "shared library: -Wl,--no-as-needed -lfathom), or LD_PRELOAD=libfathom.so.0\n", mod, prov);
+  }
+  uint64_t over = 0;
+  for (uint32_t i = 0; i < p->n_zones; i++)
+    if (strcmp(p->zones[i].name, fz_overflow_zone_name) == 0) over += p->zones[i].stats.count;
+  if (over && !said_overflow) {
+    said_overflow = 1;
+    fprintf(stderr, "fathom: more than %u distinct dynamic zone names: %llu calls of further names "
+            "are recorded as '%s'\n", fz_dynamic_names_cap(), (unsigned long long)over,
+            fz_overflow_zone_name);
+  }
+  if (!env_session || said_empty || p->n_zones || p->meta.level == FATHOM_LEVEL_DISABLED) {
+    errno = saved;
+    return;
+  }
+  said_empty = 1;
+  uint32_t excl, filt;
+  char pat[256];
+  fz_sites_muted(fz_program_name(), &excl, &filt, pat, sizeof pat);
+  const char *ex = getenv("FATHOM_EXCLUDE"), *co = getenv("FATHOM_COMPONENTS");
+  if (excl && *pat)
+    fprintf(stderr, "fathom: FATHOM_EXCLUDE pattern '%s' matches the program itself (%s), so "
+            "every function in it is excluded and the session recorded no zones; narrow the "
+            "pattern (patterns match function names and module file names)\n", pat, fz_program_name());
+  else if (excl)
+    fprintf(stderr, "fathom: FATHOM_EXCLUDE=%s excluded every function that ran (%u), so the "
+            "session recorded no zones; narrow its patterns\n", ex ? ex : "", excl);
+  else if (filt)
+    fprintf(stderr, "fathom: %s%s left out every zone that ran (%u), so the session recorded no "
+            "zones; name the components to record\n", co ? "FATHOM_COMPONENTS=" : "the site filter",
+            co ? co : "", filt);
+  else if (p->meta.dropped_zones)
+    fprintf(stderr, "fathom: the session recorded no zones: all %llu were dropped at the depth or "
+            "node cap; raise FATHOM_MAX_DEPTH or FATHOM_MAX_NODES\n",
+            (unsigned long long)p->meta.dropped_zones);
+  else if (!said_hooks && !p->n_counters)
+    fprintf(stderr, "fathom: the session recorded no zones: no zone of %s ran; add FATHOM_ZONE or "
+            "FATHOM_FUNC, or build with -finstrument-functions (-lfathom after the objects on "
+            "the link line)\n", fz_program_name());
+  errno = saved;
+}

@@ -1,0 +1,51 @@
+/* session.h: what session.c shares with session/env.c (the environment's request for a
+ * profile: FATHOM=1 / FATHOM_OUT, claims of its output files, diagnostics at session end),
+ * sites.c and symbols.c. */
+#ifndef FATHOM_SESSION_H
+#define FATHOM_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fathom.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- session/env.c ---- */
+/* Whether the environment asks for a profile: FATHOM set and not "0", or FATHOM_OUT set
+ * (and FATHOM not "0"). */
+int fz_env_wants_profile(void);
+/* Gives c the outputs the environment asks for. An out_path or trace_path equal to
+ * FATHOM_OUT / FATHOM_TRACE is claimed for this process: when another running process holds
+ * the claim, the path becomes OUT with ".<pid>" before its extension (said once on stderr).
+ * With `inherit` (the session serves FATHOM=1 / FATHOM_OUT), a config without out_path or
+ * trace_path takes FATHOM_OUT and FATHOM_TRACE, and one with neither an out_path nor
+ * FATHOM_OUT prints the text report to stderr unless FATHOM_REPORT says otherwise. The
+ * strings stay valid until the process ends. */
+void fz_env_outputs(fathom_config *c, int inherit);
+/* The session that ends recorded nothing, or could not record what it was asked to: says
+ * why on stderr, with the fix, once per cause and process. env_session: the session served
+ * FATHOM=1 / FATHOM_OUT. */
+void fz_session_diagnose(const fathom_profile *p, int env_session);
+/* The program's own file name (for messages), never NULL. */
+const char *fz_program_name(void);
+
+/* ---- sites.c ---- */
+/* The name of the zone that stands for dynamic zone names beyond the cap. */
+extern const char fz_overflow_zone_name[];
+/* The cap on distinct dynamic zone names. */
+uint32_t fz_dynamic_names_cap(void);
+/* Of the sites registered so far: *excl muted by FATHOM_EXCLUDE, *filt by the component
+ * list or the site filter; pat: the first FATHOM_EXCLUDE pattern that matches the file
+ * name `exe` ("" when none). */
+void fz_sites_muted(const char *exe, uint32_t *excl, uint32_t *filt, char *pat, size_t cap);
+
+/* ---- symbols.c ---- */
+/* How many loaded modules call the -finstrument-functions hooks through the dynamic linker
+ * and get another module's hooks than fathom's: the first one's file in module, the module
+ * whose hooks they get in provider. */
+int fz_hooks_misbound(char *module, size_t mcap, char *provider, size_t pcap);
+
+#pragma GCC visibility pop
+
+#endif

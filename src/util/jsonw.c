@@ -1,0 +1,67 @@
+/* jsonw.c: the shared JSON string writer (see jsonw.h).
+ *
+ * Invariant: runs of bytes that need no escaping are written with one fwrite; the UTF-8
+ * checks never read past the terminating NUL. */
+#include "util/jsonw.h"
+
+size_t fz_utf8_seq_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    if (s[1] < lo || s[1] > hi) return 0;
+    return (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (s[1] < lo || s[1] > hi) return 0;
+    if ((s[2] & 0xC0) != 0x80) return 0;
+    return (s[3] & 0xC0) == 0x80 ? 4 : 0;
+  }
+  return 0;
+}
+
+void fz_json_write_u64(FILE *f, uint64_t v) {
+  char buf[24];
+  char *e = buf + sizeof buf, *p = e;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  fwrite(p, 1, (size_t)(e - p), f);
+}
+
+/* Whether c is copied as it is (when it starts a valid sequence). */
+static int plain(unsigned char c, int html) {
+  return c >= 0x20 && c != '"' && c != '\\' && !(html && (c == '<' || c == '>' || c == '&'));
+}
+
+void fz_json_write_str(FILE *f, const char *str, unsigned flags) {
+  static const char hex[] = "0123456789abcdef";
+  int html = (flags & FZ_JSTR_HTML) != 0;
+  if (!str && (flags & FZ_JSTR_NULL)) {
+    fputs("null", f);
+    return;
+  }
+  const unsigned char *s = (const unsigned char *)(str ? str : "");
+  fputc('"', f);
+  while (*s) {
+    const unsigned char *run = s;
+    size_t k;
+    while (plain(*s, html) && (k = fz_utf8_seq_len(s)) != 0) s += k;
+    if (s > run) fwrite(run, 1, (size_t)(s - run), f);
+    if (!*s) break;
+    if (*s == '"' || *s == '\\') {
+      fputc('\\', f);
+      fputc(*s, f);
+    } else if (!plain(*s, html)) { /* a control character, or < > & for HTML */
+      char esc[6] = {'\\', 'u', '0', '0', hex[*s >> 4], hex[*s & 15]};
+      fwrite(esc, 1, sizeof esc, f);
+    } else {
+      fputs(html ? "\\ufffd" : "\xEF\xBF\xBD", f); /* U+FFFD REPLACEMENT CHARACTER */
+    }
+    s++;
+  }
+  fputc('"', f);
+}
