@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
   sleep_s(secs);
   fz_monitor_stop();
   uint64_t wall = bench_now_ns() - t0;
-  double cpu = (double)fz_monitor_cpu_ns();
+  double cpu = (double)fz_sched_cpu_ns();
   fathom_profile *p = calloc(1, sizeof *p);
   bench_check(p && fz_monitor_collect(p) == 0, "monitor_cpu_pct", "collect failed");
   if (!p) return 1;
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
     if (!bench_failed)
       printf("# stand-in GPU round: %llu samples, monitor thread CPU %.3f %% of %.2f s (with "
              "the library's load and init)\n", (unsigned long long)p->res.n_samples,
-             (double)fz_monitor_cpu_ns() / (double)wall * 100, (double)wall / 1e9);
+             (double)fz_sched_cpu_ns() / (double)wall * 100, (double)wall / 1e9);
     fathom_profile_free(p);
   } else {
     printf("# no libnvml_standin.so next to this program: GPU round skipped\n");

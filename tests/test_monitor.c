@@ -278,7 +278,7 @@ static void test_cpu_spinning_and_idle(void **state) {
   }
   assert_true(mx >= 10);
   assert_true(r->ctx_vol >= 0 && r->ctx_invol >= 0);
-  assert_true(fz_monitor_cpu_ns() > 0);
+  assert_true(fz_sched_cpu_ns() > 0);
 }
 
 /* The text after "key:" in a /proc file; NULL when the file or the key is missing. */
@@ -671,9 +671,9 @@ static void test_states_and_restart(void **state) {
   fz_monitor_stop();
   fz_monitor_stop();
   assert_int_equal(errno, 4321);
-  uint64_t cpu = fz_monitor_cpu_ns();
+  uint64_t cpu = fz_sched_cpu_ns();
   assert_true(cpu > 0);
-  assert_int_equal(fz_monitor_cpu_ns(), cpu);   /* stopped: stays */
+  assert_int_equal(fz_sched_cpu_ns(), cpu);   /* stopped: stays */
   p = run(30, 0);
   assert_true(p->res.n_samples >= 1 && p->res.n_samples <= 2);
   assert_int_equal(p->series.n, p->res.n_samples);
@@ -722,7 +722,7 @@ static void test_fork_child(void **state) {
   assert_int_equal(p->res.monitored, 1);
 }
 
-/* The monitor thread ("fathom-monitor") blocks every signal: the program's handlers never
+/* The scheduler's thread ("fathom-bg", which runs the monitor) blocks every signal: the program's handlers never
  * run on it. Read from its /proc status (SigBlk, a hex mask of signals 1..64). */
 static void test_thread_blocks_signals(void **state) {
   (void)state;
@@ -735,7 +735,7 @@ static void test_thread_blocks_signals(void **state) {
   for (struct dirent *de; !blk_text && (de = readdir(d)) != NULL;) {
     snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
     const char *name = proc_value(path, "Name");
-    if (name && strncmp(name + strspn(name, " \t"), "fathom-monitor", 14) == 0)
+    if (name && strncmp(name + strspn(name, " \t"), "fathom-bg", 9) == 0)
       blk_text = proc_value(path, "SigBlk");
   }
   closedir(d);

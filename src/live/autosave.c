@@ -56,7 +56,7 @@ static void save(const fathom_profile *p) {
 
 static int wanted(void) { return __atomic_load_n(&A.armed, __ATOMIC_ACQUIRE); }
 
-static void tick(uint64_t now) {
+static void tick_work(uint64_t now) {
   int due_time = A.interval_ns && now - A.last_save_ns >= A.interval_ns;
   int check_ops = A.every_ops && now >= A.next_ops_check_ns;
   if (!due_time && !check_ops) return;
@@ -75,7 +75,12 @@ static void tick(uint64_t now) {
   fathom_profile_free(p);
 }
 
-static const fz_bg_task task = {"autosave", wanted, tick};
+static uint64_t tick(uint64_t now) {
+  tick_work(now);
+  return FZ_SCHED_IDLE_NS;
+}
+
+const fz_sched_task fz_autosave_task = {"autosave", wanted, tick, NULL};
 
 void fz_autosave_begin(const char *path, double interval_s, uint64_t every_ops) {
   __atomic_store_n(&A.armed, 0, __ATOMIC_RELEASE);
@@ -93,9 +98,6 @@ void fz_autosave_begin(const char *path, double interval_s, uint64_t every_ops) 
   A.every_ops = every_ops;
   A.last_save_ns = A.next_ops_check_ns = mono_ns();
   A.last_ops = 0;
-  if (fz_bg_add(&task) != 0) {
-    fprintf(stderr, "fathom: autosave: no room for a background task; only the final save\n");
-  }
   __atomic_store_n(&A.armed, 1, __ATOMIC_RELEASE);
 }
 

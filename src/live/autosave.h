@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "fathom.h"
+#include "util/sched.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -20,6 +21,9 @@ void fz_autosave_begin(const char *path, double interval_s, uint64_t every_ops);
 void fz_autosave_end(const fathom_profile *p);
 /* A forked child saves to "<path>.<pid>" (unless the path has %p). */
 void fz_autosave_after_fork_child(void);
+
+/* The scheduler's task (the session registers it): saves when due while autosave is armed. */
+extern const fz_sched_task fz_autosave_task;
 
 #pragma GCC visibility pop
 #endif

@@ -149,7 +149,7 @@ static int wanted(void) {
   return __atomic_load_n(&n_sinks, __ATOMIC_RELAXED) > 0 || S.st.path != NULL;
 }
 
-static void tick(uint64_t now) {
+static void tick_work(uint64_t now) {
   pthread_mutex_lock(&flush_lock);
   if (S.armed && now - S.last_ns >= S.interval_ns) {
     S.last_ns = now;
@@ -162,7 +162,12 @@ static void tick(uint64_t now) {
   pthread_mutex_unlock(&flush_lock);
 }
 
-static const fz_bg_task task = {"sinks", wanted, tick};
+static uint64_t tick(uint64_t now) {
+  tick_work(now);
+  return FZ_SCHED_IDLE_NS;
+}
+
+const fz_sched_task fz_sink_task = {"sinks", wanted, tick, NULL};
 
 void fz_sink_begin(const char *path, double interval_s) {
   pthread_mutex_lock(&flush_lock);
@@ -176,8 +181,6 @@ void fz_sink_begin(const char *path, double interval_s) {
   S.last_ns = clock_ns(CLOCK_MONOTONIC);
   S.seq = 0;
   __atomic_store_n(&S.flushes, 0, __ATOMIC_RELAXED);
-  if (fz_bg_add(&task) != 0)
-    fprintf(stderr, "fathom: sinks: no room for a background task; only the final flush\n");
   __atomic_store_n(&S.armed, 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&flush_lock);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "fathom.h"
+#include "util/sched.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -56,6 +57,9 @@ void fz_stream_close(fz_stream *s);
 /* When lines were dropped, says so in one stderr line (what, how many, why), written without
  * raising SIGPIPE should stderr be a pipe nobody reads either. */
 void fz_stream_report(const fz_stream *s);
+
+/* The scheduler's task (the session registers it): flushes every sink interval while sinks are armed. */
+extern const fz_sched_task fz_sink_task;
 
 #pragma GCC visibility pop
 #endif

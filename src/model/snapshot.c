@@ -470,7 +470,7 @@ static void fill_meta(build *b, uint32_t g, int final) {
   m->overhead_budget_pct = fz_g.cfg.max_overhead_percent;
   m->governor = fz_g.cfg.governor != 0;
   m->probe_cost_ns = fz_g.probe_cost_ns;
-  m->monitor_cpu_ns = (double)fz_monitor_cpu_ns();
+  m->monitor_cpu_ns = (double)fz_sched_cpu_ns();
   m->sample_every = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED ? fz_g.cfg.sample_every : 0;
   const char *why;
   m->alloc_tracking = fz_alloc_available(&why) && fz_g.cfg.level != FATHOM_LEVEL_DISABLED &&

@@ -4,8 +4,9 @@
  *
  * Invariant: a probe never fails the program: what it cannot read comes back as NaN (or a
  * reason string), it allocates nothing per sample, and it never takes fathom's locks. The
- * NVML and RAPL state belongs to one thread at a time: the caller of fz_monitor_start opens
- * RAPL before the monitor thread exists; after that only the monitor thread uses them. */
+ * NVML and RAPL state belongs to one thread at a time: fz_monitor_begin opens RAPL before the
+ * scheduler's thread ticks the monitor; after that only the monitor's ticks use them, and
+ * fz_monitor_end after the thread stopped. */
 #ifndef FATHOM_MON_PROBES_H
 #define FATHOM_MON_PROBES_H
 
@@ -96,7 +97,7 @@ void fz_nvml_after_fork_child(void);
 
 /* Finds the package zones under env FATHOM_POWERCAP_ROOT (default /sys/class/powercap) and
  * reads each counter once. Returns the number of zones read (0: not available, reason in
- * why). Called by fz_monitor_start, before the thread exists. */
+ * why). Called by fz_monitor_begin, before the monitor's first tick. */
 int fz_rapl_open(char *why, size_t cap);
 /* Energy in J since fz_rapl_open, wraparound handled (NaN when no zone is open). A zone
  * whose counter cannot be read this time keeps its last value and adds nothing. */

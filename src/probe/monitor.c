@@ -1,13 +1,14 @@
-/* monitor.c: the background monitor thread (see monitor.h): samples the process and the
- * machine every interval into a bounded time series plus running summaries, ticks the
- * overhead governor every 100 ms while it wants ticks, and turns it all into the model's
- * fathom_resources, fathom_series, fathom_gpu_info and probe infos.
+/* monitor.c: the resource monitor (see monitor.h): a task of fathom's scheduler
+ * (util/sched.h) that samples the process and the machine every interval into a bounded time
+ * series plus running summaries, and turns it all into the model's fathom_resources,
+ * fathom_series, fathom_gpu_info and probe infos.
  *
- * Invariant: the thread blocks every signal, never calls into the zone recorder, and takes
- * M.lock only to publish a sample (never while calling the governor or a probe); M's fields
- * are read and written under M.lock, T's only by the thread (and by fz_monitor_start before
- * the thread exists). Memory is bounded: at max_rows rows every other row is dropped and the
- * interval doubles. Public entry points preserve errno. */
+ * Invariant: its tick runs on the scheduler's thread, never calls into the zone recorder, and
+ * takes M.lock only to publish a sample (never while calling a probe); M's fields are read
+ * and written under M.lock, T's only by the tick (and by fz_monitor_begin and fz_monitor_end,
+ * which the session calls while the scheduler's thread does not run). Memory is bounded: at
+ * max_rows rows every other row is dropped and the interval doubles. Public entry points
+ * preserve errno. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,15 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "record/alloc.h"
-#include "util/sched.h"
-#include "record/gov.h"
 #include "probe/machine.h"
 #include "probe/monitor.h"
-
-/* alloc.c may not be linked (static library): the monitor thread's own allocations are kept
- * out of allocation tracking when it is. */
-#pragma weak fz_alloc_pause
+#include "util/sched.h"
 
 enum { C_CPU_USER, C_CPU_SYS, C_RSS, C_VM, C_THREADS, C_READ, C_WRITE, C_DREAD, C_DWRITE,
        C_CTXV, C_CTXI, C_MINFLT, C_MAJFLT, C_SYSMEM, C_NETRX, C_NETTX, C_CPU_E, N_BASE };
@@ -56,10 +51,8 @@ enum { RUN_NONE, RUN_SAMPLED, RUN_GOV_ONLY, RUN_FORKED, RUN_FAILED };
 
 static struct {
   pthread_mutex_t lock;
-  pthread_cond_t cond;      /* CLOCK_MONOTONIC; signalled by stop */
-  int th_valid, stop_req;
-  pthread_t th;
-  int sample, run;          /* run: RUN_* of the last start */
+  int active;               /* between fz_monitor_begin and fz_monitor_end */
+  int sample, run;          /* run: RUN_* of the last begin */
   char run_why[160];
   uint64_t start_ns, base_ns, interval_ns, last_ns;
   double interval_s, carbon;
@@ -86,7 +79,6 @@ static struct {
   char rapl_text[320], net_why[200];
   uint64_t rapl_errors;
   uint32_t net_ifaces;
-  uint64_t cpu_ns;          /* the thread's CPU time, updated every wake-up */
 } M = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The thread's own state (and the baseline, written by start before the thread exists). */
@@ -98,26 +90,12 @@ static struct {
   int e_mode[FZ_MAX_GPUS];  /* 0 unknown, 1 NVML counter, 2 integrated from power */
   double e_base[FZ_MAX_GPUS], e_int[FZ_MAX_GPUS], p_last[FZ_MAX_GPUS];
   double row[MAX_COLS];
-  char nvml_lib[256];       /* env FATHOM_NVML_LIB at start ("": the default library) */
+  char nvml_lib[256];       /* env FATHOM_NVML_LIB at begin ("": the default library) */
+  int gpus_opened;          /* the first tick opens the GPUs (dlopen, off the session's thread) */
 } T;
 
-static pthread_mutex_t ctl = PTHREAD_MUTEX_INITIALIZER;   /* serialises start/stop */
-static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t ctl = PTHREAD_MUTEX_INITIALIZER;   /* serialises begin/end */
 static uint64_t rss_now_bits;   /* latest RSS as double bits; 0: none */
-
-static void init_cond(void) {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(&M.cond, &a);
-  pthread_condattr_destroy(&a);
-}
-
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int ok(double x) { return x == x; }
 static double maxv(double a, double b) { return !ok(a) ? b : !ok(b) ? a : a > b ? a : b; }
@@ -291,13 +269,7 @@ static uint64_t take_sample(uint64_t *ival) {
   return now;
 }
 
-/* ---- the thread ---------------------------------------------------------------------- */
-
-static uint64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0
-             ? 0 : (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* ---- the scheduler's task ------------------------------------------------------------ */
 
 static void open_gpus(void) {
   char why[256] = "";
@@ -316,52 +288,23 @@ static void open_gpus(void) {
   pthread_mutex_unlock(&M.lock);
 }
 
-static void *mon_main(void *arg) {
-  (void)arg;
-  if (fz_alloc_pause) fz_alloc_pause();
-  pthread_setname_np(pthread_self(), "fathom-monitor");
-  pthread_mutex_lock(&M.lock);
-  int sample = M.sample;
-  uint64_t ival = M.interval_ns;
-  pthread_mutex_unlock(&M.lock);
-  if (sample) open_gpus();
-  uint64_t now = mono_ns(), next_sample = sample ? now : UINT64_MAX, next_gov = now + fz_gov_tick_ns(now);
-  for (;;) {
-    int gov_w = fz_gov_wanted(), bg_w = fz_bg_wanted(), gov = gov_w || bg_w;
-    now = mono_ns();
-    if (gov && now >= next_gov) {
-      if (gov_w) fz_gov_tick(now);
-      if (bg_w) fz_bg_tick(now); /* throughput, autosave, sinks (util/sched.h) */
-      next_gov += fz_gov_tick_ns(now);
-      if (next_gov <= now) next_gov = now + fz_gov_tick_ns(now);
-    }
-    if (sample && now >= next_sample) {
-      now = take_sample(&ival);
-      next_sample += ival;
-      if (next_sample <= now) next_sample = now + ival;
-    }
-    /* wake for the next sample, or every 100 ms for the governor and background tasks */
-    uint64_t wake = next_sample;
-    if ((gov || !sample) && next_gov < wake) wake = next_gov;
-    uint64_t cpu = thread_cpu_ns();
-    pthread_mutex_lock(&M.lock);
-    M.cpu_ns = cpu;
-    while (!M.stop_req && mono_ns() < wake) {
-      struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
-      pthread_cond_timedwait(&M.cond, &M.lock, &ts);
-    }
-    int stop = M.stop_req;
-    pthread_mutex_unlock(&M.lock);
-    if (stop) break;
-  }
-  if (sample) take_sample(&ival);   /* the final sample */
-  if (sample) fz_nvml_close();
-  uint64_t cpu = thread_cpu_ns();
-  pthread_mutex_lock(&M.lock);
-  M.cpu_ns = cpu;
-  pthread_mutex_unlock(&M.lock);
-  return NULL;
+static int task_wanted(void) {
+  return __atomic_load_n(&M.active, __ATOMIC_ACQUIRE) && __atomic_load_n(&M.sample, __ATOMIC_RELAXED);
 }
+
+/* One sample (the first tick opens the GPUs); returns the interval to the next. */
+static uint64_t task_tick(uint64_t now) {
+  (void)now;
+  if (!T.gpus_opened) {
+    open_gpus();
+    T.gpus_opened = 1;
+  }
+  uint64_t ival;
+  take_sample(&ival);
+  return ival;
+}
+
+const fz_sched_task fz_monitor_task = {"monitor", task_wanted, task_tick, NULL};
 
 /* ---- start, stop, fork ------------------------------------------------------------------ */
 
@@ -371,7 +314,7 @@ static void reset_locked(void) {
   free(M.v);
   M.ts = NULL;
   M.v = NULL;
-  M.n = M.cap = M.dropped = M.n_samples = M.last_ns = M.cpu_ns = M.rapl_errors = 0;
+  M.n = M.cap = M.dropped = M.n_samples = M.last_ns = M.rapl_errors = 0;
   M.n_gpus = M.n_cols = M.proc_fail = M.nvml_devices = M.net_ifaces = 0;
   M.run = RUN_NONE;
   M.rapl_ok = M.net_ok = 0;
@@ -395,7 +338,7 @@ void fz_monitor_clear(void) {
   int saved = errno;
   pthread_mutex_lock(&ctl);
   pthread_mutex_lock(&M.lock);
-  if (!M.th_valid) reset_locked();
+  if (!M.active) reset_locked();
   pthread_mutex_unlock(&M.lock);
   pthread_mutex_unlock(&ctl);
   errno = saved;
@@ -407,13 +350,12 @@ void fz_monitor_test_max_rows(uint32_t rows) {
   pthread_mutex_unlock(&M.lock);
 }
 
-int fz_monitor_start(int sample, double interval_s, double carbon_g_per_kwh,
+int fz_monitor_begin(int sample, double interval_s, double carbon_g_per_kwh,
                      uint64_t start_mono_ns) {
-  int saved = errno, rc = 0;
-  pthread_once(&cond_once, init_cond);
+  int saved = errno;
   pthread_mutex_lock(&ctl);
   pthread_mutex_lock(&M.lock);
-  int busy = M.th_valid;
+  int busy = M.active;
   if (!busy) reset_locked();
   pthread_mutex_unlock(&M.lock);
   if (busy) goto out;
@@ -446,7 +388,6 @@ int fz_monitor_start(int sample, double interval_s, double carbon_g_per_kwh,
   M.interval_s = interval_s;
   M.interval_ns = (uint64_t)(interval_s * 1e9 + 0.5);
   M.carbon = carbon_g_per_kwh;
-  M.stop_req = 0;
   M.rss_initial = T.base.rss_bytes;
   M.maxrss_base = T.base.maxrss_bytes;
   M.rapl_ok = T.rapl_on;
@@ -463,56 +404,53 @@ int fz_monitor_start(int sample, double interval_s, double carbon_g_per_kwh,
   memcpy(M.proc_err, T.base.err, sizeof M.proc_err);
   pthread_mutex_unlock(&M.lock);
   set_rss_now(T.base.rss_bytes);
-  sigset_t all, old;   /* the thread blocks every signal */
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t th;
-  int e = pthread_create(&th, NULL, mon_main, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_mutex_lock(&M.lock);
-  if (e == 0) {
-    M.th = th;
-    M.th_valid = 1;
-  } else {
-    M.run = RUN_FAILED;
-    snprintf(M.run_why, sizeof M.run_why, "the monitor thread could not start: %s", strerror(e));
-    rc = e == ENOMEM || e == EAGAIN ? FATHOM_E_NOMEM : FATHOM_E_INVAL;
-  }
-  pthread_mutex_unlock(&M.lock);
+  __atomic_store_n(&M.active, 1, __ATOMIC_RELEASE);
 out:
   pthread_mutex_unlock(&ctl);
   errno = saved;
-  return busy ? FATHOM_E_STATE : rc;
+  return busy ? FATHOM_E_STATE : 0;
 }
 
-void fz_monitor_stop(void) {
+void fz_monitor_end(void) {
   int saved = errno;
   pthread_mutex_lock(&ctl);
-  pthread_mutex_lock(&M.lock);
-  int running = M.th_valid;
-  pthread_t th = M.th;
-  if (running) {
-    M.stop_req = 1;
-    M.th_valid = 0;   /* from here fz_monitor_cpu_ns reads the stored figure */
-    pthread_cond_broadcast(&M.cond);
+  if (M.active) {
+    if (M.sample) {
+      uint64_t ival;
+      take_sample(&ival);   /* the final sample */
+      fz_nvml_close();
+    }
+    __atomic_store_n(&M.active, 0, __ATOMIC_RELEASE);
   }
-  pthread_mutex_unlock(&M.lock);
-  if (running) pthread_join(th, NULL);
   pthread_mutex_unlock(&ctl);
   errno = saved;
 }
 
-uint64_t fz_monitor_cpu_ns(void) {
-  int saved = errno;
+void fz_monitor_fail(const char *why) {
   pthread_mutex_lock(&M.lock);
-  uint64_t v = M.cpu_ns;
-  clockid_t cid;
-  struct timespec ts;
-  if (M.th_valid && pthread_getcpuclockid(M.th, &cid) == 0 && clock_gettime(cid, &ts) == 0)
-    v = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  M.run = RUN_FAILED;
+  snprintf(M.run_why, sizeof M.run_why, "%s", why);
   pthread_mutex_unlock(&M.lock);
-  errno = saved;
-  return v;
+}
+
+int fz_monitor_start(int sample, double interval_s, double carbon_g_per_kwh,
+                     uint64_t start_mono_ns) {
+  int rc = fz_monitor_begin(sample, interval_s, carbon_g_per_kwh, start_mono_ns);
+  if (rc) return rc;
+  char why[160];
+  (void)fz_sched_add(&fz_monitor_task);
+  rc = fz_sched_start(why, sizeof why);
+  if (rc == FATHOM_E_STATE) rc = 0;   /* the thread runs already: it takes the task */
+  if (rc) {
+    fz_monitor_end();
+    fz_monitor_fail(why);
+  }
+  return rc;
+}
+
+void fz_monitor_stop(void) {
+  fz_sched_stop();
+  fz_monitor_end();
 }
 
 double fz_monitor_rss_now(void) {
@@ -527,16 +465,14 @@ void fz_monitor_after_fork_child(void) {
   /* The thread does not exist here. If it held M.lock when the parent forked, the series
    * may be mid-update: then its memory is left alone (a bounded, one-time leak). */
   int consistent = pthread_mutex_trylock(&M.lock) == 0;
-  int was_running = M.th_valid || M.run == RUN_FORKED;   /* called twice: still forked */
+  int was_running = M.active || M.run == RUN_FORKED;   /* called twice: still forked */
   if (!consistent) {
     M.ts = NULL;
     M.v = NULL;
   }
   pthread_mutex_init(&M.lock, NULL);
   pthread_mutex_init(&ctl, NULL);
-  init_cond();
-  M.th_valid = 0;
-  M.stop_req = 0;
+  M.active = 0;
   reset_locked();
   M.run = was_running ? RUN_FORKED : RUN_NONE;
   fz_nvml_after_fork_child();

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "record/clock.h"
+#include "record/record.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -145,4 +148,10 @@ void fz_clock_info(fz_clock *out) {
   out->mult = __atomic_load_n(&fz_clk.mult, __ATOMIC_RELAXED);
   out->use_counter = __atomic_load_n(&fz_clk.use_counter, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&refine_lock);
+}
+
+uint64_t fz_process_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "record/gov.h"
-#include "probe/monitor.h"
+#include "util/sched.h"
 #include "record/record.h"
 #include "record/sampler.h"
 
@@ -72,7 +72,7 @@ void fz_gov_reset(void) {
   FZ_ST(G.start_ns, now);
   G.last_ns = now;
   G.last_cpu = fz_process_cpu_ns();
-  G.last_mon = fz_monitor_cpu_ns();
+  G.last_mon = fz_sched_cpu_ns();
   G.n_acts = 0;
   G.dropped_acts = 0;
   G.k = 1;
@@ -207,7 +207,7 @@ void fz_gov_tick(uint64_t now) {
     pthread_mutex_unlock(&fz_g.lock);
     return;
   }
-  uint64_t cpu = fz_process_cpu_ns(), mon = fz_monitor_cpu_ns();
+  uint64_t cpu = fz_process_cpu_ns(), mon = fz_sched_cpu_ns();
   double dt_s = (double)(now - G.last_ns) / 1e9;
   /* the program's CPU over the tick: the process's less this thread's own */
   double dcpu = (double)(cpu - G.last_cpu) - (double)(mon - G.last_mon);

@@ -424,7 +424,7 @@ void fz_mshard_free(fz_thread *t);
 uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap);
 uint32_t fz_metrics_count(void);
 const char *fz_metric_name(uint32_t id);
-uint64_t fz_process_cpu_ns(void);           /* session.c */
+uint64_t fz_process_cpu_ns(void);           /* clock.c: the process's CPU time */
 /* calib.c: fills fz_g's zone and hook costs (zone_cost_ns ... hook_untimed_ns) */
 void fz_measure_zone_cost(void);
 double fz_measure_probe_cost(int level);    /* begin + end probes of one call, ns */
@@ -488,6 +488,22 @@ void fz_node_update_special(fz_node *n);
 void fz_nodes_set_live(int live);
 /* The node after n in a depth-first walk of root's tree (NULL at the end), no memory used. */
 fz_node *fz_tree_next(fz_node *root, fz_node *n);
+
+/* ---- sites.c (what the session's diagnostics ask) ---- */
+/* The name of the zone that stands for dynamic zone names beyond the cap. */
+extern const char fz_overflow_zone_name[];
+/* The cap on distinct dynamic zone names. */
+uint32_t fz_dynamic_names_cap(void);
+/* Of the sites registered so far: *excl muted by FATHOM_EXCLUDE, *filt by the component
+ * list or the site filter; pat: the first FATHOM_EXCLUDE pattern that matches the file
+ * name `exe` ("" when none). */
+void fz_sites_muted(const char *exe, uint32_t *excl, uint32_t *filt, char *pat, size_t cap);
+
+/* ---- symbols.c ---- */
+/* How many loaded modules call the -finstrument-functions hooks through the dynamic linker
+ * and get another module's hooks than fathom's: the first one's file in module, the module
+ * whose hooks they get in provider. */
+int fz_hooks_misbound(char *module, size_t mcap, char *provider, size_t pcap);
 
 #pragma GCC visibility pop
 

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "record/record.h"
-#include "session/session.h"
 
 int fz_symbolize(const void *addr, char *name, size_t cap, char *module, size_t mcap);
 

@@ -254,7 +254,7 @@ static void store_sample(uint64_t now_rel) {
 
 static int wanted(void) { return __atomic_load_n(&T.armed, __ATOMIC_RELAXED); }
 
-static void tick(uint64_t now_mono) {
+static void tick_work(uint64_t now_mono) {
   pthread_mutex_lock(&T.lock);
   if (T.armed && !T.oom && now_mono >= T.start_mono + T.next_rel) {
     uint64_t now_rel;
@@ -266,7 +266,12 @@ static void tick(uint64_t now_mono) {
   pthread_mutex_unlock(&T.lock);
 }
 
-static const fz_bg_task task = {"throughput", wanted, tick};
+static uint64_t tick(uint64_t now) {
+  tick_work(now);
+  return FZ_SCHED_IDLE_NS;
+}
+
+const fz_sched_task fz_tput_task = {"throughput", wanted, tick, NULL};
 
 void fz_tput_after_fork_child(void) {
   int consistent = pthread_mutex_trylock(&T.lock) == 0;
@@ -293,7 +298,6 @@ void fz_tput_session_begin(const fathom_config *c) {
   ring_clear();
   __atomic_store_n(&T.armed, c->level != FATHOM_LEVEL_DISABLED, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&T.lock);
-  (void)fz_bg_add(&task);
 }
 
 FATHOM_EXTERN int fathom_throughput(const char *name, double window_s,

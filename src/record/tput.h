@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fathom.h"
+#include "util/sched.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -43,6 +44,9 @@ void fz_tput_after_fork_child(void);
 /* For tests: series tracked, series refused at the cap, samples held, ring capacity. */
 void fz_tput_debug(uint32_t *n_series, uint64_t *dropped_series, uint32_t *n_samples,
                    uint32_t *n_slots);
+
+/* The scheduler's task (the session registers it): samples the counts every period while a session records. */
+extern const fz_sched_task fz_tput_task;
 
 #pragma GCC visibility pop
 

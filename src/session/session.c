@@ -27,12 +27,6 @@
 #include "session/session.h"  /* the environment's side (session/env.c) */
 
 
-uint64_t fz_process_cpu_ns(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
   memset(c, 0, sizeof *c);
   c->level = FATHOM_LEVEL_BASIC;
@@ -209,12 +203,22 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   pthread_mutex_unlock(&fz_g.lock);
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
-  /* endpoint, autosave, sinks (live.h): their background tasks before the thread starts */
+  /* endpoint, autosave, sinks (live.h) and windowed throughput arm their tasks before the
+   * scheduler's thread starts (tasks.c wires them) */
+  fz_session_tasks();
   if (c.level != FATHOM_LEVEL_DISABLED) fz_live_session_begin(&c);
-  fz_tput_session_begin(&c);   /* windowed throughput: arms its background task */
-  if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_bg_wanted())) {
-    if (fz_monitor_start(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0)
-      fz_g.monitor_sampling = sample;
+  fz_tput_session_begin(&c);
+  if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_sched_wanted())) {
+    if (fz_monitor_begin(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0) {
+      char why[160];
+      int rc = fz_sched_start(why, sizeof why);
+      if (rc == 0 || rc == FATHOM_E_STATE) {
+        fz_g.monitor_sampling = sample;
+      } else {
+        fz_monitor_end();
+        fz_monitor_fail(why);
+      }
+    }
   } else {
     fz_monitor_clear(); /* no monitor this session: forget the last one's data */
   }
@@ -308,7 +312,8 @@ static int session_end(fathom_profile **out) {
   fathom_config c = fz_g.cfg;
   fz_alloc_session(0, 0);
   pthread_mutex_unlock(&fz_g.lock);
-  fz_monitor_stop();
+  fz_sched_stop();   /* no task ticks past here */
+  fz_monitor_end();
   fz_live_session_stop();   /* the endpoint's thread is joined before the model is built */
   if (c.timeline) fz_timeline_stop();
   if (discard) {
@@ -559,6 +564,7 @@ static void atfork_child(void) {
   fz_sig_after_fork_child();
   fz_threads_after_fork();
   fz_timeline_after_fork();
+  fz_sched_after_fork_child();
   fz_monitor_after_fork_child();
   fz_live_after_fork_child();
   fz_tput_after_fork_child();

@@ -30,21 +30,9 @@ void fz_session_diagnose(const fathom_profile *p, int env_session);
 /* The program's own file name (for messages), never NULL. */
 const char *fz_program_name(void);
 
-/* ---- sites.c ---- */
-/* The name of the zone that stands for dynamic zone names beyond the cap. */
-extern const char fz_overflow_zone_name[];
-/* The cap on distinct dynamic zone names. */
-uint32_t fz_dynamic_names_cap(void);
-/* Of the sites registered so far: *excl muted by FATHOM_EXCLUDE, *filt by the component
- * list or the site filter; pat: the first FATHOM_EXCLUDE pattern that matches the file
- * name `exe` ("" when none). */
-void fz_sites_muted(const char *exe, uint32_t *excl, uint32_t *filt, char *pat, size_t cap);
-
-/* ---- symbols.c ---- */
-/* How many loaded modules call the -finstrument-functions hooks through the dynamic linker
- * and get another module's hooks than fathom's: the first one's file in module, the module
- * whose hooks they get in provider. */
-int fz_hooks_misbound(char *module, size_t mcap, char *provider, size_t pcap);
+/* ---- tasks.c ---- */
+/* Registers the session's periodic tasks with the scheduler (once per process). */
+void fz_session_tasks(void);
 
 #pragma GCC visibility pop
 
