@@ -30,6 +30,7 @@
 #include "fathom.h"
 #include "fathom_load.h"
 #include "model/model.h"
+#include "view/view.h"
 
 
 #pragma GCC diagnostic ignored "-Wunused-function" /* each group uses a subset */
@@ -647,7 +648,7 @@ static void put_file(const char *path, const char *buf, size_t n) {
 static void write_json(const fathom_profile *p, const char *path) {
   FILE *f = fopen(path, "w");
   assert_non_null(f);
-  assert_int_equal(fz_write_json(p, f), 0);
+  assert_int_equal(fz_write_json(p, f, 0), 0);
   assert_int_equal(fclose(f), 0);
 }
 

@@ -90,7 +90,7 @@ static void test_save_and_stream(void **state) {
   fathom_profile_free(q);
 
   /* a stream that fails reports FATHOM_E_IO */
-  if ((f = fopen("/dev/full", "w")) != NULL) assert_int_equal(fz_write_json(p, f), FATHOM_E_IO);
+  if ((f = fopen("/dev/full", "w")) != NULL) assert_int_equal(fz_write_json(p, f, 0), FATHOM_E_IO);
   if (f) fclose(f);
   fathom_profile_free(p);
 }

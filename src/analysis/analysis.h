@@ -114,5 +114,9 @@ int fz_sla_validate(const char *spec, char *err, size_t errlen);
 /* At session end (session.c): checks c->sla and runs fathom_analyze(p, c->thresholds);
  * problems go to stderr, the profile is kept whatever happens. */
 void fz_session_findings(fathom_profile *p, const fathom_config *c);
+/* Checks one SLA ("zone:pQ<=target") against p: r filled as fathom_sla_check_profile fills
+ * each result (zone_name not touched); 0 or FATHOM_E_NOMEM. */
+int fz_sla_check_zone(const fathom_profile *p, const char *zone, double percentile,
+                      double target_ns, fathom_sla_result *r);
 
 #endif

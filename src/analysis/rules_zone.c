@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
-#include "view/text.h"
+#include "util/fmt.h"
 
 #define MB 1e6
 

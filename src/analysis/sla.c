@@ -1,12 +1,11 @@
-/* analysis/sla.c: latency SLAs ("zone:p95<=50ms;parse:p99<=2ms"): parsing, checking them
- * against a profile's histograms, and the live API (fathom_check_sla, seed 002's check_sla;
- * fathom_bottlenecks_summary, seed 001's get_bottlenecks_summary).
+/* analysis/sla.c: latency SLAs ("zone:p95<=50ms;parse:p99<=2ms"): parsing, and checking
+ * them against a profile's histograms (the live questions, fathom_check_sla and
+ * fathom_bottlenecks_summary, are asked of the session: session/queries.c).
  *
  * Invariant: a spec is parsed completely before anything changes, so a bad spec leaves the
  * profile untouched; a percentile comes from the zone's histogram (every component of that
  * name merged), the same estimate the views print; an estimated percentile is judged by its
- * 95 % interval, never by the point estimate alone. Live calls never charge their own
- * allocations to the program's zones. */
+ * 95 % interval, never by the point estimate alone. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,9 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "record/alloc.h"
 #include "analysis/analysis.h"
-#include "record/record.h"
 
 typedef struct sla_item {
   char *name;
@@ -271,51 +268,11 @@ FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, 
   return rc;
 }
 
-/* ---- live ---------------------------------------------------------------------------- */
+/* ---- one zone, for the live query (session/queries.c) -------------------------------- */
 
-FATHOM_EXTERN int fathom_check_sla(const char *zone, double percentile, double target_ms,
-                                   fathom_sla_result *out) {
-  if (!zone || !(percentile > 0 && percentile <= 100) || !(target_ms > 0) || !isfinite(target_ms))
-    return FATHOM_E_INVAL;
-  int saved = errno;
-  fz_alloc_pause();
-  fathom_profile *p = fathom_snapshot();
-  int rc;
-  if (!p) {
-    rc = FATHOM_E_STATE;
-  } else {
-    fathom_sla_result r;
-    memset(&r, 0, sizeof r);
-    rc = check_one(p, zone, percentile, target_ms * 1e6, &r);
-    if (!rc && r.met == -1) rc = FATHOM_E_NOTFOUND;
-    if (!rc) rc = r.met == 1;   /* 0: missed (met 0) or not enough data (met -2) */
-    if (out && rc >= 0) *out = r;
-    fathom_profile_free(p);
-  }
-  fz_alloc_resume();
-  errno = saved;
-  return rc;
-}
-
-FATHOM_EXTERN fathom_profile *fathom_bottlenecks_summary(const fathom_thresholds *t) {
-  int saved = errno;
-  fz_alloc_pause();
-  fathom_profile *p = fathom_snapshot();
-  char *spec = NULL;
-  if (p) {
-    pthread_mutex_lock(&fz_g.lock);
-    spec = fz_strdup(fz_g.cfg.sla);
-    pthread_mutex_unlock(&fz_g.lock);
-    if (spec) fathom_sla_check_profile(p, spec, NULL, 0); /* validated at session begin */
-    if (fathom_analyze(p, t) != 0) {
-      fathom_profile_free(p);
-      p = NULL;
-    }
-  }
-  free(spec);
-  fz_alloc_resume();
-  errno = saved;
-  return p;
+int fz_sla_check_zone(const fathom_profile *p, const char *zone, double percentile,
+                      double target_ns, fathom_sla_result *r) {
+  return check_one(p, zone, percentile, target_ns, r);
 }
 
 /* ---- session end ----------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* analysis/thresholds.c: the bottleneck thresholds: seed 001's defaults and its specialised
  * data-loading and preprocessing components, the "key=value" spec, the environment, the
- * lookup of a zone's thresholds by component, and the names of classes and severities.
+ * lookup of a zone's thresholds by component. (The names of classes and severities:
+ * model/model.c.)
  *
  * Invariant: a parse either stores a positive finite value (or a non-negative one where 0
  * has a meaning) or stores nothing and says which item was wrong; thresholds are never
@@ -14,20 +15,6 @@
 #include <strings.h>
 
 #include "analysis/analysis.h"
-
-static const char *const class_names[FATHOM_FIND_N] = {
-    "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
-    "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla"};
-
-FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
-  return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;
-}
-
-FATHOM_EXTERN const char *fathom_severity_name(int sev) {
-  static const char *const n[] = {"info", "warning", "critical"};
-  return sev >= 0 && sev <= FATHOM_SEV_CRITICAL ? n[sev] : NULL;
-}
 
 static void add_comp(fathom_thresholds *t, const char *name, double cpu_ms, double memory_mb,
                      double io_mb) {

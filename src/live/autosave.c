@@ -17,6 +17,7 @@
 #include "util/sched.h"
 #include "live/live.h"
 #include "model/model.h"
+#include "view/view.h"
 
 #define TICK_NS 100000000ull
 
@@ -61,7 +62,7 @@ static void tick_work(uint64_t now) {
   int check_ops = A.every_ops && now >= A.next_ops_check_ns;
   if (!due_time && !check_ops) return;
   uint64_t t0 = mono_ns();
-  fathom_profile *p = fathom_snapshot();
+  fathom_profile *p = fz_live_snapshot();
   uint64_t cost = mono_ns() - t0;
   if (!p) return;
   if (check_ops) A.next_ops_check_ns = now + (20 * cost > TICK_NS ? 20 * cost : 0);

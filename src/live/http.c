@@ -183,7 +183,7 @@ static void respond_text(conn *c, uint64_t now, unsigned status, const char *tex
 
 /* The body of /metrics or /profile.json from a snapshot; NULL with *status set. */
 static char *render(int metrics, size_t *len, unsigned *status) {
-  fathom_profile *p = fathom_snapshot();
+  fathom_profile *p = fz_live_snapshot();
   if (!p) {
     *status = 503;
     return NULL;

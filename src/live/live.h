@@ -17,6 +17,11 @@
 #pragma GCC visibility push(hidden)
 
 /* ---- session hooks (live/live.c) ---- */
+/* The session's snapshot (fathom_snapshot), handed down once by the session: the endpoint,
+ * autosave and the sinks take their models through fz_live_snapshot, which returns NULL
+ * while nothing was handed down or no session runs. */
+void fz_live_wire(fathom_profile *(*snapshot)(void));
+fathom_profile *fz_live_snapshot(void);
 /* At session begin, before the background thread starts: starts the endpoint when
  * c->listen is set, arms autosave and the sinks, registers their background tasks. */
 void fz_live_session_begin(const fathom_config *c);

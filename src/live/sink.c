@@ -153,7 +153,7 @@ static void tick_work(uint64_t now) {
   pthread_mutex_lock(&flush_lock);
   if (S.armed && now - S.last_ns >= S.interval_ns) {
     S.last_ns = now;
-    fathom_profile *p = fathom_snapshot();
+    fathom_profile *p = fz_live_snapshot();
     if (p) {
       deliver(p, 0);
       fathom_profile_free(p);
@@ -247,7 +247,7 @@ FATHOM_EXTERN int fathom_sink_remove(fathom_sink_fn fn, void *user) {
 FATHOM_EXTERN int fathom_sink_flush(void) {
   int saved = errno;
   if (in_flush) return FATHOM_E_STATE;   /* from inside a sink */
-  fathom_profile *p = fathom_snapshot();
+  fathom_profile *p = fz_live_snapshot();
   if (!p) {
     errno = saved;
     return FATHOM_E_STATE;

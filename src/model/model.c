@@ -1,6 +1,6 @@
 /* model.c: the profile model's shared helpers: histogram buckets, statistics merge,
- * percentiles, freeing, resource names, memory-snapshot differences, and the dispatch from a
- * format to its view.
+ * percentiles, freeing, the names of resources, governor actions, finding classes and
+ * severities, memory-snapshot differences. (Writing a model in a format: view/write.c.)
  *
  * Invariant: histograms are sparse with strictly ascending bucket indices; merging keeps
  * that order, so percentile scans are a single pass. */
@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "model/model.h"
+#include "fathom_findings.h"
 
 uint64_t fz_hist_bucket_lo(uint32_t b) {
   if (b < FZ_HIST_SUB) return b;
@@ -294,8 +295,6 @@ void fz_stats_merge(fathom_stats *dst, const fathom_stats *src) {
   dst->stddev_ns = n > 1 && m2 > 0 ? sqrt(m2 / (n - 1)) : 0.0;
 }
 
-char *fz_strdup(const char *s) { return s ? strdup(s) : NULL; }
-char *fz_strdup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
 void fathom_profile_free(fathom_profile *p) {
   if (!p) return;
@@ -510,44 +509,19 @@ const char *fathom_strerror(int err) {
   }
 }
 
-int fathom_format_parse(const char *s, fathom_format *out) {
-  static const char *const names[] = {"text", "json",   "csv",       "chrome",
-                                      "html", "folded", "speedscope"};
-  if (!s || !out) return FATHOM_E_INVAL;
-  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
-    if (strcasecmp(s, names[i]) == 0) {
-      *out = (fathom_format)i;
-      return 0;
-    }
-  }
-  return FATHOM_E_INVAL;
+/* the findings' class and severity names (fathom_findings.h) */
+static const char *const class_names[FATHOM_FIND_N] = {
+    "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
+    "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
+    "imbalance",    "gpu_idle",  "overhead", "sla"};
+
+FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
+  return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;
 }
 
-int fathom_profile_write(const fathom_profile *p, fathom_format fmt, FILE *f, int color) {
-  if (!p || !f) return FATHOM_E_INVAL;
-  switch (fmt) {
-    case FATHOM_FORMAT_TEXT: return fz_write_text(p, f, color);
-    case FATHOM_FORMAT_JSON: return fz_write_json(p, f);
-    case FATHOM_FORMAT_CSV: return fz_write_csv(p, f);
-    case FATHOM_FORMAT_CHROME: return fz_write_chrome(p, f);
-    case FATHOM_FORMAT_HTML: return fz_write_html(p, f);
-    case FATHOM_FORMAT_FOLDED: return fz_write_folded(p, f);
-    case FATHOM_FORMAT_SPEEDSCOPE: return fz_write_speedscope(p, f);
-  }
-  return FATHOM_E_INVAL;
-}
-
-int fathom_profile_save(const fathom_profile *p, fathom_format fmt, const char *path) {
-  if (!p || !path) return FATHOM_E_INVAL;
-  fz_afile a;
-  int rc = fz_afile_open(&a, path);
-  if (rc) return rc;
-  rc = fathom_profile_write(p, fmt, a.f, 0);
-  if (rc) {
-    fz_afile_abort(&a);
-    return rc;
-  }
-  return fz_afile_commit(&a);
+FATHOM_EXTERN const char *fathom_severity_name(int sev) {
+  static const char *const n[] = {"info", "warning", "critical"};
+  return sev >= 0 && sev <= FATHOM_SEV_CRITICAL ? n[sev] : NULL;
 }
 
 void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s) {

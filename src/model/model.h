@@ -9,22 +9,11 @@
 
 #include <stdio.h>
 #include "fathom.h"
+#include "util/afile.h"
 #include "util/fztext.h"
+#include "util/hist.h"
+#include "util/str.h"
 
-/* ---- histogram buckets (scheme documented on fathom_hist) ---- */
-#define FZ_HIST_SUB 64        /* sub-buckets per power of two */
-#define FZ_HIST_BLOCKS 40     /* blocks: 0 = [0,64), k>=1 = [2^(k+5), 2^(k+6)) */
-#define FZ_HIST_MAX_NS ((uint64_t)1 << (FZ_HIST_BLOCKS + 5))
-
-/* How it works: with m the top bit of (ns | 64) and sh = m - 6, ns >> sh has 7 significant
- * bits; below 128 that is ns itself (exact buckets), above it lies in [64, 128), i.e. 64
- * sub-buckets of width 2^sh. b = 64 * sh + (ns >> sh) numbers the buckets of every block
- * consecutively with no branch; values past the last block are clamped into it. */
-static inline FZ_TEXT uint32_t fz_hist_bucket_of(uint64_t ns) {
-  unsigned sh = 57u - (unsigned)__builtin_clzll(ns | 64);
-  uint64_t b = (uint64_t)sh * FZ_HIST_SUB + (ns >> sh);
-  return b < FATHOM_HIST_BUCKETS ? (uint32_t)b : FATHOM_HIST_BUCKETS - 1;
-}
 /* Lowest value in bucket b, and its width. */
 uint64_t fz_hist_bucket_lo(uint32_t b);
 uint64_t fz_hist_bucket_width(uint32_t b);
@@ -74,18 +63,6 @@ uint32_t fz_gov_parse(const char *name);
 int fz_mem_diff_idx(const fathom_profile *p, uint32_t ia, uint32_t ib, fathom_mem_delta *out,
                     size_t cap);
 
-/* ---- memory and strings ---- */
-char *fz_strdup(const char *s);            /* NULL -> NULL */
-char *fz_strdup_or_empty(const char *s);   /* NULL -> "" (allocated) */
-
-/* ---- output files (session.c; also used by autosave.c) ---- */
-/* The format a path's name ends in ("trace.json", ".speedscope.json", ".html"/".htm",
- * ".folded", ".json", ".csv", case-insensitive); text otherwise. */
-fathom_format fz_format_for_path(const char *path);
-/* path into buf (cap bytes) with "%p" expanded to the pid; when forked (a forked child) and
- * path has no "%p", ".<pid>" is appended. */
-void fz_out_name(const char *path, int forked, char *buf, size_t cap);
-
 /* ---- call paths merged across threads (for text and CSV views) ----
  * One entry per distinct path of zones from a top-level zone, whatever the thread. Parents
  * precede children; children of one parent are linked in descending total_ns order. */
@@ -121,33 +98,5 @@ typedef struct fz_path_res {
  * Returns 0, FATHOM_E_NOMEM, or FATHOM_E_FORMAT if paths do not match p's nodes. */
 int fz_paths_res_build(const fathom_profile *p, const fz_path *paths, uint32_t n,
                        fz_path_res **out);
-
-/* ---- atomic files: write to "<path>.tmp.XXXXXX" (mkostemp, 0600), then rename ---- */
-typedef struct fz_afile {
-  FILE *f;
-  char *path, *tmp;
-} fz_afile;
-/* Opens; path "-" means stdout (commit then only flushes). A symbolic link is followed (the
- * file it names is replaced, not the link); an existing target that is not a regular file
- * (/dev/null, a FIFO) is written through in place. Returns 0, FATHOM_E_IO or
- * FATHOM_E_NOMEM. */
-/* Reads the small text file path (a /proc file) into buf, NUL-terminated: its length, or -1
- * when it cannot be read or is empty. errno is kept. */
-long fz_read_small(const char *path, char *buf, size_t cap);
-int fz_afile_open(fz_afile *a, const char *path);
-/* Checks the stream for errors, fsyncs, closes and renames. On any failure removes the
- * temporary file and returns FATHOM_E_IO: no partial file is ever left at path. */
-int fz_afile_commit(fz_afile *a);
-/* Closes and removes the temporary file. */
-void fz_afile_abort(fz_afile *a);
-
-/* ---- views (one file each) ---- */
-int fz_write_text(const fathom_profile *p, FILE *f, int color);   /* view/text.c */
-int fz_write_json(const fathom_profile *p, FILE *f);              /* view/json.c */
-int fz_write_csv(const fathom_profile *p, FILE *f);               /* view/csv.c */
-int fz_write_chrome(const fathom_profile *p, FILE *f);            /* view/chrome.c */
-int fz_write_html(const fathom_profile *p, FILE *f);              /* view/html.c */
-int fz_write_folded(const fathom_profile *p, FILE *f);            /* view/folded.c */
-int fz_write_speedscope(const fathom_profile *p, FILE *f);        /* view/speedscope.c */
 
 #endif

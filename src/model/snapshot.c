@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "model/model.h"
 #include "record/alloc.h"
 #include "record/gov.h"
 #include "probe/monitor.h"

@@ -21,6 +21,7 @@
 
 #include "record/alloc.h"
 #include "record/record.h"
+#include "util/str.h"
 
 /* ---- shared with hooks/alloc_hooks.c (declared there too; keep in step) ------------- */
 extern uint32_t fz_alloc_track_;

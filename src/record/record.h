@@ -17,7 +17,7 @@
 
 #include "record/clock.h"
 #include "fathom.h"
-#include "model/model.h"
+#include "util/hist.h"
 #include "probe/probe.h"
 #include "record/timeline.h"
 

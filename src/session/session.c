@@ -25,6 +25,7 @@
 #include "session/signals.h"
 #include "record/tput.h"
 #include "session/session.h"  /* the environment's side (session/env.c) */
+#include "view/view.h"
 
 
 FATHOM_EXTERN void fathom_config_init(fathom_config *c) {
@@ -204,8 +205,8 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
   /* endpoint, autosave, sinks (live.h) and windowed throughput arm their tasks before the
-   * scheduler's thread starts (tasks.c wires them) */
-  fz_session_tasks();
+   * scheduler's thread starts (wire.c wires them) */
+  fz_session_wire();
   if (c.level != FATHOM_LEVEL_DISABLED) fz_live_session_begin(&c);
   fz_tput_session_begin(&c);
   if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_sched_wanted())) {
@@ -230,35 +231,6 @@ FATHOM_EXTERN int fathom_session_begin(const char *name, const fathom_config *cf
   int rc = session_begin(name, cfg, 0);
   errno = saved;
   return rc;
-}
-
-fathom_format fz_format_for_path(const char *path) {
-  size_t n = strlen(path);
-#define ENDS(s) (n >= sizeof(s) - 1 && strcasecmp(path + n - (sizeof(s) - 1), s) == 0)
-  if (ENDS("trace.json")) return FATHOM_FORMAT_CHROME;
-  if (ENDS(".speedscope.json")) return FATHOM_FORMAT_SPEEDSCOPE;
-  if (ENDS(".html") || ENDS(".htm")) return FATHOM_FORMAT_HTML;
-  if (ENDS(".folded")) return FATHOM_FORMAT_FOLDED;
-  if (ENDS(".json")) return FATHOM_FORMAT_JSON;
-  if (ENDS(".csv")) return FATHOM_FORMAT_CSV;
-#undef ENDS
-  return FATHOM_FORMAT_TEXT;
-}
-
-void fz_out_name(const char *path, int forked, char *buf, size_t cap) {
-  size_t k = 0;
-  int had = 0;
-  for (const char *p = path; *p && k + 24 < cap; p++) {
-    if (p[0] == '%' && p[1] == 'p') {
-      k += (size_t)snprintf(buf + k, cap - k, "%ld", (long)getpid());
-      p++;
-      had = 1;
-    } else {
-      buf[k++] = *p;
-    }
-  }
-  buf[k] = 0;
-  if (!had && forked) snprintf(buf + k, cap - k, ".%ld", (long)getpid());
 }
 
 static int write_outputs(const fathom_profile *p, const fathom_config *c) {

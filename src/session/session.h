@@ -30,9 +30,10 @@ void fz_session_diagnose(const fathom_profile *p, int env_session);
 /* The program's own file name (for messages), never NULL. */
 const char *fz_program_name(void);
 
-/* ---- tasks.c ---- */
-/* Registers the session's periodic tasks with the scheduler (once per process). */
-void fz_session_tasks(void);
+/* ---- wire.c ---- */
+/* Registers the session's periodic tasks with the scheduler and hands the live stage the
+ * session's snapshot (once per process). */
+void fz_session_wire(void);
 
 #pragma GCC visibility pop
 

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/model.h"
+#include "util/afile.h"
+
+#include "fathom.h"
 
 /* The file path names once symbolic links are followed (a copy; the last one need not
  * exist), or NULL with errno set (ELOOP after 40 links). */

@@ -30,6 +30,7 @@
 
 #include "model/model.h"
 #include "record/timeline.h"
+#include "view/view.h"
 
 /* Decodes one UTF-8 sequence at s; returns its length, or 0 if it is invalid. */
 static size_t fz_utf8_len(const unsigned char *s) {
@@ -496,7 +497,7 @@ static int fz_write_chrome_c(const fathom_profile *p, FILE *f) {
   return ferror(f) ? FATHOM_E_IO : 0;
 }
 
-int fz_write_chrome(const fathom_profile *p, FILE *f) {
+int fz_write_chrome(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   /* numbers must read "0.5" whatever LC_NUMERIC the host program set */
   locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);

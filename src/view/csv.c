@@ -26,6 +26,7 @@
 
 #include "model/estimates.h"
 #include "model/model.h"
+#include "view/view.h"
 
 static const char *const fz_csv_header =
     "path,zone,component,depth,threads,calls,total_ns,self_ns,mean_ns,stddev_ns,min_ns,"
@@ -186,7 +187,7 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
   return rc;
 }
 
-int fz_write_csv(const fathom_profile *p, FILE *f) {
+int fz_write_csv(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   /* a decimal comma would split fields: numbers in the "C" locale, whatever the host set */
   locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);

@@ -17,6 +17,7 @@
 
 #include "view/flame.h"
 #include "model/model.h"
+#include "view/view.h"
 
 /* ---- labels (flame.h) ---------------------------------------------------------------- */
 
@@ -246,7 +247,7 @@ static int write_folded(const fathom_profile *p, FILE *f, char **labels) {
   return rc;
 }
 
-int fz_write_folded(const fathom_profile *p, FILE *f) {
+int fz_write_folded(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   int rc = fz_flame_check(p);
   if (rc) return rc;

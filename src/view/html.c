@@ -17,6 +17,7 @@
 #include "view/html.h"
 #include "fz_html_assets.h"
 #include "util/jsonw.h"
+#include "view/view.h"
 
 /* ---- escaping ---------------------------------------------------------------------- */
 
@@ -121,7 +122,7 @@ static int write_html_c(const fathom_profile *p, FILE *f) {
   return ferror(f) ? FATHOM_E_IO : 0;
 }
 
-int fz_write_html(const fathom_profile *p, FILE *f) {
+int fz_write_html(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   /* numbers must read "0.5" whatever LC_NUMERIC the host program set */
   locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);

@@ -17,6 +17,7 @@
 
 #include "util/jsonw.h"
 #include "model/model.h"
+#include "view/view.h"
 
 /* ---- scalars ------------------------------------------------------------------------ */
 
@@ -606,7 +607,7 @@ static void put_tput(FILE *f, const fathom_throughput_info *t) {
   put_s(f, "}");
 }
 
-int fz_write_json(const fathom_profile *p, FILE *f) {
+int fz_write_json(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   put_s(f, "{\"format\":\"fathom-profile\",\"schema_version\":");
   put_u64(f, FATHOM_SCHEMA_VERSION);

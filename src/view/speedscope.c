@@ -25,6 +25,7 @@
 #include "util/jsonw.h"
 #include "model/model.h"
 #include "record/timeline.h"
+#include "view/view.h"
 
 static void put_str(FILE *f, const char *str) { fz_json_write_str(f, str, 0); }
 
@@ -246,7 +247,7 @@ static int write_speedscope(ss_ctx *x, FILE *f) {
   return 0;
 }
 
-int fz_write_speedscope(const fathom_profile *p, FILE *f) {
+int fz_write_speedscope(const fathom_profile *p, FILE *f, int color) {
   if (!p || !f) return FATHOM_E_INVAL;
   int rc = fz_flame_check(p);
   for (uint64_t k = 0; !rc && p->timeline && k < p->n_events; k++)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "view/text.h"
+#include "view/view.h"
 
 /* ---- header ---- */
 /* What the header and the tables need to know of the whole tree. */

@@ -12,6 +12,7 @@
 
 #include "model/estimates.h"
 #include "model/model.h"
+#include "util/fmt.h"
 
 #define FZ_TOP_OPS 20        /* rows in the operations tables */
 #define FZ_TREE_LINES 80     /* rows in the call tree */
@@ -33,17 +34,6 @@ typedef struct fz_tx {
 /* ---- colours: only through these, so color=0 output has no escapes at all ---- */
 void fz_on(const fz_tx *tx, const char *code);
 void fz_off(const fz_tx *tx);
-
-/* ---- figures ("-" when not finite) ---- */
-void fz_fmt_count(char *b, size_t cap, uint64_t v);         /* 1,234,567 */
-void fz_fmt_dur(char *b, size_t cap, double ns);            /* 12 ns, 1.50 µs, 3.20 ms, 2.500 s */
-void fz_fmt_bytes(char *b, size_t cap, double v);           /* 512 B, 1.50 KiB, 2.40 GiB */
-void fz_fmt_num(char *b, size_t cap, double v);             /* integral with separators, else %.4g */
-void fz_fmt_pct(char *b, size_t cap, double part, double whole);
-void fz_fmt_si(char *b, size_t cap, double v, const char *unit);  /* 26.5 GFLOP/s */
-size_t fz_dwidth(const char *s);
-/* src with controls replaced by '?', at most maxw columns (then ending "..."). */
-void fz_clean(char *dst, size_t cap, const char *src, size_t maxw);
 
 /* ---- estimates (schema 4): "~" marks an estimate, "±" is FZ_Z95 x its standard error ---- */
 /* ns as fz_fmt_dur; when est: "~12.31 ms ±0.42" (the ± in the value's unit, left out when
@@ -81,7 +71,6 @@ int fz_tab_print(const fz_tx *tx, fz_tab *t);
 void fz_section(const fz_tx *tx, const char *title);
 void fz_more(const fz_tx *tx, uint64_t n, const char *what);
 void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn);
-const char *fz_comp(const fathom_zone_info *z);
 
 /* ---- resource sections (view/text_res.c, view/text_mem.c) ---- */
 /* The header's one-line summary of measured figures into buf ("" when none). */
