@@ -103,11 +103,28 @@ void fz_thr_for(const fathom_thresholds *t, const char *component, fz_zthr *out)
 /* Kind of a component for suggestions: 1 data loading, 2 preprocessing, 0 other. */
 int fz_comp_kind(const char *component);
 
-/* Rules (each adds what it finds to a->fa). */
-void fz_rules_zone(fz_actx *a);      /* slow, cpu_bound, waiting, io_heavy, memory_heavy,
-                                        alloc_churn, tail_latency, hot_path */
-int fz_rules_session(fz_actx *a);    /* leak, imbalance, gpu_memory, gpu_idle, overhead,
-                                        sla; FATHOM_E_NOMEM or 0 */
+/* The rules: each adds what it finds to a->fa. A zone rule looks at one zone (every zone
+ * with calls, in turn); a session rule at the whole profile and returns 0 or
+ * FATHOM_E_NOMEM. They run in the order of the two tables in analyze.c; adding a rule is
+ * its function in a file of its own, declared here, and one entry in its table. */
+typedef void (*fz_zone_rule)(fz_actx *a, uint32_t z);
+typedef int (*fz_session_rule)(fz_actx *a);
+/* analysis/rules_zone.c */
+void fz_rule_slow(fz_actx *a, uint32_t z);
+void fz_rule_cpu_bound(fz_actx *a, uint32_t z);
+void fz_rule_waiting(fz_actx *a, uint32_t z);
+void fz_rule_io(fz_actx *a, uint32_t z);
+void fz_rule_memory(fz_actx *a, uint32_t z);
+void fz_rule_churn(fz_actx *a, uint32_t z);
+void fz_rule_tail(fz_actx *a, uint32_t z);
+void fz_rule_hot(fz_actx *a, uint32_t z);
+/* analysis/rules_session.c */
+int fz_rule_leak(fz_actx *a);
+int fz_rule_imbalance(fz_actx *a);
+int fz_rule_gpu_memory(fz_actx *a);
+int fz_rule_gpu_idle(fz_actx *a);
+int fz_rule_overhead(fz_actx *a);
+int fz_rule_sla(fz_actx *a);
 
 /* Validates an SLA spec (nothing else). 0 or FATHOM_E_INVAL with a message in err. */
 int fz_sla_validate(const char *spec, char *err, size_t errlen);

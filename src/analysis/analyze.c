@@ -435,14 +435,34 @@ static int cmp_finding(const void *pa, const void *pb) {
   return strcmp(x->path, y->path);
 }
 
+/* The rules, in the order they run (what they find is ranked afterwards). */
+static const fz_zone_rule zone_rules[] = {
+    fz_rule_slow,   fz_rule_cpu_bound, fz_rule_waiting, fz_rule_io,
+    fz_rule_memory, fz_rule_churn,     fz_rule_tail,    fz_rule_hot,
+};
+static const fz_session_rule session_rules[] = {
+    fz_rule_leak, fz_rule_imbalance, fz_rule_gpu_memory, fz_rule_gpu_idle, fz_rule_overhead,
+    fz_rule_sla,
+};
+
+static int run_rules(fz_actx *a) {
+  for (uint32_t z = 0; z < a->p->n_zones; z++) {
+    if (!a->p->zones[z].stats.count) continue;
+    for (size_t r = 0; r < sizeof zone_rules / sizeof zone_rules[0]; r++) zone_rules[r](a, z);
+  }
+  int rc = 0;
+  for (size_t r = 0; r < sizeof session_rules / sizeof session_rules[0]; r++) {
+    int e = session_rules[r](a);
+    if (!rc) rc = e;
+  }
+  return rc;
+}
+
 static int analyze_c(fathom_profile *p, const fathom_thresholds *t) {
   fz_fa fa = {0};
   fz_actx a = {p, t, 0, 0, 0, NULL, &fa};
   int rc = derive(&a);
-  if (!rc) {
-    fz_rules_zone(&a);
-    rc = fz_rules_session(&a);
-  }
+  if (!rc) rc = run_rules(&a);
   free(a.zx);
   if (!rc && fa.nomem) rc = FATHOM_E_NOMEM;
   fz_findings_free(p->findings, p->n_findings);

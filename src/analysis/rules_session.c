@@ -96,7 +96,7 @@ static void leak_emit(fz_actx *a, const leak_ref *r, uint32_t n) {
             "at shutdown");
 }
 
-static int rule_leak(fz_actx *a) {
+int fz_rule_leak(fz_actx *a) {
   const fathom_profile *p = a->p;
   uint32_t k = 0;
   for (uint32_t i = 0; i < p->n_nodes; i++) k += p->nodes[i].alloc_self.live_bytes > 0;
@@ -209,7 +209,7 @@ static void imb_emit(fz_actx *a, const zt_ref *r, uint32_t n) {
 }
 
 /* Groups nodes by call path (the string of zone names), then by thread. */
-static int rule_imbalance(fz_actx *a) {
+int fz_rule_imbalance(fz_actx *a) {
   const fathom_profile *p = a->p;
   if (p->n_threads < 2 || !p->n_nodes) return 0;
   zt_ref *r = calloc(p->n_nodes, sizeof *r);
@@ -236,7 +236,7 @@ static int rule_imbalance(fz_actx *a) {
 
 /* ---- GPUs ------------------------------------------------------------------------------- */
 
-static void rule_gpu_memory(fz_actx *a) {
+int fz_rule_gpu_memory(fz_actx *a) {
   const fathom_profile *p = a->p;
   double thr = a->t->gpu_memory_mb * MB;
   for (uint32_t g = 0; g < p->n_gpus; g++) {
@@ -249,7 +249,7 @@ static void rule_gpu_memory(fz_actx *a) {
     fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_GPU_MEMORY,
                                   full ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING,
                                   fz_excess_score(v, thr), FATHOM_NONE, FATHOM_NONE, "");
-    if (!f) return;
+    if (!f) return 0;
     char b[32], tot[32], nm[80];
     fz_fmt_bytes(b, sizeof b, v);
     fz_fmt_bytes(tot, sizeof tot, gi->mem_total_bytes);
@@ -267,15 +267,16 @@ static void rule_gpu_memory(fz_actx *a) {
     fz_fa_sug(a->fa, f, "Keep fewer intermediates: recompute them (checkpointing) or store them "
               "in lower precision (fp16/bf16)");
   }
+  return 0;
 }
 
-static void rule_gpu_idle(fz_actx *a) {
+int fz_rule_gpu_idle(fz_actx *a) {
   const fathom_resources *r = &a->p->res;
-  if (!a->p->n_gpus || !isfinite(r->gpu_util_mean_pct) || !isfinite(r->cpu_pct_mean)) return;
-  if (r->gpu_util_mean_pct >= a->t->gpu_idle_pct || r->cpu_pct_mean <= a->t->cpu_busy_pct) return;
+  if (!a->p->n_gpus || !isfinite(r->gpu_util_mean_pct) || !isfinite(r->cpu_pct_mean)) return 0;
+  if (r->gpu_util_mean_pct >= a->t->gpu_idle_pct || r->cpu_pct_mean <= a->t->cpu_busy_pct) return 0;
   fathom_finding *f = fz_fa_new(a->fa, FATHOM_FIND_GPU_IDLE, FATHOM_SEV_WARNING,
                                 100 - r->gpu_util_mean_pct, FATHOM_NONE, FATHOM_NONE, "");
-  if (!f) return;
+  if (!f) return 0;
   fz_fa_sum(a->fa, f, "the GPUs were busy %.0f%% of the time on average while the process used "
             "%.0f%% CPU (100%% = one core): the GPU waits for the CPU",
             r->gpu_util_mean_pct, r->cpu_pct_mean);
@@ -287,6 +288,7 @@ static void rule_gpu_idle(fz_actx *a) {
   fz_fa_sug(a->fa, f, "Give the CPU stages that feed the GPU more threads, or move that work "
             "onto the GPU");
   fz_fa_sug(a->fa, f, "Launch fewer, larger kernels (bigger batches)");
+  return 0;
 }
 
 /* ---- fathom's own overhead --------------------------------------------------------------- */
@@ -485,7 +487,7 @@ static double ovh_exclusion(const fz_actx *a, const ovh_zone *v, uint32_t n, cha
   return fz_share_pct(cut, all);
 }
 
-static int rule_overhead(fz_actx *a) {
+int fz_rule_overhead(fz_actx *a) {
   const fathom_profile *p = a->p;
   const fathom_meta *m = &p->meta;
   double budget = a->t->overhead_pct > 0 ? a->t->overhead_pct : m->overhead_budget_pct;
@@ -641,7 +643,7 @@ static double sla_min_timed(double percentile) {
   return tail > 0 ? ceil(1.0 / tail - 1e-9) : INFINITY;
 }
 
-static void rule_sla(fz_actx *a) {
+int fz_rule_sla(fz_actx *a) {
   for (uint32_t i = 0; i < a->p->n_slas; i++) {
     const fathom_sla_result *s = &a->p->slas[i];
     if (s->met == 1) continue;
@@ -657,7 +659,7 @@ static void rule_sla(fz_actx *a) {
     if (s->met == 0) {
       f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_CRITICAL,
                     fz_excess_score(s->actual_ns, s->target_ns), s->zone, FATHOM_NONE, name);
-      if (!f) return;
+      if (!f) return 0;
       if (est)
         fz_fa_sum(a->fa, f, "SLA missed: p%g is %s (95%% interval %s to %s), above the target "
                   "%s (%llu calls, %llu timed)", s->percentile, act, lo, hi, tgt,
@@ -671,7 +673,7 @@ static void rule_sla(fz_actx *a) {
                 "part");
     } else if (s->met == -2) {
       f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_WARNING, 0, s->zone, FATHOM_NONE, name);
-      if (!f) return;
+      if (!f) return 0;
       double need = sla_min_timed(s->percentile);
       if ((double)s->timed < need)
         fz_fa_sum(a->fa, f, "SLA p%g<=%s not verified: not enough data (%llu timed calls): "
@@ -694,20 +696,11 @@ static void rule_sla(fz_actx *a) {
                 "--fail-on-sla; docs/findings.md)");
     } else {
       f = fz_fa_new(a->fa, FATHOM_FIND_SLA, FATHOM_SEV_INFO, 0, s->zone, FATHOM_NONE, name);
-      if (!f) return;
+      if (!f) return 0;
       fz_fa_sum(a->fa, f, "SLA not checked: the zone made no calls in this session");
       fz_fa_sug(a->fa, f, "Check the zone name in the SLA spec (FATHOM_SLA) against the report");
     }
     sla_figs(a->fa, f, s);
   }
-}
-
-int fz_rules_session(fz_actx *a) {
-  int rc = rule_leak(a);
-  if (!rc) rc = rule_imbalance(a);
-  rule_gpu_memory(a);
-  rule_gpu_idle(a);
-  if (!rc) rc = rule_overhead(a);
-  rule_sla(a);
-  return rc;
+  return 0;
 }

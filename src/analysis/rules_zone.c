@@ -141,7 +141,7 @@ static void fathom_note(char *b, size_t cap, const fz_actx *a, uint32_t z) {
   snprintf(b, cap, ", up to %s of it fathom's cost around its %s calls to children", d, n);
 }
 
-static void rule_slow(fz_actx *a, uint32_t z) {
+void fz_rule_slow(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   fz_zthr th;
@@ -227,7 +227,7 @@ static void rule_slow(fz_actx *a, uint32_t z) {
   fz_fa_sug(a->fa, f, "Check the algorithm first: a lower complexity beats any tuning");
 }
 
-static void rule_cpu_bound(fz_actx *a, uint32_t z) {
+void fz_rule_cpu_bound(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   if (!x->own_ok) return;
@@ -341,7 +341,7 @@ static void rule_wait_basic(fz_actx *a, uint32_t z) {
               "measure its CPU time and context switches");
 }
 
-static void rule_waiting(fz_actx *a, uint32_t z) {
+void fz_rule_waiting(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   if (!x->own_ok) {
@@ -405,7 +405,7 @@ static double tail_ratio_of(const fz_actx *a, uint32_t z) {
   return ratio >= t->tail_ratio && st->p99_ns >= t->tail_min_us * 1e3 ? ratio : 0;
 }
 
-static void rule_tail(fz_actx *a, uint32_t z) {
+void fz_rule_tail(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fathom_stats *st = &zi->stats;
   const fz_zx *x = &a->zx[z];
@@ -485,7 +485,7 @@ static void rule_tail(fz_actx *a, uint32_t z) {
               "ran beside them");
 }
 
-static void rule_hot(fz_actx *a, uint32_t z) {
+void fz_rule_hot(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   if (x->self_share_pct < a->t->hot_path_pct) return;
@@ -520,7 +520,7 @@ static void rule_hot(fz_actx *a, uint32_t z) {
 
 /* ---- bytes ------------------------------------------------------------------------------ */
 
-static void rule_io(fz_actx *a, uint32_t z) {
+void fz_rule_io(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   if (!x->io_ok || !zi->stats.count) return;
@@ -552,7 +552,7 @@ static void rule_io(fz_actx *a, uint32_t z) {
             "large files written once and not read back");
 }
 
-static void rule_memory(fz_actx *a, uint32_t z) {
+void fz_rule_memory(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fz_zx *x = &a->zx[z];
   double calls = (double)zi->stats.count;
@@ -586,7 +586,7 @@ static void rule_memory(fz_actx *a, uint32_t z) {
             "and free large temporaries as soon as they are dead");
 }
 
-static void rule_churn(fz_actx *a, uint32_t z) {
+void fz_rule_churn(fz_actx *a, uint32_t z) {
   const fathom_zone_info *zi = &a->p->zones[z];
   const fathom_alloc *al = &zi->alloc_self;
   const fathom_thresholds *t = a->t;
@@ -616,18 +616,4 @@ static void rule_churn(fz_actx *a, uint32_t z) {
             "malloc/free for each");
   fz_fa_sug(a->fa, f, "Allocate arrays of small items in one block (one malloc for n elements), "
             "not one per element");
-}
-
-void fz_rules_zone(fz_actx *a) {
-  for (uint32_t z = 0; z < a->p->n_zones; z++) {
-    if (!a->p->zones[z].stats.count) continue;
-    rule_slow(a, z);
-    rule_cpu_bound(a, z);
-    rule_waiting(a, z);
-    rule_io(a, z);
-    rule_memory(a, z);
-    rule_churn(a, z);
-    rule_tail(a, z);
-    rule_hot(a, z);
-  }
 }

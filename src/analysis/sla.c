@@ -14,23 +14,13 @@
 #include <strings.h>
 
 #include "analysis/analysis.h"
+#include "util/fmt.h"
 
 typedef struct sla_item {
   char *name;
   double q, target_ns;
 } sla_item;
 
-static int sla_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int sla_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return FATHOM_E_INVAL;
-}
 
 static const char *skip_ws(const char *s) {
   while (*s == ' ' || *s == '\t') s++;
@@ -56,31 +46,31 @@ static double parse_target(const char *s) {
 /* One item "name:pQ<=T". */
 static int parse_one(const char *item, size_t len, sla_item *out, char *err, size_t errlen) {
   char buf[512];
-  if (len >= sizeof buf) return sla_err(err, errlen, "SLA item too long (%zu bytes)", len);
+  if (len >= sizeof buf) return fz_errf(err, errlen, "SLA item too long (%zu bytes)", len);
   memcpy(buf, item, len);
   buf[len] = 0;
   char *colon = strrchr(buf, ':');
-  if (!colon) return sla_err(err, errlen, "\"%.80s\": expected zone:pQ<=TARGET", buf);
+  if (!colon) return fz_errf(err, errlen, "\"%.80s\": expected zone:pQ<=TARGET", buf);
   *colon = 0;
   const char *nm = skip_ws(buf);
   size_t nl = strlen(nm);
   while (nl && (nm[nl - 1] == ' ' || nm[nl - 1] == '\t')) nl--;
-  if (!nl) return sla_err(err, errlen, "\"%.80s\": no zone name before ':'", item);
+  if (!nl) return fz_errf(err, errlen, "\"%.80s\": no zone name before ':'", item);
   const char *r = skip_ws(colon + 1);
   if (*r != 'p' && *r != 'P')
-    return sla_err(err, errlen, "\"%.80s\": expected a percentile like p95 after ':'", r);
+    return fz_errf(err, errlen, "\"%.80s\": expected a percentile like p95 after ':'", r);
   char *end;
   errno = 0;
   double q = strtod(r + 1, &end);
   if (end == r + 1 || errno || !(q > 0 && q <= 100))
-    return sla_err(err, errlen, "\"%.80s\": the percentile must be in (0, 100]", r);
+    return fz_errf(err, errlen, "\"%.80s\": the percentile must be in (0, 100]", r);
   const char *op = skip_ws(end);
   if (op[0] == '<' && op[1] == '=') op += 2;
   else if (op[0] == '<') op += 1;
-  else return sla_err(err, errlen, "\"%.80s\": expected <= after the percentile", r);
+  else return fz_errf(err, errlen, "\"%.80s\": expected <= after the percentile", r);
   double t = parse_target(skip_ws(op));
   if (!isfinite(t))
-    return sla_err(err, errlen, "\"%.80s\": the target must be a positive number with a unit "
+    return fz_errf(err, errlen, "\"%.80s\": the target must be a positive number with a unit "
                    "(ns, us, ms, s)", skip_ws(op));
   out->name = strndup(nm, nl);
   if (!out->name) return FATHOM_E_NOMEM;
@@ -109,7 +99,7 @@ static int parse_spec(const char *spec, sla_item **out, uint32_t *n, char *err, 
     size_t len = e ? (size_t)(e - s) : strlen(s);
     const char *t = skip_ws(s);
     if ((size_t)(t - s) < len) {
-      if (k == FZ_SLA_MAX) rc = sla_err(err, errlen, "more than %d SLAs", FZ_SLA_MAX);
+      if (k == FZ_SLA_MAX) rc = fz_errf(err, errlen, "more than %d SLAs", FZ_SLA_MAX);
       else if ((rc = parse_one(s, len, &v[k], err, errlen)) == 0) k++;
     }
     s = e ? e + 1 : s + len;
@@ -240,7 +230,7 @@ static int check_one(const fathom_profile *p, const char *name, double q, double
 
 FATHOM_EXTERN int fathom_sla_check_profile(fathom_profile *p, const char *spec, char *err,
                                            size_t errlen) {
-  if (!p) return sla_err(err, errlen, "no profile");
+  if (!p) return fz_errf(err, errlen, "no profile");
   int saved = errno;
   sla_item *v;
   uint32_t n;

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "analysis/analysis.h"
+#include "util/fmt.h"
 
 static void add_comp(fathom_thresholds *t, const char *name, double cpu_ms, double memory_mb,
                      double io_mb) {
@@ -81,17 +82,6 @@ static const fz_tkey tkeys[] = {
 };
 #undef FZ_TK
 
-static int seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return FATHOM_E_INVAL;
-}
 
 static int parse_num(const char *s, double *out) {
   char *end;
@@ -121,12 +111,12 @@ static fathom_component_thresholds *comp_slot(fathom_thresholds *t, const char *
 static int parse_item(fathom_thresholds *t, char *item, char *err, size_t errlen) {
   char *eq = strchr(item, '=');
   if (!eq || eq == item)
-    return seterr(err, errlen, "\"%.80s\": expected key=value", item);
+    return fz_errf(err, errlen, "\"%.80s\": expected key=value", item);
   *eq = 0;
   const char *k = item, *v = eq + 1;
   double d;
   if (parse_num(v, &d) != 0)
-    return seterr(err, errlen, "%.60s=%.40s: expected a non-negative number", k, v);
+    return fz_errf(err, errlen, "%.60s=%.40s: expected a non-negative number", k, v);
   const char *dot = strrchr(k, '.');
   if (dot) {
     static const char *const cf[] = {"cpu_ms", "memory_mb", "io_mb", "gpu_memory_mb"};
@@ -134,12 +124,12 @@ static int parse_item(fathom_thresholds *t, char *item, char *err, size_t errlen
     for (int i = 0; i < 4; i++)
       if (strcmp(dot + 1, cf[i]) == 0) which = i;
     if (which < 0 || dot == k)
-      return seterr(err, errlen,
+      return fz_errf(err, errlen,
                     "%.80s: a component override is COMPONENT.cpu_ms, .memory_mb, .io_mb or "
                     ".gpu_memory_mb", k);
     fathom_component_thresholds *c = comp_slot(t, k, (size_t)(dot - k));
     if (!c)
-      return seterr(err, errlen, "%.80s: too many components (at most %d) or name too long",
+      return fz_errf(err, errlen, "%.80s: too many components (at most %d) or name too long",
                     k, FATHOM_THRESHOLDS_MAX_COMPONENTS);
     double *f[] = {&c->cpu_ms, &c->memory_mb, &c->io_mb, &c->gpu_memory_mb};
     *f[which] = d;
@@ -148,11 +138,11 @@ static int parse_item(fathom_thresholds *t, char *item, char *err, size_t errlen
   for (size_t i = 0; i < sizeof tkeys / sizeof tkeys[0]; i++) {
     if (strcmp(k, tkeys[i].name) != 0) continue;
     if (d == 0 && !tkeys[i].zero_ok)
-      return seterr(err, errlen, "%.60s=%.40s: must be above 0", k, v);
+      return fz_errf(err, errlen, "%.60s=%.40s: must be above 0", k, v);
     char *base = (char *)t + tkeys[i].off;
     if (tkeys[i].u64) {
       if (d != floor(d) || d > 1e18)
-        return seterr(err, errlen, "%.60s=%.40s: expected an integer", k, v);
+        return fz_errf(err, errlen, "%.60s=%.40s: expected an integer", k, v);
       uint64_t x = (uint64_t)d;
       memcpy(base, &x, sizeof x);
     } else {
@@ -160,7 +150,7 @@ static int parse_item(fathom_thresholds *t, char *item, char *err, size_t errlen
     }
     return 0;
   }
-  return seterr(err, errlen, "%.80s: unknown threshold (docs/findings.md lists them)", k);
+  return fz_errf(err, errlen, "%.80s: unknown threshold (docs/findings.md lists them)", k);
 }
 
 static char *trim(char *s) {
@@ -173,7 +163,7 @@ static char *trim(char *s) {
 FATHOM_EXTERN int fathom_thresholds_parse(fathom_thresholds *t, const char *spec, char *err,
                                           size_t errlen) {
   if (err && errlen) err[0] = 0;
-  if (!t) return seterr(err, errlen, "no thresholds");
+  if (!t) return fz_errf(err, errlen, "no thresholds");
   if (!spec) return 0;
   char *copy = strdup(spec);
   if (!copy) return FATHOM_E_NOMEM;

@@ -2,6 +2,7 @@
 #include "util/fmt.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,4 +109,14 @@ void fz_clean(char *dst, size_t cap, const char *src, size_t maxw) {
 
 const char *fz_comp(const fathom_zone_info *z) {
   return z->component && *z->component ? z->component : "default";
+}
+
+int fz_errf(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return FATHOM_E_INVAL;
 }

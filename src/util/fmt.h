@@ -20,6 +20,10 @@ size_t fz_dwidth(const char *s);
 /* src with controls replaced by '?', at most maxw columns (then ending "..."). */
 void fz_clean(char *dst, size_t cap, const char *src, size_t maxw);
 
+/* Formats a message into err (when err and errlen are set) and returns FATHOM_E_INVAL: the
+ * one-line way a parser says which item was wrong. */
+int fz_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The zone's component, "default" when it has none. */
 const char *fz_comp(const fathom_zone_info *z);
 

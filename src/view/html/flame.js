@@ -246,15 +246,7 @@ Flame.prototype.match = function (q) {
 Flame.prototype.draw = function () {
   var c = this.canvas, W = Math.max(300, this.wrap.clientWidth || 1200), dpr = window.devicePixelRatio || 1;
   var H = (this.tree.maxDepth + 1) * FLAME_ROW;
-  c.width = Math.round(W * dpr);
-  c.height = Math.round(H * dpr);
-  c.style.width = W + 'px';
-  c.style.height = H + 'px';
-  var g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, W, H);
-  g.font = '11px system-ui, sans-serif';
-  g.textBaseline = 'middle';
+  var g = canvasContext(c, W, H, dpr);
   var dark = darkMode(), rows = [], drawn = 0, root = this.tree.root, z = this.zoom || root;
   for (var d = 0; d <= this.tree.maxDepth; d++) rows.push([]);
   function box(f, x, w, dim) {

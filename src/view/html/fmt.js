@@ -222,3 +222,18 @@ var PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948',
 function darkMode() {
   return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches);
 }
+
+/* A canvas W x H CSS pixels at dpr device pixels each, cleared: its 2D context, set for text
+ * of the charts (flame graph, timeline). */
+function canvasContext(c, W, H, dpr) {
+  c.width = Math.round(W * dpr);
+  c.height = Math.round(H * dpr);
+  c.style.width = W + 'px';
+  c.style.height = H + 'px';
+  var g = c.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, W, H);
+  g.font = '11px system-ui, sans-serif';
+  g.textBaseline = 'middle';
+  return g;
+}

@@ -81,15 +81,7 @@ Timeline.prototype.setView = function (a, b) {
 Timeline.prototype.draw = function () {
   var c = this.canvas, W = Math.max(300, this.wrap.clientWidth || 1200), H = this.height;
   var dpr = window.devicePixelRatio || 1, dark = darkMode(), D = this.D, E = this.E;
-  c.width = Math.round(W * dpr);
-  c.height = Math.round(H * dpr);
-  c.style.width = W + 'px';
-  c.style.height = H + 'px';
-  var g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, W, H);
-  g.font = '11px system-ui, sans-serif';
-  g.textBaseline = 'middle';
+  var g = canvasContext(c, W, H, dpr);
   var v0 = this.v0, scale = W / (this.v1 - this.v0), fg = dark ? '#ddd' : '#222';
   /* time axis */
   g.fillStyle = fg;
