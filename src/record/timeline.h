@@ -68,28 +68,6 @@ void fz_timeline_unlock(void);
 uint64_t fz_timeline_read(void (*fn)(void *ctx, uint32_t thread, const fz_tev *ev), void *ctx);
 uint64_t fz_timeline_dropped(void);
 
-/* ---- the trace budget (Chrome and speedscope exports) ----
- * A trace keeps at most `budget` of the profile's timeline events: when there are more, it
- * keeps every event at least min_dur_ns long, min_dur_ns the smallest duration for which
- * that is at most budget events, and leaves out the shorter ones. An enclosing call lasts at
- * least as long as the calls inside it, so a kept call's callers are kept too: the trace
- * shows the outer frames and the long calls of the whole run, not a prefix of it. */
-#define FZ_TRACE_EVENTS_DEFAULT 250000u   /* FATHOM_TRACE_EVENTS overrides; 0: no limit */
-
-typedef struct fz_trace_cut {
-  uint64_t budget;       /* 0: no limit */
-  uint64_t events;       /* timeline events in the profile */
-  uint64_t kept;         /* of which written */
-  uint64_t min_dur_ns;   /* events shorter than this were left out (0: none was) */
-} fz_trace_cut;
-
-/* The budget: FATHOM_TRACE_EVENTS when set to a number, else FZ_TRACE_EVENTS_DEFAULT. */
-uint64_t fz_trace_budget(void);
-/* Marks keep[k] = 1 for the events of p a trace with this budget writes, 0 for the rest, and
- * fills *cut. keep has p->n_events entries. Returns 0 or FATHOM_E_NOMEM. */
-int fz_trace_select(const fathom_profile *p, uint64_t budget, unsigned char *keep,
-                    fz_trace_cut *cut);
-
 #pragma GCC visibility pop
 
 #endif

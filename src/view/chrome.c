@@ -29,7 +29,6 @@
 #include <string.h>
 
 #include "model/model.h"
-#include "record/timeline.h"
 #include "view/view.h"
 
 /* Decodes one UTF-8 sequence at s; returns its length, or 0 if it is invalid. */

@@ -24,7 +24,6 @@
 #include "view/flame.h"
 #include "util/jsonw.h"
 #include "model/model.h"
-#include "record/timeline.h"
 #include "view/view.h"
 
 static void put_str(FILE *f, const char *str) { fz_json_write_str(f, str, 0); }
