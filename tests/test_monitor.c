@@ -722,8 +722,8 @@ static void test_fork_child(void **state) {
   assert_int_equal(p->res.monitored, 1);
 }
 
-/* The scheduler's thread ("fathom-bg", which runs the monitor) blocks every signal: the program's handlers never
- * run on it. Read from its /proc status (SigBlk, a hex mask of signals 1..64). */
+/* The scheduler's thread ("fathom-bg", which runs the monitor) blocks every signal: the
+ * program's handlers never run on it. Read from its /proc status (SigBlk, a hex mask of signals 1..64). */
 static void test_thread_blocks_signals(void **state) {
   (void)state;
   start(30);

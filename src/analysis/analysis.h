@@ -1,6 +1,7 @@
 /* analysis.h: what the findings' files share (analysis/analyze.c: fathom_analyze, ranking and the
- * finding builder; analysis/thresholds.c: thresholds, their environment and spec; analysis/rules_zone.c:
- * the per-zone rules; analysis/rules_session.c: the per-path and session-wide rules; analysis/sla.c:
+ * finding builder; analysis/thresholds.c: thresholds, their environment and spec;
+ * analysis/rules_zone.c: the per-zone rules; analysis/rules_session.c: the per-path and
+ * session-wide rules; analysis/sla.c:
  * SLA specs and checks, the live API).
  *
  * Invariant: rules only read the model and add findings through fz_fa_*, which never fail

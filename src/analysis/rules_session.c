@@ -1,5 +1,5 @@
-/* analysis/rules_session.c: the rules over call paths and the whole session: leak (live bytes at the
- * end or a growth trend, grouped by call path across threads), imbalance (one zone on
+/* analysis/rules_session.c: the rules over call paths and the whole session: leak (live
+ * bytes at the end or a growth trend, grouped by call path across threads), imbalance (one zone on
  * several threads, compared by time per call), gpu_memory, gpu_idle, overhead (fathom's cost
  * as a share of the process's CPU, zones whose figures are inflated by it, and the
  * -finstrument-functions exclusion that would cut most of it) and SLAs missed or not

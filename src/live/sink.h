@@ -58,7 +58,8 @@ void fz_stream_close(fz_stream *s);
  * raising SIGPIPE should stderr be a pipe nobody reads either. */
 void fz_stream_report(const fz_stream *s);
 
-/* The scheduler's task (the session registers it): flushes every sink interval while sinks are armed. */
+/* The scheduler's task (the session registers it): flushes every sink interval while sinks
+ * are armed. */
 extern const fz_sched_task fz_sink_task;
 
 #pragma GCC visibility pop

@@ -289,7 +289,8 @@ static void open_gpus(void) {
 }
 
 static int task_wanted(void) {
-  return __atomic_load_n(&M.active, __ATOMIC_ACQUIRE) && __atomic_load_n(&M.sample, __ATOMIC_RELAXED);
+  return __atomic_load_n(&M.active, __ATOMIC_ACQUIRE) &&
+         __atomic_load_n(&M.sample, __ATOMIC_RELAXED);
 }
 
 /* One sample (the first tick opens the GPUs); returns the interval to the next. */

@@ -5,7 +5,8 @@
  *
  * Invariant: every failure (library missing, symbol missing, init or a call failing) is a
  * reported state, never a failure of the program; the library is loaded once per path and
- * never unloaded while NVML may be initialised; only the monitor thread calls into it. */
+ * never unloaded while NVML may be initialised; only the monitor's ticks (on the scheduler's
+ * thread) call into it. */
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>

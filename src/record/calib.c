@@ -24,7 +24,8 @@ __thread int fz_calibrating __attribute__((tls_model("initial-exec")));
  * does a little work (a dependent chain and some independent operations, ~40 ns) when each
  * pass runs inside a zone, against the same loop without: the fastest of several interleaved
  * tries. The part inside the zone's interval is what an empty zone records as its duration
- * (the code between its two counter reads; the smallest mean of several tries); the rest lands in the caller's time. The same
+ * (the code between its two counter reads; the smallest mean of several tries); the rest
+ * lands in the caller's time. The same
  * for the -finstrument-functions hooks, called directly. All on a hidden thread of
  * fathom's own, inside the session, so every path a real zone takes is taken. */
 
@@ -185,7 +186,8 @@ static void *calib_main(void *arg) {
   /* the special path of a sampled path: its timed calls are rare, so their code and data
    * are cold and their interval holds more than a plain call's (about twice, measured):
    * what they record inside is measured at 1 call in 64 timed (the smallest mean of 7 tries
-   * of 4 runs of the empty loop), what they cost at 1 in 8 (the loop's extra cost less 7 counted calls' worth) */
+   * of 4 runs of the empty loop), what they cost at 1 in 8 (the loop's extra cost less 7
+   * counted calls' worth) */
   set_every(zn, 64);
   set_every(hn, 64);
   double zone_sp_in = sampled_inside_mean(zn, run_zone_empty4);

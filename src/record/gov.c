@@ -1,7 +1,7 @@
-/* gov.c: the overhead governor. Every tick (the monitor thread calls it every 10 ms during a
- * session's first 200 ms, then every 100 ms) it decides again, for every call path, which
- * share of its calls is timed and which share of its timed calls is probed, so that what
- * the zones cost stays within the level's budget of the program's CPU time
+/* gov.c: the overhead governor. Every tick (a task of the scheduler, util/sched.h: every
+ * 10 ms during a session's first 200 ms, then every 100 ms) it decides again, for every call
+ * path, which share of its calls is timed and which share of its timed calls is probed, so
+ * that what the zones cost stays within the level's budget of the program's CPU time
  * (max_overhead_percent). Only the zones' own cost counts: fathom's fixed costs (session
  * setup, this background thread, writing outputs) are reported apart and never thin a zone.
  *
@@ -18,7 +18,7 @@
  * at every tick from the latest rates, so a path is timed more again as soon as its call
  * rate falls; every change is logged (at most MAX_ACTIONS) and reported.
  *
- * Invariant: runs on the monitor thread only, under fz_g.lock; it writes the nodes' g_*
+ * Invariant: runs on the scheduler's thread only, under fz_g.lock; it writes the nodes' g_*
  * fields (its own) and their p_every/t_every/gov/key with relaxed stores, the key last
  * (release), asking the owner to redraw its countdowns. */
 #include <math.h>

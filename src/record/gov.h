@@ -1,7 +1,7 @@
 /* gov.h: the overhead governor (gov.c): measures fathom's own cost against the level's
  * budget and thins what is measured on the hottest call paths when over it.
  *
- * Invariant: only the monitor thread calls fz_gov_tick; it changes nodes' sampling fields
+ * Invariant: only the scheduler's thread calls fz_gov_tick; it changes nodes' sampling fields
  * with relaxed atomic stores under fz_g.lock, and owner threads pick them up on their next
  * begin of that node. */
 #ifndef FATHOM_GOV_H

@@ -45,7 +45,8 @@ void fz_tput_after_fork_child(void);
 void fz_tput_debug(uint32_t *n_series, uint64_t *dropped_series, uint32_t *n_samples,
                    uint32_t *n_slots);
 
-/* The scheduler's task (the session registers it): samples the counts every period while a session records. */
+/* The scheduler's task (the session registers it): samples the counts every period while a
+ * session records. */
 extern const fz_sched_task fz_tput_task;
 
 #pragma GCC visibility pop

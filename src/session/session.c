@@ -210,7 +210,8 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   if (c.level != FATHOM_LEVEL_DISABLED) fz_live_session_begin(&c);
   fz_tput_session_begin(&c);
   if (c.level != FATHOM_LEVEL_DISABLED && (sample || c.governor || fz_sched_wanted())) {
-    if (fz_monitor_begin(sample, c.monitor_interval_s, c.carbon_g_per_kwh, fz_g.start_mono_ns) == 0) {
+    if (fz_monitor_begin(sample, c.monitor_interval_s, c.carbon_g_per_kwh,
+                         fz_g.start_mono_ns) == 0) {
       char why[160];
       int rc = fz_sched_start(why, sizeof why);
       if (rc == 0 || rc == FATHOM_E_STATE) {

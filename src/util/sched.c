@@ -130,7 +130,8 @@ int fz_sched_start(char *why, unsigned why_cap) {
       S.th_valid = 1;
       pthread_mutex_unlock(&S.lock);
     } else {
-      if (why && why_cap) snprintf(why, why_cap, "fathom's background thread could not start: %s", strerror(e));
+      if (why && why_cap)
+        snprintf(why, why_cap, "fathom's background thread could not start: %s", strerror(e));
       rc = e == ENOMEM || e == EAGAIN ? FATHOM_E_NOMEM : FATHOM_E_INVAL;
     }
   }
