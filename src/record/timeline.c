@@ -1,10 +1,10 @@
-/* timeline.c: the timeline's rings, its flusher thread and its spill file; and which
- * events a trace export keeps (the trace budget).
+/* timeline.c: the timeline's rings, their flusher (a task of the scheduler, util/sched.h)
+ * and its spill file.
  *
  * How it works: each thread's ring (a power of two of fz_tev) is filled by its owner: the
  * plain zones' events in batches of up to 32 (when the thread's histogram batch is flushed,
- * record.c), special zones' and counters' events one by one. The flusher wakes every 5 ms,
- * and under drain_lock copies each ring's events from tail to head into the spill file (an
+ * record.c), special zones' and counters' events one by one. The flusher runs every 10 ms
+ * (down to 0.5 ms while rings fill up), and under drain_lock copies each ring's events from tail to head into the spill file (an
  * unlinked tmpfile) with the thread's index, then publishes the new tail.
  *
  * Bounded and spread over the whole run: at most max_trace_events zone events and as many
@@ -44,10 +44,8 @@ static unsigned thr;                /* zone events in buckets below thr are left
 static uint64_t n_kept, n_short;    /* zone events kept; left out as shorter than thr */
 static uint64_t c_seq, c_stride = 1;  /* counter events seen; one in c_stride is kept */
 static uint64_t n_file;             /* events in the spill file, kept or not */
-static pthread_t flusher;
-static int flusher_on, flusher_stop;
-static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t stop_mx = PTHREAD_MUTEX_INITIALIZER;
+static int flusher_on;                      /* the scheduler's task wants ticks */
+static uint64_t flusher_sleep_ns = 10000000;   /* its thread only (and start) */
 
 int fz_ring_attach(fz_thread *t) {
   uint64_t cap = 1;
@@ -218,30 +216,21 @@ static double drain(void) {
 
 void fz_timeline_drain(void) { (void)drain(); }
 
-static void *flusher_main(void *arg) {
-  (void)arg;
-  long sleep_ns = 10000000;
-  pthread_mutex_lock(&stop_mx);
-  while (!flusher_stop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += sleep_ns;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
-    pthread_cond_timedwait(&stop_cv, &stop_mx, &ts);
-    if (flusher_stop) break;
-    pthread_mutex_unlock(&stop_mx);
-    /* adapt: a ring found over a quarter full halves the sleep (down to 0.5 ms) */
-    double fill = drain();
-    if (fill > 0.25 && sleep_ns > 500000) sleep_ns /= 2;
-    else if (fill < 0.05 && sleep_ns < 10000000) sleep_ns *= 2;
-    pthread_mutex_lock(&stop_mx);
-  }
-  pthread_mutex_unlock(&stop_mx);
-  return NULL;
+/* The flusher: drains, then adapts: a ring found over a quarter full halves the delay to the
+ * next drain (down to 0.5 ms), one under 5 % doubles it (up to 10 ms). */
+static int flusher_wanted(void) { return __atomic_load_n(&flusher_on, __ATOMIC_ACQUIRE); }
+static uint64_t flusher_first(uint64_t now) {
+  (void)now;
+  return flusher_sleep_ns;
 }
+static uint64_t flusher_tick(uint64_t now) {
+  (void)now;
+  double fill = drain();
+  if (fill > 0.25 && flusher_sleep_ns > 500000) flusher_sleep_ns /= 2;
+  else if (fill < 0.05 && flusher_sleep_ns < 10000000) flusher_sleep_ns *= 2;
+  return flusher_sleep_ns;
+}
+const fz_sched_task fz_timeline_task = {"timeline", flusher_wanted, flusher_tick, flusher_first};
 
 static void reset_counts(void) {
   n_over = n_dropped_reaped = n_kept = n_short = n_file = c_seq = 0;
@@ -265,25 +254,14 @@ int fz_timeline_start(void) {
   pthread_mutex_unlock(&fz_g.lock);
   pthread_mutex_unlock(&drain_lock);
   if (!spill) return FATHOM_E_IO;
-  flusher_stop = 0;
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the flusher never takes the program's signals */
-  flusher_on = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  flusher_sleep_ns = 10000000;
+  __atomic_store_n(&flusher_on, 1, __ATOMIC_RELEASE);
   return 0;
 }
 
 void fz_timeline_stop(void) {
-  if (flusher_on) {
-    pthread_mutex_lock(&stop_mx);
-    flusher_stop = 1;
-    pthread_cond_signal(&stop_cv);
-    pthread_mutex_unlock(&stop_mx);
-    pthread_join(flusher, NULL);
-    flusher_on = 0;
-  }
-  fz_timeline_drain();
+  __atomic_store_n(&flusher_on, 0, __ATOMIC_RELEASE);
+  fz_timeline_drain();   /* serialised with a tick in progress by drain_lock */
 }
 
 uint64_t fz_timeline_dropped(void) {
@@ -325,8 +303,7 @@ uint64_t fz_timeline_read(void (*fn)(void *ctx, uint32_t thread, const fz_tev *e
  * rings are drained at session end (or by snapshots) instead. */
 void fz_timeline_after_fork(void) {
   pthread_mutex_init(&drain_lock, NULL);
-  pthread_mutex_init(&stop_mx, NULL);
-  flusher_on = 0;
+  flusher_on = 0;   /* the scheduler's thread does not exist here */
   if (spill) {
     /* The inherited FILE shares the parent's file and offset, and its buffer holds the
      * parent's unwritten events: close the descriptor first so the flush inside fclose

@@ -1,5 +1,5 @@
 /* timeline.h: per-thread bounded rings of completed-zone and counter events, drained by a
- * flusher thread into a spill file that the model builder reads back.
+ * flusher (a task of the scheduler) into a spill file that the model builder reads back.
  *
  * Invariant: each ring has exactly one producer (its thread) and one consumer at a time
  * (whoever holds the timeline lock); a full ring drops the new event and counts it. */
@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "util/sched.h"
 #include "fathom.h"
 #include "util/fztext.h"
 
@@ -67,6 +68,10 @@ void fz_timeline_unlock(void);
  * Returns events read. */
 uint64_t fz_timeline_read(void (*fn)(void *ctx, uint32_t thread, const fz_tev *ev), void *ctx);
 uint64_t fz_timeline_dropped(void);
+
+/* The flusher, a task of the scheduler (the session registers it): wanted between
+ * fz_timeline_start and fz_timeline_stop. */
+extern const fz_sched_task fz_timeline_task;
 
 #pragma GCC visibility pop
 

@@ -4,7 +4,8 @@
  * (util/sched.h):
  * the overhead governor's decisions (record/gov.h: every 10 ms during a session's first
  * 200 ms, then every 100 ms), the resource monitor's samples (probe/monitor.h: every
- * monitor interval), windowed throughput (record/tput.h), autosave (live/autosave.h) and
+ * monitor interval), the timeline's flusher (record/timeline.h: every 0.5 to 10 ms while
+ * the timeline is on), windowed throughput (record/tput.h), autosave (live/autosave.h) and
  * sink flushes (live/sink.h), each every 100 ms while it is armed. This is the only place
  * that knows them all; each stage only says, through its task, when it wants ticks.
  *
@@ -19,6 +20,7 @@
 #include "probe/monitor.h"
 #include "record/alloc.h"
 #include "record/gov.h"
+#include "record/timeline.h"
 #include "record/tput.h"
 #include "session/session.h"
 #include "util/sched.h"
@@ -34,7 +36,8 @@ static void on_thread(void) { fz_alloc_pause(); }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void register_all(void) {
-  static const fz_sched_task *const all[] = {&gov_task, &fz_monitor_task, &fz_tput_task,
+  static const fz_sched_task *const all[] = {&gov_task,         &fz_monitor_task,
+                                             &fz_timeline_task, &fz_tput_task,
                                              &fz_autosave_task, &fz_sink_task};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) (void)fz_sched_add(all[i]);
   fz_sched_on_thread(on_thread);
