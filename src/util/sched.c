@@ -70,7 +70,10 @@ static void *sched_main(void *arg) {
   pthread_setname_np(pthread_self(), "fathom-bg");
   uint64_t due[FZ_SCHED_MAX_TASKS] = {0};   /* 0: not wanted at the last look */
   for (;;) {
-    uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = now + FZ_SCHED_IDLE_NS;
+    /* sleep until the next task is due; with none wanted, look again after FZ_SCHED_IDLE_NS
+     * (a session's throughput task ticks every 100 ms, so a task wanted later waits no
+     * longer than that) */
+    uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = UINT64_MAX;
     int n = __atomic_load_n(&n_tasks, __ATOMIC_ACQUIRE);
     for (int i = 0; i < n; i++) {
       const fz_sched_task *t = tasks[i];
@@ -88,6 +91,7 @@ static void *sched_main(void *arg) {
       }
       if (due[i] < wake) wake = due[i];
     }
+    if (wake == UINT64_MAX) wake = now + FZ_SCHED_IDLE_NS;
     uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     pthread_mutex_lock(&S.lock);
     S.cpu_ns = cpu;

@@ -5,8 +5,9 @@
  * stage calling another's internals. The session starts and stops the thread.
  *
  * Invariant: every tick runs on the scheduler's thread, which blocks every signal; a task
- * is ticked only while its `wanted` says so, at the delay its last tick returned (never
- * more than FZ_SCHED_IDLE_NS between looks at `wanted`); tasks are registered before or
+ * is ticked only while its `wanted` says so, at the delay its last tick returned (`wanted`
+ * is looked at whenever a task is due, at least every FZ_SCHED_IDLE_NS while no task is
+ * wanted); tasks are registered before or
  * while the thread runs and never removed (at most FZ_SCHED_MAX_TASKS). Public entry
  * points preserve errno. */
 #ifndef FATHOM_SCHED_H
@@ -15,7 +16,7 @@
 #include <stdint.h>
 
 #define FZ_SCHED_MAX_TASKS 8
-#define FZ_SCHED_IDLE_NS 100000000ull   /* the longest sleep, and the usual task cadence */
+#define FZ_SCHED_IDLE_NS 100000000ull   /* the usual task cadence; the look with none wanted */
 
 typedef struct fz_sched_task {
   const char *name;
