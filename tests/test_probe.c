@@ -1,5 +1,7 @@
-/* test_probe.c: the per-thread resource probes (probe/thread.c, probe/perf.c) used on their
- * own: CPU time while sleeping and spinning, syscall and storage bytes of a file written,
+/* test_probe.c: the per-thread resource probes (the context of probe/thread.c and its table
+ * of probe kinds: probe/io.c, rss.c, rusage.c, perf.c) used on their own: the table (the
+ * descriptions' order, each kind's slots, the masks a context returns), CPU time while
+ * sleeping and spinning, syscall and storage bytes of a file written,
  * synced and read back, page faults and RSS of touched pages, voluntary context switches,
  * the perf group (hardware where the machine has counters; else the description says why,
  * and the software-event test seam exercises the same open/read/scale/close code), the group
@@ -32,6 +34,7 @@
 
 #include "fathom.h"
 #include "probe/probe.h"
+#include "probe/kinds.h"
 #include "probe/perf.h"
 
 #define BIT(i) (1u << (i))
@@ -303,6 +306,68 @@ static void test_describe_detailed(void **state) {
   /* cap is honoured; what does not fit is freed (ASan checks) */
   assert_int_equal(fz_probe_describe(FATHOM_LEVEL_COMPREHENSIVE, in, 2), 2);
   free_infos(in, 2);
+}
+
+/* The table of probe kinds: the descriptions come in the order profiles list them, each kind
+ * fills its own slots (no two write the same index, so the table's order changes no value),
+ * and a context's mask at a zone's begin and end is the union of what its level's kinds read. */
+static void test_kinds_table(void **state) {
+  (void)state;
+  fz_perf_set_software(1);   /* the perf kind can open here too */
+  fathom_probe_info in[8];
+  const char *names[5] = {"rusage", "thread_io", "rss", "perf_hw", "perf_fp"};
+  uint32_t n = fz_probe_describe(FATHOM_LEVEL_DETAILED, in, 8);
+  assert_int_equal(n, 3);
+  for (uint32_t i = 0; i < n; i++) assert_string_equal(in[i].name, names[i]);
+  int io_ok = in[1].available, rss_ok = in[2].available;
+  free_infos(in, n);
+  n = fz_probe_describe(FATHOM_LEVEL_COMPREHENSIVE, in, 8);
+  assert_int_equal(n, 5);
+  for (uint32_t i = 0; i < n; i++) assert_string_equal(in[i].name, names[i]);
+  assert_true(in[3].available);
+  free_infos(in, n);
+
+  /* each kind on its own, on this thread */
+  const fz_probe_kind *k[4] = {&fz_probe_io, &fz_probe_rss, &fz_probe_rusage, &fz_probe_perf};
+  uint32_t own[4], all = 0;
+  fz_probe_ctx *warm = fz_probe_open(FATHOM_LEVEL_DETAILED);   /* runs the kinds' init */
+  assert_non_null(warm);
+  for (int i = 0; i < 4; i++) {
+    _Alignas(max_align_t) unsigned char st[512];
+    assert_true(k[i]->state_size <= sizeof st);
+    assert_true(k[i]->level >= FATHOM_LEVEL_DETAILED);
+    memset(st, 0, sizeof st);
+    void *sp = k[i]->state_size ? st : NULL;
+    fz_pval a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    int opened = k[i]->open(sp) != 0;
+    own[i] = k[i]->read(sp, &a, 0);
+    assert_int_equal(k[i]->read(sp, &b, 1), own[i]);
+    k[i]->close(sp);
+    if (!opened) assert_int_equal(own[i], 0);   /* open says whether it can read */
+    for (int s = 0; s < FATHOM_RES_N; s++)   /* it writes only the slots of its mask */
+      if (!(own[i] >> s & 1)) assert_true(a.v[s] == 0 && b.v[s] == 0);
+    assert_int_equal(all & own[i], 0);       /* and no other kind's */
+    all |= own[i];
+  }
+  fz_probe_close(warm);
+  assert_int_equal(own[2], RUSAGE_BITS | BIT(FATHOM_RES_CPU_NS));
+  assert_int_equal(own[3], PERF_BITS & ~BIT(FATHOM_RES_FP_OPS));
+  assert_int_equal(own[0], io_ok ? IO_BITS : 0u);
+  assert_int_equal(own[1], rss_ok ? BIT(FATHOM_RES_RSS_DELTA_BYTES) : 0u);
+
+  /* a context reads the kinds of its level, at a zone's begin and at its end */
+  for (int lv = FATHOM_LEVEL_DETAILED; lv <= FATHOM_LEVEL_COMPREHENSIVE; lv++) {
+    uint32_t want = own[0] | own[1] | own[2] | (lv >= FATHOM_LEVEL_COMPREHENSIVE ? own[3] : 0);
+    fz_probe_ctx *c = fz_probe_open(lv);
+    assert_non_null(c);
+    fz_pval a, b;
+    assert_int_equal(fz_probe_read_at(c, &a, 0), want);
+    assert_int_equal(fz_probe_read_at(c, &b, 1), want);
+    assert_true(b.v[FATHOM_RES_CPU_NS] >= a.v[FATHOM_RES_CPU_NS]);
+    fz_probe_close(c);
+  }
 }
 
 static void test_perf_hardware(void **state) {
@@ -745,6 +810,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_sleep_cpu_small),     T(test_spin_cpu_large),     T(test_write_read_bytes),
       T(test_faults_and_rss),      T(test_voluntary_switches), T(test_describe_detailed),
+      T(test_kinds_table),
       T(test_perf_hardware),       T(test_perf_software_seam), T(test_perf_decode_scaling),
       T(test_threads),             T(test_fork),               T(test_no_fd_leak),
       T(test_fd_budget),           T(test_errno_preserved),    T(test_parse_odd_content),

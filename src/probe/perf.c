@@ -1,8 +1,9 @@
-/* probe/perf.c: the COMPREHENSIVE hardware counters: one perf_event_open group per thread
- * (pid 0, any CPU, leader = instructions; then cycles, cache references, cache misses,
- * branch misses), read with one read(2) of the leader (PERF_FORMAT_GROUP | ID |
- * TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING) and scaled by enabled / running when the kernel
- * multiplexed the group. A test seam builds the same group from software events.
+/* probe/perf.c: the perf probe (kind "perf", COMPREHENSIVE; described as "perf_hw" and
+ * "perf_fp"), the hardware counters: one perf_event_open group per thread (pid 0, any CPU,
+ * leader = instructions; then cycles, cache references, cache misses, branch misses), read
+ * with one read(2) of the leader (PERF_FORMAT_GROUP | ID | TOTAL_TIME_ENABLED |
+ * TOTAL_TIME_RUNNING) and scaled by enabled / running when the kernel multiplexed the group.
+ * A test seam builds the same group from software events.
  *
  * Invariant: an event the kernel refuses is left out of the mask (a refusal that will not
  * change, e.g. ENOENT on a machine without a PMU, is remembered process-wide so later
@@ -221,17 +222,6 @@ uint32_t fz_perf_read(fz_perf_group *g, int64_t v[FATHOM_RES_N]) {
 
 /* ---- descriptions ------------------------------------------------------------------------ */
 
-static int set_info(fathom_probe_info *o, const char *name, int available, const char *detail) {
-  o->name = strdup(name);
-  o->detail = strdup(detail);
-  o->available = available;
-  if (o->name && o->detail) return 1;
-  free(o->name);
-  free(o->detail);
-  o->name = o->detail = NULL;
-  return 0;
-}
-
 /* /proc/sys/kernel/perf_event_paranoid, or -99 when unreadable. */
 static int paranoid_level(void) {
   char buf[32];
@@ -282,7 +272,7 @@ static int describe_hw(fathom_probe_info *o) {
       append(d, sizeof d, "not opened: fathom's fd budget of %u fds was reached", budget);
     else if (permanent(err))
       append(d, sizeof d, "not supported here: perf_event_open(%s): %s%s", ev[0].name,
-             strerror_r(err, eb, sizeof eb),
+             fz_probe_err_text(err, eb, sizeof eb),
              err == ENOENT || err == ENODEV || err == EOPNOTSUPP
                  ? (sw ? " (the kernel counts no software events)"
                        : " (this machine exposes no hardware counters)")
@@ -290,8 +280,8 @@ static int describe_hw(fathom_probe_info *o) {
                  : err == ENOSYS ? " (the kernel has no perf_event_open)" : "");
     else
       append(d, sizeof d, "not opened: perf_event_open(%s): %s", ev[0].name,
-             strerror_r(err, eb, sizeof eb));
-    return set_info(o, "perf_hw", 0, d);
+             fz_probe_err_text(err, eb, sizeof eb));
+    return fz_probe_set_info(o, "perf_hw", 0, d);
   }
   if (sw)
     append(d, sizeof d,
@@ -312,7 +302,7 @@ static int describe_hw(fathom_probe_info *o) {
     if (!(mask >> ev[i].slot & 1))
       append(d, sizeof d, "; %s left out: perf_event_open(%s): %s", slot_name(ev[i].slot),
              ev[i].name,
-             refused >> i & 1 ? strerror_r(LD(s->refused_err[i]), eb, sizeof eb)
+             refused >> i & 1 ? fz_probe_err_text(LD(s->refused_err[i]), eb, sizeof eb)
                               : "not opened (fd budget or a passing error)");
   append(d, sizeof d, "; counts scaled by time_enabled/time_running when multiplexed");
   uint64_t un = LD(unscheduled_reads);
@@ -323,15 +313,52 @@ static int describe_hw(fathom_probe_info *o) {
     append(d, sizeof d, "; %llu probe files were not opened: fd budget of %u reached",
            (unsigned long long)refusals, budget);
   fz_perf_close(&g);
-  return set_info(o, "perf_hw", 1, d);
+  return fz_probe_set_info(o, "perf_hw", 1, d);
 }
 
-int fz_perf_describe(fathom_probe_info *hw, fathom_probe_info *fp) {
-  int saved = errno;
-  int n = describe_hw(hw);
-  n += set_info(fp, "perf_fp", 0,
-                "not available: no portable floating-point event; declare FLOPs with "
-                "fathom_flops_add");
-  errno = saved;
+/* ---- the kind ----------------------------------------------------------------------------- */
+
+static int perf_open_kind(void *st) {
+  fz_perf_group *g = st;
+  (void)fz_perf_open(g);
+  return g->n > 0;
+}
+
+static void perf_close_kind(void *st) { fz_perf_close(st); }
+
+static uint32_t perf_read_kind(void *st, fz_pval *out, int at_end) {
+  (void)at_end;
+  return fz_perf_read(st, out->v);
+}
+
+/* "perf_hw" (opens and closes a group on the calling thread to find out) and "perf_fp". */
+static uint32_t perf_describe(fathom_probe_info *out, uint32_t cap) {
+  fathom_probe_info hw = {0}, fp = {0};
+  uint32_t n = 0;
+  (void)describe_hw(&hw);
+  (void)fz_probe_set_info(&fp, "perf_fp", 0,
+                          "not available: no portable floating-point event; declare FLOPs with "
+                          "fathom_flops_add");
+  fathom_probe_info *both[2] = {&hw, &fp};
+  for (int i = 0; i < 2; i++) {
+    if (!both[i]->name) continue;
+    if (n < cap) {
+      out[n++] = *both[i];
+    } else {
+      free(both[i]->name);
+      free(both[i]->detail);
+    }
+  }
   return n;
 }
+
+const fz_probe_kind fz_probe_perf = {
+    .name = "perf",
+    .level = FATHOM_LEVEL_COMPREHENSIVE,
+    .listed = 3,
+    .state_size = sizeof(fz_perf_group),
+    .open = perf_open_kind,
+    .close = perf_close_kind,
+    .read = perf_read_kind,
+    .describe = perf_describe,
+};

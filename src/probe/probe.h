@@ -1,6 +1,8 @@
-/* probe.h: per-thread resource probes for DETAILED and COMPREHENSIVE zones (probe/thread.c:
- * getrusage(RUSAGE_THREAD), /proc/thread-self/io, process RSS from /proc/self/statm;
- * probe/perf.c: perf_event_open hardware counters).
+/* probe.h: per-thread resource probes for DETAILED and COMPREHENSIVE zones. The context
+ * (probe/thread.c) reads one table of probe kinds (probe/kinds.h), one file each:
+ * probe/io.c (/proc/thread-self/io), probe/rss.c (process RSS from /proc/self/statm),
+ * probe/rusage.c (getrusage(RUSAGE_THREAD) and the thread's CPU clock) and probe/perf.c
+ * (perf_event_open hardware counters, COMPREHENSIVE).
  *
  * Invariant: a probe never fails the program: anything it cannot open or read is left out
  * of the returned mask, errno is preserved, and nothing here takes fathom's locks. A context
