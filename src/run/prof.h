@@ -1,0 +1,37 @@
+/* prof.h: the samples of `fathom run` as a profile model (prof.c).
+ * Invariant: the model built holds every sample fed (or the build fails for memory, NULL);
+ * it passes fathom_profile_check. */
+#ifndef FATHOM_RUN_PROF_H
+#define FATHOM_RUN_PROF_H
+
+#include <stdint.h>
+
+#include "fathom.h"
+#include "run/run.h"
+
+typedef struct fz_run_prof fz_run_prof;
+
+/* u names the frames; it must outlive the fz_run_prof. */
+fz_run_prof *fz_run_prof_new(fz_unwinder *u);
+void fz_run_prof_free(fz_run_prof *rp);
+/* A thread's name (its command); an exited thread's later samples start a new one. */
+void fz_run_prof_comm(fz_run_prof *rp, uint32_t pid, uint32_t tid, const char *comm);
+void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid);
+/* Unwinds, names and adds one sample. */
+void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
+uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+
+typedef struct fz_run_build_info {
+  const char *name;        /* the session's name (the program's name) */
+  const char *program;     /* its path */
+  const char *cpu_model;
+  int64_t pid;
+  uint64_t start_unix_ns, duration_ns;
+  double cpu_time_ns;      /* the program's CPU time, children included (wait4) */
+  double period_ns;        /* the sampling period asked for */
+} fz_run_build_info;
+
+/* The model (free with fathom_profile_free), or NULL when out of memory. */
+fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi);
+
+#endif
