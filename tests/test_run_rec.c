@@ -39,6 +39,7 @@ typedef struct rec_sink {
   int nmaps;
   uint64_t samples, lost, period_sum;
   uint64_t no_regs, no_stack, ip_unmapped, out_of_order, last_time;
+  uint64_t other_tid;                /* samples of a thread other than its process's first */
   uint32_t pids[MAXPIDS];            /* processes that had samples */
   uint64_t pid_samples[MAXPIDS];
   int npids;
@@ -89,6 +90,7 @@ static void on_sample(void *ctx, const fz_run_sample *s) {
   if (s->time_ns < k->last_time) k->out_of_order++;
   k->last_time = s->time_ns;
   if (!s->regs_ok) k->no_regs++;
+  if (s->tid != s->pid) k->other_tid++;
   if (!s->stack || s->stack_size == 0) k->no_stack++;
   uint64_t ip = s->regs[16];
   int in = 0;
@@ -351,6 +353,27 @@ static void test_concurrent(void **state) {
   assert_int_equal(S.nexecs, 1);                  /* only /bin/sh's own */
 }
 
+/* threads: GNU sort with two threads on a file it generates first (10 MB of base64 lines);
+ * samples of the second thread come with its own tid and the process's pid and mappings */
+static void test_threads(void **state) {
+  (void)state;
+  char script[1400];
+  snprintf(script, sizeof script, "head -c 8000000 /dev/zero | tr '\\0' x | fold -w 61 | "
+           "awk '{ print (NR * 7919) %% 1000003, $0 }' > '%s/lines.txt' && "
+           "exec sort --parallel=2 -S 100M -o /dev/null '%s/lines.txt'", dir, dir);
+  fz_run_result res;
+  double user_ms, sys_ms;
+  assert_int_equal(sh(script, &res, &user_ms, &sys_ms), 0);
+  sampling_allowed(&res);
+  assert_true(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0);
+  printf("# %llu samples, %llu of them from a thread other than the first\n",
+         (unsigned long long)S.samples, (unsigned long long)S.other_tid);
+  assert_true(S.other_tid > 0);
+  assert_int_equal(S.no_regs, 0);
+  assert_int_equal(S.ip_unmapped, 0);
+  assert_int_equal(S.out_of_order, 0);
+}
+
 /* ---- signals sent to the recorder reach the program ---------------------------------- */
 
 static void forwarded(const char *sig, int code) {
@@ -401,6 +424,7 @@ int main(void) {
     cmocka_unit_test(test_burner),
     cmocka_unit_test(test_fork_exec),
     cmocka_unit_test(test_concurrent),
+    cmocka_unit_test(test_threads),
     cmocka_unit_test(test_forward_signals),
     cmocka_unit_test(test_wall_unsupported),
   };
