@@ -12,15 +12,18 @@
  *   forgotten at exec); samples come in time order;
  * - a shell that forks and execs another burning shell: FORK and COMM(exec) events for the
  *   child, samples from both processes, each inside its own process's mappings;
- * - SIGTERM and SIGINT sent to the recorder's process reach the program (its trap runs).
+ * - SIGTERM, SIGINT and SIGHUP sent to the recorder's process reach the program (its trap
+ *   runs); one the terminal sent (si_code SI_KERNEL) is not sent to it a second time.
  * Sampling needs perf_event_open for one's own processes (kernel.perf_event_paranoid <= 2);
  * where it is not allowed, the sampling cases fail and say why. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -400,6 +403,43 @@ static void test_forward_signals(void **state) {
   assert_true(sa.sa_handler == SIG_DFL);
 }
 
+/* A signal the terminal sends (Ctrl-C: si_code SI_KERNEL) reaches the whole foreground
+ * process group, the program included: the recorder does not send it a second time. Here a
+ * thread of this process sends itself SIGTERM with si_code SI_KERNEL (allowed to oneself),
+ * 300 ms later a plain one (SI_USER); the program counts the ones it gets: exactly 1. */
+static char ready_path[700];
+static void *send_two(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 6000 && access(ready_path, F_OK) != 0; i++) sleep_ms(10);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = SIGTERM;
+  si.si_code = SI_KERNEL;
+  syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGTERM, &si);
+  sleep_ms(300);
+  kill(getpid(), SIGTERM);
+  return NULL;
+}
+
+static void test_terminal_signal_once(void **state) {
+  (void)state;
+  snprintf(ready_path, sizeof ready_path, "%s/ready", dir);
+  unlink(ready_path);
+  char script[1200];
+  snprintf(script, sizeof script,
+           "n=0; trap 'n=$((n+1))' TERM; : > '%s'; i=0; "
+           "while [ $n -eq 0 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; "
+           "sleep 0.5; exit $((10 + n))", ready_path);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, send_two, NULL), 0);
+  fz_run_result res;
+  int rc = sh(script, &res, NULL, NULL);
+  pthread_join(t, NULL);
+  assert_int_equal(rc, 0);
+  assert_true(WIFEXITED(res.status));
+  assert_int_equal(WEXITSTATUS(res.status), 11);
+}
+
 static void test_wall_unsupported(void **state) {
   (void)state;
   fz_run_result res;
@@ -426,6 +466,7 @@ int main(void) {
     cmocka_unit_test(test_concurrent),
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_forward_signals),
+    cmocka_unit_test(test_terminal_signal_once),
     cmocka_unit_test(test_wall_unsupported),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
