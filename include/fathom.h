@@ -318,9 +318,15 @@ typedef struct fathom_stats {
   double self_cpu_se_ns;/* its standard error: sqrt(samples) x the period */
 } fathom_stats;
 
-/* 1 when the timing figures of st are estimates from a sample of the calls. */
+/* 1 when the timing figures of st are estimates: from a sample of the calls, or from stack
+ * samples of a program whose calls were not counted (`fathom run`: count 0, the time an
+ * estimate with its standard error). */
 static inline int fathom_stats_estimated(const fathom_stats *st) {
-  return st->timed != 0 && st->timed < st->count;
+  return (st->timed != 0 && st->timed < st->count) || (st->count == 0 && st->total_se_ns > 0);
+}
+/* 1 when st's calls were not counted (a stack-sampled path: time without calls). */
+static inline int fathom_stats_uncounted(const fathom_stats *st) {
+  return st->count == 0 && st->total_ns > 0;
 }
 /* Standard error of mean_ns (0: exact). */
 static inline double fathom_stats_mean_se_ns(const fathom_stats *st) {

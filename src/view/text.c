@@ -98,18 +98,32 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   fz_text_summary(p, v, sizeof v);
   if (v[0]) fz_kv(tx, "Summary:", v, 0);
   fz_fmt_count(a, sizeof a, calls);
-  if (tt->timed < calls) {
-    fz_fmt_count(b, sizeof b, tt->timed);
-    snprintf(v, sizeof v, "%s zone calls, %s timed", a, b);
+  if (calls == 0 && m->cpu_samples > 0) {   /* stack samples of an unmodified program */
+    fz_fmt_count(a, sizeof a, m->cpu_samples);
+    fz_fmt_dur(b, sizeof b, m->sample_period_ns);
+    snprintf(v, sizeof v, "%s stack samples, one per %s of a thread's CPU time (calls not "
+             "counted: times are estimates with their error)", a, b);
+    fz_kv(tx, "Samples:", v, 0);
   } else {
-    snprintf(v, sizeof v, "%s zone calls", a);
+    if (tt->timed < calls) {
+      fz_fmt_count(b, sizeof b, tt->timed);
+      snprintf(v, sizeof v, "%s zone calls, %s timed", a, b);
+    } else {
+      snprintf(v, sizeof v, "%s zone calls", a);
+    }
+    fz_kv(tx, "Operations:", v, 0);
   }
-  fz_kv(tx, "Operations:", v, 0);
   fz_fmt_dur_est(a, sizeof a, (double)top_ns, sqrt(tt->top_var), tt->top_est);
   snprintf(v, sizeof v, "%s in top-level zones, all threads", a);
   fz_kv(tx, "Total time:", v, 0);
   fz_fmt_count(a, sizeof a, p->n_threads);
   fz_kv(tx, "Threads:", a, 0);
+  int sampled = calls == 0 && m->cpu_samples > 0;   /* stack samples: no zone ran */
+  if (sampled) {
+    fz_kv(tx, "Estimates:", "~ marks figures estimated from the stack samples; \xc2\xb1 is a "
+                            "95 % interval", 0);
+    return;
+  }
   fz_clean(name, sizeof name, m->clock_source && *m->clock_source ? m->clock_source : "unknown",
            40);
   fz_fmt_dur(a, sizeof a, m->clock_resolution_ns);
@@ -242,13 +256,16 @@ static int fz_components(const fz_tx *tx, const fathom_profile *p, const fz_path
     const fz_comp_row *r = &rows[k];
     char nm[256], ops[40], tot[64], pct[40], self[64], avg[64];
     fz_clean(nm, sizeof nm, r->name, FZ_NAME_W);
-    fz_fmt_count(ops, sizeof ops, r->ops);
+    int uncounted = r->ops == 0 && r->incl > 0;   /* stack samples: calls not counted */
+    if (uncounted) snprintf(ops, sizeof ops, "-");
+    else fz_fmt_count(ops, sizeof ops, r->ops);
     fz_fmt_dur_est(tot, sizeof tot, (double)r->incl, sqrt(r->incl_var), r->incl_est);
     fz_fmt_share(pct, sizeof pct, (double)r->incl, (double)top_ns, r->incl_est, &clamped);
     fz_fmt_dur_est(self, sizeof self, (double)r->self, sqrt(r->self_var), r->self_est);
     double n = (double)r->entries;
-    fz_fmt_dur_est(avg, sizeof avg, n ? (double)r->incl / n : 0, n ? sqrt(r->incl_var) / n : 0,
-                   r->incl_est);
+    if (uncounted) snprintf(avg, sizeof avg, "-");
+    else fz_fmt_dur_est(avg, sizeof avg, n ? (double)r->incl / n : 0,
+                        n ? sqrt(r->incl_var) / n : 0, r->incl_est);
     const char *cells[] = {nm, ops, tot, pct, self, avg};
     fz_tab_row(&t, cells);
   }
@@ -322,8 +339,9 @@ static int fz_operations_self(const fz_tx *tx, const fathom_profile *p, uint64_t
     fz_fmt_share(pct, sizeof pct, (double)st->self_ns, (double)top_ns, est, &clamped);
     fz_fmt_dur_est(tot, sizeof tot, (double)st->total_ns, st->total_se_ns, est);
     double c = (double)st->count;
-    fz_fmt_dur_est(per, sizeof per, c > 0 ? (double)st->self_ns / c : 0,
-                   c > 0 ? st->self_se_ns / c : 0, est);
+    if (fathom_stats_uncounted(st)) snprintf(per, sizeof per, "-");
+    else fz_fmt_dur_est(per, sizeof per, c > 0 ? (double)st->self_ns / c : 0,
+                        c > 0 ? st->self_se_ns / c : 0, est);
     const char *cells[] = {nm, cp, calls, self, pct, tot, per};
     fz_tab_row(&t, cells);
   }
@@ -357,13 +375,16 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
     char nm[256], cp[256], calls[40], timed[40], tot[64], pct[40], self[64], avg[64];
     fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
     fz_clean(cp, sizeof cp, fz_comp(z), 24);
-    fz_fmt_count(calls, sizeof calls, st->count);
-    if (est) fz_fmt_count(timed, sizeof timed, st->timed);
+    if (fathom_stats_uncounted(st)) snprintf(calls, sizeof calls, "-");
+    else fz_fmt_count(calls, sizeof calls, st->count);
+    if (fathom_stats_uncounted(st)) snprintf(timed, sizeof timed, "-");
+    else if (est) fz_fmt_count(timed, sizeof timed, st->timed);
     else snprintf(timed, sizeof timed, "all");
     fz_fmt_dur_est(tot, sizeof tot, (double)st->total_ns, st->total_se_ns, est);
     fz_fmt_share(pct, sizeof pct, (double)st->total_ns, (double)top_ns, est, &clamped);
     fz_fmt_dur_est(self, sizeof self, (double)st->self_ns, st->self_se_ns, est);
-    fz_fmt_dur_est(avg, sizeof avg, st->mean_ns, fathom_stats_mean_se_ns(st), est);
+    if (fathom_stats_uncounted(st)) snprintf(avg, sizeof avg, "-");
+    else fz_fmt_dur_est(avg, sizeof avg, st->mean_ns, fathom_stats_mean_se_ns(st), est);
     const char *cells[] = {nm, cp, calls, tot, pct, self, avg};
     const char *cells_t[] = {nm, cp, calls, timed, tot, pct, self, avg};
     fz_tab_row(&t, any_est ? cells_t : cells);
@@ -373,12 +394,16 @@ static int fz_operations(const fz_tx *tx, const fathom_profile *p, const uint32_
   fz_more(tx, nz - shown, "operations");
   if (!rc) rc = fz_operations_self(tx, p, top_ns);
 
+  uint32_t timed_ops = 0;   /* stack-sampled operations have no calls to time */
+  for (uint32_t k = 0; k < shown; k++) timed_ops += !fathom_stats_uncounted(&p->zones[ord[k]].stats);
+  if (!timed_ops) return rc;
   fz_section(tx, "Latency per call (the operations by total time)");
   static const char *const h2[] = {"operation", "p50", "p90", "p99", "p99.9", "min", "max",
                                    "stddev"};
   fz_tab_init(&t, h2, "lrrrrrrr");
   for (uint32_t k = 0; k < shown; k++) {
     const fathom_stats *s = &p->zones[ord[k]].stats;
+    if (fathom_stats_uncounted(s)) continue;
     int est = fathom_stats_estimated(s);
     char nm[256], v[7][80];
     fz_clean(nm, sizeof nm, p->zones[ord[k]].name, FZ_NAME_W);
@@ -562,7 +587,8 @@ static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *path
     } else {
       fz_clean(nm + ind, sizeof nm - ind, p->zones[paths[first].zone].name, FZ_NAME_W - ind / 2);
     }
-    fz_fmt_count(calls, sizeof calls, st->count);
+    if (fathom_stats_uncounted(st)) snprintf(calls, sizeof calls, "-");
+    else fz_fmt_count(calls, sizeof calls, st->count);
     fz_fmt_dur_est(inc, sizeof inc, (double)st->total_ns, st->total_se_ns, est);
     fz_fmt_dur_est(self, sizeof self, (double)self_ns, sqrt(self_var), self_est);
     fz_fmt_share(pct, sizeof pct, (double)st->total_ns, fz_tree_whole(&c, paths[first].parent),

@@ -128,6 +128,10 @@ void fz_clamp_note(const fz_tx *tx, int clamped) {
 
 void fz_fmt_calls(char *b, size_t cap, const fathom_stats *st) {
   char c[32], t[32];
+  if (fathom_stats_uncounted(st)) {   /* a stack-sampled path: its calls were not counted */
+    snprintf(b, cap, "-");
+    return;
+  }
   fz_fmt_count(c, sizeof c, st->count);
   if (!fathom_stats_estimated(st)) {
     snprintf(b, cap, "%s", c);
