@@ -62,24 +62,24 @@ static void put_meta(FILE *f, const fathom_profile *p) {
                             "untimed_cost_ns", "zone_cost_in_ns", "hook_cost_ns",
                             "hook_untimed_cost_ns", "hook_cost_in_ns", "zone_special_cost_ns",
                             "zone_special_in_ns", "hook_special_cost_ns", "hook_special_in_ns",
-                            "setup_ns", "build_ns", "fixed_cost_ns"};
+                            "setup_ns", "build_ns", "fixed_cost_ns", "sample_period_ns"};
   const double dv[] = {m->clock_resolution_ns, m->clock_read_ns, m->tsc_hz, m->zone_cost_ns,
                        m->overhead_ns, m->overhead_pct, m->cpu_time_ns,
                        m->overhead_budget_pct, m->probe_cost_ns, m->monitor_cpu_ns,
                        m->untimed_cost_ns, m->zone_cost_in_ns, m->hook_cost_ns,
                        m->hook_untimed_cost_ns, m->hook_cost_in_ns, m->zone_special_cost_ns,
                        m->zone_special_in_ns, m->hook_special_cost_ns, m->hook_special_in_ns,
-                       m->setup_ns, m->build_ns, m->fixed_cost_ns};
+                       m->setup_ns, m->build_ns, m->fixed_cost_ns, m->sample_period_ns};
   for (size_t k = 0; k < sizeof dk / sizeof dk[0]; k++) {
     key(f, dk[k], 0);
     fz_hj_num(f, dv[k]);
   }
   const char *const uk[] = {"n_zones", "dropped_zones", "dropped_events", "dropped_hist",
                             "misuse", "fathom_bytes", "dropped_snapshots", "sample_every",
-                            "n_timed"};
+                            "n_timed", "cpu_samples"};
   const uint64_t uv[] = {m->n_zones, m->dropped_zones, m->dropped_events, m->dropped_hist,
                          m->misuse, m->fathom_bytes, m->dropped_snapshots, m->sample_every,
-                         m->n_timed};
+                         m->n_timed, m->cpu_samples};
   for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) {
     key(f, uk[k], 0);
     fz_hj_u64(f, uv[k]);

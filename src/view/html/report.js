@@ -31,7 +31,9 @@ var Z = {name: 0, comp: 1, calls: 2, total: 3, self: 4, mean: 5, p50: 6, p90: 7,
 var PCT = {p50: 0, p90: 1, p95: 2, p99: 3};
 
 /* The zone's timing figures are estimated from a random sample of its calls. */
-function zEst(z) { return z[Z.timed] > 0 && z[Z.timed] < z[Z.calls]; }
+function zEst(z) { return (z[Z.timed] > 0 && z[Z.timed] < z[Z.calls]) || zUncounted(z); }
+/* Stack samples of an unmodified program (fathom run): time without counted calls. */
+function zUncounted(z) { return z[Z.calls] === 0 && z[Z.total] > 0; }
 
 var EST_LEGEND = '~ marks figures estimated from a random sample of timed calls; \u00b1 is a 95 % interval ' +
   '([low, high] for a percentile); \u2264 min and \u2265 max are those of the timed calls.';
@@ -73,8 +75,12 @@ function renderSummary(D) {
     ['Level', m.level],
     ['Program', m.program ? m.program + (isNum(m.pid) ? ' (pid ' + m.pid + ')' : '') : null],
     ['Host', m.host ? m.host + (m.os ? ', ' + m.os + ' ' + (m.kernel || '') : '') : null],
-    ['Operations', fmtCount(m.n_zones) + ' zone calls' + timedNote + ', ' + fmtCount(D.zones.length) + ' zones, ' +
-      fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
+    !m.n_zones && m.cpu_samples > 0
+      ? ['Samples', fmtCount(m.cpu_samples) + ' stack samples, one per ' + fmtDur(m.sample_period_ns) +
+         ' of a thread\'s CPU time (calls not counted), ' + fmtCount(D.zones.length) + ' functions, ' +
+         fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths']
+      : ['Operations', fmtCount(m.n_zones) + ' zone calls' + timedNote + ', ' + fmtCount(D.zones.length) + ' zones, ' +
+         fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
     ['Total time', fmtDurEst(top, Math.sqrt(topVar), topEst) + ' (inclusive time of top-level zones, all threads)'],
     ['Threads', fmtCount(D.threads.length)],
     ['Clock', clock],
@@ -208,11 +214,13 @@ function ZoneTable(D, sec) {
   var anyEst = zs.some(zEst);
   /* cells of estimated zones: "~" and the 95 % interval, with a tooltip saying what it rests on */
   function estTip(z) {
+    if (zUncounted(z)) return 'estimated from stack samples (calls not counted)';
     return 'estimated from ' + fmtCount(z[Z.timed]) + ' timed of ' + fmtCount(z[Z.calls]) + ' calls (a random sample)';
   }
   function pctCol(key, label) {
     var k = PCT[key];
     return {key: key, label: label, i: Z[key], fmt: fmtDur, cell: function (z) {
+      if (zUncounted(z)) return ['\u2013', 'no call was timed: stack samples'];
       var e = zEst(z), lo = z[Z.lo] ? z[Z.lo][k] : null, hi = z[Z.hi] ? z[Z.hi][k] : null;
       return [fmtInterval(z[Z[key]], lo, hi, e),
               e ? estTip(z) + (hasInterval(z[Z[key]], lo, hi) ? '; 95 % interval ' + fmtDur(lo) + ' \u2013 ' + fmtDur(hi) : '') : null];
@@ -227,13 +235,19 @@ function ZoneTable(D, sec) {
   var cols = [
     {key: 'name', label: 'Zone', get: function (z) { return z[Z.name]; }, text: 1},
     {key: 'component', label: 'Component', get: function (z) { return z[Z.comp]; }, text: 1},
-    {key: 'calls', label: 'Calls', i: Z.calls, fmt: fmtCount},
+    {key: 'calls', label: 'Calls', i: Z.calls, fmt: fmtCount, cell: function (z) {
+      return [zUncounted(z) ? '\u2013' : fmtCount(z[Z.calls]), zUncounted(z) ? 'not counted: stack samples' : null];
+    }},
     {key: 'timed', label: 'Timed', get: function (z) { return zEst(z) ? z[Z.timed] : null; },
      fmt: function (v) { return v == null ? 'all' : fmtCount(v); }, opt: 1, show: anyEst},
     estCol('total', 'Total', Z.total, function (z) { return z[Z.total_se]; }),
     estCol('self', 'Self', Z.self, function (z) { return z[Z.self_se]; }),
     {key: 'self_pct', label: 'Self %', get: function (z) { return sumSelf ? 100 * z[Z.self] / sumSelf : null; }, fmt: fmtPct},
-    estCol('mean', 'Mean', Z.mean, function (z) { return z[Z.calls] ? z[Z.total_se] / z[Z.calls] : null; }),
+    (function (c) {   /* a mean per call needs counted calls */
+      var inner = c.cell;
+      c.cell = function (z) { return zUncounted(z) ? ['\u2013', 'calls not counted: stack samples'] : inner(z); };
+      return c;
+    })(estCol('mean', 'Mean', Z.mean, function (z) { return z[Z.calls] ? z[Z.total_se] / z[Z.calls] : null; })),
     pctCol('p50', 'p50'),
     pctCol('p90', 'p90'),
     pctCol('p99', 'p99'),
