@@ -67,6 +67,7 @@ function renderSummary(D) {
     topEst = true;
     if (isNum(est[k + 2])) topVar += est[k + 2] * est[k + 2];
   }
+  var sampledOnly = !m.n_zones && m.cpu_samples > 0;   /* stack samples of an unmodified program */
   var timedNote = isNum(m.n_timed) && m.n_timed > 0 && m.n_timed < m.n_zones ? ', ' + fmtCount(m.n_timed) + ' timed' : '';
   sec.appendChild(kv([
     ['Session', (m.session_name || '(unnamed)') + '  \u00b7  id ' + m.session_id],
@@ -75,7 +76,7 @@ function renderSummary(D) {
     ['Level', m.level],
     ['Program', m.program ? m.program + (isNum(m.pid) ? ' (pid ' + m.pid + ')' : '') : null],
     ['Host', m.host ? m.host + (m.os ? ', ' + m.os + ' ' + (m.kernel || '') : '') : null],
-    !m.n_zones && m.cpu_samples > 0
+    sampledOnly
       ? ['Samples', fmtCount(m.cpu_samples) + ' stack samples, one per ' + fmtDur(m.sample_period_ns) +
          ' of a thread\'s CPU time (calls not counted), ' + fmtCount(D.zones.length) + ' functions, ' +
          fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths']
@@ -83,10 +84,11 @@ function renderSummary(D) {
          fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
     ['Total time', fmtDurEst(top, Math.sqrt(topVar), topEst) + ' (inclusive time of top-level zones, all threads)'],
     ['Threads', fmtCount(D.threads.length)],
-    ['Clock', clock],
-    ['Overhead', over],
+    ['Clock', sampledOnly ? null : clock],
+    ['Overhead', sampledOnly ? null : over],
     ['Fixed costs', fixedText],
-    ['Estimates', est.length || D.zones.some(zEst) ? EST_LEGEND : null],
+    ['Estimates', sampledOnly ? '~ marks figures estimated from the stack samples; \u00b1 is a 95 % interval.'
+                  : est.length || D.zones.some(zEst) ? EST_LEGEND : null],
     ['Memory held by fathom', m.fathom_bytes ? fmtBytes(m.fathom_bytes) : null],
     ['Dropped', fmtCount(m.dropped_zones) + ' zones, ' + fmtCount(m.dropped_events) + ' events',
      m.dropped_zones || m.dropped_events ? 'warn' : null],
@@ -238,8 +240,8 @@ function ZoneTable(D, sec) {
     {key: 'calls', label: 'Calls', i: Z.calls, fmt: fmtCount, cell: function (z) {
       return [zUncounted(z) ? '\u2013' : fmtCount(z[Z.calls]), zUncounted(z) ? 'not counted: stack samples' : null];
     }},
-    {key: 'timed', label: 'Timed', get: function (z) { return zEst(z) ? z[Z.timed] : null; },
-     fmt: function (v) { return v == null ? 'all' : fmtCount(v); }, opt: 1, show: anyEst},
+    {key: 'timed', label: 'Timed', get: function (z) { return zUncounted(z) ? -1 : zEst(z) ? z[Z.timed] : null; },
+     fmt: function (v) { return v == null ? 'all' : v < 0 ? '\u2013' : fmtCount(v); }, opt: 1, show: anyEst},
     estCol('total', 'Total', Z.total, function (z) { return z[Z.total_se]; }),
     estCol('self', 'Self', Z.self, function (z) { return z[Z.self_se]; }),
     {key: 'self_pct', label: 'Self %', get: function (z) { return sumSelf ? 100 * z[Z.self] / sumSelf : null; }, fmt: fmtPct},
@@ -252,6 +254,7 @@ function ZoneTable(D, sec) {
     pctCol('p90', 'p90'),
     pctCol('p99', 'p99'),
     {key: 'max', label: 'Max', i: Z.max, fmt: fmtDur, cell: function (z) {
+      if (zUncounted(z)) return ['\u2013', 'no call was timed: stack samples'];
       return zEst(z) ? ['\u2265' + fmtDur(z[Z.max]), 'the longest of the timed calls: the true longest is at least this'] : [fmtDur(z[Z.max]), null];
     }},
     {key: 'cpu', label: 'CPU', i: Z.cpu, fmt: fmtDur, opt: 1, cell: function (z) {
