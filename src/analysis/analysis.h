@@ -106,7 +106,8 @@ int fz_comp_kind(const char *component);
 
 /* The rules: each adds what it finds to a->fa. A zone rule looks at one zone (every zone
  * with calls, in turn); a session rule at the whole profile and returns 0 or
- * FATHOM_E_NOMEM. They run in the order of the two tables in analyze.c; adding a rule is
+ * FATHOM_E_NOMEM. They run in the order of the tables in analyze.c (a third lists the zone
+ * rules that also judge stack-sampled zones, whose calls were not counted); adding a rule is
  * its function in a file of its own, declared here, and one entry in its table. */
 typedef void (*fz_zone_rule)(fz_actx *a, uint32_t z);
 typedef int (*fz_session_rule)(fz_actx *a);

@@ -440,6 +440,8 @@ static const fz_zone_rule zone_rules[] = {
     fz_rule_slow,   fz_rule_cpu_bound, fz_rule_waiting, fz_rule_io,
     fz_rule_memory, fz_rule_churn,     fz_rule_tail,    fz_rule_hot,
 };
+/* the rules that also judge stack-sampled zones (fathom run: time without counted calls) */
+static const fz_zone_rule sampled_rules[] = {fz_rule_hot};
 static const fz_session_rule session_rules[] = {
     fz_rule_leak, fz_rule_imbalance, fz_rule_gpu_memory, fz_rule_gpu_idle, fz_rule_overhead,
     fz_rule_sla,
@@ -447,7 +449,12 @@ static const fz_session_rule session_rules[] = {
 
 static int run_rules(fz_actx *a) {
   for (uint32_t z = 0; z < a->p->n_zones; z++) {
-    if (!a->p->zones[z].stats.count) continue;
+    const fathom_stats *st = &a->p->zones[z].stats;
+    if (fathom_stats_uncounted(st)) {
+      for (size_t r = 0; r < sizeof sampled_rules / sizeof sampled_rules[0]; r++) sampled_rules[r](a, z);
+      continue;
+    }
+    if (!st->count) continue;
     for (size_t r = 0; r < sizeof zone_rules / sizeof zone_rules[0]; r++) zone_rules[r](a, z);
   }
   int rc = 0;

@@ -506,6 +506,19 @@ void fz_rule_hot(fz_actx *a, uint32_t z) {
     dur(sd, sizeof sd, 2 * se);
     snprintf(e, sizeof e, " estimated, +/- %s", sd);
   }
+  if (fathom_stats_uncounted(&zi->stats)) {   /* stack samples: CPU time, calls not counted */
+    fz_fa_sum(a->fa, f, "%.1f%% of the sampled CPU time is spent in its own code (%s%s of %s, "
+              "%s; calls not counted)", x->self_share_pct, s, e, all,
+              a->p->n_threads > 1 ? "every thread" : "the thread");
+    fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
+    fz_fa_fig(a->fa, f, "self_ns", (double)zi->stats.self_ns, "ns");
+    fz_fa_sug(a->fa, f, "Optimize here first: a large share of the CPU time is in its own code "
+              "(the functions inlined into it are frames of their own in the profile)");
+    fz_fa_sug(a->fa, f, "Call it less often: batch the work, skip redundant calls, cache results");
+    fz_fa_sug(a->fa, f, "Count its calls and time each one: build with -finstrument-functions, or "
+              "put a zone around it, to tell many short calls from a few long ones");
+    return;
+  }
   fz_fa_sum(a->fa, f, "%.1f%% of all time is spent in its own code (%s%s of %s, the time in "
             "zones of %s; %s calls%s)", x->self_share_pct, s, e, all,
             a->p->n_threads > 1 ? "every thread" : "the thread", c, fat);
