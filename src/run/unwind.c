@@ -192,6 +192,16 @@ static const char *demangled(fz_unwinder *u, const char *name) {
   return out;
 }
 
+/* A symbol's name without its version (memcpy@@GLIBC_2.14 -> memcpy), demangled. */
+static const char *symbol_name(fz_unwinder *u, const char *sym) {
+  const char *at = sym ? strchr(sym, '@') : NULL;
+  char buf[1024];
+  if (!at || at == sym || (size_t)(at - sym) >= sizeof buf) return demangled(u, sym);
+  memcpy(buf, sym, (size_t)(at - sym));
+  buf[at - sym] = 0;
+  return demangled(u, buf);
+}
+
 /* ---- files ------------------------------------------------------------------------------ */
 
 /* Paths that name no file we can open: [vdso], [anon:...], //anon, memfd:, deleted files. */
@@ -648,7 +658,7 @@ static int resolve(fz_unwinder *u, Dwfl_Module *mod, uint64_t addr, const char *
         cur.file = cf && lineno ? intern(u, cf) : NULL;
         cur.line = cf && lineno ? (uint32_t)lineno : 0;
       } else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
-        cur.func = symname ? demangled(u, symname) : die_name(u, &scopes[i]);
+        cur.func = symname ? symbol_name(u, symname) : die_name(u, &scopes[i]);
         if (names_push(u, &cur) == 0) n++;
         break;
       }
@@ -657,7 +667,7 @@ static int resolve(fz_unwinder *u, Dwfl_Module *mod, uint64_t addr, const char *
     if (n > 0 && u->names[u->nnames - 1].func) return n;
     u->nnames -= (size_t)n;   /* no named subprogram found: the symbol alone */
   }
-  cur.func = symname ? demangled(u, symname) : NULL;
+  cur.func = symname ? symbol_name(u, symname) : NULL;
   cur.file = pc_file;
   cur.line = pc_line;
   if (!cur.func && !cur.file) return 0;
