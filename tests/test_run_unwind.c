@@ -310,6 +310,21 @@ static void test_fork_exec_replace(void **state) {
   fz_run_sample s = captured(105);
   int n = fz_unwind(u, &s, pcs, 64);
   assert_true(n >= 5);
+  /* a mapping added elsewhere, then one laid over it: the same stack */
+  fz_run_mmap other = {105, 0x10000, 0x2000, 0, "/nonexistent/other.so"};
+  fz_unwinder_mmap(u, &other);
+  assert_int_equal(fz_unwind(u, &s, child, 64), n);
+  assert_memory_equal(child, pcs, (size_t)n * sizeof *pcs);
+  other.start = 0x11000;
+  fz_unwinder_mmap(u, &other);
+  assert_int_equal(fz_unwind(u, &s, child, 64), n);
+  assert_memory_equal(child, pcs, (size_t)n * sizeof *pcs);
+  fz_frame_name out[4];
+  assert_int_equal(fz_unwinder_name(u, 105, 0x10800, 0, out, 4), 1);
+  assert_string_equal(out[0].module, "other.so");
+  assert_int_equal(out[0].module_off, 0x800);
+  assert_int_equal(fz_unwinder_name(u, 105, 0x11800, 0, out, 4), 1);
+  assert_int_equal(out[0].module_off, 0x800);
   /* the child has the parent's map */
   fz_unwinder_fork(u, 106, 105);
   s = captured(106);
@@ -319,7 +334,6 @@ static void test_fork_exec_replace(void **state) {
   /* after exec it has none */
   fz_unwinder_exec(u, 106);
   assert_int_equal(fz_unwind(u, &s, child, 64), 1);
-  fz_frame_name out[4];
   assert_int_equal(fz_unwinder_name(u, 106, child[0], 0, out, 4), 1);
   assert_null(out[0].func);
   /* the parent's map is untouched; then a mapping laid over its code replaces it */

@@ -3,11 +3,12 @@
  * Per process (pid) it keeps the executable mappings the recorder reported (sorted, disjoint:
  * a new mapping cuts away what it overlaps), and builds from them, lazily, one Dwfl: each
  * mapped ELF file reported once at the bias its mapping gives (the mapping's start and file
- * offset against the file's PT_LOAD headers, read once per file). A changed map is reported
- * again into the same Dwfl, which keeps the modules that did not move (their open files and
- * CFI caches). The Dwfl's thread state is attached once; each fz_unwind points it at the
- * sample being unwound, whose registers start the walk and whose stack copy answers the
- * memory reads (a read outside it comes from the mapped file's contents, else fails).
+ * offset against the file's PT_LOAD headers, read once per file). A mapping added beside the
+ * others adds its file to the same Dwfl, which keeps the modules it has (their open files and
+ * CFI caches); one laid over others ends the Dwfl, and the next need builds a new one. Each
+ * Dwfl's thread state is attached once; each fz_unwind points it at the sample being unwound,
+ * whose registers start the walk and whose stack copy answers the memory reads (a read
+ * outside it comes from the mapped file's contents, else fails).
  *
  * Invariants:
  * - only DWARF CFI unwinds: a frame whose pc has no CFI (no module, no FDE) is the last one,
@@ -43,6 +44,8 @@
 typedef struct umap {      /* one executable mapping */
   uint64_t start, end, pgoff;
   const char *path;        /* interned */
+  int reported;            /* looked at for the process's current Dwfl: */
+  Dwfl_Module *mod;        /* its file's module there (NULL: none) */
 } umap;
 
 typedef struct useg {      /* one PT_LOAD of a file */
@@ -63,7 +66,7 @@ typedef struct uproc {
   umap *maps;
   int nmaps, cap;
   Dwfl *dwfl;
-  int dirty;               /* maps changed since they were last reported to dwfl */
+  int dirty;               /* a mapping is not reported to dwfl yet */
   int attached;            /* dwfl_attach_state done on dwfl */
   uint64_t used;           /* LRU stamp of dwfl */
   struct uproc *next;
@@ -356,7 +359,7 @@ void fz_unwinder_mmap(fz_unwinder *u, const fz_run_mmap *m) {
   if (!p) return;
   const char *path = intern(u, m->path && m->path[0] ? m->path : "[anon]");
   if (!path) return;
-  umap nm = {m->start, m->start + m->len, m->pgoff, path};
+  umap nm = {m->start, m->start + m->len, m->pgoff, path, 0, NULL};
   const umap *same = map_find(p, nm.start);
   if (same && same->start == nm.start && same->end == nm.end && same->pgoff == nm.pgoff &&
       same->path == nm.path)
@@ -366,7 +369,7 @@ void fz_unwinder_mmap(fz_unwinder *u, const fz_run_mmap *m) {
    * inside it), so the array grows by at most 2 */
   umap *out = malloc((size_t)(p->nmaps + 2) * sizeof *out);
   if (!out) return;
-  int n = 0, placed = 0;
+  int n = 0, placed = 0, overlap = 0;
   for (int i = 0; i < p->nmaps; i++) {
     umap o = p->maps[i];
     if (o.end <= nm.start || o.start >= nm.end) {
@@ -377,19 +380,23 @@ void fz_unwinder_mmap(fz_unwinder *u, const fz_run_mmap *m) {
       out[n++] = o;
       continue;
     }
-    if (o.start < nm.start) out[n++] = (umap){o.start, nm.start, o.pgoff, o.path};
+    overlap = 1;
+    if (o.start < nm.start) out[n++] = (umap){o.start, nm.start, o.pgoff, o.path, 0, NULL};
     if (!placed) {
       out[n++] = nm;
       placed = 1;
     }
     if (o.end > nm.end)
-      out[n++] = (umap){nm.end, o.end, o.pgoff + (nm.end - o.start), o.path};
+      out[n++] = (umap){nm.end, o.end, o.pgoff + (nm.end - o.start), o.path, 0, NULL};
   }
   if (!placed) out[n++] = nm;
   memcpy(p->maps, out, (size_t)n * sizeof *out);
   free(out);
   p->nmaps = n;
   p->dirty = 1;
+  /* libdwfl can add modules to a Dwfl but not move one (reporting a module again swaps its
+   * ELF handle under its CFI): a mapping replaced means a new Dwfl */
+  if (overlap) proc_drop_dwfl(p);
 }
 
 void fz_unwinder_fork(fz_unwinder *u, uint32_t pid, uint32_t ppid) {
@@ -425,10 +432,9 @@ static const Dwfl_Callbacks dwfl_cbs = {
 /* An 8-byte word of p's memory from the mapped file's contents (read-only code and data). */
 static bool file_read(uproc *p, uint64_t addr, Dwarf_Word *out) {
   const umap *m = map_find(p, addr);
-  if (!m || m->end - addr < 8) return false;
-  Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, addr);
+  if (!m || !m->mod || m->end - addr < 8) return false;
   Dwarf_Addr bias;
-  Elf *e = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+  Elf *e = dwfl_module_getelf(m->mod, &bias);
   size_t size = 0;
   const char *img = e ? elf_rawfile(e, &size) : NULL;
   uint64_t off = m->pgoff + (addr - m->start);
@@ -502,18 +508,29 @@ static Dwfl *proc_dwfl(fz_unwinder *u, uproc *p) {
     p->dwfl = dwfl_begin(&dwfl_cbs);
     if (!p->dwfl) return NULL;
     u->nlive++;
+    for (int i = 0; i < p->nmaps; i++) {
+      p->maps[i].reported = 0;
+      p->maps[i].mod = NULL;
+    }
   }
   p->used = ++u->clock;
-  dwfl_report_begin(p->dwfl);
+  /* only the files not reported yet, added to the modules there are */
+  dwfl_report_begin_add(p->dwfl);
   for (int i = 0; i < p->nmaps; i++) {
-    const umap *m = &p->maps[i];
+    umap *m = &p->maps[i];
+    if (m->reported) continue;
+    m->reported = 1;
     ufile *f = file_get(u, m->path);
     if (!f || !f->ok) continue;
     uint64_t bias = map_bias(f, m);
     int seen = 0;   /* a file mapped in several pieces is one module */
-    for (int j = 0; j < i && !seen; j++)
-      seen = p->maps[j].path == m->path && map_bias(f, &p->maps[j]) == bias;
-    if (!seen) dwfl_report_elf(p->dwfl, m->path, m->path, -1, bias, false);
+    for (int j = 0; j < p->nmaps && !seen; j++)
+      if (j != i && p->maps[j].reported && p->maps[j].path == m->path &&
+          map_bias(f, &p->maps[j]) == bias) {
+        m->mod = p->maps[j].mod;
+        seen = 1;
+      }
+    if (!seen) m->mod = dwfl_report_elf(p->dwfl, m->path, m->path, -1, bias, false);
   }
   dwfl_report_end(p->dwfl, NULL, NULL);
   p->dirty = 0;
@@ -531,10 +548,12 @@ typedef struct walk {
   uint64_t sp;
 } walk;
 
-/* Whether CFI describes the frame at addr (a pc inside its function). */
-static bool has_cfi(Dwfl *dwfl, uint64_t addr) {
-  Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
-  if (!mod) return false;
+/* Whether CFI describes the frame at addr (a pc inside its function), in the module of the
+ * file mapped there (not another module whose address range spans the mapping). */
+static bool has_cfi(const uproc *p, uint64_t addr) {
+  const umap *m = map_find(p, addr);
+  Dwfl_Module *mod = m ? m->mod : NULL;
+  if (!mod || dwfl_addrmodule(p->dwfl, addr) != mod) return false;
   Dwarf_Addr bias;
   Dwarf_Frame *fr = NULL;
   Dwarf_CFI *cfi = dwfl_module_eh_cfi(mod, &bias);
@@ -563,7 +582,7 @@ static int cb_frame(Dwfl_Frame *st, void *arg) {
   }
   w->pcs[w->n++] = pc;
   if (w->n >= w->max) return DWARF_CB_ABORT;
-  if (!has_cfi(w->p->dwfl, activation ? pc : pc - 1)) return DWARF_CB_ABORT;
+  if (!has_cfi(w->p, activation ? pc : pc - 1)) return DWARF_CB_ABORT;
   return DWARF_CB_OK;
 }
 
@@ -743,8 +762,8 @@ int fz_unwinder_name(fz_unwinder *u, uint32_t pid, uint64_t pc, int return_addr,
   int n = 0;
   ufile *f = file_get(u, path);
   Dwfl *d = f && f->ok ? proc_dwfl(u, p) : NULL;
-  Dwfl_Module *mod = d ? dwfl_addrmodule(d, addr) : NULL;
-  if (mod) n = resolve(u, mod, addr, module, off);
+  m = d ? map_find(p, addr) : NULL;   /* proc_dwfl set its module */
+  if (m && m->mod && dwfl_addrmodule(d, addr) == m->mod) n = resolve(u, m->mod, addr, module, off);
   u->ncache[j] = (nkey){path, off, return_addr, first, (uint32_t)n};
   u->nnc++;
   if (n == 0) {
