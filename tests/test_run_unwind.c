@@ -7,7 +7,7 @@
  * capture's. An always-inline helper doing the capture must come out as its own frame with
  * the function it is inlined into after it, at the call's line. Then the bad cases: a stack
  * copy cut inside b, garbage registers and stack, no registers, an address in no mapping, a
- * forked and an exec'd process, a mapping replaced by another.
+ * forked and an exec'd process, a mapping replaced by another; and the [vdso]'s functions.
  *
  * Invariant: the chain functions are noipa (no inlining, cloning or tail calls into them)
  * and do work after their call, so each call leaves a real frame; every line number checked
@@ -18,7 +18,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,11 +357,101 @@ static void test_fork_exec_replace(void **state) {
   fz_unwinder_free(u);
 }
 
+/* ---- a sample taken by a profiling signal inside the vDSO -------------------------------- */
+
+static uint64_t g_vdso_lo, g_vdso_hi;
+static volatile sig_atomic_t g_got;
+
+__attribute__((no_sanitize_address)) static void on_prof(int sig, siginfo_t *si, void *ctx) {
+  (void)sig;
+  (void)si;
+  const greg_t *g = ((const ucontext_t *)ctx)->uc_mcontext.gregs;
+  uint64_t rip = (uint64_t)g[REG_RIP];
+  if (g_got || rip < g_vdso_lo || rip >= g_vdso_hi) return;
+  static const int order[FZ_RUN_NREGS] = {REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI,
+                                          REG_RBP, REG_RSP, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                          REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP};
+  for (int i = 0; i < FZ_RUN_NREGS; i++) g_regs[i] = (uint64_t)g[order[i]];
+  take_stack();
+  g_got = 1;
+}
+
+NOFP static long spin_vdso(void) {
+  struct timespec ts;
+  long sum = 0;
+  for (int i = 0; i < 1000 && !g_got; i++) {
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sum += ts.tv_nsec & 1;
+  }
+  return sum;
+}
+
+/* Interrupted anywhere in the vDSO's clock_gettime, the stack unwinds out of the vDSO (its
+ * own CFI) to spin_vdso and on to this test. */
+static void test_sample_in_vdso(void **state) {
+  (void)state;
+  fz_unwinder *u = self_unwinder(108);
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[4096];
+  while (f && fgets(line, sizeof line, f))
+    if (strstr(line, "[vdso]")) sscanf(line, "%" SCNx64 "-%" SCNx64, &g_vdso_lo, &g_vdso_hi);
+  if (f) fclose(f);
+  assert_true(g_vdso_lo < g_vdso_hi);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_prof;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigaction(SIGPROF, &sa, &old);
+  struct itimerval it = {{0, 200}, {0, 200}}, off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_PROF, &it, NULL);
+  g_got = 0;
+  time_t until = time(NULL) + 20;
+  long sum = 0;
+  while (!g_got && time(NULL) < until) sum += spin_vdso();
+  setitimer(ITIMER_PROF, &off, NULL);
+  sigaction(SIGPROF, &old, NULL);
+  assert_true(g_got);
+  assert_true(sum >= 0);
+  fz_run_sample s = captured(108);
+  uint64_t pcs[64];
+  int n = fz_unwind(u, &s, pcs, 64);
+  fz_frame_name out[4];
+  assert_int_equal(fz_unwinder_name(u, 108, pcs[0], 0, out, 4), 1);
+  assert_string_equal(out[0].module, "[vdso]");
+  int spin_at = -1, test_at = -1;
+  for (int i = 1; i < n; i++) {
+    const char *name = func_at(u, 108, pcs, i, NULL);
+    if (name && strcmp(name, "spin_vdso") == 0 && spin_at < 0) spin_at = i;
+    if (name && strcmp(name, "test_sample_in_vdso") == 0 && test_at < 0) test_at = i;
+  }
+  assert_true(spin_at >= 1 && spin_at <= 3);   /* maybe through libc's clock_gettime */
+  assert_int_equal(test_at, spin_at + 1);
+  fz_unwinder_free(u);
+}
+
+/* A function of the vDSO (which glibc lists as linux-vdso.so.1) is named from it. */
+static void test_vdso(void **state) {
+  (void)state;
+  void *h = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  assert_non_null(h);
+  void *fn = dlsym(h, "__vdso_clock_gettime");
+  assert_non_null(fn);
+  fz_unwinder *u = self_unwinder(107);
+  fz_frame_name out[4];
+  assert_int_equal(fz_unwinder_name(u, 107, (uint64_t)(uintptr_t)fn, 0, out, 4), 1);
+  assert_string_equal(out[0].module, "[vdso]");
+  assert_non_null(out[0].func);
+  assert_non_null(strstr(out[0].func, "clock_gettime"));
+  fz_unwinder_free(u);
+  dlclose(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_frame_pointers), cmocka_unit_test(test_frame_pointers),
       cmocka_unit_test(test_inlined),           cmocka_unit_test(test_cut_stack),
       cmocka_unit_test(test_garbage),           cmocka_unit_test(test_fork_exec_replace),
+      cmocka_unit_test(test_vdso),              cmocka_unit_test(test_sample_in_vdso),
   };
   find_stack_top();
   if (!g_stack_top) {

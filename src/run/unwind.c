@@ -20,7 +20,8 @@
  * - names are cached by (file, offset in the file, return address or not): a pc is looked up
  *   in DWARF once per run; every string handed out is interned and lives until
  *   fz_unwinder_free;
- * - nothing is read from the profiled process itself, only from its files. */
+ * - nothing is read from the profiled process itself, only from its files ([vdso]: this
+ *   process's own copy of the kernel's vDSO, the same for every 64-bit process). */
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -31,6 +32,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "run/run.h"
@@ -57,6 +60,7 @@ typedef struct ufile {     /* a mapped file's program headers, read once */
   int ok;                  /* 1: an ELF file we could read; 0: unusable */
   int nseg;
   useg *seg;
+  int fd;                  /* [vdso]: a copy of the image, else -1 */
   struct ufile *next;
 } ufile;
 
@@ -215,6 +219,38 @@ static int special_path(const char *p) {
   return n >= 10 && strcmp(p + n - 10, " (deleted)") == 0;
 }
 
+/* A file holding the kernel's vDSO image as this process has it: every 64-bit process of
+ * this kernel maps the same one, so the profiled program's [vdso] is named and unwound with
+ * it. -1 when there is none. */
+static int vdso_copy(void) {
+  const unsigned char *img = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+  Elf64_Ehdr eh;
+  if (!img) return -1;
+  memcpy(&eh, img, sizeof eh);
+  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_machine != EM_X86_64)
+    return -1;
+  uint64_t size = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+  for (int i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    memcpy(&ph, img + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof ph);
+    if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > size) size = ph.p_offset + ph.p_filesz;
+  }
+  if (size < sizeof eh || size > (1u << 20)) return -1;
+  int fd = memfd_create("fathom-vdso", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  for (uint64_t done = 0; done < size;) {
+    ssize_t w = write(fd, img + done, size - done);
+    if (w <= 0) {
+      if (w < 0 && errno == EINTR) continue;
+      close(fd);
+      return -1;
+    }
+    done += (uint64_t)w;
+  }
+  return fd;
+}
+
 static ufile *file_get(fz_unwinder *u, const char *path) {
   size_t b = hash_str(path) & (FILE_BUCKETS - 1);
   for (ufile *f = u->files[b]; f; f = f->next)
@@ -222,10 +258,18 @@ static ufile *file_get(fz_unwinder *u, const char *path) {
   ufile *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->path = path;
+  f->fd = -1;
   f->next = u->files[b];
   u->files[b] = f;
-  if (special_path(path)) return f;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd;
+  if (strcmp(path, "[vdso]") == 0) {
+    if ((f->fd = vdso_copy()) < 0) return f;
+    fd = dup(f->fd);
+  } else if (special_path(path)) {
+    return f;
+  } else {
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+  }
   if (fd < 0) return f;
   Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
   size_t nph = 0;
@@ -338,6 +382,7 @@ void fz_unwinder_free(fz_unwinder *u) {
   for (int b = 0; b < FILE_BUCKETS; b++)
     for (ufile *f = u->files[b], *nx; f; f = nx) {
       nx = f->next;
+      if (f->fd >= 0) close(f->fd);
       free(f->seg);
       free(f);
     }
@@ -530,7 +575,11 @@ static Dwfl *proc_dwfl(fz_unwinder *u, uproc *p) {
         m->mod = p->maps[j].mod;
         seen = 1;
       }
-    if (!seen) m->mod = dwfl_report_elf(p->dwfl, m->path, m->path, -1, bias, false);
+    if (seen) continue;
+    int fd = f->fd >= 0 ? dup(f->fd) : -1;   /* the library takes it */
+    if (f->fd >= 0 && fd < 0) continue;
+    m->mod = dwfl_report_elf(p->dwfl, m->path, m->path, fd, bias, false);
+    if (!m->mod && fd >= 0) close(fd);
   }
   dwfl_report_end(p->dwfl, NULL, NULL);
   p->dirty = 0;
