@@ -239,14 +239,9 @@ static int vdso_copy(void) {
   if (size < sizeof eh || size > (1u << 20)) return -1;
   int fd = memfd_create("fathom-vdso", MFD_CLOEXEC);
   if (fd < 0) return -1;
-  for (uint64_t done = 0; done < size;) {
-    ssize_t w = write(fd, img + done, size - done);
-    if (w <= 0) {
-      if (w < 0 && errno == EINTR) continue;
-      close(fd);
-      return -1;
-    }
-    done += (uint64_t)w;
+  if (write(fd, img, size) != (ssize_t)size) {   /* a memory file: all or an error */
+    close(fd);
+    return -1;
   }
   return fd;
 }
@@ -355,16 +350,9 @@ fz_unwinder *fz_unwinder_new(void) {
   fz_unwinder *u = calloc(1, sizeof *u);
   if (!u) return NULL;
   elf_version(EV_CURRENT);
-  Elf64_Ehdr eh;
-  memset(&eh, 0, sizeof eh);
-  memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_ehsize = sizeof eh;
+  const Elf64_Ehdr eh = {
+      .e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT},
+      .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_ehsize = sizeof eh};
   memcpy(u->arch_img, &eh, sizeof eh);
   u->arch = elf_memory((char *)u->arch_img, sizeof u->arch_img);
   return u;
@@ -603,17 +591,14 @@ static bool has_cfi(const uproc *p, uint64_t addr) {
   const umap *m = map_find(p, addr);
   Dwfl_Module *mod = m ? m->mod : NULL;
   if (!mod || dwfl_addrmodule(p->dwfl, addr) != mod) return false;
-  Dwarf_Addr bias;
-  Dwarf_Frame *fr = NULL;
-  Dwarf_CFI *cfi = dwfl_module_eh_cfi(mod, &bias);
-  if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &fr) == 0) {
-    free(fr);
-    return true;
-  }
-  cfi = dwfl_module_dwarf_cfi(mod, &bias);
-  if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &fr) == 0) {
-    free(fr);
-    return true;
+  for (int dw = 0; dw < 2; dw++) {   /* .eh_frame, then .debug_frame */
+    Dwarf_Addr bias;
+    Dwarf_Frame *fr = NULL;
+    Dwarf_CFI *cfi = dw ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+    if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &fr) == 0) {
+      free(fr);
+      return true;
+    }
   }
   return false;
 }
@@ -647,11 +632,8 @@ int fz_unwind(fz_unwinder *u, const fz_run_sample *s, uint64_t *pcs, int max) {
   u->read_failed = 0;
   dwfl_getthread_frames(d, s->tid ? (pid_t)s->tid : (pid_t)s->pid, cb_frame, &w);
   u->cur = NULL;
-  if (w.n == 0) {
-    pcs[0] = s->regs[16];
-    return 1;
-  }
-  return w.n;
+  if (w.n == 0) pcs[0] = s->regs[16];
+  return w.n > 0 ? w.n : 1;
 }
 
 /* ---- names ------------------------------------------------------------------------------ */
@@ -680,22 +662,16 @@ static int names_push(fz_unwinder *u, const fz_frame_name *f) {
  * many (0: nothing known). */
 static int resolve(fz_unwinder *u, Dwfl_Module *mod, uint64_t addr, const char *module,
                    uint64_t module_off) {
-  fz_frame_name cur = {NULL, NULL, 0, module, module_off};
+  int ln = 0;
   Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
-  if (line) {
-    int ln = 0;
-    const char *file = dwfl_lineinfo(line, NULL, &ln, NULL, NULL, NULL);
-    if (file && ln > 0) {
-      cur.file = intern(u, file);
-      cur.line = (uint32_t)ln;
-    }
-  }
-  const char *pc_file = cur.file;
-  uint32_t pc_line = cur.line;
+  const char *file = line ? dwfl_lineinfo(line, NULL, &ln, NULL, NULL, NULL) : NULL;
+  const char *pc_file = file && ln > 0 ? intern(u, file) : NULL;
+  uint32_t pc_line = pc_file ? (uint32_t)ln : 0;
+  fz_frame_name cur = {NULL, pc_file, pc_line, module, module_off};
   GElf_Off symoff;
   GElf_Sym sym;
   const char *symname = dwfl_module_addrinfo(mod, addr, &symoff, &sym, NULL, NULL, NULL);
-  int n = 0;
+  int n = 0, whole = 0;   /* whole: up to the subprogram */
   Dwarf_Addr bias;
   Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
   Dwarf_Die *scopes = NULL;
@@ -727,12 +703,12 @@ static int resolve(fz_unwinder *u, Dwfl_Module *mod, uint64_t addr, const char *
         cur.line = cf && lineno ? (uint32_t)lineno : 0;
       } else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
         cur.func = symname ? symbol_name(u, symname) : die_name(u, &scopes[i]);
-        if (names_push(u, &cur) == 0) n++;
+        if (names_push(u, &cur) == 0) n++, whole = 1;
         break;
       }
     }
     free(scopes);
-    if (n > 0 && u->names[u->nnames - 1].func) return n;
+    if (whole && u->names[u->nnames - 1].func) return n;
     u->nnames -= (size_t)n;   /* no named subprogram found: the symbol alone */
   }
   cur.func = symname ? symbol_name(u, symname) : NULL;
