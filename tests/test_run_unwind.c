@@ -7,7 +7,9 @@
  * capture's. An always-inline helper doing the capture must come out as its own frame with
  * the function it is inlined into after it, at the call's line. Then the bad cases: a stack
  * copy cut inside b, garbage registers and stack, no registers, an address in no mapping, a
- * forked and an exec'd process, a mapping replaced by another; and the [vdso]'s functions.
+ * forked and an exec'd process, a mapping replaced by another; the [vdso]'s functions; and
+ * this test's executable stripped (objcopy): the same stack, names from the symbol table
+ * without lines, or no names at all.
  *
  * Invariant: the chain functions are noipa (no inlining, cloning or tail calls into them)
  * and do work after their call, so each call leaves a real frame; every line number checked
@@ -105,6 +107,8 @@ NOFP static int a_inl(int x) { return b_inl(x) + 1; }
 
 /* ---- the unwinder fed with this process ------------------------------------------------- */
 
+static char g_swap_from[4096], g_swap_to[4096];   /* a file to name in place of another */
+
 /* A new unwinder holding pid's executable mappings from /proc/self/maps. */
 static fz_unwinder *self_unwinder(uint32_t pid) {
   fz_unwinder *u = fz_unwinder_new();
@@ -122,6 +126,7 @@ static fz_unwinder *self_unwinder(uint32_t pid) {
     char *path = line + pathpos;
     path[strcspn(path, "\n")] = 0;
     if (perms[2] != 'x') continue;
+    if (g_swap_from[0] && strcmp(path, g_swap_from) == 0) path = g_swap_to;
     fz_run_mmap m = {pid, lo, hi - lo, off, path[0] ? path : "[anon]"};
     fz_unwinder_mmap(u, &m);
   }
@@ -357,6 +362,48 @@ static void test_fork_exec_replace(void **state) {
   fz_unwinder_free(u);
 }
 
+/* The same stack through a copy of this executable without debug information, then without
+ * any symbol table: CFI (.eh_frame) alone unwinds. */
+static void test_stripped(void **state) {
+  (void)state;
+  assert_int_equal(a_nofp(1), 5);
+  fz_unwinder *full = self_unwinder(109);
+  fz_run_sample s = captured(109);
+  uint64_t pcs[64], got[64];
+  int n = fz_unwind(full, &s, pcs, 64);
+  assert_true(n >= 5);
+  const char *t = getenv("FATHOM_TEST_TMP");
+  char dir[1024], cmd[3 * 4096];
+  snprintf(dir, sizeof dir, "%s", t && *t ? t : "/tmp");
+  ssize_t len = readlink("/proc/self/exe", g_swap_from, sizeof g_swap_from - 1);
+  assert_true(len > 0);
+  g_swap_from[len] = 0;
+  for (int all = 0; all < 2; all++) {
+    snprintf(g_swap_to, sizeof g_swap_to, "%s/unwind-stripped-%d-%ld", dir, all, (long)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && objcopy %s '%s' '%s'", dir,
+             all ? "--strip-all" : "--strip-debug", g_swap_from, g_swap_to);
+    assert_int_equal(system(cmd), 0);
+    fz_unwinder *u = self_unwinder(109);
+    assert_int_equal(fz_unwind(u, &s, got, 64), n);
+    assert_memory_equal(got, pcs, (size_t)n * sizeof *pcs);
+    fz_frame_name f0;
+    const char *c = func_at(u, 109, pcs, 0, &f0);
+    assert_null(f0.file);
+    assert_int_equal(f0.line, 0);
+    assert_string_equal(f0.module, strrchr(g_swap_to, '/') + 1);
+    if (all) {
+      assert_null(c);   /* a static function: in no dynamic symbol table */
+    } else {
+      assert_string_equal(c, "c_nofp");
+      assert_string_equal(func_at(u, 109, pcs, 1, NULL), "b_nofp");
+    }
+    fz_unwinder_free(u);
+    unlink(g_swap_to);
+  }
+  g_swap_from[0] = 0;
+  fz_unwinder_free(full);
+}
+
 /* ---- a sample taken by a profiling signal inside the vDSO -------------------------------- */
 
 static uint64_t g_vdso_lo, g_vdso_hi;
@@ -452,6 +499,7 @@ int main(void) {
       cmocka_unit_test(test_inlined),           cmocka_unit_test(test_cut_stack),
       cmocka_unit_test(test_garbage),           cmocka_unit_test(test_fork_exec_replace),
       cmocka_unit_test(test_vdso),              cmocka_unit_test(test_sample_in_vdso),
+      cmocka_unit_test(test_stripped),
   };
   find_stack_top();
   if (!g_stack_top) {
