@@ -476,6 +476,22 @@ static void test_sample_in_vdso(void **state) {
   fz_unwinder_free(u);
 }
 
+/* A C++ function's name comes demangled (the C++ runtime's own, loaded here). */
+static void test_cxx_name(void **state) {
+  (void)state;
+  void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(h);
+  void *fn = dlsym(h, "_ZNKSt9exception4whatEv");
+  assert_non_null(fn);
+  fz_unwinder *u = self_unwinder(110);
+  fz_frame_name out[4];
+  assert_int_equal(fz_unwinder_name(u, 110, (uint64_t)(uintptr_t)fn, 0, out, 4), 1);
+  assert_string_equal(out[0].func, "std::exception::what() const");
+  assert_int_equal(strncmp(out[0].module, "libstdc++.so.6", 14), 0);
+  fz_unwinder_free(u);
+  dlclose(h);
+}
+
 /* A function of the vDSO (which glibc lists as linux-vdso.so.1) is named from it. */
 static void test_vdso(void **state) {
   (void)state;
@@ -499,7 +515,7 @@ int main(void) {
       cmocka_unit_test(test_inlined),           cmocka_unit_test(test_cut_stack),
       cmocka_unit_test(test_garbage),           cmocka_unit_test(test_fork_exec_replace),
       cmocka_unit_test(test_vdso),              cmocka_unit_test(test_sample_in_vdso),
-      cmocka_unit_test(test_stripped),
+      cmocka_unit_test(test_stripped),          cmocka_unit_test(test_cxx_name),
   };
   find_stack_top();
   if (!g_stack_top) {
