@@ -50,7 +50,9 @@
 #define HOLD_NS 10000000ull            /* records younger than this wait for the next round */
 #define POLL_MS 50
 #define POOL_MAX (64u << 20)           /* bytes of records held between rounds, at most */
-#define RING_PAGES_MAX 128             /* data pages per CPU tried first (512 KiB) */
+#define RING_PAGES_MAX 1024            /* data pages per CPU tried first (4 MiB: ~250 samples
+                                          of 16 KiB, so that a pause of the reader (the first
+                                          naming of a library with its debug info) loses none) */
 #define RING_PAGES_MIN 8
 
 typedef struct ring {

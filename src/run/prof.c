@@ -179,6 +179,8 @@ static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, c
       if (!z->file && file) {   /* the first frame with a source line names the zone's file */
         z->file = strdup(file);
         z->line = line;
+      } else if (z->file && file && line && line < z->line && strcmp(z->file, file) == 0) {
+        z->line = line;   /* the smallest line seen: the nearest to where the function begins */
       }
       return rp->zone_tab[h] - 1;
     }

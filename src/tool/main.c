@@ -16,6 +16,8 @@ static int cmd_help(int argc, char **argv);
 static void cmd_help_help(FILE *f);
 
 static const tool_cmd commands[] = {
+    {"run", "run a program, unmodified, and profile where its CPU time went (sampled stacks)",
+     cmd_run, cmd_run_help},
     {"report", "render a saved profile: text, HTML, JSON, CSV, traces, folded stacks", cmd_report,
      cmd_report_help},
     {"diff", "compare two saved profiles: changes beyond noise, a CI regression gate",

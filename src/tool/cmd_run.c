@@ -1,0 +1,247 @@
+/* cmd_run.c: `fathom run [options] -- PROGRAM ARGS...`: runs an unmodified program under
+ * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw) and writes
+ * one profile of every thread and child process it ran.
+ *
+ * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
+ * line to stderr after it ended); fathom exits with the program's status (a program killed
+ * by a signal: fathom ends with the same signal once the profile is written). Options are
+ * checked before the program starts: a usage error never runs it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "opts.h"
+#include "run/prof.h"
+#include "run/run.h"
+#include "view/view.h"
+#include "tool.h"
+
+#define CMD "run"
+
+void cmd_run_help(FILE *f) {
+  fputs("Usage: fathom run [options] [--] PROGRAM [ARGS...]\n"
+        "\n"
+        "Run PROGRAM, unmodified, and profile it: the stack of each of its threads is\n"
+        "sampled at a steady rate of their CPU time (Linux perf events; no rebuild, no\n"
+        "frame pointers needed), unwound with the programs' DWARF call frame information\n"
+        "and named to function, file and line (inlined functions included) with elfutils.\n"
+        "Threads and child processes are followed. PROGRAM keeps its standard input,\n"
+        "output and error; Ctrl-C and the signals sent to fathom reach it, and fathom\n"
+        "exits with its status once the profile is written.\n"
+        "\n"
+        "Options:\n"
+        "  -o, --output OUT    write the profile to OUT (default: PROGRAM.fathom.json in\n"
+        "                      the current directory); the format follows OUT's name\n"
+        "                      (.json, .html, .csv, .folded, .speedscope.json, trace.json;\n"
+        "                      text otherwise) unless --format is given\n"
+        "      --format FMT    text, json, csv, chrome, html, folded or speedscope\n"
+        "  -F, --freq HZ       samples per second of CPU time per thread (default 1000)\n"
+        "      --stack-bytes N user stack copied per sample for unwinding (default 16384;\n"
+        "                      more for deep recursion, at more cost per sample)\n"
+        "  -q, --quiet         no summary line on stderr\n"
+        "  -h, --help          show this help and exit\n"
+        "\n"
+        "The figures: a sample stands for its period of CPU time; a function's self time\n"
+        "is its samples' time in its own code, its total time that of the samples with it\n"
+        "on the stack, each with its standard error. Calls are not counted (0 in the\n"
+        "profile: a sampled profile says where time went, not how often). Sampling needs\n"
+        "perf events for one's own processes (kernel.perf_event_paranoid 2 or less); when\n"
+        "they are refused the program still runs and fathom says why.\n"
+        "\n"
+        "Exit status: the program's; 2 for a usage error or a program that could not be\n"
+        "started, 1 when the profile could not be written.\n"
+        "\n"
+        "Examples:\n"
+        "  fathom run -- ./myprog --input data.bin\n"
+        "  fathom run -o prof.html -- make -j2\n"
+        "  fathom report myprog.fathom.json\n",
+        f);
+}
+
+/* ---- the recorder's events, handed to the unwinder and the model ------------------------- */
+
+typedef struct run_ctx {
+  fz_unwinder *u;
+  fz_run_prof *rp;
+  uint64_t lost;
+} run_ctx;
+
+static void on_mmap(void *c, const fz_run_mmap *m) { fz_unwinder_mmap(((run_ctx *)c)->u, m); }
+static void on_comm(void *c, uint32_t pid, uint32_t tid, const char *comm, int exec) {
+  run_ctx *x = c;
+  if (exec && pid == tid) fz_unwinder_exec(x->u, pid);
+  fz_run_prof_comm(x->rp, pid, tid, comm);
+}
+static void on_fork(void *c, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
+  (void)tid;
+  (void)ptid;
+  if (pid != ppid) fz_unwinder_fork(((run_ctx *)c)->u, pid, ppid);   /* a new process */
+}
+static void on_exit_(void *c, uint32_t pid, uint32_t tid) { fz_run_prof_exit(((run_ctx *)c)->rp, pid, tid); }
+static void on_sample(void *c, const fz_run_sample *s) { fz_run_prof_sample(((run_ctx *)c)->rp, s); }
+static void on_lost(void *c, uint64_t n) { ((run_ctx *)c)->lost += n; }
+
+static uint64_t now_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The CPU model from /proc/cpuinfo ("" when unknown). */
+static void cpu_model(char *buf, size_t cap) {
+  buf[0] = 0;
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10)) continue;
+    char *v = strchr(line, ':');
+    if (!v) break;
+    v += 1 + (v[1] == ' ');
+    v[strcspn(v, "\n")] = 0;
+    snprintf(buf, cap, "%s", v);
+    break;
+  }
+  fclose(f);
+}
+
+/* Ends fathom with the program's status: its exit code, or its signal (default action). */
+static int pass_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    fflush(NULL);
+    signal(sig, SIG_DFL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);   /* the program dumped its own core, if any */
+    raise(sig);
+    return 128 + sig;
+  }
+  return TOOL_EXIT_OUTPUT;
+}
+
+int cmd_run(int argc, char **argv) {
+  enum { OPT_FORMAT = 256, OPT_STACK };
+  static const struct option longopts[] = {
+      {"output", required_argument, NULL, 'o'},  {"format", required_argument, NULL, OPT_FORMAT},
+      {"freq", required_argument, NULL, 'F'},    {"stack-bytes", required_argument, NULL, OPT_STACK},
+      {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  fz_run_opts o = {1000, 0, 16384, 0};
+  const char *out_path = NULL;
+  fathom_format fmt = FATHOM_FORMAT_JSON;
+  int fmt_given = 0;
+  char *end;
+  opts_reset();
+  int c;
+  /* '+': options end at the first operand (PROGRAM's own options are its own) */
+  while ((c = opts_next(CMD, argc, argv, "+:o:F:qh", longopts)) != -1) {
+    switch (c) {
+      case 'o':
+        if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
+        out_path = optarg;
+        break;
+      case OPT_FORMAT:
+        if (opts_format(CMD, optarg, &fmt)) return TOOL_EXIT_USAGE;
+        fmt_given = 1;
+        break;
+      case 'F':
+        errno = 0;
+        o.freq_hz = strtod(optarg, &end);
+        if (errno || end == optarg || *end || !(o.freq_hz >= 1 && o.freq_hz <= 100000))
+          return tool_usage(CMD, CMD, "--freq '%s': expected samples per second, 1 to 100000",
+                            optarg);
+        break;
+      case OPT_STACK: {
+        errno = 0;
+        unsigned long v = strtoul(optarg, &end, 10);
+        if (errno || end == optarg || *end || v < 1024 || v > 65528)
+          return tool_usage(CMD, CMD, "--stack-bytes '%s': expected 1024 to 65528", optarg);
+        o.stack_bytes = (uint32_t)(v & ~7ul);
+        break;
+      }
+      case 'q':
+        o.quiet = 1;
+        break;
+      case 'h':
+        cmd_run_help(stdout);
+        return TOOL_EXIT_OK;
+      default:
+        return TOOL_EXIT_USAGE;
+    }
+  }
+  if (optind >= argc) return tool_usage(CMD, CMD, "missing PROGRAM (what to run: fathom run -- PROGRAM ARGS...)");
+  char **prog = argv + optind;
+  if (!*prog[0]) return tool_usage(CMD, CMD, "empty PROGRAM name");
+  const char *base = strrchr(prog[0], '/');
+  base = base ? base + 1 : prog[0];
+  char def_out[512];
+  if (!out_path) {
+    snprintf(def_out, sizeof def_out, "%s.fathom.json", *base ? base : "program");
+    out_path = def_out;
+  }
+  if (!fmt_given) fmt = fz_format_for_path(out_path);
+
+  run_ctx x = {fz_unwinder_new(), NULL, 0};
+  x.rp = x.u ? fz_run_prof_new(x.u) : NULL;
+  if (!x.rp) {
+    fz_unwinder_free(x.u);
+    tool_error(CMD, "out of memory");
+    return TOOL_EXIT_OUTPUT;
+  }
+  fz_run_sink sink = {&x, on_mmap, on_comm, on_fork, on_exit_, on_sample, on_lost};
+  fz_run_result res;
+  memset(&res, 0, sizeof res);
+  uint64_t start_unix = now_ns(CLOCK_REALTIME), t0 = now_ns(CLOCK_MONOTONIC);
+  int rc = fz_run_exec(prog, &o, &sink, &res);
+  uint64_t wall = now_ns(CLOCK_MONOTONIC) - t0;
+  if (rc) {
+    fprintf(stderr, "%s\n", res.why[0] ? res.why : "fathom: run: the program could not be started");
+    fz_run_prof_free(x.rp);
+    fz_unwinder_free(x.u);
+    return TOOL_EXIT_USAGE;
+  }
+  struct rusage ru;
+  double cpu = 0;
+  if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+    cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+          ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+  char model[256];
+  cpu_model(model, sizeof model);
+  fz_run_build_info bi = {base, prog[0], model, res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
+  fathom_profile *p = fz_run_prof_build(x.rp, &bi);
+  uint64_t samples = fz_run_prof_samples(x.rp);
+  fz_run_prof_free(x.rp);
+  fz_unwinder_free(x.u);
+  int out_rc = TOOL_EXIT_OUTPUT;
+  if (!p) tool_error(CMD, "out of memory building the profile");
+  else out_rc = io_save(p, fmt, out_path, TOOL_COLOR_NEVER);
+  fathom_profile_free(p);
+  if (!o.quiet) {
+    char st[64];
+    if (WIFEXITED(res.status)) snprintf(st, sizeof st, "exited with status %d", WEXITSTATUS(res.status));
+    else if (WIFSIGNALED(res.status)) snprintf(st, sizeof st, "was killed by signal %d", WTERMSIG(res.status));
+    else snprintf(st, sizeof st, "ended");
+    char q[FATHOM_QUOTE_MAX];
+    fprintf(stderr, "fathom: %s %s; %llu samples (%.3f s of CPU)%s%s%s", base, st,
+            (unsigned long long)samples, cpu / 1e9, res.why[0] ? "; " : "", res.why,
+            x.lost ? "" : "");
+    if (x.lost) fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
+    if (out_rc == TOOL_EXIT_OK) fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
+    else fputc('\n', stderr);
+  }
+  if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0) return out_rc;
+  return pass_status(res.status);
+}

@@ -1,0 +1,116 @@
+# test_run.sh: `fathom run` on programs of our own whose hot spots are known: a program that
+# spends about 70 % of its CPU in one function and 30 % in another, built with -O2 and no
+# frame pointers, with and without debug information, dynamically and statically linked;
+# one that forks and execs; the program's output, exit status and signals passing through;
+# bad usage. The verdicts come from the profile itself (folded stacks and `fathom check`).
+set -u
+SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
+B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
+. "$SRC/tests/lib/asserts.sh"
+F=$B/fathom
+T=$(mktemp -d "${FATHOM_TEST_TMP:-/tmp}/run.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+cat >hot.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+static volatile unsigned long sink;
+/* a loop of n dependent steps through memory: CPU time proportional to n */
+__attribute__((noinline)) static unsigned long spin(unsigned long n, unsigned long x) {
+  for (unsigned long i = 0; i < n; i++) {
+    x = x * 6364136223846793005ul + 1442695040888963407ul;
+    sink = x;
+  }
+  return x;
+}
+/* the xor after the call keeps each caller's frame (no tail call) */
+__attribute__((noinline)) unsigned long burn_a(unsigned long n) { return spin(7 * n, n) ^ n; }
+__attribute__((noinline)) unsigned long burn_b(unsigned long n) { return spin(3 * n, n + 1) ^ n; }
+__attribute__((noinline)) unsigned long work(unsigned long n) {
+  unsigned long s = 0;
+  for (int r = 0; r < 20; r++) s += burn_a(n) + burn_b(n);
+  return s;
+}
+int main(int argc, char **argv) {
+  unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 3000000;
+  sink = work(n);
+  printf("hot done\n");
+  return argc > 2 ? atoi(argv[2]) : 0;
+}
+EOF
+cc -O2 -g -fomit-frame-pointer -o hot_g hot.c || { echo "FAIL: cannot build the test program"; exit 1; }
+cc -O2 -fomit-frame-pointer -o hot_nog hot.c
+cc -O2 -g -fomit-frame-pointer -static -o hot_static hot.c 2>/dev/null || rm -f hot_static
+
+# share VARIANT FILE FUNC: FUNC's share (percent) of the self time in the folded profile FILE
+share() {
+  awk -v f="$2" '{ n = split($1, fr, ";"); leaf = fr[n]; t += $2; if (leaf == f) s += $2 }
+                 END { if (t > 0) printf "%.1f", 100 * s / t; else print "nan" }' "$1"
+}
+
+pass=0
+fail=0
+for v in hot_g hot_nog hot_static; do
+  [[ -x $v ]] || { echo "note: $v not built (no static libc here)"; continue; }
+  out=$("$F" run -q -o "$v.json" -- "./$v" 3000000 2>"$v.err")
+  rc=$?
+  assert_eq "$v: exit status" 0 "$rc"
+  assert_eq "$v: the program's stdout passes through" "hot done" "$out"
+  "$F" check "$v.json" >/dev/null 2>&1 || { echo "FAIL: $v: fathom check: $("$F" check "$v.json" 2>&1 | head -3)"; fail=1; }
+  "$F" report "$v.json" --format folded -o "$v.folded" || { echo "FAIL: $v: no folded view"; fail=1; continue; }
+  a=$(share "$v.folded" spin)
+  # spin holds nearly all the CPU; which caller it ran for is the stack's job:
+  sa=$(awk '$1 ~ /burn_a;spin$/ {s += $2} {t += $2} END {printf "%.1f", t ? 100 * s / t : 0}' "$v.folded")
+  sb=$(awk '$1 ~ /burn_b;spin$/ {s += $2} {t += $2} END {printf "%.1f", t ? 100 * s / t : 0}' "$v.folded")
+  echo "$v: spin $a % of the samples; via burn_a $sa %, via burn_b $sb % (7:3 expected)"
+  awk -v a="$a" 'BEGIN {exit !(a >= 85)}' || { echo "FAIL: $v: spin has only $a % of the samples"; fail=1; }
+  # through code without frame pointers: main;work;burn_a;spin (inlined callers may add frames)
+  awk -v a="$sa" -v b="$sb" 'BEGIN {exit !(a >= 55 && a <= 85 && b >= 15 && b <= 45)}' ||
+    { echo "FAIL: $v: the stacks do not split spin 7:3 between burn_a and burn_b ($sa / $sb)"; fail=1; }
+  grep -q "main;work;burn_a;spin " "$v.folded" ||
+    { echo "FAIL: $v: no full stack main;work;burn_a;spin: $(sort -k2 -nr "$v.folded" | head -3)"; fail=1; }
+done
+
+# source lines with -g: spin's zone knows its file and line
+"$F" report hot_g.json --format json -o hot_g.out.json
+grep -q '{"name":"spin","component":"hot_g","tags":"","file":"[^"]*hot\.c","func":"spin","line":[1-9]' hot_g.out.json ||
+  { echo "FAIL: spin has no source file and line in the -g build's profile"; fail=1; }
+grep -q '{"name":"spin","component":"hot_nog","tags":"","file":""' <("$F" report hot_nog.json --format json) ||
+  { echo "FAIL: the build without -g: spin is named from the symbol table, with no file"; fail=1; }
+
+# exit status and signals pass through
+"$F" run -q -o st.json -- ./hot_g 1000 7 >/dev/null
+assert_eq "exit status 7 passes through" 7 "$?"
+"$F" run -q -o sig.json -- sh -c 'kill -TERM $$' >/dev/null
+assert_eq "a program killed by SIGTERM: fathom ends the same way" 143 "$?"
+[[ -s sig.json ]] || { echo "FAIL: no profile written for the killed program"; fail=1; }
+# (a background job of a script starts with SIGINT ignored, so SIGTERM is the one sent here;
+# the program's loop is bounded, so a signal that never arrives fails the test, not hangs it)
+"$F" run -q -o term.json -- sh -c 'trap "echo got TERM; exit 5" TERM; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; exit 9' >term.out &
+fp=$!
+sleep 1
+kill -TERM "$fp"
+wait "$fp"
+rc=$?
+assert_eq "SIGTERM sent to fathom reaches the program (its handler's exit 5)" 5 "$rc"
+assert_eq "the program's handler ran" "got TERM" "$(cat term.out)"
+
+# a program that forks and execs: every process is in the profile
+"$F" run -q -o fork.json -- sh -c './hot_g 1000000 & ./hot_g 1000000; wait' >/dev/null
+"$F" report fork.json --format json -o fork.out.json
+n=$(grep -o '(pid [0-9]*)' fork.out.json | sort -u | wc -l)
+awk -v n="$n" 'BEGIN {exit !(n >= 2)}' || { echo "FAIL: only $n other processes named in the profile of a forking program"; fail=1; }
+
+# usage errors: nothing runs
+"$F" run -q -o x.json -- ./no-such-program 2>err.txt
+rc=$?
+assert_eq "a missing program: exit 2" 2 "$rc"
+grep -q "no-such-program" err.txt || { echo "FAIL: the error does not name the program: $(cat err.txt)"; fail=1; }
+[[ -e x.json ]] && { echo "FAIL: a profile was written for a program that never ran"; fail=1; }
+"$F" run 2>/dev/null
+assert_eq "no program: exit 2" 2 "$?"
+"$F" run --freq 0 -- ./hot_g 2>/dev/null
+assert_eq "--freq 0: exit 2" 2 "$?"
+echo "run: $pass passed, $fail failed"
+((fail == 0))
