@@ -110,6 +110,7 @@ sanitize-asan:
 	$(call build_dir,$(ASAN_DIR),-DFATHOM_SANITIZE=address -DFATHOM_WERROR=$(SANITIZE_WERROR))
 	@echo "== test $(ASAN_DIR) (ASan+UBSan)"
 	ASAN_OPTIONS=$(ASAN_OPTIONS_RUN) UBSAN_OPTIONS=$(UBSAN_OPTIONS_RUN) \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir "$(ASAN_DIR)" --output-on-failure -j $(CTEST_JOBS) $(CTEST_ARGS)
 
 # TSan needs its fixed memory layout; on kernels with many mmap randomisation bits it dies
