@@ -16,7 +16,7 @@ static int cmd_help(int argc, char **argv);
 static void cmd_help_help(FILE *f);
 
 static const tool_cmd commands[] = {
-    {"run", "run a program, unmodified, and profile where its CPU time went (sampled stacks)",
+    {"run", "run a program, unmodified, and profile its CPU time (sampled stacks)",
      cmd_run, cmd_run_help},
     {"report", "render a saved profile: text, HTML, JSON, CSV, traces, folded stacks", cmd_report,
      cmd_report_help},
@@ -51,8 +51,10 @@ static void usage_line(FILE *f) {
 
 static void main_help(FILE *f) {
   usage_line(f);
-  fputs("\nfathom renders, checks and compares profiles recorded by the fathom profiling\n"
-        "library. A program linked with libfathom saves one when run with FATHOM_OUT set:\n"
+  fputs("\nfathom profiles programs and renders, checks and compares their profiles. Any\n"
+        "program, unmodified:\n"
+        "  fathom run -- ./my_program && fathom report my_program.fathom.json\n"
+        "A program linked with libfathom saves one when run with FATHOM_OUT set:\n"
         "  FATHOM_OUT=run.json ./my_program && fathom report run.json\n"
         "\nCommands:\n", f);
   for (size_t i = 0; i < N_COMMANDS; i++)
