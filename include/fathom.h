@@ -318,15 +318,13 @@ typedef struct fathom_stats {
   double self_cpu_se_ns;/* its standard error: sqrt(samples) x the period */
 } fathom_stats;
 
-/* 1 when the timing figures of st are estimates: from a sample of the calls, or from stack
- * samples of a program whose calls were not counted (`fathom run`: count 0, the time an
- * estimate with its standard error). */
-static inline int fathom_stats_estimated(const fathom_stats *st) {
-  return (st->timed != 0 && st->timed < st->count) || (st->count == 0 && st->total_se_ns > 0);
-}
-/* 1 when st's calls were not counted (a stack-sampled path: time without calls). */
+/* 1 when st's calls were not counted: a stack-sampled path (`fathom run`), time only. */
 static inline int fathom_stats_uncounted(const fathom_stats *st) {
   return st->count == 0 && st->total_ns > 0;
+}
+/* 1 when st's timing figures are estimates: from a sample of the calls, or stack-sampled. */
+static inline int fathom_stats_estimated(const fathom_stats *st) {
+  return (st->timed != 0 && st->timed < st->count) || (st->count == 0 && st->total_se_ns > 0);
 }
 /* Standard error of mean_ns (0: exact). */
 static inline double fathom_stats_mean_se_ns(const fathom_stats *st) {
@@ -369,8 +367,8 @@ typedef enum fathom_res_id {
 } fathom_res_id;
 /* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
  * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
- * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns"; NULL out of
- * range. */
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns";
+ * NULL out of range. */
 FATHOM_EXTERN const char *fathom_res_name(int id);
 
 typedef struct fathom_res {
@@ -378,12 +376,11 @@ typedef struct fathom_res {
   uint32_t sample_every;     /* probing interval in force at the end: 1 call in N on average */
   uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
   double sum[FATHOM_RES_N];  /* schema 4: estimates of the totals over ALL calls, nested
-                                zones included (only where mask bit i is set): the probed
-                                calls are a random sample, each weighing the inverse of its
-                                probability of being probed, and sum = their weighted mean
-                                times count (a ratio estimate), so sum / count is the mean
-                                per call. Files of schemas 1-3 (sums over the probed calls)
-                                are scaled by count / samples when loaded. */
+                                zones included (where mask bit i is set): the probed calls'
+                                mean, each weighing 1 / its probability of being probed,
+                                times count, so sum / count is the mean per call. Files of
+                                schemas 1-3 (sums over the probed calls) are scaled by
+                                count / samples when loaded. */
 } fathom_res;
 
 typedef struct fathom_alloc {
@@ -398,7 +395,6 @@ typedef struct fathom_alloc {
 #define FATHOM_GOV_PROBES_THINNED 1u  /* probe sampling interval raised */
 #define FATHOM_GOV_DOWNGRADED 2u      /* probes stopped: recorded at BASIC */
 #define FATHOM_GOV_TIME_SAMPLED 4u    /* only 1 call in time_every timed; the rest counted */
-
 typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
 
 typedef struct fathom_zone_info {  /* one per distinct (name, component) */
@@ -534,14 +530,13 @@ typedef struct fathom_meta {
   /* the CPU sampler (schema 4; docs/estimates.md) */
   double sample_period_ns;   /* CPU time between samples of a thread; 0: it did not run
                                 (the "sampler" probe says why) */
-  uint64_t cpu_samples;      /* sampler periods on the program's threads (the kernel checks
-                                CPU timers at its tick: one signal may stand for several) */
+  uint64_t cpu_samples;      /* sampler periods on the program's threads (one signal may
+                                stand for several: CPU timers fire at the kernel's tick) */
   uint64_t cpu_samples_fathom; /* of which spent inside fathom's own code */
   double sampler_cost_ns;    /* what one sample costs (its signal; measured at setup) */
-  double overhead_measured_ns;    /* fathom's cost as the samples measure it where it is paid:
-                                cpu_samples_fathom x period + the signals x sampler_cost_ns
-                                (+ probed calls x probe_cost_ns: the samples see user time,
-                                the probes' system calls are kernel time) */
+  double overhead_measured_ns;    /* fathom's cost as the samples measure it: samples in
+                                fathom x period + signals x sampler_cost_ns + probed calls x
+                                probe_cost_ns (the probes' system calls are kernel time) */
   double overhead_measured_se_ns; /* its standard error (binomial) */
   double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
                                 overhead_ns is when the sampler did not run) */

@@ -623,125 +623,6 @@ static int fz_tree(const fz_tx *tx, const fathom_profile *p, const fz_path *path
   return rc;
 }
 
-/* ---- custom metrics attached at zone end, rolled up per (zone, metric) ---- */
-typedef struct fz_mref {
-  uint32_t zone;
-  const fathom_metric_stats *m;
-} fz_mref;
-
-static int fz_mref_cmp(const void *a, const void *b) {
-  const fz_mref *x = a, *y = b;
-  if (x->zone != y->zone) return x->zone < y->zone ? -1 : 1;
-  return strcmp(x->m->name ? x->m->name : "", y->m->name ? y->m->name : "");
-}
-
-static int fz_metrics(const fz_tx *tx, const fathom_profile *p) {
-  size_t nm = 0, k = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++) nm += p->nodes[i].n_metrics;
-  if (nm == 0) return 0;
-  fz_mref *r = malloc(nm * sizeof *r);
-  if (!r) return FATHOM_E_NOMEM;
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    for (uint32_t j = 0; j < p->nodes[i].n_metrics; j++)
-      r[k++] = (fz_mref){p->nodes[i].zone, &p->nodes[i].metrics[j]};
-  qsort(r, nm, sizeof *r, fz_mref_cmp);
-  fz_section(tx, "Zone metrics");
-  static const char *const head[] = {"operation", "metric", "count", "sum", "mean", "min", "max"};
-  fz_tab t;
-  fz_tab_init(&t, head, "llrrrrr");
-  size_t rows = 0, groups = 0;
-  for (size_t a = 0; a < nm;) {
-    size_t b = a + 1;
-    while (b < nm && fz_mref_cmp(&r[a], &r[b]) == 0) b++;
-    groups++;
-    if (rows < FZ_MAX_ROWS) {
-      uint64_t cnt = 0;
-      double sum = 0, mn = INFINITY, mx = -INFINITY;
-      for (size_t q = a; q < b; q++) {
-        cnt += r[q].m->count;
-        sum += r[q].m->sum;
-        if (r[q].m->count && r[q].m->min < mn) mn = r[q].m->min;
-        if (r[q].m->count && r[q].m->max > mx) mx = r[q].m->max;
-      }
-      char zn[256], mname[256], c[40], s[40], mean[40], lo[40], hi[40];
-      fz_clean(zn, sizeof zn, p->zones[r[a].zone].name, FZ_NAME_W);
-      fz_clean(mname, sizeof mname, r[a].m->name, 32);
-      fz_fmt_count(c, sizeof c, cnt);
-      fz_fmt_num(s, sizeof s, sum);
-      fz_fmt_num(mean, sizeof mean, cnt ? sum / (double)cnt : 0);
-      fz_fmt_num(lo, sizeof lo, cnt ? mn : 0);
-      fz_fmt_num(hi, sizeof hi, cnt ? mx : 0);
-      const char *cells[] = {zn, mname, c, s, mean, lo, hi};
-      fz_tab_row(&t, cells);
-      rows++;
-    }
-    a = b;
-  }
-  int rc = fz_tab_print(tx, &t);
-  fz_more(tx, groups - rows, "metrics");
-  free(r);
-  return rc;
-}
-
-/* ---- counters, gauges, sizes ---- */
-static int fz_counters(const fz_tx *tx, const fathom_profile *p) {
-  if (p->n_counters == 0) return 0;
-  static const char *const kinds[] = {"counter", "gauge", "size"};
-  fz_section(tx, "Counters, gauges and sizes");
-  static const char *const head[] = {"name", "kind", "updates", "value", "total", "min", "max"};
-  fz_tab t;
-  fz_tab_init(&t, head, "llrrrrr");
-  uint32_t shown = p->n_counters < FZ_MAX_ROWS ? p->n_counters : FZ_MAX_ROWS;
-  for (uint32_t k = 0; k < shown; k++) {
-    const fathom_counter_info *c = &p->counters[k];
-    char nm[256], up[40], v[4][40];
-    fz_clean(nm, sizeof nm, c->name, FZ_NAME_W);
-    fz_fmt_count(up, sizeof up, c->n_updates);
-    double fig[4] = {c->value, c->total, c->min, c->max};
-    for (int q = 0; q < 4; q++) {
-      if (c->kind == FATHOM_METRIC_SIZE) fz_fmt_bytes(v[q], sizeof v[q], fig[q]);
-      else fz_fmt_num(v[q], sizeof v[q], fig[q]);
-    }
-    const char *kind = (unsigned)c->kind <= FATHOM_METRIC_SIZE ? kinds[c->kind] : "?";
-    const char *cells[] = {nm, kind, up, v[0], v[1], v[2], v[3]};
-    fz_tab_row(&t, cells);
-  }
-  int rc = fz_tab_print(tx, &t);
-  fz_more(tx, p->n_counters - shown, "counters");
-  return rc;
-}
-
-static int fz_threads(const fz_tx *tx, const fathom_profile *p) {
-  if (p->n_threads == 0) return 0;
-  fz_section(tx, "Threads");
-  /* schema 4: calls whose durations the program gave (fathom_zone_record), when any */
-  int given = 0;
-  for (uint32_t k = 0; k < p->n_threads; k++) given |= p->threads[k].n_recorded != 0;
-  static const char *const head[] = {"tid", "name", "zones", "dropped", "exited", "open zones",
-                                     "given"};
-  fz_tab t;
-  fz_tab_init(&t, head, given ? "rlrrlrr" : "rlrrlr");
-  uint32_t shown = p->n_threads < FZ_MAX_ROWS ? p->n_threads : FZ_MAX_ROWS;
-  for (uint32_t k = 0; k < shown; k++) {
-    const fathom_thread_info *th = &p->threads[k];
-    char tid[32], nm[128], z[40], d[40], o[40], g[40];
-    snprintf(tid, sizeof tid, "%llu", (unsigned long long)th->tid);
-    fz_clean(nm, sizeof nm, th->name && *th->name ? th->name : "-", 32);
-    fz_fmt_count(z, sizeof z, th->n_zones);
-    fz_fmt_count(d, sizeof d, th->n_dropped);
-    fz_fmt_count(o, sizeof o, th->n_open);
-    fz_fmt_count(g, sizeof g, th->n_recorded);
-    const char *cells[] = {tid, nm, z, d, th->exited ? "yes" : "no", o, g};
-    fz_tab_row(&t, cells);
-  }
-  int rc = fz_tab_print(tx, &t);
-  if (given)
-    fputs("  given: calls whose durations the program supplied (fathom_zone_record), not bounded\n"
-          "  by the thread's wall time\n", tx->f);
-  fz_more(tx, p->n_threads - shown, "threads");
-  return rc;
-}
-
 static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   fz_tx tx = {f, color};
   fz_path *paths = NULL;
@@ -786,10 +667,10 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
   }
   if (!rc) rc = fz_text_memory(&tx, p, paths, n);
-  if (!rc && n) rc = fz_metrics(&tx, p);
-  if (!rc) rc = fz_counters(&tx, p);
+  if (!rc && n) rc = fz_text_metrics(&tx, p);
+  if (!rc) rc = fz_text_counters(&tx, p);
   if (!rc) rc = fz_text_throughput(&tx, p);
-  if (!rc) rc = fz_threads(&tx, p);
+  if (!rc) rc = fz_text_threads(&tx, p);
   if (!rc) rc = fz_text_governor(&tx, p);
   free(ord);
   fz_paths_free(paths, n);

@@ -72,6 +72,11 @@ void fz_section(const fz_tx *tx, const char *title);
 void fz_more(const fz_tx *tx, uint64_t n, const char *what);
 void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn);
 
+/* ---- the last sections (view/text_misc.c): 0 or a FATHOM_E_* code ---- */
+int fz_text_metrics(const fz_tx *tx, const fathom_profile *p);
+int fz_text_counters(const fz_tx *tx, const fathom_profile *p);
+int fz_text_threads(const fz_tx *tx, const fathom_profile *p);
+
 /* ---- resource sections (view/text_res.c, view/text_mem.c) ---- */
 /* The header's one-line summary of measured figures into buf ("" when none). */
 void fz_text_summary(const fathom_profile *p, char *buf, size_t cap);
