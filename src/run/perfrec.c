@@ -54,6 +54,7 @@
                                           of 16 KiB, so that a pause of the reader (the first
                                           naming of a library with its debug info) loses none) */
 #define RING_PAGES_MIN 8
+#define SIDE_PAGES 64                  /* the side band's ring per CPU (256 KiB) */
 
 typedef struct ring {
   int fd;
@@ -251,7 +252,7 @@ static int rings_open(rs *r, pid_t pid, const fz_run_opts *o) {
   int *cpus = malloc(MAXCPU * sizeof *cpus);
   if (!cpus) return ENOMEM;
   int ncpu = online_cpus(cpus, MAXCPU);
-  r->rings = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof *r->rings);
+  r->rings = calloc((size_t)(ncpu > 0 ? 2 * ncpu : 1), sizeof *r->rings);
   if (!r->rings) {
     free(cpus);
     return ENOMEM;
@@ -286,10 +287,46 @@ static int rings_open(rs *r, pid_t pid, const fz_run_opts *o) {
   a.use_clockid = 1;
   a.clockid = CLOCK_MONOTONIC;
   a.watermark = 1;
+  /* The side band (maps, commands, forks, exits) goes through an event of its own on each CPU
+   * (a dummy software event, as perf does), so that samples lost to a full ring never take a
+   * memory map with them: without it, every later stack of that process would be cut at its
+   * first frame. Kernels without the dummy event keep the side band on the sampling event. */
+  struct perf_event_attr side = a;
+  side.config = PERF_COUNT_SW_DUMMY;
+  side.sample_period = 0;
+  side.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+  side.sample_regs_user = 0;
+  side.sample_stack_user = 0;
+  side.watermark = 0;
+  side.wakeup_events = 1;
+  int have_side = 1;
   int err = 0;
   size_t pages = RING_PAGES_MAX;
   long pg = sysconf(_SC_PAGESIZE);
   for (int i = 0; i < ncpu && !err; i++) {
+    if (have_side) {                                   /* the side band first: no loss */
+      ring *sg = &r->rings[r->nrings];
+      sg->fd = perf_open(&side, pid, cpus[i]);
+      if (sg->fd < 0 && i == 0) {
+        have_side = 0;                                 /* no dummy event: all on one */
+      } else if (sg->fd < 0) {
+        if (errno == ENODEV) continue;
+        err = errno;
+        break;
+      } else {
+        r->nrings++;
+        sg->map_len = (SIDE_PAGES + 1) * (size_t)pg;
+        sg->base = mmap(NULL, sg->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, sg->fd, 0);
+        if (sg->base == MAP_FAILED) {
+          sg->base = NULL;
+          err = errno ? errno : ENOMEM;
+          break;
+        }
+        sg->data = (uint8_t *)sg->base + pg;
+        sg->size = (uint64_t)SIDE_PAGES * (uint64_t)pg;
+        if (i == 0) a.mmap = a.mmap2 = a.comm = a.comm_exec = a.task = 0;
+      }
+    }
     ring *g = &r->rings[r->nrings];
     g->fd = perf_open(&a, pid, cpus[i]);
     if (g->fd < 0 && i == 0 && a.config == PERF_COUNT_SW_TASK_CLOCK &&

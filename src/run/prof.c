@@ -61,6 +61,7 @@ struct fz_run_prof {
   uint64_t samples, unnamed, first_ns, last_ns;
   double period_sum;
   int oom;
+  int no_inline;   /* 1: each address named by its function alone, inlined ones left out */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -252,7 +253,8 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   for (int i = n - 1; i >= 0 && depth < sizeof path / sizeof path[0]; i--) {
     fz_frame_name names[MAX_INLINE];
     int k = fz_unwinder_name(rp->u, s->pid, pcs[i], i > 0, names, MAX_INLINE);
-    for (int j = k - 1; j >= 0 && depth < sizeof path / sizeof path[0]; j--) {
+    int innermost = rp->no_inline && k > 0 ? k - 1 : 0;   /* names[k - 1]: the real function */
+    for (int j = k - 1; j >= innermost && depth < sizeof path / sizeof path[0]; j--) {
       char name[512];
       const char *module;
       frame_zone_name(&names[j], name, sizeof name, &module);
@@ -288,6 +290,8 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
 }
 
 uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
+
+void fz_run_prof_no_inline(fz_run_prof *rp, int on) { rp->no_inline = on != 0; }
 
 /* ---- the model ------------------------------------------------------------------------------ */
 

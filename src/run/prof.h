@@ -20,6 +20,10 @@ void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid);
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
 uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+/* on: name each address by the function its code belongs to (the symbol), leaving out the
+ * functions inlined there (`perf report --no-inline`); off (default): each inlined function
+ * is a frame of its own. */
+void fz_run_prof_no_inline(fz_run_prof *rp, int on);
 
 typedef struct fz_run_build_info {
   const char *name;        /* the session's name (the program's name) */

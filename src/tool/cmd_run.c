@@ -45,6 +45,8 @@ void cmd_run_help(FILE *f) {
         "  -F, --freq HZ       samples per second of CPU time per thread (default 1000)\n"
         "      --stack-bytes N user stack copied per sample for unwinding (default 16384;\n"
         "                      more for deep recursion, at more cost per sample)\n"
+        "      --no-inline     name each address by its function (the symbol) only, not\n"
+        "                      the functions inlined there (by default each is a frame)\n"
         "  -q, --quiet         no summary line on stderr\n"
         "  -h, --help          show this help and exit\n"
         "\n"
@@ -132,17 +134,18 @@ static int pass_status(int status) {
 }
 
 int cmd_run(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_STACK };
+  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},  {"format", required_argument, NULL, OPT_FORMAT},
       {"freq", required_argument, NULL, 'F'},    {"stack-bytes", required_argument, NULL, OPT_STACK},
       {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+      {"no-inline", no_argument, NULL, OPT_NO_INLINE},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0;
+  int fmt_given = 0, no_inline = 0;
   char *end;
   opts_reset();
   int c;
@@ -175,6 +178,9 @@ int cmd_run(int argc, char **argv) {
       case 'q':
         o.quiet = 1;
         break;
+      case OPT_NO_INLINE:
+        no_inline = 1;
+        break;
       case 'h':
         cmd_run_help(stdout);
         return TOOL_EXIT_OK;
@@ -196,6 +202,7 @@ int cmd_run(int argc, char **argv) {
 
   run_ctx x = {fz_unwinder_new(), NULL, 0};
   x.rp = x.u ? fz_run_prof_new(x.u) : NULL;
+  if (x.rp) fz_run_prof_no_inline(x.rp, no_inline);
   if (!x.rp) {
     fz_unwinder_free(x.u);
     tool_error(CMD, "out of memory");
