@@ -133,6 +133,17 @@ void fz_run_prof_comm(fz_run_prof *rp, uint32_t pid, uint32_t tid, const char *c
   rp->threads[t].name = n;
 }
 
+void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
+  const char *name = NULL;
+  for (uint32_t i = rp->n_threads; i-- > 0 && !name;)
+    if (rp->threads[i].pid == ppid && rp->threads[i].tid == ptid && !rp->threads[i].exited)
+      name = rp->threads[i].name;
+  if (!name) return;
+  char copy[64];   /* a command is at most 16 bytes (TASK_COMM_LEN) */
+  snprintf(copy, sizeof copy, "%s", name);
+  fz_run_prof_comm(rp, pid, tid, copy);
+}
+
 void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
   for (uint32_t i = 0; i < rp->n_threads; i++)
     if (rp->threads[i].tid == tid && rp->threads[i].pid == pid) rp->threads[i].exited = 1;

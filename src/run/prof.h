@@ -17,6 +17,8 @@ void fz_run_prof_free(fz_run_prof *rp);
 /* A thread's name (its command); an exited thread's later samples start a new one. */
 void fz_run_prof_comm(fz_run_prof *rp, uint32_t pid, uint32_t tid, const char *comm);
 void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid);
+/* A new thread or process takes the name of the thread that made it (until it execs). */
+void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid);
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
 uint64_t fz_run_prof_samples(const fz_run_prof *rp);

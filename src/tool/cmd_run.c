@@ -82,9 +82,9 @@ static void on_comm(void *c, uint32_t pid, uint32_t tid, const char *comm, int e
   fz_run_prof_comm(x->rp, pid, tid, comm);
 }
 static void on_fork(void *c, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
-  (void)tid;
-  (void)ptid;
-  if (pid != ppid) fz_unwinder_fork(((run_ctx *)c)->u, pid, ppid);   /* a new process */
+  run_ctx *x = c;
+  if (pid != ppid) fz_unwinder_fork(x->u, pid, ppid);   /* a new process */
+  fz_run_prof_fork(x->rp, pid, ppid, tid, ptid);
 }
 static void on_exit_(void *c, uint32_t pid, uint32_t tid) { fz_run_prof_exit(((run_ctx *)c)->rp, pid, tid); }
 static void on_sample(void *c, const fz_run_sample *s) { fz_run_prof_sample(((run_ctx *)c)->rp, s); }
