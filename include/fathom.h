@@ -719,10 +719,10 @@ typedef enum fathom_format {
   FATHOM_FORMAT_CHROME = 3,
   FATHOM_FORMAT_HTML = 4,        /* self-contained HTML report */
   FATHOM_FORMAT_FOLDED = 5,      /* folded stacks "a;b;c <self ns>" (flamegraph.pl) */
-  FATHOM_FORMAT_SPEEDSCOPE = 6   /* speedscope's JSON file format */
+  FATHOM_FORMAT_SPEEDSCOPE = 6,  /* speedscope's JSON file format */
+  FATHOM_FORMAT_PPROF = 7        /* gzip-compressed profile.proto (go tool pprof) */
 } fathom_format;
-/* "text", "json", "csv", "chrome", "html", "folded", "speedscope". Returns 0 or
- * FATHOM_E_INVAL. */
+/* "text", "json", "csv", "chrome", "html", "folded", "speedscope", "pprof": 0 or E_INVAL. */
 FATHOM_EXTERN int fathom_format_parse(const char *s, fathom_format *out);
 /* Writes to a stream (color: 1 to use ANSI colour in the text view). */
 FATHOM_EXTERN int fathom_profile_write(const fathom_profile *p, fathom_format fmt, FILE *f,

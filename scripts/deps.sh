@@ -78,6 +78,7 @@ if [[ $want_tests == 1 ]]; then
   have_cmd node || need nodejs "node (JavaScript-based test checks)"
   have_cmd npm || need npm "npm (test tooling)"
   have_cmd chromium || need chromium "chromium (headless browser: the HTML report test)"
+  have_cmd go || need golang-go "go (go tool pprof reads the pprof view back in its test)"
   have_cmd promtool || need prometheus "promtool (the live tests check /metrics with it)"
   have_cmd curl || need curl "curl (the live endpoint tests fetch with it)"
   [[ -f /usr/share/i18n/locales/de_DE ]] && have_cmd localedef ||

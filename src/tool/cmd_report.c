@@ -25,7 +25,7 @@ void cmd_report_help(FILE *f) {
         "\n"
         "Options:\n"
         "      --format FMT    output format: text (default), json, csv, chrome, html,\n"
-        "                      folded or speedscope (html: one self-contained page with\n"
+        "                      folded, speedscope or pprof (html: one self-contained page with\n"
         "                      findings, a sortable table, a flame graph, the timeline and\n"
         "                      resource charts; chrome: a trace for chrome://tracing or\n"
         "                      Perfetto, with the monitor's samples as counter tracks;\n"

@@ -11,7 +11,7 @@
 #include "fathom.h"
 
 /* The format names fathom_format_parse accepts, for messages and help. */
-#define OPTS_FORMAT_NAMES "text, json, csv, chrome, html, folded or speedscope"
+#define OPTS_FORMAT_NAMES "text, json, csv, chrome, html, folded, speedscope or pprof"
 
 typedef enum tool_color {
   TOOL_COLOR_AUTO = 0,   /* colour when the destination is a terminal and NO_COLOR is unset */

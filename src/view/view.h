@@ -23,9 +23,10 @@ int fz_write_chrome(const fathom_profile *p, FILE *f, int color);      /* view/c
 int fz_write_html(const fathom_profile *p, FILE *f, int color);        /* view/html.c */
 int fz_write_folded(const fathom_profile *p, FILE *f, int color);      /* view/folded.c */
 int fz_write_speedscope(const fathom_profile *p, FILE *f, int color);  /* view/speedscope.c */
+int fz_write_pprof(const fathom_profile *p, FILE *f, int color);       /* view/pprof.c */
 
 /* The format a path's name ends in ("trace.json", ".speedscope.json", ".html"/".htm",
- * ".folded", ".json", ".csv", case-insensitive); text otherwise. */
+ * ".folded", ".json", ".csv", ".pb.gz"/".pprof", case-insensitive); text otherwise. */
 fathom_format fz_format_for_path(const char *path);
 /* path into buf (cap bytes) with "%p" expanded to the pid; when forked (a forked child) and
  * path has no "%p", ".<pid>" is appended. */

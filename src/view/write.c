@@ -28,6 +28,7 @@ static const view views[] = {
     {FATHOM_FORMAT_FOLDED, "folded", {".folded", NULL}, fz_write_folded},
     {FATHOM_FORMAT_JSON, "json", {".json", NULL}, fz_write_json},
     {FATHOM_FORMAT_CSV, "csv", {".csv", NULL}, fz_write_csv},
+    {FATHOM_FORMAT_PPROF, "pprof", {".pb.gz", ".pprof"}, fz_write_pprof},
     {FATHOM_FORMAT_TEXT, "text", {NULL, NULL}, fz_write_text},
 };
 #define N_VIEWS (sizeof views / sizeof views[0])
