@@ -37,7 +37,7 @@ fathom_profile *fuzz_load(const void *d, size_t n) {
 
 static const fathom_format all_formats[] = {
     FATHOM_FORMAT_TEXT,   FATHOM_FORMAT_JSON,   FATHOM_FORMAT_CSV,       FATHOM_FORMAT_CHROME,
-    FATHOM_FORMAT_HTML,   FATHOM_FORMAT_FOLDED, FATHOM_FORMAT_SPEEDSCOPE};
+    FATHOM_FORMAT_HTML,   FATHOM_FORMAT_FOLDED, FATHOM_FORMAT_SPEEDSCOPE, FATHOM_FORMAT_PPROF};
 
 void fuzz_check_json(const char *what, const char *buf, size_t n) {
   json_error_t e;
