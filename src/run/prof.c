@@ -26,14 +26,14 @@
 #include "model/model.h"
 #include "run/prof.h"
 
-#define MAX_FRAMES 512      /* program counters per sample */
-#define MAX_INLINE 16       /* names per program counter (inlined functions) */
+#define MAX_FRAMES 512 /* program counters per sample */
+#define MAX_INLINE 16  /* names per program counter (inlined functions) */
 
 typedef struct pnode {
   uint32_t zone, parent, thread, depth;
-  uint64_t k_incl, k_self;          /* samples through the path, taken in its own code */
-  double ns_incl, ns_self;          /* their periods */
-  double sq_incl, sq_self;          /* their squared periods */
+  uint64_t k_incl, k_self; /* samples through the path, taken in its own code */
+  double ns_incl, ns_self; /* their periods */
+  double sq_incl, sq_self; /* their squared periods */
 } pnode;
 
 typedef struct pzone {
@@ -61,7 +61,7 @@ struct fz_run_prof {
   uint64_t samples, unnamed, first_ns, last_ns;
   double period_sum;
   int oom;
-  int no_inline;   /* 1: each address named by its function alone, inlined ones left out */
+  int no_inline; /* 1: each address named by its function alone, inlined ones left out */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -111,7 +111,7 @@ void fz_run_prof_free(fz_run_prof *rp) {
 /* ---- threads ------------------------------------------------------------------------------ */
 
 static uint32_t thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
-  for (uint32_t i = rp->n_threads; i-- > 0;)   /* few threads; the newest are the likeliest */
+  for (uint32_t i = rp->n_threads; i-- > 0;) /* few threads; the newest are the likeliest */
     if (rp->threads[i].tid == tid && rp->threads[i].pid == pid && !rp->threads[i].exited) return i;
   if (grow((void **)&rp->threads, &rp->cap_threads, rp->n_threads, sizeof *rp->threads)) {
     rp->oom = 1;
@@ -139,7 +139,7 @@ void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid
     if (rp->threads[i].pid == ppid && rp->threads[i].tid == ptid && !rp->threads[i].exited)
       name = rp->threads[i].name;
   if (!name) return;
-  char copy[64];   /* a command is at most 16 bytes (TASK_COMM_LEN) */
+  char copy[64]; /* a command is at most 16 bytes (TASK_COMM_LEN) */
   snprintf(copy, sizeof copy, "%s", name);
   fz_run_prof_comm(rp, pid, tid, copy);
 }
@@ -151,8 +151,8 @@ void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
 
 /* ---- zones and nodes --------------------------------------------------------------------- */
 
-static int rehash(uint32_t **tab, uint32_t *cap, uint32_t n, uint64_t (*key)(fz_run_prof *, uint32_t),
-                  fz_run_prof *rp) {
+static int rehash(uint32_t **tab, uint32_t *cap, uint32_t n,
+                  uint64_t (*key)(fz_run_prof *, uint32_t), fz_run_prof *rp) {
   uint32_t nc = *cap ? *cap * 2 : 1024;
   uint32_t *nt = calloc(nc, sizeof *nt);
   if (!nt) return -1;
@@ -188,11 +188,11 @@ static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, c
   for (; rp->zone_tab[h]; h = (h + 1) & (rp->zone_cap - 1)) {
     pzone *z = &rp->zones[rp->zone_tab[h] - 1];
     if (strcmp(z->name, name) == 0 && strcmp(z->module, module) == 0) {
-      if (!z->file && file) {   /* the first frame with a source line names the zone's file */
+      if (!z->file && file) { /* the first frame with a source line names the zone's file */
         z->file = strdup(file);
         z->line = line;
       } else if (z->file && file && line && line < z->line && strcmp(z->file, file) == 0) {
-        z->line = line;   /* the smallest line seen: the nearest to where the function begins */
+        z->line = line; /* the smallest line seen: the nearest to where the function begins */
       }
       return rp->zone_tab[h] - 1;
     }
@@ -248,8 +248,10 @@ static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const
   const char *m = f->module && *f->module ? f->module : "[unknown]";
   const char *slash = strrchr(m, '/');
   *module = slash ? slash + 1 : m;
-  if (f->func && *f->func) snprintf(buf, cap, "%s", f->func);
-  else snprintf(buf, cap, "[%s]", *module);
+  if (f->func && *f->func)
+    snprintf(buf, cap, "%s", f->func);
+  else
+    snprintf(buf, cap, "[%s]", *module);
 }
 
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
@@ -264,7 +266,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   for (int i = n - 1; i >= 0 && depth < sizeof path / sizeof path[0]; i--) {
     fz_frame_name names[MAX_INLINE];
     int k = fz_unwinder_name(rp->u, s->pid, pcs[i], i > 0, names, MAX_INLINE);
-    int innermost = rp->no_inline && k > 0 ? k - 1 : 0;   /* names[k - 1]: the real function */
+    int innermost = rp->no_inline && k > 0 ? k - 1 : 0; /* names[k - 1]: the real function */
     for (int j = k - 1; j >= innermost && depth < sizeof path / sizeof path[0]; j--) {
       char name[512];
       const char *module;
@@ -275,7 +277,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
       path[depth++] = z;
     }
   }
-  if (depth == 0) {   /* not even the ip: the sample still counts, as "[unknown]" */
+  if (depth == 0) { /* not even the ip: the sample still counts, as "[unknown]" */
     uint32_t z = zone_of(rp, "[unknown]", "[unknown]", NULL, 0);
     if (z == FATHOM_NONE) return;
     path[depth++] = z;
@@ -332,7 +334,8 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   p->threads = calloc(rp->n_threads ? rp->n_threads : 1, sizeof *p->threads);
   double *zsq = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zsq);
   double *zns = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zns);
-  uint32_t *outer = calloc(rp->n_nodes ? rp->n_nodes : 1, sizeof *outer); /* 1: outermost of its zone */
+  uint32_t *outer =
+      calloc(rp->n_nodes ? rp->n_nodes : 1, sizeof *outer); /* 1: outermost of its zone */
   if (!p->zones || !p->nodes || !p->threads || !zsq || !zns || !outer) bad = 1;
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++) {
     fathom_zone_info *z = &p->zones[i];
@@ -374,8 +377,10 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     fathom_thread_info *d = &p->threads[i];
     d->tid = t->tid;
     char nm[96];
-    if (t->pid == (uint32_t)bi->pid) snprintf(nm, sizeof nm, "%s", t->name ? t->name : "");
-    else snprintf(nm, sizeof nm, "%s (pid %u)", t->name ? t->name : "", t->pid);
+    if (t->pid == (uint32_t)bi->pid)
+      snprintf(nm, sizeof nm, "%s", t->name ? t->name : "");
+    else
+      snprintf(nm, sizeof nm, "%s (pid %u)", t->name ? t->name : "", t->pid);
     d->name = strdup(nm);
     d->exited = t->exited;
     if (!d->name) bad = 1;

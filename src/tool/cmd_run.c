@@ -83,11 +83,15 @@ static void on_comm(void *c, uint32_t pid, uint32_t tid, const char *comm, int e
 }
 static void on_fork(void *c, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
   run_ctx *x = c;
-  if (pid != ppid) fz_unwinder_fork(x->u, pid, ppid);   /* a new process */
+  if (pid != ppid) fz_unwinder_fork(x->u, pid, ppid); /* a new process */
   fz_run_prof_fork(x->rp, pid, ppid, tid, ptid);
 }
-static void on_exit_(void *c, uint32_t pid, uint32_t tid) { fz_run_prof_exit(((run_ctx *)c)->rp, pid, tid); }
-static void on_sample(void *c, const fz_run_sample *s) { fz_run_prof_sample(((run_ctx *)c)->rp, s); }
+static void on_exit_(void *c, uint32_t pid, uint32_t tid) {
+  fz_run_prof_exit(((run_ctx *)c)->rp, pid, tid);
+}
+static void on_sample(void *c, const fz_run_sample *s) {
+  fz_run_prof_sample(((run_ctx *)c)->rp, s);
+}
 static void on_lost(void *c, uint64_t n) { ((run_ctx *)c)->lost += n; }
 
 static uint64_t now_ns(clockid_t id) {
@@ -126,7 +130,7 @@ static int pass_status(int status) {
     sigaddset(&s, sig);
     sigprocmask(SIG_UNBLOCK, &s, NULL);
     struct rlimit no_core = {0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);   /* the program dumped its own core, if any */
+    setrlimit(RLIMIT_CORE, &no_core); /* the program dumped its own core, if any */
     raise(sig);
     return 128 + sig;
   }
@@ -136,9 +140,12 @@ static int pass_status(int status) {
 int cmd_run(int argc, char **argv) {
   enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE };
   static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'},  {"format", required_argument, NULL, OPT_FORMAT},
-      {"freq", required_argument, NULL, 'F'},    {"stack-bytes", required_argument, NULL, OPT_STACK},
-      {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+      {"output", required_argument, NULL, 'o'},
+      {"format", required_argument, NULL, OPT_FORMAT},
+      {"freq", required_argument, NULL, 'F'},
+      {"stack-bytes", required_argument, NULL, OPT_STACK},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
       {"no-inline", no_argument, NULL, OPT_NO_INLINE},
       {NULL, 0, NULL, 0},
   };
@@ -152,43 +159,44 @@ int cmd_run(int argc, char **argv) {
   /* '+': options end at the first operand (PROGRAM's own options are its own) */
   while ((c = opts_next(CMD, argc, argv, "+:o:F:qh", longopts)) != -1) {
     switch (c) {
-      case 'o':
-        if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
-        out_path = optarg;
-        break;
-      case OPT_FORMAT:
-        if (opts_format(CMD, optarg, &fmt)) return TOOL_EXIT_USAGE;
-        fmt_given = 1;
-        break;
-      case 'F':
-        errno = 0;
-        o.freq_hz = strtod(optarg, &end);
-        if (errno || end == optarg || *end || !(o.freq_hz >= 1 && o.freq_hz <= 100000))
-          return tool_usage(CMD, CMD, "--freq '%s': expected samples per second, 1 to 100000",
-                            optarg);
-        break;
-      case OPT_STACK: {
-        errno = 0;
-        unsigned long v = strtoul(optarg, &end, 10);
-        if (errno || end == optarg || *end || v < 1024 || v > 65528)
-          return tool_usage(CMD, CMD, "--stack-bytes '%s': expected 1024 to 65528", optarg);
-        o.stack_bytes = (uint32_t)(v & ~7ul);
-        break;
-      }
-      case 'q':
-        o.quiet = 1;
-        break;
-      case OPT_NO_INLINE:
-        no_inline = 1;
-        break;
-      case 'h':
-        cmd_run_help(stdout);
-        return TOOL_EXIT_OK;
-      default:
-        return TOOL_EXIT_USAGE;
+    case 'o':
+      if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
+      out_path = optarg;
+      break;
+    case OPT_FORMAT:
+      if (opts_format(CMD, optarg, &fmt)) return TOOL_EXIT_USAGE;
+      fmt_given = 1;
+      break;
+    case 'F':
+      errno = 0;
+      o.freq_hz = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !(o.freq_hz >= 1 && o.freq_hz <= 100000))
+        return tool_usage(CMD, CMD, "--freq '%s': expected samples per second, 1 to 100000",
+                          optarg);
+      break;
+    case OPT_STACK: {
+      errno = 0;
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (errno || end == optarg || *end || v < 1024 || v > 65528)
+        return tool_usage(CMD, CMD, "--stack-bytes '%s': expected 1024 to 65528", optarg);
+      o.stack_bytes = (uint32_t)(v & ~7ul);
+      break;
+    }
+    case 'q':
+      o.quiet = 1;
+      break;
+    case OPT_NO_INLINE:
+      no_inline = 1;
+      break;
+    case 'h':
+      cmd_run_help(stdout);
+      return TOOL_EXIT_OK;
+    default:
+      return TOOL_EXIT_USAGE;
     }
   }
-  if (optind >= argc) return tool_usage(CMD, CMD, "missing PROGRAM (what to run: fathom run -- PROGRAM ARGS...)");
+  if (optind >= argc)
+    return tool_usage(CMD, CMD, "missing PROGRAM (what to run: fathom run -- PROGRAM ARGS...)");
   char **prog = argv + optind;
   if (!*prog[0]) return tool_usage(CMD, CMD, "empty PROGRAM name");
   const char *base = strrchr(prog[0], '/');
@@ -233,22 +241,30 @@ int cmd_run(int argc, char **argv) {
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);
   int out_rc = TOOL_EXIT_OUTPUT;
-  if (!p) tool_error(CMD, "out of memory building the profile");
-  else out_rc = io_save(p, fmt, out_path, TOOL_COLOR_NEVER);
+  if (!p)
+    tool_error(CMD, "out of memory building the profile");
+  else
+    out_rc = io_save(p, fmt, out_path, TOOL_COLOR_NEVER);
   fathom_profile_free(p);
   if (!o.quiet) {
     char st[64];
-    if (WIFEXITED(res.status)) snprintf(st, sizeof st, "exited with status %d", WEXITSTATUS(res.status));
-    else if (WIFSIGNALED(res.status)) snprintf(st, sizeof st, "was killed by signal %d", WTERMSIG(res.status));
-    else snprintf(st, sizeof st, "ended");
+    if (WIFEXITED(res.status))
+      snprintf(st, sizeof st, "exited with status %d", WEXITSTATUS(res.status));
+    else if (WIFSIGNALED(res.status))
+      snprintf(st, sizeof st, "was killed by signal %d", WTERMSIG(res.status));
+    else
+      snprintf(st, sizeof st, "ended");
     char q[FATHOM_QUOTE_MAX];
-    fprintf(stderr, "fathom: %s %s; %llu samples (%.3f s of CPU)%s%s%s", base, st,
-            (unsigned long long)samples, cpu / 1e9, res.why[0] ? "; " : "", res.why,
-            x.lost ? "" : "");
-    if (x.lost) fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
-    if (out_rc == TOOL_EXIT_OK) fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
-    else fputc('\n', stderr);
+    fprintf(stderr, "fathom: %s %s; %llu samples (%.3f s of CPU)%s%s", base, st,
+            (unsigned long long)samples, cpu / 1e9, res.why[0] ? "; " : "", res.why);
+    if (x.lost)
+      fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
+    if (out_rc == TOOL_EXIT_OK)
+      fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
+    else
+      fputc('\n', stderr);
   }
-  if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0) return out_rc;
+  if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0)
+    return out_rc;
   return pass_status(res.status);
 }

@@ -55,11 +55,11 @@ static void varint(buf *b, uint64_t v) {
   } while (v);
   put(b, t, k);
 }
-static void field_int(buf *b, unsigned f, uint64_t v) {   /* wire type 0 */
+static void field_int(buf *b, unsigned f, uint64_t v) { /* wire type 0 */
   varint(b, (uint64_t)f << 3);
   varint(b, v);
 }
-static void field_bytes(buf *b, unsigned f, const void *d, size_t n) {   /* wire type 2 */
+static void field_bytes(buf *b, unsigned f, const void *d, size_t n) { /* wire type 2 */
   varint(b, (uint64_t)f << 3 | 2);
   varint(b, n);
   put(b, d, n);
@@ -73,8 +73,8 @@ static void field_msg(buf *b, unsigned f, buf *m) {
 /* ---- the string table: index of each distinct string ------------------------------------ */
 
 typedef struct strtab {
-  buf out;                 /* the string_table fields, in index order */
-  const char **key;        /* open addressing: string -> index + 1 */
+  buf out;          /* the string_table fields, in index order */
+  const char **key; /* open addressing: string -> index + 1 */
   uint32_t *idx, cap, n;
 } strtab;
 
@@ -112,7 +112,7 @@ static uint32_t str_of(strtab *t, const char *s) {
   uint32_t h = (uint32_t)(str_hash(s) & (t->cap - 1));
   for (; t->key[h]; h = (h + 1) & (t->cap - 1))
     if (strcmp(t->key[h], s) == 0) return t->idx[h];
-  t->key[h] = strdup(s);   /* the caller's string may not outlive the call */
+  t->key[h] = strdup(s); /* the caller's string may not outlive the call */
   if (!t->key[h]) {
     t->out.oom = 1;
     return 0;
@@ -138,7 +138,7 @@ static uint32_t crc32_of(const uint8_t *p, size_t n) {
 }
 
 static int write_gzip(FILE *f, const uint8_t *p, size_t n) {
-  static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};   /* deflate, Unix */
+  static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}; /* deflate, Unix */
   if (fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr) return FATHOM_E_IO;
   size_t off = 0;
   do {
@@ -149,8 +149,9 @@ static int write_gzip(FILE *f, const uint8_t *p, size_t n) {
     off += k;
   } while (off < n);
   uint32_t crc = crc32_of(p, n), size = (uint32_t)n;
-  uint8_t t[8] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
-                  (uint8_t)size, (uint8_t)(size >> 8), (uint8_t)(size >> 16), (uint8_t)(size >> 24)};
+  uint8_t t[8] = {(uint8_t)crc,          (uint8_t)(crc >> 8),  (uint8_t)(crc >> 16),
+                  (uint8_t)(crc >> 24),  (uint8_t)size,        (uint8_t)(size >> 8),
+                  (uint8_t)(size >> 16), (uint8_t)(size >> 24)};
   if (fwrite(t, 1, 8, f) != 8) return FATHOM_E_IO;
   return ferror(f) ? FATHOM_E_IO : 0;
 }
@@ -175,7 +176,7 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
   (void)color;
   buf out = {0}, m = {0}, sub = {0}, ids = {0}, vals = {0};
   strtab st = {0};
-  (void)str_of(&st, "");   /* index 0 */
+  (void)str_of(&st, ""); /* index 0 */
   int sampled = sampled_only(p);
   double period = p->meta.sample_period_ns > 0 ? p->meta.sample_period_ns : 0;
   value_type(&out, 1, &st, sampled ? "samples" : "calls", "count");
@@ -187,7 +188,8 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
     if (!nd->stats.self_ns && !(nd->stats.count && !sampled)) continue;
     ids.n = vals.n = 0;
     uint32_t steps = 0;
-    for (uint32_t k = i; k != FATHOM_NONE && k < p->n_nodes && steps++ <= p->n_nodes; k = p->nodes[k].parent)
+    for (uint32_t k = i; k != FATHOM_NONE && k < p->n_nodes && steps++ <= p->n_nodes;
+         k = p->nodes[k].parent)
       varint(&ids, (uint64_t)p->nodes[k].zone + 1);
     field_bytes(&m, 1, ids.p, ids.n);
     uint64_t v0 = sampled ? (uint64_t)llround(period > 0 ? (double)nd->stats.self_ns / period : 0)
@@ -198,8 +200,8 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
     if (nd->thread < p->n_threads) {
       const fathom_thread_info *t = &p->threads[nd->thread];
       char tn[160];
-      snprintf(tn, sizeof tn, "%s%s%llu", t->name && *t->name ? t->name : "", t->name && *t->name ? " " : "",
-               (unsigned long long)t->tid);
+      snprintf(tn, sizeof tn, "%s%s%llu", t->name && *t->name ? t->name : "",
+               t->name && *t->name ? " " : "", (unsigned long long)t->tid);
       field_int(&sub, 1, key_thread);
       field_int(&sub, 2, str_of(&st, tn));
       field_msg(&m, 3, &sub);
@@ -210,7 +212,7 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
   for (uint32_t z = 0; z < p->n_zones && !out.oom; z++) {
     const fathom_zone_info *zi = &p->zones[z];
     field_int(&m, 1, z + 1);
-    field_int(&sub, 1, z + 1);                       /* Line.function_id */
+    field_int(&sub, 1, z + 1); /* Line.function_id */
     if (zi->line > 0) field_int(&sub, 2, (uint64_t)zi->line);
     field_msg(&m, 4, &sub);
     field_msg(&out, 4, &m);
@@ -230,11 +232,12 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
     value_type(&out, 11, &st, "cpu", "nanoseconds");
     field_int(&out, 12, (uint64_t)llround(period));
   }
-  field_int(&out, 14, str_of(&st, sampled ? "cpu" : "time"));   /* default_sample_type */
+  field_int(&out, 14, str_of(&st, sampled ? "cpu" : "time")); /* default_sample_type */
   /* the string table last: its fields may come anywhere in the message */
   put(&out, st.out.p, st.out.n);
-  int rc = out.oom || st.out.oom || m.oom || sub.oom || ids.oom || vals.oom ? FATHOM_E_NOMEM
-                                                                          : write_gzip(f, out.p, out.n);
+  int rc = out.oom || st.out.oom || m.oom || sub.oom || ids.oom || vals.oom
+               ? FATHOM_E_NOMEM
+               : write_gzip(f, out.p, out.n);
   free(out.p);
   free(m.p);
   free(sub.p);
