@@ -306,6 +306,26 @@ uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
 
 void fz_run_prof_no_inline(fz_run_prof *rp, int on) { rp->no_inline = on != 0; }
 
+double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
+  double all = 0, unnamed = 0, best = 0;
+  if (cap) module[0] = 0;
+  double *by = calloc(rp->n_zones ? rp->n_zones : 1, sizeof *by);
+  for (uint32_t i = 0; i < rp->n_nodes; i++) {
+    const pnode *n = &rp->nodes[i];
+    all += n->ns_self;
+    if (rp->zones[n->zone].name[0] != '[') continue;   /* "[module]": no symbol there */
+    unnamed += n->ns_self;
+    if (by) by[n->zone] += n->ns_self;
+  }
+  for (uint32_t z = 0; by && z < rp->n_zones; z++)
+    if (by[z] > best) {
+      best = by[z];
+      if (cap) snprintf(module, cap, "%s", rp->zones[z].module);
+    }
+  free(by);
+  return all > 0 ? unnamed / all : 0;
+}
+
 /* ---- the model ------------------------------------------------------------------------------ */
 
 static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self) {

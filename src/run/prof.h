@@ -26,6 +26,9 @@ uint64_t fz_run_prof_samples(const fz_run_prof *rp);
  * functions inlined there (`perf report --no-inline`); off (default): each inlined function
  * is a frame of its own. */
 void fz_run_prof_no_inline(fz_run_prof *rp, int on);
+/* The share of the samples taken in code without a symbol (stripped modules), and in module
+ * the file holding most of them ("" when none). */
+double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap);
 
 typedef struct fz_run_build_info {
   const char *name;        /* the session's name (the program's name) */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +119,25 @@ static void cpu_model(char *buf, size_t cap) {
   fclose(f);
 }
 
+/* Whether prog (searched in PATH like execvp) is set-user-ID or set-group-ID. */
+static int setid_program(const char *prog) {
+  struct stat st;
+  if (strchr(prog, '/')) return stat(prog, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+  const char *path = getenv("PATH");
+  if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path) {
+    size_t n = strcspn(path, ":");
+    char full[4096];
+    if (n + strlen(prog) + 2 < sizeof full) {
+      snprintf(full, sizeof full, "%.*s/%s", n ? (int)n : 1, n ? path : ".", prog);
+      if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+        return (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+    }
+    path += n + (path[n] == ':');
+  }
+  return 0;
+}
+
 /* Ends fathom with the program's status: its exit code, or its signal (default action). */
 static int pass_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -208,6 +228,9 @@ int cmd_run(int argc, char **argv) {
   }
   if (!fmt_given) fmt = fz_format_for_path(out_path);
 
+  if (!o.quiet && geteuid() != 0 && setid_program(prog[0]))
+    fprintf(stderr, "fathom: %s is set-user-ID or set-group-ID: the kernel does not let fathom "
+            "sample it (run fathom as root, or profile a copy without the bit)\n", base);
   run_ctx x = {fz_unwinder_new(), NULL, 0};
   x.rp = x.u ? fz_run_prof_new(x.u) : NULL;
   if (x.rp) fz_run_prof_no_inline(x.rp, no_inline);
@@ -236,6 +259,8 @@ int cmd_run(int argc, char **argv) {
   char model[256];
   cpu_model(model, sizeof model);
   fz_run_build_info bi = {base, prog[0], model, res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
+  char unnamed_mod[256];
+  double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
   fathom_profile *p = fz_run_prof_build(x.rp, &bi);
   uint64_t samples = fz_run_prof_samples(x.rp);
   fz_run_prof_free(x.rp);
@@ -263,6 +288,12 @@ int cmd_run(int argc, char **argv) {
       fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
     else
       fputc('\n', stderr);
+    if (unnamed >= 0.2)
+      fprintf(stderr,
+              "fathom: %.0f %% of the samples are in code without symbols, most in %s "
+              "(stripped): install its debug symbols (Debian: its -dbgsym package) to see its "
+              "functions\n",
+              100 * unnamed, unnamed_mod[0] ? unnamed_mod : "?");
   }
   if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0)
     return out_rc;
