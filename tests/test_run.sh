@@ -89,6 +89,12 @@ grep -q '{"name":"spin","component":"hot_g","tags":"","file":"[^"]*hot\.c","func
 grep -q '{"name":"spin","component":"hot_nog","tags":"","file":""' <("$F" report hot_nog.json --format json) ||
   { echo "FAIL: the build without -g: spin is named from the symbol table, with no file"; fail=1; }
 
+# a stripped program: the samples are in code without symbols, and fathom says so
+strip --strip-all -o hot_stripped hot_nog
+"$F" run -o stripped.json -- ./hot_stripped 300000 >/dev/null 2>stripped.err
+assert_match "a stripped program: fathom names the module without symbols" \
+  'of the samples are in code without symbols, most in hot_stripped' "$(cat stripped.err)"
+
 # exit status and signals pass through
 "$F" run -q -o st.json -- ./hot_g 1000 7 >/dev/null
 assert_eq "exit status 7 passes through" 7 "$?"
