@@ -74,6 +74,16 @@ want=$("$F" report demo/profile.json --format json | grep -o '{"name":"parse_rec
 got=$(awk '$NF == "parse_record" {v = $1; sub(/ns$/, "", v); print v}' <<<"$time_")
 assert_eq "pprof's flat of parse_record (ns) = fathom's self time" "$want" "$got"
 
+# the demo tracked allocations: pprof's heap values are the paths' own allocations
+sum_live=$(node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1]));
+  let n = 0, b = 0; for (const x of p.nodes) if (x.alloc_self) { n += x.alloc_self.live_count; b += x.alloc_self.alloc_bytes; }
+  console.log(n + " " + b)' demo/profile.json)
+read -r want_live want_bytes <<<"$sum_live"
+inuse=$(go tool pprof -top -sample_index=inuse_objects demo.pb.gz 2>&1 | sed -n 's/.*Total samples = \([0-9]*\).*/\1/p')
+assert_eq "pprof's inuse_objects total = the objects the paths left live" "$want_live" "$inuse"
+space=$(go tool pprof -raw -sample_index=alloc_space demo.pb.gz 2>/dev/null | awk '/^Samples:/ {on = 1; next} on && /^ *[0-9]+ +[0-9]+/ {s += $4} /^Locations/ {on = 0} END {print s + 0}')
+assert_eq "pprof's alloc_space = the bytes the paths allocated" "$want_bytes" "$space"
+
 # bad input: a truncated file is no profile
 head -c 40 hot.pb.gz >cut.pb.gz
 go tool pprof -top cut.pb.gz >/dev/null 2>&1

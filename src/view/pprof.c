@@ -8,7 +8,9 @@
  * and cpu (nanoseconds), the samples being the path's self time over the sampling period; an
  * instrumented profile has calls (count: the path's calls) and time (nanoseconds: its self
  * time). So pprof's flat figure of a function is its self time, its cum figure its inclusive
- * time (recursion counted once, as pprof counts it).
+ * time (recursion counted once, as pprof counts it). A profile that tracked allocations adds
+ * alloc_objects, alloc_space (bytes), inuse_objects and inuse_space (still live at the end)
+ * of each path's own code.
  *
  * How it is written: a small protobuf encoder of our own for this one fixed message set
  * (varints and length-delimited fields), no protobuf library; the gzip stream holds "stored"
@@ -181,11 +183,20 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
   double period = p->meta.sample_period_ns > 0 ? p->meta.sample_period_ns : 0;
   value_type(&out, 1, &st, sampled ? "samples" : "calls", "count");
   value_type(&out, 1, &st, sampled ? "cpu" : "time", "nanoseconds");
+  int allocs = p->meta.alloc_tracking != 0;   /* heap figures of each path's own code */
+  if (allocs) {
+    value_type(&out, 1, &st, "alloc_objects", "count");
+    value_type(&out, 1, &st, "alloc_space", "bytes");
+    value_type(&out, 1, &st, "inuse_objects", "count");
+    value_type(&out, 1, &st, "inuse_space", "bytes");
+  }
   uint32_t key_thread = str_of(&st, "thread");
   /* one sample per path with time of its own */
   for (uint32_t i = 0; i < p->n_nodes && !out.oom; i++) {
     const fathom_node *nd = &p->nodes[i];
-    if (!nd->stats.self_ns && !(nd->stats.count && !sampled)) continue;
+    const fathom_alloc *al = &nd->alloc_self;
+    if (!nd->stats.self_ns && !(nd->stats.count && !sampled) && !(allocs && al->alloc_count))
+      continue;
     ids.n = vals.n = 0;
     uint32_t steps = 0;
     for (uint32_t k = i; k != FATHOM_NONE && k < p->n_nodes && steps++ <= p->n_nodes;
@@ -196,6 +207,12 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
                           : nd->stats.count;
     varint(&vals, v0);
     varint(&vals, nd->stats.self_ns);
+    if (allocs) {
+      varint(&vals, al->alloc_count);
+      varint(&vals, al->alloc_bytes);
+      varint(&vals, al->live_count);
+      varint(&vals, al->live_bytes);
+    }
     field_bytes(&m, 2, vals.p, vals.n);
     if (nd->thread < p->n_threads) {
       const fathom_thread_info *t = &p->threads[nd->thread];
