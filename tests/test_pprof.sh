@@ -79,10 +79,13 @@ sum_live=$(node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv
   let n = 0, b = 0; for (const x of p.nodes) if (x.alloc_self) { n += x.alloc_self.live_count; b += x.alloc_self.alloc_bytes; }
   console.log(n + " " + b)' demo/profile.json)
 read -r want_live want_bytes <<<"$sum_live"
-inuse=$(go tool pprof -top -sample_index=inuse_objects demo.pb.gz 2>&1 | sed -n 's/.*Total samples = \([0-9]*\).*/\1/p')
-assert_eq "pprof's inuse_objects total = the objects the paths left live" "$want_live" "$inuse"
-space=$(go tool pprof -raw -sample_index=alloc_space demo.pb.gz 2>/dev/null | awk '/^Samples:/ {on = 1; next} on && /^ *[0-9]+ +[0-9]+/ {s += $4} /^Locations/ {on = 0} END {print s + 0}')
-assert_eq "pprof's alloc_space = the bytes the paths allocated" "$want_bytes" "$space"
+# pprof -raw: one line per sample, "calls time alloc_objects alloc_space inuse_objects
+# inuse_space: locations"
+raw=$(go tool pprof -raw demo.pb.gz 2>/dev/null)
+assert_match "pprof -raw lists the six values" 'calls/count time/nanoseconds\[dflt\] alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' "$raw"
+col() { awk -v c="$1" '/^Samples:/ {on = 1; next} /^Locations/ {on = 0} on && /^ *[0-9]+ +[0-9]+/ {s += $c} END {print s + 0}' <<<"$raw"; }
+assert_eq "pprof's inuse_objects = the objects the paths left live" "$want_live" "$(col 5)"
+assert_eq "pprof's alloc_space = the bytes the paths allocated" "$want_bytes" "$(col 4)"
 
 # bad input: a truncated file is no profile
 head -c 40 hot.pb.gz >cut.pb.gz
