@@ -1,13 +1,17 @@
 /* model.c: the profile model's shared helpers: histogram buckets, statistics merge,
  * percentiles, freeing, the names of resources, governor actions, finding classes and
- * severities, memory-snapshot differences. (Writing a model in a format: view/write.c.)
+ * severities, memory-snapshot differences, the machine's description. (Writing a model in a
+ * format: view/write.c.)
  *
  * Invariant: histograms are sparse with strictly ascending bucket indices; merging keeps
  * that order, so percentile scans are a single pass. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "model/model.h"
 #include "fathom_findings.h"
@@ -548,4 +552,39 @@ void fz_res_add(fathom_res *d, const fathom_res *s) {
   d->mask &= ~drop;
   for (int k = 0; k < FATHOM_RES_N; k++)
     if (s->mask & (1u << k)) d->sum[k] += s->sum[k];
+}
+
+/* ---- the machine ---- */
+
+static char *read_cpu_model(void) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[512], *r = NULL;
+  if (!f) return fz_strdup_or_empty("");
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0) {
+      char *c = strchr(line, ':');
+      if (!c) continue;
+      c++;
+      while (*c == ' ' || *c == '\t') c++;
+      c[strcspn(c, "\n")] = 0;
+      r = strdup(c);
+      break;
+    }
+  }
+  fclose(f);
+  return r ? r : fz_strdup_or_empty("");
+}
+
+void fz_meta_machine(fathom_meta *m) {
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  m->host = strdup(host);
+  struct utsname u;
+  if (uname(&u) != 0) memset(&u, 0, sizeof u);
+  m->os = strdup(u.sysname);
+  m->kernel = strdup(u.release);
+  m->arch = strdup(u.machine);
+  m->cpu_model = read_cpu_model();
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  m->n_cpus = nc > 0 ? (uint32_t)nc : 1;
 }

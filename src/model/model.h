@@ -54,6 +54,9 @@ int fz_pct_interval(const fathom_hist *h, double q, uint64_t n, double *lo, doub
 /* ---- resources (schema 2) ---- */
 /* Index of a fathom_res_name() name, or -1. */
 int fz_res_parse(const char *name);
+/* The machine the profile was taken on: host, os, kernel, arch, cpu_model (allocated; NULL
+ * where out of memory) and n_cpus. */
+void fz_meta_machine(fathom_meta *m);
 /* Name of one FATHOM_GOV_* bit ("probes_thinned", "downgraded", "time_sampled"), NULL for
  * anything else; and the bit of a name, 0 if unknown. */
 const char *fz_gov_name(uint32_t bit);

@@ -400,25 +400,6 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
   free(q.v);
 }
 
-static char *read_cpu_model(void) {
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  char line[512], *r = NULL;
-  if (!f) return fz_strdup_or_empty("");
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0) {
-      char *c = strchr(line, ':');
-      if (!c) continue;
-      c++;
-      while (*c == ' ' || *c == '\t') c++;
-      c[strcspn(c, "\n")] = 0;
-      r = strdup(c);
-      break;
-    }
-  }
-  fclose(f);
-  return r ? r : fz_strdup_or_empty("");
-}
-
 static void fill_meta(build *b, uint32_t g, int final) {
   fathom_meta *m = &b->p->meta;
   m->schema_version = FATHOM_SCHEMA_VERSION;
@@ -433,17 +414,7 @@ static void fill_meta(build *b, uint32_t g, int final) {
   ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
   exe[r > 0 ? r : 0] = 0;
   m->program = strdup(exe);
-  char host[256] = "";
-  gethostname(host, sizeof host - 1);
-  m->host = strdup(host);
-  struct utsname u;
-  if (uname(&u) != 0) memset(&u, 0, sizeof u);
-  m->os = strdup(u.sysname);
-  m->kernel = strdup(u.release);
-  m->arch = strdup(u.machine);
-  m->cpu_model = read_cpu_model();
-  long nc = sysconf(_SC_NPROCESSORS_ONLN);
-  m->n_cpus = nc > 0 ? (uint32_t)nc : 1;
+  fz_meta_machine(m);
   m->level = fz_g.cfg.level;
   fz_clock ck;
   fz_clock_info(&ck);

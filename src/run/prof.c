@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/utsname.h>
 
 #include "model/model.h"
 #include "run/prof.h"
@@ -409,7 +408,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   free(zns);
   free(outer);
   fathom_meta *m = &p->meta;
-  m->schema_version = 4;
+  m->schema_version = FATHOM_SCHEMA_VERSION;
   m->fathom_version = strdup(FATHOM_VERSION_STRING);
   m->session_name = strdup(bi->name ? bi->name : "fathom run");
   struct timespec ts;
@@ -419,17 +418,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   m->duration_ns = bi->duration_ns;
   m->pid = bi->pid;
   m->program = dup_or_empty(bi->program);
-  struct utsname un;
-  int u_ok = uname(&un) == 0;
-  char host[256] = "";
-  gethostname(host, sizeof host - 1);
-  m->host = strdup(host);
-  m->os = strdup(u_ok ? un.sysname : "");
-  m->kernel = strdup(u_ok ? un.release : "");
-  m->arch = strdup(u_ok ? un.machine : "");
-  m->cpu_model = dup_or_empty(bi->cpu_model);
-  long nc = sysconf(_SC_NPROCESSORS_ONLN);
-  m->n_cpus = nc > 0 ? (uint32_t)nc : 1;
+  fz_meta_machine(m);
   m->level = FATHOM_LEVEL_BASIC;
   m->clock_source = strdup("perf_event");
   m->cpu_time_ns = bi->cpu_time_ns;

@@ -33,7 +33,6 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap);
 typedef struct fz_run_build_info {
   const char *name;        /* the session's name (the program's name) */
   const char *program;     /* its path */
-  const char *cpu_model;
   int64_t pid;
   uint64_t start_unix_ns, duration_ns;
   double cpu_time_ns;      /* the program's CPU time, children included (wait4) */

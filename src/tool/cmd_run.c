@@ -101,24 +101,6 @@ static uint64_t now_ns(clockid_t id) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The CPU model from /proc/cpuinfo ("" when unknown). */
-static void cpu_model(char *buf, size_t cap) {
-  buf[0] = 0;
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f) return;
-  char line[512];
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "model name", 10)) continue;
-    char *v = strchr(line, ':');
-    if (!v) break;
-    v += 1 + (v[1] == ' ');
-    v[strcspn(v, "\n")] = 0;
-    snprintf(buf, cap, "%s", v);
-    break;
-  }
-  fclose(f);
-}
-
 /* Whether prog (searched in PATH like execvp) is set-user-ID or set-group-ID. */
 static int setid_program(const char *prog) {
   struct stat st;
@@ -256,9 +238,7 @@ int cmd_run(int argc, char **argv) {
   if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
     cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
-  char model[256];
-  cpu_model(model, sizeof model);
-  fz_run_build_info bi = {base, prog[0], model, res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
+  fz_run_build_info bi = {base, prog[0], res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
   char unnamed_mod[256];
   double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
   fathom_profile *p = fz_run_prof_build(x.rp, &bi);
