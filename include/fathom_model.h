@@ -1,0 +1,393 @@
+/* fathom_model.h: the profile model that every output is a view of: statistics, zones,
+ * call paths, threads, resources, memory snapshots, and the profile itself.
+ * Part of the public API: included by fathom.h (include <fathom.h>, not this file). */
+#ifndef FATHOM_API_MODEL_H
+#define FATHOM_API_MODEL_H
+#ifndef FATHOM_H
+#error "include <fathom.h>, not fathom_model.h"
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * The profile model: what every output is a view of. Read-only for users. */
+typedef struct fathom_hist {
+  /* Log-linear histogram of durations, sparse, counted in units of unit_ns nanoseconds (the
+   * recorder counts timer ticks, so nothing is converted on the hot path; 0 means 1 ns).
+   * Bucket b covers, in units:
+   *   b < 64:            [b, b+1)
+   *   b >= 64: k = b/64 (block), s = b%64, w = 2^(k-1):  [(64+s)*w, (64+s+1)*w)
+   * (so values below 128 units are exact)
+   * so every bucket is at most 1/64 of its lower bound wide and its midpoint is within
+   * 0.78 % of any value in it. Values at or above 2^45 units land in the last bucket. */
+  uint32_t n;          /* non-empty buckets */
+  uint32_t *bucket;    /* ascending bucket indices */
+  uint64_t *count;
+  double unit_ns;      /* ns per unit; 0 or 1 for nanoseconds */
+} fathom_hist;
+
+#define FATHOM_HIST_BUCKETS (40 * 64)
+
+/* Which figures are exact and which are estimates (docs/estimates.md):
+ * - count is always exact.
+ * - When timed == count (or timed == 0: hand-built models, schema-1 files) every call was
+ *   timed: total, self, mean, min, max and stddev are exact, percentiles exact to the
+ *   histogram's resolution (0.78 %), and the *_se_ns fields are 0.
+ * - When timed < count the governor timed a random sample of the calls (each call timed
+ *   with a known probability, decided again and again over the whole run): total_ns,
+ *   self_ns, mean_ns, stddev_ns and the percentiles are unbiased estimates of the whole run
+ *   (Horvitz-Thompson: each timed call weighs the inverse of its probability of being
+ *   timed), total_se_ns and self_se_ns their standard errors, pct_lo_ns/pct_hi_ns 95 %
+ *   intervals of the percentiles; min_ns and max_ns are those of the timed calls (bounds:
+ *   the true min is at most min_ns, the true max at least max_ns).
+ * - fathom's own calibrated cost (the zones' and hooks' work inside a zone's interval) is
+ *   taken out of total_ns and self_ns; overhead_ns says how much was. */
+#define FATHOM_PCT_N 5          /* p50, p90, p95, p99, p99.9: the index of pct_lo_ns/hi_ns */
+typedef struct fathom_stats {
+  uint64_t count;
+  uint64_t timed;       /* calls whose duration was measured (0 in hand-built models and
+                           schema-1 files: every call) */
+  uint64_t total_ns;    /* inclusive; for zones rolled up across paths, recursion counted once */
+  uint64_t self_ns;     /* total minus time in child zones */
+  uint64_t min_ns, max_ns;
+  double mean_ns;       /* mean duration of one call */
+  double stddev_ns;     /* standard deviation of one call's duration */
+  double p50_ns, p90_ns, p95_ns, p99_ns, p999_ns;
+  /* schema 4 */
+  double total_se_ns;   /* standard error of total_ns (0: exact) */
+  double self_se_ns;    /* standard error of self_ns (0: exact) */
+  double pct_lo_ns[FATHOM_PCT_N], pct_hi_ns[FATHOM_PCT_N]; /* 95 % intervals of p50..p99.9
+                           (both equal to the percentile when every call was timed) */
+  double overhead_ns;   /* fathom's calibrated cost taken out of total_ns (own zone work
+                           inside the interval and that of the zones nested in it) */
+  double self_cpu_ns;   /* CPU time of this path's own code (the program's, fathom's
+                           excluded) from the CPU sampler: its samples x the period (0 when
+                           the sampler did not run, meta.sample_period_ns 0) */
+  double self_cpu_se_ns;/* its standard error: sqrt(samples) x the period */
+} fathom_stats;
+
+/* 1 when st's calls were not counted: a stack-sampled path (`fathom run`), time only. */
+static inline int fathom_stats_uncounted(const fathom_stats *st) {
+  return st->count == 0 && st->total_ns > 0;
+}
+/* 1 when st's timing figures are estimates: from a sample of the calls, or stack-sampled. */
+static inline int fathom_stats_estimated(const fathom_stats *st) {
+  return (st->timed != 0 && st->timed < st->count) || (st->count == 0 && st->total_se_ns > 0);
+}
+/* Standard error of mean_ns (0: exact). */
+static inline double fathom_stats_mean_se_ns(const fathom_stats *st) {
+  return st->count ? st->total_se_ns / (double)st->count : 0.0;
+}
+
+typedef struct fathom_metric_stats {
+  char *name;
+  uint64_t count;
+  double sum, min, max;
+} fathom_metric_stats;
+
+/* Per-zone resource measurements. Indices into fathom_res.sum; never renumbered. */
+typedef enum fathom_res_id {
+  FATHOM_RES_CPU_USER_NS = 0,  /* thread CPU time in user mode */
+  FATHOM_RES_CPU_SYS_NS,       /* thread CPU time in the kernel */
+  FATHOM_RES_CTX_VOL,          /* voluntary context switches (waits) */
+  FATHOM_RES_CTX_INVOL,        /* involuntary context switches (preemption) */
+  FATHOM_RES_MINFLT,           /* minor page faults */
+  FATHOM_RES_MAJFLT,           /* major page faults */
+  FATHOM_RES_READ_BYTES,       /* bytes read through system calls (rchar) */
+  FATHOM_RES_WRITE_BYTES,      /* bytes written through system calls (wchar) */
+  FATHOM_RES_DISK_READ_BYTES,  /* bytes the storage layer read for the thread */
+  FATHOM_RES_DISK_WRITE_BYTES, /* bytes the thread caused to be written to storage */
+  FATHOM_RES_RSS_DELTA_BYTES,  /* process RSS change (signed) */
+  FATHOM_RES_INSTRUCTIONS,     /* hardware counters (COMPREHENSIVE) */
+  FATHOM_RES_CYCLES,
+  FATHOM_RES_CACHE_REFS,
+  FATHOM_RES_CACHE_MISSES,
+  FATHOM_RES_BRANCH_MISSES,
+  FATHOM_RES_FP_OPS,           /* hardware floating-point operations, where counted */
+  FATHOM_RES_WALL_NS,          /* wall time of the probed calls (their CPU share is
+                                  CPU / this, not CPU / the zone's average) */
+  FATHOM_RES_CPU_NS,           /* thread CPU time, user + system (exact per call; schema 4).
+                                  The user/system split (the two ids above) is the kernel's
+                                  tick-sampled estimate: recorded only where the zone's
+                                  probed CPU spans enough ticks to mean something, else
+                                  only this sum is (mask says which) */
+  FATHOM_RES_N
+} fathom_res_id;
+/* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
+ * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns";
+ * NULL out of range. */
+FATHOM_EXTERN const char *fathom_res_name(int id);
+
+typedef struct fathom_res {
+  uint64_t samples;          /* calls the probes measured (0: none) */
+  uint32_t sample_every;     /* probing interval in force at the end: 1 call in N on average */
+  uint32_t mask;             /* bit i set: sum[i] was measured (a probe was available) */
+  double sum[FATHOM_RES_N];  /* schema 4: estimates of the totals over ALL calls, nested
+                                zones included (where mask bit i is set): the probed calls'
+                                mean, each weighing 1 / its probability of being probed,
+                                times count, so sum / count is the mean per call. Files of
+                                schemas 1-3 (sums over the probed calls) are scaled by
+                                count / samples when loaded. */
+} fathom_res;
+
+typedef struct fathom_alloc {
+  uint64_t alloc_count, alloc_bytes;   /* heap allocations made (realloc counts as one) */
+  uint64_t free_count, free_bytes;     /* of those, freed since (by any thread) */
+  uint64_t live_count, live_bytes;     /* of those, still live when the model was built */
+  double growth_bytes_per_call;        /* trend of retained bytes per call (least squares
+                                          over sampled calls); 0 when none or not measured */
+} fathom_alloc;
+
+/* Governor decisions on a zone (bits of fathom_zone_info.gov / fathom_node.gov). */
+#define FATHOM_GOV_PROBES_THINNED 1u  /* probe sampling interval raised */
+#define FATHOM_GOV_DOWNGRADED 2u      /* probes stopped: recorded at BASIC */
+#define FATHOM_GOV_TIME_SAMPLED 4u    /* only 1 call in time_every timed; the rest counted */
+typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
+
+typedef struct fathom_zone_info {  /* one per distinct (name, component) */
+  char *name, *component, *tags, *file, *func;
+  int line;
+  fathom_zone_kind kind;
+  fathom_stats stats;    /* rolled up across every path and thread */
+  fathom_hist hist;
+  fathom_res res;        /* rolled up like total_ns (recursion counted once) */
+  fathom_alloc alloc;    /* inclusive (nested zones' allocations included) */
+  fathom_alloc alloc_self; /* made by the zone's own code */
+  double flops;          /* inclusive: declared (fathom_flops_add) plus hardware-counted */
+  uint32_t gov;          /* FATHOM_GOV_* bits set on any of its paths */
+  uint32_t time_every;   /* largest timing interval on any path (1: every call timed) */
+} fathom_zone_info;
+
+#define FATHOM_NONE UINT32_MAX
+
+typedef struct fathom_node {  /* one call path on one thread */
+  uint32_t zone;          /* index into zones */
+  uint32_t parent;        /* index into nodes, FATHOM_NONE for a thread's top level */
+  uint32_t thread;        /* index into threads */
+  uint32_t depth;         /* 1 for top-level zones */
+  fathom_stats stats;
+  fathom_hist hist;
+  uint32_t n_metrics;
+  fathom_metric_stats *metrics;
+  fathom_res res;
+  fathom_alloc alloc;      /* inclusive */
+  fathom_alloc alloc_self; /* this path's own code: leaks are grouped by these */
+  double flops;            /* inclusive */
+  double flops_self;
+  uint32_t gov;            /* FATHOM_GOV_* */
+  uint32_t time_every;     /* 1: every call timed */
+} fathom_node;
+
+typedef struct fathom_thread_info {
+  uint64_t tid;           /* kernel thread id */
+  char *name;             /* pthread name at registration, or "" */
+  int exited;             /* the thread ended before the profile was built */
+  uint32_t n_open;        /* zones still open when the profile was built */
+  uint64_t n_zones;       /* zones recorded */
+  uint64_t n_dropped;     /* zones not recorded because a cap was reached */
+  /* schema 4 */
+  uint64_t n_recorded;    /* calls whose durations the program gave (fathom_zone_record):
+                             their times are not bounded by the thread's wall time */
+} fathom_thread_info;
+
+typedef enum fathom_metric_kind {
+  FATHOM_METRIC_COUNTER = 0,
+  FATHOM_METRIC_GAUGE = 1,
+  FATHOM_METRIC_SIZE = 2
+} fathom_metric_kind;
+
+typedef struct fathom_counter_info {
+  char *name;
+  fathom_metric_kind kind;
+  uint64_t n_updates;
+  double value;           /* counter: sum; gauge: last value set; size: last sample */
+  double total;           /* counter: sum; gauge and size: sum of samples */
+  double min, max;
+} fathom_counter_info;
+
+typedef struct fathom_event {   /* timeline: one completed zone */
+  uint32_t thread, zone;
+  uint32_t depth;
+  uint64_t ts_ns;         /* begin, ns since session start */
+  uint64_t dur_ns;
+} fathom_event;
+
+typedef struct fathom_counter_event {   /* timeline: one counter or gauge update */
+  uint32_t counter;
+  uint32_t thread;
+  uint64_t ts_ns;
+  double value;           /* the counter's running total or the gauge's new value */
+} fathom_counter_event;
+
+typedef struct fathom_meta {
+  int schema_version;
+  char *fathom_version;
+  char *session_name;
+  uint64_t session_id;
+  uint64_t start_unix_ns, duration_ns;
+  int64_t pid;
+  char *program;          /* executable path */
+  char *host, *os, *kernel, *arch, *cpu_model;
+  uint32_t n_cpus;
+  fathom_level level;
+  char *clock_source;     /* "tsc" or "clock_monotonic" */
+  double clock_resolution_ns;
+  double clock_read_ns;   /* measured cost of one timer read */
+  double tsc_hz;          /* 0 when not the TSC */
+  double zone_cost_ns;    /* measured cost of one timed zone (begin+end) at this level */
+  double overhead_ns;     /* what the zones cost the program: measured by the CPU sampler
+                             where it ran with enough samples (overhead_measured_ns), else
+                             the calibrated estimate (overhead_calibrated_ns: timed calls x
+                             zone_cost_ns + counted-only calls x untimed_cost_ns + probed
+                             calls x probe_cost_ns, hooks at their own costs); fathom's
+                             fixed costs are apart (fixed_cost_ns) */
+  double overhead_pct;    /* overhead_ns as a slowdown: over the program's own CPU time
+                             (cpu_time_ns less overhead_ns and monitor_cpu_ns), % */
+  double cpu_time_ns;     /* process CPU time during the session */
+  uint64_t n_zones;       /* zone calls recorded, all threads */
+  uint64_t dropped_zones; /* not recorded: node cap or depth cap */
+  uint64_t dropped_events;/* timeline events lost to full rings or the event cap */
+  uint64_t dropped_hist;  /* samples counted in stats but left out of histograms (cap) */
+  uint64_t misuse;        /* API misuse events (wrong thread, double end, unbalanced, NULL) */
+  uint64_t fathom_bytes;  /* memory fathom held for this session */
+  /* schema 2 */
+  double overhead_budget_pct; /* the level's budget (max_overhead_percent) */
+  int governor;           /* 1: the governor was on */
+  double probe_cost_ns;   /* measured cost of one probed call (begin + end probes) */
+  double monitor_cpu_ns;  /* CPU time of fathom's background thread */
+  uint32_t sample_every;  /* initial probing interval */
+  int alloc_tracking;     /* 1: allocations were tracked */
+  uint64_t dropped_snapshots; /* memory snapshots beyond the cap */
+  /* schema 4 */
+  double untimed_cost_ns; /* a counted-only zone call (its calls sampled, this one untimed) */
+  double zone_cost_in_ns; /* of zone_cost_ns, the part inside the zone's own interval */
+  double hook_cost_ns;    /* a timed -finstrument-functions call (enter + exit hooks) */
+  double hook_untimed_cost_ns; /* a counted-only one */
+  double hook_cost_in_ns; /* of hook_cost_ns, the part inside the function's interval */
+  double zone_special_cost_ns; /* a timed zone call of a sampled or probed path (or with the
+                             timeline or CLOCK_MONOTONIC): the special path */
+  double zone_special_in_ns;  /* of which inside the zone's own interval */
+  double hook_special_cost_ns, hook_special_in_ns; /* the same for the hooks */
+  uint64_t n_timed;       /* zone calls timed, all threads (n_zones when every call was) */
+  double setup_ns;        /* fixed cost: session begin (clock and cost calibration) */
+  double build_ns;        /* fixed cost: building this model and its analysis */
+  double fixed_cost_ns;   /* setup_ns + monitor_cpu_ns (the background thread: monitor,
+                             governor, live tasks) + build_ns; never counted in overhead_ns
+                             and never a reason to thin the zones */
+  /* the CPU sampler (schema 4; docs/estimates.md) */
+  double sample_period_ns;   /* CPU time between samples of a thread; 0: it did not run
+                                (the "sampler" probe says why) */
+  uint64_t cpu_samples;      /* sampler periods on the program's threads (one signal may
+                                stand for several: CPU timers fire at the kernel's tick) */
+  uint64_t cpu_samples_fathom; /* of which spent inside fathom's own code */
+  double sampler_cost_ns;    /* what one sample costs (its signal; measured at setup) */
+  double overhead_measured_ns;    /* fathom's cost as the samples measure it: samples in
+                                fathom x period + signals x sampler_cost_ns + probed calls x
+                                probe_cost_ns (the probes' system calls are kernel time) */
+  double overhead_measured_se_ns; /* its standard error (binomial) */
+  double overhead_calibrated_ns;  /* the same from the calibrated costs per call (what
+                                overhead_ns is when the sampler did not run) */
+  char *cut_short_by, *cut_short_path; /* NULL, or the signal ending it; a crash's zones "a;b" */
+} fathom_meta;
+
+/* Whether a probe worked on this machine. */
+typedef struct fathom_probe_info {
+  char *name;             /* "rusage", "thread_io", "rss", "perf_hw", "perf_fp", "alloc",
+                             "monitor", "nvml", "rapl", "net", "sampler" */
+  int available;
+  char *detail;           /* what it measures, or why it is not available */
+} fathom_probe_info;
+
+/* Background monitor time series: row i is (ts_ns[i], v[i*n_cols .. +n_cols)). Columns are
+ * named with their unit (docs/json-schema.md lists them): "cpu_user_pct", "cpu_sys_pct",
+ * "rss_bytes", "vm_bytes", "threads", "read_bytes", "write_bytes", "disk_read_bytes",
+ * "disk_write_bytes", "ctx_vol", "ctx_invol", "minflt", "majflt", "sys_mem_used_pct",
+ * "net_rx_bytes", "net_tx_bytes", "cpu_energy_j", then per GPU k "gpu<k>_mem_used_bytes",
+ * "gpu<k>_util_pct", "gpu<k>_power_w", "gpu<k>_temp_c", "gpu<k>_energy_j". Cumulative
+ * quantities are totals since the session began; NaN where a value was not available. */
+typedef struct fathom_series {
+  uint32_t n_cols;
+  char **cols;
+  uint64_t n;
+  uint64_t *ts_ns;        /* ns since session start */
+  double *v;
+  double interval_s;      /* interval in force at the end (doubled when the cap was hit) */
+} fathom_series;
+
+typedef struct fathom_gpu_info {
+  uint32_t index;
+  char *name;
+  double mem_total_bytes;
+  double mem_peak_bytes;      /* device memory used, peak over the samples */
+  double proc_mem_peak_bytes; /* this process's use, NaN when the driver does not say */
+  double util_mean_pct, util_max_pct;
+  double power_mean_w;
+  double temp_max_c;
+  double energy_j;
+} fathom_gpu_info;
+
+/* Whole-session resource summary (initial/peak/final RAM, utilization, I/O, energy).
+ * NaN means not measured/not available. */
+typedef struct fathom_resources {
+  int monitored;                 /* 1 if the background monitor ran */
+  uint64_t n_samples;
+  double wall_s, cpu_user_s, cpu_sys_s;
+  double cpu_pct_mean, cpu_pct_max;  /* process CPU, 100 = one core busy */
+  double rss_initial_bytes, rss_peak_bytes, rss_final_bytes;
+  double vm_peak_bytes;
+  double sys_mem_total_bytes, sys_mem_used_pct_max;
+  uint32_t threads_max;
+  double read_bytes, write_bytes, disk_read_bytes, disk_write_bytes;
+  double net_rx_bytes, net_tx_bytes;  /* host-wide (every process) */
+  double ctx_vol, ctx_invol, minflt, majflt;
+  double gpu_mem_peak_bytes, gpu_util_mean_pct, gpu_util_max_pct;
+  double cpu_energy_j, gpu_energy_j, energy_j;
+  double carbon_g_per_kwh, carbon_g;
+  double flops, flops_per_s;     /* declared + counted, over the session's wall time */
+  uint64_t leaked_bytes, leaked_count; /* heap still live at the end, from tracked zones */
+} fathom_resources;
+
+/* A labelled live-heap snapshot (fathom_mem_snapshot), by zone. */
+typedef struct fathom_mem_snapshot {
+  char *label;
+  uint64_t ts_ns;            /* since session start */
+  double rss_bytes;
+  uint64_t live_count, live_bytes;  /* all tracked heap */
+  uint32_t n;                /* zones with live memory */
+  uint32_t *zone;            /* index into zones */
+  uint64_t *zone_live_count, *zone_live_bytes;  /* self: allocated by that zone's code */
+} fathom_mem_snapshot_info;
+
+/* One governor decision. */
+typedef struct fathom_gov_action {
+  uint64_t ts_ns;            /* since session start */
+  uint32_t zone;             /* index into zones, FATHOM_NONE for the whole session */
+  uint32_t gov;              /* the FATHOM_GOV_* bit it set */
+  uint32_t value;            /* new sample_every / time_every */
+  double overhead_pct;       /* overhead measured when it decided */
+} fathom_gov_action;
+
+#include "fathom_findings.h" /* findings, thresholds, SLAs, throughput (part of this header) */
+
+struct fathom_profile {
+  fathom_meta meta;
+  uint32_t n_zones;   fathom_zone_info *zones;
+  uint32_t n_nodes;   fathom_node *nodes;        /* parents always precede children */
+  uint32_t n_threads; fathom_thread_info *threads;
+  uint32_t n_counters; fathom_counter_info *counters;
+  int timeline;       /* 1 if a timeline was recorded */
+  uint64_t n_events;  fathom_event *events;      /* sorted by ts_ns */
+  uint64_t n_counter_events; fathom_counter_event *counter_events;
+  /* schema 2 */
+  fathom_resources res;
+  uint32_t n_probes;  fathom_probe_info *probes;
+  uint32_t n_gpus;    fathom_gpu_info *gpus;
+  fathom_series series;
+  uint32_t n_mem_snapshots; fathom_mem_snapshot_info *mem_snapshots;
+  uint32_t n_gov_actions;   fathom_gov_action *gov_actions;
+  /* schema 3 and later */
+  uint32_t n_findings;   fathom_finding *findings;       /* sorted by rank */
+  uint32_t n_slas;       fathom_sla_result *slas;
+  uint32_t n_throughput; fathom_throughput_info *throughput;
+};
+
+#endif
