@@ -187,7 +187,39 @@ typedef struct fathom_thread_info {
   /* schema 4 */
   uint64_t n_recorded;    /* calls whose durations the program gave (fathom_zone_record):
                              their times are not bounded by the thread's wall time */
+  uint32_t process;       /* index into processes (fathom run); none when not below
+                             n_processes */
 } fathom_thread_info;
+
+/* A source line of a function in a sampled profile (fathom run built with -g): the samples
+ * taken at the line (self) and those with the line on the stack (total: the function's own
+ * code at the line, and the calls made from it), each sample counted once per line. */
+typedef struct fathom_line_info {
+  uint32_t zone;          /* the function (index into zones) */
+  uint32_t line;
+  char *file;             /* the source file (the function's own, or an inlined one's) */
+  uint64_t samples_self, samples_total;
+  double self_ns, self_se_ns;    /* estimates: samples x period, sqrt(sum period^2) */
+  double total_ns, total_se_ns;
+} fathom_line_info;
+
+/* A process that the profiled program ran, itself included (fathom run). Kernel figures are
+ * NaN when never read; res_age_ns says how long before the process ended they were last
+ * read (0: at its end, exact). */
+typedef struct fathom_process_info {
+  int64_t pid, ppid;      /* ppid -1 for the program fathom started */
+  char *command;          /* command line, arguments joined by spaces (or its name) */
+  int ended;              /* 1: it ended while profiled */
+  int status_known;       /* 1: exit_code / signal hold its end */
+  int exit_code, signal;  /* exit status, or the signal that killed it (signal > 0) */
+  double start_ns, end_ns;    /* since the session's start */
+  double cpu_ns, cpu_se_ns;   /* its threads' sampled CPU time: estimate and standard error */
+  double user_ns, sys_ns;     /* kernel's accounting of its CPU time */
+  double rss_peak_bytes;
+  double read_bytes, write_bytes, read_ops, write_ops;   /* read/write calls and their bytes */
+  double ctx_voluntary, ctx_involuntary, minor_faults, major_faults;
+  double res_age_ns;
+} fathom_process_info;
 
 typedef enum fathom_metric_kind {
   FATHOM_METRIC_COUNTER = 0,
@@ -388,6 +420,9 @@ struct fathom_profile {
   uint32_t n_findings;   fathom_finding *findings;       /* sorted by rank */
   uint32_t n_slas;       fathom_sla_result *slas;
   uint32_t n_throughput; fathom_throughput_info *throughput;
+  /* sampled profiles (fathom run); absent from older files */
+  uint32_t n_lines;      fathom_line_info *lines;        /* by zone, then self_ns descending */
+  uint32_t n_processes;  fathom_process_info *processes; /* in order of start */
 };
 
 #endif

@@ -338,9 +338,9 @@ static fathom_profile *build_model(int fixed) {
 
   p->n_threads = 2;
   p->threads = xcalloc(2, sizeof *p->threads);
-  p->threads[0] = (fathom_thread_info){12345, xstrdup("main"), 0, 0, 4, 0, 2};
+  p->threads[0] = (fathom_thread_info){12345, xstrdup("main"), 0, 0, 4, 0, 2, 0};
   p->threads[1] = (fathom_thread_info){UINT64_MAX, xstrdup(bad[5]), 1, UINT32_MAX, UINT64_MAX,
-                                       (uint64_t)INT64_MAX + 7, UINT64_MAX};
+                                       (uint64_t)INT64_MAX + 7, UINT64_MAX, FATHOM_NONE};
 
   p->n_counters = 3;
   p->counters = xcalloc(3, sizeof *p->counters);

@@ -109,8 +109,8 @@ static fathom_profile *rich(void) {
   }
   p->n_threads = 2;
   p->threads = xcalloc(2, sizeof *p->threads);
-  p->threads[0] = (fathom_thread_info){1001, xstrdup("main"), 0, 0, 3500, 0, 0};
-  p->threads[1] = (fathom_thread_info){1002, xstrdup("worker"), 0, 0, 3350, 0, 0};
+  p->threads[0] = (fathom_thread_info){1001, xstrdup("main"), 0, 0, 3500, 0, 0, FATHOM_NONE};
+  p->threads[1] = (fathom_thread_info){1002, xstrdup("worker"), 0, 0, 3350, 0, 0, FATHOM_NONE};
   p->n_nodes = 5;
   p->nodes = xcalloc(5, sizeof *p->nodes);
   set_node(p, 0, Z_STEP, FATHOM_NONE, 0, 100, 6000000000, 1000000000);

@@ -125,6 +125,12 @@ int jl_element(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, json_t **v,
 int jl_tuple(jl_ctx *c, const json_t *arr, const jp *tp, size_t i, size_t n, const char *shape,
              json_t **v, jp *ip);
 
+/* ---- sampled profiles' tables, optional (json_run.c) ---- */
+int jl_processes(jl_ctx *c, const json_t *root, fathom_profile *p);
+int jl_thread_process(jl_ctx *c, const json_t *o, const jp *ip, const fathom_profile *p,
+                      uint32_t *out);
+int jl_lines(jl_ctx *c, const json_t *root, fathom_profile *p);   /* needs the zones */
+
 /* ---- schema 2 (json_res.c) ---- */
 /* The optional resource members of a zone (flops_self NULL) or node object o at ip: res,
  * alloc, alloc_self, flops, flops_self, gov, time_every; absent ones get their empty value. */

@@ -197,6 +197,7 @@ static int load_threads(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc) rc = jl_m_u64(c, o, &ip, "n_zones", &t->n_zones);
     if (!rc) rc = jl_m_u64(c, o, &ip, "n_dropped", &t->n_dropped);
     if (!rc && c->version >= 4) rc = jl_m_u64(c, o, &ip, "n_recorded", &t->n_recorded);
+    if (!rc) rc = jl_thread_process(c, o, &ip, p, &t->process);
   }
   return rc;
 }
@@ -387,6 +388,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   p->meta.schema_version = (int)version;
   rc = load_meta(c, root, &p->meta);
   if (!rc) rc = load_zones(c, root, p);
+  if (!rc) rc = jl_processes(c, root, p);
   if (!rc) rc = load_threads(c, root, p);
   if (!rc) rc = load_counters(c, root, p);
   if (!rc) rc = load_nodes(c, root, p);
@@ -394,6 +396,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = load_timeline(c, root, p);
   if (!rc) rc = jl_sections2(c, root, p);
   if (!rc) rc = jl_sections3(c, root, p);
+  if (!rc) rc = jl_lines(c, root, p);
   if (rc) {
     fathom_profile_free(p);
     return rc;

@@ -677,7 +677,19 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_findings, p->findings, "findings");
   CK_ARRAY(p->n_slas, p->slas, "SLAs");
   CK_ARRAY(p->n_throughput, p->throughput, "throughput entries");
+  CK_ARRAY(p->n_lines, p->lines, "lines");
+  CK_ARRAY(p->n_processes, p->processes, "processes");
 #undef CK_ARRAY
+}
+
+/* A violation found by check_run.c: counted, and its line written while there is room. */
+static void run_viol(void *x, const char *line) {
+  ck *c = x;
+  c->n++;
+  if (!c->msg || !c->cap || c->full) return;
+  char buf[CK_LINE + 1];
+  int l = snprintf(buf, sizeof buf, "%s\n", line);
+  put_line(c, buf, l > 0 && (size_t)l < sizeof buf ? (size_t)l : sizeof buf - 1);
 }
 
 int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap) {
@@ -712,6 +724,7 @@ int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap) {
   check_throughput(&c);
   check_events(&c);
   check_snapshots_gov(&c);
+  fz_check_run(p, run_viol, &c);
   if (have) sums_free(&m);
   return c.n > INT_MAX ? INT_MAX : (int)c.n;
 }

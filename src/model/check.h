@@ -23,6 +23,11 @@
  * FATHOM_CHECK is off or p is NULL). Preserves errno. */
 int fz_check_env(const fathom_profile *p, const char *where);
 
+/* The rules for sampled profiles' lines and processes tables (check_run.c): report is
+ * called once per violation with its message (no newline). */
+void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
+                  void *ctx);
+
 #pragma GCC visibility pop
 
 #endif

@@ -375,6 +375,10 @@ void fathom_profile_free(fathom_profile *p) {
   for (uint32_t i = 0; i < p->n_slas && p->slas; i++) free(p->slas[i].zone_name);
   free(p->slas);
   free(p->throughput);
+  for (uint32_t i = 0; i < p->n_lines && p->lines; i++) free(p->lines[i].file);
+  free(p->lines);
+  for (uint32_t i = 0; i < p->n_processes && p->processes; i++) free(p->processes[i].command);
+  free(p->processes);
   free(p);
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "run/lines.h"
 #include "run/prof.h"
 
 #define MAX_FRAMES 512 /* program counters per sample */
@@ -61,6 +62,7 @@ struct fz_run_prof {
   double period_sum;
   int oom;
   int no_inline; /* 1: each address named by its function alone, inlined ones left out */
+  fz_run_lines *lines; /* the source lines' figures */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -87,7 +89,13 @@ static int grow(void **v, uint32_t *cap, uint32_t n, size_t size) {
 
 fz_run_prof *fz_run_prof_new(fz_unwinder *u) {
   fz_run_prof *rp = calloc(1, sizeof *rp);
-  if (rp) rp->u = u;
+  if (!rp) return NULL;
+  rp->u = u;
+  rp->lines = fz_run_lines_new();
+  if (!rp->lines) {
+    free(rp);
+    return NULL;
+  }
   return rp;
 }
 
@@ -104,6 +112,7 @@ void fz_run_prof_free(fz_run_prof *rp) {
   free(rp->threads);
   free(rp->child_tab);
   free(rp->zone_tab);
+  fz_run_lines_free(rp->lines);
   free(rp);
 }
 
@@ -255,7 +264,8 @@ static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const
 
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   static uint64_t pcs[MAX_FRAMES];
-  static uint32_t path[MAX_FRAMES * 4];
+  static uint32_t path[MAX_FRAMES * 4], lines[MAX_FRAMES * 4];
+  static const char *files[MAX_FRAMES * 4];
   if (rp->oom) return;
   uint32_t t = thread_of(rp, s->pid, s->tid);
   if (t == FATHOM_NONE) return;
@@ -273,15 +283,20 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
       if (!names[j].func) rp->unnamed++;
       uint32_t z = zone_of(rp, name, module, names[j].file, names[j].line);
       if (z == FATHOM_NONE) return;
+      files[depth] = names[j].file;
+      lines[depth] = names[j].line;
       path[depth++] = z;
     }
   }
   if (depth == 0) { /* not even the ip: the sample still counts, as "[unknown]" */
     uint32_t z = zone_of(rp, "[unknown]", "[unknown]", NULL, 0);
     if (z == FATHOM_NONE) return;
+    files[depth] = NULL;
+    lines[depth] = 0;
     path[depth++] = z;
   }
   double p = (double)s->period_ns;
+  fz_run_lines_sample(rp->lines, path, files, lines, depth, p);
   uint32_t node = FATHOM_NONE;
   for (uint32_t d = 0; d < depth; d++) {
     node = child_of(rp, node, path[d], t);
@@ -427,6 +442,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   if (!m->fathom_version || !m->session_name || !m->program || !m->host || !m->os || !m->kernel ||
       !m->arch || !m->cpu_model || !m->clock_source)
     bad = 1;
+  if (!bad && fz_run_lines_build(rp->lines, p)) bad = 1;
   if (bad) {
     fathom_profile_free(p);
     return NULL;

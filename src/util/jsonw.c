@@ -1,7 +1,10 @@
-/* jsonw.c: the shared JSON string writer (see jsonw.h).
+/* jsonw.c: the shared JSON string and number writers (see jsonw.h).
  *
  * Invariant: runs of bytes that need no escaping are written with one fwrite; the UTF-8
  * checks never read past the terminating NUL. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "util/jsonw.h"
 
 size_t fz_utf8_seq_len(const unsigned char *s) {
@@ -64,4 +67,42 @@ void fz_json_write_str(FILE *f, const char *str, unsigned flags) {
     s++;
   }
   fputc('"', f);
+}
+
+/* Copies a printf'd number, turning the locale's decimal point (whatever it is) into '.'. */
+static void number_text(FILE *f, const char *s) {
+  char out[64];
+  size_t n = 0;
+  for (; *s && n < sizeof out - 1; s++) {
+    char c = *s;
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
+      out[n++] = c;
+    } else if (n == 0 || out[n - 1] != '.') {
+      out[n++] = '.';
+    }
+  }
+  fwrite(out, 1, n, f);
+}
+
+/* A double that reads back bit-identical: the shortest of %.15g / %.16g / %.17g that
+ * round-trips (%.17g always does), so 0.1 stays "0.1". */
+void fz_json_write_double(FILE *f, double v) {
+  if (isnan(v)) {
+    fputs("null", f);
+    return;
+  }
+  if (isinf(v)) {
+    fputs(v > 0 ? "\"Infinity\"" : "\"-Infinity\"", f);
+    return;
+  }
+  if (v == 0) {
+    fputs(signbit(v) ? "-0.0" : "0", f);
+    return;
+  }
+  char buf[48];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (prec == 17 || strtod(buf, NULL) == v) break;
+  }
+  number_text(f, buf);
 }

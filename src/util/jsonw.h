@@ -32,5 +32,9 @@ void fz_json_write_u64(FILE *f, uint64_t v);
 /* The string s, quoted and escaped as above (flags: FZ_JSTR_*). */
 void fz_json_write_str(FILE *f, const char *s, unsigned flags);
 
+/* v so that it reads back bit-identical (the shortest of %.15g, %.16g, %.17g that does,
+ * whatever the locale): NaN as null, infinities as "Infinity" / "-Infinity". */
+void fz_json_write_double(FILE *f, double v);
+
 #pragma GCC visibility pop
 #endif

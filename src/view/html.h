@@ -29,6 +29,8 @@ void fz_hj_u64(FILE *f, uint64_t v);
 void fz_hj_num(FILE *f, double v);
 /* An index: FATHOM_NONE (or anything >= limit) is -1. */
 void fz_hj_idx(FILE *f, uint32_t v, uint32_t limit);
+/* The sampled profile's members of the page data: ,"lines":[...],"procs":[...] (html_run.c). */
+void fz_html_run_data(FILE *f, const fathom_profile *p);
 
 /* Text for HTML markup: & < > " ' as character references, invalid UTF-8 as U+FFFD. */
 void fz_html_text(FILE *f, const char *s);

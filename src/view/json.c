@@ -51,43 +51,8 @@ static void put_index(FILE *f, uint32_t v) {
   else put_u64(f, v);
 }
 
-/* Copies a printf'd number, turning the locale's decimal point (whatever it is) into '.'. */
-static void put_number_text(FILE *f, const char *s) {
-  char out[64];
-  size_t n = 0;
-  for (; *s && n < sizeof out - 1; s++) {
-    char c = *s;
-    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      out[n++] = c;
-    } else if (n == 0 || out[n - 1] != '.') {
-      out[n++] = '.';
-    }
-  }
-  fwrite(out, 1, n, f);
-}
-
-/* A double that reads back bit-identical: the shortest of %.15g / %.16g / %.17g that
- * round-trips (%.17g always does), so 0.1 stays "0.1". */
-static void put_double(FILE *f, double v) {
-  if (isnan(v)) {
-    put_s(f, "null");
-    return;
-  }
-  if (isinf(v)) {
-    put_s(f, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    return;
-  }
-  if (v == 0) {
-    put_s(f, signbit(v) ? "-0.0" : "0");
-    return;
-  }
-  char buf[48];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (prec == 17 || strtod(buf, NULL) == v) break;
-  }
-  put_number_text(f, buf);
-}
+/* A double that reads back bit-identical (jsonw.h); NaN is null. */
+static void put_double(FILE *f, double v) { fz_json_write_double(f, v); }
 
 static void put_bool(FILE *f, int v) { put_s(f, v ? "true" : "false"); }
 
@@ -400,7 +365,7 @@ static void put_node(FILE *f, const fathom_node *nd) {
   put_s(f, "}");
 }
 
-static void put_thread(FILE *f, const fathom_thread_info *t) {
+static void put_thread(FILE *f, const fathom_thread_info *t, uint32_t n_processes) {
   put_s(f, "{");
   key(f, "tid", 1);       put_u(f, t->tid);
   key(f, "name", 0);      put_str(f, t->name);
@@ -409,6 +374,10 @@ static void put_thread(FILE *f, const fathom_thread_info *t) {
   key(f, "n_zones", 0);   put_u(f, t->n_zones);
   key(f, "n_dropped", 0); put_u(f, t->n_dropped);
   key(f, "n_recorded", 0); put_u(f, t->n_recorded);
+  if (n_processes) {     /* fathom run's profiles: the process each thread belongs to */
+    key(f, "process", 0);
+    put_index(f, t->process < n_processes ? t->process : FATHOM_NONE);
+  }
   put_s(f, "}");
 }
 
@@ -627,7 +596,7 @@ int fz_write_json(const fathom_profile *p, FILE *f, int color) {
   put_s(f, "],\n\"threads\":[");
   for (uint32_t i = 0; i < p->n_threads; i++) {
     sep(f, i);
-    put_thread(f, &p->threads[i]);
+    put_thread(f, &p->threads[i], p->n_processes);
   }
   put_s(f, "],\n\"counters\":[");
   for (uint32_t i = 0; i < p->n_counters; i++) {
@@ -697,7 +666,9 @@ int fz_write_json(const fathom_profile *p, FILE *f, int color) {
     sep(f, i);
     put_tput(f, &p->throughput[i]);
   }
-  put_s(f, "]}\n");
+  put_s(f, "]");
+  fz_json_put_run(f, p);
+  put_s(f, "}\n");
   if (fflush(f) != 0 || ferror(f)) return FATHOM_E_IO;
   return 0;
 }

@@ -665,11 +665,13 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
     if (!rc) rc = fz_operations(&tx, p, ord, top_ns);
     if (!rc) rc = fz_text_zone_res(&tx, p, ord, p->n_zones);
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
+    if (!rc) rc = fz_text_lines(&tx, p);
   }
   if (!rc) rc = fz_text_memory(&tx, p, paths, n);
   if (!rc && n) rc = fz_text_metrics(&tx, p);
   if (!rc) rc = fz_text_counters(&tx, p);
   if (!rc) rc = fz_text_throughput(&tx, p);
+  if (!rc) rc = fz_text_processes(&tx, p);
   if (!rc) rc = fz_text_threads(&tx, p);
   if (!rc) rc = fz_text_governor(&tx, p);
   free(ord);

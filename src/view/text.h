@@ -93,5 +93,16 @@ int fz_text_governor(const fz_tx *tx, const fathom_profile *p);
 int fz_text_findings(const fz_tx *tx, const fathom_profile *p);
 /* Throughput of zones and counters: mean, last window, peak window. */
 int fz_text_throughput(const fz_tx *tx, const fathom_profile *p);
+/* Sampled profiles (view/text_run.c): hot lines of the top functions, the processes. */
+int fz_text_lines(const fz_tx *tx, const fathom_profile *p);
+int fz_text_processes(const fz_tx *tx, const fathom_profile *p);
+/* A source file's text (at most 16 MiB; free it), or NULL when it cannot be read; line
+ * `line` of it (1-based), without its indentation, cleaned and cut for a report (""
+ * when there is none). */
+char *fz_src_read(const char *path, size_t *len);
+void fz_src_line(const char *buf, size_t len, uint32_t line, char *out, size_t cap);
+/* The functions whose hot lines reports show: up to max zones, most self time first, each
+ * with lines and at least 1 % of the sampled self time. Returns how many (out[] filled). */
+uint32_t fz_hot_functions(const fathom_profile *p, uint32_t *out, uint32_t max);
 
 #endif

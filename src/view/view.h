@@ -18,6 +18,9 @@
 /* color: ANSI colours (the text view only) */
 int fz_write_text(const fathom_profile *p, FILE *f, int color);        /* view/text.c */
 int fz_write_json(const fathom_profile *p, FILE *f, int color);        /* view/json.c */
+/* The sampled profile's tables ("lines", "processes"), each as ",\n\"name\":[...]" when it
+ * has entries (view/json_run.c; called by fz_write_json). */
+void fz_json_put_run(FILE *f, const fathom_profile *p);
 int fz_write_csv(const fathom_profile *p, FILE *f, int color);         /* view/csv.c */
 int fz_write_chrome(const fathom_profile *p, FILE *f, int color);      /* view/chrome.c */
 int fz_write_html(const fathom_profile *p, FILE *f, int color);        /* view/html.c */

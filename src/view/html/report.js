@@ -385,6 +385,43 @@ function renderThreads(D) {
     })));
 }
 
+/* ---- sampled profiles: hot lines, processes ---- */
+
+function renderHotLines(D) {
+  if (!D.lines || !D.lines.length) return;
+  var sec = section('lines', 'Hot lines', 'The functions with the most self time, line by line. Self: the samples ' +
+                    'taken at the line; total: those with the line on the stack (its calls included). ~ marks ' +
+                    'estimates from samples; \u00b1 is a 95 % interval. Source text as the file reads now.');
+  var z = -1, rows = [];
+  function flush() {
+    if (z < 0) return;
+    var zi = D.zones[z];
+    sec.appendChild(el('h3', null, zi[Z.name] + ' \u00b7 self ' + fmtDurEst(zi[Z.self], zi[Z.self_se], true)));
+    sec.appendChild(table(['line', 'self>', 'total>', 'source'], rows, 'grid lines'));
+    rows = [];
+  }
+  D.lines.forEach(function (l) {
+    if (l[0] !== z) { flush(); z = l[0]; }
+    var file = String(l[1]).replace(/^.*\//, '');
+    rows.push([file + ':' + l[2], fmtDurEst(l[3], l[4], true), fmtDurEst(l[5], l[6], true), el('code', null, l[7])]);
+  });
+  flush();
+}
+
+function renderProcesses(D) {
+  if (!D.procs || !D.procs.length) return;
+  var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
+                    'threads (an estimate); the other figures are the kernel\u2019s, as last read (* : up to one reading ' +
+                    'interval before it ended); \u2013: never read.');
+  function b(v) { return isNum(v) ? fmtBytes(v) : '\u2013'; }
+  function c(v) { return isNum(v) ? fmtCount(v) : '\u2013'; }
+  sec.appendChild(table(['pid>', 'parent>', 'command', 'ended', 'CPU (sampled)>', 'user+sys>', 'peak RSS>', 'read>',
+                         'written>', 'ctx switches>', 'faults>'], D.procs.map(function (q) {
+    return [String(q[0]), q[1] < 0 ? '\u2013' : String(q[1]), q[2], q[3], fmtDurEst(q[4], q[5], true),
+            isNum(q[6]) ? fmtDur(q[6]) + (q[12] > 0 ? ' *' : '') : '\u2013', b(q[7]), b(q[8]), b(q[9]), c(q[10]), c(q[11])];
+  })));
+}
+
 function renderNotes(D) {
   var m = D.meta, sec = section('notes', 'Governor and probe notes');
   var notes = [];
@@ -481,7 +518,9 @@ function main() {
   renderThroughput(D);
   view.timeline = renderTimeline(D);
   renderCharts(D);
+  renderHotLines(D);
   renderCounters(D);
+  renderProcesses(D);
   renderThreads(D);
   renderNotes(D);
   renderMeta(D);

@@ -1,0 +1,92 @@
+/* json_run.c: the JSON loader's part for the tables of sampled profiles (`fathom run`):
+ * "processes" and "lines" (docs/formats.md), written by src/view/json_run.c. Both are
+ * optional: a file without them (any other profile, older files) loads with none.
+ *
+ * Invariant: when present, every member is checked like the rest of the schema (types,
+ * indexes into their tables, figures that cannot be negative), and the partial model stays
+ * freeable (each table is calloc'd and counted before its elements are filled). */
+#include <math.h>
+#include <string.h>
+
+#include "json_ld.h"
+
+/* A figure that is a count or a time: NaN (null: not measured) or >= 0. */
+static int m_nonneg(jl_ctx *c, const json_t *o, const jp *ip, const char *k, double *out) {
+  int rc = jl_m_dbl(c, o, ip, k, out);
+  if (!rc && *out < 0) {
+    jp kp = {ip, k, 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must not be negative");
+  }
+  return rc;
+}
+
+int jl_processes(jl_ctx *c, const json_t *root, fathom_profile *p) {
+  if (!json_object_get(root, "processes")) return 0;
+  json_t *arr, *o;
+  jp tp, ip;
+  size_t n;
+  int rc = jl_m_table(c, root, NULL, "processes", UINT32_MAX - 1, &arr, &tp, &n);
+  if (!rc) rc = jl_alloc_table(c, (void **)&p->processes, n, sizeof *p->processes);
+  if (rc) return rc;
+  p->n_processes = (uint32_t)n;
+  static const char *const figs[] = {"start_ns", "end_ns", "cpu_ns", "cpu_se_ns", "user_ns",
+                                     "sys_ns", "rss_peak_bytes", "read_bytes", "write_bytes",
+                                     "read_ops", "write_ops", "ctx_voluntary",
+                                     "ctx_involuntary", "minor_faults", "major_faults",
+                                     "res_age_ns"};
+  for (size_t i = 0; i < n && !rc; i++) {
+    fathom_process_info *q = &p->processes[i];
+    double *dst[] = {&q->start_ns, &q->end_ns, &q->cpu_ns, &q->cpu_se_ns, &q->user_ns,
+                     &q->sys_ns, &q->rss_peak_bytes, &q->read_bytes, &q->write_bytes,
+                     &q->read_ops, &q->write_ops, &q->ctx_voluntary, &q->ctx_involuntary,
+                     &q->minor_faults, &q->major_faults, &q->res_age_ns};
+    _Static_assert(sizeof figs / sizeof figs[0] == sizeof dst / sizeof dst[0], "same members");
+    rc = jl_element(c, arr, &tp, i, &o, &ip);
+    if (!rc) rc = jl_m_i64(c, o, &ip, "pid", &q->pid);
+    if (!rc) rc = jl_m_i64(c, o, &ip, "ppid", &q->ppid);
+    if (!rc) rc = jl_m_str(c, o, &ip, "command", 0, &q->command);
+    if (!rc) rc = jl_m_bool(c, o, &ip, "ended", &q->ended);
+    if (!rc) rc = jl_m_bool(c, o, &ip, "status_known", &q->status_known);
+    if (!rc) rc = jl_m_int(c, o, &ip, "exit_code", &q->exit_code);
+    if (!rc) rc = jl_m_int(c, o, &ip, "signal", &q->signal);
+    for (size_t k = 0; k < sizeof dst / sizeof dst[0] && !rc; k++)
+      rc = m_nonneg(c, o, &ip, figs[k], dst[k]);
+  }
+  return rc;
+}
+
+/* The thread's process (needs the processes loaded): absent or null, none. */
+int jl_thread_process(jl_ctx *c, const json_t *o, const jp *ip, const fathom_profile *p,
+                      uint32_t *out) {
+  *out = FATHOM_NONE;
+  json_t *v = json_object_get(o, "process");
+  if (!v) return 0;
+  jp kp = {ip, "process", 0};
+  return jl_index(c, v, &kp, p->n_processes, "processes", 1, out);
+}
+
+int jl_lines(jl_ctx *c, const json_t *root, fathom_profile *p) {
+  if (!json_object_get(root, "lines")) return 0;
+  json_t *arr, *o, *v;
+  jp tp, ip, kp;
+  size_t n;
+  int rc = jl_m_table(c, root, NULL, "lines", UINT32_MAX - 1, &arr, &tp, &n);
+  if (!rc) rc = jl_alloc_table(c, (void **)&p->lines, n, sizeof *p->lines);
+  if (rc) return rc;
+  p->n_lines = (uint32_t)n;
+  for (size_t i = 0; i < n && !rc; i++) {
+    fathom_line_info *l = &p->lines[i];
+    rc = jl_element(c, arr, &tp, i, &o, &ip);
+    if (!rc) rc = jl_get(c, o, &ip, "zone", &v, &kp);
+    if (!rc) rc = jl_index(c, v, &kp, p->n_zones, "zones", 0, &l->zone);
+    if (!rc) rc = jl_m_str(c, o, &ip, "file", 0, &l->file);
+    if (!rc) rc = jl_m_u32(c, o, &ip, "line", &l->line);
+    if (!rc) rc = jl_m_u64(c, o, &ip, "samples_self", &l->samples_self);
+    if (!rc) rc = jl_m_u64(c, o, &ip, "samples_total", &l->samples_total);
+    if (!rc) rc = m_nonneg(c, o, &ip, "self_ns", &l->self_ns);
+    if (!rc) rc = m_nonneg(c, o, &ip, "self_se_ns", &l->self_se_ns);
+    if (!rc) rc = m_nonneg(c, o, &ip, "total_ns", &l->total_ns);
+    if (!rc) rc = m_nonneg(c, o, &ip, "total_se_ns", &l->total_se_ns);
+  }
+  return rc;
+}

@@ -1,0 +1,96 @@
+/* html_run.c: the HTML report's data for sampled profiles (`fathom run`): the hot lines of
+ * the functions with the most self time, with their source text when the file can be read
+ * now, and the processes the program ran. The page (report.js) draws them as tables.
+ *
+ * Invariant: text reaches the page only through fz_hj_str; at most FZ_HTML_HOT_FUNCS
+ * functions of FZ_HTML_HOT_LINES lines each, so the page stays small whatever the profile. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view/html.h"
+#include "view/text.h"
+
+#define FZ_HTML_HOT_FUNCS 10
+#define FZ_HTML_HOT_LINES 12
+
+/* [zone, file, line, self, self_se, total, total_se, source] per line */
+static void put_lines(FILE *f, const fathom_profile *p) {
+  uint32_t hot[FZ_HTML_HOT_FUNCS];
+  uint32_t nh = fz_hot_functions(p, hot, FZ_HTML_HOT_FUNCS);
+  fputc('[', f);
+  int first = 1;
+  for (uint32_t k = 0; k < nh; k++) {
+    uint32_t shown = 0;
+    const char *cur = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    for (uint32_t i = 0; i < p->n_lines && shown < FZ_HTML_HOT_LINES; i++) {
+      const fathom_line_info *l = &p->lines[i];
+      if (l->zone != hot[k] || (l->self_ns <= 0 && l->total_ns <= 0)) continue;
+      if (!cur || strcmp(cur, l->file) != 0) {
+        free(buf);
+        buf = fz_src_read(l->file, &len);
+        cur = l->file;
+      }
+      char text[400];
+      fz_src_line(buf, len, l->line, text, sizeof text);
+      fputs(first ? "[" : ",\n[", f);
+      first = 0;
+      fz_hj_u64(f, l->zone);
+      fputc(',', f);
+      fz_hj_str(f, l->file);
+      fputc(',', f);
+      fz_hj_u64(f, l->line);
+      const double v[] = {l->self_ns, l->self_se_ns, l->total_ns, l->total_se_ns};
+      for (int j = 0; j < 4; j++) {
+        fputc(',', f);
+        fz_hj_num(f, v[j]);
+      }
+      fputc(',', f);
+      fz_hj_str(f, text);
+      fputc(']', f);
+      shown++;
+    }
+    free(buf);
+  }
+  fputc(']', f);
+}
+
+/* [pid, ppid, command, state, cpu, cpu_se, user+sys, rss_peak, read, written, ctx, faults,
+ *  res_age] per process (NaN: null) */
+static void put_procs(FILE *f, const fathom_profile *p) {
+  fputc('[', f);
+  for (uint32_t i = 0; p->processes && i < p->n_processes; i++) {
+    const fathom_process_info *q = &p->processes[i];
+    char st[48];
+    if (!q->ended) snprintf(st, sizeof st, "running");
+    else if (!q->status_known) snprintf(st, sizeof st, "exited");
+    else if (q->signal) snprintf(st, sizeof st, "signal %d", q->signal);
+    else snprintf(st, sizeof st, "status %d", q->exit_code);
+    fputs(i ? ",\n[" : "[", f);
+    fz_hj_num(f, (double)q->pid);
+    fputc(',', f);
+    fz_hj_num(f, (double)q->ppid);
+    fputc(',', f);
+    fz_hj_str(f, q->command);
+    fputc(',', f);
+    fz_hj_str(f, st);
+    const double v[] = {q->cpu_ns, q->cpu_se_ns, q->user_ns + q->sys_ns, q->rss_peak_bytes,
+                        q->read_bytes, q->write_bytes, q->ctx_voluntary + q->ctx_involuntary,
+                        q->minor_faults + q->major_faults, q->res_age_ns};
+    for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+      fputc(',', f);
+      fz_hj_num(f, v[j]);
+    }
+    fputc(']', f);
+  }
+  fputc(']', f);
+}
+
+void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"lines\":", f);
+  put_lines(f, p);
+  fputs(",\"procs\":", f);
+  put_procs(f, p);
+}

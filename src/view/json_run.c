@@ -1,0 +1,86 @@
+/* json_run.c: the tables only a sampled profile (`fathom run`) has, in the JSON profile:
+ * "lines" (the figures of each source line of a function) and "processes" (every process the
+ * program ran). Written only when they have entries, so other profiles' files are unchanged;
+ * src/load/json_run.c reads them back.
+ *
+ * Invariant: every double reads back bit-identical (NaN as null). */
+#include <stdio.h>
+
+#include "util/jsonw.h"
+#include "view/view.h"
+
+static void num(FILE *f, const char *k, double v) {
+  fprintf(f, ",\"%s\":", k);
+  fz_json_write_double(f, v);
+}
+static void u64(FILE *f, const char *k, uint64_t v) {
+  fprintf(f, ",\"%s\":", k);
+  fz_json_write_u64(f, v);
+}
+static void i64(FILE *f, const char *k, int64_t v) {
+  fprintf(f, ",\"%s\":%s", k, v < 0 ? "-" : "");
+  fz_json_write_u64(f, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
+static void put_line(FILE *f, const fathom_line_info *l) {
+  fputs("{\"zone\":", f);
+  fz_json_write_u64(f, l->zone);
+  fputs(",\"file\":", f);
+  fz_json_write_str(f, l->file, 0);
+  u64(f, "line", l->line);
+  u64(f, "samples_self", l->samples_self);
+  u64(f, "samples_total", l->samples_total);
+  num(f, "self_ns", l->self_ns);
+  num(f, "self_se_ns", l->self_se_ns);
+  num(f, "total_ns", l->total_ns);
+  num(f, "total_se_ns", l->total_se_ns);
+  fputc('}', f);
+}
+
+static void put_process(FILE *f, const fathom_process_info *q) {
+  fputs("{\"pid\":", f);
+  fz_json_write_u64(f, q->pid < 0 ? 0 : (uint64_t)q->pid);
+  i64(f, "ppid", q->ppid);
+  fputs(",\"command\":", f);
+  fz_json_write_str(f, q->command, 0);
+  fprintf(f, ",\"ended\":%s,\"status_known\":%s", q->ended ? "true" : "false",
+          q->status_known ? "true" : "false");
+  i64(f, "exit_code", q->exit_code);
+  i64(f, "signal", q->signal);
+  num(f, "start_ns", q->start_ns);
+  num(f, "end_ns", q->end_ns);
+  num(f, "cpu_ns", q->cpu_ns);
+  num(f, "cpu_se_ns", q->cpu_se_ns);
+  num(f, "user_ns", q->user_ns);
+  num(f, "sys_ns", q->sys_ns);
+  num(f, "rss_peak_bytes", q->rss_peak_bytes);
+  num(f, "read_bytes", q->read_bytes);
+  num(f, "write_bytes", q->write_bytes);
+  num(f, "read_ops", q->read_ops);
+  num(f, "write_ops", q->write_ops);
+  num(f, "ctx_voluntary", q->ctx_voluntary);
+  num(f, "ctx_involuntary", q->ctx_involuntary);
+  num(f, "minor_faults", q->minor_faults);
+  num(f, "major_faults", q->major_faults);
+  num(f, "res_age_ns", q->res_age_ns);
+  fputc('}', f);
+}
+
+void fz_json_put_run(FILE *f, const fathom_profile *p) {
+  if (p->n_lines && p->lines) {
+    fputs(",\n\"lines\":[", f);
+    for (uint32_t i = 0; i < p->n_lines; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_line(f, &p->lines[i]);
+    }
+    fputc(']', f);
+  }
+  if (p->n_processes && p->processes) {
+    fputs(",\n\"processes\":[", f);
+    for (uint32_t i = 0; i < p->n_processes; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_process(f, &p->processes[i]);
+    }
+    fputc(']', f);
+  }
+}
