@@ -89,6 +89,36 @@ grep -q '{"name":"spin","component":"hot_g","tags":"","file":"[^"]*hot\.c","func
 grep -q '{"name":"spin","component":"hot_nog","tags":"","file":""' <("$F" report hot_nog.json --format json) ||
   { echo "FAIL: the build without -g: spin is named from the symbol table, with no file"; fail=1; }
 
+# hot lines with -g: spin's own samples all fall on the lines of its loop (hot.c 6-8), its
+# lines' self times add up to its self time, and its caller burn_a's samples (total) are on
+# line 13, the line of its call; the text report shows them with their source text
+awk -v want=spin '
+  /^"zones":\[/ { inz = 1; zi = 0; next }
+  inz && /^\{"name":/ { if (index($0, "{\"name\":\"" want "\",\"component\":\"hot_g\"") == 1) {
+                          z = zi; match($0, /"self_ns":[0-9]+/); zself = substr($0, RSTART + 10, RLENGTH - 10) }
+                        zi++; if ($0 ~ /\]$/) inz = 0; next }
+  /^"lines":\[/ { inl = 1; next }
+  inl && /^\{"zone":/ { match($0, /"zone":[0-9]+/); lz = substr($0, RSTART + 7, RLENGTH - 7)
+                        match($0, /"line":[0-9]+/); ln = substr($0, RSTART + 7, RLENGTH - 7)
+                        match($0, /"self_ns":[0-9.e+]+/); ls = substr($0, RSTART + 10, RLENGTH - 10)
+                        if (lz == z) { sum += ls; if (ls > 0 && (ln < 6 || ln > 8)) bad = bad " " ln }
+                        if ($0 ~ /\]$/) inl = 0 }
+  END { if (z == "" || sum == 0) { print "FAIL: no lines for spin"; exit 1 }
+        if (bad != "") { print "FAIL: spin has samples on lines outside its loop:" bad; exit 1 }
+        if (sum != zself) { print "FAIL: spin lines self " sum " != its self " zself; exit 1 } }
+' hot_g.out.json || fail=1
+grep -q '"file":"[^"]*hot\.c","line":13,"samples_self":0,"samples_total":[1-9]' hot_g.out.json ||
+  { echo "FAIL: burn_a's call line (13) holds no samples (total)"; fail=1; }
+# the lines table reads back unchanged (fathom report loads the file and writes it again)
+cmp -s <(grep '^{"zone":[0-9]*,"file"' hot_g.json) <(grep '^{"zone":[0-9]*,"file"' hot_g.out.json) ||
+  { echo "FAIL: the lines table does not read back unchanged"; fail=1; }
+"$F" report hot_g.json >hot_g.txt
+grep -q "^Hot lines" hot_g.txt || { echo "FAIL: no Hot lines section in the text report"; fail=1; }
+grep -q "hot\.c:[678] .*sink = x;\|hot\.c:[678] .*for (unsigned long i = 0" hot_g.txt ||
+  { echo "FAIL: the hot lines table shows no source text: $(sed -n '/^Hot lines/,/^$/p' hot_g.txt | head)"; fail=1; }
+grep -q '"file":"[^"]*hot\.c","line"' <("$F" report hot_nog.json --format json) &&
+  { echo "FAIL: a build without -g has no source lines, yet the profile has lines of hot.c"; fail=1; }
+
 # a stripped program: the samples are in code without symbols, and fathom says so
 strip --strip-all -o hot_stripped hot_nog
 "$F" run -o stripped.json -- ./hot_stripped 300000 >/dev/null 2>stripped.err
@@ -117,6 +147,28 @@ assert_eq "the program's handler ran" "got TERM" "$(cat term.out)"
 "$F" report fork.json --format json -o fork.out.json
 n=$(grep -o '(pid [0-9]*)' fork.out.json | sort -u | wc -l)
 awk -v n="$n" 'BEGIN {exit !(n >= 2)}' || { echo "FAIL: only $n other processes named in the profile of a forking program"; fail=1; }
+# the processes table: the shell (no parent, its exit status known: 4), the two hot_g, each
+# a child of the shell; their sampled CPU adds up to the profile's self CPU
+"$F" run -q -o procs.json -- sh -c './hot_g 500000 & ./hot_g 500000; wait; exit 4' >/dev/null
+assert_eq "the shell's exit status passes through" 4 "$?"
+"$F" check procs.json >/dev/null 2>&1 || { echo "FAIL: procs.json: $("$F" check procs.json 2>&1 | head -3)"; fail=1; }
+"$F" report procs.json --format json -o procs.out.json
+cmp -s <(grep '^{"pid":' procs.json) <(grep '^{"pid":' procs.out.json) ||
+  { echo "FAIL: the processes table does not read back unchanged"; fail=1; }
+awk '/^"processes":\[/ { inp = 1; next }
+     inp && /^\{"pid":/ { n++
+       if ($0 ~ /"ppid":-1,/) { root = $0; rpid = $0; sub(/^\{"pid":/, "", rpid); sub(/,.*/, "", rpid) }
+       else kids[n] = $0
+       if ($0 ~ /hot_g/) hot++
+       match($0, /"cpu_ns":[0-9.e+]+/); cpu += substr($0, RSTART + 9, RLENGTH - 9)
+       if ($0 ~ /\]$/) inp = 0 }
+     END { if (root !~ /"status_known":true,"exit_code":4,"signal":0/) { print "FAIL: the root process: " root; exit 1 }
+           for (k in kids) if (kids[k] !~ "\"ppid\":" rpid ",") { print "FAIL: not a child of the shell: " kids[k]; exit 1 }
+           if (hot < 2) { print "FAIL: " hot " hot_g processes in the table"; exit 1 }
+           printf "%.0f\n", cpu > "procs.cpu" }' procs.out.json || fail=1
+node_cpu=$(awk '/^"nodes":\[/ {inn = 1; next} inn && /^\{"zone":/ {match($0, /"self_cpu_ns":[0-9.e+]+/); s += substr($0, RSTART + 14, RLENGTH - 14); if ($0 ~ /\]$/) inn = 0} END {printf "%.0f", s}' procs.out.json)
+assert_eq "the processes' sampled CPU adds up to the profile's" "$node_cpu" "$(cat procs.cpu 2>/dev/null)"
+grep -q "^Processes" <("$F" report procs.json) || { echo "FAIL: no Processes section in the text report"; fail=1; }
 
 # usage errors: nothing runs
 "$F" run -q -o x.json -- ./no-such-program 2>err.txt

@@ -107,7 +107,8 @@ static void on_sample(void *ctx, const fz_run_sample *s) {
 }
 static void on_lost(void *ctx, uint64_t n) { ((rec_sink *)ctx)->lost += n; }
 
-static const fz_run_sink sink = {&S, on_mmap, on_comm, on_fork, on_exit_rec, on_sample, on_lost};
+static const fz_run_sink sink = {&S, on_mmap, on_comm, on_fork, on_exit_rec, on_sample,
+                                 on_lost, NULL, NULL};
 
 /* argv for fz_run_exec (char *const[]) from string literals: copies, until the next call */
 static char *arg_buf[8];

@@ -464,6 +464,8 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
   struct perf_event_header h;
   memcpy(&h, q, sizeof h);
   const uint8_t *end = q + size, *b = q + sizeof h;
+  uint64_t t;
+  if (k->at && h.type != PERF_RECORD_SAMPLE && rec_time(q, size, &t)) k->at(k->ctx, t);
   switch (h.type) {
   case PERF_RECORD_SAMPLE: {
 #if defined(__x86_64__)
@@ -686,6 +688,11 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
     uint64_t t0 = now_ns();
     rings_read_all(&r);
     pool_flush(&r, t0 > HOLD_NS ? t0 - HOLD_NS : 0);
+    siginfo_t si;
+    si.si_pid = 0;
+    if (r.sink->ending && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == pid)
+      r.sink->ending(r.sink->ctx, pid);     /* before it is reaped: its final figures */
     pid_t w = waitpid(pid, &st, WNOHANG);
     if (w == pid || (w < 0 && errno != EINTR)) reaped = 1;
   }

@@ -318,6 +318,10 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
 
 uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
 
+void fz_run_prof_thread_pids(const fz_run_prof *rp, uint32_t *out, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) out[i] = i < rp->n_threads ? rp->threads[i].pid : 0;
+}
+
 void fz_run_prof_no_inline(fz_run_prof *rp, int on) { rp->no_inline = on != 0; }
 
 double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {

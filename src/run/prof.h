@@ -22,6 +22,8 @@ void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
 uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+/* The pid of each thread, in the order of the model's threads (n: how many the model has). */
+void fz_run_prof_thread_pids(const fz_run_prof *rp, uint32_t *out, uint32_t n);
 /* on: name each address by the function its code belongs to (the symbol), leaving out the
  * functions inlined there (`perf report --no-inline`); off (default): each inlined function
  * is a frame of its own. */

@@ -47,6 +47,10 @@ typedef struct fz_run_sink {   /* what perfrec.c calls, in time order */
   void (*exit)(void *ctx, uint32_t pid, uint32_t tid);
   void (*sample)(void *ctx, const fz_run_sample *s);
   void (*lost)(void *ctx, uint64_t n);   /* records the kernel dropped (ring full) */
+  /* optional (NULL: not called): the time of the side-band record delivered next */
+  void (*at)(void *ctx, uint64_t time_ns);
+  /* optional: the program has ended and is not reaped yet (its /proc entry is a zombie's) */
+  void (*ending)(void *ctx, pid_t pid);
 } fz_run_sink;
 
 typedef struct fz_run_opts {

@@ -19,6 +19,7 @@
 
 #include "io.h"
 #include "opts.h"
+#include "run/procs.h"
 #include "run/prof.h"
 #include "run/run.h"
 #include "view/view.h"
@@ -73,23 +74,34 @@ void cmd_run_help(FILE *f) {
 typedef struct run_ctx {
   fz_unwinder *u;
   fz_run_prof *rp;
+  fz_run_procs *ps;
   uint64_t lost;
 } run_ctx;
 
 static void on_mmap(void *c, const fz_run_mmap *m) { fz_unwinder_mmap(((run_ctx *)c)->u, m); }
 static void on_comm(void *c, uint32_t pid, uint32_t tid, const char *comm, int exec) {
   run_ctx *x = c;
-  if (exec && pid == tid) fz_unwinder_exec(x->u, pid);
+  if (exec && pid == tid) {
+    fz_unwinder_exec(x->u, pid);
+    fz_run_procs_exec(x->ps, pid, comm);
+  }
   fz_run_prof_comm(x->rp, pid, tid, comm);
 }
 static void on_fork(void *c, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
   run_ctx *x = c;
-  if (pid != ppid) fz_unwinder_fork(x->u, pid, ppid); /* a new process */
+  if (pid != ppid) {                                  /* a new process */
+    fz_unwinder_fork(x->u, pid, ppid);
+    fz_run_procs_fork(x->ps, pid, ppid);
+  }
   fz_run_prof_fork(x->rp, pid, ppid, tid, ptid);
 }
 static void on_exit_(void *c, uint32_t pid, uint32_t tid) {
-  fz_run_prof_exit(((run_ctx *)c)->rp, pid, tid);
+  run_ctx *x = c;
+  if (pid == tid) fz_run_procs_exit(x->ps, pid);
+  fz_run_prof_exit(x->rp, pid, tid);
 }
+static void on_at(void *c, uint64_t t) { fz_run_procs_at(((run_ctx *)c)->ps, t); }
+static void on_ending(void *c, pid_t pid) { fz_run_procs_final(((run_ctx *)c)->ps, pid); }
 static void on_sample(void *c, const fz_run_sample *s) {
   fz_run_prof_sample(((run_ctx *)c)->rp, s);
 }
@@ -213,23 +225,29 @@ int cmd_run(int argc, char **argv) {
   if (!o.quiet && geteuid() != 0 && setid_program(prog[0]))
     fprintf(stderr, "fathom: %s is set-user-ID or set-group-ID: the kernel does not let fathom "
             "sample it (run fathom as root, or profile a copy without the bit)\n", base);
-  run_ctx x = {fz_unwinder_new(), NULL, 0};
+  uint64_t start_unix = now_ns(CLOCK_REALTIME), t0 = now_ns(CLOCK_MONOTONIC);
+  run_ctx x = {fz_unwinder_new(), NULL, fz_run_procs_new(t0), 0};
   x.rp = x.u ? fz_run_prof_new(x.u) : NULL;
   if (x.rp) fz_run_prof_no_inline(x.rp, no_inline);
-  if (!x.rp) {
+  if (!x.rp || !x.ps) {
+    fz_run_prof_free(x.rp);
+    fz_run_procs_free(x.ps);
     fz_unwinder_free(x.u);
     tool_error(CMD, "out of memory");
     return TOOL_EXIT_OUTPUT;
   }
-  fz_run_sink sink = {&x, on_mmap, on_comm, on_fork, on_exit_, on_sample, on_lost};
+  fz_run_sink sink = {&x,      on_mmap, on_comm, on_fork, on_exit_, on_sample,
+                      on_lost, on_at,   on_ending};
   fz_run_result res;
   memset(&res, 0, sizeof res);
-  uint64_t start_unix = now_ns(CLOCK_REALTIME), t0 = now_ns(CLOCK_MONOTONIC);
+  fz_run_procs_start(x.ps);   /* without it, the final reads alone */
   int rc = fz_run_exec(prog, &o, &sink, &res);
   uint64_t wall = now_ns(CLOCK_MONOTONIC) - t0;
+  fz_run_procs_stop(x.ps);
   if (rc) {
     fprintf(stderr, "%s\n", res.why[0] ? res.why : "fathom: run: the program could not be started");
     fz_run_prof_free(x.rp);
+    fz_run_procs_free(x.ps);
     fz_unwinder_free(x.u);
     return TOOL_EXIT_USAGE;
   }
@@ -242,6 +260,15 @@ int cmd_run(int argc, char **argv) {
   char unnamed_mod[256];
   double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
   fathom_profile *p = fz_run_prof_build(x.rp, &bi);
+  fz_run_procs_status(x.ps, res.pid, res.status);
+  uint32_t *tpid = p ? calloc(p->n_threads ? p->n_threads : 1, sizeof *tpid) : NULL;
+  if (tpid) fz_run_prof_thread_pids(x.rp, tpid, p->n_threads);
+  if (p && (!tpid || fz_run_procs_build(x.ps, p, tpid, wall))) {
+    fathom_profile_free(p);
+    p = NULL;
+  }
+  free(tpid);
+  fz_run_procs_free(x.ps);
   uint64_t samples = fz_run_prof_samples(x.rp);
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);
