@@ -479,14 +479,17 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
   uproc *p = arg;
   fz_unwinder *u = p->u;
   const fz_run_sample *s = u->cur;
-  if (!s || u->read_failed) return false;
+  if (!s) return false;
   uint64_t sp = s->regs[7], size = s->stack ? s->stack_size : 0;
   if (addr >= sp && addr - sp < size && size - (addr - sp) >= 8) {
     memcpy(result, s->stack + (addr - sp), 8);
     return true;
   }
   if (file_read(p, addr, result)) return true;
-  u->read_failed = 1;   /* sticky: no later read in this walk succeeds */
+  /* not sticky: a register saved below the stack pointer (a leaf's epilogue, the red zone)
+   * is outside the copy; libdw leaves that register undefined and goes on with the frame,
+   * failing only where a later frame needs it */
+  u->read_failed = 1;
   return false;
 }
 
