@@ -100,6 +100,8 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
     c->trace_path = v;
     c->timeline = 1;
   }
+  /* under `fathom run`: the zones' timeline tells it which zones each sample was taken in */
+  if ((v = getenv("FATHOM_RUN_ZONES")) && *v) c->timeline = 1;
   if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
   if ((v = getenv("FATHOM_CLOCK")) && *v) {
     if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {

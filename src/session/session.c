@@ -253,6 +253,14 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
       if (!rc) rc = r;
     }
   }
+  const char *zd = getenv("FATHOM_RUN_ZONES");
+  if (zd && *zd && p->n_events) {   /* for `fathom run` (docs/run.md): the zones' timeline */
+    snprintf(path, sizeof path, "%s/zones.%ld.%llu.json", zd, (long)getpid(),
+             (unsigned long long)fz_g.start_mono_ns);
+    int r = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
+    if (r) fprintf(stderr, "fathom: cannot hand the zones to fathom run (%s): %s\n", path,
+                   fathom_strerror(r));
+  }
   if (c->report_to_stderr) {
     const char *nc = getenv("NO_COLOR");
     int color = isatty(2) && !(nc && *nc);
