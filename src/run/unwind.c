@@ -486,9 +486,8 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
     return true;
   }
   if (file_read(p, addr, result)) return true;
-  /* not sticky: a register saved below the stack pointer (a leaf's epilogue, the red zone)
-   * is outside the copy; libdw leaves that register undefined and goes on with the frame,
-   * failing only where a later frame needs it */
+  /* not sticky: a register saved below the stack pointer (a leaf's epilogue) is outside the
+   * copy; libdw leaves it undefined and fails only where a later frame needs it */
   u->read_failed = 1;
   return false;
 }
