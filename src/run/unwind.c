@@ -105,7 +105,6 @@ struct fz_unwinder {
   Elf *arch;               /* a bare x86-64 ELF header: the unwinding backend */
   unsigned char arch_img[sizeof(Elf64_Ehdr)];
   const fz_run_sample *cur;   /* the sample being unwound */
-  int read_failed;
   int dm_tried;
   demangle_fn dm;
   void *dm_lib;
@@ -486,9 +485,8 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
     return true;
   }
   if (file_read(p, addr, result)) return true;
-  /* not sticky: a register saved below the stack pointer (a leaf's epilogue) is outside the
-   * copy; libdw leaves it undefined and fails only where a later frame needs it */
-  u->read_failed = 1;
+  /* a register saved below the stack pointer (a leaf's epilogue) is outside the copy: libdw
+   * leaves it undefined and fails only where a later frame needs it */
   return false;
 }
 
@@ -630,7 +628,6 @@ int fz_unwind(fz_unwinder *u, const fz_run_sample *s, uint64_t *pcs, int max) {
   if (!d || !p->attached) return 1;
   walk w = {p, pcs, 0, max, s->regs[7]};
   u->cur = s;
-  u->read_failed = 0;
   dwfl_getthread_frames(d, s->tid ? (pid_t)s->tid : (pid_t)s->pid, cb_frame, &w);
   u->cur = NULL;
   if (w.n == 0) pcs[0] = s->regs[16];
