@@ -22,6 +22,13 @@ void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
 uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+/* Places every sample in the zones open on its thread when it was taken (an instrumented
+ * program: zones.h), each zone a frame of kind zone after the frame of the function that
+ * opened it. Returns the samples placed in a zone, -1 out of memory, -2 when not every
+ * sample was kept (FZ_RUN_KEEP_SAMPLES): the profile is then left as it was. */
+#define FZ_RUN_KEEP_SAMPLES (4u << 20)
+struct fz_run_zones;
+int64_t fz_run_prof_zones(fz_run_prof *rp, const struct fz_run_zones *z);
 /* The pid of each thread, in the order of the model's threads (n: how many the model has). */
 void fz_run_prof_thread_pids(const fz_run_prof *rp, uint32_t *out, uint32_t n);
 /* on: name each address by the function its code belongs to (the symbol), leaving out the

@@ -157,7 +157,8 @@ int fz_run_zones_at(const fz_run_zones *z, uint32_t pid, uint32_t tid, uint64_t 
   int k = 0;
   for (int i = n - 1; i >= 0 && k < max; i--) {   /* outermost first */
     const fathom_zone_info *zi = &th->p->zones[th->ev[chain[i]].zone];
-    out[k++] = (fz_run_zone){zi->name, zi->component, zi->file, zi->line};
+    out[k++] = (fz_run_zone){zi->name, zi->component, zi->file, zi->func ? zi->func : "",
+                             zi->line};
   }
   return k;
 }

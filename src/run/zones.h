@@ -15,6 +15,7 @@ typedef struct fz_run_zones fz_run_zones;
 
 typedef struct fz_run_zone {   /* a zone open at the moment asked about */
   const char *name, *component, *file;
+  const char *func;            /* the function that opened it ("" when not known) */
   int line;
 } fz_run_zone;
 

@@ -100,8 +100,6 @@ FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
     c->trace_path = v;
     c->timeline = 1;
   }
-  /* under `fathom run`: the zones' timeline tells it which zones each sample was taken in */
-  if ((v = getenv("FATHOM_RUN_ZONES")) && *v) c->timeline = 1;
   if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
   if ((v = getenv("FATHOM_CLOCK")) && *v) {
     if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
@@ -280,6 +278,10 @@ void fz_env_outputs(fathom_config *c, int inherit) {
     c->timeline = 1;
   }
   if (inherit && !c->out_path && !getenv("FATHOM_REPORT")) c->report_to_stderr = 1;
+  /* under `fathom run`, whatever the program's own configuration: the zones' timeline tells
+   * it which zones each sample was taken in (session.c writes it there at the end) */
+  const char *rz = getenv("FATHOM_RUN_ZONES");
+  if (rz && *rz) c->timeline = 1;
   if (out && c->out_path && strcmp(c->out_path, out) == 0) c->out_path = claimed(out, "FATHOM_OUT");
   if (trace && c->trace_path && strcmp(c->trace_path, trace) == 0)
     c->trace_path = claimed(trace, "FATHOM_TRACE");

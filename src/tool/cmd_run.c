@@ -6,6 +6,7 @@
  * line to stderr after it ended); fathom exits with the program's status (a program killed
  * by a signal: fathom ends with the same signal once the profile is written). Options are
  * checked before the program starts: a usage error never runs it. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "run/procs.h"
 #include "run/prof.h"
 #include "run/run.h"
+#include "run/zones.h"
 #include "view/view.h"
 #include "tool.h"
 
@@ -130,6 +132,33 @@ static int setid_program(const char *prog) {
     path += n + (path[n] == ':');
   }
   return 0;
+}
+
+/* The zones of an instrumented program (zones.PID.START.json in dir, its session's end): each
+ * sample is placed in the zones open on its thread then. The files and dir are removed. */
+static void take_zones(fz_run_prof *rp, const char *dir, int quiet) {
+  int bad = 0;
+  fz_run_zones *z = fz_run_zones_load(dir, &bad);
+  if (z) {
+    int64_t k = fz_run_prof_zones(rp, z);
+    if (k < 0 && !quiet)
+      fprintf(stderr, "fathom: the program's zones are not shown in the samples: %s\n",
+              k == -2 ? "too many samples were kept to place them" : "out of memory");
+  }
+  if (bad && !quiet)
+    fprintf(stderr, "fathom: %d of the program's zone timelines could not be read\n", bad);
+  fz_run_zones_free(z);
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d))) {
+    if (!strncmp(de->d_name, "zones.", 6)) {
+      char path[4096 + 300];
+      snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+      unlink(path);
+    }
+  }
+  if (d) closedir(d);
+  rmdir(dir);
 }
 
 /* Ends fathom with the program's status: its exit code, or its signal (default action). */
@@ -241,7 +270,14 @@ int cmd_run(int argc, char **argv) {
   fz_run_result res;
   memset(&res, 0, sizeof res);
   fz_run_procs_start(x.ps);   /* without it, the final reads alone */
+  /* a program instrumented with fathom hands its zones' timeline over here */
+  char zdir[4096];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(zdir, sizeof zdir, "%s/fathom-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int have_zdir = mkdtemp(zdir) != NULL;
+  if (have_zdir) setenv("FATHOM_RUN_ZONES", zdir, 1);
   int rc = fz_run_exec(prog, &o, &sink, &res);
+  if (have_zdir) unsetenv("FATHOM_RUN_ZONES");
   uint64_t wall = now_ns(CLOCK_MONOTONIC) - t0;
   fz_run_procs_stop(x.ps);
   if (rc) {
@@ -259,6 +295,7 @@ int cmd_run(int argc, char **argv) {
   fz_run_build_info bi = {base, prog[0], res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
   char unnamed_mod[256];
   double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
+  if (have_zdir) take_zones(x.rp, zdir, o.quiet);
   fathom_profile *p = fz_run_prof_build(x.rp, &bi);
   fz_run_procs_status(x.ps, res.pid, res.status);
   uint32_t *tpid = p ? calloc(p->n_threads ? p->n_threads : 1, sizeof *tpid) : NULL;
