@@ -10,6 +10,14 @@
  * A zone rolls up its paths like the library's model: its total counts only its outermost
  * paths (recursion once), its self time every path's.
  *
+ * Wall-clock mode (`--wall`, wallpoll.c): a waiting thread's sample (off_cpu 1) stands for
+ * wall-clock time spent off the CPU at its stack; it adds to total and self time like a CPU
+ * sample but not to self_cpu_ns, which stays the CPU part, so a path's self time less its
+ * CPU time is the time its code waited. A waiting thread's stack that could not be read is
+ * the frame "[blocked]"; its time waiting for a CPU (off_cpu 2, exact: no error added) is the
+ * frame "[waiting for a CPU]" at the top of the thread. A wait at the same place as the
+ * thread's previous one (same_wait) adds to that one's path without unwinding again.
+ *
  * Invariant: parents precede children in the node array; every node's total is at least the
  * sum of its children's and its self time (each sample adds its period to every node of its
  * path and, at the leaf, to that node's self time); memory grows with distinct paths, not
@@ -33,6 +41,7 @@ typedef struct pnode {
   uint64_t k_incl, k_self; /* samples through the path, taken in its own code */
   double ns_incl, ns_self; /* their periods */
   double sq_incl, sq_self; /* their squared periods */
+  double ns_off, sq_off;   /* of the self figures, the off-CPU samples' (wall mode) */
 } pnode;
 
 typedef struct pzone {
@@ -44,6 +53,7 @@ typedef struct pthread_ {
   uint32_t pid, tid;
   char *name;
   int exited;
+  uint32_t wait_leaf;      /* the path of its last off-CPU sample (FATHOM_NONE: none) */
 } pthread_;
 
 struct fz_run_prof {
@@ -59,6 +69,7 @@ struct fz_run_prof {
   uint32_t *zone_tab, zone_cap;
   uint64_t samples, unnamed, first_ns, last_ns;
   double period_sum;
+  uint64_t off_samples;    /* wall mode: samples of waiting threads (not in samples) */
   int oom;
   int no_inline; /* 1: each address named by its function alone, inlined ones left out */
 };
@@ -120,6 +131,7 @@ static uint32_t thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
   memset(t, 0, sizeof *t);
   t->pid = pid;
   t->tid = tid;
+  t->wait_leaf = FATHOM_NONE;
   return rp->n_threads++;
 }
 
@@ -253,12 +265,50 @@ static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const
     snprintf(buf, cap, "[%s]", *module);
 }
 
+/* Adds period p (squared: sq) to every node from leaf up, and to leaf's self time. */
+static void add_up(fz_run_prof *rp, uint32_t leaf, double p, double sq, int off) {
+  for (uint32_t a = leaf; a != FATHOM_NONE; a = rp->nodes[a].parent) {
+    rp->nodes[a].k_incl++;
+    rp->nodes[a].ns_incl += p;
+    rp->nodes[a].sq_incl += sq;
+  }
+  pnode *nd = &rp->nodes[leaf];
+  nd->k_self++;
+  nd->ns_self += p;
+  nd->sq_self += sq;
+  if (off) {
+    nd->ns_off += p;
+    nd->sq_off += sq;
+  }
+}
+
+/* Wall mode: the samples that need no unwinding (see the file's comment). 1: added. */
+static int off_cpu_fast(fz_run_prof *rp, uint32_t t, const fz_run_sample *s) {
+  double p = (double)s->period_ns;
+  uint32_t leaf = FATHOM_NONE;
+  if (s->off_cpu == 1 && s->same_wait && rp->threads[t].wait_leaf != FATHOM_NONE) {
+    leaf = rp->threads[t].wait_leaf;
+  } else if (s->off_cpu == 2 || !s->regs_ok) {
+    const char *name = s->off_cpu == 2 ? "[waiting for a CPU]" : "[blocked]";
+    uint32_t z = zone_of(rp, name, "[kernel]", NULL, 0);
+    leaf = z == FATHOM_NONE ? FATHOM_NONE : child_of(rp, FATHOM_NONE, z, t);
+    if (leaf == FATHOM_NONE) return 1;
+    if (s->off_cpu == 1) rp->threads[t].wait_leaf = leaf;
+  } else {
+    return 0;
+  }
+  add_up(rp, leaf, p, s->off_cpu == 2 ? 0 : p * p, 1);
+  rp->off_samples++;
+  return 1;
+}
+
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   static uint64_t pcs[MAX_FRAMES];
   static uint32_t path[MAX_FRAMES * 4];
   if (rp->oom) return;
   uint32_t t = thread_of(rp, s->pid, s->tid);
   if (t == FATHOM_NONE) return;
+  if (s->off_cpu && off_cpu_fast(rp, t, s)) return;
   int n = s->regs_ok ? fz_unwind(rp->u, s, pcs, MAX_FRAMES) : 0;
   uint32_t depth = 0;
   /* outermost first: pcs from the last, each pc's inline chain from its outermost name */
@@ -286,15 +336,13 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   for (uint32_t d = 0; d < depth; d++) {
     node = child_of(rp, node, path[d], t);
     if (node == FATHOM_NONE) return;
-    pnode *nd = &rp->nodes[node];
-    nd->k_incl++;
-    nd->ns_incl += p;
-    nd->sq_incl += p * p;
   }
-  pnode *leaf = &rp->nodes[node];
-  leaf->k_self++;
-  leaf->ns_self += p;
-  leaf->sq_self += p * p;
+  add_up(rp, node, p, p * p, s->off_cpu != 0);
+  if (s->off_cpu) { /* a waiting thread: wall-clock time, not CPU time */
+    rp->threads[t].wait_leaf = node;
+    rp->off_samples++;
+    return;
+  }
   if (!rp->samples || s->time_ns < rp->first_ns) rp->first_ns = s->time_ns;
   if (s->time_ns > rp->last_ns) rp->last_ns = s->time_ns;
   rp->samples++;
@@ -302,6 +350,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
 }
 
 uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
+uint64_t fz_run_prof_off_samples(const fz_run_prof *rp) { return rp->off_samples; }
 
 void fz_run_prof_no_inline(fz_run_prof *rp, int on) { rp->no_inline = on != 0; }
 
@@ -327,15 +376,17 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
 
 /* ---- the model ------------------------------------------------------------------------------ */
 
-static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self) {
+/* off, sq_off: of self and sq_self, the off-CPU samples' part (wall mode) */
+static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self,
+                       double off, double sq_off) {
   memset(st, 0, sizeof *st);
   st->total_ns = (uint64_t)llround(incl);
   st->self_ns = (uint64_t)llround(self);
   if (st->self_ns > st->total_ns) st->self_ns = st->total_ns;
   st->total_se_ns = sqrt(sq_incl);
   st->self_se_ns = sqrt(sq_self);
-  st->self_cpu_ns = self;
-  st->self_cpu_se_ns = st->self_se_ns;
+  st->self_cpu_ns = self - off > 0 ? self - off : 0;
+  st->self_cpu_se_ns = sq_self - sq_off > 0 ? sqrt(sq_self - sq_off) : 0;
 }
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
@@ -353,9 +404,10 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   p->threads = calloc(rp->n_threads ? rp->n_threads : 1, sizeof *p->threads);
   double *zsq = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zsq);
   double *zns = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zns);
+  double *zoff = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zoff); /* off-CPU self */
   uint32_t *outer =
       calloc(rp->n_nodes ? rp->n_nodes : 1, sizeof *outer); /* 1: outermost of its zone */
-  if (!p->zones || !p->nodes || !p->threads || !zsq || !zns || !outer) bad = 1;
+  if (!p->zones || !p->nodes || !p->threads || !zsq || !zns || !zoff || !outer) bad = 1;
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++) {
     fathom_zone_info *z = &p->zones[i];
     z->name = strdup(rp->zones[i].name);
@@ -376,7 +428,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     d->thread = s->thread;
     d->depth = s->depth;
     d->time_every = 1;
-    fill_stats(&d->stats, s->ns_incl, s->sq_incl, s->ns_self, s->sq_self);
+    fill_stats(&d->stats, s->ns_incl, s->sq_incl, s->ns_self, s->sq_self, s->ns_off, s->sq_off);
     /* outermost: no ancestor of the same zone (recursion counted once in the zone) */
     int o = 1;
     for (uint32_t a = s->parent; a != FATHOM_NONE && o; a = rp->nodes[a].parent)
@@ -384,13 +436,16 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     outer[i] = (uint32_t)o;
     zns[2 * s->zone + 1] += s->ns_self;
     zsq[2 * s->zone + 1] += s->sq_self;
+    zoff[2 * s->zone] += s->ns_off;
+    zoff[2 * s->zone + 1] += s->sq_off;
     if (o) {
       zns[2 * s->zone] += s->ns_incl;
       zsq[2 * s->zone] += s->sq_incl;
     }
   }
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++)
-    fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1]);
+    fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1],
+               zoff[2 * i], zoff[2 * i + 1]);
   for (uint32_t i = 0; !bad && i < rp->n_threads; i++) {
     const pthread_ *t = &rp->threads[i];
     fathom_thread_info *d = &p->threads[i];
@@ -406,6 +461,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   }
   free(zsq);
   free(zns);
+  free(zoff);
   free(outer);
   fathom_meta *m = &p->meta;
   m->schema_version = FATHOM_SCHEMA_VERSION;
@@ -420,7 +476,8 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   m->program = dup_or_empty(bi->program);
   fz_meta_machine(m);
   m->level = FATHOM_LEVEL_BASIC;
-  m->clock_source = strdup("perf_event");
+  /* "+wall": the figures are wall-clock time, off-CPU waits included (self_cpu_ns the CPU) */
+  m->clock_source = strdup(bi->wall ? "perf_event+wall" : "perf_event");
   m->cpu_time_ns = bi->cpu_time_ns;
   m->sample_period_ns = rp->samples ? rp->period_sum / (double)rp->samples : bi->period_ns;
   m->cpu_samples = rp->samples;

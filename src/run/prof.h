@@ -21,7 +21,8 @@ void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid);
 void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid);
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
-uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+uint64_t fz_run_prof_samples(const fz_run_prof *rp);      /* CPU samples */
+uint64_t fz_run_prof_off_samples(const fz_run_prof *rp);  /* wall mode: of waiting threads */
 /* on: name each address by the function its code belongs to (the symbol), leaving out the
  * functions inlined there (`perf report --no-inline`); off (default): each inlined function
  * is a frame of its own. */
@@ -37,6 +38,7 @@ typedef struct fz_run_build_info {
   uint64_t start_unix_ns, duration_ns;
   double cpu_time_ns;      /* the program's CPU time, children included (wait4) */
   double period_ns;        /* the sampling period asked for */
+  int wall;                /* wall-clock mode: waiting threads sampled too */
 } fz_run_build_info;
 
 /* The model (free with fathom_profile_free), or NULL when out of memory. */
