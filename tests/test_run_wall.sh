@@ -156,6 +156,13 @@ s_self=$(zstat wall.out.json spin self_ns)
 s_cpu=$(zstat wall.out.json spin self_cpu_ns)
 assert_eq "spin's self time is all CPU time" "${s_self:-none}" "${s_cpu:-other}"
 
+# the waiting finding (fathom run stores none: the report analyses the profile when given
+# thresholds): the sleep's leaf waits; spin computes; the run queue is no wait
+rep=$("$F" report wall.json --thresholds waiting_pct=50)
+assert_match "the waiting finding names the sleep's leaf ($w)" " waiting +$w +its own code took" "$rep"
+assert_no_match "spin is no waiting finding" " waiting +spin " "$rep"
+assert_no_match "[waiting for a CPU] is no waiting finding" " waiting +\[waiting for a CPU\]" "$rep"
+
 # no thread's total passes the run's duration
 dur=$(grep -o '"duration_ns":[0-9]*' wall.out.json | head -n 1 | cut -d: -f2)
 over=$(awk -v d="$dur" '/"parent":null/ { match($0, /"thread":[0-9]+/); t = substr($0, RSTART + 9, RLENGTH - 9)
@@ -181,6 +188,8 @@ for fn in snooze take_lock wait_pipe pause_main; do
   # (they run for microseconds: a CPU sample may fall there, hardly ever more than one)
   fewer "without --wall, $fn's wait is not in the profile" "$(through cpu.folded $fn)" 3
 done
+assert_no_match "without --wall: no waiting finding" " waiting +[^ ]+ +its own code took" \
+  "$("$F" report cpu.json --thresholds waiting_pct=50)"
 assert_match "without --wall: CPU time only" '"clock_source":"perf_event"' "$("$F" report cpu.json --format json | grep -o '"clock_source":"[^"]*"')"
 
 # ---- a child process's waits (the program forks and execs) -----------------------------------
