@@ -360,6 +360,7 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
   double *by = calloc(rp->n_zones ? rp->n_zones : 1, sizeof *by);
   for (uint32_t i = 0; i < rp->n_nodes; i++) {
     const pnode *n = &rp->nodes[i];
+    if (strcmp(rp->zones[n->zone].module, "[kernel]") == 0) continue; /* wall mode's own frames */
     all += n->ns_self;
     if (rp->zones[n->zone].name[0] != '[') continue;   /* "[module]": no symbol there */
     unnamed += n->ns_self;
