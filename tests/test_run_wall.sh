@@ -6,8 +6,10 @@
 # each wait's path holds about its measured time (bounds from the sampling interval, generous
 # for a loaded machine, yet a missing or doubled wait fails them), the waits are not CPU time,
 # the CPU split matches a run without --wall, no thread's total passes the run's duration,
-# `fathom check` passes; without --wall the waits are not there. A child process's waits, and
-# a run as an unprivileged user (when the test runs as root) too.
+# `fathom check` passes, the text and HTML reports say wall-clock, the waiting finding names
+# the sleep (not the CPU-bound code, not the run queue); without --wall the waits are not
+# there. A child process's waits, and a run as an unprivileged user (when the test runs as
+# root: nobody, with setpriv) too.
 set -u
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
@@ -143,6 +145,19 @@ assert_match "the waiting stack is unwound through the program's frames" \
   '(^|;)sleeper;snooze;nap;[^ ]*nanosleep[^ ]* [0-9]+$' "$(grep ';snooze;' wall.folded)"
 assert_match "meta says wall-clock" '"clock_source":"perf_event\+wall"' "$(grep -o '"clock_source":"[^"]*"' wall.out.json)"
 assert_match "the text report says the samples are wall-clock" 'Samples: +wall-clock: ' "$("$F" report wall.json)"
+
+# the HTML report says it too (its script draws the summary: rendered in headless Chromium,
+# as tests/test_html.sh does)
+"$F" report wall.json --format html -o wall.html
+if command -v chromium >/dev/null 2>&1; then
+  mkdir -p home
+  HOME=$T/home timeout 120 chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+    --disable-extensions --disable-background-networking --user-data-dir="$T/chrome" \
+    --virtual-time-budget=8000 --dump-dom "file://$T/wall.html" >wall.dom 2>chrome.log
+  assert_match "the HTML report's Samples line says wall-clock" '>wall-clock: [0-9,]+ stack samples, one per ' "$(cat wall.dom)"
+else
+  bad "chromium is not installed: the HTML report cannot be checked (scripts/deps.sh installs it)"
+fi
 
 # waiting is not CPU time: the sleep's leaf function has (nearly) no CPU time of its own,
 # spin's own time is all CPU

@@ -84,12 +84,6 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
 
 typedef struct fz_wallpoll fz_wallpoll;
 typedef void (*fz_wall_emit)(void *ctx, const fz_run_sample *s);
-typedef struct fz_wallpoll_stats {
-  uint64_t polls, waits;       /* polls; off-CPU samples made */
-  uint64_t copied, reused;     /* of those, with a new stack copy; with the previous one */
-  uint64_t off_ns, runq_ns;    /* their periods; run-queue time handed out */
-  uint64_t lost;               /* samples dropped (out of memory) */
-} fz_wallpoll_stats;
 
 /* Starts polling pid's threads (and those of the processes fz_wallpoll_add names) on a
  * thread of its own, about freq_hz times a second from now; NULL when that is not possible
@@ -102,9 +96,8 @@ void fz_wallpoll_add(fz_wallpoll *w, uint32_t pid);  /* a new process of the pro
 uint64_t fz_wallpoll_take(fz_wallpoll *w, fz_wall_emit emit, void *ctx);
 void fz_wallpoll_stop(fz_wallpoll *w);               /* no more polls (a take gets the rest) */
 void fz_wallpoll_free(fz_wallpoll *w);               /* stops it first */
-/* After fz_wallpoll_stop: a problem met ("" when none), and the counts. */
+/* After fz_wallpoll_stop: a problem met ("" when none). */
 const char *fz_wallpoll_why(const fz_wallpoll *w);
-fz_wallpoll_stats fz_wallpoll_stats_of(const fz_wallpoll *w);
 
 /* An off-CPU sample as a record of perfrec.c's pool (a perf_event_header of type FZ_WALL_REC,
  * its time 16 bytes in): its size, writing it, reading it back (-1: malformed; s->stack then

@@ -63,7 +63,7 @@
 
 #include "run/run.h"
 
-#define MAX_CACHED_FDS 256   /* threads keeping their two /proc files open */
+#define MAX_CACHED_FDS 256   /* threads that may keep their two /proc files open */
 #define MAX_PAGES 20         /* iovecs of a stack copy: one per page (60000 bytes at most) */
 #define OUT_MAX (64u << 20)  /* bytes of records not taken yet, at most */
 
@@ -99,9 +99,10 @@ struct fz_wallpoll {
   wbuf out;                  /* records polled, not taken yet */
   uint32_t *add;             /* processes to poll from the next poll on */
   size_t nadd, cap_add;
+  wbuf taken;                /* the recorder's: the records it took last */
   /* the poller's (the recorder reads them once it has stopped) */
   pthread_t thr;
-  wbuf mine, taken;          /* this poll's records; the recorder's: the last ones taken */
+  wbuf mine;                 /* this poll's records */
   uint64_t nmine;            /* records in mine */
   wproc *procs;
   size_t nprocs, cap_procs;
@@ -110,7 +111,7 @@ struct fz_wallpoll {
   uint32_t *tab;             /* tid -> index + 1, open addressing */
   size_t tab_cap;
   int tab_stale;
-  size_t cached;             /* threads holding open files */
+  size_t cached;             /* /proc files held open (2 per thread at most) */
   uint64_t period_ns, last_ns, next_ns, npoll, rng;
   uint64_t start_ns;         /* the first time that counts: when polling began */
   int64_t boot_off;          /* CLOCK_BOOTTIME less CLOCK_MONOTONIC */
@@ -118,7 +119,7 @@ struct fz_wallpoll {
   uint8_t *stack;
   uint32_t stack_bytes;
   long page;
-  fz_wallpoll_stats st;
+  uint64_t lost;             /* samples dropped (out of memory) */
   char why[160];
 };
 
@@ -317,8 +318,10 @@ static uint64_t copy_stack(fz_wallpoll *w, const wthread *t, uint64_t sp) {
   }
   local.iov_len = (size_t)(w->stack_bytes - left);
   ssize_t got = process_vm_readv((pid_t)t->tid, &local, 1, remote, (unsigned long)n, 0);
-  if (got < 0) {
-    if (errno != ESRCH) say(w, "reading a waiting thread's stack (process_vm_readv)", errno);
+  if (got < 0) {   /* a permission problem is worth saying; a stack pointer at the end of
+                      its mapping (nothing to read) or a thread gone meanwhile is not */
+    if (errno == EPERM || errno == EACCES)
+      say(w, "reading a waiting thread's stack (process_vm_readv)", errno);
     return 0;
   }
   return (uint64_t)got;
@@ -354,7 +357,7 @@ static char read_stat(const fz_wallpoll *w, const wthread *t, uint64_t *start) {
 
 /* Polls thread t; returns 0 when it is gone. */
 static void put(fz_wallpoll *w, const fz_run_sample *s) {
-  if (buf_put(&w->mine, s) != 0) w->st.lost++;
+  if (buf_put(&w->mine, s) != 0) w->lost++;
   else w->nmine++;
 }
 
@@ -372,7 +375,6 @@ static int poll_thread(fz_wallpoll *w, wthread *t, uint64_t now, uint64_t dt) {
   if (delay > t->delay_ns) {   /* waiting for a CPU: exact */
     s.off_cpu = 2;
     s.period_ns = delay - t->delay_ns;
-    w->st.runq_ns += s.period_ns;
     put(w, &s);
   }
   int ran = run != t->run_ns || pcount != t->pcount, first = !t->born_ns;
@@ -424,26 +426,22 @@ static int poll_thread(fz_wallpoll *w, wthread *t, uint64_t now, uint64_t dt) {
   s.off_cpu = 1;
   s.period_ns = dt < left ? dt : left;
   t->off_ns += s.period_ns;
-  if (s.period_ns) w->st.waits++;
-  w->st.off_ns += s.period_ns;
   if (known && s.period_ns) {
     s.regs_ok = 1;
     s.regs[7] = sp;
     s.regs[16] = pc;
     if (t->sent_stack && !ran && sp == t->sp && pc == t->pc) {
       s.same_wait = 1;
-      w->st.reused++;
     } else {
       s.stack_size = copy_stack(w, t, sp);
       s.stack = s.stack_size ? w->stack : NULL;
-      w->st.copied++;
     }
   }
   t->sp = sp;
   t->pc = pc;
-  t->sent_stack = known;
-  if (s.period_ns) put(w, &s);   /* (a stack copied for nothing is sent next time again) */
-  else t->sent_stack = 0;
+  /* a stack not sent (no period) or not read is copied again next time */
+  t->sent_stack = s.period_ns && (s.same_wait || s.stack_size > 0);
+  if (s.period_ns) put(w, &s);
   return 1;
 }
 
@@ -451,7 +449,6 @@ static int poll_thread(fz_wallpoll *w, wthread *t, uint64_t now, uint64_t dt) {
 static void poll_once(fz_wallpoll *w, uint64_t now) {
   uint64_t dt = now - w->last_ns;
   w->npoll++;
-  w->st.polls++;
   for (size_t i = 0; i < w->nprocs;) {
     if (list_threads(w, &w->procs[i])) {
       w->procs[i].npoll++;
@@ -513,7 +510,7 @@ static void *poller(void *arg) {
     next_due(w, now, end);
     pthread_mutex_lock(&w->mu);
     if (w->out.len + w->mine.len > OUT_MAX) {
-      w->st.lost += w->nmine;
+      w->lost += w->nmine;
     } else if (w->mine.len) {
       wbuf tmp = w->mine;
       if (w->out.len + tmp.len > w->out.cap) {
@@ -526,7 +523,7 @@ static void *poller(void *arg) {
         memcpy(w->out.b + w->out.len, tmp.b, tmp.len);
         w->out.len += tmp.len;
       } else {
-        w->st.lost += w->nmine;
+        w->lost += w->nmine;
       }
     }
     w->busy_ns = 0;
@@ -589,7 +586,7 @@ void fz_wallpoll_stop(fz_wallpoll *w) {
   pthread_mutex_unlock(&w->mu);
   pthread_join(w->thr, NULL);
   w->started = 0;
-  if (w->st.lost && !w->why[0])
+  if (w->lost && !w->why[0])
     snprintf(w->why, sizeof w->why, "wall-clock mode: fathom fell behind (out of memory for the "
              "samples of waiting threads); some were dropped");
 }
@@ -647,11 +644,6 @@ uint64_t fz_wallpoll_take(fz_wallpoll *w, fz_wall_emit emit, void *ctx) {
 }
 
 const char *fz_wallpoll_why(const fz_wallpoll *w) { return w ? w->why : ""; }
-
-fz_wallpoll_stats fz_wallpoll_stats_of(const fz_wallpoll *w) {
-  fz_wallpoll_stats s = {0};
-  return w ? w->st : s;
-}
 
 /* ---- the record that carries an off-CPU sample through perfrec.c's pool ---------------- */
 
