@@ -229,6 +229,30 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null 2>&1; then
   else
     bad "as an unprivileged user (nobody): fathom run --wall ran" "exit $rc: $(head -c 500 "$T/user.err")"
   fi
+  # a program that makes itself non-dumpable: an unprivileged fathom may not read where its
+  # threads wait; their waits are still counted, as [blocked], and fathom says why
+  cat >nodump.c <<'EOF'
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <time.h>
+static volatile int sink;
+__attribute__((noinline)) void snooze(void) { struct timespec ts = {0, 300000000}; nanosleep(&ts, 0); sink++; }
+static void *thr(void *a) { snooze(); return a; }
+int main(void) {
+  prctl(PR_SET_DUMPABLE, 0);
+  pthread_t t;
+  pthread_create(&t, 0, thr, 0);
+  pthread_join(t, 0);
+  return 0;
+}
+EOF
+  cc -O2 -pthread -o "$U/nodump" nodump.c
+  (cd "$U/out" && setpriv --reuid=65534 --regid=65534 --clear-groups -- "$U/fathom" run --wall -o nd.json -- "$U/nodump" 2>"$T/nd.err")
+  assert_match "a non-dumpable program: fathom says why its waiting stacks are unknown" \
+    "wall-clock mode: reading a thread's /proc/PID/task/TID/syscall \\(its stack is unknown\\): " "$(cat "$T/nd.err")"
+  "$F" report "$U/out/nd.json" --format folded -o nd.folded
+  # two threads wait about 300 ms each (main joins the sleeper)
+  near "a non-dumpable program: its waits are [blocked]" "$(through nd.folded '[blocked]')" 600
 else
   echo "note: not root: this whole test ran as an unprivileged user"
 fi
