@@ -159,6 +159,15 @@ else
   bad "chromium is not installed: the HTML report cannot be checked (scripts/deps.sh installs it)"
 fi
 
+# pprof's view: a wall-clock profile (go tool pprof reads it back, as tests/test_pprof.sh does)
+if command -v go >/dev/null 2>&1; then
+  "$F" report wall.json --format pprof -o wall.pb.gz
+  assert_eq "pprof's view of a wall-clock profile is of type wall" "Type: wall" \
+    "$(HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath go tool pprof -top wall.pb.gz 2>&1 | grep -x 'Type: .*')"
+else
+  bad "go is not installed: pprof's view cannot be read back (scripts/deps.sh installs golang-go)"
+fi
+
 # waiting is not CPU time: the sleep's leaf function has (nearly) no CPU time of its own,
 # spin's own time is all CPU
 w=$(leaf wall.folded snooze)
@@ -205,6 +214,11 @@ for fn in snooze take_lock wait_pipe pause_main; do
 done
 assert_no_match "without --wall: no waiting finding" " waiting +[^ ]+ +its own code took" \
   "$("$F" report cpu.json --thresholds waiting_pct=50)"
+if command -v go >/dev/null 2>&1; then
+  "$F" report cpu.json --format pprof -o cpu.pb.gz
+  assert_eq "without --wall, pprof's view is of type cpu" "Type: cpu" \
+    "$(HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath go tool pprof -top cpu.pb.gz 2>&1 | grep -x 'Type: .*')"
+fi
 assert_match "without --wall: CPU time only" '"clock_source":"perf_event"' "$("$F" report cpu.json --format json | grep -o '"clock_source":"[^"]*"')"
 
 # ---- a child process's waits (the program forks and execs) -----------------------------------
