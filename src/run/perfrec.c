@@ -452,7 +452,8 @@ static void ring_read(rs *r, ring *g) {
         memcpy(dst, g->data + at, first);                 /* a record that wraps the end */
         memcpy(dst + first, g->data, h.size - first);     /* comes out in one piece */
         uint64_t t;
-        if (r->wall && h.type == PERF_RECORD_FORK && h.size >= 16 && rd32(dst + 8) != rd32(dst + 12))
+        if (r->wall && h.type == PERF_RECORD_FORK && h.size >= 16 &&
+            rd32(dst + 8) != rd32(dst + 12))
           fz_wallpoll_add(r->wall, rd32(dst + 8));        /* a new process: poll it too */
         if (rec_time(dst, h.size, &t))
           p->recs[p->n++] = (rec){.time = t, .seq = p->seq++, .off = p->len, .size = h.size};
@@ -607,7 +608,8 @@ static void wall_emit(void *ctx, const fz_run_sample *s) {
     return;
   }
   fz_wall_rec_write(p->buf + p->len, s);
-  p->recs[p->n++] = (rec){.time = s->time_ns, .seq = p->seq++, .off = p->len, .size = (uint32_t)size};
+  p->recs[p->n++] =
+      (rec){.time = s->time_ns, .seq = p->seq++, .off = p->len, .size = (uint32_t)size};
   p->len += size;
 }
 

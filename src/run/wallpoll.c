@@ -553,7 +553,8 @@ fz_wallpoll *fz_wallpoll_start(uint32_t pid, double freq_hz, uint32_t stack_byte
   pthread_condattr_t ca;
   int ok = w->stack && pthread_mutex_init(&w->mu, NULL) == 0;
   if (ok && pthread_condattr_init(&ca) == 0) {
-    ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(&w->cv, &ca) == 0;
+    ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&w->cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
   } else if (ok) {
     pthread_mutex_destroy(&w->mu);
