@@ -1,6 +1,7 @@
 /* cmd_run.c: `fathom run [options] -- PROGRAM ARGS...`: runs an unmodified program under
- * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw) and writes
- * one profile of every thread and child process it ran.
+ * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw; with --wall
+ * also its threads' waits, src/run/wallpoll.c) and writes one profile of every thread and
+ * child process it ran.
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
