@@ -13,7 +13,11 @@
  * - a shell that forks and execs another burning shell: FORK and COMM(exec) events for the
  *   child, samples from both processes, each inside its own process's mappings;
  * - SIGTERM, SIGINT and SIGHUP sent to the recorder's process reach the program (its trap
- *   runs); one the terminal sent (si_code SI_KERNEL) is not sent to it a second time.
+ *   runs); one the terminal sent (si_code SI_KERNEL) is not sent to it a second time;
+ * - wall-clock mode: a program that sleeps 400 ms gets off-CPU samples whose periods add up
+ *   to about that (never more than the run's wall-clock time), each with the stack pointer
+ *   and an ip in its process's mappings, in time order with the others; a wait polled again
+ *   without the thread having run sends no new stack; without wall mode there are none.
  * Sampling needs perf_event_open for one's own processes (kernel.perf_event_paranoid <= 2);
  * where it is not allowed, the sampling cases fail and say why. */
 #include <errno.h>
@@ -43,6 +47,9 @@ typedef struct rec_sink {
   uint64_t samples, lost, period_sum;
   uint64_t no_regs, no_stack, ip_unmapped, out_of_order, last_time;
   uint64_t other_tid;                /* samples of a thread other than its process's first */
+  uint64_t off, off_ns, off_same, off_bad;   /* off-CPU samples, their periods, same_wait ones,
+                                                those without registers or with an unmapped ip */
+  uint64_t runq;                     /* run-queue samples (wall mode: waiting for a CPU) */
   uint32_t pids[MAXPIDS];            /* processes that had samples */
   uint64_t pid_samples[MAXPIDS];
   int npids;
@@ -100,6 +107,13 @@ static void on_sample(void *ctx, const fz_run_sample *s) {
   for (int i = 0; i < k->nmaps && !in; i++)
     in = k->maps[i].pid == s->pid && ip >= k->maps[i].start && ip < k->maps[i].end;
   if (!in) k->ip_unmapped++;
+  if (s->off_cpu == 2) k->runq++;
+  if (s->off_cpu == 1) {
+    k->off++;
+    k->off_ns += s->period_ns;
+    k->off_same += s->same_wait != 0;
+    k->off_bad += !s->regs_ok || !in || !s->regs[7] || (!s->same_wait && !s->stack);
+  }
   int i = 0;
   while (i < k->npids && k->pids[i] != s->pid) i++;
   if (i == k->npids && k->npids < MAXPIDS) k->pids[k->npids++] = s->pid;
@@ -441,13 +455,37 @@ static void test_terminal_signal_once(void **state) {
   assert_int_equal(WEXITSTATUS(res.status), 11);
 }
 
-static void test_wall_unsupported(void **state) {
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void test_wall(void **state) {
   (void)state;
   fz_run_result res;
-  fz_run_opts o = {.freq_hz = 1000, .wall = 1};
-  assert_int_equal(fz_run_exec(args("true", NULL, NULL, NULL), &o, &sink, &res),
-                   FATHOM_E_NOTSUP);
-  assert_non_null(strstr(res.why, "not supported"));
+  memset(&S, 0, sizeof S);
+  fz_run_opts o = {.freq_hz = 1000, .wall = 1, .stack_bytes = 16384, .quiet = 1};
+  uint64_t t0 = mono_ns();
+  assert_int_equal(fz_run_exec(args("sleep", "0.4", NULL, NULL), &o, &sink, &res), 0);
+  uint64_t wall = mono_ns() - t0;
+  sampling_allowed(&res);
+  print_message("# %llu off-CPU samples, %.1f ms in all (%llu with the previous stack) for a "
+                "400 ms sleep; the run took %.1f ms\n", (unsigned long long)S.off,
+                S.off_ns / 1e6, (unsigned long long)S.off_same, wall / 1e6);
+  assert_true(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0);
+  assert_int_equal(res.off_cpu_samples, S.off + S.runq);
+  assert_true(S.off >= 100);                 /* ~1 per ms (the poller may be held up) */
+  assert_true(S.off_ns >= 300000000);        /* the sleep, less the poll at each end */
+  assert_true(S.off_ns <= wall);             /* never more than the run's time */
+  assert_true(S.off_same >= S.off / 2);      /* a sleep: the same stack, mostly */
+  assert_int_equal(S.off_bad, 0);
+  assert_int_equal(S.out_of_order, 0);
+  assert_int_equal(S.overflow, 0);
+  /* without wall mode: no off-CPU sample */
+  assert_int_equal(record(args("sleep", "0.1", NULL, NULL), &res, NULL, NULL), 0);
+  assert_int_equal(S.off, 0);
+  assert_int_equal(res.off_cpu_samples, 0);
 }
 
 static int setup(void **state) {
@@ -468,7 +506,7 @@ int main(void) {
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_forward_signals),
     cmocka_unit_test(test_terminal_signal_once),
-    cmocka_unit_test(test_wall_unsupported),
+    cmocka_unit_test(test_wall),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -289,7 +289,11 @@ static void wait_evidence(fz_actx *a, uint32_t z) {
   double in = pos(m->hook_cost_in_ns) > 0 && zi->kind == FATHOM_ZONE_KIND_FUNCTION
                   ? m->hook_cost_in_ns : per;
   x->fathom_in_ns = fmin(self, kf * (x->kid_calls * per + (double)st->count * in));
-  if (x->own_ok || !(self > 0) || !st->count) return;
+  /* `fathom run --wall`: stack samples (no calls) of running and waiting threads; a thread's
+   * time waiting for a CPU is a frame of its own there, never in a zone's own time */
+  int wall = m->clock_source && strcmp(m->clock_source, "perf_event+wall") == 0;
+  if (x->own_ok || !(self > 0) || (!st->count && !wall)) return;
+  if (wall && zi->name && strcmp(zi->name, "[waiting for a CPU]") == 0) return; /* contention */
   if (per > 0 && pos(st->mean_ns) < FZ_SHORT_X * per) return;
   if (pos(st->self_se_ns) > 0.25 * self) return;
   double lim = a->t->waiting_pct / 100.0;
@@ -297,7 +301,7 @@ static void wait_evidence(fz_actx *a, uint32_t z) {
     double fat = x->fathom_in_ns;
     /* the CPU every second of zone time got, on average: a zone is waiting only when it got
      * far less than that (a host that preempts the whole process is no wait of one zone) */
-    double base = a->top_ns > 0 && a->cpu_ns > 0 ? fmin(1.0, a->cpu_ns / a->top_ns) : 1.0;
+    double base = !wall && a->top_ns > 0 && a->cpu_ns > 0 ? fmin(1.0, a->cpu_ns / a->top_ns) : 1.0;
     double hi = pos(st->self_cpu_ns) + 2 * pos(st->self_cpu_se_ns) + m->sample_period_ns + fat;
     if (hi <= lim * base * self) {
       x->wait_ev = FZ_WAIT_SAMPLED;
@@ -440,8 +444,9 @@ static const fz_zone_rule zone_rules[] = {
     fz_rule_slow,   fz_rule_cpu_bound, fz_rule_waiting, fz_rule_io,
     fz_rule_memory, fz_rule_churn,     fz_rule_tail,    fz_rule_hot,
 };
-/* the rules that also judge stack-sampled zones (fathom run: time without counted calls) */
-static const fz_zone_rule sampled_rules[] = {fz_rule_hot};
+/* the rules that also judge stack-sampled zones (fathom run: time without counted calls;
+ * waiting: with --wall, whose samples see threads off the CPU) */
+static const fz_zone_rule sampled_rules[] = {fz_rule_hot, fz_rule_waiting};
 static const fz_session_rule session_rules[] = {
     fz_rule_leak, fz_rule_imbalance, fz_rule_gpu_memory, fz_rule_gpu_idle, fz_rule_overhead,
     fz_rule_sla,

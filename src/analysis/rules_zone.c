@@ -310,7 +310,13 @@ static void rule_wait_basic(fz_actx *a, uint32_t z) {
   dur(cpu, sizeof cpu, a->cpu_ns);
   count_s(calls, sizeof calls, (double)zi->stats.count);
   if (nk) kids_list(kl, sizeof kl, a, ch, cht, nk, tot);
-  if (x->wait_ev == FZ_WAIT_SAMPLED)
+  int uncounted = fathom_stats_uncounted(&zi->stats);   /* `fathom run --wall` */
+  if (uncounted)
+    fz_fa_sum(a->fa, f, "its own code took %s (%.1f%% of the wall-clock time) but at most %s "
+              "of CPU (%.1f%%, CPU samples): the rest it waited, off the CPU (a lock, a "
+              "condition variable, I/O, a sleep)%s%s", s, x->self_share_pct, c, cpu_pct,
+              nk ? "; its children hold " : "", kl);
+  else if (x->wait_ev == FZ_WAIT_SAMPLED)
     fz_fa_sum(a->fa, f, "its own code took %s over %s calls (%.1f%% of the time) but at most %s "
               "of CPU (%.1f%%, CPU sampler): it was off the CPU, waiting (a lock, a condition "
               "variable, I/O, a sleep) or preempted%s%s", s, calls, x->self_share_pct, c,
@@ -325,7 +331,7 @@ static void rule_wait_basic(fz_actx *a, uint32_t z) {
   fz_fa_fig(a->fa, f, "own_cpu_max_ns", x->wait_cpu_hi_ns, "ns");
   fz_fa_fig(a->fa, f, "own_cpu_max_pct", cpu_pct, "%");
   fz_fa_fig(a->fa, f, "self_share_pct", x->self_share_pct, "%");
-  fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
+  if (!uncounted) fz_fa_fig(a->fa, f, "calls", (double)zi->stats.count, "calls");
   if (x->thread_entry)
     fz_fa_sug(a->fa, f, "It is a thread's outermost zone (a worker loop): its own time is the "
               "thread waiting for work; workers that wait are starved by what feeds them "
@@ -336,7 +342,7 @@ static void rule_wait_basic(fz_actx *a, uint32_t z) {
   if (nk && kids > 0)
     fz_fa_sug(a->fa, f, "The work under it is in its children (%s): look there for computing "
               "time", kl);
-  if (a->p->meta.level < FATHOM_LEVEL_DETAILED)
+  if (a->p->meta.level < FATHOM_LEVEL_DETAILED && !uncounted)
     fz_fa_sug(a->fa, f, "Confirm with a DETAILED run (FATHOM_LEVEL=detailed): its probes "
               "measure its CPU time and context switches");
 }

@@ -23,6 +23,12 @@
  * left is delivered. The pool is bounded (POOL_MAX): past it, a round delivers everything it
  * holds.
  *
+ * Wall-clock mode (o->wall): once the program has exec'd, wallpoll.c's thread polls its
+ * waiting threads; each round takes the off-CPU samples polled meanwhile into the pool as
+ * records of their own (FZ_WALL_REC), so that they reach the sink in time order with the
+ * kernel's (the cutoff stays below the poll in progress), and a fork record read from a ring
+ * names the new process to the poller at once. Without it nothing here changes.
+ *
  * Invariants: the sink is called from the calling thread only, with times never decreasing;
  * the pointers in a record passed to the sink (stack, path, comm) live until the callback
  * returns; no allocation per record (the pool's buffers only grow, up to their bound). Not
@@ -86,6 +92,7 @@ typedef struct rs {                    /* one recording */
   const fz_run_sink *sink;
   fz_run_result *res;
   int nomem;
+  fz_wallpoll *wall;                   /* wall-clock mode: the threads polled while they wait */
 } rs;
 
 /* ---- signals ---------------------------------------------------------------------------- */
@@ -405,6 +412,9 @@ static int rec_time(const uint8_t *q, uint32_t size, uint64_t *t) {
   if (h.type == PERF_RECORD_SAMPLE) {
     if (size < 32) return 0;
     *t = rd64(q + 24);
+  } else if (h.type == FZ_WALL_REC) {
+    if (size < 24) return 0;
+    *t = rd64(q + 16);
   } else {
     if (size < sizeof h + 16) return 0;
     *t = rd64(q + size - 8);
@@ -442,6 +452,9 @@ static void ring_read(rs *r, ring *g) {
         memcpy(dst, g->data + at, first);                 /* a record that wraps the end */
         memcpy(dst + first, g->data, h.size - first);     /* comes out in one piece */
         uint64_t t;
+        if (r->wall && h.type == PERF_RECORD_FORK && h.size >= 16 &&
+            rd32(dst + 8) != rd32(dst + 12))
+          fz_wallpoll_add(r->wall, rd32(dst + 8));        /* a new process: poll it too */
         if (rec_time(dst, h.size, &t))
           p->recs[p->n++] = (rec){.time = t, .seq = p->seq++, .off = p->len, .size = h.size};
         p->len += h.size;
@@ -533,6 +546,14 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
       k->exit(k->ctx, rd32(b), rd32(b + 8));
     }
     break;
+  case FZ_WALL_REC: {                                  /* wall mode: a waiting thread */
+    fz_run_sample s;
+    if (fz_wall_rec_read(q, size, &s) != 0) return;
+    r->res->samples++;
+    r->res->off_cpu_samples++;
+    if (k->sample) k->sample(k->ctx, &s);
+    break;
+  }
   case PERF_RECORD_LOST:
     if (end - b < 16) return;
     r->res->lost += rd64(b + 8);
@@ -578,6 +599,22 @@ static void rings_read_all(rs *r) {
   for (int i = 0; i < r->nrings; i++) ring_read(r, &r->rings[i]);
 }
 
+/* Wall mode: an off-CPU sample of wallpoll.c into the pool, to be delivered in time order. */
+static void wall_emit(void *ctx, const fz_run_sample *s) {
+  rs *r = ctx;
+  pool *p = &r->p;
+  size_t size = fz_wall_rec_size(s);
+  if (grow((void **)&p->buf, &p->cap, p->len + size, 1) ||
+      grow((void **)&p->recs, &p->nrecs_cap, p->n + 1, sizeof *p->recs)) {
+    r->nomem = 1;
+    return;
+  }
+  fz_wall_rec_write(p->buf + p->len, s);
+  p->recs[p->n++] =
+      (rec){.time = s->time_ns, .seq = p->seq++, .off = p->len, .size = (uint32_t)size};
+  p->len += size;
+}
+
 /* ---- running the program ---------------------------------------------------------------- */
 
 int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sink,
@@ -589,11 +626,6 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
   if (!argv || !argv[0] || !argv[0][0]) {
     snprintf(res->why, sizeof res->why, "fathom: no program to run");
     return FATHOM_E_INVAL;
-  }
-  if (o && o->wall) {
-    snprintf(res->why, sizeof res->why,
-             "fathom: wall-clock sampling (threads while they wait) is not supported yet");
-    return FATHOM_E_NOTSUP;
   }
   rs r;
   memset(&r, 0, sizeof r);
@@ -661,6 +693,14 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
     goto done;
   }
 
+  /* wall mode, once the program runs (not the child waiting to exec): needs the perf events,
+   * whose memory maps name the waiting threads' stacks */
+  if (o && o->wall && r.nrings > 0) {
+    r.wall = fz_wallpoll_start((uint32_t)pid, o->freq_hz, o->stack_bytes);
+    if (!r.wall)
+      snprintf(res->why, sizeof res->why, "wall-clock mode: cannot start its thread; waiting "
+               "threads were not sampled");
+  }
   int pidfd = -1;
 #ifdef SYS_pidfd_open
   pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -686,8 +726,10 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
     while ((ns = read(sigp[0], sigs, sizeof sigs)) > 0)
       for (ssize_t i = 0; i < ns; i++) kill(pid, sigs[i]);
     uint64_t t0 = now_ns();
+    uint64_t low = r.wall ? fz_wallpoll_take(r.wall, wall_emit, &r) : UINT64_MAX;
     rings_read_all(&r);
-    pool_flush(&r, t0 > HOLD_NS ? t0 - HOLD_NS : 0);
+    uint64_t cut = t0 > HOLD_NS ? t0 - HOLD_NS : 0;
+    pool_flush(&r, low <= cut ? low - 1 : cut);
     siginfo_t si;
     si.si_pid = 0;
     if (r.sink->ending && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
@@ -700,8 +742,13 @@ int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sin
   free(pf);
   if (pidfd >= 0) close(pidfd);
   rings_read_all(&r);                  /* what the program wrote before it ended */
+  fz_wallpoll_stop(r.wall);
+  fz_wallpoll_take(r.wall, wall_emit, &r);
   pool_flush(&r, UINT64_MAX);
   rings_close(&r);
+  if (r.wall && fz_wallpoll_why(r.wall)[0] && !res->why[0])
+    snprintf(res->why, sizeof res->why, "%s", fz_wallpoll_why(r.wall));
+  fz_wallpoll_free(r.wall);
   if (r.nomem && !res->why[0])
     snprintf(res->why, sizeof res->why, "fathom: out of memory while recording; some records "
              "were dropped");

@@ -10,6 +10,14 @@
  * A zone rolls up its paths like the library's model: its total counts only its outermost
  * paths (recursion once), its self time every path's.
  *
+ * Wall-clock mode (`--wall`, wallpoll.c): a waiting thread's sample (off_cpu 1) stands for
+ * wall-clock time spent off the CPU at its stack; it adds to total and self time like a CPU
+ * sample but not to self_cpu_ns, which stays the CPU part, so a path's self time less its
+ * CPU time is the time its code waited. A waiting thread's stack that could not be read is
+ * the frame "[blocked]"; its time waiting for a CPU (off_cpu 2, exact: no error added) is the
+ * frame "[waiting for a CPU]" at the top of the thread. A wait at the same place as the
+ * thread's previous one (same_wait) adds to that one's path without unwinding again.
+ *
  * Invariant: parents precede children in the node array; every node's total is at least the
  * sum of its children's and its self time (each sample adds its period to every node of its
  * path and, at the leaf, to that node's self time); memory grows with distinct paths, not
@@ -25,6 +33,7 @@
 #include "model/model.h"
 #include "run/lines.h"
 #include "run/prof.h"
+#include "run/zones.h"
 
 #define MAX_FRAMES 512 /* program counters per sample */
 #define MAX_INLINE 16  /* names per program counter (inlined functions) */
@@ -34,17 +43,26 @@ typedef struct pnode {
   uint64_t k_incl, k_self; /* samples through the path, taken in its own code */
   double ns_incl, ns_self; /* their periods */
   double sq_incl, sq_self; /* their squared periods */
+  double ns_off, sq_off;   /* of the self figures, the off-CPU samples' (wall mode) */
 } pnode;
 
 typedef struct pzone {
   char *name, *module, *file;
   uint32_t line;
+  int is_zone;             /* a zone of the program's own (fz_run_prof_zones), not a function */
 } pzone;
+
+typedef struct kept {      /* a sample, kept to place it in the program's zones afterwards */
+  uint64_t time_ns;
+  uint32_t leaf;
+  uint32_t period_ns : 30, off : 2;
+} kept;
 
 typedef struct pthread_ {
   uint32_t pid, tid;
   char *name;
   int exited;
+  uint32_t wait_leaf;      /* the path of its last off-CPU sample (FATHOM_NONE: none) */
 } pthread_;
 
 struct fz_run_prof {
@@ -60,9 +78,13 @@ struct fz_run_prof {
   uint32_t *zone_tab, zone_cap;
   uint64_t samples, unnamed, first_ns, last_ns;
   double period_sum;
+  uint64_t off_samples;    /* wall mode: samples of waiting threads (not in samples) */
   int oom;
   int no_inline; /* 1: each address named by its function alone, inlined ones left out */
   fz_run_lines *lines; /* the source lines' figures */
+  kept *kept;          /* every sample, up to FZ_RUN_KEEP_SAMPLES */
+  uint32_t n_kept, cap_kept;
+  int kept_short;      /* 1: not every sample was kept */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -112,6 +134,7 @@ void fz_run_prof_free(fz_run_prof *rp) {
   free(rp->threads);
   free(rp->child_tab);
   free(rp->zone_tab);
+  free(rp->kept);
   fz_run_lines_free(rp->lines);
   free(rp);
 }
@@ -129,6 +152,7 @@ static uint32_t thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
   memset(t, 0, sizeof *t);
   t->pid = pid;
   t->tid = tid;
+  t->wait_leaf = FATHOM_NONE;
   return rp->n_threads++;
 }
 
@@ -185,8 +209,14 @@ static uint64_t node_key(fz_run_prof *rp, uint32_t i) {
   return node_key3(rp->nodes[i].parent, rp->nodes[i].zone, rp->nodes[i].thread);
 }
 
+static uint32_t zone_of_k(fz_run_prof *rp, const char *name, const char *module, const char *file,
+                          uint32_t line, int is_zone);
 static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, const char *file,
                         uint32_t line) {
+  return zone_of_k(rp, name, module, file, line, 0);
+}
+static uint32_t zone_of_k(fz_run_prof *rp, const char *name, const char *module, const char *file,
+                          uint32_t line, int is_zone) {
   if (rp->n_zones * 2 >= rp->zone_cap &&
       rehash(&rp->zone_tab, &rp->zone_cap, rp->n_zones, zone_key, rp)) {
     rp->oom = 1;
@@ -195,7 +225,7 @@ static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, c
   uint64_t h = mix(str_hash(module, str_hash(name, 1469598103934665603ull))) & (rp->zone_cap - 1);
   for (; rp->zone_tab[h]; h = (h + 1) & (rp->zone_cap - 1)) {
     pzone *z = &rp->zones[rp->zone_tab[h] - 1];
-    if (strcmp(z->name, name) == 0 && strcmp(z->module, module) == 0) {
+    if (z->is_zone == is_zone && strcmp(z->name, name) == 0 && strcmp(z->module, module) == 0) {
       if (!z->file && file) { /* the first frame with a source line names the zone's file */
         z->file = strdup(file);
         z->line = line;
@@ -214,6 +244,7 @@ static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, c
   z->module = strdup(module);
   z->file = file ? strdup(file) : NULL;
   z->line = file ? line : 0;
+  z->is_zone = is_zone;
   if (!z->name || !z->module) {
     free(z->name);
     free(z->module);
@@ -262,6 +293,66 @@ static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const
     snprintf(buf, cap, "[%s]", *module);
 }
 
+/* Adds period p (squared: sq) to every node from leaf up, and to leaf's self time. */
+static void add_up(fz_run_prof *rp, uint32_t leaf, double p, double sq, int off) {
+  for (uint32_t a = leaf; a != FATHOM_NONE; a = rp->nodes[a].parent) {
+    rp->nodes[a].k_incl++;
+    rp->nodes[a].ns_incl += p;
+    rp->nodes[a].sq_incl += sq;
+  }
+  pnode *nd = &rp->nodes[leaf];
+  nd->k_self++;
+  nd->ns_self += p;
+  nd->sq_self += sq;
+  if (off) {
+    nd->ns_off += p;
+    nd->sq_off += sq;
+  }
+}
+
+/* add_up for a sample s, which is also kept for fz_run_prof_zones. */
+static void add_sample(fz_run_prof *rp, uint32_t leaf, const fz_run_sample *s, double p,
+                       double sq) {
+  add_up(rp, leaf, p, sq, s->off_cpu != 0);
+  if (rp->kept_short) return;
+  if (rp->n_kept == rp->cap_kept) {
+    uint32_t nc = rp->cap_kept ? rp->cap_kept * 2 : 4096;
+    kept *nk = nc <= FZ_RUN_KEEP_SAMPLES ? realloc(rp->kept, (size_t)nc * sizeof *nk) : NULL;
+    if (!nk) {
+      rp->kept_short = 1;
+      free(rp->kept);
+      rp->kept = NULL;
+      rp->n_kept = rp->cap_kept = 0;
+      return;
+    }
+    rp->kept = nk;
+    rp->cap_kept = nc;
+  }
+  if (s->period_ns >= (1u << 30)) rp->kept_short = 1;   /* over a second: not kept */
+  rp->kept[rp->n_kept++] = (kept){s->time_ns, leaf, (uint32_t)s->period_ns & ((1u << 30) - 1),
+                                  (uint32_t)s->off_cpu & 3u};
+}
+
+/* Wall mode: the samples that need no unwinding (see the file's comment). 1: added. */
+static int off_cpu_fast(fz_run_prof *rp, uint32_t t, const fz_run_sample *s) {
+  double p = (double)s->period_ns;
+  uint32_t leaf = FATHOM_NONE;
+  if (s->off_cpu == 1 && s->same_wait && rp->threads[t].wait_leaf != FATHOM_NONE) {
+    leaf = rp->threads[t].wait_leaf;
+  } else if (s->off_cpu == 2 || !s->regs_ok) {
+    const char *name = s->off_cpu == 2 ? "[waiting for a CPU]" : "[blocked]";
+    uint32_t z = zone_of(rp, name, "[kernel]", NULL, 0);
+    leaf = z == FATHOM_NONE ? FATHOM_NONE : child_of(rp, FATHOM_NONE, z, t);
+    if (leaf == FATHOM_NONE) return 1;
+    if (s->off_cpu == 1) rp->threads[t].wait_leaf = leaf;
+  } else {
+    return 0;
+  }
+  add_sample(rp, leaf, s, p, s->off_cpu == 2 ? 0 : p * p);
+  rp->off_samples++;
+  return 1;
+}
+
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   static uint64_t pcs[MAX_FRAMES];
   static uint32_t path[MAX_FRAMES * 4], lines[MAX_FRAMES * 4];
@@ -269,6 +360,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   if (rp->oom) return;
   uint32_t t = thread_of(rp, s->pid, s->tid);
   if (t == FATHOM_NONE) return;
+  if (s->off_cpu && off_cpu_fast(rp, t, s)) return;
   int n = s->regs_ok ? fz_unwind(rp->u, s, pcs, MAX_FRAMES) : 0;
   uint32_t depth = 0;
   /* outermost first: pcs from the last, each pc's inline chain from its outermost name */
@@ -301,22 +393,87 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   for (uint32_t d = 0; d < depth; d++) {
     node = child_of(rp, node, path[d], t);
     if (node == FATHOM_NONE) return;
-    pnode *nd = &rp->nodes[node];
-    nd->k_incl++;
-    nd->ns_incl += p;
-    nd->sq_incl += p * p;
   }
-  pnode *leaf = &rp->nodes[node];
-  leaf->k_self++;
-  leaf->ns_self += p;
-  leaf->sq_self += p * p;
+  add_sample(rp, node, s, p, p * p);
+  if (s->off_cpu) { /* a waiting thread: wall-clock time, not CPU time */
+    rp->threads[t].wait_leaf = node;
+    rp->off_samples++;
+    return;
+  }
   if (!rp->samples || s->time_ns < rp->first_ns) rp->first_ns = s->time_ns;
   if (s->time_ns > rp->last_ns) rp->last_ns = s->time_ns;
   rp->samples++;
   rp->period_sum += p;
 }
 
+/* ---- the zones of an instrumented program ----------------------------------------------- */
+
+/* Whether function zone fz is the function named func (C's __func__: "load"; C++: the
+ * demangled name's last component before its parameters). */
+static int is_func(const char *fz, const char *func) {
+  size_t n = strlen(func);
+  if (!n) return 0;
+  if (!strcmp(fz, func)) return 1;
+  const char *paren = strchr(fz, '(');
+  size_t end = paren ? (size_t)(paren - fz) : strlen(fz);
+  return end >= n && !strncmp(fz + end - n, func, n) &&
+         (end == n || (end > n + 1 && fz[end - n - 1] == ':'));
+}
+
+int64_t fz_run_prof_zones(fz_run_prof *rp, const struct fz_run_zones *z) {
+  if (rp->oom) return -1;
+  if (rp->kept_short) return -2;
+  if (!z || !rp->n_kept) return 0;
+  pnode *old = rp->nodes;
+  free(rp->child_tab);
+  rp->nodes = NULL;
+  rp->child_tab = NULL;
+  rp->n_nodes = rp->cap_nodes = rp->child_cap = 0;
+  for (uint32_t t = 0; t < rp->n_threads; t++) rp->threads[t].wait_leaf = FATHOM_NONE;
+  static uint32_t path[MAX_FRAMES * 4 + 64], out[MAX_FRAMES * 4 + 64];
+  int64_t placed = 0;
+  for (uint32_t k = 0; k < rp->n_kept && !rp->oom; k++) {
+    const kept *e = &rp->kept[k];
+    uint32_t depth = 0, thread = old[e->leaf].thread;
+    for (uint32_t a = e->leaf; a != FATHOM_NONE && depth < MAX_FRAMES * 4; a = old[a].parent)
+      path[depth++] = old[a].zone;
+    for (uint32_t i = 0; i < depth / 2; i++) {   /* outermost first */
+      uint32_t x = path[i];
+      path[i] = path[depth - 1 - i];
+      path[depth - 1 - i] = x;
+    }
+    fz_run_zone zs[64];
+    int nz = fz_run_zones_at(z, rp->threads[thread].pid, rp->threads[thread].tid, e->time_ns,
+                             zs, 64);
+    /* each zone after the frame of the function that opened it (the first from where the
+     * zone before it went); when that frame is not there (inlined, unnamed): above the leaf */
+    uint32_t n = 0, d = 0;
+    for (int j = 0; j < nz; j++) {
+      uint32_t at = d;
+      while (at < depth && (rp->zones[path[at]].is_zone || !is_func(rp->zones[path[at]].name,
+                                                                  zs[j].func)))
+        at++;
+      at = at < depth ? at + 1 : (depth > d ? depth - 1 : d);
+      while (d < at) out[n++] = path[d++];
+      uint32_t zz = zone_of_k(rp, zs[j].name, zs[j].component, zs[j].file,
+                              zs[j].line > 0 ? (uint32_t)zs[j].line : 0, 1);
+      if (zz == FATHOM_NONE) break;
+      out[n++] = zz;
+    }
+    while (d < depth) out[n++] = path[d++];
+    if (nz > 0) placed++;
+    uint32_t node = FATHOM_NONE;
+    for (uint32_t i = 0; i < n && !rp->oom; i++) node = child_of(rp, node, out[i], thread);
+    if (node == FATHOM_NONE) break;
+    double p = (double)e->period_ns;
+    add_up(rp, node, p, e->off == 2 ? 0 : p * p, e->off != 0);
+  }
+  free(old);
+  return rp->oom ? -1 : placed;
+}
+
 uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
+uint64_t fz_run_prof_off_samples(const fz_run_prof *rp) { return rp->off_samples; }
 
 void fz_run_prof_thread_pids(const fz_run_prof *rp, uint32_t *out, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) out[i] = i < rp->n_threads ? rp->threads[i].pid : 0;
@@ -330,6 +487,7 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
   double *by = calloc(rp->n_zones ? rp->n_zones : 1, sizeof *by);
   for (uint32_t i = 0; i < rp->n_nodes; i++) {
     const pnode *n = &rp->nodes[i];
+    if (strcmp(rp->zones[n->zone].module, "[kernel]") == 0) continue; /* wall mode's own frames */
     all += n->ns_self;
     if (rp->zones[n->zone].name[0] != '[') continue;   /* "[module]": no symbol there */
     unnamed += n->ns_self;
@@ -346,15 +504,17 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
 
 /* ---- the model ------------------------------------------------------------------------------ */
 
-static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self) {
+/* off, sq_off: of self and sq_self, the off-CPU samples' part (wall mode) */
+static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self,
+                       double off, double sq_off) {
   memset(st, 0, sizeof *st);
   st->total_ns = (uint64_t)llround(incl);
   st->self_ns = (uint64_t)llround(self);
   if (st->self_ns > st->total_ns) st->self_ns = st->total_ns;
   st->total_se_ns = sqrt(sq_incl);
   st->self_se_ns = sqrt(sq_self);
-  st->self_cpu_ns = self;
-  st->self_cpu_se_ns = st->self_se_ns;
+  st->self_cpu_ns = self - off > 0 ? self - off : 0;
+  st->self_cpu_se_ns = sq_self - sq_off > 0 ? sqrt(sq_self - sq_off) : 0;
 }
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
@@ -372,9 +532,10 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   p->threads = calloc(rp->n_threads ? rp->n_threads : 1, sizeof *p->threads);
   double *zsq = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zsq);
   double *zns = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zns);
+  double *zoff = calloc(rp->n_zones ? rp->n_zones : 1, 2 * sizeof *zoff); /* off-CPU self */
   uint32_t *outer =
       calloc(rp->n_nodes ? rp->n_nodes : 1, sizeof *outer); /* 1: outermost of its zone */
-  if (!p->zones || !p->nodes || !p->threads || !zsq || !zns || !outer) bad = 1;
+  if (!p->zones || !p->nodes || !p->threads || !zsq || !zns || !zoff || !outer) bad = 1;
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++) {
     fathom_zone_info *z = &p->zones[i];
     z->name = strdup(rp->zones[i].name);
@@ -383,7 +544,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     z->file = dup_or_empty(rp->zones[i].file);
     z->func = strdup(rp->zones[i].name);
     z->line = (int)rp->zones[i].line;
-    z->kind = FATHOM_ZONE_KIND_FUNCTION;
+    z->kind = rp->zones[i].is_zone ? FATHOM_ZONE_KIND_ZONE : FATHOM_ZONE_KIND_FUNCTION;
     z->time_every = 1;
     if (!z->name || !z->component || !z->tags || !z->file || !z->func) bad = 1;
   }
@@ -395,7 +556,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     d->thread = s->thread;
     d->depth = s->depth;
     d->time_every = 1;
-    fill_stats(&d->stats, s->ns_incl, s->sq_incl, s->ns_self, s->sq_self);
+    fill_stats(&d->stats, s->ns_incl, s->sq_incl, s->ns_self, s->sq_self, s->ns_off, s->sq_off);
     /* outermost: no ancestor of the same zone (recursion counted once in the zone) */
     int o = 1;
     for (uint32_t a = s->parent; a != FATHOM_NONE && o; a = rp->nodes[a].parent)
@@ -403,13 +564,16 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
     outer[i] = (uint32_t)o;
     zns[2 * s->zone + 1] += s->ns_self;
     zsq[2 * s->zone + 1] += s->sq_self;
+    zoff[2 * s->zone] += s->ns_off;
+    zoff[2 * s->zone + 1] += s->sq_off;
     if (o) {
       zns[2 * s->zone] += s->ns_incl;
       zsq[2 * s->zone] += s->sq_incl;
     }
   }
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++)
-    fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1]);
+    fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1],
+               zoff[2 * i], zoff[2 * i + 1]);
   for (uint32_t i = 0; !bad && i < rp->n_threads; i++) {
     const pthread_ *t = &rp->threads[i];
     fathom_thread_info *d = &p->threads[i];
@@ -425,6 +589,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   }
   free(zsq);
   free(zns);
+  free(zoff);
   free(outer);
   fathom_meta *m = &p->meta;
   m->schema_version = FATHOM_SCHEMA_VERSION;
@@ -439,7 +604,8 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   m->program = dup_or_empty(bi->program);
   fz_meta_machine(m);
   m->level = FATHOM_LEVEL_BASIC;
-  m->clock_source = strdup("perf_event");
+  /* "+wall": the figures are wall-clock time, off-CPU waits included (self_cpu_ns the CPU) */
+  m->clock_source = strdup(bi->wall ? "perf_event+wall" : "perf_event");
   m->cpu_time_ns = bi->cpu_time_ns;
   m->sample_period_ns = rp->samples ? rp->period_sum / (double)rp->samples : bi->period_ns;
   m->cpu_samples = rp->samples;

@@ -21,12 +21,13 @@ void fz_run_prof_exit(fz_run_prof *rp, uint32_t pid, uint32_t tid);
 void fz_run_prof_fork(fz_run_prof *rp, uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid);
 /* Unwinds, names and adds one sample. */
 void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s);
-uint64_t fz_run_prof_samples(const fz_run_prof *rp);
+uint64_t fz_run_prof_samples(const fz_run_prof *rp);      /* CPU samples */
+uint64_t fz_run_prof_off_samples(const fz_run_prof *rp);  /* wall mode: of waiting threads */
 /* Places every sample in the zones open on its thread when it was taken (an instrumented
  * program: zones.h), each zone a frame of kind zone after the frame of the function that
  * opened it. Returns the samples placed in a zone, -1 out of memory, -2 when not every
  * sample was kept (FZ_RUN_KEEP_SAMPLES): the profile is then left as it was. */
-#define FZ_RUN_KEEP_SAMPLES (4u << 20)
+#define FZ_RUN_KEEP_SAMPLES (2u << 20)
 struct fz_run_zones;
 int64_t fz_run_prof_zones(fz_run_prof *rp, const struct fz_run_zones *z);
 /* The pid of each thread, in the order of the model's threads (n: how many the model has). */
@@ -46,6 +47,7 @@ typedef struct fz_run_build_info {
   uint64_t start_unix_ns, duration_ns;
   double cpu_time_ns;      /* the program's CPU time, children included (wait4) */
   double period_ns;        /* the sampling period asked for */
+  int wall;                /* wall-clock mode: waiting threads sampled too */
 } fz_run_build_info;
 
 /* The model (free with fathom_profile_free), or NULL when out of memory. */

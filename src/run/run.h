@@ -3,6 +3,8 @@
  *              under per-CPU perf_event_open sampling of its CPU time (threads and children
  *              followed by inheritance), and turns the ring buffers' records into the events
  *              below, in time order;
+ *   wallpoll.c in wall-clock mode, polls the program's threads and samples those that wait
+ *              (their stack where they wait, their time waiting for a CPU);
  *   unwind.c   keeps each process's memory map from those events and unwinds a sample's
  *              stack with elfutils' libdw (DWARF CFI, no frame pointers needed), then names
  *              each frame: function, file, line, and the functions inlined at that address;
@@ -30,7 +32,12 @@ typedef struct fz_run_sample {
   int regs_ok;                 /* 0: the sample caught no user registers (kernel thread) */
   const uint8_t *stack;        /* a copy of the user stack from regs[7] (rsp) upward */
   uint64_t stack_size;         /* bytes valid in stack */
-  int off_cpu;                 /* wall mode: the thread was waiting, not running */
+  int off_cpu;                 /* wall mode: 1 the thread was waiting (off the CPU; only rsp and
+                                  rip are known), 2 it was runnable, waiting for a CPU (no
+                                  stack; the period is exact) */
+  int same_wait;               /* off_cpu 1: the thread has not run since its previous off-CPU
+                                  sample and waits at the same place: the same stack (no
+                                  copy of it here) */
 } fz_run_sample;
 
 typedef struct fz_run_mmap {   /* an executable mapping of a file */
@@ -64,6 +71,7 @@ typedef struct fz_run_result {
   int status;                  /* the program's wait status (as waitpid gives it) */
   pid_t pid;                   /* the program's pid */
   uint64_t samples, lost;      /* samples delivered, records lost */
+  uint64_t off_cpu_samples;    /* of the samples, those of waiting threads (wall mode) */
   char why[256];               /* when sampling was not possible: why (the run still runs) */
 } fz_run_result;
 
@@ -75,6 +83,33 @@ typedef struct fz_run_result {
  * perf_event_open) is no failure: the program runs, res->why says why nothing was sampled. */
 int fz_run_exec(char *const argv[], const fz_run_opts *o, const fz_run_sink *sink,
                 fz_run_result *res);
+
+/* ---- wall-clock mode (wallpoll.c) ------------------------------------------------------ */
+
+typedef struct fz_wallpoll fz_wallpoll;
+typedef void (*fz_wall_emit)(void *ctx, const fz_run_sample *s);
+
+/* Starts polling pid's threads (and those of the processes fz_wallpoll_add names) on a
+ * thread of its own, about freq_hz times a second from now; NULL when that is not possible
+ * (out of memory, no thread). */
+fz_wallpoll *fz_wallpoll_start(uint32_t pid, double freq_hz, uint32_t stack_bytes);
+void fz_wallpoll_add(fz_wallpoll *w, uint32_t pid);  /* a new process of the program's */
+/* Hands the samples polled since the last take to emit, in time order (a sample's stack
+ * lives until emit returns). Returns a time (CLOCK_MONOTONIC ns) that no later sample will
+ * precede. */
+uint64_t fz_wallpoll_take(fz_wallpoll *w, fz_wall_emit emit, void *ctx);
+void fz_wallpoll_stop(fz_wallpoll *w);               /* no more polls (a take gets the rest) */
+void fz_wallpoll_free(fz_wallpoll *w);               /* stops it first */
+/* After fz_wallpoll_stop: a problem met ("" when none). */
+const char *fz_wallpoll_why(const fz_wallpoll *w);
+
+/* An off-CPU sample as a record of perfrec.c's pool (a perf_event_header of type FZ_WALL_REC,
+ * its time 16 bytes in): its size, writing it, reading it back (-1: malformed; s->stack then
+ * points into q). */
+#define FZ_WALL_REC 0x7a11u
+size_t fz_wall_rec_size(const fz_run_sample *s);
+void fz_wall_rec_write(uint8_t *q, const fz_run_sample *s);
+int fz_wall_rec_read(const uint8_t *q, size_t size, fz_run_sample *s);
 
 /* ---- unwinding and names (unwind.c) ------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* cmd_run.c: `fathom run [options] -- PROGRAM ARGS...`: runs an unmodified program under
- * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw) and writes
- * one profile of every thread and child process it ran.
+ * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw; with --wall
+ * also its threads' waits, src/run/wallpoll.c) and writes one profile of every thread and
+ * child process it ran.
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
@@ -46,7 +47,12 @@ void cmd_run_help(FILE *f) {
         "                      (.json, .html, .csv, .folded, .speedscope.json, trace.json,\n"
         "                      .pb.gz for pprof; text otherwise) unless --format is given\n"
         "      --format FMT    text, json, csv, chrome, html, folded, speedscope or pprof\n"
-        "  -F, --freq HZ       samples per second of CPU time per thread (default 1000)\n"
+        "  -F, --freq HZ       samples per second of CPU time per thread (default 1000;\n"
+        "                      250 with --wall)\n"
+        "      --wall          wall-clock time: also sample each thread while it waits\n"
+        "                      (sleep, a lock, I/O), at its stack there, -F times a\n"
+        "                      second of wall-clock time, and count its time waiting for\n"
+        "                      a CPU; self time less CPU time is then time spent waiting\n"
         "      --stack-bytes N user stack copied per sample for unwinding (default 16384;\n"
         "                      more for deep recursion, at more cost per sample)\n"
         "      --no-inline     name each address by its function (the symbol) only, not\n"
@@ -59,7 +65,9 @@ void cmd_run_help(FILE *f) {
         "on the stack, each with its standard error. Calls are not counted (0 in the\n"
         "profile: a sampled profile says where time went, not how often). Sampling needs\n"
         "perf events for one's own processes (kernel.perf_event_paranoid 2 or less); when\n"
-        "they are refused the program still runs and fathom says why.\n"
+        "they are refused the program still runs and fathom says why. With --wall, a\n"
+        "waiting thread's sample stands for the wall-clock time since the one before; its\n"
+        "time waiting for a CPU is the frame [waiting for a CPU].\n"
         "\n"
         "Exit status: the program's; 2 for a usage error or a program that could not be\n"
         "started, 1 when the profile could not be written.\n"
@@ -67,6 +75,7 @@ void cmd_run_help(FILE *f) {
         "Examples:\n"
         "  fathom run -- ./myprog --input data.bin\n"
         "  fathom run -o prof.html -- make -j2\n"
+        "  fathom run --wall -- ./server --once     # where its threads wait, too\n"
         "  fathom report myprog.fathom.json\n",
         f);
 }
@@ -181,7 +190,7 @@ static int pass_status(int status) {
 }
 
 int cmd_run(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE };
+  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -190,12 +199,13 @@ int cmd_run(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+      {"wall", no_argument, NULL, OPT_WALL},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0, no_inline = 0;
+  int fmt_given = 0, no_inline = 0, freq_given = 0;
   char *end;
   opts_reset();
   int c;
@@ -216,6 +226,7 @@ int cmd_run(int argc, char **argv) {
       if (errno || end == optarg || *end || !(o.freq_hz >= 1 && o.freq_hz <= 100000))
         return tool_usage(CMD, CMD, "--freq '%s': expected samples per second, 1 to 100000",
                           optarg);
+      freq_given = 1;
       break;
     case OPT_STACK: {
       errno = 0;
@@ -231,6 +242,9 @@ int cmd_run(int argc, char **argv) {
     case OPT_NO_INLINE:
       no_inline = 1;
       break;
+    case OPT_WALL:
+      o.wall = 1;
+      break;
     case 'h':
       cmd_run_help(stdout);
       return TOOL_EXIT_OK;
@@ -238,6 +252,9 @@ int cmd_run(int argc, char **argv) {
       return TOOL_EXIT_USAGE;
     }
   }
+  /* wall mode polls every thread at -F: each poll costs about 2 us of fathom's CPU per thread
+   * (docs/run.md), so its default is lower */
+  if (o.wall && !freq_given) o.freq_hz = 250;
   if (optind >= argc)
     return tool_usage(CMD, CMD, "missing PROGRAM (what to run: fathom run -- PROGRAM ARGS...)");
   char **prog = argv + optind;
@@ -292,7 +309,7 @@ int cmd_run(int argc, char **argv) {
   if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
     cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
-  fz_run_build_info bi = {base, prog[0], res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz};
+  fz_run_build_info bi = {base, prog[0], res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz, o.wall};
   char unnamed_mod[256];
   double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
   if (have_zdir) take_zones(x.rp, zdir, o.quiet);
@@ -306,7 +323,7 @@ int cmd_run(int argc, char **argv) {
   }
   free(tpid);
   fz_run_procs_free(x.ps);
-  uint64_t samples = fz_run_prof_samples(x.rp);
+  uint64_t samples = fz_run_prof_samples(x.rp), off_samples = fz_run_prof_off_samples(x.rp);
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);
   int out_rc = TOOL_EXIT_OUTPUT;
@@ -324,8 +341,11 @@ int cmd_run(int argc, char **argv) {
     else
       snprintf(st, sizeof st, "ended");
     char q[FATHOM_QUOTE_MAX];
-    fprintf(stderr, "fathom: %s %s; %llu samples (%.3f s of CPU)%s%s", base, st,
-            (unsigned long long)samples, cpu / 1e9, res.why[0] ? "; " : "", res.why);
+    fprintf(stderr, "fathom: %s %s; %llu samples (%.3f s of CPU)", base, st,
+            (unsigned long long)samples, cpu / 1e9);
+    if (o.wall)
+      fprintf(stderr, ", %llu of waiting threads", (unsigned long long)off_samples);
+    if (res.why[0]) fprintf(stderr, "; %s", res.why);
     if (x.lost)
       fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
     if (out_rc == TOOL_EXIT_OK)

@@ -180,9 +180,12 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
   strtab st = {0};
   (void)str_of(&st, ""); /* index 0 */
   int sampled = sampled_only(p);
+  /* `fathom run --wall`: wall-clock time, waiting threads included (pprof's "wall") */
+  int wall = p->meta.clock_source && strcmp(p->meta.clock_source, "perf_event+wall") == 0;
+  const char *kind = !sampled ? "time" : wall ? "wall" : "cpu";
   double period = p->meta.sample_period_ns > 0 ? p->meta.sample_period_ns : 0;
   value_type(&out, 1, &st, sampled ? "samples" : "calls", "count");
-  value_type(&out, 1, &st, sampled ? "cpu" : "time", "nanoseconds");
+  value_type(&out, 1, &st, kind, "nanoseconds");
   int allocs = p->meta.alloc_tracking != 0;   /* heap figures of each path's own code */
   if (allocs) {
     value_type(&out, 1, &st, "alloc_objects", "count");
@@ -246,10 +249,10 @@ int fz_write_pprof(const fathom_profile *p, FILE *f, int color) {
   if (p->meta.start_unix_ns) field_int(&out, 9, p->meta.start_unix_ns);
   if (p->meta.duration_ns) field_int(&out, 10, p->meta.duration_ns);
   if (sampled) {
-    value_type(&out, 11, &st, "cpu", "nanoseconds");
+    value_type(&out, 11, &st, kind, "nanoseconds");
     field_int(&out, 12, (uint64_t)llround(period));
   }
-  field_int(&out, 14, str_of(&st, sampled ? "cpu" : "time")); /* default_sample_type */
+  field_int(&out, 14, str_of(&st, kind)); /* default_sample_type */
   /* the string table last: its fields may come anywhere in the message */
   put(&out, st.out.p, st.out.n);
   int rc = out.oom || st.out.oom || m.oom || sub.oom || ids.oom || vals.oom

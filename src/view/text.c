@@ -98,11 +98,18 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   fz_text_summary(p, v, sizeof v);
   if (v[0]) fz_kv(tx, "Summary:", v, 0);
   fz_fmt_count(a, sizeof a, calls);
-  if (calls == 0 && m->cpu_samples > 0) {   /* stack samples of an unmodified program */
+  /* `fathom run --wall`: the waiting threads sampled too, at the same rate of wall-clock time */
+  int wall = m->clock_source && strcmp(m->clock_source, "perf_event+wall") == 0;
+  if (calls == 0 && (m->cpu_samples > 0 || wall)) {   /* stack samples of an unmodified program */
     fz_fmt_count(a, sizeof a, m->cpu_samples);
     fz_fmt_dur(b, sizeof b, m->sample_period_ns);
-    snprintf(v, sizeof v, "%s stack samples, one per %s of a thread's CPU time (calls not "
-             "counted: times are estimates with their error)", a, b);
+    if (wall)
+      snprintf(v, sizeof v, "wall-clock: %s stack samples, one per %s of a thread's CPU time, "
+               "and each waiting thread's stack about every %s of wall-clock time (calls not "
+               "counted: times are estimates with their error)", a, b, b);
+    else
+      snprintf(v, sizeof v, "%s stack samples, one per %s of a thread's CPU time (calls not "
+               "counted: times are estimates with their error)", a, b);
     fz_kv(tx, "Samples:", v, 0);
   } else {
     if (tt->timed < calls) {
@@ -118,7 +125,7 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   fz_kv(tx, "Total time:", v, 0);
   fz_fmt_count(a, sizeof a, p->n_threads);
   fz_kv(tx, "Threads:", a, 0);
-  int sampled = calls == 0 && m->cpu_samples > 0;   /* stack samples: no zone ran */
+  int sampled = calls == 0 && (m->cpu_samples > 0 || wall);   /* stack samples: no zone ran */
   if (sampled) {
     fz_kv(tx, "Estimates:", "~ marks figures estimated from the stack samples; \xc2\xb1 is a "
                             "95 % interval", 0);

@@ -67,7 +67,8 @@ function renderSummary(D) {
     topEst = true;
     if (isNum(est[k + 2])) topVar += est[k + 2] * est[k + 2];
   }
-  var sampledOnly = !m.n_zones && m.cpu_samples > 0;   /* stack samples of an unmodified program */
+  var wallMode = m.clock_source === 'perf_event+wall';   /* fathom run --wall: waits sampled too */
+  var sampledOnly = !m.n_zones && (m.cpu_samples > 0 || wallMode);   /* stack samples of an unmodified program */
   var timedNote = isNum(m.n_timed) && m.n_timed > 0 && m.n_timed < m.n_zones ? ', ' + fmtCount(m.n_timed) + ' timed' : '';
   sec.appendChild(kv([
     ['Session', (m.session_name || '(unnamed)') + '  \u00b7  id ' + m.session_id],
@@ -77,8 +78,9 @@ function renderSummary(D) {
     ['Program', m.program ? m.program + (isNum(m.pid) ? ' (pid ' + m.pid + ')' : '') : null],
     ['Host', m.host ? m.host + (m.os ? ', ' + m.os + ' ' + (m.kernel || '') : '') : null],
     sampledOnly
-      ? ['Samples', fmtCount(m.cpu_samples) + ' stack samples, one per ' + fmtDur(m.sample_period_ns) +
-         ' of a thread\'s CPU time (calls not counted), ' + fmtCount(D.zones.length) + ' functions, ' +
+      ? ['Samples', (wallMode ? 'wall-clock: ' : '') + fmtCount(m.cpu_samples) + ' stack samples, one per ' +
+         fmtDur(m.sample_period_ns) + ' of a thread\'s CPU time' + (wallMode ? ', and each waiting thread\'s stack about every ' +
+         fmtDur(m.sample_period_ns) + ' of wall-clock time' : '') + ' (calls not counted), ' + fmtCount(D.zones.length) + ' functions, ' +
          fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths']
       : ['Operations', fmtCount(m.n_zones) + ' zone calls' + timedNote + ', ' + fmtCount(D.zones.length) + ' zones, ' +
          fmtCount(Math.floor(D.nodes.length / 6)) + ' call paths'],
