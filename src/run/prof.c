@@ -61,6 +61,9 @@ struct fz_run_prof {
   double period_sum;
   int oom;
   int no_inline; /* 1: each address named by its function alone, inlined ones left out */
+  double *al;     /* --alloc: per node, 2 x FZ_RUN_ALLOC_N figures (self, then inclusive) */
+  uint32_t al_cap;
+  int has_alloc;
 };
 
 static uint64_t mix(uint64_t h) {
@@ -104,6 +107,7 @@ void fz_run_prof_free(fz_run_prof *rp) {
   free(rp->threads);
   free(rp->child_tab);
   free(rp->zone_tab);
+  free(rp->al);
   free(rp);
 }
 
@@ -325,6 +329,137 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
   return all > 0 ? unnamed / all : 0;
 }
 
+/* ---- allocations by stack (--alloc) ---------------------------------------------------------- */
+
+/* The thread of (pid, tid), an exited one included (its allocations were made while it ran). */
+static uint32_t alloc_thread(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
+  for (uint32_t i = rp->n_threads; i-- > 0;)
+    if (rp->threads[i].tid == tid && rp->threads[i].pid == pid) return i;
+  return thread_of(rp, pid, tid);
+}
+
+static int is_fathom_module(const char *m) {
+  const char *slash = m ? strrchr(m, '/') : NULL;
+  return m && strncmp(slash ? slash + 1 : m, "libfathom.so", 12) == 0;
+}
+
+void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64_t *pcs, int n,
+                       const double figs[FZ_RUN_ALLOC_N]) {
+  uint32_t path[MAX_FRAMES * 4], depth = 0;
+  if (rp->oom) return;
+  uint32_t t = alloc_thread(rp, pid, tid);
+  if (t == FATHOM_NONE) return;
+  if (n > MAX_FRAMES) n = MAX_FRAMES;
+  int top = 0; /* the hooks' own frames, should any be left */
+  for (fz_frame_name nm; top < n; top++)
+    if (fz_unwinder_name(rp->u, pid, pcs[top], 1, &nm, 1) < 1 || !is_fathom_module(nm.module))
+      break;
+  for (int i = n - 1; i >= top && depth < sizeof path / sizeof path[0]; i--) {
+    fz_frame_name names[MAX_INLINE];
+    int k = fz_unwinder_name(rp->u, pid, pcs[i], 1, names, MAX_INLINE);
+    int innermost = rp->no_inline && k > 0 ? k - 1 : 0;
+    for (int j = k - 1; j >= innermost && depth < sizeof path / sizeof path[0]; j--) {
+      char name[512];
+      const char *module;
+      frame_zone_name(&names[j], name, sizeof name, &module);
+      uint32_t z = zone_of(rp, name, module, names[j].file, names[j].line);
+      if (z == FATHOM_NONE) return;
+      path[depth++] = z;
+    }
+  }
+  if (depth == 0) { /* no stack: the table of stacks was full, or none could be unwound */
+    uint32_t z = zone_of(rp, "[no stack]", "[unknown]", NULL, 0);
+    if (z == FATHOM_NONE) return;
+    path[depth++] = z;
+  }
+  uint32_t node = FATHOM_NONE;
+  for (uint32_t d = 0; d < depth; d++) {
+    node = child_of(rp, node, path[d], t);
+    if (node == FATHOM_NONE) return;
+    if (rp->n_nodes > rp->al_cap) {
+      uint32_t nc = rp->al_cap ? rp->al_cap : 256;
+      while (nc < rp->n_nodes) nc *= 2;
+      double *na = realloc(rp->al, (size_t)nc * 2 * FZ_RUN_ALLOC_N * sizeof *na);
+      if (!na) {
+        rp->oom = 1;
+        return;
+      }
+      memset(na + (size_t)rp->al_cap * 2 * FZ_RUN_ALLOC_N, 0,
+             (size_t)(nc - rp->al_cap) * 2 * FZ_RUN_ALLOC_N * sizeof *na);
+      rp->al = na;
+      rp->al_cap = nc;
+    }
+    double *incl = rp->al + (size_t)node * 2 * FZ_RUN_ALLOC_N + FZ_RUN_ALLOC_N;
+    for (int k = 0; k < FZ_RUN_ALLOC_N; k++) incl[k] += figs[k];
+  }
+  double *self = rp->al + (size_t)node * 2 * FZ_RUN_ALLOC_N;
+  for (int k = 0; k < FZ_RUN_ALLOC_N; k++) self[k] += figs[k];
+  rp->has_alloc = 1;
+}
+
+static uint64_t est_u(double v) { return v > 0 ? (uint64_t)llround(v) : 0; }
+static double se_of(double var) { return var > 0 ? sqrt(var) : 0; }
+
+/* Sums of figures (FZ_RUN_ALLOC_N) as the model's estimates: freed = allocated - live; live
+ * and at-peak never above allocated. */
+static void alloc_set(fathom_alloc *a, const double *f) {
+  memset(a, 0, sizeof *a);
+  a->alloc_bytes = est_u(f[FZ_RUN_ALLOC_BYTES]);
+  a->alloc_count = est_u(f[FZ_RUN_ALLOC_COUNT]);
+  a->live_bytes = est_u(f[FZ_RUN_LIVE_BYTES]);
+  a->live_count = est_u(f[FZ_RUN_LIVE_COUNT]);
+  a->peak_bytes = est_u(f[FZ_RUN_PEAK_BYTES]);
+  a->peak_count = est_u(f[FZ_RUN_PEAK_COUNT]);
+  if (a->live_bytes > a->alloc_bytes) a->live_bytes = a->alloc_bytes;
+  if (a->live_count > a->alloc_count) a->live_count = a->alloc_count;
+  if (a->peak_bytes > a->alloc_bytes) a->peak_bytes = a->alloc_bytes;
+  if (a->peak_count > a->alloc_count) a->peak_count = a->alloc_count;
+  a->free_bytes = a->alloc_bytes - a->live_bytes;
+  a->free_count = a->alloc_count - a->live_count;
+  a->alloc_bytes_se = se_of(f[FZ_RUN_ALLOC_BYTES_VAR]);
+  a->alloc_count_se = se_of(f[FZ_RUN_ALLOC_COUNT_VAR]);
+  a->live_bytes_se = se_of(f[FZ_RUN_LIVE_BYTES_VAR]);
+  a->live_count_se = se_of(f[FZ_RUN_LIVE_COUNT_VAR]);
+  a->free_bytes_se = se_of(f[FZ_RUN_ALLOC_BYTES_VAR] - f[FZ_RUN_LIVE_BYTES_VAR]);
+  a->free_count_se = se_of(f[FZ_RUN_ALLOC_COUNT_VAR] - f[FZ_RUN_LIVE_COUNT_VAR]);
+  a->peak_bytes_se = se_of(f[FZ_RUN_PEAK_BYTES_VAR]);
+  a->peak_count_se = se_of(f[FZ_RUN_PEAK_COUNT_VAR]);
+}
+
+/* The nodes' and zones' allocation figures: a zone's own code sums its nodes', its inclusive
+ * figures those of its outermost nodes (recursion counted once, like its time). */
+static int alloc_fill(const fz_run_prof *rp, fathom_profile *p) {
+  if (!rp->has_alloc) return 0;
+  p->meta.alloc_tracking = 1;
+  double *z = calloc((size_t)(rp->n_zones ? rp->n_zones : 1) * 2 * FZ_RUN_ALLOC_N, sizeof *z);
+  if (!z) return -1;
+  for (uint32_t i = 0; i < rp->n_nodes && i < rp->al_cap; i++) {
+    const double *f = rp->al + (size_t)i * 2 * FZ_RUN_ALLOC_N;
+    const pnode *s = &rp->nodes[i];
+    alloc_set(&p->nodes[i].alloc_self, f);
+    alloc_set(&p->nodes[i].alloc, f + FZ_RUN_ALLOC_N);
+    int outer = 1;
+    for (uint32_t a = s->parent; a != FATHOM_NONE && outer; a = rp->nodes[a].parent)
+      if (rp->nodes[a].zone == s->zone) outer = 0;
+    double *zf = z + (size_t)s->zone * 2 * FZ_RUN_ALLOC_N;
+    for (int k = 0; k < FZ_RUN_ALLOC_N; k++) {
+      zf[k] += f[k];
+      if (outer) zf[FZ_RUN_ALLOC_N + k] += f[FZ_RUN_ALLOC_N + k];
+    }
+  }
+  p->res.leaked_bytes = p->res.leaked_count = 0; /* estimates, as the paths' figures */
+  for (uint32_t i = 0; i < rp->n_nodes && i < rp->al_cap; i++) {
+    p->res.leaked_bytes += p->nodes[i].alloc_self.live_bytes;
+    p->res.leaked_count += p->nodes[i].alloc_self.live_count;
+  }
+  for (uint32_t i = 0; i < rp->n_zones; i++) {
+    alloc_set(&p->zones[i].alloc_self, z + (size_t)i * 2 * FZ_RUN_ALLOC_N);
+    alloc_set(&p->zones[i].alloc, z + (size_t)i * 2 * FZ_RUN_ALLOC_N + FZ_RUN_ALLOC_N);
+  }
+  free(z);
+  return 0;
+}
+
 /* ---- the model ------------------------------------------------------------------------------ */
 
 static void fill_stats(fathom_stats *st, double incl, double sq_incl, double self, double sq_self) {
@@ -391,6 +526,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   }
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++)
     fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1]);
+  if (!bad && alloc_fill(rp, p)) bad = 1;
   for (uint32_t i = 0; !bad && i < rp->n_threads; i++) {
     const pthread_ *t = &rp->threads[i];
     fathom_thread_info *d = &p->threads[i];

@@ -2,11 +2,17 @@
  * sampling of its CPU time (src/run: perf_event_open, stacks unwound with libdw) and writes
  * one profile of every thread and child process it ran.
  *
+ * With --alloc, libfathom.so is preloaded into the program and its children and samples their
+ * allocations by bytes (src/record/allocsample.c); each process leaves a file in a private
+ * temporary directory at its exit, read here (src/run/allocfile.c) into the same profile.
+ *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
  * by a signal: fathom ends with the same signal once the profile is written). Options are
  * checked before the program starts: a usage error never runs it. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +25,10 @@
 
 #include "io.h"
 #include "opts.h"
+#include "run/allocfile.h"
 #include "run/prof.h"
 #include "run/run.h"
+#include "util/fmt.h"
 #include "view/view.h"
 #include "tool.h"
 
@@ -48,6 +56,11 @@ void cmd_run_help(FILE *f) {
         "                      more for deep recursion, at more cost per sample)\n"
         "      --no-inline     name each address by its function (the symbol) only, not\n"
         "                      the functions inlined there (by default each is a frame)\n"
+        "      --alloc         also record heap allocations by stack: bytes and objects\n"
+        "                      allocated, still live at exit (leaks) and live at the\n"
+        "                      heap's peak, sampled by bytes (preloads libfathom.so)\n"
+        "      --alloc-rate N  mean bytes between sampled allocations (default 524288;\n"
+        "                      suffix k or m for KiB, MiB; smaller: finer, slower)\n"
         "  -q, --quiet         no summary line on stderr\n"
         "  -h, --help          show this help and exit\n"
         "\n"
@@ -64,6 +77,7 @@ void cmd_run_help(FILE *f) {
         "Examples:\n"
         "  fathom run -- ./myprog --input data.bin\n"
         "  fathom run -o prof.html -- make -j2\n"
+        "  fathom run --alloc -o heap.json -- ./myprog\n"
         "  fathom report myprog.fathom.json\n",
         f);
 }
@@ -139,8 +153,110 @@ static int pass_status(int status) {
   return TOOL_EXIT_OUTPUT;
 }
 
+/* ---- --alloc: libfathom.so preloaded, the processes' allocation files read back -------- */
+
+#define ALLOC_RATE_DEFAULT 524288u
+
+/* libfathom.so: next to the fathom binary (the build tree) or in the install's lib folders.
+ * 0, or -1 when there is none. */
+static int find_preload_lib(char *out, size_t cap) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return -1;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return -1;
+  *slash = 0;
+  static const char *const rel[] = {"", "/../lib", "/../lib64", "/../lib/x86_64-linux-gnu",
+                                    "/../lib/aarch64-linux-gnu"};
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    char cand[PATH_MAX + 64];
+    snprintf(cand, sizeof cand, "%s%s/libfathom.so", exe, rel[i]);
+    char full[PATH_MAX];
+    if (access(cand, R_OK) == 0 && realpath(cand, full) && strlen(full) < cap) {
+      memcpy(out, full, strlen(full) + 1);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Sets what the preloaded library reads: LD_PRELOAD (appended to the program's own), the
+ * sampling rate and the files' prefix. 0, or -1 (out of memory). */
+static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
+  const char *old = getenv("LD_PRELOAD");
+  size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+  char *pre = malloc(n);
+  if (!pre) return -1;
+  if (old && *old)
+    snprintf(pre, n, "%s:%s", old, lib);
+  else
+    snprintf(pre, n, "%s", lib);
+  char r[32];
+  snprintf(r, sizeof r, "%llu", (unsigned long long)rate);
+  int rc = setenv("LD_PRELOAD", pre, 1) || setenv("FATHOM_ALLOC_SAMPLE", r, 1) ||
+           setenv("FATHOM_ALLOC_STACKS", prefix, 1);
+  free(pre);
+  return rc ? -1 : 0;
+}
+
+typedef struct alloc_sum {
+  uint64_t files, samples, dropped, peak, peak_pid, slack;
+  int bad;   /* a file was refused */
+} alloc_sum;
+
+/* Reads every "<dir>/a.<pid>" into the profile (rp NULL: none) and removes the directory. */
+static void alloc_read_all(const char *dir, fz_unwinder *u, fz_run_prof *rp, alloc_sum *sum) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    const char *num = e->d_name + 2;
+    if (rp && strncmp(e->d_name, "a.", 2) == 0 && *num &&
+        strspn(num, "0123456789") == strlen(num)) {
+      fz_alloc_file f;
+      char why[PATH_MAX + 256];
+      if (fz_alloc_file_read(path, &f, why, sizeof why) == 0) {
+        for (uint32_t i = 0; i < f.n_maps; i++) fz_unwinder_mmap(u, &f.maps[i]);
+        for (uint32_t i = 0; i < f.n_stacks; i++)
+          fz_run_prof_alloc(rp, f.pid, f.stacks[i].tid, f.stacks[i].pcs, (int)f.stacks[i].depth,
+                            f.stacks[i].f);
+        sum->files++;
+        sum->samples += f.samples;
+        sum->dropped += f.dropped;
+        if (f.heap_peak > sum->peak) {
+          sum->peak = f.heap_peak;
+          sum->peak_pid = f.pid;
+          sum->slack = f.heap_slack;
+        }
+      } else {
+        fprintf(stderr, "fathom: run: allocations of one process left out: %s\n", why);
+        sum->bad = 1;
+      }
+      fz_alloc_file_free(&f);
+    }
+    unlink(path);
+  }
+  if (d) closedir(d);
+  rmdir(dir);
+}
+
+/* "524288", "512k", "1m": bytes; 0 when not such a number. */
+static uint64_t parse_rate(const char *s) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *s == '-') return 0;
+  if (*end == 'k' || *end == 'K') v <<= 10, end++;
+  else if (*end == 'm' || *end == 'M') v <<= 20, end++;
+  if (*end || v > (1ull << 40)) return 0;
+  return v;
+}
+
 int cmd_run(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE };
+  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_ALLOC, OPT_ALLOC_RATE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -149,12 +265,15 @@ int cmd_run(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"no-inline", no_argument, NULL, OPT_NO_INLINE},
+      {"alloc", no_argument, NULL, OPT_ALLOC},
+      {"alloc-rate", required_argument, NULL, OPT_ALLOC_RATE},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0, no_inline = 0;
+  int fmt_given = 0, no_inline = 0, alloc = 0;
+  uint64_t alloc_rate = ALLOC_RATE_DEFAULT;
   char *end;
   opts_reset();
   int c;
@@ -190,6 +309,16 @@ int cmd_run(int argc, char **argv) {
     case OPT_NO_INLINE:
       no_inline = 1;
       break;
+    case OPT_ALLOC:
+      alloc = 1;
+      break;
+    case OPT_ALLOC_RATE:
+      alloc_rate = parse_rate(optarg);
+      if (!alloc_rate)
+        return tool_usage(CMD, CMD, "--alloc-rate '%s': expected bytes, 1 to 1T (k, m: KiB, MiB)",
+                          optarg);
+      alloc = 1;
+      break;
     case 'h':
       cmd_run_help(stdout);
       return TOOL_EXIT_OK;
@@ -209,6 +338,34 @@ int cmd_run(int argc, char **argv) {
     out_path = def_out;
   }
   if (!fmt_given) fmt = fz_format_for_path(out_path);
+  char preload[PATH_MAX], alloc_dir[PATH_MAX] = "";
+  if (alloc) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    tool_error(CMD, "--alloc is not available in this build of fathom: it was built with a "
+               "sanitizer, whose runtime must come first in a process, so its libfathom.so "
+               "cannot be preloaded into other programs");
+    return TOOL_EXIT_USAGE;
+#endif
+    if (find_preload_lib(preload, sizeof preload)) {
+      tool_error(CMD, "--alloc needs libfathom.so (next to the fathom program, or in the lib "
+                 "folder beside its bin folder), and there is none: reinstall fathom");
+      return TOOL_EXIT_USAGE;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(alloc_dir, sizeof alloc_dir, "%s/fathom-alloc.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char prefix[PATH_MAX + 8];
+    if (!mkdtemp(alloc_dir)) {
+      tool_error(CMD, "--alloc: cannot make a temporary folder in %s: %s",
+                 tmp && *tmp ? tmp : "/tmp", strerror(errno));
+      return TOOL_EXIT_OUTPUT;
+    }
+    snprintf(prefix, sizeof prefix, "%s/a", alloc_dir);
+    if (alloc_env(preload, alloc_rate, prefix)) {
+      rmdir(alloc_dir);
+      tool_error(CMD, "out of memory");
+      return TOOL_EXIT_OUTPUT;
+    }
+  }
 
   if (!o.quiet && geteuid() != 0 && setid_program(prog[0]))
     fprintf(stderr, "fathom: %s is set-user-ID or set-group-ID: the kernel does not let fathom "
@@ -218,6 +375,7 @@ int cmd_run(int argc, char **argv) {
   if (x.rp) fz_run_prof_no_inline(x.rp, no_inline);
   if (!x.rp) {
     fz_unwinder_free(x.u);
+    if (alloc) rmdir(alloc_dir);
     tool_error(CMD, "out of memory");
     return TOOL_EXIT_OUTPUT;
   }
@@ -231,8 +389,14 @@ int cmd_run(int argc, char **argv) {
     fprintf(stderr, "%s\n", res.why[0] ? res.why : "fathom: run: the program could not be started");
     fz_run_prof_free(x.rp);
     fz_unwinder_free(x.u);
+    if (alloc) {
+      alloc_sum none = {0};
+      alloc_read_all(alloc_dir, NULL, NULL, &none);
+    }
     return TOOL_EXIT_USAGE;
   }
+  alloc_sum asum = {0};
+  if (alloc) alloc_read_all(alloc_dir, x.u, x.rp, &asum);
   struct rusage ru;
   double cpu = 0;
   if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
@@ -264,6 +428,17 @@ int cmd_run(int argc, char **argv) {
             (unsigned long long)samples, cpu / 1e9, res.why[0] ? "; " : "", res.why);
     if (x.lost)
       fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
+    if (alloc && asum.files) {
+      char pk[48];
+      fz_fmt_bytes(pk, sizeof pk, (double)asum.peak);
+      fprintf(stderr, "; %llu allocations sampled (1 per %llu bytes) in %llu process%s, heap "
+              "peak %s (pid %llu)", (unsigned long long)asum.samples,
+              (unsigned long long)alloc_rate, (unsigned long long)asum.files,
+              asum.files == 1 ? "" : "es", pk, (unsigned long long)asum.peak_pid);
+      if (asum.dropped)
+        fprintf(stderr, " (%llu samples beyond the table of stacks: \"[no stack]\")",
+                (unsigned long long)asum.dropped);
+    }
     if (out_rc == TOOL_EXIT_OK)
       fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
     else
@@ -275,6 +450,11 @@ int cmd_run(int argc, char **argv) {
               "functions\n",
               100 * unnamed, unnamed_mod[0] ? unnamed_mod : "?");
   }
+  if (alloc && !asum.files && !asum.bad)
+    fprintf(stderr, "fathom: run: no process of the program reported its allocations (a "
+            "statically linked or set-user-ID program ignores LD_PRELOAD; a process that ends "
+            "by a signal or _exit writes none; another allocator may come first)\n");
+  if (asum.bad && out_rc == TOOL_EXIT_OK) out_rc = TOOL_EXIT_OUTPUT;
   if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0)
     return out_rc;
   return pass_status(res.status);

@@ -139,11 +139,16 @@ static void res_memory(grp *g, const fathom_profile *p) {
     grp_row(g, "peak GPU memory", a);
   }
   if (p->meta.alloc_tracking) {
+    int est = 0; /* allocations sampled by bytes (fathom run --alloc): estimates */
+    for (uint32_t z = 0; z < p->n_zones && !est; z++)
+      est = p->zones[z].alloc_self.alloc_bytes_se > 0 || p->zones[z].alloc_self.peak_bytes;
     if (r->leaked_bytes) {
       fz_fmt_bytes(a, sizeof a, (double)r->leaked_bytes);
       fz_fmt_count(b, sizeof b, r->leaked_count);
-      snprintf(v, sizeof v, "suspected: %s in %s allocations made in zones still live at the end",
-               a, b);
+      snprintf(v, sizeof v, "suspected: %s%s in %s allocations made in zones still live at the end",
+               est ? "~" : "", a, b);
+    } else if (est) {
+      snprintf(v, sizeof v, "none seen: no sampled allocation was still live at the end");
     } else {
       snprintf(v, sizeof v, "none: every allocation made in a zone was freed");
     }

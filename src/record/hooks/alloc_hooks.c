@@ -14,7 +14,10 @@
  *
  * Header (two words, at user - 16):
  *   w0 = size (bits 0-47) | lg (48-53: user = glibc block + 2^lg) | tag A (54-63)
- *   w1 = cell (0-23) | generation & 0xffffff (24-47) | tag B (48-63, bit 63 always set)
+ *   w1 = cell (0-23) | generation & 0x7fffff (24-46) | sampled (47) | tag B (48-63, bit 63
+ *        always set)
+ * A sampled block (allocsample.c, `fathom run --alloc`) has 8 more bytes after its size: the
+ * trailer naming its stack; the sampling adds nothing to any other block.
  * Tags A and B are hashes of the user address. Before a pointer glibc returned, w1 is glibc's
  * chunk size field, whose top 16 bits are always 0, so a foreign pointer never matches. */
 #include <dlfcn.h>
@@ -46,7 +49,9 @@ void *fz_alloc_self_malloc(size_t n);
 #define HDR 16u
 #define SIZE_BITS 48
 #define SIZE_MASK ((UINT64_C(1) << SIZE_BITS) - 1)
-#define CG_MASK ((UINT64_C(1) << 48) - 1)
+#define CG_MASK ((UINT64_C(1) << 48) - 1)     /* bits that are not tag B */
+#define CELL_GEN ((UINT64_C(1) << 47) - 1)    /* cell and generation */
+#define SAMPLED (UINT64_C(1) << 47)           /* the block has a trailer (allocsample.c) */
 /* the largest request served (the header keeps 48 bits of size; no 64-bit system maps that
  * much for one block anyway) */
 #define MAX_REQ (SIZE_MASK - 65536)
@@ -85,14 +90,43 @@ static inline void *write_hdr(void *base, size_t n, unsigned lg, uint64_t cellge
   return u;
 }
 
+/* While allocations are sampled (`fathom run --alloc`): the bytes to add after a block of n
+ * (FZ_ASMP_TRAILER when this allocation is sampled, else 0), asked before glibc's call. */
+static inline size_t sample_extra(size_t n) {
+  if (FZ_LIKELY(!FZ_LD(fz_asmp_mean_))) return 0;
+  fz_asmp_tls *t = &fz_asmp_t_;
+  t->left -= (int64_t)n;
+  return FZ_UNLIKELY(t->left < 0) ? fz_asmp_slow(n) : 0;
+}
+
+/* The heap total moves by d bytes (sampling only). */
+static inline void heap_moved(int64_t d) {
+  fz_asmp_tls *t = &fz_asmp_t_;
+  t->delta += d;
+  if (FZ_UNLIKELY(t->delta > FZ_ASMP_BATCH || t->delta < -FZ_ASMP_BATCH)) fz_asmp_flush();
+}
+
 /* Writes the header of a block of n bytes whose user part starts 2^lg bytes into base,
- * attributing it (alloc.c decides) while tracking generation g on a thread fathom knows.
- * That case is out of line, so the common path keeps only n across glibc's call. */
-static inline void *finish(void *base, size_t n, unsigned lg) {
+ * attributing it (alloc.c decides) while tracking generation g on a thread fathom knows, and
+ * recording it by stack when sample_extra chose it (extra != 0: the block has room for the
+ * trailer). Those cases are out of line, so the common path keeps only n across glibc's call. */
+static inline void *finish(void *base, size_t n, unsigned lg, size_t extra) {
   uint32_t g = FZ_LD(fz_alloc_track_);
   uint64_t cg = 0;
   if (FZ_UNLIKELY(g) && fz_tls) cg = fz_alloc_note_alloc(g, n);
-  return write_hdr(base, n, lg, cg);
+  void *u = write_hdr(base, n, lg, cg);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) {
+    if (FZ_UNLIKELY(extra)) { /* recorded first: a peak the block makes includes it */
+      uint64_t tr = fz_asmp_note_alloc(n);
+      if (tr) {
+        memcpy((char *)u + n, &tr, sizeof tr);
+        hdr *h = hdr_of(u);
+        FZ_ST(h->w1, h->w1 | SAMPLED);
+      }
+    }
+    heap_moved((int64_t)n);
+  }
+  return u;
 }
 
 static inline void *plain_alloc(size_t n) {
@@ -100,9 +134,10 @@ static inline void *plain_alloc(size_t n) {
     errno = ENOMEM;
     return NULL;
   }
-  void *b = __libc_malloc(n + HDR);
+  size_t extra = sample_extra(n);
+  void *b = __libc_malloc(n + HDR + extra);
   if (FZ_UNLIKELY(!b)) return NULL;
-  return finish(b, n, 4);
+  return finish(b, n, 4, extra);
 }
 
 /* A block of n bytes aligned to align (a power of two). */
@@ -112,16 +147,23 @@ static void *aligned_alloc_pow2(size_t align, size_t n) {
     errno = ENOMEM;
     return NULL;
   }
-  void *b = __libc_memalign(align, n + align);
+  size_t extra = sample_extra(n);
+  void *b = __libc_memalign(align, n + align + extra);
   if (!b) return NULL;
-  return finish(b, n, (unsigned)__builtin_ctzll((unsigned long long)align));
+  return finish(b, n, (unsigned)__builtin_ctzll((unsigned long long)align), extra);
 }
 
 /* Forgets block h's attribution (crediting the free to its cell) and makes its header
  * invalid, so a stale pointer to it is never taken for one of ours. */
 static inline void retire(hdr *h) {
   uint64_t w1 = h->w1;
-  if (w1 & CG_MASK) fz_alloc_note_free(w1 & CG_MASK, hdr_size(h));
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, hdr_size(h));
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) heap_moved(-(int64_t)hdr_size(h));
+  if (FZ_UNLIKELY(w1 & SAMPLED)) {
+    uint64_t tr;
+    memcpy(&tr, (char *)(h + 1) + hdr_size(h), sizeof tr);
+    fz_asmp_note_free(tr, hdr_size(h));
+  }
   FZ_ST(h->w1, 0);
 }
 
@@ -170,9 +212,10 @@ FATHOM_EXTERN void *calloc(size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  void *b = __libc_calloc(1, total + HDR);
+  size_t extra = sample_extra(total);
+  void *b = __libc_calloc(1, total + HDR + extra);
   if (!b) return NULL;
-  return finish(b, total, 4);
+  return finish(b, total, 4, extra);
 }
 
 FATHOM_EXTERN void *realloc(void *p, size_t n) {
@@ -196,15 +239,19 @@ FATHOM_EXTERN void *realloc(void *p, size_t n) {
     __libc_free(hdr_base(h));
     return q;
   }
-  uint64_t w1 = h->w1;
+  uint64_t w1 = h->w1, tr = 0;
+  if (FZ_UNLIKELY(w1 & SAMPLED)) memcpy(&tr, (char *)p + old, sizeof tr); /* before it moves */
+  size_t extra = sample_extra(n);
   FZ_ST(h->w1, 0); /* a moved block must not leave a valid header behind */
-  void *b = __libc_realloc(hdr_base(h), n + HDR);
+  void *b = __libc_realloc(hdr_base(h), n + HDR + extra);
   if (!b) {
     FZ_ST(h->w1, w1); /* unchanged, still ours */
     return NULL;
   }
-  if (w1 & CG_MASK) fz_alloc_note_free(w1 & CG_MASK, old);
-  return finish(b, n, 4);
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, old);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) heap_moved(-(int64_t)old);
+  if (FZ_UNLIKELY(w1 & SAMPLED)) fz_asmp_note_free(tr, old);
+  return finish(b, n, 4, extra);
 }
 
 FATHOM_EXTERN void *reallocarray(void *p, size_t n, size_t size) {
