@@ -90,43 +90,86 @@ static inline void *write_hdr(void *base, size_t n, unsigned lg, uint64_t cellge
   return u;
 }
 
-/* While allocations are sampled (`fathom run --alloc`): the bytes to add after a block of n
- * (FZ_ASMP_TRAILER when this allocation is sampled, else 0), asked before glibc's call. */
-static inline size_t sample_extra(size_t n) {
-  if (FZ_LIKELY(!FZ_LD(fz_asmp_mean_))) return 0;
-  fz_asmp_tls *t = &fz_asmp_t_;
-  t->left -= (int64_t)n;
-  return FZ_UNLIKELY(t->left < 0) ? fz_asmp_slow(n) : 0;
+/* Writes the header of a block of n bytes whose user part starts 2^lg bytes into base,
+ * attributing it (alloc.c decides) while tracking generation g on a thread fathom knows.
+ * That case is out of line, so the common path keeps only n across glibc's call. */
+static inline void *finish(void *base, size_t n, unsigned lg) {
+  uint32_t g = FZ_LD(fz_alloc_track_);
+  uint64_t cg = 0;
+  if (FZ_UNLIKELY(g) && fz_tls) cg = fz_alloc_note_alloc(g, n);
+  return write_hdr(base, n, lg, cg);
 }
 
-/* The heap total moves by d bytes (sampling only). */
+/* ---- allocations sampled by stack (allocsample.c, `fathom run --alloc`): all out of line,
+ * behind one test of fz_asmp_mean_, so the hooks cost what they did without it ---------- */
+
+/* The heap total moves by d bytes. */
 static inline void heap_moved(int64_t d) {
   fz_asmp_tls *t = &fz_asmp_t_;
   t->delta += d;
   if (FZ_UNLIKELY(t->delta > FZ_ASMP_BATCH || t->delta < -FZ_ASMP_BATCH)) fz_asmp_flush();
 }
 
-/* Writes the header of a block of n bytes whose user part starts 2^lg bytes into base,
- * attributing it (alloc.c decides) while tracking generation g on a thread fathom knows, and
- * recording it by stack when sample_extra chose it (extra != 0: the block has room for the
- * trailer). Those cases are out of line, so the common path keeps only n across glibc's call. */
-static inline void *finish(void *base, size_t n, unsigned lg, size_t extra) {
-  uint32_t g = FZ_LD(fz_alloc_track_);
-  uint64_t cg = 0;
-  if (FZ_UNLIKELY(g) && fz_tls) cg = fz_alloc_note_alloc(g, n);
-  void *u = write_hdr(base, n, lg, cg);
-  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) {
-    if (FZ_UNLIKELY(extra)) { /* recorded first: a peak the block makes includes it */
-      uint64_t tr = fz_asmp_note_alloc(n);
-      if (tr) {
-        memcpy((char *)u + n, &tr, sizeof tr);
-        hdr *h = hdr_of(u);
-        FZ_ST(h->w1, h->w1 | SAMPLED);
-      }
+/* Asked before glibc's call: the bytes to add after a block of n (FZ_ASMP_TRAILER when this
+ * allocation is sampled: sampled_done records it, then counts it in the heap total; else 0,
+ * and it is counted here). */
+static inline size_t sample_extra(size_t n) {
+  fz_asmp_tls *t = &fz_asmp_t_;
+  t->left -= (int64_t)n;
+  if (FZ_UNLIKELY(t->left < 0) && fz_asmp_slow(n)) return FZ_ASMP_TRAILER;
+  heap_moved((int64_t)n);
+  return 0;
+}
+
+/* After glibc's call: the block's user part u (NULL: glibc failed, the count is undone). */
+static __attribute__((noinline)) void *sampled_note(void *u, size_t n, size_t extra) {
+  if (!u) {
+    if (!extra) heap_moved(-(int64_t)n);
+    return NULL;
+  }
+  if (extra) { /* recorded first: a peak the block makes includes it */
+    uint64_t tr = fz_asmp_note_alloc(n);
+    if (tr) {
+      memcpy((char *)u + n, &tr, sizeof tr);
+      hdr *h = hdr_of(u);
+      FZ_ST(h->w1, h->w1 | SAMPLED);
     }
     heap_moved((int64_t)n);
   }
   return u;
+}
+
+static inline void *sampled_done(void *u, size_t n, size_t extra) {
+  return FZ_LIKELY(u && !extra) ? u : sampled_note(u, n, extra);
+}
+
+/* malloc while sampling. */
+static __attribute__((noinline)) void *sampled_malloc(size_t n) {
+  size_t extra = sample_extra(n);
+  void *b = __libc_malloc(n + HDR + extra);
+  return sampled_done(b ? finish(b, n, 4) : NULL, n, extra);
+}
+
+/* calloc (zero) or an over-aligned block (align), while sampling. */
+static __attribute__((noinline)) void *sampled_alloc(size_t n, size_t align, int zero) {
+  size_t extra = sample_extra(n);
+  void *b = align ? __libc_memalign(align, n + align + extra)
+                  : zero ? __libc_calloc(1, n + HDR + extra) : __libc_malloc(n + HDR + extra);
+  unsigned lg = align ? (unsigned)__builtin_ctzll((unsigned long long)align) : 4;
+  return sampled_done(b ? finish(b, n, lg) : NULL, n, extra);
+}
+
+/* A block's free while sampling: the heap total, and its stack's figures when sampled. */
+static __attribute__((noinline)) void sampled_free(void *u) {
+  const hdr *h = hdr_of(u);
+  size_t n = hdr_size(h);
+  uint64_t w1 = h->w1;
+  heap_moved(-(int64_t)n);
+  if (w1 & SAMPLED) {
+    uint64_t tr;
+    memcpy(&tr, (const char *)(h + 1) + n, sizeof tr);
+    fz_asmp_note_free(tr, n);
+  }
 }
 
 static inline void *plain_alloc(size_t n) {
@@ -134,10 +177,10 @@ static inline void *plain_alloc(size_t n) {
     errno = ENOMEM;
     return NULL;
   }
-  size_t extra = sample_extra(n);
-  void *b = __libc_malloc(n + HDR + extra);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_malloc(n);
+  void *b = __libc_malloc(n + HDR);
   if (FZ_UNLIKELY(!b)) return NULL;
-  return finish(b, n, 4, extra);
+  return finish(b, n, 4);
 }
 
 /* A block of n bytes aligned to align (a power of two). */
@@ -147,24 +190,19 @@ static void *aligned_alloc_pow2(size_t align, size_t n) {
     errno = ENOMEM;
     return NULL;
   }
-  size_t extra = sample_extra(n);
-  void *b = __libc_memalign(align, n + align + extra);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_alloc(n, align, 0);
+  void *b = __libc_memalign(align, n + align);
   if (!b) return NULL;
-  return finish(b, n, (unsigned)__builtin_ctzll((unsigned long long)align), extra);
+  return finish(b, n, (unsigned)__builtin_ctzll((unsigned long long)align));
 }
 
-/* Forgets block h's attribution (crediting the free to its cell) and makes its header
- * invalid, so a stale pointer to it is never taken for one of ours. */
-static inline void retire(hdr *h) {
+/* Forgets the attribution of block u (its header h: crediting the free to its cell) and
+ * makes its header invalid, so a stale pointer to it is never taken for one of ours. */
+static inline void retire(void *u, hdr *h) {
   uint64_t w1 = h->w1;
   if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, hdr_size(h));
-  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) heap_moved(-(int64_t)hdr_size(h));
-  if (FZ_UNLIKELY(w1 & SAMPLED)) {
-    uint64_t tr;
-    memcpy(&tr, (char *)(h + 1) + hdr_size(h), sizeof tr);
-    fz_asmp_note_free(tr, hdr_size(h));
-  }
-  FZ_ST(h->w1, 0);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) sampled_free(u);
+  FZ_ST(hdr_of(u)->w1, 0);
 }
 
 /* glibc's malloc_usable_size, for pointers it handed out directly (found on first need). */
@@ -202,8 +240,8 @@ FATHOM_EXTERN void free(void *p) {
     __libc_free(p);
     return;
   }
-  retire(h);
-  __libc_free(hdr_base(h));
+  retire(p, h);
+  __libc_free(hdr_base(hdr_of(p)));
 }
 
 FATHOM_EXTERN void *calloc(size_t n, size_t size) {
@@ -212,10 +250,28 @@ FATHOM_EXTERN void *calloc(size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  size_t extra = sample_extra(total);
-  void *b = __libc_calloc(1, total + HDR + extra);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_alloc(total, 0, 1);
+  void *b = __libc_calloc(1, total + HDR);
   if (!b) return NULL;
-  return finish(b, total, 4, extra);
+  return finish(b, total, 4);
+}
+
+/* realloc in place of a plain block h (to n bytes) while sampling: one free, one allocation. */
+static __attribute__((noinline)) void *sampled_realloc(hdr *h, size_t n) {
+  size_t old = hdr_size(h);
+  uint64_t w1 = h->w1, tr = 0;
+  if (w1 & SAMPLED) memcpy(&tr, (char *)(h + 1) + old, sizeof tr); /* before it moves */
+  size_t extra = sample_extra(n);
+  FZ_ST(h->w1, 0); /* a moved block must not leave a valid header behind */
+  void *b = __libc_realloc(hdr_base(h), n + HDR + extra);
+  if (!b) {
+    FZ_ST(h->w1, w1); /* unchanged, still ours */
+    return sampled_done(NULL, n, extra);
+  }
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, old);
+  heap_moved(-(int64_t)old);
+  if (w1 & SAMPLED) fz_asmp_note_free(tr, old);
+  return sampled_done(finish(b, n, 4), n, extra);
 }
 
 FATHOM_EXTERN void *realloc(void *p, size_t n) {
@@ -235,23 +291,20 @@ FATHOM_EXTERN void *realloc(void *p, size_t n) {
     void *q = plain_alloc(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
-    retire(h);
+    retire(p, h);
     __libc_free(hdr_base(h));
     return q;
   }
-  uint64_t w1 = h->w1, tr = 0;
-  if (FZ_UNLIKELY(w1 & SAMPLED)) memcpy(&tr, (char *)p + old, sizeof tr); /* before it moves */
-  size_t extra = sample_extra(n);
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_realloc(h, n);
+  uint64_t w1 = h->w1;
   FZ_ST(h->w1, 0); /* a moved block must not leave a valid header behind */
-  void *b = __libc_realloc(hdr_base(h), n + HDR + extra);
+  void *b = __libc_realloc(hdr_base(h), n + HDR);
   if (!b) {
     FZ_ST(h->w1, w1); /* unchanged, still ours */
     return NULL;
   }
   if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, old);
-  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) heap_moved(-(int64_t)old);
-  if (FZ_UNLIKELY(w1 & SAMPLED)) fz_asmp_note_free(tr, old);
-  return finish(b, n, 4, extra);
+  return finish(b, n, 4);
 }
 
 FATHOM_EXTERN void *reallocarray(void *p, size_t n, size_t size) {
