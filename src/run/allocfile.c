@@ -122,9 +122,8 @@ int fz_alloc_file_read(const char *path, fz_alloc_file *out, char *why, size_t c
     lineno++;
     if (ended) { bad = "text after the end marker"; rc = -1; break; }
     if (len > 0 && line[len - 1] == '\n') line[--len] = 0;
-    if ((size_t)len != strlen(line)) { bad = "a NUL byte"; rc = -1; break; }
     if (lineno == 1) {
-      if (strncmp(line, "fathom-alloc ", 13) != 0) {
+      if (strncmp(line, "fathom-alloc ", 13) != 0 || (size_t)len != strlen(line)) {
         snprintf(why, cap, "%s: not an allocation file of fathom run", path);
         rc = -2;
       } else if (strcmp(line + 13, "1") != 0) {
@@ -134,6 +133,7 @@ int fz_alloc_file_read(const char *path, fz_alloc_file *out, char *why, size_t c
       }
       continue;
     }
+    if ((size_t)len != strlen(line)) { bad = "a NUL byte"; rc = -1; break; }
     if (lineno > MAX_RECORDS) { bad = "too many records"; rc = -1; break; }
     char *sp = strchr(line, ' ');
     char *arg = sp ? sp + 1 : line + len;
