@@ -166,6 +166,17 @@ for kind in cut foreign; do
   assert_match "$kind file: the profile is still whole" ": ok " "$("$F" check "bad_$kind.json" 2>&1)"
 done
 
+# a statically linked program ignores LD_PRELOAD: fathom says that no allocations came back
+if cc -O2 -static -o alloc_static alloc.c 2>/dev/null; then
+  out=$("$F" run --alloc -o st.json -- ./alloc_static 2>&1 >/dev/null)
+  assert_eq "static program: its status passes" 7 "$?"
+  assert_match "static program: fathom says no allocations came back" \
+    "no process of the program reported its allocations \(a statically linked" "$out"
+  assert_match "static program: the CPU profile is still there" ": ok " "$("$F" check st.json 2>&1)"
+else
+  echo "note: no static libc here: the statically linked case is left out"
+fi
+
 # default rate, and an option error that never runs the program
 "$F" run -q --alloc -o d.json -- ./alloc >/dev/null 2>&1
 assert_match "default rate: fathom check passes" ": ok " "$("$F" check d.json 2>&1)"
