@@ -1,6 +1,7 @@
 # test_run_alloc.sh: `fathom run --alloc` on a program of our own whose allocations are known
 # (built -O2, no frame pointers): one function leaks 1000 x 1 KiB, one allocates and frees
-# 200000 x 100 B, one holds 8 x 1 MiB at the heap's peak and then frees them, and a forked
+# 200000 x 100 B, one holds 8 x 1 MiB at the heap's peak and then frees them, one grows a
+# block with realloc, one leaks calloc blocks, one frees aligned blocks, and a forked
 # child leaks 500 x 4 KiB. Each path's estimated bytes and objects must lie within 4 standard
 # errors of the truth (and the errors must be of the size the sampling gives), leaks only on
 # the leaking paths, the peak on the peak's path, the child's allocations under its pid; the
@@ -36,6 +37,17 @@ __attribute__((noinline)) void peaker(void) {          /* 8 x 1 MiB live at once
   for (int i = 0; i < 8; i++) { b[i] = malloc(1 << 20); memset(b[i], 2, 1 << 20); }
   for (int i = 0; i < 8; i++) free(b[i]);
 }
+__attribute__((noinline)) void reallocer(void) {      /* one block grown 2000 times by 64 B */
+  char *p = NULL;
+  for (int i = 1; i <= 2000; i++) { p = realloc(p, (size_t)i * 64); p[(size_t)i * 64 - 1] = 1; }
+  keep[2000] = p;                                      /* the last size stays live */
+}
+__attribute__((noinline)) void callocer(void) {        /* 300 x calloc(10, 100), never freed */
+  for (int i = 0; i < 300; i++) keep[2001 + i] = calloc(10, 100);
+}
+__attribute__((noinline)) void aligner(void) {         /* 1000 x 4 KiB aligned to 64, freed */
+  for (int i = 0; i < 1000; i++) { char *p = aligned_alloc(64, 4096); p[0] = 1; keep[4094] = p; free(p); }
+}
 __attribute__((noinline)) void child_leaker(void) {    /* in a child: 500 x 4 KiB */
   for (int i = 0; i < 500; i++) keep[1000 + i] = malloc(4096);
 }
@@ -57,6 +69,9 @@ int main(int argc, char **argv) {
   leaker();
   churner();
   peaker();
+  reallocer();
+  callocer();
+  aligner();
   pid_t c = fork();
   if (c == 0) { child_leaker(); exit(0); }
   waitpid(c, NULL, 0);
@@ -98,12 +113,15 @@ const p = JSON.parse(require("fs").readFileSync("a.json", "utf8"));
 const N = '"$RATE"';
 const truth = {  // function -> [size, objects, live objects at exit, objects at the peak]
   leaker: [1024, 1000, 1000, 1000], churner: [100, 200000, 0, 0], peaker: [1048576, 8, 0, 8],
-  child_leaker: [4096, 500, 500, 500] };  // the heap of the child peaks at its exit
+  child_leaker: [4096, 500, 500, 500],  // the heap of the child peaks at its exit
+  callocer: [1000, 300, 300, 0], aligner: [4096, 1000, 0, 0] };  // callocer: after the peak
+// reallocer: realloc counts as a free of the old size and an allocation of the new one
+const grown = {bytes: 64 * 2000 * 2001 / 2, n: 2000, live: 128000};
 const by = {};
 for (const n of p.nodes) {
   const a = n.alloc_self; if (!a) continue;
   const z = p.zones[n.zone].name, t = p.threads[n.thread].name;
-  const k = z in truth ? z : "other";
+  const k = z in truth || z === "reallocer" ? z : "other";
   const e = by[k] || (by[k] = {ab: 0, ao: 0, lb: 0, lo: 0, pb: 0, po: 0, vab: 0, vao: 0, vlb: 0, vpb: 0, threads: new Set()});
   e.ab += a.alloc_bytes; e.ao += a.alloc_count; e.lb += a.live_bytes; e.lo += a.live_count;
   e.pb += a.peak_bytes || 0; e.po += a.peak_count || 0;
@@ -128,6 +146,16 @@ for (const [f, [size, n, live, peak]] of Object.entries(truth)) {
   const got = Math.sqrt(e.vab);
   out.push((got > se / 3 && got < se * 3 || se < 1 && got < 1 ? "ok " : "BAD ") + f + " se " + got.toFixed(0) + " of the expected " + se.toFixed(0));
   if (live === 0) out.push((e.lb === 0 ? "ok " : "BAD ") + f + " leaks nothing: " + e.lb);
+}
+{
+  const e = by.reallocer;
+  if (!e) out.push("BAD reallocer: no allocations on its path");
+  else {
+    within("reallocer bytes", e.ab, grown.bytes, e.vab);
+    within("reallocer objects", e.ao, grown.n, e.vao);
+    within("reallocer live bytes", e.lb, grown.live, e.vlb);
+    out.push((e.lo <= 1 + 4 * Math.sqrt(e.vao) ? "ok " : "BAD ") + "reallocer: one block live, estimated " + e.lo);
+  }
 }
 const cl = by.child_leaker;
 out.push((cl && [...cl.threads].every(t => / \(pid \d+\)$/.test(t)) ? "ok " : "BAD ") + "the child allocations are under its pid: " + (cl ? [...cl.threads].join(",") : "-"));

@@ -359,6 +359,9 @@ int cmd_run(int argc, char **argv) {
                  tmp && *tmp ? tmp : "/tmp", strerror(errno));
       return TOOL_EXIT_OUTPUT;
     }
+    char abs_dir[PATH_MAX]; /* absolute: the program may change its working directory */
+    if (realpath(alloc_dir, abs_dir) && strlen(abs_dir) < sizeof alloc_dir)
+      memcpy(alloc_dir, abs_dir, strlen(abs_dir) + 1);
     snprintf(prefix, sizeof prefix, "%s/a", alloc_dir);
     if (alloc_env(preload, alloc_rate, prefix)) {
       rmdir(alloc_dir);

@@ -10,7 +10,9 @@
  * to glibc unchanged. These functions take no lock, never call malloc themselves, never
  * fail an allocation glibc would serve (except sizes glibc cannot serve either), leave errno
  * as glibc leaves it (ENOMEM on failure), and attribute nothing unless alloc.c says
- * tracking is on for the calling thread's generation. See docs/alloc.md.
+ * tracking is on for the calling thread's generation. While allocations are sampled by stack
+ * (allocsample.c: `fathom run --alloc`) one test of a global sends them to out-of-line
+ * versions; otherwise that test is all it costs. See docs/alloc.md.
  *
  * Header (two words, at user - 16):
  *   w0 = size (bits 0-47) | lg (48-53: user = glibc block + 2^lg) | tag A (54-63)
