@@ -7,6 +7,12 @@
 #   run_alloc_wall_ratio      `fathom run --alloc` (default rate: 1 sample per 512 KiB) against
 #                             the program alone: wall time, the fastest of ROUNDS interleaved
 #                             runs each (goal: <= 1.3)
+#   alloc_inproc_wall_ratio   the program alone with libfathom.so preloaded and sampling as
+#                             --alloc sets it, without `fathom run` (no perf sampling, no
+#                             profile to build): what the program itself pays
+#   run_alloc_lua_wall_ratio  Lua's plain build (of the lua section, when it is there) on
+#                             bench/lua/work.lua under `fathom run --alloc`, against it alone:
+#                             a program that does more than allocate (goal: <= 1.3)
 #   heaptrack_wall_ratio      the same under heaptrack, which records every allocation (for
 #                             comparison)
 #   alloc_sample_pair_ir      instructions per malloc/free pair added by libfathom.so with
@@ -17,7 +23,7 @@
 #                             functions' bytes and objects (goal: <= 4; BENCH-FAIL above 6)
 RA_ROUNDS=${RA_ROUNDS:-${QUICK:+2}}; RA_ROUNDS=${RA_ROUNDS:-5}
 RA_PAIRS=${RA_PAIRS:-${QUICK:+8000000}}; RA_PAIRS=${RA_PAIRS:-64000000}
-ra_names="run_alloc_wall_ratio heaptrack_wall_ratio alloc_sample_pair_ir alloc_nosample_pair_ir run_alloc_max_err_se"
+ra_names="run_alloc_wall_ratio alloc_inproc_wall_ratio run_alloc_lua_wall_ratio heaptrack_wall_ratio alloc_sample_pair_ir alloc_nosample_pair_ir run_alloc_max_err_se"
 
 run_alloc_section() {
   local D=$B/bench-run-alloc
@@ -57,13 +63,16 @@ int main(int argc, char **argv) {
 }
 EOF
   if ! cc -O2 -g -fomit-frame-pointer -o "$D/churn" "$D/churn.c"; then echo "BENCH-FAIL run_alloc: cannot build the workload"; fail=1; return 0; fi
-  local P=$D/churn have_ht=0 r t0 bp=999 bf=999 bh=999 want got
+  local P=$D/churn have_ht=0 r t0 bp=999 bf=999 bh=999 bi=999 want got
   command -v heaptrack >/dev/null 2>&1 && have_ht=1
   want=$("$P" "$RA_PAIRS")
   for r in $(seq 1 "$RA_ROUNDS"); do
     t0=${EPOCHREALTIME/,/.}; "$P" "$RA_PAIRS" >/dev/null; bp=$(awk -v b="$bp" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
     t0=${EPOCHREALTIME/,/.}; got=$("$B/fathom" run -q --alloc -o "$D/run.json" -- "$P" "$RA_PAIRS"); bf=$(awk -v b="$bf" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
     [[ $got == "$want" ]] || { echo "BENCH-FAIL run_alloc_wall_ratio: the workload under fathom run --alloc printed '$got', alone '$want'"; fail=1; return 0; }
+    t0=${EPOCHREALTIME/,/.}; LD_PRELOAD=$B/libfathom.so FATHOM_ALLOC_SAMPLE=524288 FATHOM_ALLOC_STACKS=$D/inproc "$P" "$RA_PAIRS" >/dev/null
+    bi=$(awk -v b="$bi" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
+    rm -f "$D"/inproc.*
     if [[ $have_ht == 1 ]]; then
       t0=${EPOCHREALTIME/,/.}; heaptrack -o "$D/ht" "$P" "$RA_PAIRS" >/dev/null 2>&1
       bh=$(awk -v b="$bh" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
@@ -73,10 +82,32 @@ EOF
   local v
   v=$(awk -v a="$bf" -v b="$bp" 'BEGIN{printf "%.4f", a / b}')
   echo "BENCH run_alloc_wall_ratio $v x"
-  echo "# run_alloc: $RA_PAIRS malloc/free pairs, fastest of $RA_ROUNDS: alone $bp s, fathom run --alloc $bf s$([[ $have_ht == 1 ]] && echo ", heaptrack $bh s")"
+  echo "BENCH alloc_inproc_wall_ratio $(awk -v a="$bi" -v b="$bp" 'BEGIN{printf "%.4f", a / b}') x"
+  echo "# run_alloc: $RA_PAIRS malloc/free pairs, fastest of $RA_ROUNDS: alone $bp s, fathom run --alloc $bf s, preloaded and sampling alone $bi s$([[ $have_ht == 1 ]] && echo ", heaptrack $bh s")"
   awk -v v="$v" 'BEGIN{exit !(v <= 1.3)}' || echo "# goal missed: run_alloc_wall_ratio = $v (goal: <= 1.3)"
   if [[ $have_ht == 1 ]]; then echo "BENCH heaptrack_wall_ratio $(awk -v a="$bh" -v b="$bp" 'BEGIN{printf "%.4f", a / b}') x"
   else echo "BENCH-SKIP heaptrack_wall_ratio: heaptrack is not installed"; fi
+
+  # Lua: the same comparison on a real program (its build from the lua or run section)
+  local LP=$B/bench-lua/lua-plain LW=$HERE/lua/work.lua la=999 lf=999 lwant lgot
+  if [[ -x $LP && -f $LW ]]; then
+    lwant=$("$LP" "$LW" "${RUN_SCALE:-1}")
+    for r in $(seq 1 "$RA_ROUNDS"); do
+      t0=${EPOCHREALTIME/,/.}; "$LP" "$LW" "${RUN_SCALE:-1}" >/dev/null; la=$(awk -v b="$la" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
+      t0=${EPOCHREALTIME/,/.}; lgot=$("$B/fathom" run -q --alloc -o "$D/lua.json" -- "$LP" "$LW" "${RUN_SCALE:-1}"); lf=$(awk -v b="$lf" -v a="$t0" -v n="${EPOCHREALTIME/,/.}" 'BEGIN{t=n-a; print (t<b?t:b)}')
+      [[ $lgot == "$lwant" ]] || { echo "BENCH-FAIL run_alloc_lua_wall_ratio: Lua under fathom run --alloc printed '$lgot', alone '$lwant'"; fail=1; break; }
+    done
+    if "$B/fathom" check "$D/lua.json" >/dev/null 2>&1; then
+      v=$(awk -v a="$lf" -v b="$la" 'BEGIN{printf "%.4f", a / b}')
+      echo "BENCH run_alloc_lua_wall_ratio $v x"
+      echo "# run_alloc_lua: Lua scale ${RUN_SCALE:-1}, fastest of $RA_ROUNDS: alone $la s, fathom run --alloc $lf s"
+      awk -v v="$v" 'BEGIN{exit !(v <= 1.3)}' || echo "# goal missed: run_alloc_lua_wall_ratio = $v (goal: <= 1.3)"
+    else
+      echo "BENCH-FAIL run_alloc_lua_wall_ratio: fathom check failed on Lua's profile"; fail=1
+    fi
+  else
+    echo "BENCH-SKIP run_alloc_lua_wall_ratio: no Lua build in $B/bench-lua (sections lua or run build it)"
+  fi
 
   # the estimates against the truth the program printed
   if ! "$B/fathom" check "$D/run.json" >/dev/null 2>&1; then echo "BENCH-FAIL run_alloc_max_err_se: fathom check failed on the profile"; fail=1
