@@ -2,10 +2,10 @@
  * profile holds (docs/cli.md, `fathom check`, lists them): per call-tree node and per zone,
  * self <= total, timed <= count, live and peak allocations <= allocated, percentiles ordered,
  * inside [min, max] and inside their 95 % intervals, min <= mean <= max, standard errors >= 0
- * and finite, CPU times >= 0; the children's totals <= their parent's; per thread, the top-level totals <= the session's
- * duration (not for threads with durations the program gave: fathom_zone_record); zone
- * roll-ups equal the sums of their nodes; no share above 100 %; meta's
- * n_timed <= n_zones and overhead >= 0; every index in range, parents before children,
+ * and finite, CPU times >= 0; the children's totals <= their parent's; per thread, the
+ * top-level totals <= the session's duration (not for threads with durations the program
+ * gave: fathom_zone_record); zone roll-ups equal the sums of their nodes; no share above
+ * 100 %; meta's n_timed <= n_zones and overhead >= 0; every index in range, parents before children,
  * events in time order. fz_check_env (check_env.c) runs it on the library's own models when
  * FATHOM_CHECK is set.
  *
