@@ -143,6 +143,9 @@ typedef struct fathom_alloc {
   uint64_t peak_count, peak_bytes;     /* of those, live when the process's heap was at its
                                           highest (0: not measured) */
   double peak_count_se, peak_bytes_se;
+  uint32_t line;                       /* the allocating line in the zone's file, where known:
+                                          of the path's own code, the line that allocated the
+                                          most bytes (`fathom run --alloc`); 0: not known */
 } fathom_alloc;
 
 /* Governor decisions on a zone (bits of fathom_zone_info.gov / fathom_node.gov). */

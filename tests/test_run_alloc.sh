@@ -108,7 +108,11 @@ assert_eq "no allocation files left behind" "" "$(ls -A tmp)"
 
 # Per path (its own code, all threads and processes): name, bytes, objects, live, peak, their
 # standard errors; then the truth checked against them (node prints one verdict a line).
-verdicts=$(node -e '
+# The allocating lines: where alloc.c calls malloc, realloc and calloc in those functions.
+L_LEAK=$(grep -n 'char \*p = malloc(1024)' alloc.c | cut -d: -f1)
+L_REALLOC=$(grep -n 'p = realloc(p' alloc.c | cut -d: -f1)
+L_CALLOC=$(grep -n '= calloc(10, 100)' alloc.c | cut -d: -f1)
+verdicts=$(LINES_WANT="leaker=$L_LEAK reallocer=$L_REALLOC callocer=$L_CALLOC" node -e '
 const p = JSON.parse(require("fs").readFileSync("a.json", "utf8"));
 const N = '"$RATE"';
 const truth = {  // function -> [size, objects, live objects at exit, objects at the peak]
@@ -127,6 +131,7 @@ for (const n of p.nodes) {
   e.pb += a.peak_bytes || 0; e.po += a.peak_count || 0;
   e.vab += (a.alloc_bytes_se || 0) ** 2; e.vao += (a.alloc_count_se || 0) ** 2;
   e.vlb += (a.live_bytes_se || 0) ** 2; e.vpb += (a.peak_bytes_se || 0) ** 2; e.threads.add(t);
+  (e.lines || (e.lines = new Set())).add(a.line || 0);
 }
 const out = [];
 const within = (name, est, want, v) => {
@@ -157,6 +162,11 @@ for (const [f, [size, n, live, peak]] of Object.entries(truth)) {
     out.push((e.lo <= 1 + 4 * Math.sqrt(e.vao) ? "ok " : "BAD ") + "reallocer: one block live, estimated " + e.lo);
   }
 }
+for (const w of process.env.LINES_WANT.split(" ")) {
+  const [f, line] = w.split("=");
+  const got = by[f] ? [...by[f].lines].join(",") : "-";
+  out.push((got === line ? "ok " : "BAD ") + f + " allocates at line " + got + " (alloc.c:" + line + ")");
+}
 const cl = by.child_leaker;
 out.push((cl && [...cl.threads].every(t => / \(pid \d+\)$/.test(t)) ? "ok " : "BAD ") + "the child allocations are under its pid: " + (cl ? [...cl.threads].join(",") : "-"));
 out.push((p.meta.alloc_tracking ? "ok " : "BAD ") + "meta.alloc_tracking");
@@ -171,6 +181,7 @@ rep=$("$F" report a.json 2>&1)
 assert_match "text report: the leak table names leaker" "still live at the end.*leaker" "$(echo "$rep" | tr '\n' ' ')"
 assert_match "text report: estimates with intervals" "~[0-9.]+ [KM]iB ±" "$rep"
 assert_match "text report: the peak table names peaker" "heap's peak.*peaker" "$(echo "$rep" | tr '\n' ' ')"
+assert_match "text report: the leak's line" "leaker \\(alloc.c:$L_LEAK\\)" "$rep"
 
 # pprof: the in-use space (live at exit) names the leaking functions, and nothing else leaks
 if command -v go >/dev/null 2>&1; then

@@ -50,6 +50,7 @@ static int load_alloc(jl_ctx *c, const json_t *v, const jp *at, fathom_alloc *a)
   if (!rc) rc = jl_m_u64(c, v, at, "live_bytes", &a->live_bytes);
   if (!rc) rc = jl_m_dbl(c, v, at, "growth_bytes_per_call", &a->growth_bytes_per_call);
   /* optional: sampled allocations (fathom run --alloc); absent from exact and older files */
+  if (!rc && json_object_get(v, "line")) rc = jl_m_u32(c, v, at, "line", &a->line);
   if (!rc && json_object_get(v, "peak_count"))
     rc = jl_m_u64(c, v, at, "peak_count", &a->peak_count);
   if (!rc && json_object_get(v, "peak_bytes"))

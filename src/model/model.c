@@ -547,6 +547,7 @@ void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s) {
   d->peak_bytes += s->peak_bytes;
   d->peak_count_se = hypot(d->peak_count_se, s->peak_count_se);
   d->peak_bytes_se = hypot(d->peak_bytes_se, s->peak_bytes_se);
+  if (!d->line) d->line = s->line;
 }
 
 void fz_res_add(fathom_res *d, const fathom_res *s) {

@@ -62,6 +62,7 @@ struct fz_run_prof {
   int oom;
   int no_inline; /* 1: each address named by its function alone, inlined ones left out */
   double *al;     /* --alloc: per node, 2 x FZ_RUN_ALLOC_N figures (self, then inclusive) */
+  struct aline *al_line; /* per node: its allocating lines (al_cap of them) */
   uint32_t al_cap;
   int has_alloc;
 };
@@ -108,6 +109,7 @@ void fz_run_prof_free(fz_run_prof *rp) {
   free(rp->child_tab);
   free(rp->zone_tab);
   free(rp->al);
+  free(rp->al_line);
   free(rp);
 }
 
@@ -331,6 +333,42 @@ double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap) {
 
 /* ---- allocations by stack (--alloc) ---------------------------------------------------------- */
 
+#define ALINES 4 /* allocating lines kept per path (the first ones seen) */
+struct aline {
+  uint32_t line[ALINES];
+  double bytes[ALINES];
+};
+
+/* The per-node arrays for nodes up to rp->n_nodes. */
+static int alloc_grow(fz_run_prof *rp) {
+  if (rp->n_nodes <= rp->al_cap) return 0;
+  uint32_t nc = rp->al_cap ? rp->al_cap : 256;
+  while (nc < rp->n_nodes) nc *= 2;
+  double *na = realloc(rp->al, (size_t)nc * 2 * FZ_RUN_ALLOC_N * sizeof *na);
+  if (!na) return -1;
+  rp->al = na;
+  struct aline *nl = realloc(rp->al_line, (size_t)nc * sizeof *nl);
+  if (!nl) return -1;
+  rp->al_line = nl;
+  memset(na + (size_t)rp->al_cap * 2 * FZ_RUN_ALLOC_N, 0,
+         (size_t)(nc - rp->al_cap) * 2 * FZ_RUN_ALLOC_N * sizeof *na);
+  memset(nl + rp->al_cap, 0, (size_t)(nc - rp->al_cap) * sizeof *nl);
+  rp->al_cap = nc;
+  return 0;
+}
+
+/* The line of most bytes among a node's allocating lines (0: none known). */
+static uint32_t top_line(const struct aline *l) {
+  uint32_t best = 0;
+  double b = -1;
+  for (int k = 0; k < ALINES; k++)
+    if (l->line[k] && l->bytes[k] > b) {
+      b = l->bytes[k];
+      best = l->line[k];
+    }
+  return best;
+}
+
 /* The thread of (pid, tid), an exited one included (its allocations were made while it ran). */
 static uint32_t alloc_thread(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
   for (uint32_t i = rp->n_threads; i-- > 0;)
@@ -350,6 +388,7 @@ void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64
   uint32_t t = alloc_thread(rp, pid, tid);
   if (t == FATHOM_NONE) return;
   if (n > MAX_FRAMES) n = MAX_FRAMES;
+  uint32_t line = 0; /* the allocating line: the innermost frame's */
   int top = 0; /* the hooks' own frames, should any be left */
   for (fz_frame_name nm; top < n; top++)
     if (fz_unwinder_name(rp->u, pid, pcs[top], 1, &nm, 1) < 1 || !is_fathom_module(nm.module))
@@ -365,6 +404,7 @@ void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64
       uint32_t z = zone_of(rp, name, module, names[j].file, names[j].line);
       if (z == FATHOM_NONE) return;
       path[depth++] = z;
+      line = names[j].line;
     }
   }
   if (depth == 0) { /* no stack: the table of stacks was full, or none could be unwound */
@@ -376,24 +416,22 @@ void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64
   for (uint32_t d = 0; d < depth; d++) {
     node = child_of(rp, node, path[d], t);
     if (node == FATHOM_NONE) return;
-    if (rp->n_nodes > rp->al_cap) {
-      uint32_t nc = rp->al_cap ? rp->al_cap : 256;
-      while (nc < rp->n_nodes) nc *= 2;
-      double *na = realloc(rp->al, (size_t)nc * 2 * FZ_RUN_ALLOC_N * sizeof *na);
-      if (!na) {
-        rp->oom = 1;
-        return;
-      }
-      memset(na + (size_t)rp->al_cap * 2 * FZ_RUN_ALLOC_N, 0,
-             (size_t)(nc - rp->al_cap) * 2 * FZ_RUN_ALLOC_N * sizeof *na);
-      rp->al = na;
-      rp->al_cap = nc;
+    if (alloc_grow(rp)) {
+      rp->oom = 1;
+      return;
     }
     double *incl = rp->al + (size_t)node * 2 * FZ_RUN_ALLOC_N + FZ_RUN_ALLOC_N;
     for (int k = 0; k < FZ_RUN_ALLOC_N; k++) incl[k] += figs[k];
   }
   double *self = rp->al + (size_t)node * 2 * FZ_RUN_ALLOC_N;
   for (int k = 0; k < FZ_RUN_ALLOC_N; k++) self[k] += figs[k];
+  struct aline *l = &rp->al_line[node];
+  for (int k = 0; line && k < ALINES; k++)
+    if (l->line[k] == line || !l->line[k]) {
+      l->line[k] = line;
+      l->bytes[k] += figs[FZ_RUN_ALLOC_BYTES];
+      break;
+    }
   rp->has_alloc = 1;
 }
 
@@ -432,12 +470,23 @@ static int alloc_fill(const fz_run_prof *rp, fathom_profile *p) {
   if (!rp->has_alloc) return 0;
   p->meta.alloc_tracking = 1;
   double *z = calloc((size_t)(rp->n_zones ? rp->n_zones : 1) * 2 * FZ_RUN_ALLOC_N, sizeof *z);
-  if (!z) return -1;
+  double *zbest = calloc(rp->n_zones ? rp->n_zones : 1, sizeof *zbest); /* its line's bytes */
+  if (!z || !zbest) {
+    free(z);
+    free(zbest);
+    return -1;
+  }
   for (uint32_t i = 0; i < rp->n_nodes && i < rp->al_cap; i++) {
     const double *f = rp->al + (size_t)i * 2 * FZ_RUN_ALLOC_N;
     const pnode *s = &rp->nodes[i];
     alloc_set(&p->nodes[i].alloc_self, f);
     alloc_set(&p->nodes[i].alloc, f + FZ_RUN_ALLOC_N);
+    uint32_t line = top_line(&rp->al_line[i]);
+    p->nodes[i].alloc_self.line = line;
+    if (line && f[FZ_RUN_ALLOC_BYTES] > zbest[s->zone]) { /* the zone: its biggest path's */
+      zbest[s->zone] = f[FZ_RUN_ALLOC_BYTES];
+      p->zones[s->zone].alloc_self.line = line;
+    }
     int outer = 1;
     for (uint32_t a = s->parent; a != FATHOM_NONE && outer; a = rp->nodes[a].parent)
       if (rp->nodes[a].zone == s->zone) outer = 0;
@@ -453,10 +502,13 @@ static int alloc_fill(const fz_run_prof *rp, fathom_profile *p) {
     p->res.leaked_count += p->nodes[i].alloc_self.live_count;
   }
   for (uint32_t i = 0; i < rp->n_zones; i++) {
+    uint32_t line = p->zones[i].alloc_self.line;
     alloc_set(&p->zones[i].alloc_self, z + (size_t)i * 2 * FZ_RUN_ALLOC_N);
     alloc_set(&p->zones[i].alloc, z + (size_t)i * 2 * FZ_RUN_ALLOC_N + FZ_RUN_ALLOC_N);
+    p->zones[i].alloc_self.line = line;
   }
   free(z);
+  free(zbest);
   return 0;
 }
 

@@ -41,7 +41,8 @@ enum {
 };
 /* Adds them to the call path of pcs (return addresses, innermost first; frames of
  * libfathom.so at the top are left out) on thread tid of process pid; a path that only
- * allocates has no time. The profile then says it tracked allocations. */
+ * allocates has no time. The innermost frame's source line is the allocating line (a path's
+ * alloc_self.line: the one of most bytes). The profile then says it tracked allocations. */
 void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64_t *pcs, int n,
                        const double figs[FZ_RUN_ALLOC_N]);
 

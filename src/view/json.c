@@ -297,6 +297,9 @@ static void put_alloc(FILE *f, const fathom_alloc *a) {
   key(f, "growth_bytes_per_call", 0); put_double(f, a->growth_bytes_per_call);
   /* sampled allocations (fathom run --alloc): only when measured, so exact profiles keep
    * their shape */
+  if (a->line) {
+    key(f, "line", 0);                put_u(f, a->line);
+  }
   if (a->peak_count || a->peak_bytes) {
     key(f, "peak_count", 0);          put_u(f, a->peak_count);
     key(f, "peak_bytes", 0);          put_u(f, a->peak_bytes);

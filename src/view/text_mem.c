@@ -149,9 +149,17 @@ static int sampled_table(const fz_tx *tx, const fathom_profile *p, const fz_path
     uint32_t shown = k < FZ_TOP_OPS ? k : FZ_TOP_OPS;
     for (uint32_t j = 0; j < shown; j++) {
       const fathom_alloc *a = &r[lr[j].path].alloc_self;
-      char raw[96], nm[160], c1[112], c2[112], c3[112], c4[112];
+      char raw[160], nm[160], c1[112], c2[112], c3[112], c4[112];
       fz_path_string(p, paths, lr[j].path, raw, 64);
-      fz_clean(nm, sizeof nm, raw, 72);
+      uint32_t z = paths[lr[j].path].zone;
+      const char *file = z < p->n_zones && p->zones[z].file ? p->zones[z].file : "";
+      const char *base = strrchr(file, '/');
+      base = base ? base + 1 : file;
+      if (a->line && *base) { /* where it allocated: "path (file.c:12)" */
+        size_t l = strlen(raw);
+        snprintf(raw + l, sizeof raw - l, " (%.40s:%u)", base, a->line);
+      }
+      fz_clean(nm, sizeof nm, raw, 88);
       if (by == BY_ALLOC) {
         est_fig(c1, sizeof c1, a->alloc_bytes, a->alloc_bytes_se, 1);
         est_fig(c2, sizeof c2, a->alloc_count, a->alloc_count_se, 0);
