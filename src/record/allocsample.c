@@ -25,8 +25,8 @@
  * and the process's executable mappings are written to "<prefix>.<pid>" (util/afile.h: whole
  * or not at all), a small text format that src/run/allocfile.c reads (see docs/run.md).
  *
- * Invariant: nothing here allocates on the hooks' path or runs while the calling thread is
- * inside fathom (fz_alloc_guard_); the table's size is fixed (stacks beyond it share the
+ * Invariant: nothing here allocates on the hooks' path, changes errno there, or runs while
+ * the calling thread is inside fathom (fz_alloc_guard_); the table's size is fixed (stacks beyond it share the
  * overflow slot 0, counted); its figures change only under one lock, taken only on sampled
  * events, peak copies and the final write. */
 #include <dlfcn.h>
@@ -126,6 +126,7 @@ size_t fz_asmp_slow(size_t n) {
   uint64_t mean = FZ_LD(fz_asmp_mean_);
   if (!mean) return 0;
   if (FZ_UNLIKELY(!t->inited)) {
+    int saved = errno;
     t->inited = 1;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -133,6 +134,7 @@ size_t fz_asmp_slow(size_t n) {
              ((uint64_t)gettid() << 32) ^ 1;
     pthread_setspecific(S.key, (void *)1);  /* thread_gone at its exit */
     t->left = draw(t, mean) - (int64_t)n;
+    errno = saved;
     if (t->left >= 0) return 0;
   }
   t->left = draw(t, mean);                  /* afresh from the allocation's end */
@@ -238,6 +240,7 @@ static void weights(size_t n, double w[4]) {
 uint64_t fz_asmp_note_alloc(size_t n) {
   if (fz_alloc_guard_ || !S.st || FZ_LD(S.done)) return 0;
   fz_alloc_guard_++;
+  int saved = errno; /* the hooks leave errno as glibc does */
   uint64_t pcs[ST_DEPTH];
   ucap c = {pcs, 0, 1};
   if (S.backtrace) S.backtrace(on_frame, &c);
@@ -259,6 +262,7 @@ uint64_t fz_asmp_note_alloc(size_t n) {
     tr = (uint64_t)(uint32_t)S.pid << 32 | slot;
   }
   unlock();
+  errno = saved;
   fz_alloc_guard_--;
   return tr;
 }
