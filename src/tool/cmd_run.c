@@ -432,12 +432,13 @@ int cmd_run(int argc, char **argv) {
     if (x.lost)
       fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
     if (alloc && asum.files) {
-      char pk[48];
+      char pk[48], sl[48];
       fz_fmt_bytes(pk, sizeof pk, (double)asum.peak);
+      fz_fmt_bytes(sl, sizeof sl, (double)asum.slack);
       fprintf(stderr, "; %llu allocations sampled (1 per %llu bytes) in %llu process%s, heap "
-              "peak %s (pid %llu)", (unsigned long long)asum.samples,
+              "peak %s ±%s a thread (pid %llu)", (unsigned long long)asum.samples,
               (unsigned long long)alloc_rate, (unsigned long long)asum.files,
-              asum.files == 1 ? "" : "es", pk, (unsigned long long)asum.peak_pid);
+              asum.files == 1 ? "" : "es", pk, sl, (unsigned long long)asum.peak_pid);
       if (asum.dropped)
         fprintf(stderr, " (%llu samples beyond the table of stacks: \"[no stack]\")",
                 (unsigned long long)asum.dropped);
