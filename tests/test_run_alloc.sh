@@ -216,6 +216,24 @@ else
   echo "note: no static libc here: the statically linked case is left out"
 fi
 
+# zone attribution beside the sampling: the demo (linked with libfathom.so, allocation tracking
+# at DETAILED) attributes the same allocations to its zones with and without --alloc
+if [[ -x $B/demo_pipeline ]]; then
+  zone_allocs() {
+    node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      let b = 0, c = 0, l = 0;
+      for (const n of p.nodes) if (n.alloc_self) { b += n.alloc_self.alloc_bytes; c += n.alloc_self.alloc_count; l += n.alloc_self.live_bytes; }
+      console.log(p.meta.alloc_tracking + " " + b + " " + c + " " + l);' "$1"
+  }
+  mkdir -p demo_alone demo_run
+  FATHOM_LEVEL=detailed "$B/demo_pipeline" demo_alone 5000 >/dev/null 2>&1
+  FATHOM_LEVEL=detailed "$F" run -q --alloc -o demo.json -- "$B/demo_pipeline" demo_run 5000 >/dev/null 2>&1
+  alone=$(zone_allocs demo_alone/profile.json)
+  assert_match "demo alone tracks allocations by zone" "^true [1-9]" "$alone"
+  assert_eq "zone attribution is the same under --alloc" "$alone" "$(zone_allocs demo_run/profile.json)"
+  assert_match "the demo's --alloc profile passes fathom check" ": ok " "$("$F" check demo.json 2>&1)"
+fi
+
 # default rate, and an option error that never runs the program
 "$F" run -q --alloc -o d.json -- ./alloc >/dev/null 2>&1
 assert_match "default rate: fathom check passes" ": ok " "$("$F" check d.json 2>&1)"
