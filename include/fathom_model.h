@@ -135,6 +135,17 @@ typedef struct fathom_alloc {
   uint64_t live_count, live_bytes;     /* of those, still live when the model was built */
   double growth_bytes_per_call;        /* trend of retained bytes per call (least squares
                                           over sampled calls); 0 when none or not measured */
+  /* optional (absent from older files): where allocations were sampled by bytes (`fathom
+   * run --alloc`) every figure above is an unbiased estimate, and these are their standard
+   * errors (0: exact, as an instrumented program's figures are) */
+  double alloc_count_se, alloc_bytes_se, free_count_se, free_bytes_se;
+  double live_count_se, live_bytes_se;
+  uint64_t peak_count, peak_bytes;     /* of those, live when the process's heap was at its
+                                          highest (0: not measured) */
+  double peak_count_se, peak_bytes_se;
+  uint32_t line;                       /* the allocating line in the zone's file, where known:
+                                          of the path's own code, the line that allocated the
+                                          most bytes (`fathom run --alloc`); 0: not known */
 } fathom_alloc;
 
 /* Governor decisions on a zone (bits of fathom_zone_info.gov / fathom_node.gov). */

@@ -103,7 +103,7 @@ static int write_model(const char *path) {
     nd->res.mask = 1u << FATHOM_RES_CPU_USER_NS | 1u << FATHOM_RES_READ_BYTES;
     nd->res.sum[FATHOM_RES_CPU_USER_NS] = 1e8;
     nd->res.sum[FATHOM_RES_READ_BYTES] = 1048576;
-    nd->alloc_self = (fathom_alloc){50, 51200, 40, 40960, 10, 10240, 102.4};
+    nd->alloc_self = (fathom_alloc){50, 51200, 40, 40960, 10, 10240, 102.4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     nd->alloc = nd->alloc_self;
     p->zones[i].stats = nd->stats;
     p->zones[i].res = nd->res;

@@ -136,8 +136,8 @@ static void build_model_res(fathom_profile *p, const char *const *bad) {
           1e6);
   z[0].res.sum[FATHOM_RES_CPU_SYS_NS] = NAN;
   z[0].res.sum[FATHOM_RES_READ_BYTES] = -0.0;
-  z[0].alloc = (fathom_alloc){100, 1048576, 90, 943718, 10, 104858, 12.25};
-  z[0].alloc_self = (fathom_alloc){UINT64_MAX, (uint64_t)INT64_MAX + 1, 0, 0, 1, 2, -0.0};
+  z[0].alloc = (fathom_alloc){100, 1048576, 90, 943718, 10, 104858, 12.25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  z[0].alloc_self = (fathom_alloc){UINT64_MAX, (uint64_t)INT64_MAX + 1, 0, 0, 1, 2, -0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   z[0].flops = 1e12;
   z[0].gov = FATHOM_GOV_PROBES_THINNED | FATHOM_GOV_TIME_SAMPLED;
   z[0].time_every = 8;
@@ -154,8 +154,8 @@ static void build_model_res(fathom_profile *p, const char *const *bad) {
     fathom_node *nd = &p->nodes[i];
     nd->time_every = i == 5 ? 4 : 1;
     if (i % 2 == 0) set_res(&nd->res, i + 1, 16, (1u << FATHOM_RES_CYCLES) | 1u, 100.0 * i);
-    if (i == 1) nd->alloc = (fathom_alloc){3, 300, 1, 100, 2, 200, 66.5};
-    if (i == 1) nd->alloc_self = (fathom_alloc){2, 200, 0, 0, 2, 200, INFINITY};
+    if (i == 1) nd->alloc = (fathom_alloc){3, 300, 1, 100, 2, 200, 66.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (i == 1) nd->alloc_self = (fathom_alloc){2, 200, 0, 0, 2, 200, INFINITY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     if (i == 2) nd->flops = 2.5e9, nd->flops_self = 2.5e9;
     if (i == 4) nd->flops_self = -0.0;
     if (i == 5) nd->gov = FATHOM_GOV_TIME_SAMPLED;

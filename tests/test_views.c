@@ -321,7 +321,7 @@ static void resources_in_locale(void) {
   p->res = (fathom_resources){.monitored = 1, .cpu_pct_mean = 88.5, .cpu_pct_max = 150.25};
   p->nodes[1].res = (fathom_res){.samples = 3, .sample_every = 16, .mask = 1u};
   p->nodes[1].res.sum[0] = 1234.5, p->zones[Z_WORK].res = p->nodes[1].res;   /* main/work, T0 */
-  p->nodes[1].alloc_self = (fathom_alloc){2, 2048, 1, 1024, 1, 1024, 31457.28};
+  p->nodes[1].alloc_self = (fathom_alloc){2, 2048, 1, 1024, 1, 1024, 31457.28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   fathom_series *se = &p->series;
   *se = (fathom_series){1, calloc(1, sizeof(char *)), 1, calloc(1, 8), calloc(1, 8), 0.5};
   se->cols[0] = strdup("cpu_user_pct"), se->ts_ns[0] = 1500, se->v[0] = 75.25;

@@ -130,10 +130,10 @@ static fathom_profile *rich(void) {
   n[4].res.sum[FATHOM_RES_CPU_USER_NS] = 1.65e9;
   n[4].res.sum[FATHOM_RES_INSTRUCTIONS] = 2e9;
   n[4].res.sum[FATHOM_RES_CYCLES] = 1e9;
-  n[1].alloc_self = (fathom_alloc){300, 30 * MiB, 270, 27 * MiB, 30, 3 * MiB, 31457.28};
+  n[1].alloc_self = (fathom_alloc){300, 30 * MiB, 270, 27 * MiB, 30, 3 * MiB, 31457.28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   n[1].alloc = n[1].alloc_self;
-  n[2].alloc_self = (fathom_alloc){1, 1024, 0, 0, 1, 1024, 0.5};
-  n[4].alloc_self = (fathom_alloc){1, 1024, 1, 1024, 0, 0, 1.5};
+  n[2].alloc_self = (fathom_alloc){1, 1024, 0, 0, 1, 1024, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  n[4].alloc_self = (fathom_alloc){1, 1024, 1, 1024, 0, 0, 1.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   n[2].gov = FATHOM_GOV_PROBES_THINNED;
   n[4].gov = FATHOM_GOV_TIME_SAMPLED;
   n[4].time_every = 4;
@@ -164,7 +164,7 @@ static fathom_profile *rich(void) {
   z[Z_LOAD].res.sum[FATHOM_RES_CPU_NS] = 0.5e9;   /* 25% of 2 s; only the user+sys sum known */
   z[Z_LOAD].res.sum[FATHOM_RES_READ_BYTES] = GiB;
   z[Z_LOAD].alloc = n[1].alloc;
-  z[Z_STEP].alloc = (fathom_alloc){1000, 10 * MiB, 1000, 10 * MiB, 0, 0, 0};
+  z[Z_STEP].alloc = (fathom_alloc){1000, 10 * MiB, 1000, 10 * MiB, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
   fathom_resources *r = &p->res;
   *r = (fathom_resources){.monitored = 1, .n_samples = 20, .wall_s = 10, .cpu_user_s = 7.5,

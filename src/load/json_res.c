@@ -49,6 +49,20 @@ static int load_alloc(jl_ctx *c, const json_t *v, const jp *at, fathom_alloc *a)
   if (!rc) rc = jl_m_u64(c, v, at, "live_count", &a->live_count);
   if (!rc) rc = jl_m_u64(c, v, at, "live_bytes", &a->live_bytes);
   if (!rc) rc = jl_m_dbl(c, v, at, "growth_bytes_per_call", &a->growth_bytes_per_call);
+  /* optional: sampled allocations (fathom run --alloc); absent from exact and older files */
+  if (!rc && json_object_get(v, "line")) rc = jl_m_u32(c, v, at, "line", &a->line);
+  if (!rc && json_object_get(v, "peak_count"))
+    rc = jl_m_u64(c, v, at, "peak_count", &a->peak_count);
+  if (!rc && json_object_get(v, "peak_bytes"))
+    rc = jl_m_u64(c, v, at, "peak_bytes", &a->peak_bytes);
+  static const char *const se_key[] = {"alloc_count_se", "alloc_bytes_se", "free_count_se",
+                                       "free_bytes_se",  "live_count_se",  "live_bytes_se",
+                                       "peak_count_se",  "peak_bytes_se"};
+  double *se_val[] = {&a->alloc_count_se, &a->alloc_bytes_se, &a->free_count_se,
+                      &a->free_bytes_se,  &a->live_count_se,  &a->live_bytes_se,
+                      &a->peak_count_se,  &a->peak_bytes_se};
+  for (size_t i = 0; !rc && i < sizeof se_key / sizeof se_key[0]; i++)
+    if (json_object_get(v, se_key[i])) rc = jl_m_dbl(c, v, at, se_key[i], se_val[i]);
   return rc;
 }
 

@@ -1,11 +1,11 @@
 /* check.c: do a profile's figures add up? fathom_profile_check (fathom.h) checks every rule a
  * profile holds (docs/cli.md, `fathom check`, lists them): per call-tree node and per zone,
- * self <= total, timed <= count, percentiles ordered, inside [min, max] and inside their 95 %
- * intervals, min <= mean <= max, standard errors >= 0 and finite, CPU times >= 0; the
- * children's totals <= their parent's; per thread, the top-level totals <= the session's
- * duration (not for threads with durations the program gave: fathom_zone_record); zone
- * roll-ups equal the sums of their nodes; no share above 100 %; meta's
- * n_timed <= n_zones and overhead >= 0; every index in range, parents before children,
+ * self <= total, timed <= count, live and peak allocations <= allocated, percentiles ordered,
+ * inside [min, max] and inside their 95 % intervals, min <= mean <= max, standard errors >= 0
+ * and finite, CPU times >= 0; the children's totals <= their parent's; per thread, the
+ * top-level totals <= the session's duration (not for threads with durations the program
+ * gave: fathom_zone_record); zone roll-ups equal the sums of their nodes; no share above
+ * 100 %; meta's n_timed <= n_zones and overhead >= 0; every index in range, parents before children,
  * events in time order. fz_check_env (check_env.c) runs it on the library's own models when
  * FATHOM_CHECK is set.
  *
@@ -316,6 +316,31 @@ static void check_hist(ck *c, subj s, const fathom_hist *h) {
   if (!nonneg(h->unit_ns)) VIOL(c, s, "histogram unit_ns %s is negative or not finite", fix2(c, h->unit_ns));
 }
 
+/* Allocation figures: what is live (now, or at the heap's peak) was allocated; standard
+ * errors of sampled figures >= 0 and finite. */
+static void check_alloc(ck *c, subj s, const char *what, const fathom_alloc *a) {
+  if (a->live_count > a->alloc_count)
+    VIOL(c, s, "%s live_count %llu > alloc_count %llu", what,
+      (unsigned long long)a->live_count, (unsigned long long)a->alloc_count);
+  if (a->live_bytes > a->alloc_bytes)
+    VIOL(c, s, "%s live_bytes %llu > alloc_bytes %llu", what,
+      (unsigned long long)a->live_bytes, (unsigned long long)a->alloc_bytes);
+  if (a->peak_count > a->alloc_count)
+    VIOL(c, s, "%s peak_count %llu > alloc_count %llu", what,
+      (unsigned long long)a->peak_count, (unsigned long long)a->alloc_count);
+  if (a->peak_bytes > a->alloc_bytes)
+    VIOL(c, s, "%s peak_bytes %llu > alloc_bytes %llu", what,
+      (unsigned long long)a->peak_bytes, (unsigned long long)a->alloc_bytes);
+  const double se[] = {a->alloc_count_se, a->alloc_bytes_se, a->free_count_se, a->free_bytes_se,
+                       a->live_count_se,  a->live_bytes_se,  a->peak_count_se, a->peak_bytes_se};
+  static const char *const se_name[] = {"alloc_count_se", "alloc_bytes_se", "free_count_se",
+                                        "free_bytes_se",  "live_count_se",  "live_bytes_se",
+                                        "peak_count_se",  "peak_bytes_se"};
+  for (size_t k = 0; k < sizeof se / sizeof se[0]; k++)
+    if (!nonneg(se[k]))
+      VIOL(c, s, "%s %s %s is negative or not finite", what, se_name[k], fix2(c, se[k]));
+}
+
 static void check_res(ck *c, subj s, const fathom_res *r, uint64_t count) {
   static const int cpu[] = {FATHOM_RES_CPU_USER_NS, FATHOM_RES_CPU_SYS_NS, FATHOM_RES_CPU_NS};
   for (size_t k = 0; k < sizeof cpu / sizeof cpu[0]; k++) {
@@ -413,6 +438,8 @@ static void check_nodes(ck *c, sums *m) {
     check_stats(c, s, &nd->stats);
     check_hist(c, s, &nd->hist);
     check_res(c, s, &nd->res, nd->stats.count);
+    check_alloc(c, s, "alloc", &nd->alloc);
+    check_alloc(c, s, "alloc_self", &nd->alloc_self);
     if (nd->n_metrics && !nd->metrics)
       VIOL(c, s, "%u metrics but no metrics array", nd->n_metrics);
     if (m && nd->zone < c->nz) {
@@ -478,6 +505,8 @@ static void check_zones(ck *c, const sums *m) {
     check_stats(c, s, &zi->stats);
     check_hist(c, s, &zi->hist);
     check_res(c, s, &zi->res, zi->stats.count);
+    check_alloc(c, s, "alloc", &zi->alloc);
+    check_alloc(c, s, "alloc_self", &zi->alloc_self);
     if (!m) continue;
     uint32_t nz = m->z_nodes[z];
     if (zi->stats.count != m->z_count[z])

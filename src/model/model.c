@@ -540,6 +540,18 @@ void fz_alloc_add(fathom_alloc *d, const fathom_alloc *s) {
   d->live_count += s->live_count;
   d->live_bytes += s->live_bytes;
   d->growth_bytes_per_call += s->growth_bytes_per_call;
+  /* sampled figures: independent samples, their variances add */
+  d->alloc_count_se = hypot(d->alloc_count_se, s->alloc_count_se);
+  d->alloc_bytes_se = hypot(d->alloc_bytes_se, s->alloc_bytes_se);
+  d->free_count_se = hypot(d->free_count_se, s->free_count_se);
+  d->free_bytes_se = hypot(d->free_bytes_se, s->free_bytes_se);
+  d->live_count_se = hypot(d->live_count_se, s->live_count_se);
+  d->live_bytes_se = hypot(d->live_bytes_se, s->live_bytes_se);
+  d->peak_count += s->peak_count;
+  d->peak_bytes += s->peak_bytes;
+  d->peak_count_se = hypot(d->peak_count_se, s->peak_count_se);
+  d->peak_bytes_se = hypot(d->peak_bytes_se, s->peak_bytes_se);
+  if (!d->line) d->line = s->line;
 }
 
 void fz_res_add(fathom_res *d, const fathom_res *s) {

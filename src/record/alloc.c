@@ -118,7 +118,7 @@ static __attribute__((noinline, cold)) uint32_t claim(fz_thread *t, fz_node *n) 
 
 /* Attributes an allocation of n bytes to the calling thread's innermost zone when tracking
  * is on for generation g (the hooks read it), the thread records g, is inside a zone and not
- * inside fathom. Returns what the block's header keeps: cell | (g & 0xffffff) << 24, or 0. */
+ * inside fathom. Returns what the block's header keeps: cell | (g & 0x7fffff) << 24, or 0. */
 uint64_t fz_alloc_note_alloc(uint32_t g, size_t n) {
   fz_thread *t = fz_tls;
   if (!t || fz_alloc_guard_ || t->gen != g || FZ_LD(fz_rec_gen) != g || t->top == t->stack)
@@ -137,17 +137,17 @@ uint64_t fz_alloc_note_alloc(uint32_t g, size_t n) {
     __atomic_fetch_add(&c->a_bytes, (uint64_t)n, __ATOMIC_RELAXED);
   }
   /* the cell's generation is g: claimed by t recording g, or OTHER stamped with g */
-  return id | (uint64_t)(g & 0xffffffu) << 24;
+  return id | (uint64_t)(g & 0x7fffffu) << 24;
 }
 
 /* Credits the free of a block of n bytes to the cell its header names, when the cell still
  * belongs to the block's generation. */
 void fz_alloc_note_free(uint64_t cellgen, size_t n) {
   uint32_t id = (uint32_t)(cellgen & 0xffffffu);
-  uint32_t g = (uint32_t)(cellgen >> 24) & 0xffffffu;
+  uint32_t g = (uint32_t)(cellgen >> 24) & 0x7fffffu;
   if (id >= CELL_CAP) return;
   fz_acell *c = cell_at(id);
-  if (!c || (FZ_LDA(c->gen) & 0xffffffu) != g) return;
+  if (!c || (FZ_LDA(c->gen) & 0x7fffffu) != g) return;
   fz_thread *t = fz_tls;
   if (FZ_LIKELY(t && FZ_LD(c->owner) == t)) { /* never for OTHER: no owner */
     FZ_ST(c->f_count, c->f_count + 1);

@@ -9,6 +9,7 @@
 #ifndef FATHOM_ALLOC_H
 #define FATHOM_ALLOC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fathom.h"
@@ -45,6 +46,30 @@ int fz_alloc_snapshots_collect(fathom_profile *p, uint32_t (*zone_of)(void *ctx,
                                void *ctx);
 /* Forgets the snapshots (session begin, fathom_reset). */
 void fz_alloc_snapshots_clear(void);
+
+/* ---- sampled allocations by stack (allocsample.c; `fathom run --alloc`) ---- */
+
+/* Per thread: bytes left until the next sample point, the thread's unflushed share of the
+ * heap total, its random state. */
+typedef struct fz_asmp_tls {
+  int64_t left, delta;
+  uint64_t rng;
+  int inited;
+} fz_asmp_tls;
+#define FZ_ASMP_BATCH 65536   /* a thread's heap share goes to the process's total past this */
+#define FZ_ASMP_TRAILER 8u    /* bytes after a sampled block: pid << 32 | stack slot */
+
+extern uint64_t fz_asmp_mean_;   /* mean bytes between samples; 0: sampling off */
+extern __thread fz_asmp_tls fz_asmp_t_ __attribute__((tls_model("initial-exec")));
+/* The thread's countdown ran out in an allocation of n bytes: FZ_ASMP_TRAILER when it is to
+ * be sampled, else 0. */
+size_t fz_asmp_slow(size_t n);
+/* Records the sampled allocation (n bytes) just made: its trailer, or 0 (not recorded). */
+uint64_t fz_asmp_note_alloc(size_t n);
+/* The free of a sampled block of n bytes with trailer tr. */
+void fz_asmp_note_free(uint64_t tr, size_t n);
+/* The thread's heap share passed +-FZ_ASMP_BATCH. */
+void fz_asmp_flush(void);
 
 #pragma GCC visibility pop
 #endif

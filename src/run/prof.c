@@ -31,61 +31,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
-#include "run/lines.h"
-#include "run/prof.h"
-#include "run/zones.h"
-
-#define MAX_FRAMES 512 /* program counters per sample */
-#define MAX_INLINE 16  /* names per program counter (inlined functions) */
-
-typedef struct pnode {
-  uint32_t zone, parent, thread, depth;
-  uint64_t k_incl, k_self; /* samples through the path, taken in its own code */
-  double ns_incl, ns_self; /* their periods */
-  double sq_incl, sq_self; /* their squared periods */
-  double ns_off, sq_off;   /* of the self figures, the off-CPU samples' (wall mode) */
-} pnode;
-
-typedef struct pzone {
-  char *name, *module, *file;
-  uint32_t line;
-  int is_zone;             /* a zone of the program's own (fz_run_prof_zones), not a function */
-} pzone;
-
-typedef struct kept {      /* a sample, kept to place it in the program's zones afterwards */
-  uint64_t time_ns;
-  uint32_t leaf;
-  uint32_t period_ns : 30, off : 2;
-} kept;
-
-typedef struct pthread_ {
-  uint32_t pid, tid;
-  char *name;
-  int exited;
-  uint32_t wait_leaf;      /* the path of its last off-CPU sample (FATHOM_NONE: none) */
-} pthread_;
-
-struct fz_run_prof {
-  fz_unwinder *u;
-  pnode *nodes;
-  uint32_t n_nodes, cap_nodes;
-  pzone *zones;
-  uint32_t n_zones, cap_zones;
-  pthread_ *threads;
-  uint32_t n_threads, cap_threads;
-  /* open-addressing tables: (parent+1, zone, thread) -> node + 1; (name, module) -> zone + 1 */
-  uint32_t *child_tab, child_cap;
-  uint32_t *zone_tab, zone_cap;
-  uint64_t samples, unnamed, first_ns, last_ns;
-  double period_sum;
-  uint64_t off_samples;    /* wall mode: samples of waiting threads (not in samples) */
-  int oom;
-  int no_inline; /* 1: each address named by its function alone, inlined ones left out */
-  fz_run_lines *lines; /* the source lines' figures */
-  kept *kept;          /* every sample, up to FZ_RUN_KEEP_SAMPLES */
-  uint32_t n_kept, cap_kept;
-  int kept_short;      /* 1: not every sample was kept */
-};
+#include "run/prof_int.h"
 
 static uint64_t mix(uint64_t h) {
   h ^= h >> 33;
@@ -136,12 +82,14 @@ void fz_run_prof_free(fz_run_prof *rp) {
   free(rp->zone_tab);
   free(rp->kept);
   fz_run_lines_free(rp->lines);
+  free(rp->al);
+  free(rp->al_line);
   free(rp);
 }
 
 /* ---- threads ------------------------------------------------------------------------------ */
 
-static uint32_t thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
+uint32_t fz_rp_thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
   for (uint32_t i = rp->n_threads; i-- > 0;) /* few threads; the newest are the likeliest */
     if (rp->threads[i].tid == tid && rp->threads[i].pid == pid && !rp->threads[i].exited) return i;
   if (grow((void **)&rp->threads, &rp->cap_threads, rp->n_threads, sizeof *rp->threads)) {
@@ -157,7 +105,7 @@ static uint32_t thread_of(fz_run_prof *rp, uint32_t pid, uint32_t tid) {
 }
 
 void fz_run_prof_comm(fz_run_prof *rp, uint32_t pid, uint32_t tid, const char *comm) {
-  uint32_t t = thread_of(rp, pid, tid);
+  uint32_t t = fz_rp_thread_of(rp, pid, tid);
   if (t == FATHOM_NONE || !comm) return;
   char *n = strdup(comm);
   if (!n) return;
@@ -209,13 +157,11 @@ static uint64_t node_key(fz_run_prof *rp, uint32_t i) {
   return node_key3(rp->nodes[i].parent, rp->nodes[i].zone, rp->nodes[i].thread);
 }
 
-static uint32_t zone_of_k(fz_run_prof *rp, const char *name, const char *module, const char *file,
-                          uint32_t line, int is_zone);
-static uint32_t zone_of(fz_run_prof *rp, const char *name, const char *module, const char *file,
+uint32_t fz_rp_zone_of(fz_run_prof *rp, const char *name, const char *module, const char *file,
                         uint32_t line) {
-  return zone_of_k(rp, name, module, file, line, 0);
+  return fz_rp_zone_of_k(rp, name, module, file, line, 0);
 }
-static uint32_t zone_of_k(fz_run_prof *rp, const char *name, const char *module, const char *file,
+uint32_t fz_rp_zone_of_k(fz_run_prof *rp, const char *name, const char *module, const char *file,
                           uint32_t line, int is_zone) {
   if (rp->n_zones * 2 >= rp->zone_cap &&
       rehash(&rp->zone_tab, &rp->zone_cap, rp->n_zones, zone_key, rp)) {
@@ -256,7 +202,7 @@ static uint32_t zone_of_k(fz_run_prof *rp, const char *name, const char *module,
   return rp->n_zones - 1;
 }
 
-static uint32_t child_of(fz_run_prof *rp, uint32_t parent, uint32_t zone, uint32_t thread) {
+uint32_t fz_rp_child_of(fz_run_prof *rp, uint32_t parent, uint32_t zone, uint32_t thread) {
   if (rp->n_nodes * 2 >= rp->child_cap &&
       rehash(&rp->child_tab, &rp->child_cap, rp->n_nodes, node_key, rp)) {
     rp->oom = 1;
@@ -283,7 +229,7 @@ static uint32_t child_of(fz_run_prof *rp, uint32_t parent, uint32_t zone, uint32
 
 /* The name a frame's zone gets: the function, else "[module]" (an address without a symbol),
  * else "[unknown]". */
-static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const char **module) {
+void fz_rp_frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const char **module) {
   const char *m = f->module && *f->module ? f->module : "[unknown]";
   const char *slash = strrchr(m, '/');
   *module = slash ? slash + 1 : m;
@@ -294,7 +240,7 @@ static void frame_zone_name(const fz_frame_name *f, char *buf, size_t cap, const
 }
 
 /* Adds period p (squared: sq) to every node from leaf up, and to leaf's self time. */
-static void add_up(fz_run_prof *rp, uint32_t leaf, double p, double sq, int off) {
+void fz_rp_add_up(fz_run_prof *rp, uint32_t leaf, double p, double sq, int off) {
   for (uint32_t a = leaf; a != FATHOM_NONE; a = rp->nodes[a].parent) {
     rp->nodes[a].k_incl++;
     rp->nodes[a].ns_incl += p;
@@ -313,7 +259,7 @@ static void add_up(fz_run_prof *rp, uint32_t leaf, double p, double sq, int off)
 /* add_up for a sample s, which is also kept for fz_run_prof_zones. */
 static void add_sample(fz_run_prof *rp, uint32_t leaf, const fz_run_sample *s, double p,
                        double sq) {
-  add_up(rp, leaf, p, sq, s->off_cpu != 0);
+  fz_rp_add_up(rp, leaf, p, sq, s->off_cpu != 0);
   if (rp->kept_short) return;
   if (rp->n_kept == rp->cap_kept) {
     uint32_t nc = rp->cap_kept ? rp->cap_kept * 2 : 4096;
@@ -341,8 +287,8 @@ static int off_cpu_fast(fz_run_prof *rp, uint32_t t, const fz_run_sample *s) {
     leaf = rp->threads[t].wait_leaf;
   } else if (s->off_cpu == 2 || !s->regs_ok) {
     const char *name = s->off_cpu == 2 ? "[waiting for a CPU]" : "[blocked]";
-    uint32_t z = zone_of(rp, name, "[kernel]", NULL, 0);
-    leaf = z == FATHOM_NONE ? FATHOM_NONE : child_of(rp, FATHOM_NONE, z, t);
+    uint32_t z = fz_rp_zone_of(rp, name, "[kernel]", NULL, 0);
+    leaf = z == FATHOM_NONE ? FATHOM_NONE : fz_rp_child_of(rp, FATHOM_NONE, z, t);
     if (leaf == FATHOM_NONE) return 1;
     if (s->off_cpu == 1) rp->threads[t].wait_leaf = leaf;
   } else {
@@ -358,7 +304,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   static uint32_t path[MAX_FRAMES * 4], lines[MAX_FRAMES * 4];
   static const char *files[MAX_FRAMES * 4];
   if (rp->oom) return;
-  uint32_t t = thread_of(rp, s->pid, s->tid);
+  uint32_t t = fz_rp_thread_of(rp, s->pid, s->tid);
   if (t == FATHOM_NONE) return;
   if (s->off_cpu && off_cpu_fast(rp, t, s)) return;
   int n = s->regs_ok ? fz_unwind(rp->u, s, pcs, MAX_FRAMES) : 0;
@@ -371,9 +317,9 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
     for (int j = k - 1; j >= innermost && depth < sizeof path / sizeof path[0]; j--) {
       char name[512];
       const char *module;
-      frame_zone_name(&names[j], name, sizeof name, &module);
+      fz_rp_frame_zone_name(&names[j], name, sizeof name, &module);
       if (!names[j].func) rp->unnamed++;
-      uint32_t z = zone_of(rp, name, module, names[j].file, names[j].line);
+      uint32_t z = fz_rp_zone_of(rp, name, module, names[j].file, names[j].line);
       if (z == FATHOM_NONE) return;
       files[depth] = names[j].file;
       lines[depth] = names[j].line;
@@ -381,7 +327,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
     }
   }
   if (depth == 0) { /* not even the ip: the sample still counts, as "[unknown]" */
-    uint32_t z = zone_of(rp, "[unknown]", "[unknown]", NULL, 0);
+    uint32_t z = fz_rp_zone_of(rp, "[unknown]", "[unknown]", NULL, 0);
     if (z == FATHOM_NONE) return;
     files[depth] = NULL;
     lines[depth] = 0;
@@ -391,7 +337,7 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   fz_run_lines_sample(rp->lines, path, files, lines, depth, p);
   uint32_t node = FATHOM_NONE;
   for (uint32_t d = 0; d < depth; d++) {
-    node = child_of(rp, node, path[d], t);
+    node = fz_rp_child_of(rp, node, path[d], t);
     if (node == FATHOM_NONE) return;
   }
   add_sample(rp, node, s, p, p * p);
@@ -404,72 +350,6 @@ void fz_run_prof_sample(fz_run_prof *rp, const fz_run_sample *s) {
   if (s->time_ns > rp->last_ns) rp->last_ns = s->time_ns;
   rp->samples++;
   rp->period_sum += p;
-}
-
-/* ---- the zones of an instrumented program ----------------------------------------------- */
-
-/* Whether function zone fz is the function named func (C's __func__: "load"; C++: the
- * demangled name's last component before its parameters). */
-static int is_func(const char *fz, const char *func) {
-  size_t n = strlen(func);
-  if (!n) return 0;
-  if (!strcmp(fz, func)) return 1;
-  const char *paren = strchr(fz, '(');
-  size_t end = paren ? (size_t)(paren - fz) : strlen(fz);
-  return end >= n && !strncmp(fz + end - n, func, n) &&
-         (end == n || (end > n + 1 && fz[end - n - 1] == ':'));
-}
-
-int64_t fz_run_prof_zones(fz_run_prof *rp, const struct fz_run_zones *z) {
-  if (rp->oom) return -1;
-  if (rp->kept_short) return -2;
-  if (!z || !rp->n_kept) return 0;
-  pnode *old = rp->nodes;
-  free(rp->child_tab);
-  rp->nodes = NULL;
-  rp->child_tab = NULL;
-  rp->n_nodes = rp->cap_nodes = rp->child_cap = 0;
-  for (uint32_t t = 0; t < rp->n_threads; t++) rp->threads[t].wait_leaf = FATHOM_NONE;
-  static uint32_t path[MAX_FRAMES * 4 + 64], out[MAX_FRAMES * 4 + 64];
-  int64_t placed = 0;
-  for (uint32_t k = 0; k < rp->n_kept && !rp->oom; k++) {
-    const kept *e = &rp->kept[k];
-    uint32_t depth = 0, thread = old[e->leaf].thread;
-    for (uint32_t a = e->leaf; a != FATHOM_NONE && depth < MAX_FRAMES * 4; a = old[a].parent)
-      path[depth++] = old[a].zone;
-    for (uint32_t i = 0; i < depth / 2; i++) {   /* outermost first */
-      uint32_t x = path[i];
-      path[i] = path[depth - 1 - i];
-      path[depth - 1 - i] = x;
-    }
-    fz_run_zone zs[64];
-    int nz = fz_run_zones_at(z, rp->threads[thread].pid, rp->threads[thread].tid, e->time_ns,
-                             zs, 64);
-    /* each zone after the frame of the function that opened it (the first from where the
-     * zone before it went); when that frame is not there (inlined, unnamed): above the leaf */
-    uint32_t n = 0, d = 0;
-    for (int j = 0; j < nz; j++) {
-      uint32_t at = d;
-      while (at < depth && (rp->zones[path[at]].is_zone || !is_func(rp->zones[path[at]].name,
-                                                                  zs[j].func)))
-        at++;
-      at = at < depth ? at + 1 : (depth > d ? depth - 1 : d);
-      while (d < at) out[n++] = path[d++];
-      uint32_t zz = zone_of_k(rp, zs[j].name, zs[j].component, zs[j].file,
-                              zs[j].line > 0 ? (uint32_t)zs[j].line : 0, 1);
-      if (zz == FATHOM_NONE) break;
-      out[n++] = zz;
-    }
-    while (d < depth) out[n++] = path[d++];
-    if (nz > 0) placed++;
-    uint32_t node = FATHOM_NONE;
-    for (uint32_t i = 0; i < n && !rp->oom; i++) node = child_of(rp, node, out[i], thread);
-    if (node == FATHOM_NONE) break;
-    double p = (double)e->period_ns;
-    add_up(rp, node, p, e->off == 2 ? 0 : p * p, e->off != 0);
-  }
-  free(old);
-  return rp->oom ? -1 : placed;
 }
 
 uint64_t fz_run_prof_samples(const fz_run_prof *rp) { return rp->samples; }
@@ -574,6 +454,7 @@ fathom_profile *fz_run_prof_build(fz_run_prof *rp, const fz_run_build_info *bi) 
   for (uint32_t i = 0; !bad && i < rp->n_zones; i++)
     fill_stats(&p->zones[i].stats, zns[2 * i], zsq[2 * i], zns[2 * i + 1], zsq[2 * i + 1],
                zoff[2 * i], zoff[2 * i + 1]);
+  if (!bad && fz_rp_alloc_fill(rp, p)) bad = 1;
   for (uint32_t i = 0; !bad && i < rp->n_threads; i++) {
     const pthread_ *t = &rp->threads[i];
     fathom_thread_info *d = &p->threads[i];

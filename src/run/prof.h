@@ -40,6 +40,22 @@ void fz_run_prof_no_inline(fz_run_prof *rp, int on);
  * the file holding most of them ("" when none). */
 double fz_run_prof_unnamed(const fz_run_prof *rp, char *module, size_t cap);
 
+/* Allocations by stack (`fathom run --alloc`): the figures of one stack, each an estimate
+ * from allocations sampled by bytes, with its variance: allocated, still live at the end, and
+ * live when the process's heap was at its peak; bytes, then objects, then their variances. */
+enum {
+  FZ_RUN_ALLOC_BYTES, FZ_RUN_ALLOC_COUNT, FZ_RUN_ALLOC_BYTES_VAR, FZ_RUN_ALLOC_COUNT_VAR,
+  FZ_RUN_LIVE_BYTES, FZ_RUN_LIVE_COUNT, FZ_RUN_LIVE_BYTES_VAR, FZ_RUN_LIVE_COUNT_VAR,
+  FZ_RUN_PEAK_BYTES, FZ_RUN_PEAK_COUNT, FZ_RUN_PEAK_BYTES_VAR, FZ_RUN_PEAK_COUNT_VAR,
+  FZ_RUN_ALLOC_N
+};
+/* Adds them to the call path of pcs (return addresses, innermost first; frames of
+ * libfathom.so at the top are left out) on thread tid of process pid; a path that only
+ * allocates has no time. The innermost frame's source line is the allocating line (a path's
+ * alloc_self.line: the one of most bytes). The profile then says it tracked allocations. */
+void fz_run_prof_alloc(fz_run_prof *rp, uint32_t pid, uint32_t tid, const uint64_t *pcs, int n,
+                       const double figs[FZ_RUN_ALLOC_N]);
+
 typedef struct fz_run_build_info {
   const char *name;        /* the session's name (the program's name) */
   const char *program;     /* its path */

@@ -3,12 +3,17 @@
  * also its threads' waits, src/run/wallpoll.c) and writes one profile of every thread and
  * child process it ran.
  *
+ * With --alloc, libfathom.so is preloaded into the program and its children and samples their
+ * allocations by bytes (src/record/allocsample.c); each process leaves a file in a private
+ * temporary directory at its exit, read here (src/run/allocfile.c) into the same profile.
+ *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
  * by a signal: fathom ends with the same signal once the profile is written). Options are
  * checked before the program starts: a usage error never runs it. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +26,12 @@
 
 #include "io.h"
 #include "opts.h"
+#include "run/allocfile.h"
 #include "run/procs.h"
 #include "run/prof.h"
 #include "run/run.h"
 #include "run/zones.h"
+#include "util/fmt.h"
 #include "view/view.h"
 #include "tool.h"
 
@@ -57,6 +64,11 @@ void cmd_run_help(FILE *f) {
         "                      more for deep recursion, at more cost per sample)\n"
         "      --no-inline     name each address by its function (the symbol) only, not\n"
         "                      the functions inlined there (by default each is a frame)\n"
+        "      --alloc         also record heap allocations by stack: bytes and objects\n"
+        "                      allocated, still live at exit (leaks) and live at the\n"
+        "                      heap's peak, sampled by bytes (preloads libfathom.so)\n"
+        "      --alloc-rate N  mean bytes between sampled allocations (default 524288;\n"
+        "                      suffix k or m for KiB, MiB; smaller: finer, slower)\n"
         "  -q, --quiet         no summary line on stderr\n"
         "  -h, --help          show this help and exit\n"
         "\n"
@@ -76,6 +88,7 @@ void cmd_run_help(FILE *f) {
         "  fathom run -- ./myprog --input data.bin\n"
         "  fathom run -o prof.html -- make -j2\n"
         "  fathom run --wall -- ./server --once     # where its threads wait, too\n"
+        "  fathom run --alloc -o heap.json -- ./myprog\n"
         "  fathom report myprog.fathom.json\n",
         f);
 }
@@ -189,8 +202,110 @@ static int pass_status(int status) {
   return TOOL_EXIT_OUTPUT;
 }
 
+/* ---- --alloc: libfathom.so preloaded, the processes' allocation files read back -------- */
+
+#define ALLOC_RATE_DEFAULT 524288u
+
+/* libfathom.so: next to the fathom binary (the build tree) or in the install's lib folders.
+ * 0, or -1 when there is none. */
+static int find_preload_lib(char *out, size_t cap) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return -1;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return -1;
+  *slash = 0;
+  static const char *const rel[] = {"", "/../lib", "/../lib64", "/../lib/x86_64-linux-gnu",
+                                    "/../lib/aarch64-linux-gnu"};
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    char cand[PATH_MAX + 64];
+    snprintf(cand, sizeof cand, "%s%s/libfathom.so", exe, rel[i]);
+    char full[PATH_MAX];
+    if (access(cand, R_OK) == 0 && realpath(cand, full) && strlen(full) < cap) {
+      memcpy(out, full, strlen(full) + 1);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Sets what the preloaded library reads: LD_PRELOAD (appended to the program's own), the
+ * sampling rate and the files' prefix. 0, or -1 (out of memory). */
+static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
+  const char *old = getenv("LD_PRELOAD");
+  size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+  char *pre = malloc(n);
+  if (!pre) return -1;
+  if (old && *old)
+    snprintf(pre, n, "%s:%s", old, lib);
+  else
+    snprintf(pre, n, "%s", lib);
+  char r[32];
+  snprintf(r, sizeof r, "%llu", (unsigned long long)rate);
+  int rc = setenv("LD_PRELOAD", pre, 1) || setenv("FATHOM_ALLOC_SAMPLE", r, 1) ||
+           setenv("FATHOM_ALLOC_STACKS", prefix, 1);
+  free(pre);
+  return rc ? -1 : 0;
+}
+
+typedef struct alloc_sum {
+  uint64_t files, samples, dropped, peak, peak_pid, slack;
+  int bad;   /* a file was refused */
+} alloc_sum;
+
+/* Reads every "<dir>/a.<pid>" into the profile (rp NULL: none) and removes the directory. */
+static void alloc_read_all(const char *dir, fz_unwinder *u, fz_run_prof *rp, alloc_sum *sum) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    const char *num = e->d_name + 2;
+    if (rp && strncmp(e->d_name, "a.", 2) == 0 && *num &&
+        strspn(num, "0123456789") == strlen(num)) {
+      fz_alloc_file f;
+      char why[PATH_MAX + 256];
+      if (fz_alloc_file_read(path, &f, why, sizeof why) == 0) {
+        for (uint32_t i = 0; i < f.n_maps; i++) fz_unwinder_mmap(u, &f.maps[i]);
+        for (uint32_t i = 0; i < f.n_stacks; i++)
+          fz_run_prof_alloc(rp, f.pid, f.stacks[i].tid, f.stacks[i].pcs, (int)f.stacks[i].depth,
+                            f.stacks[i].f);
+        sum->files++;
+        sum->samples += f.samples;
+        sum->dropped += f.dropped;
+        if (f.heap_peak > sum->peak) {
+          sum->peak = f.heap_peak;
+          sum->peak_pid = f.pid;
+          sum->slack = f.heap_slack;
+        }
+      } else {
+        fprintf(stderr, "fathom: run: allocations of one process left out: %s\n", why);
+        sum->bad = 1;
+      }
+      fz_alloc_file_free(&f);
+    }
+    unlink(path);
+  }
+  if (d) closedir(d);
+  rmdir(dir);
+}
+
+/* "524288", "512k", "1m": bytes; 0 when not such a number. */
+static uint64_t parse_rate(const char *s) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *s == '-') return 0;
+  if (*end == 'k' || *end == 'K') v <<= 10, end++;
+  else if (*end == 'm' || *end == 'M') v <<= 20, end++;
+  if (*end || v > (1ull << 40)) return 0;
+  return v;
+}
+
 int cmd_run(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL };
+  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL, OPT_ALLOC, OPT_ALLOC_RATE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -200,12 +315,15 @@ int cmd_run(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {"no-inline", no_argument, NULL, OPT_NO_INLINE},
       {"wall", no_argument, NULL, OPT_WALL},
+      {"alloc", no_argument, NULL, OPT_ALLOC},
+      {"alloc-rate", required_argument, NULL, OPT_ALLOC_RATE},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0, no_inline = 0, freq_given = 0;
+  int fmt_given = 0, no_inline = 0, freq_given = 0, alloc = 0;
+  uint64_t alloc_rate = ALLOC_RATE_DEFAULT;
   char *end;
   opts_reset();
   int c;
@@ -245,6 +363,16 @@ int cmd_run(int argc, char **argv) {
     case OPT_WALL:
       o.wall = 1;
       break;
+    case OPT_ALLOC:
+      alloc = 1;
+      break;
+    case OPT_ALLOC_RATE:
+      alloc_rate = parse_rate(optarg);
+      if (!alloc_rate)
+        return tool_usage(CMD, CMD, "--alloc-rate '%s': expected bytes, 1 to 1T (k, m: KiB, MiB)",
+                          optarg);
+      alloc = 1;
+      break;
     case 'h':
       cmd_run_help(stdout);
       return TOOL_EXIT_OK;
@@ -267,6 +395,37 @@ int cmd_run(int argc, char **argv) {
     out_path = def_out;
   }
   if (!fmt_given) fmt = fz_format_for_path(out_path);
+  char preload[PATH_MAX], alloc_dir[PATH_MAX] = "";
+  if (alloc) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    tool_error(CMD, "--alloc is not available in this build of fathom: it was built with a "
+               "sanitizer, whose runtime must come first in a process, so its libfathom.so "
+               "cannot be preloaded into other programs");
+    return TOOL_EXIT_USAGE;
+#endif
+    if (find_preload_lib(preload, sizeof preload)) {
+      tool_error(CMD, "--alloc needs libfathom.so (next to the fathom program, or in the lib "
+                 "folder beside its bin folder), and there is none: reinstall fathom");
+      return TOOL_EXIT_USAGE;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(alloc_dir, sizeof alloc_dir, "%s/fathom-alloc.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char prefix[PATH_MAX + 8];
+    if (!mkdtemp(alloc_dir)) {
+      tool_error(CMD, "--alloc: cannot make a temporary folder in %s: %s",
+                 tmp && *tmp ? tmp : "/tmp", strerror(errno));
+      return TOOL_EXIT_OUTPUT;
+    }
+    char abs_dir[PATH_MAX]; /* absolute: the program may change its working directory */
+    if (realpath(alloc_dir, abs_dir) && strlen(abs_dir) < sizeof alloc_dir)
+      memcpy(alloc_dir, abs_dir, strlen(abs_dir) + 1);
+    snprintf(prefix, sizeof prefix, "%s/a", alloc_dir);
+    if (alloc_env(preload, alloc_rate, prefix)) {
+      rmdir(alloc_dir);
+      tool_error(CMD, "out of memory");
+      return TOOL_EXIT_OUTPUT;
+    }
+  }
 
   if (!o.quiet && geteuid() != 0 && setid_program(prog[0]))
     fprintf(stderr, "fathom: %s is set-user-ID or set-group-ID: the kernel does not let fathom "
@@ -279,6 +438,7 @@ int cmd_run(int argc, char **argv) {
     fz_run_prof_free(x.rp);
     fz_run_procs_free(x.ps);
     fz_unwinder_free(x.u);
+    if (alloc) rmdir(alloc_dir);
     tool_error(CMD, "out of memory");
     return TOOL_EXIT_OUTPUT;
   }
@@ -302,8 +462,16 @@ int cmd_run(int argc, char **argv) {
     fz_run_prof_free(x.rp);
     fz_run_procs_free(x.ps);
     fz_unwinder_free(x.u);
+    if (alloc) {
+      alloc_sum none = {0};
+      alloc_read_all(alloc_dir, NULL, NULL, &none);
+    }
+    if (have_zdir) rmdir(zdir);
     return TOOL_EXIT_USAGE;
   }
+  if (have_zdir) take_zones(x.rp, zdir, o.quiet);   /* before the allocations' paths join */
+  alloc_sum asum = {0};
+  if (alloc) alloc_read_all(alloc_dir, x.u, x.rp, &asum);
   struct rusage ru;
   double cpu = 0;
   if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
@@ -312,7 +480,6 @@ int cmd_run(int argc, char **argv) {
   fz_run_build_info bi = {base, prog[0], res.pid, start_unix, wall, cpu, 1e9 / o.freq_hz, o.wall};
   char unnamed_mod[256];
   double unnamed = fz_run_prof_unnamed(x.rp, unnamed_mod, sizeof unnamed_mod);
-  if (have_zdir) take_zones(x.rp, zdir, o.quiet);
   fathom_profile *p = fz_run_prof_build(x.rp, &bi);
   fz_run_procs_status(x.ps, res.pid, res.status);
   uint32_t *tpid = p ? calloc(p->n_threads ? p->n_threads : 1, sizeof *tpid) : NULL;
@@ -348,6 +515,18 @@ int cmd_run(int argc, char **argv) {
     if (res.why[0]) fprintf(stderr, "; %s", res.why);
     if (x.lost)
       fprintf(stderr, "; %llu records lost (the rings were full)", (unsigned long long)x.lost);
+    if (alloc && asum.files) {
+      char pk[48], sl[48];
+      fz_fmt_bytes(pk, sizeof pk, (double)asum.peak);
+      fz_fmt_bytes(sl, sizeof sl, (double)asum.slack);
+      fprintf(stderr, "; %llu allocations sampled (1 per %llu bytes) in %llu process%s, heap "
+              "peak %s ±%s a thread (pid %llu)", (unsigned long long)asum.samples,
+              (unsigned long long)alloc_rate, (unsigned long long)asum.files,
+              asum.files == 1 ? "" : "es", pk, sl, (unsigned long long)asum.peak_pid);
+      if (asum.dropped)
+        fprintf(stderr, " (%llu samples beyond the table of stacks: \"[no stack]\")",
+                (unsigned long long)asum.dropped);
+    }
     if (out_rc == TOOL_EXIT_OK)
       fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
     else
@@ -359,6 +538,11 @@ int cmd_run(int argc, char **argv) {
               "functions\n",
               100 * unnamed, unnamed_mod[0] ? unnamed_mod : "?");
   }
+  if (alloc && !asum.files && !asum.bad)
+    fprintf(stderr, "fathom: run: no process of the program reported its allocations (a "
+            "statically linked or set-user-ID program ignores LD_PRELOAD; a process that ends "
+            "by a signal or _exit writes none; another allocator may come first)\n");
+  if (asum.bad && out_rc == TOOL_EXIT_OK) out_rc = TOOL_EXIT_OUTPUT;
   if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0)
     return out_rc;
   return pass_status(res.status);

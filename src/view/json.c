@@ -260,12 +260,32 @@ static void put_alloc(FILE *f, const fathom_alloc *a) {
   key(f, "live_count", 0);            put_u(f, a->live_count);
   key(f, "live_bytes", 0);            put_u(f, a->live_bytes);
   key(f, "growth_bytes_per_call", 0); put_double(f, a->growth_bytes_per_call);
+  /* sampled allocations (fathom run --alloc): only when measured, so exact profiles keep
+   * their shape */
+  if (a->line) {
+    key(f, "line", 0);                put_u(f, a->line);
+  }
+  if (a->peak_count || a->peak_bytes) {
+    key(f, "peak_count", 0);          put_u(f, a->peak_count);
+    key(f, "peak_bytes", 0);          put_u(f, a->peak_bytes);
+  }
+  const struct { const char *k; double v; } se[] = {
+      {"alloc_count_se", a->alloc_count_se}, {"alloc_bytes_se", a->alloc_bytes_se},
+      {"free_count_se", a->free_count_se},   {"free_bytes_se", a->free_bytes_se},
+      {"live_count_se", a->live_count_se},   {"live_bytes_se", a->live_bytes_se},
+      {"peak_count_se", a->peak_count_se},   {"peak_bytes_se", a->peak_bytes_se}};
+  for (size_t i = 0; i < sizeof se / sizeof se[0]; i++)
+    if (!pos_zero(se[i].v)) {
+      key(f, se[i].k, 0);
+      put_double(f, se[i].v);
+    }
   put_s(f, "}");
 }
 
 static int alloc_empty(const fathom_alloc *a) {
   return !a->alloc_count && !a->alloc_bytes && !a->free_count && !a->free_bytes &&
-         !a->live_count && !a->live_bytes && pos_zero(a->growth_bytes_per_call);
+         !a->live_count && !a->live_bytes && pos_zero(a->growth_bytes_per_call) &&
+         !a->peak_count && !a->peak_bytes;
 }
 
 /* Governor bits: a list of names, or the integer when a bit has no name. */

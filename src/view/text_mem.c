@@ -1,5 +1,7 @@
 /* view/text_mem.c: the memory and governor parts of the text report: heap still live at
- * the end by call path (leak suspects, with growth per call), the labelled memory snapshots
+ * the end by call path (leak suspects, with growth per call; for allocations sampled by bytes,
+ * `fathom run --alloc`: the top allocating paths, the leaks and what was live at the heap's
+ * peak, each an estimate with its 95 % interval), the labelled memory snapshots
  * and what grew between consecutive ones, and what the overhead governor did.
  *
  * Invariant: these sections read only the model and print nothing when it holds nothing of
@@ -87,6 +89,109 @@ static int mem_live(const fz_tx *tx, const fathom_profile *p, const fz_path *pat
   return rc;
 }
 
+/* ---- allocations sampled by bytes (fathom run --alloc) ---- */
+
+/* 1 when the profile's allocation figures are estimates (sampled by bytes). */
+static int alloc_sampled(const fathom_profile *p) {
+  for (uint32_t z = 0; z < p->n_zones; z++) {
+    const fathom_alloc *a = &p->zones[z].alloc_self;
+    if (a->alloc_bytes_se > 0 || a->alloc_count_se > 0 || a->peak_bytes || a->peak_count)
+      return 1;
+  }
+  return 0;
+}
+
+/* "~1.50 MiB ±320 KiB" (± a 95 % interval, left out when 0); bytes 0: a count. */
+static void est_fig(char *b, size_t cap, uint64_t v, double se, int bytes) {
+  char x[48], h[48];
+  if (bytes) fz_fmt_bytes(x, sizeof x, (double)v);
+  else fz_fmt_count(x, sizeof x, v);
+  double half = isfinite(se) && se > 0 ? FZ_Z95 * se : 0;
+  if (half >= 0.5) {
+    if (bytes) fz_fmt_bytes(h, sizeof h, half);
+    else fz_fmt_count(h, sizeof h, (uint64_t)llround(half));
+    snprintf(b, cap, "~%.47s ±%.47s", x, h);
+  } else {
+    snprintf(b, cap, "~%.47s", x);
+  }
+}
+
+enum { BY_ALLOC, BY_LIVE, BY_PEAK };
+
+static uint64_t sampled_key(const fathom_alloc *a, int by) {
+  return by == BY_ALLOC ? a->alloc_bytes : by == BY_LIVE ? a->live_bytes : a->peak_bytes;
+}
+
+/* One table of the paths' own allocations, the largest first by what `by` says. */
+static int sampled_table(const fz_tx *tx, const fathom_profile *p, const fz_path *paths,
+                         const fz_path_res *r, uint32_t n, int by) {
+  uint32_t k = 0;
+  live_ref *lr = malloc((size_t)(n ? n : 1) * sizeof *lr);
+  if (!lr) return FATHOM_E_NOMEM;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t v = sampled_key(&r[i].alloc_self, by);
+    if (v) lr[k++] = (live_ref){v, i};
+  }
+  int rc = 0;
+  if (k) {
+    qsort(lr, k, sizeof *lr, live_cmp);
+    static const char *const title[] = {
+        "Heap allocations by call path (sampled by bytes: ~ estimates, ± 95 % intervals)",
+        "Memory still live at the end, by call path (allocated there, never freed)",
+        "Memory live at the heap's peak, by call path"};
+    static const char *const head_alloc[] = {"call path", "allocated", "objects",
+                                             "live at the end", "at the peak"};
+    static const char *const head_live[] = {"call path", "live bytes", "live objects"};
+    fz_section(tx, title[by]);
+    fz_tab t;
+    if (by == BY_ALLOC) fz_tab_init(&t, head_alloc, "lrrrr");
+    else fz_tab_init(&t, head_live, "lrr");
+    uint32_t shown = k < FZ_TOP_OPS ? k : FZ_TOP_OPS;
+    for (uint32_t j = 0; j < shown; j++) {
+      const fathom_alloc *a = &r[lr[j].path].alloc_self;
+      char raw[160], nm[160], c1[112], c2[112], c3[112], c4[112];
+      fz_path_string(p, paths, lr[j].path, raw, 64);
+      uint32_t z = paths[lr[j].path].zone;
+      const char *file = z < p->n_zones && p->zones[z].file ? p->zones[z].file : "";
+      const char *base = strrchr(file, '/');
+      base = base ? base + 1 : file;
+      if (a->line && *base) { /* where it allocated: "path (file.c:12)" */
+        size_t l = strlen(raw);
+        snprintf(raw + l, sizeof raw - l, " (%.40s:%u)", base, a->line);
+      }
+      fz_clean(nm, sizeof nm, raw, 88);
+      if (by == BY_ALLOC) {
+        est_fig(c1, sizeof c1, a->alloc_bytes, a->alloc_bytes_se, 1);
+        est_fig(c2, sizeof c2, a->alloc_count, a->alloc_count_se, 0);
+        est_fig(c3, sizeof c3, a->live_bytes, a->live_bytes_se, 1);
+        est_fig(c4, sizeof c4, a->peak_bytes, a->peak_bytes_se, 1);
+      } else if (by == BY_LIVE) {
+        est_fig(c1, sizeof c1, a->live_bytes, a->live_bytes_se, 1);
+        est_fig(c2, sizeof c2, a->live_count, a->live_count_se, 0);
+      } else {
+        est_fig(c1, sizeof c1, a->peak_bytes, a->peak_bytes_se, 1);
+        est_fig(c2, sizeof c2, a->peak_count, a->peak_count_se, 0);
+      }
+      const char *cells[] = {nm, c1, c2, c3, c4};
+      fz_tab_row(&t, cells);
+    }
+    rc = fz_tab_print(tx, &t);
+    fz_more(tx, k - shown, by == BY_ALLOC ? "allocating call paths" : "call paths");
+  }
+  free(lr);
+  return rc;
+}
+
+static int mem_sampled(const fz_tx *tx, const fathom_profile *p, const fz_path *paths,
+                       uint32_t n) {
+  if (n == 0) return 0;
+  fz_path_res *r = NULL;
+  int rc = fz_paths_res_build(p, paths, n, &r);
+  for (int by = BY_ALLOC; !rc && by <= BY_PEAK; by++) rc = sampled_table(tx, p, paths, r, n, by);
+  free(r);
+  return rc;
+}
+
 /* ---- labelled snapshots ---- */
 
 static int mem_snapshots(const fz_tx *tx, const fathom_profile *p) {
@@ -170,7 +275,7 @@ static int mem_snapshots(const fz_tx *tx, const fathom_profile *p) {
 }
 
 int fz_text_memory(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n) {
-  int rc = mem_live(tx, p, paths, n);
+  int rc = alloc_sampled(p) ? mem_sampled(tx, p, paths, n) : mem_live(tx, p, paths, n);
   if (!rc) rc = mem_snapshots(tx, p);
   return rc;
 }

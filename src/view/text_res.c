@@ -23,6 +23,15 @@
 static int fin(double v) { return isfinite(v); }
 static int mon(const fathom_resources *r, double v) { return r->monitored && isfinite(v); }
 static int pos(double v) { return isfinite(v) && v > 0; }
+/* Allocation figures sampled by bytes (fathom run --alloc): estimates, marked "~". */
+static int alloc_est(const fathom_alloc *a) {
+  return a->alloc_count_se > 0 || a->alloc_bytes_se > 0 || a->peak_bytes || a->peak_count;
+}
+static int profile_alloc_est(const fathom_profile *p) {
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    if (alloc_est(&p->zones[z].alloc_self)) return 1;
+  return 0;
+}
 
 /* Wall time of the session in seconds: the monitor's, else the session's duration. */
 static double wall_s(const fathom_profile *p) {
@@ -78,7 +87,7 @@ void fz_text_summary(const fathom_profile *p, char *buf, size_t cap) {
   if (pos(r->energy_j)) add_item(buf, cap, "Energy: %.4g J", r->energy_j);
   if (p->meta.alloc_tracking && r->leaked_bytes) {
     fz_fmt_bytes(a, sizeof a, (double)r->leaked_bytes);
-    add_item(buf, cap, "Leak suspected: %s still live", a);
+    add_item(buf, cap, "Leak suspected: %s%s still live", profile_alloc_est(p) ? "~" : "", a);
   }
 }
 
@@ -139,11 +148,15 @@ static void res_memory(grp *g, const fathom_profile *p) {
     grp_row(g, "peak GPU memory", a);
   }
   if (p->meta.alloc_tracking) {
+    int est = profile_alloc_est(p);
     if (r->leaked_bytes) {
       fz_fmt_bytes(a, sizeof a, (double)r->leaked_bytes);
       fz_fmt_count(b, sizeof b, r->leaked_count);
-      snprintf(v, sizeof v, "suspected: %s in %s allocations made in zones still live at the end",
-               a, b);
+      snprintf(v, sizeof v,
+               "suspected: %s%s in %s%s allocations made in zones still live at the end",
+               est ? "~" : "", a, est ? "~" : "", b);
+    } else if (est) {
+      snprintf(v, sizeof v, "none seen: no sampled allocation was still live at the end");
     } else {
       snprintf(v, sizeof v, "none: every allocation made in a zone was freed");
     }
@@ -451,8 +464,13 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, i
       fz_fmt_dur(b, cap, w > 0 ? w : 0);
       break;
     }
-    case C_ALLOCS: fz_fmt_count(b, cap, z->alloc.alloc_count); break;
-    case C_ABYTES: fz_fmt_bytes(b, cap, (double)z->alloc.alloc_bytes); break;
+    case C_ALLOCS: case C_ABYTES: { /* "~" where sampled by bytes (fathom run --alloc) */
+      char v[48];
+      if (col == C_ALLOCS) fz_fmt_count(v, sizeof v, z->alloc.alloc_count);
+      else fz_fmt_bytes(v, sizeof v, (double)z->alloc.alloc_bytes);
+      snprintf(b, cap, "%s%s", alloc_est(&z->alloc) ? "~" : "", v);
+      break;
+    }
     case C_IO: {
       double rd = est(r, FATHOM_RES_READ_BYTES), wr = est(r, FATHOM_RES_WRITE_BYTES);
       fz_fmt_bytes(b, cap, (isfinite(rd) ? rd : 0) + (isfinite(wr) ? wr : 0));

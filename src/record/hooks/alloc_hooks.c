@@ -10,11 +10,16 @@
  * to glibc unchanged. These functions take no lock, never call malloc themselves, never
  * fail an allocation glibc would serve (except sizes glibc cannot serve either), leave errno
  * as glibc leaves it (ENOMEM on failure), and attribute nothing unless alloc.c says
- * tracking is on for the calling thread's generation. See docs/alloc.md.
+ * tracking is on for the calling thread's generation. While allocations are sampled by stack
+ * (allocsample.c: `fathom run --alloc`) one test of a global sends them to out-of-line
+ * versions; otherwise that test is all it costs. See docs/alloc.md.
  *
  * Header (two words, at user - 16):
  *   w0 = size (bits 0-47) | lg (48-53: user = glibc block + 2^lg) | tag A (54-63)
- *   w1 = cell (0-23) | generation & 0xffffff (24-47) | tag B (48-63, bit 63 always set)
+ *   w1 = cell (0-23) | generation & 0x7fffff (24-46) | sampled (47) | tag B (48-63, bit 63
+ *        always set)
+ * A sampled block (allocsample.c, `fathom run --alloc`) has 8 more bytes after its size: the
+ * trailer naming its stack; the sampling adds nothing to any other block.
  * Tags A and B are hashes of the user address. Before a pointer glibc returned, w1 is glibc's
  * chunk size field, whose top 16 bits are always 0, so a foreign pointer never matches. */
 #include <dlfcn.h>
@@ -46,7 +51,9 @@ void *fz_alloc_self_malloc(size_t n);
 #define HDR 16u
 #define SIZE_BITS 48
 #define SIZE_MASK ((UINT64_C(1) << SIZE_BITS) - 1)
-#define CG_MASK ((UINT64_C(1) << 48) - 1)
+#define CG_MASK ((UINT64_C(1) << 48) - 1)     /* bits that are not tag B */
+#define CELL_GEN ((UINT64_C(1) << 47) - 1)    /* cell and generation */
+#define SAMPLED (UINT64_C(1) << 47)           /* the block has a trailer (allocsample.c) */
 /* the largest request served (the header keeps 48 bits of size; no 64-bit system maps that
  * much for one block anyway) */
 #define MAX_REQ (SIZE_MASK - 65536)
@@ -95,11 +102,84 @@ static inline void *finish(void *base, size_t n, unsigned lg) {
   return write_hdr(base, n, lg, cg);
 }
 
+/* ---- allocations sampled by stack (allocsample.c, `fathom run --alloc`): all out of line,
+ * behind one test of fz_asmp_mean_, so the hooks cost what they did without it ---------- */
+
+/* The heap total moves by d bytes. */
+static inline void heap_moved(int64_t d) {
+  fz_asmp_tls *t = &fz_asmp_t_;
+  t->delta += d;
+  if (FZ_UNLIKELY(t->delta > FZ_ASMP_BATCH || t->delta < -FZ_ASMP_BATCH)) fz_asmp_flush();
+}
+
+/* Asked before glibc's call: the bytes to add after a block of n (FZ_ASMP_TRAILER when this
+ * allocation is sampled: sampled_done records it, then counts it in the heap total; else 0,
+ * and it is counted here). */
+static inline size_t sample_extra(size_t n) {
+  fz_asmp_tls *t = &fz_asmp_t_;
+  t->left -= (int64_t)n;
+  if (FZ_UNLIKELY(t->left < 0) && fz_asmp_slow(n)) return FZ_ASMP_TRAILER;
+  heap_moved((int64_t)n);
+  return 0;
+}
+
+/* After glibc's call: the block's user part u (NULL: glibc failed, the count is undone). */
+static __attribute__((noinline)) void *sampled_note(void *u, size_t n, size_t extra) {
+  if (!u) {
+    if (!extra) heap_moved(-(int64_t)n);
+    return NULL;
+  }
+  if (extra) { /* recorded first: a peak the block makes includes it */
+    uint64_t tr = fz_asmp_note_alloc(n);
+    if (tr) {
+      memcpy((char *)u + n, &tr, sizeof tr);
+      hdr *h = hdr_of(u);
+      FZ_ST(h->w1, h->w1 | SAMPLED);
+    }
+    heap_moved((int64_t)n);
+  }
+  return u;
+}
+
+static inline void *sampled_done(void *u, size_t n, size_t extra) {
+  return FZ_LIKELY(u && !extra) ? u : sampled_note(u, n, extra);
+}
+
+/* malloc while sampling. */
+static __attribute__((noinline)) void *sampled_malloc(size_t n) {
+  size_t extra = sample_extra(n);
+  void *b = __libc_malloc(n + HDR + extra);
+  return sampled_done(b ? finish(b, n, 4) : NULL, n, extra);
+}
+
+/* calloc (zero) or an over-aligned block (align), while sampling. */
+static __attribute__((noinline)) void *sampled_alloc(size_t n, size_t align, int zero) {
+  size_t extra = sample_extra(n);
+  void *b = align ? __libc_memalign(align, n + align + extra)
+                  : zero ? __libc_calloc(1, n + HDR + extra) : __libc_malloc(n + HDR + extra);
+  unsigned lg = align ? (unsigned)__builtin_ctzll((unsigned long long)align) : 4;
+  return sampled_done(b ? finish(b, n, lg) : NULL, n, extra);
+}
+
+/* A block's free while sampling: the heap total, and its stack's figures when sampled. */
+static __attribute__((noinline)) void sampled_free(void *u) {
+  const hdr *h = hdr_of(u);
+  size_t n = hdr_size(h);
+  uint64_t w1 = h->w1;
+  heap_moved(-(int64_t)n);
+  if (w1 & SAMPLED) {
+    uint64_t tr;
+    memcpy(&tr, (const char *)(h + 1) + n, sizeof tr);
+    fz_asmp_note_free(tr, n);
+  }
+}
+
 static inline void *plain_alloc(size_t n) {
   if (FZ_UNLIKELY(n > MAX_REQ)) {
     errno = ENOMEM;
     return NULL;
   }
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_malloc(n);
   void *b = __libc_malloc(n + HDR);
   if (FZ_UNLIKELY(!b)) return NULL;
   return finish(b, n, 4);
@@ -112,17 +192,19 @@ static void *aligned_alloc_pow2(size_t align, size_t n) {
     errno = ENOMEM;
     return NULL;
   }
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_alloc(n, align, 0);
   void *b = __libc_memalign(align, n + align);
   if (!b) return NULL;
   return finish(b, n, (unsigned)__builtin_ctzll((unsigned long long)align));
 }
 
-/* Forgets block h's attribution (crediting the free to its cell) and makes its header
- * invalid, so a stale pointer to it is never taken for one of ours. */
-static inline void retire(hdr *h) {
+/* Forgets the attribution of block u (its header h: crediting the free to its cell) and
+ * makes its header invalid, so a stale pointer to it is never taken for one of ours. */
+static inline void retire(void *u, hdr *h) {
   uint64_t w1 = h->w1;
-  if (w1 & CG_MASK) fz_alloc_note_free(w1 & CG_MASK, hdr_size(h));
-  FZ_ST(h->w1, 0);
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, hdr_size(h));
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) sampled_free(u);
+  FZ_ST(hdr_of(u)->w1, 0);
 }
 
 /* glibc's malloc_usable_size, for pointers it handed out directly (found on first need). */
@@ -160,8 +242,8 @@ FATHOM_EXTERN void free(void *p) {
     __libc_free(p);
     return;
   }
-  retire(h);
-  __libc_free(hdr_base(h));
+  retire(p, h);
+  __libc_free(hdr_base(hdr_of(p)));
 }
 
 FATHOM_EXTERN void *calloc(size_t n, size_t size) {
@@ -170,9 +252,28 @@ FATHOM_EXTERN void *calloc(size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_alloc(total, 0, 1);
   void *b = __libc_calloc(1, total + HDR);
   if (!b) return NULL;
   return finish(b, total, 4);
+}
+
+/* realloc in place of a plain block h (to n bytes) while sampling: one free, one allocation. */
+static __attribute__((noinline)) void *sampled_realloc(hdr *h, size_t n) {
+  size_t old = hdr_size(h);
+  uint64_t w1 = h->w1, tr = 0;
+  if (w1 & SAMPLED) memcpy(&tr, (char *)(h + 1) + old, sizeof tr); /* before it moves */
+  size_t extra = sample_extra(n);
+  FZ_ST(h->w1, 0); /* a moved block must not leave a valid header behind */
+  void *b = __libc_realloc(hdr_base(h), n + HDR + extra);
+  if (!b) {
+    FZ_ST(h->w1, w1); /* unchanged, still ours */
+    return sampled_done(NULL, n, extra);
+  }
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, old);
+  heap_moved(-(int64_t)old);
+  if (w1 & SAMPLED) fz_asmp_note_free(tr, old);
+  return sampled_done(finish(b, n, 4), n, extra);
 }
 
 FATHOM_EXTERN void *realloc(void *p, size_t n) {
@@ -192,10 +293,11 @@ FATHOM_EXTERN void *realloc(void *p, size_t n) {
     void *q = plain_alloc(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
-    retire(h);
+    retire(p, h);
     __libc_free(hdr_base(h));
     return q;
   }
+  if (FZ_UNLIKELY(FZ_LD(fz_asmp_mean_))) return sampled_realloc(h, n);
   uint64_t w1 = h->w1;
   FZ_ST(h->w1, 0); /* a moved block must not leave a valid header behind */
   void *b = __libc_realloc(hdr_base(h), n + HDR);
@@ -203,7 +305,7 @@ FATHOM_EXTERN void *realloc(void *p, size_t n) {
     FZ_ST(h->w1, w1); /* unchanged, still ours */
     return NULL;
   }
-  if (w1 & CG_MASK) fz_alloc_note_free(w1 & CG_MASK, old);
+  if (w1 & CELL_GEN) fz_alloc_note_free(w1 & CELL_GEN, old);
   return finish(b, n, 4);
 }
 
