@@ -30,7 +30,15 @@ typedef struct proc {
   uint64_t start_t, end_t, read_t;   /* recorder clock; 0: not known */
   int ended, status_known, exit_code, sig, read, final;
   double user_ns, sys_ns, minflt, majflt, hwm, rchar, wchar, syscr, syscw;
+  double rss, nthreads;              /* now (0 once it ended) */
 } proc;
+
+/* The time series of the whole program (every process it ran), one row per poll. */
+enum { S_USER, S_SYS, S_RSS, S_THREADS, S_READ, S_WRITE, S_MINFLT, S_MAJFLT, S_N };
+static const char *const series_cols[S_N] = {"cpu_user_pct", "cpu_sys_pct", "rss_bytes",
+                                             "threads", "read_bytes", "write_bytes", "minflt",
+                                             "majflt"};
+#define SERIES_CAP 8192   /* rows; past it every other row goes and the interval doubles */
 
 struct fz_run_procs {
   pthread_mutex_t lock;
@@ -41,6 +49,11 @@ struct fz_run_procs {
   uint32_t n, cap;
   uint64_t dropped;
   long hz;
+  uint64_t *ts;         /* series rows: ts_ns since t0; sv: S_N values each */
+  double *sv;
+  uint32_t rows, every, polls;
+  double last_user, last_sys;
+  uint64_t last_t;
 };
 
 static uint64_t mono_ns(void) {
@@ -54,6 +67,7 @@ fz_run_procs *fz_run_procs_new(uint64_t t0_ns) {
   if (!ps) return NULL;
   pthread_mutex_init(&ps->lock, NULL);
   ps->t0 = t0_ns;
+  ps->every = 1;
   ps->hz = sysconf(_SC_CLK_TCK);
   if (ps->hz <= 0) ps->hz = 100;
   return ps;
@@ -64,6 +78,8 @@ void fz_run_procs_free(fz_run_procs *ps) {
   fz_run_procs_stop(ps);
   for (uint32_t i = 0; i < ps->n; i++) free(ps->v[i].command);
   free(ps->v);
+  free(ps->ts);
+  free(ps->sv);
   pthread_mutex_destroy(&ps->lock);
   free(ps);
 }
@@ -151,6 +167,8 @@ static int read_proc(fz_run_procs *ps, proc *q) {
   q->majflt = f[12];
   q->user_ns = f[14] * tick;
   q->sys_ns = f[15] * tick;
+  q->nthreads = f[20];
+  q->rss = f[24] * (double)sysconf(_SC_PAGESIZE);
   if (slurp(q->pid, "status", buf, sizeof buf) > 0) {
     char *h = strstr(buf, "VmHWM:");
     if (h) {
@@ -170,12 +188,61 @@ static int read_proc(fz_run_procs *ps, proc *q) {
   if (state == 'Z' || state == 'X') {
     int code = (int)f[52];
     q->final = 1;
+    q->rss = q->nthreads = 0;
     q->status_known = 1;
     q->exit_code = (code >> 8) & 0xff;
     q->sig = code & 0x7f;
     return 1;
   }
   return 0;
+}
+
+/* One row of the series from the figures just read (under the lock). */
+static void series_row(fz_run_procs *ps) {
+  if (!ps->n || ps->polls++ % ps->every) return;
+  if (ps->rows == SERIES_CAP) {   /* every other row goes; the interval doubles */
+    for (uint32_t r = 0; r < SERIES_CAP / 2; r++) {
+      ps->ts[r] = ps->ts[2 * r];
+      memcpy(ps->sv + (size_t)r * S_N, ps->sv + (size_t)2 * r * S_N, S_N * sizeof *ps->sv);
+    }
+    ps->rows = SERIES_CAP / 2;
+    ps->every *= 2;
+  }
+  if (!ps->ts) {
+    ps->ts = malloc(SERIES_CAP * sizeof *ps->ts);
+    ps->sv = malloc((size_t)SERIES_CAP * S_N * sizeof *ps->sv);
+    if (!ps->ts || !ps->sv) {
+      free(ps->ts);
+      free(ps->sv);
+      ps->ts = NULL;
+      ps->sv = NULL;
+      ps->every = UINT32_MAX;   /* no series */
+      return;
+    }
+  }
+  double v[S_N] = {0}, user = 0, sys = 0;
+  for (uint32_t i = 0; i < ps->n; i++) {
+    const proc *q = &ps->v[i];
+    if (!q->read) continue;
+    user += q->user_ns;
+    sys += q->sys_ns;
+    v[S_RSS] += q->rss;
+    v[S_THREADS] += q->nthreads;
+    if (!isnan(q->rchar)) v[S_READ] += q->rchar;
+    if (!isnan(q->wchar)) v[S_WRITE] += q->wchar;
+    v[S_MINFLT] += q->minflt;
+    v[S_MAJFLT] += q->majflt;
+  }
+  uint64_t now = mono_ns();
+  double dt = ps->last_t && now > ps->last_t ? (double)(now - ps->last_t) : 0;
+  v[S_USER] = dt > 0 && user >= ps->last_user ? 100 * (user - ps->last_user) / dt : NAN;
+  v[S_SYS] = dt > 0 && sys >= ps->last_sys ? 100 * (sys - ps->last_sys) / dt : NAN;
+  ps->last_user = user;
+  ps->last_sys = sys;
+  ps->last_t = now;
+  ps->ts[ps->rows] = now > ps->t0 ? now - ps->t0 : 0;
+  memcpy(ps->sv + (size_t)ps->rows * S_N, v, sizeof v);
+  ps->rows++;
 }
 
 static void *poller(void *arg) {
@@ -188,6 +255,7 @@ static void *poller(void *arg) {
       if (q->final || (q->ended && q->read)) continue;
       read_proc(ps, q);
     }
+    if (!stop) series_row(ps);
     pthread_mutex_unlock(&ps->lock);
     if (stop) break;
     struct timespec d = {0, FZ_PROCS_POLL_MS * 1000000L};
@@ -281,6 +349,24 @@ void fz_run_procs_status(fz_run_procs *ps, pid_t pid, int st) {
   pthread_mutex_unlock(&ps->lock);
 }
 
+/* The series into p (when it has at least two rows). 0, or -1 out of memory. */
+static int series_fill(fz_run_procs *ps, fathom_profile *p) {
+  if (ps->rows < 2) return 0;
+  fathom_series *s = &p->series;
+  s->cols = calloc(S_N, sizeof *s->cols);
+  s->ts_ns = malloc(ps->rows * sizeof *s->ts_ns);
+  s->v = malloc((size_t)ps->rows * S_N * sizeof *s->v);
+  if (!s->cols || !s->ts_ns || !s->v) return -1;
+  s->n_cols = S_N;
+  for (int c = 0; c < S_N; c++)
+    if (!(s->cols[c] = strdup(series_cols[c]))) return -1;
+  memcpy(s->ts_ns, ps->ts, ps->rows * sizeof *s->ts_ns);
+  memcpy(s->v, ps->sv, (size_t)ps->rows * S_N * sizeof *s->v);
+  s->n = ps->rows;
+  s->interval_s = FZ_PROCS_POLL_MS / 1000.0 * ps->every;
+  return 0;
+}
+
 int fz_run_procs_build(fz_run_procs *ps, fathom_profile *p, const uint32_t *thread_pid,
                        uint64_t end_ns) {
   pthread_mutex_lock(&ps->lock);
@@ -344,5 +430,5 @@ int fz_run_procs_build(fz_run_procs *ps, fathom_profile *p, const uint32_t *thre
   }
   p->processes = out;
   p->n_processes = n;
-  return 0;
+  return series_fill(ps, p);
 }
