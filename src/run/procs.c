@@ -295,9 +295,11 @@ void fz_run_procs_fork(fz_run_procs *ps, uint32_t pid, uint32_t ppid) {
   pthread_mutex_lock(&ps->lock);
   proc *q = find(ps, pid);
   if (!q || q->ended) {
-    proc *parent = find(ps, ppid);
-    q = add(ps, pid, ppid);
-    if (q && parent && parent->command) q->command = strdup(parent->command);
+    const proc *parent = find(ps, ppid);
+    char *cmd = parent && parent->command ? strdup(parent->command) : NULL;
+    q = add(ps, pid, ppid);   /* may move the table: parent is not used after it */
+    if (q) q->command = cmd;
+    else free(cmd);
   }
   pthread_mutex_unlock(&ps->lock);
 }
