@@ -177,6 +177,17 @@ node_cpu=$(awk '/^"nodes":\[/ {inn = 1; next} inn && /^\{"zone":/ {match($0, /"s
 assert_eq "the processes' sampled CPU adds up to the profile's" "$node_cpu" "$(cat procs.cpu 2>/dev/null)"
 grep -q "^Processes" <("$F" report procs.json) || { echo "FAIL: no Processes section in the text report"; fail=1; }
 
+# two variants built under different names compare function by function: burn_b's work
+# tripled (its total grows beyond its sampling error), burn_a's did not
+sed 's/spin(3 \* n, n + 1)/spin(9 * n, n + 1)/' hot.c >hot3.c && cc -O2 -g -fomit-frame-pointer -o hot3 hot3.c
+"$F" run -q -o v1.json -- ./hot_g 1500000 >/dev/null
+"$F" run -q -o v3.json -- ./hot3 1500000 >/dev/null
+"$F" compare v1.json v3.json --top 0 >cmp.txt
+grep -qE "^  burn_b .* \+[0-9.]+% \+$" cmp.txt || { echo "FAIL: burn_b's tripled work is not beyond noise: $(grep burn_b cmp.txt)"; fail=1; }
+# (burn_a's own work is the same: its change is the machine's, a few % on a quiet one)
+awk '$1 == "burn_a" { for (i = 2; i <= NF; i++) if ($i ~ /%$/) { v = $i; sub(/%/, "", v); ok = v > -20 && v < 20 } }
+     END { exit !ok }' cmp.txt || { echo "FAIL: burn_a's unchanged work moved: $(grep burn_a cmp.txt)"; fail=1; }
+
 # usage errors: nothing runs
 "$F" run -q -o x.json -- ./no-such-program 2>err.txt
 rc=$?

@@ -20,6 +20,17 @@
 
 static const char *comp_of(const char *c) { return c && *c ? c : "default"; }
 static const char *name_of(const char *n) { return n ? n : ""; }
+/* The component a zone is matched by: a sampled function of the profiled program itself
+ * (fathom run: its component is the program's file name) matches the other side's program,
+ * whatever each binary is called (variants built under other names). */
+static const char *comp_key(const fathom_profile *p, const fathom_zone_info *z) {
+  const char *c = comp_of(z->component);
+  const char *prog = p->meta.program, *base = prog ? strrchr(prog, '/') : NULL;
+  base = base ? base + 1 : prog;
+  if (z->kind == FATHOM_ZONE_KIND_FUNCTION && base && *base && !strcmp(c, base))
+    return "\001the program";
+  return c;
+}
 /* Calls whose duration was measured (timed, or every call where the file leaves it 0). */
 static uint64_t timed_of(const fathom_stats *st) {
   return st->timed && st->timed <= st->count ? st->timed : st->count;
@@ -133,7 +144,7 @@ static int match_zones(diff_result *r) {
     const fathom_profile *p = side ? pb : pa;
     for (uint32_t i = 0; i < p->n_zones && !rc; i++) {
       uint32_t cid = dmap_id(&m, ROOT_ZONES, name_of(p->zones[i].name),
-                             comp_of(p->zones[i].component));
+                             comp_key(p, &p->zones[i]));
       rc = rows_add(&d, cid, side, i);
     }
   }
@@ -157,7 +168,7 @@ static int match_paths(diff_result *r) {
       const fz_path *fp = &s->paths[i];
       const fathom_zone_info *z = &s->p->zones[fp->zone];
       uint32_t parent = fp->parent < i ? cid[fp->parent] : FATHOM_NONE;
-      cid[i] = dmap_id(&m, parent, name_of(z->name), comp_of(z->component));
+      cid[i] = dmap_id(&m, parent, name_of(z->name), comp_key(s->p, z));
       rc = rows_add(&d, cid[i], side, i);
     }
   }
@@ -221,6 +232,13 @@ static void note(diff_result *r, const char *fmt, ...) {
 }
 
 static const char *s_or(const char *s, const char *d) { return s && *s ? s : d; }
+
+/* Whether any zone of p counted its calls (a sampled profile's do not). */
+static int counted(const fathom_profile *p) {
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    if (p->zones[z].stats.count) return 1;
+  return 0;
+}
 
 static void comparability(diff_result *r) {
   const fathom_meta *a = &r->a.p->meta, *b = &r->b.p->meta;
@@ -439,6 +457,13 @@ int diff_build(diff_result *r, const fathom_profile *a, const char *file_a,
     double cb = b->meta.cpu_time_ns > 0 ? b->meta.cpu_time_ns : r->b.cpu_ns;
     double ct = ca > cb ? ca : cb;
     r->cpu_floor_ns = o->floor_pct > 0 && isfinite(ct) ? o->floor_pct / 100.0 * ct : 0;
+    /* sampled profiles (fathom run) count no calls: per call means nothing there, so the
+     * verdict and the gate judge own CPU time as a whole */
+    if (r->cpu_ok && r->opt.fail_metric == DM_MEAN && !counted(a) && !counted(b)) {
+      r->opt.fail_metric = DM_TOTAL;
+      note(r, "calls were not counted (sampled profiles): the verdict and the gate judge each "
+              "zone's own CPU time, not per call");
+    }
     rc = match_zones(r);
   }
   if (!rc) rc = match_paths(r);

@@ -133,6 +133,31 @@ static void welch(dm *m, double va, double vb, double na, double nb, double bias
 }
 
 
+/* A sampled profile's estimate on both sides (fathom run: no calls counted, samples x period
+ * with a Poisson standard error each): a normal test of the change against the two errors. */
+static void sampled(dm *m, double se_a, double se_b, double sigma) {
+  if (!isfinite(m->a) || !isfinite(m->b)) {
+    m->judge = DJ_NA;
+    return;
+  }
+  if (m->a == m->b) {
+    m->judge = DJ_SAME;
+    return;
+  }
+  double v = se_a * se_a + se_b * se_b;
+  if (!(v > 0)) {
+    m->judge = DJ_UNKNOWN;
+    return;
+  }
+  m->method = DMETH_WELCH;
+  m->se_a = se_a;
+  m->se_b = se_b;
+  m->t = (m->b - m->a) / sqrt(v);
+  m->df = DF_NORMAL;
+  m->p = erfc(fabs(m->t) / sqrt(2.0));
+  m->judge = fabs(m->t) > sigma ? DJ_BEYOND : DJ_NOISE;
+}
+
 /* Interval holding quantile q (0..1) of the distribution h was sampled from by the timed calls
  * of st. 0 if there is nothing to bound it with. */
 static int q_interval(const fathom_hist *h, const fathom_stats *st, double q, double sigma,
@@ -220,6 +245,10 @@ void diff_judge_row(const diff_result *r, diff_row *row, const dsrc *a, const ds
   /* own time has no recorded spread of its own: that of the whole call bounds it */
   welch(self, na ? ca * sa * sa + esa * esa + ka * ka : 0,
         nb ? cb * sb * sb + esb * esb + kb * kb : 0, na, nb, bias * (ca > cb ? ca : cb), p0);
+  if (fathom_stats_uncounted(a->st) && fathom_stats_uncounted(b->st)) {
+    sampled(total, a->st->total_se_ns, b->st->total_se_ns, sigma);
+    sampled(self, a->st->self_se_ns, b->st->self_se_ns, sigma);
+  }
   quantile(&row->m[DM_P50], a, b, 0.50, sigma, bias);
   quantile(&row->m[DM_P99], a, b, 0.99, sigma, bias);
   /* the noise floor: a change that moves less than it of the run's time is noise, however

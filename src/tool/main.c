@@ -22,6 +22,8 @@ static const tool_cmd commands[] = {
      cmd_report_help},
     {"diff", "compare two saved profiles: changes beyond noise, a CI regression gate",
      cmd_diff, cmd_diff_help},
+    {"compare", "compare several saved profiles with one baseline, in one table",
+     cmd_compare, cmd_compare_help},
     {"check", "check that saved profiles add up (self <= total, indices in range, ...)",
      cmd_check, cmd_check_help},
     {"help", "show help for fathom or one of its commands", cmd_help, cmd_help_help},

@@ -49,6 +49,8 @@ int cmd_report(int argc, char **argv);      /* cmd_report.c */
 void cmd_report_help(FILE *f);
 int cmd_diff(int argc, char **argv);        /* cmd_diff.c (exit 3: regression gate) */
 void cmd_diff_help(FILE *f);
+int cmd_compare(int argc, char **argv);     /* cmd_compare.c (exit 3: regression gate) */
+void cmd_compare_help(FILE *f);
 int cmd_check(int argc, char **argv);       /* cmd_check.c (exit 1: a rule is violated) */
 void cmd_check_help(FILE *f);
 int cmd_run(int argc, char **argv);         /* cmd_run.c (exits with the program's status) */
