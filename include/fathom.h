@@ -261,6 +261,20 @@ FATHOM_EXTERN int fathom_mem_snapshot(const char *label);
  * negative code. */
 FATHOM_EXTERN int fathom_leak_check(uint64_t threshold_bytes);
 
+/* ---------------------------------------------------------------------------------------
+ * Optimisation attempts: what was tried, and whether it helped (the profile's attempts). */
+#define FATHOM_LOWER_IS_BETTER (-1)   /* latency, memory, cost */
+#define FATHOM_HIGHER_IS_BETTER 1     /* throughput, hit rate */
+/* Records one attempt: its outcome metric before and after, each with its standard error
+ * (0: exact), and which direction is better. It is judged at once: improved or worse when
+ * the change passes 1.96 combined standard errors in that direction (any change, when both
+ * errors are 0), else unchanged. Thread-safe; up to 4096 attempts a session (FATHOM_E_LIMIT
+ * after, counted). Returns 0, FATHOM_E_INVAL (NULL or empty name or metric, a value that is
+ * not finite, an error < 0, direction not -1 or 1), FATHOM_E_STATE (no session). */
+FATHOM_EXTERN int fathom_attempt(const char *name, const char *metric, double before,
+                                 double before_se, double after, double after_se,
+                                 int direction);
+
 #include "fathom_model.h" /* the profile model (part of this header) */
 
 /* Growth between two memory snapshots of a profile, by zone. */

@@ -214,6 +214,15 @@ typedef struct fathom_line_info {
   double total_ns, total_se_ns;
 } fathom_line_info;
 
+/* An optimisation attempt (fathom_attempt): the outcome metric before and after. */
+typedef struct fathom_attempt_info {
+  char *name, *metric;
+  double before, before_se, after, after_se;   /* se 0: exact */
+  int direction;          /* FATHOM_LOWER_IS_BETTER (-1) or FATHOM_HIGHER_IS_BETTER (1) */
+  int outcome;            /* 1 improved, -1 worse (beyond 1.96 combined errors), 0 unchanged */
+  double change_pct;      /* (after - before) / |before| in %, NaN when before is 0 */
+} fathom_attempt_info;
+
 /* A process that the profiled program ran, itself included (fathom run). Kernel figures are
  * NaN when never read; res_age_ns says how long before the process ended they were last
  * read (0: at its end, exact). */
@@ -434,6 +443,7 @@ struct fathom_profile {
   /* sampled profiles (fathom run); absent from older files */
   uint32_t n_lines;      fathom_line_info *lines;        /* by zone, then self_ns descending */
   uint32_t n_processes;  fathom_process_info *processes; /* in order of start */
+  uint32_t n_attempts;   fathom_attempt_info *attempts;  /* in the order recorded */
 };
 
 #endif

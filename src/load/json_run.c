@@ -65,6 +65,38 @@ int jl_thread_process(jl_ctx *c, const json_t *o, const jp *ip, const fathom_pro
   return jl_index(c, v, &kp, p->n_processes, "processes", 1, out);
 }
 
+int jl_attempts(jl_ctx *c, const json_t *root, fathom_profile *p) {
+  static const char *const better[] = {"lower", "higher"};
+  static const char *const outcome[] = {"worse", "unchanged", "improved"};
+  if (!json_object_get(root, "attempts")) return 0;
+  json_t *arr, *o, *v;
+  jp tp, ip, kp;
+  size_t n;
+  int rc = jl_m_table(c, root, NULL, "attempts", UINT32_MAX - 1, &arr, &tp, &n);
+  if (!rc) rc = jl_alloc_table(c, (void **)&p->attempts, n, sizeof *p->attempts);
+  if (rc) return rc;
+  p->n_attempts = (uint32_t)n;
+  for (size_t i = 0; i < n && !rc; i++) {
+    fathom_attempt_info *a = &p->attempts[i];
+    int k = 0;
+    rc = jl_element(c, arr, &tp, i, &o, &ip);
+    if (!rc) rc = jl_m_str(c, o, &ip, "name", 0, &a->name);
+    if (!rc) rc = jl_m_str(c, o, &ip, "metric", 0, &a->metric);
+    if (!rc) rc = jl_m_dbl(c, o, &ip, "before", &a->before);
+    if (!rc) rc = m_nonneg(c, o, &ip, "before_se", &a->before_se);
+    if (!rc) rc = jl_m_dbl(c, o, &ip, "after", &a->after);
+    if (!rc) rc = m_nonneg(c, o, &ip, "after_se", &a->after_se);
+    if (!rc) rc = jl_get(c, o, &ip, "better", &v, &kp);
+    if (!rc) rc = jl_enum(c, v, &kp, better, 2, &k);
+    if (!rc) a->direction = k ? 1 : -1;
+    if (!rc) rc = jl_get(c, o, &ip, "outcome", &v, &kp);
+    if (!rc) rc = jl_enum(c, v, &kp, outcome, 3, &k);
+    if (!rc) a->outcome = k - 1;
+    if (!rc) rc = jl_m_dbl(c, o, &ip, "change_pct", &a->change_pct);
+  }
+  return rc;
+}
+
 int jl_lines(jl_ctx *c, const json_t *root, fathom_profile *p) {
   if (!json_object_get(root, "lines")) return 0;
   json_t *arr, *o, *v;

@@ -708,6 +708,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_throughput, p->throughput, "throughput entries");
   CK_ARRAY(p->n_lines, p->lines, "lines");
   CK_ARRAY(p->n_processes, p->processes, "processes");
+  CK_ARRAY(p->n_attempts, p->attempts, "attempts");
 #undef CK_ARRAY
 }
 

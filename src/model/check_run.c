@@ -3,7 +3,9 @@
  *   lines: a valid zone, a file, self <= total, errors >= 0, a line's total <= its zone's
  *          total, and the self times of a zone's lines add up to at most the zone's self;
  *   processes: figures >= 0 (or NaN: not measured), end >= start, sampled CPU <= the CPU
- *          time the profile's session ran; a thread's process index in range.
+ *          time the profile's session ran; a thread's process index in range;
+ *   attempts: a direction of -1 or 1, finite figures, errors >= 0, and the outcome their
+ *          figures give (model/attempts.c).
  * Same slack as check.c: 1 ns per figure added plus 1e-9 relative.
  *
  * Invariant: reads only what the counts announce and the arrays that are there. */
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "model/attempts.h"
 #include "model/check.h"
 
 static int le(double a, double b, double slack) {
@@ -88,8 +91,33 @@ static void check_processes(const fathom_profile *p, void (*report)(void *, cons
              p->n_processes);
 }
 
+static void check_attempts(const fathom_profile *p, void (*report)(void *, const char *),
+                           void *ctx) {
+  for (uint32_t i = 0; i < p->n_attempts; i++) {
+    const fathom_attempt_info *a = &p->attempts[i];
+    const char *nm = a->name ? a->name : "(null)";
+    if (!a->name || !a->metric) REPORT("attempt %u: no name or metric", i);
+    if (a->direction != -1 && a->direction != 1) {
+      REPORT("attempt %u (%.64s): direction %d is neither -1 nor 1", i, nm, a->direction);
+      continue;
+    }
+    if (!(a->before_se >= 0) || !(a->after_se >= 0) || !isfinite(a->before) ||
+        !isfinite(a->after)) {
+      REPORT("attempt %u (%.64s): a figure that is not finite, or a negative error", i, nm);
+      continue;
+    }
+    int outcome;
+    double pct;
+    fz_attempt_judge(a, &outcome, &pct);
+    if (outcome != a->outcome)
+      REPORT("attempt %u (%.64s): judged %d, but its figures say %d", i, nm, a->outcome,
+             outcome);
+  }
+}
+
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
+  if (p->attempts) check_attempts(p, report, ctx);
   if (p->lines) check_lines(p, report, ctx);
   if (p->processes) check_processes(p, report, ctx);
 }

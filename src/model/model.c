@@ -379,6 +379,11 @@ void fathom_profile_free(fathom_profile *p) {
   free(p->lines);
   for (uint32_t i = 0; i < p->n_processes && p->processes; i++) free(p->processes[i].command);
   free(p->processes);
+  for (uint32_t i = 0; i < p->n_attempts && p->attempts; i++) {
+    free(p->attempts[i].name);
+    free(p->attempts[i].metric);
+  }
+  free(p->attempts);
   free(p);
 }
 

@@ -34,6 +34,9 @@ const char *fz_program_name(void);
 /* Registers the session's periodic tasks with the scheduler and hands the live stage the
  * session's snapshot (once per process). */
 void fz_session_wire(void);
+/* The attempts recorded in session generation g into p (attempts.c; caller holds fz_g.lock).
+ * 0, or -1 out of memory (p keeps those copied). */
+int fz_attempts_fill(fathom_profile *p, uint32_t g);
 
 #pragma GCC visibility pop
 

@@ -88,7 +88,31 @@ static void put_procs(FILE *f, const fathom_profile *p) {
   fputc(']', f);
 }
 
+/* [name, metric, direction, before, before_se, after, after_se, outcome, change_pct] */
+static void put_attempts(FILE *f, const fathom_profile *p) {
+  fputc('[', f);
+  for (uint32_t i = 0; p->attempts && i < p->n_attempts; i++) {
+    const fathom_attempt_info *a = &p->attempts[i];
+    fputs(i ? ",\n[" : "[", f);
+    fz_hj_str(f, a->name);
+    fputc(',', f);
+    fz_hj_str(f, a->metric);
+    fprintf(f, ",%d", a->direction);
+    const double v[] = {a->before, a->before_se, a->after, a->after_se};
+    for (int j = 0; j < 4; j++) {
+      fputc(',', f);
+      fz_hj_num(f, v[j]);
+    }
+    fprintf(f, ",%d,", a->outcome);
+    fz_hj_num(f, a->change_pct);
+    fputc(']', f);
+  }
+  fputc(']', f);
+}
+
 void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"attempts\":", f);
+  put_attempts(f, p);
   fputs(",\"lines\":", f);
   put_lines(f, p);
   fputs(",\"procs\":", f);

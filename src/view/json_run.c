@@ -1,7 +1,7 @@
-/* json_run.c: the tables only a sampled profile (`fathom run`) has, in the JSON profile:
- * "lines" (the figures of each source line of a function) and "processes" (every process the
- * program ran). Written only when they have entries, so other profiles' files are unchanged;
- * src/load/json_run.c reads them back.
+/* json_run.c: the optional tables of the JSON profile: "lines" (the figures of each source
+ * line of a function) and "processes" (every process the program ran), which only a sampled
+ * profile (`fathom run`) has, and "attempts" (fathom_attempt). Written only when they have
+ * entries, so other profiles' files are unchanged; src/load/json_run.c reads them back.
  *
  * Invariant: every double reads back bit-identical (NaN as null). */
 #include <stdio.h>
@@ -66,7 +66,30 @@ static void put_process(FILE *f, const fathom_process_info *q) {
   fputc('}', f);
 }
 
+static void put_attempt(FILE *f, const fathom_attempt_info *a) {
+  fputs("{\"name\":", f);
+  fz_json_write_str(f, a->name, 0);
+  fputs(",\"metric\":", f);
+  fz_json_write_str(f, a->metric, 0);
+  num(f, "before", a->before);
+  num(f, "before_se", a->before_se);
+  num(f, "after", a->after);
+  num(f, "after_se", a->after_se);
+  fprintf(f, ",\"better\":\"%s\",\"outcome\":\"%s\"", a->direction < 0 ? "lower" : "higher",
+          a->outcome > 0 ? "improved" : a->outcome < 0 ? "worse" : "unchanged");
+  num(f, "change_pct", a->change_pct);
+  fputc('}', f);
+}
+
 void fz_json_put_run(FILE *f, const fathom_profile *p) {
+  if (p->n_attempts && p->attempts) {
+    fputs(",\n\"attempts\":[", f);
+    for (uint32_t i = 0; i < p->n_attempts; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_attempt(f, &p->attempts[i]);
+    }
+    fputc(']', f);
+  }
   if (p->n_lines && p->lines) {
     fputs(",\n\"lines\":[", f);
     for (uint32_t i = 0; i < p->n_lines; i++) {

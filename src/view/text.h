@@ -95,6 +95,8 @@ int fz_text_findings(const fz_tx *tx, const fathom_profile *p);
 int fz_text_throughput(const fz_tx *tx, const fathom_profile *p);
 /* Sampled profiles (view/text_run.c): hot lines of the top functions, the processes. */
 int fz_text_lines(const fz_tx *tx, const fathom_profile *p);
+/* Optimisation attempts (view/text_misc.c). */
+int fz_text_attempts(const fz_tx *tx, const fathom_profile *p);
 int fz_text_processes(const fz_tx *tx, const fathom_profile *p);
 /* A source file's text (at most 16 MiB; free it), or NULL when it cannot be read; line
  * `line` of it (1-based), without its indentation, cleaned and cut for a report (""

@@ -128,3 +128,40 @@ int fz_text_threads(const fz_tx *tx, const fathom_profile *p) {
   return rc;
 }
 
+/* ---- optimisation attempts (fathom_attempt) ---- */
+int fz_text_attempts(const fz_tx *tx, const fathom_profile *p) {
+  if (!p->n_attempts || !p->attempts) return 0;
+  fz_section(tx, "Optimisation attempts");
+  static const char *const head[] = {"attempt", "metric", "better", "before", "after", "change",
+                                     "outcome"};
+  fz_tab t;
+  fz_tab_init(&t, head, "lllrrrl");
+  uint32_t won = 0, lost = 0;
+  for (uint32_t i = 0; i < p->n_attempts; i++) {
+    const fathom_attempt_info *a = &p->attempts[i];
+    char nm[256], me[128], b[64], f[64], ch[32];
+    fz_clean(nm, sizeof nm, a->name, FZ_NAME_W);
+    fz_clean(me, sizeof me, a->metric, 32);
+    char vb[40], va[40];
+    fz_fmt_num(vb, sizeof vb, a->before);
+    fz_fmt_num(va, sizeof va, a->after);
+    if (a->before_se > 0) snprintf(b, sizeof b, "%s \u00b1%.3g", vb, 1.96 * a->before_se);
+    else snprintf(b, sizeof b, "%s", vb);
+    if (a->after_se > 0) snprintf(f, sizeof f, "%s \u00b1%.3g", va, 1.96 * a->after_se);
+    else snprintf(f, sizeof f, "%s", va);
+    if (isnan(a->change_pct)) snprintf(ch, sizeof ch, "-");
+    else snprintf(ch, sizeof ch, "%+.1f%%", a->change_pct);
+    won += a->outcome > 0;
+    lost += a->outcome < 0;
+    const char *cells[] = {nm, me, a->direction < 0 ? "lower" : "higher", b, f, ch,
+                           a->outcome > 0 ? "improved" : a->outcome < 0 ? "worse" : "unchanged"};
+    fz_tab_row(&t, cells);
+  }
+  int rc = fz_tab_print(tx, &t);
+  fz_on(tx, "2");
+  fprintf(tx->f, "  %u improved, %u worse, %u unchanged (a change counts when it passes 1.96 "
+                 "combined standard errors, \u00b1 shown as 95 %% intervals)\n",
+          won, lost, p->n_attempts - won - lost);
+  fz_off(tx);
+  return rc;
+}

@@ -410,6 +410,19 @@ function renderHotLines(D) {
   flush();
 }
 
+function renderAttempts(D) {
+  if (!D.attempts || !D.attempts.length) return;
+  var sec = section('attempts', 'Optimisation attempts', 'What was tried and whether it helped: improved or worse ' +
+                    'when the change passes 1.96 combined standard errors in that direction (any change when both figures are ' +
+                    'exact); \u00b1 is a 95 % interval.');
+  function v(x, se) { return fmtNum(x) + (se > 0 ? ' \u00b1' + fmtNum(1.96 * se) : ''); }
+  sec.appendChild(table(['attempt', 'metric', 'better', 'before>', 'after>', 'change>', 'outcome'], D.attempts.map(function (a) {
+    return [a[0], a[1], a[2] < 0 ? 'lower' : 'higher', v(a[3], a[4]), v(a[5], a[6]),
+            isNum(a[8]) ? (a[8] > 0 ? '+' : '') + a[8].toFixed(1) + '%' : '\u2013',
+            a[7] > 0 ? 'improved' : a[7] < 0 ? 'worse' : 'unchanged'];
+  })));
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -521,6 +534,7 @@ function main() {
   view.timeline = renderTimeline(D);
   renderCharts(D);
   renderHotLines(D);
+  renderAttempts(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);
