@@ -13,6 +13,7 @@ set(FATHOM_PKG_DIR "${PROJECT_BINARY_DIR}/fathom-package")
 # ---- header, libraries, tool ---------------------------------------------------------
 install(FILES "${PROJECT_SOURCE_DIR}/include/fathom.h" "${PROJECT_SOURCE_DIR}/include/fathom_findings.h"
               "${PROJECT_SOURCE_DIR}/include/fathom_live.h" "${PROJECT_SOURCE_DIR}/include/fathom_model.h"
+              "${PROJECT_SOURCE_DIR}/include/fathom_variants.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
 install(TARGETS fathom fathom_shared EXPORT fathomTargets

@@ -12,7 +12,7 @@ set -u
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 export LC_ALL=C
-stages=(util probe record model analysis view live session)
+stages=(util probe record model analysis view live session work)
 declare -A rank
 for i in "${!stages[@]}"; do rank[${stages[$i]}]=$i; done
 fail=0

@@ -1,0 +1,272 @@
+/* variants.c: fathom_variants_rank — variants of one piece of work run interleaved and ranked
+ * by their mean wall time with confidence (see fathom_variants.h, docs/workloads.md).
+ *
+ * How it decides: each round runs every variant once, in a fresh random order. After
+ * min_runs rounds and min_time_s, and then each time the runs have doubled, the variants are
+ * sorted by mean and each is compared with the next slower one by Welch's test; the ranking
+ * is settled when every such pair differs at (1 - confidence) / LOOKS. It stops when
+ * settled, or at max_runs or max_time_s. The ranks and p-values reported are then those of
+ * the final data at 1 - confidence: pairs not told apart share a rank. Means carry Student-t
+ * intervals, ratios to the fastest an interval by the delta method.
+ *
+ * Invariant: memory is bounded by max_runs durations per variant; the user's functions run
+ * on the calling thread only; nothing is printed. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fathom.h"
+#include "util/jsonw.h"
+#include "util/tdist.h"
+
+/* The ranking is looked at when the runs double (about 14 looks from 10 to 100,000 runs);
+ * stopping asks each adjacent pair to differ at alpha / LOOKS, so that looking again and
+ * again does not end the runs on a chance difference (Bonferroni over the looks). */
+#define LOOKS 16
+
+typedef struct vrun {
+  double *t;                    /* wall ns of each measured run */
+  uint64_t n;
+  double sum, sumsq, cpu;
+} vrun;
+
+static double now_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static uint64_t rng_next(uint64_t *s) {   /* xorshift64* */
+  uint64_t x = *s;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *s = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+static double mean_of(const vrun *r) { return r->n ? r->sum / (double)r->n : NAN; }
+static double var_of(const vrun *r) {
+  if (r->n < 2) return 0;
+  double m = mean_of(r), v = (r->sumsq - (double)r->n * m * m) / (double)(r->n - 1);
+  return v > 0 ? v : 0;
+}
+
+/* Welch's two-sided p-value of the difference of the means of a and b. */
+static double welch_p(const vrun *a, const vrun *b) {
+  double va = var_of(a) / (double)a->n, vb = var_of(b) / (double)b->n;
+  double d = mean_of(b) - mean_of(a);
+  if (!(va + vb > 0)) return d != 0 ? 0 : 1;
+  double df = (va + vb) * (va + vb) /
+              ((a->n > 1 ? va * va / (double)(a->n - 1) : 0) +
+               (b->n > 1 ? vb * vb / (double)(b->n - 1) : 0));
+  if (!(df > 0)) df = 1;
+  return fz_t_pvalue(d / sqrt(va + vb), df);
+}
+
+static int by_mean(const void *x, const void *y, void *runs) {
+  const vrun *r = runs;
+  double a = mean_of(&r[*(const uint32_t *)x]), b = mean_of(&r[*(const uint32_t *)y]);
+  return (a > b) - (a < b);
+}
+static int by_value(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* The variants' order by mean, and whether every adjacent pair differs. */
+static int settled(vrun *r, uint32_t n, uint32_t *ord, double alpha) {
+  for (uint32_t i = 0; i < n; i++) ord[i] = i;
+  qsort_r(ord, n, sizeof *ord, by_mean, r);
+  for (uint32_t i = 0; i + 1 < n; i++)
+    if (!(welch_p(&r[ord[i]], &r[ord[i + 1]]) < alpha)) return 0;
+  return 1;
+}
+
+static void run_one(const fathom_variant *v, const char *comp, vrun *r, int measure) {
+  fathom_zone z = fathom_zone_begin(v->name, comp);
+  double c0 = now_ns(CLOCK_THREAD_CPUTIME_ID), t0 = now_ns(CLOCK_MONOTONIC);
+  v->fn(v->user);
+  double t1 = now_ns(CLOCK_MONOTONIC), c1 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+  fathom_zone_end(z);
+  if (!measure) return;
+  double d = t1 - t0;
+  r->t[r->n++] = d;
+  r->sum += d;
+  r->sumsq += d * d;
+  r->cpu += c1 - c0;
+}
+
+FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v, uint32_t n,
+                                       const fathom_variants_opts *opts,
+                                       fathom_variants_result *res) {
+  if (res) memset(res, 0, sizeof *res);
+  if (!name || !*name || !v || !n || !res) return FATHOM_E_INVAL;
+  for (uint32_t i = 0; i < n; i++)
+    if (!v[i].fn || !v[i].name || !*v[i].name) return FATHOM_E_INVAL;
+  fathom_variants_opts o = {1, 10, 100000, 0.5, 10, 0.95};
+  if (opts) {
+    o = *opts;
+    if (!o.min_runs) o.min_runs = 2;
+    if (o.max_runs < o.min_runs) o.max_runs = o.min_runs;
+    if (!(o.confidence > 0 && o.confidence < 1)) o.confidence = 0.95;
+    if (!(o.max_time_s > 0)) o.max_time_s = 10;
+  }
+  if (o.min_runs < 2) o.min_runs = 2;   /* a spread needs two */
+  vrun *r = calloc(n, sizeof *r);
+  uint32_t *ord = malloc(n * sizeof *ord);
+  int rc = r && ord ? 0 : FATHOM_E_NOMEM;
+  for (uint32_t i = 0; !rc && i < n; i++)
+    if (!(r[i].t = malloc((size_t)o.max_runs * sizeof *r[i].t))) rc = FATHOM_E_NOMEM;
+  uint64_t seed = (uint64_t)now_ns(CLOCK_MONOTONIC) | 1;
+  double alpha = 1 - o.confidence, start = now_ns(CLOCK_MONOTONIC), el = 0;
+  int done = 0;
+  uint64_t next_look = 0;
+  for (uint32_t w = 0; !rc && w < o.warmup; w++)
+    for (uint32_t i = 0; i < n; i++) run_one(&v[i], name, &r[i], 0);
+  start = now_ns(CLOCK_MONOTONIC);
+  while (!rc) {
+    for (uint32_t i = 0; i < n; i++) ord[i] = i;
+    for (uint32_t i = n; i > 1; i--) {   /* a fresh random order each round */
+      uint32_t j = (uint32_t)(rng_next(&seed) % i), x = ord[i - 1];
+      ord[i - 1] = ord[j];
+      ord[j] = x;
+    }
+    for (uint32_t k = 0; k < n; k++) run_one(&v[ord[k]], name, &r[ord[k]], 1);
+    el = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
+    uint64_t runs = r[0].n;
+    if (runs >= o.max_runs || el >= o.max_time_s) {
+      done = settled(r, n, ord, alpha / LOOKS);
+      break;
+    }
+    if (runs < o.min_runs || el < o.min_time_s || runs < next_look) continue;
+    next_look = 2 * runs;   /* looks at doubling counts only: few looks, few false stops */
+    done = settled(r, n, ord, alpha / LOOKS);
+    if (done) break;
+  }
+  if (!rc) {
+    res->v = calloc(n, sizeof *res->v);
+    if (!res->v) rc = FATHOM_E_NOMEM;
+  }
+  if (!rc) {
+    settled(r, n, ord, alpha);   /* the final order */
+    res->n = n;
+    res->settled = done;
+    res->elapsed_s = el;
+    res->confidence = o.confidence;
+    const vrun *best = &r[ord[0]];
+    double mb = mean_of(best), sb2 = var_of(best) / (double)best->n;
+    for (uint32_t k = 0; k < n; k++) {
+      const vrun *x = &r[ord[k]];
+      fathom_variant_stats *s = &res->v[k];
+      s->name = v[ord[k]].name;
+      s->index = ord[k];
+      s->runs = x->n;
+      s->mean_ns = mean_of(x);
+      s->sd_ns = sqrt(var_of(x));
+      double tq = x->n > 1 ? fz_t_quantile(1 - alpha / 2, (double)(x->n - 1)) : NAN;
+      double se = s->sd_ns / sqrt((double)x->n);
+      s->ci_lo_ns = s->mean_ns - tq * se;
+      s->ci_hi_ns = s->mean_ns + tq * se;
+      qsort(x->t, x->n, sizeof *x->t, by_value);
+      s->min_ns = x->t[0];
+      s->max_ns = x->t[x->n - 1];
+      s->median_ns = x->n % 2 ? x->t[x->n / 2] : 0.5 * (x->t[x->n / 2 - 1] + x->t[x->n / 2]);
+      s->cpu_mean_ns = x->cpu / (double)x->n;
+      s->p_next = k + 1 < n ? welch_p(x, &r[ord[k + 1]]) : NAN;
+      s->rank = k == 0 ? 1 : res->v[k - 1].p_next < alpha ? k + 1 : res->v[k - 1].rank;
+      /* ratio to the fastest, its interval by the delta method (normal) */
+      s->ratio = s->mean_ns / mb;
+      double rel = sqrt((k ? var_of(x) / (double)x->n : 0) / (s->mean_ns * s->mean_ns) +
+                        (k ? sb2 / (mb * mb) : 0));
+      double z = fz_t_quantile(1 - alpha / 2, 1e8);
+      s->ratio_lo = s->ratio * (1 - z * rel);
+      s->ratio_hi = s->ratio * (1 + z * rel);
+    }
+  }
+  for (uint32_t i = 0; r && i < n; i++) free(r[i].t);
+  free(r);
+  free(ord);
+  if (rc) fathom_variants_result_free(res);
+  return rc;
+}
+
+FATHOM_EXTERN void fathom_variants_result_free(fathom_variants_result *res) {
+  if (!res) return;
+  free(res->v);
+  memset(res, 0, sizeof *res);
+}
+
+static void dur(char *b, size_t cap, double ns) {
+  if (!isfinite(ns)) snprintf(b, cap, "-");
+  else if (ns < 1e3) snprintf(b, cap, "%.0f ns", ns);
+  else if (ns < 1e6) snprintf(b, cap, "%.2f us", ns / 1e3);
+  else if (ns < 1e9) snprintf(b, cap, "%.2f ms", ns / 1e6);
+  else snprintf(b, cap, "%.3f s", ns / 1e9);
+}
+
+FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res) {
+  if (!f || !res || !res->v) return FATHOM_E_INVAL;
+  fprintf(f, "%-4s %-28s %8s %26s %12s %24s\n", "rank", "variant", "runs",
+          "mean [interval]", "median", "vs fastest");
+  for (uint32_t k = 0; k < res->n; k++) {
+    const fathom_variant_stats *s = &res->v[k];
+    char m[32], lo[32], hi[32], md[32], ci[112], vs[64];
+    dur(m, sizeof m, s->mean_ns);
+    dur(lo, sizeof lo, s->ci_lo_ns);
+    dur(hi, sizeof hi, s->ci_hi_ns);
+    dur(md, sizeof md, s->median_ns);
+    snprintf(ci, sizeof ci, "%s [%s, %s]", m, lo, hi);
+    if (k == 0) snprintf(vs, sizeof vs, "fastest");
+    else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", s->ratio, s->ratio_lo, s->ratio_hi);
+    fprintf(f, "%-4u %-28.28s %8llu %26s %12s %24s\n", s->rank, s->name,
+            (unsigned long long)s->runs, ci, md, vs);
+  }
+  for (uint32_t k = 0; k + 1 < res->n; k++)
+    if (!(res->v[k].p_next < 1 - res->confidence))
+      fprintf(f, "  %s and %s cannot be told apart (p = %.3g)\n", res->v[k].name,
+              res->v[k + 1].name, res->v[k].p_next);
+  fprintf(f, "  %.0f %% intervals; %s after %.2f s\n", 100 * res->confidence,
+          res->settled ? "settled" : "not settled (the budget ran out)", res->elapsed_s);
+  return ferror(f) ? FATHOM_E_IO : 0;
+}
+
+static void num(FILE *f, const char *k, double v) {
+  fprintf(f, ",\"%s\":", k);
+  if (isfinite(v)) fz_json_write_double(f, v);
+  else fputs("null", f);
+}
+
+FATHOM_EXTERN int fathom_variants_write_json(FILE *f, const fathom_variants_result *res) {
+  if (!f || !res || !res->v) return FATHOM_E_INVAL;
+  fprintf(f, "{\"format\":\"fathom-variants\",\"version\":1,\"settled\":%s",
+          res->settled ? "true" : "false");
+  num(f, "confidence", res->confidence);
+  num(f, "elapsed_s", res->elapsed_s);
+  fputs(",\"variants\":[", f);
+  for (uint32_t k = 0; k < res->n; k++) {
+    const fathom_variant_stats *s = &res->v[k];
+    fputs(k ? ",\n{\"name\":" : "\n{\"name\":", f);
+    fz_json_write_str(f, s->name, 0);
+    fprintf(f, ",\"index\":%u,\"rank\":%u,\"runs\":%llu", s->index, s->rank,
+            (unsigned long long)s->runs);
+    num(f, "mean_ns", s->mean_ns);
+    num(f, "sd_ns", s->sd_ns);
+    num(f, "ci_lo_ns", s->ci_lo_ns);
+    num(f, "ci_hi_ns", s->ci_hi_ns);
+    num(f, "median_ns", s->median_ns);
+    num(f, "min_ns", s->min_ns);
+    num(f, "max_ns", s->max_ns);
+    num(f, "cpu_mean_ns", s->cpu_mean_ns);
+    num(f, "ratio", s->ratio);
+    num(f, "ratio_lo", s->ratio_lo);
+    num(f, "ratio_hi", s->ratio_hi);
+    num(f, "p_next", s->p_next);
+    fputc('}', f);
+  }
+  fputs("]}\n", f);
+  return ferror(f) ? FATHOM_E_IO : 0;
+}
