@@ -26,3 +26,16 @@ const msg = process.argv[2];
 if (!msg.includes(`${lines.length} tracker steps`)) throw new Error(`sink_tracker said "${msg}"`);
 ' "$T/history.jsonl" "$out" || fail "the tracker history is not what the example promises"
 echo "examples: sink_tracker wrote $(wc -l <"$T/history.jsonl") tracker steps"
+
+# variants_example: growing an array by 16 elements copies quadratically: it ranks last,
+# far slower than doubling, with an interval that excludes 1
+out=$("$B/variants_example" "$T/variants.json" 2>&1) || fail "variants_example exited non-zero: $out"
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+if (r.format !== "fathom-variants") throw new Error("format " + r.format);
+const last = r.variants[r.variants.length - 1];
+if (last.name !== "grow by 16" || last.rank !== 3) throw new Error("last: " + JSON.stringify(last));
+if (!(last.ratio_lo > 5)) throw new Error("grow by 16 only " + last.ratio + "x the fastest");
+if (r.variants[0].name === "grow by 16") throw new Error("grow by 16 ranked first");
+' "$T/variants.json" || fail "the variants ranking is not what the example promises: $out"
+echo "examples: variants_example ranked $(grep -c '^[0-9]' <<<"$out") strategies"

@@ -210,7 +210,7 @@ static void dur(char *b, size_t cap, double ns) {
 
 FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res) {
   if (!f || !res || !res->v) return FATHOM_E_INVAL;
-  fprintf(f, "%-4s %-28s %8s %26s %12s %24s\n", "rank", "variant", "runs",
+  fprintf(f, "%-4s %-28s %8s  %26s  %12s  %24s\n", "rank", "variant", "runs",
           "mean [interval]", "median", "vs fastest");
   for (uint32_t k = 0; k < res->n; k++) {
     const fathom_variant_stats *s = &res->v[k];
@@ -222,7 +222,7 @@ FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *r
     snprintf(ci, sizeof ci, "%s [%s, %s]", m, lo, hi);
     if (k == 0) snprintf(vs, sizeof vs, "fastest");
     else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", s->ratio, s->ratio_lo, s->ratio_hi);
-    fprintf(f, "%-4u %-28.28s %8llu %26s %12s %24s\n", s->rank, s->name,
+    fprintf(f, "%-4u %-28.28s %8llu  %26s  %12s  %24s\n", s->rank, s->name,
             (unsigned long long)s->runs, ci, md, vs);
   }
   for (uint32_t k = 0; k + 1 < res->n; k++)
