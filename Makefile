@@ -63,7 +63,7 @@ define build_dir
 	cmake --build "$(1)" -j $(JOBS)
 endef
 
-.PHONY: all build deps demo test bench realworld sanitize sanitize-asan sanitize-tsan fuzz install clean help
+.PHONY: all build deps demo examples test bench realworld sanitize sanitize-asan sanitize-tsan fuzz install clean help
 
 all: build
 
@@ -80,6 +80,12 @@ demo: build
 	"$(BUILD_DIR)/demo_pipeline" "$(DEMO_OUT)"
 	@echo "== files in $(DEMO_OUT):"
 	@ls -l "$(DEMO_OUT)"
+
+# The workload examples, each printing its result and writing it to $(DEMO_OUT)/.
+examples: build
+	@mkdir -p "$(DEMO_OUT)"
+	@echo "== examples: $(BUILD_DIR)/variants_example $(DEMO_OUT)/variants.json"
+	"$(BUILD_DIR)/variants_example" "$(DEMO_OUT)/variants.json"
 
 test:
 	@bash scripts/deps.sh --quiet
@@ -152,6 +158,7 @@ help:
 	@echo "fathom make targets:"
 	@echo "  make / make build   check dependencies, configure (cmake, $(GENERATOR)) and build in $(BUILD_DIR)/"
 	@echo "  make demo           build, run $(BUILD_DIR)/demo_pipeline $(DEMO_OUT) and list the files it wrote"
+	@echo "  make examples       build, then run the workload examples (variant ranking) into $(DEMO_OUT)/"
 	@echo "  make test           build, then run every test group with ctest"
 	@echo "  make bench          build, then run the benchmarks (bench/run.sh)"
 	@echo "  make realworld      build, then profile zstd (Debian source package) as a user would (bench/realworld/run.sh)"
