@@ -223,6 +223,24 @@ typedef struct fathom_attempt_info {
   double change_pct;      /* (after - before) / |before| in %, NaN when before is 0 */
 } fathom_attempt_info;
 
+/* A ranking of variants (fathom_variants_rank run in the session): one entry per variant,
+ * fastest first. */
+typedef struct fathom_ranking_entry {
+  char *variant;
+  uint32_t rank;          /* 1: fastest; variants not told apart from the one before share it */
+  uint64_t runs;
+  double mean_ns, ci_lo_ns, ci_hi_ns, median_ns;
+  double ratio, ratio_lo, ratio_hi;   /* mean over the fastest's, with its interval */
+  double p_next;          /* Welch's p against the next slower (NaN for the last) */
+} fathom_ranking_entry;
+typedef struct fathom_ranking_info {
+  char *name;
+  int settled;            /* every variant told apart from the next before the budget ran out */
+  double confidence;
+  uint32_t n;
+  fathom_ranking_entry *e;
+} fathom_ranking_info;
+
 /* A process that the profiled program ran, itself included (fathom run). Kernel figures are
  * NaN when never read; res_age_ns says how long before the process ended they were last
  * read (0: at its end, exact). */
@@ -444,6 +462,7 @@ struct fathom_profile {
   uint32_t n_lines;      fathom_line_info *lines;        /* by zone, then self_ns descending */
   uint32_t n_processes;  fathom_process_info *processes; /* in order of start */
   uint32_t n_attempts;   fathom_attempt_info *attempts;  /* in the order recorded */
+  uint32_t n_rankings;   fathom_ranking_info *rankings;  /* in the order run */
 };
 
 #endif

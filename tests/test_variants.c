@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fathom_load.h"
 #include "testutil.h"
 #include "util/tdist.h"
 
@@ -62,6 +63,36 @@ static void test_ranking(void **state) {
       found = 1;
     }
   assert_true(found);
+  /* the ranking is in the session's profile, checked, through JSON and in the text report */
+  assert_int_equal(p->n_rankings, 1);
+  assert_string_equal(p->rankings[0].name, "strategies");
+  assert_int_equal(p->rankings[0].n, 3);
+  assert_string_equal(p->rankings[0].e[2].variant, "double");
+  assert_true(p->rankings[0].e[2].mean_ns == last->mean_ns);
+  assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  p->rankings[0].e[1].mean_ns = p->rankings[0].e[2].mean_ns * 2;   /* out of order */
+  assert_true(fathom_profile_check(p, NULL, 0) >= 1);
+  p->rankings[0].e[1].mean_ns = r.v[1].mean_ns;
+  {
+    char *jb = NULL, err[256];
+    size_t jl = 0;
+    FILE *jf = open_memstream(&jb, &jl);
+    assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, jf, 0), 0);
+    fclose(jf);
+    fathom_profile *q = NULL;
+    assert_int_equal(fathom_profile_load_buffer(jb, jl, &q, err, sizeof err), 0);
+    assert_int_equal(q->n_rankings, 1);
+    assert_true(q->rankings[0].e[2].ratio_lo == p->rankings[0].e[2].ratio_lo);
+    assert_int_equal(q->rankings[0].e[2].rank, 3);
+    free(jb);
+    jb = NULL;
+    jf = open_memstream(&jb, &jl);
+    assert_int_equal(fathom_profile_write(q, FATHOM_FORMAT_TEXT, jf, 0), 0);
+    fclose(jf);
+    assert_non_null(strstr(jb, "Variants: strategies"));
+    free(jb);
+    fathom_profile_free(q);
+  }
   fathom_profile_free(p);
   char *buf = NULL;
   size_t len = 0;

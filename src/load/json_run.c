@@ -97,6 +97,43 @@ int jl_attempts(jl_ctx *c, const json_t *root, fathom_profile *p) {
   return rc;
 }
 
+int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p) {
+  if (!json_object_get(root, "rankings")) return 0;
+  json_t *arr, *o, *varr, *e;
+  jp tp, ip, vp, ep;
+  size_t n, m;
+  int rc = jl_m_table(c, root, NULL, "rankings", 4096, &arr, &tp, &n);
+  if (!rc) rc = jl_alloc_table(c, (void **)&p->rankings, n, sizeof *p->rankings);
+  if (rc) return rc;
+  p->n_rankings = (uint32_t)n;
+  for (size_t i = 0; i < n && !rc; i++) {
+    fathom_ranking_info *r = &p->rankings[i];
+    rc = jl_element(c, arr, &tp, i, &o, &ip);
+    if (!rc) rc = jl_m_str(c, o, &ip, "name", 0, &r->name);
+    if (!rc) rc = jl_m_bool(c, o, &ip, "settled", &r->settled);
+    if (!rc) rc = jl_m_dbl(c, o, &ip, "confidence", &r->confidence);
+    if (!rc) rc = jl_m_table(c, o, &ip, "variants", 1u << 20, &varr, &vp, &m);
+    if (!rc) rc = jl_alloc_table(c, (void **)&r->e, m, sizeof *r->e);
+    if (!rc) r->n = (uint32_t)m;
+    for (size_t k = 0; k < m && !rc; k++) {
+      fathom_ranking_entry *x = &r->e[k];
+      rc = jl_element(c, varr, &vp, k, &e, &ep);
+      if (!rc) rc = jl_m_str(c, e, &ep, "variant", 0, &x->variant);
+      if (!rc) rc = jl_m_u32(c, e, &ep, "rank", &x->rank);
+      if (!rc) rc = jl_m_u64(c, e, &ep, "runs", &x->runs);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "mean_ns", &x->mean_ns);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "ci_lo_ns", &x->ci_lo_ns);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "ci_hi_ns", &x->ci_hi_ns);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "median_ns", &x->median_ns);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "ratio", &x->ratio);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "ratio_lo", &x->ratio_lo);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "ratio_hi", &x->ratio_hi);
+      if (!rc) rc = jl_m_dbl(c, e, &ep, "p_next", &x->p_next);
+    }
+  }
+  return rc;
+}
+
 int jl_lines(jl_ctx *c, const json_t *root, fathom_profile *p) {
   if (!json_object_get(root, "lines")) return 0;
   json_t *arr, *o, *v;

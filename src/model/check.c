@@ -709,6 +709,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_lines, p->lines, "lines");
   CK_ARRAY(p->n_processes, p->processes, "processes");
   CK_ARRAY(p->n_attempts, p->attempts, "attempts");
+  CK_ARRAY(p->n_rankings, p->rankings, "rankings");
 #undef CK_ARRAY
 }
 

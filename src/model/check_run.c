@@ -5,7 +5,9 @@
  *   processes: figures >= 0 (or NaN: not measured), end >= start, sampled CPU <= the CPU
  *          time the profile's session ran; a thread's process index in range;
  *   attempts: a direction of -1 or 1, finite figures, errors >= 0, and the outcome their
- *          figures give (model/attempts.c).
+ *          figures give (model/attempts.c);
+ *   rankings: means and ratios inside their intervals, fastest first, ranks from 1 that
+ *          never decrease and never pass the place.
  * Same slack as check.c: 1 ns per figure added plus 1e-9 relative.
  *
  * Invariant: reads only what the counts announce and the arrays that are there. */
@@ -115,8 +117,32 @@ static void check_attempts(const fathom_profile *p, void (*report)(void *, const
   }
 }
 
+static void check_rankings(const fathom_profile *p, void (*report)(void *, const char *),
+                           void *ctx) {
+  for (uint32_t i = 0; i < p->n_rankings; i++) {
+    const fathom_ranking_info *r = &p->rankings[i];
+    const char *nm = r->name ? r->name : "(null)";
+    if (r->n && !r->e) {
+      REPORT("ranking %u (%.64s): %u variants but no array", i, nm, r->n);
+      continue;
+    }
+    for (uint32_t k = 0; k < r->n; k++) {
+      const fathom_ranking_entry *e = &r->e[k];
+      const char *vn = e->variant ? e->variant : "(null)";
+      if (!le(e->ci_lo_ns, e->mean_ns, 0) || !le(e->mean_ns, e->ci_hi_ns, 0) ||
+          !le(e->ratio_lo, e->ratio, 0) || !le(e->ratio, e->ratio_hi, 0))
+        REPORT("ranking %u (%.64s), %.64s: a figure outside its interval", i, nm, vn);
+      if (k && (e->rank < r->e[k - 1].rank || e->rank > k + 1 ||
+                !le(r->e[k - 1].mean_ns, e->mean_ns, 0)))
+        REPORT("ranking %u (%.64s), %.64s: rank %u or mean out of order", i, nm, vn, e->rank);
+      if (!k && e->rank != 1) REPORT("ranking %u (%.64s): the first has rank %u", i, nm, e->rank);
+    }
+  }
+}
+
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
+  if (p->rankings) check_rankings(p, report, ctx);
   if (p->attempts) check_attempts(p, report, ctx);
   if (p->lines) check_lines(p, report, ctx);
   if (p->processes) check_processes(p, report, ctx);

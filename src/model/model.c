@@ -384,6 +384,13 @@ void fathom_profile_free(fathom_profile *p) {
     free(p->attempts[i].metric);
   }
   free(p->attempts);
+  for (uint32_t i = 0; i < p->n_rankings && p->rankings; i++) {
+    free(p->rankings[i].name);
+    for (uint32_t k = 0; k < p->rankings[i].n && p->rankings[i].e; k++)
+      free(p->rankings[i].e[k].variant);
+    free(p->rankings[i].e);
+  }
+  free(p->rankings);
   free(p);
 }
 

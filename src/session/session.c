@@ -306,7 +306,7 @@ static int session_end(fathom_profile **out) {
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
   fathom_profile *p = fz_build_profile(g, 1);
-  if (p) fz_attempts_fill(p, g);   /* out of memory: the profile keeps those copied */
+  if (p) fz_results_fill(p, g);   /* out of memory: the profile keeps those copied */
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
   if (!p) {
@@ -348,7 +348,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
     fz_timeline_lock();
     pthread_mutex_lock(&fz_g.lock);
     if (fz_g.active) p = fz_build_profile(fz_g.session_gen, 0);
-    if (p) fz_attempts_fill(p, fz_g.session_gen);
+    if (p) fz_results_fill(p, fz_g.session_gen);
   }
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();

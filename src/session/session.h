@@ -34,9 +34,12 @@ const char *fz_program_name(void);
 /* Registers the session's periodic tasks with the scheduler and hands the live stage the
  * session's snapshot (once per process). */
 void fz_session_wire(void);
-/* The attempts recorded in session generation g into p (attempts.c; caller holds fz_g.lock).
- * 0, or -1 out of memory (p keeps those copied). */
-int fz_attempts_fill(fathom_profile *p, uint32_t g);
+/* The attempts and rankings recorded in session generation g into p (results.c; caller holds
+ * fz_g.lock). 0, or -1 out of memory (p keeps those copied). */
+int fz_results_fill(fathom_profile *p, uint32_t g);
+/* A ranking of variants into the running session (copied). 0, FATHOM_E_STATE (no session),
+ * FATHOM_E_LIMIT, FATHOM_E_NOMEM. */
+int fz_ranking_add(const fathom_ranking_info *r);
 
 #pragma GCC visibility pop
 

@@ -110,7 +110,37 @@ static void put_attempts(FILE *f, const fathom_profile *p) {
   fputc(']', f);
 }
 
+/* [name, settled, confidence, [[variant, rank, runs, mean, lo, hi, median, ratio, rlo, rhi,
+ *  p_next], ...]] per ranking */
+static void put_rankings(FILE *f, const fathom_profile *p) {
+  fputc('[', f);
+  for (uint32_t i = 0; p->rankings && i < p->n_rankings; i++) {
+    const fathom_ranking_info *r = &p->rankings[i];
+    fputs(i ? ",\n[" : "[", f);
+    fz_hj_str(f, r->name);
+    fprintf(f, ",%d,", r->settled ? 1 : 0);
+    fz_hj_num(f, r->confidence);
+    fputs(",[", f);
+    for (uint32_t k = 0; r->e && k < r->n; k++) {
+      const fathom_ranking_entry *e = &r->e[k];
+      fputs(k ? ",[" : "[", f);
+      fz_hj_str(f, e->variant);
+      const double v[] = {e->rank, (double)e->runs, e->mean_ns, e->ci_lo_ns, e->ci_hi_ns,
+                          e->median_ns, e->ratio, e->ratio_lo, e->ratio_hi, e->p_next};
+      for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+        fputc(',', f);
+        fz_hj_num(f, v[j]);
+      }
+      fputc(']', f);
+    }
+    fputs("]]", f);
+  }
+  fputc(']', f);
+}
+
 void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"rankings\":", f);
+  put_rankings(f, p);
   fputs(",\"attempts\":", f);
   put_attempts(f, p);
   fputs(",\"lines\":", f);

@@ -81,7 +81,40 @@ static void put_attempt(FILE *f, const fathom_attempt_info *a) {
   fputc('}', f);
 }
 
+static void put_ranking(FILE *f, const fathom_ranking_info *r) {
+  fputs("{\"name\":", f);
+  fz_json_write_str(f, r->name, 0);
+  fprintf(f, ",\"settled\":%s", r->settled ? "true" : "false");
+  num(f, "confidence", r->confidence);
+  fputs(",\"variants\":[", f);
+  for (uint32_t k = 0; k < r->n; k++) {
+    const fathom_ranking_entry *e = &r->e[k];
+    fputs(k ? ",{\"variant\":" : "{\"variant\":", f);
+    fz_json_write_str(f, e->variant, 0);
+    u64(f, "rank", e->rank);
+    u64(f, "runs", e->runs);
+    num(f, "mean_ns", e->mean_ns);
+    num(f, "ci_lo_ns", e->ci_lo_ns);
+    num(f, "ci_hi_ns", e->ci_hi_ns);
+    num(f, "median_ns", e->median_ns);
+    num(f, "ratio", e->ratio);
+    num(f, "ratio_lo", e->ratio_lo);
+    num(f, "ratio_hi", e->ratio_hi);
+    num(f, "p_next", e->p_next);
+    fputc('}', f);
+  }
+  fputs("]}", f);
+}
+
 void fz_json_put_run(FILE *f, const fathom_profile *p) {
+  if (p->n_rankings && p->rankings) {
+    fputs(",\n\"rankings\":[", f);
+    for (uint32_t i = 0; i < p->n_rankings; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_ranking(f, &p->rankings[i]);
+    }
+    fputc(']', f);
+  }
   if (p->n_attempts && p->attempts) {
     fputs(",\n\"attempts\":[", f);
     for (uint32_t i = 0; i < p->n_attempts; i++) {

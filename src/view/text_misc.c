@@ -165,3 +165,46 @@ int fz_text_attempts(const fz_tx *tx, const fathom_profile *p) {
   fz_off(tx);
   return rc;
 }
+
+/* ---- rankings of variants (fathom_variants_rank) ---- */
+int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
+  if (!p->n_rankings || !p->rankings) return 0;
+  int rc = 0;
+  for (uint32_t i = 0; i < p->n_rankings && !rc; i++) {
+    const fathom_ranking_info *r = &p->rankings[i];
+    char title[300], nm[256];
+    fz_clean(nm, sizeof nm, r->name, FZ_NAME_W);
+    snprintf(title, sizeof title, "Variants: %s", nm);
+    fz_section(tx, title);
+    static const char *const head[] = {"rank", "variant", "runs", "mean", "interval", "median",
+                                       "vs fastest"};
+    fz_tab t;
+    fz_tab_init(&t, head, "rlrrrrr");
+    for (uint32_t k = 0; k < r->n; k++) {
+      const fathom_ranking_entry *e = &r->e[k];
+      char rk[16], vn[256], runs[32], m[40], lo[40], hi[40], ci[96], md[40], vs[80];
+      snprintf(rk, sizeof rk, "%u", e->rank);
+      fz_clean(vn, sizeof vn, e->variant, FZ_NAME_W);
+      fz_fmt_count(runs, sizeof runs, e->runs);
+      fz_fmt_dur(m, sizeof m, e->mean_ns);
+      fz_fmt_dur(lo, sizeof lo, e->ci_lo_ns);
+      fz_fmt_dur(hi, sizeof hi, e->ci_hi_ns);
+      snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+      fz_fmt_dur(md, sizeof md, e->median_ns);
+      if (k == 0) snprintf(vs, sizeof vs, "fastest");
+      else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", e->ratio, e->ratio_lo, e->ratio_hi);
+      const char *cells[] = {rk, vn, runs, m, ci, md, vs};
+      fz_tab_row(&t, cells);
+    }
+    rc = fz_tab_print(tx, &t);
+    fz_on(tx, "2");
+    for (uint32_t k = 0; k + 1 < r->n; k++)
+      if (!(r->e[k].p_next < 1 - r->confidence))
+        fprintf(tx->f, "  %s and %s cannot be told apart (p = %.3g)\n", r->e[k].variant,
+                r->e[k + 1].variant, r->e[k].p_next);
+    fprintf(tx->f, "  %.0f %% intervals; %s\n", 100 * r->confidence,
+            r->settled ? "the ranking settled" : "not settled: the budget ran out first");
+    fz_off(tx);
+  }
+  return rc;
+}

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "fathom.h"
+#include "session/session.h"
 #include "util/jsonw.h"
 #include "util/tdist.h"
 
@@ -98,6 +99,21 @@ static void run_one(const fathom_variant *v, const char *comp, vrun *r, int meas
   r->sum += d;
   r->sumsq += d * d;
   r->cpu += c1 - c0;
+}
+
+/* The ranking into the running session's profile (its reports show it); none: nothing. */
+static void keep(const char *name, const fathom_variants_result *res) {
+  fathom_ranking_entry *e = calloc(res->n, sizeof *e);
+  if (!e) return;
+  for (uint32_t k = 0; k < res->n; k++) {
+    const fathom_variant_stats *s = &res->v[k];
+    e[k] = (fathom_ranking_entry){(char *)(uintptr_t)s->name, s->rank, s->runs, s->mean_ns,
+                                  s->ci_lo_ns, s->ci_hi_ns, s->median_ns, s->ratio,
+                                  s->ratio_lo, s->ratio_hi, s->p_next};
+  }
+  fathom_ranking_info info = {(char *)(uintptr_t)name, res->settled, res->confidence, res->n, e};
+  fz_ranking_add(&info);   /* copied; no session or out of memory: the caller has the result */
+  free(e);
 }
 
 FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v, uint32_t n,
@@ -191,6 +207,7 @@ FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v
   free(r);
   free(ord);
   if (rc) fathom_variants_result_free(res);
+  else keep(name, res);
   return rc;
 }
 

@@ -410,6 +410,21 @@ function renderHotLines(D) {
   flush();
 }
 
+function renderRankings(D) {
+  if (!D.rankings || !D.rankings.length) return;
+  var sec = section('rankings', 'Variants', 'Variants of one piece of work run interleaved and ranked by mean time; ' +
+                    'the interval is the mean\u2019s, the ratio is to the fastest with its interval. Variants not told ' +
+                    'apart from the one before share its rank.');
+  D.rankings.forEach(function (r) {
+    sec.appendChild(el('h3', null, r[0] + (r[1] ? ' \u00b7 settled' : ' \u00b7 not settled (budget ran out)') +
+                       ' \u00b7 ' + Math.round(100 * r[2]) + ' % intervals'));
+    sec.appendChild(table(['rank>', 'variant', 'runs>', 'mean>', 'interval>', 'median>', 'vs fastest>'], r[3].map(function (e, k) {
+      return [String(e[1]), e[0], fmtCount(e[2]), fmtDur(e[3]), '[' + fmtDur(e[4]) + ', ' + fmtDur(e[5]) + ']', fmtDur(e[6]),
+              k === 0 ? 'fastest' : e[7].toFixed(3) + '\u00d7 [' + e[8].toFixed(3) + ', ' + e[9].toFixed(3) + ']'];
+    })));
+  });
+}
+
 function renderAttempts(D) {
   if (!D.attempts || !D.attempts.length) return;
   var sec = section('attempts', 'Optimisation attempts', 'What was tried and whether it helped: improved or worse ' +
@@ -534,6 +549,7 @@ function main() {
   view.timeline = renderTimeline(D);
   renderCharts(D);
   renderHotLines(D);
+  renderRankings(D);
   renderAttempts(D);
   renderCounters(D);
   renderProcesses(D);

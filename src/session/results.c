@@ -1,9 +1,11 @@
-/* session/attempts.c: fathom_attempt — optimisation attempts recorded in the running session
- * (each judged at once: model/attempts.c) and handed to every model the session builds.
+/* session/results.c: what a program reports about its experiments, kept by the running
+ * session and handed to every model it builds: optimisation attempts (fathom_attempt, each
+ * judged at once: model/attempts.c) and rankings of variants (fathom_variants_rank in
+ * work/variants.c calls fz_ranking_add).
  *
- * Invariant: at most FZ_ATTEMPTS_MAX a session, kept under their own lock, which is taken
- * inside fz_g.lock (model builds) and never the other way round; a new session starts with
- * none. */
+ * Invariant: at most FZ_ATTEMPTS_MAX attempts and FZ_RANKINGS_MAX rankings a session, kept
+ * under their own lock, which is taken inside fz_g.lock (model builds) and never the other
+ * way round; a new session starts with none. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,11 +16,21 @@
 #include "session/session.h"
 
 #define FZ_ATTEMPTS_MAX 4096
+#define FZ_RANKINGS_MAX 256
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static fathom_attempt_info *list;
 static uint32_t n_list, cap_list;
 static uint64_t gen_of_list, over;
+static fathom_ranking_info *ranks;
+static uint32_t n_ranks;
+
+static void ranking_free(fathom_ranking_info *r) {
+  free(r->name);
+  for (uint32_t k = 0; k < r->n && r->e; k++) free(r->e[k].variant);
+  free(r->e);
+  memset(r, 0, sizeof *r);
+}
 
 /* The list belongs to session generation g: a list of an older session is dropped. */
 static void own(uint32_t g) {
@@ -29,6 +41,8 @@ static void own(uint32_t g) {
   }
   n_list = 0;
   over = 0;
+  for (uint32_t i = 0; i < n_ranks; i++) ranking_free(&ranks[i]);
+  n_ranks = 0;
   gen_of_list = g;
 }
 
@@ -82,9 +96,57 @@ FATHOM_EXTERN int fathom_attempt(const char *name, const char *metric, double be
   return rc;
 }
 
-int fz_attempts_fill(fathom_profile *p, uint32_t g) {
+/* A deep copy of r into d (d zeroed first). 0, or -1 out of memory (d freed). */
+static int ranking_copy(fathom_ranking_info *d, const fathom_ranking_info *r) {
+  memset(d, 0, sizeof *d);
+  d->name = strdup(r->name);
+  d->settled = r->settled;
+  d->confidence = r->confidence;
+  d->e = calloc(r->n ? r->n : 1, sizeof *d->e);
+  if (!d->name || !d->e) {
+    ranking_free(d);
+    return -1;
+  }
+  for (uint32_t k = 0; k < r->n; k++) {
+    d->e[k] = r->e[k];
+    d->e[k].variant = strdup(r->e[k].variant);
+    d->n = k + 1;
+    if (!d->e[k].variant) {
+      ranking_free(d);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int fz_ranking_add(const fathom_ranking_info *r) {
+  pthread_mutex_lock(&fz_g.lock);
+  uint32_t g = fz_g.session_gen;
+  int active = fz_g.active;
+  pthread_mutex_unlock(&fz_g.lock);
+  if (!active) return FATHOM_E_STATE;
   int rc = 0;
   pthread_mutex_lock(&lock);
+  own(g);
+  if (n_ranks >= FZ_RANKINGS_MAX) rc = FATHOM_E_LIMIT;
+  if (!rc && !ranks && !(ranks = calloc(FZ_RANKINGS_MAX, sizeof *ranks))) rc = FATHOM_E_NOMEM;
+  if (!rc && ranking_copy(&ranks[n_ranks], r)) rc = FATHOM_E_NOMEM;
+  if (!rc) n_ranks++;
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+int fz_results_fill(fathom_profile *p, uint32_t g) {
+  int rc = 0;
+  pthread_mutex_lock(&lock);
+  if (gen_of_list == g && n_ranks) {
+    p->rankings = calloc(n_ranks, sizeof *p->rankings);
+    if (!p->rankings) rc = -1;
+    for (uint32_t i = 0; !rc && i < n_ranks; i++) {
+      if (ranking_copy(&p->rankings[i], &ranks[i])) rc = -1;
+      else p->n_rankings = i + 1;
+    }
+  }
   if (gen_of_list == g && n_list) {
     p->attempts = calloc(n_list, sizeof *p->attempts);
     if (!p->attempts) rc = -1;
