@@ -1,6 +1,6 @@
 # test_layout.sh: the library's stages call only downward (docs/architecture.md). The folders
 # of src/, lowest first:
-#   util probe record model analysis view live session
+#   util probe record model analysis view live session work
 # A file may include the headers of its own stage and of the stages before it, and its
 # object may use only the functions and data those stages define: nothing calls back up
 # into a later stage (the session, last, is the one place that wires the others together;
@@ -12,7 +12,7 @@ set -u
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 export LC_ALL=C
-stages=(util probe record model analysis view live session)
+stages=(util probe record model analysis view live session work)
 declare -A rank
 for i in "${!stages[@]}"; do rank[${stages[$i]}]=$i; done
 fail=0

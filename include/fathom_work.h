@@ -1,0 +1,85 @@
+/* fathom_work.h: a parallel map over an array on a pool of worker threads, each task inside
+ * a zone, with the worker count chosen by measurement (auto-tune) when not given.
+ * Part of the public API: included by fathom.h (include <fathom.h>, not this file).
+ * See docs/workloads.md. */
+#ifndef FATHOM_API_WORK_H
+#define FATHOM_API_WORK_H
+#ifndef FATHOM_H
+#error "include <fathom.h>, not fathom_work.h"
+#endif
+
+#define FATHOM_MAP_MAX_WORKERS 64  /* most worker threads one call uses */
+#define FATHOM_MAP_MAX_CURVE 8     /* most worker counts auto-tune tries */
+
+/* Called once for each item: item points at items + index * item_size. Called on a worker
+ * thread ("fathom-map-N"), inside a zone named opts->name; calls for different items run
+ * at the same time. */
+typedef void (*fathom_map_fn)(void *item, size_t index, void *user);
+
+typedef struct fathom_map_opts {
+  unsigned workers;       /* worker threads; 0: auto-tune (at most FATHOM_MAP_MAX_WORKERS) */
+  size_t chunk;           /* items a worker takes at a time; 0: about 16 chunks per worker */
+  const char *name;       /* zone name of each task; NULL: "map_task" (component "work") */
+  double tune_fraction;   /* auto-tune: share of the items used to measure (first items);
+                           * 0: 0.1; at most 0.5 */
+  unsigned max_workers;   /* auto-tune: largest count tried; 0: 2 x online CPUs, at least 4 */
+} fathom_map_opts;
+
+/* Fills the defaults (all zero: auto-tune, automatic chunk). */
+FATHOM_EXTERN void fathom_map_opts_init(fathom_map_opts *opts);
+
+/* One point of the auto-tune curve: a worker count and the throughput measured with it. */
+typedef struct fathom_map_point {
+  unsigned workers;
+  unsigned trials;        /* timed runs of a slice of the sample with this count */
+  uint64_t items;         /* items those runs processed */
+  double items_per_s;     /* mean throughput of the trials (an estimate) */
+  double err;             /* its standard error (0 with one trial) */
+  int eligible;           /* 0: not chosen whatever it measured (more workers than CPUs for
+                           * tasks that are on the CPU all the time) */
+} fathom_map_point;
+
+typedef struct fathom_map_result {
+  size_t n_items;         /* items processed (every item, exactly once) */
+  unsigned workers;       /* workers that ran the items after tuning (or all, untuned) */
+  size_t chunk;           /* items taken at a time in that run */
+  int tuned;              /* 1: auto-tune chose `workers` from the curve */
+  char decision[160];     /* the choice and its reason, in words */
+  uint64_t wall_ns;       /* the whole call, tuning included */
+  uint64_t tune_ns;       /* of which tuning */
+  size_t tune_items;      /* items processed while tuning (real work, counted in n_items) */
+  unsigned n_threads;     /* threads the pool had; the per-worker arrays have this many */
+  uint64_t busy_ns[FATHOM_MAP_MAX_WORKERS];   /* per worker: running tasks, whole call */
+  uint64_t idle_ns[FATHOM_MAP_MAX_WORKERS];   /* per worker: in a run, not running tasks */
+  uint64_t tasks[FATHOM_MAP_MAX_WORKERS];     /* per worker: items processed (sum: n_items) */
+  uint64_t queue_wait_ns; /* all workers: from a run's start to their first item, and taking
+                           * each next chunk */
+  double imbalance;       /* max busy / mean busy among the workers of the main run (1: even) */
+  double speedup;         /* chosen count's throughput / one worker's (estimate); 0: unknown */
+  double speedup_err;     /* its standard error */
+  double margin;          /* chosen count's throughput minus the best other eligible one's,
+                           * items/s (may be negative: fewer taken within noise) */
+  double margin_err;      /* its standard error */
+  double off_cpu_share;   /* share of the tasks' time off the CPU, neither running nor waiting
+                           * for a CPU (sleep, I/O, locks), measured while tuning; -1: unknown */
+  unsigned n_curve;
+  fathom_map_point curve[FATHOM_MAP_MAX_CURVE];
+} fathom_map_result;
+
+/* Calls fn(items + i * item_size, i, user) for every i in [0, n), on a pool of worker
+ * threads created for this call and joined before it returns (no thread outlives the call,
+ * so a child forked meanwhile never shares it). With opts->workers 0 (or opts NULL) the first
+ * items measure worker counts 1, 2, 4, ... (docs/workloads.md) and the rest run with the
+ * best; res (may be NULL) gets the figures. Returns 0; FATHOM_E_INVAL (fn or items NULL,
+ * n or item_size 0, an option out of range); FATHOM_E_NOMEM (no thread could start). */
+FATHOM_EXTERN int fathom_parallel_map(void *items, size_t n, size_t item_size,
+                                      fathom_map_fn fn, void *user,
+                                      const fathom_map_opts *opts, fathom_map_result *res);
+
+/* Writes the result as text (the curve included). Returns 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_map_result_print(FILE *f, const fathom_map_result *res);
+/* Writes the result as one JSON object (docs/workloads.md). Returns 0, FATHOM_E_INVAL,
+ * FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_map_result_json(FILE *f, const fathom_map_result *res);
+
+#endif
