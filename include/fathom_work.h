@@ -10,6 +10,7 @@
 
 #define FATHOM_MAP_MAX_WORKERS 64  /* most worker threads one call uses */
 #define FATHOM_MAP_MAX_CURVE 8     /* most worker counts auto-tune tries */
+#define FATHOM_MAP_MAX_CHUNKS 4    /* most chunk sizes auto-tune tries (1, 4, 16, 64) */
 
 /* Called once for each item: item points at items + index * item_size. Called on a worker
  * thread ("fathom-map-N"), inside a zone named opts->name; calls for different items run
@@ -28,9 +29,11 @@ typedef struct fathom_map_opts {
 /* Fills the defaults (all zero: auto-tune, automatic chunk). */
 FATHOM_EXTERN void fathom_map_opts_init(fathom_map_opts *opts);
 
-/* One point of the auto-tune curve: a worker count and the throughput measured with it. */
+/* One point of an auto-tune curve: a worker count and chunk size, and the throughput
+ * measured with them. */
 typedef struct fathom_map_point {
   unsigned workers;
+  size_t chunk;
   unsigned trials;        /* timed runs of a slice of the sample with this count */
   uint64_t items;         /* items those runs processed */
   double items_per_s;     /* mean throughput of the trials (an estimate) */
@@ -42,7 +45,7 @@ typedef struct fathom_map_point {
 typedef struct fathom_map_result {
   size_t n_items;         /* items processed (every item, exactly once) */
   unsigned workers;       /* workers that ran the items after tuning (or all, untuned) */
-  size_t chunk;           /* items taken at a time in that run */
+  size_t chunk;           /* items taken at a time in that run (tuned, given or by rule) */
   int tuned;              /* 1: auto-tune chose `workers` from the curve */
   char decision[160];     /* the choice and its reason, in words */
   uint64_t wall_ns;       /* the whole call, tuning included */
@@ -62,8 +65,11 @@ typedef struct fathom_map_result {
   double margin_err;      /* its standard error */
   double off_cpu_share;   /* share of the tasks' time off the CPU, neither running nor waiting
                            * for a CPU (sleep, I/O, locks), measured while tuning; -1: unknown */
-  unsigned n_curve;
+  unsigned n_curve;       /* worker counts tried (chunk 1), fewest first */
   fathom_map_point curve[FATHOM_MAP_MAX_CURVE];
+  unsigned n_chunk_curve; /* chunk sizes tried with the chosen count, largest first; 0: the
+                           * sample's last quarter was too small, chunk by rule */
+  fathom_map_point chunk_curve[FATHOM_MAP_MAX_CHUNKS];
 } fathom_map_result;
 
 /* Calls fn(items + i * item_size, i, user) for every i in [0, n), on a pool of worker

@@ -203,7 +203,20 @@ static void test_tune_cpu(void **state) {
   assert_int_equal(r.curve[0].workers, 1);
   assert_true(r.tune_items > 0 && r.tune_items <= n / 2);
   uint64_t curve_items = 0;
-  for (unsigned i = 0; i < r.n_curve; i++) curve_items += r.curve[i].items;
+  for (unsigned i = 0; i < r.n_curve; i++) {
+    curve_items += r.curve[i].items;
+    assert_int_equal(r.curve[i].chunk, 1);
+  }
+  /* the chunk sizes, tried with the chosen count on the sample's last quarter */
+  int chunk_seen = r.n_chunk_curve == 0;
+  for (unsigned i = 0; i < r.n_chunk_curve; i++) {
+    curve_items += r.chunk_curve[i].items;
+    assert_int_equal(r.chunk_curve[i].workers, r.workers);
+    chunk_seen |= r.chunk_curve[i].chunk == r.chunk;
+  }
+  assert_true(chunk_seen);
+  /* the last quarter of 4000 sample items has room for chunks 1 and 4 with up to 5 workers */
+  if (r.workers <= 5) assert_true(r.n_chunk_curve >= 2);
   assert_true(curve_items == r.tune_items);
   assert_true(r.speedup > 0);
   free(v);
@@ -211,7 +224,7 @@ static void test_tune_cpu(void **state) {
 
 /* Tasks that sleep: more workers help, and the tune sees it. */
 static void test_tune_sleep(void **state) {
-  const size_t n = 1000;
+  const size_t n = 1400;
   item *v = make_items(n);
   fathom_map_opts o;
   fathom_map_opts_init(&o);

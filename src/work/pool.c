@@ -225,7 +225,8 @@ int fathom_parallel_map(void *items, size_t n, size_t item_size, fathom_map_fn f
   }
   if (workers > p->n_threads) workers = p->n_threads;
   r->workers = workers;
-  r->chunk = o.chunk ? o.chunk : auto_chunk(n - done, workers);
+  if (o.chunk) r->chunk = o.chunk;
+  else if (!r->chunk) r->chunk = auto_chunk(n - done, workers);
   r->imbalance = 1;
   if (done < n) {
     fz_run_stats *st = &p->scratch;
