@@ -144,6 +144,7 @@ static void test_few_items(void **state) {
   assert_int_equal(fathom_parallel_map(v, 3, sizeof *v, spin_task, &rounds, &o, &r), 0);
   check_result(&r, v, 3, rounds);
   assert_true(r.n_threads <= 3);
+  assert_non_null(strstr(r.decision, "8 asked"));
   /* auto-tune with too few items: untuned, and still every item once; res may be NULL */
   item *w = make_items(5);
   assert_int_equal(fathom_parallel_map(w, 5, sizeof *w, spin_task, &rounds, NULL, &r), 0);

@@ -220,8 +220,13 @@ int fathom_parallel_map(void *items, size_t n, size_t item_size, fathom_map_fn f
     workers = fz_tune(p, sample, p->n_threads, cpus, r, &done);
     r->tune_ns = fz_work_now_ns() - t0;
     r->tune_items = done;
+  } else if (workers <= p->n_threads) {
+    snprintf(r->decision, sizeof r->decision, "%u worker%s, as asked", workers,
+             workers == 1 ? "" : "s");
   } else {
-    snprintf(r->decision, sizeof r->decision, "%u workers, as asked", workers);
+    snprintf(r->decision, sizeof r->decision, "%u worker%s (%u asked; %s)", p->n_threads,
+             p->n_threads == 1 ? "" : "s", workers,
+             n < workers ? "no more than the items" : "no more threads could start");
   }
   if (workers > p->n_threads) workers = p->n_threads;
   r->workers = workers;
