@@ -84,6 +84,8 @@ demo: build
 # The workload examples, each printing its result and writing it to $(DEMO_OUT)/.
 examples: build
 	@mkdir -p "$(DEMO_OUT)"
+	@echo "== examples: $(BUILD_DIR)/parallel_map (a CPU-bound and an I/O-bound map, auto-tuned)"
+	FATHOM_OUT="$(DEMO_OUT)/parallel_map.json" "$(BUILD_DIR)/parallel_map"
 	@echo "== examples: $(BUILD_DIR)/variants_example $(DEMO_OUT)/variants.json"
 	"$(BUILD_DIR)/variants_example" "$(DEMO_OUT)/variants.json"
 
@@ -158,7 +160,7 @@ help:
 	@echo "fathom make targets:"
 	@echo "  make / make build   check dependencies, configure (cmake, $(GENERATOR)) and build in $(BUILD_DIR)/"
 	@echo "  make demo           build, run $(BUILD_DIR)/demo_pipeline $(DEMO_OUT) and list the files it wrote"
-	@echo "  make examples       build, then run the workload examples (variant ranking) into $(DEMO_OUT)/"
+	@echo "  make examples       build, then run the workload examples (parallel map, variant ranking) into $(DEMO_OUT)/"
 	@echo "  make test           build, then run every test group with ctest"
 	@echo "  make bench          build, then run the benchmarks (bench/run.sh)"
 	@echo "  make realworld      build, then profile zstd (Debian source package) as a user would (bench/realworld/run.sh)"

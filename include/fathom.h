@@ -365,7 +365,7 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
                                       const char *path);
 
 #include "fathom_live.h" /* live endpoint, autosave, sinks (part of this header) */
-#include "fathom_variants.h" /* ranking variants of a piece of work (part of this header) */
+#include "fathom_work.h" /* parallel map with worker auto-tuning (part of this header) */
 
 /* ---------------------------------------------------------------------------------------
  * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */

@@ -2,6 +2,9 @@
 # test_examples.sh: the examples run and write what they promise. sink_tracker forwards
 # fathom's sink metrics to a W&B-style history file: one JSON object per flush (periodic ones
 # and the final one), each with _step, _timestamp and per-zone keys; node parses every line.
+# parallel_map runs a CPU-bound and a sleeping task with auto-tune: its JSON results count
+# every item once, and the profile (FATHOM_OUT) has one zone call per item on threads
+# fathom-map-N.
 set -euo pipefail
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 mkdir -p "${FATHOM_TEST_TMP:?FATHOM_TEST_TMP not set}"
@@ -39,3 +42,24 @@ if (!(last.ratio_lo > 5)) throw new Error("grow by 16 only " + last.ratio + "x t
 if (r.variants[0].name === "grow by 16") throw new Error("grow by 16 ranked first");
 ' "$T/variants.json" || fail "the variants ranking is not what the example promises: $out"
 echo "examples: variants_example ranked $(grep -c '^[0-9]' <<<"$out") strategies"
+
+pm=$(FATHOM_OUT="$T/pmap.json" "$B/parallel_map" json 2>&1) || fail "parallel_map exited non-zero: $pm"
+node -e '
+const fs = require("fs");
+const res = process.argv[1].split("\n").filter(Boolean).map(l => JSON.parse(l));
+const want = [20000, 1200];
+if (res.length !== 2) throw new Error(`expected 2 results, got ${res.length}`);
+res.forEach((r, i) => {
+  if (r.n_items !== want[i]) throw new Error(`result ${i}: n_items ${r.n_items}`);
+  const tasks = r.per_worker.reduce((a, w) => a + w.tasks, 0);
+  if (tasks !== want[i]) throw new Error(`result ${i}: workers ran ${tasks} items, not ${want[i]}`);
+  if (r.workers < 1 || r.workers > r.per_worker.length) throw new Error(`result ${i}: workers ${r.workers}`);
+  r.per_worker.forEach(w => { if (w.busy_ns + w.idle_ns > r.wall_ns) throw new Error(`result ${i}: busy + idle over the wall time`); });
+});
+const p = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const calls = n => (p.zones.find(z => z.name === n) || {stats: {count: -1}}).stats.count;
+if (calls("hash") !== 20000 || calls("fetch") !== 1200)
+  throw new Error(`zone calls: hash ${calls("hash")}, fetch ${calls("fetch")}`);
+if (!p.threads.some(t => /^fathom-map-[0-9]+$/.test(t.name))) throw new Error("no thread fathom-map-N");
+' "$pm" "$T/pmap.json" || fail "parallel_map: the results or the profile are not what the example promises"
+echo "examples: parallel_map ran 21200 items, each once, each a zone"

@@ -68,7 +68,7 @@ if ! check "cmake --install into a temporary prefix" cmake --install "$build_dir
   finish
 fi
 
-for f in "$includedir/fathom.h" "$includedir/fathom_findings.h" "$includedir/fathom_live.h" "$includedir/fathom_model.h" "$includedir/fathom_variants.h" "$libdir/libfathom.a" "$libdir/libfathom.so.$version" \
+for f in "$includedir/fathom.h" "$includedir/fathom_findings.h" "$includedir/fathom_live.h" "$includedir/fathom_model.h" "$includedir/fathom_work.h" "$libdir/libfathom.a" "$libdir/libfathom.so.$version" \
          "$bindir/fathom" "$libdir/pkgconfig/fathom.pc" "$libdir/cmake/fathom/fathomConfig.cmake" \
          "$libdir/cmake/fathom/fathomConfigVersion.cmake" "$libdir/cmake/fathom/fathomTargets.cmake"; do
   check "installed $f" test -f "$prefix/$f"

@@ -1,9 +1,10 @@
 # test_layout.sh: the library's stages call only downward (docs/architecture.md). The folders
 # of src/, lowest first:
-#   util probe record model analysis view live session
+#   util probe record model analysis view live session work
 # A file may include the headers of its own stage and of the stages before it, and its
 # object may use only the functions and data those stages define: nothing calls back up
-# into a later stage (the session, last, is the one place that wires the others together;
+# into a later stage (the session is the one place that wires the others together; work,
+# after it, runs a program's workloads and nothing calls it;
 # what must run later is handed down as a function pointer). Checked twice: in the sources
 # (#include "stage/x.h") and in the built objects (each undefined symbol against the stage
 # whose object defines it). Also: no source file (library, tests, benchmarks, examples) over

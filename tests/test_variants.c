@@ -47,9 +47,11 @@ static void test_ranking(void **state) {
   assert_int_equal(last->rank, 3);
   printf("double: %.3fx [%.3f, %.3f] the fastest; singles %.3fx apart\n", last->ratio,
          last->ratio_lo, last->ratio_hi, r.v[1].ratio);
-  assert_true(last->ratio > 1.6 && last->ratio < 2.5);
+  /* (bounds for a loaded machine: a stall of the machine in one run moves a mean) */
+  assert_true(last->ratio > 1.4 && last->ratio < 3.0);
   assert_true(last->ratio_lo > 1);
-  assert_true(r.v[1].ratio < 1.25);
+  assert_true(r.v[1].ratio < 1.5);
+  assert_true(last->median_ns > 1.4 * r.v[0].median_ns);
   for (uint32_t k = 0; k < 3; k++) {
     assert_true(r.v[k].runs >= 20);
     assert_true(r.v[k].ci_lo_ns <= r.v[k].mean_ns && r.v[k].mean_ns <= r.v[k].ci_hi_ns);

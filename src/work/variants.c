@@ -1,5 +1,5 @@
 /* variants.c: fathom_variants_rank — variants of one piece of work run interleaved and ranked
- * by their mean wall time with confidence (see fathom_variants.h, docs/workloads.md).
+ * by their mean wall time with confidence (see fathom_work.h, docs/workloads.md).
  *
  * How it decides: each round runs every variant once, in a fresh random order. After
  * min_runs rounds and min_time_s, and then each time the runs have doubled, the variants are

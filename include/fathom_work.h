@@ -1,0 +1,147 @@
+/* fathom_work.h: workload helpers. A parallel map over an array on a pool of worker threads, each task inside
+ * a zone, with the worker count chosen by measurement (auto-tune) when not given.
+ * Part of the public API: included by fathom.h (include <fathom.h>, not this file).
+ * See docs/workloads.md. */
+#ifndef FATHOM_API_WORK_H
+#define FATHOM_API_WORK_H
+#ifndef FATHOM_H
+#error "include <fathom.h>, not fathom_work.h"
+#endif
+
+#define FATHOM_MAP_MAX_WORKERS 64  /* most worker threads one call uses */
+#define FATHOM_MAP_MAX_CURVE 8     /* most worker counts auto-tune tries */
+#define FATHOM_MAP_MAX_CHUNKS 4    /* most chunk sizes auto-tune tries (1, 4, 16, 64) */
+
+/* Called once for each item: item points at items + index * item_size. Called on a worker
+ * thread ("fathom-map-N"), inside a zone named opts->name; calls for different items run
+ * at the same time. */
+typedef void (*fathom_map_fn)(void *item, size_t index, void *user);
+
+typedef struct fathom_map_opts {
+  unsigned workers;       /* worker threads; 0: auto-tune (at most FATHOM_MAP_MAX_WORKERS) */
+  size_t chunk;           /* items a worker takes at a time; 0: about 16 chunks per worker */
+  const char *name;       /* zone name of each task; NULL: "map_task" (component "work") */
+  double tune_fraction;   /* auto-tune: share of the items used to measure (first items);
+                           * 0: 0.1; at most 0.5 */
+  unsigned max_workers;   /* auto-tune: largest count tried; 0: 2 x online CPUs, at least 4 */
+} fathom_map_opts;
+
+/* Fills the defaults (all zero: auto-tune, automatic chunk). */
+FATHOM_EXTERN void fathom_map_opts_init(fathom_map_opts *opts);
+
+/* One point of an auto-tune curve: a worker count and chunk size, and the throughput
+ * measured with them. */
+typedef struct fathom_map_point {
+  unsigned workers;
+  size_t chunk;
+  unsigned trials;        /* timed runs of a slice of the sample with this count */
+  uint64_t items;         /* items those runs processed */
+  double items_per_s;     /* mean throughput of the trials (an estimate) */
+  double err;             /* its standard error (0 with one trial) */
+  int eligible;           /* 0: not chosen whatever it measured (more workers than CPUs for
+                           * tasks that are on the CPU all the time) */
+} fathom_map_point;
+
+typedef struct fathom_map_result {
+  size_t n_items;         /* items processed (every item, exactly once) */
+  unsigned workers;       /* workers that ran the items after tuning (or all, untuned) */
+  size_t chunk;           /* items taken at a time in that run (tuned, given or by rule) */
+  int tuned;              /* 1: auto-tune chose `workers` from the curve */
+  char decision[160];     /* the choice and its reason, in words */
+  uint64_t wall_ns;       /* the whole call, tuning included */
+  uint64_t tune_ns;       /* of which tuning */
+  size_t tune_items;      /* items processed while tuning (real work, counted in n_items) */
+  unsigned n_threads;     /* threads the pool had; the per-worker arrays have this many */
+  uint64_t busy_ns[FATHOM_MAP_MAX_WORKERS];   /* per worker: running tasks, whole call */
+  uint64_t idle_ns[FATHOM_MAP_MAX_WORKERS];   /* per worker: in a run, not running tasks */
+  uint64_t tasks[FATHOM_MAP_MAX_WORKERS];     /* per worker: items processed (sum: n_items) */
+  uint64_t queue_wait_ns; /* all workers: from a run's start to their first item, and taking
+                           * each next chunk */
+  double imbalance;       /* max busy / mean busy among the workers of the main run (1: even) */
+  double speedup;         /* chosen count's throughput / one worker's (estimate); 0: unknown */
+  double speedup_err;     /* its standard error */
+  double margin;          /* chosen count's throughput minus the best other eligible one's,
+                           * items/s (may be negative: fewer taken within noise) */
+  double margin_err;      /* its standard error */
+  double off_cpu_share;   /* share of the tasks' time off the CPU, neither running nor waiting
+                           * for a CPU (sleep, I/O, locks), measured while tuning; -1: unknown */
+  unsigned n_curve;       /* worker counts tried (chunk 1), fewest first */
+  fathom_map_point curve[FATHOM_MAP_MAX_CURVE];
+  unsigned n_chunk_curve; /* chunk sizes tried with the chosen count, largest first; 0: the
+                           * sample's last quarter was too small, chunk by rule */
+  fathom_map_point chunk_curve[FATHOM_MAP_MAX_CHUNKS];
+} fathom_map_result;
+
+/* Calls fn(items + i * item_size, i, user) for every i in [0, n), on a pool of worker
+ * threads created for this call and joined before it returns (no thread outlives the call,
+ * so a child forked meanwhile never shares it). With opts->workers 0 (or opts NULL) the first
+ * items measure worker counts 1, 2, 4, ... (docs/workloads.md) and the rest run with the
+ * best; res (may be NULL) gets the figures. Returns 0; FATHOM_E_INVAL (fn or items NULL,
+ * n or item_size 0, an option out of range); FATHOM_E_NOMEM (no thread could start). */
+FATHOM_EXTERN int fathom_parallel_map(void *items, size_t n, size_t item_size,
+                                      fathom_map_fn fn, void *user,
+                                      const fathom_map_opts *opts, fathom_map_result *res);
+
+/* Writes the result as text (the curve included). Returns 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_map_result_print(FILE *f, const fathom_map_result *res);
+/* Writes the result as one JSON object (docs/workloads.md). Returns 0, FATHOM_E_INVAL,
+ * FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_map_result_json(FILE *f, const fathom_map_result *res);
+
+/* ---- Ranking variants of one piece of work (src/work/variants.c) ---------------------- */
+
+typedef struct fathom_variant {
+  const char *name;
+  void (*fn)(void *user);       /* one run of the variant (on the same input as the others) */
+  void *user;
+} fathom_variant;
+
+typedef struct fathom_variants_opts {
+  uint32_t warmup;              /* runs of each variant first, not measured (default 1) */
+  uint32_t min_runs;            /* measured runs of each variant at least (default 10) */
+  uint32_t max_runs;            /* and at most (default 100000) */
+  double min_time_s;            /* measuring time at least, all variants (default 0.5) */
+  double max_time_s;            /* and at most (default 10) */
+  double confidence;            /* of the intervals and the tests (default 0.95) */
+} fathom_variants_opts;
+
+typedef struct fathom_variant_stats {
+  const char *name;             /* the variant's name (the caller's string) */
+  uint32_t index;               /* its index in the caller's array */
+  uint64_t runs;
+  double mean_ns, sd_ns;        /* wall time of one run */
+  double ci_lo_ns, ci_hi_ns;    /* confidence interval of the mean (Student's t) */
+  double median_ns, min_ns, max_ns;
+  double cpu_mean_ns;           /* CPU time of the calling thread per run */
+  uint32_t rank;                /* 1: the fastest; variants that cannot be told apart from
+                                   the one before share its rank */
+  double ratio, ratio_lo, ratio_hi;  /* mean over the fastest's, with its interval */
+  double p_next;                /* Welch's two-sided p-value against the next slower
+                                   variant (NaN for the last) */
+} fathom_variant_stats;
+
+typedef struct fathom_variants_result {
+  uint32_t n;
+  fathom_variant_stats *v;      /* fastest first */
+  int settled;                  /* 1: each variant was told apart from the next slower one
+                                   (p < 1 - confidence) before the budget ran out */
+  double elapsed_s;
+  double confidence;
+} fathom_variants_result;
+
+/* Runs the n variants interleaved (each round every variant once, in a new random order,
+ * so that drift hits all alike) until the ranking is settled, or max_runs or max_time_s is
+ * reached (after min_runs and min_time_s), and ranks them by mean wall time. When a session
+ * records, each run is a zone named after the variant, component `name`. opts NULL: the
+ * defaults. Returns 0, FATHOM_E_INVAL (NULL or empty arguments, a variant without fn or
+ * name), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v, uint32_t n,
+                                       const fathom_variants_opts *opts,
+                                       fathom_variants_result *res);
+FATHOM_EXTERN void fathom_variants_result_free(fathom_variants_result *res);
+/* The ranking as a text table ("a is 1.84 x slower [1.80, 1.88] than b"...) or as JSON
+ * (docs/workloads.md). 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res);
+FATHOM_EXTERN int fathom_variants_write_json(FILE *f, const fathom_variants_result *res);
+
+#endif
