@@ -190,6 +190,18 @@ run bench -r 5 --baseline "$T/junk.json" --fail-if-slower 10 'true'
 assert_eq "bad baseline: exit 2" "2" "$RC"
 assert_match "bad baseline: message" "junk.json: cannot read the baseline" "$ERR"
 
+# ---- --profile: each command once more under fathom run, and fathom diff's view -------------
+run bench -r 2 -w 0 --profile "$T/prof" "awk 'BEGIN{for(i=0;i<300000;i++)s+=i}'" \
+  "awk 'BEGIN{for(i=0;i<300000;i++)s+=sin(i)}'"
+assert_eq "--profile: exit 0" "0" "$RC"
+assert_match "--profile: names the profiles" "Profiles \(fathom run, one more run of each\): $T/prof/1.json \.\.\. $T/prof/2.json" "$OUT"
+assert_match "--profile: the diff" "Biggest differences, benchmark [12] \(fastest\) against benchmark [12] \(fathom diff " "$OUT"
+run check "$T/prof/1.json" "$T/prof/2.json"
+assert_eq "--profile: the profiles pass fathom check" "0" "$RC"
+run bench -r 2 -w 0 --profile "$T/s.csv/x" true
+assert_eq "--profile: no folder: exit 1" "1" "$RC"
+assert_match "--profile: no folder: message" "s.csv/x: cannot make the --profile folder" "$ERR"
+
 # ---- an export that cannot be written --------------------------------------------------------
 run bench -r 2 -w 0 --export-csv "$T/no/dir/x.csv" true
 assert_eq "unwritable export: exit 1" "1" "$RC"

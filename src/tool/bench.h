@@ -1,5 +1,5 @@
 /* bench.h: what the parts of `fathom bench` share (cmd_bench.c runs the commands,
- * bench_out.c writes the text table and the JSON, CSV and Markdown exports, bench_stats.c
+ * bench_profile.c profiles them with --profile, bench_out.c writes the text table and the JSON, CSV and Markdown exports, bench_stats.c
  * does the statistics).
  *
  * Invariant: once bench_analyze has run, every bench_cmd's summaries describe exactly its
@@ -64,5 +64,10 @@ void bench_print_summary(const bench_set *s, FILE *f);
 int bench_write_json(void *set, FILE *f, int color);
 int bench_write_csv(void *set, FILE *f, int color);
 int bench_write_markdown(void *set, FILE *f, int color);
+
+/* --profile DIR (bench_profile.c): each command once more under `fathom run`, saved as
+ * DIR/<n>.json, and the biggest differences against the fastest printed to f (fathom diff's
+ * text view). Returns a TOOL_EXIT_* code after reporting any failure. */
+int bench_profile(const bench_set *s, const char *dir, int show_output, FILE *f);
 
 #endif

@@ -71,6 +71,9 @@ void cmd_bench_help(FILE *f) {
         "                       baseline's and the difference is significant (Welch, 95 %)\n"
         "      --baseline FILE  the baseline: the same command in FILE, a saved\n"
         "                       --export-json (default: the first command)\n"
+        "      --profile DIR    then run each command once more under 'fathom run', saving\n"
+        "                       DIR/N.json for benchmark N, and show the biggest differences\n"
+        "                       between the fastest one's profile and each other's\n"
         "  -h, --help           show this help and exit\n"
         "\n"
         "Exit status: 0 success, 1 an export could not be written, 2 usage error, a bad\n"
@@ -93,7 +96,7 @@ typedef struct bargs {
   size_t n_values;
   double scan_min, scan_max, scan_step;
   int scan;
-  const char *json, *csv, *md, *baseline;
+  const char *json, *csv, *md, *baseline, *profile;
   double fail_pct;            /* < 0: no gate */
 } bargs;
 
@@ -502,6 +505,10 @@ static int parse_opt(int c, bargs *a, int argc, char **argv) {
     case 'C': a->csv = optarg; return 0;
     case 'K': a->md = optarg; return 0;
     case 'B': a->baseline = optarg; return 0;
+    case 'Q':
+      if (!*optarg) return tool_usage(CMD, CMD, "option '--profile' needs a folder");
+      a->profile = optarg;
+      return 0;
     case 'F': return num_arg("fail-if-slower", optarg, 0, 1e9, &a->fail_pct);
     default: return TOOL_EXIT_USAGE;
   }
@@ -559,6 +566,7 @@ int cmd_bench(int argc, char **argv) {
       {"export-csv", required_argument, NULL, 'C'},
       {"export-markdown", required_argument, NULL, 'K'},
       {"baseline", required_argument, NULL, 'B'},
+      {"profile", required_argument, NULL, 'Q'},
       {"fail-if-slower", required_argument, NULL, 'F'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -638,6 +646,7 @@ int cmd_bench(int argc, char **argv) {
     if (a.json) rc = io_write(a.json, TOOL_COLOR_NEVER, bench_write_json, &s);
     if (rc == 0 && a.csv) rc = io_write(a.csv, TOOL_COLOR_NEVER, bench_write_csv, &s);
     if (rc == 0 && a.md) rc = io_write(a.md, TOOL_COLOR_NEVER, bench_write_markdown, &s);
+    if (rc == 0 && a.profile) rc = bench_profile(&s, a.profile, a.show_output, stdout);
   }
   if (rc == 0 && a.fail_pct >= 0) {
     int slower = gate(&s, saved, a.fail_pct, stdout);
