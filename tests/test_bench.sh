@@ -85,6 +85,9 @@ assert_eq "failing command: message" \
 assert_absent "failing command" "$T/f.json"
 run bench -r 3 -w 0 'kill -9 $$'
 assert_match "killed command" "failed \\(signal 9\\) on its timed run" "$ERR"
+run bench -r 3 -w 0 "ulimit -f 1; head -c 100000 /dev/zero >$T/big"
+assert_match "file size limit: the command gets SIGXFSZ, not fathom's ignoring it" \
+  "failed \\(signal 25\\) on its timed run" "$ERR"
 run bench -r 3 -w 0 -N --export-json "$T/f.json" './no-such-program'
 assert_eq "missing program: exit 2" "2" "$RC"
 assert_match "missing program: message" "cannot run './no-such-program': No such file" "$ERR"

@@ -6,6 +6,7 @@
  * not be made is reported with the command it belongs to and fails the command (exit 2). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ static int profile_one(const bench_set *s, const bench_cmd *c, const char *out, 
   fflush(NULL);
   pid_t pid = fork();
   if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);   /* what fathom ignores, the command must not inherit */
+    signal(SIGXFSZ, SIG_DFL);
     int nul = open("/dev/null", O_RDWR);
     if (nul >= 0) {
       dup2(nul, 0);

@@ -243,7 +243,8 @@ static int run_once(const char *shell, const char *cmd, int show_output, bench_r
   }
   if (pid == 0) {
     close(errpipe[0]);
-    signal(SIGPIPE, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);   /* what fathom ignores, the command must not inherit */
+    signal(SIGXFSZ, SIG_DFL);
     int nul = open("/dev/null", O_RDWR);
     if (nul >= 0) {
       dup2(nul, 0);
