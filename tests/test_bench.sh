@@ -91,6 +91,8 @@ assert_match "file size limit: the command gets SIGXFSZ, not fathom's ignoring i
 run bench -r 3 -w 0 -N --export-json "$T/f.json" './no-such-program'
 assert_eq "missing program: exit 2" "2" "$RC"
 assert_match "missing program: message" "cannot run './no-such-program': No such file" "$ERR"
+run bench -r 3 -N "true $(printf 'w %.0s' {1..300})"
+assert_match "--shell none, 300 words: message" "cannot run 'true w .*': Argument list too long" "$ERR"
 run bench -r 3 -i --export-json "$T/f.json" 'exit 3'
 assert_eq "--ignore-failure: exit 0" "0" "$RC"
 assert_match "--ignore-failure: counted" '3 runs \(3 exited non-zero\)' "$OUT"

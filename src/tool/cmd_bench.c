@@ -200,11 +200,17 @@ static double now_s(void) {
 
 static double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6; }
 
-/* argv for --shell none: cmd split at spaces and tabs (no quoting), in buf. */
+/* argv for --shell none: cmd split at spaces and tabs (no quoting), in buf; NULL with errno
+ * E2BIG when it has cap - 1 words or more. */
 static char **split_words(char *buf, char **argv, size_t cap) {
   size_t n = 0;
-  for (char *tok = strtok(buf, " \t"); tok && n + 1 < cap; tok = strtok(NULL, " \t"))
+  for (char *tok = strtok(buf, " \t"); tok; tok = strtok(NULL, " \t")) {
+    if (n + 1 >= cap) {
+      errno = E2BIG;
+      return NULL;
+    }
     argv[n++] = tok;
+  }
   argv[n] = NULL;
   return argv;
 }
@@ -217,9 +223,11 @@ static int run_once(const char *shell, const char *cmd, int show_output, bench_r
   char **argv = argv_sh;
   if (!shell) {
     argv = split_words(buf, argv_none, sizeof argv_none / sizeof argv_none[0]);
-    if (!argv[0]) {
+    if (!argv || !argv[0]) {
+      if (argv) errno = EINVAL;   /* only spaces */
+      int e = errno;
       free(buf);
-      errno = EINVAL;
+      errno = e;
       return -1;
     }
   }
