@@ -2,8 +2,10 @@
 # 0.1, identical commands): the ranking, the ratio and its interval, the significance verdict;
 # the JSON (parsed with node), CSV and Markdown exports; parameter scans and lists; the
 # resources of a command that uses a known amount of memory; --fail-if-slower against the
-# first command and against a saved --baseline; failing commands and every usage error.
-# These assertions test the statistics on sleeps with generous bounds, never fathom's speed.
+# first command and against a saved --baseline; --profile's profiles and diff; failing
+# commands and every usage error. These assertions test the statistics on sleeps with generous
+# bounds, never fathom's speed; a significance verdict on sleeps gets up to three tries (a
+# loaded machine can delay a sleep a lot, and a 95 % test errs 5 % of the time).
 # Invariant: every usage error exits 2 with one error line, the hint, nothing on stdout and no
 # export file; a failing command exits 2 the same way (without the hint).
 set -u

@@ -627,6 +627,7 @@ int cmd_bench(int argc, char **argv) {
   s.cmds = calloc(nt * nv, sizeof *s.cmds);
   if (!s.cmds) {
     tool_error(CMD, "out of memory");
+    free_set(&s, &a);
     return TOOL_EXIT_OUTPUT;
   }
   for (size_t t = 0; t < nt; t++)
