@@ -375,7 +375,7 @@ static void progress(const bench_set *s, size_t round, double t_start, const bar
     if (more > (double)left) left = (size_t)more;
     per_round += mean;
   }
-  fprintf(stderr, "\r\033[Kfathom bench: round %zu, %zu of %zu commands done, %.0f s, ETA %.0f s",
+  fprintf(stderr, "\r\033[Kfathom bench: round %zu, %zu of %zu commands done, %.1f s, ETA %.1f s",
           round, done, s->n, now_s() - t_start, (double)left * per_round);
   fflush(stderr);
 }
