@@ -1,6 +1,6 @@
 /* bench.h: what the parts of `fathom bench` share (cmd_bench.c runs the commands,
- * bench_profile.c profiles them with --profile, bench_out.c writes the text table and the JSON, CSV and Markdown exports, bench_stats.c
- * does the statistics).
+ * bench_profile.c profiles them with --profile, bench_out.c writes the text table and the
+ * JSON, CSV and Markdown exports, bench_stats.c does the statistics).
  *
  * Invariant: once bench_analyze has run, every bench_cmd's summaries describe exactly its
  * runs[0..n), and every comparison names two commands of the same set. Times are seconds. */

@@ -28,7 +28,8 @@ static double res_of(const bench_run *r, int k) {
 
 static const bench_set *rank_set;   /* qsort has no context argument */
 static int by_mean(const void *x, const void *y) {
-  const bench_cmd *a = &rank_set->cmds[*(const size_t *)x], *b = &rank_set->cmds[*(const size_t *)y];
+  const bench_cmd *a = &rank_set->cmds[*(const size_t *)x];
+  const bench_cmd *b = &rank_set->cmds[*(const size_t *)y];
   if (a->wall.mean != b->wall.mean) return a->wall.mean < b->wall.mean ? -1 : 1;
   return *(const size_t *)x < *(const size_t *)y ? -1 : 1;   /* stable: the given order */
 }
