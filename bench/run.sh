@@ -8,9 +8,10 @@
 #
 # Environment: BENCH_QUICK=1 runs a short version of the sections below (fewer repeats,
 # smaller workloads: for development, not for figures); BENCH_ONLY="ir lua" runs only the
-# named sections (zone cyg probe pipeline storm alloc monitor html ir lua tiny run; the
+# named sections (zone cyg probe pipeline storm alloc monitor html ir lua tiny run cmd; the
 # figures of section run, `fathom run` on Lua beside perf, are described in run_sampled.sh;
-# those of `fathom run --alloc`, also in section run or alone as run_alloc, in run_alloc.sh).
+# those of `fathom run --alloc`, also in section run or alone as run_alloc, in run_alloc.sh;
+# those of section cmd, `fathom bench` beside hyperfine, in bench_cmd.sh).
 #
 # Instruction counts (section ir; callgrind, deterministic; BENCH-SKIP without valgrind):
 # instructions per iteration of a loop, as (count(2N) - count(N)) / N with callgrind
@@ -195,4 +196,5 @@ want tiny && source "$HERE/run_tiny.sh"
 want lua && source "$HERE/run_lua.sh"
 want run && source "$HERE/run_sampled.sh"
 { want run || want run_alloc; } && source "$HERE/run_alloc.sh"
+want cmd && source "$HERE/bench_cmd.sh"
 exit $fail

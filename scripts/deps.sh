@@ -81,6 +81,7 @@ if [[ $want_tests == 1 ]]; then
   have_cmd go || need golang-go "go (go tool pprof reads the pprof view back in its test)"
   have_cmd promtool || need prometheus "promtool (the live tests check /metrics with it)"
   have_cmd curl || need curl "curl (the live endpoint tests fetch with it)"
+  have_cmd hyperfine || need hyperfine "hyperfine (bench/bench_cmd.sh times commands with it beside fathom bench)"
   [[ -f /usr/share/i18n/locales/de_DE ]] && have_cmd localedef ||
     need locales "locale sources (the tests compile a decimal-comma locale with localedef)"
 fi

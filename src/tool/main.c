@@ -24,6 +24,8 @@ static const tool_cmd commands[] = {
      cmd_diff, cmd_diff_help},
     {"compare", "compare several saved profiles with one baseline, in one table",
      cmd_compare, cmd_compare_help},
+    {"bench", "time commands again and again: statistics, a ranking, a CI gate", cmd_bench,
+     cmd_bench_help},
     {"check", "check that saved profiles add up (self <= total, indices in range, ...)",
      cmd_check, cmd_check_help},
     {"help", "show help for fathom or one of its commands", cmd_help, cmd_help_help},
@@ -67,7 +69,7 @@ static void main_help(FILE *f) {
         "\nRun 'fathom help <command>' or 'fathom <command> --help' for a command's options.\n"
         "Exit status: 0 success, 1 the output could not be written (check: a rule is\n"
         "violated), 2 usage or input error, 3 a CI gate failed (report --fail-on-sla,\n"
-        "diff --fail-on-regression).\n",
+        "diff --fail-on-regression, bench --fail-if-slower).\n",
         f);
 }
 

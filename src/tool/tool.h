@@ -53,6 +53,8 @@ int cmd_compare(int argc, char **argv);     /* cmd_compare.c (exit 3: regression
 void cmd_compare_help(FILE *f);
 int cmd_check(int argc, char **argv);       /* cmd_check.c (exit 1: a rule is violated) */
 void cmd_check_help(FILE *f);
+int cmd_bench(int argc, char **argv);       /* cmd_bench.c (exit 3: --fail-if-slower gate) */
+void cmd_bench_help(FILE *f);
 int cmd_run(int argc, char **argv);         /* cmd_run.c (exits with the program's status) */
 void cmd_run_help(FILE *f);
 
