@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bench_stats.h"
+#include "util/tdist.h"
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -67,70 +68,13 @@ int bs_summarize(const double *v, size_t n, bs_summary *s) {
   return 0;
 }
 
-/* The continued fraction of the incomplete beta function (modified Lentz), x < (a+1)/(a+b+2). */
-static double beta_cf(double a, double b, double x) {
-  const double tiny = 1e-300;
-  double c = 1, d = 1 - (a + b) * x / (a + 1);
-  if (fabs(d) < tiny) d = tiny;
-  d = 1 / d;
-  double h = d;
-  for (int m = 1; m <= 500; m++) {
-    double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    if (fabs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (fabs(c) < tiny) c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    if (fabs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (fabs(c) < tiny) c = tiny;
-    d = 1 / d;
-    double del = d * c;
-    h *= del;
-    if (fabs(del - 1) < 1e-15) break;
-  }
-  return h;
-}
-
-/* The regularized incomplete beta function I_x(a, b), 0 <= x <= 1. */
-static double inc_beta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  double ln_front = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
-  double front = exp(ln_front);
-  if (x < (a + 1) / (a + b + 2)) return front * beta_cf(a, b, x) / a;
-  return 1 - front * beta_cf(b, a, 1 - x) / b;
-}
-
+/* Student's t: the library's (util/tdist.c), shared with the diff and the variant ranking. */
 double bs_t_two_tailed(double t, double df) {
-  if (isnan(t) || isnan(df) || df <= 0) return NAN;
-  if (isinf(t)) return 0;
-  return inc_beta(df / 2, 0.5, df / (df + t * t));
+  if (isnan(df) || df <= 0) return NAN;
+  return fz_t_pvalue(fabs(t), df);
 }
 
-/* P(T <= t). */
-static double t_cdf(double t, double df) {
-  double tail = bs_t_two_tailed(fabs(t), df) / 2;
-  return t >= 0 ? 1 - tail : tail;
-}
-
-double bs_t_quantile(double p, double df) {
-  if (!(p > 0 && p < 1) || !(df > 0)) return NAN;
-  if (p == 0.5) return 0;
-  if (p < 0.5) return -bs_t_quantile(1 - p, df);
-  double lo = 0, hi = 1;
-  while (t_cdf(hi, df) < p && hi < 1e300) hi *= 2;   /* df = 1, p = 0.9999: t ~ 3183 */
-  for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
-    double mid = (lo + hi) / 2;
-    if (t_cdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
+double bs_t_quantile(double p, double df) { return fz_t_quantile(p, df); }
 
 bs_welch bs_welch_test(double m1, double s1, size_t n1, double m2, double s2, size_t n2) {
   bs_welch w = {NAN, NAN, NAN};
