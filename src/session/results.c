@@ -46,6 +46,15 @@ static void own(uint32_t g) {
   gen_of_list = g;
 }
 
+/* The running session's generation into *g; 0 when none runs. */
+static int session_gen(uint32_t *g) {
+  pthread_mutex_lock(&fz_g.lock);
+  *g = fz_g.session_gen;
+  int active = fz_g.active;
+  pthread_mutex_unlock(&fz_g.lock);
+  return active;
+}
+
 FATHOM_EXTERN int fathom_attempt(const char *name, const char *metric, double before,
                                  double before_se, double after, double after_se,
                                  int direction) {
@@ -53,11 +62,8 @@ FATHOM_EXTERN int fathom_attempt(const char *name, const char *metric, double be
       !isfinite(before_se) || !isfinite(after_se) || before_se < 0 || after_se < 0 ||
       (direction != -1 && direction != 1))
     return FATHOM_E_INVAL;
-  pthread_mutex_lock(&fz_g.lock);
-  uint32_t g = fz_g.session_gen;
-  int active = fz_g.active;
-  pthread_mutex_unlock(&fz_g.lock);
-  if (!active) return FATHOM_E_STATE;
+  uint32_t g;
+  if (!session_gen(&g)) return FATHOM_E_STATE;
   int rc = 0;
   pthread_mutex_lock(&lock);
   own(g);
@@ -120,11 +126,8 @@ static int ranking_copy(fathom_ranking_info *d, const fathom_ranking_info *r) {
 }
 
 int fz_ranking_add(const fathom_ranking_info *r) {
-  pthread_mutex_lock(&fz_g.lock);
-  uint32_t g = fz_g.session_gen;
-  int active = fz_g.active;
-  pthread_mutex_unlock(&fz_g.lock);
-  if (!active) return FATHOM_E_STATE;
+  uint32_t g;
+  if (!session_gen(&g)) return FATHOM_E_STATE;
   int rc = 0;
   pthread_mutex_lock(&lock);
   own(g);

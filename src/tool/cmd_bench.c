@@ -100,15 +100,9 @@ typedef struct bargs {
   double fail_pct;            /* < 0: no gate */
 } bargs;
 
+/* A number from s in [lo, hi] (opts.c). */
 static int num_arg(const char *opt, const char *s, double lo, double hi, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi)
-    return tool_usage(CMD, CMD, "option '--%s' needs a number from %g to %g, not '%s'", opt, lo,
-                      hi, s);
-  *out = v;
-  return 0;
+  return opts_number(CMD, opt, s, lo, hi, out);
 }
 
 static int int_arg(const char *opt, const char *s, long lo, long hi, long *out) {

@@ -61,16 +61,9 @@ void cmd_diff_help(FILE *f) {
         f);
 }
 
-/* A number from s in [lo, hi]; reports and returns TOOL_EXIT_USAGE when it is not. */
+/* A number from s in [lo, hi] (opts.c). */
 static int num_arg(const char *opt, const char *s, double lo, double hi, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi)
-    return tool_usage(CMD, CMD, "option '--%s' needs a number from %g to %g, not '%s'", opt, lo,
-                      hi, s);
-  *out = v;
-  return 0;
+  return opts_number(CMD, opt, s, lo, hi, out);
 }
 
 /* Index of s in names[0..n), or -1 after reporting it. */

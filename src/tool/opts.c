@@ -2,6 +2,8 @@
  * Invariant: getopt's own messages are off (opterr = 0); each error becomes exactly one line
  * of ours plus the hint, never a getopt message and never two lines of ours, whatever bytes
  * a file name or argument holds (fathom_quote). */
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +121,16 @@ int opts_color_enabled(tool_color c, int fd) {
   const char *no = getenv("NO_COLOR");
   if (no && *no) return 0;
   return isatty(fd) ? 1 : 0;
+}
+
+int opts_number(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi)
+    return tool_usage(cmd, cmd, "option '--%s' needs a number from %g to %g, not '%s'", opt, lo,
+                      hi, s);
+  *out = v;
+  return 0;
 }

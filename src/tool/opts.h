@@ -31,6 +31,10 @@ int opts_next(const char *cmd, int argc, char **argv, const char *shortopts,
 
 /* Parses --format's value; on error reports it and returns TOOL_EXIT_USAGE, else 0. */
 int opts_format(const char *cmd, const char *s, fathom_format *out);
+/* A number from s in [lo, hi] for option --opt into *out: 0, or TOOL_EXIT_USAGE after
+ * reporting it. */
+int opts_number(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                double *out);
 /* Parses --color's value (auto, always, never); same returns as opts_format. */
 int opts_color(const char *cmd, const char *s, tool_color *out);
 /* Whether to colour output going to file descriptor fd: always / never as given; auto when
