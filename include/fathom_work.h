@@ -144,4 +144,52 @@ FATHOM_EXTERN void fathom_variants_result_free(fathom_variants_result *res);
 FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res);
 FATHOM_EXTERN int fathom_variants_write_json(FILE *f, const fathom_variants_result *res);
 
+/* ---- Profiling a processing pipeline step by step (src/work/pipeline.c) ---------------- */
+
+typedef struct fathom_step {
+  const char *name;
+  int (*fn)(void *data, void *user);   /* one step on the data; non-zero: it failed */
+  void *user;
+} fathom_step;
+
+typedef struct fathom_pipeline_opts {
+  uint32_t runs;                /* runs of the whole pipeline (default 5) */
+  uint64_t items;               /* items the data holds, for throughput (0: not given) */
+  double slow_ms;               /* a step slower than this per run is flagged (default 200) */
+  double memory_mb;             /* a step growing the heap or RSS by more (default 200) */
+} fathom_pipeline_opts;
+
+typedef struct fathom_step_stats {
+  const char *name;
+  uint32_t runs;                /* runs completed (a failed step ends its run) */
+  double mean_ns, sd_ns, ci_lo_ns, ci_hi_ns;   /* wall time per run, 95 % interval */
+  double share_pct;             /* of the pipeline's time (means) */
+  double items_per_s;           /* items / mean time (NaN when items not given) */
+  double heap_delta_bytes;      /* mean change of the heap in use over the step (glibc) */
+  double rss_delta_bytes;       /* mean change of the process's RSS over the step */
+  int slow, heavy;              /* over slow_ms, over memory_mb */
+  int failed;                   /* the step returned non-zero (that run stopped there) */
+} fathom_step_stats;
+
+typedef struct fathom_pipeline_result {
+  uint32_t n;
+  fathom_step_stats *s;         /* in pipeline order */
+  uint32_t bottleneck;          /* index of the slowest step */
+  double bottleneck_p;          /* Welch's p: slowest against the next slowest (NaN: one step) */
+  double total_mean_ns;
+  double items_per_s;           /* of the whole pipeline (NaN when items not given) */
+} fathom_pipeline_result;
+
+/* Runs the steps in order on data, opts.runs times (each step a zone of component `name`
+ * when a session records), and measures each: time, throughput, heap and RSS change; names
+ * the bottleneck and flags the steps over the thresholds. opts NULL: the defaults. Returns
+ * 0, FATHOM_E_INVAL, FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_pipeline_run(const char *name, const fathom_step *steps, uint32_t n,
+                                      void *data, const fathom_pipeline_opts *opts,
+                                      fathom_pipeline_result *res);
+FATHOM_EXTERN void fathom_pipeline_result_free(fathom_pipeline_result *res);
+/* The steps as a table with the bottleneck and suggestions, or as JSON (docs/workloads.md). */
+FATHOM_EXTERN int fathom_pipeline_print(FILE *f, const fathom_pipeline_result *res);
+FATHOM_EXTERN int fathom_pipeline_write_json(FILE *f, const fathom_pipeline_result *res);
+
 #endif
