@@ -31,6 +31,8 @@ typedef struct proc {
   int ended, status_known, exit_code, sig, read, final;
   double user_ns, sys_ns, minflt, majflt, hwm, rchar, wchar, syscr, syscw;
   double rss, nthreads;              /* now (0 once it ended) */
+  double s_user, s_sys;              /* CPU time the series has counted (from its first read) */
+  int s_seen;
 } proc;
 
 /* The time series of the whole program (every process it ran), one row per poll. */
@@ -52,7 +54,6 @@ struct fz_run_procs {
   uint64_t *ts;         /* series rows: ts_ns since t0; sv: S_N values each */
   double *sv;
   uint32_t rows, every, polls;
-  double last_user, last_sys;
   uint64_t last_t;
 };
 
@@ -220,12 +221,17 @@ static void series_row(fz_run_procs *ps) {
       return;
     }
   }
-  double v[S_N] = {0}, user = 0, sys = 0;
+  double v[S_N] = {0}, user = 0, sys = 0;   /* CPU used since the reading before */
   for (uint32_t i = 0; i < ps->n; i++) {
-    const proc *q = &ps->v[i];
+    proc *q = &ps->v[i];
     if (!q->read) continue;
-    user += q->user_ns;
-    sys += q->sys_ns;
+    /* a process read for the first time counts from then: the CPU it used before is not
+     * this interval's */
+    if (q->s_seen && q->user_ns >= q->s_user) user += q->user_ns - q->s_user;
+    if (q->s_seen && q->sys_ns >= q->s_sys) sys += q->sys_ns - q->s_sys;
+    q->s_user = q->user_ns;
+    q->s_sys = q->sys_ns;
+    q->s_seen = 1;
     v[S_RSS] += q->rss;
     v[S_THREADS] += q->nthreads;
     if (!isnan(q->rchar)) v[S_READ] += q->rchar;
@@ -235,10 +241,8 @@ static void series_row(fz_run_procs *ps) {
   }
   uint64_t now = mono_ns();
   double dt = ps->last_t && now > ps->last_t ? (double)(now - ps->last_t) : 0;
-  v[S_USER] = dt > 0 && user >= ps->last_user ? 100 * (user - ps->last_user) / dt : NAN;
-  v[S_SYS] = dt > 0 && sys >= ps->last_sys ? 100 * (sys - ps->last_sys) / dt : NAN;
-  ps->last_user = user;
-  ps->last_sys = sys;
+  v[S_USER] = dt > 0 ? 100 * user / dt : NAN;
+  v[S_SYS] = dt > 0 ? 100 * sys / dt : NAN;
   ps->last_t = now;
   ps->ts[ps->rows] = now > ps->t0 ? now - ps->t0 : 0;
   memcpy(ps->sv + (size_t)ps->rows * S_N, v, sizeof v);
