@@ -2,9 +2,10 @@
  * the same 20,000 integers to an array that grows by copying into a new block when full (no
  * realloc, so each growth's copy is paid): by 16 elements, by half, by doubling.
  * fathom_variants_rank runs them interleaved until their ranking is settled and prints it;
- * the session's profile has each strategy as a zone.
+ * the session's profile has each strategy as a zone and the ranking in its rankings table.
  *
- *   variants_example [OUT.json]     the ranking as JSON too (docs/workloads.md) */
+ *   variants_example [OUT.json]     the session's profile too, as JSON (fathom report shows
+ *                                   the ranking in its Variants section; fathom check reads it) */
 #include <fathom.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +54,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   fathom_variants_print(stdout, &r);
-  if (argc > 1) {
-    FILE *f = fopen(argv[1], "w");
-    if (!f || fathom_variants_write_json(f, &r) || fclose(f)) {
-      fprintf(stderr, "variants_example: cannot write %s\n", argv[1]);
-      return 1;
-    }
-  }
   fathom_variants_result_free(&r);
-  fathom_session_end(NULL);
+  fathom_profile *p = NULL;
+  fathom_session_end(&p);
+  if (argc > 1 && (!p || fathom_profile_save(p, FATHOM_FORMAT_JSON, argv[1]))) {
+    fprintf(stderr, "variants_example: cannot write %s\n", argv[1]);
+    fathom_profile_free(p);
+    return 1;
+  }
+  fathom_profile_free(p);
   return 0;
 }

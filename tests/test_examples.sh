@@ -31,16 +31,21 @@ if (!msg.includes(`${lines.length} tracker steps`)) throw new Error(`sink_tracke
 echo "examples: sink_tracker wrote $(wc -l <"$T/history.jsonl") tracker steps"
 
 # variants_example: growing an array by 16 elements copies quadratically: it ranks last,
-# far slower than doubling, with an interval that excludes 1
+# far slower than doubling, with an interval that excludes 1; the session's profile holds the
+# ranking and adds up
 out=$("$B/variants_example" "$T/variants.json" 2>&1) || fail "variants_example exited non-zero: $out"
 node -e '
-const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-if (r.format !== "fathom-variants") throw new Error("format " + r.format);
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+if (p.format !== "fathom-profile") throw new Error("format " + p.format);
+const r = p.rankings && p.rankings[0];
+if (!r || r.name !== "growth") throw new Error("no ranking named growth");
 const last = r.variants[r.variants.length - 1];
-if (last.name !== "grow by 16" || last.rank !== 3) throw new Error("last: " + JSON.stringify(last));
+if (last.variant !== "grow by 16" || last.rank !== 3) throw new Error("last: " + JSON.stringify(last));
 if (!(last.ratio_lo > 5)) throw new Error("grow by 16 only " + last.ratio + "x the fastest");
-if (r.variants[0].name === "grow by 16") throw new Error("grow by 16 ranked first");
+if (r.variants[0].variant === "grow by 16") throw new Error("grow by 16 ranked first");
 ' "$T/variants.json" || fail "the variants ranking is not what the example promises: $out"
+"$B/fathom" check "$T/variants.json" >/dev/null || fail "fathom check: $("$B/fathom" check "$T/variants.json" 2>&1 | head -3)"
+"$B/fathom" report "$T/variants.json" | grep -q "^Variants: growth" || fail "the report has no Variants section"
 echo "examples: variants_example ranked $(grep -c '^[0-9]' <<<"$out") strategies"
 
 pm=$(FATHOM_OUT="$T/pmap.json" "$B/parallel_map" json 2>&1) || fail "parallel_map exited non-zero: $pm"
