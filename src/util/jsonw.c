@@ -106,3 +106,8 @@ void fz_json_write_double(FILE *f, double v) {
   }
   number_text(f, buf);
 }
+
+void fz_json_num_member(FILE *f, const char *key, double v) {
+  fprintf(f, ",\"%s\":", key);
+  fz_json_write_double(f, v);
+}

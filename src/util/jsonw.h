@@ -35,6 +35,8 @@ void fz_json_write_str(FILE *f, const char *s, unsigned flags);
 /* v so that it reads back bit-identical (the shortest of %.15g, %.16g, %.17g that does,
  * whatever the locale): NaN as null, infinities as "Infinity" / "-Infinity". */
 void fz_json_write_double(FILE *f, double v);
+/* ,"key":v with v as fz_json_write_double writes it (key: a plain ASCII literal). */
+void fz_json_num_member(FILE *f, const char *key, double v);
 
 #pragma GCC visibility pop
 #endif

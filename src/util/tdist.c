@@ -69,3 +69,22 @@ double fz_t_quantile(double p, double df) {
   double t = 0.5 * (lo + hi);
   return p > 0.5 ? t : -t;
 }
+
+double fz_acc_mean(const fz_acc *a) { return a->n ? a->sum / (double)a->n : NAN; }
+
+double fz_acc_var(const fz_acc *a) {
+  if (a->n < 2) return 0;
+  double m = fz_acc_mean(a), v = (a->sumsq - (double)a->n * m * m) / (double)(a->n - 1);
+  return v > 0 ? v : 0;
+}
+
+double fz_welch_p(const fz_acc *a, const fz_acc *b) {
+  if (a->n < 1 || b->n < 1) return NAN;
+  double va = fz_acc_var(a) / (double)a->n, vb = fz_acc_var(b) / (double)b->n;
+  double d = fz_acc_mean(b) - fz_acc_mean(a);
+  if (!(va + vb > 0)) return d != 0 ? 0 : 1;
+  double df = (va + vb) * (va + vb) /
+              ((a->n > 1 ? va * va / (double)(a->n - 1) : 0) +
+               (b->n > 1 ? vb * vb / (double)(b->n - 1) : 0));
+  return fz_t_pvalue(d / sqrt(va + vb), df > 0 ? df : 1);
+}

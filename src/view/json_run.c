@@ -9,10 +9,6 @@
 #include "util/jsonw.h"
 #include "view/view.h"
 
-static void num(FILE *f, const char *k, double v) {
-  fprintf(f, ",\"%s\":", k);
-  fz_json_write_double(f, v);
-}
 static void u64(FILE *f, const char *k, uint64_t v) {
   fprintf(f, ",\"%s\":", k);
   fz_json_write_u64(f, v);
@@ -30,10 +26,10 @@ static void put_line(FILE *f, const fathom_line_info *l) {
   u64(f, "line", l->line);
   u64(f, "samples_self", l->samples_self);
   u64(f, "samples_total", l->samples_total);
-  num(f, "self_ns", l->self_ns);
-  num(f, "self_se_ns", l->self_se_ns);
-  num(f, "total_ns", l->total_ns);
-  num(f, "total_se_ns", l->total_se_ns);
+  fz_json_num_member(f, "self_ns", l->self_ns);
+  fz_json_num_member(f, "self_se_ns", l->self_se_ns);
+  fz_json_num_member(f, "total_ns", l->total_ns);
+  fz_json_num_member(f, "total_se_ns", l->total_se_ns);
   fputc('}', f);
 }
 
@@ -47,22 +43,22 @@ static void put_process(FILE *f, const fathom_process_info *q) {
           q->status_known ? "true" : "false");
   i64(f, "exit_code", q->exit_code);
   i64(f, "signal", q->signal);
-  num(f, "start_ns", q->start_ns);
-  num(f, "end_ns", q->end_ns);
-  num(f, "cpu_ns", q->cpu_ns);
-  num(f, "cpu_se_ns", q->cpu_se_ns);
-  num(f, "user_ns", q->user_ns);
-  num(f, "sys_ns", q->sys_ns);
-  num(f, "rss_peak_bytes", q->rss_peak_bytes);
-  num(f, "read_bytes", q->read_bytes);
-  num(f, "write_bytes", q->write_bytes);
-  num(f, "read_ops", q->read_ops);
-  num(f, "write_ops", q->write_ops);
-  num(f, "ctx_voluntary", q->ctx_voluntary);
-  num(f, "ctx_involuntary", q->ctx_involuntary);
-  num(f, "minor_faults", q->minor_faults);
-  num(f, "major_faults", q->major_faults);
-  num(f, "res_age_ns", q->res_age_ns);
+  fz_json_num_member(f, "start_ns", q->start_ns);
+  fz_json_num_member(f, "end_ns", q->end_ns);
+  fz_json_num_member(f, "cpu_ns", q->cpu_ns);
+  fz_json_num_member(f, "cpu_se_ns", q->cpu_se_ns);
+  fz_json_num_member(f, "user_ns", q->user_ns);
+  fz_json_num_member(f, "sys_ns", q->sys_ns);
+  fz_json_num_member(f, "rss_peak_bytes", q->rss_peak_bytes);
+  fz_json_num_member(f, "read_bytes", q->read_bytes);
+  fz_json_num_member(f, "write_bytes", q->write_bytes);
+  fz_json_num_member(f, "read_ops", q->read_ops);
+  fz_json_num_member(f, "write_ops", q->write_ops);
+  fz_json_num_member(f, "ctx_voluntary", q->ctx_voluntary);
+  fz_json_num_member(f, "ctx_involuntary", q->ctx_involuntary);
+  fz_json_num_member(f, "minor_faults", q->minor_faults);
+  fz_json_num_member(f, "major_faults", q->major_faults);
+  fz_json_num_member(f, "res_age_ns", q->res_age_ns);
   fputc('}', f);
 }
 
@@ -71,13 +67,13 @@ static void put_attempt(FILE *f, const fathom_attempt_info *a) {
   fz_json_write_str(f, a->name, 0);
   fputs(",\"metric\":", f);
   fz_json_write_str(f, a->metric, 0);
-  num(f, "before", a->before);
-  num(f, "before_se", a->before_se);
-  num(f, "after", a->after);
-  num(f, "after_se", a->after_se);
+  fz_json_num_member(f, "before", a->before);
+  fz_json_num_member(f, "before_se", a->before_se);
+  fz_json_num_member(f, "after", a->after);
+  fz_json_num_member(f, "after_se", a->after_se);
   fprintf(f, ",\"better\":\"%s\",\"outcome\":\"%s\"", a->direction < 0 ? "lower" : "higher",
           a->outcome > 0 ? "improved" : a->outcome < 0 ? "worse" : "unchanged");
-  num(f, "change_pct", a->change_pct);
+  fz_json_num_member(f, "change_pct", a->change_pct);
   fputc('}', f);
 }
 
@@ -85,7 +81,7 @@ static void put_ranking(FILE *f, const fathom_ranking_info *r) {
   fputs("{\"name\":", f);
   fz_json_write_str(f, r->name, 0);
   fprintf(f, ",\"settled\":%s", r->settled ? "true" : "false");
-  num(f, "confidence", r->confidence);
+  fz_json_num_member(f, "confidence", r->confidence);
   fputs(",\"variants\":[", f);
   for (uint32_t k = 0; k < r->n; k++) {
     const fathom_ranking_entry *e = &r->e[k];
@@ -93,14 +89,14 @@ static void put_ranking(FILE *f, const fathom_ranking_info *r) {
     fz_json_write_str(f, e->variant, 0);
     u64(f, "rank", e->rank);
     u64(f, "runs", e->runs);
-    num(f, "mean_ns", e->mean_ns);
-    num(f, "ci_lo_ns", e->ci_lo_ns);
-    num(f, "ci_hi_ns", e->ci_hi_ns);
-    num(f, "median_ns", e->median_ns);
-    num(f, "ratio", e->ratio);
-    num(f, "ratio_lo", e->ratio_lo);
-    num(f, "ratio_hi", e->ratio_hi);
-    num(f, "p_next", e->p_next);
+    fz_json_num_member(f, "mean_ns", e->mean_ns);
+    fz_json_num_member(f, "ci_lo_ns", e->ci_lo_ns);
+    fz_json_num_member(f, "ci_hi_ns", e->ci_hi_ns);
+    fz_json_num_member(f, "median_ns", e->median_ns);
+    fz_json_num_member(f, "ratio", e->ratio);
+    fz_json_num_member(f, "ratio_lo", e->ratio_lo);
+    fz_json_num_member(f, "ratio_hi", e->ratio_hi);
+    fz_json_num_member(f, "p_next", e->p_next);
     fputc('}', f);
   }
   fputs("]}", f);

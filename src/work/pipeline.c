@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fathom.h"
+#include "util/fmt.h"
 #include "util/jsonw.h"
 #include "util/tdist.h"
 
@@ -37,16 +38,9 @@ static double rss_bytes(void) {
 }
 
 typedef struct acc {
-  double sum, sumsq, heap, rss;
-  uint32_t n;
+  fz_acc t;                     /* wall ns of the step's runs */
+  double heap, rss;             /* summed growth */
 } acc;
-
-static double mean_of(const acc *a) { return a->n ? a->sum / a->n : NAN; }
-static double var_of(const acc *a) {
-  if (a->n < 2) return 0;
-  double m = mean_of(a), v = (a->sumsq - a->n * m * m) / (a->n - 1);
-  return v > 0 ? v : 0;
-}
 
 FATHOM_EXTERN int fathom_pipeline_run(const char *name, const fathom_step *steps, uint32_t n,
                                       void *data, const fathom_pipeline_opts *opts,
@@ -77,12 +71,9 @@ FATHOM_EXTERN int fathom_pipeline_run(const char *name, const fathom_step *steps
       int rc = steps[i].fn(data, steps[i].user);
       double t1 = mono_ns();
       fathom_zone_end(z);
-      double d = t1 - t0;
-      a[i].sum += d;
-      a[i].sumsq += d * d;
+      fz_acc_add(&a[i].t, t1 - t0);
       a[i].heap += heap_bytes() - h0;
       a[i].rss += rss_bytes() - m0;
-      a[i].n++;
       if (rc) {
         failed[i] = 1;
         break;
@@ -91,44 +82,38 @@ FATHOM_EXTERN int fathom_pipeline_run(const char *name, const fathom_step *steps
   }
   res->n = n;
   double total = 0;
-  for (uint32_t i = 0; i < n; i++) total += a[i].n ? mean_of(&a[i]) : 0;
+  for (uint32_t i = 0; i < n; i++) total += a[i].t.n ? fz_acc_mean(&a[i].t) : 0;
   res->total_mean_ns = total;
   res->items_per_s = o.items && total > 0 ? (double)o.items / (total / 1e9) : NAN;
   uint32_t best = 0, second = UINT32_MAX;
   for (uint32_t i = 0; i < n; i++) {
     fathom_step_stats *s = &res->s[i];
     s->name = steps[i].name;
-    s->runs = a[i].n;
-    s->mean_ns = mean_of(&a[i]);
-    s->sd_ns = sqrt(var_of(&a[i]));
-    double half = a[i].n > 1 ? fz_t_quantile(0.975, a[i].n - 1) * s->sd_ns / sqrt(a[i].n) : NAN;
+    uint32_t k = (uint32_t)a[i].t.n;
+    s->runs = k;
+    s->mean_ns = fz_acc_mean(&a[i].t);
+    s->sd_ns = sqrt(fz_acc_var(&a[i].t));
+    double half = k > 1 ? fz_t_quantile(0.975, k - 1) * s->sd_ns / sqrt(k) : NAN;
     s->ci_lo_ns = s->mean_ns - half;
     s->ci_hi_ns = s->mean_ns + half;
-    s->share_pct = total > 0 && a[i].n ? 100 * s->mean_ns / total : NAN;
+    s->share_pct = total > 0 && k ? 100 * s->mean_ns / total : NAN;
     s->items_per_s = o.items && s->mean_ns > 0 ? (double)o.items / (s->mean_ns / 1e9) : NAN;
-    s->heap_delta_bytes = a[i].n ? a[i].heap / a[i].n : NAN;
-    s->rss_delta_bytes = a[i].n ? a[i].rss / a[i].n : NAN;
+    s->heap_delta_bytes = k ? a[i].heap / k : NAN;
+    s->rss_delta_bytes = k ? a[i].rss / k : NAN;
     s->slow = s->mean_ns > o.slow_ms * 1e6;
     s->heavy = fmax(s->heap_delta_bytes, s->rss_delta_bytes) > o.memory_mb * 1048576.0;
     s->failed = failed[i];
   }
   for (uint32_t i = 1; i < n; i++)   /* the slowest step, then the next slowest */
-    if (a[i].n && (!a[best].n || res->s[i].mean_ns > res->s[best].mean_ns)) best = i;
+    if (a[i].t.n && (!a[best].t.n || res->s[i].mean_ns > res->s[best].mean_ns)) best = i;
   for (uint32_t i = 0; i < n; i++)
-    if (i != best && a[i].n && (second == UINT32_MAX || res->s[i].mean_ns > res->s[second].mean_ns))
+    if (i != best && a[i].t.n &&
+        (second == UINT32_MAX || res->s[i].mean_ns > res->s[second].mean_ns))
       second = i;
   res->bottleneck = best;
   res->bottleneck_p = NAN;
-  if (second != UINT32_MAX && a[best].n > 1 && a[second].n > 1) {
-    double vb = var_of(&a[best]) / a[best].n, vs = var_of(&a[second]) / a[second].n;
-    double diff = mean_of(&a[best]) - mean_of(&a[second]);
-    if (vb + vs > 0) {
-      double df = (vb + vs) * (vb + vs) / (vb * vb / (a[best].n - 1) + vs * vs / (a[second].n - 1));
-      res->bottleneck_p = fz_t_pvalue(diff / sqrt(vb + vs), df > 0 ? df : 1);
-    } else {
-      res->bottleneck_p = diff != 0 ? 0 : 1;
-    }
-  }
+  if (second != UINT32_MAX && a[best].t.n > 1 && a[second].t.n > 1)
+    res->bottleneck_p = fz_welch_p(&a[second].t, &a[best].t);
   free(a);
   free(failed);
   return 0;
@@ -138,14 +123,6 @@ FATHOM_EXTERN void fathom_pipeline_result_free(fathom_pipeline_result *res) {
   if (!res) return;
   free(res->s);
   memset(res, 0, sizeof *res);
-}
-
-static void dur(char *b, size_t cap, double ns) {
-  if (!isfinite(ns)) snprintf(b, cap, "-");
-  else if (fabs(ns) < 1e3) snprintf(b, cap, "%.0f ns", ns);
-  else if (fabs(ns) < 1e6) snprintf(b, cap, "%.2f us", ns / 1e3);
-  else if (fabs(ns) < 1e9) snprintf(b, cap, "%.2f ms", ns / 1e6);
-  else snprintf(b, cap, "%.3f s", ns / 1e9);
 }
 
 static void mb(char *b, size_t cap, double bytes) {
@@ -160,9 +137,9 @@ FATHOM_EXTERN int fathom_pipeline_print(FILE *f, const fathom_pipeline_result *r
   for (uint32_t i = 0; i < res->n; i++) {
     const fathom_step_stats *s = &res->s[i];
     char m[32], lo[32], hi[32], ci[112], sh[16], ips[32], h[32], r[32];
-    dur(m, sizeof m, s->mean_ns);
-    dur(lo, sizeof lo, s->ci_lo_ns);
-    dur(hi, sizeof hi, s->ci_hi_ns);
+    fz_fmt_dur(m, sizeof m, s->mean_ns);
+    fz_fmt_dur(lo, sizeof lo, s->ci_lo_ns);
+    fz_fmt_dur(hi, sizeof hi, s->ci_hi_ns);
     snprintf(ci, sizeof ci, "%s [%s, %s]", m, lo, hi);
     if (isfinite(s->share_pct)) snprintf(sh, sizeof sh, "%.1f%%", s->share_pct);
     else snprintf(sh, sizeof sh, "-");
@@ -194,32 +171,26 @@ FATHOM_EXTERN int fathom_pipeline_print(FILE *f, const fathom_pipeline_result *r
   return ferror(f) ? FATHOM_E_IO : 0;
 }
 
-static void num(FILE *f, const char *k, double v) {
-  fprintf(f, ",\"%s\":", k);
-  if (isfinite(v)) fz_json_write_double(f, v);
-  else fputs("null", f);
-}
-
 FATHOM_EXTERN int fathom_pipeline_write_json(FILE *f, const fathom_pipeline_result *res) {
   if (!f || !res || !res->s) return FATHOM_E_INVAL;
   fprintf(f, "{\"format\":\"fathom-pipeline\",\"version\":1,\"bottleneck\":%u", res->bottleneck);
-  num(f, "bottleneck_p", res->bottleneck_p);
-  num(f, "total_mean_ns", res->total_mean_ns);
-  num(f, "items_per_s", res->items_per_s);
+  fz_json_num_member(f, "bottleneck_p", res->bottleneck_p);
+  fz_json_num_member(f, "total_mean_ns", res->total_mean_ns);
+  fz_json_num_member(f, "items_per_s", res->items_per_s);
   fputs(",\"steps\":[", f);
   for (uint32_t i = 0; i < res->n; i++) {
     const fathom_step_stats *s = &res->s[i];
     fputs(i ? ",\n{\"name\":" : "\n{\"name\":", f);
     fz_json_write_str(f, s->name, 0);
     fprintf(f, ",\"runs\":%u", s->runs);
-    num(f, "mean_ns", s->mean_ns);
-    num(f, "sd_ns", s->sd_ns);
-    num(f, "ci_lo_ns", s->ci_lo_ns);
-    num(f, "ci_hi_ns", s->ci_hi_ns);
-    num(f, "share_pct", s->share_pct);
-    num(f, "items_per_s", s->items_per_s);
-    num(f, "heap_delta_bytes", s->heap_delta_bytes);
-    num(f, "rss_delta_bytes", s->rss_delta_bytes);
+    fz_json_num_member(f, "mean_ns", s->mean_ns);
+    fz_json_num_member(f, "sd_ns", s->sd_ns);
+    fz_json_num_member(f, "ci_lo_ns", s->ci_lo_ns);
+    fz_json_num_member(f, "ci_hi_ns", s->ci_hi_ns);
+    fz_json_num_member(f, "share_pct", s->share_pct);
+    fz_json_num_member(f, "items_per_s", s->items_per_s);
+    fz_json_num_member(f, "heap_delta_bytes", s->heap_delta_bytes);
+    fz_json_num_member(f, "rss_delta_bytes", s->rss_delta_bytes);
     fprintf(f, ",\"slow\":%s,\"heavy\":%s,\"failed\":%s}", s->slow ? "true" : "false",
             s->heavy ? "true" : "false", s->failed ? "true" : "false");
   }

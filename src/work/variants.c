@@ -20,6 +20,7 @@
 
 #include "fathom.h"
 #include "session/session.h"
+#include "util/fmt.h"
 #include "util/jsonw.h"
 #include "util/tdist.h"
 
@@ -29,9 +30,9 @@
 #define LOOKS 16
 
 typedef struct vrun {
-  double *t;                    /* wall ns of each measured run */
-  uint64_t n;
-  double sum, sumsq, cpu;
+  double *t;                    /* wall ns of each measured run (acc.n of them) */
+  fz_acc acc;
+  double cpu;
 } vrun;
 
 static double now_ns(clockid_t id) {
@@ -49,28 +50,9 @@ static uint64_t rng_next(uint64_t *s) {   /* xorshift64* */
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-static double mean_of(const vrun *r) { return r->n ? r->sum / (double)r->n : NAN; }
-static double var_of(const vrun *r) {
-  if (r->n < 2) return 0;
-  double m = mean_of(r), v = (r->sumsq - (double)r->n * m * m) / (double)(r->n - 1);
-  return v > 0 ? v : 0;
-}
-
-/* Welch's two-sided p-value of the difference of the means of a and b. */
-static double welch_p(const vrun *a, const vrun *b) {
-  double va = var_of(a) / (double)a->n, vb = var_of(b) / (double)b->n;
-  double d = mean_of(b) - mean_of(a);
-  if (!(va + vb > 0)) return d != 0 ? 0 : 1;
-  double df = (va + vb) * (va + vb) /
-              ((a->n > 1 ? va * va / (double)(a->n - 1) : 0) +
-               (b->n > 1 ? vb * vb / (double)(b->n - 1) : 0));
-  if (!(df > 0)) df = 1;
-  return fz_t_pvalue(d / sqrt(va + vb), df);
-}
-
 static int by_mean(const void *x, const void *y, void *runs) {
   const vrun *r = runs;
-  double a = mean_of(&r[*(const uint32_t *)x]), b = mean_of(&r[*(const uint32_t *)y]);
+  double a = fz_acc_mean(&r[*(const uint32_t *)x].acc), b = fz_acc_mean(&r[*(const uint32_t *)y].acc);
   return (a > b) - (a < b);
 }
 static int by_value(const void *x, const void *y) {
@@ -83,7 +65,7 @@ static int settled(vrun *r, uint32_t n, uint32_t *ord, double alpha) {
   for (uint32_t i = 0; i < n; i++) ord[i] = i;
   qsort_r(ord, n, sizeof *ord, by_mean, r);
   for (uint32_t i = 0; i + 1 < n; i++)
-    if (!(welch_p(&r[ord[i]], &r[ord[i + 1]]) < alpha)) return 0;
+    if (!(fz_welch_p(&r[ord[i]].acc, &r[ord[i + 1]].acc) < alpha)) return 0;
   return 1;
 }
 
@@ -94,10 +76,8 @@ static void run_one(const fathom_variant *v, const char *comp, vrun *r, int meas
   double t1 = now_ns(CLOCK_MONOTONIC), c1 = now_ns(CLOCK_THREAD_CPUTIME_ID);
   fathom_zone_end(z);
   if (!measure) return;
-  double d = t1 - t0;
-  r->t[r->n++] = d;
-  r->sum += d;
-  r->sumsq += d * d;
+  r->t[r->acc.n] = t1 - t0;
+  fz_acc_add(&r->acc, t1 - t0);
   r->cpu += c1 - c0;
 }
 
@@ -153,7 +133,7 @@ FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v
     }
     for (uint32_t k = 0; k < n; k++) run_one(&v[ord[k]], name, &r[ord[k]], 1);
     el = (now_ns(CLOCK_MONOTONIC) - start) / 1e9;
-    uint64_t runs = r[0].n;
+    uint64_t runs = r[0].acc.n;
     if (runs >= o.max_runs || el >= o.max_time_s) {
       done = settled(r, n, ord, alpha / LOOKS);
       break;
@@ -174,29 +154,30 @@ FATHOM_EXTERN int fathom_variants_rank(const char *name, const fathom_variant *v
     res->elapsed_s = el;
     res->confidence = o.confidence;
     const vrun *best = &r[ord[0]];
-    double mb = mean_of(best), sb2 = var_of(best) / (double)best->n;
+    double mb = fz_acc_mean(&best->acc), sb2 = fz_acc_var(&best->acc) / (double)best->acc.n;
     for (uint32_t k = 0; k < n; k++) {
       const vrun *x = &r[ord[k]];
       fathom_variant_stats *s = &res->v[k];
       s->name = v[ord[k]].name;
       s->index = ord[k];
-      s->runs = x->n;
-      s->mean_ns = mean_of(x);
-      s->sd_ns = sqrt(var_of(x));
-      double tq = x->n > 1 ? fz_t_quantile(1 - alpha / 2, (double)(x->n - 1)) : NAN;
-      double se = s->sd_ns / sqrt((double)x->n);
+      uint64_t xn = x->acc.n;
+      s->runs = xn;
+      s->mean_ns = fz_acc_mean(&x->acc);
+      s->sd_ns = sqrt(fz_acc_var(&x->acc));
+      double tq = xn > 1 ? fz_t_quantile(1 - alpha / 2, (double)(xn - 1)) : NAN;
+      double se = s->sd_ns / sqrt((double)xn);
       s->ci_lo_ns = s->mean_ns - tq * se;
       s->ci_hi_ns = s->mean_ns + tq * se;
-      qsort(x->t, x->n, sizeof *x->t, by_value);
+      qsort(x->t, xn, sizeof *x->t, by_value);
       s->min_ns = x->t[0];
-      s->max_ns = x->t[x->n - 1];
-      s->median_ns = x->n % 2 ? x->t[x->n / 2] : 0.5 * (x->t[x->n / 2 - 1] + x->t[x->n / 2]);
-      s->cpu_mean_ns = x->cpu / (double)x->n;
-      s->p_next = k + 1 < n ? welch_p(x, &r[ord[k + 1]]) : NAN;
+      s->max_ns = x->t[xn - 1];
+      s->median_ns = xn % 2 ? x->t[xn / 2] : 0.5 * (x->t[xn / 2 - 1] + x->t[xn / 2]);
+      s->cpu_mean_ns = x->cpu / (double)xn;
+      s->p_next = k + 1 < n ? fz_welch_p(&x->acc, &r[ord[k + 1]].acc) : NAN;
       s->rank = k == 0 ? 1 : res->v[k - 1].p_next < alpha ? k + 1 : res->v[k - 1].rank;
       /* ratio to the fastest, its interval by the delta method (normal) */
       s->ratio = s->mean_ns / mb;
-      double rel = sqrt((k ? var_of(x) / (double)x->n : 0) / (s->mean_ns * s->mean_ns) +
+      double rel = sqrt((k ? fz_acc_var(&x->acc) / (double)xn : 0) / (s->mean_ns * s->mean_ns) +
                         (k ? sb2 / (mb * mb) : 0));
       double z = fz_t_quantile(1 - alpha / 2, 1e8);
       s->ratio_lo = s->ratio * (1 - z * rel);
@@ -217,14 +198,6 @@ FATHOM_EXTERN void fathom_variants_result_free(fathom_variants_result *res) {
   memset(res, 0, sizeof *res);
 }
 
-static void dur(char *b, size_t cap, double ns) {
-  if (!isfinite(ns)) snprintf(b, cap, "-");
-  else if (ns < 1e3) snprintf(b, cap, "%.0f ns", ns);
-  else if (ns < 1e6) snprintf(b, cap, "%.2f us", ns / 1e3);
-  else if (ns < 1e9) snprintf(b, cap, "%.2f ms", ns / 1e6);
-  else snprintf(b, cap, "%.3f s", ns / 1e9);
-}
-
 FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res) {
   if (!f || !res || !res->v) return FATHOM_E_INVAL;
   fprintf(f, "%-4s %-28s %8s  %26s  %12s  %24s\n", "rank", "variant", "runs",
@@ -232,10 +205,10 @@ FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *r
   for (uint32_t k = 0; k < res->n; k++) {
     const fathom_variant_stats *s = &res->v[k];
     char m[32], lo[32], hi[32], md[32], ci[112], vs[64];
-    dur(m, sizeof m, s->mean_ns);
-    dur(lo, sizeof lo, s->ci_lo_ns);
-    dur(hi, sizeof hi, s->ci_hi_ns);
-    dur(md, sizeof md, s->median_ns);
+    fz_fmt_dur(m, sizeof m, s->mean_ns);
+    fz_fmt_dur(lo, sizeof lo, s->ci_lo_ns);
+    fz_fmt_dur(hi, sizeof hi, s->ci_hi_ns);
+    fz_fmt_dur(md, sizeof md, s->median_ns);
     snprintf(ci, sizeof ci, "%s [%s, %s]", m, lo, hi);
     if (k == 0) snprintf(vs, sizeof vs, "fastest");
     else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", s->ratio, s->ratio_lo, s->ratio_hi);
@@ -251,18 +224,12 @@ FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *r
   return ferror(f) ? FATHOM_E_IO : 0;
 }
 
-static void num(FILE *f, const char *k, double v) {
-  fprintf(f, ",\"%s\":", k);
-  if (isfinite(v)) fz_json_write_double(f, v);
-  else fputs("null", f);
-}
-
 FATHOM_EXTERN int fathom_variants_write_json(FILE *f, const fathom_variants_result *res) {
   if (!f || !res || !res->v) return FATHOM_E_INVAL;
   fprintf(f, "{\"format\":\"fathom-variants\",\"version\":1,\"settled\":%s",
           res->settled ? "true" : "false");
-  num(f, "confidence", res->confidence);
-  num(f, "elapsed_s", res->elapsed_s);
+  fz_json_num_member(f, "confidence", res->confidence);
+  fz_json_num_member(f, "elapsed_s", res->elapsed_s);
   fputs(",\"variants\":[", f);
   for (uint32_t k = 0; k < res->n; k++) {
     const fathom_variant_stats *s = &res->v[k];
@@ -270,18 +237,18 @@ FATHOM_EXTERN int fathom_variants_write_json(FILE *f, const fathom_variants_resu
     fz_json_write_str(f, s->name, 0);
     fprintf(f, ",\"index\":%u,\"rank\":%u,\"runs\":%llu", s->index, s->rank,
             (unsigned long long)s->runs);
-    num(f, "mean_ns", s->mean_ns);
-    num(f, "sd_ns", s->sd_ns);
-    num(f, "ci_lo_ns", s->ci_lo_ns);
-    num(f, "ci_hi_ns", s->ci_hi_ns);
-    num(f, "median_ns", s->median_ns);
-    num(f, "min_ns", s->min_ns);
-    num(f, "max_ns", s->max_ns);
-    num(f, "cpu_mean_ns", s->cpu_mean_ns);
-    num(f, "ratio", s->ratio);
-    num(f, "ratio_lo", s->ratio_lo);
-    num(f, "ratio_hi", s->ratio_hi);
-    num(f, "p_next", s->p_next);
+    fz_json_num_member(f, "mean_ns", s->mean_ns);
+    fz_json_num_member(f, "sd_ns", s->sd_ns);
+    fz_json_num_member(f, "ci_lo_ns", s->ci_lo_ns);
+    fz_json_num_member(f, "ci_hi_ns", s->ci_hi_ns);
+    fz_json_num_member(f, "median_ns", s->median_ns);
+    fz_json_num_member(f, "min_ns", s->min_ns);
+    fz_json_num_member(f, "max_ns", s->max_ns);
+    fz_json_num_member(f, "cpu_mean_ns", s->cpu_mean_ns);
+    fz_json_num_member(f, "ratio", s->ratio);
+    fz_json_num_member(f, "ratio_lo", s->ratio_lo);
+    fz_json_num_member(f, "ratio_hi", s->ratio_hi);
+    fz_json_num_member(f, "p_next", s->p_next);
     fputc('}', f);
   }
   fputs("]}\n", f);
