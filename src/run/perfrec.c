@@ -393,17 +393,6 @@ static void pool_free(pool *p) {
   memset(p, 0, sizeof *p);
 }
 
-static uint64_t rd64(const uint8_t *q) {
-  uint64_t v;
-  memcpy(&v, q, 8);
-  return v;
-}
-static uint32_t rd32(const uint8_t *q) {
-  uint32_t v;
-  memcpy(&v, q, 4);
-  return v;
-}
-
 /* The record's time: after ip, pid/tid in a sample; the last 8 bytes of the sample_id
  * trailer (pid/tid, time) in the others. Returns 0 for a record too short to hold it. */
 static int rec_time(const uint8_t *q, uint32_t size, uint64_t *t) {
@@ -411,13 +400,13 @@ static int rec_time(const uint8_t *q, uint32_t size, uint64_t *t) {
   memcpy(&h, q, sizeof h);
   if (h.type == PERF_RECORD_SAMPLE) {
     if (size < 32) return 0;
-    *t = rd64(q + 24);
+    *t = fz_rd64(q + 24);
   } else if (h.type == FZ_WALL_REC) {
     if (size < 24) return 0;
-    *t = rd64(q + 16);
+    *t = fz_rd64(q + 16);
   } else {
     if (size < sizeof h + 16) return 0;
-    *t = rd64(q + size - 8);
+    *t = fz_rd64(q + size - 8);
   }
   return 1;
 }
@@ -453,8 +442,8 @@ static void ring_read(rs *r, ring *g) {
         memcpy(dst + first, g->data, h.size - first);     /* comes out in one piece */
         uint64_t t;
         if (r->wall && h.type == PERF_RECORD_FORK && h.size >= 16 &&
-            rd32(dst + 8) != rd32(dst + 12))
-          fz_wallpoll_add(r->wall, rd32(dst + 8));        /* a new process: poll it too */
+            fz_rd32(dst + 8) != fz_rd32(dst + 12))
+          fz_wallpoll_add(r->wall, fz_rd32(dst + 8));        /* a new process: poll it too */
         if (rec_time(dst, h.size, &t))
           p->recs[p->n++] = (rec){.time = t, .seq = p->seq++, .off = p->len, .size = h.size};
         p->len += h.size;
@@ -485,27 +474,27 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
     fz_run_sample s;
     memset(&s, 0, sizeof s);
     if (end - b < 8 + 8 + 8 + 8 + 8) return;
-    uint64_t ip = rd64(b);
-    s.pid = rd32(b + 8);
-    s.tid = rd32(b + 12);
-    s.time_ns = rd64(b + 16);
-    s.period_ns = rd64(b + 24);
+    uint64_t ip = fz_rd64(b);
+    s.pid = fz_rd32(b + 8);
+    s.tid = fz_rd32(b + 12);
+    s.time_ns = fz_rd64(b + 16);
+    s.period_ns = fz_rd64(b + 24);
     b += 32;
-    uint64_t abi = rd64(b);
+    uint64_t abi = fz_rd64(b);
     b += 8;
     if (abi != PERF_SAMPLE_REGS_ABI_NONE) {
       if (end - b < NREGS * 8) return;
-      for (int i = 0; i < NREGS; i++) s.regs[perf_to_dwarf[i]] = rd64(b + 8 * i);
+      for (int i = 0; i < NREGS; i++) s.regs[perf_to_dwarf[i]] = fz_rd64(b + 8 * i);
       b += NREGS * 8;
       s.regs_ok = abi == PERF_SAMPLE_REGS_ABI_64;    /* a 32-bit program: no x86-64 frame */
     } else {
       s.regs[16] = ip;
     }
     if (end - b >= 8) {
-      uint64_t sz = rd64(b);
+      uint64_t sz = fz_rd64(b);
       b += 8;
       if (sz && (uint64_t)(end - b) >= sz + 8) {
-        uint64_t dyn = rd64(b + sz);
+        uint64_t dyn = fz_rd64(b + sz);
         s.stack = b;
         s.stack_size = dyn < sz ? dyn : sz;
       }
@@ -520,12 +509,12 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
     int two = h.type == PERF_RECORD_MMAP2;
     size_t fixed = two ? 8 + 24 + 24 + 8 : 8 + 24;     /* pid/tid, addr/len/pgoff, ids, prot */
     if ((size_t)(end - b) < fixed + 1 + 16) return;
-    uint32_t prot = two ? rd32(b + 56) : PROT_EXEC;
+    uint32_t prot = two ? fz_rd32(b + 56) : PROT_EXEC;
     if (!(prot & PROT_EXEC) || (h.misc & PERF_RECORD_MISC_MMAP_DATA)) return;
     const char *path = (const char *)(b + fixed);
     if (!memchr(path, 0, (size_t)(end - 16 - (b + fixed)))) return;
-    fz_run_mmap mm = {.pid = rd32(b), .start = rd64(b + 8), .len = rd64(b + 16),
-                      .pgoff = rd64(b + 24), .path = path};
+    fz_run_mmap mm = {.pid = fz_rd32(b), .start = fz_rd64(b + 8), .len = fz_rd64(b + 16),
+                      .pgoff = fz_rd64(b + 24), .path = path};
     if (k->mmap) k->mmap(k->ctx, &mm);
     break;
   }
@@ -533,7 +522,7 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
     if (end - b < 8 + 1 + 16) return;
     const char *comm = (const char *)(b + 8);
     if (!memchr(comm, 0, (size_t)(end - 16 - (b + 8)))) return;
-    if (k->comm) k->comm(k->ctx, rd32(b), rd32(b + 4), comm,
+    if (k->comm) k->comm(k->ctx, fz_rd32(b), fz_rd32(b + 4), comm,
                          (h.misc & PERF_RECORD_MISC_COMM_EXEC) != 0);
     break;
   }
@@ -541,9 +530,9 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
   case PERF_RECORD_EXIT:
     if (end - b < 16) return;
     if (h.type == PERF_RECORD_FORK) {
-      if (k->fork) k->fork(k->ctx, rd32(b), rd32(b + 4), rd32(b + 8), rd32(b + 12));
+      if (k->fork) k->fork(k->ctx, fz_rd32(b), fz_rd32(b + 4), fz_rd32(b + 8), fz_rd32(b + 12));
     } else if (k->exit) {
-      k->exit(k->ctx, rd32(b), rd32(b + 8));
+      k->exit(k->ctx, fz_rd32(b), fz_rd32(b + 8));
     }
     break;
   case FZ_WALL_REC: {                                  /* wall mode: a waiting thread */
@@ -556,8 +545,8 @@ static void deliver(rs *r, const uint8_t *q, uint32_t size) {
   }
   case PERF_RECORD_LOST:
     if (end - b < 16) return;
-    r->res->lost += rd64(b + 8);
-    if (k->lost) k->lost(k->ctx, rd64(b + 8));
+    r->res->lost += fz_rd64(b + 8);
+    if (k->lost) k->lost(k->ctx, fz_rd64(b + 8));
     break;
   default:
     break;

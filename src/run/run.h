@@ -19,6 +19,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Unaligned native-endian words of a record (perf's ring records, wallpoll.c's own). */
+static inline uint32_t fz_rd32(const uint8_t *q) {
+  uint32_t v;
+  __builtin_memcpy(&v, q, 4);
+  return v;
+}
+static inline uint64_t fz_rd64(const uint8_t *q) {
+  uint64_t v;
+  __builtin_memcpy(&v, q, 8);
+  return v;
+}
+static inline void fz_wr32(uint8_t *q, uint32_t v) { __builtin_memcpy(q, &v, 4); }
+static inline void fz_wr64(uint8_t *q, uint64_t v) { __builtin_memcpy(q, &v, 8); }
+
 /* ---- events from the recorder (perfrec.c) --------------------------------------------- */
 
 #define FZ_RUN_NREGS 17   /* x86-64 DWARF register numbers 0..16: rax rdx rcx rbx rsi rdi

@@ -656,35 +656,23 @@ size_t fz_wall_rec_size(const fz_run_sample *s) {
   return REC_FIXED + (((s->stack ? s->stack_size : 0) + 7) & ~(uint64_t)7);
 }
 
-static void put32(uint8_t *q, uint32_t v) { memcpy(q, &v, 4); }
-static void put64(uint8_t *q, uint64_t v) { memcpy(q, &v, 8); }
-static uint32_t get32(const uint8_t *q) {
-  uint32_t v;
-  memcpy(&v, q, 4);
-  return v;
-}
-static uint64_t get64(const uint8_t *q) {
-  uint64_t v;
-  memcpy(&v, q, 8);
-  return v;
-}
 
 void fz_wall_rec_write(uint8_t *q, const fz_run_sample *s) {
   size_t size = fz_wall_rec_size(s);
   uint64_t ss = s->stack ? s->stack_size : 0;
-  put32(q, FZ_WALL_REC);
+  fz_wr32(q, FZ_WALL_REC);
   uint16_t misc = 0, sz = (uint16_t)size;
   memcpy(q + 4, &misc, 2);
   memcpy(q + 6, &sz, 2);
-  put32(q + 8, s->pid);
-  put32(q + 12, s->tid);
-  put64(q + 16, s->time_ns);
-  put64(q + 24, s->period_ns);
-  put32(q + 32, (uint32_t)s->off_cpu);
-  put32(q + 36, (s->regs_ok ? 1u : 0u) | (s->same_wait ? 2u : 0u));
-  put64(q + 40, s->regs[7]);
-  put64(q + 48, s->regs[16]);
-  put64(q + 56, ss);
+  fz_wr32(q + 8, s->pid);
+  fz_wr32(q + 12, s->tid);
+  fz_wr64(q + 16, s->time_ns);
+  fz_wr64(q + 24, s->period_ns);
+  fz_wr32(q + 32, (uint32_t)s->off_cpu);
+  fz_wr32(q + 36, (s->regs_ok ? 1u : 0u) | (s->same_wait ? 2u : 0u));
+  fz_wr64(q + 40, s->regs[7]);
+  fz_wr64(q + 48, s->regs[16]);
+  fz_wr64(q + 56, ss);
   if (ss) memcpy(q + REC_FIXED, s->stack, ss);
   if (size > REC_FIXED + ss) memset(q + REC_FIXED + ss, 0, size - REC_FIXED - ss);
 }
@@ -692,17 +680,17 @@ void fz_wall_rec_write(uint8_t *q, const fz_run_sample *s) {
 int fz_wall_rec_read(const uint8_t *q, size_t size, fz_run_sample *s) {
   if (size < REC_FIXED) return -1;
   memset(s, 0, sizeof *s);
-  s->pid = get32(q + 8);
-  s->tid = get32(q + 12);
-  s->time_ns = get64(q + 16);
-  s->period_ns = get64(q + 24);
-  s->off_cpu = (int)get32(q + 32);
-  uint32_t flags = get32(q + 36);
+  s->pid = fz_rd32(q + 8);
+  s->tid = fz_rd32(q + 12);
+  s->time_ns = fz_rd64(q + 16);
+  s->period_ns = fz_rd64(q + 24);
+  s->off_cpu = (int)fz_rd32(q + 32);
+  uint32_t flags = fz_rd32(q + 36);
   s->regs_ok = (flags & 1) != 0;
   s->same_wait = (flags & 2) != 0;
-  s->regs[7] = get64(q + 40);
-  s->regs[16] = get64(q + 48);
-  uint64_t ss = get64(q + 56);
+  s->regs[7] = fz_rd64(q + 40);
+  s->regs[16] = fz_rd64(q + 48);
+  uint64_t ss = fz_rd64(q + 56);
   if (ss > size - REC_FIXED) return -1;
   s->stack = ss ? q + REC_FIXED : NULL;
   s->stack_size = ss;
