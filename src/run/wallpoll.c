@@ -656,7 +656,6 @@ size_t fz_wall_rec_size(const fz_run_sample *s) {
   return REC_FIXED + (((s->stack ? s->stack_size : 0) + 7) & ~(uint64_t)7);
 }
 
-
 void fz_wall_rec_write(uint8_t *q, const fz_run_sample *s) {
   size_t size = fz_wall_rec_size(s);
   uint64_t ss = s->stack ? s->stack_size : 0;
