@@ -45,7 +45,8 @@ if (!(last.ratio_lo > 5)) throw new Error("grow by 16 only " + last.ratio + "x t
 if (r.variants[0].variant === "grow by 16") throw new Error("grow by 16 ranked first");
 ' "$T/variants.json" || fail "the variants ranking is not what the example promises: $out"
 "$B/fathom" check "$T/variants.json" >/dev/null || fail "fathom check: $("$B/fathom" check "$T/variants.json" 2>&1 | head -3)"
-"$B/fathom" report "$T/variants.json" | grep -q "^Variants: growth" || fail "the report has no Variants section"
+"$B/fathom" report "$T/variants.json" >"$T/variants.txt" || fail "fathom report failed on the example's profile"
+grep -q "^Variants: growth" "$T/variants.txt" || fail "the report has no Variants section"
 echo "examples: variants_example ranked $(grep -c '^[0-9]' <<<"$out") strategies"
 
 pm=$(FATHOM_OUT="$T/pmap.json" "$B/parallel_map" json 2>&1) || fail "parallel_map exited non-zero: $pm"
