@@ -88,6 +88,12 @@ examples: build
 	FATHOM_OUT="$(DEMO_OUT)/parallel_map.json" "$(BUILD_DIR)/parallel_map"
 	@echo "== examples: $(BUILD_DIR)/variants_example $(DEMO_OUT)/variants.json"
 	"$(BUILD_DIR)/variants_example" "$(DEMO_OUT)/variants.json"
+	@echo "== examples: $(BUILD_DIR)/batch_loader $(DEMO_OUT)/batch_loader.json (loader configurations compared)"
+	"$(BUILD_DIR)/batch_loader" "$(DEMO_OUT)/batch_loader.json"
+	@echo "== examples: $(BUILD_DIR)/preprocess $(DEMO_OUT)/preprocess.json (a pipeline step by step)"
+	"$(BUILD_DIR)/preprocess" "$(DEMO_OUT)/preprocess.json"
+	@echo "== examples: fathom bench of two sorts (examples/bench_sorts.sh)"
+	bash examples/bench_sorts.sh "$(BUILD_DIR)" "$(DEMO_OUT)"
 
 test:
 	@bash scripts/deps.sh --quiet
@@ -160,7 +166,7 @@ help:
 	@echo "fathom make targets:"
 	@echo "  make / make build   check dependencies, configure (cmake, $(GENERATOR)) and build in $(BUILD_DIR)/"
 	@echo "  make demo           build, run $(BUILD_DIR)/demo_pipeline $(DEMO_OUT) and list the files it wrote"
-	@echo "  make examples       build, then run the workload examples (parallel map, variant ranking) into $(DEMO_OUT)/"
+	@echo "  make examples       build, then run the workload examples (parallel map, variant ranking, batch loader, pipeline, fathom bench) into $(DEMO_OUT)/"
 	@echo "  make test           build, then run every test group with ctest"
 	@echo "  make bench          build, then run the benchmarks (bench/run.sh)"
 	@echo "  make realworld      build, then profile zstd (Debian source package) as a user would (bench/realworld/run.sh)"

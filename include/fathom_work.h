@@ -165,7 +165,8 @@ typedef struct fathom_step_stats {
   double mean_ns, sd_ns, ci_lo_ns, ci_hi_ns;   /* wall time per run, 95 % interval */
   double share_pct;             /* of the pipeline's time (means) */
   double items_per_s;           /* items / mean time (NaN when items not given) */
-  double heap_delta_bytes;      /* mean change of the heap in use over the step (glibc) */
+  double heap_delta_bytes;      /* mean change of the heap in use over the step (glibc; NaN
+                                 * under another allocator) */
   double rss_delta_bytes;       /* mean change of the process's RSS over the step */
   int slow, heavy;              /* over slow_ms, over memory_mb */
   int failed;                   /* the step returned non-zero (that run stopped there) */
@@ -191,5 +192,106 @@ FATHOM_EXTERN void fathom_pipeline_result_free(fathom_pipeline_result *res);
 /* The steps as a table with the bottleneck and suggestions, or as JSON (docs/workloads.md). */
 FATHOM_EXTERN int fathom_pipeline_print(FILE *f, const fathom_pipeline_result *res);
 FATHOM_EXTERN int fathom_pipeline_write_json(FILE *f, const fathom_pipeline_result *res);
+
+/* ---- Profiling a batch loader and its consumer (src/work/batches.c) ------------------- */
+
+typedef struct fathom_batch {
+  void *data;                   /* the batch, handed to the consumer */
+  uint64_t items;               /* items it holds (for items/s) */
+  uint64_t bytes;               /* its size in bytes (for bytes/s; 0: not given) */
+} fathom_batch;
+
+/* One configuration of a loader (a batch size, a worker count...): its own callbacks and
+ * user data. */
+typedef struct fathom_loader {
+  const char *name;             /* the configuration, e.g. "batch 64, 2 workers" */
+  /* Fills *b with the next batch. Returns 1 (a batch), 0 (no more) or < 0 (failed). */
+  int (*next)(fathom_batch *b, void *user);
+  /* Optional: once the consumer is done with a batch (to free or recycle it). */
+  void (*release)(fathom_batch *b, void *user);
+  /* Optional: before this configuration's batches (to rewind the data). Non-zero: failed. */
+  int (*reset)(void *user);
+  void *user;
+  uint32_t prefetch;            /* 0: each batch is produced when the consumer asks for it, on
+                                 * the calling thread; k > 0: a producer thread keeps up to k
+                                 * batches ready while the consumer works */
+} fathom_loader;
+
+/* The consumer: one training step, one write... on each batch. Non-zero: failed (the
+ * configuration's run stops). May be NULL: the loader alone is measured. */
+typedef int (*fathom_consume_fn)(fathom_batch *b, void *user);
+
+typedef struct fathom_batches_opts {
+  uint32_t batches;             /* measured batches per configuration (default 20, at most
+                                 * 1,000,000) */
+  uint32_t warmup;              /* batches beginning each round, consumed but not measured
+                                 * (default 1; FATHOM_BATCHES_NO_WARMUP for none) */
+  double slow_ms;               /* producing a batch slower than this is flagged (default 500) */
+  double io_mb;                 /* reading more than this per batch is flagged (default 50) */
+  double memory_mb;             /* a batch growing the heap more is flagged (default 100) */
+  double starved_pct;           /* the consumer waiting more of the time is flagged (10) */
+  uint32_t rounds;              /* the batches are measured in this many rounds, each running
+                                 * every configuration in turn, in a new random order, so that
+                                 * a change of the machine's load hits all alike (default 4) */
+} fathom_batches_opts;
+#define FATHOM_BATCHES_NO_WARMUP UINT32_MAX
+
+typedef struct fathom_loader_stats {
+  const char *name;             /* the configuration's name (the caller's string) */
+  uint32_t index;               /* its index in the caller's array */
+  uint32_t prefetch;
+  uint32_t batches;             /* measured (fewer than asked when the loader ran out) */
+  uint64_t items, bytes;        /* in the measured batches */
+  double wall_ns;               /* the consumer's measured time: from asking for the first
+                                 * measured batch to finishing with the last */
+  double produce_mean_ns, produce_sd_ns;   /* time in next() per batch */
+  double produce_ci_lo_ns, produce_ci_hi_ns, produce_max_ns;
+  double produce_cpu_ns;        /* CPU time of next() per batch (the producing thread's) */
+  double produce_cpu_wait_ns;   /* next()'s time waiting for a free CPU per batch (the
+                                 * kernel's run-queue delay; NaN where not exposed) */
+  double consume_mean_ns, consume_sd_ns;   /* time in the consumer per batch */
+  double wait_ns;               /* the consumer waiting for batches, in all */
+  double wait_pct;              /* its share of wall_ns: the consumer starved */
+  double stall_pct;             /* the producer thread's waiting for room, as a share of its
+                                 * time (waiting + in next()): high when the consumer is the
+                                 * limit; 0 without prefetch */
+  double items_per_s, items_per_s_err;     /* throughput (an estimate from the batches) */
+  double bytes_per_s;           /* NaN when batches give no bytes */
+  double read_bytes;            /* bytes next() read through system calls, per batch (rchar);
+                                 * NaN: not measurable here */
+  double disk_read_bytes;       /* of which the storage layer read, per batch */
+  double heap_bytes;            /* heap growth over next() per batch (the process's, glibc);
+                                 * NaN: not measurable (another allocator, or prefetch: the
+                                 * consumer frees batches while next() runs) */
+  double rss_delta_bytes;       /* the process's RSS change over the run */
+  uint32_t rank;                /* 1: the highest throughput; configurations that cannot be
+                                 * told apart from the one before share its rank */
+  double p_next;                /* two-sided p of the difference with the next (NaN: last) */
+  int slow, io_heavy, heavy, starved, failed;
+} fathom_loader_stats;
+
+typedef struct fathom_batches_result {
+  uint32_t n;
+  fathom_loader_stats *c;       /* highest throughput first */
+  uint32_t rounds;
+  double slow_ms, io_mb, memory_mb, starved_pct;   /* the thresholds applied */
+} fathom_batches_result;
+
+/* Runs the configurations in rounds (reset before the first): in each, warmup + about
+ * batches / rounds batches from each loader, each handed to consume (on the calling thread);
+ * a configuration whose loader runs out or fails takes no more rounds. Measures the loader
+ * (time, CPU, bytes read, heap per batch), the consumer, the consumer's waiting and the
+ * throughput; ranks the configurations by throughput and flags what crosses the thresholds. When a session records, each next()
+ * is a zone "NAME: load" and each consume a zone "NAME: consume", component `name`. opts
+ * NULL: the defaults. Returns 0, FATHOM_E_INVAL, FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_batches_run(const char *name, const fathom_loader *loaders, uint32_t n,
+                                     fathom_consume_fn consume, void *consume_user,
+                                     const fathom_batches_opts *opts,
+                                     fathom_batches_result *res);
+FATHOM_EXTERN void fathom_batches_result_free(fathom_batches_result *res);
+/* The configurations as a table with findings and suggestions, or as JSON
+ * (docs/workloads.md). 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_batches_print(FILE *f, const fathom_batches_result *res);
+FATHOM_EXTERN int fathom_batches_write_json(FILE *f, const fathom_batches_result *res);
 
 #endif

@@ -4,7 +4,7 @@
 # and the final one), each with _step, _timestamp and per-zone keys; node parses every line.
 # parallel_map runs a CPU-bound and a sleeping task with auto-tune: its JSON results count
 # every item once, and the profile (FATHOM_OUT) has one zone call per item on threads
-# fathom-map-N.
+# fathom-map-N. batch_loader, preprocess and bench_sorts.sh: see their sections below.
 set -euo pipefail
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 mkdir -p "${FATHOM_TEST_TMP:?FATHOM_TEST_TMP not set}"
@@ -69,3 +69,57 @@ if (calls("hash") !== 20000 || calls("fetch") !== 1200)
 if (!p.threads.some(t => /^fathom-map-[0-9]+$/.test(t.name))) throw new Error("no thread fathom-map-N");
 ' "$pm" "$T/pmap.json" || fail "parallel_map: the results or the profile are not what the example promises"
 echo "examples: parallel_map ran 21200 items, each once, each a zone"
+
+# batch_loader: three loader configurations, 40 measured batches each in 4 rounds (a warm-up
+# batch each round): every load and consume is a zone; the result counts the records each
+# configuration measured, ranks them 1..3 at most, and its shares stay within 0..100 %
+bl=$("$B/batch_loader" "$T/batch_loader.json" --json 2>&1) || fail "batch_loader exited non-zero: $bl"
+json=${bl#*\{\"format\":\"fathom-batches\"}
+node -e '
+const fs = require("fs");
+const r = JSON.parse("{\"format\":\"fathom-batches\"" + process.argv[1]);
+const per = {"batch 64": 64, "batch 2048": 2048, "batch 2048, prefetch 2": 2048};
+if (r.configurations.length !== 3) throw new Error("configurations: " + r.configurations.length);
+r.configurations.forEach(c => {
+  if (c.batches !== 40 || c.items !== 40 * per[c.name]) throw new Error(`${c.name}: ${c.batches} batches, ${c.items} items`);
+  if (!(c.wait_pct >= 0 && c.wait_pct <= 100) || c.rank < 1 || c.rank > 3) throw new Error(`${c.name}: ${JSON.stringify(c)}`);
+  if (Math.abs(c.items_per_s - c.items / (c.wall_ns / 1e9)) > 1e-6 * c.items_per_s) throw new Error(`${c.name}: items/s`);
+});
+const p = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+for (const n of Object.keys(per)) for (const k of ["load", "consume"]) {
+  const z = p.zones.find(z => z.name === `${n}: ${k}` && z.component === "loader");
+  if (!z || z.stats.count !== 44) throw new Error(`zone ${n}: ${k}: ${z ? z.stats.count : "missing"}`);
+}
+' "$json" "$T/batch_loader.json" || fail "batch_loader: the result or the profile is not what the example promises: $bl"
+"$B/fathom" check "$T/batch_loader.json" >/dev/null || fail "fathom check on batch_loader's profile"
+echo "examples: batch_loader compared 3 configurations"
+
+# preprocess: "count words" hashes every word with 24 rounds a byte: it is the bottleneck,
+# each of the 4 steps ran 8 times, the shares add up to 100 %
+pp=$("$B/preprocess" "$T/preprocess.json" --json 2>&1) || fail "preprocess exited non-zero: $pp"
+grep -q "bottleneck: count words" <<<"$pp" || fail "preprocess did not name count words the bottleneck: $pp"
+json=${pp#*\{\"format\":\"fathom-pipeline\"}
+node -e '
+const r = JSON.parse("{\"format\":\"fathom-pipeline\"" + process.argv[1]);
+if (r.bottleneck !== 2 || r.steps.length !== 4) throw new Error(`bottleneck ${r.bottleneck}`);
+const share = r.steps.reduce((a, s) => a + s.share_pct, 0);
+if (Math.abs(share - 100) > 1e-6) throw new Error("shares add up to " + share);
+r.steps.forEach(s => { if (s.runs !== 8) throw new Error(`${s.name}: ${s.runs} runs`); });
+' "$json" || fail "preprocess: the result is not what the example promises: $pp"
+"$B/fathom" check "$T/preprocess.json" >/dev/null || fail "fathom check on preprocess's profile"
+echo "examples: preprocess named its bottleneck"
+
+# bench_sorts.sh: fathom bench of two commands, 10 runs each, both exported, and a profile
+# of each in which the sort's own functions appear (cmp_keys under qsort, radix_pass)
+bs=$(bash "$(dirname "$0")/../examples/bench_sorts.sh" "$B" "$T/bench" 2>&1) || fail "bench_sorts.sh failed: $bs"
+node -e '
+const fs = require("fs");
+const b = JSON.parse(fs.readFileSync(process.argv[1] + "/bench.json", "utf8"));
+if (b.results.length !== 2) throw new Error("results: " + b.results.length);
+b.results.forEach(r => { if (r.times.length !== 10 || r.runs !== 10) throw new Error(`${r.command}: ${r.times.length} times`); });
+const has = (f, fn) => JSON.parse(fs.readFileSync(process.argv[1] + "/bench-profiles/" + f, "utf8")).zones.some(z => z.name === fn);
+if (!has("1.json", "radix_pass") && !has("2.json", "radix_pass")) throw new Error("no profile has radix_pass");
+if (!has("1.json", "cmp_keys") && !has("2.json", "cmp_keys")) throw new Error("no profile has cmp_keys");
+' "$T/bench" || fail "bench_sorts.sh: the exports or profiles are not what the example promises: $bs"
+[[ -s $T/bench/bench.md ]] || fail "bench_sorts.sh wrote no Markdown table"
+echo "examples: bench_sorts.sh timed and profiled two commands"

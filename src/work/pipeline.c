@@ -24,10 +24,12 @@ static double mono_ns(void) {
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* The heap in use (glibc's count: the arenas' blocks and the mmapped ones) and the RSS. */
+/* The heap in use (glibc's count: the arenas' blocks and the mmapped ones; NaN under another
+ * allocator, a sanitizer's, where mallinfo2 knows nothing) and the RSS. */
 static double heap_bytes(void) {
   struct mallinfo2 m = mallinfo2();
-  return (double)m.uordblks + (double)m.hblkhd;
+  double h = (double)m.uordblks + (double)m.hblkhd;
+  return h > 0 ? h : NAN;
 }
 static double rss_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "re");

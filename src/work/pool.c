@@ -23,10 +23,7 @@ uint64_t fz_work_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The calling thread's time on a CPU (its CPU clock, exact) and waiting for one (the
- * kernel's scheduler statistics: its run-queue delay, up to date while the thread runs; the
- * file's first field, time on a CPU, is not). ns; returns 0 when both are known. */
-static int sched_times(uint64_t *run_ns, uint64_t *wait_ns) {
+int fz_work_sched_times(uint64_t *run_ns, uint64_t *wait_ns) {
   struct timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return -1;
   *run_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -47,7 +44,7 @@ static int sched_times(uint64_t *run_ns, uint64_t *wait_ns) {
 static void work_run(fz_pool *p, unsigned id, size_t end, size_t chunk, uint64_t start,
                      fz_run_stats *st) {
   uint64_t r0 = 0, w0 = 0, r1 = 0, w1 = 0;
-  int known = sched_times(&r0, &w0) == 0;
+  int known = fz_work_sched_times(&r0, &w0) == 0;
   uint64_t t = fz_work_now_ns(), t_begin = t;
   uint64_t busy = 0, queue = t > start ? t - start : 0, tasks = 0;
   for (;;) {
@@ -65,7 +62,7 @@ static void work_run(fz_pool *p, unsigned id, size_t end, size_t chunk, uint64_t
     busy += t - t1;
     tasks += e - s;
   }
-  known = known && sched_times(&r1, &w1) == 0;
+  known = known && fz_work_sched_times(&r1, &w1) == 0;
   uint64_t span = t - t_begin, on = (r1 - r0) + (w1 - w0);
   st->busy_ns[id] = busy;
   st->tasks[id] = tasks;

@@ -57,6 +57,10 @@ struct fz_pool {
 };
 
 uint64_t fz_work_now_ns(void);
+/* The calling thread's time on a CPU (its CPU clock, exact) and waiting for one (the
+ * kernel's scheduler statistics: its run-queue delay, up to date while the thread runs; the
+ * file's first field, time on a CPU, is not). ns; returns 0 when both are known. */
+int fz_work_sched_times(uint64_t *run_ns, uint64_t *wait_ns);
 /* Starts up to n threads. Returns 0 (p->n_threads >= 1) or FATHOM_E_NOMEM. */
 int fz_pool_start(fz_pool *p, unsigned n);
 /* Runs items [begin, end) on the first `workers` threads, `chunk` at a time; fills st. */
