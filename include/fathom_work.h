@@ -207,7 +207,8 @@ typedef struct fathom_loader {
   const char *name;             /* the configuration, e.g. "batch 64, 2 workers" */
   /* Fills *b with the next batch. Returns 1 (a batch), 0 (no more) or < 0 (failed). */
   int (*next)(fathom_batch *b, void *user);
-  /* Optional: once the consumer is done with a batch (to free or recycle it). */
+  /* Optional: once the consumer is done with a batch (to free or recycle it). Called on the
+   * calling thread: with prefetch, at the same time as next() on the producer thread. */
   void (*release)(fathom_batch *b, void *user);
   /* Optional: before this configuration's batches (to rewind the data). Non-zero: failed. */
   int (*reset)(void *user);

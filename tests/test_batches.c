@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ typedef struct ld {
   int fd;                       /* >= 0: read 1 MiB from it per batch */
   int limit;                    /* > 0: no more after this many batches */
   int fail_at;                  /* > 0: fail on this call */
-  int calls, live;              /* calls to nxt; batches produced not yet released */
+  int calls;                    /* calls to next */
+  _Atomic int live;             /* batches produced not yet released (next runs on the
+                                 * producer thread while the caller releases) */
 } ld;
 
 static int nxt(fathom_batch *b, void *u) {
