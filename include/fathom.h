@@ -129,12 +129,28 @@ typedef struct fathom_config {
 
 /* Fills defaults. Never fails. */
 FATHOM_EXTERN void fathom_config_init(fathom_config *cfg);
-/* Overrides fields from the environment (FATHOM_LEVEL, FATHOM_TIMELINE, FATHOM_OUT,
- * FATHOM_TRACE, FATHOM_REPORT, FATHOM_MAX_NODES, FATHOM_MAX_DEPTH, FATHOM_RING,
- * FATHOM_COMPONENTS, FATHOM_MAX_OVERHEAD). Returns 0, or FATHOM_E_INVAL when a variable
+/* Overrides fields from the environment (FATHOM_PRESET first, then FATHOM_LEVEL,
+ * FATHOM_TIMELINE, FATHOM_OUT, FATHOM_TRACE, FATHOM_REPORT, FATHOM_MAX_NODES, ...: every
+ * variable of docs/config.md) and from the file FATHOM_CONFIG names (a variable set in the
+ * environment wins over the file's line). Returns 0, or FATHOM_E_INVAL when a variable
  * could not be parsed (a message naming it goes to stderr, the field keeps its value).
  * String fields point into the environment. */
 FATHOM_EXTERN int fathom_config_from_env(fathom_config *cfg);
+/* Sets the fields a preset governs (level, max_overhead_percent, monitor,
+ * monitor_interval_s, alloc_track, timeline, governor, sample_every; the others keep their
+ * values): "standard" (BASIC, the defaults), "lightweight" (BASIC, 1 % budget, time only: no
+ * monitor, no allocation tracking), "detailed" (DETAILED), "comprehensive" (COMPREHENSIVE,
+ * monitor, allocations, timeline) or "research" (comprehensive with every call probed, the
+ * monitor at 10 Hz and the governor off: nothing thinned, the overhead reported, not held).
+ * FATHOM_PRESET names one for fathom_config_from_env. 0, or FATHOM_E_INVAL (unknown name). */
+FATHOM_EXTERN int fathom_config_preset(fathom_config *cfg, const char *name);
+/* Applies a config file's options (docs/config.md: `KEY = VALUE` lines, keys the FATHOM_*
+ * variables with or without the prefix; its preset first). fathom_config_from_env also reads
+ * the file FATHOM_CONFIG names, under the environment's own variables. Returns 0,
+ * FATHOM_E_INVAL (a value could not be parsed: said on stderr with the file and line, the
+ * field keeps its value) or FATHOM_E_IO (the file cannot be read). String fields point into
+ * the file's text, kept for the process's life. */
+FATHOM_EXTERN int fathom_config_from_file(fathom_config *cfg, const char *path);
 
 /* ---------------------------------------------------------------------------------------
  * Sessions. One session is active at a time per process. */

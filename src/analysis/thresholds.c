@@ -16,6 +16,7 @@
 
 #include "analysis/analysis.h"
 #include "util/fmt.h"
+#include "util/conffile.h"
 
 static void add_comp(fathom_thresholds *t, const char *name, double cpu_ms, double memory_mb,
                      double io_mb) {
@@ -178,7 +179,7 @@ FATHOM_EXTERN int fathom_thresholds_parse(fathom_thresholds *t, const char *spec
 }
 
 static int env_mb(const char *var, double *field) {
-  const char *v = getenv(var);
+  const char *v = fz_getenv(var);
   if (!v || !*v) return 0;
   double d;
   if (parse_num(v, &d) != 0 || d <= 0) {
@@ -196,7 +197,7 @@ FATHOM_EXTERN int fathom_thresholds_from_env(fathom_thresholds *t) {
   if (env_mb("FATHOM_MEMORY_THRESHOLD_MB", &t->memory_mb)) rc = FATHOM_E_INVAL;
   if (env_mb("FATHOM_GPU_MEMORY_THRESHOLD_MB", &t->gpu_memory_mb)) rc = FATHOM_E_INVAL;
   if (env_mb("FATHOM_IO_THRESHOLD_MB", &t->io_mb)) rc = FATHOM_E_INVAL;
-  const char *spec = getenv("FATHOM_THRESHOLDS");
+  const char *spec = fz_getenv("FATHOM_THRESHOLDS");
   if (spec && *spec) {
     fathom_thresholds tmp = *t;
     char err[256];

@@ -21,6 +21,7 @@
 #include "probe/machine.h"
 #include "probe/monitor.h"
 #include "util/sched.h"
+#include "util/conffile.h"
 
 enum { C_CPU_USER, C_CPU_SYS, C_RSS, C_VM, C_THREADS, C_READ, C_WRITE, C_DREAD, C_DWRITE,
        C_CTXV, C_CTXI, C_MINFLT, C_MAJFLT, C_SYSMEM, C_NETRX, C_NETTX, C_CPU_E, N_BASE };
@@ -375,7 +376,7 @@ int fz_monitor_begin(int sample, double interval_s, double carbon_g_per_kwh,
   T.net_prev_tx = T.base.net_tx;
   for (int i = 0; i < FZ_MAX_GPUS; i++) T.e_base[i] = T.p_last[i] = NAN_;
   char rapl_why[256] = "", rapl_desc[200] = "";
-  const char *lib = getenv("FATHOM_NVML_LIB");
+  const char *lib = fz_getenv("FATHOM_NVML_LIB");
   snprintf(T.nvml_lib, sizeof T.nvml_lib, "%s", lib ? lib : "");
   if (sample) {
     T.rapl_on = fz_rapl_open(rapl_why, sizeof rapl_why) > 0;

@@ -29,37 +29,58 @@
 
 #include "record/record.h"
 #include "session/session.h"
+#include "util/conffile.h"
 
-static int env_double(const char *var, double *out, double lo, double hi) {
-  const char *v = getenv(var);
+/* Where an option's values come from: the environment, then the file FATHOM_CONFIG names
+ * (file NULL), or one file alone. */
+typedef struct src {
+  const fz_conf *file;
+} src;
+static const char *get(const src *s, const char *name) {
+  return s->file ? fz_conf_get(s->file, name) : fz_getenv(name);
+}
+static const char *where(const src *s, const char *name) {
+  return s->file ? fz_conf_where(s->file, name) : fz_getenv_where(name);
+}
+
+static int opt_double(const src *s, const char *var, double *out, double lo, double hi) {
+  const char *v = get(s, var);
   if (!v || !*v) return 0;
   char *end;
   double d = strtod(v, &end);
   if (*end || !(d >= lo && d <= hi)) {
-    fprintf(stderr, "fathom: %s=%s: expected a number in [%g, %g]; ignored\n", var, v, lo, hi);
+    fprintf(stderr, "fathom: %s%s=%s: expected a number in [%g, %g]; ignored\n", where(s, var),
+            var, v, lo, hi);
     return FATHOM_E_INVAL;
   }
   *out = d;
   return 0;
 }
 
-static int env_u64(const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
-  const char *v = getenv(var);
+static int opt_u64(const src *s, const char *var, uint64_t *out, uint64_t lo, uint64_t hi) {
+  const char *v = get(s, var);
   if (!v || !*v) return 0;
   char *end;
   errno = 0;
   unsigned long long x = strtoull(v, &end, 10);
-  if (errno || *end || x < lo || x > hi) {
-    fprintf(stderr, "fathom: %s=%s: expected an integer in [%llu, %llu]; ignored\n", var, v,
-            (unsigned long long)lo, (unsigned long long)hi);
+  if (errno || *end || x < lo || x > hi || *v == '-') {
+    fprintf(stderr, "fathom: %s%s=%s: expected an integer in [%llu, %llu]; ignored\n",
+            where(s, var), var, v, (unsigned long long)lo, (unsigned long long)hi);
     return FATHOM_E_INVAL;
   }
   *out = x;
   return 0;
 }
 
-static int env_bool(const char *var, int *out) {
-  const char *v = getenv(var);
+static int opt_u32(const src *s, const char *var, uint32_t *out, uint64_t lo, uint64_t hi) {
+  uint64_t x = *out;
+  int rc = opt_u64(s, var, &x, lo, hi);
+  *out = (uint32_t)x;
+  return rc;
+}
+
+static int opt_bool(const src *s, const char *var, int *out) {
+  const char *v = get(s, var);
   if (!v || !*v) return 0;
   if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
     *out = 1;
@@ -67,79 +88,146 @@ static int env_bool(const char *var, int *out) {
              !strcasecmp(v, "off")) {
     *out = 0;
   } else {
-    fprintf(stderr, "fathom: %s=%s: expected 0 or 1; ignored\n", var, v);
+    fprintf(stderr, "fathom: %s%s=%s: expected 0 or 1; ignored\n", where(s, var), var, v);
     return FATHOM_E_INVAL;
   }
   return 0;
 }
 
-FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
+static void opt_str(const src *s, const char *var, const char **out) {
+  const char *v = get(s, var);
+  if (v && *v) *out = v;
+}
+
+FATHOM_EXTERN int fathom_config_preset(fathom_config *c, const char *name) {
+  if (!c || !name) return FATHOM_E_INVAL;
+  fathom_config d;
+  fathom_config_init(&d);
+  /* the fields a preset sets, from the defaults (the others keep the caller's values) */
+  fathom_level level = FATHOM_LEVEL_BASIC;
+  double budget = 0, interval = d.monitor_interval_s;
+  int monitor = d.monitor, alloc = d.alloc_track, timeline = 0, governor = 1;
+  uint32_t every = d.sample_every;
+  if (!strcasecmp(name, "standard")) {
+  } else if (!strcasecmp(name, "lightweight")) {
+    budget = 1;
+    monitor = 0;
+    alloc = 0;
+  } else if (!strcasecmp(name, "detailed")) {
+    level = FATHOM_LEVEL_DETAILED;
+  } else if (!strcasecmp(name, "comprehensive")) {
+    level = FATHOM_LEVEL_COMPREHENSIVE;
+    monitor = 1;
+    alloc = 1;
+    timeline = 1;
+  } else if (!strcasecmp(name, "research")) {
+    level = FATHOM_LEVEL_COMPREHENSIVE;
+    monitor = 1;
+    interval = 0.1;
+    alloc = 1;
+    timeline = 1;
+    every = 1;
+    governor = 0;
+  } else {
+    return FATHOM_E_INVAL;
+  }
+  c->level = level;
+  c->max_overhead_percent = budget;
+  c->monitor = monitor;
+  c->monitor_interval_s = interval;
+  c->alloc_track = alloc;
+  c->timeline = timeline;
+  c->governor = governor;
+  c->sample_every = every;
+  return 0;
+}
+
+/* Applies the options of s to c: the preset first, then each option over it. */
+static int apply(fathom_config *c, const src *s) {
   int rc = 0;
-  const char *v = getenv("FATHOM_LEVEL");
-  if (v && *v && fathom_level_parse(v, &c->level) != 0) {
-    fprintf(stderr, "fathom: FATHOM_LEVEL=%s: expected disabled, basic, detailed or comprehensive; ignored\n", v);
+  const char *v = get(s, "FATHOM_PRESET");
+  if (v && *v && fathom_config_preset(c, v) != 0) {
+    fprintf(stderr, "fathom: %sFATHOM_PRESET=%s: expected standard, lightweight, detailed, "
+                    "comprehensive or research; ignored\n", where(s, "FATHOM_PRESET"), v);
     rc = FATHOM_E_INVAL;
   }
-  uint64_t x;
-  if (env_bool("FATHOM_TIMELINE", &c->timeline)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_REPORT", &c->report_to_stderr)) rc = FATHOM_E_INVAL;
-  x = c->max_nodes_per_thread;
-  if (env_u64("FATHOM_MAX_NODES", &x, 16, 1u << 26)) rc = FATHOM_E_INVAL;
-  c->max_nodes_per_thread = (uint32_t)x;
-  x = c->max_depth;
-  if (env_u64("FATHOM_MAX_DEPTH", &x, 4, 4096)) rc = FATHOM_E_INVAL;
-  c->max_depth = (uint32_t)x;
-  x = c->ring_events;
-  if (env_u64("FATHOM_RING", &x, 64, 1u << 24)) rc = FATHOM_E_INVAL;
-  c->ring_events = (uint32_t)x;
-  x = c->max_trace_events;
-  if (env_u64("FATHOM_MAX_EVENTS", &x, 0, (uint64_t)1 << 32)) rc = FATHOM_E_INVAL;
-  c->max_trace_events = x;
-  if ((v = getenv("FATHOM_OUT")) && *v) c->out_path = v;
-  if ((v = getenv("FATHOM_TRACE")) && *v) {
+  v = get(s, "FATHOM_LEVEL");
+  if (v && *v && fathom_level_parse(v, &c->level) != 0) {
+    fprintf(stderr, "fathom: %sFATHOM_LEVEL=%s: expected disabled, basic, detailed or "
+                    "comprehensive; ignored\n", where(s, "FATHOM_LEVEL"), v);
+    rc = FATHOM_E_INVAL;
+  }
+  if (opt_bool(s, "FATHOM_TIMELINE", &c->timeline)) rc = FATHOM_E_INVAL;
+  if (opt_bool(s, "FATHOM_REPORT", &c->report_to_stderr)) rc = FATHOM_E_INVAL;
+  if (opt_u32(s, "FATHOM_MAX_NODES", &c->max_nodes_per_thread, 16, 1u << 26)) rc = FATHOM_E_INVAL;
+  if (opt_u32(s, "FATHOM_MAX_DEPTH", &c->max_depth, 4, 4096)) rc = FATHOM_E_INVAL;
+  if (opt_u32(s, "FATHOM_RING", &c->ring_events, 64, 1u << 24)) rc = FATHOM_E_INVAL;
+  if (opt_u64(s, "FATHOM_MAX_EVENTS", &c->max_trace_events, 0, (uint64_t)1 << 32))
+    rc = FATHOM_E_INVAL;
+  opt_str(s, "FATHOM_OUT", &c->out_path);
+  if ((v = get(s, "FATHOM_TRACE")) && *v) {
     c->trace_path = v;
     c->timeline = 1;
   }
-  if ((v = getenv("FATHOM_COMPONENTS")) && *v) c->components = v;
-  if ((v = getenv("FATHOM_CLOCK")) && *v) {
+  opt_str(s, "FATHOM_COMPONENTS", &c->components);
+  if ((v = get(s, "FATHOM_CLOCK")) && *v) {
     if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
       c->clock = FATHOM_CLOCK_AUTO;
     } else if (!strcasecmp(v, "monotonic")) {
       c->clock = FATHOM_CLOCK_MONOTONIC;
     } else {
-      fprintf(stderr, "fathom: FATHOM_CLOCK=%s: expected auto or monotonic; ignored\n", v);
+      fprintf(stderr, "fathom: %sFATHOM_CLOCK=%s: expected auto or monotonic; ignored\n",
+              where(s, "FATHOM_CLOCK"), v);
       rc = FATHOM_E_INVAL;
     }
   }
-  if (env_double("FATHOM_MAX_OVERHEAD", &c->max_overhead_percent, 0, 100)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_MONITOR", &c->monitor)) rc = FATHOM_E_INVAL;
-  if (env_double("FATHOM_MONITOR_INTERVAL", &c->monitor_interval_s, 0.01, 86400)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_GOVERNOR", &c->governor)) rc = FATHOM_E_INVAL;
-  x = c->sample_every;
-  if (env_u64("FATHOM_SAMPLE_EVERY", &x, 1, 1u << 20)) rc = FATHOM_E_INVAL;
-  c->sample_every = (uint32_t)x;
-  if (env_double("FATHOM_SAMPLE_HZ", &c->sample_hz, 0, 20000)) rc = FATHOM_E_INVAL;
-  if (env_bool("FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
-  if (env_double("FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000)) rc = FATHOM_E_INVAL;
-  /* issue 4: findings, live monitoring */
-  if ((v = getenv("FATHOM_SLA")) && *v) c->sla = v;
-  if (env_double("FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
+  if (opt_double(s, "FATHOM_MAX_OVERHEAD", &c->max_overhead_percent, 0, 100)) rc = FATHOM_E_INVAL;
+  if (opt_bool(s, "FATHOM_MONITOR", &c->monitor)) rc = FATHOM_E_INVAL;
+  if (opt_double(s, "FATHOM_MONITOR_INTERVAL", &c->monitor_interval_s, 0.01, 86400))
     rc = FATHOM_E_INVAL;
-  if ((v = getenv("FATHOM_LISTEN")) && *v) c->listen = v;
-  if ((v = getenv("FATHOM_AUTOSAVE")) && *v) c->autosave_path = v;
-  if (env_double("FATHOM_AUTOSAVE_INTERVAL", &c->autosave_interval_s, 0.01, 86400 * 365))
+  if (opt_bool(s, "FATHOM_GOVERNOR", &c->governor)) rc = FATHOM_E_INVAL;
+  if (opt_u32(s, "FATHOM_SAMPLE_EVERY", &c->sample_every, 1, 1u << 20)) rc = FATHOM_E_INVAL;
+  if (opt_double(s, "FATHOM_SAMPLE_HZ", &c->sample_hz, 0, 20000)) rc = FATHOM_E_INVAL;
+  if (opt_bool(s, "FATHOM_ALLOC", &c->alloc_track)) rc = FATHOM_E_INVAL;
+  if (opt_double(s, "FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000))
     rc = FATHOM_E_INVAL;
-  x = c->autosave_every_ops;
-  if (env_u64("FATHOM_AUTOSAVE_OPS", &x, 0, UINT64_MAX)) rc = FATHOM_E_INVAL;
-  c->autosave_every_ops = x;
-  if ((v = getenv("FATHOM_SINK")) && *v) c->sink_path = v;
-  if (env_double("FATHOM_SINK_INTERVAL", &c->sink_interval_s, 0.1, 86400 * 365))
+  opt_str(s, "FATHOM_SLA", &c->sla);
+  if (opt_double(s, "FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
+    rc = FATHOM_E_INVAL;
+  opt_str(s, "FATHOM_LISTEN", &c->listen);
+  opt_str(s, "FATHOM_AUTOSAVE", &c->autosave_path);
+  if (opt_double(s, "FATHOM_AUTOSAVE_INTERVAL", &c->autosave_interval_s, 0.01, 86400 * 365))
+    rc = FATHOM_E_INVAL;
+  if (opt_u64(s, "FATHOM_AUTOSAVE_OPS", &c->autosave_every_ops, 0, UINT64_MAX))
+    rc = FATHOM_E_INVAL;
+  opt_str(s, "FATHOM_SINK", &c->sink_path);
+  if (opt_double(s, "FATHOM_SINK_INTERVAL", &c->sink_interval_s, 0.1, 86400 * 365))
     rc = FATHOM_E_INVAL;
   return rc;
 }
 
+FATHOM_EXTERN int fathom_config_from_env(fathom_config *c) {
+  if (!c) return FATHOM_E_INVAL;
+  int saved = errno;
+  src s = {NULL};
+  int rc = apply(c, &s);
+  const char *path = getenv("FATHOM_CONFIG");
+  if (path && *path && !fz_conf_load(path)) rc = FATHOM_E_INVAL;
+  errno = saved;
+  return rc;
+}
+
+FATHOM_EXTERN int fathom_config_from_file(fathom_config *c, const char *path) {
+  if (!c || !path || !*path) return FATHOM_E_INVAL;
+  int saved = errno;
+  src s = {fz_conf_load(path)};
+  int rc = s.file ? apply(c, &s) : FATHOM_E_IO;
+  errno = saved;
+  return rc;
+}
+
 int fz_env_wants_profile(void) {
-  const char *on = getenv("FATHOM"), *out = getenv("FATHOM_OUT");
+  const char *on = fz_getenv("FATHOM"), *out = fz_getenv("FATHOM_OUT");
   if (on && strcmp(on, "0") == 0) return 0;
   return (on && *on) || (out && *out);
 }
@@ -269,7 +357,7 @@ static const char *claimed(const char *path, const char *var) {
 
 void fz_env_outputs(fathom_config *c, int inherit) {
   int saved = errno;
-  const char *out = getenv("FATHOM_OUT"), *trace = getenv("FATHOM_TRACE");
+  const char *out = fz_getenv("FATHOM_OUT"), *trace = fz_getenv("FATHOM_TRACE");
   if (out && !*out) out = NULL;
   if (trace && !*trace) trace = NULL;
   if (inherit && !c->out_path) c->out_path = out;
@@ -277,7 +365,7 @@ void fz_env_outputs(fathom_config *c, int inherit) {
     c->trace_path = trace;
     c->timeline = 1;
   }
-  if (inherit && !c->out_path && !getenv("FATHOM_REPORT")) c->report_to_stderr = 1;
+  if (inherit && !c->out_path && !fz_getenv("FATHOM_REPORT")) c->report_to_stderr = 1;
   /* under `fathom run`, whatever the program's own configuration: the zones' timeline tells
    * it which zones each sample was taken in (session.c writes it there at the end) */
   const char *rz = getenv("FATHOM_RUN_ZONES");
@@ -319,7 +407,7 @@ void fz_session_diagnose(const fathom_profile *p, int env_session) {
   uint32_t excl, filt;
   char pat[256];
   fz_sites_muted(fz_program_name(), &excl, &filt, pat, sizeof pat);
-  const char *ex = getenv("FATHOM_EXCLUDE"), *co = getenv("FATHOM_COMPONENTS");
+  const char *ex = fz_getenv("FATHOM_EXCLUDE"), *co = fz_getenv("FATHOM_COMPONENTS");
   if (excl && *pat)
     fprintf(stderr, "fathom: FATHOM_EXCLUDE pattern '%s' matches the program itself (%s), so "
             "every function in it is excluded and the session recorded no zones; narrow the "

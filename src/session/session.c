@@ -15,6 +15,7 @@
 
 #include "record/alloc.h"
 #include "analysis/analysis.h"
+#include "util/conffile.h"
 #include "util/sched.h"
 #include "model/check.h"
 #include "record/gov.h"
@@ -153,7 +154,7 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   fz_g.cfg = c;
   free(fz_g.components);
   fz_g.components = fz_split_list(c.components);
-  fz_sites_set_excludes(getenv("FATHOM_EXCLUDE"));
+  fz_sites_set_excludes(fz_getenv("FATHOM_EXCLUDE"));
   fz_sites_refilter();
   if (!name || !*name) {
     static char exe[256];

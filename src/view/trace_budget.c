@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/conffile.h"
 #include "view/view.h"
 
 uint64_t fz_trace_budget(void) {
-  const char *v = getenv("FATHOM_TRACE_EVENTS");
+  const char *v = fz_getenv("FATHOM_TRACE_EVENTS");
   if (v && *v) {
     char *end;
     errno = 0;
