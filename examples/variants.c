@@ -1,8 +1,11 @@
 /* variants.c: which growth strategy for a dynamic array is fastest? Three strategies append
  * the same 20,000 integers to an array that grows by copying into a new block when full (no
  * realloc, so each growth's copy is paid): by 16 elements, by half, by doubling.
- * fathom_variants_rank runs them interleaved until their ranking is settled and prints it;
- * the session's profile has each strategy as a zone and the ranking in its rankings table.
+ * fathom_variants_rank runs them interleaved until their ranking is settled and prints it,
+ * with the memory of each run: linked with libfathom.so and allocation tracking asked, it
+ * also shows the bytes each strategy allocates per run (growing by 16 copies, and allocates,
+ * quadratically) and its peak. The session's profile has each strategy as a zone and the
+ * ranking in its rankings table.
  *
  *   variants_example [OUT.json]     the session's profile too, as JSON (fathom report shows
  *                                   the ranking in its Variants section; fathom check reads it) */
@@ -46,7 +49,10 @@ int main(int argc, char **argv) {
   const fathom_variant v[] = {{"grow by 16", append_all, &add16},
                               {"grow by half", append_all, &half},
                               {"double", append_all, &twice}};
-  fathom_session_begin("growth strategies", NULL);
+  fathom_config c;
+  fathom_config_init(&c);
+  c.alloc_track = 1;   /* bytes allocated and peak per run (needs libfathom.so's hooks) */
+  fathom_session_begin("growth strategies", &c);
   fathom_variants_result r;
   int rc = fathom_variants_rank("growth", v, 3, NULL, &r);
   if (rc) {

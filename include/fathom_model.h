@@ -232,10 +232,18 @@ typedef struct fathom_ranking_entry {
   double mean_ns, ci_lo_ns, ci_hi_ns, median_ns;
   double ratio, ratio_lo, ratio_hi;   /* mean over the fastest's, with its interval */
   double p_next;          /* Welch's p against the next slower (NaN for the last) */
+  /* optional (absent from older files: NaN, median_rank 0) */
+  double median_lo_ns, median_hi_ns;  /* the median's distribution-free interval */
+  uint32_t median_rank;   /* rank by median (1: smallest; overlapping intervals share it) */
+  double heap_retained_bytes, heap_retained_lo, heap_retained_hi;  /* heap kept per run,
+                                                                      mean and interval */
+  double alloc_bytes;     /* bytes allocated per run (allocation tracking), mean */
+  double peak_bytes;      /* heap peak above the run's start (allocation tracking), mean */
 } fathom_ranking_entry;
 typedef struct fathom_ranking_info {
   char *name;
   int settled;            /* every variant told apart from the next before the budget ran out */
+  int disagree;           /* the orders by mean and by median contradict (optional: 0) */
   double confidence;
   uint32_t n;
   fathom_ranking_entry *e;

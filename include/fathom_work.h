@@ -118,6 +118,25 @@ typedef struct fathom_variant_stats {
   double ratio, ratio_lo, ratio_hi;  /* mean over the fastest's, with its interval */
   double p_next;                /* Welch's two-sided p-value against the next slower
                                    variant (NaN for the last) */
+  /* The robust ranking: by median, which a few stalled runs hardly move. */
+  double median_lo_ns, median_hi_ns;  /* interval of the median from the runs' order
+                                   statistics (no assumption on their distribution); with
+                                   too few runs for the confidence (fewer than 6 at 95 %)
+                                   it is the range, which covers less */
+  uint32_t median_rank;         /* 1: the smallest median; a variant whose median interval
+                                   overlaps the one before's shares its rank */
+  /* Memory per run; NaN: not measured. */
+  double heap_retained_bytes;   /* heap in use after a run minus before it (glibc's count:
+                                   its blocks and mapped blocks), mean over the runs: memory
+                                   a run keeps. Process-wide: other threads' allocations
+                                   meanwhile count. NaN where glibc's allocator is not the
+                                   process's (a sanitizer's) */
+  double heap_retained_lo, heap_retained_hi;   /* its interval (Student's t) */
+  double alloc_bytes;           /* bytes a run allocates (the calling thread's), mean; needs
+                                   allocation tracking (libfathom.so, with FATHOM_ALLOC=1
+                                   or level detailed), else NaN */
+  double peak_bytes;            /* the highest the calling thread's heap rose above its
+                                   start during a run, mean; allocation tracking as above */
 } fathom_variant_stats;
 
 typedef struct fathom_variants_result {
@@ -127,11 +146,15 @@ typedef struct fathom_variants_result {
                                    (p < 1 - confidence) before the budget ran out */
   double elapsed_s;
   double confidence;
+  int disagree;                 /* 1: the rankings by mean and by median order some pair
+                                   oppositely, and one of them tells the pair apart (a few
+                                   slow runs moved a mean: compare max with median) */
 } fathom_variants_result;
 
 /* Runs the n variants interleaved (each round every variant once, in a new random order,
  * so that drift hits all alike) until the ranking is settled, or max_runs or max_time_s is
- * reached (after min_runs and min_time_s), and ranks them by mean wall time. When a session
+ * reached (after min_runs and min_time_s), and ranks them by mean wall time; also by median
+ * (median_rank), and measures the memory of each run outside its timed part. When a session
  * records, each run is a zone named after the variant, component `name`. opts NULL: the
  * defaults. Returns 0, FATHOM_E_INVAL (NULL or empty arguments, a variant without fn or
  * name), FATHOM_E_NOMEM. */

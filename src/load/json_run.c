@@ -97,6 +97,33 @@ int jl_attempts(jl_ctx *c, const json_t *root, fathom_profile *p) {
   return rc;
 }
 
+/* The optional members of a ranking's entry (absent: NaN, median_rank 0): the median's
+ * interval, the rank by median (0 or 1..n), the memory per run (NaN or >= 0; the heap
+ * retained may be negative: a run that frees). */
+static int ranking_extra(jl_ctx *c, const json_t *e, const jp *ep, size_t n,
+                         fathom_ranking_entry *x) {
+  static const char *const key[] = {"median_lo_ns", "median_hi_ns", "heap_retained_bytes",
+                                    "heap_retained_lo", "heap_retained_hi", "alloc_bytes",
+                                    "peak_bytes"};
+  double *val[] = {&x->median_lo_ns, &x->median_hi_ns, &x->heap_retained_bytes,
+                   &x->heap_retained_lo, &x->heap_retained_hi, &x->alloc_bytes, &x->peak_bytes};
+  int rc = 0;
+  for (size_t j = 0; j < sizeof key / sizeof key[0] && !rc; j++) {
+    *val[j] = NAN;
+    if (!json_object_get(e, key[j])) continue;
+    rc = j < 2 || j >= 5 ? m_nonneg(c, e, ep, key[j], val[j])
+                         : jl_m_dbl(c, e, ep, key[j], val[j]);
+  }
+  if (!rc && json_object_get(e, "median_rank")) {
+    rc = jl_m_u32(c, e, ep, "median_rank", &x->median_rank);
+    if (!rc && x->median_rank > n) {
+      jp kp = {ep, "median_rank", 0};
+      rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must be 0 to %zu, the variants", n);
+    }
+  }
+  return rc;
+}
+
 int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p) {
   if (!json_object_get(root, "rankings")) return 0;
   json_t *arr, *o, *varr, *e;
@@ -111,6 +138,7 @@ int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p) {
     rc = jl_element(c, arr, &tp, i, &o, &ip);
     if (!rc) rc = jl_m_str(c, o, &ip, "name", 0, &r->name);
     if (!rc) rc = jl_m_bool(c, o, &ip, "settled", &r->settled);
+    if (!rc && json_object_get(o, "disagree")) rc = jl_m_bool(c, o, &ip, "disagree", &r->disagree);
     if (!rc) rc = jl_m_dbl(c, o, &ip, "confidence", &r->confidence);
     if (!rc) rc = jl_m_table(c, o, &ip, "variants", 1u << 20, &varr, &vp, &m);
     if (!rc) rc = jl_alloc_table(c, (void **)&r->e, m, sizeof *r->e);
@@ -129,6 +157,7 @@ int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p) {
       if (!rc) rc = jl_m_dbl(c, e, &ep, "ratio_lo", &x->ratio_lo);
       if (!rc) rc = jl_m_dbl(c, e, &ep, "ratio_hi", &x->ratio_hi);
       if (!rc) rc = jl_m_dbl(c, e, &ep, "p_next", &x->p_next);
+      if (!rc) rc = ranking_extra(c, e, &ep, m, x);
     }
   }
   return rc;

@@ -28,6 +28,13 @@ int fz_check_env(const fathom_profile *p, const char *where);
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
 
+/* 1 when the n entries of a ranking (in mean order) are ordered oppositely by mean and by
+ * median for some pair that one of the two rankings tells apart (different ranks); entries
+ * without a median rank (0: older files) are left out. The first such pair found goes to
+ * *first (ahead by mean) and *second (ahead by median), each may be NULL. (check_run.c) */
+int fz_ranking_disagree(const fathom_ranking_entry *e, uint32_t n, uint32_t *first,
+                        uint32_t *second);
+
 #pragma GCC visibility pop
 
 #endif

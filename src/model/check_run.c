@@ -6,8 +6,11 @@
  *          time the profile's session ran; a thread's process index in range;
  *   attempts: a direction of -1 or 1, finite figures, errors >= 0, and the outcome their
  *          figures give (model/attempts.c);
- *   rankings: means and ratios inside their intervals, fastest first, ranks from 1 that
- *          never decrease and never pass the place.
+ *   rankings: means, medians, ratios and heap retained inside their intervals, fastest
+ *          first, ranks from 1 that never decrease and never pass the place; ranks by
+ *          median from 1 to n that follow the medians; memory figures >= 0 (retained may be
+ *          negative) and a peak no higher than the bytes allocated; `disagree` as the
+ *          ranks and medians say (fz_ranking_disagree).
  * Same slack as check.c: 1 ns per figure added plus 1e-9 relative.
  *
  * Invariant: reads only what the counts announce and the arrays that are there. */
@@ -117,6 +120,83 @@ static void check_attempts(const fathom_profile *p, void (*report)(void *, const
   }
 }
 
+int fz_ranking_disagree(const fathom_ranking_entry *e, uint32_t n, uint32_t *first,
+                        uint32_t *second) {
+  /* pairs (a before b by mean) in linear time: medians tell b ahead when the ranks by median
+   * ever go down; means tell a ahead when b has a larger rank and a smaller median than
+   * some entry of an earlier rank (the largest median of the earlier ranks: done) */
+  double done = -INFINITY, group = -INFINITY;
+  uint32_t done_at = 0, group_at = 0, a = 0, b = 0;
+  int found = 0;
+  for (uint32_t k = 0; e && k < n && !found; k++) {
+    if (k && e[k].median_rank && e[k - 1].median_rank &&
+        e[k].median_rank < e[k - 1].median_rank) {
+      a = k - 1, b = k, found = 1;
+      break;
+    }
+    if (k && e[k].rank != e[k - 1].rank && group > done) done = group, done_at = group_at;
+    if (k && e[k].rank != e[k - 1].rank) group = -INFINITY;
+    if (!e[k].median_rank) continue;
+    if (e[k].median_ns < done) a = done_at, b = k, found = 1;
+    if (e[k].median_ns > group) group = e[k].median_ns, group_at = k;
+  }
+  if (found && first) *first = a;
+  if (found && second) *second = b;
+  return found;
+}
+
+static int by_median(const void *x, const void *y, void *e) {
+  const fathom_ranking_entry *r = e;
+  double a = r[*(const uint32_t *)x].median_ns, b = r[*(const uint32_t *)y].median_ns;
+  return (a > b) - (a < b);
+}
+
+/* x inside [lo, hi], or all three NaN (not measured) */
+static int inside(double lo, double x, double hi) {
+  if (isnan(lo) && isnan(x) && isnan(hi)) return 1;
+  return le(lo, x, 0) && le(x, hi, 0);
+}
+
+static void check_ranking_extra(const fathom_ranking_info *r, uint32_t i,
+                                void (*report)(void *, const char *), void *ctx) {
+  const char *nm = r->name ? r->name : "(null)";
+  int have_mrank = 0;
+  for (uint32_t k = 0; k < r->n; k++) {
+    const fathom_ranking_entry *e = &r->e[k];
+    const char *vn = e->variant ? e->variant : "(null)";
+    if (!(isnan(e->median_lo_ns) && isnan(e->median_hi_ns)) &&
+        !inside(e->median_lo_ns, e->median_ns, e->median_hi_ns))
+      REPORT("ranking %u (%.64s), %.64s: the median outside its interval", i, nm, vn);
+    if (!inside(e->heap_retained_lo, e->heap_retained_bytes, e->heap_retained_hi))
+      REPORT("ranking %u (%.64s), %.64s: heap retained outside its interval", i, nm, vn);
+    if (e->alloc_bytes < 0 || e->peak_bytes < 0 || isnan(e->alloc_bytes) != isnan(e->peak_bytes) ||
+        !(isnan(e->peak_bytes) || le(e->peak_bytes, e->alloc_bytes, 1)))
+      REPORT("ranking %u (%.64s), %.64s: peak %.0f B and allocated %.0f B per run do not fit "
+             "(both >= 0, the peak no higher)", i, nm, vn, e->peak_bytes, e->alloc_bytes);
+    if (e->median_rank > r->n)
+      REPORT("ranking %u (%.64s), %.64s: rank by median %u of %u", i, nm, vn, e->median_rank,
+             r->n);
+    if (e->median_rank == 1) have_mrank = 1;
+  }
+  /* the ranks by median follow the medians: sorted by median, they never go down */
+  uint32_t *ord = malloc((r->n ? r->n : 1) * sizeof *ord), m = 0;
+  for (uint32_t k = 0; ord && k < r->n; k++)
+    if (r->e[k].median_rank) ord[m++] = k;
+  if (ord) qsort_r(ord, m, sizeof *ord, by_median, r->e);
+  for (uint32_t k = 1; ord && k < m; k++) {
+    const fathom_ranking_entry *a = &r->e[ord[k - 1]], *b = &r->e[ord[k]];
+    if (a->median_ns < b->median_ns && b->median_rank < a->median_rank)
+      REPORT("ranking %u (%.64s), %.64s: ranked by median before %.64s, whose median is "
+             "smaller", i, nm, b->variant ? b->variant : "(null)",
+             a->variant ? a->variant : "(null)");
+  }
+  free(ord);
+  if (m && !have_mrank) REPORT("ranking %u (%.64s): no variant has rank 1 by median", i, nm);
+  if (r->disagree != fz_ranking_disagree(r->e, r->n, NULL, NULL))
+    REPORT("ranking %u (%.64s): says the rankings by mean and median %s, its figures say "
+           "otherwise", i, nm, r->disagree ? "disagree" : "agree");
+}
+
 static void check_rankings(const fathom_profile *p, void (*report)(void *, const char *),
                            void *ctx) {
   for (uint32_t i = 0; i < p->n_rankings; i++) {
@@ -137,6 +217,7 @@ static void check_rankings(const fathom_profile *p, void (*report)(void *, const
         REPORT("ranking %u (%.64s), %.64s: rank %u or mean out of order", i, nm, vn, e->rank);
       if (!k && e->rank != 1) REPORT("ranking %u (%.64s): the first has rank %u", i, nm, e->rank);
     }
+    check_ranking_extra(r, i, report, ctx);
   }
 }
 

@@ -33,6 +33,8 @@ extern void *fz_alloc_self_malloc(size_t n) __attribute__((weak));
 
 uint32_t fz_alloc_track_;   /* generation whose allocations are attributed; 0 = off */
 __thread int fz_alloc_guard_ __attribute__((tls_model("initial-exec")));
+/* The calling thread's attributed allocations (fz_alloc_thread_mark) */
+static __thread fz_alloc_tmark tm_ __attribute__((tls_model("initial-exec")));
 
 /* ---- cells ------------------------------------------------------------------------- */
 
@@ -129,6 +131,9 @@ uint64_t fz_alloc_note_alloc(uint32_t g, size_t n) {
   if (FZ_UNLIKELY(!id)) id = claim(t, node);
   fz_acell *c = cell_at(id); /* a claimed cell's block is mapped; OTHER's maybe not */
   if (FZ_UNLIKELY(!c)) return 0;
+  tm_.bytes += n;
+  tm_.live += (int64_t)n;
+  if (tm_.live > tm_.peak) tm_.peak = tm_.live;
   if (FZ_LIKELY(id != CELL_OTHER)) {
     FZ_ST(c->a_count, c->a_count + 1);
     FZ_ST(c->a_bytes, c->a_bytes + n);
@@ -150,12 +155,22 @@ void fz_alloc_note_free(uint64_t cellgen, size_t n) {
   if (!c || (FZ_LDA(c->gen) & 0x7fffffu) != g) return;
   fz_thread *t = fz_tls;
   if (FZ_LIKELY(t && FZ_LD(c->owner) == t)) { /* never for OTHER: no owner */
+    tm_.live -= (int64_t)n;
     FZ_ST(c->f_count, c->f_count + 1);
     FZ_ST(c->f_bytes, c->f_bytes + n);
   } else {
     __atomic_fetch_add(&c->x_count, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->x_bytes, (uint64_t)n, __ATOMIC_RELAXED);
   }
+}
+
+int fz_alloc_thread_mark(fz_alloc_tmark *m, int reset_peak) {
+  fz_thread *t = fz_tls;
+  uint32_t g = FZ_LD(fz_alloc_track_);
+  if (!g || !t || t->gen != g) return 0;
+  if (reset_peak) tm_.peak = tm_.live;
+  *m = tm_;
+  return 1;
 }
 
 void fz_alloc_pause(void) { fz_alloc_guard_++; }

@@ -38,6 +38,18 @@ void fz_alloc_live_total(uint32_t gen, uint64_t *count, uint64_t *bytes);
  * of the cell's node, cheap (for the growth trend at probed zone ends). */
 int64_t fz_alloc_cell_live(uint32_t id);
 
+/* The calling thread's own attributed allocations since it started: bytes allocated, bytes
+ * live (allocated by it, less those it freed itself: frees by other threads are not seen, so
+ * this is at least the true figure) and the highest live figure since the last reset. */
+typedef struct fz_alloc_tmark {
+  uint64_t bytes;
+  int64_t live, peak;
+} fz_alloc_tmark;
+/* 1 and *m filled when tracking is on for the calling thread's session (reset_peak: the peak
+ * starts again at the live figure first); else 0 and *m untouched. Reads only the calling
+ * thread's figures. */
+int fz_alloc_thread_mark(fz_alloc_tmark *m, int reset_peak);
+
 /* Memory snapshots (fathom_mem_snapshot, fathom_leak_check are defined in alloc.c; they walk
  * the threads' call trees under fz_g.lock and sum live bytes of each node's cell by site).
  * collect appends the session's snapshots to p->mem_snapshots, mapping site ids to zone

@@ -107,6 +107,7 @@ static int ranking_copy(fathom_ranking_info *d, const fathom_ranking_info *r) {
   memset(d, 0, sizeof *d);
   d->name = strdup(r->name);
   d->settled = r->settled;
+  d->disagree = r->disagree;
   d->confidence = r->confidence;
   d->e = calloc(r->n ? r->n : 1, sizeof *d->e);
   if (!d->name || !d->e) {

@@ -111,7 +111,8 @@ static void put_attempts(FILE *f, const fathom_profile *p) {
 }
 
 /* [name, settled, confidence, [[variant, rank, runs, mean, lo, hi, median, ratio, rlo, rhi,
- *  p_next], ...]] per ranking */
+ *  p_next, median lo, median hi, rank by median, heap retained, its lo, its hi, allocated,
+ *  peak], ...], disagree] per ranking */
 static void put_rankings(FILE *f, const fathom_profile *p) {
   fputc('[', f);
   for (uint32_t i = 0; p->rankings && i < p->n_rankings; i++) {
@@ -126,14 +127,17 @@ static void put_rankings(FILE *f, const fathom_profile *p) {
       fputs(k ? ",[" : "[", f);
       fz_hj_str(f, e->variant);
       const double v[] = {e->rank, (double)e->runs, e->mean_ns, e->ci_lo_ns, e->ci_hi_ns,
-                          e->median_ns, e->ratio, e->ratio_lo, e->ratio_hi, e->p_next};
+                          e->median_ns, e->ratio, e->ratio_lo, e->ratio_hi, e->p_next,
+                          e->median_lo_ns, e->median_hi_ns, e->median_rank,
+                          e->heap_retained_bytes, e->heap_retained_lo, e->heap_retained_hi,
+                          e->alloc_bytes, e->peak_bytes};
       for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
         fputc(',', f);
         fz_hj_num(f, v[j]);
       }
       fputc(']', f);
     }
-    fputs("]]", f);
+    fprintf(f, "],%d]", r->disagree ? 1 : 0);
   }
   fputc(']', f);
 }

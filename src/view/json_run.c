@@ -80,7 +80,8 @@ static void put_attempt(FILE *f, const fathom_attempt_info *a) {
 static void put_ranking(FILE *f, const fathom_ranking_info *r) {
   fputs("{\"name\":", f);
   fz_json_write_str(f, r->name, 0);
-  fprintf(f, ",\"settled\":%s", r->settled ? "true" : "false");
+  fprintf(f, ",\"settled\":%s,\"disagree\":%s", r->settled ? "true" : "false",
+          r->disagree ? "true" : "false");
   fz_json_num_member(f, "confidence", r->confidence);
   fputs(",\"variants\":[", f);
   for (uint32_t k = 0; k < r->n; k++) {
@@ -97,6 +98,14 @@ static void put_ranking(FILE *f, const fathom_ranking_info *r) {
     fz_json_num_member(f, "ratio_lo", e->ratio_lo);
     fz_json_num_member(f, "ratio_hi", e->ratio_hi);
     fz_json_num_member(f, "p_next", e->p_next);
+    fz_json_num_member(f, "median_lo_ns", e->median_lo_ns);
+    fz_json_num_member(f, "median_hi_ns", e->median_hi_ns);
+    u64(f, "median_rank", e->median_rank);
+    fz_json_num_member(f, "heap_retained_bytes", e->heap_retained_bytes);
+    fz_json_num_member(f, "heap_retained_lo", e->heap_retained_lo);
+    fz_json_num_member(f, "heap_retained_hi", e->heap_retained_hi);
+    fz_json_num_member(f, "alloc_bytes", e->alloc_bytes);
+    fz_json_num_member(f, "peak_bytes", e->peak_bytes);
     fputc('}', f);
   }
   fputs("]}", f);

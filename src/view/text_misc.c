@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/check.h"
 #include "view/text.h"
 
 /* ---- custom metrics attached at zone end, rolled up per (zone, metric) ---- */
@@ -167,6 +168,19 @@ int fz_text_attempts(const fz_tx *tx, const fathom_profile *p) {
 }
 
 /* ---- rankings of variants (fathom_variants_rank) ---- */
+
+/* A memory figure per run: "-" when not measured; with the half-width of its interval. */
+static void mem_cell(char *b, size_t cap, double v, double lo, double hi) {
+  char m[40], w[40];
+  fz_fmt_bytes(m, sizeof m, v);
+  if (isnan(v) || !(hi - lo > 0)) {
+    snprintf(b, cap, "%s", m);
+    return;
+  }
+  fz_fmt_bytes(w, sizeof w, (hi - lo) / 2);
+  snprintf(b, cap, "%s ±%s", m, w);
+}
+
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
   if (!p->n_rankings || !p->rankings) return 0;
   int rc = 0;
@@ -177,12 +191,15 @@ int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
     snprintf(title, sizeof title, "Variants: %s", nm);
     fz_section(tx, title);
     static const char *const head[] = {"rank", "variant", "runs", "mean", "interval", "median",
-                                       "vs fastest"};
+                                       "interval", "by median", "vs fastest", "heap kept/run",
+                                       "allocated/run", "peak/run"};
     fz_tab t;
-    fz_tab_init(&t, head, "rlrrrrr");
+    fz_tab_init(&t, head, "rlrrrrrrrrrr");
+    int mem = 0;
     for (uint32_t k = 0; k < r->n; k++) {
       const fathom_ranking_entry *e = &r->e[k];
-      char rk[16], vn[256], runs[32], m[40], lo[40], hi[40], ci[96], md[40], vs[80];
+      char rk[16], vn[256], runs[32], m[40], lo[40], hi[40], ci[96], md[40], mci[96], mrk[16],
+          vs[80], kept[96], al[40], pk[40];
       snprintf(rk, sizeof rk, "%u", e->rank);
       fz_clean(vn, sizeof vn, e->variant, FZ_NAME_W);
       fz_fmt_count(runs, sizeof runs, e->runs);
@@ -191,9 +208,22 @@ int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
       fz_fmt_dur(hi, sizeof hi, e->ci_hi_ns);
       snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
       fz_fmt_dur(md, sizeof md, e->median_ns);
+      snprintf(mci, sizeof mci, "-");
+      if (!isnan(e->median_lo_ns) && !isnan(e->median_hi_ns)) {
+        fz_fmt_dur(lo, sizeof lo, e->median_lo_ns);
+        fz_fmt_dur(hi, sizeof hi, e->median_hi_ns);
+        snprintf(mci, sizeof mci, "[%s, %s]", lo, hi);
+      }
+      if (e->median_rank) snprintf(mrk, sizeof mrk, "%u", e->median_rank);
+      else snprintf(mrk, sizeof mrk, "-");
       if (k == 0) snprintf(vs, sizeof vs, "fastest");
       else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", e->ratio, e->ratio_lo, e->ratio_hi);
-      const char *cells[] = {rk, vn, runs, m, ci, md, vs};
+      mem_cell(kept, sizeof kept, e->heap_retained_bytes, e->heap_retained_lo,
+               e->heap_retained_hi);
+      fz_fmt_bytes(al, sizeof al, e->alloc_bytes);
+      fz_fmt_bytes(pk, sizeof pk, e->peak_bytes);
+      mem |= !isnan(e->heap_retained_bytes) || !isnan(e->alloc_bytes);
+      const char *cells[] = {rk, vn, runs, m, ci, md, mci, mrk, vs, kept, al, pk};
       fz_tab_row(&t, cells);
     }
     rc = fz_tab_print(tx, &t);
@@ -202,8 +232,19 @@ int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
       if (!(r->e[k].p_next < 1 - r->confidence))
         fprintf(tx->f, "  %s and %s cannot be told apart (p = %.3g)\n", r->e[k].variant,
                 r->e[k + 1].variant, r->e[k].p_next);
+    uint32_t a, b;
+    if (r->disagree && fz_ranking_disagree(r->e, r->n, &a, &b))
+      fprintf(tx->f, "  the rankings by mean and by median disagree: %s is ahead of %s by mean, "
+              "behind it by median (a few slow runs move a mean: compare the medians)\n",
+              r->e[a].variant, r->e[b].variant);
+    else if (r->disagree)
+      fprintf(tx->f, "  the rankings by mean and by median disagree\n");
     fprintf(tx->f, "  %.0f %% intervals; %s\n", 100 * r->confidence,
             r->settled ? "the ranking settled" : "not settled: the budget ran out first");
+    if (mem)
+      fprintf(tx->f, "  memory per run, means: heap kept = heap in use after the run minus "
+              "before (glibc, whole process); allocated and peak above the run's start: the "
+              "calling thread's, by allocation tracking; -: not measured\n");
     fz_off(tx);
   }
   return rc;

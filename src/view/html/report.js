@@ -414,13 +414,25 @@ function renderRankings(D) {
   if (!D.rankings || !D.rankings.length) return;
   var sec = section('rankings', 'Variants', 'Variants of one piece of work run interleaved and ranked by mean time; ' +
                     'the interval is the mean\u2019s, the ratio is to the fastest with its interval. Variants not told ' +
-                    'apart from the one before share its rank.');
+                    'apart from the one before share its rank. By median: the rank by median, whose interval comes from ' +
+                    'the runs\u2019 order (a few slow runs hardly move it); overlapping intervals share a rank. Memory per ' +
+                    'run, means: heap kept (in use after the run minus before, whole process, \u00b1 its interval), ' +
+                    'allocated and peak above the run\u2019s start (the calling thread\u2019s, by allocation tracking); ' +
+                    '\u2013: not measured.');
+  function b(v) { return isNum(v) ? fmtBytes(v) : '\u2013'; }
   D.rankings.forEach(function (r) {
     sec.appendChild(el('h3', null, r[0] + (r[1] ? ' \u00b7 settled' : ' \u00b7 not settled (budget ran out)') +
-                       ' \u00b7 ' + Math.round(100 * r[2]) + ' % intervals'));
-    sec.appendChild(table(['rank>', 'variant', 'runs>', 'mean>', 'interval>', 'median>', 'vs fastest>'], r[3].map(function (e, k) {
+                       ' \u00b7 ' + Math.round(100 * r[2]) + ' % intervals' +
+                       (r[4] ? ' \u00b7 the rankings by mean and by median disagree' : '')));
+    sec.appendChild(table(['rank>', 'variant', 'runs>', 'mean>', 'interval>', 'median>', 'interval>', 'by median>',
+                           'vs fastest>', 'heap kept>', 'allocated>', 'peak>'], r[3].map(function (e, k) {
       return [String(e[1]), e[0], fmtCount(e[2]), fmtDur(e[3]), '[' + fmtDur(e[4]) + ', ' + fmtDur(e[5]) + ']', fmtDur(e[6]),
-              k === 0 ? 'fastest' : e[7].toFixed(3) + '\u00d7 [' + e[8].toFixed(3) + ', ' + e[9].toFixed(3) + ']'];
+              isNum(e[11]) && isNum(e[12]) ? '[' + fmtDur(e[11]) + ', ' + fmtDur(e[12]) + ']' : '\u2013',
+              e[13] ? String(e[13]) : '\u2013',
+              k === 0 ? 'fastest' : e[7].toFixed(3) + '\u00d7 [' + e[8].toFixed(3) + ', ' + e[9].toFixed(3) + ']',
+              isNum(e[14]) ? fmtBytes(e[14]) + (isNum(e[15]) && isNum(e[16]) && e[16] > e[15] ?
+                ' \u00b1' + fmtBytes((e[16] - e[15]) / 2) : '') : '\u2013',
+              b(e[17]), b(e[18])];
     })));
   });
 }
