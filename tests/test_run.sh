@@ -110,13 +110,13 @@ awk -v want=spin '
 grep -q '"file":"[^"]*hot\.c","line":13,"samples_self":0,"samples_total":[1-9]' hot_g.out.json ||
   { echo "FAIL: burn_a's call line (13) holds no samples (total)"; fail=1; }
 # the time series of the program's processes (one row a poll, every 100 ms): a CPU-bound
-# single thread uses about one CPU (a loaded machine gives it less; the kernel counts CPU time
-# in clock ticks, so an interval may show a tick more)
+# single thread uses about one CPU, never more (a loaded machine gives it much less; the
+# kernel counts CPU time in clock ticks, so an interval may show a tick more)
 awk '/^"series":/ { ins = 1; next } ins && /^\[/ { gsub(/[\[\]]/, ""); split($0, v, ","); if (v[2] != "null") { n++; c[n] = v[2] } }
      ins && /\]\]\}/ { ins = 0 }
      END { if (n < 3) { print "FAIL: " n " rows with CPU in the series"; exit 1 }
            m = 0; for (i = 1; i <= n; i++) if (c[i] > m) m = c[i]
-           if (m < 50 || m > 125) { print "FAIL: the series peaks at " m " % of a CPU"; exit 1 } }' hot_g.json || fail=1
+           if (m < 10 || m > 125) { print "FAIL: the series peaks at " m " % of a CPU"; exit 1 } }' hot_g.json || fail=1
 # the lines table reads back unchanged (fathom report loads the file and writes it again)
 cmp -s <(grep '^{"zone":[0-9]*,"file"' hot_g.json) <(grep '^{"zone":[0-9]*,"file"' hot_g.out.json) ||
   { echo "FAIL: the lines table does not read back unchanged"; fail=1; }
