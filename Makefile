@@ -92,6 +92,8 @@ examples: build
 	"$(BUILD_DIR)/batch_loader" "$(DEMO_OUT)/batch_loader.json"
 	@echo "== examples: $(BUILD_DIR)/preprocess $(DEMO_OUT)/preprocess.json (a pipeline step by step)"
 	"$(BUILD_DIR)/preprocess" "$(DEMO_OUT)/preprocess.json"
+	@echo "== examples: $(BUILD_DIR)/growth_events $(DEMO_OUT)/growth_events.json (strategies ranked by gain per second)"
+	"$(BUILD_DIR)/growth_events" "$(DEMO_OUT)/growth_events.json"
 	@echo "== examples: fathom bench of two sorts (examples/bench_sorts.sh)"
 	bash examples/bench_sorts.sh "$(BUILD_DIR)" "$(DEMO_OUT)"
 

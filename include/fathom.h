@@ -291,6 +291,38 @@ FATHOM_EXTERN int fathom_attempt(const char *name, const char *metric, double be
                                  double before_se, double after, double after_se,
                                  int direction);
 
+/* ---------------------------------------------------------------------------------------
+ * Outcome events: something the program did (a growth step of a strategy, an analyzer's
+ * run), what it cost and what it gained (the profile's outcome_events; fathom_efficiency
+ * ranks the subjects by outcome per unit of cost). */
+#define FATHOM_OUTCOMES_MAX 8
+typedef struct fathom_outcome {
+  const char *name;              /* "accuracy_gain", "params_added" */
+  double value;
+} fathom_outcome;
+typedef struct fathom_outcome_desc {
+  const char *group;             /* what kind of event: "growth", "analysis" */
+  const char *subject;           /* who did it: the strategy, component or analyzer */
+  const char *kind;              /* optional: "add_layer" */
+  const char *attrs;             /* optional: "layer=3,width=64" */
+  double time_ns;                /* its cost in time (NaN: not known) */
+  double bytes;                  /* its cost in memory (NaN: not known) */
+  uint32_t n_outcomes;           /* at most FATHOM_OUTCOMES_MAX */
+  const fathom_outcome *outcomes;
+} fathom_outcome_desc;
+/* Records one event (strings copied). Thread-safe; up to 65536 events a session
+ * (FATHOM_E_LIMIT after, counted in the profile). Returns 0, FATHOM_E_INVAL (no group or
+ * subject, more outcomes than the maximum, an outcome without a name or not finite, a cost
+ * below 0 or infinite), FATHOM_E_STATE (no session). */
+FATHOM_EXTERN int fathom_outcome_event(const fathom_outcome_desc *e);
+/* Times an event: begin returns a token (the time now); fathom_outcome_end records e with
+ * time_ns set to the time since begin (e->time_ns is ignored). Same returns as fathom_event. */
+typedef struct fathom_outcome_timer {
+  uint64_t start_ns;
+} fathom_outcome_timer;
+FATHOM_EXTERN fathom_outcome_timer fathom_outcome_begin(void);
+FATHOM_EXTERN int fathom_outcome_end(fathom_outcome_timer t, const fathom_outcome_desc *e);
+
 #include "fathom_model.h" /* the profile model (part of this header) */
 
 /* Growth between two memory snapshots of a profile, by zone. */

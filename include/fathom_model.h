@@ -249,6 +249,29 @@ typedef struct fathom_ranking_info {
   fathom_ranking_entry *e;
 } fathom_ranking_info;
 
+/* An outcome event (fathom_outcome_event). */
+typedef struct fathom_outcome_event_info {
+  char *group, *subject;
+  char *kind, *attrs;            /* NULL when not given */
+  double t_ns;                   /* when it was recorded, since the session's start */
+  double time_ns, bytes;         /* its costs; NaN: not known */
+  uint32_t n_outcomes;
+  char *outcome_name[FATHOM_OUTCOMES_MAX];
+  double outcome[FATHOM_OUTCOMES_MAX];
+} fathom_outcome_event_info;
+
+/* One subject's line of an efficiency ranking (fathom_efficiency). */
+typedef struct fathom_efficiency_row {
+  const char *subject;           /* points into the profile */
+  uint32_t events;               /* its events with the outcome and the cost known */
+  double mean, mean_se;          /* the outcome per event, with its standard error */
+  double total, cost;            /* the outcome and the cost (ns or bytes) summed */
+  double per_unit, per_unit_se;  /* outcome per second (time) or per MiB (memory): the ratio
+                                    of the sums, its standard error by the delta method */
+  uint32_t rank;                 /* 1: the most efficient; rows that cannot be told apart
+                                    from the one before (p >= 0.05) share its rank */
+} fathom_efficiency_row;
+
 /* A process that the profiled program ran, itself included (fathom run). Kernel figures are
  * NaN when never read; res_age_ns says how long before the process ended they were last
  * read (0: at its end, exact). */
@@ -471,6 +494,17 @@ struct fathom_profile {
   uint32_t n_processes;  fathom_process_info *processes; /* in order of start */
   uint32_t n_attempts;   fathom_attempt_info *attempts;  /* in the order recorded */
   uint32_t n_rankings;   fathom_ranking_info *rankings;  /* in the order run */
+  uint32_t n_outcome_events; fathom_outcome_event_info *outcome_events; /* in order recorded */
+  uint64_t outcome_events_dropped;                       /* past the cap (65536) */
 };
+
+/* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per
+ * second of time_ns) or "memory" (per MiB of bytes), most efficient first. Events without
+ * the outcome or that cost are left out. Writes up to cap rows (their subject strings point
+ * into p) and the number of subjects to *n. Returns 0, FATHOM_E_INVAL (NULL arguments, an
+ * unknown cost), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_efficiency(const fathom_profile *p, const char *group,
+                                    const char *outcome, const char *cost,
+                                    fathom_efficiency_row *rows, uint32_t cap, uint32_t *n);
 
 #endif

@@ -123,3 +123,17 @@ if (!has("1.json", "cmp_keys") && !has("2.json", "cmp_keys")) throw new Error("n
 ' "$T/bench" || fail "bench_sorts.sh: the exports or profiles are not what the example promises: $bs"
 [[ -s $T/bench/bench.md ]] || fail "bench_sorts.sh wrote no Markdown table"
 echo "examples: bench_sorts.sh timed and profiled two commands"
+
+# growth_events: 24 growth steps of three strategies as outcome events; the report ranks
+# them by accuracy gained per second, and the profile holds every event and checks clean
+ge=$("$B/growth_events" "$T/growth.json" 2>&1) || fail "growth_events exited non-zero: $ge"
+grep -q "accuracy_gain per second of time" <<<"$ge" || fail "growth_events: no efficiency ranking: $ge"
+grep -q "^growth: 24 events" <<<"$ge" || fail "growth_events: not 24 events: $ge"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const e = p.outcome_events || [];
+if (e.length !== 24) throw new Error("outcome_events: " + e.length);
+if (!e.every(x => x.time_ns > 0 && x.outcomes.length === 2)) throw new Error("an event without its time or outcomes");
+' "$T/growth.json" || fail "growth_events: the profile does not hold the events"
+"$B/fathom" check "$T/growth.json" >/dev/null || fail "fathom check on growth_events's profile"
+echo "examples: growth_events ranked 3 strategies"

@@ -710,6 +710,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_processes, p->processes, "processes");
   CK_ARRAY(p->n_attempts, p->attempts, "attempts");
   CK_ARRAY(p->n_rankings, p->rankings, "rankings");
+  CK_ARRAY(p->n_outcome_events, p->outcome_events, "outcome_events");
 #undef CK_ARRAY
 }
 

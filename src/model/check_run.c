@@ -4,6 +4,7 @@
  *          total, and the self times of a zone's lines add up to at most the zone's self;
  *   processes: figures >= 0 (or NaN: not measured), end >= start, sampled CPU <= the CPU
  *          time the profile's session ran; a thread's process index in range;
+ *   outcome events: a group and a subject, named finite outcomes, costs NaN or >= 0;
  *   attempts: a direction of -1 or 1, finite figures, errors >= 0, and the outcome their
  *          figures give (model/attempts.c);
  *   rankings: means, medians, ratios and heap retained inside their intervals, fastest
@@ -221,8 +222,29 @@ static void check_rankings(const fathom_profile *p, void (*report)(void *, const
   }
 }
 
+/* Outcome events: a group and a subject, named finite outcomes, costs unknown or >= 0. */
+static void check_outcome_events(const fathom_profile *p,
+                                 void (*report)(void *, const char *), void *ctx) {
+  for (uint32_t i = 0; i < p->n_outcome_events; i++) {
+    const fathom_outcome_event_info *e = &p->outcome_events[i];
+    if (!e->group || !e->subject) REPORT("outcome event %u: no group or subject", i);
+    if (e->n_outcomes > FATHOM_OUTCOMES_MAX) {
+      REPORT("outcome event %u: %u outcomes (at most %d)", i, e->n_outcomes,
+             FATHOM_OUTCOMES_MAX);
+      continue;
+    }
+    for (uint32_t k = 0; k < e->n_outcomes; k++)
+      if (!e->outcome_name[k] || !isfinite(e->outcome[k]))
+        REPORT("outcome event %u: outcome %u without a name or not finite", i, k);
+    if (isinf(e->time_ns) || e->time_ns < 0 || isinf(e->bytes) || e->bytes < 0)
+      REPORT("outcome event %u: a cost below 0 or infinite", i);
+    if (!isfinite(e->t_ns) || e->t_ns < 0) REPORT("outcome event %u: time %g", i, e->t_ns);
+  }
+}
+
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
+  if (p->outcome_events) check_outcome_events(p, report, ctx);
   if (p->rankings) check_rankings(p, report, ctx);
   if (p->attempts) check_attempts(p, report, ctx);
   if (p->lines) check_lines(p, report, ctx);

@@ -379,6 +379,16 @@ void fathom_profile_free(fathom_profile *p) {
   free(p->lines);
   for (uint32_t i = 0; i < p->n_processes && p->processes; i++) free(p->processes[i].command);
   free(p->processes);
+  for (uint32_t i = 0; i < p->n_outcome_events && p->outcome_events; i++) {
+    fathom_outcome_event_info *e = &p->outcome_events[i];
+    free(e->group);
+    free(e->subject);
+    free(e->kind);
+    free(e->attrs);
+    for (uint32_t k = 0; k < e->n_outcomes && k < FATHOM_OUTCOMES_MAX; k++)
+      free(e->outcome_name[k]);
+  }
+  free(p->outcome_events);
   for (uint32_t i = 0; i < p->n_attempts && p->attempts; i++) {
     free(p->attempts[i].name);
     free(p->attempts[i].metric);

@@ -1,6 +1,7 @@
 /* json_run.c: the optional tables of the JSON profile: "lines" (the figures of each source
  * line of a function) and "processes" (every process the program ran), which only a sampled
- * profile (`fathom run`) has, and "attempts" (fathom_attempt). Written only when they have
+ * profile (`fathom run`) has, "attempts" (fathom_attempt), "rankings" (fathom_variants_rank)
+ * and "outcome_events" (fathom_outcome_event). Written only when they have
  * entries, so other profiles' files are unchanged; src/load/json_run.c reads them back.
  *
  * Invariant: every double reads back bit-identical (NaN as null). */
@@ -111,7 +112,44 @@ static void put_ranking(FILE *f, const fathom_ranking_info *r) {
   fputs("]}", f);
 }
 
+static void put_outcome_event(FILE *f, const fathom_outcome_event_info *e) {
+  fputs("{\"group\":", f);
+  fz_json_write_str(f, e->group, 0);
+  fputs(",\"subject\":", f);
+  fz_json_write_str(f, e->subject, 0);
+  if (e->kind) {
+    fputs(",\"kind\":", f);
+    fz_json_write_str(f, e->kind, 0);
+  }
+  if (e->attrs) {
+    fputs(",\"attrs\":", f);
+    fz_json_write_str(f, e->attrs, 0);
+  }
+  fz_json_num_member(f, "t_ns", e->t_ns);
+  fz_json_num_member(f, "time_ns", e->time_ns);
+  fz_json_num_member(f, "bytes", e->bytes);
+  fputs(",\"outcomes\":[", f);
+  for (uint32_t k = 0; k < e->n_outcomes && k < FATHOM_OUTCOMES_MAX; k++) {
+    fputs(k ? ",{\"name\":" : "{\"name\":", f);
+    fz_json_write_str(f, e->outcome_name[k], 0);
+    fz_json_num_member(f, "value", e->outcome[k]);
+    fputc('}', f);
+  }
+  fputs("]}", f);
+}
+
 void fz_json_put_run(FILE *f, const fathom_profile *p) {
+  if (p->n_outcome_events && p->outcome_events) {
+    fputs(",\n\"outcome_events\":[", f);
+    for (uint32_t i = 0; i < p->n_outcome_events; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_outcome_event(f, &p->outcome_events[i]);
+    }
+    fputc(']', f);
+  }
+  if (p->outcome_events_dropped)
+    fprintf(f, ",\n\"outcome_events_dropped\":%llu",
+            (unsigned long long)p->outcome_events_dropped);
   if (p->n_rankings && p->rankings) {
     fputs(",\n\"rankings\":[", f);
     for (uint32_t i = 0; i < p->n_rankings; i++) {
