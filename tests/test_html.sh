@@ -288,6 +288,22 @@ if grep -aoE '<(dt|th)[^>]*>[^<]*[ _](ns|pct|bytes)</(dt|th)>' "$TMP/many.dom"; 
 fi
 ok "506 zones ($bytes bytes): zones and flame graph first, throughput at $tp px with $(want tput_meaningful) rows with a rate, flame widths = table totals, labels match cells"
 
+# ---- 6b. workload tables: a variant ranking and outcome events, drawn ------------------
+"$BUILD/variants_example" "$TMP/variants.json" >/dev/null 2>&1 || fail "variants_example failed"
+"$BUILD/growth_events" "$TMP/growth.json" >/dev/null 2>&1 || fail "growth_events failed"
+for w in variants growth; do
+  "$FATHOM" report "$TMP/$w.json" --format html -o "$TMP/$w.html" || fail "$w: report --format html failed"
+  dump "$TMP/$w.html" "$w"
+done
+grep -q '<section id="rankings"' "$TMP/variants.dom" || fail "variants: no Variants section drawn"
+grep -aq 'grow by 16' "$TMP/variants.dom" || fail "variants: the ranking's rows are not drawn"
+grep -q '<section id="outcomes"' "$TMP/growth.dom" || fail "growth: no Outcome events section drawn"
+grep -aq 'growth: accuracy_gain per second of time' "$TMP/growth.dom" || fail "growth: no ranking by time drawn"
+for s in widen add_layer random_prune; do
+  grep -aq "<td>$s</td>" "$TMP/growth.dom" || fail "growth: subject $s not drawn"
+done
+ok "a variant ranking and outcome events drawn"
+
 # ---- 7. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?

@@ -142,7 +142,69 @@ static void put_rankings(FILE *f, const fathom_profile *p) {
   fputc(']', f);
 }
 
+/* One ranking of fathom_efficiency: [subject, rank, events, mean, mean_se, cost, per unit,
+ * its se] per subject (the first 64). */
+static void put_efficiency(FILE *f, const fathom_profile *p, const char *group,
+                           const char *out, const char *cost) {
+  fathom_efficiency_row r[64];
+  uint32_t n = 0;
+  if (fathom_efficiency(p, group, out, cost, r, 64, &n) || !n) return;
+  fputs(",\n[", f);
+  fz_hj_str(f, group);
+  fputc(',', f);
+  fz_hj_str(f, out);
+  fputc(',', f);
+  fz_hj_str(f, cost);
+  fputs(",[", f);
+  for (uint32_t i = 0; i < n && i < 64; i++) {
+    fputs(i ? ",[" : "[", f);
+    fz_hj_str(f, r[i].subject);
+    fprintf(f, ",%u,%u", r[i].rank, r[i].events);
+    const double v[] = {r[i].mean, r[i].mean_se, r[i].cost, r[i].per_unit, r[i].per_unit_se};
+    for (int j = 0; j < 5; j++) {
+      fputc(',', f);
+      fz_hj_num(f, v[j]);
+    }
+    fputc(']', f);
+  }
+  fputs("]]", f);
+}
+
+/* [[group, outcome, "time" or "memory", [rows]], ...]: every group's outcomes ranked per
+ * unit of each cost recorded (at most 16 groups and 8 outcomes a group). */
+static void put_outcomes(FILE *f, const fathom_profile *p) {
+  fputs("[0", f);   /* a placeholder first element keeps the separators simple */
+  const char *groups[16];
+  uint32_t ng = 0;
+  for (uint32_t i = 0; p->outcome_events && i < p->n_outcome_events; i++) {
+    const char *g = p->outcome_events[i].group;
+    uint32_t j = 0;
+    while (g && j < ng && strcmp(groups[j], g)) j++;
+    if (g && j == ng && ng < 16) groups[ng++] = g;
+  }
+  for (uint32_t j = 0; j < ng; j++) {
+    const char *outs[8];
+    uint32_t no = 0;
+    for (uint32_t i = 0; i < p->n_outcome_events; i++) {
+      const fathom_outcome_event_info *e = &p->outcome_events[i];
+      if (!e->group || strcmp(e->group, groups[j])) continue;
+      for (uint32_t k = 0; k < e->n_outcomes && k < FATHOM_OUTCOMES_MAX; k++) {
+        uint32_t x = 0;
+        while (x < no && strcmp(outs[x], e->outcome_name[k])) x++;
+        if (x == no && no < 8) outs[no++] = e->outcome_name[k];
+      }
+    }
+    for (uint32_t x = 0; x < no; x++) {
+      put_efficiency(f, p, groups[j], outs[x], "time");
+      put_efficiency(f, p, groups[j], outs[x], "memory");
+    }
+  }
+  fputc(']', f);
+}
+
 void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"outcomes\":", f);
+  put_outcomes(f, p);
   fputs(",\"rankings\":", f);
   put_rankings(f, p);
   fputs(",\"attempts\":", f);

@@ -450,6 +450,23 @@ function renderAttempts(D) {
   })));
 }
 
+function renderOutcomes(D) {
+  var list = (D.outcomes || []).slice(1);   /* the first element is a placeholder */
+  if (!list.length) return;
+  var sec = section('outcomes', 'Outcome events', 'Each group\u2019s subjects ranked by an outcome per second of their ' +
+                    'time or per MiB of their memory: the sum of the outcomes over the sum of the costs, most efficient ' +
+                    'first; subjects that cannot be told apart share a rank; \u00b1 is a 95 % interval.');
+  function v(x, se) { return isNum(x) ? fmtNum(x) + (isNum(se) && se > 0 ? ' \u00b1' + fmtNum(1.96 * se) : '') : '\u2013'; }
+  list.forEach(function (o) {
+    var mem = o[2] === 'memory';
+    sec.appendChild(el('h3', null, o[0] + ': ' + o[1] + (mem ? ' per MiB of memory' : ' per second of time')));
+    sec.appendChild(table(['rank>', 'subject', 'events>', 'mean per event>', (mem ? 'memory' : 'time') + '>',
+                           (mem ? 'per MiB' : 'per second') + '>'], o[3].map(function (r) {
+      return [String(r[1]), r[0], String(r[2]), v(r[3], r[4]), mem ? fmtBytes(r[5]) : fmtDur(r[5]), v(r[6], r[7])];
+    })));
+  });
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -563,6 +580,7 @@ function main() {
   renderHotLines(D);
   renderRankings(D);
   renderAttempts(D);
+  renderOutcomes(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);
