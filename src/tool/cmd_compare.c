@@ -39,7 +39,8 @@ void cmd_compare_help(FILE *f) {
         "                      p99 or calls\n"
         "      --fail-on-regression PCT\n"
         "                      exit 3 when any profile's zone grew by more than PCT % and\n"
-        "                      beyond noise (the gate of fathom diff, metric mean)\n"
+        "                      beyond noise (the gate of fathom diff, metric mean); for\n"
+        "                      sampled profiles (fathom run) also when its whole CPU time did\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"
         "      --top N         zones in the table (default 20; 0 = all)\n"
         "  -h, --help          show this help and exit\n"
@@ -128,8 +129,12 @@ static int write_text(const cmp *c, FILE *f) {
           c->files[0], dm_name((int)c->metric));
   for (int k = 1; k <= c->n; k++) {
     const diff_result *r = &c->r[k];
-    fprintf(f, "  [%d] %s: %s — %u zones worse, %u better beyond noise, %u unchanged", k,
-            c->files[k], r->status, r->n_worse, r->n_better, r->n_unchanged);
+    fprintf(f, "  [%d] %s: %s — ", k, c->files[k], r->status);
+    if (r->run_judged && isfinite(dm_pct(&r->cpu)))   /* sampled profiles: the run's CPU too */
+      fprintf(f, "run CPU time %+.1f%% %c, ", dm_pct(&r->cpu), mark(&r->cpu, DM_CPU));
+    fprintf(f, "%u zones worse, %u better beyond noise, %u unchanged", r->n_worse, r->n_better,
+            r->n_unchanged);
+    if (r->run_gated) fprintf(f, "; the run's CPU time over the regression gate");
     if (r->n_gated) fprintf(f, "; %u over the regression gate", r->n_gated);
     fputc('\n', f);
   }
@@ -192,6 +197,19 @@ static int write_json(const cmp *c, FILE *f) {
             r->status, r->n_worse, r->n_better, r->n_unchanged, r->n_gated, r->n_added,
             r->n_gone);
     fz_json_write_str(f, r->verdict, 0);
+    fputs(",\"run_cpu\":", f);   /* sampled profiles: the run's CPU time, judged */
+    if (r->run_judged) {
+      fputs("{\"base\":", f);
+      jnum(f, r->cpu.a);
+      fputs(",\"value\":", f);
+      jnum(f, r->cpu.b);
+      fputs(",\"pct\":", f);
+      jnum(f, dm_pct(&r->cpu));
+      fprintf(f, ",\"judge\":\"%s\",\"gated\":%s}", dj_name(r->cpu.judge),
+              r->run_gated ? "true" : "false");
+    } else {
+      fputs("null", f);
+    }
     fputc('}', f);
   }
   fputs("],\n\"zones\":[", f);
@@ -329,7 +347,7 @@ int cmd_compare(int argc, char **argv) {
   if (!rc) {
     rc = io_write(out, TOOL_COLOR_NEVER, render, &c);
     for (int k = 1; rc == TOOL_EXIT_OK && k <= c.n; k++)
-      if (c.r[k].n_gated) rc = DIFF_EXIT_REGRESSION;
+      if (diff_failed(&c.r[k])) rc = DIFF_EXIT_REGRESSION;
   }
   for (int k = 1; k <= built; k++) diff_free(&c.r[k]);
   for (int k = 0; k < n; k++) fathom_profile_free(c.p[k]);

@@ -120,6 +120,7 @@ typedef struct diff_side {   /* one profile with what the rows need */
   struct fz_path_res *pres;
   double zone_time_ns;       /* sum of the top-level zones' total time */
   double cpu_ns;             /* the zones' own CPU time from the CPU sampler, summed */
+  double cpu_se_ns;          /* its standard error (the zones' errors in quadrature: Poisson) */
   uint64_t n_timed;          /* zone calls timed (meta.n_timed, or the zones' timed calls) */
   double bias_ns;            /* per-call systematic difference allowed (levels, clocks) */
 } diff_side;
@@ -141,7 +142,17 @@ typedef struct diff_result {
   uint32_t top_worse[5], top_better[5];   /* zone rows: gate failures first, then by impact_ns
                                              (the verdict names top_worse[0]) */
   uint32_t n_top_worse, n_top_better;
-  dm wall, zone_time, cpu;   /* session figures (no noise judgement: DJ_UNKNOWN or SAME) */
+  dm wall, zone_time, cpu;   /* session figures: no noise judgement (DJ_UNKNOWN or SAME),
+                                but where run_judged, cpu is the run's CPU time, judged */
+  int sampled;               /* both profiles sampled (fathom run): CPU samples, no calls
+                                counted */
+  int run_judged;            /* sampled: the verdict and the gate also judge the run's whole
+                                CPU time (cpu): a uniform slow-down changes no zone's share */
+  int cpu_exact;             /* run_judged: cpu holds both processes' CPU time as the kernel
+                                accounted it (meta.cpu_time_ns); 0: the sampled CPU time */
+  dchange run_change;        /* run_judged: the run's CPU time grew / shrank beyond noise */
+  int run_gated;             /* run_judged: it grew beyond noise by more than
+                                --fail-on-regression PCT */
   double floor_ns;           /* the noise floor: opt.floor_pct of the longer run's wall time */
   double cpu_floor_ns;       /* opt.floor_pct of the larger process CPU time */
   double cpu_disp;           /* how many times more the zones' own CPU times vary between
@@ -150,9 +161,12 @@ typedef struct diff_result {
   int timing_ok, alloc_ok, rss_ok;  /* what can be compared */
   char notes[DIFF_MAX_NOTES][DIFF_NOTE_LEN];
   uint32_t n_notes;
-  char verdict[320];
+  char verdict[640];
   const char *status;        /* "fail", "regressed", "improved", "mixed", "unchanged" */
 } diff_result;
+
+/* 1 when --fail-on-regression failed: a zone, or (sampled profiles) the run's CPU time. */
+int diff_failed(const diff_result *r);
 
 /* Builds the comparison of base a and new b (both outlive r). Returns 0 or FATHOM_E_NOMEM
  * (r is then freed and zeroed). */
@@ -182,6 +196,10 @@ const char *diff_row_comp(const diff_result *r, const diff_row *row);
 void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap);
 /* "all" when every call of the side was timed, else the timed calls, into b. */
 void diff_timed_cell(char *b, size_t cap, uint64_t timed, double calls);
+/* Where the run's CPU time was judged (sampled profiles), what was found, into buf: "the
+ * run's CPU time +97.0 %, beyond noise: 10.0 standard errors of the samples (more than 3 x
+ * 1.00)"; else "". */
+void diff_run_line(const diff_result *r, char *buf, size_t cap);
 /* Change in percent (NaN when base is 0 or either side missing). */
 double dm_pct(const dm *m);
 

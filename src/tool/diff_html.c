@@ -211,12 +211,23 @@ static void summary(FILE *f, const diff_result *r) {
     fz_fmt_dur(a, sizeof a, m[i]->a);
     fz_fmt_dur(b, sizeof b, m[i]->b);
     double p = dm_pct(m[i]);
-    fprintf(f, "<tr><td class=\"l\">%s</td><td>%s</td><td>%s</td><td>", label[i], a, b);
+    const char *cls = m[i]->judge != DJ_BEYOND ? "" : m[i]->b > m[i]->a ? " class=\"worse\""
+                                                                        : " class=\"better\"";
+    fprintf(f, "<tr><td class=\"l\">%s%s</td><td>%s</td><td>%s</td><td%s>", label[i],
+            i == 2 && r->run_judged && !r->cpu_exact ? " (sampled)" : "", a, b, cls);
     if (isfinite(p)) fprintf(f, "%+.1f%%", p);
     else fputs("&ndash;", f);
     fputs("</td></tr>\n", f);
   }
-  fprintf(f, "</tbody></table><p>%u zones compared: %u slower, %u faster, %u unchanged beyond "
+  char run[DIFF_NOTE_LEN];
+  diff_run_line(r, run, sizeof run);
+  fputs("</tbody></table>", f);
+  if (*run) {
+    fputs("<p id=\"run-cpu\">", f);
+    hesc(f, run);
+    fputs("</p>", f);
+  }
+  fprintf(f, "<p>%u zones compared: %u slower, %u faster, %u unchanged beyond "
           "noise, %u below --min-share; %u added, %u gone; %u not shown.</p>\n",
           r->n_worse + r->n_better + r->n_unchanged + r->n_small, r->n_worse, r->n_better,
           r->n_unchanged, r->n_small, r->n_added, r->n_gone, r->n_zhidden);
@@ -277,7 +288,7 @@ int diff_write_html(const diff_result *r, FILE *f) {
               (unsigned long long)m->n_zones, (unsigned long long)s[i]->n_timed);
     fputs("</div>\n", f);
   }
-  int bad = r->n_gated || !strcmp(r->status, "regressed") || !strcmp(r->status, "mixed");
+  int bad = diff_failed(r) || !strcmp(r->status, "regressed") || !strcmp(r->status, "mixed");
   fprintf(f, "<div class=\"verdict%s\" id=\"verdict\">", bad ? " bad"
           : !strcmp(r->status, "improved") ? " good" : "");
   hesc(f, r->verdict);
