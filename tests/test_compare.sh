@@ -1,7 +1,10 @@
 # test_compare.sh: `fathom compare BASE NEW...` on the hand-built profiles of tests/diff_gen.c,
 # whose differences are known: each profile's verdict and each cell's judgement must be what
 # `fathom diff BASE NEW` says of that pair; a profile identical to the base is unchanged; the
-# regression gate exits 3; bad usage exits 2 with nothing on stdout.
+# regression gate exits 3; bad usage exits 2 with nothing on stdout. Then sampled profiles
+# (`fathom run`) of a program of ours whose work is a knob: the same work again reads
+# unchanged and passes the gate (three pairs); twice the work in every function (no share
+# moves) reads regressed and fails it, in `fathom diff` and `fathom compare` alike.
 set -u
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
@@ -56,5 +59,67 @@ out=$("$F" compare --metric speed base.json new.json 2>err.txt)
 assert_eq "an unknown metric: exit 2" 2 "$?"
 "$F" compare base.json new.json -o sub/x.txt 2>/dev/null
 [[ -e sub/x.txt ]] && { echo "FAIL: an output in a missing folder was written"; fail=1; }
+# ---- sampled profiles: the run's whole CPU time ------------------------------------------
+# CPU time proportional to the first argument (about 0.4 s per unit on an idle machine): a
+# uniform slow-down, every function's own CPU time x that factor, no function's share moved
+cat >knob.c <<'EOF'
+#include <stdlib.h>
+static volatile unsigned long sink;
+__attribute__((noinline)) static unsigned long spin(unsigned long n, unsigned long x) {
+  for (unsigned long i = 0; i < n; i++) {
+    x = x * 6364136223846793005ul + 1442695040888963407ul;
+    sink = x;
+  }
+  return x;
+}
+__attribute__((noinline)) unsigned long burn_a(unsigned long n) { return spin(7 * n, n) ^ n; }
+__attribute__((noinline)) unsigned long burn_b(unsigned long n) { return spin(3 * n, n + 1) ^ n; }
+int main(int argc, char **argv) {
+  unsigned long k = argc > 1 ? strtoul(argv[1], NULL, 10) : 1, s = 0;
+  for (int r = 0; r < 20; r++) s += burn_a(k * 1300000) + burn_b(k * 1300000);
+  sink = s;
+  return 0;
+}
+EOF
+cc -O2 -g -o knob knob.c || { echo "FAIL: cannot build the test program"; exit 1; }
+for f in r1 r1b r1c r1d; do
+  "$F" run -q -o $f.json -- ./knob 1 || { echo "FAIL: fathom run ./knob 1"; exit 1; }
+done
+"$F" run -q -o r2.json -- ./knob 2 || { echo "FAIL: fathom run ./knob 2"; exit 1; }
+"$F" diff r1.json r2.json --fail-on-regression 10 --format json -o up.json
+assert_eq "2x the work: the gate fails (exit 3)" 3 "$?"
+assert_match "2x the work: the run's CPU time regressed (the processes' CPU time)" \
+  '"source":"process","change":"regressed","gate_failed":true' "$(grep -o '"run_cpu":{[^}]*}' up.json)"
+assert_match "2x the work: status regressed" '"verdict":\{"status":"regressed","gate":"fail"' "$(cat up.json)"
+cpu=$(grep -o '"cpu_time_ns":{[^}]*}' up.json)
+assert_match "2x the work: the CPU time is beyond noise" '"judgement":"beyond_noise"' "$cpu"
+pct=$(grep -o '"pct":[-0-9.e+]*' <<<"$cpu" | cut -d: -f2)
+awk -v p="$pct" 'BEGIN { exit !(p > 60 && p < 160) }' && pass=$((pass + 1)) ||
+  bad "2x the work: the CPU time grew about 100 %" "actual: $pct %"
+"$F" diff r1.json r2.json --fail-on-regression 10 --color never >up.txt
+assert_eq "2x the work, text: exit 3" 3 "$?"
+assert_match "2x the work: the verdict line says why" \
+  "^FAIL: the run's CPU time grew by [0-9.]+ % \(more than 10 %\), beyond noise" "$(tail -n1 up.txt)"
+"$F" diff r2.json r1.json --fail-on-regression 10 --format json -o down.json
+assert_eq "half the work: no regression (exit 0)" 0 "$?"
+assert_match "half the work: improved" '"status":"improved","gate":"pass"' "$(cat down.json)"
+for f in r1b r1c r1d; do
+  "$F" diff r1.json $f.json --fail-on-regression 10 --format json -o same.json
+  assert_eq "the same work again ($f): passes the gate" 0 "$?"
+  assert_match "the same work again ($f): unchanged, the run's CPU time within noise" \
+    '"status":"unchanged","gate":"pass".*"run_cpu":\{"source":"process","change":"none"' "$(cat same.json)"
+done
+"$F" compare r1.json r1b.json r2.json --fail-on-regression 10 >rc.txt
+assert_eq "compare, sampled: the gate fails on 2x the work (exit 3)" 3 "$?"
+assert_match "compare, sampled: the same work is unchanged" \
+  '^  \[1\] r1b\.json: unchanged — run CPU time [-+][0-9.]+% ~,' "$(sed -n 3p rc.txt)"
+assert_match "compare, sampled: 2x the work regressed, over the gate" \
+  "^  \[2\] r2\.json: regressed — run CPU time \+[0-9.]+% \+,.*the run's CPU time over the regression gate" "$(sed -n 4p rc.txt)"
+# a profile without the processes' CPU time: the samples' own total is judged
+sed '2s/"cpu_time_ns":[0-9.e+]*/"cpu_time_ns":0/' r2.json >r2s.json
+"$F" diff r1.json r2s.json --fail-on-regression 10 --format json -o ups.json
+assert_eq "2x the work, sampled CPU only: exit 3" 3 "$?"
+assert_match "2x the work, sampled CPU only: judged from the samples" \
+  '"source":"samples","change":"regressed","gate_failed":true' "$(grep -o '"run_cpu":{[^}]*}' ups.json)"
 echo "compare: $pass passed, $fail failed"
 ((fail == 0))
