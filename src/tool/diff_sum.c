@@ -1,9 +1,13 @@
 /* diff_sum.c: after every row is judged: which rows are regressions or improvements (by the
  * gate metric), which are shown (--min-share, --sort, --top), the session summary, the top
- * regressions and improvements, the --fail-on-regression gate and the verdict line.
+ * regressions and improvements, the --fail-on-regression gate and the verdict line; for
+ * sampled profiles (fathom run) also the run's whole CPU time, which the verdict and the gate
+ * judge beside the zones (judge_run).
  *
  * Invariant: hiding only affects what is shown; the gate reads every compared zone whose
- * share reaches --min-share, whatever --top cuts, and never an added or gone zone. */
+ * share reaches --min-share, whatever --top cuts, and never an added or gone zone; the run's
+ * CPU time counts only where both profiles are sampled (a zone's own CPU time is judged after
+ * the run's change, so a uniform slow-down moves none of them). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
