@@ -208,4 +208,20 @@ int diff_write_text(const diff_result *r, FILE *f);
 int diff_write_json(const diff_result *r, FILE *f);
 int diff_write_html(const diff_result *r, FILE *f);
 
+/* ---- HTML pieces shared by diff_html.c and `fathom compare` (one style, one sort script) ---- */
+/* s HTML-escaped (controls as '?'). */
+void diff_html_esc(FILE *f, const char *s);
+/* v for a data-v attribute ("NaN", "Infinity" where not finite). */
+void diff_html_num(FILE *f, double v);
+/* The page up to <body> and <h1>cmd</h1>: title "cmd: title" (escaped), the shared style. */
+void diff_html_begin(FILE *f, const char *cmd, const char *title);
+/* The script that sorts every table.sortable by a clicked header, and the page's end. */
+void diff_html_end(FILE *f);
+/* r's verdict line in a box (id as given), red when regressed, mixed or failed, green when
+ * improved. */
+void diff_html_verdict(FILE *f, const diff_result *r, const char *id);
+/* ' class="worse"' / ' class="better"' for a change of m beyond noise (larger is worse),
+ * ' class="changed"' when neutral (a count), "" when not beyond noise. */
+const char *diff_html_cls(const dm *m, int neutral);
+
 #endif
