@@ -1,7 +1,8 @@
 # test_compare.sh: `fathom compare BASE NEW...` on the hand-built profiles of tests/diff_gen.c,
 # whose differences are known: each profile's verdict and each cell's judgement must be what
 # `fathom diff BASE NEW` says of that pair; a profile identical to the base is unchanged; the
-# regression gate exits 3; bad usage exits 2 with nothing on stdout. Then sampled profiles
+# regression gate exits 3; bad usage exits 2 with nothing on stdout; the HTML view holds the
+# same verdicts and judgements (cells coloured by them). Then sampled profiles
 # (`fathom run`) of a program of ours whose work is a knob: the same work again reads
 # unchanged and passes the gate (three pairs); twice the work in every function (no share
 # moves) reads regressed and fails it, in `fathom diff` and `fathom compare` alike.
@@ -44,6 +45,34 @@ grep -q '"format":"fathom-compare"' cmp.json || { echo "FAIL: the JSON has no fo
 grep -q '^{"name":"A",.*"values":\[{"value":[0-9.e+]*,"pct":0,"judge":"unchanged"},{"value":[0-9.e+]*,"pct":100[.0-9]*,"judge":"beyond_noise"}\]}' cmp.json ||
   { echo "FAIL: A's JSON cells: $(grep '"name":"A"' cmp.json)"; fail=1; }
 
+# the HTML view: one page with every profile's name, its verdict (as the text view gives it),
+# the cells coloured by their judgement, nothing fetched from the network, tags balanced
+"$F" compare base.json same.json new.json --metric mean --format html -o cmp.html
+assert_eq "compare --format html: exit status" 0 "$?"
+html=$(cat cmp.html 2>/dev/null)
+assert_match "html: a page" '^<!DOCTYPE html>.*</html>$' "$(tr -d '\n' <cmp.html)"
+for p in base.json same.json new.json; do
+  grep -q ">$p<\|>\[[12]\] $p<" cmp.html && pass=$((pass + 1)) || bad "html: names $p" "$(grep -o '<h1>.*' cmp.html | head -3)"
+done
+assert_match "html: same.json's verdict" '<div class="verdict" id="verdict-1">unchanged: ' "$html"
+assert_match "html: new.json's verdict is diff's ($want)" "<div class=\"verdict[a-z ]*\" id=\"verdict-2\">$want: " "$html"
+assert_match "html: A's cell is red, +100 % beyond noise" '<td class="worse" [^>]*>[^<]* \+100\.0% \+</td></tr>' "$(grep '<td class="l">A</td>' cmp.html)"
+assert_match "html: G's cell is green, -50 % beyond noise" '<td class="better" [^>]*>[^<]* -50\.0% -</td></tr>' "$(grep '<td class="l">G</td>' cmp.html)"
+assert_match "html: B's cell is within noise" '<td class="noise" [^>]*>[^<]* ~</td></tr>' "$(grep '<td class="l">B</td>' cmp.html)"
+assert_match "html: D is gone in new.json" '\(gone\)</td></tr>' "$(grep '<td class="l">D</td>' cmp.html)"
+assert_no_match "html: nothing fetched (no src= or href= to a network address)" '(src|href)="?(https?:)?//' "$html"
+for t in table tr td th ol li div script style; do
+  o=$(grep -o "<$t[ >]" cmp.html | wc -l)
+  c=$(grep -o "</$t>" cmp.html | wc -l)
+  [[ $o -eq $c && $o -gt 0 ]] && pass=$((pass + 1)) || bad "html: <$t> tags balanced" "$o opened, $c closed"
+done
+"$F" compare base.json new.json --fail-on-regression 10 --format html -o gate.html
+assert_eq "html: the regression gate still exits 3" 3 "$?"
+grep -q 'class="verdict bad" id="verdict-1">FAIL: ' gate.html && pass=$((pass + 1)) || bad "html: the failed gate's verdict" "$(grep -o 'id="verdict-1">[^<]*' gate.html)"
+out=$("$F" compare base.json new.json --format xml -o bad.html 2>err.txt)
+assert_eq "an unknown format: exit 2" 2 "$?"
+assert_match "an unknown format: says which formats exist" "unknown --format value 'xml' \(use text, json or html\)" "$(cat err.txt)"
+assert_absent "an unknown format" bad.html
 "$F" compare base.json new.json --fail-on-regression 10 >/dev/null
 assert_eq "the regression gate: exit 3" 3 "$?"
 "$F" compare base.json same.json --fail-on-regression 10 >/dev/null

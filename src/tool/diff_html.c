@@ -36,6 +36,7 @@ static const char css[] =
     "th.l,td.l{text-align:left}td.worse{color:#b00;font-weight:600}"
     "td.better{color:#070;font-weight:600}td.changed{color:#8a5a00;font-weight:600}tr.worse td.l:first-child{border-left:3px solid #b00}"
     "tr.better td.l:first-child{border-left:3px solid #070}.dim{color:#888}"
+    "td.noise{color:#777}td.unknown{color:#8a5a00;font-style:italic}"
     "th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}";
 
 /* Click a header to sort by it (numbers by data-v, text otherwise); again to reverse. */
