@@ -288,12 +288,15 @@ static void verdict(diff_result *r) {
     size_t cap = sizeof r->verdict, n = 0;
     /* gate failures go first in top_worse, which holds every gated row's peers */
     worst_text(r, r->n_top_worse ? r->top_worse[0] : FATHOM_NONE, wt, sizeof wt);
-    if (r->run_gated)
-      n = (size_t)snprintf(r->verdict, cap, "FAIL: the run's %sCPU time grew by %.1f %% (more "
-                           "than %g %%), beyond noise%s", r->cpu_exact ? "" : "sampled ",
-                           dm_pct(&r->cpu), r->opt.fail_pct, r->n_gated ? "; " : "");
-    else
+    if (r->run_gated) {
+      char by[48] = "from nothing";   /* a base of 0 grows by more than any PCT */
+      if (isfinite(dm_pct(&r->cpu))) snprintf(by, sizeof by, "by %.1f %%", dm_pct(&r->cpu));
+      n = (size_t)snprintf(r->verdict, cap, "FAIL: the run's %sCPU time grew %s (more than %g "
+                           "%%), beyond noise%s", r->cpu_exact ? "" : "sampled ", by,
+                           r->opt.fail_pct, r->n_gated ? "; " : "");
+    } else {
       n = (size_t)snprintf(r->verdict, cap, "FAIL: ");
+    }
     if (r->n_gated && n < cap)
       snprintf(r->verdict + n, cap - n, "%u zone%s regressed by more than %g %% in %s, "
                "beyond noise%s%s", r->n_gated, r->n_gated == 1 ? "" : "s", r->opt.fail_pct, mw,
