@@ -41,7 +41,7 @@ void cmd_compare_help(FILE *f) {
         "      --fail-on-regression PCT\n"
         "                      exit 3 when any profile's zone grew by more than PCT % and\n"
         "                      beyond noise (the gate of fathom diff, metric mean); for\n"
-        "                      sampled profiles (fathom run) also when its whole CPU time did\n"
+        "                      sampled profiles (fathom run) also when its sampled CPU time did\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"
         "      --top N         zones in the table (default 20; 0 = all)\n"
         "  -h, --help          show this help and exit\n"
@@ -131,8 +131,9 @@ static int write_text(const cmp *c, FILE *f) {
   for (int k = 1; k <= c->n; k++) {
     const diff_result *r = &c->r[k];
     fprintf(f, "  [%d] %s: %s — ", k, c->files[k], r->status);
-    if (r->run_judged && isfinite(dm_pct(&r->cpu)))   /* sampled profiles: the run's CPU too */
-      fprintf(f, "run CPU time %+.1f%% %c, ", dm_pct(&r->cpu), mark(&r->cpu, DM_CPU));
+    const dm *rc = &r->run_cpu;   /* sampled profiles: the run's CPU time too */
+    if (r->run_judged && isfinite(dm_pct(rc)))
+      fprintf(f, "sampled CPU time %+.1f%% %c, ", dm_pct(rc), mark(rc, DM_CPU));
     fprintf(f, "%u zones worse, %u better beyond noise, %u unchanged", r->n_worse, r->n_better,
             r->n_unchanged);
     if (r->run_gated) fprintf(f, "; the run's CPU time over the regression gate");
@@ -201,12 +202,12 @@ static int write_json(const cmp *c, FILE *f) {
     fputs(",\"run_cpu\":", f);   /* sampled profiles: the run's CPU time, judged */
     if (r->run_judged) {
       fputs("{\"base\":", f);
-      jnum(f, r->cpu.a);
+      jnum(f, r->run_cpu.a);
       fputs(",\"value\":", f);
-      jnum(f, r->cpu.b);
+      jnum(f, r->run_cpu.b);
       fputs(",\"pct\":", f);
-      jnum(f, dm_pct(&r->cpu));
-      fprintf(f, ",\"judge\":\"%s\",\"gated\":%s}", dj_name(r->cpu.judge),
+      jnum(f, dm_pct(&r->run_cpu));
+      fprintf(f, ",\"judge\":\"%s\",\"gated\":%s}", dj_name(r->run_cpu.judge),
               r->run_gated ? "true" : "false");
     } else {
       fputs("null", f);

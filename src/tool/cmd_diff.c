@@ -36,7 +36,7 @@ void cmd_diff_help(FILE *f) {
         "      --fail-on-regression PCT\n"
         "                      exit 3 when a zone's gate metric grew by more than PCT %\n"
         "                      and beyond noise (a CI gate); for sampled profiles (fathom\n"
-        "                      run) also when the run's whole CPU time did\n"
+        "                      run) also when the run's sampled CPU time did\n"
         "      --fail-metric M the gate metric: mean (default), total, p50 or p99; it also\n"
         "                      decides which zones count as regressed or improved\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"

@@ -142,15 +142,16 @@ typedef struct diff_result {
   uint32_t top_worse[5], top_better[5];   /* zone rows: gate failures first, then by impact_ns
                                              (the verdict names top_worse[0]) */
   uint32_t n_top_worse, n_top_better;
-  dm wall, zone_time, cpu;   /* session figures: no noise judgement (DJ_UNKNOWN or SAME),
-                                but where run_judged, cpu is the run's CPU time, judged */
+  dm wall, zone_time, cpu;   /* session figures (no noise judgement: DJ_UNKNOWN or SAME) */
+  dm run_cpu;                /* the run's sampled CPU time (the zones' own CPU time summed,
+                                with the samples' Poisson errors): judged where run_judged,
+                                else DJ_UNKNOWN or SAME; NaN without the CPU sampler */
   int sampled;               /* both profiles sampled (fathom run): CPU samples, no calls
                                 counted */
   int run_judged;            /* sampled: the verdict and the gate also judge the run's whole
-                                CPU time (cpu): a uniform slow-down changes no zone's share */
-  int cpu_exact;             /* run_judged: cpu holds both processes' CPU time as the kernel
-                                accounted it (meta.cpu_time_ns); 0: the sampled CPU time */
-  dchange run_change;        /* run_judged: the run's CPU time grew / shrank beyond noise */
+                                CPU time (run_cpu): a uniform slow-down changes no zone's
+                                share */
+  dchange run_change;        /* run_judged: run_cpu grew / shrank beyond noise */
   int run_gated;             /* run_judged: it grew beyond noise by more than
                                 --fail-on-regression PCT */
   double floor_ns;           /* the noise floor: opt.floor_pct of the longer run's wall time */
@@ -196,9 +197,9 @@ const char *diff_row_comp(const diff_result *r, const diff_row *row);
 void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap);
 /* "all" when every call of the side was timed, else the timed calls, into b. */
 void diff_timed_cell(char *b, size_t cap, uint64_t timed, double calls);
-/* Where the run's CPU time was judged (sampled profiles), what was found, into buf: "the
- * run's CPU time +97.0 %, beyond noise: 10.0 standard errors of the samples (more than 3 x
- * 1.00)"; else "". */
+/* Where the run's CPU time was judged (sampled profiles), what was found, into buf:
+ * "sampled CPU time +97.0 %: beyond noise (10.0 standard errors of the samples, more than
+ * 3.0 = --sigma 3 x dispersion 1.00)"; else "". */
 void diff_run_line(const diff_result *r, char *buf, size_t cap);
 /* Change in percent (NaN when base is 0 or either side missing). */
 double dm_pct(const dm *m);

@@ -206,19 +206,20 @@ static void lone(FILE *f, const diff_result *r, drow_status st) {
 }
 
 static void summary(FILE *f, const diff_result *r) {
-  const dm *m[3] = {&r->wall, &r->zone_time, &r->cpu};
-  static const char *const label[3] = {"wall time", "total zone time", "CPU time"};
+  const dm *m[4] = {&r->wall, &r->zone_time, &r->cpu, &r->run_cpu};
+  static const char *const label[4] = {"wall time", "total zone time", "CPU time",
+                                       "sampled CPU time"};
   fputs("<h2>Summary</h2><table id=\"summary\"><thead><tr><th class=\"l\"></th><th>base</th>"
         "<th>new</th><th>change</th></tr></thead><tbody>\n", f);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < (r->run_judged ? 4 : 3); i++) {   /* the sampled one where judged */
     char a[40], b[40];
     fz_fmt_dur(a, sizeof a, m[i]->a);
     fz_fmt_dur(b, sizeof b, m[i]->b);
     double p = dm_pct(m[i]);
     const char *cls = m[i]->judge != DJ_BEYOND ? "" : m[i]->b > m[i]->a ? " class=\"worse\""
                                                                         : " class=\"better\"";
-    fprintf(f, "<tr><td class=\"l\">%s%s</td><td>%s</td><td>%s</td><td%s>", label[i],
-            i == 2 && r->run_judged && !r->cpu_exact ? " (sampled)" : "", a, b, cls);
+    fprintf(f, "<tr><td class=\"l\">%s</td><td>%s</td><td>%s</td><td%s>", label[i], a, b,
+            cls);
     if (isfinite(p)) fprintf(f, "%+.1f%%", p);
     else fputs("&ndash;", f);
     fputs("</td></tr>\n", f);

@@ -232,6 +232,8 @@ int diff_write_json(const diff_result *r, FILE *f) {
   jmetric(f, &r->zone_time);
   fputs(",\"cpu_time_ns\":", f);
   jmetric(f, &r->cpu);
+  fputs(",\"sampled_cpu_ns\":", f);
+  jmetric(f, &r->run_cpu);
   fprintf(f, ",\"compared\":%u,\"regressed\":%u,\"improved\":%u,\"unchanged\":%u,"
           "\"below_min_share\":%u,\"added\":%u,\"gone\":%u,\"hidden\":%u,"
           "\"gate_failures\":%u},\n",
@@ -243,8 +245,7 @@ int diff_write_json(const diff_result *r, FILE *f) {
   /* sampled profiles: the run's CPU time (summary.cpu_time_ns) is judged too */
   fputs(",\"run_cpu\":", f);
   if (r->run_judged)
-    fprintf(f, "{\"source\":\"%s\",\"change\":\"%s\",\"gate_failed\":%s}",
-            r->cpu_exact ? "process" : "samples", change_name(r->run_change),
+    fprintf(f, "{\"change\":\"%s\",\"gate_failed\":%s}", change_name(r->run_change),
             r->run_gated ? "true" : "false");
   else
     fputs("null", f);

@@ -207,12 +207,12 @@ static int summary(const fz_tx *tx, const diff_result *r) {
   fz_section(tx, "Summary");
   ttab t;
   tt_init(&t, head, "lrrr");
-  const dm *m[3] = {&r->wall, &r->zone_time, &r->cpu};
-  static const char *const label[3] = {"wall time", "total zone time", "CPU time"};
-  for (int i = 0; i < 3; i++) {
+  const dm *m[4] = {&r->wall, &r->zone_time, &r->cpu, &r->run_cpu};
+  static const char *const label[4] = {"wall time", "total zone time", "CPU time",
+                                       "sampled CPU time"};
+  for (int i = 0; i < (r->run_judged ? 4 : 3); i++) {   /* the sampled one where judged */
     char c[4][DCELL], p[24];
-    snprintf(c[0], sizeof c[0], "%s%s", label[i],
-             i == 2 && r->run_judged && !r->cpu_exact ? " (sampled)" : "");
+    snprintf(c[0], sizeof c[0], "%s", label[i]);
     fig(c[1], sizeof c[1], m[i]->a, 'd');
     fig(c[2], sizeof c[2], m[i]->b, 'd');
     delta(c[3], sizeof c[3], m[i], 'd');
