@@ -132,7 +132,9 @@ static int write_text(const cmp *c, FILE *f) {
     const diff_result *r = &c->r[k];
     fprintf(f, "  [%d] %s: %s — ", k, c->files[k], r->status);
     const dm *rc = &r->run_cpu;   /* sampled profiles: the run's CPU time too */
-    if (r->run_judged && isfinite(dm_pct(rc)))
+    if (r->run_judged && rc->judge == DJ_SAME)
+      fprintf(f, "sampled CPU time unchanged, ");
+    else if (r->run_judged && isfinite(dm_pct(rc)))
       fprintf(f, "sampled CPU time %+.1f%% %c, ", dm_pct(rc), mark(rc, DM_CPU));
     fprintf(f, "%u zones worse, %u better beyond noise, %u unchanged", r->n_worse, r->n_better,
             r->n_unchanged);
