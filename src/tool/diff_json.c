@@ -242,7 +242,7 @@ int diff_write_json(const diff_result *r, FILE *f) {
   fprintf(f, "\"verdict\":{\"status\":\"%s\",\"gate\":\"%s\",\"line\":", r->status,
           r->opt.fail_pct < 0 ? "off" : diff_failed(r) ? "fail" : "pass");
   jstr(f, r->verdict);
-  /* sampled profiles: the run's CPU time (summary.cpu_time_ns) is judged too */
+  /* sampled profiles: the run's sampled CPU time (summary.sampled_cpu_ns) is judged too */
   fputs(",\"run_cpu\":", f);
   if (r->run_judged)
     fprintf(f, "{\"change\":\"%s\",\"gate_failed\":%s}", change_name(r->run_change),
