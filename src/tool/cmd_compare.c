@@ -2,7 +2,8 @@
  * one baseline in one table. Each profile is compared with the baseline by `fathom diff`'s
  * engine (diff.h: same matching, same noise tests, same floor), so a cell says what the
  * two-profile diff would say; the table then holds, per zone of the baseline (and the zones
- * only some profiles have, after them), each profile's figure, its change and its judgement.
+ * only some profiles have, after them), each profile's figure, its change and its judgement;
+ * as text, JSON or one self-contained HTML page (diff_html.c's style and sort script).
  *
  * Invariant: every file is loaded and every comparison built before a byte is written, so a
  * usage or input error leaves stdout empty and no output file; exit status 3 only ever means
@@ -33,13 +34,14 @@ void cmd_compare_help(FILE *f) {
         "unchanged, with how many zones got worse and better beyond noise.\n"
         "\n"
         "Options:\n"
-        "      --format FMT    text (default) or json\n"
+        "      --format FMT    text (default), json or html (one self-contained page)\n"
         "  -o, --output OUT    write to OUT instead of standard output (atomically)\n"
         "      --metric M      the figure in the table: total (default), mean, self, p50,\n"
         "                      p99 or calls\n"
         "      --fail-on-regression PCT\n"
         "                      exit 3 when any profile's zone grew by more than PCT % and\n"
-        "                      beyond noise (the gate of fathom diff, metric mean)\n"
+        "                      beyond noise (the gate of fathom diff, metric mean); for\n"
+        "                      sampled profiles (fathom run) also when its sampled CPU time did\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"
         "      --top N         zones in the table (default 20; 0 = all)\n"
         "  -h, --help          show this help and exit\n"
@@ -128,8 +130,15 @@ static int write_text(const cmp *c, FILE *f) {
           c->files[0], dm_name((int)c->metric));
   for (int k = 1; k <= c->n; k++) {
     const diff_result *r = &c->r[k];
-    fprintf(f, "  [%d] %s: %s — %u zones worse, %u better beyond noise, %u unchanged", k,
-            c->files[k], r->status, r->n_worse, r->n_better, r->n_unchanged);
+    fprintf(f, "  [%d] %s: %s — ", k, c->files[k], r->status);
+    const dm *rc = &r->run_cpu;   /* sampled profiles: the run's CPU time too */
+    if (r->run_judged && rc->judge == DJ_SAME)
+      fprintf(f, "sampled CPU time unchanged, ");
+    else if (r->run_judged && isfinite(dm_pct(rc)))
+      fprintf(f, "sampled CPU time %+.1f%% %c, ", dm_pct(rc), mark(rc, DM_CPU));
+    fprintf(f, "%u zones worse, %u better beyond noise, %u unchanged", r->n_worse, r->n_better,
+            r->n_unchanged);
+    if (r->run_gated) fprintf(f, "; the run's CPU time over the regression gate");
     if (r->n_gated) fprintf(f, "; %u over the regression gate", r->n_gated);
     fputc('\n', f);
   }
@@ -192,6 +201,19 @@ static int write_json(const cmp *c, FILE *f) {
             r->status, r->n_worse, r->n_better, r->n_unchanged, r->n_gated, r->n_added,
             r->n_gone);
     fz_json_write_str(f, r->verdict, 0);
+    fputs(",\"run_cpu\":", f);   /* sampled profiles: the run's CPU time, judged */
+    if (r->run_judged) {
+      fputs("{\"base\":", f);
+      jnum(f, r->run_cpu.a);
+      fputs(",\"value\":", f);
+      jnum(f, r->run_cpu.b);
+      fputs(",\"pct\":", f);
+      jnum(f, dm_pct(&r->run_cpu));
+      fprintf(f, ",\"judge\":\"%s\",\"gated\":%s}", dj_name(r->run_cpu.judge),
+              r->run_gated ? "true" : "false");
+    } else {
+      fputs("null", f);
+    }
     fputc('}', f);
   }
   fputs("],\n\"zones\":[", f);
@@ -230,10 +252,101 @@ static int write_json(const cmp *c, FILE *f) {
   return ferror(f) ? FATHOM_E_IO : 0;
 }
 
+/* The HTML view: the text view's verdicts, table and notes in one self-contained page
+ * (diff_html.c's style and sort script); each cell coloured by its mark. */
+static const char *mark_word(char m) {
+  return m == '+' ? "worse beyond noise" : m == '-' ? "better beyond noise"
+         : m == '~' ? "within noise" : m == '?' ? "cannot be judged"
+         : m == '!' ? "changed (a count)" : "unchanged";
+}
+
+static int write_html(const cmp *c, FILE *f) {
+  char title[512];
+  snprintf(title, sizeof title, "%d profile%s against %s", c->n, c->n == 1 ? "" : "s",
+           c->files[0]);
+  diff_html_begin(f, "fathom compare", title);
+  fputs("<p class=\"meta\">Baseline <b>", f);
+  diff_html_esc(f, c->files[0]);
+  fprintf(f, "</b>; the figure per zone: %s. Red &ldquo;+&rdquo;: worse beyond noise, green "
+          "&ldquo;&minus;&rdquo;: better beyond noise, grey &ldquo;~&rdquo;: within noise, "
+          "&ldquo;?&rdquo;: cannot be judged, &ldquo;!&rdquo;: a count that changed. Click a "
+          "column to sort.</p>\n<h2>Verdicts</h2>\n<ol id=\"verdicts\">\n",
+          dm_name((int)c->metric));
+  for (int k = 1; k <= c->n; k++) {
+    char id[32];
+    snprintf(id, sizeof id, "verdict-%d", k);
+    fputs("<li><b>", f);
+    diff_html_esc(f, c->files[k]);
+    fputs("</b>", f);
+    diff_html_verdict(f, &c->r[k], id);
+    fputs("</li>\n", f);
+  }
+  fputs("</ol>\n<h2>Zones</h2>\n<table class=\"sortable\" id=\"zones\"><thead><tr>"
+        "<th class=\"l\">zone</th><th class=\"l\">component</th><th>base</th>", f);
+  for (int k = 1; k <= c->n; k++) {
+    fprintf(f, "<th title=\"[%d] ", k);
+    diff_html_esc(f, c->files[k]);
+    fprintf(f, "\">[%d] ", k);
+    diff_html_esc(f, c->files[k]);
+    fputs("</th>", f);
+  }
+  fputs("</tr></thead><tbody>\n", f);
+  uint32_t n;
+  uint32_t *o = base_order(c, &n);
+  if (!o) return FATHOM_E_NOMEM;
+  uint32_t shown = 0;
+  for (uint32_t i = 0; i < n && (!c->top || shown < c->top); i++, shown++) {
+    uint32_t z = o[i];
+    const fathom_zone_info *zi = &c->p[0]->zones[z];
+    const diff_row *r1 = row_base(&c->r[1], z);
+    double base = r1 ? r1->m[c->metric].a : NAN;
+    char v[32];
+    fputs("<tr><td class=\"l\">", f);
+    diff_html_esc(f, zi->name);
+    fputs("</td><td class=\"l\">", f);
+    diff_html_esc(f, zi->component && *zi->component ? zi->component : "default");
+    fig(v, sizeof v, base, c->metric);
+    fputs("</td><td data-v=\"", f);
+    diff_html_num(f, base);
+    fprintf(f, "\">%s</td>", v);
+    for (int k = 1; k <= c->n; k++) {
+      const diff_row *row = row_base(&c->r[k], z);
+      if (!row || row->status != DROW_BOTH) {
+        fputs("<td class=\"dim\" data-v=\"NaN\">(gone)</td>", f);
+        continue;
+      }
+      const dm *m = &row->m[c->metric];
+      double pct = dm_pct(m);
+      char mk = mark(m, c->metric);
+      fig(v, sizeof v, m->b, c->metric);
+      const char *cls = m->judge == DJ_NOISE ? " class=\"noise\""
+                        : m->judge == DJ_UNKNOWN ? " class=\"unknown\""
+                                                 : diff_html_cls(m, c->metric == DM_CALLS);
+      fprintf(f, "<td%s data-v=\"", cls);
+      diff_html_num(f, pct);
+      fprintf(f, "\" title=\"%s\">%s", mark_word(mk), v);
+      if (!isnan(pct)) fprintf(f, " %+.1f%% %c", pct, mk == ' ' ? '=' : mk);
+      fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
+  }
+  fputs("</tbody></table>\n", f);
+  if (n > shown)
+    fprintf(f, "<p class=\"dim\">&hellip; %u more zones (--top 0 shows all)</p>\n", n - shown);
+  for (int k = 1; k <= c->n; k++)
+    if (c->r[k].n_added)
+      fprintf(f, "<p class=\"note\">[%d] has %u zones the base does not have</p>\n", k,
+              c->r[k].n_added);
+  free(o);
+  diff_html_end(f);
+  return ferror(f) ? FATHOM_E_IO : 0;
+}
+
 static int render(void *ctx, FILE *f, int color) {
   (void)color;
   const cmp *c = ctx;
-  return c->fmt == FATHOM_FORMAT_JSON ? write_json(c, f) : write_text(c, f);
+  if (c->fmt == FATHOM_FORMAT_JSON) return write_json(c, f);
+  return c->fmt == FATHOM_FORMAT_HTML ? write_html(c, f) : write_text(c, f);
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -270,7 +383,9 @@ int cmd_compare(int argc, char **argv) {
       case 'F':
         if (!strcasecmp(optarg, "text")) c.fmt = FATHOM_FORMAT_TEXT;
         else if (!strcasecmp(optarg, "json")) c.fmt = FATHOM_FORMAT_JSON;
-        else return tool_usage(CMD, CMD, "unknown --format value '%s' (use text or json)", optarg);
+        else if (!strcasecmp(optarg, "html")) c.fmt = FATHOM_FORMAT_HTML;
+        else return tool_usage(CMD, CMD, "unknown --format value '%s' (use text, json or html)",
+                               optarg);
         break;
       case 'o':
         if (!*optarg) return tool_usage(CMD, CMD, "option '--output' needs a file name");
@@ -329,7 +444,7 @@ int cmd_compare(int argc, char **argv) {
   if (!rc) {
     rc = io_write(out, TOOL_COLOR_NEVER, render, &c);
     for (int k = 1; rc == TOOL_EXIT_OK && k <= c.n; k++)
-      if (c.r[k].n_gated) rc = DIFF_EXIT_REGRESSION;
+      if (diff_failed(&c.r[k])) rc = DIFF_EXIT_REGRESSION;
   }
   for (int k = 1; k <= built; k++) diff_free(&c.r[k]);
   for (int k = 0; k < n; k++) fathom_profile_free(c.p[k]);

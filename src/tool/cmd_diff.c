@@ -35,7 +35,8 @@ void cmd_diff_help(FILE *f) {
         "      --color WHEN    colour the text view: auto (default), always or never\n"
         "      --fail-on-regression PCT\n"
         "                      exit 3 when a zone's gate metric grew by more than PCT %\n"
-        "                      and beyond noise (a CI gate)\n"
+        "                      and beyond noise (a CI gate); for sampled profiles (fathom\n"
+        "                      run) also when the run's sampled CPU time did\n"
         "      --fail-metric M the gate metric: mean (default), total, p50 or p99; it also\n"
         "                      decides which zones count as regressed or improved\n"
         "      --sigma Z       noise threshold in standard errors (default 3)\n"
@@ -204,7 +205,7 @@ int cmd_diff(int argc, char **argv) {
   } else {
     render_ctx rctx = {&r, d.fmt};
     rc = io_write(d.out, d.color, render_diff, &rctx);
-    if (rc == TOOL_EXIT_OK && r.n_gated) rc = DIFF_EXIT_REGRESSION;
+    if (rc == TOOL_EXIT_OK && diff_failed(&r)) rc = DIFF_EXIT_REGRESSION;
     diff_free(&r);
   }
   fathom_profile_free(a);

@@ -191,8 +191,13 @@ static int side_init(diff_side *s, const fathom_profile *p, const char *file) {
   s->p = p;
   s->file = file;
   s->zone_time_ns = zone_time(p);
-  for (uint32_t i = 0; i < p->n_zones; i++)
-    if (isfinite(p->zones[i].stats.self_cpu_ns)) s->cpu_ns += p->zones[i].stats.self_cpu_ns;
+  double v = 0;
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    const fathom_stats *st = &p->zones[i].stats;
+    if (isfinite(st->self_cpu_ns)) s->cpu_ns += st->self_cpu_ns;
+    if (isfinite(st->self_cpu_se_ns)) v += st->self_cpu_se_ns * st->self_cpu_se_ns;
+  }
+  s->cpu_se_ns = sqrt(v);   /* the zones' samples are disjoint: independent Poisson counts */
   /* timed zone calls: meta.n_timed where the file says (schema 4), else from the zones */
   if (p->meta.n_timed && p->meta.n_timed <= p->meta.n_zones) {
     s->n_timed = p->meta.n_timed;
@@ -459,7 +464,8 @@ int diff_build(diff_result *r, const fathom_profile *a, const char *file_a,
     r->cpu_floor_ns = o->floor_pct > 0 && isfinite(ct) ? o->floor_pct / 100.0 * ct : 0;
     /* sampled profiles (fathom run) count no calls: per call means nothing there, so the
      * verdict and the gate judge own CPU time as a whole */
-    if (r->cpu_ok && r->opt.fail_metric == DM_MEAN && !counted(a) && !counted(b)) {
+    r->sampled = r->cpu_ok && !counted(a) && !counted(b);
+    if (r->sampled && r->opt.fail_metric == DM_MEAN) {
       r->opt.fail_metric = DM_TOTAL;
       note(r, "calls were not counted (sampled profiles): the verdict and the gate judge each "
               "zone's own CPU time, not per call");

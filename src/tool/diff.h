@@ -120,6 +120,7 @@ typedef struct diff_side {   /* one profile with what the rows need */
   struct fz_path_res *pres;
   double zone_time_ns;       /* sum of the top-level zones' total time */
   double cpu_ns;             /* the zones' own CPU time from the CPU sampler, summed */
+  double cpu_se_ns;          /* its standard error (the zones' errors in quadrature: Poisson) */
   uint64_t n_timed;          /* zone calls timed (meta.n_timed, or the zones' timed calls) */
   double bias_ns;            /* per-call systematic difference allowed (levels, clocks) */
 } diff_side;
@@ -142,6 +143,17 @@ typedef struct diff_result {
                                              (the verdict names top_worse[0]) */
   uint32_t n_top_worse, n_top_better;
   dm wall, zone_time, cpu;   /* session figures (no noise judgement: DJ_UNKNOWN or SAME) */
+  dm run_cpu;                /* the run's sampled CPU time (the zones' own CPU time summed,
+                                with the samples' Poisson errors): judged where run_judged,
+                                else DJ_UNKNOWN or SAME; NaN without the CPU sampler */
+  int sampled;               /* both profiles sampled (fathom run): CPU samples, no calls
+                                counted */
+  int run_judged;            /* sampled: the verdict and the gate also judge the run's whole
+                                CPU time (run_cpu): a uniform slow-down changes no zone's
+                                share */
+  dchange run_change;        /* run_judged: run_cpu grew / shrank beyond noise */
+  int run_gated;             /* run_judged: it grew beyond noise by more than
+                                --fail-on-regression PCT */
   double floor_ns;           /* the noise floor: opt.floor_pct of the longer run's wall time */
   double cpu_floor_ns;       /* opt.floor_pct of the larger process CPU time */
   double cpu_disp;           /* how many times more the zones' own CPU times vary between
@@ -150,9 +162,12 @@ typedef struct diff_result {
   int timing_ok, alloc_ok, rss_ok;  /* what can be compared */
   char notes[DIFF_MAX_NOTES][DIFF_NOTE_LEN];
   uint32_t n_notes;
-  char verdict[320];
+  char verdict[640];
   const char *status;        /* "fail", "regressed", "improved", "mixed", "unchanged" */
 } diff_result;
+
+/* 1 when --fail-on-regression failed: a zone, or (sampled profiles) the run's CPU time. */
+int diff_failed(const diff_result *r);
 
 /* Builds the comparison of base a and new b (both outlive r). Returns 0 or FATHOM_E_NOMEM
  * (r is then freed and zeroed). */
@@ -182,6 +197,10 @@ const char *diff_row_comp(const diff_result *r, const diff_row *row);
 void diff_path_string(const diff_result *r, const diff_row *row, char *buf, size_t cap);
 /* "all" when every call of the side was timed, else the timed calls, into b. */
 void diff_timed_cell(char *b, size_t cap, uint64_t timed, double calls);
+/* Where the run's CPU time was judged (sampled profiles), what was found, into buf:
+ * "sampled CPU time +97.0 %: beyond noise (10.0 standard errors of the samples, more than
+ * 3.0 = --sigma 3 x dispersion 1.00)"; else "". */
+void diff_run_line(const diff_result *r, char *buf, size_t cap);
 /* Change in percent (NaN when base is 0 or either side missing). */
 double dm_pct(const dm *m);
 
@@ -189,5 +208,21 @@ double dm_pct(const dm *m);
 int diff_write_text(const diff_result *r, FILE *f);
 int diff_write_json(const diff_result *r, FILE *f);
 int diff_write_html(const diff_result *r, FILE *f);
+
+/* ---- HTML pieces shared by diff_html.c and `fathom compare` (one style, one sort script) ---- */
+/* s HTML-escaped (controls as '?'). */
+void diff_html_esc(FILE *f, const char *s);
+/* v for a data-v attribute ("NaN", "Infinity" where not finite). */
+void diff_html_num(FILE *f, double v);
+/* The page up to <body> and <h1>cmd</h1>: title "cmd: title" (escaped), the shared style. */
+void diff_html_begin(FILE *f, const char *cmd, const char *title);
+/* The script that sorts every table.sortable by a clicked header, and the page's end. */
+void diff_html_end(FILE *f);
+/* r's verdict line in a box (id as given), red when regressed, mixed or failed, green when
+ * improved. */
+void diff_html_verdict(FILE *f, const diff_result *r, const char *id);
+/* ' class="worse"' / ' class="better"' for a change of m beyond noise (larger is worse),
+ * ' class="changed"' when neutral (a count), "" when not beyond noise. */
+const char *diff_html_cls(const dm *m, int neutral);
 
 #endif

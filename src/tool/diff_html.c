@@ -11,7 +11,7 @@
 #include "diff.h"
 #include "view/text.h"
 
-static void hesc(FILE *f, const char *s) {
+void diff_html_esc(FILE *f, const char *s) {
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
     switch (*p) {
       case '&': fputs("&amp;", f); break;
@@ -36,6 +36,7 @@ static const char css[] =
     "th.l,td.l{text-align:left}td.worse{color:#b00;font-weight:600}"
     "td.better{color:#070;font-weight:600}td.changed{color:#8a5a00;font-weight:600}tr.worse td.l:first-child{border-left:3px solid #b00}"
     "tr.better td.l:first-child{border-left:3px solid #070}.dim{color:#888}"
+    "td.noise{color:#777}td.unknown{color:#8a5a00;font-style:italic}"
     "th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}";
 
 /* Click a header to sort by it (numbers by data-v, text otherwise); again to reverse. */
@@ -51,7 +52,7 @@ static const char js[] =
     "return d*a.textContent.localeCompare(c.textContent)});"
     "rows.forEach(function(r){b.appendChild(r)})})})});";
 
-static void hnum(FILE *f, double v) {
+void diff_html_num(FILE *f, double v) {
   if (isfinite(v)) fprintf(f, "%.17g", v);
   else fputs(isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity", f);
 }
@@ -66,7 +67,7 @@ static void fig(char *b, size_t cap, double v, int kind) {
 static void td_pair(FILE *f, const dm *m, int kind) {
   char x[40], y[40];
   fputs("<td data-v=\"", f);
-  hnum(f, m->b);
+  diff_html_num(f, m->b);
   fputs("\">", f);
   fig(x, sizeof x, m->a, kind);
   fig(y, sizeof y, m->b, kind);
@@ -75,13 +76,16 @@ static void td_pair(FILE *f, const dm *m, int kind) {
   fputs("</td>", f);
 }
 
+const char *diff_html_cls(const dm *m, int neutral) {
+  return m->judge != DJ_BEYOND ? "" : neutral ? " class=\"changed\""
+         : m->b > m->a ? " class=\"worse\"" : " class=\"better\"";
+}
+
 /* A cell with the change in percent, coloured when beyond noise (larger is worse). */
 static void td_pct_as(FILE *f, const dm *m, int neutral) {
   double p = dm_pct(m);
-  const char *cls = m->judge != DJ_BEYOND ? "" : neutral ? " class=\"changed\""
-                    : m->b > m->a ? " class=\"worse\"" : " class=\"better\"";
-  fprintf(f, "<td%s data-v=\"", cls);
-  hnum(f, p);
+  fprintf(f, "<td%s data-v=\"", diff_html_cls(m, neutral));
+  diff_html_num(f, p);
   fprintf(f, "\" title=\"%s\">", dj_name(m->judge));
   if (m->judge == DJ_NA) fputs("&ndash;", f);
   else if (m->judge == DJ_SAME) fputs("<span class=\"dim\">=</span>", f);
@@ -97,7 +101,7 @@ static void td_count_delta(FILE *f, const dm *m) {
   double d = m->b - m->a;
   char x[40];
   fprintf(f, "<td%s data-v=\"", m->judge == DJ_BEYOND ? " class=\"changed\"" : "");
-  hnum(f, d);
+  diff_html_num(f, d);
   fprintf(f, "\" title=\"%s\">", dj_name(m->judge));
   if (m->judge == DJ_NA) fputs("&ndash;", f);
   else if (m->judge == DJ_SAME) fputs("<span class=\"dim\">=</span>", f);
@@ -114,7 +118,7 @@ static void td_timed(FILE *f, const diff_row *w) {
   diff_timed_cell(x, sizeof x, w->timed_a, w->m[DM_CALLS].a);
   diff_timed_cell(y, sizeof y, w->timed_b, w->m[DM_CALLS].b);
   fputs("<td data-v=\"", f);
-  hnum(f, (double)w->timed_b);
+  diff_html_num(f, (double)w->timed_b);
   fputs("\">", f);
   if (strcmp(x, y) == 0) fputs(x, f);
   else fprintf(f, "%s &rarr; %s", x, y);
@@ -135,9 +139,9 @@ static void zone_rows(FILE *f, const diff_result *r) {
   for (uint32_t i = 0; i < r->n_zshown; i++) {
     const diff_row *w = &r->zones[r->zord[i]];
     fprintf(f, "<tr%s><td class=\"l\">", row_cls(w));
-    hesc(f, diff_row_name(r, w));
+    diff_html_esc(f, diff_row_name(r, w));
     fputs("</td><td class=\"l\">", f);
-    hesc(f, diff_row_comp(r, w));
+    diff_html_esc(f, diff_row_comp(r, w));
     fputs("</td>", f);
     td_pair(f, &w->m[DM_CALLS], 'n');
     td_count_delta(f, &w->m[DM_CALLS]);   /* more calls is neither better nor worse */
@@ -166,7 +170,7 @@ static void path_rows(FILE *f, const diff_result *r) {
     char path[2048];
     diff_path_string(r, w, path, sizeof path);
     fprintf(f, "<tr%s><td class=\"l\">", row_cls(w));
-    hesc(f, path);
+    diff_html_esc(f, path);
     fputs("</td>", f);
     td_pair(f, &w->m[DM_CALLS], 'n');
     td_pair(f, &w->m[DM_TOTAL], 'd');
@@ -192,9 +196,9 @@ static void lone(FILE *f, const diff_result *r, drow_status st) {
     fz_fmt_num(calls, sizeof calls, st == DROW_ADDED ? w->m[DM_CALLS].b : w->m[DM_CALLS].a);
     fz_fmt_dur(tot, sizeof tot, st == DROW_ADDED ? w->m[DM_TOTAL].b : w->m[DM_TOTAL].a);
     fputs("<li>", f);
-    hesc(f, diff_row_name(r, w));
+    diff_html_esc(f, diff_row_name(r, w));
     fputs(" <span class=\"dim\">(", f);
-    hesc(f, diff_row_comp(r, w));
+    diff_html_esc(f, diff_row_comp(r, w));
     fprintf(f, ")</span>: %s calls, %s total</li>\n", calls, tot);
   }
   if (shown < n) fprintf(f, "<li class=\"dim\">&hellip; %u more</li>\n", n - shown);
@@ -202,21 +206,33 @@ static void lone(FILE *f, const diff_result *r, drow_status st) {
 }
 
 static void summary(FILE *f, const diff_result *r) {
-  const dm *m[3] = {&r->wall, &r->zone_time, &r->cpu};
-  static const char *const label[3] = {"wall time", "total zone time", "CPU time"};
+  const dm *m[4] = {&r->wall, &r->zone_time, &r->cpu, &r->run_cpu};
+  static const char *const label[4] = {"wall time", "total zone time", "CPU time",
+                                       "sampled CPU time"};
   fputs("<h2>Summary</h2><table id=\"summary\"><thead><tr><th class=\"l\"></th><th>base</th>"
         "<th>new</th><th>change</th></tr></thead><tbody>\n", f);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < (r->run_judged ? 4 : 3); i++) {   /* the sampled one where judged */
     char a[40], b[40];
     fz_fmt_dur(a, sizeof a, m[i]->a);
     fz_fmt_dur(b, sizeof b, m[i]->b);
     double p = dm_pct(m[i]);
-    fprintf(f, "<tr><td class=\"l\">%s</td><td>%s</td><td>%s</td><td>", label[i], a, b);
+    const char *cls = m[i]->judge != DJ_BEYOND ? "" : m[i]->b > m[i]->a ? " class=\"worse\""
+                                                                        : " class=\"better\"";
+    fprintf(f, "<tr><td class=\"l\">%s</td><td>%s</td><td>%s</td><td%s>", label[i], a, b,
+            cls);
     if (isfinite(p)) fprintf(f, "%+.1f%%", p);
     else fputs("&ndash;", f);
     fputs("</td></tr>\n", f);
   }
-  fprintf(f, "</tbody></table><p>%u zones compared: %u slower, %u faster, %u unchanged beyond "
+  char run[DIFF_NOTE_LEN];
+  diff_run_line(r, run, sizeof run);
+  fputs("</tbody></table>", f);
+  if (*run) {
+    fputs("<p id=\"run-cpu\">", f);
+    diff_html_esc(f, run);
+    fputs("</p>", f);
+  }
+  fprintf(f, "<p>%u zones compared: %u slower, %u faster, %u unchanged beyond "
           "noise, %u below --min-share; %u added, %u gone; %u not shown.</p>\n",
           r->n_worse + r->n_better + r->n_unchanged + r->n_small, r->n_worse, r->n_better,
           r->n_unchanged, r->n_small, r->n_added, r->n_gone, r->n_zhidden);
@@ -236,7 +252,7 @@ static void top_html(FILE *f, const diff_result *r, const uint32_t *top, uint32_
     fz_fmt_dur(own, sizeof own, fabs(w->impact_ns));
     fz_fmt_dur(tot, sizeof tot, fabs(w->m[DM_TOTAL].b - w->m[DM_TOTAL].a));
     fputs("<li><b>", f);
-    hesc(f, diff_row_name(r, w));
+    diff_html_esc(f, diff_row_name(r, w));
     char pc[48] = "new";
     if (isfinite(w->gate_pct))
       snprintf(pc, sizeof pc, "%+.1f%%%s", w->gate_pct, r->cpu_ok ? " per call" : "");
@@ -254,37 +270,47 @@ static void top_html(FILE *f, const diff_result *r, const uint32_t *top, uint32_
   fputs("</ol>\n", f);
 }
 
+void diff_html_begin(FILE *f, const char *cmd, const char *title) {
+  fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+          "<title>%s: ", cmd);
+  diff_html_esc(f, title);
+  fprintf(f, "</title><style>%s</style></head><body>\n<h1>%s</h1>\n", css, cmd);
+}
+
+void diff_html_end(FILE *f) { fprintf(f, "<script>%s</script>\n</body></html>\n", js); }
+
+void diff_html_verdict(FILE *f, const diff_result *r, const char *id) {
+  int bad = diff_failed(r) || !strcmp(r->status, "regressed") || !strcmp(r->status, "mixed");
+  fprintf(f, "<div class=\"verdict%s\" id=\"%s\">", bad ? " bad"
+          : !strcmp(r->status, "improved") ? " good" : "", id);
+  diff_html_esc(f, r->verdict);
+  fputs("</div>\n", f);
+}
+
 int diff_write_html(const diff_result *r, FILE *f) {
   errno = 0;
-  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-        "<title>fathom diff: ", f);
-  hesc(f, r->a.file);
-  fputs(" &rarr; ", f);
-  hesc(f, r->b.file);
-  fprintf(f, "</title><style>%s</style></head><body>\n<h1>fathom diff</h1>\n", css);
+  char title[1024];
+  snprintf(title, sizeof title, "%s \xe2\x86\x92 %s", r->a.file, r->b.file);
+  diff_html_begin(f, "fathom diff", title);
   const diff_side *s[2] = {&r->a, &r->b};
   for (int i = 0; i < 2; i++) {
     const fathom_meta *m = &s[i]->p->meta;
     fprintf(f, "<div class=\"meta\"><b>%s</b> ", i ? "new" : "base");
-    hesc(f, s[i]->file);
+    diff_html_esc(f, s[i]->file);
     fputs(": session &ldquo;", f);
-    hesc(f, m->session_name);
+    diff_html_esc(f, m->session_name);
     fprintf(f, "&rdquo;, level %s, clock ", fathom_level_name(m->level));
-    hesc(f, m->clock_source ? m->clock_source : "unknown");
+    diff_html_esc(f, m->clock_source ? m->clock_source : "unknown");
     if (s[i]->n_timed < m->n_zones)
       fprintf(f, ", %llu zone calls of which %llu timed (a sample)",
               (unsigned long long)m->n_zones, (unsigned long long)s[i]->n_timed);
     fputs("</div>\n", f);
   }
-  int bad = r->n_gated || !strcmp(r->status, "regressed") || !strcmp(r->status, "mixed");
-  fprintf(f, "<div class=\"verdict%s\" id=\"verdict\">", bad ? " bad"
-          : !strcmp(r->status, "improved") ? " good" : "");
-  hesc(f, r->verdict);
-  fputs("</div>\n", f);
+  diff_html_verdict(f, r, "verdict");
   for (uint32_t i = 0; i < r->n_notes; i++) {
     fputs("<p class=\"note\">&#9888; ", f);
-    hesc(f, r->notes[i]);
+    diff_html_esc(f, r->notes[i]);
     fputs("</p>\n", f);
   }
   summary(f, r);
@@ -298,6 +324,6 @@ int diff_write_html(const diff_result *r, FILE *f) {
   lone(f, r, DROW_ADDED);
   lone(f, r, DROW_GONE);
   if (r->opt.paths) path_rows(f, r);
-  fprintf(f, "<script>%s</script>\n</body></html>\n", js);
+  diff_html_end(f);
   return ferror(f) ? FATHOM_E_IO : 0;
 }

@@ -232,14 +232,23 @@ int diff_write_json(const diff_result *r, FILE *f) {
   jmetric(f, &r->zone_time);
   fputs(",\"cpu_time_ns\":", f);
   jmetric(f, &r->cpu);
+  fputs(",\"sampled_cpu_ns\":", f);
+  jmetric(f, &r->run_cpu);
   fprintf(f, ",\"compared\":%u,\"regressed\":%u,\"improved\":%u,\"unchanged\":%u,"
           "\"below_min_share\":%u,\"added\":%u,\"gone\":%u,\"hidden\":%u,"
           "\"gate_failures\":%u},\n",
           r->n_worse + r->n_better + r->n_unchanged + r->n_small, r->n_worse, r->n_better,
           r->n_unchanged, r->n_small, r->n_added, r->n_gone, r->n_zhidden, r->n_gated);
   fprintf(f, "\"verdict\":{\"status\":\"%s\",\"gate\":\"%s\",\"line\":", r->status,
-          r->opt.fail_pct < 0 ? "off" : r->n_gated ? "fail" : "pass");
+          r->opt.fail_pct < 0 ? "off" : diff_failed(r) ? "fail" : "pass");
   jstr(f, r->verdict);
+  /* sampled profiles: the run's sampled CPU time (summary.sampled_cpu_ns) is judged too */
+  fputs(",\"run_cpu\":", f);
+  if (r->run_judged)
+    fprintf(f, "{\"change\":\"%s\",\"gate_failed\":%s}", change_name(r->run_change),
+            r->run_gated ? "true" : "false");
+  else
+    fputs("null", f);
   fputs("},\n\"top_regressions\":", f);
   jtop(f, r, r->top_worse, r->n_top_worse);
   fputs(",\n\"top_improvements\":", f);

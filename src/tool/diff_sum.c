@@ -1,9 +1,13 @@
 /* diff_sum.c: after every row is judged: which rows are regressions or improvements (by the
  * gate metric), which are shown (--min-share, --sort, --top), the session summary, the top
- * regressions and improvements, the --fail-on-regression gate and the verdict line.
+ * regressions and improvements, the --fail-on-regression gate and the verdict line; for
+ * sampled profiles (fathom run) also the run's whole CPU time, which the verdict and the gate
+ * judge beside the zones (judge_run).
  *
  * Invariant: hiding only affects what is shown; the gate reads every compared zone whose
- * share reaches --min-share, whatever --top cuts, and never an added or gone zone. */
+ * share reaches --min-share, whatever --top cuts, and never an added or gone zone; the run's
+ * CPU time counts only where both profiles are sampled (a zone's own CPU time is judged after
+ * the run's change, so a uniform slow-down moves none of them). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +173,58 @@ static void session_dm(dm *m, double a, double b) {
   m->judge = !isfinite(a) || !isfinite(b) ? DJ_NA : a == b ? DJ_SAME : DJ_UNKNOWN;
 }
 
+/* The run's whole CPU time (sampled profiles only): a program that got uniformly slower
+ * changes no zone's share of it, so the zones' tests (which allow for the run's scale) see
+ * nothing. The figure is the sampled CPU time (the zones' own CPU time summed), whose error
+ * is known (Poisson); beyond noise when |Δ| > sigma x cpu_disp x sqrt(se_a^2 + se_b^2) and
+ * |Δ| reaches the CPU noise floor. Not the processes' CPU time as the kernel accounted it
+ * (meta.cpu_time_ns): that one also holds the kernel's work for the program, which the
+ * samples do not see and which varies from run to run far more than they do (identical
+ * zstd runs: 20 to 80 ms of system time in about 220 ms), with no error to judge it by. */
+static void judge_run(diff_result *r) {
+  dm *m = &r->run_cpu;
+  r->run_judged = 1;
+  if (m->judge == DJ_NA || m->judge == DJ_SAME) return;
+  double ea = r->a.cpu_se_ns, eb = r->b.cpu_se_ns, v = ea * ea + eb * eb;
+  if (!(v > 0) || !isfinite(v)) return;   /* no samples: DJ_UNKNOWN */
+  double d = m->b - m->a;
+  m->method = DMETH_WELCH;
+  m->se_a = ea;
+  m->se_b = eb;
+  m->t = d / sqrt(v);
+  m->df = 1e7;   /* a normal variable (diff_stat.c's sampled test) */
+  m->p = erfc(fabs(m->t) / sqrt(2.0));
+  int beyond = fabs(m->t) > r->opt.sigma * r->cpu_disp;
+  if (beyond && fabs(d) < r->cpu_floor_ns) {
+    beyond = 0;
+    m->floored = 1;
+  }
+  m->judge = beyond ? DJ_BEYOND : DJ_NOISE;
+  if (!beyond) return;
+  r->run_change = d > 0 ? DCH_WORSE : DCH_BETTER;
+  double pct = dm_pct(m);
+  r->run_gated = r->run_change == DCH_WORSE && r->opt.fail_pct >= 0 &&
+                 (isnan(pct) || pct > r->opt.fail_pct);
+}
+
+int diff_failed(const diff_result *r) { return r->n_gated > 0 || r->run_gated; }
+
+void diff_run_line(const diff_result *r, char *buf, size_t cap) {
+  const dm *m = &r->run_cpu;
+  buf[0] = '\0';
+  if (!r->run_judged || m->judge == DJ_NA) return;
+  const char *what = "sampled CPU time";
+  double th = r->opt.sigma * r->cpu_disp;
+  if (m->judge == DJ_SAME) snprintf(buf, cap, "%s: unchanged", what);
+  else if (m->method != DMETH_WELCH) snprintf(buf, cap, "%s: no samples to judge it by", what);
+  else
+    snprintf(buf, cap, "%s %+.1f %%: %s (%.1f standard errors of the samples, %s %.1f = "
+             "--sigma %g x dispersion %.2f%s)", what, dm_pct(m),
+             m->judge == DJ_BEYOND ? "beyond noise" : "within noise", m->t,
+             fabs(m->t) > th ? "more than" : "not more than", th, r->opt.sigma, r->cpu_disp,
+             m->floored ? ", but below the CPU noise floor" : "");
+}
+
 static const char *metric_word(const diff_result *r) {
   dm_id id = r->opt.fail_metric;
   if (r->cpu_ok && id == DM_MEAN) return "own CPU time per call";
@@ -193,33 +249,71 @@ static void worst_text(const diff_result *r, uint32_t i, char *buf, size_t cap) 
   snprintf(buf, cap, "; first: %s%s%s", diff_row_name(r, w), pc, own);
 }
 
-static void verdict(diff_result *r) {
-  const char *mw = metric_word(r);
-  char wt[200];
-  uint32_t compared = r->n_worse + r->n_better + r->n_unchanged;
-  if (r->n_worse && r->n_better) r->status = "mixed";
-  else if (r->n_worse) r->status = "regressed";
-  else if (r->n_better) r->status = "improved";
-  else r->status = "unchanged";
-  if (r->opt.fail_pct >= 0 && r->n_gated) {
-    /* gate failures go first in top_worse, which holds every gated row's peers */
-    worst_text(r, r->n_top_worse ? r->top_worse[0] : FATHOM_NONE, wt, sizeof wt);
-    snprintf(r->verdict, sizeof r->verdict,
-             "FAIL: %u zone%s regressed by more than %g %% in %s, beyond noise%s", r->n_gated,
-             r->n_gated == 1 ? "" : "s", r->opt.fail_pct, mw, wt);
+/* "the run's sampled CPU time +97.0 % (315.00 ms → 622.00 ms), beyond noise; " (run_judged
+ * only: else empty). */
+static void run_text(const diff_result *r, char *buf, size_t cap) {
+  const dm *m = &r->run_cpu;
+  buf[0] = '\0';
+  if (!r->run_judged || m->judge == DJ_NA) return;
+  const char *what = "the run's sampled CPU time";
+  if (m->judge == DJ_SAME) {
+    snprintf(buf, cap, "%s unchanged; ", what);
     return;
   }
-  char head[96] = "";
+  char x[32], y[32], pc[32] = "";
+  fz_fmt_dur(x, sizeof x, m->a);
+  fz_fmt_dur(y, sizeof y, m->b);
+  if (isfinite(dm_pct(m))) snprintf(pc, sizeof pc, "%+.1f %% ", dm_pct(m));
+  snprintf(buf, cap, "%s %s(%s → %s), %s; ", what, pc, x, y,
+           m->judge == DJ_BEYOND ? "beyond noise" : m->judge == DJ_NOISE ? "within noise"
+                                                                         : "not judged");
+}
+
+static void verdict(diff_result *r) {
+  const char *mw = metric_word(r);
+  char wt[200], run[128];
+  uint32_t compared = r->n_worse + r->n_better + r->n_unchanged;
+  int worse = r->n_worse || r->run_change == DCH_WORSE;
+  int better = r->n_better || r->run_change == DCH_BETTER;
+  if (worse && better) r->status = "mixed";
+  else if (worse) r->status = "regressed";
+  else if (better) r->status = "improved";
+  else r->status = "unchanged";
+  /* with the run judged, a zone's own CPU time is judged after the run's change */
+  const char *after = r->run_judged ? " and the run's change" : "";
+  run_text(r, run, sizeof run);
+  if (r->opt.fail_pct >= 0 && diff_failed(r)) {
+    size_t cap = sizeof r->verdict, n = 0;
+    /* gate failures go first in top_worse, which holds every gated row's peers */
+    worst_text(r, r->n_top_worse ? r->top_worse[0] : FATHOM_NONE, wt, sizeof wt);
+    if (r->run_gated) {
+      char by[48] = "from nothing";   /* a base of 0 grows by more than any PCT */
+      double p = dm_pct(&r->run_cpu);
+      if (isfinite(p)) snprintf(by, sizeof by, "by %.1f %%", p);
+      n = (size_t)snprintf(r->verdict, cap, "FAIL: the run's sampled CPU time grew %s (more "
+                           "than %g %%), beyond noise%s", by, r->opt.fail_pct,
+                           r->n_gated ? "; " : "");
+    } else {
+      n = (size_t)snprintf(r->verdict, cap, "FAIL: ");
+    }
+    if (r->n_gated && n < cap)
+      snprintf(r->verdict + n, cap - n, "%u zone%s regressed by more than %g %% in %s, "
+               "beyond noise%s%s", r->n_gated, r->n_gated == 1 ? "" : "s", r->opt.fail_pct, mw,
+               after, wt);
+    return;
+  }
+  char head[112] = "";
   if (r->opt.fail_pct >= 0)
-    snprintf(head, sizeof head, "PASS (no %s regression above %g %%): ", mw, r->opt.fail_pct);
+    snprintf(head, sizeof head, "PASS (no %s%s regression above %g %%): ",
+             r->run_judged ? "run CPU time or " : "", mw, r->opt.fail_pct);
   if (r->n_worse || r->n_better) {
     worst_text(r, r->n_top_worse ? r->top_worse[0] : r->top_better[0], wt, sizeof wt);
-    snprintf(r->verdict, sizeof r->verdict, "%s%s: %u zone%s slower and %u faster in %s, "
-             "beyond noise, of %u judged%s", head, r->status, r->n_worse,
-             r->n_worse == 1 ? "" : "s", r->n_better, mw, compared, wt);
+    snprintf(r->verdict, sizeof r->verdict, "%s%s: %s%u zone%s slower and %u faster in %s, "
+             "beyond noise%s, of %u judged%s", head, r->status, run, r->n_worse,
+             r->n_worse == 1 ? "" : "s", r->n_better, mw, after, compared, wt);
   } else {
-    snprintf(r->verdict, sizeof r->verdict, "%sunchanged: no zone's %s changed beyond noise "
-             "(%u judged)", head, mw, compared);
+    snprintf(r->verdict, sizeof r->verdict, "%s%s: %sno zone's %s changed beyond noise%s "
+             "(%u judged)", head, r->status, run, mw, after, compared);
   }
 }
 
@@ -248,6 +342,8 @@ int diff_summarize(diff_result *r) {
   session_dm(&r->zone_time, r->a.zone_time_ns, r->b.zone_time_ns);
   session_dm(&r->cpu, a->cpu_time_ns > 0 ? a->cpu_time_ns : NAN,
              b->cpu_time_ns > 0 ? b->cpu_time_ns : NAN);
+  session_dm(&r->run_cpu, r->cpu_ok ? r->a.cpu_ns : NAN, r->cpu_ok ? r->b.cpu_ns : NAN);
+  if (r->sampled) judge_run(r);
   verdict(r);
   return 0;
 }

@@ -207,9 +207,10 @@ static int summary(const fz_tx *tx, const diff_result *r) {
   fz_section(tx, "Summary");
   ttab t;
   tt_init(&t, head, "lrrr");
-  const dm *m[3] = {&r->wall, &r->zone_time, &r->cpu};
-  static const char *const label[3] = {"wall time", "total zone time", "CPU time"};
-  for (int i = 0; i < 3; i++) {
+  const dm *m[4] = {&r->wall, &r->zone_time, &r->cpu, &r->run_cpu};
+  static const char *const label[4] = {"wall time", "total zone time", "CPU time",
+                                       "sampled CPU time"};
+  for (int i = 0; i < (r->run_judged ? 4 : 3); i++) {   /* the sampled one where judged */
     char c[4][DCELL], p[24];
     snprintf(c[0], sizeof c[0], "%s", label[i]);
     fig(c[1], sizeof c[1], m[i]->a, 'd');
@@ -219,12 +220,15 @@ static int summary(const fz_tx *tx, const diff_result *r) {
     if (m[i]->judge != DJ_NA && m[i]->judge != DJ_SAME) {
       size_t l = strlen(c[3]);
       if (l && c[3][l - 1] == '?') c[3][l - 1] = '\0';   /* one run each: no noise estimate */
-      if (p[strlen(p) - 1] == '?') p[strlen(p) - 1] = '\0';
+      if (p[strlen(p) - 1] == '?' || p[strlen(p) - 1] == '*') p[strlen(p) - 1] = '\0';
       snprintf(c[3] + strlen(c[3]), sizeof c[3] - strlen(c[3]), " (%s)", p);
     }
     tt_row(&t, c, NULL);
   }
   int rc = tt_print(tx, &t);
+  char run[DIFF_NOTE_LEN];
+  diff_run_line(r, run, sizeof run);
+  if (*run) fprintf(tx->f, "  %s\n", run);
   fprintf(tx->f, "  zones: %u compared (%u slower, %u faster, %u unchanged beyond noise, "
           "%u below --min-share), %u added, %u gone\n",
           r->n_worse + r->n_better + r->n_unchanged + r->n_small, r->n_worse, r->n_better,
@@ -432,7 +436,7 @@ int diff_write_text(const diff_result *r, FILE *f) {
   lone_zones(&tx, r, DROW_GONE);
   if (!rc && r->opt.paths) rc = path_table(&tx, r);
   fputc('\n', f);
-  fz_on(&tx, !strcmp(r->status, "regressed") || r->n_gated ? "1;31"
+  fz_on(&tx, !strcmp(r->status, "regressed") || diff_failed(r) ? "1;31"
               : !strcmp(r->status, "improved") ? "1;32" : "1");
   fprintf(f, "%s\n", r->verdict);
   fz_off(&tx);
