@@ -165,6 +165,8 @@ static fathom_profile *rich(void) {
   z[Z_LOAD].res.sum[FATHOM_RES_READ_BYTES] = GiB;
   z[Z_LOAD].alloc = n[1].alloc;
   z[Z_STEP].alloc = (fathom_alloc){1000, 10 * MiB, 1000, 10 * MiB, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  z[Z_LOAD].alloc_self = n[1].alloc_self;
+  z[Z_COMPUTE].alloc_self = (fathom_alloc){2, 2048, 1, 1024, 1, 1024, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
   fathom_resources *r = &p->res;
   *r = (fathom_resources){.monitored = 1, .n_samples = 20, .wall_s = 10, .cpu_user_s = 7.5,
@@ -443,6 +445,14 @@ static void test_text_resources(void **state) {
           "\xe2\x89\xa5", NULL);
   has_row(ops, "  step ", "-", "-", "-", "-", "1,000", "10.0 MiB", NULL);
   /* leaks by call path: load's 3 MiB in 30 allocations, growing 31457.28 B per call */
+  /* the operations that allocate the most: load's 30 MiB in 300 allocations (100 calls: 307.2
+   * KiB a call, 3 MiB still live), then compute's 2 KiB; step allocates nothing itself */
+  const char *mem = strstr(s, "Top operations by memory");
+  assert_non_null(mem);
+  has_row(mem, "load", "io", "100", "30.0 MiB", "307.2 KiB", "300", "3.00 MiB", NULL);
+  has_row(mem, "compute", "math", "2.00 KiB", "2", "1.00 KiB", NULL);
+  assert_true(strstr(mem, "  load ") < strstr(mem, "  compute "));
+  assert_true(strstr(mem, "  step ") > strstr(mem, "Resources per operation"));
   const char *live = strstr(s, "Memory still live at the end, by call path");
   assert_non_null(live);
   has_row(live, "step/load", "3.00 MiB", "30", "+30.7 KiB/call", "100", "300", NULL);
@@ -467,7 +477,8 @@ static void test_text_resources(void **state) {
   has_row(gov, "3.000 s", "compute", "timing sampled, 1 in", "4", "5.20%", NULL);
   /* sections in reading order */
   const char *order[] = {"Summary:", "Resources (whole", "GPUs", "Probes not available",
-                         "Top operations", "Resources per operation", "Call tree",
+                         "Top operations", "Top operations by memory",
+                         "Resources per operation", "Call tree",
                          "Memory still live", "Memory snapshots", "Heap growth", "Threads",
                          "Overhead governor"};
   const char *at = s;

@@ -670,6 +670,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   } else if (!rc) {
     rc = fz_components(&tx, p, paths, top, top_ns);
     if (!rc) rc = fz_operations(&tx, p, ord, top_ns);
+    if (!rc) rc = fz_text_mem_top(&tx, p);
     if (!rc) rc = fz_text_zone_res(&tx, p, ord, p->n_zones);
     if (!rc) rc = fz_tree(&tx, p, paths, n, top, top_ns);
     if (!rc) rc = fz_text_lines(&tx, p);

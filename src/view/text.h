@@ -87,6 +87,8 @@ int fz_text_resources(const fz_tx *tx, const fathom_profile *p);
 int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord, uint32_t n);
 /* Live memory at the end by call path, memory snapshots and their differences. */
 int fz_text_memory(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n);
+/* The zones that allocate the most, by their own heap bytes (beside the time rankings). */
+int fz_text_mem_top(const fz_tx *tx, const fathom_profile *p);
 /* The overhead governor: budget, cost, what it thinned or downgraded. */
 int fz_text_governor(const fz_tx *tx, const fathom_profile *p);
 /* Findings (ranked, with figures and suggestions) and SLA checks (view/text_find.c). */

@@ -1,4 +1,5 @@
-/* view/text_mem.c: the memory and governor parts of the text report: heap still live at
+/* view/text_mem.c: the memory and governor parts of the text report: the operations that
+ * allocate the most (zones by their own heap allocations), heap still live at
  * the end by call path (leak suspects, with growth per call; for allocations sampled by bytes,
  * `fathom run --alloc`: the top allocating paths, the leaks and what was live at the heap's
  * peak, each an estimate with its 95 % interval), the labelled memory snapshots
@@ -272,6 +273,63 @@ static int mem_snapshots(const fz_tx *tx, const fathom_profile *p) {
   int rc2 = fz_tab_print(tx, &t);
   fz_more(tx, pairs_left, "snapshot pairs");
   return rc ? rc : rc2;
+}
+
+typedef struct zref {
+  uint64_t bytes;
+  uint32_t zone;
+} zref;
+static int zref_cmp(const void *a, const void *b) {
+  const zref *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  return x->zone < y->zone ? -1 : x->zone > y->zone;
+}
+
+/* The operations that allocate the most, beside the time rankings: zones by the heap bytes
+ * their own code allocated (exact allocation tracking; sampled profiles have their own
+ * tables), with calls, bytes per call, objects, what is still live and the share of all. */
+int fz_text_mem_top(const fz_tx *tx, const fathom_profile *p) {
+  if (alloc_sampled(p)) return 0;
+  uint32_t k = 0;
+  uint64_t all = 0;
+  zref *zr = malloc((size_t)(p->n_zones ? p->n_zones : 1) * sizeof *zr);
+  if (!zr) return FATHOM_E_NOMEM;
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    uint64_t b = p->zones[i].alloc_self.alloc_bytes;
+    all += b;
+    if (b) zr[k++] = (zref){b, i};
+  }
+  int rc = 0;
+  if (k) {
+    qsort(zr, k, sizeof *zr, zref_cmp);
+    fz_section(tx, "Top operations by memory (heap allocated by the zone's own code)");
+    static const char *const head[] = {"zone", "component", "calls", "allocated", "per call",
+                                       "objects", "live at the end", "share"};
+    fz_tab t;
+    fz_tab_init(&t, head, "llrrrrrr");
+    uint32_t shown = k < FZ_TOP_OPS ? k : FZ_TOP_OPS;
+    for (uint32_t j = 0; j < shown; j++) {
+      const fathom_zone_info *z = &p->zones[zr[j].zone];
+      const fathom_alloc *a = &z->alloc_self;
+      char nm[256], cp[256], calls[40], al[48], pc[48], ob[40], lv[48], sh[24];
+      fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
+      fz_clean(cp, sizeof cp, fz_comp(z), 24);
+      fz_fmt_calls(calls, sizeof calls, &z->stats);
+      fz_fmt_bytes(al, sizeof al, (double)a->alloc_bytes);
+      if (z->stats.count && !fathom_stats_uncounted(&z->stats))
+        fz_fmt_bytes(pc, sizeof pc, (double)a->alloc_bytes / (double)z->stats.count);
+      else snprintf(pc, sizeof pc, "-");
+      fz_fmt_count(ob, sizeof ob, a->alloc_count);
+      fz_fmt_bytes(lv, sizeof lv, (double)a->live_bytes);
+      fz_fmt_pct(sh, sizeof sh, (double)a->alloc_bytes, (double)all);
+      const char *cells[] = {nm, cp, calls, al, pc, ob, lv, sh};
+      fz_tab_row(&t, cells);
+    }
+    rc = fz_tab_print(tx, &t);
+    if (k > shown) fz_more(tx, k - shown, "zones");
+  }
+  free(zr);
+  return rc;
 }
 
 int fz_text_memory(const fz_tx *tx, const fathom_profile *p, const fz_path *paths, uint32_t n) {
