@@ -445,6 +445,10 @@ typedef struct fathom_resources {
   double carbon_g_per_kwh, carbon_g;
   double flops, flops_per_s;     /* declared + counted, over the session's wall time */
   uint64_t leaked_bytes, leaked_count; /* heap still live at the end, from tracked zones */
+  /* the host while the program ran (every process; optional in files, NaN when not read) */
+  double host_cpu_pct_mean, host_cpu_pct_max;  /* all CPUs busy: 100 (/proc/stat) */
+  double disk_util_pct_max;      /* the busiest disk's time with I/O in flight, in % of the
+                                    interval (/proc/diskstats), its highest */
 } fathom_resources;
 
 /* A labelled live-heap snapshot (fathom_mem_snapshot), by zone. */

@@ -9,183 +9,7 @@
  * samples it needs, and checks relations that hold at any load (exact stand-in values,
  * bounds, CPU seconds against a thread's own CPU clock). Every test leaves the monitor
  * stopped and the seams (environment, /proc root, row cap) as it found them. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <dirent.h>
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "fathom.h"
-#include "probe/machine.h"
-#include "probe/monitor.h"
-#include "testutil.h"
-
-#define MIB (1024.0 * 1024.0)
-#define GIB (1024.0 * MIB)
-
-/* ---- helpers ---------------------------------------------------------------------- */
-
-static char tmpdir[512];
-static char standin[600];
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) continue;
-}
-static void sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  assert_int_equal(system(cmd), 0);
-}
-/* Writes text to the file named by fmt atomically (a sampler never sees half of it). */
-__attribute__((format(printf, 2, 3))) static void put(const char *text, const char *fmt, ...) {
-  char path[900], tmp[1000];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(path, sizeof path, fmt, ap);
-  va_end(ap);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  assert_int_equal(fclose(f), 0);
-  assert_int_equal(rename(tmp, path), 0);
-}
-
-static fathom_profile *collect(void) {
-  fathom_profile *p = calloc(1, sizeof *p);
-  assert_non_null(p);
-  hold(p);
-  assert_int_equal(fz_monitor_collect(p), 0);
-  return p;
-}
-/* Samples the running monitor has taken so far. */
-static uint64_t samples_now(void) {
-  fathom_profile *p = collect();
-  uint64_t n = p->res.n_samples;
-  release(p);
-  return n;
-}
-/* Waits until the running monitor has taken at least n samples (or fails after 60 s). */
-static void wait_samples(uint64_t n) {
-  for (int i = 0; i < 6000; i++) {
-    if (samples_now() >= n) return;
-    sleep_ms(10);
-  }
-  fail_msg("the monitor did not take %llu samples in 60 s", (unsigned long long)n);
-}
-static void start(double interval) {
-  assert_int_equal(fz_monitor_start(1, interval, 475, now_ns()), 0);
-}
-/* Starts at interval, waits for n samples, stops and collects. */
-static fathom_profile *run(double interval, uint64_t n) {
-  start(interval);
-  if (n) wait_samples(n);
-  fz_monitor_stop();
-  return collect();
-}
-static uint32_t col(const fathom_profile *p, const char *name) {
-  for (uint32_t c = 0; c < p->series.n_cols; c++)
-    if (strcmp(p->series.cols[c], name) == 0) return c;
-  fail_msg("no series column '%s'", name);
-  return 0;
-}
-static double val(const fathom_profile *p, uint64_t row, const char *name) {
-  return p->series.v[row * p->series.n_cols + col(p, name)];
-}
-static const fathom_probe_info *probe(const fathom_profile *p, const char *name) {
-  for (uint32_t i = 0; i < p->n_probes; i++)
-    if (strcmp(p->probes[i].name, name) == 0) return &p->probes[i];
-  fail_msg("no probe '%s'", name);
-  return NULL;
-}
-static void expect_detail(const fathom_profile *p, const char *name, int avail, const char *sub) {
-  const fathom_probe_info *pi = probe(p, name);
-  if (pi->available != avail || !strstr(pi->detail, sub))
-    fail_msg("probe %s: available %d, detail '%s'; wanted available %d and '%s'", name,
-             pi->available, pi->detail, avail, sub);
-}
-/* A short run whose probe `name` must be in state avail with sub in its detail. */
-static void run_expect(const char *name, int avail, const char *sub) {
-  fathom_profile *p = run(0.02, 1);
-  expect_detail(p, name, avail, sub);
-  release(p);
-}
-static void ascending(const fathom_profile *p) {   /* row times strictly increase */
-  const uint64_t *t = p->series.ts_ns;
-  for (uint64_t i = 1; i < p->series.n; i++) assert_true(t[i] > t[i - 1]);
-}
-static void near(double got, double want, double tol) {
-  if (!(fabs(got - want) <= tol)) fail_msg("got %.9g, wanted %.9g (+- %g)", got, want, tol);
-}
-static int (*standin_fn(const char *sym))(void) {
-  void *h = dlopen(standin, RTLD_NOW | RTLD_NOLOAD);
-  if (!h) return NULL;
-  union { void *o; int (*f)(void); } u;
-  u.o = dlsym(h, sym);
-  dlclose(h);
-  return u.f;
-}
-/* GPU stand-in with n devices and the failure list (NULL: none). */
-static void use_standin(const char *gpus, const char *fail) {
-  setenv("FATHOM_NVML_LIB", standin, 1);
-  setenv("NVML_STANDIN_GPUS", gpus, 1);
-  if (fail) setenv("NVML_STANDIN_FAIL", fail, 1);
-  else unsetenv("NVML_STANDIN_FAIL");
-}
-
-static int group_setup(void **state) {
-  (void)state;
-  const char *t = getenv("FATHOM_TEST_TMP"), *b = getenv("FATHOM_BUILD_DIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/monitor-%ld", t ? t : "/tmp", (long)getpid());
-  snprintf(standin, sizeof standin, "%s/libnvml_standin.so", b ? b : ".");
-  char cmd[1100];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", tmpdir, tmpdir);
-  if (system(cmd) != 0) return -1;
-  /* by default: no GPU library, no RAPL tree, so figures do not depend on the machine */
-  setenv("FATHOM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
-  setenv("FATHOM_POWERCAP_ROOT", "/nonexistent/powercap", 1);
-  return 0;
-}
-static int group_teardown(void **state) {
-  (void)state;
-  char cmd[1100];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
-static int mon_cleanup(void **state) {
-  fz_monitor_stop();
-  fz_monitor_test_max_rows(0);
-  fz_proc_set_root(NULL);
-  setenv("FATHOM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
-  setenv("FATHOM_POWERCAP_ROOT", "/nonexistent/powercap", 1);
-  unsetenv("NVML_STANDIN_FAIL");
-  return cleanup(state);
-}
-#define M(f) cmocka_unit_test_teardown(f, mon_cleanup)
+#include "monitor_fixture.h"
 
 /* ---- process figures --------------------------------------------------------------- */
 
@@ -214,7 +38,7 @@ static void test_rss_peak_covers_touched_allocation(void **state) {
   assert_true(r->sys_mem_total_bytes > 0);
   assert_true(r->sys_mem_used_pct_max > 0 && r->sys_mem_used_pct_max <= 100);
   assert_true(r->minflt >= 1);   /* the touched pages faulted in (huge pages: few faults) */
-  assert_int_equal(p->series.n_cols, 17);
+  assert_int_equal(p->series.n_cols, 19);   /* the base columns, the host's two included */
   assert_int_equal(p->series.n, r->n_samples);
   near(p->series.interval_s, 0.02, 0);
   ascending(p);
@@ -374,9 +198,9 @@ static void test_nvml_two_gpus_values(void **state) {
   expect_detail(p, "nvml", 1, "2 GPUs via");
   expect_detail(p, "nvml", 1, "0 fathom NVML stand-in GPU 0, 1 fathom NVML stand-in GPU 1");
   assert_int_equal(p->n_gpus, 2);
-  assert_int_equal(p->series.n_cols, 17 + 10);
-  assert_string_equal(p->series.cols[17], "gpu0_mem_used_bytes");
-  assert_string_equal(p->series.cols[26], "gpu1_energy_j");
+  assert_int_equal(p->series.n_cols, 19 + 10);
+  assert_string_equal(p->series.cols[19], "gpu0_mem_used_bytes");
+  assert_string_equal(p->series.cols[28], "gpu1_energy_j");
   uint64_t n = p->series.n;
   assert_true(n >= 5);
   for (uint64_t i = 0; i < n; i++) {
@@ -424,7 +248,7 @@ static void test_nvml_one_gpu_and_carbon(void **state) {
   fz_monitor_stop();
   fathom_profile *p = collect();
   assert_int_equal(p->n_gpus, 1);
-  assert_int_equal(p->series.n_cols, 22);
+  assert_int_equal(p->series.n_cols, 24);
   expect_detail(p, "nvml", 1, "1 GPU via");
   near(p->res.carbon_g_per_kwh, 100, 0);
   near(p->res.carbon_g, p->res.energy_j / 3.6e6 * 100, 1e-12);
@@ -438,7 +262,7 @@ static void test_nvml_zero_gpus(void **state) {
   expect_detail(p, "nvml", 0, "no GPU: nvmlDeviceGetCount_v2 found 0 devices");
   assert_int_equal(p->n_gpus, 0);
   assert_null(p->gpus);
-  assert_int_equal(p->series.n_cols, 17);
+  assert_int_equal(p->series.n_cols, 19);
   assert_true(isnan(p->res.gpu_mem_peak_bytes) && isnan(p->res.gpu_util_mean_pct));
   assert_int_equal(standin_fn("nvml_standin_init_count")(), 0);
 }

@@ -192,6 +192,7 @@ static int load_resources(jl_ctx *c, const json_t *root, fathom_resources *r) {
   memset(r, 0, sizeof *r);
   if (c->version < 2) {  /* nothing was measured */
     for (size_t k = 0; k < JL_N_RD; k++) *res_field(r, k) = NAN;
+    r->host_cpu_pct_mean = r->host_cpu_pct_max = r->disk_util_pct_max = NAN;
     return 0;
   }
   json_t *o;
@@ -204,6 +205,14 @@ static int load_resources(jl_ctx *c, const json_t *root, fathom_resources *r) {
   if (!rc) rc = jl_m_u32(c, o, &rp, "threads_max", &r->threads_max);
   if (!rc) rc = jl_m_u64(c, o, &rp, "leaked_bytes", &r->leaked_bytes);
   if (!rc) rc = jl_m_u64(c, o, &rp, "leaked_count", &r->leaked_count);
+  /* optional (files written before them): the host's CPU and busiest disk */
+  static const char *const host[] = {"host_cpu_pct_mean", "host_cpu_pct_max",
+                                     "disk_util_pct_max"};
+  double *hv[] = {&r->host_cpu_pct_mean, &r->host_cpu_pct_max, &r->disk_util_pct_max};
+  for (size_t k = 0; k < 3; k++) {
+    *hv[k] = NAN;
+    if (!rc && json_object_get(o, host[k])) rc = jl_m_dbl(c, o, &rp, host[k], hv[k]);
+  }
   return rc;
 }
 

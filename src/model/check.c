@@ -557,6 +557,12 @@ static void check_resources(ck *c) {
   check_share(c, s, "gpu_util_mean_pct", r->gpu_util_mean_pct, 1);
   check_share(c, s, "gpu_util_max_pct", r->gpu_util_max_pct, 1);
   check_share(c, s, "sys_mem_used_pct_max", r->sys_mem_used_pct_max, 1);
+  check_share(c, s, "host_cpu_pct_mean", r->host_cpu_pct_mean, 1);
+  check_share(c, s, "host_cpu_pct_max", r->host_cpu_pct_max, 1);
+  check_share(c, s, "disk_util_pct_max", r->disk_util_pct_max, 1);
+  if (isfinite(r->host_cpu_pct_mean) && isfinite(r->host_cpu_pct_max) &&
+      !le(r->host_cpu_pct_mean, r->host_cpu_pct_max, 0))
+    VIOL(c, s, "host_cpu_pct_mean %s %% > host_cpu_pct_max", fix2(c, r->host_cpu_pct_mean));
   if (p->n_gpus && !p->gpus) VIOL(c, s, "%u GPUs but no gpus array", p->n_gpus);
   for (uint32_t g = 0; p->gpus && g < p->n_gpus; g++) {
     check_share(c, (subj){S_GPU, g}, "util_mean_pct", p->gpus[g].util_mean_pct, 1);

@@ -562,7 +562,8 @@ static void res_unmeasured(fathom_resources *r) {
                  &r->write_bytes, &r->disk_read_bytes, &r->disk_write_bytes, &r->net_rx_bytes,
                  &r->net_tx_bytes, &r->ctx_vol, &r->ctx_invol, &r->minflt, &r->majflt,
                  &r->gpu_mem_peak_bytes, &r->gpu_util_mean_pct, &r->gpu_util_max_pct,
-                 &r->cpu_energy_j, &r->gpu_energy_j, &r->energy_j, &r->carbon_g};
+                 &r->cpu_energy_j, &r->gpu_energy_j, &r->energy_j, &r->carbon_g,
+                 &r->host_cpu_pct_mean, &r->host_cpu_pct_max, &r->disk_util_pct_max};
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = nan;
 }
 

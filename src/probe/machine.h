@@ -25,6 +25,8 @@
 #define FZ_PROC_MEMINFO 4u  /* /proc/meminfo */
 #define FZ_PROC_NETDEV 8u   /* /proc/net/dev */
 
+#define FZ_MAX_DISKS 16   /* block devices read for the busiest disk's utilisation */
+
 typedef struct fz_proc_read {
   uint64_t at_ns;                       /* CLOCK_MONOTONIC just before getrusage */
   double utime_s, stime_s;              /* getrusage(RUSAGE_SELF) */
@@ -35,6 +37,14 @@ typedef struct fz_proc_read {
   double mem_total, mem_avail;          /* /proc/meminfo, bytes */
   double net_rx, net_tx;                /* /proc/net/dev, every interface but lo */
   uint32_t net_ifaces;                  /* interfaces summed */
+  double host_busy, host_total;         /* /proc/stat "cpu": jiffies busy (all but idle and
+                                           iowait) and in all, every CPU of the host */
+  uint32_t n_disks;                     /* /proc/diskstats: whole disks (not partitions, loop
+                                           or ram devices), at most FZ_MAX_DISKS */
+  struct {
+    char name[32];
+    double io_ms;                       /* time the device had I/O in flight, ms */
+  } disk[FZ_MAX_DISKS];
   uint32_t fail;                        /* FZ_PROC_* bits: unreadable or unparsable */
   int err[4];                           /* errno per source (0: parse error), by bit order */
 } fz_proc_read;

@@ -24,11 +24,13 @@
 #include "util/conffile.h"
 
 enum { C_CPU_USER, C_CPU_SYS, C_RSS, C_VM, C_THREADS, C_READ, C_WRITE, C_DREAD, C_DWRITE,
-       C_CTXV, C_CTXI, C_MINFLT, C_MAJFLT, C_SYSMEM, C_NETRX, C_NETTX, C_CPU_E, N_BASE };
+       C_CTXV, C_CTXI, C_MINFLT, C_MAJFLT, C_SYSMEM, C_NETRX, C_NETTX, C_CPU_E, C_HOSTCPU,
+       C_DISKUTIL, N_BASE };
 static const char *const base_cols[N_BASE] = {
     "cpu_user_pct", "cpu_sys_pct", "rss_bytes", "vm_bytes", "threads", "read_bytes",
     "write_bytes", "disk_read_bytes", "disk_write_bytes", "ctx_vol", "ctx_invol", "minflt",
-    "majflt", "sys_mem_used_pct", "net_rx_bytes", "net_tx_bytes", "cpu_energy_j"};
+    "majflt", "sys_mem_used_pct", "net_rx_bytes", "net_tx_bytes", "cpu_energy_j",
+    "host_cpu_pct", "disk_util_pct"};
 enum { G_MEM, G_UTIL, G_POWER, G_TEMP, G_ENERGY, GPU_COLS };
 static const char *const gpu_cols[GPU_COLS] = {"mem_used_bytes", "util_pct", "power_w",
                                                "temp_c", "energy_j"};
@@ -68,6 +70,8 @@ static struct {
   double last[N_BASE];      /* latest valid value of each base column */
   double cpu_user_s, cpu_sys_s, rss_initial, rss_peak, rss_final, vm_peak, cpu_pct_max;
   double mem_total, mem_used_max, threads_max, gpu_mem_peak, maxrss_base, maxrss;
+  double host_sum, host_max, disk_max;   /* host CPU % (mean = sum / host_n), busiest disk % */
+  uint64_t host_n;
   gpu_acc gpu[FZ_MAX_GPUS];
   char gpu_name[FZ_MAX_GPUS][96];
   uint32_t gpu_index[FZ_MAX_GPUS];   /* NVML's device index: columns are gpu<index>_* */
@@ -88,6 +92,7 @@ static struct {
   int rapl_on;
   uint64_t prev_ns;
   double prev_u, prev_s, net_prev_rx, net_prev_tx, net_rx, net_tx;
+  fz_proc_read prev_host;   /* the last read's host CPU and disks (for their rates) */
   int e_mode[FZ_MAX_GPUS];  /* 0 unknown, 1 NVML counter, 2 integrated from power */
   double e_base[FZ_MAX_GPUS], e_int[FZ_MAX_GPUS], p_last[FZ_MAX_GPUS];
   double row[MAX_COLS];
@@ -198,6 +203,23 @@ static uint64_t take_sample(uint64_t *ival) {
     row[C_NETTX] = T.net_tx;
   }
   row[C_CPU_E] = rapl;
+  /* the host: every CPU's busy share, and the busiest disk's time with I/O in flight */
+  const fz_proc_read *h = &T.prev_host;
+  double dtot = r.host_total - h->host_total, dbusy = r.host_busy - h->host_busy;
+  row[C_HOSTCPU] = ok(dtot) && ok(dbusy) && dtot > 0 && dbusy >= 0 ? dbusy / dtot * 100 : NAN_;
+  row[C_DISKUTIL] = NAN_;
+  for (uint32_t i = 0; i < r.n_disks && dt >= 1e-3; i++)
+    for (uint32_t j = 0; j < h->n_disks; j++)
+      if (!strcmp(r.disk[i].name, h->disk[j].name) && r.disk[i].io_ms >= h->disk[j].io_ms) {
+        double u = (r.disk[i].io_ms - h->disk[j].io_ms) / (dt * 1e3) * 100;
+        row[C_DISKUTIL] = maxv(row[C_DISKUTIL], u > 100 ? 100 : u);
+      }
+  if (ok(r.host_total)) {
+    T.prev_host.host_total = r.host_total;
+    T.prev_host.host_busy = r.host_busy;
+  }
+  T.prev_host.n_disks = r.n_disks;
+  memcpy(T.prev_host.disk, r.disk, sizeof r.disk);
   for (uint32_t i = 0; i < ng; i++) {
     double *gr = row + N_BASE + GPU_COLS * i;
     gr[G_MEM] = g[i].mem_used;
@@ -239,6 +261,9 @@ static uint64_t take_sample(uint64_t *ival) {
   M.vm_peak = maxv(M.vm_peak, r.vm_bytes);
   M.mem_total = ok(r.mem_total) ? r.mem_total : M.mem_total;
   M.mem_used_max = maxv(M.mem_used_max, row[C_SYSMEM]);
+  if (ok(row[C_HOSTCPU])) M.host_sum += row[C_HOSTCPU], M.host_n++;
+  M.host_max = maxv(M.host_max, row[C_HOSTCPU]);
+  M.disk_max = maxv(M.disk_max, row[C_DISKUTIL]);
   M.threads_max = maxv(M.threads_max, r.threads);
   M.proc_fail |= r.fail;
   for (int k = 0; k < 4; k++)
@@ -327,6 +352,9 @@ static void reset_locked(void) {
   M.cpu_user_s = M.cpu_sys_s = M.rss_initial = M.rss_peak = M.rss_final = M.vm_peak = NAN_;
   M.cpu_pct_max = M.mem_total = M.mem_used_max = M.threads_max = M.gpu_mem_peak = NAN_;
   M.maxrss_base = M.maxrss = NAN_;
+  M.host_sum = 0;
+  M.host_n = 0;
+  M.host_max = M.disk_max = NAN_;
   for (int i = 0; i < FZ_MAX_GPUS; i++) {
     gpu_acc *a = &M.gpu[i];
     memset(a, 0, sizeof *a);
@@ -374,6 +402,7 @@ int fz_monitor_begin(int sample, double interval_s, double carbon_g_per_kwh,
   T.prev_s = T.base.stime_s;
   T.net_prev_rx = T.base.net_rx;
   T.net_prev_tx = T.base.net_tx;
+  T.prev_host = T.base;
   for (int i = 0; i < FZ_MAX_GPUS; i++) T.e_base[i] = T.p_last[i] = NAN_;
   char rapl_why[256] = "", rapl_desc[200] = "";
   const char *lib = fz_getenv("FATHOM_NVML_LIB");
@@ -574,7 +603,8 @@ static void fill_res(fathom_resources *r) {
                   &r->net_rx_bytes, &r->net_tx_bytes, &r->ctx_vol, &r->ctx_invol, &r->minflt,
                   &r->majflt, &r->gpu_mem_peak_bytes, &r->gpu_util_mean_pct, &r->gpu_util_max_pct,
                   &r->cpu_energy_j, &r->gpu_energy_j, &r->energy_j, &r->carbon_g_per_kwh,
-                  &r->carbon_g};
+                  &r->carbon_g, &r->host_cpu_pct_mean, &r->host_cpu_pct_max,
+                  &r->disk_util_pct_max};
   for (size_t i = 0; i < sizeof dv / sizeof dv[0]; i++) *dv[i] = nan;
   r->threads_max = 0;
   if (!on) return;
@@ -596,6 +626,9 @@ static void fill_res(fathom_resources *r) {
   r->vm_peak_bytes = M.vm_peak;
   r->sys_mem_total_bytes = M.mem_total;
   r->sys_mem_used_pct_max = M.mem_used_max;
+  r->host_cpu_pct_mean = M.host_n ? M.host_sum / (double)M.host_n : NAN_;
+  r->host_cpu_pct_max = M.host_max;
+  r->disk_util_pct_max = M.disk_max;
   r->threads_max = ok(M.threads_max) ? (uint32_t)M.threads_max : 0;
   r->read_bytes = M.last[C_READ];
   r->write_bytes = M.last[C_WRITE];

@@ -215,6 +215,61 @@ static int net_line(void *vctx, char *line) {
   return 0;
 }
 
+/* ---- the host's CPU (/proc/stat) and disks (/proc/diskstats) ------------------------- */
+
+static int host_cpu_line(void *vctx, char *line) {
+  fz_proc_read *o = vctx;
+  if (strncmp(line, "cpu ", 4) != 0) return 0;
+  /* user nice system idle iowait irq softirq steal (guest time is inside user) */
+  double f[8];
+  const char *p = line + 4;
+  for (int i = 0; i < 8; i++) {
+    f[i] = num_at(p, &p);
+    if (f[i] != f[i]) return 1;   /* malformed: stays NaN */
+  }
+  double total = 0;
+  for (int i = 0; i < 8; i++) total += f[i];
+  o->host_total = total;
+  o->host_busy = total - f[3] - f[4];
+  return 1;
+}
+
+/* A partition's name extends its disk's (sda1 of sda, nvme0n1p1 of nvme0n1). */
+static void drop_partitions(fz_proc_read *o) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < o->n_disks; i++) {
+    int part = 0;
+    for (uint32_t j = 0; j < o->n_disks && !part; j++) {
+      size_t l = strlen(o->disk[j].name);
+      part = j != i && strlen(o->disk[i].name) > l && !strncmp(o->disk[i].name, o->disk[j].name, l);
+    }
+    if (!part) o->disk[k++] = o->disk[i];
+  }
+  o->n_disks = k;
+}
+
+static int disk_line(void *vctx, char *line) {
+  fz_proc_read *o = vctx;
+  /* major minor name, then reads ... : the 10th number after the name is io_ticks (ms) */
+  const char *p = line;
+  num_at(p, &p);
+  num_at(p, &p);
+  while (*p == ' ' || *p == '\t') p++;
+  const char *name = p;
+  while (*p && *p != ' ' && *p != '\t') p++;
+  size_t nl = (size_t)(p - name);
+  if (!nl || nl >= sizeof o->disk[0].name || !strncmp(name, "loop", 4) ||
+      !strncmp(name, "ram", 3) || !strncmp(name, "zram", 4) || o->n_disks == FZ_MAX_DISKS)
+    return 0;
+  double v = FZ_MON_NAN;
+  for (int i = 0; i < 10; i++) v = num_at(p, &p);
+  if (v != v) return 0;
+  memcpy(o->disk[o->n_disks].name, name, nl);
+  o->disk[o->n_disks].name[nl] = '\0';
+  o->disk[o->n_disks++].io_ms = v;
+  return 0;
+}
+
 /* ---- all of it ------------------------------------------------------------------------ */
 
 static void set_fail(fz_proc_read *o, uint32_t bit, int e) {
@@ -262,6 +317,12 @@ void fz_proc_read_all(fz_proc_read *o) {
   if (o->mem_total != o->mem_total || o->mem_total <= 0) o->mem_total = o->mem_avail = nan;
 
   char path[320];
+  o->host_busy = o->host_total = nan;
+  snprintf(path, sizeof path, "%s/stat", proc_root);
+  read_lines(path, host_cpu_line, o);   /* unreadable: NaN, the column says not measured */
+  snprintf(path, sizeof path, "%s/diskstats", proc_root);
+  if (read_lines(path, disk_line, o) == 0) drop_partitions(o);
+  else o->n_disks = 0;
   snprintf(path, sizeof path, "%s/net/dev", proc_root);
   net_ctx nc = {0, 0, 0, 0};
   e = read_lines(path, net_line, &nc);

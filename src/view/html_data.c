@@ -98,7 +98,7 @@ static void put_res(FILE *f, const fathom_resources *r) {
       "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "ctx_vol", "ctx_invol", "minflt",
       "majflt", "gpu_mem_peak_bytes", "gpu_util_mean_pct", "gpu_util_max_pct",
       "cpu_energy_j", "gpu_energy_j", "energy_j", "carbon_g_per_kwh", "carbon_g", "flops",
-      "flops_per_s"};
+      "flops_per_s", "host_cpu_pct_mean", "host_cpu_pct_max", "disk_util_pct_max"};
   const double v[] = {
       r->wall_s, r->cpu_user_s, r->cpu_sys_s, r->cpu_pct_mean, r->cpu_pct_max,
       r->rss_initial_bytes, r->rss_peak_bytes, r->rss_final_bytes, r->vm_peak_bytes,
@@ -106,7 +106,8 @@ static void put_res(FILE *f, const fathom_resources *r) {
       r->disk_read_bytes, r->disk_write_bytes, r->net_rx_bytes, r->net_tx_bytes, r->ctx_vol,
       r->ctx_invol, r->minflt, r->majflt, r->gpu_mem_peak_bytes, r->gpu_util_mean_pct,
       r->gpu_util_max_pct, r->cpu_energy_j, r->gpu_energy_j, r->energy_j, r->carbon_g_per_kwh,
-      r->carbon_g, r->flops, r->flops_per_s};
+      r->carbon_g, r->flops, r->flops_per_s, r->host_cpu_pct_mean, r->host_cpu_pct_max,
+      r->disk_util_pct_max};
   fputc('{', f);
   key(f, "monitored", 1);      fputs(r->monitored ? "true" : "false", f);
   key(f, "n_samples", 0);      fz_hj_u64(f, r->n_samples);

@@ -436,9 +436,10 @@ static void put_resources(FILE *f, const fathom_resources *r) {
   FZ_RD(majflt) FZ_RD(gpu_mem_peak_bytes) FZ_RD(gpu_util_mean_pct) FZ_RD(gpu_util_max_pct)
   FZ_RD(cpu_energy_j) FZ_RD(gpu_energy_j) FZ_RD(energy_j) FZ_RD(carbon_g_per_kwh)
   FZ_RD(carbon_g) FZ_RD(flops) FZ_RD(flops_per_s)
-#undef FZ_RD
   key(f, "leaked_bytes", 0);        put_u(f, r->leaked_bytes);
   key(f, "leaked_count", 0);        put_u(f, r->leaked_count);
+  FZ_RD(host_cpu_pct_mean) FZ_RD(host_cpu_pct_max) FZ_RD(disk_util_pct_max)
+#undef FZ_RD
   put_s(f, "}");
 }
 

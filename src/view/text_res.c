@@ -198,6 +198,11 @@ static void res_compute(grp *g, const fathom_profile *p) {
       snprintf(v, sizeof v, "%.1f%% mean (100%% = one core busy)", r->cpu_pct_mean);
     grp_row(g, "CPU utilization", v);
   }
+  if (mon(r, r->host_cpu_pct_mean)) {
+    snprintf(v, sizeof v, "%.1f%% mean, %.1f%% at most (every process; 100%% = all %u CPUs "
+             "busy)", r->host_cpu_pct_mean, r->host_cpu_pct_max, p->meta.n_cpus);
+    grp_row(g, "host CPU busy", v);
+  }
   if (pos(r->flops)) {
     fz_fmt_si(a, sizeof a, r->flops, "FLOP");
     if (pos(r->flops_per_s)) {
@@ -222,6 +227,11 @@ static void res_system(grp *g, const fathom_profile *p) {
   const fathom_resources *r = &p->res;
   char v[256], a[64], b[64];
   grp_start(g, "system");
+  if (mon(r, r->disk_util_pct_max)) {
+    snprintf(v, sizeof v, "%.1f%% at most (the busiest disk's time with I/O in flight, every "
+             "process)", r->disk_util_pct_max);
+    grp_row(g, "disk busy", v);
+  }
   if (mon(r, r->read_bytes) || mon(r, r->write_bytes)) {
     fz_fmt_bytes(a, sizeof a, r->read_bytes);
     fz_fmt_bytes(b, sizeof b, r->write_bytes);

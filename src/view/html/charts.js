@@ -20,6 +20,7 @@ function chartGroups(cols) {
     {title: 'Page faults (/s)', unit: '/s', lines: [['minflt', 'minor', 1], ['majflt', 'major', 1]]},
     {title: 'Threads', unit: '', lines: [['threads', 'threads']]},
     {title: 'System memory used', unit: '%', lines: [['sys_mem_used_pct', 'used']]},
+    {title: 'Host: CPUs and busiest disk busy', unit: '%', lines: [['host_cpu_pct', 'all CPUs'], ['disk_util_pct', 'busiest disk']]},
     {title: 'CPU power (W)', unit: 'W', lines: [['cpu_energy_j', 'CPU', 1]]}
   ];
   var gpus = {};

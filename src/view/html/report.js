@@ -116,11 +116,13 @@ function renderResources(D, sec) {
   if (isNum(r.cpu_user_s) && (r.cpu_user_s > 0 || r.cpu_sys_s > 0))
     row('timing', 'CPU time', fmtDur((r.cpu_user_s + r.cpu_sys_s) * 1e9) + ' (user ' + fmtDur(r.cpu_user_s * 1e9) + ', system ' + fmtDur(r.cpu_sys_s * 1e9) + ')');
   row('compute', 'CPU utilisation', m(r.cpu_pct_mean, function (v) { return 'mean ' + fmtPct(v) + ', highest ' + fmtPct(r.cpu_pct_max) + ' (100% = one core)'; }));
+  row('compute', 'host CPU busy', m(r.host_cpu_pct_mean, function (v) { return 'mean ' + fmtPct(v) + ', highest ' + fmtPct(r.host_cpu_pct_max) + ' (every process; 100% = all CPUs)'; }));
   row('compute', 'floating-point operations', a(r.flops, function (v) { return fmtSI(v, 'FLOP') + (isNum(r.flops_per_s) ? ', ' + fmtSI(r.flops_per_s, 'FLOP/s') : ''); }));
   row('compute', 'GPU utilisation', D.gpus.length && isNum(r.gpu_util_mean_pct) ? 'mean ' + fmtPct(r.gpu_util_mean_pct) + ', highest ' + fmtPct(r.gpu_util_max_pct) : null);
   row('I/O', 'read / written (system calls)', m(r.read_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.write_bytes); }));
   row('I/O', 'storage read / written', m(r.disk_read_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.disk_write_bytes); }));
   row('I/O', 'network received / sent (host)', m(r.net_rx_bytes, function (v) { return fmtBytes(v) + ' / ' + fmtBytes(r.net_tx_bytes); }));
+  row('system', 'disk busy, highest', m(r.disk_util_pct_max, function (v) { return fmtPct(v) + ' (the busiest disk, every process)'; }));
   row('system', 'context switches', m(r.ctx_vol, function (v) { return fmtCount(v) + ' voluntary, ' + fmtCount(r.ctx_invol) + ' involuntary'; }));
   row('system', 'page faults', m(r.minflt, function (v) { return fmtCount(v) + ' minor, ' + fmtCount(r.majflt) + ' major'; }));
   row('system', 'threads, most at once', mon && r.threads_max ? fmtCount(r.threads_max) : null);
