@@ -109,12 +109,14 @@ typedef enum fathom_res_id {
                                   tick-sampled estimate: recorded only where the zone's
                                   probed CPU spans enough ticks to mean something, else
                                   only this sum is (mask says which) */
+  FATHOM_RES_READ_OPS,         /* read system calls (syscr: read, pread, readv...) */
+  FATHOM_RES_WRITE_OPS,        /* write system calls (syscw) */
   FATHOM_RES_N
 } fathom_res_id;
 /* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
  * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
- * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns";
- * NULL out of range. */
+ * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns",
+ * "read_ops", "write_ops"; NULL out of range. */
 FATHOM_EXTERN const char *fathom_res_name(int id);
 
 typedef struct fathom_res {

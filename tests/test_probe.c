@@ -43,7 +43,8 @@
    BIT(FATHOM_RES_CTX_INVOL) | BIT(FATHOM_RES_MINFLT) | BIT(FATHOM_RES_MAJFLT))
 #define IO_BITS                                                                          \
   (BIT(FATHOM_RES_READ_BYTES) | BIT(FATHOM_RES_WRITE_BYTES) |                            \
-   BIT(FATHOM_RES_DISK_READ_BYTES) | BIT(FATHOM_RES_DISK_WRITE_BYTES))
+   BIT(FATHOM_RES_DISK_READ_BYTES) | BIT(FATHOM_RES_DISK_WRITE_BYTES) |                  \
+   BIT(FATHOM_RES_READ_OPS) | BIT(FATHOM_RES_WRITE_OPS))
 #define PERF_BITS                                                                        \
   (BIT(FATHOM_RES_INSTRUCTIONS) | BIT(FATHOM_RES_CYCLES) | BIT(FATHOM_RES_CACHE_REFS) |  \
    BIT(FATHOM_RES_CACHE_MISSES) | BIT(FATHOM_RES_BRANCH_MISSES) | BIT(FATHOM_RES_FP_OPS))
@@ -187,8 +188,9 @@ static void test_write_read_bytes(void **state) {
   fz_pval a, b, e, f;
   uint32_t m = fz_probe_read(c, &a);
   assert_int_equal(m & IO_BITS, IO_BITS);
-  for (size_t done = 0; done < N;) {
-    ssize_t w = write(fd, buf + done, N - done);
+  int64_t wcalls = 0, rcalls = 0;
+  for (size_t done = 0; done < N; wcalls++) {
+    ssize_t w = write(fd, buf + done, N - done > 4096 ? 4096 : N - done);
     assert_true(w > 0);
     done += (size_t)w;
   }
@@ -200,8 +202,10 @@ static void test_write_read_bytes(void **state) {
                 (long long)d(&a, &b, FATHOM_RES_DISK_WRITE_BYTES),
                 (long long)d(&a, &b, FATHOM_RES_READ_BYTES));
   assert_int_equal(d(&a, &b, FATHOM_RES_WRITE_BYTES), N);
+  assert_int_equal(d(&a, &b, FATHOM_RES_WRITE_OPS), wcalls);   /* each write call */
   /* the probes' own reads of /proc are not the program's reads */
   assert_int_equal(d(&a, &b, FATHOM_RES_READ_BYTES), 0);
+  assert_int_equal(d(&a, &b, FATHOM_RES_READ_OPS), 0);
   if (storage) {
     /* write_bytes counts page-cache bytes dirtied (here exactly N at write time) plus the
      * filesystem's metadata the fsync wrote for the thread */
@@ -215,8 +219,8 @@ static void test_write_read_bytes(void **state) {
   /* drop the clean pages so the read goes to storage, then read everything back */
   (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   fz_probe_read(c, &e);
-  for (size_t done = 0; done < N;) {
-    ssize_t r = pread(fd, buf + done, N - done, (off_t)done);
+  for (size_t done = 0; done < N; rcalls++) {
+    ssize_t r = pread(fd, buf + done, N - done > 8192 ? 8192 : N - done, (off_t)done);
     assert_true(r > 0);
     done += (size_t)r;
   }
@@ -226,6 +230,8 @@ static void test_write_read_bytes(void **state) {
                 (long long)d(&e, &f, FATHOM_RES_DISK_READ_BYTES));
   assert_true(d(&e, &f, FATHOM_RES_READ_BYTES) >= N);
   assert_int_equal(d(&e, &f, FATHOM_RES_READ_BYTES), N);   /* exactly: own reads excluded */
+  assert_int_equal(d(&e, &f, FATHOM_RES_READ_OPS), rcalls);  /* each read call, not ours */
+  assert_int_equal(d(&e, &f, FATHOM_RES_WRITE_OPS), 0);
   assert_int_equal(d(&e, &f, FATHOM_RES_WRITE_BYTES), 0);
   if (storage) assert_true(d(&e, &f, FATHOM_RES_DISK_READ_BYTES) >= N / 2);
   fz_probe_close(c);
@@ -588,6 +594,8 @@ static void test_fork(void **state) {
     if (y.v[FATHOM_RES_WRITE_BYTES] - x.v[FATHOM_RES_WRITE_BYTES] != 300) _exit(4);
     if (x.v[FATHOM_RES_WRITE_BYTES] != 0) _exit(5);   /* the child's I/O counts start at 0 */
     if (y.v[FATHOM_RES_READ_BYTES] != 0) _exit(6);    /* and its probe reads are not counted */
+    if (y.v[FATHOM_RES_READ_OPS] != 0) _exit(8);
+    if (y.v[FATHOM_RES_WRITE_OPS] - x.v[FATHOM_RES_WRITE_OPS] != 1) _exit(9);
     if (!(m & BIT(FATHOM_RES_INSTRUCTIONS))) _exit(7);
     fz_probe_close(c);
     _exit(0);

@@ -77,21 +77,23 @@ static void test_perf_decode_scaling(void **state) {
 
 /* ---- parsers ------------------------------------------------------------------------------------ */
 
-static uint32_t io_of(const char *s, int64_t f[4]) {
-  memset(f, 0, 4 * sizeof f[0]);
+static uint32_t io_of(const char *s, int64_t f[FZ_IO_FIELDS]) {
+  memset(f, 0, FZ_IO_FIELDS * sizeof f[0]);
   return fz_parse_proc_io(s, strlen(s), f);
 }
 
 static void test_parse_odd_content(void **state) {
   (void)state;
-  int64_t f[4];
-  const char *real = "rchar: 3980\nwchar: 17\nsyscr: 8\nsyscw: 0\nread_bytes: 12288\n"
+  int64_t f[FZ_IO_FIELDS];
+  const char *real = "rchar: 3980\nwchar: 17\nsyscr: 8\nsyscw: 2\nread_bytes: 12288\n"
                      "write_bytes: 16384\ncancelled_write_bytes: 0\n";
-  assert_int_equal(io_of(real, f), 15);
+  assert_int_equal(io_of(real, f), 63);
   assert_int_equal(f[0], 3980);
   assert_int_equal(f[1], 17);
   assert_int_equal(f[2], 12288);
   assert_int_equal(f[3], 16384);
+  assert_int_equal(f[4], 8);    /* read calls */
+  assert_int_equal(f[5], 2);    /* write calls */
   assert_int_equal(io_of("", f), 0);
   assert_int_equal(fz_parse_proc_io(real, 0, f), 0);
   assert_int_equal(io_of("\n\n\n", f), 0);
@@ -107,6 +109,9 @@ static void test_parse_odd_content(void **state) {
   assert_int_equal(io_of("write_bytes: 5\nread_bytes: 4\nwchar: 3\nrchar: 2\n", f), 15);
   assert_int_equal(f[0], 2);
   assert_int_equal(f[3], 5);
+  assert_int_equal(io_of("syscw: 9\nsyscr: 8\nrchar: 2\n", f), 1 | 16 | 32);   /* any order */
+  assert_int_equal(f[4], 8);
+  assert_int_equal(f[5], 9);
   assert_int_equal(io_of("rcharx: 1\nxrchar: 2\ncancelled_write_bytes: 3\n", f), 0);
   assert_int_equal(io_of("rchar: 1\nrchar: 2\n", f), 1);
   assert_int_equal(f[0], 1);                                  /* first one wins */

@@ -163,6 +163,8 @@ static fathom_profile *rich(void) {
                                        1u << FATHOM_RES_WRITE_BYTES};
   z[Z_LOAD].res.sum[FATHOM_RES_CPU_NS] = 0.5e9;   /* 25% of 2 s; only the user+sys sum known */
   z[Z_LOAD].res.sum[FATHOM_RES_READ_BYTES] = GiB;
+  z[Z_LOAD].res.mask |= 1u << FATHOM_RES_READ_OPS | 1u << FATHOM_RES_WRITE_OPS;
+  z[Z_LOAD].res.sum[FATHOM_RES_READ_OPS] = 16384;   /* 64 KiB a read call */
   z[Z_LOAD].alloc = n[1].alloc;
   z[Z_STEP].alloc = (fathom_alloc){1000, 10 * MiB, 1000, 10 * MiB, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   z[Z_LOAD].alloc_self = n[1].alloc_self;
@@ -181,7 +183,9 @@ static fathom_profile *rich(void) {
                           .gpu_util_mean_pct = 78, .gpu_util_max_pct = 99, .cpu_energy_j = 100,
                           .gpu_energy_j = 400, .energy_j = 500, .carbon_g_per_kwh = 475,
                           .carbon_g = 500 / 3.6e6 * 475, .flops = 4e9, .flops_per_s = 4e8,
-                          .leaked_bytes = 3 * (uint64_t)MiB + 1024, .leaked_count = 31};
+                          .leaked_bytes = 3 * (uint64_t)MiB + 1024, .leaked_count = 31,
+                          .host_cpu_pct_mean = 40, .host_cpu_pct_max = 95,
+                          .disk_util_pct_max = 12.5};
 
   p->n_probes = 4;
   p->probes = xcalloc(4, sizeof *p->probes);
@@ -279,7 +283,8 @@ static void test_res_names(void **state) {
   static const char *const want[FATHOM_RES_N] = {
       "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
       "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
-      "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns"};
+      "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns",
+      "read_ops", "write_ops"};
   for (int i = 0; i < FATHOM_RES_N; i++) {
     assert_string_equal(fathom_res_name(i), want[i]);
     assert_int_equal(fz_res_parse(want[i]), i);
@@ -409,6 +414,8 @@ static void test_text_resources(void **state) {
   has_row(s, "floating point", "4.00 GFLOP", "400 MFLOP/s", NULL);
   has_row(s, "GPU utilization", "78.0% mean, 99.0% at most", NULL);
   has_row(s, "system   I/O", "read 1.00 GiB, written 0 B", NULL);
+  has_row(s, "disk busy", "12.5% at most", "busiest disk", NULL);
+  has_row(s, "host CPU busy", "40.0% mean, 95.0% at most", "all 4 CPUs", NULL);
   has_row(s, "context switches", "1,234 voluntary", "56 involuntary", NULL);
   has_row(s, "page faults", "12,345 minor, 0 major", NULL);
   has_row(s, "energy", "CPU 100 J, GPU 400 J, total 500 J", NULL);
@@ -433,7 +440,8 @@ static void test_text_resources(void **state) {
   has_row(ops, "compute", "1 in 16, 412 of 6,600", "3.300 s", "3.300 s / 0 ns", "82.5%",
           "700.00 ms", "-", "-", "-", "1.00 GFLOP/s", NULL);
   has_row(ops, "load", "100 of 100", "500.00 ms", "split unknown", "25.0%", "1.500 s", "300",
-          "30.0 MiB", "1.00 GiB", NULL);
+          "30.0 MiB", "1.00 GiB", "16,384 / 0", NULL);
+  has(ops, "reads / writes");
   /* compute's timing is estimated (4125 of 6600 calls timed): marked, with its 95 % interval
    * (1.96 x 20 ms = 39 ms) and the timed calls; its extremes are bounds */
   has(s, "~ marks figures estimated from a random sample of timed calls");
@@ -543,7 +551,8 @@ static void test_text_basic_unchanged(void **state) {
       .ctx_vol = NAN, .ctx_invol = NAN, .minflt = NAN, .majflt = NAN, .gpu_mem_peak_bytes = NAN,
       .gpu_util_mean_pct = NAN, .gpu_util_max_pct = NAN, .cpu_energy_j = NAN,
       .gpu_energy_j = NAN, .energy_j = NAN, .carbon_g_per_kwh = NAN, .carbon_g = NAN,
-      .flops = NAN, .flops_per_s = NAN};
+      .flops = NAN, .flops_per_s = NAN, .host_cpu_pct_mean = NAN, .host_cpu_pct_max = NAN,
+      .disk_util_pct_max = NAN};
   for (uint32_t i = 0; i < p->n_gpus; i++) free(p->gpus[i].name);
   free(p->gpus);
   p->gpus = NULL;

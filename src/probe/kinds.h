@@ -100,9 +100,11 @@ static inline const char *fz_parse_num(const char *p, const char *end, int64_t *
   return p;
 }
 
-/* Parses /proc/<tid>/io text of n bytes: out[0..3] = rchar, wchar, read_bytes, write_bytes.
+/* Parses /proc/<tid>/io text of n bytes: out[0..5] = rchar, wchar, read_bytes, write_bytes,
+ * syscr, syscw.
  * Returns the mask of fields found (bit k: out[k] valid). (probe/io.c) */
-uint32_t fz_parse_proc_io(const char *buf, size_t n, int64_t out[4]);
+#define FZ_IO_FIELDS 6   /* rchar, wchar, read_bytes, write_bytes, syscr, syscw */
+uint32_t fz_parse_proc_io(const char *buf, size_t n, int64_t out[FZ_IO_FIELDS]);
 /* Parses /proc/self/statm text: *resident_pages = second field. Returns 1, or 0 if absent.
  * (probe/rss.c) */
 int fz_parse_statm(const char *buf, size_t n, int64_t *resident_pages);

@@ -227,16 +227,16 @@ static void res_system(grp *g, const fathom_profile *p) {
   const fathom_resources *r = &p->res;
   char v[256], a[64], b[64];
   grp_start(g, "system");
-  if (mon(r, r->disk_util_pct_max)) {
-    snprintf(v, sizeof v, "%.1f%% at most (the busiest disk's time with I/O in flight, every "
-             "process)", r->disk_util_pct_max);
-    grp_row(g, "disk busy", v);
-  }
   if (mon(r, r->read_bytes) || mon(r, r->write_bytes)) {
     fz_fmt_bytes(a, sizeof a, r->read_bytes);
     fz_fmt_bytes(b, sizeof b, r->write_bytes);
     snprintf(v, sizeof v, "read %s, written %s (system calls)", a, b);
     grp_row(g, "I/O", v);
+  }
+  if (mon(r, r->disk_util_pct_max)) {
+    snprintf(v, sizeof v, "%.1f%% at most (the busiest disk's time with I/O in flight, every "
+             "process)", r->disk_util_pct_max);
+    grp_row(g, "disk busy", v);
   }
   if (mon(r, r->disk_read_bytes) || mon(r, r->disk_write_bytes)) {
     fz_fmt_bytes(a, sizeof a, r->disk_read_bytes);
@@ -412,8 +412,8 @@ static double cpu_sum(const fathom_res *r) {
   return u + s;
 }
 
-enum { C_PROBED, C_CPU, C_SPLIT, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_FLOPS, C_IPC,
-       C_MISS, C_N };
+enum { C_PROBED, C_CPU, C_SPLIT, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_IOCALLS, C_FLOPS,
+       C_IPC, C_MISS, C_N };
 
 static int zone_has(const fathom_zone_info *z, int col) {
   const fathom_res *r = &z->res;
@@ -424,6 +424,7 @@ static int zone_has(const fathom_zone_info *z, int col) {
              has(r, FATHOM_RES_CPU_SYS_NS);
     case C_ALLOCS: case C_ABYTES: return z->alloc.alloc_count > 0;
     case C_IO: return has(r, FATHOM_RES_READ_BYTES) || has(r, FATHOM_RES_WRITE_BYTES);
+    case C_IOCALLS: return has(r, FATHOM_RES_READ_OPS) || has(r, FATHOM_RES_WRITE_OPS);
     case C_FLOPS: return pos(z->flops) && z->stats.total_ns > 0;
     case C_IPC: return has(r, FATHOM_RES_INSTRUCTIONS) && has(r, FATHOM_RES_CYCLES);
     case C_MISS: return has(r, FATHOM_RES_CACHE_MISSES) && has(r, FATHOM_RES_CACHE_REFS);
@@ -486,6 +487,14 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, i
       fz_fmt_bytes(b, cap, (isfinite(rd) ? rd : 0) + (isfinite(wr) ? wr : 0));
       break;
     }
+    case C_IOCALLS: {
+      double rd = est(r, FATHOM_RES_READ_OPS), wr = est(r, FATHOM_RES_WRITE_OPS);
+      char x[40], y[40];
+      fz_fmt_num(x, sizeof x, isfinite(rd) ? rd : 0);
+      fz_fmt_num(y, sizeof y, isfinite(wr) ? wr : 0);
+      snprintf(b, cap, "%s / %s", x, y);
+      break;
+    }
     case C_FLOPS: fz_fmt_si(b, cap, z->flops / ((double)z->stats.total_ns / 1e9), "FLOP/s"); break;
     case C_IPC: {
       double ins = r->sum[FATHOM_RES_INSTRUCTIONS], cyc = r->sum[FATHOM_RES_CYCLES];
@@ -502,12 +511,17 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, i
 
 int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord, uint32_t n) {
   static const char *const names[C_N] = {"probed calls", "CPU", "user / system", "CPU/wall",
-                                         "waiting", "allocs", "alloc bytes", "I/O", "FLOP/s",
-                                         "IPC", "cache miss"};
+                                         "waiting", "allocs", "alloc bytes", "I/O",
+                                         "reads / writes", "FLOP/s", "IPC", "cache miss"};
   int cols[C_N], nc = 0;
   for (int c = 0; c < C_N; c++) {
     int any = 0;
-    for (uint32_t k = 0; k < n && !any; k++) any = zone_has(&p->zones[ord[k]], c);
+    for (uint32_t k = 0; k < n && !any; k++) {
+      const fathom_zone_info *z = &p->zones[ord[k]];
+      any = zone_has(z, c);
+      if (any && c == C_IOCALLS)   /* shown only when some zone made I/O calls */
+        any = z->res.sum[FATHOM_RES_READ_OPS] > 0 || z->res.sum[FATHOM_RES_WRITE_OPS] > 0;
+    }
     if (any) cols[nc++] = c;
   }
   if (nc == 0) return 0;
