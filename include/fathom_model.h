@@ -111,12 +111,15 @@ typedef enum fathom_res_id {
                                   only this sum is (mask says which) */
   FATHOM_RES_READ_OPS,         /* read system calls (syscr: read, pread, readv...) */
   FATHOM_RES_WRITE_OPS,        /* write system calls (syscw) */
+  FATHOM_RES_SOCK_SENT_BYTES,  /* bytes sent through send, sendto, sendmsg, sendmmsg */
+  FATHOM_RES_SOCK_RECV_BYTES,  /* bytes received through recv, recvfrom, recvmsg, recvmmsg
+                                  (libfathom.so's hooks; read/write on sockets are above) */
   FATHOM_RES_N
 } fathom_res_id;
 /* "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
  * "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
  * "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns",
- * "read_ops", "write_ops"; NULL out of range. */
+ * "read_ops", "write_ops", "sock_sent_bytes", "sock_recv_bytes"; NULL out of range. */
 FATHOM_EXTERN const char *fathom_res_name(int id);
 
 typedef struct fathom_res {

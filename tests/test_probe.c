@@ -296,9 +296,9 @@ static void test_describe_detailed(void **state) {
   fathom_probe_info in[8];
   assert_int_equal(fz_probe_describe(FATHOM_LEVEL_BASIC, in, 8), 0);
   uint32_t n = fz_probe_describe(FATHOM_LEVEL_DETAILED, in, 8);
-  assert_int_equal(n, 3);
-  const char *names[3] = {"rusage", "thread_io", "rss"};
-  for (int i = 0; i < 3; i++) {
+  assert_int_equal(n, 4);
+  const char *names[4] = {"rusage", "thread_io", "rss", "sockets"};
+  for (int i = 0; i < 4; i++) {
     const fathom_probe_info *p = find_info(in, n, names[i]);
     assert_non_null(p);
     assert_non_null(p->detail);
@@ -308,6 +308,9 @@ static void test_describe_detailed(void **state) {
   assert_true(find_info(in, n, "rusage")->available);
   assert_true(find_info(in, n, "rss")->available);
   assert_null(find_info(in, n, "perf_hw"));
+  /* this test links the static library: no socket hooks, and the probe says how to get them */
+  assert_false(find_info(in, n, "sockets")->available);
+  assert_non_null(strstr(find_info(in, n, "sockets")->detail, "LD_PRELOAD=libfathom.so.0"));
   free_infos(in, n);
   /* cap is honoured; what does not fit is freed (ASan checks) */
   assert_int_equal(fz_probe_describe(FATHOM_LEVEL_COMPREHENSIVE, in, 2), 2);
@@ -321,14 +324,15 @@ static void test_kinds_table(void **state) {
   (void)state;
   fz_perf_set_software(1);   /* the perf kind can open here too */
   fathom_probe_info in[8];
-  const char *names[5] = {"rusage", "thread_io", "rss", "perf_hw", "perf_fp"};
+  const char *names[6] = {"rusage", "thread_io", "rss", "perf_hw", "perf_fp", "sockets"};
+  const char *detailed[4] = {"rusage", "thread_io", "rss", "sockets"};
   uint32_t n = fz_probe_describe(FATHOM_LEVEL_DETAILED, in, 8);
-  assert_int_equal(n, 3);
-  for (uint32_t i = 0; i < n; i++) assert_string_equal(in[i].name, names[i]);
+  assert_int_equal(n, 4);
+  for (uint32_t i = 0; i < n; i++) assert_string_equal(in[i].name, detailed[i]);
   int io_ok = in[1].available, rss_ok = in[2].available;
   free_infos(in, n);
   n = fz_probe_describe(FATHOM_LEVEL_COMPREHENSIVE, in, 8);
-  assert_int_equal(n, 5);
+  assert_int_equal(n, 6);
   for (uint32_t i = 0; i < n; i++) assert_string_equal(in[i].name, names[i]);
   assert_true(in[3].available);
   free_infos(in, n);
@@ -381,7 +385,7 @@ static void test_perf_hardware(void **state) {
   fz_perf_set_software(0);
   fathom_probe_info in[8];
   uint32_t n = fz_probe_describe(FATHOM_LEVEL_COMPREHENSIVE, in, 8);
-  assert_int_equal(n, 5);
+  assert_int_equal(n, 6);   /* the sockets probe included */
   const fathom_probe_info *hw = find_info(in, n, "perf_hw"), *fp = find_info(in, n, "perf_fp");
   assert_non_null(hw);
   assert_non_null(fp);

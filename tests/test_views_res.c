@@ -284,7 +284,7 @@ static void test_res_names(void **state) {
       "cpu_user_ns", "cpu_sys_ns", "ctx_vol", "ctx_invol", "minflt", "majflt", "read_bytes",
       "write_bytes", "disk_read_bytes", "disk_write_bytes", "rss_delta_bytes", "instructions",
       "cycles", "cache_refs", "cache_misses", "branch_misses", "fp_ops", "wall_ns", "cpu_ns",
-      "read_ops", "write_ops"};
+      "read_ops", "write_ops", "sock_sent_bytes", "sock_recv_bytes"};
   for (int i = 0; i < FATHOM_RES_N; i++) {
     assert_string_equal(fathom_res_name(i), want[i]);
     assert_int_equal(fz_res_parse(want[i]), i);

@@ -408,7 +408,8 @@ static const char *const res_names[FATHOM_RES_N] = {
     "cpu_user_ns",  "cpu_sys_ns",      "ctx_vol",          "ctx_invol",      "minflt",
     "majflt",       "read_bytes",      "write_bytes",      "disk_read_bytes", "disk_write_bytes",
     "rss_delta_bytes", "instructions", "cycles",           "cache_refs",     "cache_misses",
-    "branch_misses", "fp_ops", "wall_ns", "cpu_ns", "read_ops", "write_ops"};
+    "branch_misses", "fp_ops", "wall_ns", "cpu_ns", "read_ops", "write_ops", "sock_sent_bytes",
+    "sock_recv_bytes"};
 
 const char *fathom_res_name(int id) {
   return id >= 0 && id < FATHOM_RES_N ? res_names[id] : NULL;

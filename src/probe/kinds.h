@@ -3,7 +3,8 @@
  * that exports a `const fz_probe_kind fz_probe_<name>`: probe/io.c (the thread's
  * /proc/thread-self/io), probe/rss.c (the process RSS from /proc/self/statm), probe/rusage.c
  * (getrusage(RUSAGE_THREAD) and the thread's CPU clock) and probe/perf.c (the perf_event_open
- * counter group). Also the helpers the kinds share: the fd budget, the probes' own-read
+ * counter group) and probe/sock.c (the thread's socket bytes, counted by libfathom.so's
+ * hooks). Also the helpers the kinds share: the fd budget, the probes' own-read
  * accounting, the number parser of /proc files and the description strings. Tests include
  * it to reach the parsers.
  *
@@ -122,6 +123,7 @@ void fz_probe_budget_note(char *dst, size_t cap);
 
 /* ---- the kinds, in the order of the table in probe/thread.c ------------------------------ */
 
+extern const fz_probe_kind fz_probe_sock;     /* probe/sock.c */
 extern const fz_probe_kind fz_probe_io;       /* probe/io.c */
 extern const fz_probe_kind fz_probe_rss;      /* probe/rss.c */
 extern const fz_probe_kind fz_probe_rusage;   /* probe/rusage.c */

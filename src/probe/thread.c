@@ -30,8 +30,8 @@
  * most (CPU time, hardware counters) last, so that at its end (read in reverse) they come
  * first, and the probes' own system calls stay outside the zone's CPU time and counts as far
  * as possible. A probe is one file with its fz_probe_kind and one entry here. */
-static const fz_probe_kind *const kinds[] = {&fz_probe_io, &fz_probe_rss, &fz_probe_rusage,
-                                             &fz_probe_perf};
+static const fz_probe_kind *const kinds[] = {&fz_probe_sock, &fz_probe_io, &fz_probe_rss,
+                                             &fz_probe_rusage, &fz_probe_perf};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 #define ALIGN_UP(n) (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
 

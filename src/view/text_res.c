@@ -412,8 +412,8 @@ static double cpu_sum(const fathom_res *r) {
   return u + s;
 }
 
-enum { C_PROBED, C_CPU, C_SPLIT, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_IOCALLS, C_FLOPS,
-       C_IPC, C_MISS, C_N };
+enum { C_PROBED, C_CPU, C_SPLIT, C_CPUPCT, C_WAIT, C_ALLOCS, C_ABYTES, C_IO, C_IOCALLS, C_SOCK,
+       C_FLOPS, C_IPC, C_MISS, C_N };
 
 static int zone_has(const fathom_zone_info *z, int col) {
   const fathom_res *r = &z->res;
@@ -425,6 +425,7 @@ static int zone_has(const fathom_zone_info *z, int col) {
     case C_ALLOCS: case C_ABYTES: return z->alloc.alloc_count > 0;
     case C_IO: return has(r, FATHOM_RES_READ_BYTES) || has(r, FATHOM_RES_WRITE_BYTES);
     case C_IOCALLS: return has(r, FATHOM_RES_READ_OPS) || has(r, FATHOM_RES_WRITE_OPS);
+    case C_SOCK: return has(r, FATHOM_RES_SOCK_SENT_BYTES) || has(r, FATHOM_RES_SOCK_RECV_BYTES);
     case C_FLOPS: return pos(z->flops) && z->stats.total_ns > 0;
     case C_IPC: return has(r, FATHOM_RES_INSTRUCTIONS) && has(r, FATHOM_RES_CYCLES);
     case C_MISS: return has(r, FATHOM_RES_CACHE_MISSES) && has(r, FATHOM_RES_CACHE_REFS);
@@ -495,6 +496,14 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, i
       snprintf(b, cap, "%s / %s", x, y);
       break;
     }
+    case C_SOCK: {
+      double sn = est(r, FATHOM_RES_SOCK_SENT_BYTES), rc = est(r, FATHOM_RES_SOCK_RECV_BYTES);
+      char x[40], y[40];
+      fz_fmt_bytes(x, sizeof x, isfinite(sn) ? sn : 0);
+      fz_fmt_bytes(y, sizeof y, isfinite(rc) ? rc : 0);
+      snprintf(b, cap, "%s / %s", x, y);
+      break;
+    }
     case C_FLOPS: fz_fmt_si(b, cap, z->flops / ((double)z->stats.total_ns / 1e9), "FLOP/s"); break;
     case C_IPC: {
       double ins = r->sum[FATHOM_RES_INSTRUCTIONS], cyc = r->sum[FATHOM_RES_CYCLES];
@@ -512,7 +521,8 @@ static void zone_cell(char *b, size_t cap, const fathom_zone_info *z, int col, i
 int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *ord, uint32_t n) {
   static const char *const names[C_N] = {"probed calls", "CPU", "user / system", "CPU/wall",
                                          "waiting", "allocs", "alloc bytes", "I/O",
-                                         "reads / writes", "FLOP/s", "IPC", "cache miss"};
+                                         "reads / writes", "socket sent / received", "FLOP/s",
+                                         "IPC", "cache miss"};
   int cols[C_N], nc = 0;
   for (int c = 0; c < C_N; c++) {
     int any = 0;
@@ -521,6 +531,9 @@ int fz_text_zone_res(const fz_tx *tx, const fathom_profile *p, const uint32_t *o
       any = zone_has(z, c);
       if (any && c == C_IOCALLS)   /* shown only when some zone made I/O calls */
         any = z->res.sum[FATHOM_RES_READ_OPS] > 0 || z->res.sum[FATHOM_RES_WRITE_OPS] > 0;
+      if (any && c == C_SOCK)      /* ... or moved bytes through sockets */
+        any = z->res.sum[FATHOM_RES_SOCK_SENT_BYTES] > 0 ||
+              z->res.sum[FATHOM_RES_SOCK_RECV_BYTES] > 0;
     }
     if (any) cols[nc++] = c;
   }
