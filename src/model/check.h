@@ -27,6 +27,9 @@ int fz_check_env(const fathom_profile *p, const char *where);
  * called once per violation with its message (no newline). */
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
+/* The rules for database statements (check_sql.c), reported the same way. */
+void fz_check_sql(const fathom_profile *p, void (*report)(void *ctx, const char *line),
+                  void *ctx);
 
 #pragma GCC visibility pop
 
