@@ -65,13 +65,17 @@ static int resolve(void) {
                                       "sqlite3_stmt_status", "sqlite3_free"};
   void *f[5];
   char miss[120] = "";
+  /* the program's SQLite, else one loaded with RTLD_LOCAL (an interpreter module's) */
+  void *h = fz_sq_resolver ? NULL : dlopen("libsqlite3.so.0", RTLD_LAZY | RTLD_NOLOAD);
   for (int k = 0; k < 5; k++) {
     f[k] = fz_sq_resolver ? fz_sq_resolver(names[k]) : dlsym(RTLD_DEFAULT, names[k]);
+    if (!f[k] && h) f[k] = dlsym(h, names[k]);
     if (!f[k] && strlen(miss) + strlen(names[k]) + 3 < sizeof miss) {
       if (*miss) strcat(miss, ", ");
       strcat(miss, names[k]);
     }
   }
+  if (h) dlclose(h);   /* loaded before and still: its functions stay */
   if (*miss) {
     snprintf(why, sizeof why, "no SQLite in this program (%s not found; SQLite 3.14 or later, "
              "linked or loaded, is needed)", miss);
