@@ -240,16 +240,18 @@ static void one(fz_actx *a, const fathom_query_info *q, double whole) {
   }
   char cols[SQL_COLS * (SQL_NAME + 2)], idx[SQL_COLS * (SQL_NAME + 1) + SQL_NAME + 8];
   const char *table = s.table[0] ? s.table : "the table";
-  double per_run = (double)q->fullscan_steps / (double)q->count;
+  char per_run[32];
+  fz_fmt_count(per_run, sizeof per_run,
+               (uint64_t)llround((double)q->fullscan_steps / (double)q->count));
   if (scan && s.n_where) {
     col_list(cols, sizeof cols, s.where, s.n_where);
     index_name(idx, sizeof idx, s.table[0] ? s.table : "t", s.where, s.n_where);
-    fz_fa_sug(a->fa, f, "It scanned a whole table (%.0f full-scan steps per run): likely an "
+    fz_fa_sug(a->fa, f, "It scanned a whole table (%s full-scan steps per run): likely an "
               "index on the columns its WHERE compares, %s(%s): CREATE INDEX %s ON %s(%s); "
               "check with EXPLAIN QUERY PLAN (SEARCH, not SCAN)", per_run, table, cols, idx,
               table, cols);
   } else if (scan) {
-    fz_fa_sug(a->fa, f, "It scanned a whole table (%.0f full-scan steps per run) although it "
+    fz_fa_sug(a->fa, f, "It scanned a whole table (%s full-scan steps per run) although it "
               "has a WHERE clause: an index on the columns the WHERE compares would likely "
               "serve it; see EXPLAIN QUERY PLAN", per_run);
   }
