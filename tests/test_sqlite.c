@@ -321,6 +321,28 @@ static void test_generic_and_caps(void **state) {
   assert_int_equal(fathom_sqlite_detach(&key), 0);
 }
 
+/* A slowest run's SQL is cut to FATHOM_QUERY_TEXT_MAX bytes, before a character, never in it. */
+static void test_long_text(void **state) {
+  (void)state;
+  int key;
+  char sql[600] = "SELECT '";
+  for (int i = 0; i < 150; i++) strcat(sql, "\u00e9");   /* two bytes each */
+  strcat(sql, "'");
+  fathom_query h = fathom_query_begin(&key, sql);
+  assert_int_equal(fathom_query_end(h, 1), 0);
+  fathom_sql_stats s;
+  assert_int_equal(fathom_sql_stats_get(&key, &s), 0);
+  assert_int_equal(s.n, 1);
+  assert_string_equal(s.q[0].statement, "SELECT ?");
+  const char *cut = s.q[0].slowest_sql[0];
+  size_t n = strlen(cut);
+  assert_true(n < FATHOM_QUERY_TEXT_MAX && n >= FATHOM_QUERY_TEXT_MAX - 2);
+  assert_int_equal(strncmp(cut, sql, n), 0);
+  assert_true(((n - 8) % 2) == 0);   /* whole characters after "SELECT '" */
+  fathom_sql_stats_free(&s);
+  assert_int_equal(fathom_sqlite_detach(&key), 0);
+}
+
 typedef struct worker {
   sqlite3 *db;
   int id;
@@ -442,7 +464,7 @@ int main(void) {
       cmocka_unit_test(test_scan_and_index),  cmocka_unit_test(test_json_round_trip),
       cmocka_unit_test(test_generic_and_caps), cmocka_unit_test(test_threads),
       cmocka_unit_test(test_misuse),          cmocka_unit_test(test_no_sqlite),
-      cmocka_unit_test(test_session_scope),
+      cmocka_unit_test(test_session_scope),   cmocka_unit_test(test_long_text),
   };
   return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

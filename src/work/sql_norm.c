@@ -225,8 +225,15 @@ size_t fz_sql_normalise(const char *sql, char *out, size_t cap) {
   return o.n;
 }
 
-uint64_t fz_sql_hash(const char *s, size_t n) {   /* FNV-1a */
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+uint64_t fz_sql_hash(const char *s, size_t n) {   /* 8 bytes a step, then FNV-1a's tail */
+  uint64_t h = 1469598103934665603ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
   return h;
 }

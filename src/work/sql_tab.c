@@ -151,7 +151,10 @@ void fz_sq_add_sql(fz_sq_tab *t, uint32_t i, uint64_t ns, const char *sql) {
   uint32_t k = slow_pos(e, ns);
   if (k >= FATHOM_QUERY_SLOWEST) return;
   size_t len = sql ? strlen(sql) : 0;
-  if (len >= FATHOM_QUERY_TEXT_MAX) len = FATHOM_QUERY_TEXT_MAX - 1;
+  if (len >= FATHOM_QUERY_TEXT_MAX) {   /* cut before a character, never inside one */
+    len = FATHOM_QUERY_TEXT_MAX - 1;
+    while (len && ((unsigned char)sql[len] & 0xC0) == 0x80) len--;
+  }
   char *c = malloc(len + 1);
   if (!c) return;
   if (len) memcpy(c, sql, len);

@@ -218,7 +218,7 @@ static void on_end(fz_sq_tab *t, void *stmt, uint64_t sqlite_ns) {
   pthread_mutex_lock(&t->mu);
   fz_sq_tab_session(t, FZ_LD(fz_rec_gen));
   fz_sq_slot *s = slot_of(t, stmt, 1);
-  slot_resolve(t, s, stmt);
+  if (!s->running || s->epoch != t->epoch) slot_resolve(t, s, stmt);   /* else: at its start */
   fz_sq_run r = {.sqlite = 1};
   if (s->running) {
     r.ns = t1 > s->t0 ? t1 - s->t0 : 0;
