@@ -358,18 +358,52 @@ static void *run_worker(void *arg) {
   return NULL;
 }
 
+static volatile int readers_stop;
+
+/* Reads the figures while the workers run: every reading adds up. */
+static void *run_reader(void *arg) {
+  sqlite3 *db = arg;
+  uint64_t last = 0;
+  while (!__atomic_load_n(&readers_stop, __ATOMIC_ACQUIRE)) {
+    fathom_sql_stats s;
+    if (fathom_sql_stats_get(db, &s) != 0) abort();
+    uint64_t runs = 0;
+    for (uint32_t i = 0; i < s.n; i++) {
+      runs += s.q[i].count;
+      if (!(s.q[i].p50_ns <= s.q[i].max_ns)) abort();
+    }
+    if (runs != s.runs || runs < last) abort();   /* never fewer than a reading before */
+    last = runs;
+    fathom_sql_stats_free(&s);
+    fathom_profile *p = fathom_snapshot();
+    fathom_profile_free(p);
+  }
+  return NULL;
+}
+
 static void test_threads(void **state) {
   (void)state;
   assert_true(sqlite3_threadsafe() == 1);   /* Debian's: serialised by default */
   sqlite3 *db = open_db(5000, 0);
+  assert_int_equal(fathom_session_begin("threads", NULL), 0);
   assert_int_equal(fathom_sqlite_attach(db, NULL), 0);
-  pthread_t th[3];
+  pthread_t th[3], reader;
   worker w[3];
+  readers_stop = 0;
+  assert_int_equal(pthread_create(&reader, NULL, run_reader, db), 0);
   for (int i = 0; i < 3; i++) {
     w[i] = (worker){db, i};
     assert_int_equal(pthread_create(&th[i], NULL, run_worker, &w[i]), 0);
   }
   for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+  __atomic_store_n(&readers_stop, 1, __ATOMIC_RELEASE);
+  pthread_join(reader, NULL);
+  fathom_profile *p = NULL;
+  assert_int_equal(fathom_session_end(&p), 0);
+  assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  assert_int_equal(p->n_queries, 1);
+  assert_int_equal(p->queries[0].count, 450);
+  fathom_profile_free(p);
   fathom_sql_stats s;
   assert_int_equal(fathom_sql_stats_get(db, &s), 0);
   const fathom_query_info *x = find(s.q, s.n, "SELECT id FROM items WHERE id = ?");

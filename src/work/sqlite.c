@@ -43,7 +43,7 @@ static struct {
   void (*free)(void *);
 } api;
 static int api_ok;
-static char why[160];
+static char why[256];
 
 /* Test seam: how a name is found (NULL: dlsym in the whole program). */
 void *(*fz_sq_resolver)(const char *name);
