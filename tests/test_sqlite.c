@@ -77,7 +77,8 @@ static void relations(const fathom_query_info *q, uint32_t n) {
     assert_true(x->total_ns >= x->max_ns);
     assert_true(x->n_slowest <= FATHOM_QUERY_SLOWEST && x->n_slowest <= x->count);
     if (x->n_slowest) assert_true(x->slowest_ns[0] == x->max_ns);
-    for (uint32_t k = 1; k < x->n_slowest; k++) assert_true(x->slowest_ns[k] <= x->slowest_ns[k - 1]);
+    for (uint32_t k = 1; k < x->n_slowest; k++)
+      assert_true(x->slowest_ns[k] <= x->slowest_ns[k - 1]);
     if (i) assert_true(x->total_ns <= q[i - 1].total_ns);
   }
 }
@@ -85,7 +86,8 @@ static void relations(const fathom_query_info *q, uint32_t n) {
 static void norm_is(const char *in, const char *want) {
   char out[512];
   fz_sql_normalise(in, out, sizeof out);
-  if (strcmp(out, want)) fprintf(stderr, "normalised \"%s\"\n  to \"%s\"\n want \"%s\"\n", in, out, want);
+  if (strcmp(out, want))
+    fprintf(stderr, "normalised \"%s\"\n  to \"%s\"\n want \"%s\"\n", in, out, want);
   assert_string_equal(out, want);
 }
 
@@ -95,9 +97,11 @@ static void test_normalise(void **state) {
   norm_is("select  x\n\tfrom t where y=-1.5e3;  ", "select x from t where y=?");
   norm_is("SELECT * FROM t WHERE id IN (1, 2,3, 'x')", "SELECT * FROM t WHERE id IN (?)");
   norm_is("SELECT * FROM t WHERE id NOT IN ( ?1 , ?2 )", "SELECT * FROM t WHERE id NOT IN (?)");
-  norm_is("SELECT * FROM t WHERE id IN (SELECT a FROM u)", "SELECT * FROM t WHERE id IN (SELECT a FROM u)");
+  norm_is("SELECT * FROM t WHERE id IN (SELECT a FROM u)",
+          "SELECT * FROM t WHERE id IN (SELECT a FROM u)");
   norm_is("INSERT INTO t VALUES (X'00ff', 0x1F, .5) -- trailing", "INSERT INTO t VALUES (?, ?, ?)");
-  norm_is("SELECT /* c */ a - 1, b FROM \"t 1\" WHERE c = :name", "SELECT a - ?, b FROM \"t 1\" WHERE c = :name");
+  norm_is("SELECT /* c */ a - 1, b FROM \"t 1\" WHERE c = :name",
+          "SELECT a - ?, b FROM \"t 1\" WHERE c = :name");
   norm_is("SELECT a,b FROM t WHERE s = 'unterminated", "SELECT a, b FROM t WHERE s = ?");
   norm_is("", "");
   char small[8];
@@ -221,6 +225,28 @@ static char *to_text(const fathom_profile *p, fathom_format fmt) {
   return buf;
 }
 
+/* buf with the value after key (in "queries", its first place; the characters of `skip`
+ * dropped) replaced by `with`: refused, the message naming `where`. */
+static void refused(const char *buf, const char *key, const char *with, const char *skip,
+                    const char *where, int code) {
+  const char *at = strstr(buf, "\"queries\":");
+  assert_non_null(at);
+  at = strstr(at, key);
+  assert_non_null(at);
+  at += strlen(key);
+  const char *rest = at + strspn(at, skip);
+  char *bad = NULL, err[512];
+  assert_true(asprintf(&bad, "%.*s%s%s", (int)(at - buf), buf, with, rest) > 0);
+  fathom_profile *q = NULL;
+  int rc = fathom_profile_load_buffer(bad, strlen(bad), &q, err, sizeof err);
+  if (rc != code || !strstr(err, where))
+    fprintf(stderr, "%s: rc %d, message: %s\n", where, rc, err);
+  assert_int_equal(rc, code);
+  assert_null(q);
+  assert_non_null(strstr(err, where));
+  free(bad);
+}
+
 static void test_json_round_trip(void **state) {
   (void)state;
   fathom_profile *p = scan_session(0);
@@ -256,23 +282,12 @@ static void test_json_round_trip(void **state) {
   assert_true(fathom_profile_check(q, msg, sizeof msg) >= 1);
   assert_non_null(strstr(msg, "out of order"));
   fathom_profile_free(q);
-  /* a malformed table is refused with the place named */
-  char *bad = strstr(buf, "\"queries\":");
-  assert_non_null(bad);
-  bad = strstr(bad, "\"total_ns\":");
-  assert_non_null(bad);
-  bad += strlen("\"total_ns\":");
-  char *rest = bad + strspn(bad, "0123456789.e+");
-  char *tampered = NULL;
-  assert_true(asprintf(&tampered, "%.*s-5%s", (int)(bad - buf), buf, rest) > 0);
-  free(buf);
-  buf = tampered;
-  q = NULL;
-  assert_int_equal(fathom_profile_load_buffer(buf, strlen(buf), &q, err, sizeof err),
-                   FATHOM_E_FORMAT);
-  assert_null(q);
-  if (!strstr(err, "queries")) fprintf(stderr, "message: %s\n", err);
-  assert_non_null(strstr(err, "queries"));
+  /* malformed tables are refused with the place named */
+  refused(buf, "\"total_ns\":", "-5", "0123456789.e+", "queries[0].total_ns", FATHOM_E_FORMAT);
+  refused(buf, "\"slowest\":[", "{\"ns\":1,\"sql\":\"a\"},{\"ns\":1,\"sql\":\"b\"},"
+          "{\"ns\":1,\"sql\":\"c\"},{\"ns\":1,\"sql\":\"d\"},", "", "slowest", FATHOM_E_LIMIT);
+  refused(buf, "\"percentiles_exact\":", "1", "truefals", "percentiles_exact", FATHOM_E_FORMAT);
+  refused(buf, "\"queries_dropped\":", "-1", "0123456789", "queries_dropped", FATHOM_E_FORMAT);
   free(buf);
   fathom_profile_free(p);
 }
