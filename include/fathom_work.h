@@ -317,7 +317,10 @@ FATHOM_EXTERN int fathom_batches_write_json(FILE *f, const fathom_batches_result
  * callback); FATHOM_E_NOMEM. */
 FATHOM_EXTERN int fathom_sqlite_attach(void *db, const char *name);
 /* Stops profiling db and forgets its figures (read them first). Detach before closing the
- * connection. Returns 0; FATHOM_E_INVAL (NULL); FATHOM_E_NOTFOUND (not attached). */
+ * connection, or not at all: a connection closed while attached keeps its figures (for the
+ * session's profile) until its place among the FATHOM_SQL_MAX_CONNECTIONS is needed, and one
+ * attached again under the same name adds to them. Returns 0; FATHOM_E_INVAL (NULL);
+ * FATHOM_E_NOTFOUND (not attached, or closed). */
 FATHOM_EXTERN int fathom_sqlite_detach(void *db);
 /* Why the last fathom_sqlite_attach returned FATHOM_E_NOTSUP, in words ("" otherwise). */
 FATHOM_EXTERN const char *fathom_sqlite_why(void);
