@@ -104,9 +104,28 @@ static void test_normalise(void **state) {
           "SELECT a - ?, b FROM \"t 1\" WHERE c = :name");
   norm_is("SELECT a,b FROM t WHERE s = 'unterminated", "SELECT a, b FROM t WHERE s = ?");
   norm_is("", "");
+  char many[2048] = "DELETE FROM t WHERE id IN (";
+  for (int i = 0; i < 300; i++) sprintf(many + strlen(many), "%s%d", i ? ", " : "", i);
+  strcat(many, ")");
+  norm_is(many, "DELETE FROM t WHERE id IN (?)");
   char small[8];
   assert_true(fz_sql_normalise("SELECT * FROM a_long_table", small, sizeof small) == 7);
   assert_string_equal(small, "SELECT ");
+  /* any bytes: unterminated quotes, comments and brackets, lone signs; the output always
+   * 0-terminated inside its buffer (the sanitizer builds check the reads) */
+  static const char alpha[] = "'\"`[]()x0.9e+-/*;, ?:$@INin\n\t\xc3\xa9\x80";
+  uint64_t seed = 42;
+  for (int i = 0; i < 5000; i++) {
+    char in[65], out[40];
+    size_t n = (size_t)(i % 65);
+    for (size_t k = 0; k < n; k++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      in[k] = alpha[(seed >> 33) % (sizeof alpha - 1)];
+    }
+    in[n] = 0;
+    size_t got = fz_sql_normalise(in, out, sizeof out);
+    assert_true(got < sizeof out && strlen(out) == got);
+  }
 }
 
 static void test_collapse_rows(void **state) {

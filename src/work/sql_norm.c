@@ -148,8 +148,6 @@ static int is_value(const tok *t) {
   return t->type == T_LIT || (t->type == T_PARAM && t->s[0] == '?');
 }
 
-#define MAX_TOKS 64   /* look-ahead window for an IN list (longer lists are copied as they are) */
-
 size_t fz_sql_normalise(const char *sql, char *out, size_t cap) {
   outbuf o = {out, 0, cap};
   if (cap) out[0] = 0;
@@ -189,12 +187,13 @@ size_t fz_sql_normalise(const char *sql, char *out, size_t cap) {
     if (sp) put(&o, " ", 1);
     first = 0;
     if (t.type == T_WORD && t.n == 2 && strncasecmp(t.s, "in", 2) == 0) {
-      /* IN (v, v, ...) with values only: IN (?) */
+      /* IN (v, v, ...) with values only: IN (?). The look-ahead stops at the first token
+       * that is not part of such a list, and each token is in one list at most: linear. */
       const char *r = s;
       tok a;
-      int k = 0, ok = 0;
+      int ok = 0;
       if (next_tok(&r, &a) && is_punct(&a, '(')) {
-        while (k++ < MAX_TOKS && next_tok(&r, &a)) {
+        while (next_tok(&r, &a)) {
           if (is_punct(&a, '-') && next_tok(&r, &a) && a.type != T_LIT) break;
           if (!is_value(&a) || !next_tok(&r, &a)) break;
           if (is_punct(&a, ')')) {
