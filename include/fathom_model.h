@@ -476,6 +476,33 @@ typedef struct fathom_gov_action {
   double overhead_pct;       /* overhead measured when it decided */
 } fathom_gov_action;
 
+/* A database statement as the program ran it (fathom_sqlite_attach, fathom_query_begin):
+ * all the runs of one normalised statement on one connection (numbers, 'strings' and X'blobs'
+ * replaced by ?, IN (?, ?, ...) lists by IN (?), comments dropped, blanks collapsed). A run's
+ * time is wall time from its first step to its end (its last row or its reset), the program's
+ * work between steps included. */
+#define FATHOM_QUERY_SLOWEST 3       /* slowest runs kept per statement */
+#define FATHOM_QUERY_TEXT_MAX 256    /* their SQL, literals in, cut to this many bytes */
+typedef struct fathom_query_info {
+  char *db;               /* the connection's name (given when attached) */
+  char *statement;        /* the normalised text */
+  uint64_t count;         /* runs (exact) */
+  double total_ns, mean_ns, min_ns, max_ns;   /* exact */
+  double p50_ns, p95_ns, p99_ns;  /* nearest rank over the runs' times */
+  int exact;              /* 1: percentiles of every run; 0: estimates from a uniform sample
+                             of the runs (reservoir of FATHOM_QUERY_SAMPLES) */
+  uint64_t rows;          /* rows returned, all runs */
+  int sqlite;             /* 1: the next four are SQLite's counters; 0: not known (0) */
+  uint64_t fullscan_steps;/* steps of full table scans (a WHERE no index serves) */
+  uint64_t sorts;         /* sort operations (an ORDER BY or GROUP BY no index serves) */
+  uint64_t autoindexes;   /* rows put in automatic indexes SQLite built for the run */
+  uint64_t vm_steps;      /* virtual machine steps (work done) */
+  uint32_t n_slowest;     /* slowest runs, slowest first */
+  double slowest_ns[FATHOM_QUERY_SLOWEST];
+  char *slowest_sql[FATHOM_QUERY_SLOWEST];   /* with its literals; "" when not known */
+} fathom_query_info;
+#define FATHOM_QUERY_SAMPLES 1024    /* run times kept per statement for its percentiles */
+
 #include "fathom_findings.h" /* findings, thresholds, SLAs, throughput (part of this header) */
 
 struct fathom_profile {
@@ -505,6 +532,9 @@ struct fathom_profile {
   uint32_t n_rankings;   fathom_ranking_info *rankings;  /* in the order run */
   uint32_t n_outcome_events; fathom_outcome_event_info *outcome_events; /* in order recorded */
   uint64_t outcome_events_dropped;                       /* past the cap (65536) */
+  uint32_t n_queries;    fathom_query_info *queries;     /* database statements, by total
+                                                            time, largest first */
+  uint64_t queries_dropped;   /* runs not counted: distinct statements beyond the cap */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

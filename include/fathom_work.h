@@ -318,4 +318,64 @@ FATHOM_EXTERN void fathom_batches_result_free(fathom_batches_result *res);
 FATHOM_EXTERN int fathom_batches_print(FILE *f, const fathom_batches_result *res);
 FATHOM_EXTERN int fathom_batches_write_json(FILE *f, const fathom_batches_result *res);
 
+/* ---- Profiling database statements (src/work/sqlite.c, sql_*.c) ----------------------- */
+
+#define FATHOM_SQL_MAX_CONNECTIONS 64   /* connections attached at a time */
+#define FATHOM_SQL_MAX_STATEMENTS 512   /* distinct normalised statements per connection;
+                                         * runs of further ones are counted as dropped */
+
+/* Profiles every statement the SQLite connection db (a sqlite3 *) runs from now on, grouped
+ * by normalised statement (fathom_query_info): runs, time (total, mean, min, max, p50, p95,
+ * p99), rows returned, SQLite's counters of full-scan steps, sorts, automatic indexes and VM
+ * steps, and the slowest runs with their literals. name labels the connection in reports
+ * (NULL: "sqlite"; copied). The profile of a session gets the table ("queries"; runs are no
+ * zones: a run spans the program's own code between its steps). The figures count the runs
+ * since attach, or since the latest session that began after it.
+ * fathom does not link SQLite: the program's own (sqlite3_trace_v2 and its siblings) is
+ * found at run time. The connection's trace callback is fathom's until detach (one the
+ * program set is replaced). Connections may be used from several threads (serialised mode).
+ * Returns 0; FATHOM_E_INVAL (db NULL, or already attached); FATHOM_E_NOTSUP (the program has
+ * no SQLite: sqlite3_trace_v2 and the others not found; fathom_sqlite_why says which);
+ * FATHOM_E_LIMIT (FATHOM_SQL_MAX_CONNECTIONS attached); FATHOM_E_IO (SQLite refused the
+ * callback); FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_sqlite_attach(void *db, const char *name);
+/* Stops profiling db and forgets its figures (read them first). Detach before closing the
+ * connection, or not at all: a connection closed while attached keeps its figures (for the
+ * session's profile) until its place among the FATHOM_SQL_MAX_CONNECTIONS is needed, and one
+ * attached again under the same name adds to them. Returns 0; FATHOM_E_INVAL (NULL);
+ * FATHOM_E_NOTFOUND (not attached, or closed). */
+FATHOM_EXTERN int fathom_sqlite_detach(void *db);
+/* Why the last fathom_sqlite_attach returned FATHOM_E_NOTSUP, in words ("" otherwise). */
+FATHOM_EXTERN const char *fathom_sqlite_why(void);
+
+/* Other databases: a statement run measured by the program. begin returns a handle for the
+ * matching end (on any thread); the run joins the table of connection db (any pointer that
+ * identifies it; registered on first use, named "db"), with rows the rows it returned. No
+ * SQLite counters for these. A null handle (statement or db NULL, no memory) is ignored by
+ * end. Ends return 0, FATHOM_E_ENDED (null handle), FATHOM_E_LIMIT (beyond the caps). */
+typedef struct fathom_query {
+  void *db_;
+  const char *statement_;
+  uint64_t t0_;
+} fathom_query;
+FATHOM_EXTERN fathom_query fathom_query_begin(void *db, const char *statement);
+FATHOM_EXTERN int fathom_query_end(fathom_query q, uint64_t rows);
+
+/* The figures gathered so far: every attached connection (db NULL) or one. */
+typedef struct fathom_sql_stats {
+  uint32_t n;
+  fathom_query_info *q;     /* by total time, largest first */
+  uint64_t runs;            /* statement runs counted */
+  uint64_t dropped;         /* runs not counted (statements beyond the cap) */
+  double total_ns;          /* time of the runs counted */
+} fathom_sql_stats;
+/* Returns 0; FATHOM_E_INVAL (out NULL); FATHOM_E_NOTFOUND (db not attached); FATHOM_E_NOMEM.
+ * Free with fathom_sql_stats_free. */
+FATHOM_EXTERN int fathom_sql_stats_get(void *db, fathom_sql_stats *out);
+FATHOM_EXTERN void fathom_sql_stats_free(fathom_sql_stats *s);
+/* As a text table (with the slowest runs), or as JSON ({"queries": [...]}, the fields of the
+ * profile's "queries" table, docs/sql.md). 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_sql_stats_print(FILE *f, const fathom_sql_stats *s);
+FATHOM_EXTERN int fathom_sql_stats_json(FILE *f, const fathom_sql_stats *s);
+
 #endif

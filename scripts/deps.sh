@@ -71,6 +71,7 @@ have_cmd g++ || need g++ "g++ (the CMake project enables C++)"
 have_cmd pkg-config || need pkg-config "pkg-config (finds jansson and cmocka)"
 have_lib jansson libjansson-dev || need libjansson-dev "jansson (profile loader)"
 have_lib cmocka libcmocka-dev || need libcmocka-dev "cmocka (unit tests)"
+have_lib sqlite3 libsqlite3-dev || need libsqlite3-dev "SQLite (the statement profiling test)"
 have_lib libdw libdw-dev || need libdw-dev "elfutils libdw (fathom run: unwinding and source lines)"
 
 # ---- tests ---------------------------------------------------------------------------

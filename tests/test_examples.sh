@@ -137,3 +137,24 @@ if (!e.every(x => x.time_ns > 0 && x.outcomes.length === 2)) throw new Error("an
 ' "$T/growth.json" || fail "growth_events: the profile does not hold the events"
 "$B/fathom" check "$T/growth.json" >/dev/null || fail "fathom check on growth_events's profile"
 echo "examples: growth_events ranked 3 strategies"
+
+# sqlite_slow: the same 300 lookups on a database without and with an index: each connection's
+# runs are one statement of 300 runs and 300 rows, full-scan steps on the unindexed one only,
+# and its slow_query finding names the column; fathom check reads the profile
+out=$("$B/sqlite_slow" "$T/sqlite.json" 2>&1) || fail "sqlite_slow exited non-zero: $out"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const q = db => p.queries.find(x => x.db === db);
+const a = q("no index"), b = q("with index");
+if (!a || !b) throw new Error("a connection is missing from queries");
+[a, b].forEach(x => {
+  if (x.statement !== "SELECT SUM(amount) FROM orders WHERE customer = ?" || x.count !== 300 || x.rows !== 300)
+    throw new Error(`${x.db}: ${x.statement}, ${x.count} runs, ${x.rows} rows`);
+});
+if (!(a.fullscan_steps >= 300 * 49999) || b.fullscan_steps !== 0)
+  throw new Error(`full-scan steps ${a.fullscan_steps} and ${b.fullscan_steps}`);
+const f = p.findings.find(x => x.class === "slow_query" && x.summary.includes("no index"));
+if (!f || !f.suggestions.some(s => s.includes("orders(customer)"))) throw new Error("no finding naming orders(customer)");
+' "$T/sqlite.json" || fail "sqlite_slow: the profile is not what the example promises: $out"
+"$B/fathom" check "$T/sqlite.json" >/dev/null || fail "fathom check on sqlite_slow's profile"
+echo "examples: sqlite_slow found the scan and the column to index"

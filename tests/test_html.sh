@@ -304,6 +304,17 @@ for s in widen add_layer random_prune; do
 done
 ok "a variant ranking and outcome events drawn"
 
+# ---- 6b. database statements: examples/sqlite_slow's profile (two connections, one statement
+# each of 300 runs): the section lists both, with the unindexed one's scan steps
+"$BUILD/sqlite_slow" "$TMP/sql.json" >"$TMP/sql.out" 2>&1 || fail "sqlite_slow failed"
+"$FATHOM" report "$TMP/sql.json" --format html -o "$TMP/sql.html" || fail "report of sqlite_slow's profile failed"
+dump "$TMP/sql.html" sql
+expect_eq "sql statement rows" "$(attr sql query-table data-total)" "2"
+n=$(grep -ao '<code title="slowest run: SELECT SUM(amount) FROM orders WHERE customer = [0-9]*">SELECT SUM(amount) FROM orders WHERE customer = ?</code></td><td>[a-z ]*</td>' "$TMP/sql.dom" | wc -l)
+expect_eq "sql statements with their slowest run" "$n" "2"
+grep -aq '<td class="num">14,999,700</td>' "$TMP/sql.dom" || fail "sql: no 14,999,700 full-scan steps (300 runs x 49,999)"
+ok "database statements: both connections' statement, its slowest run, the scan steps"
+
 # ---- 7. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?

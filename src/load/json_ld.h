@@ -131,6 +131,8 @@ int jl_thread_process(jl_ctx *c, const json_t *o, const jp *ip, const fathom_pro
                       uint32_t *out);
 int jl_lines(jl_ctx *c, const json_t *root, fathom_profile *p);   /* needs the zones */
 int jl_attempts(jl_ctx *c, const json_t *root, fathom_profile *p);
+/* ---- database statements, optional (json_sql.c) ---- */
+int jl_queries(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_outcome_events(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_outcomes.c */
 

@@ -717,6 +717,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_attempts, p->attempts, "attempts");
   CK_ARRAY(p->n_rankings, p->rankings, "rankings");
   CK_ARRAY(p->n_outcome_events, p->outcome_events, "outcome_events");
+  CK_ARRAY(p->n_queries, p->queries, "database statements");
 #undef CK_ARRAY
 }
 
@@ -763,6 +764,7 @@ int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap) {
   check_events(&c);
   check_snapshots_gov(&c);
   fz_check_run(p, run_viol, &c);
+  fz_check_sql(p, run_viol, &c);
   if (have) sums_free(&m);
   return c.n > INT_MAX ? INT_MAX : (int)c.n;
 }

@@ -401,6 +401,13 @@ void fathom_profile_free(fathom_profile *p) {
     free(p->rankings[i].e);
   }
   free(p->rankings);
+  for (uint32_t i = 0; i < p->n_queries && p->queries; i++) {
+    free(p->queries[i].db);
+    free(p->queries[i].statement);
+    for (uint32_t k = 0; k < p->queries[i].n_slowest && k < FATHOM_QUERY_SLOWEST; k++)
+      free(p->queries[i].slowest_sql[k]);
+  }
+  free(p->queries);
   free(p);
 }
 
@@ -544,7 +551,7 @@ const char *fathom_strerror(int err) {
 static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla"};
+    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;

@@ -291,3 +291,14 @@ int fz_results_fill(fathom_profile *p, uint32_t g) {
   pthread_mutex_unlock(&lock);
   return rc;
 }
+
+static fz_queries_fill_fn queries_fill;
+
+void fz_session_set_queries(fz_queries_fill_fn fn) {
+  __atomic_store_n(&queries_fill, fn, __ATOMIC_RELEASE);
+}
+
+void fz_queries_fill(fathom_profile *p, uint32_t g) {
+  fz_queries_fill_fn fn = __atomic_load_n(&queries_fill, __ATOMIC_ACQUIRE);
+  if (p && fn) fn(p, g);   /* out of memory: the profile has no statements */
+}

@@ -316,6 +316,7 @@ static int session_end(fathom_profile **out) {
     return FATHOM_E_NOMEM;
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
+  fz_queries_fill(p, g);   /* database statements (work/sql_out.c), before the findings */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis/sla.c) before any output */
   p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
@@ -342,6 +343,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
   fathom_profile *p = NULL;
+  uint32_t g = 0;
   if (fz_g.active) {
     pthread_mutex_unlock(&fz_g.lock);
     fz_timeline_unlock();
@@ -349,10 +351,11 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
     fz_timeline_lock();
     pthread_mutex_lock(&fz_g.lock);
     if (fz_g.active) p = fz_build_profile(fz_g.session_gen, 0);
-    if (p) fz_results_fill(p, fz_g.session_gen);
+    if (p) fz_results_fill(p, g = fz_g.session_gen);
   }
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
+  fz_queries_fill(p, g);
   fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
   fz_check_env(p, "snapshot");
   errno = saved;

@@ -40,6 +40,12 @@ int fz_results_fill(fathom_profile *p, uint32_t g);
 /* A ranking of variants into the running session (copied). 0, FATHOM_E_STATE (no session),
  * FATHOM_E_LIMIT, FATHOM_E_NOMEM. */
 int fz_ranking_add(const fathom_ranking_info *r);
+/* Database statements (work/sql_out.c hands its reader down at the first attach): fills p's
+ * "queries" with session g's statements. fz_queries_fill calls it (nothing when none was
+ * handed); call it without fz_g.lock (the reader takes the tables' locks). */
+typedef int (*fz_queries_fill_fn)(fathom_profile *p, uint32_t g);
+void fz_session_set_queries(fz_queries_fill_fn fn);
+void fz_queries_fill(fathom_profile *p, uint32_t g);
 
 #pragma GCC visibility pop
 

@@ -102,6 +102,8 @@ int fz_text_attempts(const fz_tx *tx, const fathom_profile *p);
 int fz_text_outcomes(const fz_tx *tx, const fathom_profile *p);   /* text_outcomes.c */
 /* Rankings of variants, one section each (view/text_misc.c). */
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p);
+/* Database statements (view/text_sql.c). */
+int fz_text_queries(const fz_tx *tx, const fathom_profile *p);
 int fz_text_processes(const fz_tx *tx, const fathom_profile *p);
 /* A source file's text (at most 16 MiB; free it), or NULL when it cannot be read; line
  * `line` of it (1-based), without its indentation, cleaned and cut for a report (""

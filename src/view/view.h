@@ -21,6 +21,14 @@ int fz_write_json(const fathom_profile *p, FILE *f, int color);        /* view/j
 /* The sampled profile's tables ("lines", "processes"), each as ",\n\"name\":[...]" when it
  * has entries (view/json_run.c; called by fz_write_json). */
 void fz_json_put_run(FILE *f, const fathom_profile *p);
+/* Database statements (view/json_sql.c): the array of q, and the profile's "queries" and
+ * "queries_dropped" as ",\n\"queries\":[...]" when it has any (called by fz_write_json). */
+void fz_json_queries(FILE *f, const fathom_query_info *q, uint32_t n);
+void fz_json_put_queries(FILE *f, const fathom_profile *p);
+/* The statements as a text table (view/text_sql.c): q sorted by total time; session_ns the
+ * time their shares are of (0: the statements' own total). 0 or FATHOM_E_IO. */
+int fz_queries_text(FILE *f, int color, const fathom_query_info *q, uint32_t n,
+                    uint64_t dropped, double session_ns);
 int fz_write_csv(const fathom_profile *p, FILE *f, int color);         /* view/csv.c */
 int fz_write_chrome(const fathom_profile *p, FILE *f, int color);      /* view/chrome.c */
 int fz_write_html(const fathom_profile *p, FILE *f, int color);        /* view/html.c */

@@ -469,6 +469,30 @@ function renderOutcomes(D) {
   });
 }
 
+function renderQueries(D) {
+  if (!D.queries || (!D.queries.length && !D.queries_dropped)) return;
+  var est = D.queries.some(function (q) { return !q[10]; });
+  var sec = section('queries', 'Database statements', 'Each statement with its literals replaced by ?, all its runs; ' +
+                    'a run’s time is from its first step to its end. Share: of the session’s wall time. Scan steps: ' +
+                    'SQLite’s steps of full table scans (–: not known).' + (est ? ' ~ marks percentiles estimated from a ' +
+                    'uniform sample of the runs.' : '') +
+                    (D.queries_dropped ? ' ' + fmtCount(D.queries_dropped) + ' runs of further statements were not counted.' : ''));
+  var wall = D.meta.duration_ns;
+  function pct(q) { return q[10] ? fmtDur : function (v) { return '~' + fmtDur(v); }; }
+  var rows = D.queries.map(function (q) {
+    var p = pct(q);
+    return [fmtDur(q[3]), wall > 0 ? fmtPct(Math.min(100, 100 * q[3] / wall)) : '–', fmtCount(q[2]), fmtDur(q[4]),
+            p(q[5]), p(q[6]), p(q[7]), fmtDur(q[8]), fmtCount(q[9]), q[11] ? fmtCount(q[12]) : '–',
+            q[11] ? fmtCount(q[13]) : '–', el('code', {title: q[14] ? 'slowest run: ' + q[14] : null}, q[1]), q[0]];
+  });
+  var t = cappedTable(['total>', 'share>', 'runs>', 'mean>', 'p50>', 'p95>', 'p99>', 'max>', 'rows>', 'scan steps>',
+                       'sorts>', 'statement', 'connection'], rows, 30, 'statements');
+  t.firstChild.id = 'query-table';
+  sec.appendChild(t);
+  if (D.queries_n > D.queries.length) sec.appendChild(el('p', {class: 'note'}, fmtCount(D.queries_n - D.queries.length) +
+    ' statements with the least time are left out of this page (fathom report FILE lists them all).'));
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -583,6 +607,7 @@ function main() {
   renderRankings(D);
   renderAttempts(D);
   renderOutcomes(D);
+  renderQueries(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);
