@@ -120,3 +120,14 @@ int fz_errf(char *err, size_t errlen, const char *fmt, ...) {
   }
   return FATHOM_E_INVAL;
 }
+
+void fz_fmt_bytes_pm(char *b, size_t cap, double v, double lo, double hi) {
+  char m[40], w[40];
+  fz_fmt_bytes(m, sizeof m, v);
+  if (isnan(v) || !(hi - lo > 0)) {
+    snprintf(b, cap, "%s", m);
+    return;
+  }
+  fz_fmt_bytes(w, sizeof w, (hi - lo) / 2);
+  snprintf(b, cap, "%s \u00b1%s", m, w);
+}

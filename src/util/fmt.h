@@ -13,6 +13,9 @@
 void fz_fmt_count(char *b, size_t cap, uint64_t v);         /* 1,234,567 */
 void fz_fmt_dur(char *b, size_t cap, double ns);            /* 12 ns, 1.50 µs, 3.20 ms, 2.500 s */
 void fz_fmt_bytes(char *b, size_t cap, double v);           /* 512 B, 1.50 KiB, 2.40 GiB */
+/* "1.00 MiB ±2.1 KiB": v with the half-width of its interval [lo, hi] (left out when the
+ * interval is empty or v is not measured: "-") */
+void fz_fmt_bytes_pm(char *b, size_t cap, double v, double lo, double hi);
 void fz_fmt_num(char *b, size_t cap, double v);             /* integral with separators, else %.4g */
 void fz_fmt_pct(char *b, size_t cap, double part, double whole);
 void fz_fmt_si(char *b, size_t cap, double v, const char *unit);  /* 26.5 GFLOP/s */

@@ -169,18 +169,6 @@ int fz_text_attempts(const fz_tx *tx, const fathom_profile *p) {
 
 /* ---- rankings of variants (fathom_variants_rank) ---- */
 
-/* A memory figure per run: "-" when not measured; with the half-width of its interval. */
-static void mem_cell(char *b, size_t cap, double v, double lo, double hi) {
-  char m[40], w[40];
-  fz_fmt_bytes(m, sizeof m, v);
-  if (isnan(v) || !(hi - lo > 0)) {
-    snprintf(b, cap, "%s", m);
-    return;
-  }
-  fz_fmt_bytes(w, sizeof w, (hi - lo) / 2);
-  snprintf(b, cap, "%s ±%s", m, w);
-}
-
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
   if (!p->n_rankings || !p->rankings) return 0;
   int rc = 0;
@@ -218,7 +206,7 @@ int fz_text_rankings(const fz_tx *tx, const fathom_profile *p) {
       else snprintf(mrk, sizeof mrk, "-");
       if (k == 0) snprintf(vs, sizeof vs, "fastest");
       else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", e->ratio, e->ratio_lo, e->ratio_hi);
-      mem_cell(kept, sizeof kept, e->heap_retained_bytes, e->heap_retained_lo,
+      fz_fmt_bytes_pm(kept, sizeof kept, e->heap_retained_bytes, e->heap_retained_lo,
                e->heap_retained_hi);
       fz_fmt_bytes(al, sizeof al, e->alloc_bytes);
       fz_fmt_bytes(pk, sizeof pk, e->peak_bytes);

@@ -289,18 +289,6 @@ FATHOM_EXTERN void fathom_variants_result_free(fathom_variants_result *res) {
   memset(res, 0, sizeof *res);
 }
 
-/* "1.00 MiB ±2.1 KiB", "-" when not measured */
-static void mem_text(char *b, size_t cap, double v, double lo, double hi) {
-  char m[40], w[40];
-  fz_fmt_bytes(m, sizeof m, v);
-  if (isnan(v) || !(hi - lo > 0)) {
-    snprintf(b, cap, "%s", m);
-    return;
-  }
-  fz_fmt_bytes(w, sizeof w, (hi - lo) / 2);
-  snprintf(b, cap, "%s ±%s", m, w);
-}
-
 FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *res) {
   if (!f || !res || !res->v) return FATHOM_E_INVAL;
   fprintf(f, "%-4s %-28s %8s  %26s  %30s %6s  %24s  %22s %12s %12s\n", "rank", "variant", "runs",
@@ -320,7 +308,7 @@ FATHOM_EXTERN int fathom_variants_print(FILE *f, const fathom_variants_result *r
     snprintf(md, sizeof md, "%s [%s, %s]", m, lo, hi);
     if (k == 0) snprintf(vs, sizeof vs, "fastest");
     else snprintf(vs, sizeof vs, "%.3fx [%.3f, %.3f]", s->ratio, s->ratio_lo, s->ratio_hi);
-    mem_text(kept, sizeof kept, s->heap_retained_bytes, s->heap_retained_lo,
+    fz_fmt_bytes_pm(kept, sizeof kept, s->heap_retained_bytes, s->heap_retained_lo,
              s->heap_retained_hi);
     fz_fmt_bytes(al, sizeof al, s->alloc_bytes);
     fz_fmt_bytes(pk, sizeof pk, s->peak_bytes);
