@@ -259,6 +259,7 @@ typedef struct fathom_batches_opts {
                                  * a change of the machine's load hits all alike (default 4) */
 } fathom_batches_opts;
 #define FATHOM_BATCHES_NO_WARMUP UINT32_MAX
+#define FATHOM_BATCHES_MAX_LOADERS 64   /* configurations one call compares */
 
 typedef struct fathom_loader_stats {
   const char *name;             /* the configuration's name (the caller's string) */
@@ -301,8 +302,9 @@ typedef struct fathom_batches_result {
   double slow_ms, io_mb, memory_mb, starved_pct;   /* the thresholds applied */
 } fathom_batches_result;
 
-/* Runs the configurations in rounds (reset before the first): in each, warmup + about
- * batches / rounds batches from each loader, each handed to consume (on the calling thread);
+/* Runs the n configurations (at most FATHOM_BATCHES_MAX_LOADERS) in rounds (reset before the
+ * first): in each, warmup + about batches / rounds batches from each loader, each handed to
+ * consume (on the calling thread);
  * a configuration whose loader runs out or fails takes no more rounds. Measures the loader
  * (time, CPU, bytes read, heap per batch), the consumer, the consumer's waiting and the
  * throughput; ranks the configurations by throughput and flags what crosses the thresholds. When a session records, each next()

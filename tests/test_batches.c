@@ -279,6 +279,8 @@ static void test_misuse(void **state) {
   const fathom_loader huge[] = {{"a", nxt, NULL, NULL, &a, 100000}};
   assert_int_equal(fathom_batches_run(NULL, good, 1, NULL, NULL, NULL, &r), FATHOM_E_INVAL);
   assert_int_equal(fathom_batches_run("x", good, 0, NULL, NULL, NULL, &r), FATHOM_E_INVAL);
+  assert_int_equal(fathom_batches_run("x", good, FATHOM_BATCHES_MAX_LOADERS + 1, NULL, NULL, NULL,
+                                      &r), FATHOM_E_INVAL);
   assert_int_equal(fathom_batches_run("x", nonext, 1, NULL, NULL, NULL, &r), FATHOM_E_INVAL);
   assert_int_equal(fathom_batches_run("x", noname, 1, NULL, NULL, NULL, &r), FATHOM_E_INVAL);
   assert_int_equal(fathom_batches_run("x", huge, 1, NULL, NULL, NULL, &r), FATHOM_E_INVAL);

@@ -7,7 +7,8 @@
  * silently. A later line with the same key wins.
  *
  * Invariant: parsed files are never freed (values are handed out like environment strings);
- * the cache holds at most FZ_CONF_MAX_FILES paths, guarded by one mutex; errno is kept. */
+ * the cache holds at most FZ_CONF_MAX_FILES paths, guarded by one mutex (made new in a forked
+ * child, which may have been forked while another thread held it); errno is kept. */
 #include "util/conffile.h"
 
 #include <ctype.h>
@@ -149,9 +150,15 @@ static fz_conf *read_file(const char *path) {
   return c;
 }
 
+/* A child forked while another thread read a file must not inherit the held lock. */
+static void child_after_fork(void) { pthread_mutex_init(&mu, NULL); }
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(NULL, NULL, child_after_fork); }
+
 const fz_conf *fz_conf_load(const char *path) {
   if (!path || !*path) return NULL;
   int saved = errno;
+  pthread_once(&atfork_once, register_atfork);
   pthread_mutex_lock(&mu);
   fz_conf *c = NULL;
   int said = 0;

@@ -327,7 +327,8 @@ FATHOM_EXTERN int fathom_batches_run(const char *name, const fathom_loader *load
                                      const fathom_batches_opts *opts,
                                      fathom_batches_result *res) {
   if (res) memset(res, 0, sizeof *res);
-  if (!name || !*name || !loaders || !n || !res) return FATHOM_E_INVAL;
+  if (!name || !*name || !loaders || !n || n > FATHOM_BATCHES_MAX_LOADERS || !res)
+    return FATHOM_E_INVAL;
   for (uint32_t i = 0; i < n; i++)
     if (!loaders[i].name || !*loaders[i].name || !loaders[i].next ||
         loaders[i].prefetch > 4096)
