@@ -277,7 +277,9 @@ static void test_indices(void **state) {
   p->findings[0].node = FATHOM_NONE;
   p->findings[0].cls = FATHOM_FIND_N;
   p->findings[0].severity = (fathom_severity)7;
-  expect(p, 2, "class 14 out of range", "severity 7 out of range", NULL);
+  char cls_msg[40];
+  snprintf(cls_msg, sizeof cls_msg, "class %d out of range", (int)FATHOM_FIND_N);
+  expect(p, 2, cls_msg, "severity 7 out of range", NULL);
   fathom_profile_free(p);
 
   p = mk_ok();

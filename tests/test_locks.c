@@ -146,6 +146,30 @@ static void test_pingpong(void **state) {
   assert_true(l->holders[0].ns >= l->holders[l->n_holders - 1].ns);
   assert_int_equal(l->zones_dropped, 0);
   assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  /* the contention finding: half the session's time was a wait (16 of them, if all
+   * contended), so it names the lock, its waiting and holding zones */
+  const fathom_finding *fd = NULL;
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    if (p->findings[i].cls == FATHOM_FIND_LOCK_CONTENTION) fd = &p->findings[i];
+  if (l->contended >= 10) {
+    assert_non_null(fd);
+    printf("finding: [%s] %s: %s\n", fathom_severity_name(fd->severity), fd->path, fd->summary);
+    assert_string_equal(fd->path, "lock pingpong");
+    assert_non_null(strstr(fd->summary, "_wait"));
+    assert_non_null(strstr(fd->summary, "held longest in ping_hold") ||
+                    strstr(fd->summary, "held longest in pong_hold"));
+    double share = NAN;
+    for (uint32_t k = 0; k < fd->n_figures; k++)
+      if (!strcmp(fd->figures[k].name, "wait_share_pct")) share = fd->figures[k].value;
+    assert_true(share > 1 && share <= 100);
+    assert_true(fd->severity >= FATHOM_SEV_WARNING);
+    int rw = 0, shorten = 0;
+    for (uint32_t k = 0; k < fd->n_suggestions; k++) {
+      rw |= !!strstr(fd->suggestions[k], "pthread_rwlock_t");
+      shorten |= !!strstr(fd->suggestions[k], "Shorten the critical section in p");
+    }
+    assert_true(rw && shorten);   /* a mutex; its holders hold it 2 ms each time */
+  }
 
   /* JSON round trip */
   char *buf = NULL;
@@ -222,6 +246,8 @@ static void test_uncontended(void **state) {
   assert_string_equal(l->holders[0].zone, "(no zone)");
   assert_int_equal(l->holders[0].count, 1000);
   assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    assert_int_not_equal(p->findings[i].cls, FATHOM_FIND_LOCK_CONTENTION);
   release(p);
 }
 

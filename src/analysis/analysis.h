@@ -127,6 +127,7 @@ int fz_rule_gpu_memory(fz_actx *a);
 int fz_rule_gpu_idle(fz_actx *a);
 int fz_rule_overhead(fz_actx *a);
 int fz_rule_sla(fz_actx *a);
+int fz_rule_locks(fz_actx *a);   /* analysis/rules_locks.c */
 
 /* Validates an SLA spec (nothing else). 0 or FATHOM_E_INVAL with a message in err. */
 int fz_sla_validate(const char *spec, char *err, size_t errlen);

@@ -553,7 +553,7 @@ const char *fathom_strerror(int err) {
 static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla"};
+    "imbalance",    "gpu_idle",  "overhead", "sla", "lock_contention"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;
