@@ -23,6 +23,9 @@
  * (they then only lock and unlock). */
 FATHOM_EXTERN int fathom_mutex_lock(pthread_mutex_t *m, const char *name);
 FATHOM_EXTERN int fathom_mutex_unlock(pthread_mutex_t *m);
+/* pthread_cond_wait on a mutex taken with fathom_mutex_lock: the time it waits (with the
+ * mutex released) is not counted as a hold. Returns 0 or FATHOM_E_INVAL (as above). */
+FATHOM_EXTERN int fathom_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 FATHOM_EXTERN int fathom_rwlock_rdlock(pthread_rwlock_t *l, const char *name);
 FATHOM_EXTERN int fathom_rwlock_wrlock(pthread_rwlock_t *l, const char *name);
 FATHOM_EXTERN int fathom_rwlock_unlock(pthread_rwlock_t *l);

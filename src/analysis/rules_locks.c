@@ -61,10 +61,11 @@ static void lock_finding(fz_actx *a, const fathom_lock_info *l, double whole) {
   fz_fmt_dur(h99, sizeof h99, isnan(l->hold_p99_ns) ? 0 : l->hold_p99_ns);
   zone_list(wl, sizeof wl, l->waiters, l->n_waiters, l->wait_ns, "waits");
   zone_list(hl, sizeof hl, l->holders, l->n_holders, l->hold_ns, "holds");
-  fz_fa_sum(a->fa, f, "threads waited %s for %s %s (%.1f%% of the session's time): %llu of "
+  fz_fa_sum(a->fa, f, "threads waited %s for %s%s%s (%.1f%% of the session's time): %llu of "
             "%llu acquisitions (%.1f%%) found it taken%s%s%s%s; holds last ~%s at the median, ~%s "
             "at the 99th percentile",
-            wd, l->kind, l->name, share, (unsigned long long)l->contended,
+            wd, strncmp(l->name, l->kind, strlen(l->kind)) ? l->kind : "",
+            strncmp(l->name, l->kind, strlen(l->kind)) ? " " : "", l->name, share, (unsigned long long)l->contended,
             (unsigned long long)l->acquisitions, cpct, wl[0] ? "; waited in " : "", wl,
             hl[0] ? "; held longest in " : "", hl, hp, h99);
   fz_fa_fig(a->fa, f, "wait_share_pct", share, "%");

@@ -222,12 +222,14 @@ int fz_lock_held_index(const void *lock) {
   return -1;
 }
 
-void fz_lock_released(int i, uint64_t now) {
-  if (i < 0 || (uint32_t)i >= n_held) return;
+void fz_lock_released(int i, uint64_t now) { (void)fz_lock_suspend(i, now); }
+
+void *fz_lock_suspend(int i, uint64_t now) {
+  if (i < 0 || (uint32_t)i >= n_held) return NULL;
   lk_held h = held[i];
   memmove(&held[i], &held[i + 1], (n_held - (uint32_t)i - 1) * sizeof held[0]);
   n_held--;
-  if (h.gen != FZ_LD(fz_rec_gen) || LD(h.r->gen) != h.gen || now < h.t0) return;
+  if (h.gen != FZ_LD(fz_rec_gen) || LD(h.r->gen) != h.gen || now < h.t0) return NULL;
   lk_rec *r = h.r;
   uint64_t ns = fz_ticks_to_ns(now - h.t0);
   ADD(r->holds, 1);
@@ -235,6 +237,14 @@ void fz_lock_released(int i, uint64_t now) {
   raise_max(&r->hold_max, ns);
   ADD(r->hh[fz_lock_bucket(ns)], 1);
   zone_add(r, r->holders, h.site, ns);
+  return r;
+}
+
+void fz_lock_resume(const void *lock, void *rec, uint32_t g, uint64_t now) {
+  uint32_t n = n_held;
+  if (!rec || g != FZ_LD(fz_rec_gen) || n >= LK_HELD) return;
+  held[n] = (lk_held){lock, rec, now, cur_zone(g), g};
+  n_held = n + 1;
 }
 
 /* ---- the public wrappers ------------------------------------------------------------- */
@@ -277,6 +287,20 @@ FATHOM_EXTERN int fathom_mutex_unlock(pthread_mutex_t *m) {
     return FATHOM_E_INVAL;
   }
   if (i >= 0) fz_lock_released(i, now);
+  return 0;
+}
+
+FATHOM_EXTERN int fathom_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  if (!c || !m) return FATHOM_E_INVAL;
+  uint32_t g = FZ_LD(fz_rec_gen);
+  int i = g && n_held ? fz_lock_held_index(m) : -1;
+  void *r = i >= 0 ? fz_lock_suspend(i, fz_ticks()) : NULL;
+  int e = pthread_cond_wait(c, m);
+  if (r) fz_lock_resume(m, r, g, fz_ticks());
+  if (e) {
+    errno = e;
+    return FATHOM_E_INVAL;
+  }
   return 0;
 }
 
@@ -504,9 +528,9 @@ int fz_locks_fill(fathom_profile *p, uint32_t g) {
     if (r->name[0]) {
       snprintf(f->name, sizeof f->name, "%s", r->name);
     } else {
-      char fn[LK_NAME] = "", mod[8];
-      if (!r->pc || fz_symbolize((const void *)r->pc, fn, sizeof fn, mod, sizeof mod) || !fn[0])
-        snprintf(fn, sizeof fn, "?");
+      char fn[LK_NAME] = "", mod[512];
+      if (r->pc) (void)fz_symbolize((const void *)r->pc, fn, sizeof fn, mod, sizeof mod);
+      if (!fn[0]) snprintf(fn, sizeof fn, "?");
       snprintf(f->name, sizeof f->name, "%s %#lx (first taken in %s)",
                r->kind == FZ_LOCK_RWLOCK ? "rwlock" : "mutex", (unsigned long)r->addr, fn);
     }
