@@ -7,6 +7,7 @@
  *   an uncontended lock: no contention, no wait, every hold counted;
  *   rwlock: readers do not contend with readers; a writer contends with a reader;
  *   an unnamed lock is named by its address and the function that took it first;
+ *   fathom_cond_wait: the condition wait is not part of the hold;
  *   misuse: NULL locks and failed pthread calls are refused with errno kept; no session:
  *     the wrappers only lock; a new session starts with nothing;
  *   the profile: JSON round trip, fathom_profile_check (tampered figures caught), a bad
@@ -322,6 +323,48 @@ static void test_unnamed(void **state) {
   release(p);
 }
 
+/* fathom_cond_wait: the wait (the mutex released) is not part of the hold */
+typedef struct cw {
+  pthread_mutex_t m;
+  pthread_cond_t c;
+  int ready;
+} cw;
+
+static void *cw_signal(void *arg) {
+  cw *s = arg;
+  sleep_ns(20 * 1000 * 1000);
+  assert_int_equal(fathom_mutex_lock(&s->m, "cond"), 0);
+  s->ready = 1;
+  pthread_cond_signal(&s->c);
+  assert_int_equal(fathom_mutex_unlock(&s->m), 0);
+  return NULL;
+}
+
+static void test_cond(void **state) {
+  (void)state;
+  cw s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+  assert_int_equal(fathom_session_begin("cond", NULL), 0);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, cw_signal, &s), 0);
+  assert_int_equal(fathom_mutex_lock(&s.m, "cond"), 0);
+  double t0 = now_ns();
+  while (!s.ready) assert_int_equal(fathom_cond_wait(&s.c, &s.m), 0);
+  double waited = now_ns() - t0;
+  assert_int_equal(fathom_mutex_unlock(&s.m), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(fathom_cond_wait(NULL, &s.m), FATHOM_E_INVAL);
+  fathom_profile *p = end();
+  const fathom_lock_info *l = lock_named(p, "cond");
+  assert_non_null(l);
+  assert_int_equal(l->acquisitions, 2);
+  assert_int_equal(l->holds, 2);
+  printf("cond: holds %.3f ms in all, the condition wait %.3f ms\n", l->hold_ns / 1e6,
+         waited / 1e6);
+  assert_true(l->hold_ns < waited);   /* the wait (at least 20 ms) is not held */
+  assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  release(p);
+}
+
 /* ---- misuse ------------------------------------------------------------------------- */
 
 static void test_misuse(void **state) {
@@ -407,6 +450,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_uncontended, teardown),
       cmocka_unit_test_teardown(test_rwlock, teardown),
       cmocka_unit_test_teardown(test_unnamed, teardown),
+      cmocka_unit_test_teardown(test_cond, teardown),
       cmocka_unit_test_teardown(test_misuse, teardown),
       cmocka_unit_test_teardown(test_cap, teardown),
   };

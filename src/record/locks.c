@@ -54,7 +54,9 @@ typedef struct lk_rec {
 typedef struct lk_held {
   const void *lock;
   lk_rec *r;
-  uint64_t t0;                      /* ticks when it was taken */
+  uint64_t t0;                      /* ticks when it was taken (or got back from a condition
+                                       wait) */
+  uint64_t acc;                     /* ticks held before condition waits */
   uintptr_t site;                   /* the zone open then */
   uint32_t gen;
 } lk_held;
@@ -211,7 +213,7 @@ void fz_lock_acquired(const void *lock, const char *name, uint32_t kind, int sha
   }
   uint32_t n = n_held;
   if (n < LK_HELD) {
-    held[n] = (lk_held){lock, r, now, site, g};
+    held[n] = (lk_held){lock, r, now, 0, site, g};
     n_held = n + 1;
   }
 }
@@ -222,28 +224,38 @@ int fz_lock_held_index(const void *lock) {
   return -1;
 }
 
-void fz_lock_released(int i, uint64_t now) { (void)fz_lock_suspend(i, now); }
-
-void *fz_lock_suspend(int i, uint64_t now) {
-  if (i < 0 || (uint32_t)i >= n_held) return NULL;
-  lk_held h = held[i];
+/* Takes hold i off the thread's stack into *h; 0 when it is still this session's. */
+static int take(int i, uint64_t now, lk_held *h) {
+  if (i < 0 || (uint32_t)i >= n_held) return -1;
+  *h = held[i];
   memmove(&held[i], &held[i + 1], (n_held - (uint32_t)i - 1) * sizeof held[0]);
   n_held--;
-  if (h.gen != FZ_LD(fz_rec_gen) || LD(h.r->gen) != h.gen || now < h.t0) return NULL;
+  return h->gen != FZ_LD(fz_rec_gen) || LD(h->r->gen) != h->gen || now < h->t0 ? -1 : 0;
+}
+
+void *fz_lock_suspend(int i, uint64_t now, uint64_t *acc) {
+  lk_held h;
+  if (take(i, now, &h)) return NULL;
+  *acc = h.acc + (now - h.t0);
+  return h.r;
+}
+
+void fz_lock_released(int i, uint64_t now) {
+  lk_held h;
+  if (take(i, now, &h)) return;
   lk_rec *r = h.r;
-  uint64_t ns = fz_ticks_to_ns(now - h.t0);
+  uint64_t ns = fz_ticks_to_ns(h.acc + (now - h.t0));
   ADD(r->holds, 1);
   ADD(r->hold_ns, ns);
   raise_max(&r->hold_max, ns);
   ADD(r->hh[fz_lock_bucket(ns)], 1);
   zone_add(r, r->holders, h.site, ns);
-  return r;
 }
 
-void fz_lock_resume(const void *lock, void *rec, uint32_t g, uint64_t now) {
+void fz_lock_resume(const void *lock, void *rec, uint32_t g, uint64_t now, uint64_t acc) {
   uint32_t n = n_held;
   if (!rec || g != FZ_LD(fz_rec_gen) || n >= LK_HELD) return;
-  held[n] = (lk_held){lock, rec, now, cur_zone(g), g};
+  held[n] = (lk_held){lock, rec, now, acc, cur_zone(g), g};
   n_held = n + 1;
 }
 
@@ -294,9 +306,10 @@ FATHOM_EXTERN int fathom_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   if (!c || !m) return FATHOM_E_INVAL;
   uint32_t g = FZ_LD(fz_rec_gen);
   int i = g && n_held ? fz_lock_held_index(m) : -1;
-  void *r = i >= 0 ? fz_lock_suspend(i, fz_ticks()) : NULL;
+  uint64_t acc = 0;
+  void *r = i >= 0 ? fz_lock_suspend(i, fz_ticks(), &acc) : NULL;
   int e = pthread_cond_wait(c, m);
-  if (r) fz_lock_resume(m, r, g, fz_ticks());
+  if (r) fz_lock_resume(m, r, g, fz_ticks(), acc);
   if (e) {
     errno = e;
     return FATHOM_E_INVAL;

@@ -31,11 +31,12 @@ void fz_lock_acquired(const void *lock, const char *name, uint32_t kind, int sha
 int fz_lock_held_index(const void *lock);
 /* The hold at index i (fz_lock_held_index) ended at ticks now (the lock was released). */
 void fz_lock_released(int i, uint64_t now);
-/* The same for a condition wait, which releases the lock: returns the lock's record for
- * fz_lock_resume (NULL: the hold was not timed), which starts a new hold at ticks now when
- * the wait has taken the lock back (no acquisition is counted: the wait is not a lock's). */
-void *fz_lock_suspend(int i, uint64_t now);
-void fz_lock_resume(const void *lock, void *rec, uint32_t g, uint64_t now);
+/* A condition wait on the lock of hold i, which releases the lock, begins at ticks now: the
+ * hold pauses. Returns the lock's record for fz_lock_resume (NULL: the hold is not timed)
+ * and the ticks held so far in *acc; fz_lock_resume, when the wait has taken the lock back,
+ * carries the hold on from now (one hold, one acquisition: the wait's time is neither). */
+void *fz_lock_suspend(int i, uint64_t now, uint64_t *acc);
+void fz_lock_resume(const void *lock, void *rec, uint32_t g, uint64_t now, uint64_t acc);
 
 /* The locks of session generation g into p (p->locks, most waited on first); 0 or -1 out
  * of memory (p then has none). */

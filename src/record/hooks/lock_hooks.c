@@ -225,9 +225,10 @@ static int cond_hooked(pthread_cond_t *c, pthread_mutex_t *m, const struct times
   int saved = errno;
   uint32_t g = FZ_LD(fz_rec_gen);
   int i = fz_lock_held_index(m);
-  void *r = i >= 0 ? fz_lock_suspend(i, fz_ticks()) : NULL;
+  uint64_t acc = 0;
+  void *r = i >= 0 ? fz_lock_suspend(i, fz_ticks(), &acc) : NULL;
   int e = condwait(c, m, ts);
-  if (r) fz_lock_resume(m, r, g, fz_ticks());
+  if (r) fz_lock_resume(m, r, g, fz_ticks(), acc);
   errno = saved;
   return e;
 }
