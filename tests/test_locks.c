@@ -381,7 +381,11 @@ static void test_misuse(void **state) {
   assert_int_equal(fathom_mutex_unlock(&m), 0);
   assert_int_equal(pthread_mutex_trylock(&m), 0);
   assert_int_equal(pthread_mutex_unlock(&m), 0);
-  /* a failed pthread call: unlocking an error-checking mutex this thread does not hold */
+  /* a failed pthread call: unlocking an error-checking mutex this thread does not hold, and
+   * taking it twice (ThreadSanitizer stops the program at either misuse: it is left out
+   * there) */
+  const char *san = getenv("FATHOM_SANITIZE");
+  int tsan = san && !strcmp(san, "thread");
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
   pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
@@ -389,12 +393,16 @@ static void test_misuse(void **state) {
   pthread_mutex_init(&e, &a);
   assert_int_equal(fathom_session_begin("misuse", NULL), 0);
   errno = 0;
-  assert_int_equal(fathom_mutex_unlock(&e), FATHOM_E_INVAL);
-  assert_int_equal(errno, EPERM);
+  if (!tsan) {
+    assert_int_equal(fathom_mutex_unlock(&e), FATHOM_E_INVAL);
+    assert_int_equal(errno, EPERM);
+  }
   assert_int_equal(fathom_mutex_lock(&e, "errcheck"), 0);
   errno = 0;
-  assert_int_equal(fathom_mutex_lock(&e, "errcheck"), FATHOM_E_INVAL);   /* EDEADLK */
-  assert_int_equal(errno, EDEADLK);
+  if (!tsan) {
+    assert_int_equal(fathom_mutex_lock(&e, "errcheck"), FATHOM_E_INVAL);   /* EDEADLK */
+    assert_int_equal(errno, EDEADLK);
+  }
   assert_int_equal(fathom_mutex_unlock(&e), 0);
   fathom_profile *p = end();
   assert_null(lock_named(p, "quiet"));   /* taken with no session */

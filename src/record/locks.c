@@ -227,9 +227,10 @@ int fz_lock_held_index(const void *lock) {
 /* Takes hold i off the thread's stack into *h; 0 when it is still this session's. */
 static int take(int i, uint64_t now, lk_held *h) {
   if (i < 0 || (uint32_t)i >= n_held) return -1;
+  uint32_t n = n_held;
   *h = held[i];
-  memmove(&held[i], &held[i + 1], (n_held - (uint32_t)i - 1) * sizeof held[0]);
-  n_held--;
+  if ((uint32_t)i + 1 < n) memmove(&held[i], &held[i + 1], (n - (uint32_t)i - 1) * sizeof held[0]);
+  n_held = n - 1;
   return h->gen != FZ_LD(fz_rec_gen) || LD(h->r->gen) != h->gen || now < h->t0 ? -1 : 0;
 }
 

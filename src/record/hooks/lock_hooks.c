@@ -7,7 +7,8 @@
  * library only.
  *
  * Forwarding: to glibc's exported __pthread_mutex_lock & co. (their compatibility versions,
- * bound with .symver; x86-64 and arm64 only: elsewhere there are no hooks), and to the
+ * bound with .symver; x86-64 and arm64 without a sanitizer only: elsewhere there are no
+ * hooks), and to the
  * versions dlvsym finds next for pthread_mutex_timedlock and the condition waits (looked up
  * by the constructor, or at first use by a constructor that runs before it).
  *
@@ -29,7 +30,10 @@
 #include "record/locks.h"
 #include "record/record.h"
 
-#if defined(__x86_64__) || defined(__aarch64__)
+/* In a sanitizer build the sanitizer's own pthread functions come first, and they find
+ * glibc's compatibility names through their own interceptors: no hooks there. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 
 /* glibc's own entry points under their compatibility names (no one else defines them, so
  * these references never come back to the hooks) */
@@ -242,4 +246,4 @@ FATHOM_EXTERN int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
   return cond_hooked(c, m, ts);
 }
 
-#endif /* x86-64, arm64 */
+#endif /* x86-64, arm64, no sanitizer */
