@@ -26,9 +26,13 @@ FATHOM_EXTERN int fathom_mutex_unlock(pthread_mutex_t *m);
 /* pthread_cond_wait on a mutex taken with fathom_mutex_lock: the time it waits (with the
  * mutex released) is not counted as a hold. Returns 0 or FATHOM_E_INVAL (as above). */
 FATHOM_EXTERN int fathom_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+/* Reader-writer locks: declared where <pthread.h> offers pthread_rwlock_t (with -std=c11,
+ * define _POSIX_C_SOURCE 200112L or _GNU_SOURCE before including fathom.h). */
+#ifdef PTHREAD_RWLOCK_INITIALIZER
 FATHOM_EXTERN int fathom_rwlock_rdlock(pthread_rwlock_t *l, const char *name);
 FATHOM_EXTERN int fathom_rwlock_wrlock(pthread_rwlock_t *l, const char *name);
 FATHOM_EXTERN int fathom_rwlock_unlock(pthread_rwlock_t *l);
+#endif
 
 #define FATHOM_LOCKS_MAX 256        /* locks (address and name) a process keeps: acquisitions of
                                        more are counted as dropped */
