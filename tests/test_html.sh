@@ -304,6 +304,17 @@ for s in widen add_layer random_prune; do
 done
 ok "a variant ranking and outcome events drawn"
 
+# ---- 6c. locks: one lock and striped locks, drawn ---------------------------------------
+"$BUILD/lock_contention" "$TMP/locks.json" >/dev/null 2>&1 || fail "lock_contention failed"
+"$FATHOM" report "$TMP/locks.json" --format html -o "$TMP/locks.html" || fail "locks: report --format html failed"
+dump "$TMP/locks.html" locks
+grep -q '<section id="locks"' "$TMP/locks.dom" || fail "locks: no Locks section drawn"
+for s in table stripes; do
+  grep -aq "<td>$s</td>" "$TMP/locks.dom" || fail "locks: lock $s not drawn"
+done
+grep -aqE 'Held in</dt><dd>insert_locked [0-9.]+ [mµ]?s \(100.0%, 1,600\)' "$TMP/locks.dom" || fail "locks: the zone holding the lock is not drawn"
+ok "locks drawn"
+
 # ---- 7. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?
