@@ -256,7 +256,8 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
     }
   }
   const char *zd = getenv("FATHOM_RUN_ZONES");
-  if (zd && *zd && p->n_events) {   /* for `fathom run` (docs/run.md): the zones' timeline */
+  if (zd && *zd && (p->n_events || p->n_locks)) {   /* for `fathom run` (docs/run.md): the
+                                                      zones' timeline, the locks (--locks) */
     snprintf(path, sizeof path, "%s/zones.%ld.%llu.json", zd, (long)getpid(),
              (unsigned long long)fz_g.start_mono_ns);
     int r = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
