@@ -98,7 +98,7 @@ int fz_text_locks(const fz_tx *tx, const fathom_profile *p) {
               (unsigned long long)l->zones_dropped);
   }
   if (p->locks_dropped)
-    fprintf(tx->f, "  ! %llu acquisitions of locks past the %d a session keeps were not "
+    fprintf(tx->f, "  ! %llu acquisitions of locks past the %d a process keeps were not "
                    "counted\n", (unsigned long long)p->locks_dropped, FATHOM_LOCKS_MAX);
   return rc;
 }
