@@ -505,6 +505,31 @@ typedef struct fathom_query_info {
 
 #include "fathom_findings.h" /* findings, thresholds, SLAs, throughput (part of this header) */
 
+/* Lock profiling (fathom_mutex_lock & co., or the pthread hooks under FATHOM_LOCKS=1): one
+ * lock (the locks of one name added up). A contended acquisition is one whose try-lock
+ * failed: the thread then waited, and its wait was timed. Hold times are the acquisitions
+ * released on the thread that took them. Percentiles are estimates read from a histogram
+ * (within 7 % of the true value), NaN when there is nothing to read. */
+typedef struct fathom_lock_zone {
+  char *zone;                    /* the zone open on the thread, "(no zone)" when none */
+  uint64_t count;                /* waits (or holds) seen in that zone */
+  double ns;                     /* their time */
+} fathom_lock_zone;
+typedef struct fathom_lock_info {
+  char *name;                    /* given, or "mutex 0x... (first taken in f)" */
+  char *kind;                    /* "mutex" or "rwlock" */
+  uint32_t n_addresses;          /* locks (addresses) added up under this name */
+  uint64_t acquisitions, contended;  /* contended <= acquisitions */
+  uint64_t read_acquisitions;    /* of the acquisitions, shared (reader) ones */
+  double wait_ns, wait_max_ns;   /* the contended acquisitions' waits, summed and longest */
+  double wait_p50_ns, wait_p90_ns, wait_p99_ns;
+  uint64_t holds;                /* timed holds */
+  double hold_ns, hold_max_ns, hold_p50_ns, hold_p90_ns, hold_p99_ns;
+  uint32_t n_waiters; fathom_lock_zone *waiters;  /* most wait first */
+  uint32_t n_holders; fathom_lock_zone *holders;  /* most hold first */
+  uint64_t zones_dropped;        /* waits and holds in zones past FATHOM_LOCK_ZONES_MAX */
+} fathom_lock_info;
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -535,6 +560,8 @@ struct fathom_profile {
   uint32_t n_queries;    fathom_query_info *queries;     /* database statements, by total
                                                             time, largest first */
   uint64_t queries_dropped;   /* runs not counted: distinct statements beyond the cap */
+  uint32_t n_locks;      fathom_lock_info *locks;        /* most waited on first */
+  uint64_t locks_dropped;   /* acquisitions of locks past FATHOM_LOCKS_MAX (not counted) */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

@@ -158,3 +158,20 @@ if (!f || !f.suggestions.some(s => s.includes("orders(customer)"))) throw new Er
 ' "$T/sqlite.json" || fail "sqlite_slow: the profile is not what the example promises: $out"
 "$B/fathom" check "$T/sqlite.json" >/dev/null || fail "fathom check on sqlite_slow's profile"
 echo "examples: sqlite_slow found the scan and the column to index"
+
+# lock_contention: four workers on one mutex, then on 16 striped mutexes: both locks are in
+# the profile with every acquisition counted, the one lock waited on and the stripes less,
+# and the profile checks clean
+lc=$("$B/lock_contention" "$T/locks.json" 2>&1) || fail "lock_contention exited non-zero: $lc"
+grep -q "^Locks" <<<"$lc" || fail "lock_contention: no Locks section: $lc"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const l = Object.fromEntries((p.locks || []).map(x => [x.name, x]));
+if (!l.table || !l.stripes) throw new Error("locks: " + Object.keys(l));
+if (l.table.acquisitions !== 1600 || l.stripes.acquisitions !== 1600) throw new Error("acquisitions");
+if (l.stripes.addresses !== 16 || l.table.addresses !== 1) throw new Error("addresses");
+if (!(l.table.hold_ns > l.stripes.hold_ns)) throw new Error("the one lock is not held longer");
+if (l.table.holders[0].zone !== "insert_locked") throw new Error("holder " + l.table.holders[0].zone);
+' "$T/locks.json" || fail "lock_contention: the profile does not hold the locks"
+"$B/fathom" check "$T/locks.json" >/dev/null || fail "fathom check on lock_contention's profile"
+echo "examples: lock_contention profiled one lock and 16 stripes"

@@ -315,6 +315,17 @@ expect_eq "sql statements with their slowest run" "$n" "2"
 grep -aq '<td class="num">14,999,700</td>' "$TMP/sql.dom" || fail "sql: no 14,999,700 full-scan steps (300 runs x 49,999)"
 ok "database statements: both connections' statement, its slowest run, the scan steps"
 
+# ---- 6c. locks: one lock and striped locks, drawn ---------------------------------------
+"$BUILD/lock_contention" "$TMP/locks.json" >/dev/null 2>&1 || fail "lock_contention failed"
+"$FATHOM" report "$TMP/locks.json" --format html -o "$TMP/locks.html" || fail "locks: report --format html failed"
+dump "$TMP/locks.html" locks
+grep -q '<section id="locks"' "$TMP/locks.dom" || fail "locks: no Locks section drawn"
+for s in table stripes; do
+  grep -aq "<td>$s</td>" "$TMP/locks.dom" || fail "locks: lock $s not drawn"
+done
+grep -aqE 'Held in</dt><dd>insert_locked [0-9.]+ [mµ]?s \(100.0%, 1,600\)' "$TMP/locks.dom" || fail "locks: the zone holding the lock is not drawn"
+ok "locks drawn"
+
 # ---- 7. errors leave nothing behind ----------------------------------------------------
 set +e
 "$FATHOM" report "$TMP/nonexistent.json" --format html -o "$TMP/x.html" 2>/dev/null; rc=$?

@@ -399,6 +399,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = jl_lines(c, root, p);
   if (!rc) rc = jl_attempts(c, root, p);
   if (!rc) rc = jl_outcome_events(c, root, p);
+  if (!rc) rc = jl_locks(c, root, p);
   if (!rc) rc = jl_rankings(c, root, p);
   if (!rc) rc = jl_queries(c, root, p);
   if (rc) {

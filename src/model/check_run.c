@@ -5,6 +5,11 @@
  *   processes: figures >= 0 (or NaN: not measured), end >= start, sampled CPU <= the CPU
  *          time the profile's session ran; a thread's process index in range;
  *   outcome events: a group and a subject, named finite outcomes, costs NaN or >= 0;
+ *   locks: a name and a kind, contended and reader acquisitions and timed holds no more than
+ *          the acquisitions, times >= 0, no wait without a contended acquisition, the longest
+ *          wait (hold) at least their mean and at most their sum, percentiles ordered and
+ *          at most the longest (NaN only when there is nothing timed), and the waiting
+ *          (holding) zones' counts and times within the lock's;
  *   attempts: a direction of -1 or 1, finite figures, errors >= 0, and the outcome their
  *          figures give (model/attempts.c);
  *   rankings: means, medians, ratios and heap retained inside their intervals, fastest
@@ -242,8 +247,77 @@ static void check_outcome_events(const fathom_profile *p,
   }
 }
 
+/* One of a lock's time distributions: n values summing to sum, the longest max. */
+static void check_lock_dist(const char *nm, const char *what, uint64_t n, double sum,
+                            double max, const double pct[3],
+                            void (*report)(void *, const char *), void *ctx) {
+  if (!(sum >= 0) || !(max >= 0) || !isfinite(sum) || !isfinite(max)) {
+    REPORT("lock %.64s: %s time %g, longest %g (not finite >= 0)", nm, what, sum, max);
+    return;
+  }
+  if (!n && (sum > 0 || max > 0)) REPORT("lock %.64s: %s time %g with none timed", nm, what, sum);
+  if (n && !le(sum, max * (double)n, 1)) REPORT("lock %.64s: longest %s %g below the mean", nm, what, max);
+  if (!le(max, sum, 1)) REPORT("lock %.64s: longest %s %g above the sum %g", nm, what, max, sum);
+  for (int k = 0; k < 3; k++) {
+    if (isnan(pct[k]) ? n != 0 : (!n || pct[k] < 0 || !le(pct[k], max, 1)))
+      REPORT("lock %.64s: %s percentile %d is %g (%llu timed, longest %g)", nm, what, k, pct[k],
+             (unsigned long long)n, max);
+    if (k && !isnan(pct[k]) && !le(pct[k - 1], pct[k], 0))
+      REPORT("lock %.64s: %s percentiles out of order", nm, what);
+  }
+}
+
+static void check_lock_zones(const char *nm, const char *what, const fathom_lock_zone *z,
+                             uint32_t nz, uint64_t n, double sum,
+                             void (*report)(void *, const char *), void *ctx) {
+  if (nz > FATHOM_LOCK_ZONES_MAX) REPORT("lock %.64s: %u %s zones (at most %d)", nm, nz, what,
+                                         FATHOM_LOCK_ZONES_MAX);
+  if (nz && !z) {
+    REPORT("lock %.64s: %u %s zones announced, none there", nm, nz, what);
+    return;
+  }
+  uint64_t c = 0;
+  double t = 0;
+  for (uint32_t k = 0; k < nz; k++) {
+    if (!z[k].zone) REPORT("lock %.64s: a %s zone without a name", nm, what);
+    if (!(z[k].ns >= 0) || !isfinite(z[k].ns)) REPORT("lock %.64s: a %s zone's time %g", nm, what, z[k].ns);
+    c += z[k].count;
+    t += z[k].ns;
+  }
+  if (c > n) REPORT("lock %.64s: its %s zones count %llu, more than its %llu", nm, what,
+                    (unsigned long long)c, (unsigned long long)n);
+  if (!le(t, sum, (double)nz)) REPORT("lock %.64s: its %s zones' time %g passes its %g", nm, what, t, sum);
+}
+
+static void check_locks(const fathom_profile *p, void (*report)(void *, const char *),
+                        void *ctx) {
+  if (p->n_locks && !p->locks) {
+    REPORT("locks: %u announced, none there", p->n_locks);
+    return;
+  }
+  for (uint32_t i = 0; i < p->n_locks; i++) {
+    const fathom_lock_info *l = &p->locks[i];
+    const char *nm = l->name ? l->name : "(null)";
+    if (!l->name || !l->kind) REPORT("lock %u: no name or kind", i);
+    if (l->contended > l->acquisitions)
+      REPORT("lock %.64s: %llu contended of %llu acquisitions", nm,
+             (unsigned long long)l->contended, (unsigned long long)l->acquisitions);
+    if (l->read_acquisitions > l->acquisitions || l->holds > l->acquisitions)
+      REPORT("lock %.64s: more reader acquisitions or timed holds than acquisitions", nm);
+    double w[3] = {l->wait_p50_ns, l->wait_p90_ns, l->wait_p99_ns};
+    double h[3] = {l->hold_p50_ns, l->hold_p90_ns, l->hold_p99_ns};
+    check_lock_dist(nm, "wait", l->contended, l->wait_ns, l->wait_max_ns, w, report, ctx);
+    check_lock_dist(nm, "hold", l->holds, l->hold_ns, l->hold_max_ns, h, report, ctx);
+    check_lock_zones(nm, "waiting", l->waiters, l->n_waiters, l->contended, l->wait_ns, report,
+                     ctx);
+    check_lock_zones(nm, "holding", l->holders, l->n_holders, l->holds, l->hold_ns, report,
+                     ctx);
+  }
+}
+
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
+  check_locks(p, report, ctx);
   if (p->outcome_events) check_outcome_events(p, report, ctx);
   if (p->rankings) check_rankings(p, report, ctx);
   if (p->attempts) check_attempts(p, report, ctx);

@@ -389,6 +389,16 @@ void fathom_profile_free(fathom_profile *p) {
       free(e->outcome_name[k]);
   }
   free(p->outcome_events);
+  for (uint32_t i = 0; i < p->n_locks && p->locks; i++) {
+    fathom_lock_info *l = &p->locks[i];
+    free(l->name);
+    free(l->kind);
+    for (uint32_t k = 0; k < l->n_waiters && l->waiters; k++) free(l->waiters[k].zone);
+    for (uint32_t k = 0; k < l->n_holders && l->holders; k++) free(l->holders[k].zone);
+    free(l->waiters);
+    free(l->holders);
+  }
+  free(p->locks);
   for (uint32_t i = 0; i < p->n_attempts && p->attempts; i++) {
     free(p->attempts[i].name);
     free(p->attempts[i].metric);
@@ -551,7 +561,7 @@ const char *fathom_strerror(int err) {
 static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query"};
+    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;

@@ -399,7 +399,8 @@ void fz_session_diagnose(const fathom_profile *p, int env_session) {
             "are recorded as '%s'\n", fz_dynamic_names_cap(), (unsigned long long)over,
             fz_overflow_zone_name);
   }
-  if (!env_session || said_empty || p->n_zones || p->n_queries || p->meta.level == FATHOM_LEVEL_DISABLED) {
+  if (!env_session || said_empty || p->n_zones || p->n_queries || p->n_locks ||
+      p->meta.level == FATHOM_LEVEL_DISABLED) {
     errno = saved;
     return;
   }

@@ -19,6 +19,7 @@
 #include "util/sched.h"
 #include "model/check.h"
 #include "record/gov.h"
+#include "record/locks.h"
 #include "live/live.h"
 #include "probe/monitor.h"
 #include "record/record.h"
@@ -255,7 +256,8 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
     }
   }
   const char *zd = getenv("FATHOM_RUN_ZONES");
-  if (zd && *zd && p->n_events) {   /* for `fathom run` (docs/run.md): the zones' timeline */
+  if (zd && *zd && (p->n_events || p->n_locks)) {   /* for `fathom run` (docs/run.md): the
+                                                      zones' timeline, the locks (--locks) */
     snprintf(path, sizeof path, "%s/zones.%ld.%llu.json", zd, (long)getpid(),
              (unsigned long long)fz_g.start_mono_ns);
     int r = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
@@ -308,6 +310,7 @@ static int session_end(fathom_profile **out) {
   pthread_mutex_lock(&fz_g.lock);
   fathom_profile *p = fz_build_profile(g, 1);
   if (p) fz_results_fill(p, g);   /* out of memory: the profile keeps those copied */
+  if (p) fz_locks_fill(p, g);     /* lock profiling (record/locks.c) */
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
   if (!p) {
@@ -352,6 +355,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
     pthread_mutex_lock(&fz_g.lock);
     if (fz_g.active) p = fz_build_profile(fz_g.session_gen, 0);
     if (p) fz_results_fill(p, g = fz_g.session_gen);
+    if (p) fz_locks_fill(p, fz_g.session_gen);
   }
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();

@@ -6,6 +6,10 @@
  * With --alloc, libfathom.so is preloaded into the program and its children and samples their
  * allocations by bytes (src/record/allocsample.c); each process leaves a file in a private
  * temporary directory at its exit, read here (src/run/allocfile.c) into the same profile.
+ * With --locks, libfathom.so is preloaded with FATHOM_LOCKS=1 and a session of its own in each
+ * process (no CPU sampler, no monitor, no report): its pthread hooks profile the program's
+ * locks, and the session hands its locks table over with the zones' timeline (FATHOM_RUN_ZONES),
+ * read here into the profile's locks.
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
@@ -69,6 +73,9 @@ void cmd_run_help(FILE *f) {
         "                      heap's peak, sampled by bytes (preloads libfathom.so)\n"
         "      --alloc-rate N  mean bytes between sampled allocations (default 524288;\n"
         "                      suffix k or m for KiB, MiB; smaller: finer, slower)\n"
+        "      --locks         also profile the pthread locks: acquisitions, contended\n"
+        "                      ones and their waits, holds (preloads libfathom.so with\n"
+        "                      FATHOM_LOCKS=1; docs/locks.md)\n"
         "  -q, --quiet         no summary line on stderr\n"
         "  -h, --help          show this help and exit\n"
         "\n"
@@ -158,7 +165,80 @@ static int setid_program(const char *prog) {
 
 /* The zones of an instrumented program (zones.PID.START.json in dir, its session's end): each
  * sample is placed in the zones open on its thread then. The files and dir are removed. */
-static void take_zones(fz_run_prof *rp, const char *dir, int quiet) {
+/* ---- --locks: the locks tables the processes' sessions handed over ------------------ */
+
+typedef struct lock_take {
+  fathom_lock_info *v;
+  uint32_t n, procs;     /* locks; processes that had some */
+  uint64_t dropped;
+  int bad;               /* a file could not be read */
+} lock_take;
+
+/* Moves the locks of every "zones.PID.T.json" in dir into *lt (names prefixed "pid PID: " once
+ * a second process has some). */
+static void take_locks(const char *dir, lock_take *lt) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d))) {
+    unsigned long pid;
+    unsigned long long t0;
+    char tail[8];
+    if (sscanf(de->d_name, "zones.%lu.%llu.%7s", &pid, &t0, tail) != 3 || strcmp(tail, "json"))
+      continue;
+    char path[4096 + 300], err[256];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    fathom_profile *p = NULL;
+    if (fathom_profile_load(path, &p, err, sizeof err) || !p) {
+      lt->bad = 1;
+      continue;
+    }
+    lt->dropped += p->locks_dropped;
+    fathom_lock_info *nv = p->n_locks ? realloc(lt->v, (lt->n + p->n_locks) * sizeof *nv) : NULL;
+    if (nv) {
+      lt->v = nv;
+      for (uint32_t i = 0; i < p->n_locks; i++) {
+        char *nm = malloc(strlen(p->locks[i].name) + 32);
+        if (nm) {
+          snprintf(nm, strlen(p->locks[i].name) + 32, "pid %lu: %s", pid, p->locks[i].name);
+          free(p->locks[i].name);
+          p->locks[i].name = nm;
+        }
+        lt->v[lt->n++] = p->locks[i];
+      }
+      lt->procs++;
+      free(p->locks);
+      p->locks = NULL;
+      p->n_locks = 0;
+    } else if (p->n_locks) {
+      lt->bad = 1;
+    }
+    fathom_profile_free(p);
+  }
+  if (d) closedir(d);
+}
+
+/* The locks of lt into p (the most waited on first); one process: its names without pids. */
+static int lock_cmp(const void *a, const void *b) {
+  const fathom_lock_info *x = a, *y = b;
+  if (x->wait_ns != y->wait_ns) return x->wait_ns > y->wait_ns ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static void put_locks(fathom_profile *p, lock_take *lt) {
+  for (uint32_t i = 0; lt->procs == 1 && i < lt->n; i++) {
+    char *c = strstr(lt->v[i].name, ": ");
+    if (c) memmove(lt->v[i].name, c + 2, strlen(c + 2) + 1);
+  }
+  if (lt->n) qsort(lt->v, lt->n, sizeof *lt->v, lock_cmp);
+  p->locks = lt->v;
+  p->n_locks = lt->n;
+  p->locks_dropped = lt->dropped;
+  lt->v = NULL;
+  lt->n = 0;
+}
+
+static void take_zones(fz_run_prof *rp, const char *dir, int quiet, lock_take *lt) {
+  if (lt) take_locks(dir, lt);
   int bad = 0;
   fz_run_zones *z = fz_run_zones_load(dir, &bad);
   if (z) {
@@ -230,10 +310,10 @@ static int find_preload_lib(char *out, size_t cap) {
   return -1;
 }
 
-/* Sets what the preloaded library reads: LD_PRELOAD (appended to the program's own), the
- * sampling rate and the files' prefix. 0, or -1 (out of memory). */
-static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
+/* Appends lib to LD_PRELOAD (the program's own first), unless it is there. 0, or -1. */
+static int preload_env(const char *lib) {
   const char *old = getenv("LD_PRELOAD");
+  if (old && strstr(old, lib)) return 0;
   size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
   char *pre = malloc(n);
   if (!pre) return -1;
@@ -241,12 +321,30 @@ static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
     snprintf(pre, n, "%s:%s", old, lib);
   else
     snprintf(pre, n, "%s", lib);
-  char r[32];
-  snprintf(r, sizeof r, "%llu", (unsigned long long)rate);
-  int rc = setenv("LD_PRELOAD", pre, 1) || setenv("FATHOM_ALLOC_SAMPLE", r, 1) ||
-           setenv("FATHOM_ALLOC_STACKS", prefix, 1);
+  int rc = setenv("LD_PRELOAD", pre, 1);
   free(pre);
   return rc ? -1 : 0;
+}
+
+/* Sets what the preloaded library reads: LD_PRELOAD, the sampling rate and the files'
+ * prefix. 0, or -1 (out of memory). */
+static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
+  char r[32];
+  snprintf(r, sizeof r, "%llu", (unsigned long long)rate);
+  return preload_env(lib) || setenv("FATHOM_ALLOC_SAMPLE", r, 1) ||
+                 setenv("FATHOM_ALLOC_STACKS", prefix, 1)
+             ? -1
+             : 0;
+}
+
+/* --locks: the preloaded library's hooks on, and a session in each process that only they
+ * feed (no CPU sampler, no monitor, no report of its own: the profile is handed over). */
+static int locks_env(const char *lib) {
+  return preload_env(lib) || setenv("FATHOM", "1", 1) || setenv("FATHOM_LOCKS", "1", 1) ||
+                 setenv("FATHOM_SAMPLE_HZ", "0", 1) || setenv("FATHOM_MONITOR", "0", 1) ||
+                 setenv("FATHOM_REPORT", "0", 1)
+             ? -1
+             : 0;
 }
 
 typedef struct alloc_sum {
@@ -305,7 +403,8 @@ static uint64_t parse_rate(const char *s) {
 }
 
 int cmd_run(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL, OPT_ALLOC, OPT_ALLOC_RATE };
+  enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL, OPT_ALLOC, OPT_ALLOC_RATE,
+         OPT_LOCKS };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -317,12 +416,13 @@ int cmd_run(int argc, char **argv) {
       {"wall", no_argument, NULL, OPT_WALL},
       {"alloc", no_argument, NULL, OPT_ALLOC},
       {"alloc-rate", required_argument, NULL, OPT_ALLOC_RATE},
+      {"locks", no_argument, NULL, OPT_LOCKS},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0, no_inline = 0, freq_given = 0, alloc = 0;
+  int fmt_given = 0, no_inline = 0, freq_given = 0, alloc = 0, locks = 0;
   uint64_t alloc_rate = ALLOC_RATE_DEFAULT;
   char *end;
   opts_reset();
@@ -363,6 +463,9 @@ int cmd_run(int argc, char **argv) {
     case OPT_WALL:
       o.wall = 1;
       break;
+    case OPT_LOCKS:
+      locks = 1;
+      break;
     case OPT_ALLOC:
       alloc = 1;
       break;
@@ -396,6 +499,23 @@ int cmd_run(int argc, char **argv) {
   }
   if (!fmt_given) fmt = fz_format_for_path(out_path);
   char preload[PATH_MAX], alloc_dir[PATH_MAX] = "";
+  if (locks) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    tool_error(CMD, "--locks is not available in this build of fathom: it was built with a "
+               "sanitizer, whose libfathom.so has no lock hooks and cannot be preloaded into "
+               "other programs");
+    return TOOL_EXIT_USAGE;
+#endif
+    if (find_preload_lib(preload, sizeof preload)) {
+      tool_error(CMD, "--locks needs libfathom.so (next to the fathom program, or in the lib "
+                 "folder beside its bin folder), and there is none: reinstall fathom");
+      return TOOL_EXIT_USAGE;
+    }
+    if (locks_env(preload)) {
+      tool_error(CMD, "out of memory");
+      return TOOL_EXIT_OUTPUT;
+    }
+  }
   if (alloc) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     tool_error(CMD, "--alloc is not available in this build of fathom: it was built with a "
@@ -469,7 +589,9 @@ int cmd_run(int argc, char **argv) {
     if (have_zdir) rmdir(zdir);
     return TOOL_EXIT_USAGE;
   }
-  if (have_zdir) take_zones(x.rp, zdir, o.quiet);   /* before the allocations' paths join */
+  lock_take lt = {NULL, 0, 0, 0, 0};
+  if (have_zdir) take_zones(x.rp, zdir, o.quiet, locks ? &lt : NULL);   /* before the
+                                                           allocations' paths join */
   alloc_sum asum = {0};
   if (alloc) alloc_read_all(alloc_dir, x.u, x.rp, &asum);
   struct rusage ru;
@@ -490,6 +612,19 @@ int cmd_run(int argc, char **argv) {
   }
   free(tpid);
   fz_run_procs_free(x.ps);
+  uint32_t lock_procs = lt.procs, n_locks = lt.n;
+  uint64_t contended = 0;
+  for (uint32_t i = 0; i < lt.n; i++) contended += lt.v[i].contended;
+  if (p) put_locks(p, &lt);
+  for (uint32_t i = 0; i < lt.n; i++) {   /* not handed to a profile: freed here */
+    free(lt.v[i].name);
+    free(lt.v[i].kind);
+    for (uint32_t k = 0; k < lt.v[i].n_waiters; k++) free(lt.v[i].waiters[k].zone);
+    for (uint32_t k = 0; k < lt.v[i].n_holders; k++) free(lt.v[i].holders[k].zone);
+    free(lt.v[i].waiters);
+    free(lt.v[i].holders);
+  }
+  free(lt.v);
   uint64_t samples = fz_run_prof_samples(x.rp), off_samples = fz_run_prof_off_samples(x.rp);
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);
@@ -527,6 +662,10 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, " (%llu samples beyond the table of stacks: \"[no stack]\")",
                 (unsigned long long)asum.dropped);
     }
+    if (locks && n_locks)
+      fprintf(stderr, "; %u lock%s in %u process%s, %llu contended acquisition%s", n_locks,
+              n_locks == 1 ? "" : "s", lock_procs, lock_procs == 1 ? "" : "es",
+              (unsigned long long)contended, contended == 1 ? "" : "s");
     if (out_rc == TOOL_EXIT_OK)
       fprintf(stderr, "; profile: %s\n", tool_quote(q, out_path));
     else
@@ -542,6 +681,11 @@ int cmd_run(int argc, char **argv) {
     fprintf(stderr, "fathom: run: no process of the program reported its allocations (a "
             "statically linked or set-user-ID program ignores LD_PRELOAD; a process that ends "
             "by a signal or _exit writes none; another allocator may come first)\n");
+  if (locks && !n_locks && !o.quiet)
+    fprintf(stderr, "fathom: run: no process of the program reported a lock (it took none, or "
+            "it is statically linked or set-user-ID and ignores LD_PRELOAD)\n");
+  if (lt.bad && !o.quiet)
+    fprintf(stderr, "fathom: run: the locks of a process could not be read\n");
   if (asum.bad && out_rc == TOOL_EXIT_OK) out_rc = TOOL_EXIT_OUTPUT;
   if (out_rc != TOOL_EXIT_OK && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0)
     return out_rc;

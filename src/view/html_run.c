@@ -1,6 +1,7 @@
 /* html_run.c: the HTML report's data for sampled profiles (`fathom run`): the hot lines of
  * the functions with the most self time, with their source text when the file can be read
- * now, and the processes the program ran. The page (report.js) draws them as tables.
+ * now, and the processes the program ran; and the locks of lock profiling. The page
+ * (report.js) draws them as tables.
  *
  * Invariant: text reaches the page only through fz_hj_str; at most FZ_HTML_HOT_FUNCS
  * functions of FZ_HTML_HOT_LINES lines each, so the page stays small whatever the profile. */
@@ -202,7 +203,46 @@ static void put_outcomes(FILE *f, const fathom_profile *p) {
   fputc(']', f);
 }
 
+/* [0, [name, kind, acquisitions, contended, wait_ns, wait p50, p99, max, hold_ns, hold p50,
+ * p99, max, [[zone, count, ns] waiting], [holding]], ...]: the locks (lock profiling). */
+static void put_lock_zones(FILE *f, const fathom_lock_zone *z, uint32_t n) {
+  fputs(",[", f);
+  for (uint32_t k = 0; z && k < n; k++) {
+    fputs(k ? ",[" : "[", f);
+    fz_hj_str(f, z[k].zone);
+    fprintf(f, ",%llu,", (unsigned long long)z[k].count);
+    fz_hj_num(f, z[k].ns);
+    fputc(']', f);
+  }
+  fputc(']', f);
+}
+
+static void put_locks(FILE *f, const fathom_profile *p) {
+  fputs("[0", f);   /* a placeholder first element keeps the separators simple */
+  for (uint32_t i = 0; p->locks && i < p->n_locks; i++) {
+    const fathom_lock_info *l = &p->locks[i];
+    fputs(",\n[", f);
+    fz_hj_str(f, l->name);
+    fputc(',', f);
+    fz_hj_str(f, l->kind);
+    fprintf(f, ",%llu,%llu", (unsigned long long)l->acquisitions,
+            (unsigned long long)l->contended);
+    const double v[] = {l->wait_ns, l->wait_p50_ns, l->wait_p99_ns, l->wait_max_ns,
+                        l->hold_ns, l->hold_p50_ns, l->hold_p99_ns, l->hold_max_ns};
+    for (int j = 0; j < 8; j++) {
+      fputc(',', f);
+      fz_hj_num(f, v[j]);
+    }
+    put_lock_zones(f, l->waiters, l->n_waiters);
+    put_lock_zones(f, l->holders, l->n_holders);
+    fputc(']', f);
+  }
+  fputc(']', f);
+}
+
 void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"locks\":", f);
+  put_locks(f, p);
   fputs(",\"outcomes\":", f);
   put_outcomes(f, p);
   fputs(",\"rankings\":", f);

@@ -1,7 +1,7 @@
 /* json_run.c: the optional tables of the JSON profile: "lines" (the figures of each source
  * line of a function) and "processes" (every process the program ran), which only a sampled
- * profile (`fathom run`) has, "attempts" (fathom_attempt), "rankings" (fathom_variants_rank)
- * and "outcome_events" (fathom_outcome_event). Written only when they have
+ * profile (`fathom run`) has, "attempts" (fathom_attempt), "rankings" (fathom_variants_rank),
+ * "outcome_events" (fathom_outcome_event) and "locks" (fathom_mutex_lock & co.). Written only when they have
  * entries, so other profiles' files are unchanged; src/load/json_run.c reads them back.
  *
  * Invariant: every double reads back bit-identical (NaN as null). */
@@ -138,6 +138,43 @@ static void put_outcome_event(FILE *f, const fathom_outcome_event_info *e) {
   fputs("]}", f);
 }
 
+static void put_lock_zones(FILE *f, const char *key, const fathom_lock_zone *z, uint32_t n) {
+  fprintf(f, ",\"%s\":[", key);
+  for (uint32_t i = 0; i < n && z; i++) {
+    fputs(i ? ",{\"zone\":" : "{\"zone\":", f);
+    fz_json_write_str(f, z[i].zone, 0);
+    fprintf(f, ",\"count\":%llu", (unsigned long long)z[i].count);
+    fz_json_num_member(f, "ns", z[i].ns);
+    fputc('}', f);
+  }
+  fputc(']', f);
+}
+
+static void put_lock(FILE *f, const fathom_lock_info *l) {
+  fputs("{\"name\":", f);
+  fz_json_write_str(f, l->name, 0);
+  fputs(",\"kind\":", f);
+  fz_json_write_str(f, l->kind, 0);
+  fprintf(f, ",\"addresses\":%u,\"acquisitions\":%llu,\"contended\":%llu,"
+             "\"read_acquisitions\":%llu", l->n_addresses,
+          (unsigned long long)l->acquisitions, (unsigned long long)l->contended,
+          (unsigned long long)l->read_acquisitions);
+  fz_json_num_member(f, "wait_ns", l->wait_ns);
+  fz_json_num_member(f, "wait_max_ns", l->wait_max_ns);
+  fz_json_num_member(f, "wait_p50_ns", l->wait_p50_ns);
+  fz_json_num_member(f, "wait_p90_ns", l->wait_p90_ns);
+  fz_json_num_member(f, "wait_p99_ns", l->wait_p99_ns);
+  fprintf(f, ",\"holds\":%llu", (unsigned long long)l->holds);
+  fz_json_num_member(f, "hold_ns", l->hold_ns);
+  fz_json_num_member(f, "hold_max_ns", l->hold_max_ns);
+  fz_json_num_member(f, "hold_p50_ns", l->hold_p50_ns);
+  fz_json_num_member(f, "hold_p90_ns", l->hold_p90_ns);
+  fz_json_num_member(f, "hold_p99_ns", l->hold_p99_ns);
+  put_lock_zones(f, "waiters", l->waiters, l->n_waiters);
+  put_lock_zones(f, "holders", l->holders, l->n_holders);
+  fprintf(f, ",\"zones_dropped\":%llu}", (unsigned long long)l->zones_dropped);
+}
+
 void fz_json_put_run(FILE *f, const fathom_profile *p) {
   if (p->n_outcome_events && p->outcome_events) {
     fputs(",\n\"outcome_events\":[", f);
@@ -182,4 +219,14 @@ void fz_json_put_run(FILE *f, const fathom_profile *p) {
     }
     fputc(']', f);
   }
+  if (p->n_locks && p->locks) {
+    fputs(",\n\"locks\":[", f);
+    for (uint32_t i = 0; i < p->n_locks; i++) {
+      fputs(i ? ",\n" : "\n", f);
+      put_lock(f, &p->locks[i]);
+    }
+    fputc(']', f);
+  }
+  if (p->locks_dropped)
+    fprintf(f, ",\n\"locks_dropped\":%llu", (unsigned long long)p->locks_dropped);
 }

@@ -493,6 +493,30 @@ function renderQueries(D) {
     ' statements with the least time are left out of this page (fathom report FILE lists them all).'));
 }
 
+function renderLocks(D) {
+  var list = (D.locks || []).slice(1);   /* the first element is a placeholder */
+  if (!list.length) return;
+  var sec = section('locks', 'Locks', 'Each lock (the most waited on first): acquisitions, the share whose try-lock ' +
+                    'failed (contended: the thread waited), the waits and the holds (acquisition to release). ~ marks ' +
+                    'percentiles read from a histogram (within 7 %).');
+  function d(x, n) { return n && isNum(x) ? fmtDur(x) : '\u2013'; }
+  function pc(x) { return isNum(x) ? '~' + fmtDur(x) : '\u2013'; }
+  sec.appendChild(table(['lock', 'kind', 'acquired>', 'contended>', 'wait>', 'wait p50>', 'wait p99>', 'wait max>',
+                         'hold>', 'hold p50>', 'hold p99>', 'hold max>'], list.map(function (l) {
+    var share = l[2] ? ' (' + fmtPct(100 * l[3] / l[2]) + ')' : '';
+    return [l[0], l[1], fmtCount(l[2]), fmtCount(l[3]) + share, d(l[4], l[3]), pc(l[5]), pc(l[6]), d(l[7], l[3]),
+            d(l[8], 1), pc(l[9]), pc(l[10]), d(l[11], 1)];
+  })));
+  list.forEach(function (l) {
+    if (!l[3]) return;
+    function zs(z, tot) {
+      return z.map(function (x) { return x[0] + ' ' + fmtDur(x[2]) + ' (' + fmtPct(tot > 0 ? Math.min(100, 100 * x[2] / tot) : 0) + ', ' + fmtCount(x[1]) + ')'; }).join('; ');
+    }
+    sec.appendChild(el('h3', null, l[0]));
+    sec.appendChild(kv([['Waited in', zs(l[12], l[4])], ['Held in', zs(l[13], l[8])]]));
+  });
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -608,6 +632,7 @@ function main() {
   renderAttempts(D);
   renderOutcomes(D);
   renderQueries(D);
+  renderLocks(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);

@@ -1,0 +1,104 @@
+# test_run_locks.sh: `fathom run --locks` on an unmodified program that nobody told about
+# fathom: two threads take turns holding a mutex for 2 ms while the other, told that it is
+# held, asks for it (ROUNDS rounds: every acquisition and every hold known), plus a mutex
+# taken around a condition wait. The profile's locks must count each acquisition exactly,
+# name each lock by the function that took it first, show contention on the first, keep the
+# program's output and exit status, and pass fathom check; without --locks there is no locks
+# table. Under a sanitizer build --locks is not available: that message is checked instead.
+set -u
+SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
+B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
+. "$SRC/tests/lib/asserts.sh"
+F=$B/fathom
+T=$(mktemp -d "${FATHOM_TEST_TMP:-/tmp}/run_locks.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+SANITIZE=${FATHOM_SANITIZE:-}
+while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^FATHOM(_|$)')
+pass=0
+fail=0
+
+cat >pp.c <<'EOF2'
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#define ROUNDS 10
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t cm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int turn, holding;
+__attribute__((noinline)) static void pingpong(int me) {
+  for (int r = 0; r < ROUNDS; r++) {
+    if (r % 2 == me) {
+      while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != r) sched_yield();
+      pthread_mutex_lock(&m);
+      __atomic_store_n(&holding, r + 1, __ATOMIC_RELEASE);
+      struct timespec ts = {0, 2000000};
+      nanosleep(&ts, NULL);
+      pthread_mutex_unlock(&m);
+    } else {
+      while (__atomic_load_n(&holding, __ATOMIC_ACQUIRE) != r + 1) sched_yield();
+      pthread_mutex_lock(&m);
+      pthread_mutex_unlock(&m);
+      __atomic_store_n(&turn, r + 1, __ATOMIC_RELEASE);
+    }
+  }
+}
+static void *other(void *a) { (void)a; pingpong(1); return NULL; }
+__attribute__((noinline)) static void waiter(void) {
+  pthread_mutex_lock(&cm);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += 20000000;
+  if (until.tv_nsec >= 1000000000) { until.tv_sec++; until.tv_nsec -= 1000000000; }
+  while (pthread_cond_timedwait(&cv, &cm, &until) == 0) continue;
+  pthread_mutex_unlock(&cm);
+}
+int main(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, other, NULL);
+  pingpong(0);
+  pthread_join(t, NULL);
+  waiter();
+  printf("pingpong done\n");
+  return 3;
+}
+EOF2
+cc -O2 -g -o pp pp.c -lpthread || { echo "FAIL: cannot build the test program"; exit 1; }
+
+if [[ -n $SANITIZE ]]; then
+  echo "note: sanitizer build ($SANITIZE): --locks is not available here; checking that it says so"
+  out=$("$F" run -q --locks -o san.json -- ./pp 2>&1)
+  assert_eq "sanitizer build: usage status" 2 "$?"
+  assert_match "sanitizer build: says why" "not available in this build" "$out"
+  [[ -e san.json ]] && bad "sanitizer build: a profile was written"
+  echo "run_locks: $pass passed, $fail failed"
+  [[ $fail -eq 0 ]]
+  exit
+fi
+
+out=$(TMPDIR=$T "$F" run --locks -o l.json -- ./pp 2>err.txt)
+assert_eq "the program's exit status" 3 "$?"
+assert_eq "the program's output" "pingpong done" "$out"
+assert_match "the summary line counts the locks" "2 locks in 1 process, [1-9][0-9]* contended" "$(cat err.txt)"
+"$F" check l.json >/dev/null 2>&1 || bad "fathom check" "$("$F" check l.json 2>&1 | head -3)"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const ls = p.locks || [];
+const pp = ls.find(l => / \(first taken in pingpong\)$/.test(l.name));
+const cm = ls.find(l => / \(first taken in waiter\)$/.test(l.name));
+if (ls.length !== 2 || !pp || !cm) throw new Error("locks: " + ls.map(l => l.name).join(", "));
+if (pp.acquisitions !== 20 || pp.holds !== 20) throw new Error("pingpong: " + pp.acquisitions + " acquisitions, " + pp.holds + " holds (want 20)");
+if (!(pp.contended > 0 && pp.contended <= 10)) throw new Error("pingpong: contended " + pp.contended);
+if (!(pp.hold_ns >= 10 * 2e6)) throw new Error("pingpong: 10 holds of 2 ms hold " + pp.hold_ns + " ns");
+if (cm.acquisitions !== 1 || cm.holds !== 1) throw new Error("waiter: " + cm.acquisitions + " acquisitions");
+if (!(cm.hold_ns < 20e6)) throw new Error("waiter: the 20 ms condition wait counted as a hold: " + cm.hold_ns);
+' l.json 2>node.err && pass=$((pass + 1)) || bad "the locks table" "$(cat node.err | head -5)"
+ls -d "$T"/fathom-run.* >/dev/null 2>&1 && bad "fathom run left its zones directory behind"
+report=$("$F" report l.json 2>&1)
+assert_match "the report's Locks section" "first taken in pingpong" "$report"
+
+"$F" run -q -o n.json -- ./pp >/dev/null 2>&1
+grep -q '"locks"' n.json && bad "without --locks, the profile has a locks table"
+echo "run_locks: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
