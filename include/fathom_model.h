@@ -505,6 +505,17 @@ typedef struct fathom_query_info {
 
 #include "fathom_findings.h" /* findings, thresholds, SLAs, throughput (part of this header) */
 
+/* GPU time per zone name (fathom_gpu_zone_begin/end; docs/gpu.md): the time between two CUDA
+ * events recorded on the program's stream, read without waiting on it. */
+typedef struct fathom_gpu_zone_info {
+  char *name;
+  uint32_t zone;          /* the CPU zone of that name (its launch cost), FATHOM_NONE if none */
+  uint64_t count;         /* pairs whose GPU time was read (exact) */
+  double total_ms, mean_ms, min_ms, max_ms;   /* of those pairs (CUDA's event timer) */
+  uint64_t unresolved;    /* pairs recorded but not complete at session end (or unreadable) */
+  uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
+} fathom_gpu_zone_info;
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -535,6 +546,9 @@ struct fathom_profile {
   uint32_t n_queries;    fathom_query_info *queries;     /* database statements, by total
                                                             time, largest first */
   uint64_t queries_dropped;   /* runs not counted: distinct statements beyond the cap */
+  /* GPU zones (CUDA events); absent from older files */
+  uint32_t n_gpu_zones;  fathom_gpu_zone_info *gpu_zones;   /* by total GPU time, largest first */
+  uint64_t gpu_zones_dropped;   /* pairs not counted: names beyond FATHOM_GPU_NAMES_MAX */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per
