@@ -386,8 +386,8 @@ FATHOM_EXTERN int fathom_sql_stats_json(FILE *f, const fathom_sql_stats *s);
  * stream: pending pairs are polled (cudaEventQuery) at later begins and ends, and at session
  * end fathom waits at most FATHOM_GPU_WAIT_MS in all for its own events; a pair still not
  * complete then is counted as unresolved. The CUDA runtime is loaded at first use (dlopen:
- * libcudart.so, .so.12, .so.11, or the path in env FATHOM_CUDART_LIB); without it both calls
- * do nothing but the CPU zone. Figures per name: the profile's "gpu_zones" table.
+ * libcudart.so, .so.13, .so.12, .so.11, or the path in env FATHOM_CUDART_LIB); without it
+ * both calls do nothing but the CPU zone. Figures per name: the profile's "gpu_zones" table.
  * The handle's status: 0 (recorded), FATHOM_E_NOTSUP (no CUDA runtime or no device:
  * fathom_gpu_status says why), FATHOM_E_LIMIT (FATHOM_GPU_PAIRS_MAX pairs in flight or
  * FATHOM_GPU_NAMES_MAX names: dropped, counted), FATHOM_E_STATE (no session), FATHOM_E_INVAL

@@ -2,11 +2,12 @@
  * name the GPU time between its two CUDA events (total, pairs read, mean, min, max), beside
  * the CPU time of the zone of the same name (what launching the work cost the program's
  * thread, per call), and the pairs not read (unresolved at session end) or not recorded
- * (dropped).
+ * (dropped); when the program asked for GPU zones but no CUDA runtime could be used, why.
  *
  * Invariant: reads only what it is given; a CPU figure from a sample of the calls is marked
  * "~" (an estimate); GPU figures are exact sums of CUDA's event timer readings. */
 #include <stdio.h>
+#include <string.h>
 
 #include "view/text.h"
 #include "view/view.h"
@@ -18,7 +19,18 @@ static void ms(char *b, size_t cap, double v) { fz_fmt_dur(b, cap, v * 1e6); }
 int fz_text_gpu(const fz_tx *tx, const fathom_profile *p) {
   FILE *f = tx->f;
   uint32_t n = p->gpu_zones ? p->n_gpu_zones : 0;
-  if (!n && !p->gpu_zones_dropped) return 0;
+  if (!n && !p->gpu_zones_dropped) {   /* GPU zones asked for, but no CUDA: say why */
+    for (uint32_t i = 0; p->probes && i < p->n_probes; i++) {
+      const fathom_probe_info *pr = &p->probes[i];
+      if (pr->available || !pr->name || strcmp(pr->name, "cuda") != 0) continue;
+      char why[256];
+      fz_clean(why, sizeof why, pr->detail && *pr->detail ? pr->detail : "", 160);
+      fz_section(tx, "GPU zones");
+      fprintf(f, "  not available: %s\n", why);
+      return ferror(f) ? FATHOM_E_IO : 0;
+    }
+    return 0;
+  }
   fz_section(tx, "GPU zones");
   double all = 0;
   uint64_t pairs = 0, unres = 0, drop = 0;

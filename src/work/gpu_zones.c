@@ -4,12 +4,13 @@
  * cudaEventQuery (which never blocks) at later begins and ends, when a snapshot is taken, and
  * at session end, where fathom polls its own pending events for at most FATHOM_GPU_WAIT_MS in
  * all and counts the pairs still pending then as unresolved. Each GPU zone is also a CPU zone
- * of the same name (fathom_zone_begin), whose time is what launching the work cost.
+ * of the same name (fathom_zone_begin), timing the program's own code between begin and end
+ * (launching the work); fathom's event calls are left out of it.
  *
  * The CUDA runtime is not linked: it is loaded with dlopen at first use (the path in env
- * FATHOM_CUDART_LIB, the test seam, or libcudart.so, .so.12, .so.11.0, .so.11, .so.10.2), and
- * only the few functions used are declared here, after cuda_runtime_api.h (error codes are
- * ints, events and streams opaque pointers). It is never unloaded.
+ * FATHOM_CUDART_LIB, the test seam, or libcudart.so, .so.13, .so.12, .so.11.0, .so.11,
+ * .so.10.2), and only the few functions used are declared here, after cuda_runtime_api.h
+ * (error codes are ints, events and streams opaque pointers). It is never unloaded.
  *
  * Invariant: fathom never synchronises the program's stream or device, and never blocks on an
  * event; events come from a bounded pool (at most 2 x FATHOM_GPU_PAIRS_MAX exist) and are
@@ -116,9 +117,9 @@ static int load(void) {
   memset(&cu, 0, sizeof cu);
   cu.tried = 1;
   snprintf(cu.key, sizeof cu.key, "%s", key);
-  static const char *const names_tried[] = {"libcudart.so",      "libcudart.so.12",
-                                            "libcudart.so.11.0", "libcudart.so.11",
-                                            "libcudart.so.10.2"};
+  static const char *const names_tried[] = {"libcudart.so",    "libcudart.so.13",
+                                            "libcudart.so.12", "libcudart.so.11.0",
+                                            "libcudart.so.11", "libcudart.so.10.2"};
   const char *err = NULL;
   if (*key) {
     cu.h = dlopen(key, RTLD_NOW | RTLD_LOCAL);
@@ -133,7 +134,8 @@ static int load(void) {
       snprintf(cu.why, sizeof cu.why, "FATHOM_CUDART_LIB=%s cannot be loaded: %s", key,
                err ? err : "dlopen failed");
     else
-      snprintf(cu.why, sizeof cu.why, "no CUDA runtime (libcudart.so, .so.12, .so.11 not found;"
+      snprintf(cu.why, sizeof cu.why,
+               "no CUDA runtime (libcudart.so, .so.13, .so.12, .so.11 not found;"
                " FATHOM_CUDART_LIB names another)");
     return 0;
   }
@@ -304,6 +306,7 @@ FATHOM_EXTERN fathom_gpu_zone fathom_gpu_zone_begin(const char *name, void *stre
     }
   }
   pthread_mutex_unlock(&mu);
+  /* last: fathom's own calls stay out of the CPU zone */
   if (z.status != FATHOM_E_STATE) z.cpu_ = fathom_zone_begin(name, NULL);
   errno = saved;
   return z;
@@ -312,6 +315,8 @@ FATHOM_EXTERN fathom_gpu_zone fathom_gpu_zone_begin(const char *name, void *stre
 FATHOM_EXTERN int fathom_gpu_zone_end(fathom_gpu_zone z) {
   int saved = errno;
   int rc = z.status;
+  int cpu_rc = z.cpu_.tag_ ? fathom_zone_end(z.cpu_) : 0;   /* first: fathom's own calls
+                                                               stay out of the CPU zone */
   if (!rc) {
     pthread_mutex_lock(&mu);
     pair *q = z.slot_ < FATHOM_GPU_PAIRS_MAX ? &pairs[z.slot_] : NULL;
@@ -331,10 +336,7 @@ FATHOM_EXTERN int fathom_gpu_zone_end(fathom_gpu_zone z) {
     }
     pthread_mutex_unlock(&mu);
   }
-  if (z.cpu_.tag_) {
-    int r = fathom_zone_end(z.cpu_);
-    if (!rc) rc = r;
-  }
+  if (!rc) rc = cpu_rc;
   errno = saved;
   return rc;
 }

@@ -71,7 +71,8 @@ static long not_ready;   /* -1: never */
 static double steps[MAX_STEPS] = {1};
 static int n_steps = 1;
 static double clock_ms;
-static uint64_t n_rec, done_upto, step_i;   /* records made; every record <= done_upto is complete */
+static uint64_t n_rec, done_upto, step_i;   /* records made; every record up to done_upto is
+                                                complete; the next step's index */
 static long created, destroyed, records, queries, syncs;
 
 static void load_env(void) {
@@ -110,11 +111,17 @@ void cudart_standin_reset(void) {
   created = destroyed = records = queries = syncs = 0;
   pthread_mutex_unlock(&mu);
 }
-long cudart_standin_created(void) { lock(); long v = created; pthread_mutex_unlock(&mu); return v; }
-long cudart_standin_destroyed(void) { lock(); long v = destroyed; pthread_mutex_unlock(&mu); return v; }
-long cudart_standin_records(void) { lock(); long v = records; pthread_mutex_unlock(&mu); return v; }
-long cudart_standin_queries(void) { lock(); long v = queries; pthread_mutex_unlock(&mu); return v; }
-long cudart_standin_syncs(void) { lock(); long v = syncs; pthread_mutex_unlock(&mu); return v; }
+static long get(const long *v) {
+  lock();
+  long r = *v;
+  pthread_mutex_unlock(&mu);
+  return r;
+}
+long cudart_standin_created(void) { return get(&created); }
+long cudart_standin_destroyed(void) { return get(&destroyed); }
+long cudart_standin_records(void) { return get(&records); }
+long cudart_standin_queries(void) { return get(&queries); }
+long cudart_standin_syncs(void) { return get(&syncs); }
 
 static int valid(const ev *e) { return e && e->magic == MAGIC; }
 static int complete(const ev *e) { return e->recorded && e->seq <= done_upto; }
