@@ -6,6 +6,8 @@
  * runtime both calls are harmless and the probe says why; the "gpu_zones" table survives
  * JSON and `fathom check`, and bad tables are refused. No GPU is needed (or used). */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -196,6 +198,46 @@ static void test_never_ready_cap_and_bounded_end(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Several threads at once, with snapshots beside them: every pair is read exactly once. */
+#define THREADS 4
+#define PER_THREAD 250
+static void *worker(void *arg) {
+  char own[32];
+  snprintf(own, sizeof own, "own_%d", (int)(intptr_t)arg);
+  for (int i = 0; i < PER_THREAD; i++) {
+    fathom_gpu_zone z = fathom_gpu_zone_begin(i % 2 ? own : "shared", NULL);
+    if (z.status != 0 || fathom_gpu_zone_end(z) != 0) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  use_cudart("0.5", "1");
+  begin_session();
+  pthread_t t[THREADS];
+  for (int k = 0; k < THREADS; k++)
+    assert_int_equal(pthread_create(&t[k], NULL, worker, (void *)(intptr_t)k), 0);
+  for (int k = 0; k < 5; k++) release(hold(fathom_snapshot()));
+  for (int k = 0; k < THREADS; k++) {
+    void *r = NULL;
+    assert_int_equal(pthread_join(t[k], &r), 0);
+    assert_null(r);
+  }
+  fathom_profile *p = end();
+  assert_int_equal(p->n_gpu_zones, THREADS + 1);
+  assert_int_equal(gz(p, "shared")->count, THREADS * PER_THREAD / 2);
+  for (int k = 0; k < THREADS; k++) {
+    char own[32];
+    snprintf(own, sizeof own, "own_%d", k);
+    assert_int_equal(gz(p, own)->count, PER_THREAD / 2);
+    assert_int_equal(gz(p, own)->unresolved, 0);
+  }
+  assert_int_equal(counter("cudart_standin_syncs"), 0);
+  assert_int_equal(counter("cudart_standin_created"), counter("cudart_standin_destroyed"));
+  check_clean(p);
+}
+
 static void test_record_refused_and_misuse(void **state) {
   (void)state;
   use_cudart(NULL, NULL);
@@ -378,6 +420,7 @@ int main(void) {
       T(test_known_times_add_up),
       T(test_not_ready_read_later),
       T(test_never_ready_cap_and_bounded_end),
+      T(test_threads),
       T(test_record_refused_and_misuse),
       T(test_no_cuda_runtime),
       T(test_json_round_trip_and_check),
