@@ -529,6 +529,16 @@ typedef struct fathom_lock_info {
   uint32_t n_holders; fathom_lock_zone *holders;  /* most hold first */
   uint64_t zones_dropped;        /* waits and holds in zones past FATHOM_LOCK_ZONES_MAX */
 } fathom_lock_info;
+/* GPU time per zone name (fathom_gpu_zone_begin/end; docs/gpu.md): the time between two CUDA
+ * events recorded on the program's stream, read without waiting on it. */
+typedef struct fathom_gpu_zone_info {
+  char *name;
+  uint32_t zone;          /* the CPU zone of that name (its launch cost), FATHOM_NONE if none */
+  uint64_t count;         /* pairs whose GPU time was read (exact) */
+  double total_ms, mean_ms, min_ms, max_ms;   /* of those pairs (CUDA's event timer) */
+  uint64_t unresolved;    /* pairs recorded but not complete at session end (or unreadable) */
+  uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
+} fathom_gpu_zone_info;
 
 struct fathom_profile {
   fathom_meta meta;
@@ -562,6 +572,9 @@ struct fathom_profile {
   uint64_t queries_dropped;   /* runs not counted: distinct statements beyond the cap */
   uint32_t n_locks;      fathom_lock_info *locks;        /* most waited on first */
   uint64_t locks_dropped;   /* acquisitions of locks past FATHOM_LOCKS_MAX (not counted) */
+  /* GPU zones (CUDA events); absent from older files */
+  uint32_t n_gpu_zones;  fathom_gpu_zone_info *gpu_zones;   /* by total GPU time, largest first */
+  uint64_t gpu_zones_dropped;   /* pairs not counted: names beyond FATHOM_GPU_NAMES_MAX */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

@@ -380,4 +380,34 @@ FATHOM_EXTERN void fathom_sql_stats_free(fathom_sql_stats *s);
 FATHOM_EXTERN int fathom_sql_stats_print(FILE *f, const fathom_sql_stats *s);
 FATHOM_EXTERN int fathom_sql_stats_json(FILE *f, const fathom_sql_stats *s);
 
+/* ---- GPU time per zone (CUDA events; src/work/gpu_zones.c, docs/gpu.md) ----------------
+ * fathom_gpu_zone_begin records a CUDA event on stream (a cudaStream_t; NULL: the default
+ * stream) and opens a CPU zone of the same name (so the CPU side shows what launching costs);
+ * fathom_gpu_zone_end (on the same thread) records the second event and ends the CPU zone.
+ * The GPU time between the two events is read later, without ever waiting on the program's
+ * stream: pending pairs are polled (cudaEventQuery) at later begins and ends, and at session
+ * end fathom waits at most FATHOM_GPU_WAIT_MS in all for its own events; a pair still not
+ * complete then is counted as unresolved. The CUDA runtime is loaded at first use (dlopen:
+ * libcudart.so, .so.13, .so.12, .so.11, or the path in env FATHOM_CUDART_LIB); without it
+ * both calls do nothing but the CPU zone. Figures per name: the profile's "gpu_zones" table.
+ * The handle's status: 0 (recorded), FATHOM_E_NOTSUP (no CUDA runtime or no device:
+ * fathom_gpu_status says why), FATHOM_E_LIMIT (FATHOM_GPU_PAIRS_MAX pairs in flight or
+ * FATHOM_GPU_NAMES_MAX names: dropped, counted), FATHOM_E_STATE (no session), FATHOM_E_INVAL
+ * (name NULL or empty), FATHOM_E_IO (CUDA refused to record: dropped, counted).
+ * fathom_gpu_zone_end returns the status of the CPU zone's end when the GPU side was
+ * recorded (FATHOM_E_ENDED for a pair already ended), otherwise the handle's status. */
+#define FATHOM_GPU_PAIRS_MAX 1024   /* pairs of events in flight (begun, not yet read) */
+#define FATHOM_GPU_NAMES_MAX 256    /* distinct GPU zone names per session */
+#define FATHOM_GPU_WAIT_MS 2000     /* the most session end waits for pending pairs */
+typedef struct fathom_gpu_zone {
+  int status;
+  uint32_t slot_, gen_;
+  fathom_zone cpu_;
+} fathom_gpu_zone;
+FATHOM_EXTERN fathom_gpu_zone fathom_gpu_zone_begin(const char *name, void *stream);
+FATHOM_EXTERN int fathom_gpu_zone_end(fathom_gpu_zone z);
+/* Whether GPU zones can be recorded: 0, or FATHOM_E_NOTSUP with the reason in why (cap
+ * bytes; may be NULL). Loads the CUDA runtime if not yet tried. */
+FATHOM_EXTERN int fathom_gpu_status(char *why, size_t cap);
+
 #endif

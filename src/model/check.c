@@ -718,6 +718,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_rankings, p->rankings, "rankings");
   CK_ARRAY(p->n_outcome_events, p->outcome_events, "outcome_events");
   CK_ARRAY(p->n_queries, p->queries, "database statements");
+  CK_ARRAY(p->n_gpu_zones, p->gpu_zones, "GPU zones");
 #undef CK_ARRAY
 }
 

@@ -16,13 +16,16 @@
  *          first, ranks from 1 that never decrease and never pass the place; ranks by
  *          median from 1 to n that follow the medians; memory figures >= 0 (retained may be
  *          negative) and a peak no higher than the bytes allocated; `disagree` as the
- *          ranks and medians say (fz_ranking_disagree).
+ *          ranks and medians say (fz_ranking_disagree);
+ *   GPU zones: one entry per name, its CPU zone of that name, mean x count = total,
+ *          min <= mean <= max, times >= 0, largest total first.
  * Same slack as check.c: 1 ns per figure added plus 1e-9 relative.
  *
  * Invariant: reads only what the counts announce and the arrays that are there. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/attempts.h"
 #include "model/check.h"
@@ -315,9 +318,54 @@ static void check_locks(const fathom_profile *p, void (*report)(void *, const ch
   }
 }
 
+/* GPU zones: each name once, its CPU zone of that name, the figures consistent (mean x count
+ * = total, min <= mean <= max, all zero without a pair read), largest total first. The GPU
+ * time is not compared with the CPU zone's time: the GPU runs after the launch, on its own. */
+static void check_gpu_zones(const fathom_profile *p, void (*report)(void *, const char *),
+                            void *ctx) {
+  for (uint32_t i = 0; i < p->n_gpu_zones; i++) {
+    const fathom_gpu_zone_info *g = &p->gpu_zones[i];
+    const char *nm = g->name ? g->name : "";
+    if (!*nm) REPORT("GPU zone %u: no name", i);
+    for (uint32_t k = 0; k < i && *nm; k++)
+      if (p->gpu_zones[k].name && strcmp(p->gpu_zones[k].name, nm) == 0)
+        REPORT("GPU zone %u (%s): the same name as GPU zone %u", i, nm, k);
+    if (g->zone != FATHOM_NONE && (g->zone >= p->n_zones || !p->zones))
+      REPORT("GPU zone %u (%s): zone %u out of range (%u zones)", i, nm, g->zone, p->n_zones);
+    else if (g->zone != FATHOM_NONE && strcmp(zname(p, g->zone), nm) != 0)
+      REPORT("GPU zone %u (%s): its CPU zone %u is named %s", i, nm, g->zone, zname(p, g->zone));
+    const double f[] = {g->total_ms, g->mean_ms, g->min_ms, g->max_ms};
+    int bad = 0;
+    for (size_t k = 0; k < 4; k++)
+      if (!(f[k] >= 0) || !isfinite(f[k])) bad = 1;
+    if (bad) {
+      REPORT("GPU zone %u (%s): a time is negative or not finite (total %g, mean %g, min %g, "
+             "max %g ms)", i, nm, f[0], f[1], f[2], f[3]);
+      continue;
+    }
+    if (!g->count) {
+      if (f[0] || f[1] || f[2] || f[3])
+        REPORT("GPU zone %u (%s): no pair read but times (total %g, mean %g, min %g, max %g ms)",
+               i, nm, f[0], f[1], f[2], f[3]);
+    } else {
+      double want = g->mean_ms * (double)g->count;
+      if (!le(want, g->total_ms, 0) || !le(g->total_ms, want, 0))
+        REPORT("GPU zone %u (%s): mean %g ms x %llu pairs = %g ms, not the total %g ms", i, nm,
+               g->mean_ms, (unsigned long long)g->count, want, g->total_ms);
+      if (!le(g->min_ms, g->mean_ms, 0) || !le(g->mean_ms, g->max_ms, 0))
+        REPORT("GPU zone %u (%s): not min <= mean <= max (%g, %g, %g ms)", i, nm, g->min_ms,
+               g->mean_ms, g->max_ms);
+    }
+    if (i && !le(g->total_ms, p->gpu_zones[i - 1].total_ms, 0))
+      REPORT("GPU zone %u (%s): not in order of total GPU time (%g ms after %g ms)", i, nm,
+             g->total_ms, p->gpu_zones[i - 1].total_ms);
+  }
+}
+
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
   check_locks(p, report, ctx);
+  if (p->gpu_zones) check_gpu_zones(p, report, ctx);
   if (p->outcome_events) check_outcome_events(p, report, ctx);
   if (p->rankings) check_rankings(p, report, ctx);
   if (p->attempts) check_attempts(p, report, ctx);

@@ -418,6 +418,8 @@ void fathom_profile_free(fathom_profile *p) {
       free(p->queries[i].slowest_sql[k]);
   }
   free(p->queries);
+  for (uint32_t i = 0; i < p->n_gpu_zones && p->gpu_zones; i++) free(p->gpu_zones[i].name);
+  free(p->gpu_zones);
   free(p);
 }
 

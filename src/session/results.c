@@ -302,3 +302,12 @@ void fz_queries_fill(fathom_profile *p, uint32_t g) {
   fz_queries_fill_fn fn = __atomic_load_n(&queries_fill, __ATOMIC_ACQUIRE);
   if (p && fn) fn(p, g);   /* out of memory: the profile has no statements */
 }
+
+static fz_gpu_fill_fn gpu_fill;
+
+void fz_session_set_gpu(fz_gpu_fill_fn fn) { __atomic_store_n(&gpu_fill, fn, __ATOMIC_RELEASE); }
+
+void fz_gpu_fill(fathom_profile *p, uint32_t g, int final) {
+  fz_gpu_fill_fn fn = __atomic_load_n(&gpu_fill, __ATOMIC_ACQUIRE);
+  if (fn) fn(p, g, final);   /* p NULL at the end: the pending pairs are still settled */
+}

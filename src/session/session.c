@@ -320,6 +320,7 @@ static int session_end(fathom_profile **out) {
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
   fz_queries_fill(p, g);   /* database statements (work/sql_out.c), before the findings */
+  fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis/sla.c) before any output */
   p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
@@ -360,6 +361,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
   fz_queries_fill(p, g);
+  if (p) fz_gpu_fill(p, g, 0);
   fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
   fz_check_env(p, "snapshot");
   errno = saved;

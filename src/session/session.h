@@ -46,6 +46,12 @@ int fz_ranking_add(const fathom_ranking_info *r);
 typedef int (*fz_queries_fill_fn)(fathom_profile *p, uint32_t g);
 void fz_session_set_queries(fz_queries_fill_fn fn);
 void fz_queries_fill(fathom_profile *p, uint32_t g);
+/* GPU zones (work/gpu_zones.c hands its reader down at first use): fills p's "gpu_zones" with
+ * session g's figures; final 1 at session end (it then waits, bounded, for pending pairs).
+ * Call it without fz_g.lock. */
+typedef void (*fz_gpu_fill_fn)(fathom_profile *p, uint32_t g, int final);
+void fz_session_set_gpu(fz_gpu_fill_fn fn);
+void fz_gpu_fill(fathom_profile *p, uint32_t g, int final);
 
 #pragma GCC visibility pop
 

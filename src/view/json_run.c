@@ -1,8 +1,9 @@
 /* json_run.c: the optional tables of the JSON profile: "lines" (the figures of each source
  * line of a function) and "processes" (every process the program ran), which only a sampled
  * profile (`fathom run`) has, "attempts" (fathom_attempt), "rankings" (fathom_variants_rank),
- * "outcome_events" (fathom_outcome_event) and "locks" (fathom_mutex_lock & co.). Written only when they have
- * entries, so other profiles' files are unchanged; src/load/json_run.c reads them back.
+ * "outcome_events" (fathom_outcome_event), "locks" (fathom_mutex_lock & co.) and "gpu_zones"
+ * (fathom_gpu_zone_begin). Written only when they have entries, so other profiles' files are
+ * unchanged; src/load/json_run.c (json_locks.c, json_gpu.c) reads them back.
  *
  * Invariant: every double reads back bit-identical (NaN as null). */
 #include <stdio.h>
@@ -229,4 +230,27 @@ void fz_json_put_run(FILE *f, const fathom_profile *p) {
   }
   if (p->locks_dropped)
     fprintf(f, ",\n\"locks_dropped\":%llu", (unsigned long long)p->locks_dropped);
+  /* GPU zones (work/gpu_zones.c; src/load/json_gpu.c reads them back) */
+  if (p->n_gpu_zones && p->gpu_zones) {
+    fputs(",\n\"gpu_zones\":[", f);
+    for (uint32_t i = 0; i < p->n_gpu_zones; i++) {
+      const fathom_gpu_zone_info *g = &p->gpu_zones[i];
+      fputs(i ? ",\n{\"name\":" : "\n{\"name\":", f);
+      fz_json_write_str(f, g->name, 0);
+      fputs(",\"zone\":", f);
+      if (g->zone == FATHOM_NONE) fputs("null", f);
+      else fz_json_write_u64(f, g->zone);
+      u64(f, "count", g->count);
+      fz_json_num_member(f, "total_ms", g->total_ms);
+      fz_json_num_member(f, "mean_ms", g->mean_ms);
+      fz_json_num_member(f, "min_ms", g->min_ms);
+      fz_json_num_member(f, "max_ms", g->max_ms);
+      u64(f, "unresolved", g->unresolved);
+      u64(f, "dropped", g->dropped);
+      fputc('}', f);
+    }
+    fputc(']', f);
+  }
+  if (p->gpu_zones_dropped)
+    fprintf(f, ",\n\"gpu_zones_dropped\":%llu", (unsigned long long)p->gpu_zones_dropped);
 }

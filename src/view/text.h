@@ -105,6 +105,8 @@ int fz_text_locks(const fz_tx *tx, const fathom_profile *p);      /* text_locks.
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p);
 /* Database statements (view/text_sql.c). */
 int fz_text_queries(const fz_tx *tx, const fathom_profile *p);
+/* GPU zones: GPU time per name from CUDA events (view/text_gpu.c). */
+int fz_text_gpu(const fz_tx *tx, const fathom_profile *p);
 int fz_text_processes(const fz_tx *tx, const fathom_profile *p);
 /* A source file's text (at most 16 MiB; free it), or NULL when it cannot be read; line
  * `line` of it (1-based), without its indentation, cleaned and cut for a report (""

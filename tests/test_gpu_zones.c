@@ -1,0 +1,429 @@
+/* test_gpu_zones.c: GPU time per zone (fathom_gpu_zone_begin / end) through the CUDA runtime
+ * stand-in (tests/standin/cudart_standin.c, env FATHOM_CUDART_LIB): GPU times the stand-in
+ * scripts add up exactly per name; events not complete at first are read later; the
+ * program's stream is never synchronised; the pool's cap drops pairs and counts them, the
+ * wait at session end is bounded, and every event created is destroyed; without a CUDA
+ * runtime both calls are harmless and the probe says why; the "gpu_zones" table survives
+ * JSON and `fathom check`, and bad tables are refused. No GPU is needed (or used). */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "load/fathom_load.h"
+#include "testutil.h"
+
+static char standin[1024], tmpdir[1024];
+
+static void *standin_sym(const char *name) {
+  void *h = dlopen(standin, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) return NULL;
+  void *s = dlsym(h, name);
+  dlclose(h);
+  return s;
+}
+static long counter(const char *name) {
+  union { void *o; long (*f)(void); } u;
+  u.o = standin_sym(name);
+  assert_non_null(u.o);
+  return u.f();
+}
+/* fathom loads the runtime once per value of FATHOM_CUDART_LIB: another value first makes it
+ * load the stand-in again (and ask it again how many devices there are). */
+static void forget(void) {
+  setenv("FATHOM_CUDART_LIB", "/nonexistent/forget", 1);
+  assert_int_equal(fathom_gpu_status(NULL, 0), FATHOM_E_NOTSUP);
+}
+
+/* Points fathom at the stand-in with these settings (NULL: unset) and resets its counters. */
+static void use_cudart(const char *ms, const char *not_ready) {
+  forget();
+  setenv("FATHOM_CUDART_LIB", standin, 1);
+  unsetenv("CUDART_STANDIN_DEVICES");
+  unsetenv("CUDART_STANDIN_FAIL_RECORD");
+  if (ms) setenv("CUDART_STANDIN_MS", ms, 1);
+  else unsetenv("CUDART_STANDIN_MS");
+  if (not_ready) setenv("CUDART_STANDIN_NOT_READY", not_ready, 1);
+  else unsetenv("CUDART_STANDIN_NOT_READY");
+  union { void *o; void (*f)(void); } u;
+  u.o = standin_sym("cudart_standin_reset");   /* NULL: not loaded yet (reads it then) */
+  if (u.o) u.f();
+  assert_int_equal(fathom_gpu_status(NULL, 0), 0);   /* loads it */
+  u.o = standin_sym("cudart_standin_reset");
+  assert_non_null(u.o);
+  u.f();
+}
+
+static void begin_session(void) {
+  fathom_config c;
+  fathom_config_init(&c);
+  assert_int_equal(fathom_session_begin("gpu", &c), 0);
+}
+
+static const fathom_gpu_zone_info *gz(const fathom_profile *p, const char *name) {
+  for (uint32_t i = 0; i < p->n_gpu_zones; i++)
+    if (strcmp(p->gpu_zones[i].name, name) == 0) return &p->gpu_zones[i];
+  fail_msg("GPU zone '%s' is not in the profile", name);
+  return NULL;
+}
+static const fathom_probe_info *probe(const fathom_profile *p, const char *name) {
+  for (uint32_t i = 0; i < p->n_probes; i++)
+    if (strcmp(p->probes[i].name, name) == 0) return &p->probes[i];
+  fail_msg("probe '%s' is not listed", name);
+  return NULL;
+}
+static void check_clean(const fathom_profile *p) {
+  char msg[2048];
+  int rc = fathom_profile_check(p, msg, sizeof msg);
+  if (rc != 0) fail_msg("fathom_profile_check: %d\n%s", rc, msg);
+}
+
+/* One pair: begin, end, both must succeed. */
+static void pair(const char *name) {
+  fathom_gpu_zone z = fathom_gpu_zone_begin(name, NULL);
+  assert_int_equal(z.status, 0);
+  assert_int_equal(fathom_gpu_zone_end(z), 0);
+}
+
+/* Each record advances the stand-in's clock by the next step, so a pair's GPU time is the
+ * step of its end record; the expected figures are computed from the same steps. */
+static const double steps[] = {0.25, 1.5, 0.5, 2.5, 0.75, 4.0};
+#define STEPS "0.25,1.5,0.5,2.5,0.75,4"
+#define N_PAIRS 7
+
+static fathom_profile *known_times_profile(void) {
+  use_cudart(STEPS, NULL);
+  begin_session();
+  for (int i = 0; i < N_PAIRS; i++) pair(i % 2 ? "kernel_b" : "kernel_a");
+  return end();
+}
+
+static void test_known_times_add_up(void **state) {
+  (void)state;
+  fathom_profile *p = known_times_profile();
+  double tot[2] = {0, 0}, mn[2] = {1e9, 1e9}, mx[2] = {0, 0};
+  uint64_t cnt[2] = {0, 0};
+  for (int i = 0; i < N_PAIRS; i++) {
+    double v = steps[(2 * i + 1) % 6];
+    int k = i % 2;
+    tot[k] += v;
+    cnt[k]++;
+    mn[k] = v < mn[k] ? v : mn[k];
+    mx[k] = v > mx[k] ? v : mx[k];
+  }
+  assert_int_equal(p->n_gpu_zones, 2);
+  const char *names[] = {"kernel_a", "kernel_b"};
+  for (int k = 0; k < 2; k++) {
+    const fathom_gpu_zone_info *g = gz(p, names[k]);
+    assert_int_equal(g->count, cnt[k]);
+    assert_true(g->total_ms == tot[k]);
+    assert_true(g->mean_ms == tot[k] / (double)cnt[k]);
+    assert_true(g->min_ms == mn[k]);
+    assert_true(g->max_ms == mx[k]);
+    assert_int_equal(g->unresolved, 0);
+    assert_int_equal(g->dropped, 0);
+    /* the CPU zone of the same name, one call per pair */
+    assert_int_not_equal(g->zone, FATHOM_NONE);
+    assert_string_equal(p->zones[g->zone].name, names[k]);
+    assert_int_equal(p->zones[g->zone].stats.count, cnt[k]);
+  }
+  /* largest total first */
+  assert_true(p->gpu_zones[0].total_ms >= p->gpu_zones[1].total_ms);
+  const fathom_probe_info *pi = probe(p, "cuda");
+  assert_int_equal(pi->available, 1);
+  assert_non_null(strstr(pi->detail, "1 device"));
+  assert_int_equal(counter("cudart_standin_syncs"), 0);
+  assert_int_equal(counter("cudart_standin_records"), 2 * N_PAIRS);
+  assert_true(counter("cudart_standin_created") > 0);
+  assert_int_equal(counter("cudart_standin_created"), counter("cudart_standin_destroyed"));
+  check_clean(p);
+}
+
+static void test_not_ready_read_later(void **state) {
+  (void)state;
+  use_cudart(STEPS, "3");   /* each event completes at its 4th query */
+  begin_session();
+  pair("late");
+  fathom_profile *s = hold(fathom_snapshot());
+  assert_non_null(s);
+  /* queried twice so far (at its end and by the snapshot): still pending, not counted */
+  assert_int_equal(s->n_gpu_zones, 1);
+  assert_int_equal(s->gpu_zones[0].count, 0);
+  assert_int_equal(s->gpu_zones[0].unresolved, 0);
+  check_clean(s);
+  release(s);
+  for (int i = 1; i < 5; i++) pair("late");
+  fathom_profile *p = end();
+  const fathom_gpu_zone_info *g = gz(p, "late");
+  double want = 0;
+  for (int i = 0; i < 5; i++) want += steps[(2 * i + 1) % 6];
+  assert_int_equal(g->count, 5);
+  assert_int_equal(g->unresolved, 0);
+  assert_true(g->total_ms == want);
+  assert_int_equal(counter("cudart_standin_syncs"), 0);
+  assert_int_equal(counter("cudart_standin_created"), counter("cudart_standin_destroyed"));
+  check_clean(p);
+}
+
+static void test_never_ready_cap_and_bounded_end(void **state) {
+  (void)state;
+  use_cudart(NULL, "never");
+  begin_session();
+  const int extra = 40;
+  int dropped = 0;
+  for (int i = 0; i < FATHOM_GPU_PAIRS_MAX + extra; i++) {
+    fathom_gpu_zone z = fathom_gpu_zone_begin("stuck", NULL);
+    if (z.status == FATHOM_E_LIMIT) dropped++;
+    else assert_int_equal(z.status, 0);
+    int rc = fathom_gpu_zone_end(z);
+    assert_int_equal(rc, z.status);
+  }
+  assert_int_equal(dropped, extra);
+  fathom_profile *p = end();   /* waits FATHOM_GPU_WAIT_MS at most, then gives up */
+  const fathom_gpu_zone_info *g = gz(p, "stuck");
+  assert_int_equal(g->count, 0);
+  assert_int_equal(g->unresolved, FATHOM_GPU_PAIRS_MAX);
+  assert_int_equal(g->dropped, extra);
+  assert_true(g->total_ms == 0 && g->min_ms == 0 && g->max_ms == 0);
+  assert_int_equal(counter("cudart_standin_syncs"), 0);
+  assert_int_equal(counter("cudart_standin_created"), 2 * FATHOM_GPU_PAIRS_MAX);
+  assert_int_equal(counter("cudart_standin_destroyed"), 2 * FATHOM_GPU_PAIRS_MAX);
+  check_clean(p);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/stuck.txt", tmpdir);
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_TEXT, path), 0);
+  char cmd[1400];
+  snprintf(cmd, sizeof cmd, "grep -q 'pairs not complete at session end' '%s'", path);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Several threads at once, with snapshots beside them: every pair is read exactly once. */
+#define THREADS 4
+#define PER_THREAD 250
+static void *worker(void *arg) {
+  char own[32];
+  snprintf(own, sizeof own, "own_%d", (int)(intptr_t)arg);
+  for (int i = 0; i < PER_THREAD; i++) {
+    fathom_gpu_zone z = fathom_gpu_zone_begin(i % 2 ? own : "shared", NULL);
+    if (z.status != 0 || fathom_gpu_zone_end(z) != 0) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  use_cudart("0.5", "1");
+  begin_session();
+  pthread_t t[THREADS];
+  for (int k = 0; k < THREADS; k++)
+    assert_int_equal(pthread_create(&t[k], NULL, worker, (void *)(intptr_t)k), 0);
+  for (int k = 0; k < 5; k++) release(hold(fathom_snapshot()));
+  for (int k = 0; k < THREADS; k++) {
+    void *r = NULL;
+    assert_int_equal(pthread_join(t[k], &r), 0);
+    assert_null(r);
+  }
+  fathom_profile *p = end();
+  assert_int_equal(p->n_gpu_zones, THREADS + 1);
+  assert_int_equal(gz(p, "shared")->count, THREADS * PER_THREAD / 2);
+  for (int k = 0; k < THREADS; k++) {
+    char own[32];
+    snprintf(own, sizeof own, "own_%d", k);
+    assert_int_equal(gz(p, own)->count, PER_THREAD / 2);
+    assert_int_equal(gz(p, own)->unresolved, 0);
+  }
+  assert_int_equal(counter("cudart_standin_syncs"), 0);
+  assert_int_equal(counter("cudart_standin_created"), counter("cudart_standin_destroyed"));
+  check_clean(p);
+}
+
+static void test_record_refused_and_misuse(void **state) {
+  (void)state;
+  use_cudart(NULL, NULL);
+  fathom_gpu_zone z = fathom_gpu_zone_begin("k", NULL);   /* no session */
+  assert_int_equal(z.status, FATHOM_E_STATE);
+  assert_int_equal(fathom_gpu_zone_end(z), FATHOM_E_STATE);
+  begin_session();
+  assert_int_equal(fathom_gpu_zone_begin(NULL, NULL).status, FATHOM_E_INVAL);
+  assert_int_equal(fathom_gpu_zone_begin("", NULL).status, FATHOM_E_INVAL);
+  z = fathom_gpu_zone_begin("k", NULL);
+  assert_int_equal(z.status, 0);
+  assert_int_equal(fathom_gpu_zone_end(z), 0);
+  assert_int_equal(fathom_gpu_zone_end(z), FATHOM_E_ENDED);   /* twice */
+  setenv("CUDART_STANDIN_FAIL_RECORD", "1", 1);
+  union { void *o; void (*f)(void); } u;
+  u.o = standin_sym("cudart_standin_reset");
+  u.f();
+  z = fathom_gpu_zone_begin("k", NULL);
+  assert_int_equal(z.status, FATHOM_E_IO);
+  assert_int_equal(fathom_gpu_zone_end(z), FATHOM_E_IO);
+  fathom_profile *p = end();
+  const fathom_gpu_zone_info *g = gz(p, "k");
+  assert_int_equal(g->count, 1);
+  assert_int_equal(g->dropped, 1);
+  assert_int_equal(p->zones[g->zone].stats.count, 2);   /* the CPU side of both */
+  unsetenv("CUDART_STANDIN_FAIL_RECORD");
+  check_clean(p);
+}
+
+static void expect_unavailable(const char *lib, const char *devices, const char *why_part) {
+  forget();
+  if (lib) setenv("FATHOM_CUDART_LIB", lib, 1);
+  if (devices) {
+    setenv("CUDART_STANDIN_DEVICES", devices, 1);
+    union { void *o; void (*f)(void); } u;
+    u.o = standin_sym("cudart_standin_reset");
+    assert_non_null(u.o);
+    u.f();   /* rereads the environment */
+  }
+  char why[400];
+  assert_int_equal(fathom_gpu_status(why, sizeof why), FATHOM_E_NOTSUP);
+  if (!strstr(why, why_part)) fail_msg("'%s' does not say '%s'", why, why_part);
+  begin_session();
+  fathom_gpu_zone z = fathom_gpu_zone_begin("k", NULL);
+  assert_int_equal(z.status, FATHOM_E_NOTSUP);
+  assert_int_equal(fathom_gpu_zone_end(z), FATHOM_E_NOTSUP);
+  fathom_profile *p = end();
+  assert_int_equal(p->n_gpu_zones, 0);
+  assert_null(p->gpu_zones);
+  const fathom_probe_info *pi = probe(p, "cuda");
+  assert_int_equal(pi->available, 0);
+  assert_non_null(strstr(pi->detail, why_part));
+  assert_int_equal(zone(p, "k")->stats.count, 1);   /* the CPU zone still */
+  check_clean(p);
+  release(p);
+}
+
+static void test_no_cuda_runtime(void **state) {
+  (void)state;
+  unsetenv("CUDART_STANDIN_DEVICES");
+  expect_unavailable(standin, "0", "no CUDA device");
+  expect_unavailable("/nonexistent/libcudart.so", NULL, "/nonexistent/libcudart.so");
+  expect_unavailable("libm.so.6", NULL, "lacks the CUDA event functions");
+  unsetenv("CUDART_STANDIN_DEVICES");
+}
+
+/* ---- the saved form ---------------------------------------------------------------- */
+
+static char *json_of(const fathom_profile *p, size_t *len) {
+  char *buf = NULL;
+  FILE *f = open_memstream(&buf, len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  return buf;
+}
+
+/* The JSON with the first occurrence of `from` in its "gpu_zones" table replaced by `to`
+ * (free it). */
+static char *replaced(const char *s, const char *from, const char *to) {
+  const char *tab = strstr(s, "\"gpu_zones\":");
+  assert_non_null(tab);
+  const char *at = strstr(tab, from);
+  if (!at) fail_msg("'%s' is not in the JSON", from);
+  size_t n = strlen(s) + strlen(to) + 1;
+  char *o = malloc(n);
+  assert_non_null(o);
+  snprintf(o, n, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+  return o;
+}
+
+static void test_json_round_trip_and_check(void **state) {
+  (void)state;
+  fathom_profile *p = known_times_profile();
+  size_t len;
+  char *js = json_of(p, &len);
+  fathom_profile *q = NULL;
+  char err[512];
+  assert_int_equal(fathom_profile_load_buffer(js, len, &q, err, sizeof err), 0);
+  hold(q);
+  assert_int_equal(q->n_gpu_zones, p->n_gpu_zones);
+  for (uint32_t i = 0; i < p->n_gpu_zones; i++) {
+    const fathom_gpu_zone_info *a = &p->gpu_zones[i], *b = &q->gpu_zones[i];
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->zone, b->zone);
+    assert_int_equal(a->count, b->count);
+    assert_true(a->total_ms == b->total_ms && a->mean_ms == b->mean_ms);
+    assert_true(a->min_ms == b->min_ms && a->max_ms == b->max_ms);
+    assert_int_equal(a->unresolved, b->unresolved);
+    assert_int_equal(a->dropped, b->dropped);
+  }
+  check_clean(q);
+
+  /* `fathom check` and the text report on the file */
+  char path[1200], bad[1200], cmd[4000];
+  snprintf(path, sizeof path, "%s/gpu.json", tmpdir);
+  snprintf(bad, sizeof bad, "%s/gpu_bad.json", tmpdir);
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_JSON, path), 0);
+  const char *b = getenv("FATHOM_BUILD_DIR");
+  snprintf(cmd, sizeof cmd, "'%s/fathom' check '%s' >/dev/null", b ? b : ".", path);
+  assert_int_equal(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "'%s/fathom' report '%s' | grep -q '^GPU zones\\|GPU zones'",
+           b ? b : ".", path);
+  assert_int_equal(system(cmd), 0);
+
+  /* a total that is not mean x count: loaded, but `fathom check` fails */
+  char key[64];
+  snprintf(key, sizeof key, "\"total_ms\":");
+  char *t = replaced(js, key, "\"total_ms\":1000,\"x_\":");
+  fathom_profile *r = NULL;
+  assert_int_equal(fathom_profile_load_buffer(t, strlen(t), &r, err, sizeof err), 0);
+  hold(r);
+  char msg[2048];
+  assert_true(fathom_profile_check(r, msg, sizeof msg) > 0);
+  assert_non_null(strstr(msg, "not the total"));
+  FILE *f = fopen(bad, "w");
+  assert_non_null(f);
+  fputs(t, f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s/fathom' check '%s' >/dev/null 2>&1", b ? b : ".", bad);
+  assert_int_not_equal(system(cmd), 0);
+  free(t);
+
+  /* refused by the loader: a negative time, a zone out of range, a missing member */
+  const char *const from[] = {"\"min_ms\":", "\"zone\":", "\"dropped\":"};
+  const char *const to[] = {"\"min_ms\":-1,\"x_\":", "\"zone\":99999,\"x_\":", "\"dropped_\":"};
+  const char *const said[] = {"min_ms", "zone", "dropped"};
+  for (int k = 0; k < 3; k++) {
+    t = replaced(js, from[k], to[k]);
+    fathom_profile *z = NULL;
+    err[0] = '\0';
+    assert_int_equal(fathom_profile_load_buffer(t, strlen(t), &z, err, sizeof err),
+                     FATHOM_E_FORMAT);
+    assert_null(z);
+    if (!strstr(err, said[k])) fail_msg("'%s' does not name %s", err, said[k]);
+    free(t);
+  }
+  free(js);
+}
+
+static int group_setup(void **state) {
+  (void)state;
+  const char *t = getenv("FATHOM_TEST_TMP"), *b = getenv("FATHOM_BUILD_DIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/gpu-%ld", t ? t : "/tmp", (long)getpid());
+  snprintf(standin, sizeof standin, "%s/libcudart_standin.so", b ? b : ".");
+  char cmd[2200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", tmpdir, tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  char cmd[1100];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_known_times_add_up),
+      T(test_not_ready_read_later),
+      T(test_never_ready_cap_and_bounded_end),
+      T(test_threads),
+      T(test_record_refused_and_misuse),
+      T(test_no_cuda_runtime),
+      T(test_json_round_trip_and_check),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
