@@ -99,6 +99,7 @@ int main(int argc, char **argv) {
   };
   fathom_batches_opts o = {0};
   o.batches = 40;
+  o.rounds = 8;   /* 8 rounds of 5 batches: the comparisons are paired over 8 rounds */
   fathom_session_begin("batch loader", NULL);
   fathom_batches_result r;
   int rc = fathom_batches_run("loader", configs, 3, consume, NULL, &o, &r);

@@ -1,10 +1,11 @@
 /* test_batches.c: fathom_batches_run on loaders whose costs are known by construction.
  * - Loading takes 6 ms (asleep), consuming 3 ms: produced on demand, a batch cycle is about
  *   9 ms and the consumer waits 2/3 of it; loaded ahead on a thread (prefetch 2), the cycle
- *   is the loading's 6 ms: the prefetching configuration ranks first, about 1.5x, told apart;
+ *   is the loading's 6 ms: the prefetching configuration ranks first, about 1.5x, told apart
+ *   (a paired test over 6 rounds);
  *   both starved, next() mostly off the CPU, over a 3 ms time threshold.
- * - Loading 1 ms, consuming 5 ms, prefetch 2: the loader waits for room most of the time and
- *   the consumer is not starved.
+ * - Loading next to instant, consuming 5 ms, prefetch 2: the loader waits for room most of
+ *   the time and the consumer is not starved.
  * - next() reads 1 MiB of a file into a 1 MiB block: 1 MiB read per batch (exactly, the
  *   probe's own reads left out), about 1 MiB of heap per batch produced on demand (unknown
  *   with prefetch: the consumer frees meanwhile); flagged at 0.5 MB.
@@ -109,7 +110,7 @@ static void test_prefetch_ranks_first(void **state) {
   const fathom_loader L[] = {{"inline", nxt, rel, reset, &a, 0},
                              {"ahead", nxt, rel, reset, &b, 2}};
   cons c = {3, 0, 0};
-  fathom_batches_opts o = {12, 1, 3, 0, 0, 0, 0};   /* 4 rounds */
+  fathom_batches_opts o = {18, 1, 3, 0, 0, 0, 6};   /* 6 rounds of 3 */
   assert_int_equal(fathom_session_begin("batches", NULL), 0);
   fathom_batches_result r;
   assert_int_equal(fathom_batches_run("loader", L, 2, consume, &c, &o, &r), 0);
@@ -128,9 +129,9 @@ static void test_prefetch_ranks_first(void **state) {
   assert_true(ratio > 1.2 && ratio < 1.8);     /* 9 ms against 6 ms cycles */
   for (int k = 0; k < 2; k++) {
     const fathom_loader_stats *s = &r.c[k];
-    assert_int_equal(s->batches, 12);
-    assert_int_equal(s->items, 12 * 32);
-    assert_int_equal(s->bytes, 12 * 64);
+    assert_int_equal(s->batches, 18);
+    assert_int_equal(s->items, 18 * 32);
+    assert_int_equal(s->bytes, 18 * 64);
     assert_false(s->failed);
     assert_true(s->produce_mean_ns >= 6e6 && s->produce_mean_ns < 30e6);
     assert_true(s->produce_ci_lo_ns <= s->produce_mean_ns &&
@@ -157,7 +158,7 @@ static void test_prefetch_ranks_first(void **state) {
     if (!strcmp(p->zones[z].name, "inline: load") || !strcmp(p->zones[z].name, "ahead: load") ||
         !strcmp(p->zones[z].name, "inline: consume") ||
         !strcmp(p->zones[z].name, "ahead: consume")) {
-      assert_int_equal(p->zones[z].stats.count, 16);   /* a warm-up batch each round too */
+      assert_int_equal(p->zones[z].stats.count, 24);   /* a warm-up batch each round too */
       found++;
     }
   }
@@ -176,14 +177,14 @@ static void test_prefetch_ranks_first(void **state) {
 
 static void test_consumer_bound(void **state) {
   (void)state;
-  ld a = {1, -1, 0, 0, 0, 0};
+  ld a = {0, -1, 0, 0, 0, 0};   /* loading is next to instant */
   const fathom_loader L[] = {{"ahead", nxt, rel, NULL, &a, 2}};
   cons c = {5, 0, 0};
   fathom_batches_opts o = {10, 1, 0, 0, 0, 0, 2};
   fathom_batches_result r;
   assert_int_equal(fathom_batches_run("cb", L, 1, consume, &c, &o, &r), 0);
   printf("loader waits %.0f %%, consumer %.0f %%\n", r.c[0].stall_pct, r.c[0].wait_pct);
-  assert_true(r.c[0].stall_pct > 40);   /* 80 % at steady state, less as a round fills the ring */
+  assert_true(r.c[0].stall_pct > 50);   /* nearly all of the loader's time */
   assert_true(r.c[0].wait_pct < 30);
   assert_false(r.c[0].slow);
   char *buf = printed(&r);

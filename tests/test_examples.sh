@@ -70,7 +70,7 @@ if (!p.threads.some(t => /^fathom-map-[0-9]+$/.test(t.name))) throw new Error("n
 ' "$pm" "$T/pmap.json" || fail "parallel_map: the results or the profile are not what the example promises"
 echo "examples: parallel_map ran 21200 items, each once, each a zone"
 
-# batch_loader: three loader configurations, 40 measured batches each in 4 rounds (a warm-up
+# batch_loader: three loader configurations, 40 measured batches each in 8 rounds (a warm-up
 # batch each round): every load and consume is a zone; the result counts the records each
 # configuration measured, ranks them 1..3 at most, and its shares stay within 0..100 %
 bl=$("$B/batch_loader" "$T/batch_loader.json" --json 2>&1) || fail "batch_loader exited non-zero: $bl"
@@ -88,7 +88,7 @@ r.configurations.forEach(c => {
 const p = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 for (const n of Object.keys(per)) for (const k of ["load", "consume"]) {
   const z = p.zones.find(z => z.name === `${n}: ${k}` && z.component === "loader");
-  if (!z || z.stats.count !== 44) throw new Error(`zone ${n}: ${k}: ${z ? z.stats.count : "missing"}`);
+  if (!z || z.stats.count !== 48) throw new Error(`zone ${n}: ${k}: ${z ? z.stats.count : "missing"}`);
 }
 ' "$json" "$T/batch_loader.json" || fail "batch_loader: the result or the profile is not what the example promises: $bl"
 "$B/fathom" check "$T/batch_loader.json" >/dev/null || fail "fathom check on batch_loader's profile"

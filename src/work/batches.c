@@ -9,7 +9,10 @@
  * when the ring is empty, the producer only when it is full. Batch i's cycle is the
  * consumer's time from asking for batch i to asking for batch i + 1; the cycles add up to
  * the measured wall time. Throughput is the ratio estimate sum(items) / sum(cycles), its
- * standard error by the delta method over the batches.
+ * standard error by the delta method over the batches, or the spread of the rounds' own
+ * throughputs where that is larger. Two configurations are compared by a paired t-test over
+ * the rounds both ran (each round runs every configuration in turn, so a change of the
+ * machine's load within the run falls on both and cancels in the pair).
  *
  * Invariant: the user's next() runs on one thread per configuration (the caller's, or the
  * producer thread, joined before the configuration ends), consume on the calling thread;
@@ -82,6 +85,9 @@ typedef struct run {
   struct rec *recs;             /* the measured batches, all rounds */
   uint32_t nrec;
   int done, failed;             /* the loader ran out; something failed */
+  uint32_t round;               /* the round being run */
+  double *rrate;                /* throughput of each round (NaN: no batch measured in it) */
+  uint32_t nrounds;
   double rss;                   /* the process's RSS change over its segments */
 } run;
 
@@ -155,6 +161,7 @@ static int take(run *r, slot *s) {
 typedef struct rec {
   double start, cycle;          /* when the consumer asked for it; until it asked again */
   double items, bytes, wait, cons;
+  uint32_t round;
   slot s;
 } rec;
 
@@ -213,6 +220,7 @@ static void run_segment(run *r, fathom_consume_fn consume, void *cu, uint32_t sk
     if (l->release) l->release(&s.b, l->user);
     if (i >= r->warmup) {
       rec *e = &recs[r->nrec++];
+      e->round = r->round;
       e->start = ask;
       e->items = (double)s.b.items;
       e->bytes = (double)s.b.bytes;
@@ -252,6 +260,16 @@ static double mean_of(const rec *e, uint32_t k, size_t off) {
   return k ? s / k : NAN;
 }
 #define MEAN(e, k, f) mean_of(e, k, offsetof(rec, f))
+
+/* Each round's throughput: its batches' items over their cycles. */
+static void round_rates(run *r) {
+  for (uint32_t q = 0; q < r->nrounds; q++) {
+    double n = 0, t = 0;
+    for (uint32_t i = 0; i < r->nrec; i++)
+      if (r->recs[i].round == q) n += r->recs[i].items, t += r->recs[i].cycle;
+    r->rrate[q] = t > 0 ? n / (t / 1e9) : NAN;
+  }
+}
 
 static void fill(fathom_loader_stats *c, const run *r) {
   const rec *e = r->recs;
@@ -296,6 +314,15 @@ static void fill(fathom_loader_stats *c, const run *r) {
     ss += d * d;
   }
   c->items_per_s_err = k > 1 && C > 0 ? sqrt(ss / ((double)k * (k - 1))) / (C / 1e9 / k) : NAN;
+  /* the rounds are the independent runs: their spread includes what the batches' own does
+   * not (a change of the machine's load over a round); the larger error is kept */
+  fz_acc ra = {0};
+  for (uint32_t q = 0; q < r->nrounds; q++)
+    if (isfinite(r->rrate[q])) fz_acc_add(&ra, r->rrate[q]);
+  if (ra.n > 1) {
+    double se_r = sqrt(fz_acc_var(&ra) / (double)ra.n);
+    if (!(c->items_per_s_err >= se_r)) c->items_per_s_err = se_r;
+  }
   c->bytes_per_s = B > 0 && C > 0 ? B / (C / 1e9) : NAN;
   c->read_bytes = MEAN(e, k, s.rd);
   c->disk_read_bytes = MEAN(e, k, s.disk);
@@ -303,9 +330,20 @@ static void fill(fathom_loader_stats *c, const run *r) {
   c->rss_delta_bytes = r->rss;
 }
 
-/* Two-sided p of the difference of two throughputs, by their standard errors (Student's t
- * with the smaller sample's degrees of freedom). */
-static double rate_p(const fathom_loader_stats *a, const fathom_loader_stats *b) {
+/* Two-sided p of the difference of two configurations' throughputs: a paired t-test over the
+ * rounds both measured (a round runs every configuration in turn, so load shared by the round
+ * cancels out); with fewer than two such rounds, from the throughputs' standard errors
+ * (Student's t with the smaller batch count's degrees of freedom). */
+static double rate_p(const fathom_loader_stats *a, const fathom_loader_stats *b, const run *ra,
+                     const run *rb) {
+  fz_acc d = {0};
+  for (uint32_t q = 0; q < ra->nrounds && q < rb->nrounds; q++)
+    if (isfinite(ra->rrate[q]) && isfinite(rb->rrate[q])) fz_acc_add(&d, ra->rrate[q] - rb->rrate[q]);
+  if (d.n >= 2) {
+    double m = fz_acc_mean(&d), sd = sqrt(fz_acc_var(&d));
+    if (sd == 0) return m == 0 ? 1 : 0;
+    return fz_t_pvalue(m / (sd / sqrt((double)d.n)), (double)d.n - 1);
+  }
   double se = sqrt(a->items_per_s_err * a->items_per_s_err +
                    b->items_per_s_err * b->items_per_s_err);
   uint32_t k = a->batches < b->batches ? a->batches : b->batches;
@@ -351,10 +389,12 @@ FATHOM_EXTERN int fathom_batches_run(const char *name, const fathom_loader *load
   int nomem = !res->c || !runs || !order;
   for (uint32_t i = 0; !nomem && i < n; i++) {
     runs[i].recs = calloc(o.batches, sizeof *runs[i].recs);
-    nomem = !runs[i].recs;
+    runs[i].rrate = calloc(o.rounds, sizeof *runs[i].rrate);
+    runs[i].nrounds = o.rounds;
+    nomem = !runs[i].recs || !runs[i].rrate;
   }
   if (nomem) {
-    for (uint32_t i = 0; runs && i < n; i++) free(runs[i].recs);
+    for (uint32_t i = 0; runs && i < n; i++) free(runs[i].recs), free(runs[i].rrate);
     free(runs);
     free(order);
     fathom_batches_result_free(res);
@@ -388,6 +428,7 @@ FATHOM_EXTERN int fathom_batches_run(const char *name, const fathom_loader *load
       run *r = &runs[order[k]];
       if (r->done || r->failed) continue;
       double rss0 = rss_bytes();
+      r->round = round;
       run_segment(r, consume, consume_user, o.warmup, want);
       r->rss += rss_bytes() - rss0;
     }
@@ -398,21 +439,26 @@ FATHOM_EXTERN int fathom_batches_run(const char *name, const fathom_loader *load
     c->index = i;
     c->prefetch = loaders[i].prefetch;
     c->failed = runs[i].failed;
+    round_rates(&runs[i]);
     fill(c, &runs[i]);
     c->slow = c->produce_mean_ns > o.slow_ms * 1e6;
     c->io_heavy = c->read_bytes > o.io_mb * 1048576.0;
     c->heavy = c->heap_bytes > o.memory_mb * 1048576.0;
     c->starved = c->wait_pct > o.starved_pct;
-    free(runs[i].recs);
   }
-  free(runs);
-  free(order);
   qsort(res->c, n, sizeof *res->c, by_rate);
   for (uint32_t i = 0; i < n; i++) {
     fathom_loader_stats *c = &res->c[i];
-    c->p_next = i + 1 < n ? rate_p(c, &res->c[i + 1]) : NAN;
+    c->p_next = i + 1 < n ? rate_p(c, &res->c[i + 1], &runs[c->index], &runs[res->c[i + 1].index])
+                          : NAN;
     c->rank = i == 0 ? 1 : res->c[i - 1].p_next < 0.05 ? i + 1 : res->c[i - 1].rank;
   }
+  for (uint32_t i = 0; i < n; i++) {
+    free(runs[i].recs);
+    free(runs[i].rrate);
+  }
+  free(runs);
+  free(order);
   return 0;
 }
 
