@@ -66,10 +66,7 @@ static void test_judged(void **state) {
     assert_int_equal(q->attempts[i].outcome, p->attempts[i].outcome);
   }
   free(buf);
-  buf = NULL;
-  f = open_memstream(&buf, &len);
-  assert_int_equal(fathom_profile_write(q, FATHOM_FORMAT_TEXT, f, 0), 0);
-  fclose(f);
+  buf = render(q, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(buf, "Optimisation attempts"));
   assert_non_null(strstr(buf, "1 improved, 1 worse, 1 unchanged"));
   free(buf);

@@ -200,10 +200,7 @@ static void test_pingpong(void **state) {
   free(buf);
 
   /* the text report */
-  buf = NULL;
-  f = open_memstream(&buf, &len);
-  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_TEXT, f, 0), 0);
-  fclose(f);
+  buf = render(p, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(buf, "Locks"));
   assert_non_null(strstr(buf, "pingpong:"));
   assert_non_null(strstr(buf, "held in: "));

@@ -131,10 +131,7 @@ static void test_ranked(void **state) {
   assert_non_null(strstr(err, "outcome_events"));
   free(buf);
   /* the text report */
-  buf = NULL;
-  f = open_memstream(&buf, &len);
-  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_TEXT, f, 0), 0);
-  fclose(f);
+  buf = render(p, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(buf, "Outcome events"));
   assert_non_null(strstr(buf, "growth: 36 events"));
   assert_non_null(strstr(buf, "most efficient: wide; least efficient: random"));

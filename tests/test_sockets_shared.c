@@ -97,11 +97,7 @@ static void test_socket_bytes(void **state) {
     if (!strcmp(p->probes[i].name, "sockets")) listed = p->probes[i].available;
   assert_true(listed);
   /* the text report's column */
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_TEXT, f, 0), 0);
-  fclose(f);
+  char *text = render(p, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(text, "socket sent / received"));
   assert_non_null(strstr(text, "4.88 KiB / 0 B"));
   free(text);

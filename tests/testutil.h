@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,20 @@ TESTUTIL_FN void release(fathom_profile *p) {
   for (int i = 0; i < 8; i++) if (held[i] == p) held[i] = NULL;
   fathom_profile_free(p);
 }
+/* The profile written in format fmt, as a string (malloc'ed; the caller frees it). */
+TESTUTIL_FN char *render(const fathom_profile *p, fathom_format fmt, int color) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  int rc = fathom_profile_write(p, fmt, f, color);
+  fclose(f);
+  assert_int_equal(rc, 0);
+  assert_non_null(buf);
+  assert_int_equal(strlen(buf), len);
+  return buf;
+}
+
 /* End the session, assert it succeeded with a profile, and hold the profile for the teardown. */
 TESTUTIL_FN fathom_profile *end(void) {
   fathom_profile *p = NULL;

@@ -23,6 +23,7 @@
 #include "fathom.h"
 #include "fathom_load.h"
 #include "model/model.h"
+#include "testutil.h"   /* render */
 
 #define VIEWS_FN static __attribute__((unused))
 
@@ -152,19 +153,6 @@ VIEWS_FN fathom_profile *example(void) {
   p->threads[1].exited = 1;
   finish_zones(p);
   return p;
-}
-
-VIEWS_FN char *render(const fathom_profile *p, fathom_format fmt, int color) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  assert_non_null(f);
-  int rc = fathom_profile_write(p, fmt, f, color);
-  fclose(f);
-  assert_int_equal(rc, 0);
-  assert_non_null(buf);
-  assert_int_equal(strlen(buf), len);
-  return buf;
 }
 
 /* ---- CSV ---- */
