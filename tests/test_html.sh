@@ -304,6 +304,24 @@ for s in widen add_layer random_prune; do
 done
 ok "a variant ranking and outcome events drawn"
 
+# GPU zones (CUDA events; no GPU here, so the table is added to a real profile by hand):
+# the section lists them with their GPU times, the CPU zone's time per call beside
+node -e '
+const fs = require("fs"), p = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+p.gpu_zones = [
+  {name: "matmul", zone: null, count: 3, total_ms: 6, mean_ms: 2, min_ms: 1, max_ms: 3, unresolved: 1, dropped: 0},
+  {name: "reduce", zone: null, count: 2, total_ms: 1, mean_ms: 0.5, min_ms: 0.25, max_ms: 0.75, unresolved: 0, dropped: 2}];
+fs.writeFileSync(process.argv[2], JSON.stringify(p));
+' "$TMP/growth.json" "$TMP/gpu.json" || fail "could not write the GPU zones profile"
+"$FATHOM" check "$TMP/gpu.json" >/dev/null || fail "gpu: the hand-made profile does not check: $("$FATHOM" check "$TMP/gpu.json" 2>&1 | head -3)"
+"$FATHOM" report "$TMP/gpu.json" --format html -o "$TMP/gpu.html" || fail "gpu: report --format html failed"
+dump "$TMP/gpu.html" gpu
+grep -q '<section id="gpu-zones"' "$TMP/gpu.dom" || fail "gpu: no GPU zones section drawn"
+grep -aq '<td>matmul</td><td class="num">3</td><td class="num">6.00 ms</td><td class="num">2.00 ms</td>' "$TMP/gpu.dom" ||
+  fail "gpu: matmul's row is not drawn as expected: $(grep -ao '<td>matmul</td>.\{0,200\}' "$TMP/gpu.dom" | head -1)"
+grep -aq '<td>reduce</td>' "$TMP/gpu.dom" || fail "gpu: reduce's row is missing"
+ok "GPU zones drawn with their GPU times"
+
 # ---- 6b. database statements: examples/sqlite_slow's profile (two connections, one statement
 # each of 300 runs): the section lists both, with the unindexed one's scan steps
 "$BUILD/sqlite_slow" "$TMP/sql.json" >"$TMP/sql.out" 2>&1 || fail "sqlite_slow failed"

@@ -5,6 +5,7 @@
  *
  * Invariant: text reaches the page only through fz_hj_str; at most FZ_HTML_HOT_FUNCS
  * functions of FZ_HTML_HOT_LINES lines each, so the page stays small whatever the profile. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +241,29 @@ static void put_locks(FILE *f, const fathom_profile *p) {
   fputc(']', f);
 }
 
+/* [[name, pairs read, total ms, mean ms, min ms, max ms, unresolved, dropped, CPU ns per
+ * call of the zone of that name (NaN: none)], ...]: GPU zones, largest total first */
+static void put_gpu_zones(FILE *f, const fathom_profile *p) {
+  fputc('[', f);
+  for (uint32_t i = 0; p->gpu_zones && i < p->n_gpu_zones; i++) {
+    const fathom_gpu_zone_info *g = &p->gpu_zones[i];
+    fputs(i ? ",\n[" : "[", f);
+    fz_hj_str(f, g->name);
+    double cpu = g->zone < p->n_zones && p->zones ? p->zones[g->zone].stats.mean_ns : NAN;
+    const double v[] = {(double)g->count, g->total_ms, g->mean_ms, g->min_ms, g->max_ms,
+                        (double)g->unresolved, (double)g->dropped, cpu};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+      fputc(',', f);
+      fz_hj_num(f, v[k]);
+    }
+    fputc(']', f);
+  }
+  fputc(']', f);
+}
+
 void fz_html_run_data(FILE *f, const fathom_profile *p) {
+  fputs(",\"gpu_zones\":", f);
+  put_gpu_zones(f, p);
   fputs(",\"locks\":", f);
   put_locks(f, p);
   fputs(",\"outcomes\":", f);

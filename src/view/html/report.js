@@ -517,6 +517,21 @@ function renderLocks(D) {
   });
 }
 
+function renderGpuZones(D) {
+  if (!D.gpu_zones || !D.gpu_zones.length) return;
+  var sec = section('gpu-zones', 'GPU zones', 'GPU time between the two CUDA events of each zone (CUDA\u2019s event ' +
+                    'timer, exact), beside the CPU time per call of the zone of the same name (what launching the ' +
+                    'work cost the thread). Unresolved: pairs not complete at the session\u2019s end; dropped: not recorded.');
+  function d(v) { return isNum(v) ? fmtDur(v * 1e6) : '\u2013'; }
+  var t = table(['zone', 'pairs>', 'GPU total>', 'GPU mean>', 'GPU min>', 'GPU max>', 'CPU per call>', 'unresolved>',
+                 'dropped>'], D.gpu_zones.map(function (g) {
+    return [g[0], fmtCount(g[1]), d(g[2]), d(g[3]), d(g[4]), d(g[5]), isNum(g[8]) ? fmtDur(g[8]) : '\u2013',
+            fmtCount(g[6]), fmtCount(g[7])];
+  }));
+  t.id = 'gpu-zone-table';
+  sec.appendChild(t);
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -633,6 +648,7 @@ function main() {
   renderOutcomes(D);
   renderQueries(D);
   renderLocks(D);
+  renderGpuZones(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);
