@@ -125,6 +125,15 @@ typedef struct fathom_config {
                                     time (default 1000; 0: off; FATHOM_SAMPLE_HZ). It
                                     measures fathom's real cost and each zone's own CPU time
                                     (docs/estimates.md) */
+  /* levels per component and metric switches (docs/config.md) */
+  const char *component_levels;  /* a level per component, e.g. "data=detailed,render=basic,
+                                    net=off" (FATHOM_COMPONENT_LEVELS): a listed component's
+                                    zones run at its level (off: not recorded), the others at
+                                    `level`; NULL: every component at `level` */
+  const char *metrics;           /* metric families switched on or off whatever the levels,
+                                    e.g. "-io,-gpu" or "memory=off,cpu=on" (FATHOM_METRICS):
+                                    memory, cpu, io, network, gpu, energy, hwcounters, alloc,
+                                    timeline, monitor; NULL: the levels' defaults */
 } fathom_config;
 
 /* Fills defaults. Never fails. */
@@ -137,9 +146,9 @@ FATHOM_EXTERN void fathom_config_init(fathom_config *cfg);
  * String fields point into the environment. */
 FATHOM_EXTERN int fathom_config_from_env(fathom_config *cfg);
 /* Sets the fields a preset governs (level, max_overhead_percent, monitor,
- * monitor_interval_s, alloc_track, timeline, governor, sample_every; the others keep their
- * values): "standard" (BASIC, the defaults), "lightweight" (BASIC, 1 % budget, time only: no
- * monitor, no allocation tracking), "detailed" (DETAILED), "comprehensive" (COMPREHENSIVE,
+ * monitor_interval_s, alloc_track, timeline, governor, sample_every, metrics; the others keep
+ * their values): "standard" (BASIC, the defaults), "lightweight" (BASIC, 1 % budget, time
+ * only: no monitor, no allocation tracking, every probe family switched off), "detailed" (DETAILED), "comprehensive" (COMPREHENSIVE,
  * monitor, allocations, timeline) or "research" (comprehensive with every call probed, the
  * monitor at 10 Hz and the governor off: nothing thinned, the overhead reported, not held).
  * FATHOM_PRESET names one for fathom_config_from_env. 0, or FATHOM_E_INVAL (unknown name). */

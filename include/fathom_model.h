@@ -540,6 +540,29 @@ typedef struct fathom_gpu_zone_info {
   uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
 } fathom_gpu_zone_info;
 
+/* Metric families (fathom_config.metrics, FATHOM_METRICS): bits of fathom_profile's
+ * metrics_off and metrics_on. */
+#define FATHOM_METRIC_MEMORY 1u        /* the zones' RSS probe */
+#define FATHOM_METRIC_CPU 2u           /* the zones' CPU time, context switches, faults */
+#define FATHOM_METRIC_IO 4u            /* the zones' thread I/O probe */
+#define FATHOM_METRIC_NETWORK 8u       /* the zones' socket bytes, the monitor's network */
+#define FATHOM_METRIC_GPU 16u          /* GPUs in the monitor (NVML) */
+#define FATHOM_METRIC_ENERGY 32u       /* CPU energy in the monitor (RAPL) */
+#define FATHOM_METRIC_HWCOUNTERS 64u   /* the zones' hardware counters (perf_event) */
+#define FATHOM_METRIC_ALLOC 128u       /* allocation tracking */
+#define FATHOM_METRIC_TIMELINE 256u    /* the timeline of begin/end events */
+#define FATHOM_METRIC_MONITOR 512u     /* the background monitor */
+#define FATHOM_METRIC_ALL 1023u
+/* "memory", "cpu", "io", "network", "gpu", "energy", "hwcounters", "alloc", "timeline",
+ * "monitor" for one bit; NULL for anything else. */
+FATHOM_EXTERN const char *fathom_metric_family_name(uint32_t bit);
+
+/* A component given its own level (fathom_config.component_levels). */
+typedef struct fathom_component_level {
+  char *component;
+  fathom_level level;     /* DISABLED: its zones were not recorded */
+} fathom_component_level;
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -575,6 +598,13 @@ struct fathom_profile {
   /* GPU zones (CUDA events); absent from older files */
   uint32_t n_gpu_zones;  fathom_gpu_zone_info *gpu_zones;   /* by total GPU time, largest first */
   uint64_t gpu_zones_dropped;   /* pairs not counted: names beyond FATHOM_GPU_NAMES_MAX */
+  /* levels per component and metric switches; absent from older files (none) */
+  uint32_t n_component_levels; fathom_component_level *component_levels; /* as configured */
+  fathom_level default_level;   /* the level of components not listed (meta.level is the
+                                   highest level any component ran at); meaningful only when
+                                   n_component_levels > 0 */
+  uint32_t metrics_off;         /* FATHOM_METRIC_* families switched off: not measured */
+  uint32_t metrics_on;          /* families switched on beyond the levels' defaults */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

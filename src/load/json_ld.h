@@ -135,6 +135,7 @@ int jl_attempts(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_queries(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_gpu_zones(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_gpu.c */
+int jl_levels(jl_ctx *c, const json_t *root, fathom_profile *p);      /* json_levels.c */
 int jl_outcome_events(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_outcomes.c */
 int jl_locks(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_locks.c */
 

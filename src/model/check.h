@@ -28,6 +28,9 @@ int fz_check_env(const fathom_profile *p, const char *where);
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
 /* The rules for database statements (check_sql.c), reported the same way. */
+/* The rules for levels per component and metric switches (check_levels.c), the same way. */
+void fz_check_levels(const fathom_profile *p, void (*report)(void *ctx, const char *line),
+                     void *ctx);
 void fz_check_sql(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
 

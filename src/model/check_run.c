@@ -371,4 +371,5 @@ void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char 
   if (p->attempts) check_attempts(p, report, ctx);
   if (p->lines) check_lines(p, report, ctx);
   if (p->processes) check_processes(p, report, ctx);
+  fz_check_levels(p, report, ctx);   /* levels per component, metric switches */
 }

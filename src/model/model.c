@@ -420,6 +420,9 @@ void fathom_profile_free(fathom_profile *p) {
   free(p->queries);
   for (uint32_t i = 0; i < p->n_gpu_zones && p->gpu_zones; i++) free(p->gpu_zones[i].name);
   free(p->gpu_zones);
+  for (uint32_t i = 0; i < p->n_component_levels && p->component_levels; i++)
+    free(p->component_levels[i].component);
+  free(p->component_levels);
   free(p);
 }
 

@@ -16,6 +16,7 @@
 #include "record/alloc.h"
 #include "record/gov.h"
 #include "probe/monitor.h"
+#include "record/levels.h"
 #include "record/record.h"
 #include "record/sampler.h"
 #include "model/snapshot.h"
@@ -584,9 +585,9 @@ static void fill_resources(build *b) {
   res_unmeasured(&p->res);
   p->res.carbon_g_per_kwh = fz_g.cfg.carbon_g_per_kwh;
   int level = (int)fz_g.cfg.level;
-  if (level >= FATHOM_LEVEL_DETAILED) {
-    fathom_probe_info info[8];
-    uint32_t k = fz_probe_describe(level, info, 8);
+  fathom_probe_info info[8];
+  uint32_t k = fz_probe_describe(level, info, 8); /* the probes the level and switches read */
+  if (k) {
     fathom_probe_info *v = realloc(p->probes, (p->n_probes + k) * sizeof *v);
     if (!v) {
       for (uint32_t i = 0; i < k; i++) { free(info[i].name); free(info[i].detail); }
@@ -690,6 +691,7 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
     }
     if (!b.oom) fill_meta(&b, g, final);
     if (!b.oom) fill_resources(&b);
+    if (!b.oom && fz_levels_fill(p)) b.oom = 1; /* levels per component, metric switches */
   }
   free(b.site_zone);
   free(b.thread_of);

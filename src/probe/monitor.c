@@ -20,6 +20,7 @@
 
 #include "probe/machine.h"
 #include "probe/monitor.h"
+#include "probe/probe.h"
 #include "util/sched.h"
 #include "util/conffile.h"
 
@@ -90,6 +91,7 @@ static struct {
 static struct {
   fz_proc_read base;
   int rapl_on;
+  int gpu_off, net_off;     /* switched off (FATHOM_METRICS): not read */
   uint64_t prev_ns;
   double prev_u, prev_s, net_prev_rx, net_prev_tx, net_rx, net_tx;
   fz_proc_read prev_host;   /* the last read's host CPU and disks (for their rates) */
@@ -192,7 +194,7 @@ static uint64_t take_sample(uint64_t *ival) {
                       ? (r.mem_total - r.mem_avail) / r.mem_total * 100 : NAN_;
   /* network: increases only, so an interface that goes away subtracts nothing */
   row[C_NETRX] = row[C_NETTX] = NAN_;
-  if (ok(r.net_rx)) {
+  if (ok(r.net_rx) && !T.net_off) {
     if (ok(T.net_prev_rx)) {
       T.net_rx += r.net_rx > T.net_prev_rx ? r.net_rx - T.net_prev_rx : 0;
       T.net_tx += r.net_tx > T.net_prev_tx ? r.net_tx - T.net_prev_tx : 0;
@@ -298,8 +300,8 @@ static uint64_t take_sample(uint64_t *ival) {
 /* ---- the scheduler's task ------------------------------------------------------------ */
 
 static void open_gpus(void) {
-  char why[256] = "";
-  int n = fz_nvml_open(T.nvml_lib, why, sizeof why);
+  char why[256] = "switched off (FATHOM_METRICS)";
+  int n = T.gpu_off ? 0 : fz_nvml_open(T.nvml_lib, why, sizeof why);
   pthread_mutex_lock(&M.lock);
   M.nvml_state = n > 0;
   snprintf(M.nvml_why, sizeof M.nvml_why, "%s", why);
@@ -407,7 +409,13 @@ int fz_monitor_begin(int sample, double interval_s, double carbon_g_per_kwh,
   char rapl_why[256] = "", rapl_desc[200] = "";
   const char *lib = fz_getenv("FATHOM_NVML_LIB");
   snprintf(T.nvml_lib, sizeof T.nvml_lib, "%s", lib ? lib : "");
-  if (sample) {
+  /* the metric switches: a family switched off is not read at all */
+  uint32_t off = fz_probe_families_off();
+  T.gpu_off = (off & FATHOM_METRIC_GPU) != 0;
+  T.net_off = (off & FATHOM_METRIC_NETWORK) != 0;
+  if (off & FATHOM_METRIC_ENERGY)
+    snprintf(rapl_why, sizeof rapl_why, "switched off (FATHOM_METRICS)");
+  else if (sample) {
     T.rapl_on = fz_rapl_open(rapl_why, sizeof rapl_why) > 0;
     if (T.rapl_on) fz_rapl_describe(rapl_desc, sizeof rapl_desc);
   }
@@ -423,9 +431,11 @@ int fz_monitor_begin(int sample, double interval_s, double carbon_g_per_kwh,
   M.maxrss_base = T.base.maxrss_bytes;
   M.rapl_ok = T.rapl_on;
   snprintf(M.rapl_text, sizeof M.rapl_text, "%s", T.rapl_on ? rapl_desc : rapl_why);
-  M.net_ok = !(T.base.fail & FZ_PROC_NETDEV);
+  M.net_ok = !(T.base.fail & FZ_PROC_NETDEV) && !T.net_off;
   M.net_ifaces = T.base.net_ifaces;
-  if (!M.net_ok) {
+  if (T.net_off) {
+    snprintf(M.net_why, sizeof M.net_why, "switched off (FATHOM_METRICS)");
+  } else if (!M.net_ok) {
     char p[300];
     int e = T.base.err[3];
     snprintf(M.net_why, sizeof M.net_why, "%s: %s", fz_proc_path(FZ_PROC_NETDEV, p, sizeof p),

@@ -35,6 +35,12 @@ uint32_t fz_probe_read(fz_probe_ctx *c, fz_pval *out);
 /* The same, ordered for a zone's begin (at_end 0: CPU and counters read last) or end
  * (at_end 1: read first), so the probe's own cost stays outside the zone's figures. */
 uint32_t fz_probe_read_at(fz_probe_ctx *c, fz_pval *out, int at_end);
+/* The metric switches (FATHOM_METRIC_* bits, fathom_config.metrics): a kind whose family is
+ * off is never opened; one whose family is on is opened whatever the level (set at session
+ * begin, before any context of the session opens). */
+void fz_probe_families(uint32_t off, uint32_t on);
+/* The families switched off (the monitor leaves out GPUs, energy and the network). */
+uint32_t fz_probe_families_off(void);
 /* Process-wide description of the probes a level uses: one fathom_probe_info per probe
  * ("rusage", "thread_io", "rss", and at COMPREHENSIVE "perf_hw", "perf_fp") with
  * availability and, when unavailable, the reason ("perf_event_open: No such file or

@@ -7,7 +7,9 @@
  * point preserves errno; anything that fails is left out of the returned mask; fds are
  * O_CLOEXEC, at most the budget of them is held process-wide, and an fd is only closed while
  * it still refers to what the probe opened. After fork, a context notices on its next read
- * and closes and reopens its kinds (the inherited files describe the parent's thread). */
+ * and closes and reopens its kinds (the inherited files describe the parent's thread). A kind
+ * is read when the level uses it or its metric family is switched on, never when its family
+ * is switched off (fz_probe_families). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>
@@ -33,6 +35,11 @@
 static const fz_probe_kind *const kinds[] = {&fz_probe_sock, &fz_probe_io, &fz_probe_rss,
                                              &fz_probe_rusage, &fz_probe_perf};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
+/* Each kind's metric family (FATHOM_METRIC_*), in the table's order. */
+static const uint32_t kind_family[] = {FATHOM_METRIC_NETWORK, FATHOM_METRIC_IO,
+                                       FATHOM_METRIC_MEMORY, FATHOM_METRIC_CPU,
+                                       FATHOM_METRIC_HWCOUNTERS};
+_Static_assert(sizeof kind_family / sizeof kind_family[0] == NKINDS, "a family per kind");
 #define ALIGN_UP(n) (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
 
 struct fz_probe_ctx {
@@ -50,6 +57,22 @@ static uint64_t fd_refusals;      /* reservations refused by the budget */
 static uint32_t fork_gen;         /* bumped in the child after each fork */
 static uint8_t describe_order[NKINDS];   /* table indices, in the order of the descriptions */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static uint32_t fam_off, fam_on;  /* the metric switches (fz_probe_families) */
+
+void fz_probe_families(uint32_t off, uint32_t on) {
+  __atomic_store_n(&fam_off, off, __ATOMIC_RELAXED);
+  __atomic_store_n(&fam_on, on & ~off, __ATOMIC_RELAXED);
+}
+
+uint32_t fz_probe_families_off(void) { return LD(fam_off); }
+
+/* Whether kind i is read at level: its family not switched off, and the level uses it or
+ * its family is switched on. */
+static int kind_used(size_t i, int level) {
+  if (LD(fam_off) & kind_family[i]) return 0;
+  return (level >= FATHOM_LEVEL_DETAILED && kinds[i]->level <= level) ||
+         (LD(fam_on) & kind_family[i]) != 0;
+}
 
 int fz_pfd_same_file(int fd, uint64_t dev, uint64_t ino) {
   struct stat st;
@@ -152,17 +175,19 @@ static void close_kinds(fz_probe_ctx *c) {
 fz_probe_ctx *fz_probe_open(int level) {
   int saved = errno;
   fz_probe_ctx *c = NULL;
-  if (level >= FATHOM_LEVEL_DETAILED) {
+  size_t used = 0;
+  for (size_t i = 0; i < NKINDS; i++) used += kind_used(i, level);
+  if (used) {
     pthread_once(&once, init_once);
     size_t size = ALIGN_UP(sizeof *c);
     for (size_t i = 0; i < NKINDS; i++)
-      if (kinds[i]->level <= level) size += ALIGN_UP(kinds[i]->state_size);
+      if (kind_used(i, level)) size += ALIGN_UP(kinds[i]->state_size);
     c = calloc(1, size);
     if (c) {
       size_t at = ALIGN_UP(sizeof *c);
       c->level = level;
       for (size_t i = 0; i < NKINDS; i++) {
-        if (kinds[i]->level > level) continue;
+        if (!kind_used(i, level)) continue;
         c->kind[c->n] = kinds[i];
         c->st[c->n++] = kinds[i]->state_size ? (char *)c + at : NULL;
         at += ALIGN_UP(kinds[i]->state_size);
@@ -234,7 +259,9 @@ void fz_probe_budget_note(char *dst, size_t cap) {
 }
 
 uint32_t fz_probe_describe(int level, fathom_probe_info *out, uint32_t cap) {
-  if (level < FATHOM_LEVEL_DETAILED || !out) return 0;
+  size_t used = 0;
+  for (size_t i = 0; i < NKINDS; i++) used += kind_used(i, level);
+  if (!out || !used) return 0;
   int saved = errno;
   pthread_once(&once, init_once);
   fathom_probe_info tmp[NKINDS * FZ_PROBE_INFOS];
@@ -242,7 +269,7 @@ uint32_t fz_probe_describe(int level, fathom_probe_info *out, uint32_t cap) {
   uint32_t n = 0, w = 0;
   for (size_t i = 0; i < NKINDS; i++) {
     const fz_probe_kind *k = kinds[describe_order[i]];
-    if (k->level <= level) n += k->describe(&tmp[n], FZ_PROBE_INFOS);
+    if (kind_used(describe_order[i], level)) n += k->describe(&tmp[n], FZ_PROBE_INFOS);
   }
   for (uint32_t i = 0; i < n; i++) {
     if (w < cap) {

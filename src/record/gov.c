@@ -13,7 +13,7 @@
  * water-filling: every other path gets the same number of timed calls per second (or all
  * of its calls, if it makes fewer), so rare paths are timed in full and the hottest are
  * sampled, 1 call in N at random (record/special.c), N a power of two. Probes
- * (DETAILED, COMPREHENSIVE) are shared the same way among timed calls with what timing
+ * (paths whose component runs at DETAILED or COMPREHENSIVE) are shared the same way among timed calls with what timing
  * leaves (at most half the budget while timing needs the rest). Decisions are made again
  * at every tick from the latest rates, so a path is timed more again as soon as its call
  * rate falls; every change is logged (at most MAX_ACTIONS) and reported.
@@ -118,7 +118,6 @@ static cand *gather(size_t *n_out, double dt_s, double *cost) {
   cand *v = malloc(cap * sizeof *v);
   if (!v) return NULL;
   uint32_t g = fz_g.session_gen;
-  int probes = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED;
   for (fz_thread *t = fz_g.threads; t; t = t->next) {
     if (FZ_LD(t->gen) != g || t->hidden) continue;
     uint64_t nn = FZ_LDA(t->n_nodes);
@@ -151,7 +150,8 @@ static cand *gather(size_t *n_out, double dt_s, double *cost) {
         v = nv;
         cap *= 2;
       }
-      v[n++] = (cand){x, (dt + du) / dt_s, mean, ct, cu, 0, 1, probes};
+      /* probed or not: its component's level, decided when the node was made */
+      v[n++] = (cand){x, (dt + du) / dt_s, mean, ct, cu, 0, 1, (x->flags & FZ_NODE_PROBE) != 0};
     }
   }
   *n_out = n;
@@ -275,7 +275,8 @@ void fz_gov_tick(uint64_t now) {
       short_v[ns++] = &v[i];
     }
   }
-  int probes = fz_g.cfg.level >= FATHOM_LEVEL_DETAILED && fz_g.probe_cost_ns > 0;
+  int probes = 0; /* some path is probed (its component's level asks for it) */
+  for (size_t i = 0; i < n && fz_g.probe_cost_ns > 0; i++) probes |= v[i].probe;
   double t_budget = left > 0 ? left : 0;
   if (probes) t_budget *= 0.5; /* timing before probes, but not all of it */
   qsort(short_v, ns, sizeof *short_v, cmp_rate);

@@ -61,6 +61,8 @@
 
 #define FZ_NODE_MUTED 1u   /* excluded function or filtered site: enter/exit only */
 #define FZ_NODE_FUNC 2u    /* key is a function address (-finstrument-functions) */
+#define FZ_NODE_PROBE 4u   /* its calls may be probed: its component's level (or a metric
+                              switched on) asks for probes; set once at creation */
 
 typedef struct fz_mrec {       /* custom metric stats on one node */
   struct fz_mrec *next;
@@ -242,7 +244,7 @@ typedef struct fz_thread {
   fz_mshard *mshard;
   fz_probe_ctx *probe;         /* per-thread probes (probe.h), opened on first use */
   int probe_state;             /* 0 not tried, 1 open, -1 could not open */
-  int probe_level;             /* level the probes were opened for */
+  int probe_level;             /* what the probes were opened for (fz_probe_level_key) */
   fz_pframe *pstack;           /* one frame per stack entry, allocated on first probe */
   fz_wframe *wstack;           /* one per stack entry, allocated on first special call */
   uint64_t rng;                /* xorshift state of the sampling countdowns */
@@ -326,6 +328,12 @@ typedef struct fz_global {
   uint64_t start_mono_ns;      /* CLOCK_MONOTONIC at session start (or last reset) */
   int monitor_sampling;        /* the background monitor samples (not only the governor) */
   uint64_t ended_duration_ns;  /* for session_info after end */
+  /* levels per component, metric switches (record/levels.c); cfg.level is the highest
+   * level any component runs at, so that what it needs is set up */
+  fathom_level base_level;     /* the level of components not listed */
+  struct fz_clevel *clevels;   /* the components listed, with their levels */
+  uint32_t n_clevels;
+  uint32_t metrics_off, metrics_on; /* FATHOM_METRIC_* bits */
 } fz_global;
 
 extern fz_global fz_g;
@@ -472,6 +480,9 @@ fz_wframe *fz_wframes(fz_thread *t);
 /* Closes special top entry e at t1 (ticks; ignored for an untimed entry). Returns the
  * duration in ns (0 for an untimed entry). */
 uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1);
+/* The level and metric switches a thread's probes are opened for, as one value (a context
+ * opened for another value is closed when the thread's data is recycled). */
+int fz_probe_level_key(void);
 /* The thread is exiting or its data is recycled: close its probes (owner thread). */
 void fz_probe_thread_release(fz_thread *t);
 /* The key node n should hold now (its real key, FZ_KEY_SPECIAL or FZ_KEY_DEAD), from its
@@ -488,6 +499,29 @@ void fz_node_update_special(fz_node *n);
 void fz_nodes_set_live(int live);
 /* The node after n in a depth-first walk of root's tree (NULL at the end), no memory used. */
 fz_node *fz_tree_next(fz_node *root, fz_node *n);
+
+/* ---- record/levels.c: levels per component, metric switches ---- */
+typedef struct fz_clevel {
+  const char *component;       /* points into the session's copy of the list */
+  fathom_level level;
+} fz_clevel;
+/* Parses "comp=level,..." into a malloc'ed array (*out, *n; NULL, 0 for NULL or ""). 0, or
+ * FATHOM_E_INVAL with a message in err (what is wrong, quoting the item), FATHOM_E_NOMEM. The
+ * components point into buf, a malloc'ed copy of s the caller frees after the array. */
+int fz_levels_parse(const char *s, fz_clevel **out, uint32_t *n, char **buf, char *err,
+                    size_t cap);
+/* Parses "-io,gpu=off,cpu=on,+alloc" into the FATHOM_METRIC_* bits switched off and on. 0, or
+ * FATHOM_E_INVAL with a message in err. */
+int fz_metrics_parse(const char *s, uint32_t *off, uint32_t *on, char *err, size_t cap);
+/* The level of site s's zones this session (its component's, else the base level). */
+fathom_level fz_site_level(const fathom_site *s);
+/* Whether a node of site s is probed: its level is DETAILED or more, or it runs at the base
+ * level and a probed family was switched on. */
+int fz_site_probed(const fathom_site *s);
+/* The FATHOM_METRIC_* families the per-thread probes read. */
+#define FZ_METRIC_PROBED                                                                   \
+  (FATHOM_METRIC_MEMORY | FATHOM_METRIC_CPU | FATHOM_METRIC_IO | FATHOM_METRIC_NETWORK |  \
+   FATHOM_METRIC_HWCOUNTERS)
 
 /* ---- sites.c (what the session's diagnostics ask) ---- */
 /* The name of the zone that stands for dynamic zone names beyond the cap. */

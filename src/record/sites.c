@@ -111,8 +111,10 @@ const char *fz_intern(const char *s) {
   return r;
 }
 
-/* Decides whether site s is recorded: component list, then the user's filter. */
+/* Decides whether site s is recorded: its component's level (off: not recorded; a level
+ * per component, record/levels.c), the component list, then the user's filter. */
 static int site_allowed(const fathom_site *s) {
+  if (fz_site_level(s) == FATHOM_LEVEL_DISABLED) return 0;
   if (fz_g.components) {
     int ok = 0;
     for (char **c = fz_g.components; *c; c++)

@@ -66,7 +66,10 @@ FZ_TEXT void fz_node_update_special(fz_node *n) {
 FZ_TEXT void fz_node_sampling_init(fz_node *n) {
   n->t_every = 1;
   n->p_every = 0;
-  if (fz_g.cfg.level >= FATHOM_LEVEL_DETAILED)
+  /* decided once per node: its component's level (record/levels.c) says whether its calls
+   * are probed; the hot path never asks */
+  if (fz_site_probed(n->site)) n->flags |= FZ_NODE_PROBE;
+  if (n->flags & FZ_NODE_PROBE)
     n->p_every = fz_g.cfg.governor ? FZ_P_AUTO : (fz_g.cfg.sample_every ? fz_g.cfg.sample_every : 16);
   n->key = fz_node_key_for(n, 1, 0);
 }
@@ -88,6 +91,13 @@ FZ_TEXT fz_wframe *fz_wframes(fz_thread *t) {
   return t->wstack;
 }
 
+/* What a thread's probes were opened for: the level and the metric switches they obey (a
+ * context kept for a later session is reopened when this differs: record/threads.c). */
+FZ_TEXT int fz_probe_level_key(void) {
+  return (int)fz_g.cfg.level | (int)(fz_g.metrics_off & FATHOM_METRIC_ALL) << 2 |
+         (int)(fz_g.metrics_on & FATHOM_METRIC_ALL) << 12;
+}
+
 /* The probe frame for stack entry e, or NULL when probes cannot work on this thread. */
 FZ_TEXT static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
   if (t->probe_state == 0) {
@@ -97,7 +107,7 @@ FZ_TEXT static fz_pframe *frame_for(fz_thread *t, fz_entry *e) {
     t->probe = t->pstack ? fz_probe_open((int)fz_g.cfg.level) : NULL;
     fz_alloc_resume();
     errno = saved;
-    t->probe_level = (int)fz_g.cfg.level;
+    t->probe_level = fz_probe_level_key();
     t->probe_state = t->probe ? 1 : -1;
   }
   return t->probe_state > 0 ? &t->pstack[e - t->stack] : NULL;

@@ -161,7 +161,7 @@ FZ_TEXT COLD fz_thread *fz_thread_get(void) {
     if (fz_g.cfg.timeline && !t->ring && !t->hidden) fz_ring_attach(t);
     /* zones left open by an earlier session are dropped; across fathom_reset they stay */
     if (t->gen < fz_g.session_first_gen) FZ_ST(t->top, t->stack);
-    if (t->probe_state && t->probe_level != (int)fz_g.cfg.level) fz_probe_thread_release(t);
+    if (t->probe_state && t->probe_level != fz_probe_level_key()) fz_probe_thread_release(t);
     thread_recycle(t, g);
     fz_mshard_reset(t);
     if (fz_g.sampling) fz_sampler_arm(t);

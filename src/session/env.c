@@ -99,6 +99,41 @@ static void opt_str(const src *s, const char *var, const char **out) {
   if (v && *v) *out = v;
 }
 
+/* FATHOM_COMPONENT_LEVELS: "comp=level,..." (record/levels.c parses it). */
+static int opt_levels(const src *s, fathom_config *c) {
+  const char *v = get(s, "FATHOM_COMPONENT_LEVELS");
+  if (!v || !*v) return 0;
+  fz_clevel *lv;
+  uint32_t n;
+  char *buf, err[200];
+  int rc = fz_levels_parse(v, &lv, &n, &buf, err, sizeof err);
+  free(lv);
+  free(buf);
+  if (rc) {
+    fprintf(stderr, "fathom: %sFATHOM_COMPONENT_LEVELS=%s: %s; ignored\n",
+            where(s, "FATHOM_COMPONENT_LEVELS"), v, rc == FATHOM_E_NOMEM ? "out of memory" : err);
+    return FATHOM_E_INVAL;
+  }
+  c->component_levels = v;
+  return 0;
+}
+
+/* FATHOM_METRICS: "-io,gpu=off,cpu=on" (record/levels.c parses it). */
+static int opt_metrics(const src *s, fathom_config *c) {
+  const char *v = get(s, "FATHOM_METRICS");
+  if (!v || !*v) return 0;
+  uint32_t off, on;
+  char err[200];
+  int rc = fz_metrics_parse(v, &off, &on, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "fathom: %sFATHOM_METRICS=%s: %s; ignored\n", where(s, "FATHOM_METRICS"), v,
+            rc == FATHOM_E_NOMEM ? "out of memory" : err);
+    return FATHOM_E_INVAL;
+  }
+  c->metrics = v;
+  return 0;
+}
+
 FATHOM_EXTERN int fathom_config_preset(fathom_config *c, const char *name) {
   if (!c || !name) return FATHOM_E_INVAL;
   fathom_config d;
@@ -108,11 +143,14 @@ FATHOM_EXTERN int fathom_config_preset(fathom_config *c, const char *name) {
   double budget = 0, interval = d.monitor_interval_s;
   int monitor = d.monitor, alloc = d.alloc_track, timeline = 0, governor = 1;
   uint32_t every = d.sample_every;
+  const char *metrics = NULL;
   if (!strcasecmp(name, "standard")) {
   } else if (!strcasecmp(name, "lightweight")) {
     budget = 1;
     monitor = 0;
     alloc = 0;
+    /* time only: no probe is read, even for a component given a higher level */
+    metrics = "-memory,-cpu,-io,-network,-hwcounters,-gpu,-energy";
   } else if (!strcasecmp(name, "detailed")) {
     level = FATHOM_LEVEL_DETAILED;
   } else if (!strcasecmp(name, "comprehensive")) {
@@ -139,6 +177,7 @@ FATHOM_EXTERN int fathom_config_preset(fathom_config *c, const char *name) {
   c->timeline = timeline;
   c->governor = governor;
   c->sample_every = every;
+  c->metrics = metrics;
   return 0;
 }
 
@@ -170,6 +209,8 @@ static int apply(fathom_config *c, const src *s) {
     c->timeline = 1;
   }
   opt_str(s, "FATHOM_COMPONENTS", &c->components);
+  if (opt_levels(s, c)) rc = FATHOM_E_INVAL;
+  if (opt_metrics(s, c)) rc = FATHOM_E_INVAL;
   if ((v = get(s, "FATHOM_CLOCK")) && *v) {
     if (!strcasecmp(v, "auto") || !strcasecmp(v, "tsc")) {
       c->clock = FATHOM_CLOCK_AUTO;

@@ -19,6 +19,7 @@
 #include "util/sched.h"
 #include "model/check.h"
 #include "record/gov.h"
+#include "record/levels.h"
 #include "record/locks.h"
 #include "live/live.h"
 #include "probe/monitor.h"
@@ -73,7 +74,7 @@ static int alloc_wanted(const fathom_config *c) {
   return c->alloc_track == 1 || (c->alloc_track == -1 && c->level >= FATHOM_LEVEL_DETAILED);
 }
 
-static char *owned_out, *owned_trace, *owned_components;
+static char *owned_out, *owned_trace, *owned_components, *owned_levels, *owned_metrics;
 static char *owned_sla;               /* findings (issue 4): cfg.sla and cfg.thresholds */
 static fathom_thresholds owned_thr;
 static uint32_t gen_counter;
@@ -119,13 +120,23 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   int env = env_pending, replace = fz_g.active && auto_session && !autostart;
   pthread_mutex_unlock(&fz_g.lock);
   fz_env_outputs(&c, env);
+  /* levels per component and metric switches: c.level becomes the highest level asked */
+  fz_levels_req lreq;
+  char lerr[400];
+  int lrc = fz_levels_prepare(&c, &lreq, lerr, sizeof lerr);
+  if (lrc) {
+    fprintf(stderr, "fathom: %s; the session was not begun\n", lerr);
+    return lrc;
+  }
   if (replace) replace_auto_session(name, &c);
   sanitize(&c);
   pthread_mutex_lock(&fz_g.lock);
   if (fz_g.active) {
     pthread_mutex_unlock(&fz_g.lock);
+    fz_levels_discard(&lreq);
     return FATHOM_E_STATE;
   }
+  fz_levels_commit(&lreq);
   env_session = env;
   auto_session = autostart;
   fz_threads_reap();
@@ -138,12 +149,18 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   free(owned_out);
   free(owned_trace);
   free(owned_components);
+  free(owned_levels);
+  free(owned_metrics);
   owned_out = fz_strdup(c.out_path);
   owned_trace = fz_strdup(c.trace_path);
   owned_components = fz_strdup(c.components);
+  owned_levels = fz_strdup(c.component_levels);
+  owned_metrics = fz_strdup(c.metrics);
   c.out_path = owned_out;
   c.trace_path = owned_trace;
   c.components = owned_components;
+  c.component_levels = owned_levels;
+  c.metrics = owned_metrics;
   char slaerr[256];
   free(owned_sla);
   owned_sla = c.sla && fz_sla_validate(c.sla, slaerr, sizeof slaerr) == 0 ? fz_strdup(c.sla) : NULL;
@@ -180,7 +197,7 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   fz_g.forked_child = 0;
   fz_g.misuse_at_start = fz_misuse_global();
   /* a probed call's cost, measured on this thread with probes of its own */
-  fz_g.probe_cost_ns = c.level >= FATHOM_LEVEL_DETAILED ? fz_measure_probe_cost((int)c.level) : 0;
+  fz_g.probe_cost_ns = fz_levels_probing(&c) ? fz_measure_probe_cost((int)c.level) : 0;
   fz_alloc_session(fz_g.session_gen, alloc_wanted(&c));
   fz_alloc_snapshots_clear();
   fz_gov_reset();

@@ -176,6 +176,36 @@ static void put_lock(FILE *f, const fathom_lock_info *l) {
   fprintf(f, ",\"zones_dropped\":%llu}", (unsigned long long)l->zones_dropped);
 }
 
+/* The metric families of bits as an array of names. */
+static void put_families(FILE *f, const char *k, uint32_t bits) {
+  fprintf(f, ",\n\"%s\":[", k);
+  for (uint32_t b = 1, n = 0; b & FATHOM_METRIC_ALL; b <<= 1)
+    if (bits & b) {
+      if (n++) fputc(',', f);
+      fz_json_write_str(f, fathom_metric_family_name(b), 0);
+    }
+  fputc(']', f);
+}
+
+/* Levels per component and metric switches (record/levels.c; src/load/json_levels.c reads
+ * them back): written only when configured. */
+static void put_levels(FILE *f, const fathom_profile *p) {
+  if (p->n_component_levels && p->component_levels) {
+    fputs(",\n\"component_levels\":[", f);
+    for (uint32_t i = 0; i < p->n_component_levels; i++) {
+      fputs(i ? ",{\"component\":" : "{\"component\":", f);
+      fz_json_write_str(f, p->component_levels[i].component, 0);
+      fputs(",\"level\":", f);
+      fz_json_write_str(f, fathom_level_name(p->component_levels[i].level), 0);
+      fputc('}', f);
+    }
+    fputs("],\n\"default_level\":", f);
+    fz_json_write_str(f, fathom_level_name(p->default_level), 0);
+  }
+  if (p->metrics_off & FATHOM_METRIC_ALL) put_families(f, "metrics_off", p->metrics_off);
+  if (p->metrics_on & FATHOM_METRIC_ALL) put_families(f, "metrics_on", p->metrics_on);
+}
+
 void fz_json_put_run(FILE *f, const fathom_profile *p) {
   if (p->n_outcome_events && p->outcome_events) {
     fputs(",\n\"outcome_events\":[", f);
@@ -253,4 +283,5 @@ void fz_json_put_run(FILE *f, const fathom_profile *p) {
   }
   if (p->gpu_zones_dropped)
     fprintf(f, ",\n\"gpu_zones_dropped\":%llu", (unsigned long long)p->gpu_zones_dropped);
+  put_levels(f, p);
 }

@@ -80,6 +80,7 @@ static void fz_header(const fz_tx *tx, const fathom_profile *p, const fz_totals 
   fz_fmt_dur(v, sizeof v, (double)m->duration_ns);
   fz_kv(tx, "Duration:", v, 0);
   fz_kv(tx, "Level:", fathom_level_name(m->level), 0);
+  fz_text_levels(tx, p); /* levels per component, metric switches (text_levels.c) */
   if (m->cut_short_by && *m->cut_short_by) { /* ended by a signal (signals.c) */
     char zp[200];
     fz_clean(a, sizeof a, m->cut_short_by, 20);

@@ -71,6 +71,8 @@ int fz_tab_print(const fz_tx *tx, fz_tab *t);
 void fz_section(const fz_tx *tx, const char *title);
 void fz_more(const fz_tx *tx, uint64_t n, const char *what);
 void fz_kv(const fz_tx *tx, const char *key, const char *val, int warn);
+/* The header's lines for levels per component and metric switches (text_levels.c). */
+void fz_text_levels(const fz_tx *tx, const fathom_profile *p);
 
 /* ---- the last sections (view/text_misc.c): 0 or a FATHOM_E_* code ---- */
 int fz_text_metrics(const fz_tx *tx, const fathom_profile *p);
