@@ -4,7 +4,8 @@
 # and the final one), each with _step, _timestamp and per-zone keys; node parses every line.
 # parallel_map runs a CPU-bound and a sleeping task with auto-tune: its JSON results count
 # every item once, and the profile (FATHOM_OUT) has one zone call per item on threads
-# fathom-map-N. batch_loader, preprocess and bench_sorts.sh: see their sections below.
+# fathom-map-N. batch_loader, preprocess, bench_sorts.sh and levels_example: see their
+# sections below.
 set -euo pipefail
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
 mkdir -p "${FATHOM_TEST_TMP:?FATHOM_TEST_TMP not set}"
@@ -175,3 +176,25 @@ if (l.table.holders[0].zone !== "insert_locked") throw new Error("holder " + l.t
 ' "$T/locks.json" || fail "lock_contention: the profile does not hold the locks"
 "$B/fathom" check "$T/locks.json" >/dev/null || fail "fathom check on lock_contention's profile"
 echo "examples: lock_contention profiled one lock and 16 stripes"
+
+# levels_example: parse at detailed, render at basic, net off, FATHOM_METRICS=-io: render's
+# 2000 calls are timed with no resource figures, parse's 40 calls are probed without any I/O
+# figure (switched off: absent, not 0), net_send is not in the profile, the profile keeps the
+# levels and the switch, and fathom check reads it clean
+lv=$("$B/levels_example" "$T/levels.json" 2>&1) || fail "levels_example exited non-zero: $lv"
+grep -q "^net_send not recorded" <<<"$lv" || fail "levels_example: net_send recorded: $lv"
+grep -q "Metrics off: *io (switched off: not measured)" <<<"$lv" || fail "levels_example: no Metrics off line: $lv"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const z = Object.fromEntries(p.zones.map(x => [x.name, x]));
+if (z.net_send) throw new Error("net_send was recorded");
+if (!z.render_row || z.render_row.stats.count !== 2000 || z.render_row.res) throw new Error("render_row: " + JSON.stringify(z.render_row && z.render_row.res));
+const r = z.parse_record && z.parse_record.res;
+if (!z.parse_record || z.parse_record.stats.count !== 40) throw new Error("parse_record");
+if (r && ["read_bytes", "write_bytes", "read_ops", "write_ops"].some(k => k in r.sum)) throw new Error("an I/O figure: " + JSON.stringify(r.sum));
+const lv = (p.component_levels || []).map(x => x.component + "=" + x.level).join(",");
+if (lv !== "parse=detailed,render=basic,net=disabled" || p.default_level !== "basic") throw new Error("levels: " + lv);
+if (JSON.stringify(p.metrics_off) !== "[\"io\"]") throw new Error("metrics_off: " + p.metrics_off);
+' "$T/levels.json" || fail "levels_example: the profile does not hold what the levels say"
+"$B/fathom" check "$T/levels.json" >/dev/null || fail "fathom check on levels_example's profile"
+echo "examples: levels_example ran three components at three levels, I/O switched off"

@@ -448,8 +448,13 @@ void fz_session_diagnose(const fathom_profile *p, int env_session) {
   said_empty = 1;
   uint32_t excl, filt;
   char pat[256];
+  const char *lvar = "FATHOM_COMPONENTS=";
   fz_sites_muted(fz_program_name(), &excl, &filt, pat, sizeof pat);
   const char *ex = fz_getenv("FATHOM_EXCLUDE"), *co = fz_getenv("FATHOM_COMPONENTS");
+  if (!co && fz_g.cfg.component_levels) { /* muted by a component at off */
+    co = fz_g.cfg.component_levels;
+    lvar = "FATHOM_COMPONENT_LEVELS=";
+  }
   if (excl && *pat)
     fprintf(stderr, "fathom: FATHOM_EXCLUDE pattern '%s' matches the program itself (%s), so "
             "every function in it is excluded and the session recorded no zones; narrow the "
@@ -459,7 +464,7 @@ void fz_session_diagnose(const fathom_profile *p, int env_session) {
             "session recorded no zones; narrow its patterns\n", ex ? ex : "", excl);
   else if (filt)
     fprintf(stderr, "fathom: %s%s left out every zone that ran (%u), so the session recorded no "
-            "zones; name the components to record\n", co ? "FATHOM_COMPONENTS=" : "the site filter",
+            "zones; name the components to record\n", co ? lvar : "the site filter",
             co ? co : "", filt);
   else if (p->meta.dropped_zones)
     fprintf(stderr, "fathom: the session recorded no zones: all %llu were dropped at the depth or "
