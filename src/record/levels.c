@@ -39,12 +39,18 @@ static char *trim(char *a, char *b) {
   return a;
 }
 
+/* A level's name (any case), "off" or a digit 0-3, as fathom_level_parse reads them (the
+ * model's stage, above this one, holds that). */
 static int level_of(const char *v, fathom_level *out) {
-  if (!strcasecmp(v, "off")) {
-    *out = FATHOM_LEVEL_DISABLED;
-    return 0;
-  }
-  return fathom_level_parse(v, out);
+  static const char *const names[] = {"disabled", "basic", "detailed", "comprehensive"};
+  for (int i = 0; i < 4; i++)
+    if (!strcasecmp(v, names[i]) || (v[0] == '0' + i && !v[1])) {
+      *out = (fathom_level)i;
+      return 0;
+    }
+  if (strcasecmp(v, "off")) return FATHOM_E_INVAL;
+  *out = FATHOM_LEVEL_DISABLED;
+  return 0;
 }
 
 int fz_levels_parse(const char *s, fz_clevel **out, uint32_t *n, char **buf, char *err,
