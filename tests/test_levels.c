@@ -6,6 +6,7 @@
  * not; bad values are refused with a message naming the variable. Ground truth: the calls
  * made, the CPU each spinning zone burns. No timing asserted. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -224,6 +225,37 @@ static void test_family_on_at_basic(void **state) {
   free(json);
 }
 
+/* The monitor's families switched off are not read: NVML and RAPL are not opened, the host
+ * network is not measured (NaN), each said in the probes list. */
+static void test_monitor_families_off(void **state) {
+  (void)state;
+  fathom_config c;
+  fathom_config_init(&c);
+  c.monitor = 1;
+  c.monitor_interval_s = 0.01;
+  c.metrics = "-gpu,energy=off,-network";
+  assert_int_equal(fathom_session_begin("monitor", &c), 0);
+  calls("m", "x", 10, 3);
+  fathom_profile *p = end();
+  static const char *const off[] = {"nvml", "rapl", "net"};
+  for (int k = 0; k < 3; k++) {
+    int found = 0;
+    for (uint32_t i = 0; i < p->n_probes; i++)
+      if (strcmp(p->probes[i].name, off[k]) == 0) {
+        found = 1;
+        assert_int_equal(p->probes[i].available, 0);
+        assert_non_null(strstr(p->probes[i].detail, "switched off"));
+      }
+    if (!found) fail_msg("probe %s not listed", off[k]);
+  }
+  assert_int_equal(p->n_gpus, 0);
+  assert_true(isnan(p->res.net_rx_bytes));
+  assert_true(isnan(p->res.cpu_energy_j));
+  assert_int_equal(p->metrics_off,
+                   FATHOM_METRIC_GPU | FATHOM_METRIC_ENERGY | FATHOM_METRIC_NETWORK);
+  assert_checks(p);
+}
+
 /* The lightweight preset is time only: no probe, even for a component at detailed. */
 static void test_lightweight_preset(void **state) {
   (void)state;
@@ -327,7 +359,8 @@ static void test_parse_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_off_records_nothing), T(test_basic_in_detailed),  T(test_detailed_in_basic),
-      T(test_family_off_roundtrip), T(test_family_on_at_basic), T(test_lightweight_preset),
+      T(test_family_off_roundtrip), T(test_family_on_at_basic), T(test_monitor_families_off),
+      T(test_lightweight_preset),
       T(test_parse_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
