@@ -553,7 +553,7 @@ static uint32_t zone_of_site(void *ctx, uint32_t id) {
   return s ? zone_for_site(ctx, s) : FATHOM_NONE;
 }
 
-static void res_unmeasured(fathom_resources *r) {
+void fz_res_unmeasured(fathom_resources *r) {
   const double nan = NAN;
   memset(r, 0, sizeof *r);
   double *f[] = {&r->wall_s, &r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct_mean, &r->cpu_pct_max,
@@ -581,7 +581,7 @@ static int probe_add(fathom_profile *p, const char *name, int avail, const char 
 /* The session-wide resources: summary, probes, monitor series, GPUs. */
 static void fill_resources(build *b) {
   fathom_profile *p = b->p;
-  res_unmeasured(&p->res);
+  fz_res_unmeasured(&p->res);
   p->res.carbon_g_per_kwh = fz_g.cfg.carbon_g_per_kwh;
   int level = (int)fz_g.cfg.level;
   if (level >= FATHOM_LEVEL_DETAILED) {

@@ -362,6 +362,8 @@ uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m);
 int fz_site_register(fathom_site *s);
 /* Interned site for a dynamic (name, component); NULL on NOMEM. */
 fathom_site *fz_site_intern(const char *name, const char *component);
+/* Sets aside the dynamic sites of component comp under the component `retired` (sites.c). */
+int fz_sites_retire_component(const char *comp, const char *retired);
 /* The size of the function starting at fn (its module's symbol table; symbols.c), 0. */
 uint64_t fz_function_size(const void *fn);
 /* Site for a function address (cyg); name resolved lazily by fz_site_resolve. */
