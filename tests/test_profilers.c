@@ -8,9 +8,11 @@
  * session's profile still has every call (impl_a's earlier ones under "impl_a (before reset
  * 1)"). `fathom_profile_keep_component` on a whole profile matches the profiler's snapshot;
  * misuse is refused. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fathom_load.h"
 #include "testutil.h"
@@ -157,6 +159,47 @@ static void test_profilers(void **state) {
   assert_int_equal(count_in(q, "run", "impl_a"), 1);
 }
 
+/* Threads record zones of one profiler while it is reset again and again: every call is
+ * counted exactly once, under the profiler or one of its "before reset K" components. */
+#define CONC_CALLS 20000
+static void *conc_worker(void *arg) {
+  fathom_profiler *p = arg;
+  for (int i = 0; i < CONC_CALLS; i++) {
+    fathom_zone z = fathom_profiler_begin(p, "tick");
+    fathom_zone_end(z);
+  }
+  return NULL;
+}
+
+static void test_reset_concurrent(void **state) {
+  (void)state;
+  fathom_config cfg;
+  fathom_config_init(&cfg);
+  test_level(&cfg);
+  assert_int_equal(fathom_session_begin("concurrent", &cfg), 0);
+  fathom_profiler *p = fathom_profiler_get("conc");
+  assert_non_null(p);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, conc_worker, p), 0);
+  int resets = 0;
+  for (int k = 0; k < 5; k++) {
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+    assert_true(fathom_profiler_reset(p) >= 0);
+    resets++;
+  }
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+  fathom_profile *q = end();
+  uint64_t all = 0;
+  for (uint32_t i = 0; i < q->n_zones; i++)
+    if (!strcmp(q->zones[i].name, "tick") && !strncmp(q->zones[i].component, "conc", 4))
+      all += q->zones[i].stats.count;
+  assert_int_equal(all, 2 * CONC_CALLS);
+  assert_int_equal(q->meta.dropped_zones, 0);
+  assert_clean(q);
+  assert_int_equal(resets, 5);
+}
+
 static void test_misuse(void **state) {
   (void)state;
   assert_null(fathom_profiler_get(NULL));
@@ -208,6 +251,7 @@ static void test_misuse(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_profilers),
+      T(test_reset_concurrent),
       T(test_misuse),
   };
   return cmocka_run_group_tests_name("profilers", tests, NULL, NULL);
