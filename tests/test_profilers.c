@@ -161,7 +161,7 @@ static void test_profilers(void **state) {
 
 /* Threads record zones of one profiler while it is reset again and again: every call is
  * counted exactly once, under the profiler or one of its "before reset K" components. */
-#define CONC_CALLS 20000
+#define CONC_CALLS 200000
 static void *conc_worker(void *arg) {
   fathom_profiler *p = arg;
   for (int i = 0; i < CONC_CALLS; i++) {
