@@ -281,6 +281,9 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n, uint64_t all)
     fz_alloc_add(&m->alloc_self, &a);
   }
   m->flops_self += bits_d(FZ_LD(n->flops_bits));
+  int64_t hp = FZ_LD(n->hpeak);
+  if ((double)hp > m->heap_peak_bytes) m->heap_peak_bytes = (double)hp;
+  m->heap_peak_calls += FZ_LD(n->hpeak_n);
   m->gov |= FZ_LD(n->gov);
   uint32_t te = FZ_LD(n->t_every);
   if (te > m->time_every) m->time_every = te;

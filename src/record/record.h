@@ -161,6 +161,9 @@ struct fz_node {
   int64_t psum[FATHOM_RES_N];  /* sums of the probed calls' deltas times their weights */
   uint64_t flops_bits;         /* declared + counted FLOPs (a double's bits) */
   struct fz_trend *trend;      /* live-bytes trend over probed calls (alloc tracking) */
+  int64_t hpeak;               /* highest heap high-water mark above a probed call's begin
+                                  (owner writes, relaxed; alloc tracking) */
+  uint64_t hpeak_n;            /* probed calls that measured it */
   uint64_t g_timed, g_untimed, g_probes;  /* the governor's last readings (governor only) */
   double b_inner;              /* the model builder's scratch (under fz_g.lock): fathom's
                                   own cost inside this path's calls, ns */
@@ -213,6 +216,8 @@ typedef struct fz_trend {      /* (calls, live bytes) points, decimated when ful
 
 typedef struct fz_pframe {     /* a probed call's probe values at begin */
   uint32_t mask;
+  int heap_ok;                 /* 1: the heap's high-water mark is followed (alloc.c) */
+  int64_t heap_live0, heap_prev; /* the thread's live heap at begin, its running peak then */
   fz_pval v;
 } fz_pframe;
 typedef struct fz_wframe {     /* a special call's weights, one per stack entry */
