@@ -96,6 +96,8 @@ examples: build
 	"$(BUILD_DIR)/growth_events" "$(DEMO_OUT)/growth_events.json"
 	@echo "== examples: $(BUILD_DIR)/lock_contention $(DEMO_OUT)/lock_contention.json (one lock, then striped locks)"
 	"$(BUILD_DIR)/lock_contention" "$(DEMO_OUT)/lock_contention.json"
+	@echo "== examples: $(BUILD_DIR)/profilers $(DEMO_OUT)/profilers.json (one named profiler per implementation)"
+	"$(BUILD_DIR)/profilers" "$(DEMO_OUT)/profilers.json"
 	@echo "== examples: $(BUILD_DIR)/levels_example $(DEMO_OUT)/levels.json (a level per component, I/O switched off)"
 	"$(BUILD_DIR)/levels_example" "$(DEMO_OUT)/levels.json"
 	@echo "== examples: $(BUILD_DIR)/sqlite_slow $(DEMO_OUT)/sqlite_slow.json (a query without and with an index)"

@@ -171,6 +171,11 @@ typedef struct fathom_zone_info {  /* one per distinct (name, component) */
   double flops;          /* inclusive: declared (fathom_flops_add) plus hardware-counted */
   uint32_t gov;          /* FATHOM_GOV_* bits set on any of its paths */
   uint32_t time_every;   /* largest timing interval on any path (1: every call timed) */
+  /* optional (absent from older files: 0): the heap's high-water mark inside the zone, above
+   * its level when the zone began (allocation tracking, on probed calls): the highest over
+   * heap_peak_calls measured calls (exact when that is every call, else at least this) */
+  double heap_peak_bytes;
+  uint64_t heap_peak_calls;
 } fathom_zone_info;
 
 #define FATHOM_NONE UINT32_MAX
@@ -191,6 +196,8 @@ typedef struct fathom_node {  /* one call path on one thread */
   double flops_self;
   uint32_t gov;            /* FATHOM_GOV_* */
   uint32_t time_every;     /* 1: every call timed */
+  double heap_peak_bytes;  /* as in fathom_zone_info, for this path */
+  uint64_t heap_peak_calls;
 } fathom_node;
 
 typedef struct fathom_thread_info {

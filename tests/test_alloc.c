@@ -336,6 +336,50 @@ static void test_nested(void **state) {
   for (int i = 0; i < 7; i++) free(keep[i]);
 }
 
+/* The heap's high-water mark inside a zone, every call probed: a burst of 300,000 + 200,000
+ * bytes freed before the zone ends peaks 500,000 above its begin (the delta is 0); the zone
+ * around it, holding 100,000 of its own, peaks at 600,000: a child's high-water mark counts
+ * in its parent's. */
+static void test_heap_peak(void **state) {
+  (void)state;
+  if (sanitized()) skip();
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = FATHOM_LEVEL_DETAILED;
+  c.alloc_track = 1;
+  c.monitor = 0;
+  c.governor = 0;
+  c.sample_every = 1;
+  assert_int_equal(fathom_session_begin("heap_peak", &c), 0);
+  for (int r = 0; r < 3; r++) {
+    FATHOM_ZONE("hp_outer", "alloc");
+    void *a = malloc(100000);
+    {
+      FATHOM_ZONE("hp_burst", "alloc");
+      void *b = malloc(300000), *d = malloc(200000);
+      free(b);
+      free(d);
+      free(malloc(50000));
+    }
+    free(a);
+  }
+  {
+    FATHOM_ZONE("hp_none", "alloc");   /* allocates nothing */
+  }
+  fathom_profile *p = end();
+  assert_int_equal(zone(p, "hp_burst")->heap_peak_calls, 3);
+  assert_true(zone(p, "hp_burst")->heap_peak_bytes == 500000);
+  assert_int_equal(zone(p, "hp_outer")->heap_peak_calls, 3);
+  assert_true(zone(p, "hp_outer")->heap_peak_bytes == 600000);
+  assert_int_equal(zone(p, "hp_none")->heap_peak_calls, 1);
+  assert_true(zone(p, "hp_none")->heap_peak_bytes == 0);
+  check_alloc(&zone(p, "hp_burst")->alloc_self, 9, 3 * 550000, 9, 3 * 550000);
+  uint32_t o = node_under(p, "hp_outer", FATHOM_NONE);
+  assert_true(p->nodes[node_under(p, "hp_burst", o)].heap_peak_bytes == 500000);
+  char msg[1024];
+  assert_int_equal(fathom_profile_check(p, msg, sizeof msg), 0);
+}
+
 typedef struct xfer {
   void **blocks;
   int n;
@@ -641,7 +685,7 @@ int main(void) {
       T(test_zone_counts),    T(test_nested),           T(test_cross_thread),
       T(test_leaks),          T(test_outside_sessions), T(test_reset),
       T(test_paused),         T(test_fork),             T(test_snapshots),
-      T(test_snapshot_cap),
+      T(test_snapshot_cap),   T(test_heap_peak),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,35 @@ if (l.table.holders[0].zone !== "insert_locked") throw new Error("holder " + l.t
 "$B/fathom" check "$T/locks.json" >/dev/null || fail "fathom check on lock_contention's profile"
 echo "examples: lock_contention profiled one lock and 16 stripes"
 
+# profilers: two word counters, each under a named profiler reset after a warm-up round: each
+# profiler's report holds only its own zones and 5 calls of "count" (rounds 2-6); the session's
+# profile keeps every call (the warm-up under "NAME (before reset 1)") and checks clean, and
+# `fathom report --component` gives the same part of it
+po=$("$B/profilers" "$T/profilers.json" 2>&1) || fail "profilers exited non-zero: $po"
+grep -q "^hash: 5 counts, .*sorted: 5 counts" <<<"$po" || fail "profilers: not 5 counts each: $po"
+grep -q "Session: *profilers \[profiler sorted\]" <<<"$po" || fail "profilers: no report of 'sorted'"
+grep -q "tokenize" <<<"$po" && fail "profilers: a profiler's report shows the shared tokenizer"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const c = (comp, n) => p.zones.filter(z => z.component === comp && z.name === n).reduce((a, z) => a + z.stats.count, 0);
+if (c("hash", "count") !== 5 || c("hash (before reset 1)", "count") !== 1) throw new Error("hash counts");
+if (c("sorted", "insert") + c("sorted (before reset 1)", "insert") !== 6 * 3000) throw new Error("inserts");
+if (c("default", "tokenize") !== 6) throw new Error("tokenize");
+' "$T/profilers.json" || fail "profilers: the session profile does not keep every call"
+"$B/fathom" check "$T/profilers.json" >/dev/null || fail "fathom check on the profilers example's profile"
+"$B/fathom" report "$T/profilers.json" --component sorted --format json -o "$T/sorted.json" ||
+  fail "fathom report --component failed"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+if (!p.zones.length || !p.zones.every(z => z.component === "sorted")) throw new Error("zones " + JSON.stringify(p.zones.map(z => z.component)));
+' "$T/sorted.json" || fail "fathom report --component kept other components"
+"$B/fathom" check "$T/sorted.json" >/dev/null || fail "fathom check on a --component profile"
+if "$B/fathom" report "$T/profilers.json" --component nosuch >/dev/null 2>"$T/err"; then
+  fail "fathom report --component nosuch succeeded"
+fi
+grep -q "no zone of component 'nosuch'" "$T/err" || fail "--component nosuch: $(cat "$T/err")"
+echo "examples: profilers reported two implementations apart"
+
 # levels_example: parse at detailed, render at basic, net off, FATHOM_METRICS=-io: render's
 # 2000 calls are timed with no resource figures, parse's 40 calls are probed without any I/O
 # figure (switched off: absent, not 0), net_send is not in the profile, the profile keeps the

@@ -142,6 +142,10 @@ int jl_locks(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_locks.
 /* ---- schema 2 (json_res.c) ---- */
 /* The optional resource members of a zone (flops_self NULL) or node object o at ip: res,
  * alloc, alloc_self, flops, flops_self, gov, time_every; absent ones get their empty value. */
+/* The optional "heap_peak" member of a zone or node ({"bytes": B, "calls": N}): 0 and 0
+ * when absent; N above count is refused (more calls measured than were made). */
+int jl_heap_peak(jl_ctx *c, const json_t *o, const jp *ip, uint64_t count, double *bytes,
+                 uint64_t *calls);
 int jl_resource_members(jl_ctx *c, const json_t *o, const jp *ip, fathom_res *res,
                         fathom_alloc *alloc, fathom_alloc *alloc_self, double *flops,
                         double *flops_self, uint32_t *gov, uint32_t *time_every);

@@ -171,6 +171,8 @@ static int load_zones(jl_ctx *c, const json_t *root, fathom_profile *p) {
     if (!rc)
       rc = jl_resource_members(c, o, &ip, &z->res, &z->alloc, &z->alloc_self, &z->flops, NULL,
                                &z->gov, &z->time_every);
+    if (!rc)
+      rc = jl_heap_peak(c, o, &ip, z->stats.count, &z->heap_peak_bytes, &z->heap_peak_calls);
     if (!rc && c->version < 4) {   /* schema-4 meaning of older figures */
       jl_stats_old(c, &z->stats, &z->hist);
       jl_res_old(&z->res, z->stats.count);
@@ -288,6 +290,8 @@ static int load_node(jl_ctx *c, const json_t *o, const jp *ip, fathom_profile *p
   if (!rc)
     rc = jl_resource_members(c, o, ip, &nd->res, &nd->alloc, &nd->alloc_self, &nd->flops,
                              &nd->flops_self, &nd->gov, &nd->time_every);
+  if (!rc)
+    rc = jl_heap_peak(c, o, ip, nd->stats.count, &nd->heap_peak_bytes, &nd->heap_peak_calls);
   if (!rc && c->version < 4) {
     jl_stats_old(c, &nd->stats, &nd->hist);
     jl_res_old(&nd->res, nd->stats.count);

@@ -145,6 +145,23 @@ int jl_resource_members(jl_ctx *c, const json_t *o, const jp *ip, fathom_res *re
   return rc;
 }
 
+int jl_heap_peak(jl_ctx *c, const json_t *o, const jp *ip, uint64_t count, double *bytes,
+                 uint64_t *calls) {
+  *bytes = 0;
+  *calls = 0;
+  json_t *v = json_object_get(o, "heap_peak");
+  if (!v) return 0;
+  jp kp = {ip, "heap_peak", 0};
+  int rc = jl_want(c, v, &kp, JSON_OBJECT, "an object");
+  if (!rc) rc = jl_m_dbl(c, v, &kp, "bytes", bytes);
+  if (!rc) rc = jl_m_u64_upto(c, v, &kp, "calls", calls, count, "calls measured");
+  if (!rc && !(*bytes >= 0)) {
+    jp bp = {&kp, "bytes", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &bp, "must be a number >= 0");
+  }
+  return rc;
+}
+
 /* ---- meta --------------------------------------------------------------------------- */
 
 int jl_meta2(jl_ctx *c, const json_t *o, const jp *mp, fathom_meta *m) {

@@ -341,6 +341,15 @@ static void check_alloc(ck *c, subj s, const char *what, const fathom_alloc *a) 
       VIOL(c, s, "%s %s %s is negative or not finite", what, se_name[k], fix2(c, se[k]));
 }
 
+/* The heap's high-water mark inside a zone: a size, measured on at most every call. */
+static void check_heap_peak(ck *c, subj s, double bytes, uint64_t calls, uint64_t count) {
+  if (!nonneg(bytes)) VIOL(c, s, "heap_peak bytes %s is negative or not finite", fix2(c, bytes));
+  if (calls > count)
+    VIOL(c, s, "heap_peak measured on %llu calls of %llu", (unsigned long long)calls,
+      (unsigned long long)count);
+  if (!calls && bytes > 0) VIOL(c, s, "heap_peak %s bytes measured on no call", fix2(c, bytes));
+}
+
 static void check_res(ck *c, subj s, const fathom_res *r, uint64_t count) {
   static const int cpu[] = {FATHOM_RES_CPU_USER_NS, FATHOM_RES_CPU_SYS_NS, FATHOM_RES_CPU_NS};
   for (size_t k = 0; k < sizeof cpu / sizeof cpu[0]; k++) {
@@ -440,6 +449,7 @@ static void check_nodes(ck *c, sums *m) {
     check_res(c, s, &nd->res, nd->stats.count);
     check_alloc(c, s, "alloc", &nd->alloc);
     check_alloc(c, s, "alloc_self", &nd->alloc_self);
+    check_heap_peak(c, s, nd->heap_peak_bytes, nd->heap_peak_calls, nd->stats.count);
     if (nd->n_metrics && !nd->metrics)
       VIOL(c, s, "%u metrics but no metrics array", nd->n_metrics);
     if (m && nd->zone < c->nz) {
@@ -507,6 +517,7 @@ static void check_zones(ck *c, const sums *m) {
     check_res(c, s, &zi->res, zi->stats.count);
     check_alloc(c, s, "alloc", &zi->alloc);
     check_alloc(c, s, "alloc_self", &zi->alloc_self);
+    check_heap_peak(c, s, zi->heap_peak_bytes, zi->heap_peak_calls, zi->stats.count);
     if (!m) continue;
     uint32_t nz = m->z_nodes[z];
     if (zi->stats.count != m->z_count[z])

@@ -54,6 +54,8 @@ int fz_pct_interval(const fathom_hist *h, double q, uint64_t n, double *lo, doub
 /* ---- resources (schema 2) ---- */
 /* Index of a fathom_res_name() name, or -1. */
 int fz_res_parse(const char *name);
+/* Sets every measured figure of r to NaN (not measured), counts to 0. */
+void fz_res_unmeasured(fathom_resources *r);
 /* The machine the profile was taken on: host, os, kernel, arch, cpu_model (allocated; NULL
  * where out of memory) and n_cpus. */
 void fz_meta_machine(fathom_meta *m);

@@ -282,6 +282,9 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n, uint64_t all)
     fz_alloc_add(&m->alloc_self, &a);
   }
   m->flops_self += bits_d(FZ_LD(n->flops_bits));
+  int64_t hp = FZ_LD(n->hpeak);
+  if ((double)hp > m->heap_peak_bytes) m->heap_peak_bytes = (double)hp;
+  m->heap_peak_calls += FZ_LD(n->hpeak_n);
   m->gov |= FZ_LD(n->gov);
   uint32_t te = FZ_LD(n->t_every);
   if (te > m->time_every) m->time_every = te;
@@ -554,7 +557,7 @@ static uint32_t zone_of_site(void *ctx, uint32_t id) {
   return s ? zone_for_site(ctx, s) : FATHOM_NONE;
 }
 
-static void res_unmeasured(fathom_resources *r) {
+void fz_res_unmeasured(fathom_resources *r) {
   const double nan = NAN;
   memset(r, 0, sizeof *r);
   double *f[] = {&r->wall_s, &r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct_mean, &r->cpu_pct_max,
@@ -582,7 +585,7 @@ static int probe_add(fathom_profile *p, const char *name, int avail, const char 
 /* The session-wide resources: summary, probes, monitor series, GPUs. */
 static void fill_resources(build *b) {
   fathom_profile *p = b->p;
-  res_unmeasured(&p->res);
+  fz_res_unmeasured(&p->res);
   p->res.carbon_g_per_kwh = fz_g.cfg.carbon_g_per_kwh;
   int level = (int)fz_g.cfg.level;
   fathom_probe_info info[8];

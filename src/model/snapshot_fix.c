@@ -233,6 +233,8 @@ int fz_snap_finish_nodes(fathom_profile *p, uint64_t duration_ns) {
     fz_alloc_add(&z->alloc_self, &n->alloc_self);
     z->gov |= n->gov;
     if (n->time_every > z->time_every) z->time_every = n->time_every;
+    if (n->heap_peak_bytes > z->heap_peak_bytes) z->heap_peak_bytes = n->heap_peak_bytes;
+    z->heap_peak_calls += n->heap_peak_calls;
     if (!nested) {
       fz_res_add(&z->res, &n->res);
       fz_alloc_add(&z->alloc, &n->alloc);

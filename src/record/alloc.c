@@ -173,6 +173,25 @@ int fz_alloc_thread_mark(fz_alloc_tmark *m, int reset_peak) {
   return 1;
 }
 
+int fz_alloc_peak_begin(int64_t *live0, int64_t *prev_peak) {
+  fz_thread *t = fz_tls;
+  uint32_t g = FZ_LD(fz_alloc_track_);
+  if (!g || !t || t->gen != g) return 0;
+  *live0 = tm_.live;
+  *prev_peak = tm_.peak;
+  tm_.peak = tm_.live;
+  return 1;
+}
+
+int64_t fz_alloc_peak_end(int64_t live0, int64_t prev_peak) {
+  fz_thread *t = fz_tls;
+  uint32_t g = FZ_LD(fz_alloc_track_);
+  if (!g || !t || t->gen != g) return -1;
+  int64_t pk = tm_.peak;
+  if (prev_peak > tm_.peak) tm_.peak = prev_peak;
+  return pk > live0 ? pk - live0 : 0;
+}
+
 void fz_alloc_pause(void) { fz_alloc_guard_++; }
 void fz_alloc_resume(void) {
   if (fz_alloc_guard_ > 0) fz_alloc_guard_--;

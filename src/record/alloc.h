@@ -49,6 +49,13 @@ typedef struct fz_alloc_tmark {
  * starts again at the live figure first); else 0 and *m untouched. Reads only the calling
  * thread's figures. */
 int fz_alloc_thread_mark(fz_alloc_tmark *m, int reset_peak);
+/* A probed zone's heap high-water mark (special.c). begin: 1 when tracking is on for the
+ * calling thread, with its live bytes and its running peak saved, the peak restarted at the
+ * live figure; else 0. end: the peak above live0 since that begin (>= 0), the running peak
+ * set back to the larger of prev_peak and the zone's, so an enclosing zone sees its child's
+ * high-water mark; -1 when tracking is off. */
+int fz_alloc_peak_begin(int64_t *live0, int64_t *prev_peak);
+int64_t fz_alloc_peak_end(int64_t live0, int64_t prev_peak);
 
 /* Memory snapshots (fathom_mem_snapshot, fathom_leak_check are defined in alloc.c; they walk
  * the threads' call trees under fz_g.lock and sum live bytes of each node's cell by site).

@@ -19,8 +19,10 @@ static __thread name_cache ncache[64]; /* default TLS model: see metrics.c */
 FZ_TEXT static fathom_site *site_by_name(const char *name, const char *comp) {
   uintptr_t h = ((uintptr_t)name >> 3) ^ ((uintptr_t)comp >> 5);
   name_cache *c = &ncache[h % 64];
+  /* the component is read with an acquire load: a named profiler's reset renames it */
   if (c->site && c->name == name && c->comp == comp && strcmp(c->site->name, name) == 0 &&
-      strcmp(c->site->component, comp && *comp ? comp : "default") == 0)
+      strcmp(__atomic_load_n(&c->site->component, __ATOMIC_ACQUIRE),
+             comp && *comp ? comp : "default") == 0)
     return c->site;
   fathom_site *s = fz_site_intern(name, comp);
   if (s) {

@@ -163,6 +163,9 @@ struct fz_node {
   int64_t psum[FATHOM_RES_N];  /* sums of the probed calls' deltas times their weights */
   uint64_t flops_bits;         /* declared + counted FLOPs (a double's bits) */
   struct fz_trend *trend;      /* live-bytes trend over probed calls (alloc tracking) */
+  int64_t hpeak;               /* highest heap high-water mark above a probed call's begin
+                                  (owner writes, relaxed; alloc tracking) */
+  uint64_t hpeak_n;            /* probed calls that measured it */
   uint64_t g_timed, g_untimed, g_probes;  /* the governor's last readings (governor only) */
   double b_inner;              /* the model builder's scratch (under fz_g.lock): fathom's
                                   own cost inside this path's calls, ns */
@@ -215,6 +218,8 @@ typedef struct fz_trend {      /* (calls, live bytes) points, decimated when ful
 
 typedef struct fz_pframe {     /* a probed call's probe values at begin */
   uint32_t mask;
+  int heap_ok;                 /* 1: the heap's high-water mark is followed (alloc.c) */
+  int64_t heap_live0, heap_prev; /* the thread's live heap at begin, its running peak then */
   fz_pval v;
 } fz_pframe;
 typedef struct fz_wframe {     /* a special call's weights, one per stack entry */
@@ -370,6 +375,8 @@ uintptr_t fz_block_alloc(fz_thread *t, fz_node *n, uint32_t m);
 int fz_site_register(fathom_site *s);
 /* Interned site for a dynamic (name, component); NULL on NOMEM. */
 fathom_site *fz_site_intern(const char *name, const char *component);
+/* Sets aside the dynamic sites of component comp under the component `retired` (sites.c). */
+int fz_sites_retire_component(const char *comp, const char *retired);
 /* The size of the function starting at fn (its module's symbol table; symbols.c), 0. */
 uint64_t fz_function_size(const void *fn);
 /* Site for a function address (cyg); name resolved lazily by fz_site_resolve. */

@@ -327,3 +327,31 @@ FATHOM_EXTERN void fathom_set_site_filter(fathom_site_filter fn, void *user) {
   fz_g.filter_user = user;
   fz_gunlock();
 }
+
+/* Sets aside the dynamic sites of component comp (named profilers' reset): each gets the
+ * component `retired` and leaves the (name, comp) table, so the next call of that name makes
+ * a fresh site. Static sites are the program's and keep theirs. The component pointer is
+ * published with a release store: the name cache of manual.c reads it with an acquire load,
+ * everything else under fz_g.lock. Returns how many sites were set aside, or
+ * FATHOM_E_NOMEM. */
+int fz_sites_retire_component(const char *comp, const char *retired) {
+  int saved = errno;
+  int n = 0;
+  fz_glock();
+  const char *rc = fz_intern_locked(retired);
+  if (!rc) {
+    n = FATHOM_E_NOMEM;
+  } else {
+    for (size_t i = 0; i < named.cap; i++) {
+      hent *e = &named.e[i];
+      if (!e->h || strcmp(e->b, comp) != 0) continue;
+      fathom_site *s = e->v;
+      e->b = rc; /* its hash no longer matches a lookup of (name, comp) nor of (name, rc) */
+      __atomic_store_n(&s->component, rc, __ATOMIC_RELEASE);
+      n++;
+    }
+  }
+  fz_gunlock();
+  errno = saved;
+  return n;
+}

@@ -201,6 +201,7 @@ FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     if (f) {
       f->mask = fz_probe_read_at(t->probe, &f->v, 0);
       if (f->mask) wf[idx].wp = wp;
+      f->heap_ok = f->mask && fz_alloc_peak_begin(&f->heap_live0, &f->heap_prev);
     }
   }
   FZ_PUBLISH_TOP(t, ne);
@@ -302,6 +303,13 @@ FZ_TEXT uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
     fz_pval now;
     uint32_t m = fz_probe_read_at(t->probe, &now, 1) & f->mask;
     if (m) probe_add(n, &f->v, &now, m, d_ns, (uint64_t)w * wp);
+    if (f->heap_ok) {
+      int64_t pk = fz_alloc_peak_end(f->heap_live0, f->heap_prev);
+      if (pk >= 0) {
+        if (pk > n->hpeak) FZ_ST(n->hpeak, pk);
+        FZ_ST(n->hpeak_n, n->hpeak_n + 1);
+      }
+    }
     if (n->acell)
       trend_add(t, n, n->count + n->s_n + n->untimed + 1, fz_alloc_cell_live(n->acell));
   }

@@ -44,6 +44,9 @@ void cmd_report_help(FILE *f) {
         "                      its zone made no calls) fails it too (a CI gate)\n"
         "      --sla-unverified WHEN  fail (default) or pass: whether --fail-on-sla fails\n"
         "                      on SLAs not verified (each passed one is named on stderr)\n"
+        "      --component NAME  only the zones of component NAME (a named profiler's\n"
+        "                      zones): their figures, call tree and findings, without the\n"
+        "                      whole program's tables\n"
         "  -h, --help          show this help and exit\n"
         "\n"
         "Exit status: 0 success, 1 the output could not be written, 2 usage error or\n"
@@ -54,7 +57,8 @@ void cmd_report_help(FILE *f) {
         "  fathom report run.json --format csv -o run.csv\n"
         "  fathom report run.json --format=chrome -o run.trace.json\n"
         "  fathom report run.json --format html -o run.html\n"
-        "  fathom report run.json --sla 'parse_record:p99<=20us'\n",
+        "  fathom report run.json --sla 'parse_record:p99<=20us'\n"
+        "  fathom report run.json --component impl_a\n",
         f);
 }
 
@@ -87,7 +91,8 @@ static int sla_gate(const fathom_profile *p, int unverified_pass) {
 }
 
 int cmd_report(int argc, char **argv) {
-  enum { OPT_FORMAT = 256, OPT_COLOR, OPT_THRESHOLDS, OPT_SLA, OPT_FAIL_SLA, OPT_SLA_UNVERIFIED };
+  enum { OPT_FORMAT = 256, OPT_COLOR, OPT_THRESHOLDS, OPT_SLA, OPT_FAIL_SLA, OPT_SLA_UNVERIFIED,
+         OPT_COMPONENT };
   static const struct option longopts[] = {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"output", required_argument, NULL, 'o'},
@@ -97,12 +102,13 @@ int cmd_report(int argc, char **argv) {
       {"sla", required_argument, NULL, OPT_SLA},
       {"fail-on-sla", no_argument, NULL, OPT_FAIL_SLA},
       {"sla-unverified", required_argument, NULL, OPT_SLA_UNVERIFIED},
+      {"component", required_argument, NULL, OPT_COMPONENT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   fathom_format fmt = FATHOM_FORMAT_TEXT;
   tool_color color = TOOL_COLOR_AUTO;
-  const char *out_path = NULL, *sla = NULL;
+  const char *out_path = NULL, *sla = NULL, *component = NULL;
   int reanalyze = 0, fail_sla = 0, unverified_pass = 0;
   char err[256];
   fathom_thresholds th;
@@ -132,6 +138,11 @@ int cmd_report(int argc, char **argv) {
         sla = optarg;
         reanalyze = 1;
         break;
+      case OPT_COMPONENT:
+        if (!*optarg) return tool_usage(CMD, CMD, "option '--component' needs a name");
+        component = optarg;
+        reanalyze = 1;
+        break;
       case OPT_FAIL_SLA:
         fail_sla = 1;
         break;
@@ -159,6 +170,29 @@ int cmd_report(int argc, char **argv) {
   fathom_profile *p = NULL;
   int rc = io_load(in_path, &p);
   if (rc) return rc;
+  if (component) {
+    int found = 0;
+    for (uint32_t i = 0; i < p->n_zones && !found; i++)
+      found = strcmp(p->zones[i].component, component) == 0;
+    if (!found) {
+      fathom_profile_free(p);
+      return tool_usage(CMD, CMD, "no zone of component '%s' in %s", tool_quote(q2, component),
+                        tool_quote(q1, in_path));
+    }
+    if (fathom_profile_keep_component(p, component)) {
+      fathom_profile_free(p);
+      tool_error(CMD, "out of memory while selecting component '%s'", tool_quote(q2, component));
+      return TOOL_EXIT_OUTPUT;
+    }
+    const char *sn = p->meta.session_name ? p->meta.session_name : "";
+    size_t l = strlen(sn) + strlen(component) + 16;
+    char *nm = malloc(l);
+    if (nm) {   /* the header says which part this is */
+      snprintf(nm, l, "%s [component %s]", sn, component);
+      free(p->meta.session_name);
+      p->meta.session_name = nm;
+    }
+  }
   /* findings: those the file carries, unless asked for others; a profile written before
    * findings existed (schema 1 or 2) is analysed here with the thresholds in force */
   if (sla && fathom_sla_check_profile(p, sla, err, sizeof err)) {

@@ -341,6 +341,16 @@ static void put_resource_members(FILE *f, const fathom_res *r, const fathom_allo
   }
 }
 
+/* The heap's high-water mark inside a zone or node, left out when no call measured it. */
+static void put_heap_peak(FILE *f, double bytes, uint64_t calls) {
+  if (!calls) return;
+  key(f, "heap_peak", 0);
+  put_s(f, "{");
+  key(f, "bytes", 1); put_double(f, bytes);
+  key(f, "calls", 0); put_u(f, calls);
+  put_s(f, "}");
+}
+
 static void put_zone(FILE *f, const fathom_zone_info *z) {
   put_s(f, "{");
   key(f, "name", 1);       put_str(f, z->name);
@@ -357,6 +367,7 @@ static void put_zone(FILE *f, const fathom_zone_info *z) {
   key(f, "hist", 0);       put_hist(f, &z->hist);
   put_resource_members(f, &z->res, &z->alloc, &z->alloc_self, z->flops, NULL, z->gov,
                        z->time_every);
+  put_heap_peak(f, z->heap_peak_bytes, z->heap_peak_calls);
   put_s(f, "}");
 }
 
@@ -382,6 +393,7 @@ static void put_node(FILE *f, const fathom_node *nd) {
   put_s(f, "]");
   put_resource_members(f, &nd->res, &nd->alloc, &nd->alloc_self, nd->flops, &nd->flops_self,
                        nd->gov, nd->time_every);
+  put_heap_peak(f, nd->heap_peak_bytes, nd->heap_peak_calls);
   put_s(f, "}");
 }
 

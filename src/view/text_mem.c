@@ -287,7 +287,9 @@ static int zref_cmp(const void *a, const void *b) {
 
 /* The operations that allocate the most, beside the time rankings: zones by the heap bytes
  * their own code allocated (exact allocation tracking; sampled profiles have their own
- * tables), with calls, bytes per call, objects, what is still live and the share of all. */
+ * tables), with calls, bytes per call, objects, what is still live, the heap's high-water
+ * mark inside one call (above its begin; "≥" when only some calls measured it, "-" when none
+ * did) and the share of all. */
 int fz_text_mem_top(const fz_tx *tx, const fathom_profile *p) {
   if (alloc_sampled(p)) return 0;
   uint32_t k = 0;
@@ -304,14 +306,14 @@ int fz_text_mem_top(const fz_tx *tx, const fathom_profile *p) {
     qsort(zr, k, sizeof *zr, zref_cmp);
     fz_section(tx, "Top operations by memory (heap allocated by the zone's own code)");
     static const char *const head[] = {"zone", "component", "calls", "allocated", "per call",
-                                       "objects", "live at the end", "share"};
+                                       "objects", "live at the end", "peak in a call", "share"};
     fz_tab t;
-    fz_tab_init(&t, head, "llrrrrrr");
+    fz_tab_init(&t, head, "llrrrrrrr");
     uint32_t shown = k < FZ_TOP_OPS ? k : FZ_TOP_OPS;
     for (uint32_t j = 0; j < shown; j++) {
       const fathom_zone_info *z = &p->zones[zr[j].zone];
       const fathom_alloc *a = &z->alloc_self;
-      char nm[256], cp[256], calls[40], al[48], pc[48], ob[40], lv[48], sh[24];
+      char nm[256], cp[256], calls[40], al[48], pc[48], ob[40], lv[48], pk[56], sh[24];
       fz_clean(nm, sizeof nm, z->name, FZ_NAME_W);
       fz_clean(cp, sizeof cp, fz_comp(z), 24);
       fz_fmt_calls(calls, sizeof calls, &z->stats);
@@ -322,7 +324,14 @@ int fz_text_mem_top(const fz_tx *tx, const fathom_profile *p) {
       fz_fmt_count(ob, sizeof ob, a->alloc_count);
       fz_fmt_bytes(lv, sizeof lv, (double)a->live_bytes);
       fz_fmt_pct(sh, sizeof sh, (double)a->alloc_bytes, (double)all);
-      const char *cells[] = {nm, cp, calls, al, pc, ob, lv, sh};
+      if (!z->heap_peak_calls) {
+        snprintf(pk, sizeof pk, "-");
+      } else {
+        char v[48];
+        fz_fmt_bytes(v, sizeof v, z->heap_peak_bytes);
+        snprintf(pk, sizeof pk, "%s%s", z->heap_peak_calls < z->stats.count ? "\xe2\x89\xa5" : "", v);
+      }
+      const char *cells[] = {nm, cp, calls, al, pc, ob, lv, pk, sh};
       fz_tab_row(&t, cells);
     }
     rc = fz_tab_print(tx, &t);
