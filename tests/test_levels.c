@@ -7,6 +7,7 @@
  * made, the CPU each spinning zone burns. No timing asserted. */
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -256,6 +257,34 @@ static void test_monitor_families_off(void **state) {
   assert_checks(p);
 }
 
+static void *worker(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 20000; i++) {
+    FATHOM_ZONE("fast_call", "fast");
+  }
+  calls("slow_call", "slow", 20, 1);
+  return NULL;
+}
+
+/* Threads and the governor: a basic component's hot path and a detailed component's slow
+ * one on four threads in a DETAILED session: every call counted, the basic one never probed
+ * (whatever the governor decides), the detailed one probed. */
+static void test_threads_and_governor(void **state) {
+  (void)state;
+  begin(FATHOM_LEVEL_DETAILED, "fast=basic,slow=detailed", NULL);
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, worker, NULL), 0);
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  fathom_profile *p = end();
+  const fathom_zone_info *f = zone(p, "fast_call"), *s = zone(p, "slow_call");
+  assert_int_equal(f->stats.count, 4 * 20000);
+  assert_int_equal(s->stats.count, 4 * 20);
+  assert_int_equal(f->res.mask, 0);
+  assert_int_equal(f->res.samples, 0);
+  if (probe_available(p, "rusage") == 1) assert_true(s->res.samples >= 4); /* first calls */
+  assert_checks(p);
+}
+
 /* The lightweight preset is time only: no probe, even for a component at detailed. */
 static void test_lightweight_preset(void **state) {
   (void)state;
@@ -360,7 +389,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_off_records_nothing), T(test_basic_in_detailed),  T(test_detailed_in_basic),
       T(test_family_off_roundtrip), T(test_family_on_at_basic), T(test_monitor_families_off),
-      T(test_lightweight_preset),
+      T(test_threads_and_governor), T(test_lightweight_preset),
       T(test_parse_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
