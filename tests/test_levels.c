@@ -31,7 +31,7 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static volatile uint64_t sink;
+static __thread volatile uint64_t sink; /* per thread: the workers spin at once */
 static void spin_cpu_ms(int ms) {
   uint64_t end = thread_cpu_ns() + (uint64_t)ms * 1000000u;
   while (thread_cpu_ns() < end)
