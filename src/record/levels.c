@@ -20,8 +20,9 @@
 #include "record/record.h"
 #include "record/levels.h"
 
-static const char *const family_names[] = {"memory", "cpu",   "io",       "network",
-                                           "gpu",    "energy", "hwcounters", "alloc",
+/* The FATHOM_METRIC_* families by bit (bit i: family_names[i]). */
+static const char *const family_names[] = {"memory", "cpu",        "io",    "network",
+                                           "gpu",    "energy",     "hwcounters", "alloc",
                                            "timeline", "monitor"};
 #define N_FAMILIES (sizeof family_names / sizeof family_names[0])
 
@@ -181,6 +182,7 @@ fathom_level fz_site_level(const fathom_site *s) {
 
 int fz_site_probed(const fathom_site *s) {
   const char *comp = s && s->component ? s->component : "default";
+  if (!(FZ_METRIC_PROBED & ~fz_g.metrics_off)) return 0; /* every probe switched off */
   for (uint32_t i = 0; i < fz_g.n_clevels; i++)
     if (strcmp(fz_g.clevels[i].component, comp) == 0)
       return fz_g.clevels[i].level >= FATHOM_LEVEL_DETAILED;
