@@ -376,6 +376,19 @@ static void test_parse_errors(void **state) {
   envcase okm = {"FATHOM_METRICS", "+gpu,-io, memory=off", 0, {0}};
   capture_stderr(from_env, &okm, out, sizeof out);
   assert_int_equal(okm.rc, 0);
+  /* a config file takes both, with or without the prefix; a bad line names file and line */
+  char path[] = "/tmp/fathom-levels-conf-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  const char *conf = "component_levels = data=detailed,ui=off\nFATHOM_METRICS = -io\n";
+  assert_int_equal(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+  close(fd);
+  fathom_config fc;
+  fathom_config_init(&fc);
+  assert_int_equal(fathom_config_from_file(&fc, path), 0);
+  assert_string_equal(fc.component_levels, "data=detailed,ui=off");
+  assert_string_equal(fc.metrics, "-io");
+  unlink(path);
   /* a session given a bad value directly does not begin */
   envcase b = {"", "x=loud", 0, {0}};
   capture_stderr(begin_bad, &b, out, sizeof out);
