@@ -386,6 +386,48 @@ static void test_profile(void **state) {
   free(buf);
 }
 
+/* Several threads at once: every request counted, begun on one thread and ended on another. */
+#define THREADS 4
+#define PER_THREAD 2000
+
+static void *worker(void *arg) {
+  int id = (int)(intptr_t)arg;
+  for (int i = 0; i < PER_THREAD; i++) {
+    fathom_request r = fathom_request_begin(i % 2 ? "http://odd.example/x?i=1" : "http://even.example/");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(fathom_request_end(r, (uint64_t)id, 1, i % 10 == 0 ? 500 : 0), 0);
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  fathom_net_reset();
+  pthread_t th[THREADS];
+  for (int i = 0; i < THREADS; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, worker, (void *)(intptr_t)(i + 1)), 0);
+  fathom_request handed = fathom_request_begin("http://handed.example/");   /* ended elsewhere */
+  for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+  assert_int_equal(fathom_request_end(handed, 0, 0, 0), 0);
+  fathom_net_stats s;
+  assert_int_equal(fathom_net_stats_get(&s), 0);
+  assert_int_equal(s.n, 3);
+  assert_int_equal(s.requests, THREADS * PER_THREAD + 1);
+  const fathom_request_info *odd = find(s.r, s.n, "http://odd.example:80/x");
+  const fathom_request_info *even = find(s.r, s.n, "http://even.example:80/");
+  assert_non_null(odd);
+  assert_non_null(even);
+  assert_int_equal(odd->count, THREADS * PER_THREAD / 2);
+  assert_int_equal(even->count, THREADS * PER_THREAD / 2);
+  assert_int_equal(even->errors, THREADS * PER_THREAD / 10);   /* i % 10 == 0: all even i */
+  assert_int_equal(odd->errors, 0);
+  assert_int_equal(odd->bytes_sent + even->bytes_sent, (PER_THREAD) * (1 + 2 + 3 + 4));
+  assert_int_equal(odd->bytes_received + even->bytes_received, THREADS * PER_THREAD);
+  assert_false(odd->exact);   /* 4,000 requests: a sample of their times */
+  relations(s.r, s.n);
+  fathom_net_stats_free(&s);
+}
+
 /* ---- libcurl ---- */
 
 static size_t drop(char *p, size_t size, size_t n, void *user) {
@@ -486,7 +528,7 @@ int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
       T(test_endpoints), T(test_generic), T(test_misuse), T(test_caps),
-      T(test_profile),   T(test_curl),    T(test_no_curl),
+      T(test_profile),   T(test_threads), T(test_curl),  T(test_no_curl),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
