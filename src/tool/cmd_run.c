@@ -9,7 +9,8 @@
  * With --locks, libfathom.so is preloaded with FATHOM_LOCKS=1 and a session of its own in each
  * process (no CPU sampler, no monitor, no report): its pthread hooks profile the program's
  * locks, and the session hands its locks table over with the zones' timeline (FATHOM_RUN_ZONES),
- * read here into the profile's locks.
+ * read here into the profile's locks; FATHOM_CURL=1 and FATHOM_SQLITE=1 are set too (unless
+ * set), and the first process's network requests table is taken the same way.
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
