@@ -547,6 +547,32 @@ typedef struct fathom_gpu_zone_info {
   uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
 } fathom_gpu_zone_info;
 
+/* Network requests to one endpoint (fathom_request_begin / end / record, libcurl): see
+ * fathom_work.h for how a URL becomes its endpoint. A request's time is its wall time (for
+ * libcurl, curl's total time of the transfer). */
+#define FATHOM_REQUEST_SLOWEST 3       /* slowest requests kept per endpoint */
+#define FATHOM_REQUEST_URL_MAX 256     /* their URL (query in, user and password out), cut */
+#define FATHOM_REQUEST_SAMPLES 1024    /* request times kept per endpoint for percentiles */
+typedef struct fathom_request_info {
+  char *endpoint;
+  uint64_t count;           /* requests (exact) */
+  uint64_t errors;          /* of those, failed (an HTTP status >= 400 or an error code) */
+  uint64_t http_errors;     /* of the errors, those with an HTTP status >= 400 */
+  double total_ns, mean_ns, min_ns, max_ns;   /* exact */
+  double p50_ns, p95_ns, p99_ns;  /* nearest rank over the request times kept */
+  int exact;                /* 1: percentiles of every request; 0: estimates from a uniform
+                               sample of FATHOM_REQUEST_SAMPLES requests */
+  uint64_t bytes_sent, bytes_received;   /* bodies, all requests */
+  uint64_t phased;          /* requests whose phases are known (libcurl, or given) */
+  double phased_ns;         /* their total time */
+  double dns_ns, connect_ns, tls_ns, wait_ns, transfer_ns;   /* sums over the phased ones */
+  uint32_t n_slowest;       /* slowest requests, slowest first */
+  double slowest_ns[FATHOM_REQUEST_SLOWEST];
+  int slowest_status[FATHOM_REQUEST_SLOWEST];   /* the error argument; libcurl: the HTTP
+                                                   status, or minus the CURLcode */
+  char *slowest_url[FATHOM_REQUEST_SLOWEST];
+} fathom_request_info;
+
 /* Metric families (fathom_config.metrics, FATHOM_METRICS): bits of fathom_profile's
  * metrics_off and metrics_on. */
 #define FATHOM_METRIC_MEMORY 1u        /* the zones' RSS probe */
@@ -605,6 +631,9 @@ struct fathom_profile {
   /* GPU zones (CUDA events); absent from older files */
   uint32_t n_gpu_zones;  fathom_gpu_zone_info *gpu_zones;   /* by total GPU time, largest first */
   uint64_t gpu_zones_dropped;   /* pairs not counted: names beyond FATHOM_GPU_NAMES_MAX */
+  /* network requests per endpoint; absent from older files */
+  uint32_t n_requests;   fathom_request_info *requests;   /* by total time, largest first */
+  uint64_t requests_dropped;   /* requests not counted: endpoints beyond the cap */
   /* levels per component and metric switches; absent from older files (none) */
   uint32_t n_component_levels; fathom_component_level *component_levels; /* as configured */
   fathom_level default_level;   /* the level of components not listed (meta.level is the

@@ -410,4 +410,69 @@ FATHOM_EXTERN int fathom_gpu_zone_end(fathom_gpu_zone z);
  * bytes; may be NULL). Loads the CUDA runtime if not yet tried. */
 FATHOM_EXTERN int fathom_gpu_status(char *why, size_t cap);
 
+/* ---- Network requests per endpoint (src/work/net*.c, docs/network.md) ---------------------
+ * Requests are grouped by endpoint: a URL reduced to scheme://host:port/path (scheme and host
+ * in lower case, the scheme's default port written out, user, password, query string and
+ * fragment dropped; an empty path is "/"), or host:port when there is no scheme. Per endpoint:
+ * requests, errors, latency (total, mean, min, max; p50, p95, p99 exact up to
+ * FATHOM_REQUEST_SAMPLES requests, then estimates), bytes sent and received, the mean of each
+ * phase where known, and the slowest requests: the profile's "requests" table. At most
+ * FATHOM_NET_MAX_ENDPOINTS endpoints: requests to further ones are counted as dropped. All
+ * calls are thread-safe. An error argument is 0 or an HTTP status below 400 for a success;
+ * anything else (an HTTP status >= 400, a library's error code, a negative value) counts as
+ * an error. */
+#define FATHOM_NET_MAX_ENDPOINTS 512   /* distinct endpoints counted */
+#define FATHOM_NET_INFLIGHT 1024       /* requests begun and not yet ended */
+/* A request measured by the program: begin returns a handle for the matching end (on any
+ * thread). The handle's status: 0, FATHOM_E_INVAL (url NULL or empty), FATHOM_E_LIMIT
+ * (FATHOM_NET_INFLIGHT in flight, or the endpoint beyond the cap: counted as dropped),
+ * FATHOM_E_NOMEM. end returns 0; the handle's status when it was not 0; FATHOM_E_ENDED (a
+ * null handle, or one already ended); FATHOM_E_STATE (a session began since: not counted). */
+typedef struct fathom_request {
+  int status;
+  uint32_t slot_, gen_;
+} fathom_request;
+FATHOM_EXTERN fathom_request fathom_request_begin(const char *url);
+FATHOM_EXTERN int fathom_request_end(fathom_request r, uint64_t bytes_sent,
+                                     uint64_t bytes_received, int error);
+/* A request measured elsewhere: its total time and, when known (ph not NULL), its phases:
+ * name resolution, TCP connect, TLS handshake, waiting for the first byte of the answer after
+ * the request was sent, and receiving the answer. Each phase at most the total, their sum at
+ * most the total. 0, FATHOM_E_INVAL, FATHOM_E_LIMIT (endpoint beyond the cap: counted as
+ * dropped), FATHOM_E_NOMEM. */
+typedef struct fathom_request_phases {
+  uint64_t dns_ns, connect_ns, tls_ns, wait_ns, transfer_ns;
+} fathom_request_phases;
+FATHOM_EXTERN int fathom_request_record(const char *url, uint64_t total_ns,
+                                        const fathom_request_phases *ph, uint64_t bytes_sent,
+                                        uint64_t bytes_received, int error);
+/* libcurl: records the transfer the easy handle easy (a CURL *) just completed, curlcode
+ * being what the transfer returned (curl_easy_perform's result, or the multi interface's
+ * CURLMsg data.result): URL, HTTP status, phases and body sizes read with curl_easy_getinfo
+ * (libcurl 7.61 or later, found in the running program: fathom links no libcurl). An error
+ * when curlcode is not 0 or the HTTP status is 400 or more. With libfathom.so loaded and
+ * FATHOM_CURL=1 in the environment, every curl_easy_perform is recorded without this call.
+ * 0, FATHOM_E_INVAL (easy NULL), FATHOM_E_NOTSUP (no libcurl in the process),
+ * FATHOM_E_LIMIT, FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_curl_record(void *easy, int curlcode);
+/* The figures gathered so far (all endpoints, largest total time first). */
+typedef struct fathom_net_stats {
+  uint32_t n;
+  fathom_request_info *r;
+  uint64_t requests;          /* requests counted */
+  uint64_t dropped;           /* requests not counted (endpoints beyond the cap, in flight
+                                 beyond FATHOM_NET_INFLIGHT) */
+  double total_ns;            /* time of the requests counted */
+} fathom_net_stats;
+/* 0, FATHOM_E_INVAL (out NULL), FATHOM_E_NOMEM. Free with fathom_net_stats_free. */
+FATHOM_EXTERN int fathom_net_stats_get(fathom_net_stats *out);
+FATHOM_EXTERN void fathom_net_stats_free(fathom_net_stats *s);
+/* As a text table, or as JSON ({"requests": [...], "requests_dropped": N}, the members of the
+ * profile's "requests" table). 0, FATHOM_E_INVAL, FATHOM_E_IO. */
+FATHOM_EXTERN int fathom_net_stats_print(FILE *f, const fathom_net_stats *s);
+FATHOM_EXTERN int fathom_net_stats_json(FILE *f, const fathom_net_stats *s);
+/* Clears the figures (the endpoints, the dropped count; requests in flight are not counted
+ * when they end). */
+FATHOM_EXTERN void fathom_net_reset(void);
+
 #endif

@@ -72,6 +72,7 @@ have_cmd pkg-config || need pkg-config "pkg-config (finds jansson and cmocka)"
 have_lib jansson libjansson-dev || need libjansson-dev "jansson (profile loader)"
 have_lib cmocka libcmocka-dev || need libcmocka-dev "cmocka (unit tests)"
 have_lib sqlite3 libsqlite3-dev || need libsqlite3-dev "SQLite (the statement profiling test)"
+have_lib libcurl libcurl4-openssl-dev || need libcurl4-openssl-dev "libcurl (the network requests test and example)"
 have_lib libdw libdw-dev || need libdw-dev "elfutils libdw (fathom run: unwinding and source lines)"
 
 # ---- tests ---------------------------------------------------------------------------

@@ -160,6 +160,34 @@ if (!f || !f.suggestions.some(s => s.includes("orders(customer)"))) throw new Er
 "$B/fathom" check "$T/sqlite.json" >/dev/null || fail "fathom check on sqlite_slow's profile"
 echo "examples: sqlite_slow found the scan and the column to index"
 
+# http_client: 40 item requests, 10 slow reports and 3 missing pages through libcurl, recorded
+# by libfathom.so's curl_easy_perform (FATHOM_CURL=1): every request counted under its
+# endpoint (query strings dropped), the bodies' bytes exact, the 404s as errors, each call a
+# zone of component "net", and the slow_endpoint finding on /report says the server is slow
+out=$(FATHOM_CURL=1 "$B/http_client" "$T/http.json" 2>&1) || fail "http_client exited non-zero: $out"
+grep -q "^Network requests" <<<"$out" || fail "http_client: no Network requests table: $out"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = path => (p.requests || []).find(x => /^http:\/\/127\.0\.0\.1:[0-9]+\//.test(x.endpoint) &&
+                                              x.endpoint.endsWith(path));
+const items = r("/items"), rep = r("/report"), old = r("/old-page");
+if (!items || !rep || !old || p.requests.length !== 3) throw new Error("endpoints: " + p.requests.map(x => x.endpoint));
+if (items.count !== 40 || items.bytes_received !== 40 * 2048 || items.errors !== 0) throw new Error("items");
+if (rep.count !== 10 || rep.bytes_received !== 10 * 1024 || rep.errors !== 0) throw new Error("report");
+if (old.count !== 3 || old.errors !== 3 || old.http_errors !== 3 || old.slowest[0].status !== 404) throw new Error("old-page");
+[items, rep, old].forEach(x => {
+  if (x.phased !== x.count) throw new Error(`${x.endpoint}: phases of ${x.phased}`);
+  const sum = x.dns_ns + x.connect_ns + x.tls_ns + x.wait_ns + x.transfer_ns;
+  if (!(sum <= x.phased_ns && x.phased_ns <= x.total_ns)) throw new Error(`${x.endpoint}: phases ${sum}`);
+});
+const z = p.zones.find(x => x.name === "curl_easy_perform" && x.component === "net");
+if (!z || z.stats.count !== 53) throw new Error("the curl_easy_perform zone");
+const f = p.findings.find(x => x.class === "slow_endpoint" && x.path === rep.endpoint);
+if (!f || !f.suggestions.some(s => s.includes("the server is slow"))) throw new Error("no slow_endpoint finding on /report");
+' "$T/http.json" || fail "http_client: the profile is not what the example promises: $out"
+"$B/fathom" check "$T/http.json" >/dev/null || fail "fathom check on http_client's profile"
+echo "examples: http_client counted 53 requests on 3 endpoints and found the slow server"
+
 # lock_contention: four workers on one mutex, then on 16 striped mutexes: both locks are in
 # the profile with every acquisition counted, the one lock waited on and the stripes less,
 # and the profile checks clean

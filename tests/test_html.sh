@@ -333,6 +333,17 @@ expect_eq "sql statements with their slowest run" "$n" "2"
 grep -aq '<td class="num">14,999,700</td>' "$TMP/sql.dom" || fail "sql: no 14,999,700 full-scan steps (300 runs x 49,999)"
 ok "database statements: both connections' statement, its slowest run, the scan steps"
 
+# ---- 6b'. network requests: examples/http_client's profile (libcurl through the hook, three
+# endpoints): the section lists them, each with its slowest request's URL as the tooltip
+FATHOM_CURL=1 "$BUILD/http_client" "$TMP/net.json" >"$TMP/net.out" 2>&1 || fail "http_client failed"
+"$FATHOM" report "$TMP/net.json" --format html -o "$TMP/net.html" || fail "report of http_client's profile failed"
+dump "$TMP/net.html" net
+grep -q '<section id="requests"' "$TMP/net.dom" || fail "net: no Network requests section drawn"
+expect_eq "net endpoint rows" "$(attr net request-table data-total)" "3"
+grep -aqE '<code title="slowest: http://127\.0\.0\.1:[0-9]+/report\?day=1">http://127\.0\.0\.1:[0-9]+/report</code>' "$TMP/net.dom" ||
+  fail "net: /report's row is not drawn with its slowest request: $(grep -ao '<code title="slowest[^<]*' "$TMP/net.dom" | head -3)"
+ok "network requests: three endpoints, each with its slowest request"
+
 # ---- 6c. locks: one lock and striped locks, drawn ---------------------------------------
 "$BUILD/lock_contention" "$TMP/locks.json" >/dev/null 2>&1 || fail "lock_contention failed"
 "$FATHOM" report "$TMP/locks.json" --format html -o "$TMP/locks.html" || fail "locks: report --format html failed"

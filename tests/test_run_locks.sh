@@ -4,7 +4,9 @@
 # taken around a condition wait. The profile's locks must count each acquisition exactly,
 # name each lock by the function that took it first, show contention on the first, keep the
 # program's output and exit status, and pass fathom check; without --locks there is no locks
-# table. Under a sanitizer build --locks is not available: that message is checked instead.
+# table. --locks also turns on libfathom.so's libcurl hook: an unmodified libcurl client's
+# requests reach the profile per endpoint. Under a sanitizer build --locks is not available:
+# that message is checked instead.
 set -u
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
@@ -100,5 +102,51 @@ assert_match "the report's Locks section" "first taken in pingpong" "$report"
 
 "$F" run -q -o n.json -- ./pp >/dev/null 2>&1
 grep -q '"locks"' n.json && bad "without --locks, the profile has a locks table"
+
+# --locks also sets FATHOM_CURL=1: a libcurl client that knows nothing of fathom fetches
+# three pages from a local server (node); the profile gets its requests per endpoint, the
+# bodies' bytes exact, the 404 counted as an error
+cat >cl.c <<'EOF2'
+#include <curl/curl.h>
+#include <stdio.h>
+static size_t drop(char *p, size_t s, size_t n, void *u) { (void)p; (void)u; return s * n; }
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, argv[i]);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop);
+    if (curl_easy_perform(h) != CURLE_OK) return 1;
+    curl_easy_cleanup(h);
+  }
+  printf("fetched %d\n", argc - 1);
+  return 0;
+}
+EOF2
+cc -O2 -o cl cl.c $(pkg-config --cflags --libs libcurl) || { echo "FAIL: cannot build the curl client"; exit 1; }
+node -e '
+const srv = require("http").createServer((q, r) => {
+  const ok = q.url.startsWith("/page");
+  r.writeHead(ok ? 200 : 404, {"Content-Type": "text/plain"});
+  r.end(ok ? "x".repeat(3000) : "gone");
+});
+srv.listen(0, "127.0.0.1", () => { require("fs").writeFileSync("port", String(srv.address().port)); });
+setTimeout(() => process.exit(0), 60000);
+' & srv=$!
+for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.1; done
+port=$(cat port 2>/dev/null)
+out=$(TMPDIR=$T "$F" run -q --locks -o c.json -- ./cl "http://127.0.0.1:$port/page?n=1" \
+      "http://127.0.0.1:$port/page?n=2" "http://127.0.0.1:$port/old" 2>err.txt)
+kill "$srv" 2>/dev/null
+assert_eq "the curl client's output" "fetched 3" "$out"
+"$F" check c.json >/dev/null 2>&1 || bad "fathom check of the curl client's profile" "$("$F" check c.json 2>&1 | head -3)"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")), port = process.argv[2];
+const r = p.requests || [];
+const page = r.find(x => x.endpoint === `http://127.0.0.1:${port}/page`);
+const old = r.find(x => x.endpoint === `http://127.0.0.1:${port}/old`);
+if (r.length !== 2 || !page || !old) throw new Error("requests: " + r.map(x => x.endpoint).join(", "));
+if (page.count !== 2 || page.bytes_received !== 6000 || page.errors !== 0) throw new Error("page: " + JSON.stringify(page));
+if (old.count !== 1 || old.errors !== 1 || old.http_errors !== 1) throw new Error("old: " + JSON.stringify(old));
+' c.json "$port" 2>node.err && pass=$((pass + 1)) || bad "the curl client's requests" "$(head -5 node.err)"
 echo "run_locks: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

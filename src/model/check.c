@@ -730,6 +730,7 @@ static void check_arrays(ck *c) {
   CK_ARRAY(p->n_outcome_events, p->outcome_events, "outcome_events");
   CK_ARRAY(p->n_queries, p->queries, "database statements");
   CK_ARRAY(p->n_gpu_zones, p->gpu_zones, "GPU zones");
+  CK_ARRAY(p->n_requests, p->requests, "network endpoints");
 #undef CK_ARRAY
 }
 
@@ -777,6 +778,7 @@ int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap) {
   check_snapshots_gov(&c);
   fz_check_run(p, run_viol, &c);
   fz_check_sql(p, run_viol, &c);
+  fz_check_net(p, run_viol, &c);
   if (have) sums_free(&m);
   return c.n > INT_MAX ? INT_MAX : (int)c.n;
 }

@@ -33,6 +33,9 @@ void fz_check_levels(const fathom_profile *p, void (*report)(void *ctx, const ch
                      void *ctx);
 void fz_check_sql(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
+/* The rules for network requests (check_net.c), reported the same way. */
+void fz_check_net(const fathom_profile *p, void (*report)(void *ctx, const char *line),
+                  void *ctx);
 
 /* 1 when the n entries of a ranking (in mean order) are ordered oppositely by mean and by
  * median for some pair that one of the two rankings tells apart (different ranks); entries

@@ -420,6 +420,12 @@ void fathom_profile_free(fathom_profile *p) {
   free(p->queries);
   for (uint32_t i = 0; i < p->n_gpu_zones && p->gpu_zones; i++) free(p->gpu_zones[i].name);
   free(p->gpu_zones);
+  for (uint32_t i = 0; i < p->n_requests && p->requests; i++) {
+    free(p->requests[i].endpoint);
+    for (uint32_t k = 0; k < p->requests[i].n_slowest && k < FATHOM_REQUEST_SLOWEST; k++)
+      free(p->requests[i].slowest_url[k]);
+  }
+  free(p->requests);
   for (uint32_t i = 0; i < p->n_component_levels && p->component_levels; i++)
     free(p->component_levels[i].component);
   free(p->component_levels);
@@ -566,7 +572,8 @@ const char *fathom_strerror(int err) {
 static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention"};
+    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention",
+    "slow_endpoint"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;

@@ -311,3 +311,14 @@ void fz_gpu_fill(fathom_profile *p, uint32_t g, int final) {
   fz_gpu_fill_fn fn = __atomic_load_n(&gpu_fill, __ATOMIC_ACQUIRE);
   if (fn) fn(p, g, final);   /* p NULL at the end: the pending pairs are still settled */
 }
+
+static fz_requests_fill_fn requests_fill;
+
+void fz_session_set_requests(fz_requests_fill_fn fn) {
+  __atomic_store_n(&requests_fill, fn, __ATOMIC_RELEASE);
+}
+
+void fz_requests_fill(fathom_profile *p, uint32_t g) {
+  fz_requests_fill_fn fn = __atomic_load_n(&requests_fill, __ATOMIC_ACQUIRE);
+  if (p && fn) fn(p, g);   /* out of memory: the profile has no requests */
+}

@@ -273,8 +273,8 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
     }
   }
   const char *zd = getenv("FATHOM_RUN_ZONES");
-  if (zd && *zd && (p->n_events || p->n_locks)) {   /* for `fathom run` (docs/run.md): the
-                                                      zones' timeline, the locks (--locks) */
+  if (zd && *zd && (p->n_events || p->n_locks || p->n_requests)) {   /* for `fathom run`
+                             (docs/run.md): the zones' timeline, the locks, the requests */
     snprintf(path, sizeof path, "%s/zones.%ld.%llu.json", zd, (long)getpid(),
              (unsigned long long)fz_g.start_mono_ns);
     int r = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);
@@ -337,6 +337,7 @@ static int session_end(fathom_profile **out) {
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
   fz_queries_fill(p, g);   /* database statements (work/sql_out.c), before the findings */
+  fz_requests_fill(p, g);  /* network requests (work/net_out.c), before the findings */
   fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis/sla.c) before any output */
@@ -378,6 +379,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   pthread_mutex_unlock(&fz_g.lock);
   fz_timeline_unlock();
   fz_queries_fill(p, g);
+  fz_requests_fill(p, g);
   if (p) fz_gpu_fill(p, g, 0);
   fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
   fz_check_env(p, "snapshot");

@@ -52,6 +52,11 @@ void fz_queries_fill(fathom_profile *p, uint32_t g);
 typedef void (*fz_gpu_fill_fn)(fathom_profile *p, uint32_t g, int final);
 void fz_session_set_gpu(fz_gpu_fill_fn fn);
 void fz_gpu_fill(fathom_profile *p, uint32_t g, int final);
+/* Network requests (work/net_tab.c hands its reader down at first use): fills p's "requests"
+ * with session g's endpoints. Call it without fz_g.lock. */
+typedef int (*fz_requests_fill_fn)(fathom_profile *p, uint32_t g);
+void fz_session_set_requests(fz_requests_fill_fn fn);
+void fz_requests_fill(fathom_profile *p, uint32_t g);
 
 #pragma GCC visibility pop
 

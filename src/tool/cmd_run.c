@@ -9,7 +9,8 @@
  * With --locks, libfathom.so is preloaded with FATHOM_LOCKS=1 and a session of its own in each
  * process (no CPU sampler, no monitor, no report): its pthread hooks profile the program's
  * locks, and the session hands its locks table over with the zones' timeline (FATHOM_RUN_ZONES),
- * read here into the profile's locks.
+ * read here into the profile's locks; FATHOM_CURL=1 and FATHOM_SQLITE=1 are set too (unless
+ * set), and the first process's network requests table is taken the same way.
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
@@ -172,6 +173,7 @@ typedef struct lock_take {
   uint32_t n, procs;     /* locks; processes that had some */
   uint64_t dropped;
   int bad;               /* a file could not be read */
+  fathom_profile *req;   /* the first process that made network requests (its profile) */
 } lock_take;
 
 /* Moves the locks of every "zones.PID.T.json" in dir into *lt (names prefixed "pid PID: " once
@@ -212,6 +214,9 @@ static void take_locks(const char *dir, lock_take *lt) {
     } else if (p->n_locks) {
       lt->bad = 1;
     }
+    for (uint32_t i = 0; i < p->n_requests && lt->req; i++)   /* a second process's: */
+      lt->req->requests_dropped += p->requests[i].count;   /* counted, not merged */
+    if (p->requests && !lt->req) lt->req = p, p = NULL;
     fathom_profile_free(p);
   }
   if (d) closedir(d);
@@ -235,6 +240,10 @@ static void put_locks(fathom_profile *p, lock_take *lt) {
   p->locks_dropped = lt->dropped;
   lt->v = NULL;
   lt->n = 0;
+  if (!lt->req) return;
+  p->requests = lt->req->requests, p->n_requests = lt->req->n_requests;
+  p->requests_dropped = lt->req->requests_dropped;
+  lt->req->requests = NULL, lt->req->n_requests = 0;
 }
 
 static void take_zones(fz_run_prof *rp, const char *dir, int quiet, lock_take *lt) {
@@ -341,6 +350,7 @@ static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
  * feed (no CPU sampler, no monitor, no report of its own: the profile is handed over). */
 static int locks_env(const char *lib) {
   return preload_env(lib) || setenv("FATHOM", "1", 1) || setenv("FATHOM_LOCKS", "1", 1) ||
+                 setenv("FATHOM_CURL", "1", 0) || setenv("FATHOM_SQLITE", "1", 0) ||
                  setenv("FATHOM_SAMPLE_HZ", "0", 1) || setenv("FATHOM_MONITOR", "0", 1) ||
                  setenv("FATHOM_REPORT", "0", 1)
              ? -1
@@ -589,7 +599,7 @@ int cmd_run(int argc, char **argv) {
     if (have_zdir) rmdir(zdir);
     return TOOL_EXIT_USAGE;
   }
-  lock_take lt = {NULL, 0, 0, 0, 0};
+  lock_take lt = {NULL, 0, 0, 0, 0, NULL};
   if (have_zdir) take_zones(x.rp, zdir, o.quiet, locks ? &lt : NULL);   /* before the
                                                            allocations' paths join */
   alloc_sum asum = {0};
@@ -625,6 +635,7 @@ int cmd_run(int argc, char **argv) {
     free(lt.v[i].holders);
   }
   free(lt.v);
+  fathom_profile_free(lt.req);
   uint64_t samples = fz_run_prof_samples(x.rp), off_samples = fz_run_prof_off_samples(x.rp);
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);

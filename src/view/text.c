@@ -681,6 +681,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   if (!rc) rc = fz_text_counters(&tx, p);
   if (!rc) rc = fz_text_throughput(&tx, p);
   if (!rc) rc = fz_text_queries(&tx, p);
+  if (!rc) rc = fz_text_requests(&tx, p);
   if (!rc) rc = fz_text_gpu(&tx, p);
   if (!rc) rc = fz_text_rankings(&tx, p);
   if (!rc) rc = fz_text_attempts(&tx, p);

@@ -107,6 +107,8 @@ int fz_text_locks(const fz_tx *tx, const fathom_profile *p);      /* text_locks.
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p);
 /* Database statements (view/text_sql.c). */
 int fz_text_queries(const fz_tx *tx, const fathom_profile *p);
+/* Network requests per endpoint (view/text_net.c). */
+int fz_text_requests(const fz_tx *tx, const fathom_profile *p);
 /* GPU zones: GPU time per name from CUDA events (view/text_gpu.c). */
 int fz_text_gpu(const fz_tx *tx, const fathom_profile *p);
 int fz_text_processes(const fz_tx *tx, const fathom_profile *p);

@@ -29,6 +29,12 @@ void fz_json_put_queries(FILE *f, const fathom_profile *p);
  * time their shares are of (0: the statements' own total). 0 or FATHOM_E_IO. */
 int fz_queries_text(FILE *f, int color, const fathom_query_info *q, uint32_t n,
                     uint64_t dropped, double session_ns);
+/* Network requests (view/json_net.c, view/text_net.c): the same three for the profile's
+ * "requests" and "requests_dropped". */
+void fz_json_requests(FILE *f, const fathom_request_info *r, uint32_t n);
+void fz_json_put_requests(FILE *f, const fathom_profile *p);
+int fz_requests_text(FILE *f, int color, const fathom_request_info *r, uint32_t n,
+                     uint64_t dropped, double session_ns);
 int fz_write_csv(const fathom_profile *p, FILE *f, int color);         /* view/csv.c */
 int fz_write_chrome(const fathom_profile *p, FILE *f, int color);      /* view/chrome.c */
 int fz_write_html(const fathom_profile *p, FILE *f, int color);        /* view/html.c */

@@ -493,6 +493,30 @@ function renderQueries(D) {
     ' statements with the least time are left out of this page (fathom report FILE lists them all).'));
 }
 
+function renderRequests(D) {
+  if (!D.requests || (!D.requests.length && !D.requests_dropped)) return;
+  var est = D.requests.some(function (r) { return !r[9]; });
+  var sec = section('requests', 'Network requests', 'Each endpoint (scheme://host:port/path, query string left out), ' +
+                    'all its requests. Share: of the session\u2019s wall time. Errors: HTTP status 400 or more, or the ' +
+                    'transfer failed. Phases: mean per request whose phases are known (\u2013: none).' +
+                    (est ? ' ~ marks percentiles estimated from a uniform sample of the requests.' : '') +
+                    (D.requests_dropped ? ' ' + fmtCount(D.requests_dropped) + ' requests were not counted.' : ''));
+  var wall = D.meta.duration_ns;
+  var rows = D.requests.map(function (r) {
+    var p = r[9] ? fmtDur : function (v) { return '~' + fmtDur(v); };
+    var ph = function (k) { return r[12] > 0 ? fmtDur(r[k] / r[12]) : '\u2013'; };
+    return [fmtDur(r[3]), wall > 0 ? fmtPct(Math.min(100, 100 * r[3] / wall)) : '\u2013', fmtCount(r[1]),
+            fmtCount(r[2]), fmtDur(r[4]), p(r[5]), p(r[6]), p(r[7]), fmtDur(r[8]), fmtBytes(r[10]), fmtBytes(r[11]),
+            ph(13), ph(14), ph(15), ph(16), ph(17), el('code', {title: r[18] ? 'slowest: ' + r[18] : null}, r[0])];
+  });
+  var t = cappedTable(['total>', 'share>', 'requests>', 'errors>', 'mean>', 'p50>', 'p95>', 'p99>', 'max>', 'sent>',
+                       'received>', 'dns>', 'connect>', 'tls>', 'wait>', 'transfer>', 'endpoint'], rows, 30, 'endpoints');
+  t.firstChild.id = 'request-table';
+  sec.appendChild(t);
+  if (D.requests_n > D.requests.length) sec.appendChild(el('p', {class: 'note'}, fmtCount(D.requests_n - D.requests.length) +
+    ' endpoints with the least time are left out of this page (fathom report FILE lists them all).'));
+}
+
 function renderLocks(D) {
   var list = (D.locks || []).slice(1);   /* the first element is a placeholder */
   if (!list.length) return;
@@ -647,6 +671,7 @@ function main() {
   renderAttempts(D);
   renderOutcomes(D);
   renderQueries(D);
+  renderRequests(D);
   renderLocks(D);
   renderGpuZones(D);
   renderCounters(D);
