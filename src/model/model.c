@@ -420,6 +420,8 @@ void fathom_profile_free(fathom_profile *p) {
   free(p->queries);
   for (uint32_t i = 0; i < p->n_gpu_zones && p->gpu_zones; i++) free(p->gpu_zones[i].name);
   free(p->gpu_zones);
+  for (uint32_t i = 0; i < p->n_windows && p->windows; i++) free(p->windows[i].name);
+  free(p->windows);
   free(p);
 }
 
