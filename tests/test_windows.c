@@ -7,6 +7,7 @@
  * rank: the smallest duration with at least q % of the window's calls at or below it. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include "testutil.h"
 #include "load/fathom_load.h"
@@ -204,6 +205,81 @@ static void test_threads(void **state) {
   assert_int_equal(fathom_window_enable("mtn", 0, 0), 0);
 }
 
+/* Enabled while threads call the zone (begin/end on the zone's own paths): every call begun
+ * after a thread saw the window enabled is in it, and none beyond the calls made. */
+#define MZ_MAX 12000
+static volatile int mz_on, mz_stop;
+static uint64_t mz_total[N_THREADS], mz_after[N_THREADS];
+static void *mz_worker(void *arg) {
+  uintptr_t k = (uintptr_t)arg;
+  /* at most MZ_MAX calls a thread: the window (a time window) holds them all */
+  while (!__atomic_load_n(&mz_stop, __ATOMIC_ACQUIRE) && mz_total[k] < MZ_MAX) {
+    int on = __atomic_load_n(&mz_on, __ATOMIC_ACQUIRE);
+    /* thread k waits for the window at call 1000 + 2000 k, so calls are made after it was
+     * enabled, while the others may still be running as it is */
+    while (!on && mz_total[k] == 1000 + 2000 * k) {
+      sched_yield();
+      on = __atomic_load_n(&mz_on, __ATOMIC_ACQUIRE);
+    }
+    {
+      FATHOM_ZONE("mz", "svc");
+    }
+    __atomic_store_n(&mz_total[k], mz_total[k] + 1, __ATOMIC_RELEASE);
+    if (on) __atomic_store_n(&mz_after[k], mz_after[k] + 1, __ATOMIC_RELEASE);
+  }
+  return NULL;
+}
+static uint64_t min_of(uint64_t *a) {
+  uint64_t m = UINT64_MAX;
+  for (int k = 0; k < N_THREADS; k++) {
+    uint64_t v = __atomic_load_n(&a[k], __ATOMIC_ACQUIRE);
+    if (v < m) m = v;
+  }
+  return m;
+}
+static void test_enable_while_running(void **state) {
+  (void)state;
+  fathom_config c;
+  fathom_config_init(&c);
+  test_level(&c);
+  c.monitor = 0;
+  c.timeline = 1; /* the timeline's end path too */
+  assert_int_equal(fathom_session_begin("windows-live", &c), 0);
+  pthread_t th[N_THREADS];
+  for (uintptr_t k = 0; k < N_THREADS; k++)
+    assert_int_equal(pthread_create(&th[k], NULL, mz_worker, (void *)k), 0);
+  while (min_of(mz_total) < 200) sched_yield();
+  assert_int_equal(fathom_window_enable("mz", 0, 3600), 0);
+  __atomic_store_n(&mz_on, 1, __ATOMIC_RELEASE);
+  while (min_of(mz_after) < 200) {
+    int all_done = 1;
+    for (int k = 0; k < N_THREADS; k++)
+      if (__atomic_load_n(&mz_total[k], __ATOMIC_ACQUIRE) < MZ_MAX) all_done = 0;
+    if (all_done) break;
+    sched_yield();
+  }
+  __atomic_store_n(&mz_stop, 1, __ATOMIC_RELEASE);
+  for (int k = 0; k < N_THREADS; k++) pthread_join(th[k], NULL);
+  uint64_t total = 0, after = 0;
+  for (int k = 0; k < N_THREADS; k++) {
+    total += mz_total[k];
+    after += mz_after[k];
+  }
+  fathom_window w;
+  assert_int_equal(fathom_window_stats("mz", &w), 0);
+  if (!(w.calls >= after && w.calls <= total))
+    fail_msg("window holds %llu calls; %llu were begun after it was enabled, %llu in all",
+             (unsigned long long)w.calls, (unsigned long long)after, (unsigned long long)total);
+  assert_int_equal(w.run_calls, total);
+  assert_int_equal(w.truncated, 0);
+  if (w.calls) assert_true(w.min_ns <= w.p50_ns && w.p50_ns <= w.p99_ns && w.p99_ns <= w.max_ns);
+  assert_true(after >= N_THREADS * (MZ_MAX - 1000 - 2000 * (N_THREADS - 1)));
+  fathom_profile *p = end();
+  assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  release(p);
+  assert_int_equal(fathom_window_enable("mz", 0, 0), 0);
+}
+
 /* Enabled before the zone exists (and before the session), or after it was called: every
  * call from then on is in the window, whatever way the zone is ended. */
 static void test_enable_first(void **state) {
@@ -394,6 +470,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_time_window, cleanup),
       cmocka_unit_test_teardown(test_both_limits, cleanup),
       cmocka_unit_test_teardown(test_threads, cleanup),
+      cmocka_unit_test_teardown(test_enable_while_running, cleanup),
       cmocka_unit_test_teardown(test_enable_first, cleanup),
       cmocka_unit_test_teardown(test_bad_args, cleanup),
       cmocka_unit_test_teardown(test_env, cleanup),
