@@ -126,7 +126,8 @@ FZ_TEXT static uint32_t p_next(const fz_node *n, uint32_t pe) {
 /* New countdowns from the node's current intervals (a redraw, or the first special call). */
 FZ_TEXT static void redraw(fz_thread *t, fz_node *c, const void *k) {
   __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the governor stored t_every, p_every first */
-  uint32_t te = FZ_LD(c->win) ? 1 : FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
+  uint32_t win = FZ_LD(c->win);
+  uint32_t te = win ? 1 : FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
   c->t_cur = te > 1 ? te : 1;
   c->t_skip = geom(t, c->t_cur);
   FZ_ST(c->p_cur, pe ? p_next(c, pe) : 0); /* (snapshots read it) */
@@ -137,7 +138,12 @@ FZ_TEXT static void redraw(fz_thread *t, fz_node *c, const void *k) {
   }
   if (k == FZ_KEY_REDRAW(c->rkey)) {
     const void *want = fz_node_key_for(c, 1, 0);
-    __atomic_compare_exchange_n(&c->key, &k, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    if (__atomic_compare_exchange_n(&c->key, &k, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+        !win) { /* the redraw taken may be a window's, enabled after win was read: its calls
+                   are all timed from now on (window.c stores win before the key) */
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (FZ_LD(c->win)) c->t_cur = c->t_skip = 1;
+    }
   } else if (k == FZ_KEY_DEAD(c->rkey)) { /* linked while the tree was set dead */
     fz_glock();
     fz_node_update_special(c);

@@ -314,8 +314,8 @@ static int compute(uint32_t id, uint32_t g, uint64_t now, fathom_window *o) {
   size_t keep = 0;
   while (keep < n && buf[keep].end >= lo) keep++; /* lo may have risen after the copies */
   uint32_t lim = d->n ? d->n : FATHOM_WINDOW_MAX_CALLS;
-  if (keep > lim) {
-    if (!d->n) o->truncated = 1;
+  if (keep > lim || (d->n && keep == lim)) { /* full: it covers from its oldest call's end */
+    if (keep > lim && !d->n) o->truncated = 1;
     keep = lim;
     lo = buf[keep - 1].end;
   }
