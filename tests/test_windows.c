@@ -12,7 +12,7 @@
 #include "testutil.h"
 #include "load/fathom_load.h"
 #include "record/clock.h"
-#include "record/window.h"
+#include "session/windows.h"
 #include "live/live.h"
 
 static void begin(void) {

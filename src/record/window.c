@@ -1,5 +1,5 @@
-/* window.c: rolling windows: fathom_window_enable, fathom_window_stats, FATHOM_WINDOWS and the
- * profile's windows table (docs/windows.md).
+/* window.c: rolling windows' recording side: fathom_window_enable, the per-thread rings and
+ * the reading of a window's calls (docs/windows.md).
  *
  * How it works: a window is a definition (zone name, last N calls, last T seconds) kept in
  * a fixed table; nodes of that name carry its index (fz_node.win) and a key that sends them
@@ -8,7 +8,8 @@
  * window (capacity N, or FATHOM_WINDOW_MAX_CALLS without a call limit), overwriting the
  * oldest. A reading merges every thread's ring under fz_g.lock: the calls that ended in the
  * time window, newest first, the first N of them; percentiles are exact (nearest rank) over
- * their durations.
+ * their durations. The whole-run figures beside them and FATHOM_WINDOWS are the session's
+ * (session/windows.c).
  *
  * Invariant: only the owner writes its rings, with a sequence pair: `begun` is raised (then a
  * release fence) before a slot is written, `done` (release) after, so a reader that copies
@@ -24,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
 #include "record/record.h"
 #include "record/window.h"
+#include "util/str.h"
 
 typedef struct win_def {
   const char *name;     /* interned */
@@ -238,47 +239,6 @@ static int ring_copy(const fz_wring *r, uint64_t lo, uint64_t now, win_ent **buf
 /* The newest active window named name, its index + 1; 0 when none (lock held). */
 static uint32_t find(const char *name) { return fz_win_lookup(&(fathom_site){.name = name}); }
 
-/* The whole run's calls and p95 of zones named name, from the nodes (lock held). */
-static void run_figures(const char *name, uint32_t g, fathom_window *o) {
-  o->run_calls = 0;
-  o->run_p95_ns = NAN;
-  uint64_t *dense = calloc(FATHOM_HIST_BUCKETS, sizeof *dense);
-  uint64_t mn = UINT64_MAX, mx = 0, w = 0;
-  for (fz_thread *t = fz_g.threads; t; t = t->next) {
-    if (FZ_LD(t->gen) != g) continue;
-    uint64_t nn = FZ_LDA(t->n_nodes);
-    for (uint64_t i = 0; i < nn; i++) {
-      fz_node *n = fz_node_at(t, i);
-      if (!n->site || !n->site->name || strcmp(n->site->name, name) != 0) continue;
-      o->run_calls += FZ_LD(n->count) + FZ_LD(n->s_n) + FZ_LD(n->untimed);
-      uint64_t a = FZ_LD(n->min), b = FZ_LD(n->max);
-      if (FZ_LD(n->count) + FZ_LD(n->s_n) == 0) continue;
-      if (a < mn) mn = a;
-      if (b > mx) mx = b;
-      for (uint32_t m = 6; dense && m <= FZ_HIST_LAST_M; m++) {
-        uintptr_t hb = __atomic_load_n(&FZ_HB(n, m), __ATOMIC_ACQUIRE);
-        if (!hb) continue;
-        for (uint32_t q = m == 6 ? 0 : 64; q < 128; q++) {
-          uint64_t v = FZ_LD(*(uint64_t *)(hb + 8 * q));
-          dense[FZ_HIST_SUB * (m - 6) + q] += v;
-          w += v;
-        }
-      }
-    }
-  }
-  if (dense && w) {
-    fathom_hist h = {0};
-    if (fz_hist_from_dense(&h, dense) == 0) {
-      h.unit_ns = fz_ns_per_tick();
-      double lo = (double)fz_ticks_to_ns(mn), hi = (double)fz_ticks_to_ns(mx);
-      double v = fathom_hist_percentile(&h, 95, (uint64_t)lo, (uint64_t)hi);
-      o->run_p95_ns = v > hi ? hi : v;
-      fz_hist_free(&h);
-    }
-  }
-  free(dense);
-}
-
 /* The figures of window id for generation g at `now` (ticks; lock held). 0 or NOMEM. */
 static int compute(uint32_t id, uint32_t g, uint64_t now, fathom_window *o) {
   const win_def *d = &W[id];
@@ -349,139 +309,73 @@ static int compute(uint32_t id, uint32_t g, uint64_t now, fathom_window *o) {
   return 0;
 }
 
-FZ_TEXT int fz_window_stats_at(const char *name, uint64_t now, fathom_window *out) {
-  if (!name || !out) return FATHOM_E_INVAL;
+/* The whole run's calls of zones named name (generation g; lock held), and when dense is not
+ * NULL, their merged histogram (ticks; FATHOM_HIST_BUCKETS counts) and the least and
+ * greatest timed durations (ticks). */
+static void run_figures(const char *name, uint32_t g, fathom_window *o, uint64_t *dense,
+                        uint64_t *mn, uint64_t *mx) {
+  o->run_calls = 0;
+  for (fz_thread *t = fz_g.threads; t; t = t->next) {
+    if (FZ_LD(t->gen) != g) continue;
+    uint64_t nn = FZ_LDA(t->n_nodes);
+    for (uint64_t i = 0; i < nn; i++) {
+      fz_node *n = fz_node_at(t, i);
+      if (!n->site || !n->site->name || strcmp(n->site->name, name) != 0) continue;
+      o->run_calls += FZ_LD(n->count) + FZ_LD(n->s_n) + FZ_LD(n->untimed);
+      if (!dense || FZ_LD(n->count) + FZ_LD(n->s_n) == 0) continue;
+      uint64_t a = FZ_LD(n->min), b = FZ_LD(n->max);
+      if (a < *mn) *mn = a;
+      if (b > *mx) *mx = b;
+      for (uint32_t m = 6; m <= FZ_HIST_LAST_M; m++) {
+        uintptr_t hb = __atomic_load_n(&FZ_HB(n, m), __ATOMIC_ACQUIRE);
+        if (!hb) continue;
+        for (uint32_t q = m == 6 ? 0 : 64; q < 128; q++)
+          dense[FZ_HIST_SUB * (m - 6) + q] += FZ_LD(*(uint64_t *)(hb + 8 * q));
+      }
+    }
+  }
+}
+
+int fz_win_read(const char *name, uint64_t now, fathom_window *out, uint64_t *dense,
+                uint64_t *mn, uint64_t *mx) {
   int saved = errno;
   fz_glock();
   uint32_t w = find(name);
   int rc = !w ? FATHOM_E_NOTFOUND : !fz_g.session_gen ? FATHOM_E_STATE : 0;
   if (!rc && !FZ_LD(fz_g.active) && now > fz_g.end_ticks) now = fz_g.end_ticks;
   if (!rc) rc = compute(w - 1, fz_g.session_gen, now, out);
-  if (!rc) run_figures(name, fz_g.session_gen, out);
+  if (!rc) run_figures(name, fz_g.session_gen, out, dense, mn, mx);
   fz_gunlock();
   errno = saved;
   return rc;
 }
 
-FATHOM_EXTERN int fathom_window_stats(const char *zone_name, fathom_window *out) {
-  return fz_window_stats_at(zone_name, fz_ticks(), out);
-}
-
-/* The whole-run figures of zones named name in p: calls, and p95 from their merged
- * histograms as the profile reads percentiles. */
-static void run_from_profile(const fathom_profile *p, const char *name, fathom_window *o) {
-  o->run_calls = 0;
-  o->run_p95_ns = NAN;
-  fathom_stats st = {0};
-  fathom_hist h = {0};
-  int any = 0, ok = 1;
-  for (uint32_t i = 0; i < p->n_zones; i++) {
-    const fathom_zone_info *z = &p->zones[i];
-    if (!z->name || strcmp(z->name, name) != 0) continue;
-    o->run_calls += z->stats.count;
-    if (!any) {
-      st = z->stats;
-      ok = fz_hist_copy(&h, &z->hist) == 0;
-    } else {
-      fz_stats_merge(&st, &z->stats);
-      ok = ok && fz_hist_merge(&h, &z->hist) == 0;
-    }
-    any = 1;
-  }
-  if (any && ok && h.n) {
-    fz_stats_set_percentiles(&st, &h);
-    o->run_p95_ns = st.p95_ns;
-  }
-  fz_hist_free(&h);
-}
-
-void fz_win_fill(fathom_profile *p, uint32_t g, uint64_t at) {
-  if (!p || !g) return;
+int fz_win_read_all(uint32_t g, uint64_t at, fathom_window_info **out, uint32_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
   int saved = errno;
   fz_glock();
   uint32_t k = n_w, m = 0;
   fathom_window_info *arr = k ? calloc(k, sizeof *arr) : NULL;
   uint64_t now = at ? at : fz_g.end_ticks;
+  int rc = k && !arr ? FATHOM_E_NOMEM : 0;
   for (uint32_t i = 0; arr && i < k; i++) {
     if (!active(i)) continue;
     arr[m].name = fz_strdup(W[i].name);
     if (!arr[m].name || compute(i, g, now, &arr[m].w) != 0) {
       free(arr[m].name);
+      rc = FATHOM_E_NOMEM;
       continue;
     }
     m++;
   }
   fz_gunlock();
-  if (!arr || !m) {
-    free(arr);
-    errno = saved;
-    return;
-  }
-  for (uint32_t i = 0; i < m; i++) run_from_profile(p, arr[i].name, &arr[i].w);
-  for (uint32_t i = 0; i < p->n_windows; i++) free(p->windows[i].name);
-  free(p->windows);
-  p->windows = arr;
-  p->n_windows = m;
   errno = saved;
-}
-
-/* ---- FATHOM_WINDOWS ---- */
-
-int fz_windows_parse(const char *spec, int apply, char *why, size_t cap) {
-  if (!spec) return 0;
-  const char *s = spec;
-  while (*s) {
-    while (*s == ',' || *s == ' ') s++;
-    if (!*s) break;
-    const char *eq = strchr(s, '='), *end = strchr(s, ',');
-    if (!end) end = s + strlen(s);
-    if (!eq || eq > end || eq == s) {
-      snprintf(why, cap, "'%.*s': expected name=N, name=Ts or name=N/Ts", (int)(end - s), s);
-      return FATHOM_E_INVAL;
-    }
-    char name[256], val[64];
-    if ((size_t)(eq - s) >= sizeof name || (size_t)(end - eq - 1) >= sizeof val) {
-      snprintf(why, cap, "'%.*s': too long", (int)(end - s), s);
-      return FATHOM_E_INVAL;
-    }
-    memcpy(name, s, (size_t)(eq - s));
-    name[eq - s] = 0;
-    memcpy(val, eq + 1, (size_t)(end - eq - 1));
-    val[end - eq - 1] = 0;
-    unsigned long long calls = 0;
-    double secs = 0;
-    int bad = !*val;
-    for (char *part = val, *next; !bad && part && *part; part = next) {
-      next = strchr(part, '/');
-      if (next) *next++ = 0;
-      char *e;
-      errno = 0;
-      double x = strtod(part, &e);
-      if (e == part || errno || !(x > 0)) {
-        bad = 1;
-      } else if (!*e) { /* a call count */
-        if (calls || x != floor(x) || x > FATHOM_WINDOW_MAX_CALLS) bad = 1;
-        else calls = (unsigned long long)x;
-      } else {
-        double mul = !strcmp(e, "s") ? 1 : !strcmp(e, "ms") ? 1e-3 : !strcmp(e, "m") ? 60 : -1;
-        if (mul < 0 || secs > 0 || x * mul > FATHOM_WINDOW_MAX_SECONDS) bad = 1;
-        else secs = x * mul;
-      }
-    }
-    if (bad) {
-      snprintf(why, cap, "'%.*s': expected name=N (1..%u calls), name=Ts (s, ms or m, up to "
-                         "%.0f s) or name=N/Ts", (int)(end - s), s, FATHOM_WINDOW_MAX_CALLS,
-               FATHOM_WINDOW_MAX_SECONDS);
-      return FATHOM_E_INVAL;
-    }
-    if (apply) {
-      int rc = fathom_window_enable(name, (uint32_t)calls, secs);
-      if (rc) {
-        snprintf(why, cap, "'%s': %s", name, fathom_strerror(rc));
-        return rc;
-      }
-    }
-    s = end;
+  if (!m) {
+    free(arr);
+    return rc;
   }
-  return 0;
+  *out = arr;
+  *n_out = m;
+  return rc;
 }

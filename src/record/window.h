@@ -33,16 +33,17 @@ void fz_win_node_fix(struct fz_node *n);
 /* One call of window `win` (index + 1) on thread t (its owner): ended at t1 (ticks), lasted d_ns.
  * No lock; allocates the thread's ring on its first call only. */
 void fz_win_record(struct fz_thread *t, uint32_t win, uint64_t t1, uint64_t d_ns);
-/* The window of name as at `now` (ticks): fathom_window_stats with a given clock, for tests.
- * Same returns as fathom_window_stats. */
-int fz_window_stats_at(const char *name, uint64_t now, fathom_window *out);
-/* Fills p->windows (every enabled window as at tick `at`, 0: the session's end) for
- * session generation g, its whole-run figures from p's zones. Takes fz_g.lock (the caller
- * must not hold it). Leaves p untouched on NOMEM. */
-void fz_win_fill(fathom_profile *p, uint32_t g, uint64_t at);
-/* Parses a FATHOM_WINDOWS list "name=N,name=Ts,name=N/Ts" (s, ms or m suffixes); enables
- * each window when apply is 1. 0, or FATHOM_E_INVAL with the reason in why. */
-int fz_windows_parse(const char *spec, int apply, char *why, size_t cap);
+/* Reads window `name` as at `now` (ticks; the session's end once it ended) into out, its
+ * whole-run figures left to the caller except run_calls; when dense is not NULL, adds the
+ * zones' histograms (ticks, FATHOM_HIST_BUCKETS counts) to it and lowers *mn / raises *mx to
+ * their least and greatest timed durations (ticks). Takes fz_g.lock. Returns 0,
+ * FATHOM_E_NOTFOUND (no window of that name), FATHOM_E_STATE (no session yet), NOMEM. */
+int fz_win_read(const char *name, uint64_t now, fathom_window *out, uint64_t *dense,
+                uint64_t *mn, uint64_t *mx);
+/* Every enabled window of generation g as at tick `at` (0: the session's end), whole-run
+ * figures left 0: *out malloc'd (names too), *n entries (0 and NULL when none). Takes
+ * fz_g.lock. 0, or FATHOM_E_NOMEM (what could be read is still returned). */
+int fz_win_read_all(uint32_t g, uint64_t at, fathom_window_info **out, uint32_t *n);
 
 #pragma GCC visibility pop
 

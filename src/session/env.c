@@ -27,9 +27,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "record/window.h"
 #include "record/record.h"
 #include "session/session.h"
+#include "session/windows.h"
 #include "util/conffile.h"
 
 /* Where an option's values come from: the environment, then the file FATHOM_CONFIG names

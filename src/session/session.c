@@ -26,7 +26,7 @@
 #include "record/sampler.h"
 #include "session/signals.h"
 #include "record/tput.h"
-#include "record/window.h"
+#include "session/windows.h"
 #include "session/session.h"  /* the environment's side (session/env.c) */
 #include "view/view.h"
 
