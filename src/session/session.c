@@ -323,7 +323,7 @@ static int session_end(fathom_profile **out) {
     return FATHOM_E_NOMEM;
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
-  fz_win_fill(p, g, 0); /* rolling windows at the session's end (record/window.c) */
+  fz_win_fill(p, g, 0); /* rolling windows at the session's end (session/windows.c) */
   fz_queries_fill(p, g);   /* database statements (work/sql_out.c), before the findings */
   fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
