@@ -547,7 +547,8 @@ typedef struct fathom_window {
   uint64_t calls;         /* calls in the window (exact) */
   double seconds;         /* the time the window covers, up to the reading (or the end) */
   double rate_per_s;      /* calls / seconds (0 when seconds is 0) */
-  double mean_ns, min_ns, max_ns;          /* of the window's calls; NaN when it is empty */
+  double mean_ns, min_ns, max_ns;          /* of the window's calls as measured; NaN when
+                                              it is empty */
   double p50_ns, p90_ns, p95_ns, p99_ns;   /* exact, nearest rank: the smallest duration d
                                               such that at least q % of the calls take <= d */
   int truncated;          /* 1: the last T s held more calls than fit (FATHOM_WINDOW_MAX_CALLS
@@ -556,8 +557,11 @@ typedef struct fathom_window {
   uint64_t dropped;       /* calls left out for want of memory (0 normally; else the
                              figures miss them) */
   uint64_t run_calls;     /* every call of zones of that name this session */
-  double run_p95_ns;      /* their whole-run p95, from the histogram like the profile's
-                             percentiles (within 0.78 %); NaN when none was timed */
+  double run_p95_ns;      /* their whole-run p95, from their histograms (within 0.78 %);
+                             NaN when none was timed. Like the window's figures it is as
+                             measured: fathom's own cost inside the calls (their nested zones'
+                             recording) is left in, where the profile's zone figures take its
+                             average out */
 } fathom_window;
 
 /* A rolling window at the end of the session (or at a snapshot): its zone name and figures

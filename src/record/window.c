@@ -350,6 +350,17 @@ int fz_win_read(const char *name, uint64_t now, fathom_window *out, uint64_t *de
   return rc;
 }
 
+void fz_win_run_hist(const char *name, uint32_t g, uint64_t *run_calls, uint64_t *dense,
+                     uint64_t *mn, uint64_t *mx) {
+  fathom_window o;
+  int saved = errno;
+  fz_glock();
+  run_figures(name, g, &o, dense, mn, mx);
+  fz_gunlock();
+  errno = saved;
+  if (run_calls) *run_calls = o.run_calls;
+}
+
 int fz_win_read_all(uint32_t g, uint64_t at, fathom_window_info **out, uint32_t *n_out) {
   *out = NULL;
   *n_out = 0;

@@ -40,6 +40,10 @@ void fz_win_record(struct fz_thread *t, uint32_t win, uint64_t t1, uint64_t d_ns
  * FATHOM_E_NOTFOUND (no window of that name), FATHOM_E_STATE (no session yet), NOMEM. */
 int fz_win_read(const char *name, uint64_t now, fathom_window *out, uint64_t *dense,
                 uint64_t *mn, uint64_t *mx);
+/* The whole run's calls of zones named name in generation g and, as fz_win_read, their
+ * merged histogram (ticks) and extremes. Takes fz_g.lock. */
+void fz_win_run_hist(const char *name, uint32_t g, uint64_t *run_calls, uint64_t *dense,
+                     uint64_t *mn, uint64_t *mx);
 /* Every enabled window of generation g as at tick `at` (0: the session's end), whole-run
  * figures left 0: *out malloc'd (names too), *n entries (0 and NULL when none). Takes
  * fz_g.lock. 0, or FATHOM_E_NOMEM (what could be read is still returned). */

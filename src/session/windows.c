@@ -1,12 +1,13 @@
 /* session/windows.c: the session's side of rolling windows (docs/windows.md):
  * fathom_window_stats (a window's figures beside the whole run's p95, read from the zones'
  * histograms like the profile's percentiles), the profile's windows table at session end
- * and in snapshots (whole-run figures from the profile's own zones), and FATHOM_WINDOWS.
+ * and in snapshots (the run's calls from the profile's own zones), and FATHOM_WINDOWS.
  * The recording side is record/window.c.
  *
- * Invariant: a window's own figures are exact over its calls (record/window.c); the whole-run
- * p95 beside it is the profile's reading of the same zones' histograms, never mixed into the
- * window's figures. */
+ * Invariant: a window's own figures are exact over its calls as measured (record/window.c);
+ * the whole-run p95 beside it is read from the same zones' histograms, also as measured
+ * (fathom's own cost inside the calls left in, which the profile's zone figures take out),
+ * so the two compare like with like; it is never mixed into the window's figures. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,22 +18,27 @@
 #include "record/window.h"
 #include "session/windows.h"
 
+/* The p95 of a merged histogram in ticks (dense) whose timed calls lie in [mn, mx] ticks,
+ * read as the profile reads percentiles; NaN when it is empty. */
+static double run_p95(const uint64_t *dense, uint64_t mn, uint64_t mx) {
+  double v = NAN;
+  fathom_hist h = {0};
+  if (dense && mn <= mx && fz_hist_from_dense(&h, dense) == 0 && h.n) {
+    h.unit_ns = fz_ns_per_tick();
+    double lo = (double)fz_ticks_to_ns(mn), hi = (double)fz_ticks_to_ns(mx);
+    v = fathom_hist_percentile(&h, 95, (uint64_t)lo, (uint64_t)hi);
+    if (v > hi) v = hi;
+  }
+  fz_hist_free(&h);
+  return v;
+}
+
 int fz_window_stats_at(const char *name, uint64_t now, fathom_window *out) {
   if (!name || !out) return FATHOM_E_INVAL;
   uint64_t *dense = calloc(FATHOM_HIST_BUCKETS, sizeof *dense);
   uint64_t mn = UINT64_MAX, mx = 0;
   int rc = fz_win_read(name, now, out, dense, &mn, &mx);
-  if (!rc) {
-    out->run_p95_ns = NAN;
-    fathom_hist h = {0};
-    if (dense && mn <= mx && fz_hist_from_dense(&h, dense) == 0 && h.n) {
-      h.unit_ns = fz_ns_per_tick();
-      double lo = (double)fz_ticks_to_ns(mn), hi = (double)fz_ticks_to_ns(mx);
-      double v = fathom_hist_percentile(&h, 95, (uint64_t)lo, (uint64_t)hi);
-      out->run_p95_ns = v > hi ? hi : v;
-    }
-    fz_hist_free(&h);
-  }
+  if (!rc) out->run_p95_ns = run_p95(dense, mn, mx);
   free(dense);
   return rc;
 }
@@ -41,32 +47,19 @@ FATHOM_EXTERN int fathom_window_stats(const char *zone_name, fathom_window *out)
   return fz_window_stats_at(zone_name, fz_ticks(), out);
 }
 
-/* The whole-run figures of zones named name in p: calls, and p95 from their merged
- * histograms as the profile reads percentiles. */
-static void run_from_profile(const fathom_profile *p, const char *name, fathom_window *o) {
+/* The whole run's calls of zones named name in p (the profile's own counts) and their p95
+ * as measured, like the window's figures (from the recorder's histograms, fathom's own cost
+ * inside the calls left in: the profile's zone percentiles take it out). */
+static void run_figures(const fathom_profile *p, uint32_t g, const char *name, fathom_window *o) {
   o->run_calls = 0;
-  o->run_p95_ns = NAN;
-  fathom_stats st = {0};
-  fathom_hist h = {0};
-  int any = 0, ok = 1;
-  for (uint32_t i = 0; i < p->n_zones; i++) {
-    const fathom_zone_info *z = &p->zones[i];
-    if (!z->name || strcmp(z->name, name) != 0) continue;
-    o->run_calls += z->stats.count;
-    if (!any) {
-      st = z->stats;
-      ok = fz_hist_copy(&h, &z->hist) == 0;
-    } else {
-      fz_stats_merge(&st, &z->stats);
-      ok = ok && fz_hist_merge(&h, &z->hist) == 0;
-    }
-    any = 1;
-  }
-  if (any && ok && h.n) {
-    fz_stats_set_percentiles(&st, &h);
-    o->run_p95_ns = st.p95_ns;
-  }
-  fz_hist_free(&h);
+  for (uint32_t i = 0; i < p->n_zones; i++)
+    if (p->zones[i].name && strcmp(p->zones[i].name, name) == 0)
+      o->run_calls += p->zones[i].stats.count;
+  uint64_t *dense = calloc(FATHOM_HIST_BUCKETS, sizeof *dense);
+  uint64_t mn = UINT64_MAX, mx = 0;
+  if (dense) fz_win_run_hist(name, g, NULL, dense, &mn, &mx);
+  o->run_p95_ns = run_p95(dense, mn, mx);
+  free(dense);
 }
 
 void fz_win_fill(fathom_profile *p, uint32_t g, uint64_t at) {
@@ -79,7 +72,7 @@ void fz_win_fill(fathom_profile *p, uint32_t g, uint64_t at) {
     errno = saved;
     return;
   }
-  for (uint32_t i = 0; i < m; i++) run_from_profile(p, arr[i].name, &arr[i].w);
+  for (uint32_t i = 0; i < m; i++) run_figures(p, g, arr[i].name, &arr[i].w);
   for (uint32_t i = 0; i < p->n_windows; i++) free(p->windows[i].name);
   free(p->windows);
   p->windows = arr;

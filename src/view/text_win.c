@@ -4,7 +4,8 @@
  *
  * Invariant: reads only what it is given; the window's figures are exact over its calls
  * (nearest rank), the whole-run p95 is read from the run's histogram (within 0.78 %) and is
- * marked "~" when the zone's timing was sampled; an empty window shows "-". */
+ * marked "~" when the zone's timing was sampled; both are as measured (fathom's own cost
+ * inside the calls left in); an empty window shows "-". */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +54,10 @@ int fz_text_windows(const fz_tx *tx, const fathom_profile *p) {
       snprintf(cov + l, sizeof cov - l, "!");
       trunc = 1;
     }
-    snprintf(rate, sizeof rate, "%.4g", w->rate_per_s);
+    if (w->rate_per_s >= 100)
+      fz_fmt_count(rate, sizeof rate, (uint64_t)llround(w->rate_per_s));
+    else
+      snprintf(rate, sizeof rate, "%.3g", w->rate_per_s);
     dur(mean, sizeof mean, w->mean_ns);
     dur(p50, sizeof p50, w->p50_ns);
     dur(p95, sizeof p95, w->p95_ns);
@@ -73,7 +77,8 @@ int fz_text_windows(const fz_tx *tx, const fathom_profile *p) {
   fz_on(tx, "2");
   fputs("  window: the zone's last calls and/or those ended in the last seconds; its figures "
         "are exact (nearest rank); run p95: the whole run's, from its histogram (within "
-        "0.78 %)\n", f);
+        "0.78 %); both as measured (fathom's cost inside the calls left in, unlike the "
+        "zone figures above)\n", f);
   if (trunc)
     fputs("  !: more calls ended in the time window than a window holds: the newest are kept "
           "and cover this shorter time\n", f);
