@@ -159,6 +159,46 @@ static void test_both_limits(void **state) {
   assert_int_equal(fathom_window_enable("both", 0, 0), 0);
 }
 
+/* More calls in the time window than a thread keeps (65,536): the newest are kept, the
+ * figures are theirs and say so (truncated, a shorter time); a call-limited window of the
+ * same size is exact and not truncated. */
+static void test_truncated(void **state) {
+  (void)state;
+  begin();
+  assert_int_equal(fathom_window_enable("many", 0, 3600), 0);
+  assert_int_equal(fathom_window_enable("many_n", FATHOM_WINDOW_MAX_CALLS, 0), 0);
+  FATHOM_SITE(m, "many", NULL, NULL);
+  FATHOM_SITE(mn, "many_n", NULL, NULL);
+  enum { N = 70000 };
+  static uint64_t d[N];
+  uint64_t t_first = fz_ticks(); /* before the first call: a whole window covers from here */
+  while (fz_ticks() == t_first) {}
+  for (uint32_t i = 0; i < N; i++) {
+    d[i] = i + 1;
+    assert_int_equal(fathom_zone_record(&m, d[i]), 0);
+    assert_int_equal(fathom_zone_record(&mn, d[i]), 0);
+  }
+  fathom_window w;
+  uint64_t now = fz_ticks();
+  assert_int_equal(fz_window_stats_at("many", now, &w), 0);
+  assert_int_equal(w.truncated, 1);
+  expect(&w, d + (N - FATHOM_WINDOW_MAX_CALLS), FATHOM_WINDOW_MAX_CALLS);
+  /* it covers from its oldest kept call's end, after the first call began */
+  assert_true(w.seconds * 1e9 < (double)fz_ticks_to_ns(now - t_first));
+  assert_int_equal(w.run_calls, N);
+  assert_int_equal(fathom_window_stats("many_n", &w), 0);
+  assert_int_equal(w.truncated, 0);
+  expect(&w, d + (N - FATHOM_WINDOW_MAX_CALLS), FATHOM_WINDOW_MAX_CALLS);
+  fathom_profile *p = end();
+  assert_int_equal(fathom_profile_check(p, NULL, 0), 0);
+  char *text = render(p, FATHOM_FORMAT_TEXT, 0);
+  assert_non_null(strstr(text, "the newest are kept"));
+  free(text);
+  release(p);
+  assert_int_equal(fathom_window_enable("many", 0, 0), 0);
+  assert_int_equal(fathom_window_enable("many_n", 0, 0), 0);
+}
+
 #define N_THREADS 4
 #define PER_THREAD 3000
 static void *writer(void *arg) {
@@ -472,6 +512,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_last_n, cleanup),
       cmocka_unit_test_teardown(test_time_window, cleanup),
       cmocka_unit_test_teardown(test_both_limits, cleanup),
+      cmocka_unit_test_teardown(test_truncated, cleanup),
       cmocka_unit_test_teardown(test_threads, cleanup),
       cmocka_unit_test_teardown(test_enable_while_running, cleanup),
       cmocka_unit_test_teardown(test_enable_first, cleanup),
