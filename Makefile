@@ -104,6 +104,8 @@ examples: build
 	"$(BUILD_DIR)/sqlite_slow" "$(DEMO_OUT)/sqlite_slow.json"
 	@echo "== examples: $(BUILD_DIR)/http_client $(DEMO_OUT)/http_client.json (libcurl requests per endpoint, one slow)"
 	FATHOM_CURL=1 "$(BUILD_DIR)/http_client" "$(DEMO_OUT)/http_client.json"
+	@echo "== examples: $(BUILD_DIR)/latency_window $(DEMO_OUT)/latency_window.json (a slowdown the run's p95 hides, a rolling window shows)"
+	"$(BUILD_DIR)/latency_window" "$(DEMO_OUT)/latency_window.json"
 	@echo "== examples: fathom bench of two sorts (examples/bench_sorts.sh)"
 	bash examples/bench_sorts.sh "$(BUILD_DIR)" "$(DEMO_OUT)"
 

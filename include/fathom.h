@@ -125,6 +125,9 @@ typedef struct fathom_config {
                                     time (default 1000; 0: off; FATHOM_SAMPLE_HZ). It
                                     measures fathom's real cost and each zone's own CPU time
                                     (docs/estimates.md) */
+  const char *windows;           /* rolling windows enabled at session begin, e.g.
+                                    "request=1000,parse=60s,io=500/10s" (FATHOM_WINDOWS;
+                                    docs/windows.md) */
   /* levels per component and metric switches (docs/config.md) */
   const char *component_levels;  /* a level per component, e.g. "data=detailed,render=basic,
                                     net=off" (FATHOM_COMPONENT_LEVELS): a listed component's
@@ -425,6 +428,29 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #include "fathom_work.h" /* parallel map with worker auto-tuning (part of this header) */
 #include "fathom_locks.h" /* lock profiling wrappers (part of this header) */
 #include "fathom_profilers.h" /* named profilers (part of this header) */
+
+/* ---------------------------------------------------------------------------------------
+ * Rolling windows (docs/windows.md): percentiles and rates of a zone over its last N calls
+ * and/or the last T seconds, beside its whole-run figures. */
+#define FATHOM_WINDOW_MAX_CALLS 65536u     /* the most calls a window holds */
+#define FATHOM_WINDOW_MAX_SECONDS 3600.0   /* the longest time window */
+#define FATHOM_WINDOWS_MAX 32              /* windows a process may enable (changes count) */
+/* fathom_window (the figures of one window): in fathom_model.h, beside the profile's table. */
+/* From now on (this session and later ones in the process), every call of zones named
+ * zone_name (any component, path or thread) keeps its duration in a window of its last
+ * last_calls calls (0: no call limit, at most FATHOM_WINDOW_MAX_CALLS) that ended in the last
+ * last_seconds seconds (0: no time limit, at most FATHOM_WINDOW_MAX_SECONDS). Such calls are
+ * always timed (never thinned by the governor). Enabling a name again sets new limits and
+ * starts its window afresh; both limits 0 disables it. The zone need not exist yet. Returns
+ * 0, FATHOM_E_INVAL (NULL or empty name, a limit out of range), FATHOM_E_LIMIT (more than
+ * FATHOM_WINDOWS_MAX enables in the process), FATHOM_E_NOTFOUND (disabling a name that has no
+ * window). */
+FATHOM_EXTERN int fathom_window_enable(const char *zone_name, uint32_t last_calls,
+                                       double last_seconds);
+/* The window of zone_name now (at the session's end once it ended, until the next session).
+ * Returns 0, FATHOM_E_INVAL (NULL arguments), FATHOM_E_NOTFOUND (no window of that name),
+ * FATHOM_E_STATE (no session has recorded), FATHOM_E_NOMEM. */
+FATHOM_EXTERN int fathom_window_stats(const char *zone_name, fathom_window *out);
 
 /* ---------------------------------------------------------------------------------------
  * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */

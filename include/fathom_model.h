@@ -573,6 +573,37 @@ typedef struct fathom_request_info {
   char *slowest_url[FATHOM_REQUEST_SLOWEST];
 } fathom_request_info;
 
+/* One rolling window's figures (fathom_window_stats, the profile's windows table). */
+typedef struct fathom_window {
+  uint32_t last_calls;    /* the window's limits: last N calls (0: no call limit) */
+  double last_seconds;    /* ... and/or calls ended in the last T s (0: no time limit) */
+  uint64_t calls;         /* calls in the window (exact) */
+  double seconds;         /* the time the window covers, up to the reading (or the end) */
+  double rate_per_s;      /* calls / seconds (0 when seconds is 0) */
+  double mean_ns, min_ns, max_ns;          /* of the window's calls as measured; NaN when
+                                              it is empty */
+  double p50_ns, p90_ns, p95_ns, p99_ns;   /* exact, nearest rank: the smallest duration d
+                                              such that at least q % of the calls take <= d */
+  int truncated;          /* 1: the last T s held more calls than fit (FATHOM_WINDOW_MAX_CALLS
+                             per thread, or in all): the newest are kept and `seconds` is the
+                             shorter time they cover */
+  uint64_t dropped;       /* calls left out for want of memory (0 normally; else the
+                             figures miss them) */
+  uint64_t run_calls;     /* every call of zones of that name this session */
+  double run_p95_ns;      /* their whole-run p95, from their histograms (within 0.78 %);
+                             NaN when none was timed. Like the window's figures it is as
+                             measured: fathom's own cost inside the calls (their nested zones'
+                             recording) is left in, where the profile's zone figures take its
+                             average out */
+} fathom_window;
+
+/* A rolling window at the end of the session (or at a snapshot): its zone name and figures
+ * (fathom_window in fathom.h: the window's calls beside the whole run's). */
+typedef struct fathom_window_info {
+  char *name;
+  fathom_window w;
+} fathom_window_info;
+
 /* Metric families (fathom_config.metrics, FATHOM_METRICS): bits of fathom_profile's
  * metrics_off and metrics_on. */
 #define FATHOM_METRIC_MEMORY 1u        /* the zones' RSS probe */
@@ -634,6 +665,8 @@ struct fathom_profile {
   /* network requests per endpoint; absent from older files */
   uint32_t n_requests;   fathom_request_info *requests;   /* by total time, largest first */
   uint64_t requests_dropped;   /* requests not counted: endpoints beyond the cap */
+  /* rolling windows (fathom_window_enable, docs/windows.md); absent from older files */
+  uint32_t n_windows;    fathom_window_info *windows;  /* in the order enabled */
   /* levels per component and metric switches; absent from older files (none) */
   uint32_t n_component_levels; fathom_component_level *component_levels; /* as configured */
   fathom_level default_level;   /* the level of components not listed (meta.level is the

@@ -234,6 +234,27 @@ fi
 grep -q "no zone of component 'nosuch'" "$T/err" || fail "--component nosuch: $(cat "$T/err")"
 echo "examples: profilers reported two implementations apart"
 
+# latency_window: 10,000 requests, the last 200 three times the work: the window over the
+# last 200 holds exactly those, and its median is well above the whole run's (which the 2 %
+# of slow requests leave where the fast ones are)
+lw=$("$B/latency_window" "$T/lw.json" 2>&1) || fail "latency_window exited non-zero: $lw"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const w = p.windows && p.windows.find(x => x.name === "request");
+if (!w) throw new Error("no window named request");
+if (w.last_calls !== 200 || w.calls !== 200) throw new Error(`window calls ${w.calls} of ${w.last_calls}`);
+if (w.run_calls !== 10000) throw new Error(`run_calls ${w.run_calls}`);
+const z = p.zones.find(x => x.name === "request");
+if (!z || z.stats.count !== 10000) throw new Error("zone request: " + JSON.stringify(z && z.stats.count));
+if (!(w.p50_ns > 2 * z.stats.p50_ns)) throw new Error(`window p50 ${w.p50_ns} ns, run p50 ${z.stats.p50_ns} ns`);
+if (!(w.min_ns <= w.p50_ns && w.p50_ns <= w.p90_ns && w.p90_ns <= w.p95_ns && w.p95_ns <= w.p99_ns && w.p99_ns <= w.max_ns))
+  throw new Error("window percentiles out of order");
+' "$T/lw.json" || fail "latency_window: the window does not show what the example promises: $lw"
+"$B/fathom" check "$T/lw.json" >/dev/null || fail "fathom check on latency_window's profile"
+"$B/fathom" report "$T/lw.json" >"$T/lw.txt" || fail "fathom report on latency_window's profile"
+grep -q "^Recent windows" "$T/lw.txt" || fail "latency_window: no Recent windows section"
+echo "examples: latency_window's window saw the last 200 requests slow down"
+
 # levels_example: parse at detailed, render at basic, net off, FATHOM_METRICS=-io: render's
 # 2000 calls are timed with no resource figures, parse's 40 calls are probed without any I/O
 # figure (switched off: absent, not 0), net_send is not in the profile, the profile keeps the

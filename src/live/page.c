@@ -1,7 +1,8 @@
 /* live/page.c: the endpoint's live page (GET /): one self-contained HTML document (inline
  * style and script, no external resource) that polls /profile.json every 2 s and shows the
  * session, the top zones by total time (with calls per second between two polls; estimated
- * times marked "~" with their 95 % interval) and the counters.
+ * times marked "~" with their 95 % interval), the counters and the rolling windows (exact
+ * percentiles over a zone's recent calls, when the program enabled any).
  *
  * Invariant: the page inserts every profile string with textContent, never as HTML, so a
  * zone name cannot inject markup. */
@@ -32,6 +33,10 @@ const char fz_live_page_html[] =
     "<h2>Counters</h2>\n"
     "<table><thead><tr><th>name</th><th>kind</th><th>value</th></tr></thead>"
     "<tbody id=\"counters\"></tbody></table>\n"
+    "<div id=\"wins\" hidden><h2>Recent windows</h2>\n"
+    "<table><thead><tr><th>zone</th><th>window</th><th>calls</th><th>covers s</th>"
+    "<th>calls/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>run p95 ms</th>"
+    "</tr></thead><tbody id=\"windows\"></tbody></table></div>\n"
     "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/profile.json\">/profile.json</a>"
     "</p>\n"
     "<script>\n"
@@ -77,6 +82,17 @@ const char fz_live_page_html[] =
     "  var cb = document.getElementById('counters'); cb.textContent = '';\n"
     "  (p.counters || []).forEach(function (c) { var tr = document.createElement('tr');"
     " cell(tr, c.name); cell(tr, c.kind); cell(tr, String(c.value)); cb.appendChild(tr); });\n"
+    "  var ws = p.windows || [], wb = document.getElementById('windows'); wb.textContent = '';\n"
+    "  document.getElementById('wins').hidden = !ws.length;\n"
+    "  ws.forEach(function (w) { var tr = document.createElement('tr');\n"
+    "    var lim = (w.last_calls ? 'last ' + w.last_calls : '') + (w.last_calls && w.last_seconds ? ' / ' : '') +"
+    " (w.last_seconds ? 'last ' + w.last_seconds + ' s' : '');\n"
+    "    cell(tr, w.name); cell(tr, lim); cell(tr, String(n(w.calls)));\n"
+    "    cell(tr, fmt(n(w.seconds), 1) + (w.truncated ? ' (newest kept)' : ''));\n"
+    "    cell(tr, fmt(n(w.rate_per_s), 1));\n"
+    "    [w.p50_ns, w.p95_ns, w.p99_ns, w.run_p95_ns].forEach(function (v) {"
+    " cell(tr, v === null ? '-' : fmt(n(v) / 1e6, 3)); });\n"
+    "    wb.appendChild(tr); });\n"
     "}\n"
     "function poll() {\n"
     "  fetch('/profile.json', {cache: 'no-store'}).then(function (r) {\n"

@@ -204,6 +204,33 @@ static void write_user(const fathom_profile *p, FILE *f) {
   }
 }
 
+/* Rolling windows (fathom_window_enable): per window, its calls, rate and exact percentiles
+ * over the window's calls (NaN while it is empty). */
+static void write_windows(const fathom_profile *p, FILE *f) {
+  if (!p->n_windows || !p->windows) return;
+  static const struct { const char *name, *help; int k; } fam[] = {
+      {"fathom_window_calls", "Calls in the zone's rolling window.", 0},
+      {"fathom_window_seconds", "Time the rolling window covers.", 1},
+      {"fathom_window_rate_per_second", "Calls per second over the rolling window.", 2},
+      {"fathom_window_p50_seconds", "Median duration over the rolling window (exact).", 3},
+      {"fathom_window_p95_seconds", "95th percentile over the rolling window (exact).", 4},
+      {"fathom_window_p99_seconds", "99th percentile over the rolling window (exact).", 5},
+      {"fathom_window_truncated", "1 when the time window held more calls than fit.", 6}};
+  for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+    family(f, fam[k].name, "gauge", fam[k].help);
+    for (uint32_t i = 0; i < p->n_windows; i++) {
+      const fathom_window *w = &p->windows[i].w;
+      const double v[] = {(double)w->calls, w->seconds, w->rate_per_s, w->p50_ns / 1e9,
+                          w->p95_ns / 1e9, w->p99_ns / 1e9, w->truncated};
+      fprintf(f, "%s{zone=\"", fam[k].name);
+      esc(f, p->windows[i].name, 1);
+      fputs("\"} ", f);
+      num(f, v[fam[k].k]);
+      fputc('\n', f);
+    }
+  }
+}
+
 /* One gauge or counter without labels. */
 static void single(FILE *f, const char *name, const char *type, const char *help, double v) {
   family(f, name, type, help);
@@ -257,6 +284,7 @@ int fz_prom_write(const fathom_profile *p, FILE *f, double rss_bytes, double cpu
   locale_t prev = c ? uselocale(c) : (locale_t)0;
   write_zones(p, f);
   write_user(p, f);
+  write_windows(p, f);
   int rc = 0;
   write_session(p, f, rss_bytes, cpu_s);
   if (c) {

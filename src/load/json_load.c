@@ -408,6 +408,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = jl_queries(c, root, p);
   if (!rc) rc = jl_gpu_zones(c, root, p);
   if (!rc) rc = jl_requests(c, root, p);
+  if (!rc) rc = jl_windows(c, root, p);
   if (!rc) rc = jl_levels(c, root, p);
   if (rc) {
     fathom_profile_free(p);

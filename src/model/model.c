@@ -426,6 +426,8 @@ void fathom_profile_free(fathom_profile *p) {
       free(p->requests[i].slowest_url[k]);
   }
   free(p->requests);
+  for (uint32_t i = 0; i < p->n_windows && p->windows; i++) free(p->windows[i].name);
+  free(p->windows);
   for (uint32_t i = 0; i < p->n_component_levels && p->component_levels; i++)
     free(p->component_levels[i].component);
   free(p->component_levels);

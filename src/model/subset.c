@@ -7,7 +7,7 @@
  * memory snapshots, governor actions and GPU zones that refer to kept zones, and the session's
  * metadata. What is dropped: the session-wide tables (resources, counters, the monitor's
  * series, findings, SLAs, throughput, processes, attempts, rankings, outcome events, database
- * statements, locks, network requests), since their figures are the whole program's, not the component's.
+ * statements, locks, network requests, rolling windows), since their figures are the whole program's, not the component's.
  *
  * Invariant: the figures of a kept zone and node are the session's own, unchanged: a node's
  * self time still excludes every zone nested in it (whatever its component), so self <=
@@ -38,6 +38,7 @@ static void drop_session_tables(fathom_profile *p, fathom_profile *t) {
   t->n_queries = p->n_queries, t->queries = p->queries;
   t->n_locks = p->n_locks, t->locks = p->locks;
   t->n_requests = p->n_requests, t->requests = p->requests;
+  t->n_windows = p->n_windows, t->windows = p->windows;
   p->n_counters = 0, p->counters = NULL;
   p->n_counter_events = 0, p->counter_events = NULL;
   p->n_probes = 0, p->probes = NULL;
@@ -57,6 +58,7 @@ static void drop_session_tables(fathom_profile *p, fathom_profile *t) {
   p->locks_dropped = 0;
   p->n_requests = 0, p->requests = NULL;
   p->requests_dropped = 0;
+  p->n_windows = 0, p->windows = NULL;
   fathom_profile_free(t);
   /* the resources are the whole program's: not measured for a part of it */
   double carbon = p->res.carbon_g_per_kwh;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "record/record.h"
+#include "record/window.h"
 
 /* ---- manual zones, metrics, timers ------------------------------------------------ */
 
@@ -136,9 +137,12 @@ FZ_TEXT FATHOM_EXTERN int fathom_zone_record(fathom_site *s, uint64_t duration_n
   if (!c) return FATHOM_E_LIMIT;
   fz_node_record_cold(t, c, fz_ns_to_ticks(duration_ns));
   FZ_ST(c->ext, c->ext + 1);
-  if (t->ring) {
+  uint32_t win = FZ_LDA(c->win);
+  if (t->ring || win) {
     uint64_t t1 = fz_ticks();
-    fz_ring_push(t->ring, t1 - fz_ns_to_ticks(duration_ns), t1, c->site_id, c->depth);
+    if (t->ring)
+      fz_ring_push(t->ring, t1 - fz_ns_to_ticks(duration_ns), t1, c->site_id, c->depth);
+    if (win) fz_win_record(t, win, t1, duration_ns); /* ends now */
   }
   return 0;
 }

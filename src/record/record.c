@@ -18,6 +18,7 @@
 #include "record/alloc.h"
 #include "record/record.h"
 #include "record/sampler.h"
+#include "record/window.h"
 
 fz_global fz_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 FATHOM_EXTERN uint32_t fathom_recording_;
@@ -142,6 +143,7 @@ FZ_TEXT COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *k
     FZ_ST(t->dropped_zones, t->dropped_zones + 1);
     return NULL;
   }
+  uint32_t wv = FZ_LD(fz_win_version); /* windows enabled meanwhile: looked up again */
   fz_node_init(n, key, site, parent, flags);
   n->site_id = site ? site->id_ : 0;
   if (flags & FZ_NODE_MUTED)
@@ -171,6 +173,7 @@ FZ_TEXT COLD fz_node *fz_child_slow(fz_thread *t, fz_node *parent, const void *k
   /* A pause, end or reset that walked the tree before the node was linked could not set
    * its key: whichever of the two runs second sees the other (both fenced). */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (FZ_UNLIKELY(FZ_LD(fz_win_version) != wv) && !(flags & FZ_NODE_MUTED)) fz_win_node_fix(n);
   if (FZ_LD(fz_rec_gen) != t->gen) FZ_ST(n->key, FZ_KEY_DEAD(key));
   if (flags & FZ_NODE_MUTED) return n;
   *dslot(t, parent, key) = (fz_dslot){parent, key, n};
@@ -464,7 +467,8 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
     uint64_t t1 = fz_ticks_fenced(); /* the top entry, timed: the clock first */
     fz_wframe *wf = t->wstack;
     uint32_t idx = (uint32_t)(e - t->stack);
-    if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring) { /* a timeline call (FZ_KEY_TL) */
+    if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring &&
+        !FZ_LD(e->node->win)) { /* a timeline call (FZ_KEY_TL); a window's: below */
       fz_node *n = e->node;
       uint64_t t0 = tag;
       FZ_ST(t->top, e - 1);

@@ -169,6 +169,8 @@ struct fz_node {
   uint64_t g_timed, g_untimed, g_probes;  /* the governor's last readings (governor only) */
   double b_inner;              /* the model builder's scratch (under fz_g.lock): fathom's
                                   own cost inside this path's calls, ns */
+  uint32_t win;                /* rolling window (window.c): its index + 1, 0 none; set
+                                  before publishing or under fz_g.lock, release-stored */
 };
 
 typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
@@ -228,6 +230,7 @@ typedef struct fz_wframe {     /* a special call's weights, one per stack entry 
 
 typedef struct fz_ring fz_ring;  /* timeline ring (timeline.c) */
 typedef struct fz_mshard fz_mshard; /* counters (metrics.c) */
+typedef struct fz_wtab fz_wtab;     /* rolling windows' rings (window.c) */
 
 typedef struct fz_thread {
   /* hot */
@@ -274,6 +277,8 @@ typedef struct fz_thread {
   int hidden;                  /* fathom's own calibration thread: not reported */
   uint32_t index;              /* registration order within the process */
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
+  struct fz_wtab *wtab;        /* rolling windows' rings (window.c; arena memory, cleared
+                                  when the thread's data is recycled), release-published */
 } fz_thread;
 
 #define FZ_NDIR_BLOCK 1024

@@ -26,6 +26,7 @@
 
 #include "record/alloc.h"
 #include "record/record.h"
+#include "record/window.h"
 
 #define SPLIT_MIN_CPU_NS 100000000ull /* user/system split shown from 100 ms of probed CPU */
 #define P_MAX 65536u                  /* at most 1 probed call in this many timed ones */
@@ -52,8 +53,9 @@ FZ_TEXT static uint32_t geom(fz_thread *t, uint32_t n) {
 FZ_TEXT const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
   if (!live || (n->flags & FZ_NODE_MUTED)) return FZ_KEY_DEAD(n->rkey);
   int sampled = FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1;
-  if (!sampled && fz_g.plain_ok) return n->rkey;
-  if (!sampled && fz_g.timeline_ok) return FZ_KEY_TL(n->rkey); /* every call, with events */
+  int win = FZ_LD(n->win) != 0; /* a rolling window's: its ends go to the special path */
+  if (!sampled && !win && fz_g.plain_ok) return n->rkey;
+  if (!sampled && !win && fz_g.timeline_ok) return FZ_KEY_TL(n->rkey); /* every call, events */
   return redraw ? FZ_KEY_REDRAW(n->rkey) : FZ_KEY_SPECIAL(n->rkey);
 }
 
@@ -66,6 +68,7 @@ FZ_TEXT void fz_node_update_special(fz_node *n) {
 FZ_TEXT void fz_node_sampling_init(fz_node *n) {
   n->t_every = 1;
   n->p_every = 0;
+  n->win = fz_win_lookup(n->site);
   /* decided once per node: its component's level (record/levels.c) says whether its calls
    * are probed; the hot path never asks */
   if (fz_site_probed(n->site)) n->flags |= FZ_NODE_PROBE;
@@ -133,7 +136,8 @@ FZ_TEXT static uint32_t p_next(const fz_node *n, uint32_t pe) {
 /* New countdowns from the node's current intervals (a redraw, or the first special call). */
 FZ_TEXT static void redraw(fz_thread *t, fz_node *c, const void *k) {
   __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the governor stored t_every, p_every first */
-  uint32_t te = FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
+  uint32_t win = FZ_LD(c->win);
+  uint32_t te = win ? 1 : FZ_LD(c->t_every), pe = FZ_LD(c->p_every);
   c->t_cur = te > 1 ? te : 1;
   c->t_skip = geom(t, c->t_cur);
   FZ_ST(c->p_cur, pe ? p_next(c, pe) : 0); /* (snapshots read it) */
@@ -144,7 +148,12 @@ FZ_TEXT static void redraw(fz_thread *t, fz_node *c, const void *k) {
   }
   if (k == FZ_KEY_REDRAW(c->rkey)) {
     const void *want = fz_node_key_for(c, 1, 0);
-    __atomic_compare_exchange_n(&c->key, &k, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    if (__atomic_compare_exchange_n(&c->key, &k, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+        !win) { /* the redraw taken may be a window's, enabled after win was read: its calls
+                   are all timed from now on (window.c stores win before the key) */
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (FZ_LD(c->win)) c->t_cur = c->t_skip = 1;
+    }
   } else if (k == FZ_KEY_DEAD(c->rkey)) { /* linked while the tree was set dead */
     fz_glock();
     fz_node_update_special(c);
@@ -169,7 +178,7 @@ FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
   }
   /* timed: it weighs the interval its countdown was drawn with; draw the next one */
   uint32_t w = c->t_cur ? c->t_cur : 1;
-  uint32_t te = FZ_LD(c->t_every);
+  uint32_t te = FZ_LD(c->win) ? 1 : FZ_LD(c->t_every); /* a window's calls: all timed */
   c->t_cur = te > 1 ? te : 1;
   c->t_skip = geom(t, c->t_cur);
   uint32_t wp = 0;
@@ -319,6 +328,8 @@ FZ_TEXT uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
   } else
     fz_node_record_weighted(t, n, d, w);
   if (t->ring) fz_ring_push(t->ring, t0, t1, n->site_id, idx);
+  uint32_t win = FZ_LDA(n->win);
+  if (win) fz_win_record(t, win, t1, d_ns);
   FZ_ST(t->top, e - 1);
   return d_ns;
 }

@@ -84,6 +84,7 @@ FZ_TEXT static void thread_recycle(fz_thread *t, uint32_t g) {
   chunks_free(t);
   memset(t->dcache, 0, sizeof t->dcache);
   t->hidx = NULL; /* its memory went with the chunks */
+  FZ_ST(t->wtab, NULL); /* so did the rolling windows' rings */
   t->hidx_mask = 0;
   fz_node_init(&t->root, NULL, NULL, NULL, 0);
   t->stack[0].node = &t->root;

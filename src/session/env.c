@@ -29,6 +29,7 @@
 
 #include "record/record.h"
 #include "session/session.h"
+#include "session/windows.h"
 #include "util/conffile.h"
 
 /* Where an option's values come from: the environment, then the file FATHOM_CONFIG names
@@ -233,6 +234,14 @@ static int apply(fathom_config *c, const src *s) {
   if (opt_double(s, "FATHOM_CARBON_INTENSITY", &c->carbon_g_per_kwh, 0, 10000))
     rc = FATHOM_E_INVAL;
   opt_str(s, "FATHOM_SLA", &c->sla);
+  opt_str(s, "FATHOM_WINDOWS", &c->windows);
+  char wwhy[200];
+  if (c->windows && fz_windows_parse(c->windows, 0, wwhy, sizeof wwhy)) {
+    fprintf(stderr, "fathom: %sFATHOM_WINDOWS=%s: %s; ignored\n", where(s, "FATHOM_WINDOWS"),
+            c->windows, wwhy);
+    c->windows = NULL;
+    rc = FATHOM_E_INVAL;
+  }
   if (opt_double(s, "FATHOM_THROUGHPUT_WINDOW", &c->throughput_window_s, 0.1, 86400))
     rc = FATHOM_E_INVAL;
   opt_str(s, "FATHOM_LISTEN", &c->listen);

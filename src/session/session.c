@@ -27,6 +27,7 @@
 #include "record/sampler.h"
 #include "session/signals.h"
 #include "record/tput.h"
+#include "session/windows.h"
 #include "session/session.h"  /* the environment's side (session/env.c) */
 #include "view/view.h"
 
@@ -221,6 +222,9 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   fz_g.start_mono_ns = fz_mono_ns();
   fz_g.setup_ns = fz_g.start_mono_ns > setup_t0 ? fz_g.start_mono_ns - setup_t0 : 0;
   pthread_mutex_unlock(&fz_g.lock);
+  char wwhy[200];
+  if (c.windows && fz_windows_parse(c.windows, 1, wwhy, sizeof wwhy))
+    fprintf(stderr, "fathom: FATHOM_WINDOWS=%s: %s\n", c.windows, wwhy);
   int sample = c.monitor == 1 || (c.monitor == -1 && c.level >= FATHOM_LEVEL_DETAILED);
   fz_g.monitor_sampling = 0;
   /* endpoint, autosave, sinks (live.h) and windowed throughput arm their tasks before the
@@ -336,6 +340,7 @@ static int session_end(fathom_profile **out) {
     return FATHOM_E_NOMEM;
   }
   fz_tput_fill(p, 1);   /* windowed throughput, before findings and outputs */
+  fz_win_fill(p, g, 0); /* rolling windows at the session's end (session/windows.c) */
   fz_queries_fill(p, g);   /* database statements (work/sql_out.c), before the findings */
   fz_requests_fill(p, g);  /* network requests (work/net_out.c), before the findings */
   fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
@@ -362,6 +367,7 @@ FATHOM_EXTERN int fathom_session_end(fathom_profile **out) {
 
 FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   int saved = errno;
+  uint64_t t_snap = fz_ticks(); /* the windows' calls ended by then are in the zones */
   fz_timeline_lock();
   pthread_mutex_lock(&fz_g.lock);
   fathom_profile *p = NULL;
@@ -382,6 +388,7 @@ FATHOM_EXTERN fathom_profile *fathom_snapshot(void) {
   fz_requests_fill(p, g);
   if (p) fz_gpu_fill(p, g, 0);
   fz_tput_fill(p, 0);   /* windowed throughput so far (NULL: nothing) */
+  fz_win_fill(p, g, t_snap); /* rolling windows as the snapshot began */
   fz_check_env(p, "snapshot");
   errno = saved;
   return p;

@@ -680,6 +680,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   if (!rc && n) rc = fz_text_metrics(&tx, p);
   if (!rc) rc = fz_text_counters(&tx, p);
   if (!rc) rc = fz_text_throughput(&tx, p);
+  if (!rc) rc = fz_text_windows(&tx, p);
   if (!rc) rc = fz_text_queries(&tx, p);
   if (!rc) rc = fz_text_requests(&tx, p);
   if (!rc) rc = fz_text_gpu(&tx, p);

@@ -97,6 +97,8 @@ int fz_text_governor(const fz_tx *tx, const fathom_profile *p);
 int fz_text_findings(const fz_tx *tx, const fathom_profile *p);
 /* Throughput of zones and counters: mean, last window, peak window. */
 int fz_text_throughput(const fz_tx *tx, const fathom_profile *p);
+/* "Recent windows": the rolling windows beside the whole run (text_win.c). */
+int fz_text_windows(const fz_tx *tx, const fathom_profile *p);
 /* Sampled profiles (view/text_run.c): hot lines of the top functions, the processes. */
 int fz_text_lines(const fz_tx *tx, const fathom_profile *p);
 /* Optimisation attempts (view/text_misc.c). */
