@@ -415,6 +415,7 @@ FATHOM_EXTERN int fathom_profile_save(const fathom_profile *p, fathom_format fmt
 #include "fathom_live.h" /* live endpoint, autosave, sinks (part of this header) */
 #include "fathom_work.h" /* parallel map with worker auto-tuning (part of this header) */
 #include "fathom_locks.h" /* lock profiling wrappers (part of this header) */
+#include "fathom_ext.h" /* extensions: user-defined measures per zone (part of this header) */
 
 /* ---------------------------------------------------------------------------------------
  * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */

@@ -159,6 +159,18 @@ typedef struct fathom_alloc {
 #define FATHOM_GOV_TIME_SAMPLED 4u    /* only 1 call in time_every timed; the rest counted */
 typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
 
+/* One metric of an extension (fathom_ext.h) on one call path or zone. total is inclusive
+ * (nested zones' share included), self = total less the child paths' totals. Estimates like
+ * the probes' resources: from the calls read (a random sample of the timed calls, each
+ * weighing the inverse of its probability of being read), the weighted mean times the exact
+ * number of calls; total_se and self_se are their standard errors, 0 when every call was read
+ * (exact). */
+typedef struct fathom_ext_value {
+  uint64_t samples;        /* calls read (0: none; the figures are then 0) */
+  double total, total_se;
+  double self, self_se;
+} fathom_ext_value;
+
 typedef struct fathom_zone_info {  /* one per distinct (name, component) */
   char *name, *component, *tags, *file, *func;
   int line;
@@ -171,6 +183,8 @@ typedef struct fathom_zone_info {  /* one per distinct (name, component) */
   double flops;          /* inclusive: declared (fathom_flops_add) plus hardware-counted */
   uint32_t gov;          /* FATHOM_GOV_* bits set on any of its paths */
   uint32_t time_every;   /* largest timing interval on any path (1: every call timed) */
+  fathom_ext_value *ext; /* extensions' metrics (profile's n_ext_metrics, NULL: none), rolled
+                            up like total_ns (recursion counted once) */
 } fathom_zone_info;
 
 #define FATHOM_NONE UINT32_MAX
@@ -191,6 +205,7 @@ typedef struct fathom_node {  /* one call path on one thread */
   double flops_self;
   uint32_t gov;            /* FATHOM_GOV_* */
   uint32_t time_every;     /* 1: every call timed */
+  fathom_ext_value *ext;   /* extensions' metrics (profile's n_ext_metrics, NULL: none) */
 } fathom_node;
 
 typedef struct fathom_thread_info {
@@ -540,6 +555,25 @@ typedef struct fathom_gpu_zone_info {
   uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
 } fathom_gpu_zone_info;
 
+/* An extension (fathom_extension_register) as the profile describes it. */
+typedef struct fathom_ext_metric_info {
+  char *name;
+  char *unit;              /* "" when not given */
+  double threshold;        /* inclusive figure per call above which a zone gets a finding;
+                              NaN: none */
+} fathom_ext_metric_info;
+typedef struct fathom_ext_info {
+  char *name;
+  uint32_t flags;          /* FATHOM_EXT_* */
+  uint32_t n_metrics;
+  fathom_ext_metric_info *metrics;
+  uint32_t first;          /* index of its first metric in fathom_node.ext and
+                              fathom_zone_info.ext (metrics are numbered extension by
+                              extension) */
+  fathom_series series;    /* its sample callback's rows (columns: its metric names) */
+  char *report;            /* what its report callback wrote at session end, NULL: none */
+} fathom_ext_info;
+
 struct fathom_profile {
   fathom_meta meta;
   uint32_t n_zones;   fathom_zone_info *zones;
@@ -575,6 +609,9 @@ struct fathom_profile {
   /* GPU zones (CUDA events); absent from older files */
   uint32_t n_gpu_zones;  fathom_gpu_zone_info *gpu_zones;   /* by total GPU time, largest first */
   uint64_t gpu_zones_dropped;   /* pairs not counted: names beyond FATHOM_GPU_NAMES_MAX */
+  /* extensions (fathom_ext.h); absent from older files */
+  uint32_t n_exts;       fathom_ext_info *exts;
+  uint32_t n_ext_metrics;   /* the extensions' metrics together: the length of each ext */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

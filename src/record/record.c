@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "record/alloc.h"
+#include "record/ext.h"
 #include "record/record.h"
 #include "record/sampler.h"
 
@@ -464,7 +465,8 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
     uint64_t t1 = fz_ticks_fenced(); /* the top entry, timed: the clock first */
     fz_wframe *wf = t->wstack;
     uint32_t idx = (uint32_t)(e - t->stack);
-    if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring) { /* a timeline call (FZ_KEY_TL) */
+    if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring &&
+        !fz_ext_pending(t, idx)) { /* a timeline call (FZ_KEY_TL) */
       fz_node *n = e->node;
       uint64_t t0 = tag;
       FZ_ST(t->top, e - 1);

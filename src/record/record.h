@@ -164,6 +164,7 @@ struct fz_node {
   uint64_t g_timed, g_untimed, g_probes;  /* the governor's last readings (governor only) */
   double b_inner;              /* the model builder's scratch (under fz_g.lock): fathom's
                                   own cost inside this path's calls, ns */
+  struct fz_xnode *xn;         /* extensions' sums (record/ext.h), release-published */
 };
 
 typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
@@ -267,6 +268,8 @@ typedef struct fz_thread {
   int hidden;                  /* fathom's own calibration thread: not reported */
   uint32_t index;              /* registration order within the process */
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
+  struct fz_xframe *xstack;    /* extensions' readings per stack entry (record/ext.h) */
+  double *xvals;               /* and their values at begin; both on first use */
 } fz_thread;
 
 #define FZ_NDIR_BLOCK 1024

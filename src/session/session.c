@@ -21,6 +21,7 @@
 #include "record/gov.h"
 #include "record/locks.h"
 #include "live/live.h"
+#include "record/ext.h"
 #include "probe/monitor.h"
 #include "record/record.h"
 #include "record/sampler.h"
@@ -323,6 +324,7 @@ static int session_end(fathom_profile **out) {
   fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis/sla.c) before any output */
+  fz_ext_session_report(p);    /* extensions' report sections (record/ext.c) */
   p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
   p->meta.fixed_cost_ns += p->meta.build_ns;
   fz_check_env(p, "session end");

