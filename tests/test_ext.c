@@ -169,6 +169,10 @@ static void sampled_probes_estimate_with_error(void **s) {
   const fathom_ext_value *vo = val(p, o, 0);
   assert_true(vo->self <= vo->total);
   assert_true(vo->self >= 0);
+  if (fabs(vo->total - t.outer) > 4 * vo->total_se)
+    fprintf(stderr, "outer: samples %llu total %g se %g truth %g; inner %g se %g\n",
+            (unsigned long long)vo->samples, vo->total, vo->total_se, t.outer, vi->total,
+            vi->total_se);
   if (vo->total_se > 0) assert_true(fabs(vo->total - t.outer) <= 4 * vo->total_se + 1e-9);
   else assert_true(vo->total == t.outer);
   assert_true(covered_se);
@@ -196,6 +200,71 @@ static void sample_callback_rows(void **s) {
   assert_true(se->n >= 3);
   assert_true(se->v[0] == 1.5 && se->v[1] == 2.5);
   for (uint64_t i = 1; i < se->n; i++) assert_true(se->ts_ns[i] >= se->ts_ns[i - 1]);
+}
+
+
+
+static void profile_round_trip_check_and_views(void **s) {
+  (void)s;
+  truth t;
+  fathom_profile *p = run(FATHOM_LEVEL_DETAILED, 1, 0, &t);
+  size_t len = 0;
+  char *buf = NULL;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  fathom_profile *q = NULL;
+  char err[512];
+  assert_int_equal(fathom_profile_load_buffer(buf, len, &q, err, sizeof err), 0);
+  assert_int_equal(q->n_exts, 1);
+  assert_int_equal(q->n_ext_metrics, 2);
+  assert_string_equal(q->exts[0].metrics[0].name, "steps");
+  assert_string_equal(q->exts[0].metrics[1].unit, "bytes");
+  assert_true(isnan(q->exts[0].metrics[0].threshold));
+  assert_string_equal(q->exts[0].report, p->exts[0].report);
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    for (uint32_t k = 0; k < 2; k++) {
+      const fathom_ext_value *a = &p->nodes[i].ext[k], *b = &q->nodes[i].ext[k];
+      assert_int_equal(a->samples, b->samples);
+      assert_true(a->total == b->total && a->self == b->self && a->total_se == b->total_se);
+    }
+  for (uint32_t z = 0; z < p->n_zones; z++)
+    assert_true(p->zones[z].ext[0].total == q->zones[z].ext[0].total);
+  assert_int_equal(fathom_profile_check(q, err, sizeof err), 0);
+  /* tampered: a self above its total is caught, naming the zone and the metric */
+  uint32_t o = node_under(q, "ext_outer", FATHOM_NONE);
+  q->nodes[o].ext[0].self = q->nodes[o].ext[0].total + 10;
+  assert_true(fathom_profile_check(q, err, sizeof err) >= 1);
+  assert_non_null(strstr(err, "ext_outer"));
+  assert_non_null(strstr(err, "steps"));
+  fathom_profile_free(q);
+  /* a file whose node index is out of range is refused with the path to it */
+  const char *nodes = strstr(buf, "\"nodes\":[\n[");
+  assert_non_null(nodes);
+  size_t at = (size_t)(nodes - buf) + strlen("\"nodes\":[\n[");
+  char *bad = malloc(len + 6);
+  assert_non_null(bad);
+  memcpy(bad, buf, at);
+  memcpy(bad + at, "99999", 5);   /* node 99999...: far past the last node */
+  memcpy(bad + at + 5, buf + at, len - at + 1);
+  q = NULL;
+  assert_int_not_equal(fathom_profile_load_buffer(bad, len + 5, &q, err, sizeof err), 0);
+  assert_null(q);
+  assert_non_null(strstr(err, "extensions"));
+  free(bad);
+  free(buf);
+  /* the text report: the section, its figures, the report callback's text */
+  char *txt = render(p, FATHOM_FORMAT_TEXT, 0);
+  assert_non_null(strstr(txt, "Extension toy"));
+  assert_non_null(strstr(txt, "steps (steps)"));
+  assert_non_null(strstr(txt, "toy counter report"));
+  char want[64];
+  long long w = (long long)t.outer;   /* exact figures print without "~", with separators */
+  snprintf(want, sizeof want, " %lld,%03lld ", w / 1000, w % 1000);
+  assert_true(w >= 1000 && w < 1000000);
+  assert_non_null(strstr(txt, want));
+  free(txt);
 }
 
 static int rd1(void *u, double *v) { (void)u; v[0] = 0; return 0; }
@@ -254,6 +323,7 @@ int main(void) {
       T(every_call_flag_at_basic_is_exact),
       T(sampled_probes_estimate_with_error),
       T(sample_callback_rows),
+      T(profile_round_trip_check_and_views),
       T(misuse_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

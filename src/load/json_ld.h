@@ -137,6 +137,7 @@ int jl_rankings(jl_ctx *c, const json_t *root, fathom_profile *p);
 int jl_gpu_zones(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_gpu.c */
 int jl_outcome_events(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_outcomes.c */
 int jl_locks(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_locks.c */
+int jl_ext(jl_ctx *c, const json_t *root, fathom_profile *p);     /* json_ext.c */
 
 /* ---- schema 2 (json_res.c) ---- */
 /* The optional resource members of a zone (flops_self NULL) or node object o at ip: res,

@@ -403,6 +403,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = jl_rankings(c, root, p);
   if (!rc) rc = jl_queries(c, root, p);
   if (!rc) rc = jl_gpu_zones(c, root, p);
+  if (!rc) rc = jl_ext(c, root, p);
   if (rc) {
     fathom_profile_free(p);
     return rc;

@@ -48,7 +48,11 @@ int fz_ext_derive(fathom_profile *p) {
     for (uint32_t k = 0; k < K; k++) {
       fathom_ext_value *v = &n->ext[k];
       double cs = csum[(size_t)i * K + k], cv = cvar[(size_t)i * K + k];
-      if (grows[k] && v->total < cs) v->total = cs;   /* an estimate below its children's */
+      if (grows[k] && v->total < cs) { /* an estimate below its children's: theirs, and their
+                                          error (the figure now rests on them) */
+        v->total = cs;
+        if (v->total_se * v->total_se < cv) v->total_se = sqrt(cv);
+      }
       v->self = v->total - cs;
       if (grows[k] && v->self < 0) v->self = 0;
       double var = v->total_se * v->total_se + cv;
@@ -59,13 +63,22 @@ int fz_ext_derive(fathom_profile *p) {
       }
     }
   }
+  rc = fz_ext_zones(p);
+done:
+  free(csum);
+  free(cvar);
+  free(grows);
+  return rc;
+}
+
+int fz_ext_zones(fathom_profile *p) {
+  uint32_t K = p->n_ext_metrics, N = p->n_nodes;
+  if (!K) return 0;
+  if (fz_ext_alloc_nodes(p)) return FATHOM_E_NOMEM;
   /* zones: totals of their outermost paths, selves of all, variances added */
   for (uint32_t z = 0; z < p->n_zones; z++) {
     free(p->zones[z].ext);
-    if (!(p->zones[z].ext = calloc(K, sizeof *p->zones[z].ext))) {
-      rc = FATHOM_E_NOMEM;
-      goto done;
-    }
+    if (!(p->zones[z].ext = calloc(K, sizeof *p->zones[z].ext))) return FATHOM_E_NOMEM;
   }
   for (uint32_t i = 0; i < N; i++) {
     const fathom_node *n = &p->nodes[i];
@@ -90,13 +103,8 @@ int fz_ext_derive(fathom_profile *p) {
       fathom_ext_value *zv = &p->zones[z].ext[k];
       zv->total_se = sqrt(zv->total_se);
       zv->self_se = sqrt(zv->self_se);
-      if (zv->self > zv->total) zv->self = zv->total; /* a recursive zone's selves may add up */
     }
-done:
-  free(csum);
-  free(cvar);
-  free(grows);
-  return rc;
+  return 0;
 }
 
 void fz_ext_model_free(fathom_profile *p) {

@@ -9,7 +9,9 @@
  * M * sum(W x) / sum(W), exact when every call was read with weight 1; its variance is that
  * of the timing's estimates (docs/estimates.md): (M / sum W)^2 sum W(W-1) (x - mean)^2, and
  * with fewer than 10 calls read, or calls missed with no sampling weight to stand for them
- * (an extension registered mid-session), at least that of a simple random sample of them.
+ * (an extension registered mid-session), at least that of a simple random sample of them;
+ * with fewer than 10, its spread taken as at least 100 % of the mean (a few readings cannot
+ * tell their spread: two equal ones would claim none).
  *
  * Invariant: see ext.h. Callbacks run outside every fathom lock; errno is preserved around
  * them; the readings of an entry are consumed (cleared) by its end. */
@@ -337,10 +339,12 @@ static void estimate(const fz_xblk *b, uint32_t k, double all, double *tot, doub
   double v = r * r * (v2 - 2 * mean * v1 + mean * mean * v0);
   if (!(v > 0)) v = 0;
   if (all > n && (n < 10 || v0 == 0)) { /* few calls read, or calls missed unweighted */
-    double s2 = sw > 1 ? (sxx / sw - mean * mean) * sw / (sw - 1) : mean * mean;
-    if (!(s2 > 0)) s2 = n < 2 ? mean * mean : 0;
+    double s2 = n > 1 ? (sxx / sw - mean * mean) * n / (n - 1) : 0;
+    if (!(s2 > 0)) s2 = 0;
     double f = sw < all ? 1 - sw / all : 1 - n / all;   /* the share of calls not read */
     double srs = all * all * f * s2 / n;
+    if (n < 10 && srs < all * all * f * mean * mean / n) /* too few to tell their spread: */
+      srs = all * all * f * mean * mean / n;              /* as wide as a spread of 100 % */
     if (srs > v) v = srs;
   }
   *var = v;

@@ -64,6 +64,9 @@ int fz_ext_alloc_nodes(fathom_profile *p);
  * children's sum where an estimate fell below it (metrics that only grow), and the zones'
  * figures (recursion counted once). Expects node totals and total_se set. 0 or NOMEM. */
 int fz_ext_derive(fathom_profile *p);
+/* The zones' figures from the nodes' (totals of a zone's outermost paths: recursion counted
+ * once; selves of all its paths; variances added). 0 or FATHOM_E_NOMEM. */
+int fz_ext_zones(fathom_profile *p);
 /* Frees what the extensions add to p. */
 void fz_ext_model_free(fathom_profile *p);
 /* The extension metric index k's extension (index into p->exts), FATHOM_NONE when none. */

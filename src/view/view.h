@@ -25,6 +25,8 @@ void fz_json_put_run(FILE *f, const fathom_profile *p);
  * "queries_dropped" as ",\n\"queries\":[...]" when it has any (called by fz_write_json). */
 void fz_json_queries(FILE *f, const fathom_query_info *q, uint32_t n);
 void fz_json_put_queries(FILE *f, const fathom_profile *p);
+/* The extensions (view/json_ext.c): ",\n\"extensions\":[...]" when the profile has any. */
+void fz_json_put_ext(FILE *f, const fathom_profile *p);
 /* The statements as a text table (view/text_sql.c): q sorted by total time; session_ns the
  * time their shares are of (0: the statements' own total). 0 or FATHOM_E_IO. */
 int fz_queries_text(FILE *f, int color, const fathom_query_info *q, uint32_t n,
