@@ -10,6 +10,7 @@
  *     the same extension or name twice, more than FATHOM_EXT_MAX, clear during a session;
  *   the profile: JSON round trip, fathom_profile_check (tampered figures caught), the text,
  *     CSV and HTML views, a finding from a metric's threshold. */
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "fathom_load.h"
+#include "live/sink.h"
 #include "testutil.h"
 
 #define OUTER 40
@@ -98,10 +100,13 @@ static const fathom_ext_value *val(const fathom_profile *p, uint32_t node, uint3
   return &p->nodes[node].ext[k];
 }
 
+static const double *next_thresholds;   /* given to the next run's extension */
+
 static fathom_profile *run(fathom_level level, uint32_t sample_every, uint32_t flags,
                            truth *t) {
   assert_int_equal(fathom_extensions_clear(), 0);
   fathom_extension x = ext_for(flags);
+  x.thresholds = next_thresholds;
   assert_int_equal(fathom_extension_register(&x), 0);
   fathom_config c;
   fathom_config_init(&c);
@@ -254,6 +259,49 @@ static void profile_round_trip_check_and_views(void **s) {
   assert_non_null(strstr(err, "extensions"));
   free(bad);
   free(buf);
+  /* Prometheus: the zone's figures with the extension and metric as labels */
+  char *prom = NULL;
+  size_t plen = 0;
+  FILE *pf = open_memstream(&prom, &plen);
+  assert_int_equal(fathom_metrics_write(p, pf), 0);
+  fclose(pf);
+  char line[256];
+  snprintf(line, sizeof line, "fathom_ext_inclusive{extension=\"toy\",metric=\"steps\","
+           "zone=\"ext_outer\",component=\"default\"} %.15g\n", t.outer);
+  assert_non_null(strstr(prom, line));
+  snprintf(line, sizeof line, "fathom_ext_self{extension=\"toy\",metric=\"bytes\","
+           "zone=\"ext_outer\",component=\"default\"} %.15g\n", 3 * t.outer_self);
+  assert_non_null(strstr(prom, line));
+  assert_non_null(strstr(prom, "# TYPE fathom_ext_calls_read_total counter\n"));
+  free(prom);
+  /* the JSON-lines sink: one line, valid JSON, with the zone's figures */
+  fathom_sink_metrics sm;
+  assert_int_equal(fz_sink_metrics_build(p, &sm), 0);
+  char *jl = NULL;
+  size_t jlen = 0;
+  FILE *jf = open_memstream(&jl, &jlen);
+  fz_sink_jsonl_write(&sm, jf);
+  fclose(jf);
+  fz_sink_metrics_free(&sm);
+  json_error_t je;
+  json_t *jo = json_loads(jl, 0, &je);
+  assert_non_null(jo);
+  json_t *ex = json_array_get(json_object_get(jo, "extensions"), 0);
+  assert_string_equal(json_string_value(json_object_get(ex, "name")), "toy");
+  json_t *m0 = json_array_get(json_object_get(ex, "metrics"), 0);
+  int found = 0;
+  json_t *zs = json_object_get(m0, "zones");
+  for (size_t i = 0; i < json_array_size(zs); i++) {
+    json_t *zz = json_array_get(zs, i);
+    if (strcmp(json_string_value(json_object_get(zz, "zone")), "ext_outer") == 0) {
+      found = 1;
+      assert_true(json_number_value(json_object_get(zz, "total")) == t.outer);
+      assert_true(json_number_value(json_object_get(zz, "self")) == t.outer_self);
+    }
+  }
+  assert_true(found);
+  json_decref(jo);
+  free(jl);
   /* the text report: the section, its figures, the report callback's text */
   char *txt = render(p, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(txt, "Extension toy"));
@@ -265,6 +313,40 @@ static void profile_round_trip_check_and_views(void **s) {
   assert_true(w >= 1000 && w < 1000000);
   assert_non_null(strstr(txt, want));
   free(txt);
+}
+
+static const fathom_finding *finding_on(const fathom_profile *p, const char *zone_name,
+                                        fathom_finding_class cls) {
+  for (uint32_t i = 0; i < p->n_findings; i++)
+    if (p->findings[i].cls == cls && p->findings[i].zone == zidx(p, zone_name))
+      return &p->findings[i];
+  return NULL;
+}
+
+static double figure(const fathom_finding *f, const char *name) {
+  for (uint32_t i = 0; i < f->n_figures; i++)
+    if (!strcmp(f->figures[i].name, name)) return f->figures[i].value;
+  return NAN;
+}
+
+static void threshold_findings_and_evidence(void **s) {
+  (void)s;
+  truth t;
+  /* steps per call: ext_inner 4 on average (1..7), ext_outer 3 + 50 x that; bytes: 3 x */
+  static const double th[] = {100, 1e9};
+  next_thresholds = th;
+  fathom_profile *p = run(FATHOM_LEVEL_DETAILED, 1, 0, &t);
+  next_thresholds = NULL;
+  const fathom_finding *fo = finding_on(p, "ext_outer", FATHOM_FIND_EXT_THRESHOLD);
+  assert_non_null(fo);
+  assert_non_null(strstr(fo->summary, "toy.steps above 100"));
+  assert_true(figure(fo, "toy.steps_per_call") == t.outer / OUTER);
+  assert_true(figure(fo, "toy.bytes_per_call") == 3 * t.outer / OUTER);
+  assert_null(finding_on(p, "ext_inner", FATHOM_FIND_EXT_THRESHOLD));   /* 4 < 100 */
+  for (uint32_t i = 0; i < p->n_findings; i++)   /* bytes (threshold 1e9): never */
+    assert_null(strstr(p->findings[i].summary, "toy.bytes above"));
+  char msg[512];
+  assert_int_equal(fathom_profile_check(p, msg, sizeof msg), 0);
 }
 
 static int rd1(void *u, double *v) { (void)u; v[0] = 0; return 0; }
@@ -324,6 +406,7 @@ int main(void) {
       T(sampled_probes_estimate_with_error),
       T(sample_callback_rows),
       T(profile_round_trip_check_and_views),
+      T(threshold_findings_and_evidence),
       T(misuse_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -565,7 +565,8 @@ const char *fathom_strerror(int err) {
 static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
-    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention"};
+    "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention",
+    "ext_threshold"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;
