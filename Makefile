@@ -98,6 +98,8 @@ examples: build
 	"$(BUILD_DIR)/lock_contention" "$(DEMO_OUT)/lock_contention.json"
 	@echo "== examples: $(BUILD_DIR)/sqlite_slow $(DEMO_OUT)/sqlite_slow.json (a query without and with an index)"
 	"$(BUILD_DIR)/sqlite_slow" "$(DEMO_OUT)/sqlite_slow.json"
+	@echo "== examples: $(BUILD_DIR)/ext_profiler $(DEMO_OUT)/ext_profiler.json (an extension: a pool's hits and misses per zone)"
+	"$(BUILD_DIR)/ext_profiler" "$(DEMO_OUT)/ext_profiler.json"
 	@echo "== examples: fathom bench of two sorts (examples/bench_sorts.sh)"
 	bash examples/bench_sorts.sh "$(BUILD_DIR)" "$(DEMO_OUT)"
 

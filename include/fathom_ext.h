@@ -37,9 +37,9 @@ typedef struct fathom_extension {
   uint32_t n_metrics;                /* 1 to FATHOM_EXT_METRICS_MAX */
   const char *const *metric_names;   /* n_metrics names, distinct, same characters as name */
   const char *const *metric_units;   /* n_metrics units ("bytes", "hits"...), or NULL */
-  const double *thresholds;          /* n_metrics values, or NULL: a zone whose inclusive
-                                        figure per call is above metric i's threshold gets a
-                                        finding (NaN: none for that metric) */
+  const double *thresholds;          /* n_metrics values, or NULL: a zone whose own figure
+                                        per call (self: without its nested zones) is above
+                                        metric i's threshold gets a finding (NaN: none) */
   uint32_t flags;                    /* FATHOM_EXT_* */
   void *user;                        /* handed to every callback */
   /* Read the counters into values[0 .. n_metrics) at a zone's begin / end. Return 0; any

@@ -559,8 +559,8 @@ typedef struct fathom_gpu_zone_info {
 typedef struct fathom_ext_metric_info {
   char *name;
   char *unit;              /* "" when not given */
-  double threshold;        /* inclusive figure per call above which a zone gets a finding;
-                              NaN: none */
+  double threshold;        /* own (self) figure per call above which a zone gets a
+                              finding; NaN: none */
 } fathom_ext_metric_info;
 typedef struct fathom_ext_info {
   char *name;

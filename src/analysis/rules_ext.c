@@ -1,7 +1,9 @@
 /* analysis/rules_ext.c: extensions (fathom_ext.h) in the findings.
- *   ext_threshold: a zone whose inclusive figure per call of an extension's metric is above
- *     the threshold the extension gave for it: "zone X: metric M above T". An estimate must
- *     be above it with 95 % confidence (its figure less 1.96 standard errors, per call).
+ *   ext_threshold: a zone whose own figure per call (self: its code without the zones nested
+ *     in it, so that the finding names where the metric grows, not every zone around it) of
+ *     an extension's metric is above the threshold the extension gave for it: "zone X:
+ *     metric M above T". An estimate must be above it with 95 % confidence (its figure less
+ *     1.96 standard errors, per call).
  *     Severity: warning, critical from twice the threshold; score: how far above it (the
  *     figure's excess over the threshold in % of the figure).
  *   evidence: every finding about one zone (or one of its paths) lists the zone's extension
@@ -48,7 +50,7 @@ static void threshold(fz_actx *a, uint32_t z, const fathom_ext_info *x, uint32_t
   const fathom_ext_value *v = &zi->ext[x->first + k];
   double calls = (double)zi->stats.count, th = m->threshold;
   if (!v->samples || !(calls > 0) || !isfinite(th)) return;
-  double per = v->total / calls, lo = (v->total - FZ_Z95 * v->total_se) / calls;
+  double per = v->self / calls, lo = (v->self - FZ_Z95 * v->self_se) / calls;
   if (!(lo > th)) return;
   fathom_severity sev = per >= 2 * th && th > 0 ? FATHOM_SEV_CRITICAL : FATHOM_SEV_WARNING;
   double score = per > 0 ? fmin(100, 100 * (per - th) / per) : 0;
@@ -56,13 +58,13 @@ static void threshold(fz_actx *a, uint32_t z, const fathom_ext_info *x, uint32_t
                                 zi->name);
   if (!f) return;
   const char *u = m->unit && m->unit[0] ? m->unit : "";
-  fz_fa_sum(a->fa, f, "%s: %s.%s above %g%s%s per call: %s%g%s%s per call over %llu calls",
-            zi->name, x->name, m->name, th, *u ? " " : "", u, v->total_se > 0 ? "~" : "", per,
-            *u ? " " : "", u, (unsigned long long)zi->stats.count);
+  fz_fa_sum(a->fa, f, "%s: %s.%s above %g%s%s per call: %s%g%s%s per call in its own code "
+            "over %llu calls", zi->name, x->name, m->name, th, *u ? " " : "", u,
+            v->self_se > 0 ? "~" : "", per, *u ? " " : "", u,
+            (unsigned long long)zi->stats.count);
   fz_fa_fig(a->fa, f, "threshold", th, u);
-  fz_fa_sug(a->fa, f, "See where %s's %s grows in this zone's own code and in the zones it "
-            "calls (the Extension section's self column): the largest self figures are where "
-            "to start", x->name, m->name);
+  fz_fa_sug(a->fa, f, "Look at what this zone's own code does that adds to %s's %s: its "
+            "figure per call is the extension's self column over its calls", x->name, m->name);
 }
 
 int fz_rule_ext(fz_actx *a) {

@@ -54,6 +54,7 @@ int fz_ext_derive(fathom_profile *p) {
         if (v->total_se * v->total_se < cv) v->total_se = sqrt(cv);
       }
       v->self = v->total - cs;
+      if (fabs(v->self) <= 1e-12 * fabs(v->total)) v->self = 0;   /* rounding of the sums */
       if (grows[k] && v->self < 0) v->self = 0;
       double var = v->total_se * v->total_se + cv;
       v->self_se = var > 0 ? sqrt(var) : 0;

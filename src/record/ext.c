@@ -335,7 +335,7 @@ static void estimate(const fz_xblk *b, uint32_t k, double all, double *tot, doub
   if (!(sw > 0) || n < 1) return;
   if (all < n) all = n;   /* a live model may read a call half-recorded */
   double mean = sx / sw, r = all / sw;
-  *tot = all * mean;
+  *tot = sw == all ? sx : all * mean;   /* every call read with weight 1: the sum itself */
   double v = r * r * (v2 - 2 * mean * v1 + mean * mean * v0);
   if (!(v > 0)) v = 0;
   if (all > n && (n < 10 || v0 == 0)) { /* few calls read, or calls missed unweighted */

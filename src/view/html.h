@@ -33,6 +33,8 @@ void fz_hj_idx(FILE *f, uint32_t v, uint32_t limit);
 void fz_html_run_data(FILE *f, const fathom_profile *p);
 /* The database statements: ,"queries":[...],"queries_n":N,"queries_dropped":N (html_sql.c). */
 void fz_html_sql_data(FILE *f, const fathom_profile *p);
+/* The extensions: ,"exts":[...] (html_ext.c). */
+void fz_html_ext_data(FILE *f, const fathom_profile *p);
 
 /* Text for HTML markup: & < > " ' as character references, invalid UTF-8 as U+FFFD. */
 void fz_html_text(FILE *f, const char *s);

@@ -121,7 +121,7 @@ static int one(const fz_tx *tx, const fathom_profile *p, const fathom_ext_info *
       fz_fmt_num(l, sizeof l, last);
       fz_fmt_num(a, sizeof a, lo);
       fz_fmt_num(b, sizeof b, hi);
-      fprintf(tx->f, " %s%s last %s [%s, %s]", k ? ";" : "", se->cols[k], l,
+      fprintf(tx->f, "%s %s last %s [%s, %s]", k ? ";" : "", se->cols[k], l,
               isfinite(lo) ? a : "-", isfinite(hi) ? b : "-");
     }
     fputc('\n', tx->f);
