@@ -27,15 +27,45 @@ int fz_ext_alloc_nodes(fathom_profile *p) {
   return 0;
 }
 
+/* Takes `excess` off the totals of metric k of node u's children (their variances first,
+ * then their totals), none going below 0; a child's error shrinks with its total. */
+static void give_up(fathom_profile *p, const uint32_t *first, const uint32_t *next, uint32_t u,
+                    uint32_t k, double excess) {
+  for (int by_total = 0; by_total < 2 && excess > 0; by_total++) {
+    for (int round = 0; round < 4 && excess > 1e-12; round++) {
+      double wsum = 0, taken = 0;
+      for (uint32_t c = first[u]; c != FATHOM_NONE; c = next[c]) {
+        const fathom_ext_value *v = &p->nodes[c].ext[k];
+        if (v->total > 0) wsum += by_total ? v->total : v->total_se * v->total_se;
+      }
+      if (!(wsum > 0)) break;
+      for (uint32_t c = first[u]; c != FATHOM_NONE; c = next[c]) {
+        fathom_ext_value *v = &p->nodes[c].ext[k];
+        if (!(v->total > 0)) continue;
+        double w = by_total ? v->total : v->total_se * v->total_se;
+        double cut = fmin(excess * w / wsum, v->total);
+        if (!(cut > 0)) continue;
+        double before = v->total;
+        v->total -= cut;
+        v->total_se *= v->total / before;
+        taken += cut;
+      }
+      excess -= taken;
+    }
+  }
+}
+
 int fz_ext_derive(fathom_profile *p) {
   uint32_t K = p->n_ext_metrics, N = p->n_nodes;
   if (!K) return 0;
   if (fz_ext_alloc_nodes(p)) return FATHOM_E_NOMEM;
   double *csum = calloc((size_t)(N ? N : 1) * K, sizeof *csum);
   double *cvar = calloc((size_t)(N ? N : 1) * K, sizeof *cvar);
+  uint32_t *first = malloc((size_t)(N ? N : 1) * sizeof *first);
+  uint32_t *next = malloc((size_t)(N ? N : 1) * sizeof *next);
   unsigned char *grows = calloc(K, 1);
   int rc = 0;
-  if (!csum || !cvar || !grows) {
+  if (!csum || !cvar || !first || !next || !grows) {
     rc = FATHOM_E_NOMEM;
     goto done;
   }
@@ -43,31 +73,61 @@ int fz_ext_derive(fathom_profile *p) {
     uint32_t e = fz_ext_of_metric(p, k);
     grows[k] = e != FATHOM_NONE && !(p->exts[e].flags & FATHOM_EXT_SIGNED);
   }
-  for (uint32_t i = N; i-- > 0;) { /* children follow their parents: theirs are done */
+  for (uint32_t i = 0; i < N; i++) first[i] = next[i] = FATHOM_NONE;
+  for (uint32_t i = N; i-- > 0;) { /* children lists, in node order */
+    uint32_t par = p->nodes[i].parent;
+    if (par == FATHOM_NONE || par >= i) continue;
+    next[i] = first[par];
+    first[par] = i;
+  }
+  /* 1. children first: a total no more reliable than its children's sum (its variance at
+   * least theirs) and below it is raised to it, and takes their error */
+  for (uint32_t i = N; i-- > 0;) {
     fathom_node *n = &p->nodes[i];
     for (uint32_t k = 0; k < K; k++) {
       fathom_ext_value *v = &n->ext[k];
       double cs = csum[(size_t)i * K + k], cv = cvar[(size_t)i * K + k];
-      if (grows[k] && v->total < cs) { /* an estimate below its children's: theirs, and their
-                                          error (the figure now rests on them) */
+      if (grows[k] && v->total < cs && v->total_se * v->total_se >= cv) {
         v->total = cs;
-        if (v->total_se * v->total_se < cv) v->total_se = sqrt(cv);
+        v->total_se = sqrt(cv);
       }
-      v->self = v->total - cs;
-      if (fabs(v->self) <= 1e-12 * fabs(v->total)) v->self = 0;   /* rounding of the sums */
-      if (grows[k] && v->self < 0) v->self = 0;
-      double var = v->total_se * v->total_se + cv;
-      v->self_se = var > 0 ? sqrt(var) : 0;
       if (n->parent != FATHOM_NONE && n->parent < i) {
         csum[(size_t)n->parent * K + k] += v->total;
         cvar[(size_t)n->parent * K + k] += v->total_se * v->total_se;
       }
     }
   }
+  /* 2. parents first: children whose totals still pass their parent's give up the excess,
+   * the less reliable ones most (exact children keep their figures) */
+  for (uint32_t i = 0; i < N; i++)
+    for (uint32_t k = 0; k < K; k++) {
+      if (!grows[k]) continue;
+      double cs = 0;
+      for (uint32_t c = first[i]; c != FATHOM_NONE; c = next[c]) cs += p->nodes[c].ext[k].total;
+      double excess = cs - p->nodes[i].ext[k].total;
+      if (excess > 1e-9 * fabs(cs)) give_up(p, first, next, i, k, excess);
+    }
+  /* 3. self = total less the children's totals; its error combines both */
+  for (uint32_t i = 0; i < N; i++)
+    for (uint32_t k = 0; k < K; k++) {
+      fathom_ext_value *v = &p->nodes[i].ext[k];
+      double cs = 0, cv = 0;
+      for (uint32_t c = first[i]; c != FATHOM_NONE; c = next[c]) {
+        cs += p->nodes[c].ext[k].total;
+        cv += p->nodes[c].ext[k].total_se * p->nodes[c].ext[k].total_se;
+      }
+      v->self = v->total - cs;
+      if (fabs(v->self) <= 1e-9 * fmax(fabs(v->total), fabs(cs))) v->self = 0;   /* rounding */
+      if (grows[k] && v->self < 0) v->self = 0;
+      double var = v->total_se * v->total_se + cv;
+      v->self_se = var > 0 ? sqrt(var) : 0;
+    }
   rc = fz_ext_zones(p);
 done:
   free(csum);
   free(cvar);
+  free(first);
+  free(next);
   free(grows);
   return rc;
 }
