@@ -302,6 +302,19 @@ static void profile_round_trip_check_and_views(void **s) {
   assert_true(found);
   json_decref(jo);
   free(jl);
+  /* CSV: 4 columns per metric after the fixed ones; ext_outer's row holds its figures */
+  char *csv = render(p, FATHOM_FORMAT_CSV, 0);
+  assert_non_null(strstr(csv, ",ext:toy.steps:total,ext:toy.steps:total_se,ext:toy.steps:self,"
+                              "ext:toy.steps:self_se,ext:toy.bytes:total"));
+  const char *row = strstr(csv, "\r\next_outer,");
+  assert_non_null(row);
+  const char *eol = strstr(row + 2, "\r\n");
+  assert_non_null(eol);
+  char tail[160];
+  snprintf(tail, sizeof tail, ",%.17g,0,%.17g,0,%.17g,0,%.17g,0\r\n", t.outer, t.outer_self,
+           3 * t.outer, 3 * t.outer_self);
+  assert_int_equal(strncmp(eol + 2 - strlen(tail), tail, strlen(tail)), 0);
+  free(csv);
   /* the text report: the section, its figures, the report callback's text */
   char *txt = render(p, FATHOM_FORMAT_TEXT, 0);
   assert_non_null(strstr(txt, "Extension toy"));
