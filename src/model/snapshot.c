@@ -682,7 +682,7 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
     if (!b.oom &&
         fz_snap_finish_nodes(b.p, fz_ticks_to_ns((final ? fz_g.end_ticks : fz_ticks()) - fz_g.start_ticks)))
       b.oom = 1;
-    if (!b.oom && fz_ext_model_finish(b.p, g)) b.oom = 1;
+    if (!b.oom && (fz_ext_model_finish(b.p, g) || fz_ext_derive(b.p))) b.oom = 1;
     if (!b.oom && fz_g.cfg.timeline) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};

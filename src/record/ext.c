@@ -120,11 +120,13 @@ static void add_row(xreg *r, uint32_t gen, uint64_t ts, const double *v) {
   r->nrows++;
 }
 
+/* Under xlock (the registry cannot be cleared meanwhile; the callbacks never call fathom). */
 static uint64_t task_tick(uint64_t now) {
   uint32_t gen = FZ_LD(fz_rec_gen);
-  uint32_t n = __atomic_load_n(&fz_ext_n, __ATOMIC_ACQUIRE);
   uint64_t t0 = fz_g.start_mono_ns;
-  for (uint32_t i = 0; i < n && gen; i++) {
+  fz_alloc_pause();
+  pthread_mutex_lock(&xlock);
+  for (uint32_t i = 0; i < fz_ext_n && gen; i++) {
     xreg *r = &regs[i];
     if (!r->e.sample) continue;
     double v[FZ_XM];
@@ -132,13 +134,10 @@ static uint64_t task_tick(uint64_t now) {
     int saved = errno;
     int rc = r->e.sample(r->e.user, v);
     errno = saved;
-    if (rc) continue;
-    fz_alloc_pause();
-    pthread_mutex_lock(&xlock);
-    add_row(r, gen, now > t0 ? now - t0 : 0, v);
-    pthread_mutex_unlock(&xlock);
-    fz_alloc_resume();
+    if (!rc) add_row(r, gen, now > t0 ? now - t0 : 0, v);
   }
+  pthread_mutex_unlock(&xlock);
+  fz_alloc_resume();
   return sample_interval_ns();
 }
 
@@ -439,11 +438,12 @@ int fz_ext_model_finish(fathom_profile *p, uint32_t g) {
     free(m->ext);
     m->ext = v;
   }
-  return fz_ext_derive(p);
+  return 0;
 }
 
 void fz_ext_session_report(fathom_profile *p) {
-  for (uint32_t i = 0; p && i < p->n_exts && i < FATHOM_EXT_MAX; i++) {
+  pthread_mutex_lock(&xlock);   /* the registry cannot be cleared meanwhile */
+  for (uint32_t i = 0; p && i < p->n_exts && i < fz_ext_n; i++) {
     const xreg *r = &regs[i];
     if (!r->e.report || !r->e.name || strcmp(r->e.name, p->exts[i].name) != 0) continue;
     char *buf = NULL;
@@ -460,4 +460,5 @@ void fz_ext_session_report(fathom_profile *p) {
       free(buf);
     }
   }
+  pthread_mutex_unlock(&xlock);
 }

@@ -51,7 +51,8 @@ int fz_ext_pending(const struct fz_thread *t, uint32_t idx);
 void fz_ext_thread_free(struct fz_thread *t);
 
 /* Model building (caller holds fz_g.lock): node n's sums into model node m (all: its calls);
- * then the descriptions, the samples of generation g and the inclusive/self/zone figures. */
+ * then the descriptions, the samples of generation g and the nodes' inclusive figures (the
+ * builder then derives the rest with fz_ext_derive, model/ext.c). */
 int fz_ext_model_node(fathom_profile *p, fathom_node *m, const struct fz_node *n, uint64_t all);
 int fz_ext_model_finish(fathom_profile *p, uint32_t g);
 /* Session end, the final profile built: the report callbacks' sections into p. */
