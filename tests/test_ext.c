@@ -363,6 +363,57 @@ static void threshold_findings_and_evidence(void **s) {
   assert_int_equal(fathom_profile_check(p, msg, sizeof msg), 0);
 }
 
+/* ---- threads: each reads its own counter; snapshots read the sums while they run ---- */
+
+static __thread double tl_counter;
+static int rd_tl(void *u, double *v) { (void)u; v[0] = tl_counter; return 0; }
+static int workers_go;
+
+static void *worker(void *arg) {
+  int id = (int)(size_t)arg;
+  while (!__atomic_load_n(&workers_go, __ATOMIC_ACQUIRE)) continue;
+  for (int i = 0; i < 3000; i++) {
+    fathom_zone z = fathom_zone_begin(id ? "ext_w1" : "ext_w0", NULL);
+    tl_counter += id + 1;
+    fathom_zone_end(z);
+  }
+  return NULL;
+}
+
+static void threads_with_live_snapshots(void **s) {
+  (void)s;
+  assert_int_equal(fathom_extensions_clear(), 0);
+  static const char *const one[] = {"n"};
+  fathom_extension x = {.name = "per_thread", .n_metrics = 1, .metric_names = one,
+                        .flags = FATHOM_EXT_EVERY_CALL, .begin = rd_tl, .end = rd_tl};
+  assert_int_equal(fathom_extension_register(&x), 0);
+  fathom_config c;
+  fathom_config_init(&c);
+  c.governor = 0;   /* every call timed, so every call read */
+  c.sample_hz = 0;
+  assert_int_equal(fathom_session_begin("ext-threads", &c), 0);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, worker, (void *)(size_t)i), 0);
+  __atomic_store_n(&workers_go, 1, __ATOMIC_RELEASE);
+  for (int k = 0; k < 20; k++) {   /* live models while the workers record */
+    fathom_profile *q = fathom_snapshot();
+    assert_non_null(q);
+    char msg[512];
+    int bad = fathom_profile_check(q, msg, sizeof msg);
+    if (bad) fprintf(stderr, "live snapshot: %s\n", msg);
+    fathom_profile_free(q);
+    assert_int_equal(bad, 0);
+  }
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  fathom_profile *p = end();
+  for (int id = 0; id < 2; id++) {
+    const fathom_zone_info *z = zone(p, id ? "ext_w1" : "ext_w0");
+    assert_non_null(z->ext);
+    assert_int_equal(z->ext[0].samples, 3000);
+    assert_true(z->ext[0].total == 3000.0 * (id + 1) && z->ext[0].total_se == 0);
+  }
+}
+
 static int rd1(void *u, double *v) { (void)u; v[0] = 0; return 0; }
 
 static void misuse_refused(void **s) {
@@ -421,6 +472,7 @@ int main(void) {
       T(sample_callback_rows),
       T(profile_round_trip_check_and_views),
       T(threshold_findings_and_evidence),
+      T(threads_with_live_snapshots),
       T(misuse_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,9 +213,6 @@ FATHOM_EXTERN int fathom_extensions_clear(void) {
     FZ_ST(fz_ext_every, 0);
     for (uint32_t i = 0; i < n; i++) free_reg(&regs[i]);
     pthread_mutex_unlock(&xlock);
-    /* readings left by zones that never ended: a later extension must not take them */
-    for (fz_thread *t = fz_g.threads; t; t = t->next)
-      if (t->xstack) memset(t->xstack, 0, FZ_STACK_ENTRIES * sizeof *t->xstack);
   }
   fz_gunlock();
   errno = saved;
@@ -244,6 +241,7 @@ FZ_TEXT void fz_ext_begin(fz_thread *t, uint32_t idx, uint32_t w, uint32_t wp) {
   uint32_t n = __atomic_load_n(&fz_ext_n, __ATOMIC_ACQUIRE);
   fz_xframe *f = &t->xstack[idx];
   f->mask = 0;
+  f->gen = t->gen;
   f->w_probe = wp ? w * wp : 0;
   f->w_every = w;
   double *vals = &t->xvals[(size_t)idx * FATHOM_EXT_MAX * FZ_XM];
@@ -257,7 +255,7 @@ FZ_TEXT void fz_ext_begin(fz_thread *t, uint32_t idx, uint32_t w, uint32_t wp) {
 }
 
 FZ_TEXT int fz_ext_pending(const fz_thread *t, uint32_t idx) {
-  return t->xstack && t->xstack[idx].mask;
+  return t->xstack && t->xstack[idx].mask && t->xstack[idx].gen == t->gen;
 }
 
 /* The node's block of extension i, allocated on first use (NULL without memory). */
@@ -285,7 +283,7 @@ static fz_xblk *blk(fz_thread *t, fz_node *n, uint32_t i) {
 
 FZ_TEXT void fz_ext_end(fz_thread *t, fz_node *n, uint32_t idx) {
   fz_xframe *f = &t->xstack[idx];
-  uint32_t mask = f->mask;
+  uint32_t mask = f->gen == t->gen ? f->mask : 0;   /* begun in this session */
   f->mask = 0;
   uint32_t nreg = __atomic_load_n(&fz_ext_n, __ATOMIC_ACQUIRE);
   const double *b0 = &t->xvals[(size_t)idx * FATHOM_EXT_MAX * FZ_XM];
@@ -366,7 +364,8 @@ int fz_ext_model_node(fathom_profile *p, fathom_node *m, const fz_node *n, uint6
       double tot, var;
       estimate(b, k, (double)all, &tot, &var);
       fathom_ext_value *v = &m->ext[i * FZ_XM + k];
-      v->samples += FZ_LD(b->n);
+      uint64_t nr = FZ_LD(b->n);
+      v->samples += nr < all ? nr : all;   /* a live model may read a call half-recorded */
       v->total += tot;
       v->total_se += var;   /* a variance until the finish */
     }

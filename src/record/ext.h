@@ -32,9 +32,11 @@ typedef struct fz_xnode {
   fz_xblk *b[FATHOM_EXT_MAX];   /* release-published, NULL until that extension reads here */
 } fz_xnode;
 /* A special call's readings: which extensions were read at its begin and their weights
- * (probe-based ones: the probe weight; every-call ones: the timing weight). */
+ * (probe-based ones: the probe weight; every-call ones: the timing weight), and the session
+ * generation it was begun in (a frame left by a zone that never ended is never taken for a
+ * later session's). */
 typedef struct fz_xframe {
-  uint32_t mask, w_probe, w_every, pad;
+  uint32_t mask, w_probe, w_every, gen;
 } fz_xframe;
 
 extern uint32_t fz_ext_n;       /* extensions registered (acquire) */
