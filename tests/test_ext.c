@@ -1,15 +1,20 @@
 /* test_ext.c: extensions (fathom_extension_register) against what the test knows:
  *   a counter extension whose counter the test's zones raise by known amounts, inside
- *     nested zones (outer > inner): each path's inclusive and self figures exact when every
- *     call is read (every call probed at DETAILED, or FATHOM_EXT_EVERY_CALL at BASIC);
+ *     nested zones (outer > inner): each path's and zone's inclusive and self figures exact
+ *     when every call is read (every call probed at DETAILED, or FATHOM_EXT_EVERY_CALL at
+ *     BASIC, with and without the timeline);
  *   sampled probes (1 call in 16): the estimates' 95 % interval holds the truth, widened to
  *     4 standard errors so the test fails about once in 15000 runs, and the error is not 0;
  *   the sample callback's rows in the profile; the report callback's text in the profile and
  *     the text report;
+ *   the profile: JSON round trip, fathom_profile_check (a tampered self caught), a bad node
+ *     index refused, the text, CSV, Prometheus and JSON-lines views with the exact figures;
+ *   a threshold: the ext_threshold finding on the zone whose own figure per call is above
+ *     it (not on its parent), every finding's extension figures;
+ *   two threads reading their own counters while live snapshots are taken: each checks
+ *     clean, and the final figures are exact per thread;
  *   misuse: NULL, no name, bad names, no callbacks, too many metrics, repeated metric names,
- *     the same extension or name twice, more than FATHOM_EXT_MAX, clear during a session;
- *   the profile: JSON round trip, fathom_profile_check (tampered figures caught), the text,
- *     CSV and HTML views, a finding from a metric's threshold. */
+ *     the same extension or name twice, more than FATHOM_EXT_MAX, clear during a session. */
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -101,6 +106,7 @@ static const fathom_ext_value *val(const fathom_profile *p, uint32_t node, uint3
 }
 
 static const double *next_thresholds;   /* given to the next run's extension */
+static int next_timeline;               /* the next run records the timeline */
 
 static fathom_profile *run(fathom_level level, uint32_t sample_every, uint32_t flags,
                            truth *t) {
@@ -116,6 +122,7 @@ static fathom_profile *run(fathom_level level, uint32_t sample_every, uint32_t f
   c.monitor = 0;
   c.monitor_interval_s = 0.01;
   c.sample_hz = 0;
+  c.timeline = next_timeline;
   assert_int_equal(fathom_session_begin("ext", &c), 0);
   *t = work();
   return end();
@@ -158,6 +165,11 @@ static void every_call_flag_at_basic_is_exact(void **s) {
   truth t;
   fathom_profile *p = run(FATHOM_LEVEL_BASIC, 0, FATHOM_EXT_EVERY_CALL, &t);
   check_exact(p, &t);
+  next_timeline = 1;   /* with the timeline on too: every call read, every event recorded */
+  p = run(FATHOM_LEVEL_BASIC, 0, FATHOM_EXT_EVERY_CALL, &t);
+  next_timeline = 0;
+  check_exact(p, &t);
+  assert_int_equal(p->n_events, OUTER + OUTER * INNER);
 }
 
 static void sampled_probes_estimate_with_error(void **s) {

@@ -3,7 +3,9 @@
  * call timed with probability 1/t_every), when its calls are probed (DETAILED and
  * COMPREHENSIVE: thread CPU, context switches, faults, I/O, RSS, hardware counters around a
  * random sample of its timed calls), when the timeline records events, or when the timer is
- * CLOCK_MONOTONIC. Also: declared FLOPs, the live-heap trend of a path.
+ * CLOCK_MONOTONIC, or when an extension reads every timed call (record/ext.c: extensions are
+ * read around the probed calls, outside the probes). Also: declared FLOPs, the live-heap
+ * trend of a path.
  *
  * How sampling works: each node keeps countdowns drawn from the geometric distribution, so
  * every call is timed independently with probability 1/t_cur (the interval the countdown was
