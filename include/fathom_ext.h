@@ -10,6 +10,8 @@
  * probes (DETAILED and COMPREHENSIVE levels: a random sample of the timed calls, each
  * weighing the inverse of its probability), or on every timed call with
  * FATHOM_EXT_EVERY_CALL; sample on fathom's background thread; report once at session end.
+ * At a DETAILED or COMPREHENSIVE session's begin it also calls begin and end a few times,
+ * outside any zone, to measure what a reading costs (the governor's budget counts it).
  * The callbacks must be thread-safe where the program's zones run on several threads, must
  * not begin or end zones, and must not call back into fathom. */
 #ifndef FATHOM_API_EXT_H

@@ -49,6 +49,10 @@ void fz_ext_begin(struct fz_thread *t, uint32_t idx, uint32_t w, uint32_t wp);
 void fz_ext_end(struct fz_thread *t, struct fz_node *n, uint32_t idx);
 /* Whether entry idx has readings pending (its end must go through fz_close_special). */
 int fz_ext_pending(const struct fz_thread *t, uint32_t idx);
+/* What the probe-based extensions' readings of one probed call cost (begin + end), ns,
+ * measured now on the calling thread (0 when none): the session adds it to the probes' cost,
+ * so the governor's budget counts them. */
+double fz_ext_probe_cost_ns(void);
 /* Frees the thread's reading frames (thread data freed). */
 void fz_ext_thread_free(struct fz_thread *t);
 

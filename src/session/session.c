@@ -182,6 +182,7 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   fz_g.misuse_at_start = fz_misuse_global();
   /* a probed call's cost, measured on this thread with probes of its own */
   fz_g.probe_cost_ns = c.level >= FATHOM_LEVEL_DETAILED ? fz_measure_probe_cost((int)c.level) : 0;
+  if (c.level >= FATHOM_LEVEL_DETAILED) fz_g.probe_cost_ns += fz_ext_probe_cost_ns();   /* ext.c */
   fz_alloc_session(fz_g.session_gen, alloc_wanted(&c));
   fz_alloc_snapshots_clear();
   fz_gov_reset();
