@@ -11,7 +11,9 @@
  * weighing the inverse of its probability), or on every timed call with
  * FATHOM_EXT_EVERY_CALL; sample on fathom's background thread; report once at session end.
  * At a DETAILED or COMPREHENSIVE session's begin it also calls begin and end a few times,
- * outside any zone, to measure what a reading costs (the governor's budget counts it).
+ * outside any zone, to measure what a reading costs (the governor's budget counts it); with
+ * FATHOM_EXT_EVERY_CALL, the zones it times at session begin to calibrate its own cost (on a
+ * thread of its own) run them too.
  * The callbacks must be thread-safe where the program's zones run on several threads, must
  * not begin or end zones, and must not call back into fathom. */
 #ifndef FATHOM_API_EXT_H
