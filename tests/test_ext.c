@@ -255,6 +255,19 @@ static void profile_round_trip_check_and_views(void **s) {
   assert_true(fathom_profile_check(q, err, sizeof err) >= 1);
   assert_non_null(strstr(err, "ext_outer"));
   assert_non_null(strstr(err, "steps"));
+  /* a child's total above its parent's (the self restored) is caught too */
+  q->nodes[o].ext[0].self = q->nodes[o].ext[0].total - t.inner;
+  assert_int_equal(fathom_profile_check(q, err, sizeof err), 0);
+  uint32_t in = node_under(q, "ext_inner", o);
+  q->nodes[in].ext[0].total += q->nodes[o].ext[0].total;
+  q->nodes[in].ext[0].self = q->nodes[in].ext[0].total;
+  assert_true(fathom_profile_check(q, err, sizeof err) >= 1);
+  assert_non_null(strstr(err, "children's totals"));
+  /* more calls read than made */
+  q->nodes[in].ext[0] = p->nodes[in].ext[0];
+  q->nodes[o].ext[1].samples = q->nodes[o].stats.count + 1;
+  assert_true(fathom_profile_check(q, err, sizeof err) >= 1);
+  assert_non_null(strstr(err, "calls read, more than"));
   fathom_profile_free(q);
   /* a file whose node index is out of range is refused with the path to it */
   const char *nodes = strstr(buf, "\"nodes\":[\n[");
