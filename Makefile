@@ -106,6 +106,8 @@ examples: build
 	FATHOM_CURL=1 "$(BUILD_DIR)/http_client" "$(DEMO_OUT)/http_client.json"
 	@echo "== examples: $(BUILD_DIR)/latency_window $(DEMO_OUT)/latency_window.json (a slowdown the run's p95 hides, a rolling window shows)"
 	"$(BUILD_DIR)/latency_window" "$(DEMO_OUT)/latency_window.json"
+	@echo "== examples: $(BUILD_DIR)/ext_profiler $(DEMO_OUT)/ext_profiler.json (an extension: a pool's hits and misses per zone)"
+	"$(BUILD_DIR)/ext_profiler" "$(DEMO_OUT)/ext_profiler.json"
 	@echo "== examples: fathom bench of two sorts (examples/bench_sorts.sh)"
 	bash examples/bench_sorts.sh "$(BUILD_DIR)" "$(DEMO_OUT)"
 

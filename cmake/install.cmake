@@ -1,6 +1,6 @@
 # install.cmake: install rules and package files for fathom (included from CMakeLists.txt).
 #
-# Installs: include/fathom.h (+ fathom_findings.h, fathom_live.h, fathom_model.h, fathom_work.h, fathom_locks.h, fathom_profilers.h), libfathom.a, libfathom.so (+ soname links), the `fathom`
+# Installs: include/fathom.h (+ fathom_findings.h, fathom_live.h, fathom_model.h, fathom_work.h, fathom_locks.h, fathom_profilers.h, fathom_ext.h), libfathom.a, libfathom.so (+ soname links), the `fathom`
 # tool, a pkg-config file (fathom.pc) and a CMake package (find_package(fathom CONFIG))
 # exporting fathom::fathom (static) and fathom::fathom_shared.
 
@@ -15,6 +15,7 @@ install(FILES "${PROJECT_SOURCE_DIR}/include/fathom.h" "${PROJECT_SOURCE_DIR}/in
               "${PROJECT_SOURCE_DIR}/include/fathom_live.h" "${PROJECT_SOURCE_DIR}/include/fathom_model.h"
               "${PROJECT_SOURCE_DIR}/include/fathom_work.h" "${PROJECT_SOURCE_DIR}/include/fathom_locks.h"
               "${PROJECT_SOURCE_DIR}/include/fathom_profilers.h"
+              "${PROJECT_SOURCE_DIR}/include/fathom_ext.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
 install(TARGETS fathom fathom_shared EXPORT fathomTargets

@@ -451,6 +451,7 @@ FATHOM_EXTERN int fathom_window_enable(const char *zone_name, uint32_t last_call
  * Returns 0, FATHOM_E_INVAL (NULL arguments), FATHOM_E_NOTFOUND (no window of that name),
  * FATHOM_E_STATE (no session has recorded), FATHOM_E_NOMEM. */
 FATHOM_EXTERN int fathom_window_stats(const char *zone_name, fathom_window *out);
+#include "fathom_ext.h" /* extensions: user-defined measures per zone (part of this header) */
 
 /* ---------------------------------------------------------------------------------------
  * Macros. Scoped zones end when the enclosing block ends (GCC/Clang cleanup attribute). */

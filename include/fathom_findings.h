@@ -26,11 +26,12 @@ typedef enum fathom_finding_class {
   FATHOM_FIND_SLOW_QUERY,      /* a database statement holds a share of the time */
   FATHOM_FIND_LOCK_CONTENTION, /* threads wait on a lock for a share of the time */
   FATHOM_FIND_SLOW_ENDPOINT,   /* network requests to one endpoint hold a share of the time */
+  FATHOM_FIND_EXT_THRESHOLD,   /* an extension's metric per call above its threshold */
   FATHOM_FIND_N
 } fathom_finding_class;
 /* "slow", "cpu_bound", "waiting", "io_heavy", "memory_heavy", "gpu_memory", "alloc_churn",
  * "leak", "tail_latency", "hot_path", "imbalance", "gpu_idle", "overhead", "sla",
- * "slow_query", "lock_contention", "slow_endpoint"; NULL out of range. */
+ * "slow_query", "lock_contention", "slow_endpoint", "ext_threshold"; NULL out of range. */
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls);
 
 typedef enum fathom_severity {

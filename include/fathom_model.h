@@ -159,6 +159,18 @@ typedef struct fathom_alloc {
 #define FATHOM_GOV_TIME_SAMPLED 4u    /* only 1 call in time_every timed; the rest counted */
 typedef enum fathom_zone_kind { FATHOM_ZONE_KIND_ZONE = 0, FATHOM_ZONE_KIND_FUNCTION = 1 } fathom_zone_kind;
 
+/* One metric of an extension (fathom_ext.h) on one call path or zone. total is inclusive
+ * (nested zones' share included), self = total less the child paths' totals. Estimates like
+ * the probes' resources: from the calls read (a random sample of the timed calls, each
+ * weighing the inverse of its probability of being read), the weighted mean times the exact
+ * number of calls; total_se and self_se are their standard errors, 0 when every call was read
+ * (exact). */
+typedef struct fathom_ext_value {
+  uint64_t samples;        /* calls read (0: none; the figures are then 0) */
+  double total, total_se;
+  double self, self_se;
+} fathom_ext_value;
+
 typedef struct fathom_zone_info {  /* one per distinct (name, component) */
   char *name, *component, *tags, *file, *func;
   int line;
@@ -176,6 +188,8 @@ typedef struct fathom_zone_info {  /* one per distinct (name, component) */
    * heap_peak_calls measured calls (exact when that is every call, else at least this) */
   double heap_peak_bytes;
   uint64_t heap_peak_calls;
+  fathom_ext_value *ext; /* extensions' metrics (profile's n_ext_metrics, NULL: none), rolled
+                            up like total_ns (recursion counted once) */
 } fathom_zone_info;
 
 #define FATHOM_NONE UINT32_MAX
@@ -198,6 +212,7 @@ typedef struct fathom_node {  /* one call path on one thread */
   uint32_t time_every;     /* 1: every call timed */
   double heap_peak_bytes;  /* as in fathom_zone_info, for this path */
   uint64_t heap_peak_calls;
+  fathom_ext_value *ext;   /* extensions' metrics (profile's n_ext_metrics, NULL: none) */
 } fathom_node;
 
 typedef struct fathom_thread_info {
@@ -626,6 +641,24 @@ typedef struct fathom_component_level {
   char *component;
   fathom_level level;     /* DISABLED: its zones were not recorded */
 } fathom_component_level;
+/* An extension (fathom_extension_register) as the profile describes it. */
+typedef struct fathom_ext_metric_info {
+  char *name;
+  char *unit;              /* "" when not given */
+  double threshold;        /* own (self) figure per call above which a zone gets a
+                              finding; NaN: none */
+} fathom_ext_metric_info;
+typedef struct fathom_ext_info {
+  char *name;
+  uint32_t flags;          /* FATHOM_EXT_* */
+  uint32_t n_metrics;
+  fathom_ext_metric_info *metrics;
+  uint32_t first;          /* index of its first metric in fathom_node.ext and
+                              fathom_zone_info.ext (metrics are numbered extension by
+                              extension) */
+  fathom_series series;    /* its sample callback's rows (columns: its metric names) */
+  char *report;            /* what its report callback wrote at session end, NULL: none */
+} fathom_ext_info;
 
 struct fathom_profile {
   fathom_meta meta;
@@ -674,6 +707,9 @@ struct fathom_profile {
                                    n_component_levels > 0 */
   uint32_t metrics_off;         /* FATHOM_METRIC_* families switched off: not measured */
   uint32_t metrics_on;          /* families switched on beyond the levels' defaults */
+  /* extensions (fathom_ext.h); absent from older files */
+  uint32_t n_exts;       fathom_ext_info *exts;
+  uint32_t n_ext_metrics;   /* the extensions' metrics together: the length of each ext */
 };
 
 /* Ranks the subjects of group's outcome events by outcome per unit of cost: cost "time" (outcome per

@@ -276,3 +276,40 @@ if (JSON.stringify(p.metrics_off) !== "[\"io\"]") throw new Error("metrics_off: 
 ' "$T/levels.json" || fail "levels_example: the profile does not hold what the levels say"
 "$B/fathom" check "$T/levels.json" >/dev/null || fail "fathom check on levels_example's profile"
 echo "examples: levels_example ran three components at three levels, I/O switched off"
+# ext_profiler: an extension reads an object pool's hits, misses and bytes around every timed
+# call: the first phase misses once (the empty pool), the second keeps 3 in 4 buffers, so its
+# calls miss exactly as often as the buffers kept before them; every figure is exact (every
+# call read), self = total for the leaf zones, the threshold finding names serve_keeping
+# only, the series and the report section are in the profile, and it checks clean
+ep=$("$B/ext_profiler" "$T/ext.json" 2>&1) || fail "ext_profiler exited non-zero: $ep"
+grep -q "^Extension object_pool (read on every timed call)" <<<"$ep" || fail "ext_profiler: no Extension section: $ep"
+grep -q "object pool: 4000 requests" <<<"$ep" || fail "ext_profiler: no report section: $ep"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const x = p.extensions && p.extensions[0];
+if (!x || x.name !== "object_pool" || x.flags[0] !== "every_call") throw new Error("extension " + JSON.stringify(x && x.name));
+const zone = n => p.zones.findIndex(z => z.name === n);
+const node = n => p.nodes.findIndex(d => d.zone === zone(n));
+const fig = (n, k) => x.nodes.find(r => r[0] === node(n) && r[1] === k);
+// serve_keeping i keeps buffer i when i % 4 != 0: requests after the first miss unless a
+// buffer came back (i % 4 == 0 returns one): 2000 calls, 500 returned, so 1500 misses less
+// the returned ones reused: hits 501 (the one left by phase 1, then each returned one)
+const keepHits = 501, keepMiss = 1499, retMiss = 1;
+const a = fig("serve_keeping", 1), b = fig("serve_returning", 1), h = fig("serve_keeping", 0);
+if (!a || a[2] !== 2000 || a[3] !== keepMiss || a[4] !== 0 || a[5] !== keepMiss) throw new Error("serve_keeping misses " + a);
+if (!h || h[3] !== keepHits) throw new Error("serve_keeping hits " + h);
+if (!b || b[3] !== retMiss || b[5] !== retMiss) throw new Error("serve_returning misses " + b);
+const by = fig("serve_keeping", 2);
+if (!by || by[3] !== keepMiss * 4096) throw new Error("serve_keeping bytes " + by);
+const ph = fig("keeping_phase", 1);
+if (!ph || ph[3] !== keepMiss || ph[5] !== 0) throw new Error("keeping_phase misses " + ph);
+const f = p.findings.filter(f => f.class === "ext_threshold");
+if (f.length !== 1 || p.zones[f[0].zone].name !== "serve_keeping") throw new Error("findings " + JSON.stringify(f.map(f => f.summary)));
+if (!(x.series.rows.length >= 1) || x.series.columns.join() !== "hits,misses,bytes") throw new Error("series");
+if (!x.report || !x.report.includes("62.5% served from the free list")) throw new Error("report " + x.report);
+' "$T/ext.json" || fail "ext_profiler: the profile is not what the example promises"
+"$B/fathom" check "$T/ext.json" >/dev/null || fail "fathom check on ext_profiler's profile: $("$B/fathom" check "$T/ext.json" 2>&1 | head -3)"
+"$B/fathom" report "$T/ext.json" | grep -q "^Extension object_pool" || fail "fathom report of the saved profile has no Extension section"
+"$B/fathom" report "$T/ext.json" --format html -o "$T/ext.html" || fail "fathom report --format html on ext_profiler's profile"
+grep -q '"exts":\[\["object_pool",1,\["hits","misses","bytes"\]' "$T/ext.html" || fail "the HTML page's data holds no extension"
+echo "examples: ext_profiler measured the pool per zone"

@@ -322,6 +322,17 @@ grep -aq '<td>matmul</td><td class="num">3</td><td class="num">6.00 ms</td><td c
 grep -aq '<td>reduce</td>' "$TMP/gpu.dom" || fail "gpu: reduce's row is missing"
 ok "GPU zones drawn with their GPU times"
 
+# extensions: examples/ext_profiler's object pool, its section drawn with the exact figures of
+# serve_keeping (1,499 misses in 2,000 calls) and the report callback's text
+"$BUILD/ext_profiler" "$TMP/ext.json" >/dev/null 2>&1 || fail "ext_profiler failed"
+"$FATHOM" report "$TMP/ext.json" --format html -o "$TMP/ext.html" || fail "ext: report --format html failed"
+dump "$TMP/ext.html" ext
+grep -q '<section id="ext-object_pool"' "$TMP/ext.dom" || fail "ext: no Extension section drawn"
+grep -aq '<td>serve_keeping</td><td class="num">2,000</td><td class="num">501</td><td class="num">501</td><td class="num">0.2505</td><td class="num">1,499</td>' "$TMP/ext.dom" ||
+  fail "ext: serve_keeping's row is not drawn as expected: $(grep -ao '<td>serve_keeping</td>.\{0,300\}' "$TMP/ext.dom" | head -1)"
+grep -aq 'object pool: 4000 requests, 62.5% served from the free list' "$TMP/ext.dom" || fail "ext: the report section is missing"
+ok "an extension's section drawn with its exact figures and report"
+
 # ---- 6b. database statements: examples/sqlite_slow's profile (two connections, one statement
 # each of 300 runs): the section lists both, with the unindexed one's scan steps
 "$BUILD/sqlite_slow" "$TMP/sql.json" >"$TMP/sql.out" 2>&1 || fail "sqlite_slow failed"

@@ -131,6 +131,7 @@ int fz_rule_sla(fz_actx *a);
 int fz_rule_slow_query(fz_actx *a);
 int fz_rule_locks(fz_actx *a);   /* analysis/rules_locks.c */
 int fz_rule_slow_endpoint(fz_actx *a);   /* analysis/rules_net.c */
+int fz_rule_ext(fz_actx *a);     /* analysis/rules_ext.c: last (evidence for every finding) */
 
 /* Validates an SLA spec (nothing else). 0 or FATHOM_E_INVAL with a message in err. */
 int fz_sla_validate(const char *spec, char *err, size_t errlen);

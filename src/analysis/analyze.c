@@ -449,7 +449,7 @@ static const fz_zone_rule zone_rules[] = {
 static const fz_zone_rule sampled_rules[] = {fz_rule_hot, fz_rule_waiting};
 static const fz_session_rule session_rules[] = {
     fz_rule_leak, fz_rule_imbalance, fz_rule_gpu_memory, fz_rule_gpu_idle, fz_rule_overhead,
-    fz_rule_sla, fz_rule_slow_query, fz_rule_locks, fz_rule_slow_endpoint,
+    fz_rule_sla, fz_rule_slow_query, fz_rule_locks, fz_rule_slow_endpoint, fz_rule_ext,
 };
 
 static int run_rules(fz_actx *a) {

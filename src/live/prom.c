@@ -231,6 +231,74 @@ static void write_windows(const fathom_profile *p, FILE *f) {
   }
 }
 
+/* Extensions (fathom_ext.h): per zone and metric the inclusive and self figures (estimates
+ * where their standard error, given beside them, is not 0), the calls read, and each
+ * metric's last sampled value. Families only when some zone has a reading. */
+static void ext_labels(FILE *f, const fathom_ext_info *x, const fathom_zone_info *z,
+                       const char *metric) {
+  fputs("{extension=\"", f);
+  esc(f, x->name, 1);
+  if (metric) {
+    fputs("\",metric=\"", f);
+    esc(f, metric, 1);
+  }
+  if (z) {
+    fputs("\",zone=\"", f);
+    esc(f, z->name, 1);
+    fputs("\",component=\"", f);
+    esc(f, z->component ? z->component : "default", 1);
+  }
+  fputs("\"} ", f);
+}
+
+static void write_ext(const fathom_profile *p, FILE *f) {
+  static const struct { const char *name, *type, *help; } fam[] = {
+      {"fathom_ext_inclusive", "gauge", "Extension metric over the zone's calls, nested zones "
+       "included (an estimate where fathom_ext_inclusive_se is above 0)."},
+      {"fathom_ext_self", "gauge", "Extension metric over the zone's own code (inclusive less "
+       "the nested zones')."},
+      {"fathom_ext_inclusive_se", "gauge", "Standard error of fathom_ext_inclusive (0: exact)."},
+      {"fathom_ext_calls_read_total", "counter", "Zone calls whose extension readings were "
+       "taken."},
+  };
+  if (!p->n_exts || !p->exts || !p->n_ext_metrics) return;
+  for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+    int any = 0;
+    for (uint32_t e = 0; e < p->n_exts; e++) {
+      const fathom_ext_info *x = &p->exts[e];
+      for (uint32_t z = 0; z < p->n_zones; z++) {
+        const fathom_zone_info *zi = &p->zones[z];
+        uint32_t nm = k == 3 ? 1 : x->n_metrics;
+        for (uint32_t m = 0; zi->ext && m < nm; m++) {
+          const fathom_ext_value *v = &zi->ext[x->first + m];
+          if (!v->samples) continue;
+          if (!any++) family(f, fam[k].name, fam[k].type, fam[k].help);
+          fputs(fam[k].name, f);
+          ext_labels(f, x, zi, k == 3 ? NULL : x->metrics[m].name);
+          num(f, k == 0 ? v->total : k == 1 ? v->self : k == 2 ? v->total_se
+                                                                : (double)v->samples);
+          fputc('\n', f);
+        }
+      }
+    }
+  }
+  int any = 0;
+  for (uint32_t e = 0; e < p->n_exts; e++) {
+    const fathom_ext_info *x = &p->exts[e];
+    const fathom_series *se = &x->series;
+    if (!se->n || !se->v) continue;
+    for (uint32_t m = 0; m < se->n_cols && m < x->n_metrics; m++) {
+      if (!any++)
+        family(f, "fathom_ext_sample_value", "gauge",
+               "Extension metric's last value read on fathom's background tick.");
+      fputs("fathom_ext_sample_value", f);
+      ext_labels(f, x, NULL, x->metrics[m].name);
+      num(f, se->v[(se->n - 1) * se->n_cols + m]);
+      fputc('\n', f);
+    }
+  }
+}
+
 /* One gauge or counter without labels. */
 static void single(FILE *f, const char *name, const char *type, const char *help, double v) {
   family(f, name, type, help);
@@ -285,6 +353,7 @@ int fz_prom_write(const fathom_profile *p, FILE *f, double rss_bytes, double cpu
   write_zones(p, f);
   write_user(p, f);
   write_windows(p, f);
+  write_ext(p, f);
   int rc = 0;
   write_session(p, f, rss_bytes, cpu_s);
   if (c) {

@@ -49,6 +49,46 @@ static void write_zone(FILE *f, const fathom_sink_zone *z) {
   fputc('}', f);
 }
 
+/* The profile's extensions: each one's metrics with, per zone read, the inclusive and self
+ * figures and the inclusive one's standard error (0: exact), and its last sampled row. */
+static void write_ext(FILE *f, const fathom_profile *p) {
+  if (!p || !p->n_exts || !p->exts || !p->n_ext_metrics) return;
+  fputs(",\"extensions\":[", f);
+  for (uint32_t e = 0; e < p->n_exts; e++) {
+    const fathom_ext_info *x = &p->exts[e];
+    fputs(e ? ",{\"name\":" : "{\"name\":", f);
+    jstr(f, x->name);
+    fputs(",\"metrics\":[", f);
+    for (uint32_t k = 0; k < x->n_metrics; k++) {
+      fputs(k ? ",{\"name\":" : "{\"name\":", f);
+      jstr(f, x->metrics[k].name);
+      fputs(",\"unit\":", f);
+      jstr(f, x->metrics[k].unit);
+      fputs(",\"zones\":[", f);
+      int n = 0;
+      for (uint32_t z = 0; z < p->n_zones; z++) {
+        const fathom_ext_value *v = p->zones[z].ext ? &p->zones[z].ext[x->first + k] : NULL;
+        if (!v || !v->samples) continue;
+        fputs(n++ ? ",{\"zone\":" : "{\"zone\":", f);
+        jstr(f, p->zones[z].name);
+        fprintf(f, ",\"calls_read\":%llu,\"total\":", (unsigned long long)v->samples);
+        jnum(f, v->total);
+        fputs(",\"total_se\":", f);
+        jnum(f, v->total_se);
+        fputs(",\"self\":", f);
+        jnum(f, v->self);
+        fputc('}', f);
+      }
+      fputs("],\"last_sample\":", f);
+      const fathom_series *se = &x->series;
+      jnum(f, se->n && se->v && k < se->n_cols ? se->v[(se->n - 1) * se->n_cols + k] : NAN);
+      fputc('}', f);
+    }
+    fputs("]}", f);
+  }
+  fputc(']', f);
+}
+
 void fz_sink_jsonl_write(const fathom_sink_metrics *m, FILE *f) {
   locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);   /* the static C locale: no allocation */
   locale_t prev = c ? uselocale(c) : (locale_t)0;
@@ -80,7 +120,9 @@ void fz_sink_jsonl_write(const fathom_sink_metrics *m, FILE *f) {
     jnum(f, k->value);
     fputc('}', f);
   }
-  fputs("]}\n", f);
+  fputc(']', f);
+  write_ext(f, m->profile);
+  fputs("}\n", f);
   if (c) {
     uselocale(prev);
     freelocale(c);

@@ -140,6 +140,7 @@ int jl_outcome_events(jl_ctx *c, const json_t *root, fathom_profile *p);   /* js
 int jl_locks(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_locks.c */
 int jl_requests(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_net.c */
 int jl_windows(jl_ctx *c, const json_t *root, fathom_profile *p);   /* json_win.c */
+int jl_ext(jl_ctx *c, const json_t *root, fathom_profile *p);     /* json_ext.c */
 
 /* ---- schema 2 (json_res.c) ---- */
 /* The optional resource members of a zone (flops_self NULL) or node object o at ip: res,

@@ -410,6 +410,7 @@ static int load_root(jl_ctx *c, const json_t *root, fathom_profile **out) {
   if (!rc) rc = jl_requests(c, root, p);
   if (!rc) rc = jl_windows(c, root, p);
   if (!rc) rc = jl_levels(c, root, p);
+  if (!rc) rc = jl_ext(c, root, p);
   if (rc) {
     fathom_profile_free(p);
     return rc;

@@ -780,6 +780,7 @@ int fathom_profile_check(const fathom_profile *p, char *msg, size_t cap) {
   fz_check_sql(p, run_viol, &c);
   fz_check_net(p, run_viol, &c);
   fz_check_win(p, run_viol, &c);
+  fz_check_ext(p, run_viol, &c);   /* extensions (check_ext.c) */
   if (have) sums_free(&m);
   return c.n > INT_MAX ? INT_MAX : (int)c.n;
 }

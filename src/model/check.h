@@ -41,6 +41,10 @@ void fz_check_net(const fathom_profile *p, void (*report)(void *ctx, const char 
 void fz_check_win(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
 
+/* The rules for extensions' figures (check_ext.c), reported the same way. */
+void fz_check_ext(const fathom_profile *p, void (*report)(void *ctx, const char *line),
+                  void *ctx);
+
 /* 1 when the n entries of a ranking (in mean order) are ordered oppositely by mean and by
  * median for some pair that one of the two rankings tells apart (different ranks); entries
  * without a median rank (0: older files) are left out. The first such pair found goes to

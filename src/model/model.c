@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "record/ext.h"
 #include "fathom_findings.h"
 
 uint64_t fz_hist_bucket_lo(uint32_t b) {
@@ -314,6 +315,7 @@ void fathom_profile_free(fathom_profile *p) {
   free(m->clock_source);
   free(m->cut_short_by);
   free(m->cut_short_path);
+  fz_ext_model_free(p);   /* extensions (model/ext.c) */
   for (uint32_t i = 0; i < p->n_zones && p->zones; i++) {
     fathom_zone_info *z = &p->zones[i];
     free(z->name);
@@ -575,7 +577,7 @@ static const char *const class_names[FATHOM_FIND_N] = {
     "slow",         "cpu_bound", "waiting",  "io_heavy", "memory_heavy",
     "gpu_memory",   "alloc_churn", "leak",   "tail_latency", "hot_path",
     "imbalance",    "gpu_idle",  "overhead", "sla", "slow_query", "lock_contention",
-    "slow_endpoint"};
+    "slow_endpoint", "ext_threshold"};
 
 FATHOM_EXTERN const char *fathom_finding_class_name(int cls) {
   return cls >= 0 && cls < FATHOM_FIND_N ? class_names[cls] : NULL;

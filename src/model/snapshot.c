@@ -14,6 +14,7 @@
 
 #include "model/model.h"
 #include "record/alloc.h"
+#include "record/ext.h"
 #include "record/gov.h"
 #include "probe/monitor.h"
 #include "record/levels.h"
@@ -393,6 +394,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
       fz_hist_free(&h);
       add_metrics(b, m, n);
       add_extras(b, m, n, st.count);
+      if (fz_ext_model_node(b->p, m, n, st.count)) b->oom = 1;   /* extensions (record/ext.c) */
     } else if (mi != FATHOM_NONE) { /* an excluded function's allocations: its caller's */
       fathom_alloc a;
       uint32_t cell = FZ_LD(n->acell);
@@ -684,6 +686,7 @@ fathom_profile *fz_build_profile(uint32_t g, int final) {
     if (!b.oom &&
         fz_snap_finish_nodes(b.p, fz_ticks_to_ns((final ? fz_g.end_ticks : fz_ticks()) - fz_g.start_ticks)))
       b.oom = 1;
+    if (!b.oom && (fz_ext_model_finish(b.p, g) || fz_ext_derive(b.p))) b.oom = 1;
     if (!b.oom && fz_g.cfg.timeline) {
       p->timeline = 1;
       tl_ctx c = {&b, 0, 0, fz_g.start_ticks};

@@ -7,7 +7,9 @@
  * memory snapshots, governor actions and GPU zones that refer to kept zones, and the session's
  * metadata. What is dropped: the session-wide tables (resources, counters, the monitor's
  * series, findings, SLAs, throughput, processes, attempts, rankings, outcome events, database
- * statements, locks, network requests, rolling windows), since their figures are the whole program's, not the component's.
+ * statements, locks, network requests, rolling windows), since their figures are the whole
+ * program's, not the component's, and the extensions' figures (their self parts are each path
+ * less its child paths, which the cut changes).
  *
  * Invariant: the figures of a kept zone and node are the session's own, unchanged: a node's
  * self time still excludes every zone nested in it (whatever its component), so self <=
@@ -39,6 +41,9 @@ static void drop_session_tables(fathom_profile *p, fathom_profile *t) {
   t->n_locks = p->n_locks, t->locks = p->locks;
   t->n_requests = p->n_requests, t->requests = p->requests;
   t->n_windows = p->n_windows, t->windows = p->windows;
+  /* extensions: their figures' self parts are each path less its child paths, which a cut
+   * tree changes; left out rather than shown inconsistent */
+  t->n_exts = p->n_exts, t->exts = p->exts;
   p->n_counters = 0, p->counters = NULL;
   p->n_counter_events = 0, p->counter_events = NULL;
   p->n_probes = 0, p->probes = NULL;
@@ -59,7 +64,17 @@ static void drop_session_tables(fathom_profile *p, fathom_profile *t) {
   p->n_requests = 0, p->requests = NULL;
   p->requests_dropped = 0;
   p->n_windows = 0, p->windows = NULL;
+  p->n_exts = 0, p->exts = NULL;
+  p->n_ext_metrics = 0;
   fathom_profile_free(t);
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    free(p->nodes[i].ext);
+    p->nodes[i].ext = NULL;
+  }
+  for (uint32_t i = 0; i < p->n_zones; i++) {
+    free(p->zones[i].ext);
+    p->zones[i].ext = NULL;
+  }
   /* the resources are the whole program's: not measured for a part of it */
   double carbon = p->res.carbon_g_per_kwh;
   fz_res_unmeasured(&p->res);
@@ -91,6 +106,7 @@ FATHOM_EXTERN int fathom_profile_keep_component(fathom_profile *p, const char *c
     } else {
       zmap[z] = FATHOM_NONE;
       free(zi->name), free(zi->component), free(zi->tags), free(zi->file), free(zi->func);
+      free(zi->ext);
       fz_hist_free(&zi->hist);
     }
   }
@@ -110,6 +126,7 @@ FATHOM_EXTERN int fathom_profile_keep_component(fathom_profile *p, const char *c
       fz_hist_free(&nd.hist);
       for (uint32_t k = 0; k < nd.n_metrics && nd.metrics; k++) free(nd.metrics[k].name);
       free(nd.metrics);
+      free(nd.ext);
       continue;
     }
     nd.zone = z;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "record/alloc.h"
+#include "record/ext.h"
 #include "record/record.h"
 #include "record/sampler.h"
 #include "record/window.h"
@@ -468,7 +469,8 @@ static FZ_TEXT __attribute__((noinline)) int end_other(fz_thread *t, uint64_t ta
     fz_wframe *wf = t->wstack;
     uint32_t idx = (uint32_t)(e - t->stack);
     if (wf && wf[idx].w == 1 && !wf[idx].wp && t->ring &&
-        !FZ_LD(e->node->win)) { /* a timeline call (FZ_KEY_TL); a window's: below */
+        !FZ_LD(e->node->win) && !fz_ext_pending(t, idx)) { /* a timeline call (FZ_KEY_TL); a
+                                                              window's: below */
       fz_node *n = e->node;
       uint64_t t0 = tag;
       FZ_ST(t->top, e - 1);

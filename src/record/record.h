@@ -171,6 +171,7 @@ struct fz_node {
                                   own cost inside this path's calls, ns */
   uint32_t win;                /* rolling window (window.c): its index + 1, 0 none; set
                                   before publishing or under fz_g.lock, release-stored */
+  struct fz_xnode *xn;         /* extensions' sums (record/ext.h), release-published */
 };
 
 typedef struct fz_entry {      /* one open zone; a handle is {entry, t0} */
@@ -279,6 +280,8 @@ typedef struct fz_thread {
   struct fz_thread *next;      /* registry list (under fz_g.lock) */
   struct fz_wtab *wtab;        /* rolling windows' rings (window.c; arena memory, cleared
                                   when the thread's data is recycled), release-published */
+  struct fz_xframe *xstack;    /* extensions' readings per stack entry (record/ext.h) */
+  double *xvals;               /* and their values at begin; both on first use */
 } fz_thread;
 
 #define FZ_NDIR_BLOCK 1024

@@ -3,7 +3,9 @@
  * call timed with probability 1/t_every), when its calls are probed (DETAILED and
  * COMPREHENSIVE: thread CPU, context switches, faults, I/O, RSS, hardware counters around a
  * random sample of its timed calls), when the timeline records events, or when the timer is
- * CLOCK_MONOTONIC. Also: declared FLOPs, the live-heap trend of a path.
+ * CLOCK_MONOTONIC, or when an extension reads every timed call (record/ext.c: extensions are
+ * read around the probed calls, outside the probes). Also: declared FLOPs, the live-heap
+ * trend of a path.
  *
  * How sampling works: each node keeps countdowns drawn from the geometric distribution, so
  * every call is timed independently with probability 1/t_cur (the interval the countdown was
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "record/alloc.h"
+#include "record/ext.h"
 #include "record/record.h"
 #include "record/window.h"
 
@@ -52,7 +55,7 @@ FZ_TEXT static uint32_t geom(fz_thread *t, uint32_t n) {
 
 FZ_TEXT const void *fz_node_key_for(const fz_node *n, int live, int redraw) {
   if (!live || (n->flags & FZ_NODE_MUTED)) return FZ_KEY_DEAD(n->rkey);
-  int sampled = FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1;
+  int sampled = FZ_LD(n->p_every) != 0 || FZ_LD(n->t_every) > 1 || FZ_LD(fz_ext_every);
   int win = FZ_LD(n->win) != 0; /* a rolling window's: its ends go to the special path */
   if (!sampled && !win && fz_g.plain_ok) return n->rkey;
   if (!sampled && !win && fz_g.timeline_ok) return FZ_KEY_TL(n->rkey); /* every call, events */
@@ -205,6 +208,8 @@ FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
     wf[idx].w = w;
     wf[idx].wp = 0;
   }
+  if (FZ_UNLIKELY(__atomic_load_n(&fz_ext_n, __ATOMIC_ACQUIRE) != 0) && wf)
+    fz_ext_begin(t, idx, w, wp);   /* extensions: read outside the probes (record/ext.c) */
   if (wp && wf) {
     fz_pframe *f = frame_for(t, ne);
     if (f) {
@@ -322,6 +327,7 @@ FZ_TEXT uint64_t fz_close_special(fz_thread *t, fz_entry *e, uint64_t t1) {
     if (n->acell)
       trend_add(t, n, n->count + n->s_n + n->untimed + 1, fz_alloc_cell_live(n->acell));
   }
+  if (FZ_UNLIKELY(t->xstack != NULL) && t->xstack[idx].mask) fz_ext_end(t, n, idx);
   if (w == 1) {
     fz_node_record_cold(t, n, d);
     FZ_ST(n->sp1, n->sp1 + 1);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "record/alloc.h"
+#include "record/ext.h"
 #include "record/record.h"
 #include "record/sampler.h"
 
@@ -191,6 +192,7 @@ FZ_TEXT void fz_threads_reap(void) {
       fz_mshard_free(t);
       free(t->pstack);
       free(t->wstack);
+      fz_ext_thread_free(t);
       free(t->stack);
       free(t);
     } else {

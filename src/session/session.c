@@ -22,6 +22,7 @@
 #include "record/levels.h"
 #include "record/locks.h"
 #include "live/live.h"
+#include "record/ext.h"
 #include "probe/monitor.h"
 #include "record/record.h"
 #include "record/sampler.h"
@@ -199,6 +200,7 @@ static int session_begin(const char *name, const fathom_config *cfg, int autosta
   fz_g.misuse_at_start = fz_misuse_global();
   /* a probed call's cost, measured on this thread with probes of its own */
   fz_g.probe_cost_ns = fz_levels_probing(&c) ? fz_measure_probe_cost((int)c.level) : 0;
+  if (fz_levels_probing(&c)) fz_g.probe_cost_ns += fz_ext_probe_cost_ns();   /* ext.c */
   fz_alloc_session(fz_g.session_gen, alloc_wanted(&c));
   fz_alloc_snapshots_clear();
   fz_gov_reset();
@@ -346,6 +348,7 @@ static int session_end(fathom_profile **out) {
   fz_gpu_fill(p, g, 1);    /* GPU zones (work/gpu_zones.c), pending pairs waited for */
   fz_sig_mark(p);       /* cut short by a signal (signals.c) */
   fz_session_findings(p, &c);  /* SLAs and findings (analysis/sla.c) before any output */
+  fz_ext_session_report(p);    /* extensions' report sections (record/ext.c) */
   p->meta.build_ns = (double)(fz_mono_ns() - build_t0);
   p->meta.fixed_cost_ns += p->meta.build_ns;
   fz_check_env(p, "session end");

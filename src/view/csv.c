@@ -7,7 +7,8 @@
  * then 39 schema-2 columns of the path: timing sample, governor, probed resource estimates,
  * allocations, FLOPs; then 15 schema-4 columns: standard errors, percentile intervals,
  * fathom's cost taken out, whether the timing is estimated, CPU time), columns only ever
- * added at the end so existing readers keep their positions; CRLF line ends, and any field
+ * added at the end so existing readers keep their positions; then, only for profiles with
+ * extensions, 4 columns per extension metric (view/csv_ext.c); CRLF line ends, and any field
  * holding a comma, quote, CR or LF quoted with inner quotes doubled; so any RFC 4180 reader
  * gets the table back unchanged. A figure that was not measured (a probe that was not
  * available, a NaN) is an empty field.
@@ -40,7 +41,7 @@ static const char *const fz_csv_header =
     "self_alloc_count,self_alloc_bytes,self_free_count,self_free_bytes,self_live_count,"
     "self_live_bytes,self_growth_bytes_per_call,flops,flops_self,total_se_ns,self_se_ns,"
     "p50_lo_ns,p50_hi_ns,p90_lo_ns,p90_hi_ns,p95_lo_ns,p95_hi_ns,p99_lo_ns,p99_hi_ns,"
-    "p999_lo_ns,p999_hi_ns,overhead_ns,estimated,res_cpu_ns\r\n";
+    "p999_lo_ns,p999_hi_ns,overhead_ns,estimated,res_cpu_ns";   /* then the extensions' */
 
 #define FZ_CSV_PATH_MAX 4096   /* bytes of a path cell */
 #define FZ_CSV_TEXT_MAX 1024   /* bytes of any other text cell */
@@ -129,7 +130,7 @@ static void fz_csv_est(FILE *f, const fathom_stats *s, const fz_path_res *r) {
 }
 
 static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const fz_path_res *r,
-                       const char *path) {
+                       const char *path, const double *ext) {
   const fathom_zone_info *z = &p->zones[e->zone];
   const fathom_stats *s = &e->stats;
   fz_csv_text(f, path, FZ_CSV_PATH_MAX);
@@ -150,6 +151,7 @@ static void fz_csv_row(FILE *f, const fathom_profile *p, const fz_path *e, const
           (unsigned long long)m->dropped_hist, (unsigned long long)m->misuse);
   fz_csv_res(f, r);
   fz_csv_est(f, s, r);
+  fz_csv_ext_cells(f, p, ext);   /* extensions (csv_ext.c) */
   fputs("\r\n", f);
 }
 
@@ -157,22 +159,27 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
   fz_path *paths = NULL;
   uint32_t n = 0, top = FATHOM_NONE;
   fz_path_res *res = NULL;
+  double *ext = NULL;
   int rc = fz_paths_build(p, &paths, &n, &top);
   if (rc) return rc;
   rc = fz_paths_est_fill(p, paths, n);
   if (!rc) rc = fz_paths_res_build(p, paths, n, &res);
+  if (!rc) rc = fz_csv_ext_build(p, paths, n, &ext);
   if (rc) {
+    free(res);
     fz_paths_free(paths, n);
     return rc;
   }
   fputs(fz_csv_header, f);
+  fz_csv_ext_header(f, p);
+  fputs("\r\n", f);
   char *buf = malloc(FZ_CSV_PATH_MAX + 1);   /* a longer path keeps its leaf end: ".../c" */
   if (!buf) rc = FATHOM_E_NOMEM;
   /* depth-first preorder through the links, no stack: down, else across, else up */
   uint32_t i = top;
   while (i != FATHOM_NONE && rc == 0) {
     fz_path_string(p, paths, i, buf, FZ_CSV_PATH_MAX + 1);
-    fz_csv_row(f, p, &paths[i], &res[i], buf);
+    fz_csv_row(f, p, &paths[i], &res[i], buf, ext ? &ext[(size_t)i * 4 * p->n_ext_metrics] : NULL);
     if (paths[i].first_child != FATHOM_NONE) {
       i = paths[i].first_child;
       continue;
@@ -182,6 +189,7 @@ static int fz_write_csv_c(const fathom_profile *p, FILE *f) {
   }
   free(buf);
   free(res);
+  free(ext);
   fz_paths_free(paths, n);
   if (rc == 0 && ferror(f)) rc = FATHOM_E_IO;
   return rc;

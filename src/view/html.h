@@ -35,6 +35,8 @@ void fz_html_run_data(FILE *f, const fathom_profile *p);
 void fz_html_sql_data(FILE *f, const fathom_profile *p);
 /* The network requests: ,"requests":[...],"requests_n":N,"requests_dropped":N (html_net.c). */
 void fz_html_net_data(FILE *f, const fathom_profile *p);
+/* The extensions: ,"exts":[...] (html_ext.c). */
+void fz_html_ext_data(FILE *f, const fathom_profile *p);
 
 /* Text for HTML markup: & < > " ' as character references, invalid UTF-8 as U+FFFD. */
 void fz_html_text(FILE *f, const char *s);

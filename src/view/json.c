@@ -704,6 +704,7 @@ int fz_write_json(const fathom_profile *p, FILE *f, int color) {
   fz_json_put_queries(f, p);
   fz_json_put_requests(f, p);
   fz_json_put_windows(f, p);
+  fz_json_put_ext(f, p);
   put_s(f, "}\n");
   if (fflush(f) != 0 || ferror(f)) return FATHOM_E_IO;
   return 0;

@@ -688,6 +688,7 @@ static int fz_write_text_c(const fathom_profile *p, FILE *f, int color) {
   if (!rc) rc = fz_text_attempts(&tx, p);
   if (!rc) rc = fz_text_outcomes(&tx, p);
   if (!rc) rc = fz_text_locks(&tx, p);
+  if (!rc) rc = fz_text_ext(&tx, p);
   if (!rc) rc = fz_text_processes(&tx, p);
   if (!rc) rc = fz_text_threads(&tx, p);
   if (!rc) rc = fz_text_governor(&tx, p);

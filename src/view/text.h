@@ -104,7 +104,8 @@ int fz_text_lines(const fz_tx *tx, const fathom_profile *p);
 /* Optimisation attempts (view/text_misc.c). */
 int fz_text_attempts(const fz_tx *tx, const fathom_profile *p);
 int fz_text_outcomes(const fz_tx *tx, const fathom_profile *p);   /* text_outcomes.c */
-int fz_text_locks(const fz_tx *tx, const fathom_profile *p);      /* text_locks.c */
+int fz_text_locks(const fz_tx *tx, const fathom_profile *p);
+int fz_text_ext(const fz_tx *tx, const fathom_profile *p);        /* text_ext.c */      /* text_locks.c */
 /* Rankings of variants, one section each (view/text_misc.c). */
 int fz_text_rankings(const fz_tx *tx, const fathom_profile *p);
 /* Database statements (view/text_sql.c). */

@@ -27,6 +27,8 @@ void fz_json_queries(FILE *f, const fathom_query_info *q, uint32_t n);
 void fz_json_put_queries(FILE *f, const fathom_profile *p);
 /* The rolling windows' table (json_win.c): nothing when the profile has none. */
 void fz_json_put_windows(FILE *f, const fathom_profile *p);
+/* The extensions (view/json_ext.c): ",\n\"extensions\":[...]" when the profile has any. */
+void fz_json_put_ext(FILE *f, const fathom_profile *p);
 /* The statements as a text table (view/text_sql.c): q sorted by total time; session_ns the
  * time their shares are of (0: the statements' own total). 0 or FATHOM_E_IO. */
 int fz_queries_text(FILE *f, int color, const fathom_query_info *q, uint32_t n,
@@ -38,6 +40,14 @@ void fz_json_put_requests(FILE *f, const fathom_profile *p);
 int fz_requests_text(FILE *f, int color, const fathom_request_info *r, uint32_t n,
                      uint64_t dropped, double session_ns);
 int fz_write_csv(const fathom_profile *p, FILE *f, int color);         /* view/csv.c */
+struct fz_path;   /* model/model.h */
+/* The CSV's extension columns (view/csv_ext.c): per merged path and metric [total, total_se,
+ * self, self_se] into *out (NULL when none; the caller frees), the header cells and a row's
+ * cells (each ",value"). */
+int fz_csv_ext_build(const fathom_profile *p, const struct fz_path *paths, uint32_t n,
+                     double **out);
+void fz_csv_ext_header(FILE *f, const fathom_profile *p);
+void fz_csv_ext_cells(FILE *f, const fathom_profile *p, const double *v);
 int fz_write_chrome(const fathom_profile *p, FILE *f, int color);      /* view/chrome.c */
 int fz_write_html(const fathom_profile *p, FILE *f, int color);        /* view/html.c */
 int fz_write_folded(const fathom_profile *p, FILE *f, int color);      /* view/folded.c */

@@ -556,6 +556,37 @@ function renderGpuZones(D) {
   sec.appendChild(t);
 }
 
+function renderExtensions(D) {
+  (D.exts || []).forEach(function (x) {
+    var sec = section('ext-' + x[0].replace(/[^A-Za-z0-9_.-]/g, '_'), 'Extension ' + x[0],
+                      'Measures of the program\u2019s own, read ' + (x[1] ? 'on every timed call' : 'on the probed calls') +
+                      ' around each zone: inclusive (nested zones included), self (its own code) and per call. ' +
+                      '~ marks an estimate from the calls read, \u00b1 its 95 % error.');
+    function v(val, se, n) {
+      if (!n) return '\u2013';
+      return se > 0 ? '~' + fmtNum(val) + ' \u00b1' + fmtNum(1.96 * se) : fmtNum(val);
+    }
+    var head = ['zone', 'calls read>'];
+    x[2].forEach(function (m, k) {
+      var u = x[3][k] ? ' (' + x[3][k] + ')' : '';
+      head.push(m + u + '>', 'self>', 'per call>');
+    });
+    if (x[5].length) {
+      sec.appendChild(table(head, x[5].map(function (r) {
+        var row = [r[0], fmtCount(r[1][0])];
+        for (var k = 1; k < r.length; k++) {
+          var m = r[k];
+          row.push(v(m[2], m[3], m[0]), v(m[4], m[5], m[0]), m[1] > 0 ? v(m[2] / m[1], m[3] / m[1], m[0]) : '\u2013');
+        }
+        return row;
+      })));
+    } else {
+      sec.appendChild(el('p', null, 'No call was read.'));
+    }
+    if (x[4]) sec.appendChild(el('pre', null, x[4]));
+  });
+}
+
 function renderProcesses(D) {
   if (!D.procs || !D.procs.length) return;
   var sec = section('processes', 'Processes', 'Every process the program ran. CPU (sampled): the samples of its ' +
@@ -674,6 +705,7 @@ function main() {
   renderRequests(D);
   renderLocks(D);
   renderGpuZones(D);
+  renderExtensions(D);
   renderCounters(D);
   renderProcesses(D);
   renderThreads(D);
