@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "record/record.h"
+#include "util/resv.h"
 #include "session/session.h"
 #include "work/net.h"
 
@@ -97,32 +98,6 @@ static uint32_t find(fz_net_tab *t, const char *name, size_t len) {
   return t->n - 1;
 }
 
-static uint64_t rng_next(uint64_t *s) {   /* xorshift64* */
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1Dull;
-}
-
-static void sample(fz_net_tab *t, fz_net_ent *e, uint64_t ns) {
-  if (e->n_samples < FATHOM_REQUEST_SAMPLES) {
-    if (e->n_samples == e->cap_samples) {
-      uint32_t nc = e->cap_samples ? e->cap_samples * 4 : 16;
-      if (nc > FATHOM_REQUEST_SAMPLES) nc = FATHOM_REQUEST_SAMPLES;
-      uint64_t *ns2 = realloc(e->samples, nc * sizeof *ns2);
-      if (!ns2) return;   /* the percentiles rest on fewer requests: marked as estimates */
-      e->samples = ns2;
-      e->cap_samples = nc;
-    }
-    e->samples[e->n_samples++] = ns;
-    return;
-  }
-  uint64_t j = rng_next(&t->rng) % e->count;   /* e->count already counts this request */
-  if (j < FATHOM_REQUEST_SAMPLES) e->samples[j] = ns;
-}
-
 static void keep_slow(fz_net_ent *e, const fz_net_req *r) {
   uint32_t k = 0;
   while (k < e->n_slow && e->slow_ns[k] >= r->ns) k++;
@@ -159,7 +134,8 @@ static void add(fz_net_tab *t, uint32_t i, const fz_net_req *r) {
     for (int k = 0; k < 5; k++) e->ph[k] += r->ph[k];
   }
   t->requests++;
-  sample(t, e, r->ns);
+  fz_resv_offer(&e->samples, &e->n_samples, &e->cap_samples, FATHOM_REQUEST_SAMPLES, &t->rng, e->count,
+                r->ns);   /* e->count already counts this one */
   keep_slow(e, r);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "record/record.h"
+#include "util/resv.h"
 #include "work/sql.h"
 
 fz_sq_tab *fz_sq_tab_new(void *db, const char *name, int sqlite) {
@@ -89,32 +90,6 @@ uint32_t fz_sq_find(fz_sq_tab *t, const char *norm, size_t len, int sqlite) {
   return t->n - 1;
 }
 
-static uint64_t rng_next(uint64_t *s) {   /* xorshift64* */
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1Dull;
-}
-
-static void sample(fz_sq_tab *t, fz_sq_ent *e, uint64_t ns) {
-  if (e->n_samples < FATHOM_QUERY_SAMPLES) {
-    if (e->n_samples == e->cap_samples) {
-      uint32_t nc = e->cap_samples ? e->cap_samples * 4 : 16;
-      if (nc > FATHOM_QUERY_SAMPLES) nc = FATHOM_QUERY_SAMPLES;
-      uint64_t *ns2 = realloc(e->samples, nc * sizeof *ns2);
-      if (!ns2) return;   /* the percentiles rest on fewer runs: marked as estimates */
-      e->samples = ns2;
-      e->cap_samples = nc;
-    }
-    e->samples[e->n_samples++] = ns;
-    return;
-  }
-  uint64_t j = rng_next(&t->rng) % e->count;   /* e->count already counts this run */
-  if (j < FATHOM_QUERY_SAMPLES) e->samples[j] = ns;
-}
-
 /* Where a run of ns would go among the slowest (n_slow when it would not be kept). */
 static uint32_t slow_pos(const fz_sq_ent *e, uint64_t ns) {
   uint32_t k = 0;
@@ -141,7 +116,8 @@ void fz_sq_add(fz_sq_tab *t, uint32_t i, const fz_sq_run *r, int *want_sql) {
     e->vm_steps += r->c[3];
   }
   t->runs++;
-  sample(t, e, r->ns);
+  fz_resv_offer(&e->samples, &e->n_samples, &e->cap_samples, FATHOM_QUERY_SAMPLES, &t->rng, e->count,
+                r->ns);   /* e->count already counts this one */
   if (slow_pos(e, r->ns) < FATHOM_QUERY_SLOWEST) *want_sql = 1;
 }
 
