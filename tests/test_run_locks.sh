@@ -4,9 +4,10 @@
 # taken around a condition wait. The profile's locks must count each acquisition exactly,
 # name each lock by the function that took it first, show contention on the first, keep the
 # program's output and exit status, and pass fathom check; without --locks there is no locks
-# table. --locks also turns on libfathom.so's libcurl hook: an unmodified libcurl client's
-# requests reach the profile per endpoint. Under a sanitizer build --locks is not available:
-# that message is checked instead.
+# table. --net turns on libfathom.so's libcurl hook: an unmodified libcurl client's requests
+# reach the profile per endpoint; --sql its SQLite hook: an unmodified SQLite program's
+# statements reach it per normalised statement, each run counted. Under a sanitizer build
+# these options are not available: that message is checked instead.
 set -u
 SRC=${FATHOM_SOURCE_DIR:?FATHOM_SOURCE_DIR not set}
 B=${FATHOM_BUILD_DIR:?FATHOM_BUILD_DIR not set}
@@ -103,7 +104,7 @@ assert_match "the report's Locks section" "first taken in pingpong" "$report"
 "$F" run -q -o n.json -- ./pp >/dev/null 2>&1
 grep -q '"locks"' n.json && bad "without --locks, the profile has a locks table"
 
-# --locks also sets FATHOM_CURL=1: a libcurl client that knows nothing of fathom fetches
+# --net sets FATHOM_CURL=1: a libcurl client that knows nothing of fathom fetches
 # three pages from a local server (node); the profile gets its requests per endpoint, the
 # bodies' bytes exact, the 404 counted as an error
 cat >cl.c <<'EOF2'
@@ -134,7 +135,7 @@ setTimeout(() => process.exit(0), 60000);
 ' & srv=$!
 for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.1; done
 port=$(cat port 2>/dev/null)
-out=$(TMPDIR=$T "$F" run -q --locks -o c.json -- ./cl "http://127.0.0.1:$port/page?n=1" \
+out=$(TMPDIR=$T "$F" run -q --net -o c.json -- ./cl "http://127.0.0.1:$port/page?n=1" \
       "http://127.0.0.1:$port/page?n=2" "http://127.0.0.1:$port/old" 2>err.txt)
 kill "$srv" 2>/dev/null
 assert_eq "the curl client's output" "fetched 3" "$out"
@@ -148,5 +149,51 @@ if (r.length !== 2 || !page || !old) throw new Error("requests: " + r.map(x => x
 if (page.count !== 2 || page.bytes_received !== 6000 || page.errors !== 0) throw new Error("page: " + JSON.stringify(page));
 if (old.count !== 1 || old.errors !== 1 || old.http_errors !== 1) throw new Error("old: " + JSON.stringify(old));
 ' c.json "$port" 2>node.err && pass=$((pass + 1)) || bad "the curl client's requests" "$(head -5 node.err)"
+grep -q '"locks"' c.json && bad "--net alone: the profile has a locks table"
+
+# --sql sets FATHOM_SQLITE=1: a program using SQLite that knows nothing of fathom makes a
+# table of 500 rows (one INSERT run 500 times with different values) and looks 40 of them up
+# by an unindexed column; the profile has one row per normalised statement with its runs
+# counted exactly, the lookups' full-scan steps, and the slow query finding's evidence
+cat >sq.c <<'EOF2'
+#include <sqlite3.h>
+#include <stdio.h>
+int main(void) {
+  sqlite3 *db;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) return 1;
+  sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER)", 0, 0, 0);
+  char sql[128];
+  for (int i = 0; i < 500; i++) {
+    snprintf(sql, sizeof sql, "INSERT INTO t(v) VALUES (%d)", i * 7);
+    if (sqlite3_exec(db, sql, 0, 0, 0) != SQLITE_OK) return 1;
+  }
+  int found = 0;
+  for (int i = 0; i < 40; i++) {
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "SELECT id FROM t WHERE v = %d", i * 70);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, 0) != SQLITE_OK) return 1;
+    while (sqlite3_step(st) == SQLITE_ROW) found++;
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  printf("found %d\n", found);
+  return 0;
+}
+EOF2
+cc -O2 -o sq sq.c $(pkg-config --cflags --libs sqlite3) || { echo "FAIL: cannot build the SQLite program"; exit 1; }
+out=$(TMPDIR=$T "$F" run -q --sql -o s.json -- ./sq 2>err.txt)
+assert_eq "the SQLite program's output" "found 40" "$out"
+"$F" check s.json >/dev/null 2>&1 || bad "fathom check of the SQLite program's profile" "$("$F" check s.json 2>&1 | head -3)"
+node -e '
+const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const q = p.queries || [];
+const ins = q.find(x => /^INSERT INTO t/.test(x.statement));
+const sel = q.find(x => /^SELECT id FROM t WHERE v = \?/.test(x.statement));
+if (!ins || !sel) throw new Error("statements: " + q.map(x => x.statement).join(" | "));
+if (ins.count !== 500) throw new Error("INSERT runs " + ins.count);
+if (sel.count !== 40 || sel.rows !== 40) throw new Error("SELECT: " + JSON.stringify({count: sel.count, rows: sel.rows}));
+if (!(sel.fullscan_steps > 0)) throw new Error("SELECT full-scan steps " + sel.fullscan_steps);
+if (p.requests || p.locks) throw new Error("--sql alone gave requests or locks");
+' s.json 2>node.err && pass=$((pass + 1)) || bad "the SQLite program's statements" "$(head -5 node.err)"
 echo "run_locks: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -279,8 +279,9 @@ static int write_outputs(const fathom_profile *p, const fathom_config *c) {
     }
   }
   const char *zd = getenv("FATHOM_RUN_ZONES");
-  if (zd && *zd && (p->n_events || p->n_locks || p->n_requests)) {   /* for `fathom run`
-                             (docs/run.md): the zones' timeline, the locks, the requests */
+  if (zd && *zd && (p->n_events || p->n_locks || p->n_requests || p->n_queries)) {
+    /* for `fathom run` (docs/run.md): the zones' timeline, the locks, the requests, the
+     * database statements */
     snprintf(path, sizeof path, "%s/zones.%ld.%llu.json", zd, (long)getpid(),
              (unsigned long long)fz_g.start_mono_ns);
     int r = fathom_profile_save(p, FATHOM_FORMAT_JSON, path);

@@ -9,8 +9,9 @@
  * With --locks, libfathom.so is preloaded with FATHOM_LOCKS=1 and a session of its own in each
  * process (no CPU sampler, no monitor, no report): its pthread hooks profile the program's
  * locks, and the session hands its locks table over with the zones' timeline (FATHOM_RUN_ZONES),
- * read here into the profile's locks; FATHOM_CURL=1 and FATHOM_SQLITE=1 are set too (unless
- * set), and the first process's network requests table is taken the same way.
+ * read here into the profile's locks. --sql (FATHOM_SQLITE=1: SQLite statements) and --net
+ * (FATHOM_CURL=1: libcurl requests) preload it the same way; the first process's statements and
+ * requests tables are taken (a second process's are counted as dropped, not merged).
  *
  * Invariant: the program's stdin, stdout and stderr are its own (fathom writes one summary
  * line to stderr after it ended); fathom exits with the program's status (a program killed
@@ -77,6 +78,11 @@ void cmd_run_help(FILE *f) {
         "      --locks         also profile the pthread locks: acquisitions, contended\n"
         "                      ones and their waits, holds (preloads libfathom.so with\n"
         "                      FATHOM_LOCKS=1; docs/locks.md)\n"
+        "      --sql           also profile the program's SQLite statements, per\n"
+        "                      normalised statement (preloads libfathom.so with\n"
+        "                      FATHOM_SQLITE=1; docs/sql.md)\n"
+        "      --net           also profile the program's libcurl requests, per endpoint\n"
+        "                      (preloads libfathom.so with FATHOM_CURL=1; docs/network.md)\n"
         "  -q, --quiet         no summary line on stderr\n"
         "  -h, --help          show this help and exit\n"
         "\n"
@@ -174,6 +180,7 @@ typedef struct lock_take {
   uint64_t dropped;
   int bad;               /* a file could not be read */
   fathom_profile *req;   /* the first process that made network requests (its profile) */
+  fathom_profile *sql;   /* the first process that ran database statements (its profile) */
 } lock_take;
 
 /* Moves the locks of every "zones.PID.T.json" in dir into *lt (names prefixed "pid PID: " once
@@ -216,7 +223,18 @@ static void take_locks(const char *dir, lock_take *lt) {
     }
     for (uint32_t i = 0; i < p->n_requests && lt->req; i++)   /* a second process's: */
       lt->req->requests_dropped += p->requests[i].count;   /* counted, not merged */
-    if (p->requests && !lt->req) lt->req = p, p = NULL;
+    for (uint32_t i = 0; p && i < p->n_queries && lt->sql; i++)
+      lt->sql->queries_dropped += p->queries[i].count;
+    if (p && p->queries && !lt->sql) {   /* its statements move to a profile of their own */
+      fathom_profile *q = calloc(1, sizeof *q);
+      if (q) {
+        q->queries = p->queries, q->n_queries = p->n_queries;
+        q->queries_dropped = p->queries_dropped;
+        p->queries = NULL, p->n_queries = 0;
+        lt->sql = q;
+      }
+    }
+    if (p && p->requests && !lt->req) lt->req = p, p = NULL;
     fathom_profile_free(p);
   }
   if (d) closedir(d);
@@ -240,6 +258,11 @@ static void put_locks(fathom_profile *p, lock_take *lt) {
   p->locks_dropped = lt->dropped;
   lt->v = NULL;
   lt->n = 0;
+  if (lt->sql) {
+    p->queries = lt->sql->queries, p->n_queries = lt->sql->n_queries;
+    p->queries_dropped = lt->sql->queries_dropped;
+    lt->sql->queries = NULL, lt->sql->n_queries = 0;
+  }
   if (!lt->req) return;
   p->requests = lt->req->requests, p->n_requests = lt->req->n_requests;
   p->requests_dropped = lt->req->requests_dropped;
@@ -346,11 +369,14 @@ static int alloc_env(const char *lib, uint64_t rate, const char *prefix) {
              : 0;
 }
 
-/* --locks: the preloaded library's hooks on, and a session in each process that only they
- * feed (no CPU sampler, no monitor, no report of its own: the profile is handed over). */
-static int locks_env(const char *lib) {
-  return preload_env(lib) || setenv("FATHOM", "1", 1) || setenv("FATHOM_LOCKS", "1", 1) ||
-                 setenv("FATHOM_CURL", "1", 0) || setenv("FATHOM_SQLITE", "1", 0) ||
+/* --locks, --sql, --net: the preloaded library's hooks asked for on, and a session in each
+ * process that only they feed (no CPU sampler, no monitor, no report of its own: the profile
+ * is handed over). */
+static int hooks_env(const char *lib, int locks, int sql, int net) {
+  return preload_env(lib) || setenv("FATHOM", "1", 1) ||
+                 (locks && setenv("FATHOM_LOCKS", "1", 1)) ||
+                 (net && setenv("FATHOM_CURL", "1", 1)) ||
+                 (sql && setenv("FATHOM_SQLITE", "1", 1)) ||
                  setenv("FATHOM_SAMPLE_HZ", "0", 1) || setenv("FATHOM_MONITOR", "0", 1) ||
                  setenv("FATHOM_REPORT", "0", 1)
              ? -1
@@ -414,7 +440,7 @@ static uint64_t parse_rate(const char *s) {
 
 int cmd_run(int argc, char **argv) {
   enum { OPT_FORMAT = 256, OPT_STACK, OPT_NO_INLINE, OPT_WALL, OPT_ALLOC, OPT_ALLOC_RATE,
-         OPT_LOCKS };
+         OPT_LOCKS, OPT_SQL, OPT_NET };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -427,12 +453,14 @@ int cmd_run(int argc, char **argv) {
       {"alloc", no_argument, NULL, OPT_ALLOC},
       {"alloc-rate", required_argument, NULL, OPT_ALLOC_RATE},
       {"locks", no_argument, NULL, OPT_LOCKS},
+      {"sql", no_argument, NULL, OPT_SQL},
+      {"net", no_argument, NULL, OPT_NET},
       {NULL, 0, NULL, 0},
   };
   fz_run_opts o = {1000, 0, 16384, 0};
   const char *out_path = NULL;
   fathom_format fmt = FATHOM_FORMAT_JSON;
-  int fmt_given = 0, no_inline = 0, freq_given = 0, alloc = 0, locks = 0;
+  int fmt_given = 0, no_inline = 0, freq_given = 0, alloc = 0, locks = 0, sql = 0, net = 0;
   uint64_t alloc_rate = ALLOC_RATE_DEFAULT;
   char *end;
   opts_reset();
@@ -476,6 +504,12 @@ int cmd_run(int argc, char **argv) {
     case OPT_LOCKS:
       locks = 1;
       break;
+    case OPT_SQL:
+      sql = 1;
+      break;
+    case OPT_NET:
+      net = 1;
+      break;
     case OPT_ALLOC:
       alloc = 1;
       break;
@@ -509,19 +543,21 @@ int cmd_run(int argc, char **argv) {
   }
   if (!fmt_given) fmt = fz_format_for_path(out_path);
   char preload[PATH_MAX], alloc_dir[PATH_MAX] = "";
-  if (locks) {
+  int hooks = locks || sql || net;
+  const char *hopt = locks ? "--locks" : sql ? "--sql" : "--net";
+  if (hooks) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    tool_error(CMD, "--locks is not available in this build of fathom: it was built with a "
-               "sanitizer, whose libfathom.so has no lock hooks and cannot be preloaded into "
-               "other programs");
+    tool_error(CMD, "%s is not available in this build of fathom: it was built with a "
+               "sanitizer, whose libfathom.so has no hooks and cannot be preloaded into "
+               "other programs", hopt);
     return TOOL_EXIT_USAGE;
 #endif
     if (find_preload_lib(preload, sizeof preload)) {
-      tool_error(CMD, "--locks needs libfathom.so (next to the fathom program, or in the lib "
-                 "folder beside its bin folder), and there is none: reinstall fathom");
+      tool_error(CMD, "%s needs libfathom.so (next to the fathom program, or in the lib "
+                 "folder beside its bin folder), and there is none: reinstall fathom", hopt);
       return TOOL_EXIT_USAGE;
     }
-    if (locks_env(preload)) {
+    if (hooks_env(preload, locks, sql, net)) {
       tool_error(CMD, "out of memory");
       return TOOL_EXIT_OUTPUT;
     }
@@ -599,8 +635,8 @@ int cmd_run(int argc, char **argv) {
     if (have_zdir) rmdir(zdir);
     return TOOL_EXIT_USAGE;
   }
-  lock_take lt = {NULL, 0, 0, 0, 0, NULL};
-  if (have_zdir) take_zones(x.rp, zdir, o.quiet, locks ? &lt : NULL);   /* before the
+  lock_take lt = {NULL, 0, 0, 0, 0, NULL, NULL};
+  if (have_zdir) take_zones(x.rp, zdir, o.quiet, hooks ? &lt : NULL);   /* before the
                                                            allocations' paths join */
   alloc_sum asum = {0};
   if (alloc) alloc_read_all(alloc_dir, x.u, x.rp, &asum);
@@ -636,6 +672,7 @@ int cmd_run(int argc, char **argv) {
   }
   free(lt.v);
   fathom_profile_free(lt.req);
+  fathom_profile_free(lt.sql);
   uint64_t samples = fz_run_prof_samples(x.rp), off_samples = fz_run_prof_off_samples(x.rp);
   fz_run_prof_free(x.rp);
   fz_unwinder_free(x.u);
