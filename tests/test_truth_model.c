@@ -76,9 +76,16 @@ static void check_sleep_spin(const char *name, const fathom_zone_info *z, truth 
   if (!spinning) {
     EXPECT_MSG(cpu < 0.05 * w, "%s: CPU %.0f ns is %.1f %% of the wall time %.0f ns (sleeping)\n",
                name, cpu, 100 * cpu / w, w);
-  } else if (cpu_truth > 0.95 * w) {
+  } else if (cpu_truth > 0.95 * w && z->res.samples == st->count) {
     EXPECT_MSG(cpu > 0.9 * w, "%s: CPU %.0f ns is only %.1f %% of the wall time %.0f ns "
                "(spinning; truth %.1f %%)\n", name, cpu, 100 * cpu / w, w, 100 * cpu_truth / w);
+  } else if (cpu_truth > 0.95 * w) {
+    /* only some calls probed: the estimate is count x their mean, held above to [count x the
+     * cheapest call, count x the dearest]; one preempted probed call can take it below 90 %
+     * of the wall on a loaded machine while the whole run's truth is above it */
+    printf("  note: %s: %llu of %llu calls probed: CPU against the truth's range asserted, "
+           "not > 90 %% of wall\n", name, (unsigned long long)z->res.samples,
+           (unsigned long long)st->count);
   } else {
     printf("  note: %s ran only %.1f %% of its wall time on a CPU (loaded machine): CPU > 90 %% "
            "of wall not asserted, CPU against the truth still is\n", name, 100 * cpu_truth / w);
