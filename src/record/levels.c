@@ -174,14 +174,18 @@ int fz_metrics_parse(const char *s, uint32_t *off, uint32_t *on, char *err, size
 }
 
 fathom_level fz_site_level(const fathom_site *s) {
-  const char *comp = s && s->component ? s->component : "default";
+  /* acquire: a named profiler's reset renames a site's component (record/sites.c) */
+  const char *comp = s ? __atomic_load_n(&s->component, __ATOMIC_ACQUIRE) : NULL;
+  if (!comp) comp = "default";
   for (uint32_t i = 0; i < fz_g.n_clevels; i++)
     if (strcmp(fz_g.clevels[i].component, comp) == 0) return fz_g.clevels[i].level;
   return fz_g.base_level;
 }
 
 int fz_site_probed(const fathom_site *s) {
-  const char *comp = s && s->component ? s->component : "default";
+  /* acquire: a named profiler's reset renames a site's component (record/sites.c) */
+  const char *comp = s ? __atomic_load_n(&s->component, __ATOMIC_ACQUIRE) : NULL;
+  if (!comp) comp = "default";
   if (!(FZ_METRIC_PROBED & ~fz_g.metrics_off)) return 0; /* every probe switched off */
   for (uint32_t i = 0; i < fz_g.n_clevels; i++)
     if (strcmp(fz_g.clevels[i].component, comp) == 0)

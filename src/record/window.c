@@ -270,7 +270,7 @@ static int compute(uint32_t id, uint32_t g, uint64_t now, fathom_window *o) {
       o->truncated = 1;
     }
   }
-  qsort(buf, n, sizeof *buf, by_end_desc);
+  if (n) qsort(buf, n, sizeof *buf, by_end_desc);   /* buf is NULL when nothing was copied */
   size_t keep = 0;
   while (keep < n && buf[keep].end >= lo) keep++; /* lo may have risen after the copies */
   uint32_t lim = d->n ? d->n : FATHOM_WINDOW_MAX_CALLS;
