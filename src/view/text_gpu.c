@@ -100,7 +100,14 @@ int fz_text_gpu(const fz_tx *tx, const fathom_profile *p) {
       char v[40];
       fz_fmt_count(mc, sizeof mc, g->mem_calls);
       fz_fmt_bytes(v, sizeof v, g->mem_change_mean);
-      snprintf(mchg, sizeof mchg, "%s%s%s", e ? "~" : "", g->mem_change_mean > 0 ? "+" : "", v);
+      char se[48] = "";
+      if (e && isfinite(g->mem_change_se) && g->mem_change_se > 0) {
+        char w[40];
+        fz_fmt_bytes(w, sizeof w, g->mem_change_se);
+        snprintf(se, sizeof se, " \u00b1%s", w);
+      }
+      snprintf(mchg, sizeof mchg, "%s%s%s%s", e ? "~" : "", g->mem_change_mean > 0 ? "+" : "", v,
+               se);
       fz_fmt_bytes(mpk, sizeof mpk, g->mem_peak);
     }
     const char *cells[] = {tot, cnt, mean, mn, mx, cpu, un, dr, name};
@@ -116,6 +123,7 @@ int fz_text_gpu(const fz_tx *tx, const fathom_profile *p) {
     fputs("  mem: the GPU's device memory in use (NVML), read at the begin and end of the pairs "
           "counted in mem pairs; change: mean of end - begin; peak: the highest reading (a "
           "higher one between them is not seen)\n", f);
+  if (mem_est) fputs("  \u00b1: the standard error of an estimated memory change\n", f);
   if (est || mem_est) fputs("  ~: estimated from a sample of the calls\n", f);
   fz_off(tx);
   if (!rc && ferror(f)) rc = FATHOM_E_IO;
