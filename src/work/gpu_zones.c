@@ -311,11 +311,10 @@ static void mem_begin(pair *q, gname *g, uint32_t gen) {
   if (!mem_ready(gen)) return;
   uint64_t now = now_ns();
   if (g->mem_tried && now - g->mem_last_ns < mem.gap_ns) return;
-  q->dev = mem_dev();
-  if (!q->dev || !fz_nvml_mem_used(q->dev, &q->mem_b)) return;
-  g->mem_tried = 1;
+  g->mem_tried = 1;   /* a failed read counts too: failures cost no more than reads */
   g->mem_last_ns = now;
-  q->mem = 1;
+  q->dev = mem_dev();
+  q->mem = q->dev && fz_nvml_mem_used(q->dev, &q->mem_b);
 }
 
 /* A counted pair's memory readings join its name's figures. */
