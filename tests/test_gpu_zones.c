@@ -511,6 +511,19 @@ static void test_memory_not_measured(void **state) {
   assert_int_equal(gz(p, "k")->count, 1);
   assert_int_equal(gz(p, "k")->mem_calls, 0);
   unsetenv("NVML_STANDIN_FAIL");
+
+  /* GPU metrics switched off: not read, and said so */
+  use_nvml("0");
+  fathom_config c;
+  fathom_config_init(&c);
+  c.metrics = "-gpu";
+  assert_int_equal(fathom_session_begin("gpu", &c), 0);
+  alloc_pair("k", 1, MB);
+  p = end();
+  assert_int_equal(gz(p, "k")->count, 1);
+  assert_int_equal(gz(p, "k")->mem_calls, 0);
+  assert_non_null(strstr(probe(p, "cuda")->detail, "switched off (FATHOM_METRICS)"));
+  check_clean(p);
   done_nvml();
 }
 
