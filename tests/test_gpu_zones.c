@@ -329,9 +329,11 @@ static void grow(unsigned k, long long bytes) {
   u.o = nvml_sym("nvml_standin_add_used");
   assert_non_null(u.o);
   u.f(k, bytes);
-  added[k] += bytes;
+  __atomic_add_fetch(&added[k], bytes, __ATOMIC_SEQ_CST);
 }
-static double used(unsigned k) { return (1 + k) * GIB + (double)added[k]; }
+static double used(unsigned k) {
+  return (1 + k) * GIB + (double)__atomic_load_n(&added[k], __ATOMIC_SEQ_CST);
+}
 static void set_device(int d) {
   union { void *o; int (*f)(int); } u;
   u.o = standin_sym("cudaSetDevice");
@@ -473,6 +475,44 @@ static void test_memory_sampled(void **state) {
   assert_true(g->mem_calls >= 3 && g->mem_calls <= g->count);
   assert_true(g->mem_change_mean == 4.0 * MB);   /* every pair changed it by 4 MiB */
   assert_true(g->mem_change_se == 0);            /* no spread */
+  check_clean(p);
+  done_nvml();
+}
+
+/* Threads at once, with the monitor reading the same NVML stand-in beside them: every pair
+ * read; only growth happens, and each pair's own 1 MiB lies between its readings, so every
+ * change is at least 1 MiB. */
+static void *mem_worker(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 100; i++) alloc_pair(i % 2 ? "mem_a" : "mem_b", 1, MB);
+  return NULL;
+}
+
+static void test_memory_threads(void **state) {
+  (void)state;
+  use_nvml("0");
+  fathom_config c;
+  fathom_config_init(&c);
+  c.monitor = 1;
+  c.monitor_interval_s = 0.01;
+  assert_int_equal(fathom_session_begin("gpu", &c), 0);
+  alloc_pair("mem_a", 1, MB);   /* opens NVML before the threads */
+  pthread_t t[THREADS];
+  for (int k = 0; k < THREADS; k++)
+    assert_int_equal(pthread_create(&t[k], NULL, mem_worker, NULL), 0);
+  for (int k = 0; k < 3; k++) release(hold(fathom_snapshot()));
+  for (int k = 0; k < THREADS; k++) assert_int_equal(pthread_join(t[k], NULL), 0);
+  fathom_profile *p = end();
+  assert_int_equal(p->n_gpus, 2);   /* the monitor read the stand-in too */
+  const char *names[] = {"mem_a", "mem_b"};
+  for (int k = 0; k < 2; k++) {
+    const fathom_gpu_zone_info *g = gz(p, names[k]);
+    assert_int_equal(g->count, THREADS * 50 + (k == 0));
+    assert_int_equal(g->mem_calls, g->count);
+    assert_true(g->mem_change_mean >= 1.0 * MB);
+    assert_true(g->mem_peak <= used(1));
+    assert_true(g->mem_after_max == g->mem_peak);
+  }
   check_clean(p);
   done_nvml();
 }
@@ -694,6 +734,7 @@ int main(void) {
       T(test_json_round_trip_and_check),
       T(test_memory_every_pair),
       T(test_memory_sampled),
+      T(test_memory_threads),
       T(test_memory_not_measured),
       T(test_memory_json_refused),
   };
