@@ -461,6 +461,21 @@ static void test_memory_sampled(void **state) {
   assert_true(g->mem_change_mean == 2.0 * MB);
   assert_true(isnan(g->mem_change_se));   /* one pair of many: unknown */
   check_clean(p);
+  char *buf = NULL;
+  size_t len;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  assert_non_null(strstr(buf, "\"mem_change_se\":null"));   /* unknown, not 0 */
+  fathom_profile *q = NULL;
+  char err[512];
+  assert_int_equal(fathom_profile_load_buffer(buf, len, &q, err, sizeof err), 0);
+  hold(q);
+  free(buf);
+  assert_true(isnan(gz(q, "sampled")->mem_change_se));
+  assert_int_equal(gz(q, "sampled")->mem_calls, 1);
+  check_clean(q);
 
   use_nvml("10");   /* at least 100 ms between reads of a name */
   begin_session();
