@@ -560,6 +560,17 @@ typedef struct fathom_gpu_zone_info {
   double total_ms, mean_ms, min_ms, max_ms;   /* of those pairs (CUDA's event timer) */
   uint64_t unresolved;    /* pairs recorded but not complete at session end (or unreadable) */
   uint64_t dropped;       /* pairs not recorded (too many in flight, CUDA refused) */
+  /* optional (absent from older files): the device memory in use (NVML's "used" bytes of the
+   * device the zone's thread had current at its begin) read at the begin and the end of
+   * mem_calls of the count pairs: the first pair of the name, then at most
+   * FATHOM_GPU_MEM_RATE a second (docs/gpu.md). mem_calls 0: not measured, the rest 0. */
+  uint64_t mem_calls;          /* pairs measured (<= count) */
+  double mem_change_mean;      /* bytes, mean of end - begin over them: exact when mem_calls
+                                  == count, else an estimate of the mean over every pair */
+  double mem_change_se;        /* its standard error: 0 exact, NaN unknown (1 pair of many) */
+  double mem_before_max, mem_after_max;   /* bytes: the largest reading at a begin, an end */
+  double mem_peak;             /* bytes: the largest reading; at least the peak inside the
+                                  zone (one between the two readings is not seen) */
 } fathom_gpu_zone_info;
 
 /* Network requests to one endpoint (fathom_request_begin / end / record, libcurl): see

@@ -4,17 +4,24 @@
  * program's stream is never synchronised; the pool's cap drops pairs and counts them, the
  * wait at session end is bounded, and every event created is destroyed; without a CUDA
  * runtime both calls are harmless and the probe says why; the "gpu_zones" table survives
- * JSON and `fathom check`, and bad tables are refused. No GPU is needed (or used). */
+ * JSON and `fathom check`, and bad tables are refused. Device memory per name comes from the
+ * NVML stand-in (tests/standin/nvml_standin.c, env FATHOM_NVML_LIB), whose memory in use the
+ * test grows between begin and end by known amounts: the mean change is exactly that when
+ * every pair is read, and still is when a sample is; the CUDA device is matched to NVML's by
+ * PCI bus id; without NVML the figures are absent and the probe says why. No GPU is needed
+ * (or used). */
 #include <dlfcn.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "load/fathom_load.h"
 #include "testutil.h"
 
-static char standin[1024], tmpdir[1024];
+static char standin[1024], nvml[1024], tmpdir[1024];
 
 static void *standin_sym(const char *name) {
   void *h = dlopen(standin, RTLD_NOW | RTLD_NOLOAD);
@@ -304,6 +311,277 @@ static void test_no_cuda_runtime(void **state) {
   unsetenv("CUDART_STANDIN_DEVICES");
 }
 
+/* ---- device memory (NVML stand-in) ------------------------------------------------ */
+
+#define GIB (1024.0 * 1024 * 1024)
+static long long added[2];   /* bytes this test added to each stand-in device's memory */
+
+static void *nvml_sym(const char *name) {
+  void *h = dlopen(nvml, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) return NULL;
+  void *s = dlsym(h, name);
+  dlclose(h);
+  return s;
+}
+/* NVML device k's memory in use grows by bytes (the stand-in is loaded by then). */
+static void grow(unsigned k, long long bytes) {
+  union { void *o; void (*f)(unsigned, long long); } u;
+  u.o = nvml_sym("nvml_standin_add_used");
+  assert_non_null(u.o);
+  u.f(k, bytes);
+  __atomic_add_fetch(&added[k], bytes, __ATOMIC_SEQ_CST);
+}
+static double used(unsigned k) {
+  return (1 + k) * GIB + (double)__atomic_load_n(&added[k], __ATOMIC_SEQ_CST);
+}
+static void set_device(int d) {
+  union { void *o; int (*f)(int); } u;
+  u.o = standin_sym("cudaSetDevice");
+  assert_non_null(u.o);
+  assert_int_equal(u.f(d), 0);
+}
+
+/* Two CUDA devices whose PCI buses are NVML's devices 1 and 0 (the orders differ). */
+static void use_nvml(const char *rate) {
+  setenv("CUDART_STANDIN_BUS", "2,1", 1);
+  use_cudart(NULL, NULL);
+  setenv("CUDART_STANDIN_DEVICES", "2", 1);
+  union { void *o; void (*f)(void); } u;
+  u.o = standin_sym("cudart_standin_reset");
+  assert_non_null(u.o);
+  u.f();      /* the stand-in rereads the environment */
+  forget();   /* fathom asks it again how many devices there are */
+  setenv("FATHOM_CUDART_LIB", standin, 1);
+  assert_int_equal(fathom_gpu_status(NULL, 0), 0);
+  setenv("FATHOM_NVML_LIB", nvml, 1);
+  setenv("NVML_STANDIN_GPUS", "2", 1);
+  unsetenv("NVML_STANDIN_FAIL");
+  setenv("FATHOM_GPU_MEM_RATE", rate, 1);
+}
+static void done_nvml(void) {
+  unsetenv("CUDART_STANDIN_BUS");
+  unsetenv("CUDART_STANDIN_DEVICES");
+  setenv("FATHOM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
+  unsetenv("FATHOM_GPU_MEM_RATE");
+}
+
+/* A pair whose work takes bytes on NVML device k. */
+static void alloc_pair(const char *name, unsigned k, long long bytes) {
+  fathom_gpu_zone z = fathom_gpu_zone_begin(name, NULL);
+  assert_int_equal(z.status, 0);
+  grow(k, bytes);
+  assert_int_equal(fathom_gpu_zone_end(z), 0);
+}
+
+#define MB (1024LL * 1024)
+static void test_memory_every_pair(void **state) {
+  (void)state;
+  use_nvml("0");   /* every pair read */
+  begin_session();
+  /* CUDA device 0 is NVML device 1 (bus 2): its memory grows 3 MiB a pair */
+  alloc_pair("first", 1, 3 * MB);   /* loads NVML: its devices' memory is then readable */
+  double b1 = used(1) - 3 * MB;
+  for (int i = 1; i < 5; i++) alloc_pair("first", 1, 3 * MB);
+  /* a zone that frees 1 MiB a pair, one that changes nothing */
+  double b_free = used(1);
+  for (int i = 0; i < 3; i++) alloc_pair("release", 1, -MB);
+  double b_none = used(1);
+  for (int i = 0; i < 2; i++) alloc_pair("none", 1, 0);
+  /* CUDA device 1 is NVML device 0 (bus 1) */
+  set_device(1);
+  double b0 = used(0);
+  for (int i = 0; i < 4; i++) alloc_pair("on_dev1", 0, 5 * MB);
+  set_device(0);
+  fathom_profile *p = end();
+
+  const fathom_gpu_zone_info *g = gz(p, "first");
+  assert_int_equal(g->count, 5);
+  assert_int_equal(g->mem_calls, 5);
+  assert_true(g->mem_change_mean == 3.0 * MB);
+  assert_true(g->mem_change_se == 0);   /* exact: every pair */
+  assert_true(g->mem_before_max == b1 + 4 * 3.0 * MB);
+  assert_true(g->mem_after_max == b1 + 5 * 3.0 * MB);
+  assert_true(g->mem_peak == g->mem_after_max);
+  assert_true(g->mem_peak >= g->mem_before_max + 3.0 * MB);
+  g = gz(p, "release");
+  assert_int_equal(g->mem_calls, 3);
+  assert_true(g->mem_change_mean == -1.0 * MB);
+  assert_true(g->mem_before_max == b_free && g->mem_peak == b_free);
+  assert_true(g->mem_after_max == b_free - 1.0 * MB);
+  g = gz(p, "none");
+  assert_int_equal(g->mem_calls, 2);
+  assert_true(g->mem_change_mean == 0 && g->mem_peak == b_none);
+  g = gz(p, "on_dev1");
+  assert_int_equal(g->mem_calls, 4);
+  assert_true(g->mem_change_mean == 5.0 * MB);
+  assert_true(g->mem_after_max == b0 + 4 * 5.0 * MB);
+  const fathom_probe_info *pi = probe(p, "cuda");
+  assert_non_null(strstr(pi->detail, "device memory from NVML"));
+  assert_non_null(strstr(pi->detail, "PCI bus id"));
+  check_clean(p);
+
+  /* the figures survive JSON; the text report shows them */
+  size_t len;
+  char *buf = NULL;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  fathom_profile *q = NULL;
+  char err[512];
+  assert_int_equal(fathom_profile_load_buffer(buf, len, &q, err, sizeof err), 0);
+  hold(q);
+  free(buf);
+  for (uint32_t i = 0; i < p->n_gpu_zones; i++) {
+    const fathom_gpu_zone_info *a = &p->gpu_zones[i], *b = &q->gpu_zones[i];
+    assert_int_equal(a->mem_calls, b->mem_calls);
+    assert_true(a->mem_change_mean == b->mem_change_mean);
+    assert_true(a->mem_change_se == b->mem_change_se);
+    assert_true(a->mem_before_max == b->mem_before_max);
+    assert_true(a->mem_after_max == b->mem_after_max && a->mem_peak == b->mem_peak);
+  }
+  check_clean(q);
+  char path[1200], cmd[2600];
+  snprintf(path, sizeof path, "%s/mem.txt", tmpdir);
+  assert_int_equal(fathom_profile_save(p, FATHOM_FORMAT_TEXT, path), 0);
+  snprintf(cmd, sizeof cmd, "grep -q 'mem change' '%s' && grep -q '+3.00 MiB' '%s'", path, path);
+  assert_int_equal(system(cmd), 0);
+  done_nvml();
+}
+
+static void test_memory_sampled(void **state) {
+  (void)state;
+  use_nvml("0.001");   /* one read in 1,000 s per name: the first pair only */
+  begin_session();
+  for (int i = 0; i < 50; i++) alloc_pair("sampled", 1, 2 * MB);
+  fathom_profile *p = end();
+  const fathom_gpu_zone_info *g = gz(p, "sampled");
+  assert_int_equal(g->count, 50);
+  assert_int_equal(g->mem_calls, 1);
+  assert_true(g->mem_change_mean == 2.0 * MB);
+  assert_true(isnan(g->mem_change_se));   /* one pair of many: unknown */
+  check_clean(p);
+  char *buf = NULL;
+  size_t len;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  assert_non_null(strstr(buf, "\"mem_change_se\":null"));   /* unknown, not 0 */
+  fathom_profile *q = NULL;
+  char err[512];
+  assert_int_equal(fathom_profile_load_buffer(buf, len, &q, err, sizeof err), 0);
+  hold(q);
+  free(buf);
+  assert_true(isnan(gz(q, "sampled")->mem_change_se));
+  assert_int_equal(gz(q, "sampled")->mem_calls, 1);
+  check_clean(q);
+
+  use_nvml("10");   /* at least 100 ms between reads of a name */
+  begin_session();
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 4; i++) alloc_pair("paced", 1, 4 * MB);
+    struct timespec nap = {0, 150000000L};
+    nanosleep(&nap, NULL);   /* the next pair is due */
+  }
+  p = end();
+  g = gz(p, "paced");
+  assert_int_equal(g->count, 12);
+  assert_true(g->mem_calls >= 3 && g->mem_calls <= g->count);
+  assert_true(g->mem_change_mean == 4.0 * MB);   /* every pair changed it by 4 MiB */
+  assert_true(g->mem_change_se == 0);            /* no spread */
+  check_clean(p);
+  done_nvml();
+}
+
+/* Threads at once, with the monitor reading the same NVML stand-in beside them: every pair
+ * read; only growth happens, and each pair's own 1 MiB lies between its readings, so every
+ * change is at least 1 MiB. */
+static void *mem_worker(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 100; i++) alloc_pair(i % 2 ? "mem_a" : "mem_b", 1, MB);
+  return NULL;
+}
+
+static void test_memory_threads(void **state) {
+  (void)state;
+  use_nvml("0");
+  fathom_config c;
+  fathom_config_init(&c);
+  c.monitor = 1;
+  c.monitor_interval_s = 0.01;
+  assert_int_equal(fathom_session_begin("gpu", &c), 0);
+  alloc_pair("mem_a", 1, MB);   /* opens NVML before the threads */
+  pthread_t t[THREADS];
+  for (int k = 0; k < THREADS; k++)
+    assert_int_equal(pthread_create(&t[k], NULL, mem_worker, NULL), 0);
+  for (int k = 0; k < 3; k++) release(hold(fathom_snapshot()));
+  for (int k = 0; k < THREADS; k++) assert_int_equal(pthread_join(t[k], NULL), 0);
+  fathom_profile *p = end();
+  assert_int_equal(p->n_gpus, 2);   /* the monitor read the stand-in too */
+  const char *names[] = {"mem_a", "mem_b"};
+  for (int k = 0; k < 2; k++) {
+    const fathom_gpu_zone_info *g = gz(p, names[k]);
+    assert_int_equal(g->count, THREADS * 50 + (k == 0));
+    assert_int_equal(g->mem_calls, g->count);
+    assert_true(g->mem_change_mean >= 1.0 * MB);
+    assert_true(g->mem_peak <= used(1));
+    assert_true(g->mem_after_max == g->mem_peak);
+  }
+  check_clean(p);
+  done_nvml();
+}
+
+static void test_memory_not_measured(void **state) {
+  (void)state;
+  use_nvml("0");
+  setenv("FATHOM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
+  begin_session();
+  pair("k");
+  fathom_profile *p = end();
+  const fathom_gpu_zone_info *g = gz(p, "k");
+  assert_int_equal(g->count, 1);
+  assert_int_equal(g->mem_calls, 0);
+  assert_true(g->mem_peak == 0 && g->mem_change_mean == 0);
+  const fathom_probe_info *pi = probe(p, "cuda");
+  assert_int_equal(pi->available, 1);
+  assert_non_null(strstr(pi->detail, "device memory not measured"));
+  assert_non_null(strstr(pi->detail, "/nonexistent/libnvidia-ml.so.1"));
+  char *buf = NULL;
+  size_t len;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fathom_profile_write(p, FATHOM_FORMAT_JSON, f, 0), 0);
+  fclose(f);
+  assert_null(strstr(buf, "mem_calls"));   /* absent, not 0 */
+  free(buf);
+  check_clean(p);
+
+  /* NVML's memory call failing: the pairs are counted, not measured */
+  use_nvml("0");
+  setenv("NVML_STANDIN_FAIL", "memory", 1);
+  begin_session();
+  pair("k");
+  p = end();
+  assert_int_equal(gz(p, "k")->count, 1);
+  assert_int_equal(gz(p, "k")->mem_calls, 0);
+  unsetenv("NVML_STANDIN_FAIL");
+
+  /* GPU metrics switched off: not read, and said so */
+  use_nvml("0");
+  fathom_config c;
+  fathom_config_init(&c);
+  c.metrics = "-gpu";
+  assert_int_equal(fathom_session_begin("gpu", &c), 0);
+  alloc_pair("k", 1, MB);
+  p = end();
+  assert_int_equal(gz(p, "k")->count, 1);
+  assert_int_equal(gz(p, "k")->mem_calls, 0);
+  assert_non_null(strstr(probe(p, "cuda")->detail, "switched off (FATHOM_METRICS)"));
+  check_clean(p);
+  done_nvml();
+}
+
 /* ---- the saved form ---------------------------------------------------------------- */
 
 static char *json_of(const fathom_profile *p, size_t *len) {
@@ -398,11 +676,56 @@ static void test_json_round_trip_and_check(void **state) {
   free(js);
 }
 
+/* The memory members: `fathom check` catches broken relations, the loader bad values. */
+static void test_memory_json_refused(void **state) {
+  (void)state;
+  use_nvml("0");
+  begin_session();
+  for (int i = 0; i < 3; i++) alloc_pair("m", 1, MB);
+  fathom_profile *p = end();
+  done_nvml();
+  size_t len;
+  char *js = json_of(p, &len);
+  char err[512], msg[2048];
+  /* loaded, but fathom check fails */
+  const char *const cf[] = {"\"mem_calls\":", "\"mem_peak\":"};
+  const char *const ct[] = {"\"mem_calls\":99,\"x_\":", "\"mem_peak\":1,\"x_\":"};
+  const char *const cs[] = {"more than the", "peak"};
+  for (int k = 0; k < 2; k++) {
+    char *t = replaced(js, cf[k], ct[k]);
+    fathom_profile *r = NULL;
+    assert_int_equal(fathom_profile_load_buffer(t, strlen(t), &r, err, sizeof err), 0);
+    hold(r);
+    assert_true(fathom_profile_check(r, msg, sizeof msg) > 0);
+    if (!strstr(msg, cs[k])) fail_msg("'%s' does not say '%s'", msg, cs[k]);
+    free(t);
+  }
+  /* refused by the loader */
+  const char *const lf[] = {"\"mem_calls\":", "\"mem_before_max\":", "\"mem_peak\":"};
+  const char *const lt[] = {"\"mem_calls\":0,\"x_\":", "\"mem_before_max\":-5,\"x_\":",
+                            "\"mem_peak_\":"};
+  const char *const ls[] = {"mem_calls", "mem_before_max", "mem_peak"};
+  for (int k = 0; k < 3; k++) {
+    char *t = replaced(js, lf[k], lt[k]);
+    fathom_profile *z = NULL;
+    err[0] = '\0';
+    assert_int_equal(fathom_profile_load_buffer(t, strlen(t), &z, err, sizeof err),
+                     FATHOM_E_FORMAT);
+    assert_null(z);
+    if (!strstr(err, ls[k])) fail_msg("'%s' does not name %s", err, ls[k]);
+    free(t);
+  }
+  free(js);
+}
+
 static int group_setup(void **state) {
   (void)state;
   const char *t = getenv("FATHOM_TEST_TMP"), *b = getenv("FATHOM_BUILD_DIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/gpu-%ld", t ? t : "/tmp", (long)getpid());
   snprintf(standin, sizeof standin, "%s/libcudart_standin.so", b ? b : ".");
+  snprintf(nvml, sizeof nvml, "%s/libnvml_standin.so", b ? b : ".");
+  /* device memory comes from the NVML stand-in only where a test says so */
+  setenv("FATHOM_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
   char cmd[2200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", tmpdir, tmpdir);
   return system(cmd) == 0 ? 0 : -1;
@@ -424,6 +747,11 @@ int main(void) {
       T(test_record_refused_and_misuse),
       T(test_no_cuda_runtime),
       T(test_json_round_trip_and_check),
+      T(test_memory_every_pair),
+      T(test_memory_sampled),
+      T(test_memory_threads),
+      T(test_memory_not_measured),
+      T(test_memory_json_refused),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -5,7 +5,10 @@
  * Invariant: as every jl_* reader: one message naming the offending value on failure, the
  * model left freeable. Times must be finite and not negative; "zone" is null or the index of
  * a zone of the profile (read after the zones); at most FATHOM_GPU_NAMES_MAX entries. The
- * relations between the figures are fathom check's (model/check_run.c). */
+ * device memory members are optional (absent in older files and when not measured), all or
+ * none: "mem_calls" at least 1, readings finite and not negative, the mean change finite, its
+ * standard error not negative or null (unknown). The relations between the figures are
+ * fathom check's (model/check_run.c). */
 #include <math.h>
 
 #include "json_ld.h"
@@ -16,6 +19,29 @@ static int m_ms(jl_ctx *c, const json_t *o, const jp *ip, const char *k, double 
     jp kp = {ip, k, 0};
     rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must be a finite number, not negative");
   }
+  return rc;
+}
+
+/* The optional device memory members. */
+static int load_mem(jl_ctx *c, const json_t *o, const jp *ip, fathom_gpu_zone_info *g) {
+  int rc = jl_m_u64(c, o, ip, "mem_calls", &g->mem_calls);
+  if (!rc && !g->mem_calls) {
+    jp kp = {ip, "mem_calls", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must be at least 1 (absent: not measured)");
+  }
+  if (!rc) rc = jl_m_dbl(c, o, ip, "mem_change_mean", &g->mem_change_mean);
+  if (!rc && !isfinite(g->mem_change_mean)) {
+    jp kp = {ip, "mem_change_mean", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must be a finite number");
+  }
+  if (!rc) rc = jl_m_dbl(c, o, ip, "mem_change_se", &g->mem_change_se);
+  if (!rc && !isnan(g->mem_change_se) && !(g->mem_change_se >= 0 && isfinite(g->mem_change_se))) {
+    jp kp = {ip, "mem_change_se", 0};
+    rc = jl_fail(c, FATHOM_E_FORMAT, &kp, "must be a finite number, not negative, or null");
+  }
+  if (!rc) rc = m_ms(c, o, ip, "mem_before_max", &g->mem_before_max);
+  if (!rc) rc = m_ms(c, o, ip, "mem_after_max", &g->mem_after_max);
+  if (!rc) rc = m_ms(c, o, ip, "mem_peak", &g->mem_peak);
   return rc;
 }
 
@@ -37,6 +63,7 @@ static int load_one(jl_ctx *c, const json_t *o, const jp *ip, const fathom_profi
   if (!rc) rc = m_ms(c, o, ip, "max_ms", &g->max_ms);
   if (!rc) rc = jl_m_u64(c, o, ip, "unresolved", &g->unresolved);
   if (!rc) rc = jl_m_u64(c, o, ip, "dropped", &g->dropped);
+  if (!rc && json_object_get(o, "mem_calls")) rc = load_mem(c, o, ip, g);
   return rc;
 }
 

@@ -356,6 +356,23 @@ static void check_gpu_zones(const fathom_profile *p, void (*report)(void *, cons
         REPORT("GPU zone %u (%s): not min <= mean <= max (%g, %g, %g ms)", i, nm, g->min_ms,
                g->mean_ms, g->max_ms);
     }
+    if (g->mem_calls > g->count)
+      REPORT("GPU zone %u (%s): device memory read on %llu pairs, more than the %llu counted", i,
+             nm, (unsigned long long)g->mem_calls, (unsigned long long)g->count);
+    const double m[] = {g->mem_before_max, g->mem_after_max, g->mem_peak};
+    if (!(m[0] >= 0) || !(m[1] >= 0) || !(m[2] >= 0) || !isfinite(m[0] + m[1] + m[2]) ||
+        !isfinite(g->mem_change_mean) || g->mem_change_se < 0)
+      REPORT("GPU zone %u (%s): a device memory figure is negative or not finite (before %g, "
+             "after %g, peak %g, change %g, its error %g bytes)", i, nm, m[0], m[1], m[2],
+             g->mem_change_mean, g->mem_change_se);
+    else if (!g->mem_calls && (m[0] || m[1] || m[2] || g->mem_change_mean || g->mem_change_se))
+      REPORT("GPU zone %u (%s): device memory figures but no pair measured", i, nm);
+    else if (!le(m[0], m[2], 0) || !le(m[1], m[2], 0))
+      REPORT("GPU zone %u (%s): device memory peak %g bytes below the largest reading at a "
+             "begin (%g) or an end (%g)", i, nm, m[2], m[0], m[1]);
+    else if (g->mem_calls && (g->mem_change_mean > m[1] || -g->mem_change_mean > m[0]))
+      REPORT("GPU zone %u (%s): mean device memory change %g bytes beyond the readings "
+             "(largest at a begin %g, at an end %g)", i, nm, g->mem_change_mean, m[0], m[1]);
     if (i && !le(g->total_ms, p->gpu_zones[i - 1].total_ms, 0))
       REPORT("GPU zone %u (%s): not in order of total GPU time (%g ms after %g ms)", i, nm,
              g->total_ms, p->gpu_zones[i - 1].total_ms);

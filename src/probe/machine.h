@@ -98,8 +98,20 @@ void fz_nvml_read(uint32_t i, fz_gpu_read *out);
 const char *fz_nvml_strerror(int code);
 /* nvmlShutdown (the library stays loaded for the next session). */
 void fz_nvml_close(void);
-/* In a forked child: forget the parent's NVML state without calling into it. */
+/* In a forked child: forget the parent's NVML state (both users') without calling into it. */
 void fz_nvml_after_fork_child(void);
+/* Device memory for the GPU zones: a second NVML user, independent of the monitor's, whose
+ * calls its caller serialises. fz_nvml_mem_open loads lib (NULL or "": libnvidia-ml.so.1)
+ * and initialises NVML (0; -1 with why); fz_nvml_mem_bus_ids says whether devices can be
+ * found by PCI bus id; fz_nvml_mem_device finds one by bus_id ("0000:65:00.0"), or by NVML
+ * index when bus_id is NULL or lookup by bus id is missing (NULL with why); fz_nvml_mem_used
+ * reads its memory in use, bytes (1; 0: the call failed); fz_nvml_mem_close shuts NVML down
+ * (the library stays loaded). */
+int fz_nvml_mem_open(const char *lib, char *why, size_t cap);
+int fz_nvml_mem_bus_ids(void);
+void *fz_nvml_mem_device(const char *bus_id, unsigned index, char *why, size_t cap);
+int fz_nvml_mem_used(void *dev, double *used);
+void fz_nvml_mem_close(void);
 
 /* ---- RAPL (probe/rapl.c) ---------------------------------------------------------- */
 

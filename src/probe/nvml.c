@@ -6,7 +6,9 @@
  * Invariant: every failure (library missing, symbol missing, init or a call failing) is a
  * reported state, never a failure of the program; the library is loaded once per path and
  * never unloaded while NVML may be initialised; only the monitor's ticks (on the scheduler's
- * thread) call into it. */
+ * thread) call into the monitor's state (nv). The GPU zones' device memory (fz_nvml_mem_*,
+ * at the end) is a second, independent user: its own dlopen reference and nvmlInit (NVML
+ * counts initialisations), its calls serialised by its caller. */
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -282,7 +284,109 @@ void fz_nvml_close(void) {
   nv.n = 0;
 }
 
+/* ---- device memory for the GPU zones (work/gpu_zones.c) ------------------------------ */
+typedef nvmlReturn_t (*f_bus)(const char *, nvmlDevice_t *);
+static struct {
+  void *h;
+  char path[256];
+  int inited;
+  f_void init, shutdown;
+  f_handle handle;
+  f_bus bus;
+  f_mem mem;
+  f_errstr errstr;
+} mm;
+
+static void (*mm_sym(const char *name))(void) {
+  union {
+    void *obj;
+    void (*fn)(void);
+  } u;
+  u.obj = dlsym(mm.h, name);
+  return u.fn;
+}
+
+static const char *mm_err(nvmlReturn_t r) {
+  static __thread char buf[32];
+  const char *s = mm.errstr ? mm.errstr(r) : NULL;
+  if (s && *s) return s;
+  snprintf(buf, sizeof buf, "error %d", r);
+  return buf;
+}
+
+int fz_nvml_mem_open(const char *want, char *why, size_t cap) {
+  if (!want || !*want) want = "libnvidia-ml.so.1";
+  if (mm.inited) return 0;
+  if (mm.h && strcmp(mm.path, want) != 0) {
+    dlclose(mm.h);
+    mm.h = NULL;
+  }
+  if (!mm.h) {
+    mm.h = dlopen(want, RTLD_NOW | RTLD_LOCAL);
+    if (!mm.h) {
+      const char *e = dlerror();
+      snprintf(why, cap, "%s", e ? e : want);
+      return -1;
+    }
+    snprintf(mm.path, sizeof mm.path, "%s", want);
+    mm.init = (f_void)mm_sym("nvmlInit_v2");
+    if (!mm.init) mm.init = (f_void)mm_sym("nvmlInit");
+    mm.shutdown = (f_void)mm_sym("nvmlShutdown");
+    mm.handle = (f_handle)mm_sym("nvmlDeviceGetHandleByIndex_v2");
+    if (!mm.handle) mm.handle = (f_handle)mm_sym("nvmlDeviceGetHandleByIndex");
+    mm.bus = (f_bus)mm_sym("nvmlDeviceGetHandleByPciBusId_v2");
+    if (!mm.bus) mm.bus = (f_bus)mm_sym("nvmlDeviceGetHandleByPciBusId");
+    mm.mem = (f_mem)mm_sym("nvmlDeviceGetMemoryInfo");
+    mm.errstr = (f_errstr)mm_sym("nvmlErrorString");
+  }
+  if (!mm.init || !mm.shutdown || !mm.handle || !mm.mem) {
+    snprintf(why, cap, "%s does not export nvmlInit_v2, nvmlShutdown, "
+             "nvmlDeviceGetHandleByIndex_v2 and nvmlDeviceGetMemoryInfo", want);
+    return -1;
+  }
+  nvmlReturn_t r = mm.init();
+  if (r != NVML_SUCCESS) {
+    snprintf(why, cap, "nvmlInit_v2: %s", mm_err(r));
+    return -1;
+  }
+  mm.inited = 1;
+  return 0;
+}
+
+int fz_nvml_mem_bus_ids(void) { return mm.bus != NULL; }
+
+void *fz_nvml_mem_device(const char *bus_id, unsigned index, char *why, size_t cap) {
+  if (!mm.inited) {
+    snprintf(why, cap, "NVML not initialised");
+    return NULL;
+  }
+  nvmlDevice_t d = NULL;
+  nvmlReturn_t r = bus_id && mm.bus ? mm.bus(bus_id, &d) : mm.handle(index, &d);
+  if (r != NVML_SUCCESS || !d) {
+    if (bus_id && mm.bus)
+      snprintf(why, cap, "nvmlDeviceGetHandleByPciBusId_v2(%s): %s", bus_id, mm_err(r));
+    else
+      snprintf(why, cap, "nvmlDeviceGetHandleByIndex_v2(%u): %s", index, mm_err(r));
+    return NULL;
+  }
+  return d;
+}
+
+int fz_nvml_mem_used(void *dev, double *used) {
+  nvmlMemory_t m;
+  if (!mm.inited || !dev) return 0;
+  if (mm.mem((nvmlDevice_t)dev, &m) != NVML_SUCCESS) return 0;
+  *used = (double)m.used;
+  return 1;
+}
+
+void fz_nvml_mem_close(void) {
+  if (mm.inited && mm.shutdown) mm.shutdown();
+  mm.inited = 0;
+}
+
 void fz_nvml_after_fork_child(void) {
   nv.inited = 0;   /* the parent's initialisation: not ours to shut down */
   nv.n = 0;
+  mm.inited = 0;
 }

@@ -277,6 +277,14 @@ void fz_json_put_run(FILE *f, const fathom_profile *p) {
       fz_json_num_member(f, "max_ms", g->max_ms);
       u64(f, "unresolved", g->unresolved);
       u64(f, "dropped", g->dropped);
+      if (g->mem_calls) {   /* device memory: absent when not measured */
+        u64(f, "mem_calls", g->mem_calls);
+        fz_json_num_member(f, "mem_change_mean", g->mem_change_mean);
+        fz_json_num_member(f, "mem_change_se", g->mem_change_se);
+        fz_json_num_member(f, "mem_before_max", g->mem_before_max);
+        fz_json_num_member(f, "mem_after_max", g->mem_after_max);
+        fz_json_num_member(f, "mem_peak", g->mem_peak);
+      }
       fputc('}', f);
     }
     fputc(']', f);

@@ -3,9 +3,13 @@
  * the CPU time of the zone of the same name (what launching the work cost the program's
  * thread, per call), and the pairs not read (unresolved at session end) or not recorded
  * (dropped); when the program asked for GPU zones but no CUDA runtime could be used, why.
+ * When some name's device memory was read (NVML), three more columns: the pairs read, the
+ * mean change of the device's memory in use from begin to end, and the highest reading.
  *
- * Invariant: reads only what it is given; a CPU figure from a sample of the calls is marked
- * "~" (an estimate); GPU figures are exact sums of CUDA's event timer readings. */
+ * Invariant: reads only what it is given; a CPU figure from a sample of the calls, and a
+ * memory change from a sample of the pairs, is marked "~" (an estimate); GPU figures are exact
+ * sums of CUDA's event timer readings; a name whose memory was not read shows "-". */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,12 +57,17 @@ int fz_text_gpu(const fz_tx *tx, const fathom_profile *p) {
                "(too many in flight or names, or CUDA refused)\n", a, b);
     fz_off(tx);
   }
+  int with_mem = 0;
+  for (uint32_t i = 0; i < n; i++) with_mem |= p->gpu_zones[i].mem_calls > 0;
   static const char *const head[] = {"GPU total", "pairs", "GPU mean", "GPU min", "GPU max",
                                      "CPU per call", "unresolved", "dropped", "zone"};
+  static const char *const head_mem[] = {"GPU total", "pairs", "GPU mean", "GPU min",
+                                         "GPU max", "CPU per call", "unresolved", "dropped",
+                                         "mem pairs", "mem change", "mem peak", "zone"};
   fz_tab t;
-  fz_tab_init(&t, head, "rrrrrrrrl");
+  fz_tab_init(&t, with_mem ? head_mem : head, with_mem ? "rrrrrrrrrrrl" : "rrrrrrrrl");
   uint32_t shown = n < GPU_ROWS ? n : GPU_ROWS;
-  int est = 0;
+  int est = 0, mem_est = 0;
   for (uint32_t i = 0; i < shown; i++) {
     const fathom_gpu_zone_info *g = &p->gpu_zones[i];
     char tot[40], cnt[32], mean[40], mn[40], mx[40], cpu[48], un[32], dr[32], name[256];
@@ -84,15 +93,38 @@ int fz_text_gpu(const fz_tx *tx, const fathom_profile *p) {
     fz_fmt_count(un, sizeof un, g->unresolved);
     fz_fmt_count(dr, sizeof dr, g->dropped);
     fz_clean(name, sizeof name, g->name, 60);
+    char mc[32] = "-", mchg[48] = "-", mpk[40] = "-";
+    if (g->mem_calls) {
+      int e = g->mem_calls < g->count;
+      mem_est |= e;
+      char v[40];
+      fz_fmt_count(mc, sizeof mc, g->mem_calls);
+      fz_fmt_bytes(v, sizeof v, g->mem_change_mean);
+      char se[48] = "";
+      if (e && isfinite(g->mem_change_se) && g->mem_change_se > 0) {
+        char w[40];
+        fz_fmt_bytes(w, sizeof w, g->mem_change_se);
+        snprintf(se, sizeof se, " \u00b1%s", w);
+      }
+      snprintf(mchg, sizeof mchg, "%s%s%s%s", e ? "~" : "", g->mem_change_mean > 0 ? "+" : "", v,
+               se);
+      fz_fmt_bytes(mpk, sizeof mpk, g->mem_peak);
+    }
     const char *cells[] = {tot, cnt, mean, mn, mx, cpu, un, dr, name};
-    fz_tab_row(&t, cells);
+    const char *cells_mem[] = {tot, cnt, mean, mn, mx, cpu, un, dr, mc, mchg, mpk, name};
+    fz_tab_row(&t, with_mem ? cells_mem : cells);
   }
   int rc = fz_tab_print(tx, &t);
   fz_more(tx, n - shown, "GPU zones");
   fz_on(tx, "2");
   fputs("  GPU: time between the zone's two CUDA events on its stream; CPU per call: the zone's "
         "CPU-side time (launching the work)\n", f);
-  if (est) fputs("  ~: estimated from a sample of the calls\n", f);
+  if (with_mem)
+    fputs("  mem: the GPU's device memory in use (NVML), read at the begin and end of the pairs "
+          "counted in mem pairs; change: mean of end - begin; peak: the highest reading (a "
+          "higher one between them is not seen)\n", f);
+  if (mem_est) fputs("  \u00b1: the standard error of an estimated memory change\n", f);
+  if (est || mem_est) fputs("  ~: estimated from a sample of the calls\n", f);
   fz_off(tx);
   if (!rc && ferror(f)) rc = FATHOM_E_IO;
   return rc;

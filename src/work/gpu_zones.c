@@ -17,15 +17,25 @@
  * reused; every event created is destroyed at session end unless its pair is still open (its
  * end not called yet). One mutex guards everything here; it is never held while sleeping,
  * and no recorder lock is taken under it. A pair begun in one session and finished in another
- * is dropped silently (the figures of a session are that session's pairs). */
+ * is dropped silently (the figures of a session are that session's pairs).
+ *
+ * Device memory (NVML's "used" of the current CUDA device, probe/nvml.c fz_nvml_mem_*) is
+ * read at a pair's begin and end when the name's last read began at least 1/rate s before
+ * (FATHOM_GPU_MEM_RATE reads a second per name, default 100; 0: every pair), and always at
+ * its first pair; it joins the name's figures when the pair's GPU time does, so the pairs
+ * measured never outnumber count. NVML is opened at the first GPU zone of a session and shut
+ * down at its end; its calls are made under mu. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "probe/machine.h"
+#include "probe/probe.h"
 #include "record/record.h"
 #include "session/session.h"
 #include "util/str.h"
@@ -44,9 +54,12 @@ typedef cudaError_t (*f_event)(cudaEvent_t);
 typedef cudaError_t (*f_elapsed)(float *, cudaEvent_t, cudaEvent_t);
 typedef cudaError_t (*f_count)(int *);
 typedef const char *(*f_errstr)(cudaError_t);
+typedef cudaError_t (*f_busid)(char *, int, int);
 
 #define POOL_MAX (2 * FATHOM_GPU_PAIRS_MAX)
 #define POLL_SLEEP_NS 1000000L   /* between polling rounds at session end */
+#define MEM_RATE_DEFAULT 100.0   /* device memory reads a second per name */
+#define MEM_DEVS 64              /* CUDA devices whose memory is read */
 
 enum { P_FREE, P_OPEN, P_PENDING };
 typedef struct {
@@ -54,12 +67,21 @@ typedef struct {
   cudaStream_t stream;
   uint32_t name, gen, seq;
   int state;
+  int mem;                  /* 1: memory read at its begin (and end, once ended) */
+  void *dev;                /* the NVML device read */
+  double mem_b, mem_a;      /* bytes in use at begin, at end */
 } pair;
 
 typedef struct {
   char *name;
   uint64_t count, unresolved, dropped;
   double total, min, max;   /* ms */
+  int mem_tried;            /* a read of its memory began */
+  uint64_t mem_last_ns;     /* when the last one began */
+  uint64_t mem_n;           /* pairs counted with their memory read */
+  double mem_sum, mem_mean, mem_m2;   /* of end - begin: sum, running mean and sum of squared
+                                         deviations (Welford) */
+  double mem_bmax, mem_amax;
 } gname;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -73,9 +95,20 @@ static struct {
   f_record record;
   f_event query, destroy;
   f_elapsed elapsed;
-  f_count count;
+  f_count count, getdev;
+  f_busid busid;
   f_errstr errstr;
 } cu;
+static struct {              /* device memory, for the session mem.gen */
+  uint32_t gen;
+  int ok, by_bus;
+  double rate;               /* reads a second per name (0: every pair) */
+  uint64_t gap_ns;
+  char lib[256];
+  char why[320];             /* why not measured (ok 0), or a device not found (ok 1) */
+  void *dev[MEM_DEVS];       /* by CUDA device */
+  uint8_t tried[MEM_DEVS];
+} mem;
 static pair pairs[FATHOM_GPU_PAIRS_MAX];
 static uint32_t free_slots[FATHOM_GPU_PAIRS_MAX], n_free;   /* stack of P_FREE slots */
 static uint32_t pend[FATHOM_GPU_PAIRS_MAX], n_pend;         /* P_PENDING slots */
@@ -147,6 +180,8 @@ static int load(void) {
   cu.elapsed = (f_elapsed)sym("cudaEventElapsedTime");
   cu.count = (f_count)sym("cudaGetDeviceCount");
   cu.errstr = (f_errstr)sym("cudaGetErrorString");
+  cu.getdev = (f_count)sym("cudaGetDevice");
+  cu.busid = (f_busid)sym("cudaDeviceGetPCIBusId");
   if (!cu.create || !cu.record || !cu.query || !cu.destroy || !cu.elapsed || !cu.count) {
     snprintf(cu.why, sizeof cu.why, "%s lacks the CUDA event functions", cu.path);
     return 0;
@@ -213,6 +248,88 @@ static gname *name_of(const pair *q) {
   return q->gen == table_gen && q->name < n_names ? &names[q->name] : NULL;
 }
 
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void mem_close(void) {
+  if (mem.ok) fz_nvml_mem_close();
+  mem.ok = 0;
+  memset(mem.dev, 0, sizeof mem.dev);
+  memset(mem.tried, 0, sizeof mem.tried);
+}
+
+/* Opens NVML for session gen once (a later session opens it again). Caller holds mu.
+ * Returns mem.ok. */
+static int mem_ready(uint32_t gen) {
+  if (mem.gen == gen) return mem.ok;
+  mem_close();
+  mem.gen = gen;
+  mem.why[0] = '\0';
+  const char *r = getenv("FATHOM_GPU_MEM_RATE");
+  char *end = NULL;
+  double rate = r && *r ? strtod(r, &end) : MEM_RATE_DEFAULT;
+  if (r && *r && (end == r || *end || !(rate >= 0) || rate > 1e9)) rate = MEM_RATE_DEFAULT;
+  mem.rate = rate;
+  mem.gap_ns = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+  const char *lib = getenv("FATHOM_NVML_LIB");
+  snprintf(mem.lib, sizeof mem.lib, "%s", lib && *lib ? lib : "libnvidia-ml.so.1");
+  char why[300] = "";
+  if (fz_probe_families_off() & FATHOM_METRIC_GPU)
+    snprintf(mem.why, sizeof mem.why, "switched off (FATHOM_METRICS)");
+  else if (!cu.getdev)
+    snprintf(mem.why, sizeof mem.why, "%s lacks cudaGetDevice", cu.path);
+  else if (fz_nvml_mem_open(mem.lib, why, sizeof why) != 0)
+    snprintf(mem.why, sizeof mem.why, "no NVML: %s", why);
+  else
+    mem.ok = 1;
+  mem.by_bus = mem.ok && cu.busid && fz_nvml_mem_bus_ids();
+  return mem.ok;
+}
+
+/* The NVML device of the calling thread's current CUDA device (NULL: none). Caller holds mu. */
+static void *mem_dev(void) {
+  int d = -1;
+  if (cu.getdev(&d) != cudaSuccess || d < 0 || d >= MEM_DEVS) return NULL;
+  if (!mem.tried[d]) {
+    mem.tried[d] = 1;
+    char bus[32] = "", why[320] = "";
+    int by_bus = mem.by_bus && cu.busid(bus, (int)sizeof bus, d) == cudaSuccess;
+    bus[sizeof bus - 1] = '\0';
+    mem.dev[d] = fz_nvml_mem_device(by_bus ? bus : NULL, (unsigned)d, why, sizeof why);
+    if (!mem.dev[d] && !mem.why[0])
+      snprintf(mem.why, sizeof mem.why, "CUDA device %d: %s", d, why);
+  }
+  return mem.dev[d];
+}
+
+/* Reads the memory at a pair's begin when its name is due. Caller holds mu. */
+static void mem_begin(pair *q, gname *g, uint32_t gen) {
+  q->mem = 0;
+  if (!mem_ready(gen)) return;
+  uint64_t now = now_ns();
+  if (g->mem_tried && now - g->mem_last_ns < mem.gap_ns) return;
+  g->mem_tried = 1;   /* a failed read counts too: failures cost no more than reads */
+  g->mem_last_ns = now;
+  q->dev = mem_dev();
+  q->mem = q->dev && fz_nvml_mem_used(q->dev, &q->mem_b);
+}
+
+/* A counted pair's memory readings join its name's figures. */
+static void mem_add(gname *g, const pair *q) {
+  if (!q->mem) return;
+  double x = q->mem_a - q->mem_b;
+  g->mem_n++;
+  g->mem_sum += x;
+  double d = x - g->mem_mean;
+  g->mem_mean += d / (double)g->mem_n;
+  g->mem_m2 += d * (x - g->mem_mean);
+  if (g->mem_n == 1 || q->mem_b > g->mem_bmax) g->mem_bmax = q->mem_b;
+  if (g->mem_n == 1 || q->mem_a > g->mem_amax) g->mem_amax = q->mem_a;
+}
+
 /* Reads every pending pair whose end event completed; keeps the others. Caller holds mu. */
 static void poll_pending(void) {
   uint32_t k = 0;
@@ -237,6 +354,7 @@ static void poll_pending(void) {
       g->max = g->count ? (v > g->max ? v : g->max) : v;
       g->count++;
       g->total += v;
+      mem_add(g, q);
     } else if (g) {
       g->unresolved++;
     }
@@ -300,6 +418,7 @@ FATHOM_EXTERN fathom_gpu_zone fathom_gpu_zone_begin(const char *name, void *stre
       } else {
         q->state = P_OPEN;
         n_open++;
+        mem_begin(q, &names[ni], gen);
         z.slot_ = s;
         z.gen_ = q->seq;
       }
@@ -331,6 +450,7 @@ FATHOM_EXTERN int fathom_gpu_zone_end(fathom_gpu_zone z) {
       } else {
         q->state = P_PENDING;
         pend[n_pend++] = z.slot_;
+        if (q->mem && !(mem.ok && fz_nvml_mem_used(q->dev, &q->mem_a))) q->mem = 0;
       }
       poll_pending();
     }
@@ -351,10 +471,18 @@ static void add_probe(fathom_profile *p) {
   fathom_probe_info *v = realloc(p->probes, (p->n_probes + 1) * sizeof *v);
   if (!v) return;
   p->probes = v;
-  char detail[400];
+  char detail[1000], m[720] = "";
+  if (cu.ok && mem.gen && mem.gen == table_gen && mem.ok) {
+    char rate[64] = "every pair read";
+    if (mem.rate > 0) snprintf(rate, sizeof rate, "at most %g reads a second per name", mem.rate);
+    snprintf(m, sizeof m, "; device memory from NVML (%s, devices matched by %s, %s%s%s)",
+             mem.lib, mem.by_bus ? "PCI bus id" : "index", rate, mem.why[0] ? "; " : "",
+             mem.why);
+  } else if (cu.ok && mem.gen && mem.gen == table_gen)
+    snprintf(m, sizeof m, "; device memory not measured: %s", mem.why);
   if (cu.ok)
-    snprintf(detail, sizeof detail, "GPU time of GPU zones from CUDA events (%s, %d device%s)",
-             cu.path, cu.devices, cu.devices == 1 ? "" : "s");
+    snprintf(detail, sizeof detail, "GPU time of GPU zones from CUDA events (%s, %d device%s)%s",
+             cu.path, cu.devices, cu.devices == 1 ? "" : "s", m);
   else
     snprintf(detail, sizeof detail, "%s", cu.why);
   fathom_probe_info *o = &v[p->n_probes];
@@ -427,6 +555,18 @@ static void fill_fn(fathom_profile *p, uint32_t g, int final) {
       o->max_ms = s->count ? s->max : 0;
       o->unresolved = s->unresolved;
       o->dropped = s->dropped;
+      if (s->mem_n) {
+        double m = (double)s->mem_n;
+        o->mem_calls = s->mem_n;
+        o->mem_change_mean = s->mem_sum / m;
+        o->mem_change_se = s->mem_n == s->count ? 0
+                           : s->mem_n < 2 ? NAN
+                           : sqrt((s->mem_m2 > 0 ? s->mem_m2 : 0) / (m - 1) / m *
+                                  (1 - m / (double)s->count));
+        o->mem_before_max = s->mem_bmax;
+        o->mem_after_max = s->mem_amax;
+        o->mem_peak = s->mem_bmax > s->mem_amax ? s->mem_bmax : s->mem_amax;
+      }
       k++;
     }
     if (v) qsort(v, k, sizeof *v, by_total);
@@ -435,6 +575,7 @@ static void fill_fn(fathom_profile *p, uint32_t g, int final) {
   }
   if (p && g && g == table_gen) p->gpu_zones_dropped = names_dropped;
   if (final && g == table_gen) table_for(0);
+  if (final && mem.gen == g) mem_close();
   pthread_mutex_unlock(&mu);
   errno = saved;
 }

@@ -11,8 +11,11 @@
  * answers cudaErrorNotReady until both events are complete, then the difference of stamps.
  *
  * Other environment: CUDART_STANDIN_DEVICES=N (default 1; 0: cudaGetDeviceCount answers
- * cudaErrorNoDevice), CUDART_STANDIN_FAIL_RECORD=1 (every record fails). The environment is
- * read at the first call and again by cudart_standin_reset().
+ * cudaErrorNoDevice), CUDART_STANDIN_FAIL_RECORD=1 (every record fails),
+ * CUDART_STANDIN_BUS=list (the PCI bus number, hex, of each device in turn, default device + 1:
+ * cudaDeviceGetPCIBusId answers "0000:BB:00.0"; lets a test make CUDA's device order differ
+ * from NVML's). cudaSetDevice / cudaGetDevice keep a current device per thread (0 at first).
+ * The environment is read at the first call and again by cudart_standin_reset().
  *
  * Extra exports for tests: cudart_standin_reset() (rereads the environment, zeroes the
  * counters; events still existing stay valid), and the counters cudart_standin_created(),
@@ -57,6 +60,9 @@ API cudaError_t cudaEventDestroy(ev *e);
 API cudaError_t cudaStreamSynchronize(cudaStream_t s);
 API cudaError_t cudaDeviceSynchronize(void);
 API cudaError_t cudaGetDeviceCount(int *n);
+API cudaError_t cudaGetDevice(int *d);
+API cudaError_t cudaSetDevice(int d);
+API cudaError_t cudaDeviceGetPCIBusId(char *id, int len, int d);
 API const char *cudaGetErrorString(cudaError_t r);
 API void cudart_standin_reset(void);
 API long cudart_standin_created(void);
@@ -74,6 +80,9 @@ static double clock_ms;
 static uint64_t n_rec, done_upto, step_i;   /* records made; every record up to done_upto is
                                                 complete; the next step's index */
 static long created, destroyed, records, queries, syncs;
+static unsigned bus[MAX_STEPS];
+static int n_bus;
+static __thread int current;
 
 static void load_env(void) {
   const char *d = getenv("CUDART_STANDIN_DEVICES");
@@ -88,6 +97,15 @@ static void load_env(void) {
     char *end;
     for (const char *s = m; *s && n_steps < MAX_STEPS; s = *end ? end + 1 : end) {
       steps[n_steps++] = strtod(s, &end);
+      if (end == s) break;
+    }
+  }
+  const char *b = getenv("CUDART_STANDIN_BUS");
+  n_bus = 0;
+  if (b && *b) {
+    char *end;
+    for (const char *s = b; *s && n_bus < MAX_STEPS; s = *end ? end + 1 : end) {
+      bus[n_bus++] = (unsigned)strtoul(s, &end, 16);
       if (end == s) break;
     }
   }
@@ -224,6 +242,32 @@ cudaError_t cudaGetDeviceCount(int *n) {
     return E_NODEV;
   }
   *n = d;
+  return S_OK;
+}
+
+cudaError_t cudaGetDevice(int *d) {
+  if (!d) return E_INVAL;
+  *d = current;
+  return S_OK;
+}
+
+cudaError_t cudaSetDevice(int d) {
+  lock();
+  int n = devices;
+  pthread_mutex_unlock(&mu);
+  if (d < 0 || d >= n) return E_INVAL;
+  current = d;
+  return S_OK;
+}
+
+cudaError_t cudaDeviceGetPCIBusId(char *id, int len, int d) {
+  if (!id || len < 13) return E_INVAL;
+  lock();
+  int n = devices;
+  unsigned b = d >= 0 && d < n_bus ? bus[d] : (unsigned)d + 1;
+  pthread_mutex_unlock(&mu);
+  if (d < 0 || d >= n) return E_INVAL;
+  snprintf(id, (size_t)len, "0000:%02X:00.0", b & 0xffu);
   return S_OK;
 }
 

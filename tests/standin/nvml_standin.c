@@ -15,9 +15,14 @@
  * Device k answers: name "fathom NVML stand-in GPU k"; memory total (16 + 8k) GiB, used
  * (1 + k) GiB; utilization 25 + 50k % (at most 100); power 100 + 50k W; temperature 40 + k C;
  * total energy 1000000 (k+1) mJ plus (k+1) J more at every call; compute processes: this
- * process with 256 (k+1) MiB and a foreign pid with 512 MiB.
+ * process with 256 (k+1) MiB and a foreign pid with 512 MiB. Its PCI bus id is
+ * "00000000:BB:00.0" with BB = k + 1 (nvmlDeviceGetHandleByPciBusId_v2 finds it).
  * Extra exports for tests: nvml_standin_init_count() (nvmlInit minus nvmlShutdown calls),
- * nvml_standin_energy_calls(k). */
+ * nvml_standin_energy_calls(k), nvml_standin_add_used(k, bytes) (device k's memory in use
+ * grows by bytes, which may be negative, as if the program allocated on it; a later
+ * nvmlInit does not undo it), nvml_standin_mem_reads(k) (nvmlDeviceGetMemoryInfo calls).
+ * Thread-safe: the environment is read under a lock, the counters are atomic. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +71,9 @@ API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned i
                                                       nvmlProcessInfo_v1_t *p);
 API int nvml_standin_init_count(void);
 API unsigned long long nvml_standin_energy_calls(unsigned int k);
+API nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *id, nvmlDevice_t *d);
+API void nvml_standin_add_used(unsigned int k, long long bytes);
+API unsigned long long nvml_standin_mem_reads(unsigned int k);
 
 enum { F_INIT, F_COUNT, F_HANDLE, F_NAME, F_MEMORY, F_UTIL, F_POWER, F_TEMP, F_ENERGY, F_PROCS,
        F_N };
@@ -76,22 +84,28 @@ static unsigned int n_gpus = 1;
 static uint64_t fail_mask[F_N];   /* bit k: GPU k fails; all ones: every GPU */
 static int init_count;
 static unsigned long long energy_calls[MAXG];
+static long long used_extra[MAXG];
+static unsigned long long mem_reads[MAXG];
+static pthread_mutex_t env_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* A device handle is its index + 1, as a pointer (never dereferenced). */
 static nvmlDevice_t dev_of(unsigned int i) { return (nvmlDevice_t)(uintptr_t)(i + 1); }
 static int idx_of(nvmlDevice_t d, unsigned int *i) {
   uintptr_t v = (uintptr_t)d;
-  if (v == 0 || v > n_gpus) return 0;
+  if (v == 0 || v > __atomic_load_n(&n_gpus, __ATOMIC_RELAXED)) return 0;
   *i = (unsigned int)(v - 1);
   return 1;
 }
-static int fails(int what, unsigned int gpu) { return (fail_mask[what] >> (gpu % 64)) & 1u; }
+static int fails(int what, unsigned int gpu) {
+  return (__atomic_load_n(&fail_mask[what], __ATOMIC_RELAXED) >> (gpu % 64)) & 1u;
+}
 
 static void read_env(void) {
+  pthread_mutex_lock(&env_mu);
   const char *g = getenv("NVML_STANDIN_GPUS");
-  n_gpus = g && *g ? (unsigned int)strtoul(g, NULL, 10) : 1;
-  if (n_gpus > MAXG) n_gpus = MAXG;
-  memset(fail_mask, 0, sizeof fail_mask);
+  unsigned int ng = g && *g ? (unsigned int)strtoul(g, NULL, 10) : 1;
+  __atomic_store_n(&n_gpus, ng > MAXG ? MAXG : ng, __ATOMIC_RELAXED);
+  uint64_t mask[F_N] = {0};
   const char *f = getenv("NVML_STANDIN_FAIL");
   char buf[512];
   snprintf(buf, sizeof buf, "%s", f ? f : "");
@@ -103,8 +117,10 @@ static void read_env(void) {
       bits = 1ull << (strtoul(colon + 1, NULL, 10) % 64);
     }
     for (int w = 0; w < F_N; w++)
-      if (strcmp(tok, fail_names[w]) == 0) fail_mask[w] |= bits;
+      if (strcmp(tok, fail_names[w]) == 0) mask[w] |= bits;
   }
+  for (int w = 0; w < F_N; w++) __atomic_store_n(&fail_mask[w], mask[w], __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&env_mu);
 }
 
 nvmlReturn_t nvmlInit_v2(void) {
@@ -139,15 +155,26 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *n) {
   if (!live()) return E_UNINIT;
   if (!n) return E_INVAL;
   if (fails(F_COUNT, 0)) return E_UNKNOWN;
-  *n = n_gpus;
+  *n = __atomic_load_n(&n_gpus, __ATOMIC_RELAXED);
   return S_OK;
 }
 
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t *d) {
   if (!live()) return E_UNINIT;
-  if (!d || i >= n_gpus) return E_INVAL;
+  if (!d || i >= __atomic_load_n(&n_gpus, __ATOMIC_RELAXED)) return E_INVAL;
   if (fails(F_HANDLE, i)) return E_PERM;
   *d = dev_of(i);
+  return S_OK;
+}
+
+/* "domain:bus:device.function", hex: the device whose bus is k + 1. */
+nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *id, nvmlDevice_t *d) {
+  if (!live()) return E_UNINIT;
+  unsigned int dom, b, dv, fn;
+  if (!id || !d || sscanf(id, "%x:%x:%x.%x", &dom, &b, &dv, &fn) != 4) return E_INVAL;
+  if (b == 0 || b > __atomic_load_n(&n_gpus, __ATOMIC_RELAXED)) return 6;   /* NOT_FOUND */
+  if (fails(F_HANDLE, b - 1)) return E_PERM;
+  *d = dev_of(b - 1);
   return S_OK;
 }
 
@@ -167,7 +194,9 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int len) {
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
   DEVICE(d, F_MEMORY, m);
   m->total = (16 + 8ull * i) * GIB;
-  m->used = (1 + (unsigned long long)i) * GIB;
+  m->used = (1 + (unsigned long long)i) * GIB +
+            (unsigned long long)__atomic_load_n(&used_extra[i], __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&mem_reads[i], 1, __ATOMIC_SEQ_CST);
   m->free = m->total - m->used;
   return S_OK;
 }
@@ -234,4 +263,10 @@ nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int *
 int nvml_standin_init_count(void) { return __atomic_load_n(&init_count, __ATOMIC_SEQ_CST); }
 unsigned long long nvml_standin_energy_calls(unsigned int k) {
   return k < MAXG ? __atomic_load_n(&energy_calls[k], __ATOMIC_SEQ_CST) : 0;
+}
+void nvml_standin_add_used(unsigned int k, long long bytes) {
+  if (k < MAXG) __atomic_add_fetch(&used_extra[k], bytes, __ATOMIC_SEQ_CST);
+}
+unsigned long long nvml_standin_mem_reads(unsigned int k) {
+  return k < MAXG ? __atomic_load_n(&mem_reads[k], __ATOMIC_SEQ_CST) : 0;
 }
