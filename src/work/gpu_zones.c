@@ -36,6 +36,7 @@
 
 #include "probe/machine.h"
 #include "probe/probe.h"
+#include "util/conffile.h"
 #include "record/record.h"
 #include "session/session.h"
 #include "util/str.h"
@@ -143,7 +144,7 @@ static void fill_fn(fathom_profile *p, uint32_t g, int final);
 /* Loads the runtime once per value of FATHOM_CUDART_LIB (a changed value is tried again when
  * no event of the earlier library exists). Caller holds mu. Returns cu.ok. */
 static int load(void) {
-  const char *env = getenv("FATHOM_CUDART_LIB");
+  const char *env = fz_getenv("FATHOM_CUDART_LIB");   /* the environment, or FATHOM_CONFIG's file */
   const char *key = env && *env ? env : "";
   if (cu.tried && (strcmp(cu.key, key) == 0 || n_events)) return cu.ok;
   fz_session_set_gpu(fill_fn);
@@ -268,7 +269,7 @@ static int mem_ready(uint32_t gen) {
   mem_close();
   mem.gen = gen;
   mem.why[0] = '\0';
-  const char *r = getenv("FATHOM_GPU_MEM_RATE");
+  const char *r = fz_getenv("FATHOM_GPU_MEM_RATE");
   char *end = NULL;
   double rate = r && *r ? strtod(r, &end) : MEM_RATE_DEFAULT;
   if (r && *r && (end == r || *end || !(rate >= 0) || rate > 1e9)) rate = MEM_RATE_DEFAULT;
