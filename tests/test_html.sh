@@ -305,11 +305,14 @@ done
 ok "a variant ranking and outcome events drawn"
 
 # GPU zones (CUDA events; no GPU here, so the table is added to a real profile by hand):
-# the section lists them with their GPU times, the CPU zone's time per call beside
+# the section lists them with their GPU times, the CPU zone's time per call beside, and the
+# device memory where it was read (matmul: every pair, +3 MiB; reduce: not measured)
 node -e '
 const fs = require("fs"), p = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 p.gpu_zones = [
-  {name: "matmul", zone: null, count: 3, total_ms: 6, mean_ms: 2, min_ms: 1, max_ms: 3, unresolved: 1, dropped: 0},
+  {name: "matmul", zone: null, count: 3, total_ms: 6, mean_ms: 2, min_ms: 1, max_ms: 3, unresolved: 1, dropped: 0,
+   mem_calls: 3, mem_change_mean: 3145728, mem_change_se: 0, mem_before_max: 1048576, mem_after_max: 4194304,
+   mem_peak: 4194304},
   {name: "reduce", zone: null, count: 2, total_ms: 1, mean_ms: 0.5, min_ms: 0.25, max_ms: 0.75, unresolved: 0, dropped: 2}];
 fs.writeFileSync(process.argv[2], JSON.stringify(p));
 ' "$TMP/growth.json" "$TMP/gpu.json" || fail "could not write the GPU zones profile"
@@ -320,7 +323,11 @@ grep -q '<section id="gpu-zones"' "$TMP/gpu.dom" || fail "gpu: no GPU zones sect
 grep -aq '<td>matmul</td><td class="num">3</td><td class="num">6.00 ms</td><td class="num">2.00 ms</td>' "$TMP/gpu.dom" ||
   fail "gpu: matmul's row is not drawn as expected: $(grep -ao '<td>matmul</td>.\{0,200\}' "$TMP/gpu.dom" | head -1)"
 grep -aq '<td>reduce</td>' "$TMP/gpu.dom" || fail "gpu: reduce's row is missing"
-ok "GPU zones drawn with their GPU times"
+grep -aq '<td class="num">3</td><td class="num">+3.00 MiB</td><td class="num">≥4.00 MiB</td></tr>' "$TMP/gpu.dom" ||
+  fail "gpu: matmul's memory is not drawn as expected: $(grep -ao '<td>matmul</td>.\{0,400\}' "$TMP/gpu.dom" | head -1)"
+grep -aq '<td class="num">–</td><td class="num">–</td><td class="num">–</td></tr>' "$TMP/gpu.dom" ||
+  fail "gpu: reduce's memory is not shown as not measured"
+ok "GPU zones drawn with their GPU times and device memory"
 
 # extensions: examples/ext_profiler's object pool, its section drawn with the exact figures of
 # serve_keeping (1,499 misses in 2,000 calls) and the report callback's text
@@ -354,6 +361,17 @@ expect_eq "net endpoint rows" "$(attr net request-table data-total)" "3"
 grep -aqE '<code title="slowest: http://127\.0\.0\.1:[0-9]+/report\?day=1">http://127\.0\.0\.1:[0-9]+/report</code>' "$TMP/net.dom" ||
   fail "net: /report's row is not drawn with its slowest request: $(grep -ao '<code title="slowest[^<]*' "$TMP/net.dom" | head -3)"
 ok "network requests: three endpoints, each with its slowest request"
+
+# ---- 6b''. rolling windows: examples/latency_window's profile (a window of the last 200 of
+# 10,000 requests): the section has its row, the window's limits and its 200 calls
+"$BUILD/latency_window" "$TMP/win.json" >/dev/null 2>&1 || fail "latency_window failed"
+"$FATHOM" report "$TMP/win.json" --format html -o "$TMP/win.html" || fail "report of latency_window's profile failed"
+dump "$TMP/win.html" win
+grep -q '<section id="windows"' "$TMP/win.dom" || fail "win: no Recent windows section drawn"
+grep -aq '<td><code>request</code></td><td>last 200 calls</td><td class="num">200</td>' "$TMP/win.dom" ||
+  fail "win: the request window's row is not drawn as expected: $(grep -ao '<td><code>request</code></td>.\{0,200\}' "$TMP/win.dom" | head -1)"
+grep -aq '<td class="num">10,000</td></tr>' "$TMP/win.dom" || fail "win: the whole run's 10,000 calls are not shown"
+ok "rolling windows: the last 200 requests beside the whole run"
 
 # ---- 6c. locks: one lock and striped locks, drawn ---------------------------------------
 "$BUILD/lock_contention" "$TMP/locks.json" >/dev/null 2>&1 || fail "lock_contention failed"

@@ -33,6 +33,8 @@ void fz_hj_idx(FILE *f, uint32_t v, uint32_t limit);
 void fz_html_run_data(FILE *f, const fathom_profile *p);
 /* The database statements: ,"queries":[...],"queries_n":N,"queries_dropped":N (html_sql.c). */
 void fz_html_sql_data(FILE *f, const fathom_profile *p);
+/* The rolling windows: ,"windows":[...] (html_win.c). */
+void fz_html_win_data(FILE *f, const fathom_profile *p);
 /* The network requests: ,"requests":[...],"requests_n":N,"requests_dropped":N (html_net.c). */
 void fz_html_net_data(FILE *f, const fathom_profile *p);
 /* The extensions: ,"exts":[...] (html_ext.c). */

@@ -546,6 +546,7 @@ int fz_html_data(const fathom_profile *p, FILE *f) {
   fz_html_run_data(f, p);
   fz_html_sql_data(f, p);
   fz_html_net_data(f, p);
+  fz_html_win_data(f, p);
   fz_html_ext_data(f, p);
   fputc('}', f);
   return 0;

@@ -242,7 +242,8 @@ static void put_locks(FILE *f, const fathom_profile *p) {
 }
 
 /* [[name, pairs read, total ms, mean ms, min ms, max ms, unresolved, dropped, CPU ns per
- * call of the zone of that name (NaN: none)], ...]: GPU zones, largest total first */
+ * call of the zone of that name (NaN: none), device memory: pairs read, mean change, its
+ * standard error (NaN: unknown), peak (bytes)], ...]: GPU zones, largest total first */
 static void put_gpu_zones(FILE *f, const fathom_profile *p) {
   fputc('[', f);
   for (uint32_t i = 0; p->gpu_zones && i < p->n_gpu_zones; i++) {
@@ -250,8 +251,10 @@ static void put_gpu_zones(FILE *f, const fathom_profile *p) {
     fputs(i ? ",\n[" : "[", f);
     fz_hj_str(f, g->name);
     double cpu = g->zone < p->n_zones && p->zones ? p->zones[g->zone].stats.mean_ns : NAN;
-    const double v[] = {(double)g->count, g->total_ms, g->mean_ms, g->min_ms, g->max_ms,
-                        (double)g->unresolved, (double)g->dropped, cpu};
+    const double v[] = {(double)g->count,      g->total_ms,      g->mean_ms,
+                        g->min_ms,             g->max_ms,        (double)g->unresolved,
+                        (double)g->dropped,    cpu,              (double)g->mem_calls,
+                        g->mem_change_mean,    g->mem_change_se, g->mem_peak};
     for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
       fputc(',', f);
       fz_hj_num(f, v[k]);

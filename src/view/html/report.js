@@ -517,6 +517,28 @@ function renderRequests(D) {
     ' endpoints with the least time are left out of this page (fathom report FILE lists them all).'));
 }
 
+function renderWindows(D) {
+  if (!D.windows || !D.windows.length) return;
+  var sec = section('windows', 'Recent windows', 'Each rolling window (fathom_window_enable): the calls of that zone ' +
+                    'name in its last N calls and/or last T seconds, with exact percentiles over them, beside the ' +
+                    'whole run\u2019s p95. Durations as measured (fathom\u2019s own cost inside the calls left in, ' +
+                    'on both sides). \u2264 before seconds: the window held more calls than fit, the newest are kept.');
+  function d(v) { return isNum(v) ? fmtDur(v) : '\u2013'; }
+  function lim(w) {
+    var s = [];
+    if (w[1] > 0) s.push('last ' + fmtCount(w[1]) + ' calls');
+    if (w[2] > 0) s.push('last ' + fmtNum(w[2]) + ' s');
+    return s.join(', ');
+  }
+  var t = table(['zone', 'window', 'calls>', 'seconds>', 'rate /s>', 'mean>', 'p50>', 'p90>', 'p95>', 'p99>',
+                 'max>', 'run p95>', 'run calls>'], D.windows.map(function (w) {
+    return [el('code', null, w[0]), lim(w), fmtCount(w[3]), (w[13] ? '\u2264' : '') + fmtNum(w[4]), fmtNum(w[5]),
+            d(w[6]), d(w[9]), d(w[10]), d(w[11]), d(w[12]), d(w[8]), d(w[15]), fmtCount(w[14])];
+  }));
+  t.id = 'window-table';
+  sec.appendChild(t);
+}
+
 function renderLocks(D) {
   var list = (D.locks || []).slice(1);   /* the first element is a placeholder */
   if (!list.length) return;
@@ -545,12 +567,27 @@ function renderGpuZones(D) {
   if (!D.gpu_zones || !D.gpu_zones.length) return;
   var sec = section('gpu-zones', 'GPU zones', 'GPU time between the two CUDA events of each zone (CUDA\u2019s event ' +
                     'timer, exact), beside the CPU time per call of the zone of the same name (what launching the ' +
-                    'work cost the thread). Unresolved: pairs not complete at the session\u2019s end; dropped: not recorded.');
+                    'work cost the thread). Unresolved: pairs not complete at the session\u2019s end; dropped: not recorded. ' +
+                    'Memory (NVML, the whole device): read at the pairs\u2019 begin and end on the first pair of a name, ' +
+                    'then at a bounded rate; the change is the mean of end \u2212 begin, the peak the largest reading.');
   function d(v) { return isNum(v) ? fmtDur(v * 1e6) : '\u2013'; }
-  var t = table(['zone', 'pairs>', 'GPU total>', 'GPU mean>', 'GPU min>', 'GPU max>', 'CPU per call>', 'unresolved>',
-                 'dropped>'], D.gpu_zones.map(function (g) {
-    return [g[0], fmtCount(g[1]), d(g[2]), d(g[3]), d(g[4]), d(g[5]), isNum(g[8]) ? fmtDur(g[8]) : '\u2013',
-            fmtCount(g[6]), fmtCount(g[7])];
+  /* device memory (NVML), where some zone had it read: the mean change per pair (~ and its 95 %
+   * error when only some pairs were read), the peak of the readings (at least the true one) */
+  var mem = D.gpu_zones.some(function (g) { return g[9] > 0; });
+  function chg(g) {
+    if (!(g[9] > 0)) return '\u2013';
+    var s = (g[10] < 0 ? '\u2212' : '+') + fmtBytes(Math.abs(g[10]));
+    if (g[9] < g[1]) s = '~' + s + (isNum(g[11]) ? ' \u00b1' + fmtBytes(1.96 * g[11]) : '');
+    return s;
+  }
+  var head = ['zone', 'pairs>', 'GPU total>', 'GPU mean>', 'GPU min>', 'GPU max>', 'CPU per call>', 'unresolved>',
+              'dropped>'];
+  if (mem) head = head.concat(['memory read>', 'memory change>', 'memory peak>']);
+  var t = table(head, D.gpu_zones.map(function (g) {
+    var row = [g[0], fmtCount(g[1]), d(g[2]), d(g[3]), d(g[4]), d(g[5]), isNum(g[8]) ? fmtDur(g[8]) : '\u2013',
+               fmtCount(g[6]), fmtCount(g[7])];
+    if (mem) row = row.concat([g[9] > 0 ? fmtCount(g[9]) : '\u2013', chg(g), g[9] > 0 ? '\u2265' + fmtBytes(g[12]) : '\u2013']);
+    return row;
   }));
   t.id = 'gpu-zone-table';
   sec.appendChild(t);
@@ -703,6 +740,7 @@ function main() {
   renderOutcomes(D);
   renderQueries(D);
   renderRequests(D);
+  renderWindows(D);
   renderLocks(D);
   renderGpuZones(D);
   renderExtensions(D);
