@@ -26,7 +26,6 @@
 
 #define CK_NAME 64         /* bytes of one name in a message */
 #define CK_PATH_DEPTH 16   /* zones named in a node's path; the rest become "..." */
-#define CK_REL 1e-9        /* relative slack for doubles */
 #define CK_NB 8            /* number buffers in flight per message (a duration takes 2) */
 
 static const char *const pct_names[FATHOM_PCT_N] = {"p50", "p90", "p95", "p99", "p99.9"};
@@ -233,13 +232,8 @@ __attribute__((format(printf, 3, 4))) static void viol(ck *c, subj s, const char
 
 /* ---- comparisons with the documented slack --------------------------------------------- */
 
-/* a <= b allowing `slack` plus 1e-9 relative; false when either is NaN; infinities compare
- * as they are (no relative slack makes inf <= 5). */
-static int le(double a, double b, double slack) {
-  if (!isfinite(a) || !isfinite(b)) return a <= b;
-  double m = fmax(fabs(a), fabs(b));
-  return a <= b + slack + CK_REL * m;
-}
+/* fz_ck_le (check.h): a <= b allowing `slack` plus 1e-9 relative; false when either is NaN;
+ * infinities compare as they are (no relative slack makes inf <= 5). Integers: */
 static int le_u(uint64_t a, uint64_t b, uint64_t slack) { return a <= b || a - b <= slack; }
 static int eq_u(uint64_t a, uint64_t b, uint64_t slack) { return le_u(a, b, slack) && le_u(b, a, slack); }
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
@@ -262,7 +256,7 @@ static void check_stats(ck *c, subj s, const fathom_stats *st) {
     if (!fin[k]) VIOL(c, s, "%s %s is not finite", pct_names[k], dur(c, pv[k]));
   }
   for (int k = 1; k < FATHOM_PCT_N; k++)
-    if (fin[k - 1] && fin[k] && !le(pv[k - 1], pv[k], 0))
+    if (fin[k - 1] && fin[k] && !fz_ck_le(pv[k - 1], pv[k], 0))
       VIOL(c, s, "percentiles out of order: %s %s < %s %s", pct_names[k], dur(c, pv[k]),
         pct_names[k - 1], dur(c, pv[k - 1]));
   double mn = (double)st->min_ns, mx = (double)st->max_ns;
@@ -273,11 +267,11 @@ static void check_stats(ck *c, subj s, const fathom_stats *st) {
   }
   if (st->count > 0 && range_ok)
     for (int k = 0; k < FATHOM_PCT_N; k++)
-      if (fin[k] && (!le(mn, pv[k], 1) || !le(pv[k], mx, 1)))
+      if (fin[k] && (!fz_ck_le(mn, pv[k], 1) || !fz_ck_le(pv[k], mx, 1)))
         VIOL(c, s, "%s %s outside [min %s, max %s]", pct_names[k], dur(c, pv[k]), dur(c, mn),
           dur(c, mx));
   if (st->timed > 0 && range_ok) {
-    if (!le(mn, st->mean_ns, 1) || !le(st->mean_ns, mx, 1))
+    if (!fz_ck_le(mn, st->mean_ns, 1) || !fz_ck_le(st->mean_ns, mx, 1))
       VIOL(c, s, "mean %s outside [min %s, max %s]", dur(c, st->mean_ns), dur(c, mn), dur(c, mx));
     if (!nonneg(st->stddev_ns))
       VIOL(c, s, "stddev %s is negative or not finite", dur(c, st->stddev_ns));
@@ -291,7 +285,7 @@ static void check_stats(ck *c, subj s, const fathom_stats *st) {
   if (!nonneg(st->self_cpu_se_ns))
     VIOL(c, s, "self_cpu_se_ns %s is negative or not finite", fix2(c, st->self_cpu_se_ns));
   for (int k = 0; k < FATHOM_PCT_N; k++)
-    if (fin[k] && (!le(st->pct_lo_ns[k], pv[k], 0) || !le(pv[k], st->pct_hi_ns[k], 0)))
+    if (fin[k] && (!fz_ck_le(st->pct_lo_ns[k], pv[k], 0) || !fz_ck_le(pv[k], st->pct_hi_ns[k], 0)))
       VIOL(c, s, "%s %s outside its interval [%s, %s]", pct_names[k], dur(c, pv[k]),
         dur(c, st->pct_lo_ns[k]), dur(c, st->pct_hi_ns[k]));
   if (!nonneg(st->overhead_ns))
@@ -365,7 +359,7 @@ static void check_res(ck *c, subj s, const fathom_res *r, uint64_t count) {
 /* A share in percent: at most 100 (NaN counts as a violation too). */
 static void check_share(ck *c, subj s, const char *what, double pct, int nan_ok) {
   if (nan_ok && isnan(pct)) return;
-  if (!le(pct, 100.0, 0)) VIOL(c, s, "%s %s %% > 100 %%", what, fix2(c, pct));
+  if (!fz_ck_le(pct, 100.0, 0)) VIOL(c, s, "%s %s %% > 100 %%", what, fix2(c, pct));
 }
 
 /* Sums the checker keeps while it walks the nodes (NULL when out of memory: the rules that
@@ -572,7 +566,7 @@ static void check_resources(ck *c) {
   check_share(c, s, "host_cpu_pct_max", r->host_cpu_pct_max, 1);
   check_share(c, s, "disk_util_pct_max", r->disk_util_pct_max, 1);
   if (isfinite(r->host_cpu_pct_mean) && isfinite(r->host_cpu_pct_max) &&
-      !le(r->host_cpu_pct_mean, r->host_cpu_pct_max, 0))
+      !fz_ck_le(r->host_cpu_pct_mean, r->host_cpu_pct_max, 0))
     VIOL(c, s, "host_cpu_pct_mean %s %% > host_cpu_pct_max", fix2(c, r->host_cpu_pct_mean));
   if (p->n_gpus && !p->gpus) VIOL(c, s, "%u GPUs but no gpus array", p->n_gpus);
   for (uint32_t g = 0; p->gpus && g < p->n_gpus; g++) {
@@ -636,7 +630,7 @@ static void check_slas(ck *c) {
       VIOL(c, s, "timed %llu > count %llu", (unsigned long long)r->timed,
         (unsigned long long)r->count);
     if (isfinite(r->actual_ns) &&
-        (!le(r->actual_lo_ns, r->actual_ns, 0) || !le(r->actual_ns, r->actual_hi_ns, 0)))
+        (!fz_ck_le(r->actual_lo_ns, r->actual_ns, 0) || !fz_ck_le(r->actual_ns, r->actual_hi_ns, 0)))
       VIOL(c, s, "actual %s outside its interval [%s, %s]", dur(c, r->actual_ns),
         dur(c, r->actual_lo_ns), dur(c, r->actual_hi_ns));
   }

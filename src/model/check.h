@@ -6,11 +6,28 @@
 #ifndef FATHOM_CHECK_H
 #define FATHOM_CHECK_H
 
+#include <math.h>
+#include <stdio.h>
+
 #include "fathom.h"
 
 #pragma GCC visibility push(hidden)
 
 #define CK_LINE 512 /* one violation's message line at most (longer ones are cut) */
+
+/* a <= b, allowing slack (ns of rounding, 1 per figure added) plus 1e-9 relative; a NaN or
+ * infinite side compares plainly. The tables' rule files share it (check_*.c). */
+static inline int fz_ck_le(double a, double b, double slack) {
+  if (!isfinite(a) || !isfinite(b)) return a <= b;
+  return a <= b + slack + 1e-9 * fmax(fabs(a), fabs(b));
+}
+/* One violation's message to the tables' report callback (in scope: report, ctx). */
+#define CK_REPORT(...)                            \
+  do {                                            \
+    char line_[CK_LINE];                          \
+    snprintf(line_, sizeof line_, __VA_ARGS__);   \
+    report(ctx, line_);                           \
+  } while (0)
 
 /* Called right after the library builds a model (where: what built it, e.g. "session end",
  * "snapshot"). When the environment variable FATHOM_CHECK is set to something other than ""
@@ -27,10 +44,10 @@ int fz_check_env(const fathom_profile *p, const char *where);
  * called once per violation with its message (no newline). */
 void fz_check_run(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
-/* The rules for database statements (check_sql.c), reported the same way. */
 /* The rules for levels per component and metric switches (check_levels.c), the same way. */
 void fz_check_levels(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                      void *ctx);
+/* The rules for database statements (check_sql.c), reported the same way. */
 void fz_check_sql(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx);
 /* The rules for network requests (check_net.c), reported the same way. */

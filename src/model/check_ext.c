@@ -17,13 +17,6 @@
 
 #include "model/check.h"
 
-#define REPORT(...)                               \
-  do {                                            \
-    char line_[CK_LINE];                          \
-    snprintf(line_, sizeof line_, __VA_ARGS__);   \
-    report(ctx, line_);                           \
-  } while (0)
-
 static int close_to(double a, double b, double slack) {
   return fabs(a - b) <= slack + 1e-9 * fmax(fabs(a), fabs(b));
 }
@@ -38,29 +31,29 @@ static void check_desc(const fathom_profile *p, void (*report)(void *, const cha
   for (uint32_t e = 0; e < p->n_exts; e++) {
     const fathom_ext_info *x = &p->exts[e];
     const char *nm = x->name ? x->name : "(null)";
-    if (!x->name || !x->name[0]) REPORT("extension %u: no name", e);
+    if (!x->name || !x->name[0]) CK_REPORT("extension %u: no name", e);
     for (uint32_t j = 0; j < e && x->name; j++)
       if (p->exts[j].name && strcmp(p->exts[j].name, x->name) == 0)
-        REPORT("extension %u (%.64s): the name of extension %u too", e, nm, j);
+        CK_REPORT("extension %u (%.64s): the name of extension %u too", e, nm, j);
     if (x->n_metrics == 0 || x->n_metrics > FATHOM_EXT_METRICS_MAX || !x->metrics)
-      REPORT("extension %u (%.64s): %u metrics (1 to %d)", e, nm, x->n_metrics,
+      CK_REPORT("extension %u (%.64s): %u metrics (1 to %d)", e, nm, x->n_metrics,
              FATHOM_EXT_METRICS_MAX);
     if (x->first != first)
-      REPORT("extension %u (%.64s): first metric %u, after %u metrics before it", e, nm,
+      CK_REPORT("extension %u (%.64s): first metric %u, after %u metrics before it", e, nm,
              x->first, first);
     first += x->n_metrics;
     if (x->series.n_cols != x->n_metrics)
-      REPORT("extension %u (%.64s): %u series columns for %u metrics", e, nm, x->series.n_cols,
+      CK_REPORT("extension %u (%.64s): %u series columns for %u metrics", e, nm, x->series.n_cols,
              x->n_metrics);
     for (uint64_t i = 1; i < x->series.n && x->series.ts_ns; i++)
       if (x->series.ts_ns[i] < x->series.ts_ns[i - 1]) {
-        REPORT("extension %u (%.64s): series row %llu is before the row above it", e, nm,
+        CK_REPORT("extension %u (%.64s): series row %llu is before the row above it", e, nm,
                (unsigned long long)i);
         break;
       }
   }
   if (first != p->n_ext_metrics)
-    REPORT("extensions: %u metrics described, n_ext_metrics %u", first, p->n_ext_metrics);
+    CK_REPORT("extensions: %u metrics described, n_ext_metrics %u", first, p->n_ext_metrics);
 }
 
 static void check_node(const fathom_profile *p, uint32_t i, uint32_t k, int grows,
@@ -76,31 +69,31 @@ static void check_node(const fathom_profile *p, uint32_t i, uint32_t k, int grow
            p->exts[e].name ? p->exts[e].name : "?", mn ? mn : "?");
   if (!isfinite(v->total) || !isfinite(v->self) || !isfinite(v->total_se) ||
       !isfinite(v->self_se)) {
-    REPORT("%s: a figure is not finite", at);
+    CK_REPORT("%s: a figure is not finite", at);
     return;
   }
-  if (v->total_se < 0 || v->self_se < 0) REPORT("%s: a negative standard error", at);
+  if (v->total_se < 0 || v->self_se < 0) CK_REPORT("%s: a negative standard error", at);
   if (n->stats.count && v->samples > n->stats.count)
-    REPORT("%s: %llu calls read, more than its %llu calls", at,
+    CK_REPORT("%s: %llu calls read, more than its %llu calls", at,
            (unsigned long long)v->samples, (unsigned long long)n->stats.count);
   if (grows) {
     double slack = 1e-6;
-    if (v->total < -slack) REPORT("%s: total %g is negative (the metric only grows)", at, v->total);
-    if (v->self < -slack) REPORT("%s: self %g is negative (the metric only grows)", at, v->self);
+    if (v->total < -slack) CK_REPORT("%s: total %g is negative (the metric only grows)", at, v->total);
+    if (v->self < -slack) CK_REPORT("%s: self %g is negative (the metric only grows)", at, v->self);
     if (v->self > v->total + slack + 1e-9 * fabs(v->total))
-      REPORT("%s: self %g above total %g", at, v->self, v->total);
+      CK_REPORT("%s: self %g above total %g", at, v->self, v->total);
     if (cs[1] > v->total + cs[2] * 1e-6 + slack + 1e-9 * fabs(cs[1]))
-      REPORT("%s: children's totals %g above the total %g", at, cs[1], v->total);
+      CK_REPORT("%s: children's totals %g above the total %g", at, cs[1], v->total);
   }
   if (!close_to(v->self, v->total - cs[1], 1e-6 * (1 + cs[2])))
-    REPORT("%s: self %g is not total %g less the children's %g", at, v->self, v->total, cs[1]);
+    CK_REPORT("%s: self %g is not total %g less the children's %g", at, v->self, v->total, cs[1]);
 }
 
 void fz_check_ext(const fathom_profile *p, void (*report)(void *ctx, const char *line),
                   void *ctx) {
   if (!p->n_exts && !p->n_ext_metrics) return;
   if (!p->exts) {
-    REPORT("extensions: %u announced, none there", p->n_exts);
+    CK_REPORT("extensions: %u announced, none there", p->n_exts);
     return;
   }
   check_desc(p, report, ctx);

@@ -14,56 +14,44 @@
 
 #include "model/check.h"
 
-static int le(double a, double b, double slack) {
-  if (!isfinite(a) || !isfinite(b)) return a <= b;
-  return a <= b + slack + 1e-9 * fmax(fabs(a), fabs(b));
-}
-
-#define REPORT(...)                               \
-  do {                                            \
-    char line_[CK_LINE];                          \
-    snprintf(line_, sizeof line_, __VA_ARGS__);   \
-    report(ctx, line_);                           \
-  } while (0)
-
 static void check_one(const fathom_query_info *q, uint32_t i,
                       void (*report)(void *, const char *), void *ctx) {
   const char *st = q->statement ? q->statement : "(null)";
-  if (!q->db || !q->statement) REPORT("statement %u: no connection name or text", i);
+  if (!q->db || !q->statement) CK_REPORT("statement %u: no connection name or text", i);
   if (!q->count) {
-    REPORT("statement %u (%.64s): no runs", i, st);
+    CK_REPORT("statement %u (%.64s): no runs", i, st);
     return;
   }
   double n = (double)q->count;
-  if (!le(q->min_ns, q->mean_ns, 1) || !le(q->mean_ns, q->max_ns, 1))
-    REPORT("statement %u (%.64s): mean %.0f ns outside [min %.0f, max %.0f]", i, st,
+  if (!fz_ck_le(q->min_ns, q->mean_ns, 1) || !fz_ck_le(q->mean_ns, q->max_ns, 1))
+    CK_REPORT("statement %u (%.64s): mean %.0f ns outside [min %.0f, max %.0f]", i, st,
            q->mean_ns, q->min_ns, q->max_ns);
-  if (!le(q->mean_ns * n, q->total_ns, n) || !le(q->total_ns, q->mean_ns * n, n))
-    REPORT("statement %u (%.64s): mean %.0f ns x %llu runs is not the total %.0f ns", i, st,
+  if (!fz_ck_le(q->mean_ns * n, q->total_ns, n) || !fz_ck_le(q->total_ns, q->mean_ns * n, n))
+    CK_REPORT("statement %u (%.64s): mean %.0f ns x %llu runs is not the total %.0f ns", i, st,
            q->mean_ns, (unsigned long long)q->count, q->total_ns);
-  if (!le(q->min_ns, q->p50_ns, 0) || !le(q->p50_ns, q->p95_ns, 0) ||
-      !le(q->p95_ns, q->p99_ns, 0) || !le(q->p99_ns, q->max_ns, 0))
-    REPORT("statement %u (%.64s): min, p50, p95, p99, max out of order (%.0f, %.0f, %.0f, "
+  if (!fz_ck_le(q->min_ns, q->p50_ns, 0) || !fz_ck_le(q->p50_ns, q->p95_ns, 0) ||
+      !fz_ck_le(q->p95_ns, q->p99_ns, 0) || !fz_ck_le(q->p99_ns, q->max_ns, 0))
+    CK_REPORT("statement %u (%.64s): min, p50, p95, p99, max out of order (%.0f, %.0f, %.0f, "
            "%.0f, %.0f ns)", i, st, q->min_ns, q->p50_ns, q->p95_ns, q->p99_ns, q->max_ns);
   if (q->exact && q->count > FATHOM_QUERY_SAMPLES)
-    REPORT("statement %u (%.64s): percentiles marked exact over %llu runs (at most %u kept)", i,
+    CK_REPORT("statement %u (%.64s): percentiles marked exact over %llu runs (at most %u kept)", i,
            st, (unsigned long long)q->count, FATHOM_QUERY_SAMPLES);
   if (q->n_slowest > FATHOM_QUERY_SLOWEST || q->n_slowest > q->count) {
-    REPORT("statement %u (%.64s): %u slowest runs of %llu", i, st, q->n_slowest,
+    CK_REPORT("statement %u (%.64s): %u slowest runs of %llu", i, st, q->n_slowest,
            (unsigned long long)q->count);
     return;
   }
   for (uint32_t k = 0; k < q->n_slowest; k++) {
-    if (!q->slowest_sql[k]) REPORT("statement %u (%.64s): slowest run %u has no SQL", i, st, k);
-    if (!le(q->slowest_ns[k], q->max_ns, 0) || !le(q->min_ns, q->slowest_ns[k], 0) ||
-        (k && !le(q->slowest_ns[k], q->slowest_ns[k - 1], 0)))
-      REPORT("statement %u (%.64s): slowest run %u (%.0f ns) out of order or outside "
+    if (!q->slowest_sql[k]) CK_REPORT("statement %u (%.64s): slowest run %u has no SQL", i, st, k);
+    if (!fz_ck_le(q->slowest_ns[k], q->max_ns, 0) || !fz_ck_le(q->min_ns, q->slowest_ns[k], 0) ||
+        (k && !fz_ck_le(q->slowest_ns[k], q->slowest_ns[k - 1], 0)))
+      CK_REPORT("statement %u (%.64s): slowest run %u (%.0f ns) out of order or outside "
              "[min, max]", i, st, k, q->slowest_ns[k]);
   }
   if (!q->sqlite && (q->fullscan_steps || q->sorts || q->autoindexes || q->vm_steps))
-    REPORT("statement %u (%.64s): SQLite counters on a statement not run by SQLite", i, st);
+    CK_REPORT("statement %u (%.64s): SQLite counters on a statement not run by SQLite", i, st);
   if (q->sqlite && q->fullscan_steps > q->vm_steps)
-    REPORT("statement %u (%.64s): %llu full-scan steps above its %llu VM steps", i, st,
+    CK_REPORT("statement %u (%.64s): %llu full-scan steps above its %llu VM steps", i, st,
            (unsigned long long)q->fullscan_steps, (unsigned long long)q->vm_steps);
 }
 
@@ -72,8 +60,8 @@ void fz_check_sql(const fathom_profile *p, void (*report)(void *ctx, const char 
   if (!p->queries) return;
   for (uint32_t i = 0; i < p->n_queries; i++) {
     check_one(&p->queries[i], i, report, ctx);
-    if (i && !le(p->queries[i].total_ns, p->queries[i - 1].total_ns, 0))
-      REPORT("statement %u: total %.0f ns above the one before (%.0f ns): not sorted", i,
+    if (i && !fz_ck_le(p->queries[i].total_ns, p->queries[i - 1].total_ns, 0))
+      CK_REPORT("statement %u: total %.0f ns above the one before (%.0f ns): not sorted", i,
              p->queries[i].total_ns, p->queries[i - 1].total_ns);
   }
 }
