@@ -130,7 +130,6 @@ static uint32_t zone_for_site(build *b, fathom_site *s) {
   return z;
 }
 
-static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
 
 /* Statistics of one recorder node in ns and its histogram (left in ticks, with unit_ns =
  * ns per tick), fathom's cost taken out of the total (not yet out of min, max and the
@@ -150,8 +149,8 @@ static void node_stats(const fz_node *n, fathom_stats *st, fathom_hist *h, uint6
   uint64_t c = FZ_LD(n->count), untimed = FZ_LD(n->untimed), sn = FZ_LD(n->s_n);
   uint64_t total = FZ_LD(n->total), sw = FZ_LD(n->s_w);
   double tick = fz_ns_per_tick();
-  double s_wd = bits_d(FZ_LD(n->s_wd)), s_wd2 = bits_d(FZ_LD(n->s_wd2));
-  double v0 = bits_d(FZ_LD(n->s_v0)), v1 = bits_d(FZ_LD(n->s_v1)), v2 = bits_d(FZ_LD(n->s_v));
+  double s_wd = fz_bits_d(FZ_LD(n->s_wd)), s_wd2 = fz_bits_d(FZ_LD(n->s_wd2));
+  double v0 = fz_bits_d(FZ_LD(n->s_v0)), v1 = fz_bits_d(FZ_LD(n->s_v1)), v2 = fz_bits_d(FZ_LD(n->s_v));
   unsigned __int128 sq = fz_node_sq(n);
   uint64_t all = c + sn + untimed, m_calls = sn + untimed;
   st->count = all;
@@ -282,7 +281,7 @@ static void add_extras(build *b, fathom_node *m, const fz_node *n, uint64_t all)
     a.growth_bytes_per_call = trend_slope(n);
     fz_alloc_add(&m->alloc_self, &a);
   }
-  m->flops_self += bits_d(FZ_LD(n->flops_bits));
+  m->flops_self += fz_bits_d(FZ_LD(n->flops_bits));
   int64_t hp = FZ_LD(n->hpeak);
   if ((double)hp > m->heap_peak_bytes) m->heap_peak_bytes = (double)hp;
   m->heap_peak_calls += FZ_LD(n->hpeak_n);
@@ -323,8 +322,8 @@ static void add_metrics(build *b, fathom_node *m, const fz_node *n) {
     fathom_metric_stats *ms = NULL;
     for (uint32_t i = 0; i < m->n_metrics; i++)
       if (strcmp(m->metrics[i].name, r->name) == 0) ms = &m->metrics[i];
-    double sum = bits_d(FZ_LD(r->sum_bits)), mn = bits_d(FZ_LD(r->min_bits)),
-           mx = bits_d(FZ_LD(r->max_bits));
+    double sum = fz_bits_d(FZ_LD(r->sum_bits)), mn = fz_bits_d(FZ_LD(r->min_bits)),
+           mx = fz_bits_d(FZ_LD(r->max_bits));
     if (!ms) {
       fathom_metric_stats *v = realloc(m->metrics, (m->n_metrics + 1) * sizeof *v);
       if (!v) { b->oom = 1; return; }
@@ -370,7 +369,7 @@ static void add_thread_tree(build *b, fz_thread *t, uint32_t mthread, uint64_t *
     b->oom = 1;
     return;
   }
-  b->root_flops += bits_d(FZ_LD(t->root.flops_bits));
+  b->root_flops += fz_bits_d(FZ_LD(t->root.flops_bits));
   bfs q = {malloc(256 * sizeof(struct qe)), 256, 0, 0};
   if (!q.v) { b->oom = 1; return; }
   for (fz_node *c = FZ_LDA(t->root.first_child); c && !b->oom; c = c->next_sibling)

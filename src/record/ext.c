@@ -45,10 +45,6 @@ static xreg regs[FATHOM_EXT_MAX];
 uint32_t fz_ext_n;
 uint32_t fz_ext_every;
 
-static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
-static uint64_t d_bits(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
-static void dadd(uint64_t *x, double v) { FZ_ST(*x, d_bits(bits_d(*x) + v)); }
-
 /* ---- registration --------------------------------------------------------------------- */
 
 static int name_ok(const char *s) {
@@ -299,16 +295,16 @@ FZ_TEXT void fz_ext_end(fz_thread *t, fz_node *n, uint32_t idx) {
     double W = (double)((x->flags & FATHOM_EXT_EVERY_CALL) ? f->w_every : f->w_probe);
     double ww = W * (W - 1);
     FZ_ST(b->n, b->n + 1);
-    dadd(&b->sw, W);
-    dadd(&b->v0, ww);
+    fz_dadd(&b->sw, W);
+    fz_dadd(&b->v0, ww);
     for (uint32_t k = 0; k < x->n_metrics; k++) {
       double d = now[k] - b0[i * FZ_XM + k];
       if (!isfinite(d)) d = 0;
       if (d < 0 && !(x->flags & FATHOM_EXT_SIGNED)) d = 0;
-      dadd(&b->m[k][0], W * d);
-      dadd(&b->m[k][1], W * d * d);
-      dadd(&b->m[k][2], ww * d);
-      dadd(&b->m[k][3], ww * d * d);
+      fz_dadd(&b->m[k][0], W * d);
+      fz_dadd(&b->m[k][1], W * d * d);
+      fz_dadd(&b->m[k][2], ww * d);
+      fz_dadd(&b->m[k][3], ww * d * d);
     }
   }
   errno = saved;
@@ -350,9 +346,9 @@ void fz_ext_thread_free(fz_thread *t) {
 
 /* Estimate of the total over all calls and its variance from one block's metric k. */
 static void estimate(const fz_xblk *b, uint32_t k, double all, double *tot, double *var) {
-  double n = (double)FZ_LD(b->n), sw = bits_d(FZ_LD(b->sw)), v0 = bits_d(FZ_LD(b->v0));
-  double sx = bits_d(FZ_LD(b->m[k][0])), sxx = bits_d(FZ_LD(b->m[k][1]));
-  double v1 = bits_d(FZ_LD(b->m[k][2])), v2 = bits_d(FZ_LD(b->m[k][3]));
+  double n = (double)FZ_LD(b->n), sw = fz_bits_d(FZ_LD(b->sw)), v0 = fz_bits_d(FZ_LD(b->v0));
+  double sx = fz_bits_d(FZ_LD(b->m[k][0])), sxx = fz_bits_d(FZ_LD(b->m[k][1]));
+  double v1 = fz_bits_d(FZ_LD(b->m[k][2])), v2 = fz_bits_d(FZ_LD(b->m[k][3]));
   *tot = *var = 0;
   if (!(sw > 0) || n < 1) return;
   if (all < n) all = n;   /* a live model may read a call half-recorded */

@@ -32,8 +32,6 @@ typedef struct mdef {
 static mdef defs[FZ_MAX_METRICS];
 static uint32_t n_defs;
 
-static inline double bits_d(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
-static inline uint64_t d_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
 
 /* Caller holds the lock. Returns id or a negative code. */
 static int find_or_add(const char *name, fathom_metric_kind kind) {
@@ -116,12 +114,12 @@ static int update(const char *name, fathom_metric_kind kind, int64_t ival, doubl
   /* gauges and sizes keep the last value across threads by time; counters only need a time
    * for the timeline */
   uint64_t now = kind != FATHOM_METRIC_COUNTER || t->ring ? fz_ticks() : 0;
-  double sum = bits_d(m->sum_bits) + v;
-  if (m->n == 0 || v < bits_d(m->min_bits)) FZ_ST(m->min_bits, d_bits(v));
-  if (m->n == 0 || v > bits_d(m->max_bits)) FZ_ST(m->max_bits, d_bits(v));
+  double sum = fz_bits_d(m->sum_bits) + v;
+  if (m->n == 0 || v < fz_bits_d(m->min_bits)) FZ_ST(m->min_bits, fz_d_bits(v));
+  if (m->n == 0 || v > fz_bits_d(m->max_bits)) FZ_ST(m->max_bits, fz_d_bits(v));
   FZ_ST(m->isum, m->isum + ival);
-  FZ_ST(m->sum_bits, d_bits(sum));
-  FZ_ST(m->last_bits, d_bits(v));
+  FZ_ST(m->sum_bits, fz_d_bits(sum));
+  FZ_ST(m->last_bits, fz_d_bits(v));
   FZ_ST(m->last_ticks, now);
   FZ_ST(m->n, m->n + 1);
   if (t->ring) fz_ring_push_counter(t, (uint32_t)id, now, kind == FATHOM_METRIC_COUNTER ? (double)m->isum : v);
@@ -155,18 +153,18 @@ uint32_t fz_metrics_collect(uint32_t g, fathom_counter_info *out, uint32_t cap) 
       uint64_t cnt = FZ_LD(m->n);
       if (!cnt) continue;
       fathom_counter_info *o = &out[i];
-      double mn = bits_d(FZ_LD(m->min_bits)), mx = bits_d(FZ_LD(m->max_bits));
+      double mn = fz_bits_d(FZ_LD(m->min_bits)), mx = fz_bits_d(FZ_LD(m->max_bits));
       if (o->n_updates == 0 || mn < o->min) o->min = mn;
       if (o->n_updates == 0 || mx > o->max) o->max = mx;
       o->n_updates += cnt;
       if (defs[i].kind == FATHOM_METRIC_COUNTER)
         o->total += (double)FZ_LD(m->isum);
       else
-        o->total += bits_d(FZ_LD(m->sum_bits));
+        o->total += fz_bits_d(FZ_LD(m->sum_bits));
       uint64_t lt = FZ_LD(m->last_ticks);
       if (lt >= last_t[i]) {
         last_t[i] = lt;
-        o->value = bits_d(FZ_LD(m->last_bits));
+        o->value = fz_bits_d(FZ_LD(m->last_bits));
       }
     }
   }

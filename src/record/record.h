@@ -42,6 +42,12 @@
 #define FZ_LDA(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define FZ_STR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
+/* Doubles kept as 64-bit patterns, so that other threads read them with the atomics above;
+ * fz_dadd is the owner's addition (relaxed store of the sum). */
+static inline double fz_bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
+static inline uint64_t fz_d_bits(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
+static inline void fz_dadd(uint64_t *x, double v) { FZ_ST(*x, fz_d_bits(fz_bits_d(*x) + v)); }
+
 /* The owner's additions on the hot path. Readers load with atomics; the owner adds with one
  * read-modify-write instruction (an aligned 64-bit store, single-copy atomic on x86-64 and
  * arm64), which saves two instructions per field over a relaxed atomic store of the sum.

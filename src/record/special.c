@@ -224,20 +224,16 @@ FZ_TEXT fathom_zone fz_begin_special(fz_thread *t, fz_entry *e, fz_node *c) {
   return (fathom_zone){t0};
 }
 
-FZ_TEXT static double bits_d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
-FZ_TEXT static uint64_t d_bits(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
-FZ_TEXT static void dadd(uint64_t *x, double v) { FZ_ST(*x, d_bits(bits_d(*x) + v)); }
-
 FZ_TEXT void fz_node_record_weighted(fz_thread *t, fz_node *n, uint64_t d, uint32_t w) {
   double dd = (double)d, ww = (double)w;
   FZ_ST(n->s_n, n->s_n + 1);
   FZ_ST(n->s_w, n->s_w + w);
   FZ_ST(n->s_w2, n->s_w2 + (uint64_t)w * w);
-  dadd(&n->s_wd, ww * dd);
-  dadd(&n->s_wd2, ww * dd * dd);
-  dadd(&n->s_v0, ww * (ww - 1));
-  dadd(&n->s_v1, ww * (ww - 1) * dd);
-  dadd(&n->s_v, ww * (ww - 1) * dd * dd);
+  fz_dadd(&n->s_wd, ww * dd);
+  fz_dadd(&n->s_wd2, ww * dd * dd);
+  fz_dadd(&n->s_v0, ww * (ww - 1));
+  fz_dadd(&n->s_v1, ww * (ww - 1) * dd);
+  fz_dadd(&n->s_v, ww * (ww - 1) * dd * dd);
   if (d < n->min) FZ_ST(n->min, d);
   if (d > n->max) FZ_ST(n->max, d);
   uint64_t *slot = fz_hist_slot(n, d);
@@ -351,7 +347,7 @@ FZ_TEXT FATHOM_EXTERN int fathom_flops_add(double x) {
   fz_entry *e = FZ_LD(t->top);
   fz_node *n = e->node;
   if (n == &fz_nil_node) return FATHOM_E_LIMIT; /* inside a dropped call */
-  FZ_ST(n->flops_bits, d_bits(bits_d(n->flops_bits) + x));
+  FZ_ST(n->flops_bits, fz_d_bits(fz_bits_d(n->flops_bits) + x));
   return e == t->stack ? FATHOM_E_NOTFOUND : 0;
 }
 
