@@ -173,23 +173,25 @@ int fz_metrics_parse(const char *s, uint32_t *off, uint32_t *on, char *err, size
   return rc;
 }
 
-fathom_level fz_site_level(const fathom_site *s) {
+/* The level listed for s's component, or NULL when it runs at the session's. */
+static const fz_clevel *listed(const fathom_site *s) {
   /* acquire: a named profiler's reset renames a site's component (record/sites.c) */
   const char *comp = s ? __atomic_load_n(&s->component, __ATOMIC_ACQUIRE) : NULL;
   if (!comp) comp = "default";
   for (uint32_t i = 0; i < fz_g.n_clevels; i++)
-    if (strcmp(fz_g.clevels[i].component, comp) == 0) return fz_g.clevels[i].level;
-  return fz_g.base_level;
+    if (strcmp(fz_g.clevels[i].component, comp) == 0) return &fz_g.clevels[i];
+  return NULL;
+}
+
+fathom_level fz_site_level(const fathom_site *s) {
+  const fz_clevel *c = listed(s);
+  return c ? c->level : fz_g.base_level;
 }
 
 int fz_site_probed(const fathom_site *s) {
-  /* acquire: a named profiler's reset renames a site's component (record/sites.c) */
-  const char *comp = s ? __atomic_load_n(&s->component, __ATOMIC_ACQUIRE) : NULL;
-  if (!comp) comp = "default";
   if (!(FZ_METRIC_PROBED & ~fz_g.metrics_off)) return 0; /* every probe switched off */
-  for (uint32_t i = 0; i < fz_g.n_clevels; i++)
-    if (strcmp(fz_g.clevels[i].component, comp) == 0)
-      return fz_g.clevels[i].level >= FATHOM_LEVEL_DETAILED;
+  const fz_clevel *c = listed(s);
+  if (c) return c->level >= FATHOM_LEVEL_DETAILED;
   if (fz_g.base_level == FATHOM_LEVEL_DISABLED) return 0;
   return fz_g.base_level >= FATHOM_LEVEL_DETAILED ||
          (fz_g.metrics_on & ~fz_g.metrics_off & FZ_METRIC_PROBED) != 0;
