@@ -276,6 +276,7 @@ if (JSON.stringify(p.metrics_off) !== "[\"io\"]") throw new Error("metrics_off: 
 ' "$T/levels.json" || fail "levels_example: the profile does not hold what the levels say"
 "$B/fathom" check "$T/levels.json" >/dev/null || fail "fathom check on levels_example's profile"
 echo "examples: levels_example ran three components at three levels, I/O switched off"
+
 # ext_profiler: an extension reads an object pool's hits, misses and bytes around every timed
 # call: the first phase misses once (the empty pool), the second keeps 3 in 4 buffers, so its
 # calls miss exactly as often as the buffers kept before them; every figure is exact (every
@@ -309,7 +310,10 @@ if (!(x.series.rows.length >= 1) || x.series.columns.join() !== "hits,misses,byt
 if (!x.report || !x.report.includes("62.5% served from the free list")) throw new Error("report " + x.report);
 ' "$T/ext.json" || fail "ext_profiler: the profile is not what the example promises"
 "$B/fathom" check "$T/ext.json" >/dev/null || fail "fathom check on ext_profiler's profile: $("$B/fathom" check "$T/ext.json" 2>&1 | head -3)"
-"$B/fathom" report "$T/ext.json" | grep -q "^Extension object_pool" || fail "fathom report of the saved profile has no Extension section"
+# (the report into a variable first: under pipefail, grep -q quitting early could fail fathom
+# with SIGPIPE)
+er=$("$B/fathom" report "$T/ext.json") || fail "fathom report of ext_profiler's profile failed"
+grep -q "^Extension object_pool" <<<"$er" || fail "fathom report of the saved profile has no Extension section"
 "$B/fathom" report "$T/ext.json" --format html -o "$T/ext.html" || fail "fathom report --format html on ext_profiler's profile"
 grep -q '"exts":\[\["object_pool",1,\["hits","misses","bytes"\]' "$T/ext.html" || fail "the HTML page's data holds no extension"
 echo "examples: ext_profiler measured the pool per zone"
